@@ -1,0 +1,30 @@
+package org.opencmg.pki;
+
+import java.util.Locale;
+
+/** Why a certificate was refused. {@link #code()} is stable and goes into logs, metrics and the API. */
+public enum RefusalReason {
+    NO_CERTIFICATE,
+    UNTRUSTED_ROOT,
+    INCOMPLETE_CHAIN,
+    NOT_IN_CTL,
+    EXPIRED,
+    NOT_YET_VALID,
+    WRONG_EKU,
+    NOT_A_CA,
+    PATH_TOO_LONG,
+    INVALID_KEY_USAGE,
+    NAME_CONSTRAINTS,
+    UNKNOWN_CRITICAL_EXTENSION,
+    BAD_SIGNATURE,
+    INVALID_PATH,
+    REVOKED,
+    REVOCATION_UNKNOWN;
+
+    private final String code = name().toLowerCase(Locale.ROOT);
+
+    /** lower_snake_case of the name, e.g. {@code untrusted_root}. */
+    public String code() {
+        return code;
+    }
+}

@@ -1,0 +1,21 @@
+package org.opencmg.api;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An authenticated device.
+ *
+ * @param id         stable identity the gateway passes on to the site (e.g. certificate thumbprint)
+ * @param method     the {@link Authenticator#method()} that authenticated it
+ * @param name       a human-readable name for logs (e.g. the certificate subject)
+ * @param attributes further facts the method established (issuer, tenant, ...); never secrets
+ */
+public record Device(String id, String method, String name, Map<String, String> attributes) {
+    public Device {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(method, "method");
+        name = name == null ? id : name;
+        attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+    }
+}

@@ -1,0 +1,82 @@
+package org.opencmg.plugins.pki;
+
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.opencmg.api.AuthOutcome;
+import org.opencmg.api.Authenticator;
+import org.opencmg.api.ClientRequest;
+import org.opencmg.api.ClientTrust;
+import org.opencmg.api.Device;
+import org.opencmg.api.PluginContext;
+import org.opencmg.pki.CertificateValidator;
+import org.opencmg.pki.CrlCache;
+import org.opencmg.pki.EkuRequirement;
+import org.opencmg.pki.Thumbprints;
+import org.opencmg.pki.TrustMaterial;
+import org.opencmg.pki.ValidationOptions;
+import org.opencmg.pki.ValidationResult;
+import org.pf4j.Extension;
+
+/**
+ * Authenticates devices by the client certificate they presented in the TLS handshake: the chain
+ * must lead to an uploaded trusted root (through uploaded or presented intermediates), the root
+ * must be in the CTL when the CTL is not empty, and the leaf must pass the RFC 5280 path rules,
+ * carry the client-authentication EKU and, with verify-revocation on, not be revoked.
+ * A request without a client certificate is not this method's.
+ */
+@Extension(ordinal = 1)
+public final class PkiAuthenticator implements Authenticator {
+
+    public static final String METHOD = "pki";
+    static final String VERIFY_REVOCATION = "verify-revocation";
+
+    private final PluginContext context;
+    private final CertificateValidator validator;
+    private final ValidationCache cache = new ValidationCache(Duration.ofSeconds(60), 10_000);
+
+    public PkiAuthenticator(PluginContext context) {
+        this.context = context;
+        this.validator = new CertificateValidator(new CrlCache(Duration.ofSeconds(5), Duration.ofSeconds(60)));
+    }
+
+    @Override
+    public String method() {
+        return METHOD;
+    }
+
+    @Override
+    public AuthOutcome authenticate(ClientRequest request) {
+        List<X509Certificate> chain = request.peerCertificates();
+        if (chain.isEmpty()) {
+            return AuthOutcome.NOT_MINE;
+        }
+        ClientTrust trust = context.clientTrust();
+        boolean checkRevocation = context.settings().flag(VERIFY_REVOCATION, true);
+        Instant now = context.clock().instant();
+        String key = ValidationCache.key(chain, trust.revision(), checkRevocation);
+        AuthOutcome cached = cache.get(key, now);
+        if (cached != null) {
+            return cached;
+        }
+        var result = validator.validate(chain,
+                new TrustMaterial(trust.roots(), trust.intermediates(), trust.ctlThumbprints(), trust.crls()),
+                new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now));
+        AuthOutcome outcome = switch (result) {
+            case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor()));
+            case ValidationResult.Refused r -> AuthOutcome.refused(403, r.reason().code(), r.detail());
+        };
+        cache.put(key, outcome, now, chain.getFirst().getNotAfter().toInstant());
+        return outcome;
+    }
+
+    private static Device device(X509Certificate leaf, X509Certificate anchor) {
+        return new Device(Thumbprints.sha256(leaf), METHOD, leaf.getSubjectX500Principal().getName(), Map.of(
+                "issuer", leaf.getIssuerX500Principal().getName(),
+                "serial", leaf.getSerialNumber().toString(16),
+                "root", anchor.getSubjectX500Principal().getName(),
+                "not_after", leaf.getNotAfter().toInstant().toString()));
+    }
+}

@@ -1,0 +1,269 @@
+package org.opencmg.server.admin;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.opencmg.pki.PemFiles;
+import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.SettingsStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin REST API under {@code /api/}: JSON in and out, HTTP Basic with an admin account.
+ * Every change is audited with the acting administrator and applied to the live snapshots at once.
+ */
+public final class AdminApiServlet extends HttpServlet {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApiServlet.class);
+    private static final int MAX_BODY = 1024 * 1024;
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+            .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+            .configure(SerializationFeature.INDENT_OUTPUT, true)
+            .findAndRegisterModules();
+
+    private final transient AdminServices services;
+
+    public AdminApiServlet(AdminServices services) {
+        this.services = services;
+    }
+
+    /** An API error with its status; the message is shown to the administrator. */
+    static final class ApiError extends RuntimeException {
+        final int status;
+
+        ApiError(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        resp.setHeader("Cache-Control", "no-store");
+        var user = services.credentials().checkBasic(req.getHeader("Authorization"));
+        if (user.isEmpty()) {
+            resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
+            send(resp, 401, Map.of("error", "admin credentials required"));
+            return;
+        }
+        String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
+        String[] parts = path.substring(1).split("/", 2);
+        String resource = parts[0];
+        String id = parts.length > 1 ? parts[1] : null;
+        Object result;
+        int status = "POST".equals(req.getMethod()) ? 201 : 200;
+        try {
+            result = route(req.getMethod(), resource, id, req, user.get());
+        } catch (ApiError e) {
+            status = e.status;
+            result = Map.of("error", e.getMessage());
+        } catch (IllegalArgumentException e) {
+            status = 400;
+            result = Map.of("error", e.getMessage());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            status = 400;
+            result = Map.of("error", "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            status = 400;
+            result = Map.of("error", "unreadable upload: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("admin API {} {} failed", req.getMethod(), path, e);
+            status = 500;
+            result = Map.of("error", "internal error; see the gateway log");
+        }
+        send(resp, status, result);
+    }
+
+    private Object route(String method, String resource, String id, HttpServletRequest req, String actor) throws IOException {
+        return switch (resource + " " + method) {
+            case "status GET" -> services.status().get();
+            case "endpoints GET" -> services.endpoints().list().stream().map(AdminApiServlet::endpointJson).toList();
+            case "endpoints POST" -> publish(req, actor);
+            case "endpoints DELETE" -> unpublish(req.getParameter("external_path"), actor);
+            case "roots GET" -> services.trust().list();
+            case "roots POST" -> addRoots(body(req), actor);
+            case "roots DELETE" -> removeRoot(required(id, "thumbprint"), actor);
+            case "ctl GET" -> services.trust().ctl();
+            case "ctl POST" -> addCtl(body(req), actor);
+            case "ctl DELETE" -> removeCtl(required(id, "thumbprint"), actor);
+            case "crls GET" -> services.trust().crls();
+            case "crls POST" -> addCrl(body(req), actor);
+            case "crls DELETE" -> removeCrl(required(id, "sha256"), actor);
+            case "settings GET" -> id == null ? services.settings().list()
+                    : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
+            case "settings PUT" -> setSetting(required(id, "setting name"), body(req), actor);
+            case "audit GET" -> services.audit().recent(limit(req.getParameter("limit")));
+            default -> throw new ApiError(404, "no such API: " + method + " /api/" + resource);
+        };
+    }
+
+    private Object publish(HttpServletRequest req, String actor) throws IOException {
+        EndpointRequest request;
+        try {
+            request = JSON.readValue(body(req), EndpointRequest.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException("malformed endpoint JSON: " + e.getOriginalMessage());
+        }
+        PublishedEndpoint p = request.validate(actor, services.clock().instant());
+        services.endpoints().publish(p);
+        services.audit().record(actor, "endpoint.publish", p.endpoint().externalPath(),
+                "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods=" + p.endpoint().methods()
+                        + " auth=" + p.endpoint().authMethods() + " max=" + p.endpoint().maxRequestBytes());
+        services.live().refresh();
+        return endpointJson(p);
+    }
+
+    private Object unpublish(String externalPath, String actor) {
+        if (externalPath == null) {
+            throw new IllegalArgumentException("external_path is required");
+        }
+        if (!services.endpoints().unpublish(externalPath)) {
+            throw new ApiError(404, "no endpoint with external path " + externalPath);
+        }
+        services.audit().record(actor, "endpoint.unpublish", externalPath, "");
+        services.live().refresh();
+        return Map.of("unpublished", externalPath);
+    }
+
+    private Object addRoots(byte[] body, String actor) throws IOException {
+        List<X509Certificate> certs = PemFiles.readCertificates(body);
+        if (certs.isEmpty()) {
+            throw new IllegalArgumentException("no certificate in the upload");
+        }
+        var added = new ArrayList<Object>();
+        for (X509Certificate c : certs) {
+            var row = services.trust().add(c, services.clock().instant());
+            services.audit().record(actor, "trust.add", row.subject(), row.kind() + " sha256=" + row.thumbprintSha256());
+            added.add(row);
+        }
+        services.live().refresh();
+        return added;
+    }
+
+    private Object removeRoot(String thumbprint, String actor) {
+        if (!services.trust().remove(thumbprint)) {
+            throw new ApiError(404, "no trusted certificate with thumbprint " + thumbprint);
+        }
+        services.audit().record(actor, "trust.remove", thumbprint, "");
+        services.live().refresh();
+        return Map.of("removed", thumbprint);
+    }
+
+    private Object addCtl(byte[] body, String actor) throws IOException {
+        var added = new ArrayList<Object>();
+        for (X509Certificate c : PemFiles.readCertificates(body)) {
+            var row = services.trust().addToCtl(c, services.clock().instant());
+            services.audit().record(actor, "ctl.add", row.subject(), "sha256=" + row.thumbprintSha256());
+            added.add(row);
+        }
+        if (added.isEmpty()) {
+            throw new IllegalArgumentException("no certificate in the upload");
+        }
+        services.live().refresh();
+        return added;
+    }
+
+    private Object removeCtl(String thumbprint, String actor) {
+        if (!services.trust().removeFromCtl(thumbprint)) {
+            throw new ApiError(404, "no CTL entry with thumbprint " + thumbprint);
+        }
+        services.audit().record(actor, "ctl.remove", thumbprint, "");
+        services.live().refresh();
+        return Map.of("removed", thumbprint);
+    }
+
+    private Object addCrl(byte[] body, String actor) throws IOException {
+        X509CRL crl = PemFiles.readCrl(body);
+        var row = services.trust().addCrl(crl, services.clock().instant());
+        services.audit().record(actor, "crl.add", row.issuer(), "sha256=" + row.sha256() + " next_update=" + row.nextUpdate());
+        services.live().refresh();
+        return row;
+    }
+
+    private Object removeCrl(String sha256, String actor) {
+        if (!services.trust().removeCrl(sha256)) {
+            throw new ApiError(404, "no CRL with sha256 " + sha256);
+        }
+        services.audit().record(actor, "crl.remove", sha256, "");
+        services.live().refresh();
+        return Map.of("removed", sha256);
+    }
+
+    private Object setSetting(String name, byte[] body, String actor) throws IOException {
+        String text = new String(body, StandardCharsets.UTF_8).strip();
+        String value = text.startsWith("{") ? JSON.readTree(text).path("value").asText() : text;
+        String before = services.settings().get(name).map(SettingsStore.Value::value).orElse("?");
+        // Setting values are never secrets (those live in the secret store), so they may be audited.
+        String stored = services.settings().set(name, value, actor, services.clock().instant());
+        services.audit().record(actor, "setting.set", name, before + " -> " + stored);
+        services.live().refresh();
+        return services.settings().get(name).orElseThrow();
+    }
+
+    static Map<String, Object> endpointJson(PublishedEndpoint p) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("external_path", p.endpoint().externalPath());
+        m.put("internal_url", p.endpoint().internalUrl());
+        m.put("site", p.site());
+        m.put("name", p.endpoint().name());
+        m.put("methods", p.endpoint().methods());
+        m.put("auth", p.endpoint().authMethods());
+        m.put("max_request_bytes", p.endpoint().maxRequestBytes());
+        m.put("role_kind", p.roleKind());
+        m.put("role_id", p.roleId());
+        m.put("published_at", p.publishedAt());
+        m.put("published_by", p.publishedBy());
+        return m;
+    }
+
+    private static String required(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(what + " is required in the path");
+        }
+        return value;
+    }
+
+    private static int limit(String value) {
+        try {
+            return value == null ? 100 : Math.max(1, Math.min(10_000, Integer.parseInt(value)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("limit must be a number");
+        }
+    }
+
+    private static byte[] body(HttpServletRequest req) throws IOException {
+        try (InputStream in = req.getInputStream()) {
+            byte[] data = in.readNBytes(MAX_BODY + 1);
+            if (data.length > MAX_BODY) {
+                throw new ApiError(413, "upload larger than " + MAX_BODY + " bytes");
+            }
+            return data;
+        }
+    }
+
+    private static void send(HttpServletResponse resp, int status, Object body) throws IOException {
+        byte[] json = JSON.writeValueAsBytes(body); // serialise first: a failure must not leave half a body
+        resp.setStatus(status);
+        resp.setContentType("application/json");
+        resp.setCharacterEncoding("UTF-8");
+        resp.setContentLength(json.length);
+        resp.getOutputStream().write(json);
+    }
+}

@@ -1,0 +1,16 @@
+package org.opencmg.server.admin;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.opencmg.server.store.AuditTrail;
+import org.opencmg.server.store.ClientTrustStore;
+import org.opencmg.server.store.EndpointStore;
+import org.opencmg.server.store.LiveState;
+import org.opencmg.server.store.SettingsStore;
+
+/** What the admin API works on. */
+public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
+                            AuditTrail audit, LiveState live, AdminCredentials credentials,
+                            Supplier<Map<String, Object>> status, Clock clock) {
+}

@@ -1,0 +1,212 @@
+package org.opencmg.server.boot;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.opencmg.server.admin.AdminApiServlet;
+import org.opencmg.server.admin.AdminCredentials;
+import org.opencmg.server.admin.AdminServices;
+import org.opencmg.server.admin.ConsoleServlet;
+import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.jetty.GatewayServer;
+import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.server.jetty.TlsPolicy;
+import org.opencmg.server.pipeline.AuthenticationStep;
+import org.opencmg.server.pipeline.ClientPipelineHandler;
+import org.opencmg.server.pipeline.Forwarder;
+import org.opencmg.server.pipeline.MappingStep;
+import org.opencmg.server.pipeline.NoConnectionPointForwarder;
+import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.ServerNames;
+import org.opencmg.server.plugin.GatewayPluginContext;
+import org.opencmg.server.plugin.PluginHost;
+import org.opencmg.server.store.AdminUsers;
+import org.opencmg.server.store.AuditTrail;
+import org.opencmg.server.store.ClientTrustStore;
+import org.opencmg.server.store.Database;
+import org.opencmg.server.store.EndpointStore;
+import org.opencmg.server.store.Jdbc;
+import org.opencmg.server.store.LiveState;
+import org.opencmg.server.store.SettingsCatalog;
+import org.opencmg.server.store.SettingsStore;
+import org.opencmg.server.store.StateRevisions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One gateway instance: store, plugins, pipeline and connectors, wired in that order. */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    static {
+        TlsPolicy.letSettingDecideLegacyProtocols();
+    }
+
+    private final GatewayConfig config;
+    private final Clock clock;
+    private final Instant startedAt;
+    private Database database;
+    private LiveState live;
+    private PluginHost plugins;
+    private GatewayServer server;
+    private Refusals refusals;
+    private final MeterRegistry meters = new SimpleMeterRegistry();
+
+    private Gateway(GatewayConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+    }
+
+    public static Gateway start(GatewayConfig config) throws Exception {
+        return start(config, new NoConnectionPointForwarder());
+    }
+
+    /** Starts an instance with the given forwarder (steps 5-8 of the flow). */
+    public static Gateway start(GatewayConfig config, Forwarder forwarder) throws Exception {
+        var g = new Gateway(config, Clock.systemUTC());
+        try {
+            g.boot(forwarder);
+        } catch (Exception | Error e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void boot(Forwarder forwarder) throws Exception {
+        Files.createDirectories(config.dataDir());
+        database = Database.open(config.database());
+        var jdbc = new Jdbc(database);
+        var revisions = new StateRevisions(jdbc);
+        var endpoints = new EndpointStore(jdbc, revisions);
+        var trust = new ClientTrustStore(jdbc, revisions);
+        var settings = new SettingsStore(jdbc, revisions);
+        var audit = new AuditTrail(jdbc, clock);
+        var users = new AdminUsers(jdbc);
+        ensureAdminAccount(users, audit);
+
+        live = new LiveState(revisions, endpoints, trust, settings);
+        live.startPolling(500);
+
+        plugins = new PluginHost(config.pluginsDir(), id -> new GatewayPluginContext(id, live, audit, clock));
+        plugins.start(config.authOrder());
+
+        refusals = new Refusals(meters);
+        KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
+        KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
+        var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()),
+                new AuthenticationStep(plugins::authenticators), new MappingStep(live::mappings),
+                forwarder, refusals, () -> live.fresh(10_000));
+
+        var credentials = new AdminCredentials(users, clock);
+        var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, this::status, clock);
+        var admin = new ServletContextHandler("/");
+        admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
+        admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");
+
+        server = new GatewayServer(config, clientKeys, adminKeys,
+                () -> live.clientTrust().roots(), live.flag(SettingsCatalog.ENFORCE_TLS12, true),
+                pipeline, admin, refusals);
+        live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
+        server.start();
+        LOG.info("gateway instance {} ready", config.instance());
+    }
+
+    /** Creates the first administrator; its password goes to a 0600 file, never to the log. */
+    private void ensureAdminAccount(AdminUsers users, AuditTrail audit) throws IOException {
+        if (!users.isEmpty()) {
+            return;
+        }
+        Path file = config.adminAccount().initialPasswordFile();
+        String password;
+        if (Files.exists(file)) {
+            password = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } else {
+            password = randomPassword();
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, password + "\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+        users.put(config.adminAccount().user(), PasswordHasher.hash(password.toCharArray()), clock.instant());
+        audit.record("system", "admin.create", config.adminAccount().user(), "initial administrator");
+        LOG.info("created administrator '{}'; its initial password is in {}", config.adminAccount().user(), file);
+    }
+
+    private static String randomPassword() {
+        var random = new SecureRandom();
+        String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        var sb = new StringBuilder();
+        for (int i = 0; i < 24; i++) {
+            sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    public Map<String, Object> status() {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("instance", config.instance());
+        m.put("started_at", startedAt.toString());
+        m.put("client_port", server == null ? null : server.clientPort());
+        m.put("admin_port", server == null ? null : server.adminPort());
+        m.put("healthy", live.fresh(10_000));
+        m.put("auth_methods", plugins.authenticators().stream().map(a -> a.method()).toList());
+        m.put("plugins", plugins.status());
+        m.put("endpoints", live.mappings().endpoints().size());
+        m.put("trusted_roots", live.clientTrust().roots().size());
+        m.put("refusals", refusals.counts());
+        return m;
+    }
+
+    public int clientPort() {
+        return server.clientPort();
+    }
+
+    public int adminPort() {
+        return server.adminPort();
+    }
+
+    public Refusals refusals() {
+        return refusals;
+    }
+
+    public PluginHost plugins() {
+        return plugins;
+    }
+
+    public LiveState live() {
+        return live;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } catch (Exception e) {
+            LOG.warn("stopping connectors: {}", e.toString());
+        }
+        if (plugins != null) {
+            plugins.close();
+        }
+        if (live != null) {
+            live.close();
+        }
+        if (database != null) {
+            database.close();
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package org.opencmg.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.opencmg.pki.PemFiles;
+
+/**
+ * Talks to a gateway's admin REST API. Where it is and how to log in comes from {@code --demo DIR}
+ * (its demo.json) or from CMG_ADMIN_URL, CMG_ADMIN_CREDENTIALS (user:password) and CMG_ADMIN_CA
+ * (a PEM file of the CA that issued the admin connector's certificate).
+ */
+public final class AdminClient {
+
+    /** The API answered with an error status. */
+    public static final class ApiException extends IOException {
+        public final int status;
+
+        ApiException(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final String authorization;
+    private final HttpClient http;
+
+    AdminClient(URI base, String user, String password, Path caFile) throws IOException, GeneralSecurityException {
+        this.base = base;
+        this.authorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (caFile != null) {
+            builder.sslContext(trusting(caFile));
+        }
+        this.http = builder.build();
+    }
+
+    public static AdminClient from(Path demoDir) throws IOException, GeneralSecurityException {
+        if (demoDir != null) {
+            JsonNode demo = JSON.readTree(demoDir.resolve("demo.json").toFile());
+            return new AdminClient(URI.create(demo.path("admin_url").asText()), demo.path("admin_user").asText(),
+                    demo.path("admin_password").asText(), demoDir.resolve(demo.path("ca_cert").asText()));
+        }
+        String url = System.getenv("CMG_ADMIN_URL");
+        String credentials = System.getenv("CMG_ADMIN_CREDENTIALS");
+        if (url == null || credentials == null || !credentials.contains(":")) {
+            throw new IOException("no admin API: pass --demo DIR, or set CMG_ADMIN_URL and CMG_ADMIN_CREDENTIALS (user:password)");
+        }
+        String ca = System.getenv("CMG_ADMIN_CA");
+        int colon = credentials.indexOf(':');
+        return new AdminClient(URI.create(url), credentials.substring(0, colon), credentials.substring(colon + 1),
+                ca == null ? null : Path.of(ca));
+    }
+
+    private static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        int i = 0;
+        for (X509Certificate c : PemFiles.readCertificates(caFile)) {
+            ks.setCertificateEntry("ca" + i++, c);
+        }
+        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    public JsonNode get(String path) throws IOException {
+        return send(request(path).GET());
+    }
+
+    public JsonNode post(String path, byte[] body, String contentType) throws IOException {
+        return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    public JsonNode put(String path, String body) throws IOException {
+        return send(request(path).header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    public JsonNode delete(String path) throws IOException {
+        return send(request(path).DELETE());
+    }
+
+    public static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(base.resolve("/api/" + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", authorization)
+                .header("Accept", "application/json");
+    }
+
+    private JsonNode send(HttpRequest.Builder request) throws IOException {
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } catch (IOException e) {
+            throw new IOException("cannot reach the admin API at " + base + ": " + e.getMessage(), e);
+        }
+        JsonNode body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        if (response.statusCode() >= 300) {
+            throw new ApiException(response.statusCode(), body.path("error").asText("HTTP " + response.statusCode()));
+        }
+        return body;
+    }
+
+    static byte[] readFile(Path file) throws IOException {
+        return Files.readAllBytes(file);
+    }
+}

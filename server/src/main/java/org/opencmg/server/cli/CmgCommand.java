@@ -1,0 +1,39 @@
+package org.opencmg.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "cmg", mixinStandardHelpOptions = true, version = "OpenCMG 0.1.0",
+        description = "OpenCMG: a self-hostable cloud management gateway.",
+        subcommands = {GatewayCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
+                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class})
+public final class CmgCommand {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        return new CommandLine(new CmgCommand())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // Operators get the cause in one line; the stack trace only with -Dcmg.debug=true.
+                    cmd.getErr().println("error: " + rootMessage(e));
+                    if (Boolean.getBoolean("cmg.debug")) {
+                        e.printStackTrace(cmd.getErr());
+                    }
+                    return 1;
+                })
+                .execute(args);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return t == e ? String.valueOf(m) : e.getMessage() + " (" + t.getClass().getSimpleName() + ": " + m + ")";
+    }
+}

@@ -1,0 +1,28 @@
+package org.opencmg.server.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.opencmg.server.boot.Gateway;
+import org.opencmg.server.config.GatewayConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gateway", description = "Run a gateway instance in the foreground until stopped (SIGTERM or Ctrl-C).")
+final class GatewayCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "gateway.yaml")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        Gateway gateway = Gateway.start(GatewayConfig.load(config));
+        var stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

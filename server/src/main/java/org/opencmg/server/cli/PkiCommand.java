@@ -1,0 +1,130 @@
+package org.opencmg.server.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.opencmg.pki.CertificateValidator;
+import org.opencmg.pki.CrlCache;
+import org.opencmg.pki.CrlSource;
+import org.opencmg.pki.DevPki;
+import org.opencmg.pki.EkuRequirement;
+import org.opencmg.pki.PemFiles;
+import org.opencmg.pki.Thumbprints;
+import org.opencmg.pki.TrustMaterial;
+import org.opencmg.pki.ValidationOptions;
+import org.opencmg.pki.ValidationResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "pki", description = "Development PKI and certificate troubleshooting.",
+        subcommands = {PkiCommand.Init.class, PkiCommand.Verify.class})
+final class PkiCommand {
+
+    @Command(name = "init", description = "Make a development CA with gateway, channel, connection point, admin and client certificates (PEM).")
+    static final class Init implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR")
+        Path dir;
+        @Option(names = "--dns", split = ",", paramLabel = "NAME", description = "Extra DNS names for the gateway certificates.")
+        List<String> dns = new ArrayList<>();
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            DevPki pki = DevPki.init(dir, dns);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("development PKI in " + pki.dir().toAbsolutePath());
+            out.println("  CA:               " + pki.caCert());
+            out.println("  gateway:          " + pki.gatewayCert());
+            out.println("  channel:          " + pki.channelCert());
+            out.println("  connection point: " + pki.connectionPointCert());
+            out.println("  device client:    " + pki.clientCert());
+            out.println("  admin client:     " + pki.adminCert());
+            return 0;
+        }
+    }
+
+    /**
+     * Runs the very validator the auth-pki plugin runs. Exit 0: valid; 1: refused, reason code on
+     * the first line; 2: usage or unreadable input.
+     */
+    @Command(name = "verify", description = "Validate a client (or server) certificate the way the gateway does.")
+    static final class Verify implements Callable<Integer> {
+        @Option(names = "--roots", required = true, paramLabel = "FILE", description = "Trusted roots (PEM bundle or DER).")
+        Path roots;
+        @Option(names = "--intermediates", paramLabel = "FILE")
+        Path intermediates;
+        @Option(names = "--crl", paramLabel = "FILE", description = "A CRL (repeatable).")
+        List<Path> crls = new ArrayList<>();
+        @Option(names = "--check-revocation", description = "Check CRLs (given ones, then the certificate's CRL distribution points).")
+        boolean checkRevocation;
+        @Option(names = "--at", paramLabel = "ISO-TIME", description = "Validate as of this instant (default: now).")
+        String at;
+        @Option(names = "--eku", paramLabel = "client|server|any", description = "Required extended key usage (default: client).")
+        String eku = "client";
+        @Parameters(paramLabel = "LEAF", description = "The certificate to check; further certificates in the file are its chain.")
+        Path leaf;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            EkuRequirement requirement;
+            Instant when;
+            List<X509Certificate> chain;
+            TrustMaterial trust;
+            try {
+                requirement = EkuRequirement.valueOf(eku.toUpperCase());
+                when = at == null ? Clock.systemUTC().instant() : Instant.parse(at);
+                chain = PemFiles.readCertificates(leaf);
+                if (chain.isEmpty()) {
+                    throw new IOException(leaf + ": no certificate");
+                }
+                var crlList = new ArrayList<X509CRL>();
+                for (Path p : crls) {
+                    crlList.addAll(PemFiles.readCrls(p));
+                }
+                trust = new TrustMaterial(PemFiles.readCertificates(roots),
+                        intermediates == null ? List.of() : PemFiles.readCertificates(intermediates), Set.of(), crlList);
+            } catch (IllegalArgumentException | DateTimeParseException e) {
+                err.println("usage: " + e.getMessage());
+                return 2;
+            } catch (IOException e) {
+                err.println("unreadable input: " + e.getMessage());
+                return 2;
+            }
+            CrlSource fetched = checkRevocation ? new CrlCache(java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(60)) : CrlSource.NONE;
+            var result = new CertificateValidator(fetched).validate(chain, trust, new ValidationOptions(requirement, checkRevocation, when));
+            switch (result) {
+                case ValidationResult.Valid v -> {
+                    out.println("valid");
+                    out.println("subject:  " + chain.getFirst().getSubjectX500Principal().getName());
+                    out.println("sha256:   " + Thumbprints.sha256(chain.getFirst()));
+                    out.println("anchor:   " + v.anchor().getSubjectX500Principal().getName());
+                    out.println("path:     " + v.path().size() + " certificate(s) below the anchor");
+                    out.println("revocation " + (checkRevocation ? "checked" : "not checked"));
+                    return 0;
+                }
+                case ValidationResult.Refused r -> {
+                    out.println(r.reason().code());
+                    out.println(r.detail());
+                    return 1;
+                }
+            }
+        }
+    }
+}

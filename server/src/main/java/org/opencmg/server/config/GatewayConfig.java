@@ -1,0 +1,130 @@
+package org.opencmg.server.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The gateway's configuration file (YAML, kebab-case keys; see config/gateway.yaml). Relative paths
+ * are resolved against the folder of the file. Everything an administrator changes at run time
+ * (mappings, trust, settings) lives in the store, not here.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record GatewayConfig(
+        String instance,
+        Path dataDir,
+        Database database,
+        Listener client,
+        Listener admin,
+        Path pluginsDir,
+        List<String> authOrder,
+        Timeouts timeouts,
+        Admin adminAccount) {
+
+    public record Database(String url, String user, String passwordEnv, int poolSize) {
+    }
+
+    /** A TLS listener. certificate: PEM chain (leaf first); key: PEM private key. */
+    public record Listener(String host, int port, Path certificate, Path key) {
+        public Listener withPort(int newPort) {
+            return new Listener(host, newPort, certificate, key);
+        }
+    }
+
+    public record Timeouts(Duration idle) {
+    }
+
+    /** The first administrator, created when the store has none. */
+    public record Admin(String user, Path initialPasswordFile) {
+    }
+
+    public static GatewayConfig load(Path file) throws IOException {
+        var yaml = new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+                .findAndRegisterModules();
+        RawConfig raw;
+        try (var in = Files.newInputStream(file)) {
+            raw = yaml.readValue(in, RawConfig.class);
+        }
+        return raw.resolve(file.toAbsolutePath().getParent());
+    }
+
+    /** Mirrors the YAML; optional keys are null here and get their defaults in {@link #resolve}. */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    record RawConfig(String instance, String dataDir, Database database, Listener client, Listener admin,
+                     String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
+                     @JsonProperty("admin-account") Admin adminAccount) {
+
+        GatewayConfig resolve(Path base) {
+            Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
+            var db = database == null ? new Database(null, null, null, 0) : database;
+            var dbResolved = new Database(
+                    db.url() == null ? "jdbc:h2:file:" + data.resolve("cmg") : db.url(),
+                    db.user() == null ? "cmg" : db.user(),
+                    db.passwordEnv(),
+                    db.poolSize() <= 0 ? 8 : db.poolSize());
+            if (client == null || client.certificate() == null || client.key() == null) {
+                throw new IllegalArgumentException("client.certificate and client.key are required");
+            }
+            var clientResolved = new Listener(client.host() == null ? "0.0.0.0" : client.host(),
+                    client.port() == 0 ? 443 : client.port(),
+                    base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize());
+            var a = admin == null ? new Listener(null, 0, null, null) : admin;
+            var adminResolved = new Listener(a.host() == null ? "127.0.0.1" : a.host(),
+                    a.port() == 0 ? 9443 : a.port(),
+                    a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
+                    a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
+            var t = timeouts == null ? new RawTimeouts(null) : timeouts;
+            var account = adminAccount == null ? new Admin(null, null) : adminAccount;
+            return new GatewayConfig(
+                    instance == null ? defaultInstanceName(clientResolved.port()) : instance,
+                    data,
+                    dbResolved,
+                    clientResolved,
+                    adminResolved,
+                    base.resolve(pluginsDir == null ? "plugins" : pluginsDir).normalize(),
+                    authOrder == null ? List.of("pki", "token", "entra") : List.copyOf(authOrder),
+                    new Timeouts(t.idle() == null ? Duration.ofSeconds(30) : Duration.parse(iso(t.idle()))),
+                    new Admin(account.user() == null ? "admin" : account.user(),
+                            account.initialPasswordFile() == null
+                                    ? data.resolve("initial-admin-password")
+                                    : base.resolve(account.initialPasswordFile()).normalize()));
+        }
+    }
+
+    record RawTimeouts(String idle) {
+    }
+
+    /** Accepts "30s", "5m", "250ms" as well as ISO-8601 ("PT30S"). */
+    static String iso(String value) {
+        String v = value.trim().toLowerCase();
+        if (v.startsWith("pt")) {
+            return v.toUpperCase();
+        }
+        if (v.endsWith("ms")) {
+            return "PT" + (Double.parseDouble(v.substring(0, v.length() - 2)) / 1000.0) + "S";
+        }
+        char unit = v.charAt(v.length() - 1);
+        String n = v.substring(0, v.length() - 1);
+        return switch (unit) {
+            case 's' -> "PT" + n + "S";
+            case 'm' -> "PT" + n + "M";
+            case 'h' -> "PT" + n + "H";
+            default -> throw new IllegalArgumentException("bad duration: " + value + " (use 30s, 5m, 1h)");
+        };
+    }
+
+    private static String defaultInstanceName(int port) {
+        String host = System.getenv().getOrDefault("HOSTNAME", "localhost");
+        return host + "-" + port;
+    }
+}

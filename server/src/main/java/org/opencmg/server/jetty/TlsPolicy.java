@@ -1,0 +1,68 @@
+package org.opencmg.server.jetty;
+
+import java.security.Security;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * The protocols and cipher suites of the internet-facing connectors, driven by the
+ * {@code enforce-tls12} setting. On: TLS 1.2 and 1.3 with AEAD, forward-secret suites only.
+ * Off: TLS 1.0 and 1.1 are also accepted, with ECDHE CBC suites, for old clients; nothing
+ * weaker (no RC4, 3DES, NULL, anonymous, export or static-RSA suites) is ever offered.
+ */
+public final class TlsPolicy {
+
+    static final String[] MODERN_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    static final String[] LEGACY_PROTOCOLS = {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"};
+
+    static final String[] STRONG_SUITES = {
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    };
+
+    static final String[] LEGACY_EXTRA_SUITES = {
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    };
+
+    private TlsPolicy() {
+    }
+
+    /**
+     * Recent JDKs disable TLS 1.0/1.1 JVM-wide; the setting must decide instead, so remove only
+     * those two entries from {@code jdk.tls.disabledAlgorithms}. Must run before any TLS use.
+     */
+    public static synchronized void letSettingDecideLegacyProtocols() {
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        if (disabled == null) {
+            return;
+        }
+        String kept = Arrays.stream(disabled.split(","))
+                .map(String::strip)
+                .filter(s -> !s.equals("TLSv1") && !s.equals("TLSv1.1"))
+                .collect(Collectors.joining(", "));
+        Security.setProperty("jdk.tls.disabledAlgorithms", kept);
+    }
+
+    public static void apply(SslContextFactory f, boolean enforceTls12) {
+        f.setExcludeProtocols("SSL", "SSLv2", "SSLv2Hello", "SSLv3");
+        f.setExcludeCipherSuites("^.*_NULL_.*$", "^.*_anon_.*$", "^.*_RC4_.*$", "^.*_3DES_.*$", "^.*_EXPORT_.*$",
+                "^.*_MD5$", "^TLS_RSA_.*$", "^SSL_.*$", "^.*_DES_.*$");
+        if (enforceTls12) {
+            f.setIncludeProtocols(MODERN_PROTOCOLS);
+            f.setIncludeCipherSuites(STRONG_SUITES);
+        } else {
+            f.setIncludeProtocols(LEGACY_PROTOCOLS);
+            String[] all = Arrays.copyOf(STRONG_SUITES, STRONG_SUITES.length + LEGACY_EXTRA_SUITES.length);
+            System.arraycopy(LEGACY_EXTRA_SUITES, 0, all, STRONG_SUITES.length, LEGACY_EXTRA_SUITES.length);
+            f.setIncludeCipherSuites(all);
+        }
+        f.setRenegotiationAllowed(false);
+    }
+}

@@ -1,0 +1,134 @@
+package org.opencmg.server.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.opencmg.api.Device;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client connector's request flow, one step after another as in DESIGN.md:
+ * <pre>
+ *   framing check ─▶ authenticate ─▶ normalise path ─▶ match mapping ─▶ authorise method
+ *                 ─▶ request length ─▶ forward (connection point of the endpoint's site)
+ * </pre>
+ * Any step may refuse with a {@link RequestRefused}; the refusal is logged, counted and answered
+ * with its status and reason code. The device never sees a stack trace.
+ * {@code GET /health} is answered before all of it, without authentication.
+ */
+public final class ClientPipelineHandler extends Handler.Abstract {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientPipelineHandler.class);
+
+    private final ServerNames serverNames;
+    private final AuthenticationStep authentication;
+    private final PathNormalizer normalizer = new PathNormalizer();
+    private final MappingStep mapping;
+    private final AuthorizationStep authorization = new AuthorizationStep();
+    private final RequestLengthStep length = new RequestLengthStep();
+    private final Forwarder forwarder;
+    private final Refusals refusals;
+    private final BooleanSupplier healthy;
+
+    /**
+     * @param serverNames the names this gateway answers for; requests naming another host are refused
+     */
+    public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, MappingStep mapping,
+                                 Forwarder forwarder, Refusals refusals, BooleanSupplier healthy) {
+        super(InvocationType.BLOCKING);
+        this.serverNames = serverNames;
+        this.authentication = authentication;
+        this.mapping = mapping;
+        this.forwarder = forwarder;
+        this.refusals = refusals;
+        this.healthy = healthy;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        HttpURI uri = request.getHttpURI();
+        if ("/health".equals(uri.getPath())) {
+            answerHealth(request, response, callback);
+            return true;
+        }
+        Device device = null;
+        try {
+            checkTarget(uri);
+            device = authentication.authenticate(new JettyClientRequest(request));
+            CanonicalPath path = normalizer.normalise(uri.getPath());
+            String query = normalizer.checkQuery(uri.getQuery());
+            var match = mapping.match(path, request.getMethod());
+            authorization.check(device, match.endpoint());
+            InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
+                    match.endpoint().endpoint().maxRequestBytes());
+            var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device);
+            forwarder.forward(route, request, body, response);
+            callback.succeeded();
+        } catch (RequestRefused r) {
+            refuse(request, response, callback, r, device);
+        } catch (IOException e) {
+            // The device went away or its body broke off: nothing to answer.
+            LOG.debug("client I/O ended: {}", e.toString());
+            callback.failed(e);
+        } catch (RuntimeException e) {
+            String incident = UUID.randomUUID().toString().substring(0, 8);
+            LOG.error("internal error {} on {} {}", incident, request.getMethod(), uri.getPath(), e);
+            refuse(request, response, callback, new RequestRefused(500, "internal_error", "incident " + incident), device);
+        }
+        return true;
+    }
+
+    /**
+     * The authority (an absolute-form target's, else the Host header's: Jetty merges them as RFC 9112
+     * says) must name this gateway; authority-form and asterisk-form targets are refused.
+     */
+    private void checkTarget(HttpURI uri) {
+        if (uri.getHost() != null && !serverNames.matches(uri.getHost())) {
+            throw new RequestRefused(421, "misdirected_host", "request names host " + uri.getHost());
+        }
+        if (uri.getPath() == null || !uri.getPath().startsWith("/")) {
+            throw new RequestRefused(400, "not_origin_form", "request target is not a path");
+        }
+    }
+
+    private void refuse(Request request, Response response, Callback callback, RequestRefused r, Device device) {
+        refusals.record(r, request.getMethod(), request.getHttpURI().getPathQuery(), remote(request),
+                device == null ? "" : device.method() + ":" + device.name());
+        if (response.isCommitted()) {
+            callback.failed(r);
+            return;
+        }
+        response.reset();
+        response.setStatus(r.status());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+        if (r.status() >= 400 && r.status() != 404 && r.status() != 405) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+        Content.Sink.write(response, true, r.status() + " " + r.reason() + "\n", callback);
+    }
+
+    private void answerHealth(Request request, Response response, Callback callback) {
+        boolean ok = healthy.getAsBoolean();
+        response.setStatus(ok ? 200 : 503);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        byte[] body = (ok ? "ok\n" : "unavailable\n").getBytes(StandardCharsets.US_ASCII);
+        response.write(true, "HEAD".equals(request.getMethod()) ? java.nio.ByteBuffer.allocate(0) : java.nio.ByteBuffer.wrap(body), callback);
+    }
+
+    private static String remote(Request request) {
+        return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
+    }
+}

@@ -1,0 +1,26 @@
+package org.opencmg.server.pipeline;
+
+import java.util.function.Supplier;
+
+/**
+ * Step 3b: find the published mapping for a canonical path (404 if none: never forwarded), then
+ * check the method against the endpoint's allow-list (405).
+ */
+public final class MappingStep {
+
+    private final Supplier<MappingSnapshot> mappings;
+
+    public MappingStep(Supplier<MappingSnapshot> mappings) {
+        this.mappings = mappings;
+    }
+
+    public MappingSnapshot.Match match(CanonicalPath path, String method) {
+        var match = mappings.get().match(path)
+                .orElseThrow(() -> new RequestRefused(404, "unmapped_path", path.encoded()));
+        if (!match.endpoint().endpoint().methods().contains(method)) {
+            throw new RequestRefused(405, "method_not_allowed",
+                    method + " on " + match.endpoint().endpoint().externalPath());
+        }
+        return match;
+    }
+}

@@ -1,0 +1,218 @@
+package org.opencmg.server.pipeline;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+
+/**
+ * Turns a raw request path into its {@link CanonicalPath}, or refuses it (400) when it could be
+ * read two ways. The internal server may be IIS or a servlet container; each reads backslashes,
+ * {@code %5c}, {@code ;param}, {@code %uXXXX}, overlong UTF-8, dot segments and repeated decoding
+ * its own way, so anything of the kind is refused rather than passed on.
+ *
+ * <p>Rules: only RFC 3986 path characters, raw; {@code %XX} decoded exactly once, and the decoded
+ * byte must not be a separator, a delimiter, {@code %} (double encoding), a dot, a control
+ * character or part of invalid/overlong UTF-8; no empty, dot-only, trailing-dot or colon segments.
+ */
+public final class PathNormalizer {
+
+    public static final int MAX_PATH_LENGTH = 2048;
+    public static final int MAX_QUERY_LENGTH = 4096;
+
+    /** Characters that may appear raw in a segment (RFC 3986 pchar minus ';' and ':'). */
+    private static final boolean[] RAW_ALLOWED = new boolean[128];
+    /** Characters written raw in the canonical encoding; all others are percent-encoded. */
+    private static final boolean[] CANONICAL_RAW = new boolean[128];
+
+    static {
+        String unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+        String subDelims = "!$&'()*+,=@";
+        for (char c : (unreserved + subDelims).toCharArray()) {
+            RAW_ALLOWED[c] = true;
+            CANONICAL_RAW[c] = true;
+        }
+    }
+
+    public CanonicalPath normalise(String rawPath) {
+        if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
+            throw bad("not_origin_form", "path must start with /");
+        }
+        if (rawPath.length() > MAX_PATH_LENGTH) {
+            throw new RequestRefused(414, "path_too_long", rawPath.length() + " characters");
+        }
+        var segments = new ArrayList<String>();
+        int start = 1;
+        boolean trailingSlash = false;
+        while (start <= rawPath.length()) {
+            int end = rawPath.indexOf('/', start);
+            if (end < 0) {
+                end = rawPath.length();
+            }
+            String raw = rawPath.substring(start, end);
+            if (raw.isEmpty()) {
+                if (end == rawPath.length()) {
+                    trailingSlash = !segments.isEmpty();
+                    break;
+                }
+                throw bad("empty_segment", "'//' in path");
+            }
+            segments.add(checkSegment(decodeSegment(raw)));
+            start = end + 1;
+        }
+        var encoded = new StringBuilder();
+        for (String s : segments) {
+            encoded.append('/').append(encodeSegment(s));
+        }
+        if (trailingSlash || segments.isEmpty()) {
+            encoded.append('/');
+        }
+        return new CanonicalPath(segments, encoded.toString(), trailingSlash);
+    }
+
+    /** Checks a raw query string (passed on as it came once valid); returns "" for null. */
+    public String checkQuery(String rawQuery) {
+        if (rawQuery == null) {
+            return "";
+        }
+        if (rawQuery.length() > MAX_QUERY_LENGTH) {
+            throw new RequestRefused(414, "query_too_long", rawQuery.length() + " characters");
+        }
+        for (int i = 0; i < rawQuery.length(); i++) {
+            char c = rawQuery.charAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
+                throw bad("control_character", "in query at " + i);
+            }
+            if (c == '#' || c == '\\' || c == '"' || c == '<' || c == '>') {
+                throw bad("bad_character", "in query at " + i);
+            }
+            if (c == '%') {
+                if (i + 2 >= rawQuery.length() || hex(rawQuery.charAt(i + 1)) < 0 || hex(rawQuery.charAt(i + 2)) < 0) {
+                    throw bad("bad_percent_encoding", "in query at " + i);
+                }
+                int b = hex(rawQuery.charAt(i + 1)) * 16 + hex(rawQuery.charAt(i + 2));
+                if (b < 0x20 || b == 0x7f) {
+                    throw bad(b == 0 ? "nul_byte" : "control_character", "encoded in query at " + i);
+                }
+            }
+        }
+        return rawQuery;
+    }
+
+    private static String decodeSegment(String raw) {
+        var bytes = ByteBuffer.allocate(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= raw.length()) {
+                    throw bad("bad_percent_encoding", "truncated %-escape");
+                }
+                int hi = hex(raw.charAt(i + 1));
+                int lo = hex(raw.charAt(i + 2));
+                if (hi < 0 || lo < 0) {
+                    throw bad("bad_percent_encoding", "'%" + printable(raw.charAt(i + 1)) + printable(raw.charAt(i + 2)) + "'");
+                }
+                int b = hi * 16 + lo;
+                checkDecodedByte(b);
+                bytes.put((byte) b);
+                i += 2;
+            } else {
+                checkRawChar(c);
+                bytes.put((byte) c);
+            }
+        }
+        bytes.flip();
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw bad("bad_utf8", "invalid or overlong UTF-8 in path");
+        }
+    }
+
+    private static void checkRawChar(char c) {
+        if (c == 0) {
+            throw bad("nul_byte", "raw NUL");
+        }
+        if (c < 0x20 || c == 0x7f) {
+            throw bad("control_character", "raw control character");
+        }
+        if (c >= 0x80) {
+            throw bad("non_ascii", "raw non-ASCII character");
+        }
+        if (c == '\\') {
+            throw bad("backslash", "raw backslash");
+        }
+        if (c == ';') {
+            throw bad("path_parameter", "';' in path");
+        }
+        if (c == ':') {
+            throw bad("colon_in_path", "':' in path");
+        }
+        if (!RAW_ALLOWED[c]) {
+            throw bad("bad_character", "'" + printable(c) + "' in path");
+        }
+    }
+
+    private static void checkDecodedByte(int b) {
+        switch (b) {
+            case 0 -> throw bad("nul_byte", "%00");
+            case '/' -> throw bad("encoded_slash", "%2F");
+            case '\\' -> throw bad("encoded_backslash", "%5C");
+            case '%' -> throw bad("double_encoding", "%25");
+            case '.' -> throw bad("encoded_dot", "%2E");
+            case ';' -> throw bad("path_parameter", "%3B");
+            case ':' -> throw bad("colon_in_path", "%3A");
+            case '?', '#' -> throw bad("encoded_delimiter", "%" + Integer.toHexString(b).toUpperCase());
+            default -> {
+                if (b < 0x20 || b == 0x7f) {
+                    throw bad("control_character", "encoded control character");
+                }
+                if (b < 0x80 && b != ' ' && !RAW_ALLOWED[b]) {
+                    throw bad("bad_character", "encoded '" + (char) b + "'");
+                }
+            }
+        }
+    }
+
+    private static String checkSegment(String s) {
+        if (s.chars().allMatch(ch -> ch == '.')) {
+            throw bad("dot_segment", "'" + s + "' segment");
+        }
+        if (s.endsWith(".") || s.endsWith(" ") || s.startsWith(" ")) {
+            // Windows trims trailing dots and spaces from names: "x." and "x" would be one file.
+            throw bad("trailing_dot_or_space", "segment ends with '.' or space");
+        }
+        return s;
+    }
+
+    /** The one canonical encoding of a decoded segment. */
+    static String encodeSegment(String segment) {
+        var sb = new StringBuilder(segment.length() + 8);
+        for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
+            int u = b & 0xff;
+            if (u < 128 && CANONICAL_RAW[u]) {
+                sb.append((char) u);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(u >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(u & 0xf, 16)));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static int hex(char c) {
+        return Character.digit(c, 16) >= 0 && c < 128 ? Character.digit(c, 16) : -1;
+    }
+
+    private static String printable(char c) {
+        return c >= 0x21 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c);
+    }
+
+    private static RequestRefused bad(String reason, String detail) {
+        return new RequestRefused(400, reason, detail);
+    }
+}

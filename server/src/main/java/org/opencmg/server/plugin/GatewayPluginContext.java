@@ -1,0 +1,22 @@
+package org.opencmg.server.plugin;
+
+import java.time.Clock;
+import org.opencmg.api.AuditLog;
+import org.opencmg.api.ClientTrust;
+import org.opencmg.api.PluginContext;
+import org.opencmg.api.Settings;
+import org.opencmg.server.store.LiveState;
+
+/** The {@link PluginContext} a plugin's extensions receive. */
+public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Clock clock) implements PluginContext {
+
+    @Override
+    public Settings settings() {
+        return state;
+    }
+
+    @Override
+    public ClientTrust clientTrust() {
+        return state.clientTrust();
+    }
+}

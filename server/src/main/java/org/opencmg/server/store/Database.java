@@ -1,0 +1,59 @@
+package org.opencmg.server.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.opencmg.server.config.GatewayConfig;
+
+/** The shared store: a pooled JDBC data source whose schema Flyway keeps current. */
+public final class Database implements AutoCloseable {
+
+    private final HikariDataSource dataSource;
+
+    private Database(HikariDataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public static Database open(GatewayConfig.Database config) {
+        var hikari = new HikariConfig();
+        hikari.setJdbcUrl(jdbcUrl(config.url()));
+        hikari.setUsername(config.user());
+        if (config.passwordEnv() != null) {
+            hikari.setPassword(System.getenv(config.passwordEnv()));
+        }
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setPoolName("cmg-store");
+        var ds = new HikariDataSource(hikari);
+        try {
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new Database(ds);
+    }
+
+    /** H2 speaks our PostgreSQL-dialect migrations in its PostgreSQL mode. */
+    static String jdbcUrl(String url) {
+        if (url.startsWith("jdbc:h2:") && !url.toUpperCase().contains("MODE=")) {
+            return url + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+        }
+        return url;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public Connection connection() throws SQLException {
+        return dataSource.getConnection();
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}

@@ -1,0 +1,82 @@
+package org.opencmg.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The few JDBC moves every repository needs; keeps SQL visible at the call site. */
+public final class Jdbc {
+
+    @FunctionalInterface
+    public interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    @FunctionalInterface
+    public interface InTransaction<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private final Database database;
+
+    public Jdbc(Database database) {
+        this.database = database;
+    }
+
+    public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+        try (var c = database.connection(); var ps = prepare(c, sql, args); var rs = ps.executeQuery()) {
+            var out = new ArrayList<T>();
+            while (rs.next()) {
+                out.add(mapper.map(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException(sql, e);
+        }
+    }
+
+    public int update(String sql, Object... args) {
+        try (var c = database.connection(); var ps = prepare(c, sql, args)) {
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException(sql, e);
+        }
+    }
+
+    public <T> T transaction(InTransaction<T> work) {
+        try (var c = database.connection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("transaction", e);
+        }
+    }
+
+    public static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
+        var ps = c.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            ps.setObject(i + 1, a instanceof Instant t ? Timestamp.from(t) : a);
+        }
+        return ps;
+    }
+
+    public static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+}

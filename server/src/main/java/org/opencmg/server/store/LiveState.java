@@ -1,0 +1,112 @@
+package org.opencmg.server.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.opencmg.api.ClientTrust;
+import org.opencmg.api.Settings;
+import org.opencmg.server.pipeline.MappingSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * In-memory snapshots of the shared state the request path reads: mappings, client trust and
+ * settings. Each is immutable and swapped atomically; the request path never touches the
+ * database. A poller reloads whatever another instance (or the admin API) changed.
+ */
+public final class LiveState implements Settings, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveState.class);
+
+    private final StateRevisions revisions;
+    private final EndpointStore endpoints;
+    private final ClientTrustStore trust;
+    private final SettingsStore settings;
+
+    private final AtomicReference<MappingSnapshot> mappings = new AtomicReference<>(MappingSnapshot.EMPTY);
+    private final AtomicReference<ClientTrust> clientTrust = new AtomicReference<>();
+    private final AtomicReference<Map<String, String>> settingValues = new AtomicReference<>(Map.of());
+    private final Map<String, Long> seen = new ConcurrentHashMap<>();
+    private final List<Consumer<Map<String, String>>> settingsListeners = new ArrayList<>();
+    private ScheduledExecutorService poller;
+    private volatile long lastRefreshMillis = System.currentTimeMillis();
+
+    public LiveState(StateRevisions revisions, EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings) {
+        this.revisions = revisions;
+        this.endpoints = endpoints;
+        this.trust = trust;
+        this.settings = settings;
+        refresh();
+    }
+
+    /** Polls the revisions every {@code periodMillis} so changes from other instances arrive within that. */
+    public void startPolling(long periodMillis) {
+        poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("state-poller").factory());
+        poller.scheduleWithFixedDelay(() -> {
+            try {
+                refresh();
+            } catch (RuntimeException e) {
+                LOG.warn("state refresh failed, keeping the last snapshot: {}", e.getMessage());
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Reloads every snapshot whose revision moved. Called by the poller and right after local writes. */
+    public synchronized void refresh() {
+        Map<String, Long> now = revisions.current();
+        if (changed(now, StateRevisions.ENDPOINTS)) {
+            mappings.set(new MappingSnapshot(endpoints.list(), now.get(StateRevisions.ENDPOINTS)));
+        }
+        if (changed(now, StateRevisions.TRUST)) {
+            clientTrust.set(trust.snapshot(now.get(StateRevisions.TRUST)));
+        }
+        if (changed(now, StateRevisions.SETTINGS)) {
+            var values = Map.copyOf(settings.effective());
+            settingValues.set(values);
+            settingsListeners.forEach(l -> l.accept(values));
+        }
+        seen.putAll(now);
+        lastRefreshMillis = System.currentTimeMillis();
+    }
+
+    /** True while the store answered within the last {@code maxAgeMillis}. */
+    public boolean fresh(long maxAgeMillis) {
+        return System.currentTimeMillis() - lastRefreshMillis <= maxAgeMillis;
+    }
+
+    private boolean changed(Map<String, Long> now, String topic) {
+        return !now.get(topic).equals(seen.get(topic));
+    }
+
+    public MappingSnapshot mappings() {
+        return mappings.get();
+    }
+
+    public ClientTrust clientTrust() {
+        return clientTrust.get();
+    }
+
+    @Override
+    public Optional<String> get(String name) {
+        return Optional.ofNullable(settingValues.get().get(name));
+    }
+
+    /** Called with the new values after every settings change (and not for the initial load). */
+    public synchronized void onSettingsChange(Consumer<Map<String, String>> listener) {
+        settingsListeners.add(listener);
+    }
+
+    @Override
+    public void close() {
+        if (poller != null) {
+            poller.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package org.opencmg.server.store;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** Every setting the gateway knows, with its type and default. Unknown names are refused. */
+public final class SettingsCatalog {
+
+    public static final String ENFORCE_TLS12 = "enforce-tls12";
+    public static final String VERIFY_REVOCATION = "verify-revocation";
+
+    public enum Type { BOOLEAN, STRING }
+
+    public record Definition(String name, Type type, String defaultValue, String description) {
+        /** The stored form of a value, or IllegalArgumentException. */
+        public String canonical(String value) {
+            String v = value == null ? "" : value.strip();
+            return switch (type) {
+                case BOOLEAN -> switch (v.toLowerCase(Locale.ROOT)) {
+                    case "true", "on", "yes", "1" -> "true";
+                    case "false", "off", "no", "0" -> "false";
+                    default -> throw new IllegalArgumentException(name + " takes on/off (true/false), not '" + v + "'");
+                };
+                case STRING -> v;
+            };
+        }
+    }
+
+    public static final List<Definition> ALL = List.of(
+            new Definition(ENFORCE_TLS12, Type.BOOLEAN, "true",
+                    "Client connector accepts only TLS 1.2 and 1.3 with strong (AEAD, forward-secret) suites"),
+            new Definition(VERIFY_REVOCATION, Type.BOOLEAN, "true",
+                    "Check client certificates against CRLs (fetched from the CDP or uploaded)"));
+
+    private SettingsCatalog() {
+    }
+
+    public static Optional<Definition> find(String name) {
+        return ALL.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    public static String names() {
+        return ALL.stream().map(Definition::name).collect(Collectors.joining(", "));
+    }
+}
