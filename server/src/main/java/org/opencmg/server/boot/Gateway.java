@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -118,7 +121,7 @@ public final class Gateway implements AutoCloseable {
         admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");
 
         server = new GatewayServer(config, clientKeys, adminKeys,
-                () -> live.clientTrust().roots(), live.flag(SettingsCatalog.ENFORCE_TLS12, true),
+                this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
                 pipeline, admin, refusals);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
@@ -153,6 +156,17 @@ public final class Gateway implements AutoCloseable {
             sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
         }
         return sb.toString();
+    }
+
+    /**
+     * The CA names the TLS certificate request lists: uploaded roots and intermediates, so that a
+     * device holding several certificates picks one that chains to them.
+     */
+    private List<X509Certificate> acceptedClientIssuers() {
+        var trust = live.clientTrust();
+        var out = new ArrayList<X509Certificate>(trust.roots());
+        out.addAll(trust.intermediates());
+        return out;
     }
 
     public Map<String, Object> status() {

@@ -15,6 +15,11 @@ public final class CmgCommand {
     }
 
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line, for callers that redirect its output. */
+    public static CommandLine commandLine() {
         return new CommandLine(new CmgCommand())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -24,8 +29,7 @@ public final class CmgCommand {
                         e.printStackTrace(cmd.getErr());
                     }
                     return 1;
-                })
-                .execute(args);
+                });
     }
 
     private static String rootMessage(Throwable e) {

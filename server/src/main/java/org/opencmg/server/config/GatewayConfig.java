@@ -60,7 +60,7 @@ public record GatewayConfig(
 
     /** Mirrors the YAML; optional keys are null here and get their defaults in {@link #resolve}. */
     @JsonIgnoreProperties(ignoreUnknown = false)
-    record RawConfig(String instance, String dataDir, Database database, Listener client, Listener admin,
+    record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
                      @JsonProperty("admin-account") Admin adminAccount) {
 
@@ -76,11 +76,11 @@ public record GatewayConfig(
                 throw new IllegalArgumentException("client.certificate and client.key are required");
             }
             var clientResolved = new Listener(client.host() == null ? "0.0.0.0" : client.host(),
-                    client.port() == 0 ? 443 : client.port(),
+                    client.port() == null ? 443 : client.port(),
                     base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize());
-            var a = admin == null ? new Listener(null, 0, null, null) : admin;
+            var a = admin == null ? new RawListener(null, null, null, null) : admin;
             var adminResolved = new Listener(a.host() == null ? "127.0.0.1" : a.host(),
-                    a.port() == 0 ? 9443 : a.port(),
+                    a.port() == null ? 9443 : a.port(),
                     a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
                     a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
             var t = timeouts == null ? new RawTimeouts(null) : timeouts;
@@ -99,6 +99,10 @@ public record GatewayConfig(
                                     ? data.resolve("initial-admin-password")
                                     : base.resolve(account.initialPasswordFile()).normalize()));
         }
+    }
+
+    /** port: absent = the default, 0 = any free port (tests). */
+    record RawListener(String host, Integer port, String certificate, String key) {
     }
 
     record RawTimeouts(String idle) {

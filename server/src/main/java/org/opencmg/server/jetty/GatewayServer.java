@@ -77,7 +77,8 @@ public final class GatewayServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setSendDateHeader(true);
-        http.setHttpCompliance(HttpCompliance.RFC9110);
+        // No leniency at all: bare LF, folded headers, CL with TE, duplicate CL/Host, HTTP/0.9 are refused.
+        http.setHttpCompliance(HttpCompliance.STRICT);
         // Our PathNormalizer refuses ambiguous paths with a logged reason; let them reach it.
         http.setUriCompliance(UriCompliance.UNSAFE);
         http.setRequestHeaderSize(16 * 1024);

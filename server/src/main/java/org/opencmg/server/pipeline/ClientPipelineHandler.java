@@ -65,6 +65,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         Device device = null;
         try {
             checkTarget(uri);
+            checkTransferCoding(request);
             device = authentication.authenticate(new JettyClientRequest(request));
             CanonicalPath path = normalizer.normalise(uri.getPath());
             String query = normalizer.checkQuery(uri.getQuery());
@@ -99,6 +100,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         }
         if (uri.getPath() == null || !uri.getPath().startsWith("/")) {
             throw new RequestRefused(400, "not_origin_form", "request target is not a path");
+        }
+    }
+
+    /** Jetty parses chunked framing; any other transfer coding (or a list of them) is refused. */
+    private static void checkTransferCoding(Request request) {
+        var codings = request.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING);
+        if (!codings.isEmpty() && !(codings.size() == 1 && "chunked".equalsIgnoreCase(codings.getFirst().strip()))) {
+            throw new RequestRefused(400, "bad_transfer_encoding", String.join(",", codings));
         }
     }
 

@@ -179,6 +179,10 @@ public final class PathNormalizer {
     }
 
     private static String checkSegment(String s) {
+        if (s.chars().anyMatch(Character::isISOControl)) {
+            // C0 and DEL are refused byte by byte; this catches C1 controls (U+0080-U+009F, e.g. %C2%85 NEL).
+            throw bad("control_character", "encoded control character");
+        }
         if (s.chars().allMatch(ch -> ch == '.')) {
             throw bad("dot_segment", "'" + s + "' segment");
         }

@@ -67,7 +67,7 @@ public final class PluginHost implements AutoCloseable {
             }
         }
         var auth = new ArrayList<Authenticator>();
-        for (Authenticator a : manager.getExtensions(Authenticator.class)) {
+        for (Authenticator a : fromPlugins(manager.getExtensions(Authenticator.class))) {
             auth.add(new AuthenticatorFacade(a, pluginIdOf(a.getClass())));
         }
         auth.sort(Comparator.comparingInt(a -> {
@@ -75,8 +75,13 @@ public final class PluginHost implements AutoCloseable {
             return i < 0 ? Integer.MAX_VALUE : i;
         }));
         authenticators = List.copyOf(auth);
-        roles = List.copyOf(manager.getExtensions(Role.class));
+        roles = List.copyOf(fromPlugins(manager.getExtensions(Role.class)));
         LOG.info("authentication methods in order: {}", authenticators.stream().map(Authenticator::method).toList());
+    }
+
+    /** Only plugin JARs extend the gateway; an extension index that is merely on the host's classpath is ignored. */
+    private <T> List<T> fromPlugins(List<T> extensions) {
+        return extensions.stream().filter(e -> manager.whichPlugin(e.getClass()) != null).toList();
     }
 
     public List<Authenticator> authenticators() {
@@ -115,8 +120,7 @@ public final class PluginHost implements AutoCloseable {
     public void close() {
         if (manager != null) {
             try {
-                manager.stopPlugins();
-                manager.unloadPlugins();
+                manager.unloadPlugins(); // stops each plugin, then releases its class loader
             } catch (RuntimeException e) {
                 LOG.warn("stopping plugins: {}", e.toString());
             }

@@ -1,0 +1,79 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** enforce-tls12: on by default, refuses TLS 1.0/1.1 and weak suites, and changes without a restart. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TlsPolicyTest {
+
+    Path dir;
+    TestPki pki;
+    GatewayFixture gw;
+    SSLContext client;
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws Exception {
+        this.dir = dir;
+        pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        gw = new GatewayFixture(dir, pki, new RecordingForwarder());
+        client = pki.clientContext(null);
+    }
+
+    @AfterAll
+    void stop() {
+        gw.close();
+    }
+
+    String handshake(String protocol, String... suites) throws Exception {
+        try (var socket = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
+            socket.setSoTimeout(5000);
+            socket.setEnabledProtocols(new String[] {protocol});
+            if (suites.length > 0) {
+                socket.setEnabledCipherSuites(suites);
+            }
+            socket.startHandshake();
+            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            return socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite();
+        }
+    }
+
+    @Test
+    void tls11IsRefusedWhileEnforcedAndAcceptedOnlyWhenTheSettingIsOff() throws Exception {
+        assertThatThrownBy(() -> handshake("TLSv1.1")).isInstanceOf(SSLException.class);
+        assertThatThrownBy(() -> handshake("TLSv1")).isInstanceOf(SSLException.class);
+
+        gw.check(gw.cli("settings", "set", "enforce-tls12", "off"));
+        try {
+            assertThat(handshake("TLSv1.1")).startsWith("TLSv1.1 ");
+        } finally {
+            gw.check(gw.cli("settings", "set", "enforce-tls12", "on"));
+        }
+        assertThatThrownBy(() -> handshake("TLSv1.1")).isInstanceOf(SSLException.class);
+    }
+
+    @Test
+    void tls12And13WithStrongSuitesAreAccepted() throws Exception {
+        assertThat(handshake("TLSv1.3")).startsWith("TLSv1.3 TLS_AES_");
+        assertThat(handshake("TLSv1.2")).startsWith("TLSv1.2 TLS_ECDHE_ECDSA_WITH_").contains("GCM");
+    }
+
+    @Test
+    void weakSuitesAreRefusedUnderTls12() {
+        assertThatThrownBy(() -> handshake("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))
+                .isInstanceOf(SSLException.class);
+    }
+}
