@@ -31,7 +31,16 @@ public final class PasswordHasher {
                 + B64.encodeToString(salt) + "$" + B64.encodeToString(out);
     }
 
+    /** False for a wrong password and for anything that is not a well-formed Argon2id PHC string. */
     public static boolean verify(char[] password, String phc) {
+        try {
+            return verifyWellFormed(password, phc);
+        } catch (RuntimeException malformed) {
+            return false;
+        }
+    }
+
+    private static boolean verifyWellFormed(char[] password, String phc) {
         String[] parts = phc.split("\\$");
         if (parts.length != 6 || !"argon2id".equals(parts[1])) {
             return false;

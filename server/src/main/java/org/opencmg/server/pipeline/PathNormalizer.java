@@ -183,6 +183,11 @@ public final class PathNormalizer {
             // C0 and DEL are refused byte by byte; this catches C1 controls (U+0080-U+009F, e.g. %C2%85 NEL).
             throw bad("control_character", "encoded control character");
         }
+        if (s.chars().anyMatch(ch -> ch >= 0x80)) {
+            // Site role paths are ASCII. Windows best-fit mapping can turn look-alikes such as the
+            // fullwidth solidus (%EF%BC%8F) into '/', so no decoded non-ASCII character passes.
+            throw bad("non_ascii", "encoded non-ASCII character");
+        }
         if (s.chars().allMatch(ch -> ch == '.')) {
             throw bad("dot_segment", "'" + s + "' segment");
         }

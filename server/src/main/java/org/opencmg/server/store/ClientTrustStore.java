@@ -130,7 +130,10 @@ public final class ClientTrustStore {
                 rs.getString("thumbprint_sha256"), rs.getString("subject"), Jdbc.instant(rs, "added_at")));
     }
 
-    /** Stores an uploaded CRL; an older CRL of the same issuer is replaced. */
+    /**
+     * Stores an uploaded CRL, replacing the issuer's older one. An upload older than the stored CRL
+     * is refused: it would roll revocations back.
+     */
     public UploadedCrl addCrl(X509CRL crl, Instant now) {
         byte[] der;
         try {
@@ -141,6 +144,13 @@ public final class ClientTrustStore {
         var row = new UploadedCrl(sha256(der), crl.getIssuerX500Principal().getName(), crl.getThisUpdate().toInstant(),
                 crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(), now);
         jdbc.transaction(tx -> {
+            try (var newer = Jdbc.prepare(tx, "select count(*) from crls where issuer = ? and this_update > ?",
+                    row.issuer(), row.thisUpdate()); var rs = newer.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) > 0) {
+                    throw new IllegalArgumentException("a newer CRL of " + row.issuer() + " is already stored");
+                }
+            }
             try (var del = Jdbc.prepare(tx, "delete from crls where issuer = ? or sha256 = ?", row.issuer(), row.sha256());
                  var ins = Jdbc.prepare(tx, "insert into crls (sha256, issuer, this_update, next_update, der, added_at) values (?, ?, ?, ?, ?, ?)",
                          row.sha256(), row.issuer(), row.thisUpdate(), row.nextUpdate(), der, now)) {

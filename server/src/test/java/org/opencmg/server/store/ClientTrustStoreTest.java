@@ -11,7 +11,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.ClientTrust;
@@ -203,8 +202,6 @@ class ClientTrustStoreTest {
         assertThat(replacement.thisUpdate()).isEqualTo(t.minus(Duration.ofMinutes(1)));
     }
 
-    @Disabled("BUG in ClientTrustStore.addCrl: any CRL of the same issuer is replaced, so uploading an older CRL "
-            + "rolls revocation back (a certificate revoked in the newer CRL becomes valid again)")
     @Test
     void olderCrlDoesNotReplaceANewerOneOfTheSameIssuer() {
         Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
