@@ -194,17 +194,28 @@ proc_ticks() { local t=0 p; for p in "$@"; do
 server_pids() { if [ "$1" = gateway ]; then echo "$GW_PID"; else echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); fi; }
 # CPU ticks of this shell's reaped children (the load client runs as one).
 child_ticks() { sed 's/.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
+# Busy CPU ticks of the whole machine (user nice system irq softirq steal), to see what else ran.
+sys_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 now() { date +%s.%N; }
 pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", 100 * t / hz / w }'; }
 
 declare -A R   # results, keyed "<run>.<field>"
+CLOSING_RUNS=" cl_health cl_nginx "   # runs in which the server closes the connection after every response
+
+# Uses the caller's s0/k0/a0 snapshots: server, load client, other processes (machine total minus both).
+cpu_figures() { # run server wall
+  local ds dk da
+  ds=$(( $(proc_ticks $(server_pids "$2")) - s0 )); dk=$(( $(child_ticks) - k0 )); da=$(( $(sys_ticks) - a0 ))
+  R[$1.srvcpu]=$(pct "$ds" "$3"); R[$1.clicpu]=$(pct "$dk" "$3")
+  R[$1.othcpu]=$(pct $(( da - ds - dk > 0 ? da - ds - dk : 0 )) "$3")
+}
 
 # new mutual-TLS connections per second: one sequential `openssl s_time -new` client (no session reuse);
 # -www makes every connection also send one tiny request and read the answer, so the server has finished
 # the handshake (TLS 1.3 client certificate included) before the next connection starts.
 handshakes() { # run server port
-  local run=$1 srv=$2 port=$3 page=/health s0 c0 k0 out t0 t1 n
-  k0=$(child_ticks); s0=$(proc_ticks $(server_pids "$srv")); t0=$(now)
+  local run=$1 srv=$2 port=$3 page=/health s0 k0 a0 out t0 t1 n
+  k0=$(child_ticks); s0=$(proc_ticks $(server_pids "$srv")); a0=$(sys_ticks); t0=$(now)
   out="$(openssl s_time -new -connect "127.0.0.1:$port" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" \
     -CAfile "$PKI/ca.pem" -www "$page" -time "$HANDSHAKE_SECONDS" 2>&1 || true)"
   t1=$(now)
@@ -213,17 +224,18 @@ handshakes() { # run server port
   local wall; wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   R[$run.rate]=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
   R[$run.count]=$n
-  R[$run.srvcpu]=$(pct $(( $(proc_ticks $(server_pids "$srv")) - s0 )) "$wall")
-  R[$run.clicpu]=$(pct $(( $(child_ticks) - k0 )) "$wall")
+  cpu_figures "$run" "$srv" "$wall"
   R[$run.bytes]="$(sed -n 's/.*real seconds, \([0-9]*\) bytes read per connection/\1/p' <<<"$out" | tail -1)"
-  log "$run: ${R[$run.rate]} connections/s (${n} in ${wall%.*} s; server CPU ${R[$run.srvcpu]}%, client CPU ${R[$run.clicpu]}%)"
+  log "$run: ${R[$run.rate]} connections/s (${n} in ${wall%.*} s; CPU server ${R[$run.srvcpu]}%, client ${R[$run.clicpu]}%, other ${R[$run.othcpu]}%)"
 }
 
 # keep-alive requests with the client certificate: autocannon, $CONNECTIONS connections.
+# Extra autocannon arguments in the array LOAD_ARGS (e.g. -H "Connection: close").
+LOAD_ARGS=()
 load() { # run server url seconds expected-status [count=1]
-  local run=$1 srv=$2 url=$3 secs=$4 want=$5 count=${6:-1} json s0 k0 t0 t1 wall
-  k0=$(child_ticks); s0=$(proc_ticks $(server_pids "$srv")); t0=$(now)
-  json="$("$AUTOCANNON" -j -c "$CONNECTIONS" -d "$secs" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" \
+  local run=$1 srv=$2 url=$3 secs=$4 want=$5 count=${6:-1} json s0 k0 a0 t0 t1 wall
+  k0=$(child_ticks); s0=$(proc_ticks $(server_pids "$srv")); a0=$(sys_ticks); t0=$(now)
+  json="$("$AUTOCANNON" ${LOAD_ARGS[@]+"${LOAD_ARGS[@]}"} -j -c "$CONNECTIONS" -d "$secs" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" \
     --ca "$PKI/ca.pem" "$url" 2>/dev/null)" || die "autocannon against $url failed"
   t1=$(now)
   [ "$count" = 1 ] || return 0
@@ -240,14 +252,19 @@ load() { # run server url seconds expected-status [count=1]
   ' "$want" <<<"$json")"
   IFS=$'\t' read -r R[$run.rps] R[$run.p50] R[$run.p99] R[$run.total] R[$run.ok] R[$run.unexpected] \
     R[$run.errors] R[$run.timeouts] R[$run.codes] <<<"$f"
-  R[$run.srvcpu]=$(pct $(( $(proc_ticks $(server_pids "$srv")) - s0 )) "$wall")
-  R[$run.clicpu]=$(pct $(( $(child_ticks) - k0 )) "$wall")
-  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, codes ${R[$run.codes]}, errors ${R[$run.errors]}, timeouts ${R[$run.timeouts]}; server CPU ${R[$run.srvcpu]}%, client CPU ${R[$run.clicpu]}%"
+  cpu_figures "$run" "$srv" "$wall"
+  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, codes ${R[$run.codes]}, errors ${R[$run.errors]}, timeouts ${R[$run.timeouts]}; CPU server ${R[$run.srvcpu]}%, client ${R[$run.clicpu]}%, other ${R[$run.othcpu]}%"
 }
 
 # ---------------------------------------------------------------- runs
 LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy="$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk -v me=$$ -v gw="$GW_PID" '$1 >= 20 && $2 != gw {print $3 "(" $1 "%)"}' | head -3 | tr '\n' ' ')"
+busy="$(
+  snap() { awk 'FNR == 1 { l = $0; c = l; sub(/^[0-9]+ \(/, "", c); sub(/\) [^)]*$/, "", c); gsub(/ /, "_", c)
+      sub(/^.*\) /, "", l); split(l, f, " "); print $1, c, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true; }
+  snap >"$TMP/cpu0"; sleep 1; snap >"$TMP/cpu1"
+  awk -v hz="$CLK_TCK" -v gw="$GW_PID" -v ng="$NGINX_PID" 'NR == FNR { t[$1] = $3; next }
+    ($1 in t) && $1 != gw && $1 != ng { p = 100 * ($3 - t[$1]) / hz; if (p >= 20) printf "%s(%d%%) ", $2, p }' "$TMP/cpu0" "$TMP/cpu1"
+)"
 [ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
 log "JVM warm-up: ${WARMUP_SECONDS} s on /health, ${WARMUP_SECONDS} s on the pipeline path, 3 s of handshakes (not counted)"
 load warm1 gateway "https://127.0.0.1:$GW_PORT/health" "$WARMUP_SECONDS" 200 0
@@ -261,8 +278,17 @@ handshakes hs_gw gateway "$GW_PORT"; sleep 2
 load ka_nginx nginx "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
 load ka_health gateway "https://127.0.0.1:$GW_PORT/health" "$LOAD_SECONDS" 200; sleep 2
 refusals0=$(grep -c 'refused status=' "$TMP/gateway.err" || true)
+if [ "$PIPELINE_CLOSES" = yes ]; then CLOSING_RUNS+="ka_pipe "; fi
 load ka_pipe gateway "https://127.0.0.1:$GW_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 503
 refusals=$(( $(grep -c 'refused status=' "$TMP/gateway.err" || true) - refusals0 ))
+if [ "$PIPELINE_CLOSES" = yes ]; then
+  # The gateway closes the connection after a refusal, so the pipeline run above opens one mTLS connection
+  # per request. Same pattern against gateway /health and nginx, for a like-for-like reference.
+  sleep 2; LOAD_ARGS=(-H "Connection: close")
+  load cl_nginx nginx "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
+  load cl_health gateway "https://127.0.0.1:$GW_PORT/health" "$LOAD_SECONDS" 200
+  LOAD_ARGS=()
+fi
 kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
 gw_rss_mb=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status") / 1024 ))
 gw_errs=$(grep -cE ' (ERROR|WARN) ' "$TMP/gateway.err" || true)
@@ -270,27 +296,58 @@ nginx_errs=$(grep -cE '\[(error|crit|alert|emerg)\]' "$TMP/nginx/logs/error.log"
 
 # ---------------------------------------------------------------- report
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-table="$(cat <<EOF
-| measurement | gateway | nginx | gateway/nginx |
-|---|---:|---:|---:|
-| new mTLS connections/s (s_time -new, 1 client, ${HANDSHAKE_SECONDS} s) | ${R[hs_gw.rate]} | ${R[hs_nginx.rate]} | $(ratio "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}") |
-| keep-alive req/s, gateway \`/health\` (c=$CONNECTIONS, ${LOAD_SECONDS} s) | ${R[ka_health.rps]} | ${R[ka_nginx.rps]} | $(ratio "${R[ka_health.rps]}" "${R[ka_nginx.rps]}") |
-| ↳ p50 / p99 latency, ms | ${R[ka_health.p50]} / ${R[ka_health.p99]} | ${R[ka_nginx.p50]} / ${R[ka_nginx.p99]} | $(ratio "${R[ka_health.p50]}" "${R[ka_nginx.p50]}") / $(ratio "${R[ka_health.p99]}" "${R[ka_nginx.p99]}") |
-| keep-alive req/s, gateway full pipeline → 503 (c=$CONNECTIONS, ${LOAD_SECONDS} s) | ${R[ka_pipe.rps]} | ${R[ka_nginx.rps]} | $(ratio "${R[ka_pipe.rps]}" "${R[ka_nginx.rps]}") |
-| ↳ p50 / p99 latency, ms | ${R[ka_pipe.p50]} / ${R[ka_pipe.p99]} | ${R[ka_nginx.p50]} / ${R[ka_nginx.p99]} | $(ratio "${R[ka_pipe.p50]}" "${R[ka_nginx.p50]}") / $(ratio "${R[ka_pipe.p99]}" "${R[ka_nginx.p99]}") |
-
-| run | responses (status×count) | unexpected status / errors / timeouts | server CPU | load-client CPU |
-|---|---|---|---:|---:|
-| s_time → gateway | ${R[hs_gw.count]} connections, ${R[hs_gw.bytes]} B read each | – | ${R[hs_gw.srvcpu]}% | ${R[hs_gw.clicpu]}% |
-| s_time → nginx | ${R[hs_nginx.count]} connections, ${R[hs_nginx.bytes]} B read each | – | ${R[hs_nginx.srvcpu]}% | ${R[hs_nginx.clicpu]}% |
-| autocannon → gateway \`/health\` | ${R[ka_health.codes]} | ${R[ka_health.unexpected]} / ${R[ka_health.errors]} / ${R[ka_health.timeouts]} | ${R[ka_health.srvcpu]}% | ${R[ka_health.clicpu]}% |
-| autocannon → gateway pipeline | ${R[ka_pipe.codes]} | ${R[ka_pipe.unexpected]} / ${R[ka_pipe.errors]} / ${R[ka_pipe.timeouts]} | ${R[ka_pipe.srvcpu]}% | ${R[ka_pipe.clicpu]}% |
-| autocannon → nginx | ${R[ka_nginx.codes]} | ${R[ka_nginx.unexpected]} / ${R[ka_nginx.errors]} / ${R[ka_nginx.timeouts]} | ${R[ka_nginx.srvcpu]}% | ${R[ka_nginx.clicpu]}% |
-
-Notes: CPU is % of one core ($NPROC cores = $((NPROC * 100))%). TLS: gateway ${GW_TLS:-?}, nginx ${NGINX_TLS:-?}.
-Gateway closes the connection after the pipeline's 503 (\`Connection: close\`): **${PIPELINE_CLOSES}**$( [ "$PIPELINE_CLOSES" = yes ] && echo " — so that row is one new mTLS handshake per request, not keep-alive" || true).
-Gateway: peak RSS ${gw_rss_mb} MB, ${refusals} refusal log lines during the pipeline run, ${gw_errs} WARN/ERROR lines; nginx: ${nginx_errs} error-log lines at error or worse.
-EOF
+# autocannon's latency figures are not usable when the server closes every connection (they break
+# Little's law by a factor of 5-10 here), so for those runs show the mean from c / throughput instead.
+lat() { # run -> "p50 / p99" or "≈mean†"
+  if [[ "$CLOSING_RUNS" == *" $1 "* ]]; then
+    awk -v c="$CONNECTIONS" -v r="${R[$1.rps]}" 'BEGIN { if (r > 0) printf "≈%.0f†", 1000 * c / r; else print "n/a" }'
+  else echo "${R[$1.p50]} / ${R[$1.p99]}"; fi
+}
+row() { # label gateway-run nginx-run
+  local lr
+  printf '| %s | %s | %s | %s |\n' "$1 req/s" "${R[$2.rps]}" "${R[$3.rps]}" "$(ratio "${R[$2.rps]}" "${R[$3.rps]}")"
+  if [[ "$CLOSING_RUNS" == *" $2 "* || "$CLOSING_RUNS" == *" $3 "* ]]; then
+    lr="$(ratio "${R[$3.rps]}" "${R[$2.rps]}")"   # mean latency ratio = inverse throughput ratio
+  else
+    lr="$(ratio "${R[$2.p50]}" "${R[$3.p50]}") / $(ratio "${R[$2.p99]}" "${R[$3.p99]}")"
+  fi
+  printf '| ↳ latency, ms (p50 / p99, or ≈mean†) | %s | %s | %s |\n' "$(lat "$2")" "$(lat "$3")" "$lr"
+}
+detail() { # label run
+  printf '| %s | %s | %s / %s / %s | %s%% | %s%% | %s%% |\n' "$1" "${R[$2.codes]}" "${R[$2.unexpected]}" "${R[$2.errors]}" \
+    "${R[$2.timeouts]}" "${R[$2.srvcpu]}" "${R[$2.clicpu]}" "${R[$2.othcpu]}"
+}
+table="$(
+  echo "| measurement (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | gateway | nginx | gateway/nginx |"
+  echo "|---|---:|---:|---:|"
+  printf '| new mTLS connections/s (s_time -new, 1 client, %s s) | %s | %s | %s |\n' "$HANDSHAKE_SECONDS" \
+    "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}" "$(ratio "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}")"
+  row 'keep-alive, gateway `/health`' ka_health ka_nginx
+  row 'keep-alive, gateway full pipeline → 503' ka_pipe ka_nginx
+  if [ "$PIPELINE_CLOSES" = yes ]; then
+    row 'new connection per request (`Connection: close`), gateway `/health`' cl_health cl_nginx
+    row 'gateway full pipeline → 503 (closes itself) vs nginx `Connection: close`' ka_pipe cl_nginx
+  fi
+  echo
+  echo "| run | responses (status×count) | unexpected status / errors / timeouts | server CPU | load-client CPU | other CPU |"
+  echo "|---|---|---|---:|---:|---:|"
+  printf '| s_time → gateway /health | %s connections | – | %s%% | %s%% | %s%% |\n' "${R[hs_gw.count]}" "${R[hs_gw.srvcpu]}" "${R[hs_gw.clicpu]}" "${R[hs_gw.othcpu]}"
+  printf '| s_time → nginx /health | %s connections | – | %s%% | %s%% | %s%% |\n' "${R[hs_nginx.count]}" "${R[hs_nginx.srvcpu]}" "${R[hs_nginx.clicpu]}" "${R[hs_nginx.othcpu]}"
+  detail 'keep-alive → gateway `/health`' ka_health
+  detail 'keep-alive → gateway pipeline' ka_pipe
+  detail 'keep-alive → nginx' ka_nginx
+  if [ "$PIPELINE_CLOSES" = yes ]; then
+    detail 'Connection: close → gateway `/health`' cl_health
+    detail 'Connection: close → nginx' cl_nginx
+  fi
+  echo
+  echo "† mean latency from Little's law (c ÷ req/s): autocannon's own latency figures are not meaningful when every connection is closed after one response."
+  echo "CPU: % of one core ($NPROC cores = $((NPROC * 100))%); \"other\" = the rest of the machine during the run."
+  echo "TLS negotiated: gateway ${GW_TLS:-?}; nginx ${NGINX_TLS:-?}."
+  if [ "$PIPELINE_CLOSES" = yes ]; then
+    echo "The gateway answers the pipeline's 503 with \`Connection: close\`, so its pipeline run is one new mTLS connection per request, not keep-alive."
+  fi
+  echo "Gateway: peak RSS ${gw_rss_mb} MB, ${refusals} refusal log lines during the pipeline run, ${gw_errs} WARN/ERROR log lines; nginx: ${nginx_errs} error-log lines at error or worse."
 )"
 
 rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -329,8 +386,13 @@ require a client certificate (`ssl_verify_client on` / the gateway's client conn
   `GET /CCM_Proxy_MutualAuth/1/CCM_System/request` (authentication with auth-pki incl. path validation
   and CRL check, normalisation, matching, length check, forwarder → `503 no_connection_point`).
   nginx: the same path answered with a static `200 ok`. The gateway is warmed up first (not counted).
-- The second table gives status codes, errors, and the CPU used by the server and by the load client
-  during each run (100% = one core).
+- **new connection per request** — only while the gateway answers refusals (the pipeline's 503) with
+  `Connection: close`, which makes its "keep-alive" pipeline run open one mTLS connection per request:
+  the same autocannon run with `-H "Connection: close"` against gateway `/health` and nginx, as a
+  like-for-like reference. Latency there is the Little's-law mean (†), autocannon's own is not usable.
+- The second table gives status codes, errors, and the CPU used by the server, by the load client and
+  by everything else on the machine during each run (100% = one core). A large "other" means the run
+  was disturbed by unrelated work.
 EOF
   fi
   printf '\n%s\n' "$section" >>"$BENCH/RESULTS.md"

@@ -110,6 +110,12 @@ public final class AdminApiServlet extends HttpServlet {
                     : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
             case "settings PUT" -> setSetting(required(id, "setting name"), body(req), actor);
             case "audit GET" -> services.audit().recent(limit(req.getParameter("limit")));
+            case "connection-points GET" -> services.connectionPoints().list();
+            case "connection-points POST" -> registerConnectionPoint(req, actor);
+            case "connection-points DELETE" -> unregisterConnectionPoint(required(id, "name"), actor);
+            case "channels GET" -> services.channelStatus().list();
+            case "traffic GET" -> services.traffic().since(services.clock().instant()
+                    .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> throw new ApiError(404, "no such API: " + method + " /api/" + resource);
         };
     }
@@ -217,6 +223,40 @@ public final class AdminApiServlet extends HttpServlet {
         return services.settings().get(name).orElseThrow();
     }
 
+    /** Body: JSON {name, site, certificate (PEM), connection_id (optional: one is made)}. */
+    private Object registerConnectionPoint(HttpServletRequest req, String actor) throws IOException {
+        var json = JSON.readTree(body(req));
+        String name = json.path("name").asText("");
+        String site = json.path("site").asText("");
+        if (!name.matches("[A-Za-z0-9._-]{1,128}") || !site.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("name (1-128 of A-Z a-z 0-9 . _ -) and site (1-64 of A-Z a-z 0-9 _ -) are required");
+        }
+        List<X509Certificate> certs = PemFiles.readCertificates(json.path("certificate").asText("").getBytes(StandardCharsets.UTF_8));
+        if (certs.isEmpty()) {
+            throw new IllegalArgumentException("certificate: the connection point's PEM certificate is required");
+        }
+        String connectionId = json.path("connection_id").asText("");
+        if (connectionId.isEmpty()) {
+            connectionId = java.util.UUID.randomUUID().toString();
+        } else if (!connectionId.matches("[A-Za-z0-9._-]{8,128}")) {
+            throw new IllegalArgumentException("connection_id must be 8-128 of A-Z a-z 0-9 . _ -");
+        }
+        var registration = new org.opencmg.server.store.ConnectionPointStore.Registration(name, site,
+                org.opencmg.pki.Thumbprints.sha256(certs.getFirst()), connectionId, services.clock().instant(), actor);
+        services.connectionPoints().register(registration);
+        services.audit().record(actor, "connection_point.register", name,
+                "site=" + site + " sha256=" + registration.thumbprintSha256());
+        return registration;
+    }
+
+    private Object unregisterConnectionPoint(String name, String actor) {
+        if (!services.connectionPoints().remove(name)) {
+            throw new ApiError(404, "no connection point named " + name);
+        }
+        services.audit().record(actor, "connection_point.unregister", name, "");
+        return Map.of("unregistered", name);
+    }
+
     static Map<String, Object> endpointJson(PublishedEndpoint p) {
         var m = new LinkedHashMap<String, Object>();
         m.put("external_path", p.endpoint().externalPath());
@@ -242,7 +282,7 @@ public final class AdminApiServlet extends HttpServlet {
 
     private static int limit(String value) {
         try {
-            return value == null ? 100 : Math.max(1, Math.min(10_000, Integer.parseInt(value)));
+            return value == null ? 100 : Math.max(1, Math.min(10_000, Integer.parseInt(value.strip())));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("limit must be a number");
         }

@@ -4,6 +4,9 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.opencmg.server.store.AuditTrail;
+import org.opencmg.server.store.ChannelStatusStore;
+import org.opencmg.server.store.ConnectionPointStore;
+import org.opencmg.server.store.TrafficStore;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.LiveState;
@@ -12,5 +15,7 @@ import org.opencmg.server.store.SettingsStore;
 /** What the admin API works on. */
 public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
                             AuditTrail audit, LiveState live, AdminCredentials credentials,
+                            ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
+                            TrafficStore traffic,
                             Supplier<Map<String, Object>> status, Clock clock) {
 }

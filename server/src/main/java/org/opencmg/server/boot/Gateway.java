@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,12 +31,18 @@ import org.opencmg.server.pipeline.AuthenticationStep;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.MappingStep;
-import org.opencmg.server.pipeline.NoConnectionPointForwarder;
 import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.ServerNames;
 import org.opencmg.server.plugin.GatewayPluginContext;
 import org.opencmg.server.plugin.PluginHost;
+import org.opencmg.server.channel.ChannelForwarder;
+import org.opencmg.server.channel.ChannelHandler;
+import org.opencmg.server.channel.ChannelRegistry;
+import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.store.AdminUsers;
+import org.opencmg.server.store.ChannelStatusStore;
+import org.opencmg.server.store.ConnectionPointStore;
+import org.opencmg.server.store.TrafficStore;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.Database;
@@ -65,6 +72,13 @@ public final class Gateway implements AutoCloseable {
     private PluginHost plugins;
     private GatewayServer server;
     private Refusals refusals;
+    private ChannelRegistry channels;
+    private TrafficMeter traffic;
+    private ChannelStatusStore channelStatus;
+    private TrafficStore trafficStore;
+
+    /** How often connection points send heartbeats (told to them in the channel handshake). */
+    public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
     private final MeterRegistry meters = new SimpleMeterRegistry();
 
     private Gateway(GatewayConfig config, Clock clock) {
@@ -73,11 +87,12 @@ public final class Gateway implements AutoCloseable {
         this.startedAt = clock.instant();
     }
 
+    /** Starts an instance that forwards through its connection points' channels. */
     public static Gateway start(GatewayConfig config) throws Exception {
-        return start(config, new NoConnectionPointForwarder());
+        return start(config, null);
     }
 
-    /** Starts an instance with the given forwarder (steps 5-8 of the flow). */
+    /** Starts an instance; a non-null {@code forwarder} replaces the channels for steps 5-8 (tests). */
     public static Gateway start(GatewayConfig config, Forwarder forwarder) throws Exception {
         var g = new Gateway(config, Clock.systemUTC());
         try {
@@ -99,6 +114,9 @@ public final class Gateway implements AutoCloseable {
         var settings = new SettingsStore(jdbc, revisions);
         var audit = new AuditTrail(jdbc, clock);
         var users = new AdminUsers(jdbc);
+        var connectionPoints = new ConnectionPointStore(jdbc, revisions);
+        channelStatus = new ChannelStatusStore(jdbc);
+        trafficStore = new TrafficStore(jdbc);
         ensureAdminAccount(users, audit);
 
         live = new LiveState(revisions, endpoints, trust, settings);
@@ -108,21 +126,30 @@ public final class Gateway implements AutoCloseable {
         plugins.start(config.authOrder());
 
         refusals = new Refusals(meters);
+        channels = new ChannelRegistry(config.instance(), config.timeouts().heartbeat(), channelStatus, clock);
+        traffic = new TrafficMeter(config.instance(), trafficStore, clock);
+        var channelHandler = new ChannelHandler(config.instance(), channels, connectionPoints, live, refusals,
+                HEARTBEAT_INTERVAL, clock);
+        Forwarder steps5to8 = forwarder != null ? forwarder
+                : new ChannelForwarder(channels, config.timeouts().request(), traffic);
+
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
+        KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()),
                 new AuthenticationStep(plugins::authenticators), new MappingStep(live::mappings),
-                forwarder, refusals, () -> live.fresh(10_000));
+                steps5to8, refusals, () -> live.fresh(10_000));
 
         var credentials = new AdminCredentials(users, clock);
-        var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, this::status, clock);
+        var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
+                channelStatus, trafficStore, this::status, clock);
         var admin = new ServletContextHandler("/");
         admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
         admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");
 
-        server = new GatewayServer(config, clientKeys, adminKeys,
+        server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
-                pipeline, admin, refusals);
+                pipeline, channelHandler, admin, channels::connectionClosed, refusals);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());
@@ -174,6 +201,7 @@ public final class Gateway implements AutoCloseable {
         m.put("instance", config.instance());
         m.put("started_at", startedAt.toString());
         m.put("client_port", server == null ? null : server.clientPort());
+        m.put("channel_port", server == null ? null : server.channelPort());
         m.put("admin_port", server == null ? null : server.adminPort());
         m.put("healthy", live.fresh(10_000));
         m.put("auth_methods", plugins.authenticators().stream().map(a -> a.method()).toList());
@@ -181,11 +209,21 @@ public final class Gateway implements AutoCloseable {
         m.put("endpoints", live.mappings().endpoints().size());
         m.put("trusted_roots", live.clientTrust().roots().size());
         m.put("refusals", refusals.counts());
+        m.put("channels", channels.snapshot());
         return m;
     }
 
     public int clientPort() {
         return server.clientPort();
+    }
+
+    public int channelPort() {
+        return server.channelPort();
+    }
+
+    /** Writes the traffic counted so far to the store (it also happens every 10 s and at stop). */
+    public void flushTraffic() {
+        traffic.flush();
     }
 
     public int adminPort() {
@@ -212,6 +250,12 @@ public final class Gateway implements AutoCloseable {
             }
         } catch (Exception e) {
             LOG.warn("stopping connectors: {}", e.toString());
+        }
+        if (channels != null) {
+            channels.close();
+        }
+        if (traffic != null) {
+            traffic.close();
         }
         if (plugins != null) {
             plugins.close();

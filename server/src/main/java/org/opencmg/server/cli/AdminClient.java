@@ -53,6 +53,10 @@ public final class AdminClient {
         this.http = builder.build();
     }
 
+    public static AdminClient of(URI base, String user, String password, Path caFile) throws IOException, GeneralSecurityException {
+        return new AdminClient(base, user, password, caFile);
+    }
+
     public static AdminClient from(Path demoDir) throws IOException, GeneralSecurityException {
         if (demoDir != null) {
             JsonNode demo = JSON.readTree(demoDir.resolve("demo.json").toFile());

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "cmg", mixinStandardHelpOptions = true, version = "OpenCMG 0.1.0",
         description = "OpenCMG: a self-hostable cloud management gateway.",
-        subcommands = {GatewayCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
+        subcommands = {DemoCommand.class, GatewayCommand.class, ConnectionPointCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
                 TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CmgCommand {

@@ -23,6 +23,7 @@ public record GatewayConfig(
         Path dataDir,
         Database database,
         Listener client,
+        Listener channel,
         Listener admin,
         Path pluginsDir,
         List<String> authOrder,
@@ -39,7 +40,12 @@ public record GatewayConfig(
         }
     }
 
-    public record Timeouts(Duration idle) {
+    /**
+     * @param idle      an idle or stalled device connection is closed after this
+     * @param request   how long a device waits for its site's answer to begin
+     * @param heartbeat a channel silent for this long is marked down
+     */
+    public record Timeouts(Duration idle, Duration request, Duration heartbeat) {
     }
 
     /** The first administrator, created when the store has none. */
@@ -60,7 +66,8 @@ public record GatewayConfig(
 
     /** Mirrors the YAML; optional keys are null here and get their defaults in {@link #resolve}. */
     @JsonIgnoreProperties(ignoreUnknown = false)
-    record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener admin,
+    record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener channel,
+                     RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
                      @JsonProperty("admin-account") Admin adminAccount) {
 
@@ -78,22 +85,29 @@ public record GatewayConfig(
             var clientResolved = new Listener(client.host() == null ? "0.0.0.0" : client.host(),
                     client.port() == null ? 443 : client.port(),
                     base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize());
+            var ch = channel == null ? new RawListener(null, null, null, null) : channel;
+            var channelResolved = new Listener(ch.host() == null ? "0.0.0.0" : ch.host(),
+                    ch.port() == null ? 10124 : ch.port(),
+                    ch.certificate() == null ? clientResolved.certificate() : base.resolve(ch.certificate()).normalize(),
+                    ch.key() == null ? clientResolved.key() : base.resolve(ch.key()).normalize());
             var a = admin == null ? new RawListener(null, null, null, null) : admin;
             var adminResolved = new Listener(a.host() == null ? "127.0.0.1" : a.host(),
                     a.port() == null ? 9443 : a.port(),
                     a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
                     a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
-            var t = timeouts == null ? new RawTimeouts(null) : timeouts;
+            var t = timeouts == null ? new RawTimeouts(null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
             return new GatewayConfig(
                     instance == null ? defaultInstanceName(clientResolved.port()) : instance,
                     data,
                     dbResolved,
                     clientResolved,
+                    channelResolved,
                     adminResolved,
                     base.resolve(pluginsDir == null ? "plugins" : pluginsDir).normalize(),
                     authOrder == null ? List.of("pki", "token", "entra") : List.copyOf(authOrder),
-                    new Timeouts(t.idle() == null ? Duration.ofSeconds(30) : Duration.parse(iso(t.idle()))),
+                    new Timeouts(duration(t.idle(), Duration.ofSeconds(30)), duration(t.request(), Duration.ofMinutes(5)),
+                            duration(t.heartbeat(), Duration.ofSeconds(10))),
                     new Admin(account.user() == null ? "admin" : account.user(),
                             account.initialPasswordFile() == null
                                     ? data.resolve("initial-admin-password")
@@ -105,11 +119,15 @@ public record GatewayConfig(
     record RawListener(String host, Integer port, String certificate, String key) {
     }
 
-    record RawTimeouts(String idle) {
+    record RawTimeouts(String idle, String request, String heartbeat) {
+    }
+
+    static Duration duration(String value, Duration fallback) {
+        return value == null ? fallback : Duration.parse(iso(value));
     }
 
     /** Accepts "30s", "5m", "250ms" as well as ISO-8601 ("PT30S"). */
-    static String iso(String value) {
+    public static String iso(String value) {
         String v = value.trim().toLowerCase();
         if (v.startsWith("pt")) {
             return v.toUpperCase();

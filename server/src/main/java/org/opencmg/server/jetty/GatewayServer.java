@@ -5,11 +5,15 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -28,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * The gateway's Jetty server: named connectors, each pinned to its own handler.
  * <pre>
  *   Server (virtual threads for blocking work)
- *    ├─ connector "client"  TLS, client cert wanted ─▶ ClientPipelineHandler
- *    └─ connector "admin"   TLS, 127.0.0.1          ─▶ admin servlets (REST API, pages)
+ *    ├─ connector "client"  TLS, client cert wanted        ─▶ ClientPipelineHandler
+ *    ├─ connector "channel" TLS + HTTP/2, client cert needed ─▶ ChannelHandler (connection points)
+ *    └─ connector "admin"   TLS, 127.0.0.1                 ─▶ admin servlets (REST API, pages)
  * </pre>
  * A handler only ever sees requests of its own connector.
  */
@@ -39,15 +44,18 @@ public final class GatewayServer implements AutoCloseable {
 
     public static final String CLIENT = "client";
     public static final String ADMIN = "admin";
+    public static final String CHANNEL = "channel";
 
     private final Server server;
     private final ServerConnector client;
     private final ServerConnector admin;
+    private final ServerConnector channel;
     private final SslContextFactory.Server clientTls;
 
-    public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial adminKeys,
+    public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
-                         Handler clientHandler, Handler adminHandler, Refusals refusals) throws GeneralSecurityException {
+                         Handler clientHandler, Handler channelHandler, Handler adminHandler,
+                         Consumer<Connection> onChannelClosed, Refusals refusals) throws GeneralSecurityException {
         var threads = new QueuedThreadPool(200, 8);
         threads.setName("cmg");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -65,9 +73,22 @@ public final class GatewayServer implements AutoCloseable {
         TlsPolicy.apply(adminTls, true);
         admin = connector(ADMIN, config.admin(), adminTls, config);
 
+        var channelTls = new SslContextFactory.Server();
+        channelTls.setSslContext(sslContext(channelKeys, new DeferredClientTrustManager(List::of)));
+        channelTls.setNeedClientAuth(true);
+        TlsPolicy.apply(channelTls, true);
+        channel = channelConnector(config, channelTls);
+        channel.addEventListener(new Connection.Listener() {
+            @Override
+            public void onClosed(Connection connection) {
+                onChannelClosed.accept(connection);
+            }
+        });
+
         server.addConnector(client);
+        server.addConnector(channel);
         server.addConnector(admin);
-        server.setHandler(new ConnectorRouter(clientHandler, adminHandler));
+        server.setHandler(new ConnectorRouter(clientHandler, channelHandler, adminHandler));
         server.setStopAtShutdown(false);
     }
 
@@ -96,6 +117,32 @@ public final class GatewayServer implements AutoCloseable {
         return connector;
     }
 
+    /**
+     * HTTP/2 over TLS for connection points: many streams per channel, each with its own flow
+     * control window, so one slow transfer never stalls the others.
+     */
+    private ServerConnector channelConnector(GatewayConfig config, SslContextFactory.Server tls) {
+        var http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        var secure = new SecureRequestCustomizer(false);
+        secure.setSniHostCheck(false);
+        http.addCustomizer(secure);
+        var h2 = new HTTP2ServerConnectionFactory(http);
+        h2.setMaxConcurrentStreams(20_000);
+        h2.setInitialStreamRecvWindow(1024 * 1024);
+        h2.setInitialSessionRecvWindow(16 * 1024 * 1024);
+        h2.setStreamIdleTimeout(0);
+        var alpn = new ALPNServerConnectionFactory("h2");
+        alpn.setDefaultProtocol("h2");
+        var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, h2);
+        connector.setName(CHANNEL);
+        connector.setHost(config.channel().host());
+        connector.setPort(config.channel().port());
+        connector.setIdleTimeout(config.timeouts().heartbeat().toMillis() * 3);
+        return connector;
+    }
+
     private static SSLContext sslContext(KeyMaterial keys, TrustManager trust) throws GeneralSecurityException {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(keys.keyManagers(), trust == null ? null : new TrustManager[] {trust}, new SecureRandom());
@@ -104,8 +151,8 @@ public final class GatewayServer implements AutoCloseable {
 
     public void start() throws Exception {
         server.start();
-        LOG.info("client connector on {}:{}, admin connector on {}:{}", client.getHost(), client.getLocalPort(),
-                admin.getHost(), admin.getLocalPort());
+        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}", client.getHost(),
+                client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(), admin.getLocalPort());
     }
 
     /** Applies enforce-tls12 to new connections at once; open connections keep what they agreed. */
@@ -120,6 +167,10 @@ public final class GatewayServer implements AutoCloseable {
 
     public int clientPort() {
         return client.getLocalPort();
+    }
+
+    public int channelPort() {
+        return channel.getLocalPort();
     }
 
     public int adminPort() {
@@ -138,11 +189,13 @@ public final class GatewayServer implements AutoCloseable {
     /** Dispatches by the name of the connector a request arrived on. */
     private static final class ConnectorRouter extends Handler.Sequence {
         private final Handler clientHandler;
+        private final Handler channelHandler;
         private final Handler adminHandler;
 
-        ConnectorRouter(Handler clientHandler, Handler adminHandler) {
-            super(clientHandler, adminHandler);
+        ConnectorRouter(Handler clientHandler, Handler channelHandler, Handler adminHandler) {
+            super(clientHandler, channelHandler, adminHandler);
             this.clientHandler = clientHandler;
+            this.channelHandler = channelHandler;
             this.adminHandler = adminHandler;
         }
 
@@ -152,6 +205,9 @@ public final class GatewayServer implements AutoCloseable {
             String name = request.getConnectionMetaData().getConnector().getName();
             if (CLIENT.equals(name)) {
                 return clientHandler.handle(request, response, callback);
+            }
+            if (CHANNEL.equals(name)) {
+                return channelHandler.handle(request, response, callback);
             }
             if (ADMIN.equals(name)) {
                 return adminHandler.handle(request, response, callback);

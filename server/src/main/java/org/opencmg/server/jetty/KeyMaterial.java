@@ -22,18 +22,39 @@ public record KeyMaterial(List<X509Certificate> chain, PrivateKey key) {
         return new KeyMaterial(chain, PemFiles.readPrivateKey(key));
     }
 
+    /** The password of the in-memory key stores; they never touch a disk. */
+    public static final String TRANSIENT_PASSWORD = "in-memory";
+
     public KeyManager[] keyManagers() throws GeneralSecurityException {
-        char[] transientPassword = "in-memory".toCharArray();
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keyStore(), TRANSIENT_PASSWORD.toCharArray());
+        return kmf.getKeyManagers();
+    }
+
+    public KeyStore keyStore() throws GeneralSecurityException {
+        KeyStore ks = emptyStore();
+        ks.setKeyEntry("key", key, TRANSIENT_PASSWORD.toCharArray(), chain.toArray(new X509Certificate[0]));
+        return ks;
+    }
+
+    /** A trust store holding the certificates of a PEM bundle. */
+    public static KeyStore trustStore(Path pemBundle) throws IOException, GeneralSecurityException {
+        KeyStore ks = emptyStore();
+        int i = 0;
+        for (X509Certificate c : PemFiles.readCertificates(pemBundle)) {
+            ks.setCertificateEntry("ca" + i++, c);
+        }
+        return ks;
+    }
+
+    private static KeyStore emptyStore() throws GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try {
             ks.load(null, null);
         } catch (IOException e) {
             throw new GeneralSecurityException(e);
         }
-        ks.setKeyEntry("key", key, transientPassword, chain.toArray(new X509Certificate[0]));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, transientPassword);
-        return kmf.getKeyManagers();
+        return ks;
     }
 
     public X509Certificate leaf() {

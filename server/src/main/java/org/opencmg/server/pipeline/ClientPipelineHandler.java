@@ -121,7 +121,8 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.reset();
         response.setStatus(r.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-        if (r.status() >= 400 && r.status() != 404 && r.status() != 405) {
+        if (r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 421) {
+            // The request's framing or size is in doubt: do not read another request from this connection.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         Content.Sink.write(response, true, r.status() + " " + r.reason() + "\n", callback);

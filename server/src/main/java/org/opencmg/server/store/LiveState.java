@@ -35,6 +35,7 @@ public final class LiveState implements Settings, AutoCloseable {
     private final AtomicReference<Map<String, String>> settingValues = new AtomicReference<>(Map.of());
     private final Map<String, Long> seen = new ConcurrentHashMap<>();
     private final List<Consumer<Map<String, String>>> settingsListeners = new ArrayList<>();
+    private final List<Consumer<MappingSnapshot>> mappingListeners = new ArrayList<>();
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
 
@@ -62,7 +63,9 @@ public final class LiveState implements Settings, AutoCloseable {
     public synchronized void refresh() {
         Map<String, Long> now = revisions.current();
         if (changed(now, StateRevisions.ENDPOINTS)) {
-            mappings.set(new MappingSnapshot(endpoints.list(), now.get(StateRevisions.ENDPOINTS)));
+            var snapshot = new MappingSnapshot(endpoints.list(), now.get(StateRevisions.ENDPOINTS));
+            mappings.set(snapshot);
+            mappingListeners.forEach(l -> l.accept(snapshot));
         }
         if (changed(now, StateRevisions.TRUST)) {
             clientTrust.set(trust.snapshot(now.get(StateRevisions.TRUST)));
@@ -101,6 +104,11 @@ public final class LiveState implements Settings, AutoCloseable {
     /** Called with the new values after every settings change (and not for the initial load). */
     public synchronized void onSettingsChange(Consumer<Map<String, String>> listener) {
         settingsListeners.add(listener);
+    }
+
+    /** Called with the new snapshot after every change of the published mappings. */
+    public synchronized void onMappingsChange(Consumer<MappingSnapshot> listener) {
+        mappingListeners.add(listener);
     }
 
     @Override

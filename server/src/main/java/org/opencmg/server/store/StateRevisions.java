@@ -14,6 +14,7 @@ public final class StateRevisions {
     public static final String ENDPOINTS = "endpoints";
     public static final String TRUST = "trust";
     public static final String SETTINGS = "settings";
+    public static final String CONNECTION_POINTS = "connection_points";
 
     private final Jdbc jdbc;
 

@@ -1,0 +1,98 @@
+package org.opencmg.server.connectionpoint;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.opencmg.server.config.GatewayConfig;
+
+/**
+ * The connection point's configuration file (YAML, kebab-case; see config/connection-point.yaml).
+ * Relative paths are resolved against the folder of the file. The mappings are not here: they come
+ * from the gateways over the channel.
+ */
+public record ConnectionPointConfig(
+        String name,
+        String connectionId,
+        Path certificate,
+        Path key,
+        Path gatewayCa,
+        List<URI> gateways,
+        Internal internal,
+        Duration heartbeatInterval,
+        Duration checkInterval,
+        int pulls,
+        Duration backoffInitial,
+        Duration backoffMax) {
+
+    /**
+     * How the connection point calls the site's internal servers.
+     *
+     * @param ca                      trusted CAs for internal HTTPS servers (null: the JDK's)
+     * @param clientCertificate       presented when an internal server asks (default: the channel certificate)
+     * @param maxConnectionsPerServer pooled connections per internal server; further requests queue
+     * @param responseTimeout         how long an internal server may take to start answering
+     */
+    public record Internal(Path ca, Path clientCertificate, Path clientKey, int maxConnectionsPerServer,
+                           Duration responseTimeout) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
+               List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
+               Integer pulls, RawBackoff backoff) {
+    }
+
+    record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
+                       String responseTimeout) {
+    }
+
+    record RawBackoff(String initial, String max) {
+    }
+
+    public static ConnectionPointConfig load(Path file) throws IOException {
+        var yaml = new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+        Raw raw;
+        try (var in = Files.newInputStream(file)) {
+            raw = yaml.readValue(in, Raw.class);
+        }
+        return resolve(raw, file.toAbsolutePath().getParent());
+    }
+
+    static ConnectionPointConfig resolve(Raw raw, Path base) {
+        if (raw.name() == null || raw.connectionId() == null || raw.certificate() == null || raw.key() == null
+                || raw.gateways() == null || raw.gateways().isEmpty()) {
+            throw new IllegalArgumentException("name, connection-id, certificate, key and gateways are required");
+        }
+        var in = raw.internal() == null ? new RawInternal(null, null, null, null, null) : raw.internal();
+        Path cert = base.resolve(raw.certificate()).normalize();
+        Path key = base.resolve(raw.key()).normalize();
+        var b = raw.backoff() == null ? new RawBackoff(null, null) : raw.backoff();
+        return new ConnectionPointConfig(raw.name(), raw.connectionId(), cert, key,
+                raw.gatewayCa() == null ? null : base.resolve(raw.gatewayCa()).normalize(),
+                raw.gateways().stream().map(URI::create).toList(),
+                new Internal(in.ca() == null ? null : base.resolve(in.ca()).normalize(),
+                        in.clientCertificate() == null ? cert : base.resolve(in.clientCertificate()).normalize(),
+                        in.clientKey() == null ? key : base.resolve(in.clientKey()).normalize(),
+                        in.maxConnectionsPerServer() == null ? 32 : in.maxConnectionsPerServer(),
+                        duration(in.responseTimeout(), Duration.ofMinutes(5))),
+                duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
+                duration(raw.checkInterval(), Duration.ofMinutes(1)),
+                raw.pulls() == null ? 8 : raw.pulls(),
+                duration(b.initial(), Duration.ofMillis(250)),
+                duration(b.max(), Duration.ofSeconds(4)));
+    }
+
+    private static Duration duration(String value, Duration fallback) {
+        return value == null ? fallback : Duration.parse(GatewayConfig.iso(value));
+    }
+}

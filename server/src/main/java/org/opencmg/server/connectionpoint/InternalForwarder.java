@@ -1,0 +1,131 @@
+package org.opencmg.server.connectionpoint;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PushbackInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamRequestContent;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.opencmg.server.channel.ForwardedHeaders;
+import org.opencmg.server.channel.FrameHead;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Steps 7 and 8 at the connection point: maps a device request's external path to the internal
+ * URL by the replicated mappings (a request no mapping allows is refused here too), calls the
+ * internal server through the bounded pool and streams its answer back over the channel.
+ */
+final class InternalForwarder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InternalForwarder.class);
+
+    private final HttpClient client;
+    private final long responseTimeoutMillis;
+
+    InternalForwarder(HttpClient client, long responseTimeoutMillis) {
+        this.client = client;
+        this.responseTimeoutMillis = responseTimeoutMillis;
+    }
+
+    void serve(FrameHead.Request head, InputStream deviceBody, SiteMappings mappings, GatewayLink link) {
+        var mapping = mappings.find(head.endpoint()).orElse(null);
+        String target;
+        if (mapping == null) {
+            drainAndRefuse(link, head, deviceBody, 503, "mapping_not_replicated");
+            return;
+        }
+        if (!mapping.methods().contains(head.method())
+                || !head.path().toLowerCase(Locale.ROOT).startsWith(mapping.externalPath().toLowerCase(Locale.ROOT))) {
+            drainAndRefuse(link, head, deviceBody, 403, "not_allowed_by_mapping");
+            return;
+        }
+        target = internalUrl(mapping.internalUrl(), head.path().substring(mapping.externalPath().length()), head.query());
+        Request request = client.newRequest(target).method(head.method());
+        request.headers(h -> {
+            for (List<String> pair : head.headers()) {
+                if (pair.size() == 2 && ForwardedHeaders.toSite(pair.get(0))) {
+                    h.add(pair.get(0), pair.get(1));
+                }
+            }
+        });
+        try {
+            var body = new PushbackInputStream(deviceBody, 1);
+            int first = body.read();
+            if (first >= 0) {
+                body.unread(first);
+                request.body(new InputStreamRequestContent(headerValue(head, "Content-Type"), body, 16 * 1024));
+            }
+        } catch (IOException e) {
+            LOG.debug("device body for {} broke before it reached the site: {}", head.id(), e.toString());
+            return; // the gateway reset the pull: the device is gone
+        }
+        var listener = new InputStreamResponseListener();
+        request.send(listener);
+        Response response;
+        try {
+            response = listener.get(responseTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            LOG.warn("internal server {} failed: {}", target, e.getCause() == null ? e : e.getCause().toString());
+            link.respond(head.id(), new FrameHead.Response(502, null, "internal_server_unreachable"), null);
+            return;
+        } catch (TimeoutException e) {
+            request.abort(e);
+            link.respond(head.id(), new FrameHead.Response(504, null, "internal_server_timeout"), null);
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            request.abort(e);
+            return;
+        }
+        var headers = new ArrayList<List<String>>();
+        for (HttpField f : response.getHeaders()) {
+            if (ForwardedHeaders.toDevice(f.getName())) {
+                headers.add(List.of(f.getName(), f.getValue()));
+            }
+        }
+        InputStream siteBody = listener.getInputStream();
+        boolean delivered = link.respond(head.id(), new FrameHead.Response(response.getStatus(), headers, null), siteBody);
+        if (!delivered) {
+            request.abort(new IOException("the device or the channel went away"));
+        }
+        try {
+            siteBody.close();
+        } catch (IOException ignored) {
+            // aborting anyway
+        }
+    }
+
+    static String internalUrl(String base, String rest, String query) {
+        String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        return b + rest + (query == null || query.isEmpty() ? "" : "?" + query);
+    }
+
+    private static String headerValue(FrameHead.Request head, String name) {
+        for (List<String> pair : head.headers()) {
+            if (pair.size() == 2 && pair.get(0).equalsIgnoreCase(name)) {
+                return pair.get(1);
+            }
+        }
+        return null;
+    }
+
+    private static void drainAndRefuse(GatewayLink link, FrameHead.Request head, InputStream body, int status, String reason) {
+        LOG.warn("refused {} {}: {}", head.method(), head.path(), reason);
+        try {
+            body.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException ignored) {
+            // the device went away
+        }
+        link.respond(head.id(), new FrameHead.Response(status, null, reason), null);
+    }
+}

@@ -1,0 +1,9 @@
+package org.opencmg.server.connectionpoint;
+
+import java.net.URI;
+import java.time.Instant;
+
+/** How one gateway link looks from the connection point. */
+public record LinkStatus(URI gateway, String state, Instant since, Instant lastHeartbeat, long rttMicros,
+                         String instance, long mappingsRevision, int mappings, String lastError) {
+}

@@ -1,0 +1,225 @@
+package org.opencmg.server.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.opencmg.pki.DevPki;
+import org.opencmg.server.admin.EndpointRequest;
+import org.opencmg.server.boot.Gateway;
+import org.opencmg.server.cli.AdminClient;
+import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.connectionpoint.ConnectionPoint;
+import org.opencmg.server.connectionpoint.ConnectionPointConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole working topology on one machine: a development PKI, a gateway, a connection point and
+ * two sample role servers (management point, software update point), with their mappings
+ * published. Everything runs in this process; {@link #close()} stops it all.
+ */
+public final class Demo implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
+
+    public static final String SITE = "PS1";
+    public static final String MP_ROLE_ID = "72057594037927939";
+    public static final String SUP_ROLE_ID = "72057594037927940";
+
+    public record Ports(int client, int channel, int admin) {
+        public static final Ports DEFAULT = new Ports(8443, 10124, 9443);
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+
+    private final Path dir;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private Gateway gateway;
+    private ConnectionPoint connectionPoint;
+
+    private Demo(Path dir) {
+        this.dir = dir;
+    }
+
+    public static Demo start(Path dir, Ports ports, Path pluginsDir) throws Exception {
+        var demo = new Demo(dir.toAbsolutePath());
+        try {
+            demo.boot(ports, pluginsDir);
+        } catch (Exception | Error e) {
+            demo.close();
+            throw e;
+        }
+        return demo;
+    }
+
+    private void boot(Ports ports, Path pluginsDir) throws Exception {
+        Files.createDirectories(dir);
+        DevPki pki = DevPki.init(dir.resolve("pki"), List.of());
+        KeyMaterial serverKeys = KeyMaterial.read(pki.gatewayCert(), pki.gatewayKey());
+
+        var mp = SampleSiteServer.managementPoint(serverKeys, 0, SITE);
+        running.add(mp);
+        var sup = SampleSiteServer.updatePoint(serverKeys, 0);
+        running.add(sup);
+
+        String adminPassword = secret(dir.resolve("admin-password"));
+        Files.writeString(dir.resolve("gateway.yaml"), """
+                # Written by `cmg demo`: the demo's gateway.
+                instance: demo-gw
+                data-dir: data
+                client: {host: 127.0.0.1, port: %d, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+                channel: {host: 127.0.0.1, port: %d, certificate: pki/channel.pem, key: pki/channel-key.pem}
+                admin: {host: 127.0.0.1, port: %d}
+                plugins-dir: %s
+                admin-account: {user: admin, initial-password-file: admin-password}
+                """.formatted(ports.client(), ports.channel(), ports.admin(), pluginsDir.toAbsolutePath()));
+        gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")));
+        running.add(gateway);
+
+        // Set up as an administrator would, through the admin API.
+        var admin = AdminClient.of(URI.create("https://localhost:" + gateway.adminPort()), "admin", adminPassword,
+                pki.caCert());
+        String connectionId = secret(dir.resolve("connection-id"));
+        admin.post("connection-points", JSON.writeValueAsBytes(Map.of("name", "demo-cp", "site", SITE,
+                "certificate", Files.readString(pki.connectionPointCert()), "connection_id", connectionId)), "application/json");
+        for (var e : endpoints(mp.port(), sup.port())) {
+            admin.post("endpoints", JSON.writeValueAsBytes(e), "application/json");
+        }
+        admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
+        admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
+
+        Files.writeString(dir.resolve("connection-point.yaml"), """
+                # Written by `cmg demo`: the demo's connection point.
+                name: demo-cp
+                connection-id: %s
+                certificate: pki/connection-point.pem
+                key: pki/connection-point-key.pem
+                gateway-ca: pki/ca.pem
+                gateways: [ "https://localhost:%d" ]
+                internal: {ca: pki/ca.pem}
+                """.formatted(connectionId, gateway.channelPort()));
+        connectionPoint = ConnectionPoint.start(ConnectionPointConfig.load(dir.resolve("connection-point.yaml")));
+        running.add(connectionPoint);
+        awaitChannel();
+        writeDemoJson(adminPassword);
+    }
+
+    private void awaitChannel() throws InterruptedException, IOException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        int published = endpoints(0, 0).size();
+        while (!connectionPoint.allUp() || connectionPoint.status().stream().anyMatch(l -> l.mappings() < published)) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IOException("the connection point did not connect within 30 s: " + connectionPoint.status());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    static List<EndpointRequest> endpoints(int mpPort, int supPort) {
+        String mp = "https://localhost:" + mpPort;
+        String sup = "https://localhost:" + supPort;
+        var methods = EndpointRequest.DEFAULT_METHODS;
+        var out = new ArrayList<EndpointRequest>();
+        for (String path : List.of("SMS_MP", "CCM_System", "CCM_Incoming")) {
+            out.add(new EndpointRequest("/CCM_Proxy_MutualAuth/" + MP_ROLE_ID + "/" + path, mp + "/" + path, SITE,
+                    path.toLowerCase(), methods, List.of("pki"), 5L * 1024 * 1024));
+        }
+        for (String path : List.of("ClientWebService", "SimpleAuthWebService", "ReportingWebService", "Content", "SelfUpdate")) {
+            out.add(new EndpointRequest("/CCM_Proxy_MutualAuth/" + SUP_ROLE_ID + "/" + path, sup + "/" + path, SITE,
+                    path.toLowerCase(), List.of("GET", "HEAD", "POST"), List.of("pki"), 5L * 1024 * 1024));
+        }
+        return out;
+    }
+
+    private void writeDemoJson(String adminPassword) throws IOException {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("client_url", "https://localhost:" + gateway.clientPort());
+        m.put("channel_url", "https://localhost:" + gateway.channelPort());
+        m.put("admin_url", "https://localhost:" + gateway.adminPort());
+        m.put("ca_cert", "pki/ca.pem");
+        m.put("client_cert", "pki/client.pem");
+        m.put("client_key", "pki/client-key.pem");
+        m.put("mp_role_id", MP_ROLE_ID);
+        m.put("sup_role_id", SUP_ROLE_ID);
+        m.put("site", SITE);
+        m.put("admin_user", "admin");
+        m.put("admin_password", adminPassword);
+        m.put("pids", List.of(ProcessHandle.current().pid()));
+        var json = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
+        Path file = dir.resolve("demo.json");
+        Files.writeString(file, json + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** What the demo prints once it is ready: how to use it. */
+    public String instructions() {
+        String d = dir.toString();
+        String base = "https://localhost:" + gateway.clientPort();
+        return """
+
+                OpenCMG demo is running (Ctrl-C stops it). Files: %1$s
+                  client connector  %2$s   (devices, mutual TLS)
+                  channel connector https://localhost:%3$d   (connection point demo-cp is connected)
+                  admin connector   https://localhost:%4$d   (user admin, password in %1$s/demo.json)
+
+                A device with a client certificate asks the management point for its MP list:
+                  curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
+                    '%2$s/CCM_Proxy_MutualAuth/%5$s/SMS_MP/.sms_aut?MPLIST'
+
+                Posts a client message, with the management point's own verb:
+                  curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
+                    -X CCM_POST --data-binary 'hello' '%2$s/CCM_Proxy_MutualAuth/%5$s/CCM_System/request'
+
+                Asks the software update point (SOAP):
+                  curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
+                    -H 'Content-Type: text/xml' --data '<GetConfig/>' '%2$s/CCM_Proxy_MutualAuth/%6$s/ClientWebService/Client.asmx'
+
+                Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s
+                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID);
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public ConnectionPoint connectionPoint() {
+        return connectionPoint;
+    }
+
+    /** A random secret kept in a 0600 file so a later run reuses it. */
+    private static String secret(Path file) throws IOException {
+        if (Files.exists(file)) {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        }
+        byte[] b = new byte[16];
+        new SecureRandom().nextBytes(b);
+        String s = HexFormat.of().formatHex(b);
+        Files.writeString(file, s + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return s;
+    }
+
+    @Override
+    public void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("stopping {}: {}", running.get(i).getClass().getSimpleName(), e.toString());
+            }
+        }
+        running.clear();
+    }
+}
