@@ -9,10 +9,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "demo", description = {
-        "Run a whole topology on this machine, in the foreground: development PKI, gateway, connection point and",
-        "sample management point and software update point, with their mappings published. Writes DIR/demo.json",
-        "when ready. Ctrl-C stops everything."})
+@Command(name = "demo", description = "Run a whole topology on this machine, in the foreground: development PKI, "
+        + "gateway, connection point and sample management point and software update point, with their mappings "
+        + "published. Writes DIR/demo.json when ready. Ctrl-C stops everything.")
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where the demo keeps its files (default: ~/.opencmg/demo; reused by later runs).")

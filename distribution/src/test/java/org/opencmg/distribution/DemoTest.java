@@ -1,0 +1,106 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `cmg demo` as a user runs it: one process, a whole topology, demo.json with the documented keys,
+ * and the curl commands it prints work exactly as printed. A second run reuses the folder.
+ */
+class DemoTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoComesUpAndTheCommandsItPrintsWorkAsPrinted() throws Exception {
+        Path demoDir = dir.resolve("demo");
+        for (int run = 1; run <= 2; run++) {
+            Path out = dir.resolve("demo-" + run + ".out");
+            Process demo = startDemo(demoDir, out);
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !demo.isAlive() || Files.readString(out).contains("Administer it:"));
+                assertThat(demo.isAlive()).as(Files.readString(out)).isTrue();
+
+                var json = new ObjectMapper().readTree(demoDir.resolve("demo.json").toFile());
+                for (String key : List.of("client_url", "channel_url", "admin_url", "ca_cert", "client_cert", "client_key",
+                        "mp_role_id", "sup_role_id", "admin_user", "admin_password", "pids")) {
+                    assertThat(json.has(key)).as(key).isTrue();
+                }
+                assertThat(demoDir.resolve(json.path("ca_cert").asText())).exists();
+                assertThat(json.path("pids").get(0).asLong()).isEqualTo(demo.pid());
+
+                List<String> commands = curlCommands(Files.readString(out));
+                assertThat(commands).hasSize(3);
+                assertThat(run(commands.get(0))).contains("<MPList>").contains("mp1.corp.example");
+                assertThat(run(commands.get(1))).contains("<Reply site=\"PS1\"").contains("device=\"pki:").contains("bytes=\"5\"");
+                assertThat(run(commands.get(2))).contains("GetConfigResponse");
+
+                var status = new GatewayFixtureCli(demoDir).run("status");
+                assertThat(status).contains("demo-cp").contains(" up ").contains("auth-pki");
+            } finally {
+                demo.destroy();
+                assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo stops on SIGTERM").isTrue();
+            }
+        }
+        assertThat(Files.readString(dir.resolve("demo-2.out"))).doesNotContain("created development CA");
+    }
+
+    private Process startDemo(Path demoDir, Path out) throws Exception {
+        String java = System.getProperty("cmg.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return new ProcessBuilder(java, "-Xmx256m", "-Dcmg.home=" + GatewayFixture.home(), "-cp",
+                GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.server.cli.CmgCommand",
+                "demo", "--dir", demoDir.toString(), "--client-port", "0", "--channel-port", "0", "--admin-port", "0")
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
+    /** The curl commands of the printout, continuation lines joined, as a user would paste them. */
+    static List<String> curlCommands(String printout) {
+        var commands = new ArrayList<String>();
+        String[] lines = printout.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].strip().startsWith("curl ")) {
+                var cmd = new StringBuilder(lines[i].strip());
+                while (cmd.toString().endsWith("\\") && i + 1 < lines.length) {
+                    cmd.setLength(cmd.length() - 1);
+                    cmd.append(' ').append(lines[++i].strip());
+                }
+                commands.add(cmd.toString());
+            }
+        }
+        return commands;
+    }
+
+    static String run(String shellCommand) throws Exception {
+        var p = new ProcessBuilder("bash", "-c", shellCommand + " --silent --show-error --fail").redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(shellCommand + "\n" + output).isZero();
+        return output;
+    }
+
+    /** The admin CLI in this JVM, pointed at a demo folder. */
+    record GatewayFixtureCli(Path demoDir) {
+        String run(String... args) {
+            var sw = new java.io.StringWriter();
+            var pw = new java.io.PrintWriter(sw, true);
+            var all = new ArrayList<>(List.of(args));
+            all.add("--demo");
+            all.add(demoDir.toString());
+            int code = org.opencmg.server.cli.CmgCommand.commandLine().setOut(pw).setErr(pw).execute(all.toArray(String[]::new));
+            assertThat(code).as(sw.toString()).isZero();
+            return sw.toString();
+        }
+    }
+}
