@@ -17,5 +17,8 @@ public interface PluginContext {
 
     AuditLog audit();
 
+    /** This plugin's secrets (signing keys, storage keys, client secrets). */
+    Secrets secrets();
+
     Clock clock();
 }

@@ -114,6 +114,7 @@ public final class AdminApiServlet extends HttpServlet {
             case "connection-points POST" -> registerConnectionPoint(req, actor);
             case "connection-points DELETE" -> unregisterConnectionPoint(required(id, "name"), actor);
             case "channels GET" -> services.channelStatus().list();
+            case "secrets GET" -> services.secrets().list();
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> throw new ApiError(404, "no such API: " + method + " /api/" + resource);

@@ -3,6 +3,7 @@ package org.opencmg.server.admin;
 import java.time.Clock;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore;
@@ -16,6 +17,6 @@ import org.opencmg.server.store.SettingsStore;
 public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
                             AuditTrail audit, LiveState live, AdminCredentials credentials,
                             ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
-                            TrafficStore traffic,
+                            TrafficStore traffic, SecretStore secrets,
                             Supplier<Map<String, Object>> status, Clock clock) {
 }

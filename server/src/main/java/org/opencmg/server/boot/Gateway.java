@@ -39,6 +39,9 @@ import org.opencmg.server.channel.ChannelForwarder;
 import org.opencmg.server.channel.ChannelHandler;
 import org.opencmg.server.channel.ChannelRegistry;
 import org.opencmg.server.channel.TrafficMeter;
+import org.opencmg.server.secrets.MasterKey;
+import org.opencmg.server.secrets.PluginSecrets;
+import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore;
@@ -76,6 +79,7 @@ public final class Gateway implements AutoCloseable {
     private TrafficMeter traffic;
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
+    private SecretStore secrets;
 
     /** How often connection points send heartbeats (told to them in the channel handshake). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
@@ -118,11 +122,14 @@ public final class Gateway implements AutoCloseable {
         channelStatus = new ChannelStatusStore(jdbc);
         trafficStore = new TrafficStore(jdbc);
         ensureAdminAccount(users, audit);
+        var masterKey = MasterKey.load(System.getenv(config.secrets().masterKeyEnv()), config.secrets().masterKeyFile());
+        secrets = new SecretStore(jdbc, masterKey, audit, clock);
 
         live = new LiveState(revisions, endpoints, trust, settings);
         live.startPolling(500);
 
-        plugins = new PluginHost(config.pluginsDir(), id -> new GatewayPluginContext(id, live, audit, clock));
+        plugins = new PluginHost(config.pluginsDir(),
+                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), clock));
         plugins.start(config.authOrder());
 
         refusals = new Refusals(meters);
@@ -142,7 +149,7 @@ public final class Gateway implements AutoCloseable {
 
         var credentials = new AdminCredentials(users, clock);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, this::status, clock);
+                channelStatus, trafficStore, secrets, this::status, clock);
         var admin = new ServletContextHandler("/");
         admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
         admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");

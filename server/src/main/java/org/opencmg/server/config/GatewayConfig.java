@@ -28,7 +28,15 @@ public record GatewayConfig(
         Path pluginsDir,
         List<String> authOrder,
         Timeouts timeouts,
-        Admin adminAccount) {
+        Admin adminAccount,
+        SecretsConfig secrets) {
+
+    /**
+     * Where the master key of the secret store comes from: the environment variable named
+     * {@code masterKeyEnv} when it is set, else {@code masterKeyFile} (made, 0600, on first start).
+     */
+    public record SecretsConfig(String masterKeyEnv, Path masterKeyFile) {
+    }
 
     public record Database(String url, String user, String passwordEnv, int poolSize) {
     }
@@ -69,7 +77,7 @@ public record GatewayConfig(
     record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener channel,
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
-                     @JsonProperty("admin-account") Admin adminAccount) {
+                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -97,6 +105,7 @@ public record GatewayConfig(
                     a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
             var t = timeouts == null ? new RawTimeouts(null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
+            var sec = secrets == null ? new RawSecrets(null, null) : secrets;
             return new GatewayConfig(
                     instance == null ? defaultInstanceName(clientResolved.port()) : instance,
                     data,
@@ -111,8 +120,13 @@ public record GatewayConfig(
                     new Admin(account.user() == null ? "admin" : account.user(),
                             account.initialPasswordFile() == null
                                     ? data.resolve("initial-admin-password")
-                                    : base.resolve(account.initialPasswordFile()).normalize()));
+                                    : base.resolve(account.initialPasswordFile()).normalize()),
+                    new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
+                            sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()));
         }
+    }
+
+    record RawSecrets(String masterKeyEnv, String masterKeyFile) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). */

@@ -4,11 +4,13 @@ import java.time.Clock;
 import org.opencmg.api.AuditLog;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
 import org.opencmg.server.store.LiveState;
 
 /** The {@link PluginContext} a plugin's extensions receive. */
-public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Clock clock) implements PluginContext {
+public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets, Clock clock)
+        implements PluginContext {
 
     @Override
     public Settings settings() {

@@ -25,6 +25,7 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
 
 class PluginHostTest {
@@ -32,6 +33,10 @@ class PluginHostTest {
     /** A real, minimal context: what the gateway would hand a plugin. */
     record TestContext(String pluginId, Settings settings, ClientTrust clientTrust, AuditLog audit, Clock clock)
             implements PluginContext {
+        @Override
+        public Secrets secrets() {
+            throw new UnsupportedOperationException("no secrets in this test");
+        }
     }
 
     /** A request as an authenticator sees it. */
