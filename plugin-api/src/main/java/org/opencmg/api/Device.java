@@ -7,7 +7,9 @@ import java.util.Objects;
  * An authenticated device.
  *
  * @param id         stable identity the gateway passes on to the site (e.g. certificate thumbprint)
- * @param method     the {@link Authenticator#method()} that authenticated it
+ * @param method     the kind of credential it proved; endpoints list the kinds they accept. Usually the
+ *                   {@link Authenticator#method()}; a plugin with several kinds of credential names each
+ *                   (the token plugin: "token" for access tokens, "token-device", "token-bulk")
  * @param name       a human-readable name for logs (e.g. the certificate subject)
  * @param attributes further facts the method established (issuer, tenant, ...); never secrets
  */

@@ -20,5 +20,17 @@ public interface PluginContext {
     /** This plugin's secrets (signing keys, storage keys, client secrets). */
     Secrets secrets();
 
+    /**
+     * The gateway's store. The plugin's own Flyway migrations ({@code db/<plugin-id>/V1__*.sql} in
+     * its JAR, PostgreSQL dialect) have run before any extension is created; name its tables with
+     * a prefix of its own.
+     */
+    javax.sql.DataSource dataSource();
+
+    /** The value of one of this plugin's declared settings ({@code plugins.<id>.<name>}), or its default. */
+    default java.util.Optional<String> setting(String name) {
+        return settings().get("plugins." + pluginId() + "." + name);
+    }
+
     Clock clock();
 }

@@ -96,7 +96,9 @@ public final class AdminApiServlet extends HttpServlet {
             case "status GET" -> services.status().get();
             case "endpoints GET" -> services.endpoints().list().stream().map(AdminApiServlet::endpointJson).toList();
             case "endpoints POST" -> publish(req, actor);
-            case "endpoints DELETE" -> unpublish(req.getParameter("external_path"), actor);
+            case "endpoints DELETE" -> req.getParameter("role_id") != null ? unpublishRole(req.getParameter("role_id"), actor)
+                    : unpublish(req.getParameter("external_path"), actor);
+            case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind())).toList();
             case "roots GET" -> services.trust().list();
             case "roots POST" -> addRoots(body(req), actor);
             case "roots DELETE" -> removeRoot(required(id, "thumbprint"), actor);
@@ -117,24 +119,94 @@ public final class AdminApiServlet extends HttpServlet {
             case "secrets GET" -> services.secrets().list();
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
-            default -> throw new ApiError(404, "no such API: " + method + " /api/" + resource);
+            default -> pluginResource(method, resource, id, req, actor);
         };
     }
 
+    /**
+     * One mapping (external_path, internal_url, site, ...), or every mapping of a role instance
+     * ({"role": "mp", "role_id": ..., "site": ..., "internal_url": base URL}) as its plugin defines them.
+     */
     private Object publish(HttpServletRequest req, String actor) throws IOException {
+        var json = JSON.readTree(body(req));
+        if (json.has("role")) {
+            return publishRole(json, actor);
+        }
         EndpointRequest request;
         try {
-            request = JSON.readValue(body(req), EndpointRequest.class);
+            request = JSON.treeToValue(json, EndpointRequest.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException("malformed endpoint JSON: " + e.getOriginalMessage());
         }
-        PublishedEndpoint p = request.validate(actor, services.clock().instant());
+        return endpointJson(publishOne(request.validate(actor, services.clock().instant()), actor));
+    }
+
+    private PublishedEndpoint publishOne(PublishedEndpoint p, String actor) {
         services.endpoints().publish(p);
         services.audit().record(actor, "endpoint.publish", p.endpoint().externalPath(),
                 "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods=" + p.endpoint().methods()
-                        + " auth=" + p.endpoint().authMethods() + " max=" + p.endpoint().maxRequestBytes());
+                        + " auth=" + p.endpoint().authMethods() + " max=" + p.endpoint().maxRequestBytes()
+                        + (p.roleId() == null ? "" : " role=" + p.roleKind() + ":" + p.roleId()));
         services.live().refresh();
-        return endpointJson(p);
+        return p;
+    }
+
+    private Object publishRole(com.fasterxml.jackson.databind.JsonNode json, String actor) {
+        String kind = json.path("role").asText();
+        String roleId = json.path("role_id").asText("");
+        String site = json.path("site").asText(null);
+        String internal = json.path("internal_url").asText(null);
+        if (!roleId.matches("[0-9A-Za-z_-]{1,64}")) {
+            throw new IllegalArgumentException("role_id is required (1-64 of A-Z a-z 0-9 _ -)");
+        }
+        var role = services.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst()
+                .orElseThrow(() -> new ApiError(404, "no role plugin of kind '" + kind + "' (loaded: "
+                        + services.roles().stream().map(org.opencmg.api.Role::kind).toList() + ")"));
+        if (internal == null || internal.endsWith("/")) {
+            throw new IllegalArgumentException("internal_url is required: the role server's base URL, without a trailing /");
+        }
+        var validated = new java.util.ArrayList<PublishedEndpoint>();
+        for (var e : role.endpoints(roleId, internal)) {
+            var request = new EndpointRequest(e.externalPath(), e.internalUrl(), site, e.name(), List.copyOf(e.methods()),
+                    List.copyOf(e.authMethods()), e.maxRequestBytes());
+            validated.add(request.validate(actor, services.clock().instant()).withRole(role.kind(), roleId));
+        }
+        return validated.stream().map(p -> endpointJson(publishOne(p, actor))).toList();
+    }
+
+    private Object unpublishRole(String roleId, String actor) {
+        int n = services.endpoints().unpublishRole(roleId);
+        if (n == 0) {
+            throw new ApiError(404, "no endpoint published for role ID " + roleId);
+        }
+        services.audit().record(actor, "endpoint.unpublish_role", roleId, n + " endpoints");
+        services.live().refresh();
+        return Map.of("unpublished", n, "role_id", roleId);
+    }
+
+    /** /api/&lt;name&gt; served by a plugin's {@link org.opencmg.api.AdminResource}. */
+    private Object pluginResource(String method, String resource, String id, HttpServletRequest req, String actor)
+            throws IOException {
+        var plugin = services.pluginResources().stream().filter(r -> r.name().equals(resource)).findFirst()
+                .orElseThrow(() -> new ApiError(404, "no such API: " + method + " /api/" + resource));
+        var query = new java.util.LinkedHashMap<String, String>();
+        req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
+        byte[] body = "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req);
+        org.opencmg.api.AdminReply reply;
+        try {
+            reply = plugin.handle(new org.opencmg.api.AdminCall(method, id == null ? "" : "/" + id, query, body, actor));
+        } catch (RuntimeException | LinkageError e) {
+            LOG.error("admin API /api/{} of a plugin failed", resource, e);
+            throw new ApiError(500, "the plugin failed; see the gateway log");
+        }
+        if (reply == null) {
+            throw new ApiError(500, "the plugin gave no answer");
+        }
+        if (reply.status() >= 400) {
+            Object err = reply.json() instanceof Map<?, ?> m ? m.get("error") : null;
+            throw new ApiError(reply.status(), err == null ? "refused" : err.toString());
+        }
+        return reply.json();
     }
 
     private Object unpublish(String externalPath, String actor) {

@@ -1,7 +1,10 @@
 package org.opencmg.server.admin;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import org.opencmg.api.AdminResource;
+import org.opencmg.api.Role;
 import java.util.function.Supplier;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AuditTrail;
@@ -17,6 +20,7 @@ import org.opencmg.server.store.SettingsStore;
 public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
                             AuditTrail audit, LiveState live, AdminCredentials credentials,
                             ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
-                            TrafficStore traffic, SecretStore secrets,
+                            TrafficStore traffic, SecretStore secrets, List<Role> roles,
+                            List<AdminResource> pluginResources,
                             Supplier<Map<String, Object>> status, Clock clock) {
 }

@@ -33,6 +33,11 @@ import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.MappingStep;
 import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.ServerNames;
+import org.opencmg.server.pipeline.GatewayServices;
+import org.opencmg.server.pipeline.ServiceMetadata;
+import org.opencmg.server.pipeline.ServiceStep;
+import org.opencmg.api.GatewayService;
+import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.plugin.GatewayPluginContext;
 import org.opencmg.server.plugin.PluginHost;
 import org.opencmg.server.channel.ChannelForwarder;
@@ -129,8 +134,10 @@ public final class Gateway implements AutoCloseable {
         live.startPolling(500);
 
         plugins = new PluginHost(config.pluginsDir(),
-                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), clock));
+                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), database.dataSource(), clock),
+                database.dataSource());
         plugins.start(config.authOrder());
+        live.reloadSettings(); // plugins declared their settings' defaults
 
         refusals = new Refusals(meters);
         channels = new ChannelRegistry(config.instance(), config.timeouts().heartbeat(), channelStatus, clock);
@@ -143,13 +150,16 @@ public final class Gateway implements AutoCloseable {
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
         KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
+        var gatewayServices = new ArrayList<GatewayService>(plugins.services());
+        gatewayServices.add(new ServiceMetadata(Thumbprints.sha256(clientKeys.leaf())));
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()),
-                new AuthenticationStep(plugins::authenticators), new MappingStep(live::mappings),
+                new AuthenticationStep(plugins::authenticators), new ServiceStep(new GatewayServices(gatewayServices)),
+                new MappingStep(live::mappings),
                 steps5to8, refusals, () -> live.fresh(10_000));
 
         var credentials = new AdminCredentials(users, clock);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, secrets, this::status, clock);
+                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), this::status, clock);
         var admin = new ServletContextHandler("/");
         admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
         admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");

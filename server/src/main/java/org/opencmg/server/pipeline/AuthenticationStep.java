@@ -1,5 +1,6 @@
 package org.opencmg.server.pipeline;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.opencmg.api.AuthOutcome;
@@ -8,8 +9,10 @@ import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
 
 /**
- * Step 2: ask each authentication plugin in order. The first that authenticates wins; the first
- * that refuses ends the request; if none recognises the credentials the request gets 401.
+ * Step 2: ask every authentication plugin, in order. Each that recognises valid credentials adds
+ * a device (a request may carry a client certificate and a token); the first that refuses ends
+ * the request. Which of the devices an endpoint accepts is decided after the match
+ * ({@link AuthorizationStep}).
  */
 public final class AuthenticationStep {
 
@@ -19,17 +22,21 @@ public final class AuthenticationStep {
         this.authenticators = authenticators;
     }
 
-    public Device authenticate(ClientRequest request) {
+    /** The devices the request authenticated as, in authentication order; empty if it carried no credentials. */
+    public List<Device> authenticate(ClientRequest request) {
+        var devices = new ArrayList<Device>(1);
         for (Authenticator a : authenticators.get()) {
             switch (a.authenticate(request)) {
-                case AuthOutcome.Authenticated ok -> {
-                    return ok.device();
-                }
+                case AuthOutcome.Authenticated ok -> devices.add(ok.device());
                 case AuthOutcome.Refused r -> throw new RequestRefused(r.status(), r.reason(), a.method() + ": " + r.detail());
                 case AuthOutcome.NotMine ignored -> {
                 }
             }
         }
-        throw new RequestRefused(401, "no_credentials", "no client certificate or token any authentication method accepts");
+        return devices;
+    }
+
+    public static RequestRefused noCredentials() {
+        return new RequestRefused(401, "no_credentials", "no client certificate or token any authentication method accepts");
     }
 }

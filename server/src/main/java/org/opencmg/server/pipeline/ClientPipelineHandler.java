@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpHeader;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The client connector's request flow, one step after another as in DESIGN.md:
  * <pre>
- *   framing check ─▶ authenticate ─▶ normalise path ─▶ match mapping ─▶ authorise method
- *                 ─▶ request length ─▶ forward (connection point of the endpoint's site)
+ *   framing check ─▶ authenticate ─▶ normalise path ─▶ gateway service? (answered here)
+ *                 ─▶ match mapping ─▶ authorise device ─▶ request length
+ *                 ─▶ forward (connection point of the endpoint's site)
  * </pre>
  * Any step may refuse with a {@link RequestRefused}; the refusal is logged, counted and answered
  * with its status and reason code. The device never sees a stack trace.
@@ -34,6 +36,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final ServerNames serverNames;
     private final AuthenticationStep authentication;
     private final PathNormalizer normalizer = new PathNormalizer();
+    private final ServiceStep services;
     private final MappingStep mapping;
     private final AuthorizationStep authorization = new AuthorizationStep();
     private final RequestLengthStep length = new RequestLengthStep();
@@ -44,11 +47,12 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     /**
      * @param serverNames the names this gateway answers for; requests naming another host are refused
      */
-    public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, MappingStep mapping,
-                                 Forwarder forwarder, Refusals refusals, BooleanSupplier healthy) {
+    public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
+                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, BooleanSupplier healthy) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
+        this.services = services;
         this.mapping = mapping;
         this.forwarder = forwarder;
         this.refusals = refusals;
@@ -62,22 +66,31 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             answerHealth(request, response, callback);
             return true;
         }
+        List<Device> devices = List.of();
         Device device = null;
         try {
             checkTarget(uri);
             checkTransferCoding(request);
-            device = authentication.authenticate(new JettyClientRequest(request));
+            devices = authentication.authenticate(new JettyClientRequest(request));
             CanonicalPath path = normalizer.normalise(uri.getPath());
             String query = normalizer.checkQuery(uri.getQuery());
+            var service = services.find(path);
+            if (service.isPresent()) {
+                services.serve(service.get(), request, response, callback, path, query, devices);
+                return true;
+            }
+            if (devices.isEmpty()) {
+                throw AuthenticationStep.noCredentials();
+            }
             var match = mapping.match(path, request.getMethod());
-            authorization.check(device, match.endpoint());
+            device = authorization.choose(devices, match.endpoint());
             InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
             var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device);
             forwarder.forward(route, request, body, response);
             callback.succeeded();
         } catch (RequestRefused r) {
-            refuse(request, response, callback, r, device);
+            refuse(request, response, callback, r, device != null ? device : devices.isEmpty() ? null : devices.getFirst());
         } catch (IOException e) {
             // The device went away or its body broke off: nothing to answer.
             LOG.debug("client I/O ended: {}", e.toString());

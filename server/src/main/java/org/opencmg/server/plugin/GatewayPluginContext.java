@@ -9,8 +9,8 @@ import org.opencmg.api.Settings;
 import org.opencmg.server.store.LiveState;
 
 /** The {@link PluginContext} a plugin's extensions receive. */
-public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets, Clock clock)
-        implements PluginContext {
+public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
+                                   javax.sql.DataSource dataSource, Clock clock) implements PluginContext {
 
     @Override
     public Settings settings() {

@@ -8,7 +8,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.opencmg.api.AdminResource;
 import org.opencmg.api.Authenticator;
+import org.opencmg.api.GatewayService;
+import org.opencmg.api.SettingsProvider;
+import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Role;
 import org.pf4j.DefaultPluginManager;
@@ -35,12 +41,17 @@ public final class PluginHost implements AutoCloseable {
     private final Function<String, PluginContext> contextFor;
     private final Map<String, String> extensionErrors = new ConcurrentHashMap<>();
     private PluginManager manager;
+    private final DataSource dataSource;
     private List<Authenticator> authenticators = List.of();
     private List<Role> roles = List.of();
+    private List<GatewayService> services = List.of();
+    private List<AdminResource> adminResources = List.of();
 
-    public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor) {
+    /** @param dataSource the store, on which each plugin's own migrations run (null: plugins get no tables) */
+    public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor, DataSource dataSource) {
         this.pluginsDir = pluginsDir;
         this.contextFor = contextFor;
+        this.dataSource = dataSource;
     }
 
     public void start(List<String> authOrder) {
@@ -61,10 +72,14 @@ public final class PluginHost implements AutoCloseable {
         }
         for (PluginWrapper p : manager.getPlugins()) {
             if (p.getPluginState() == PluginState.STARTED) {
+                migrate(p);
                 LOG.info("plugin {} {} started", p.getPluginId(), p.getDescriptor().getVersion());
             } else {
                 LOG.error("plugin {} is {}: {}", p.getPluginId(), p.getPluginState(), errorOf(p));
             }
+        }
+        for (SettingsProvider provider : fromPlugins(manager.getExtensions(SettingsProvider.class))) {
+            SettingsCatalog.declare(pluginIdOf(provider.getClass()), provider.settings());
         }
         var auth = new ArrayList<Authenticator>();
         for (Authenticator a : fromPlugins(manager.getExtensions(Authenticator.class))) {
@@ -76,12 +91,48 @@ public final class PluginHost implements AutoCloseable {
         }));
         authenticators = List.copyOf(auth);
         roles = List.copyOf(fromPlugins(manager.getExtensions(Role.class)));
+        services = List.copyOf(fromPlugins(manager.getExtensions(GatewayService.class)));
+        adminResources = List.copyOf(fromPlugins(manager.getExtensions(AdminResource.class)));
         LOG.info("authentication methods in order: {}", authenticators.stream().map(Authenticator::method).toList());
     }
 
-    /** Only plugin JARs extend the gateway; an extension index that is merely on the host's classpath is ignored. */
+    /**
+     * Only plugin JARs extend the gateway (an extension index merely on the host's classpath is
+     * ignored), and only plugins whose tables are in place.
+     */
     private <T> List<T> fromPlugins(List<T> extensions) {
-        return extensions.stream().filter(e -> manager.whichPlugin(e.getClass()) != null).toList();
+        return extensions.stream().filter(e -> {
+            PluginWrapper w = manager.whichPlugin(e.getClass());
+            return w != null && !extensionErrors.containsKey(w.getPluginId());
+        }).toList();
+    }
+
+    /** Runs the plugin's own Flyway migrations (db/&lt;plugin-id&gt;/ in its JAR) with their own history table. */
+    private void migrate(PluginWrapper p) {
+        if (dataSource == null || p.getPluginClassLoader().getResource("db/" + p.getPluginId()) == null) {
+            return;
+        }
+        try {
+            Flyway.configure(p.getPluginClassLoader())
+                    .dataSource(dataSource)
+                    .locations("classpath:db/" + p.getPluginId())
+                    .table("flyway_history_" + p.getPluginId().replaceAll("[^A-Za-z0-9]", "_"))
+                    .baselineOnMigrate(true)
+                    .baselineVersion("0")
+                    .load().migrate();
+        } catch (RuntimeException e) {
+            String msg = "migrations failed: " + e.getMessage();
+            extensionErrors.put(p.getPluginId(), msg);
+            LOG.error("plugin {}: {}", p.getPluginId(), msg);
+        }
+    }
+
+    public List<GatewayService> services() {
+        return services;
+    }
+
+    public List<AdminResource> adminResources() {
+        return adminResources;
     }
 
     public List<Authenticator> authenticators() {

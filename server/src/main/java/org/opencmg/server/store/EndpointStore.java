@@ -51,6 +51,20 @@ public final class EndpointStore {
         });
     }
 
+    /** Removes every endpoint published for a role ID; returns how many. */
+    public int unpublishRole(String roleId) {
+        return jdbc.transaction(c -> {
+            int n;
+            try (var del = Jdbc.prepare(c, "delete from endpoints where role_id = ?", roleId)) {
+                n = del.executeUpdate();
+            }
+            if (n > 0) {
+                revisions.bump(c, StateRevisions.ENDPOINTS);
+            }
+            return n;
+        });
+    }
+
     public boolean unpublish(String externalPath) {
         return jdbc.transaction(c -> {
             int n;

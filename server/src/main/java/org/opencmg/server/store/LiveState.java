@@ -59,6 +59,12 @@ public final class LiveState implements Settings, AutoCloseable {
         }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** Reloads the settings whatever their revision (after plugins declared their defaults). */
+    public synchronized void reloadSettings() {
+        seen.remove(StateRevisions.SETTINGS);
+        refresh();
+    }
+
     /** Reloads every snapshot whose revision moved. Called by the poller and right after local writes. */
     public synchronized void refresh() {
         Map<String, Long> now = revisions.current();

@@ -11,6 +11,10 @@ import org.opencmg.api.Endpoint;
 public record PublishedEndpoint(Endpoint endpoint, String site, String roleKind, String roleId,
                                 Instant publishedAt, String publishedBy) {
 
+    public PublishedEndpoint withRole(String kind, String id) {
+        return new PublishedEndpoint(endpoint, site, kind, id, publishedAt, publishedBy);
+    }
+
     public String externalPathKey() {
         return endpoint.externalPath().toLowerCase(Locale.ROOT);
     }

@@ -3,6 +3,8 @@ package org.opencmg.server.store;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.opencmg.api.SettingDefinition;
 import java.util.stream.Collectors;
 
 /** Every setting the gateway knows, with its type and default. Unknown names are refused. */
@@ -28,13 +30,27 @@ public final class SettingsCatalog {
         }
     }
 
-    public static final List<Definition> ALL = List.of(
+    /** The gateway's own settings. */
+    public static final List<Definition> BUILT_IN = List.of(
             new Definition(ENFORCE_TLS12, Type.BOOLEAN, "true",
                     "Client connector accepts only TLS 1.2 and 1.3 with strong (AEAD, forward-secret) suites"),
             new Definition(VERIFY_REVOCATION, Type.BOOLEAN, "true",
                     "Check client certificates against CRLs (fetched from the CDP or uploaded)"));
 
+    /** Built-in settings, then those plugins declared (as plugins.&lt;id&gt;.&lt;name&gt;). */
+    public static final List<Definition> ALL = new CopyOnWriteArrayList<>(BUILT_IN);
+
     private SettingsCatalog() {
+    }
+
+    /** Adds a plugin's declared settings (at start, before anything reads them). */
+    public static void declare(String pluginId, List<SettingDefinition> definitions) {
+        for (SettingDefinition d : definitions) {
+            String name = "plugins." + pluginId + "." + d.name();
+            ALL.removeIf(x -> x.name().equals(name));
+            ALL.add(new Definition(name, d.bool() ? Type.BOOLEAN : Type.STRING,
+                    d.defaultValue() == null ? "" : d.defaultValue(), d.description()));
+        }
     }
 
     public static Optional<Definition> find(String name) {

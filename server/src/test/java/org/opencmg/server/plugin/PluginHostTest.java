@@ -37,6 +37,11 @@ class PluginHostTest {
         public Secrets secrets() {
             throw new UnsupportedOperationException("no secrets in this test");
         }
+
+        @Override
+        public javax.sql.DataSource dataSource() {
+            throw new UnsupportedOperationException("no store in this test");
+        }
     }
 
     /** A request as an authenticator sees it. */
@@ -136,7 +141,7 @@ class PluginHostTest {
         for (Path jar : pluginJars) {
             Files.copy(jar, pluginsDir.resolve(jar.getFileName()));
         }
-        var host = new PluginHost(pluginsDir, this::contextFor);
+        var host = new PluginHost(pluginsDir, this::contextFor, null);
         hosts.add(host);
         host.start(authOrder);
         return host;
@@ -297,7 +302,7 @@ class PluginHostTest {
 
     @Test
     void missingPluginsFolderGivesNoAuthenticators() {
-        var host = new PluginHost(dir.resolve("does-not-exist"), this::contextFor);
+        var host = new PluginHost(dir.resolve("does-not-exist"), this::contextFor, null);
         hosts.add(host);
 
         host.start(List.of("pki"));
@@ -309,7 +314,7 @@ class PluginHostTest {
 
     @Test
     void statusBeforeStartIsEmpty() {
-        var host = new PluginHost(dir, this::contextFor);
+        var host = new PluginHost(dir, this::contextFor, null);
 
         assertThat(host.status()).isEmpty();
         assertThat(host.authenticators()).isEmpty();

@@ -1,0 +1,56 @@
+package org.opencmg.plugins.roles;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.opencmg.api.Endpoint;
+import org.opencmg.api.Role;
+import org.pf4j.Extension;
+
+/**
+ * A management point published through the gateway. Certificate devices use
+ * {@code /CCM_Proxy_MutualAuth/<role id>/...}; token devices (site token or Entra ID, exchanged
+ * for an access token at CCM_STS) use {@code /CCM_Proxy_ServerAuth/<role id>/...}. Each external
+ * path maps to the same virtual directory on the management point.
+ */
+@Extension
+public final class ManagementPoint implements Role {
+
+    static final long SMALL = 5L * 1024 * 1024;
+    static final long UPLOADS = 100L * 1024 * 1024;
+
+    /** name, virtual directory, methods, largest request. */
+    private record Directory(String name, String path, Set<String> methods, long maxBytes) {
+    }
+
+    private static final List<Directory> MUTUAL_AUTH = List.of(
+            new Directory("sms_mp", "SMS_MP", Set.of("GET", "HEAD", "POST", "CCM_POST"), SMALL),
+            new Directory("ccm_system", "CCM_System", Set.of("GET", "HEAD", "POST", "CCM_POST"), SMALL),
+            new Directory("ccm_incoming", "CCM_Incoming", Set.of("GET", "HEAD", "PUT", "POST", "CCM_POST", "BITS_POST"), UPLOADS),
+            new Directory("ccm_client", "CCM_Client", Set.of("GET", "HEAD", "PROPFIND"), SMALL));
+
+    private static final List<Directory> SERVER_AUTH = List.of(
+            new Directory("sms_mp_tokenauth", "SMS_MP", Set.of("GET", "HEAD", "POST", "CCM_POST"), SMALL),
+            new Directory("ccm_system_tokenauth", "ccm_system_tokenauth", Set.of("GET", "HEAD", "POST", "CCM_POST"), SMALL),
+            new Directory("ccm_incoming_tokenauth", "CCM_Incoming", Set.of("GET", "HEAD", "PUT", "POST", "CCM_POST", "BITS_POST"), UPLOADS),
+            new Directory("ccm_client_tokenauth", "CCM_Client", Set.of("GET", "HEAD", "PROPFIND"), SMALL));
+
+    @Override
+    public String kind() {
+        return "mp";
+    }
+
+    @Override
+    public List<Endpoint> endpoints(String roleId, String internalBaseUrl) {
+        var out = new ArrayList<Endpoint>();
+        for (Directory d : MUTUAL_AUTH) {
+            out.add(new Endpoint(d.name(), "/CCM_Proxy_MutualAuth/" + roleId + "/" + d.path(), internalBaseUrl + "/" + d.path(),
+                    d.methods(), d.maxBytes(), Set.of("pki")));
+        }
+        for (Directory d : SERVER_AUTH) {
+            out.add(new Endpoint(d.name(), "/CCM_Proxy_ServerAuth/" + roleId + "/" + d.path(), internalBaseUrl + "/" + d.path(),
+                    d.methods(), d.maxBytes(), Set.of("token")));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,45 @@
+package org.opencmg.plugins.roles;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.opencmg.api.Endpoint;
+
+class ManagementPointTest {
+
+    final ManagementPoint mp = new ManagementPoint();
+
+    @Test
+    void certificateDevicesGetTheMutualAuthFamily() {
+        var endpoints = mp.endpoints("72057594037927939", "https://mp1.corp.example");
+        assertThat(endpoints).filteredOn(e -> e.externalPath().startsWith("/CCM_Proxy_MutualAuth/72057594037927939/"))
+                .extracting(Endpoint::externalPath)
+                .contains("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System", "/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP",
+                        "/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming");
+        assertThat(endpoints).filteredOn(e -> e.externalPath().contains("MutualAuth"))
+                .allSatisfy(e -> assertThat(e.authMethods()).containsExactly("pki"));
+    }
+
+    @Test
+    void tokenDevicesGetTheServerAuthFamily() {
+        var endpoints = mp.endpoints("981", "https://mp1.corp.example");
+        assertThat(endpoints).filteredOn(e -> e.externalPath().startsWith("/CCM_Proxy_ServerAuth/981/"))
+                .extracting(Endpoint::externalPath)
+                .contains("/CCM_Proxy_ServerAuth/981/ccm_system_tokenauth", "/CCM_Proxy_ServerAuth/981/CCM_Client");
+        assertThat(endpoints).filteredOn(e -> e.externalPath().contains("ServerAuth"))
+                .allSatisfy(e -> assertThat(e.authMethods()).containsExactly("token"));
+    }
+
+    @Test
+    void eachExternalPathMapsToTheSameVirtualDirectoryOnTheManagementPoint() {
+        assertThat(mp.endpoints("981", "https://mp1.corp.example")).allSatisfy(e -> assertThat(e.internalUrl())
+                .isEqualTo("https://mp1.corp.example" + e.externalPath().substring(e.externalPath().indexOf("/", 22))));
+    }
+
+    @Test
+    void uploadsMayBeLargerThanMessagesAndCustomVerbsPass() {
+        var incoming = mp.endpoints("1", "https://mp").stream().filter(e -> e.name().equals("ccm_incoming")).findFirst().orElseThrow();
+        assertThat(incoming.methods()).contains("BITS_POST", "CCM_POST", "HEAD", "PUT");
+        assertThat(incoming.maxRequestBytes()).isGreaterThan(mp.endpoints("1", "https://mp").getFirst().maxRequestBytes());
+    }
+}

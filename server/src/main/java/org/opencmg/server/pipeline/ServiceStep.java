@@ -1,0 +1,89 @@
+package org.opencmg.server.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.opencmg.api.Device;
+import org.opencmg.api.GatewayService;
+import org.opencmg.api.ServiceRequest;
+import org.opencmg.api.ServiceResponse;
+
+/**
+ * Step 3a: paths the gateway answers itself (token service, tenant lookup, service metadata).
+ * Such a request is never forwarded; its body is bounded; a refusal the service returns is logged
+ * and counted like any other.
+ */
+public final class ServiceStep {
+
+    private final GatewayServices services;
+
+    public ServiceStep(GatewayServices services) {
+        this.services = services;
+    }
+
+    public java.util.Optional<GatewayService> find(CanonicalPath path) {
+        return services.find(path);
+    }
+
+    /** Answers the request; a refusal comes back as {@link RequestRefused} for the caller to log and count. */
+    public void serve(GatewayService service, Request request, Response response, Callback callback, CanonicalPath path,
+                      String query, List<Device> devices) throws IOException {
+        if (devices.isEmpty() && !service.allowsAnonymous()) {
+            throw AuthenticationStep.noCredentials();
+        }
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > ServiceRequest.MAX_BODY) {
+            throw new RequestRefused(413, "request_too_large", declared + " declared for a gateway service");
+        }
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(ServiceRequest.MAX_BODY + 1);
+        }
+        if (body.length > ServiceRequest.MAX_BODY) {
+            throw new RequestRefused(413, "request_too_large", "body over " + ServiceRequest.MAX_BODY + " bytes for a gateway service");
+        }
+        var headers = new LinkedHashMap<String, String>();
+        for (HttpField f : request.getHeaders()) {
+            headers.putIfAbsent(f.getName(), f.getValue());
+        }
+        var params = new LinkedHashMap<String, String>();
+        Fields fields = Request.extractQueryParameters(request);
+        fields.forEach(f -> params.put(f.getName(), f.getValue()));
+        InetSocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a ? a : null;
+        ServiceResponse answer;
+        try {
+            answer = service.handle(new ServiceRequest(request.getMethod(), path.encoded(), query, params, headers, body,
+                    devices, remote));
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalStateException("gateway service " + service.getClass().getName() + " failed", e);
+        }
+        if (answer == null) {
+            throw new IllegalStateException("gateway service " + service.getClass().getName() + " answered null");
+        }
+        if (answer.reason() != null) {
+            throw new RequestRefused(answer.status(), answer.reason(), answer.headers().getOrDefault("X-Refusal-Detail", ""));
+        }
+        response.setStatus(answer.status());
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        if (answer.contentType() != null) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
+        }
+        for (Map.Entry<String, String> h : answer.headers().entrySet()) {
+            if (!h.getKey().regionMatches(true, 0, "X-Refusal-", 0, 10)) {
+                response.getHeaders().put(h.getKey(), h.getValue());
+            }
+        }
+        response.write(true, ByteBuffer.wrap(answer.body()), callback);
+    }
+}
