@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.DevPki;
-import org.opencmg.server.admin.EndpointRequest;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.cli.AdminClient;
 import org.opencmg.server.jetty.KeyMaterial;
@@ -94,9 +93,11 @@ public final class Demo implements AutoCloseable {
         String connectionId = secret(dir.resolve("connection-id"));
         admin.post("connection-points", JSON.writeValueAsBytes(Map.of("name", "demo-cp", "site", SITE,
                 "certificate", Files.readString(pki.connectionPointCert()), "connection_id", connectionId)), "application/json");
-        for (var e : endpoints(mp.port(), sup.port())) {
-            admin.post("endpoints", JSON.writeValueAsBytes(e), "application/json");
-        }
+        int published = 0;
+        published += admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "mp", "role_id", MP_ROLE_ID, "site", SITE,
+                "internal_url", "https://localhost:" + mp.port())), "application/json").size();
+        published += admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", SUP_ROLE_ID, "site", SITE,
+                "internal_url", "https://localhost:" + sup.port())), "application/json").size();
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
 
@@ -112,35 +113,18 @@ public final class Demo implements AutoCloseable {
                 """.formatted(connectionId, gateway.channelPort()));
         connectionPoint = ConnectionPoint.start(ConnectionPointConfig.load(dir.resolve("connection-point.yaml")));
         running.add(connectionPoint);
-        awaitChannel();
+        awaitChannel(published);
         writeDemoJson(adminPassword);
     }
 
-    private void awaitChannel() throws InterruptedException, IOException {
+    private void awaitChannel(int published) throws InterruptedException, IOException {
         long deadline = System.currentTimeMillis() + 30_000;
-        int published = endpoints(0, 0).size();
         while (!connectionPoint.allUp() || connectionPoint.status().stream().anyMatch(l -> l.mappings() < published)) {
             if (System.currentTimeMillis() > deadline) {
                 throw new IOException("the connection point did not connect within 30 s: " + connectionPoint.status());
             }
             Thread.sleep(50);
         }
-    }
-
-    static List<EndpointRequest> endpoints(int mpPort, int supPort) {
-        String mp = "https://localhost:" + mpPort;
-        String sup = "https://localhost:" + supPort;
-        var methods = EndpointRequest.DEFAULT_METHODS;
-        var out = new ArrayList<EndpointRequest>();
-        for (String path : List.of("SMS_MP", "CCM_System", "CCM_Incoming")) {
-            out.add(new EndpointRequest("/CCM_Proxy_MutualAuth/" + MP_ROLE_ID + "/" + path, mp + "/" + path, SITE,
-                    path.toLowerCase(), methods, List.of("pki"), 5L * 1024 * 1024));
-        }
-        for (String path : List.of("ClientWebService", "SimpleAuthWebService", "ReportingWebService", "Content", "SelfUpdate")) {
-            out.add(new EndpointRequest("/CCM_Proxy_MutualAuth/" + SUP_ROLE_ID + "/" + path, sup + "/" + path, SITE,
-                    path.toLowerCase(), List.of("GET", "HEAD", "POST"), List.of("pki"), 5L * 1024 * 1024));
-        }
-        return out;
     }
 
     private void writeDemoJson(String adminPassword) throws IOException {

@@ -49,7 +49,11 @@ public final class SampleSiteServer implements AutoCloseable {
         server.setHandler(handler);
     }
 
-    /** A management point: {@code /SMS_MP/.sms_aut?MPLIST|MPLIST2|SITESIGNCERT} and {@code CCM_POST /ccm_system/request}. */
+    /**
+     * A management point: {@code /SMS_MP/.sms_aut?MPLIST|MPLIST2|SITESIGNCERT}, and
+     * {@code CCM_POST /ccm_system/request} (certificate devices) or {@code /ccm_system_tokenauth/request}
+     * (token devices), answering with the device identity the gateway passed on.
+     */
     public static SampleSiteServer managementPoint(KeyMaterial keys, int port, String siteCode) throws Exception {
         var s = new SampleSiteServer(new ManagementPointHandler(siteCode, keys), keys, port);
         s.server.start();
@@ -115,7 +119,8 @@ public final class SampleSiteServer implements AutoCloseable {
                     return reply(response, callback, 200, "text/plain", signingCertHex);
                 }
             }
-            if ("CCM_POST".equals(request.getMethod()) && path.equalsIgnoreCase("/ccm_system/request")) {
+            if ("CCM_POST".equals(request.getMethod())
+                    && (path.equalsIgnoreCase("/ccm_system/request") || path.equalsIgnoreCase("/ccm_system_tokenauth/request"))) {
                 long n = Content.Source.asInputStream(request).transferTo(java.io.OutputStream.nullOutputStream());
                 return reply(response, callback, 200, "text/xml", """
                         <Reply site="%s" device="%s" bytes="%d">accepted</Reply>""".formatted(site, deviceOf(request), n));

@@ -103,6 +103,8 @@ public final class GatewayServer implements AutoCloseable {
         // Our PathNormalizer refuses ambiguous paths with a logged reason; let them reach it.
         http.setUriCompliance(UriCompliance.UNSAFE);
         http.setRequestHeaderSize(16 * 1024);
+        // A body trickled in slower than this is cut (slowloris on bodies); idle time bounds headers.
+        http.setMinRequestDataRate(512);
         var secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         secure.setStsMaxAge(-1);
