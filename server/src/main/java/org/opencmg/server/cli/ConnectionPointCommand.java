@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.opencmg.server.connectionpoint.ConnectionPoint;
 import org.opencmg.server.connectionpoint.ConnectionPointConfig;
 import picocli.CommandLine.Command;
@@ -35,13 +34,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
             return 2;
         }
         ConnectionPoint cp = ConnectionPoint.start(ConnectionPointConfig.load(config));
-        var stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            cp.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(cp);
     }
 
     @Command(name = "register", description = "Allow a connection point (its certificate + connection ID) to serve a site.")

@@ -2,7 +2,6 @@ package org.opencmg.server.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.opencmg.server.demo.Demo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,14 +28,8 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path where = dir != null ? dir : Path.of(System.getProperty("user.home"), ".opencmg", "demo");
         Demo demo = Demo.start(where, new Demo.Ports(clientPort, channelPort, adminPort), PluginsDir.find());
-        var stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            demo.close();
-            stopped.countDown();
-        }, "demo-shutdown"));
         spec.commandLine().getOut().println(demo.instructions());
         spec.commandLine().getOut().flush();
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(demo);
     }
 }

@@ -2,7 +2,6 @@ package org.opencmg.server.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.config.GatewayConfig;
 import picocli.CommandLine.Command;
@@ -17,12 +16,6 @@ final class GatewayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Gateway gateway = Gateway.start(GatewayConfig.load(config));
-        var stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(gateway);
     }
 }
