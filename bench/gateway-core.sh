@@ -13,91 +13,18 @@
 #   NO_RESULTS        [0]   1 = do not append to bench/RESULTS.md
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$BENCH")"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HANDSHAKE_SECONDS="${HANDSHAKE_SECONDS:-10}"
 LOAD_SECONDS="${LOAD_SECONDS:-15}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-5}"
 CONNECTIONS="${CONNECTIONS:-50}"
-AUTOCANNON_VERSION=9.0.0
 PIPELINE_PREFIX=/CCM_Proxy_MutualAuth/1/CCM_System
 PIPELINE_PATH=$PIPELINE_PREFIX/request
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# ---------------------------------------------------------------- cleanup
-TMP="$(mktemp -d /tmp/cmg-bench.XXXXXX)"
-GW_PID=""
-NGINX_PID=""
-BG_PIDS=()
-cleanup() {
-  local rc=$?
-  set +e
-  for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID" 2>/dev/null
-    for _ in $(seq 1 20); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$NGINX_PID" 2>/dev/null
-  fi
-  if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
-    kill -TERM "$GW_PID" 2>/dev/null
-    for _ in $(seq 1 40); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$GW_PID" 2>/dev/null
-  fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- tools
-need_apt=()
-command -v openssl >/dev/null || need_apt+=(openssl)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
-command -v node >/dev/null || need_apt+=(nodejs)
-command -v npm >/dev/null || need_apt+=(npm)
-command -v curl >/dev/null || need_apt+=(curl)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "installing ${need_apt[*]} (apt-get)"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-AUTOCANNON="$BENCH/node_modules/.bin/autocannon"
-if [ ! -x "$AUTOCANNON" ]; then
-  log "installing autocannon@$AUTOCANNON_VERSION into bench/node_modules (npm)"
-  npm install --prefix "$BENCH" --no-save --no-audit --no-fund --loglevel=error "autocannon@$AUTOCANNON_VERSION" >&2
-fi
-
-# ---------------------------------------------------------------- build, then run a private copy
-# The launcher rebuilds whenever any source is newer than its stamp. Other people edit the sources
-# while this runs, so build once through the launcher, then run the gateway and the admin CLI from a
-# snapshot of the distribution: a concurrent rebuild can neither replace jars under the running
-# gateway nor steal CPU from the measurement through our own CLI calls.
-log "building if needed (./cmg --version)"
-if ! "$ROOT/cmg" --version >/dev/null; then
-  [ -d "$ROOT/distribution/target/cmg/lib" ] || die "build failed and there is no previous build"
-  log "WARNING: build failed; using the previous build in distribution/target/cmg"
-fi
-cp -a "$ROOT/distribution/target/cmg" "$TMP/cmg-home"
-JAVA_BIN="$(for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
-    [ -n "$d" ] && [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ] || continue
-    v="$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
-    [ -n "$v" ] && [ "$v" -ge 21 ] && { echo "$d/bin/java"; break; }
-  done)"
-[ -n "$JAVA_BIN" ] || die "no JDK >= 21 found"
-MAIN_CLASS="$(sed -n 's/^exec .*-cp "\$home\/lib\/\*" \([A-Za-z0-9_.]*\) .*/\1/p' "$ROOT/cmg")"
-[ -n "$MAIN_CLASS" ] || die "cannot find the CLI main class in $ROOT/cmg"
-cmg() { "$JAVA_BIN" ${CMG_JAVA_OPTS:-} -Dcmg.home="$TMP/cmg-home" -cp "$TMP/cmg-home/lib/*" "$MAIN_CLASS" "$@"; }
-
-# ---------------------------------------------------------------- ports (loopback only)
-used_ports="$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)"
-pick_port() { # first free port from $1 upwards that we have not taken yet
-  local p=$1
-  while grep -qx "$p" <<<"$used_ports"; do p=$((p + 1)); done
-  used_ports+=$'\n'"$p"; echo "$p"
-}
+bench_init cmg-bench   # temp dir $TMP, cleanup on exit
+ensure_tools
+setup_cmg              # build once, run from a snapshot in $TMP/cmg-home (see lib.sh)
 GW_PORT="$(pick_port 28443)"
 ADMIN_PORT="$(pick_port 29443)"
 NGINX_PORT="$(pick_port 28543)"
@@ -114,17 +41,11 @@ admin: {port: $ADMIN_PORT}
 plugins-dir: $TMP/cmg-home/plugins
 EOF
 log "starting gateway (client 127.0.0.1:$GW_PORT, admin $ADMIN_PORT, -Xmx512m)"
-# exec: $! is the JVM itself, so the CPU figures and the cleanup address the gateway process.
-(exec "$JAVA_BIN" -Xmx512m -Dcmg.home="$TMP/cmg-home" -cp "$TMP/cmg-home/lib/*" "$MAIN_CLASS" \
-  gateway --config "$TMP/gateway.yaml" >"$TMP/gateway.out" 2>"$TMP/gateway.err") &
-GW_PID=$!
+start_cmg gateway gateway --config "$TMP/gateway.yaml"
+GW_PID=$LAST_PID
 curl_m() { curl -s --max-time 5 --cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" "$@"; }
-for i in $(seq 1 120); do
-  [ "$(curl_m -o /dev/null -w '%{http_code}' "https://127.0.0.1:$GW_PORT/health" || true)" = 200 ] && break
-  kill -0 "$GW_PID" 2>/dev/null || { tail -20 "$TMP/gateway.err" >&2; die "gateway exited"; }
-  [ "$i" = 120 ] && die "gateway not healthy after 60 s"
-  sleep 0.5
-done
+( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" --cacert "$PKI/ca.pem" \
+  --cert "$PKI/client.pem" --key "$PKI/client-key.pem" ) || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
 export CMG_ADMIN_URL="https://localhost:$ADMIN_PORT"
 export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/data/initial-admin-password")"
 export CMG_ADMIN_CA="$PKI/ca.pem"
@@ -138,20 +59,7 @@ PIPELINE_CLOSES=no
 grep -qi '^connection: *close' <<<"$pipeline_probe" && PIPELINE_CLOSES=yes
 
 # ---------------------------------------------------------------- nginx reference
-mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/tmp/body;
-  proxy_temp_path $TMP/nginx/tmp/proxy;
-  fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
-  uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
-  scgi_temp_path $TMP/nginx/tmp/scgi;
-  keepalive_requests 1000000;
+nginx_conf "$TMP/nginx" <<EOF
   server {
     listen 127.0.0.1:$NGINX_PORT ssl;
     ssl_certificate $PKI/gateway.pem;
@@ -164,40 +72,21 @@ http {
     location = /health { return 200 "ok\n"; }
     location / { return 404; }
   }
-}
 EOF
 log "starting nginx on 127.0.0.1:$NGINX_PORT"
-"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" -g 'daemon off;' \
-  >"$TMP/nginx/logs/stdout" 2>&1 &
-NGINX_PID=$!
-for i in $(seq 1 40); do
-  [ "$(curl_m -o /dev/null -w '%{http_code}' "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" || true)" = 200 ] && break
-  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/logs/error.log" >&2; die "nginx exited"; }
-  [ "$i" = 40 ] && die "nginx not answering"
-  sleep 0.25
-done
+start_nginx "$TMP/nginx"
+NGINX_PID=$LAST_PID
+( wait_http nginx 200 "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" "$NGINX_PID" --cacert "$PKI/ca.pem" \
+  --cert "$PKI/client.pem" --key "$PKI/client-key.pem" ) || { cat "$TMP/nginx/logs/error.log" >&2; exit 1; }
 [ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH")" = 400 ] \
   || die "nginx does not require a client certificate"
 
-tls_of() { openssl s_client -connect "127.0.0.1:$1" -servername localhost -cert "$PKI/client.pem" -key "$PKI/client-key.pem" \
-  -CAfile "$PKI/ca.pem" </dev/null 2>/dev/null | sed -n 's/^New, \(.*\), Cipher is \(.*\)/\1 \2/p' | head -1; }
-GW_TLS="$(tls_of "$GW_PORT")"
-NGINX_TLS="$(tls_of "$NGINX_PORT")"
+GW_TLS="$(tls_of "$GW_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
+NGINX_TLS="$(tls_of "$NGINX_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
 
 # ---------------------------------------------------------------- measurement helpers
-CLK_TCK="$(getconf CLK_TCK)"
-NPROC="$(nproc)"
-# CPU ticks (user+system) of a process and its threads; for nginx the master plus its workers.
-proc_ticks() { local t=0 p; for p in "$@"; do
-    [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
-  done; echo "$t"; }
-server_pids() { if [ "$1" = gateway ]; then echo "$GW_PID"; else echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); fi; }
-# CPU ticks of this shell's reaped children (the load client runs as one).
-child_ticks() { sed 's/.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
-# Busy CPU ticks of the whole machine (user nice system irq softirq steal), to see what else ran.
-sys_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-now() { date +%s.%N; }
-pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", 100 * t / hz / w }'; }
+# CPU ticks (proc_ticks), the load client's (child_ticks) and the machine's (sys_ticks): see lib.sh.
+server_pids() { if [ "$1" = gateway ]; then echo "$GW_PID"; else tree_pids "$NGINX_PID"; fi; }
 
 declare -A R   # results, keyed "<run>.<field>"
 CLOSING_RUNS=" cl_health cl_nginx "   # runs in which the server closes the connection after every response
@@ -221,7 +110,7 @@ handshakes() { # run server port
   t1=$(now)
   n="$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' <<<"$out" | tail -1)"
   [ -n "$n" ] || { echo "$out" | tail -5 >&2; die "s_time against $srv failed"; }
-  local wall; wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  local wall; wall=$(elapsed "$t0" "$t1")
   R[$run.rate]=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
   R[$run.count]=$n
   cpu_figures "$run" "$srv" "$wall"
@@ -233,23 +122,14 @@ handshakes() { # run server port
 # Extra autocannon arguments in the array LOAD_ARGS (e.g. -H "Connection: close").
 LOAD_ARGS=()
 load() { # run server url seconds expected-status [count=1]
-  local run=$1 srv=$2 url=$3 secs=$4 want=$5 count=${6:-1} json s0 k0 a0 t0 t1 wall
+  local run=$1 srv=$2 url=$3 secs=$4 want=$5 count=${6:-1} s0 k0 a0 t0 t1 wall f
   k0=$(child_ticks); s0=$(proc_ticks $(server_pids "$srv")); a0=$(sys_ticks); t0=$(now)
-  json="$("$AUTOCANNON" ${LOAD_ARGS[@]+"${LOAD_ARGS[@]}"} -j -c "$CONNECTIONS" -d "$secs" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" \
-    --ca "$PKI/ca.pem" "$url" 2>/dev/null)" || die "autocannon against $url failed"
+  run_autocannon "$TMP/$run.json" ${LOAD_ARGS[@]+"${LOAD_ARGS[@]}"} -c "$CONNECTIONS" -d "$secs" \
+    --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" "$url"
   t1=$(now)
   [ "$count" = 1 ] || return 0
-  echo "$json" >"$TMP/$run.json"
-  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-  local f
-  f="$(node -e '
-    const d = JSON.parse(require("fs").readFileSync(0, "utf8")), want = process.argv[1];
-    const codes = d.statusCodeStats || {}, ok = (codes[want] || {}).count || 0;
-    const total = Object.values(codes).reduce((a, c) => a + c.count, 0);
-    console.log([(total / d.duration).toFixed(0), d.latency.p50, d.latency.p99, total, ok,
-      total - ok, d.errors, d.timeouts,
-      Object.entries(codes).map(([k, v]) => k + "×" + v.count).join(" ") || "none"].join("\t"));
-  ' "$want" <<<"$json")"
+  wall=$(elapsed "$t0" "$t1")
+  f="$(ac_summary "$TMP/$run.json" "$want")"
   IFS=$'\t' read -r R[$run.rps] R[$run.p50] R[$run.p99] R[$run.total] R[$run.ok] R[$run.unexpected] \
     R[$run.errors] R[$run.timeouts] R[$run.codes] <<<"$f"
   cpu_figures "$run" "$srv" "$wall"
@@ -258,13 +138,7 @@ load() { # run server url seconds expected-status [count=1]
 
 # ---------------------------------------------------------------- runs
 LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy="$(
-  snap() { awk 'FNR == 1 { l = $0; c = l; sub(/^[0-9]+ \(/, "", c); sub(/\) [^)]*$/, "", c); gsub(/ /, "_", c)
-      sub(/^.*\) /, "", l); split(l, f, " "); print $1, c, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true; }
-  snap >"$TMP/cpu0"; sleep 1; snap >"$TMP/cpu1"
-  awk -v hz="$CLK_TCK" -v gw="$GW_PID" -v ng="$NGINX_PID" 'NR == FNR { t[$1] = $3; next }
-    ($1 in t) && $1 != gw && $1 != ng { p = 100 * ($3 - t[$1]) / hz; if (p >= 20) printf "%s(%d%%) ", $2, p }' "$TMP/cpu0" "$TMP/cpu1"
-)"
+busy="$(busy_others "$GW_PID" $(tree_pids "$NGINX_PID"))"
 [ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
 log "JVM warm-up: ${WARMUP_SECONDS} s on /health, ${WARMUP_SECONDS} s on the pipeline path, 3 s of handshakes (not counted)"
 load warm1 gateway "https://127.0.0.1:$GW_PORT/health" "$WARMUP_SECONDS" 200 0
@@ -292,10 +166,9 @@ fi
 kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
 gw_rss_mb=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status") / 1024 ))
 gw_errs=$(grep -cE ' (ERROR|WARN) ' "$TMP/gateway.err" || true)
-nginx_errs=$(grep -cE '\[(error|crit|alert|emerg)\]' "$TMP/nginx/logs/error.log" || true)
+nginx_errs=$(nginx_errors "$TMP/nginx")
 
 # ---------------------------------------------------------------- report
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # autocannon's latency figures are not usable when the server closes every connection (they break
 # Little's law by a factor of 5-10 here), so for those runs show the mean from c / throughput instead.
 lat() { # run -> "p50 / p99" or "≈mean†"
@@ -350,15 +223,11 @@ table="$(
   echo "Gateway: peak RSS ${gw_rss_mb} MB, ${refusals} refusal log lines during the pipeline run, ${gw_errs} WARN/ERROR log lines; nginx: ${nginx_errs} error-log lines at error or worse."
 )"
 
-rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -qv '^??' && echo ", uncommitted changes" || true)"
-java_v="$("$JAVA_BIN" -version 2>&1 | head -1)"
-nginx_v="$("$NGINX" -v 2>&1 | sed 's/.*: //')"
 section="$(cat <<EOF
-## $(date -u '+%Y-%m-%d %H:%M UTC') — kernel $(uname -r), nproc $(nproc), commit ${rev}${dirty}
+$(run_heading)
 
 Load average before the runs: ${LOADAVG_BEFORE}${busy:+; other busy processes: ${busy}}.
-${java_v}, ${nginx_v}, $(openssl version | cut -d' ' -f1-2), autocannon $AUTOCANNON_VERSION on node $(node --version).
+$(versions_line)
 
 $table
 EOF
@@ -368,15 +237,10 @@ echo "$section"
 echo
 
 if [ "${NO_RESULTS:-0}" != 1 ]; then
-  if [ ! -f "$BENCH/RESULTS.md" ]; then
-    cat >"$BENCH/RESULTS.md" <<'EOF'
-# Gateway-core benchmark results
-
-Produced by `bench/gateway-core.sh` (see bench/README.md); each run appends a section. Everything runs on
-one machine over loopback: the load tools, the gateway (`-Xmx512m`) and nginx (the Debian package,
-`worker_processes auto`) share the same cores, so compare the ratios within one section rather than
-absolute numbers across machines. Both servers use the same dev-PKI server certificate (EC P-256) and
-require a client certificate (`ssl_verify_client on` / the gateway's client connector).
+  append_results "gateway-core.sh — the client connector against nginx" "$(cat <<'EOF'
+The gateway (`-Xmx512m`) and nginx (the Debian package, `worker_processes auto`) use the same dev-PKI
+server certificate (EC P-256) and require a client certificate (`ssl_verify_client on` / the gateway's
+client connector).
 
 - **new mTLS connections/s** — `openssl s_time -new -cert client.pem -key client-key.pem -CAfile ca.pem
   -connect 127.0.0.1:PORT -www /health -time 10`: one sequential client, a full handshake (no session
@@ -394,7 +258,5 @@ require a client certificate (`ssl_verify_client on` / the gateway's client conn
   by everything else on the machine during each run (100% = one core). A large "other" means the run
   was disturbed by unrelated work.
 EOF
-  fi
-  printf '\n%s\n' "$section" >>"$BENCH/RESULTS.md"
-  log "appended to bench/RESULTS.md"
+)" "$section"
 fi

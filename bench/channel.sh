@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# OpenCMG channel benchmark: small GETs of one tiny static file served by one internal nginx, reached
+#   1. through OpenCMG: device → gateway → HTTP/2 channel → connection point → internal nginx
+#      (the gateway and the connection point are separate JVMs, set up through the CLI as in README.md),
+#   2. through a second nginx acting as mutual-TLS reverse proxy (same CA and server certificate,
+#      upstream keep-alive) → the same internal nginx,
+#   3. directly to the internal nginx (plain TLS, no client certificate),
+# with the same load tool, concurrency and duration; and the CPU the forwarding tier spends per request.
+# Hand-run; see bench/README.md.
+#
+#   bench/channel.sh            # about 2 minutes; prints a Markdown table, appends it to bench/RESULTS.md
+#
+# Environment knobs (defaults in brackets):
+#   LOAD_SECONDS    [15]  length of each measured autocannon run
+#   WARMUP_SECONDS  [10]  JVM warm-up through OpenCMG before measuring, twice: at c=8, then at CONNECTIONS
+#                         (not counted); the nginx paths get 3 s each
+#   CONNECTIONS     [50]  autocannon concurrency
+#   KEEP_TMP        [0]   1 = keep the temp dir (logs, PKI, configs, raw JSON) instead of deleting it
+#   NO_RESULTS      [0]   1 = do not append to bench/RESULTS.md
+set -euo pipefail
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LOAD_SECONDS="${LOAD_SECONDS:-15}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
+CONNECTIONS="${CONNECTIONS:-50}"
+SITE=PS1
+EXTERNAL=/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP   # published on the gateway and proxied by nginx
+RESOURCE=/.sms_aut?MPLIST                                 # the tiny file, below SMS_MP on the internal server
+
+bench_init cmg-channel   # temp dir $TMP, cleanup on exit (last started is stopped first)
+ensure_tools
+setup_cmg                # build once, run from a snapshot in $TMP/cmg-home (see lib.sh)
+GW_PORT="$(pick_port 38443)"       # gateway client connector (devices)
+CHANNEL_PORT="$(pick_port 38124)"  # gateway channel connector (connection points)
+ADMIN_PORT="$(pick_port 39443)"    # gateway admin connector (CLI)
+PROXY_PORT="$(pick_port 38543)"    # nginx mTLS reverse proxy
+INTERNAL_PORT="$(pick_port 38643)" # internal nginx (the "management point")
+
+log "dev PKI in $TMP/pki"
+cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
+PKI="$TMP/pki"
+DEVICE_TLS=(--cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client-key.pem")
+
+# ---------------------------------------------------------------- internal server (nginx, HTTPS)
+mkdir -p "$TMP/internal/www/SMS_MP"
+printf '<MPList><MP Name="MP1.PS1.EXAMPLE" FQDN="mp1.ps1.example"><Version>9999</Version></MP></MPList>\n' \
+  >"$TMP/internal/www/SMS_MP/.sms_aut"
+BODY_BYTES="$(wc -c <"$TMP/internal/www/SMS_MP/.sms_aut")"
+nginx_conf "$TMP/internal" <<EOF
+  server {
+    listen 127.0.0.1:$INTERNAL_PORT ssl;
+    ssl_certificate $PKI/gateway.pem;
+    ssl_certificate_key $PKI/gateway-key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    default_type text/xml;
+    root $TMP/internal/www;
+    location /SMS_MP/ { }
+    location / { return 404; }
+  }
+EOF
+log "starting internal nginx on 127.0.0.1:$INTERNAL_PORT"
+start_nginx "$TMP/internal"
+INTERNAL_PID=$LAST_PID
+DIRECT_URL="https://127.0.0.1:$INTERNAL_PORT/SMS_MP$RESOURCE"
+( wait_http "internal nginx" 200 "$DIRECT_URL" "$INTERNAL_PID" --cacert "$PKI/ca.pem" ) \
+  || { tail -20 "$TMP/internal/logs/error.log" >&2; exit 1; }
+
+# ---------------------------------------------------------------- gateway (separate JVM)
+head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$TMP/admin-password"
+chmod 600 "$TMP/admin-password"
+cat >"$TMP/gateway.yaml" <<EOF
+instance: bench-gw
+data-dir: data
+client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+channel: {host: 127.0.0.1, port: $CHANNEL_PORT, certificate: pki/channel.pem, key: pki/channel-key.pem}
+admin: {host: 127.0.0.1, port: $ADMIN_PORT}
+plugins-dir: $TMP/cmg-home/plugins
+admin-account: {user: admin, initial-password-file: admin-password}
+EOF
+log "starting gateway (client $GW_PORT, channel $CHANNEL_PORT, admin $ADMIN_PORT on 127.0.0.1, -Xmx512m)"
+start_cmg gateway gateway --config "$TMP/gateway.yaml"
+GW_PID=$LAST_PID
+( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" "${DEVICE_TLS[@]}" ) \
+  || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
+export CMG_ADMIN_URL="https://localhost:$ADMIN_PORT"
+export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/admin-password")"
+export CMG_ADMIN_CA="$PKI/ca.pem"
+{
+  cmg roots add "$PKI/ca.pem"
+  cmg crl add "$PKI/ca.crl"   # revocation checking stays on (the default), against the uploaded CRL
+  cmg connection-point register --name cp1 --site "$SITE" --cert "$PKI/connection-point.pem" | tee "$TMP/register.out"
+  cmg endpoint publish --external "$EXTERNAL" --internal "https://localhost:$INTERNAL_PORT/SMS_MP" --site "$SITE"
+} >"$TMP/cli.out" 2>&1 || { cat "$TMP/cli.out" >&2; die "gateway set-up through the CLI failed"; }
+CONNECTION_ID="$(sed -n 's/^connection-id: *\([^ ]*\).*/\1/p' "$TMP/register.out")"
+[ -n "$CONNECTION_ID" ] || { cat "$TMP/cli.out" >&2; die "no connection-id from connection-point register"; }
+
+# ---------------------------------------------------------------- connection point (separate JVM)
+cat >"$TMP/connection-point.yaml" <<EOF
+name: cp1
+connection-id: $CONNECTION_ID
+certificate: pki/connection-point.pem
+key: pki/connection-point-key.pem
+gateway-ca: pki/ca.pem
+gateways:
+  - https://localhost:$CHANNEL_PORT
+internal:
+  ca: pki/ca.pem
+EOF
+log "starting connection point (-Xmx512m)"
+start_cmg connection-point connection-point --config "$TMP/connection-point.yaml"
+CP_PID=$LAST_PID
+channel_up=no
+for _ in $(seq 1 30); do   # each status call is a JVM start (about 1 s)
+  cmg status >"$TMP/status.out" 2>&1 || true
+  if awk '$1 == "cp1" && $2 == "'"$SITE"'" && $4 == "up" { found = 1 } END { exit !found }' "$TMP/status.out"; then
+    channel_up=yes; break
+  fi
+  kill -0 "$CP_PID" 2>/dev/null || { tail -20 "$TMP/connection-point.err" >&2; die "connection point exited"; }
+  sleep 1
+done
+[ "$channel_up" = yes ] || { cat "$TMP/status.out" >&2; tail -20 "$TMP/connection-point.err" >&2; die "channel not up in cmg status"; }
+log "cmg status: channel cp1 ($SITE) up"
+CMG_URL="https://127.0.0.1:$GW_PORT$EXTERNAL$RESOURCE"
+( wait_http "OpenCMG" 200 "$CMG_URL" "$CP_PID" "${DEVICE_TLS[@]}" ) \
+  || { tail -n 20 "$TMP/gateway.err" "$TMP/connection-point.err" >&2; exit 1; }
+
+# ---------------------------------------------------------------- nginx as mutual-TLS reverse proxy
+nginx_conf "$TMP/proxy" <<EOF
+  upstream internal {
+    server 127.0.0.1:$INTERNAL_PORT;
+    keepalive 32;                      # as the connection point's max-connections-per-server (32)
+  }
+  server {
+    listen 127.0.0.1:$PROXY_PORT ssl;
+    ssl_certificate $PKI/gateway.pem;
+    ssl_certificate_key $PKI/gateway-key.pem;
+    ssl_client_certificate $PKI/ca.pem;
+    ssl_verify_client on;
+    ssl_crl $PKI/ca.crl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location $EXTERNAL/ {
+      proxy_pass https://internal/SMS_MP/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host localhost:$INTERNAL_PORT;
+      proxy_set_header X-Device-Thumbprint \$ssl_client_fingerprint;
+      proxy_set_header X-Client-Address \$remote_addr;
+      proxy_ssl_server_name on;
+      proxy_ssl_name localhost;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $PKI/ca.pem;
+      proxy_ssl_session_reuse on;
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
+    }
+    location / { return 404; }
+  }
+EOF
+log "starting nginx mTLS proxy on 127.0.0.1:$PROXY_PORT"
+start_nginx "$TMP/proxy"
+PROXY_PID=$LAST_PID
+PROXY_URL="https://127.0.0.1:$PROXY_PORT$EXTERNAL$RESOURCE"
+( wait_http "nginx proxy" 200 "$PROXY_URL" "$PROXY_PID" "${DEVICE_TLS[@]}" ) \
+  || { tail -20 "$TMP/proxy/logs/error.log" >&2; exit 1; }
+[ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "$PROXY_URL")" = 400 ] \
+  || die "the nginx proxy does not require a client certificate"
+[ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "$CMG_URL")" = 401 ] \
+  || die "the gateway does not refuse a device without credentials"
+# The three paths must deliver the same bytes.
+for u in "$CMG_URL" "$PROXY_URL"; do
+  curl -s --max-time 5 "${DEVICE_TLS[@]}" "$u" | cmp -s - "$TMP/internal/www/SMS_MP/.sms_aut" || die "$u does not deliver the file"
+done
+
+CMG_TLS="$(tls_of "$GW_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
+PROXY_TLS="$(tls_of "$PROXY_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
+DIRECT_TLS="$(tls_of "$INTERNAL_PORT" -CAfile "$PKI/ca.pem")"
+
+# ---------------------------------------------------------------- measurement
+declare -A R   # results, keyed "<run>.<field>"
+CPU_GROUPS=(gw cp proxy internal)
+group_pids() {
+  case $1 in
+    gw) echo "$GW_PID" ;;
+    cp) echo "$CP_PID" ;;
+    proxy) tree_pids "$PROXY_PID" ;;      # master + all workers
+    internal) tree_pids "$INTERNAL_PID" ;;
+  esac
+}
+
+# load RUN URL [count=1] [client certificate: yes|no]: autocannon over $CONNECTIONS keep-alive connections;
+# CPU ticks of every process group, of the load client and of the whole machine over the run.
+load() {
+  local run=$1 url=$2 secs=$3 count=${4:-1} cert=${5:-yes} g t0 t1 wall f k0 a0 dk da known=0
+  local -A s0
+  local tls=(--ca "$PKI/ca.pem")
+  [ "$cert" = yes ] && tls+=(--cert "$PKI/client.pem" --key "$PKI/client-key.pem")
+  for g in "${CPU_GROUPS[@]}"; do s0[$g]=$(proc_ticks $(group_pids "$g")); done
+  k0=$(child_ticks); a0=$(sys_ticks); t0=$(now)
+  run_autocannon "$TMP/$run.json" -c "$CONNECTIONS" -d "$secs" "${tls[@]}" "$url"
+  t1=$(now)
+  for g in "${CPU_GROUPS[@]}"; do R[$run.$g]=$(( $(proc_ticks $(group_pids "$g")) - s0[$g] )); known=$((known + R[$run.$g])); done
+  dk=$(( $(child_ticks) - k0 )); da=$(( $(sys_ticks) - a0 ))
+  [ "$count" = 1 ] || return 0
+  wall=$(elapsed "$t0" "$t1")
+  f="$(ac_summary "$TMP/$run.json")"
+  IFS=$'\t' read -r R[$run.rps] R[$run.p50] R[$run.p99] R[$run.total] R[$run.ok] R[$run.non2xx] \
+    R[$run.errors] R[$run.timeouts] R[$run.codes] <<<"$f"
+  R[$run.wall]=$wall
+  R[$run.client]=$dk
+  R[$run.other]=$(( da - known - dk > 0 ? da - known - dk : 0 ))
+  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, codes ${R[$run.codes]}, errors ${R[$run.errors]}, timeouts ${R[$run.timeouts]}; CPU ticks gw ${R[$run.gw]} cp ${R[$run.cp]} proxy ${R[$run.proxy]} internal ${R[$run.internal]} client $dk other ${R[$run.other]} over ${wall%.*} s"
+}
+per10k() { # run ticks -> CPU seconds per 10,000 requests
+  awk -v t="$2" -v n="${R[$1.total]}" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 10000 / n; else print "n/a" }'
+}
+cpu_pct() { pct "$2" "${R[$1.wall]}"; }
+
+LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy="$(busy_others "$GW_PID" "$CP_PID" $(tree_pids "$PROXY_PID") $(tree_pids "$INTERNAL_PID"))"
+[ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
+
+gw_lines0=$(wc -l <"$TMP/gateway.err"); cp_lines0=$(wc -l <"$TMP/connection-point.err")
+setup_not_replicated=$(grep -c 'mapping_not_replicated' "$TMP/connection-point.err" || true)
+# Cold JVMs hit with 50 connections at once answer in seconds for a while (JIT compilation on 2 shared
+# cores), so warm up gently first, then at full concurrency.
+log "warm-up (not counted): ${WARMUP_SECONDS} s through OpenCMG at c=8, ${WARMUP_SECONDS} s at c=$CONNECTIONS, 3 s through the nginx proxy, 3 s direct"
+CONNECTIONS_SAVED=$CONNECTIONS; CONNECTIONS=8
+load warm_cmg8 "$CMG_URL" "$WARMUP_SECONDS" 0
+CONNECTIONS=$CONNECTIONS_SAVED
+load warm_cmg "$CMG_URL" "$WARMUP_SECONDS" 0
+load warm_proxy "$PROXY_URL" 3 0
+load warm_direct "$DIRECT_URL" 3 0 no
+sleep 2
+
+load direct "$DIRECT_URL" "$LOAD_SECONDS" 1 no; sleep 2
+load proxy "$PROXY_URL" "$LOAD_SECONDS"; sleep 2
+load cmg "$CMG_URL" "$LOAD_SECONDS"
+
+kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
+kill -0 "$CP_PID" 2>/dev/null || die "the connection point died during the run"
+rss_mb() { awk -v k="$2" '$1 == k ":" { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+GW_RSS="$(rss_mb "$GW_PID" VmRSS)"; GW_HWM="$(rss_mb "$GW_PID" VmHWM)"
+CP_RSS="$(rss_mb "$CP_PID" VmRSS)"; CP_HWM="$(rss_mb "$CP_PID" VmHWM)"
+gw_errs=$(tail -n +"$((gw_lines0 + 1))" "$TMP/gateway.err" | grep -cE ' (ERROR|WARN) ' || true)
+cp_errs=$(tail -n +"$((cp_lines0 + 1))" "$TMP/connection-point.err" | grep -cE ' (ERROR|WARN) ' || true)
+proxy_errs=$(nginx_errors "$TMP/proxy")
+internal_errs=$(nginx_errors "$TMP/internal")
+cmg status >"$TMP/status-after.out" 2>&1 || true
+refusals="$(sed -n '/^refusals:/,$p' "$TMP/status-after.out" | tail -n +2 | sed 's/^ *//; s/  */ /g' | paste -sd ';' -)"
+
+# ---------------------------------------------------------------- report
+non_ok_total=0
+for r in cmg proxy direct; do
+  non_ok_total=$(( non_ok_total + R[$r.non2xx] + R[$r.errors] + R[$r.timeouts] ))
+done
+cmg_front=$(( R[cmg.gw] + R[cmg.cp] ))
+table="$(
+  echo "| GET of a ${BODY_BYTES}-byte file (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | OpenCMG (gateway → CP) | nginx mTLS proxy | direct (internal nginx) | OpenCMG / nginx proxy |"
+  echo "|---|---:|---:|---:|---:|"
+  printf '| requests/s | %s | %s | %s | %s |\n' "${R[cmg.rps]}" "${R[proxy.rps]}" "${R[direct.rps]}" "$(ratio "${R[cmg.rps]}" "${R[proxy.rps]}")"
+  printf '| latency p50, ms | %s | %s | %s | %s |\n' "${R[cmg.p50]}" "${R[proxy.p50]}" "${R[direct.p50]}" "$(ratio "${R[cmg.p50]}" "${R[proxy.p50]}")"
+  printf '| latency p99, ms | %s | %s | %s | %s |\n' "${R[cmg.p99]}" "${R[proxy.p99]}" "${R[direct.p99]}" "$(ratio "${R[cmg.p99]}" "${R[proxy.p99]}")"
+  printf '| non-2xx / errors / timeouts | %s / %s / %s | %s / %s / %s | %s / %s / %s | |\n' \
+    "${R[cmg.non2xx]}" "${R[cmg.errors]}" "${R[cmg.timeouts]}" "${R[proxy.non2xx]}" "${R[proxy.errors]}" "${R[proxy.timeouts]}" \
+    "${R[direct.non2xx]}" "${R[direct.errors]}" "${R[direct.timeouts]}"
+  printf '| CPU s per 10k requests: gateway + connection point / proxy nginx | %s | %s | – | %s |\n' \
+    "$(per10k cmg "$cmg_front")" "$(per10k proxy "${R[proxy.proxy]}")" \
+    "$(ratio "$(per10k cmg "$cmg_front")" "$(per10k proxy "${R[proxy.proxy]}")")"
+  printf '| ↳ gateway / connection point | %s / %s | | | |\n' "$(per10k cmg "${R[cmg.gw]}")" "$(per10k cmg "${R[cmg.cp]}")"
+  printf '| CPU s per 10k requests: internal nginx | %s | %s | %s | %s |\n' \
+    "$(per10k cmg "${R[cmg.internal]}")" "$(per10k proxy "${R[proxy.internal]}")" "$(per10k direct "${R[direct.internal]}")" \
+    "$(ratio "$(per10k cmg "${R[cmg.internal]}")" "$(per10k proxy "${R[proxy.internal]}")")"
+  printf '| CPU %%: forwarding tier / internal nginx / load client / other | %s / %s / %s / %s | %s / %s / %s / %s | – / %s / %s / %s | |\n' \
+    "$(cpu_pct cmg "$cmg_front")" "$(cpu_pct cmg "${R[cmg.internal]}")" "$(cpu_pct cmg "${R[cmg.client]}")" "$(cpu_pct cmg "${R[cmg.other]}")" \
+    "$(cpu_pct proxy "${R[proxy.proxy]}")" "$(cpu_pct proxy "${R[proxy.internal]}")" "$(cpu_pct proxy "${R[proxy.client]}")" "$(cpu_pct proxy "${R[proxy.other]}")" \
+    "$(cpu_pct direct "${R[direct.internal]}")" "$(cpu_pct direct "${R[direct.client]}")" "$(cpu_pct direct "${R[direct.other]}")"
+  echo
+  echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; direct ${R[direct.codes]}."
+  echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
+  echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."
+  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx512m; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; gateway refusal counters: ${refusals:-none}."
+  if [ "$setup_not_replicated" -gt 0 ]; then
+    echo "During set-up, ${setup_not_replicated} request(s) got \`503 mapping_not_replicated\` from the connection point: the gateway routes to a channel as soon as it is up, before the connection point has received the mappings."
+  fi
+)"
+
+section="$(cat <<EOF
+$(run_heading)
+
+Load average before the runs: ${LOADAVG_BEFORE}${busy:+; other busy processes: ${busy}}.
+$(versions_line)
+
+$table
+EOF
+)"
+echo
+echo "$section"
+echo
+[ "$non_ok_total" = 0 ] || log "WARNING: $non_ok_total non-2xx responses, errors or timeouts (raw JSON: KEEP_TMP=1)"
+
+if [ "${NO_RESULTS:-0}" != 1 ]; then
+  append_results "channel.sh — device → gateway → connection point → internal server, against an nginx mTLS proxy" "$(cat <<'EOF'
+One internal nginx (HTTPS on 127.0.0.1, dev-PKI server certificate) serves a ~100-byte static file
+(`/SMS_MP/.sms_aut`, fetched as `…/.sms_aut?MPLIST`). autocannon (`-c 50 -d 15`, keep-alive) GETs it
+1. through OpenCMG: `/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP/.sms_aut?MPLIST` on the gateway's
+   client connector with the device certificate; gateway and connection point are separate JVMs
+   (`-Xmx512m`), set up with the CLI (`pki init`, `roots add`, `crl add` — revocation checking on —,
+   `connection-point register`, `endpoint publish`), one HTTP/2 channel, connection point defaults
+   (8 pulls, 32 pooled connections to the internal server);
+2. through a second nginx as mutual-TLS reverse proxy: same server certificate, `ssl_verify_client on`
+   with the same CA and its CRL, `proxy_pass https://` to the internal nginx with upstream
+   `keepalive 32`, verifying the internal server's certificate, passing the client's thumbprint;
+3. directly to the internal nginx (plain TLS, no client certificate).
+Both nginx are the Debian package with `worker_processes auto`. The gateway and the connection point
+are warmed up first (not counted). CPU s per 10k requests = utime+stime deltas from /proc over the
+run ÷ requests completed × 10,000; the ratio column is OpenCMG ÷ nginx proxy (below 1 is better for
+OpenCMG on CPU and latency, above 1 better on requests/s).
+EOF
+)" "$section"
+fi
