@@ -87,7 +87,7 @@ public record ConnectionPointConfig(
                         duration(in.responseTimeout(), Duration.ofMinutes(5))),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
                 duration(raw.checkInterval(), Duration.ofMinutes(1)),
-                raw.pulls() == null ? 8 : raw.pulls(),
+                raw.pulls() == null ? 32 : raw.pulls(),
                 duration(b.initial(), Duration.ofMillis(250)),
                 duration(b.max(), Duration.ofSeconds(4)));
     }

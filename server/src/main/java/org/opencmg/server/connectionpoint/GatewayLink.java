@@ -116,6 +116,8 @@ final class GatewayLink implements AutoCloseable {
         session = welcome.path("session").asText();
         instance = welcome.path("instance").asText();
         long heartbeat = Math.min(config.heartbeatInterval().toMillis(), welcome.path("heartbeat_millis").asLong(Long.MAX_VALUE));
+        // The table first: a pull must never bring a request this point cannot map yet.
+        fetchMappings(-1);
         state = "up";
         since = Instant.now();
         lastError = "";
@@ -169,29 +171,35 @@ final class GatewayLink implements AutoCloseable {
     /** Long-polls the gateway for mapping changes; every check interval asks for the whole table again. */
     private void replicateMappings() throws Exception {
         CompletableFuture<Throwable> generation = failure;
-        long lastFull = 0;
+        long lastFull = System.currentTimeMillis(); // connect() fetched the whole table
         while (alive(generation)) {
             boolean full = System.currentTimeMillis() - lastFull >= config.checkInterval().toMillis();
-            long after = full ? -1 : mappings.revision();
-            ContentResponse r = channelRequest(ChannelProtocol.MAPPINGS + "?after=" + after)
-                    .timeout(ChannelProtocol.LONG_POLL_MILLIS + 10_000, TimeUnit.MILLISECONDS).send();
-            if (r.getStatus() == 200) {
-                JsonNode table = FrameHead.JSON.readTree(r.getContent());
-                var list = new ArrayList<SiteMappings.Mapping>();
-                for (JsonNode e : table.path("endpoints")) {
-                    var methods = new LinkedHashSet<String>();
-                    e.path("methods").forEach(m -> methods.add(m.asText()));
-                    list.add(new SiteMappings.Mapping(e.path("external_path").asText(), e.path("internal_url").asText(), methods));
-                }
-                mappings = SiteMappings.of(table.path("revision").asLong(), list);
-                if (full) {
-                    lastFull = System.currentTimeMillis();
-                }
-                LOG.debug("mappings from {}: revision {}, {} endpoints", gateway, mappings.revision(), list.size());
-            } else if (r.getStatus() != 204) {
-                throw new IOException("mappings refused: " + r.getStatus());
+            fetchMappings(full ? -1 : mappings.revision());
+            if (full) {
+                lastFull = System.currentTimeMillis();
             }
         }
+    }
+
+    /** One mappings request: the table once its revision is above {@code after} (a long poll), or nothing new. */
+    private void fetchMappings(long after) throws Exception {
+        ContentResponse r = channelRequest(ChannelProtocol.MAPPINGS + "?after=" + after)
+                .timeout(ChannelProtocol.LONG_POLL_MILLIS + 10_000, TimeUnit.MILLISECONDS).send();
+        if (r.getStatus() == 204) {
+            return;
+        }
+        if (r.getStatus() != 200) {
+            throw new IOException("mappings refused: " + r.getStatus());
+        }
+        JsonNode table = FrameHead.JSON.readTree(r.getContent());
+        var list = new ArrayList<SiteMappings.Mapping>();
+        for (JsonNode e : table.path("endpoints")) {
+            var methods = new LinkedHashSet<String>();
+            e.path("methods").forEach(m -> methods.add(m.asText()));
+            list.add(new SiteMappings.Mapping(e.path("external_path").asText(), e.path("internal_url").asText(), methods));
+        }
+        mappings = SiteMappings.of(table.path("revision").asLong(), list);
+        LOG.debug("mappings from {}: revision {}, {} endpoints", gateway, mappings.revision(), list.size());
     }
 
     /** Keeps one pull outstanding per loop; each device request it brings is served on its own thread. */
