@@ -3,20 +3,35 @@ package org.opencmg.distribution;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.opencmg.server.boot.Gateway;
+import org.opencmg.server.cli.AdminClient;
 import org.opencmg.server.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.pipeline.Forwarder;
 
 /**
- * A real gateway instance in this JVM: real TLS connectors on free loopback ports, a real H2 file,
- * and the real plugin JARs of the distribution layout loaded by PF4J. Admin commands go through
- * the real CLI and admin API.
+ * A real gateway instance: real TLS connectors on loopback ports, a real H2 file, and the real
+ * plugin JARs of the distribution layout loaded by PF4J. Admin commands go through the real CLI
+ * and admin API. Three ways to run it:
+ * <ul>
+ *   <li>{@code new GatewayFixture(dir, pki, forwarder)}: in this JVM, a test forwarder in place of
+ *       the channels (steps 5-8);</li>
+ *   <li>{@link #withChannels}: in this JVM, the real channel forwarder, so connection points serve;</li>
+ *   <li>{@link #process}: {@code cmg gateway --config FILE} from the distribution layout, as its
+ *       own JVM (log in {@code DIR/gateway.log}).</li>
+ * </ul>
+ * The first start binds free ports; {@link #restart} binds the same ports again, on the same data.
  */
 final class GatewayFixture implements AutoCloseable {
 
@@ -27,49 +42,175 @@ final class GatewayFixture implements AutoCloseable {
         return Path.of(System.getProperty("cmg.home", "target/cmg")).toAbsolutePath();
     }
 
+    /** The java launcher the build runs with (processes of the product are started with it). */
+    static String java() {
+        return System.getProperty("cmg.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
     final Path dir;
     final TestPki pki;
     private final Forwarder forwarder;
+    private final List<String> processJvmOptions;
+    /** The timeouts line of gateway.yaml. */
+    private final String timeouts;
     private Gateway gateway;
+    private Process process;
+    private int clientPort;
+    private int channelPort;
+    private int adminPort;
 
     /** What the last {@link #cli} call printed (stdout and stderr). */
     String out = "";
 
+    /** In this JVM; {@code forwarder} stands in for the channels (null: the real channels). */
     GatewayFixture(Path dir, TestPki pki, Forwarder forwarder) throws Exception {
+        this(dir, pki, forwarder, null, "{idle: 10s}");
+    }
+
+    private GatewayFixture(Path dir, TestPki pki, Forwarder forwarder, List<String> processJvmOptions, String timeouts)
+            throws Exception {
         this.dir = dir;
         this.pki = pki;
         this.forwarder = forwarder;
+        this.processJvmOptions = processJvmOptions;
+        this.timeouts = timeouts;
         Files.writeString(dir.resolve("admin-password"), ADMIN_PASSWORD);
+        if (processJvmOptions != null) { // another process binds them: pick them now
+            clientPort = freePort();
+            channelPort = freePort();
+            adminPort = freePort();
+        }
+        start();
+    }
+
+    /** In this JVM, forwarding through the channels of connection points (Gateway.start(config)). */
+    static GatewayFixture withChannels(Path dir, TestPki pki) throws Exception {
+        return new GatewayFixture(dir, pki, null, null, "{idle: 10s}");
+    }
+
+    /** As {@link #withChannels(Path, TestPki)}, with the given timeouts (YAML flow map, e.g. "{idle: 60s}"). */
+    static GatewayFixture withChannels(Path dir, TestPki pki, String timeouts) throws Exception {
+        return new GatewayFixture(dir, pki, null, null, timeouts);
+    }
+
+    /** {@code java OPTIONS -cp $cmg.home/lib/* ...CmgCommand gateway --config DIR/gateway.yaml} as its own process. */
+    static GatewayFixture process(Path dir, TestPki pki, String timeouts, String... jvmOptions) throws Exception {
+        return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts);
+    }
+
+    private void writeConfig() throws IOException {
         Files.writeString(dir.resolve("gateway.yaml"), """
                 instance: test-gw
                 data-dir: data
-                client: {host: 127.0.0.1, port: 0, certificate: %s, key: %s}
-                admin: {host: 127.0.0.1, port: 0}
+                client: {host: 127.0.0.1, port: %d, certificate: %s, key: %s}
+                channel: {host: 127.0.0.1, port: %d}
+                admin: {host: 127.0.0.1, port: %d}
                 plugins-dir: %s
                 admin-account: {user: admin, initial-password-file: admin-password}
-                timeouts: {idle: 10s}
-                """.formatted(pki.file("server.pem"), pki.file("server-key.pem"), home().resolve("plugins")));
-        start();
+                timeouts: %s
+                """.formatted(clientPort, pki.file("server.pem"), pki.file("server-key.pem"), channelPort, adminPort,
+                home().resolve("plugins"), timeouts));
     }
 
     void start() throws Exception {
-        gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")), forwarder);
+        writeConfig();
+        if (processJvmOptions == null) {
+            gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")), forwarder);
+            clientPort = gateway.clientPort();
+            channelPort = gateway.channelPort();
+            adminPort = gateway.adminPort();
+            writeConfig(); // a restart binds these same ports
+        } else {
+            startProcess();
+        }
         Files.writeString(dir.resolve("demo.json"), """
                 {"admin_url": "https://localhost:%d", "admin_user": "admin", "admin_password": "%s", "ca_cert": "%s"}
-                """.formatted(gateway.adminPort(), ADMIN_PASSWORD, pki.file("root.pem")));
+                """.formatted(adminPort, ADMIN_PASSWORD, pki.file("root.pem")));
     }
 
+    private void startProcess() throws Exception {
+        var command = new ArrayList<String>();
+        command.add(java());
+        command.addAll(processJvmOptions);
+        command.addAll(List.of("-cp", home().resolve("lib") + "/*", "org.opencmg.server.cli.CmgCommand", "gateway",
+                "--config", dir.resolve("gateway.yaml").toString()));
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+        var http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).connectTimeout(Duration.ofSeconds(2)).build();
+        var probe = HttpRequest.newBuilder(URI.create("https://localhost:" + clientPort + "/health"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the gateway process exited (" + process.exitValue() + "):\n" + ProcessLogs.tail(log(), 40));
+            }
+            try {
+                if (http.send(probe, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the gateway process was not healthy within 60 s:\n" + ProcessLogs.tail(log(), 40));
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** The process's output (process mode). */
+    Path log() {
+        return dir.resolve("gateway.log");
+    }
+
+    /** Stops cleanly: close() in this JVM, SIGTERM to a process. */
+    void stop() throws InterruptedException {
+        if (gateway != null) {
+            gateway.close();
+            gateway = null;
+        }
+        if (process != null) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("the gateway process did not stop within 30 s of SIGTERM");
+            }
+            process = null;
+        }
+    }
+
+    /** Stops cleanly and starts again on the same data directory and the same ports. */
     void restart() throws Exception {
-        gateway.close();
+        stop();
         start();
     }
 
+    /** The in-JVM instance (not in process mode). */
     Gateway gateway() {
         return gateway;
     }
 
     int clientPort() {
-        return gateway.clientPort();
+        return clientPort;
+    }
+
+    int channelPort() {
+        return channelPort;
+    }
+
+    /** Where connection points dial this instance. */
+    URI channelUrl() {
+        return URI.create("https://localhost:" + channelPort);
+    }
+
+    /** A URL of the client connector, as devices use it. */
+    URI clientUrl(String pathAndQuery) {
+        return URI.create("https://localhost:" + clientPort + pathAndQuery);
+    }
+
+    /** The admin REST API, logged in as the administrator. */
+    AdminClient api() throws Exception {
+        return AdminClient.from(dir);
     }
 
     /** Runs {@code cmg ARGS... --demo DIR} in-process; returns the exit code, output in {@link #out}. */
@@ -77,7 +218,7 @@ final class GatewayFixture implements AutoCloseable {
         var sw = new StringWriter();
         var pw = new PrintWriter(sw, true);
         List<String> all = new ArrayList<>(Arrays.asList(args));
-        if (!all.isEmpty() && isAdminCommand(all.getFirst())) {
+        if (isAdminCommand(all)) {
             all.add("--demo");
             all.add(dir.toString());
         }
@@ -86,16 +227,40 @@ final class GatewayFixture implements AutoCloseable {
         return code;
     }
 
-    private static boolean isAdminCommand(String name) {
-        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status").contains(name);
+    private static boolean isAdminCommand(List<String> args) {
+        if (args.isEmpty()) {
+            return false;
+        }
+        if (args.getFirst().equals("connection-point")) { // its subcommands administer; the bare command runs a point
+            return args.size() > 1 && List.of("register", "list", "unregister").contains(args.get(1));
+        }
+        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status").contains(args.getFirst());
+    }
+
+    /** Uploads the test root and intermediate, so that test devices authenticate. */
+    void trust() throws IOException {
+        check(cli("roots", "add", pki.file("root.pem").toString()));
+        check(cli("roots", "add", pki.file("intermediate.pem").toString()));
+    }
+
+    /** Trusts the test devices; the test PKI publishes no CRL, so revocation is not verified. */
+    void trustTestDevices() throws IOException {
+        trust();
+        check(cli("settings", "set", "verify-revocation", "off"));
     }
 
     /** Uploads the test root and intermediate, and publishes one management point endpoint. */
     void trustAndPublish() throws IOException {
-        check(cli("roots", "add", pki.file("root.pem").toString()));
-        check(cli("roots", "add", pki.file("intermediate.pem").toString()));
+        trust();
         check(cli("endpoint", "publish", "--external", "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System",
                 "--internal", "https://mp.corp.example/CCM_System", "--site", "ABC", "--max-request-bytes", "1024"));
+    }
+
+    /** {@code cmg endpoint publish --external E --internal I --site S [OPTIONS...]}. */
+    void publish(String external, String internal, String site, String... options) {
+        var args = new ArrayList<>(List.of("endpoint", "publish", "--external", external, "--internal", internal, "--site", site));
+        args.addAll(Arrays.asList(options));
+        check(cli(args.toArray(String[]::new)));
     }
 
     void check(int exitCode) {
@@ -104,10 +269,18 @@ final class GatewayFixture implements AutoCloseable {
         }
     }
 
+    static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     @Override
     public void close() {
-        if (gateway != null) {
-            gateway.close();
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -42,6 +42,64 @@ final class RawHttps {
         }
     }
 
+    /** Opens a TLS connection (SNI localhost) that stays open for several requests: {@link Connection#exchange}. */
+    static Connection open(SSLContext ctx, int port) throws IOException {
+        var socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
+        socket.setSoTimeout(60_000);
+        var params = socket.getSSLParameters();
+        params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName("localhost")));
+        socket.setSSLParameters(params);
+        socket.startHandshake();
+        return new Connection(socket);
+    }
+
+    /** A kept-alive HTTP/1.1 connection: one request at a time, each answer read by its Content-Length. */
+    static final class Connection implements AutoCloseable {
+        private final SSLSocket socket;
+        private final InputStream in;
+
+        private Connection(SSLSocket socket) throws IOException {
+            this.socket = socket;
+            this.in = new java.io.BufferedInputStream(socket.getInputStream());
+        }
+
+        SSLSocket socket() {
+            return socket;
+        }
+
+        Reply exchange(String request) throws IOException {
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            var head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new IOException("connection closed after " + head.length() + " bytes of head: " + head);
+                }
+                head.append((char) b);
+            }
+            long length = 0;
+            for (String line : head.toString().split("\r\n")) {
+                if (line.toLowerCase().startsWith("content-length:")) {
+                    length = Long.parseLong(line.substring(15).strip());
+                }
+            }
+            byte[] body = in.readNBytes((int) length);
+            if (body.length < length) {
+                throw new IOException("connection closed after " + body.length + " of " + length + " body bytes");
+            }
+            String h = head.toString();
+            return new Reply(Integer.parseInt(h.substring(9, 12)), h.substring(0, h.length() - 4),
+                    new String(body, StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
     private static byte[] readAll(InputStream in) throws IOException {
         var buf = new ByteArrayOutputStream();
         byte[] b = new byte[8192];

@@ -51,6 +51,17 @@ final class TestPki {
         return CertificateBuilder.leaf(cn, intermediate).clientAuth().build();
     }
 
+    /**
+     * A connection point's certificate (client authentication, issued by the test root), written as
+     * {@code NAME.pem} and {@code NAME-key.pem}. It is also what the point presents to internal servers.
+     */
+    IssuedCertificate connectionPoint(String name) throws IOException {
+        var cert = CertificateBuilder.leaf(name, root).clientAuth().build();
+        write(name + ".pem", cert);
+        PemFiles.writePrivateKey(dir.resolve(name + "-key.pem"), cert.privateKey());
+        return cert;
+    }
+
     IssuedCertificate expiredDevice() {
         return CertificateBuilder.leaf("expired", intermediate).clientAuth()
                 .validFrom(Instant.now().minus(Duration.ofDays(30))).validUntil(Instant.now().minus(Duration.ofDays(1))).build();

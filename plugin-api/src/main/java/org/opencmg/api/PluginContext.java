@@ -27,6 +27,13 @@ public interface PluginContext {
      */
     javax.sql.DataSource dataSource();
 
+    /**
+     * One object shared by all of this plugin's extensions (they are separate instances): made by
+     * {@code create} on first use, the same instance afterwards. For caches that must agree, such
+     * as parsed signing keys.
+     */
+    <T> T shared(Class<T> type, java.util.function.Supplier<T> create);
+
     /** The value of one of this plugin's declared settings ({@code plugins.<id>.<name>}), or its default. */
     default java.util.Optional<String> setting(String name) {
         return settings().get("plugins." + pluginId() + "." + name);

@@ -234,6 +234,11 @@ public final class Gateway implements AutoCloseable {
         return server.clientPort();
     }
 
+    /** True if the plugin of that id is loaded and started. */
+    public boolean hasPlugin(String id) {
+        return plugins.status().stream().anyMatch(p -> p.id().equals(id) && "STARTED".equals(p.state()));
+    }
+
     public int channelPort() {
         return server.channelPort();
     }

@@ -230,23 +230,68 @@ public final class ChannelHandler extends Handler.Abstract {
     /** The site's answer to one exchange: hand its head and body stream to the waiting device. */
     private void answer(Channel channel, String id, Request request, Response response, Callback callback)
             throws IOException, InterruptedException {
+        InputStream body = Content.Source.asInputStream(request);
         Exchange exchange = channel.inFlight(id);
         if (exchange == null) {
-            throw new RequestRefused(410, "exchange_unknown", "no device waits for " + id);
+            refusals.record(new RequestRefused(410, "exchange_unknown", "no device waits for " + id),
+                    request.getMethod(), request.getHttpURI().getPath(), remote(request), "channel");
+            gone(response, callback, body, "exchange_unknown");
+            return;
         }
-        InputStream body = Content.Source.asInputStream(request);
         FrameHead.Response head = FrameHead.read(body, FrameHead.Response.class);
         var done = new CompletableFuture<Void>();
         if (!exchange.answer.complete(new Exchange.Delivery(head, body, done))) {
-            throw new RequestRefused(410, "exchange_gone", "the device request " + id + " already ended");
+            refusals.record(new RequestRefused(410, "exchange_gone", "the device request " + id + " already ended"),
+                    request.getMethod(), request.getHttpURI().getPath(), remote(request), "channel");
+            gone(response, callback, body, "exchange_gone");
+            return;
         }
         try {
             done.get();
             response.setStatus(204);
             callback.succeeded();
         } catch (java.util.concurrent.ExecutionException e) {
+            gone(response, callback, body, "device_gone");
+        }
+    }
+
+    /** How much of an answer nobody waits for is read and dropped, at most, before the stream is reset. */
+    private static final long MAX_DISCARD = 64L * 1024 * 1024;
+
+    /**
+     * Answers 410 on a response stream no device waits for, then drops what the connection point
+     * still sends until it stops the stream itself (it resets it on seeing the 410). Resetting it
+     * from here instead leaves the DATA frames already in flight arriving on a closed stream, which
+     * the HTTP/2 server counts as abuse (GOAWAY enhance_your_calm): the whole channel, and every
+     * other request on it, would be lost because one device went away.
+     */
+    private static void gone(Response response, Callback callback, InputStream body, String reason) {
+        try {
             response.setStatus(410);
-            Content.Sink.write(response, true, "410 device_gone\n", callback);
+            try (OutputStream out = Content.Sink.asOutputStream(response)) {
+                out.write(("410 " + reason + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            long dropped = 0;
+            try {
+                byte[] buf = new byte[16 * 1024];
+                int n;
+                while (dropped <= MAX_DISCARD && (n = body.read(buf)) >= 0) {
+                    dropped += n;
+                }
+            } catch (IOException e) {
+                LOG.debug("answer stream ({}) stopped by the connection point after {} more bytes: {}", reason, dropped,
+                        e.toString());
+                callback.succeeded();
+                return;
+            }
+            LOG.debug("answer stream ({}) ended after {} more bytes", reason, dropped);
+            if (dropped > MAX_DISCARD) {
+                callback.failed(new IOException("the connection point did not stop an answer nobody waits for"));
+                return;
+            }
+            callback.succeeded();
+        } catch (IOException e) {
+            callback.failed(e);
         }
     }
 

@@ -22,7 +22,8 @@ package org.opencmg.server.channel;
  *                                              then the device's request body, streamed, to the end
  *   POST /cmg-channel/v1/response/ID  body = frame head {status, headers, error?}
  *                                            then the internal server's response body, streamed
- *                                     → 204 delivered; 410 the device is gone (stop sending)
+ *                                     → 204 delivered; 410 the device is gone: stop sending by
+ *                                       resetting the stream (the gateway drops what is in flight)
  * </pre>
  * A frame head is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON
  * ({@link FrameHead}); whatever follows it on the stream is the message body.

@@ -90,10 +90,14 @@ final class GatewayLink implements AutoCloseable {
         }
     }
 
-    /** Capped exponential backoff with ±25% jitter, so many connection points do not redial in step. */
+    /**
+     * Exponential backoff with ±25% jitter, so many connection points do not redial in step, capped
+     * after the jitter: no wait is ever longer than the configured maximum.
+     */
     long backoff(int attempt) {
-        long base = Math.min(config.backoffMax().toMillis(), config.backoffInitial().toMillis() << Math.min(attempt, 20));
-        return (long) (base * (0.75 + ThreadLocalRandom.current().nextDouble() * 0.5));
+        long max = config.backoffMax().toMillis();
+        long base = Math.min(max, config.backoffInitial().toMillis() << Math.min(attempt, 20));
+        return Math.min(max, (long) (base * (0.75 + ThreadLocalRandom.current().nextDouble() * 0.5)));
     }
 
     private void connect() throws Exception {
@@ -107,7 +111,7 @@ final class GatewayLink implements AutoCloseable {
         ContentResponse r = c.newRequest(gateway.resolve(ChannelProtocol.HELLO)).method(HttpMethod.POST)
                 .body(new BytesRequestContent("application/json", hello)).timeout(10, TimeUnit.SECONDS).send();
         if (r.getStatus() != 200) {
-            throw new IOException("gateway refused the channel: " + r.getStatus() + " " + r.getContentAsString().strip());
+            throw new IOException("gateway refused the channel: " + r.getContentAsString().strip());
         }
         JsonNode welcome = FrameHead.JSON.readTree(r.getContent());
         if (welcome.path("protocol").asInt() != ChannelProtocol.VERSION) {
@@ -233,9 +237,17 @@ final class GatewayLink implements AutoCloseable {
             byte[] headBytes = FrameHead.encode(head);
             InputStream all = body == null ? new java.io.ByteArrayInputStream(headBytes)
                     : new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(headBytes), body);
-            ContentResponse r = channelRequest(ChannelProtocol.RESPONSE + exchangeId).method(HttpMethod.POST)
-                    .body(new org.eclipse.jetty.client.InputStreamRequestContent("application/octet-stream", all, 16 * 1024))
-                    .send();
+            Request answer = channelRequest(ChannelProtocol.RESPONSE + exchangeId).method(HttpMethod.POST)
+                    .body(new org.eclipse.jetty.client.InputStreamRequestContent("application/octet-stream", all, 16 * 1024));
+            // The gateway says 204 only once the device has the whole answer; anything earlier (410:
+            // the device went away) means stop sending now. The HTTP/2 client would otherwise keep
+            // sending the rest of the body, however large, to a stream nobody reads.
+            answer.onResponseBegin(r -> {
+                if (r.getStatus() != 204) {
+                    answer.abort(new IOException("the gateway refused the answer: " + r.getStatus()));
+                }
+            });
+            ContentResponse r = answer.send();
             return r.getStatus() == 204;
         } catch (Exception e) {
             LOG.debug("answer for {} not delivered: {}", exchangeId, e.toString());

@@ -9,6 +9,7 @@ import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.opencmg.server.jetty.KeyMaterial;
@@ -55,7 +56,14 @@ final class HttpClients {
         client.setFollowRedirects(false);
         client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setUserAgentField(null);
-        client.getContentDecoderFactories().clear();
+        // HttpClient.start() installs every decoder on the class path (gzip ships in lib/) when it
+        // has none, and then sends Accept-Encoding and decodes answers: clear them once started.
+        client.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarted(LifeCycle event) {
+                client.getContentDecoderFactories().clear();
+            }
+        });
         client.setConnectTimeout(10_000);
     }
 

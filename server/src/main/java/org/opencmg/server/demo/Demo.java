@@ -100,6 +100,13 @@ public final class Demo implements AutoCloseable {
                 "internal_url", "https://localhost:" + sup.port())), "application/json").size();
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
+        if (gateway.hasPlugin("auth-entra")) {
+            var tenant = DemoTenant.start(dir, serverKeys);
+            running.add(tenant);
+            for (var s : DemoTenant.settings(tenant, pki.caCert()).entrySet()) {
+                admin.put("settings/" + s.getKey(), s.getValue());
+            }
+        }
 
         Files.writeString(dir.resolve("connection-point.yaml"), """
                 # Written by `cmg demo`: the demo's connection point.
@@ -158,7 +165,7 @@ public final class Demo implements AutoCloseable {
                   channel connector https://localhost:%3$d   (connection point demo-cp is connected)
                   admin connector   https://localhost:%4$d   (user admin, password in %1$s/demo.json)
 
-                A device with a client certificate asks the management point for its MP list:
+                A device with a client certificate (PKI) asks the management point for its MP list:
                   curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
                     '%2$s/CCM_Proxy_MutualAuth/%5$s/SMS_MP/.sms_aut?MPLIST'
 
@@ -169,6 +176,19 @@ public final class Demo implements AutoCloseable {
                 Asks the software update point (SOAP):
                   curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
                     -H 'Content-Type: text/xml' --data '<GetConfig/>' '%2$s/CCM_Proxy_MutualAuth/%6$s/ClientWebService/Client.asmx'
+
+                A token device (site tokens): a bulk registration token, registration, an access token, a request:
+                  ./cmg token new --demo %1$s | tail -1 > %1$s/bulk.jwt
+                  ./cmg device register --demo %1$s --bulk-token %1$s/bulk.jwt --out %1$s/device1
+                  ./cmg device token --identity %1$s/device1
+                  ./cmg device get --identity %1$s/device1 -X CCM_POST --data hello ccm_system_tokenauth/request
+
+                An Entra ID device (the demo simulates a tenant): its Entra token is traded at CCM_STS for an access token:
+                  ENTRA=$(./cmg demo entra-token --dir %1$s)
+                  ACCESS=$(curl -s --cacert %1$s/pki/ca.pem -X POST -H "Authorization: Bearer $ENTRA" \\
+                    '%2$s/CCM_Proxy_ServerAuth/%5$s/CCM_STS/token' | sed 's/.*"access_token" *: *"\\([^"]*\\)".*/\\1/')
+                  curl --cacert %1$s/pki/ca.pem -H "Authorization: Bearer $ACCESS" -X CCM_POST --data hello \\
+                    '%2$s/CCM_Proxy_ServerAuth/%5$s/ccm_system_tokenauth/request'
 
                 Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s
                 """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID);

@@ -135,6 +135,9 @@ public final class GatewayServer implements AutoCloseable {
         h2.setInitialStreamRecvWindow(1024 * 1024);
         h2.setInitialSessionRecvWindow(16 * 1024 * 1024);
         h2.setStreamIdleTimeout(0);
+        // Only registered connection points get here, and one busy channel carries thousands of
+        // streams: the default abuse limit (meant for anonymous clients) would cut it under load.
+        h2.setRateControlFactory(new org.eclipse.jetty.http2.WindowRateControl.Factory(100_000));
         var alpn = new ALPNServerConnectionFactory("h2");
         alpn.setDefaultProtocol("h2");
         var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, h2);

@@ -10,7 +10,18 @@ import org.opencmg.server.store.LiveState;
 
 /** The {@link PluginContext} a plugin's extensions receive. */
 public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
-                                   javax.sql.DataSource dataSource, Clock clock) implements PluginContext {
+                                   javax.sql.DataSource dataSource, Clock clock,
+                                   java.util.concurrent.ConcurrentMap<Class<?>, Object> sharedObjects) implements PluginContext {
+
+    public GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
+                                javax.sql.DataSource dataSource, Clock clock) {
+        this(pluginId, state, audit, secrets, dataSource, clock, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    @Override
+    public <T> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+        return type.cast(sharedObjects.computeIfAbsent(type, t -> create.get()));
+    }
 
     @Override
     public Settings settings() {

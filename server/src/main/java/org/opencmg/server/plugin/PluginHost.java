@@ -40,6 +40,8 @@ public final class PluginHost implements AutoCloseable {
     private final Path pluginsDir;
     private final Function<String, PluginContext> contextFor;
     private final Map<String, String> extensionErrors = new ConcurrentHashMap<>();
+    /** One context per plugin, so that its extensions share what the context holds. */
+    private final Map<String, PluginContext> contexts = new ConcurrentHashMap<>();
     private PluginManager manager;
     private final DataSource dataSource;
     private List<Authenticator> authenticators = List.of();
@@ -185,7 +187,8 @@ public final class PluginHost implements AutoCloseable {
             String pluginId = pluginIdOf(extensionClass);
             try {
                 try {
-                    return extensionClass.getConstructor(PluginContext.class).newInstance(contextFor.apply(pluginId));
+                    return extensionClass.getConstructor(PluginContext.class)
+                            .newInstance(contexts.computeIfAbsent(pluginId, contextFor));
                 } catch (NoSuchMethodException e) {
                     return extensionClass.getConstructor().newInstance();
                 }

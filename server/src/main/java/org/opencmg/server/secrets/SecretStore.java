@@ -71,7 +71,16 @@ public final class SecretStore {
     }
 
     public synchronized SecretValue currentOrCreate(String name, Supplier<byte[]> generate, String actor) {
-        return current(name).orElseGet(() -> rotate(name, generate, Duration.ZERO, actor));
+        var existing = current(name);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        try {
+            return rotate(name, generate, Duration.ZERO, actor);
+        } catch (org.opencmg.server.store.StoreException e) {
+            // Another instance sharing the store made version 1 at the same moment: use its.
+            return current(name).orElseThrow(() -> e);
+        }
     }
 
     /**

@@ -197,4 +197,15 @@ class GatewayConfigTest {
                 .isThrownBy(() -> load("instance: x\n"))
                 .withMessageContaining("client.certificate");
     }
+
+    @org.junit.jupiter.api.Test
+    void theCommentedSamplesInConfigLoad() throws Exception {
+        java.nio.file.Path samples = java.nio.file.Path.of("..", "config").toAbsolutePath().normalize();
+        var gateway = GatewayConfig.load(samples.resolve("gateway.yaml"));
+        org.assertj.core.api.Assertions.assertThat(gateway.channel().port()).isEqualTo(10124);
+        org.assertj.core.api.Assertions.assertThat(gateway.secrets().masterKeyEnv()).isEqualTo("CMG_MASTER_KEY");
+        var cp = org.opencmg.server.connectionpoint.ConnectionPointConfig.load(samples.resolve("connection-point.yaml"));
+        org.assertj.core.api.Assertions.assertThat(cp.gateways()).hasSize(1);
+        org.assertj.core.api.Assertions.assertThat(cp.pulls()).isEqualTo(32);
+    }
 }

@@ -42,6 +42,11 @@ class PluginHostTest {
         public javax.sql.DataSource dataSource() {
             throw new UnsupportedOperationException("no store in this test");
         }
+
+        @Override
+        public <T> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+            return create.get();
+        }
     }
 
     /** A request as an authenticator sees it. */

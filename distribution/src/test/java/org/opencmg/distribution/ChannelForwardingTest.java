@@ -1,0 +1,336 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.opencmg.pki.IssuedCertificate;
+import org.opencmg.pki.Thumbprints;
+import org.opencmg.server.connectionpoint.LinkStatus;
+
+/**
+ * Device → gateway → connection point → internal server and back, everything real: mutual TLS on
+ * both sides, the HTTP/2 channel the connection point dialled, mappings replicated over it, and an
+ * HTTPS internal server that reports exactly what reached it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ChannelForwardingTest {
+
+    static final String SITE = "PS1";
+    static final String MP = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System";
+    static final String UNREACHABLE = "/CCM_Proxy_MutualAuth/72057594037927939/Unreachable";
+    static final String ORPHAN = "/CCM_Proxy_MutualAuth/72057594037927950/CCM_System";
+
+    Path dir;
+    TestPki pki;
+    InternalServer site;
+    GatewayFixture gw;
+    ConnectionPointFixture cp;
+    IssuedCertificate deviceCert;
+    DeviceClient device;
+    List<AutoCloseable> extra = new ArrayList<>();
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws Exception {
+        this.dir = dir;
+        pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        site = new InternalServer(pki);
+        gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
+        gw.trustTestDevices();
+        gw.publish(MP, site.url("/internal/CCM_System"), SITE);
+        gw.publish(UNREACHABLE, "https://localhost:" + GatewayFixture.freePort() + "/gone", SITE);
+        gw.publish(ORPHAN, site.url("/orphan"), "NOBODY");
+        cp = new ConnectionPointFixture(dir, pki, "cp-main", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        deviceCert = pki.device("device-1");
+        device = new DeviceClient(gw, deviceCert);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        for (AutoCloseable c : extra) {
+            c.close();
+        }
+        cp.close();
+        gw.close();
+        site.close();
+    }
+
+    @Test
+    void aDeviceRequestReachesTheInternalServerThroughTheConnectionPointAndTheAnswerComesBack() throws Exception {
+        var response = device.send("POST", MP + "/request?id=7", "hello site");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(response.headers().firstValue("X-Site-Header")).hasValue("from-site");
+        JsonNode echo = DeviceClient.echo(response);
+        assertThat(echo.path("method").asText()).isEqualTo("POST");
+        assertThat(echo.path("path").asText()).isEqualTo("/internal/CCM_System/request");
+        assertThat(echo.path("query").asText()).isEqualTo("id=7");
+        assertThat(echo.path("body_length").asLong()).isEqualTo("hello site".length());
+        // The internal server was called by the connection point, with the point's certificate.
+        assertThat(echo.path("client").asText()).contains("CN=cp-main");
+    }
+
+    @Test
+    void theSitesResponseHeadersPassExceptServerIdentityAndTheGatewaysOwn() throws Exception {
+        var response = device.get(MP + "/headers");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("X-Site-Header")).hasValue("from-site");
+        assertThat(response.headers().firstValue("Content-Length")).hasValue(String.valueOf(response.body().length()));
+        assertThat(response.headers().map().keySet()).map(h -> h.toLowerCase(Locale.ROOT))
+                .doesNotContain("x-powered-by", "x-opencmg-leak");
+    }
+
+    @Test
+    void bodiesPassAsTheyAreNeitherEncodedNorDecodedOnTheWay() throws Exception {
+        var plain = device.http.send(device.request(MP + "/gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(new String(plain.body(), StandardCharsets.UTF_8)).startsWith("a compressible answer");
+
+        var gzip = device.http.send(device.request(MP + "/gzip").header("Accept-Encoding", "gzip").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(gzip.headers().firstValue("Content-Encoding")).hasValue("gzip");
+        assertThat(gzip.headers().firstValue("Content-Length")).hasValue(String.valueOf(gzip.body().length));
+        try (var in = new GZIPInputStream(new ByteArrayInputStream(gzip.body()))) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).startsWith("a compressible answer");
+        }
+    }
+
+    @Test
+    void headAnswersTheSitesHeadersWithoutABody() throws Exception {
+        var head = device.http.send(device.request(MP + "/probe").method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(head.headers().firstValue("X-Site-Header")).hasValue("from-site");
+        assertThat(head.headers().firstValueAsLong("Content-Length").orElse(-1)).isPositive();
+        assertThat(site.seen.getLast().method()).isEqualTo("HEAD");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"CCM_POST", "BITS_POST", "PROPFIND"})
+    void customVerbsPassAsTheyCame(String verb) throws Exception {
+        var response = device.send(verb, MP + "/request", "<Msg/>");
+
+        JsonNode echo = DeviceClient.echo(response);
+        assertThat(echo.path("method").asText()).isEqualTo(verb);
+        assertThat(echo.path("body_length").asLong()).isEqualTo(6);
+    }
+
+    @Test
+    void theHeadersSiteRolesUseReachTheInternalServer() throws Exception {
+        var reply = raw("GET " + MP + "/headers HTTP/1.1\r\nHost: localhost\r\n"
+                + "Range: bytes=0-99\r\n"
+                + "CCMClientID: GUID:5B0C4D38-6F0A-4A4B-8C3A-000000000001\r\n"
+                + "CCMClientIDSignature: 0A1B2C3D\r\n"
+                + "CCMClientTimestamp: 2026-01-01T00:00:00Z\r\n"
+                + "CCMClientTimestampSignature: 4E5F6A7B\r\n"
+                + "CCMClientTimestampsSignature: 8C9D0E1F\r\n"
+                + "Content-Type: text/xml; charset=utf-8\r\n"
+                + "Connection: close\r\n\r\n");
+
+        var seen = seenBy(reply);
+        assertThat(seen).containsEntry("range", List.of("bytes=0-99"))
+                .containsEntry("ccmclientid", List.of("GUID:5B0C4D38-6F0A-4A4B-8C3A-000000000001"))
+                .containsEntry("ccmclientidsignature", List.of("0A1B2C3D"))
+                .containsEntry("ccmclienttimestamp", List.of("2026-01-01T00:00:00Z"))
+                .containsEntry("ccmclienttimestampsignature", List.of("4E5F6A7B"))
+                .containsEntry("ccmclienttimestampssignature", List.of("8C9D0E1F"))
+                .containsEntry("content-type", List.of("text/xml; charset=utf-8"));
+    }
+
+    @Test
+    void hopByHopAndUnknownHeadersDoNotReachTheInternalServer() throws Exception {
+        var reply = raw("GET " + MP + "/headers HTTP/1.1\r\nHost: localhost\r\n"
+                + "Connection: keep-alive, X-Hop\r\n"
+                + "X-Hop: hop\r\n"
+                + "Keep-Alive: timeout=5\r\n"
+                + "TE: trailers\r\n"
+                + "Trailer: X-Checksum\r\n"
+                + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
+                + "Proxy-Connection: keep-alive\r\n"
+                + "Cookie: session=stolen\r\n"
+                + "X-Forwarded-For: 10.0.0.1\r\n"
+                + "X-Custom-Unknown: 1\r\n"
+                + "Accept: */*\r\n\r\n");
+
+        var seen = seenBy(reply);
+        assertThat(seen.keySet()).doesNotContain("connection", "x-hop", "keep-alive", "te", "trailer",
+                "proxy-authorization", "proxy-connection", "cookie", "x-forwarded-for", "x-custom-unknown");
+        // Deny by default: nothing but allowed headers, the gateway's own and the connection point's framing.
+        assertThat(seen.keySet()).allSatisfy(h -> assertThat(h).matches(
+                "accept|host|content-length|x-opencmg-(device-id|device-name|auth-method|client-address)"));
+    }
+
+    @Test
+    void theGatewayTellsTheSiteWhoTheDeviceIsAndIgnoresDevicesClaimingIt() throws Exception {
+        var reply = raw("GET " + MP + "/whoami HTTP/1.1\r\nHost: localhost\r\n"
+                + "X-OpenCMG-Device-Id: forged-thumbprint\r\n"
+                + "x-opencmg-auth-method: admin\r\n"
+                + "X-OpenCMG-Something-Else: 1\r\n"
+                + "Connection: close\r\n\r\n");
+
+        var seen = seenBy(reply);
+        assertThat(seen).containsEntry("x-opencmg-device-id", List.of(Thumbprints.sha256(deviceCert.certificate())))
+                .containsEntry("x-opencmg-auth-method", List.of("pki"))
+                .containsEntry("x-opencmg-client-address", List.of("127.0.0.1"))
+                .doesNotContainKey("x-opencmg-something-else");
+        assertThat(seen.get("x-opencmg-device-name")).singleElement().asString().contains("CN=device-1");
+    }
+
+    @Test
+    void theInternalServerSeesTheCanonicalPathUnderTheInternalUrl() throws Exception {
+        // Prefix in another case, an unreserved character needlessly encoded, an encoded space.
+        var echo = DeviceClient.echo(device.get(
+                "/ccm_proxy_mutualauth/72057594037927939/ccm_system/Item%41/%7Euser/a%20b?q=%41&r=1"));
+
+        assertThat(echo.path("path").asText()).isEqualTo("/internal/CCM_System/ItemA/~user/a%20b");
+        assertThat(echo.path("query").asText()).isEqualTo("q=%41&r=1");
+    }
+
+    @Test
+    void aNewEndpointReachesTheConnectionPointWithinASecondAndUnpublishingRefusesAtOnce() throws Exception {
+        String incoming = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming";
+        gw.publish(incoming, site.url("/internal/CCM_Incoming"), SITE);
+        long published = System.nanoTime();
+        Awaitility.await("new endpoint served").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(10))
+                .until(() -> device.get(incoming + "/x").statusCode() == 200);
+        System.out.printf("endpoint served %d ms after publish%n", (System.nanoTime() - published) / 1_000_000);
+        assertThat(DeviceClient.echo(device.get(incoming + "/x")).path("path").asText()).isEqualTo("/internal/CCM_Incoming/x");
+
+        gw.check(gw.cli("endpoint", "unpublish", incoming));
+        var response = device.get(incoming + "/x");
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).isEqualTo("404 unmapped_path\n");
+    }
+
+    @Test
+    void aSiteWithoutAConnectionPointIs503() throws Exception {
+        var response = device.get(ORPHAN + "/x");
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.body()).isEqualTo("503 no_connection_point\n");
+    }
+
+    @Test
+    void anUnreachableInternalServerIs502WithItsReason() throws Exception {
+        var response = device.get(UNREACHABLE + "/x");
+
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.body()).isEqualTo("502 internal_server_unreachable\n");
+    }
+
+    @Test
+    void anUnregisteredCertificateNeverOpensAChannel() throws Exception {
+        var stranger = new ConnectionPointFixture(dir, pki, "cp-stranger", SITE); // never registered
+        extra.add(stranger);
+        assertRefusedAtHello(stranger);
+    }
+
+    @Test
+    void aRegisteredCertificateWithAWrongConnectionIdNeverOpensAChannel() throws Exception {
+        var wrongId = new ConnectionPointFixture(dir, pki, "cp-wrong-id", SITE).register(gw);
+        extra.add(wrongId);
+        wrongId.connectionId = "cid-not-the-registered-one";
+        assertRefusedAtHello(wrongId);
+    }
+
+    private void assertRefusedAtHello(ConnectionPointFixture point) throws Exception {
+        long before = refusals("403 connection_point_unregistered");
+        point.start(gw.channelUrl());
+        // It keeps trying (backoff), and every attempt is refused, logged and counted.
+        Awaitility.await("refusals counted").atMost(Duration.ofSeconds(5))
+                .until(() -> refusals("403 connection_point_unregistered") >= before + 2);
+        LinkStatus link = point.links().getFirst();
+        assertThat(link.state()).isNotEqualTo("up");
+        assertThat(link.lastError()).contains("403").contains("connection_point_unregistered");
+        assertThat(openChannels()).doesNotContain(point.name);
+        assertThat(gw.api().get("channels").findValuesAsText("connection_point")).doesNotContain(point.name);
+        point.close();
+    }
+
+    @Test
+    void unregisteringAConnectedPointClosesItsChannel() throws Exception {
+        String leaving = "/CCM_Proxy_MutualAuth/72057594037927960/CCM_System";
+        gw.publish(leaving, site.url("/leaving"), "LEAVE");
+        var point = new ConnectionPointFixture(dir, pki, "cp-leaving", "LEAVE").register(gw).start(gw.channelUrl()).awaitUp();
+        extra.add(point);
+        assertThat(device.get(leaving + "/x").statusCode()).isEqualTo(200);
+
+        gw.check(gw.cli("connection-point", "unregister", "cp-leaving"));
+
+        Awaitility.await("channel closed").atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !openChannels().contains("cp-leaving"));
+        assertThat(channelState("cp-leaving")).isEqualTo("down");
+        var response = device.get(leaving + "/x");
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.body()).isEqualTo("503 no_connection_point\n");
+        // ...and it stays out: its redials are refused.
+        Awaitility.await("redial refused").atMost(Duration.ofSeconds(8))
+                .until(() -> point.links().getFirst().lastError().contains("connection_point_unregistered"));
+        assertThat(point.point().allUp()).isFalse();
+        point.close();
+    }
+
+    // ---- helpers
+
+    RawHttps.Reply raw(String request) throws Exception {
+        SSLContext ctx = pki.clientContext(deviceCert);
+        return RawHttps.exchange(ctx, gw.clientPort(), request);
+    }
+
+    /** The headers the internal server received, by lower-case name, from its echo in the reply. */
+    static Map<String, List<String>> seenBy(RawHttps.Reply reply) throws Exception {
+        assertThat(reply.status()).as(reply.head() + "\n" + reply.body()).isEqualTo(200);
+        JsonNode echo = InternalServer.JSON.readTree(reply.body());
+        var out = new java.util.TreeMap<String, List<String>>();
+        for (JsonNode h : echo.path("headers")) {
+            out.computeIfAbsent(h.get(0).asText().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.get(1).asText());
+        }
+        return out;
+    }
+
+    long refusals(String key) {
+        return gw.gateway().refusals().counts().getOrDefault(key, 0L);
+    }
+
+    /** Names of the connection points with an open channel to the gateway (its status API). */
+    @SuppressWarnings("unchecked")
+    List<String> openChannels() {
+        var channels = (List<Map<String, Object>>) gw.gateway().status().get("channels");
+        return channels.stream().map(c -> (String) c.get("connection_point")).toList();
+    }
+
+    /** The state the channel_status table holds for a connection point, through /api/channels. */
+    String channelState(String point) throws Exception {
+        for (JsonNode c : gw.api().get("channels")) {
+            if (point.equals(c.path("connection_point").asText())) {
+                return c.path("state").asText();
+            }
+        }
+        return "(absent)";
+    }
+}

@@ -1,0 +1,203 @@
+package org.opencmg.plugins.token;
+
+import com.nimbusds.jose.util.JSONObjectUtils;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.opencmg.api.AdminCall;
+import org.opencmg.api.AdminReply;
+import org.opencmg.api.AdminResource;
+import org.opencmg.api.PluginContext;
+import org.pf4j.Extension;
+
+/**
+ * {@code /api/tokens}: bulk registration tokens and the signing key.
+ * <ul>
+ *   <li>{@code POST /api/tokens} {"lifetime_minutes": N} (default 4,320, at most 10,080) gives
+ *       {"id", "token", "not_before", "expires_at"}: the only time the token is shown;</li>
+ *   <li>{@code GET /api/tokens}: every bulk token issued (without the token);</li>
+ *   <li>{@code POST /api/tokens/<id>/block}, {@code .../unblock};</li>
+ *   <li>{@code POST /api/tokens/rotate-signing-key}: a new signing key; the previous one stays
+ *       valid 91 days, so live device tokens (90 days) keep working;</li>
+ *   <li>{@code GET /api/tokens/signing-keys}: kid and version of every valid key.</li>
+ * </ul>
+ * Every change is audited, never with a token in it.
+ */
+@Extension
+public final class TokenAdmin implements AdminResource {
+
+    private static final Pattern BLOCK = Pattern.compile("/([^/]{1,64})/(block|unblock)");
+
+    private final PluginContext context;
+    private final Tokens tokens;
+    private final TokenStore store;
+
+    public TokenAdmin(PluginContext context) {
+        this(context, new Tokens(context), new TokenStore(context.dataSource()));
+    }
+
+    TokenAdmin(PluginContext context, Tokens tokens, TokenStore store) {
+        this.context = context;
+        this.tokens = tokens;
+        this.store = store;
+    }
+
+    @Override
+    public String name() {
+        return "tokens";
+    }
+
+    @Override
+    public AdminReply handle(AdminCall call) {
+        String sub = call.subPath();
+        if (sub.isEmpty() || sub.equals("/")) {
+            return switch (call.method()) {
+                case "GET" -> AdminReply.ok(store.bulkTokens().stream().map(this::json).toList());
+                case "POST" -> issue(call);
+                default -> AdminReply.error(405, call.method() + " is not allowed on /api/tokens");
+            };
+        }
+        if (sub.equals("/rotate-signing-key")) {
+            return "POST".equals(call.method()) ? rotate(call.actor())
+                    : AdminReply.error(405, "POST /api/tokens/rotate-signing-key");
+        }
+        if (sub.equals("/signing-keys") && "GET".equals(call.method())) {
+            return AdminReply.ok(tokens.keys().valid().stream()
+                    .map(k -> Map.of("kid", k.kid(), "version", k.version())).toList());
+        }
+        Matcher m = BLOCK.matcher(sub);
+        if (m.matches()) {
+            if (!"POST".equals(call.method())) {
+                return AdminReply.error(405, "POST /api/tokens/<id>/" + m.group(2));
+            }
+            return block(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2).equals("block"), call.actor());
+        }
+        return AdminReply.error(404, "no such API: " + call.method() + " /api/tokens" + sub);
+    }
+
+    private AdminReply issue(AdminCall call) {
+        long minutes = Tokens.BULK_DEFAULT.toMinutes();
+        String text = new String(call.body(), StandardCharsets.UTF_8).strip();
+        if (!text.isEmpty()) {
+            Map<String, Object> body;
+            try {
+                body = JSONObjectUtils.parse(text);
+            } catch (ParseException e) {
+                return AdminReply.error(400, "malformed JSON: expected {\"lifetime_minutes\": N}");
+            }
+            for (String key : body.keySet()) {
+                if (!key.equals("lifetime_minutes")) {
+                    return AdminReply.error(400, "unknown field: " + key);
+                }
+            }
+            Object v = body.get("lifetime_minutes");
+            if (v != null) {
+                if (!(v instanceof Long || v instanceof Integer)) {
+                    return AdminReply.error(400, "lifetime_minutes must be a whole number of minutes");
+                }
+                minutes = ((Number) v).longValue();
+            }
+        }
+        long max = Tokens.BULK_MAX.toMinutes();
+        if (minutes < 1 || minutes > max) {
+            return AdminReply.error(400, "lifetime_minutes must be 1 to " + max + " (7 days), not " + minutes);
+        }
+        Tokens.Minted t = tokens.mintBulk(Duration.ofMinutes(minutes));
+        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), call.actor(), false, null, null));
+        context.audit().record(call.actor(), "token.new", t.id(), "bulk registration token, " + minutes + " minutes, until "
+                + t.expiresAt() + ", signing key " + t.kid());
+        var out = new LinkedHashMap<String, Object>();
+        out.put("id", t.id());
+        out.put("token", t.token());
+        out.put("not_before", t.notBefore().toString());
+        out.put("expires_at", t.expiresAt().toString());
+        return AdminReply.ok(out);
+    }
+
+    private AdminReply block(String id, boolean blocked, String actor) {
+        if (!store.setBlocked(id, blocked, context.clock().instant(), actor)) {
+            return AdminReply.error(404, "no bulk registration token with ID " + id);
+        }
+        context.audit().record(actor, blocked ? "token.block" : "token.unblock", id, "bulk registration token");
+        return AdminReply.ok(json(store.bulk(id).orElseThrow()));
+    }
+
+    private AdminReply rotate(String actor) {
+        SigningKeys.Key k = tokens.keys().rotate(actor);
+        Instant until = context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        context.audit().record(actor, "token.rotate_signing_key", "signing-key",
+                "new kid " + k.kid() + " (v" + k.version() + "); previous keys valid until " + until);
+        var out = new LinkedHashMap<String, Object>();
+        out.put("kid", k.kid());
+        out.put("version", k.version());
+        out.put("previous_valid_until", until.toString());
+        return AdminReply.ok(out);
+    }
+
+    private Map<String, Object> json(TokenStore.BulkToken t) {
+        Instant now = context.clock().instant();
+        var out = new LinkedHashMap<String, Object>();
+        out.put("id", t.id());
+        out.put("state", t.blocked() ? "blocked" : now.isAfter(t.expiresAt()) ? "expired" : "active");
+        out.put("issued_at", t.issuedAt().toString());
+        out.put("not_before", t.notBefore().toString());
+        out.put("expires_at", t.expiresAt().toString());
+        out.put("issued_by", t.issuedBy());
+        out.put("blocked", t.blocked());
+        out.put("blocked_at", t.blockedAt() == null ? null : t.blockedAt().toString());
+        out.put("blocked_by", t.blockedBy());
+        return out;
+    }
+
+    /** {@code GET /api/devices}: the devices registered with a bulk token (no key material but the public key's type). */
+    @Extension
+    public static final class Devices implements AdminResource {
+
+        private final TokenStore store;
+
+        public Devices(PluginContext context) {
+            this(new TokenStore(context.dataSource()));
+        }
+
+        Devices(TokenStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public String name() {
+            return "devices";
+        }
+
+        @Override
+        public AdminReply handle(AdminCall call) {
+            if (!"GET".equals(call.method()) || !(call.subPath().isEmpty() || call.subPath().equals("/"))) {
+                return AdminReply.error(404, "no such API: " + call.method() + " /api/devices" + call.subPath());
+            }
+            List<Map<String, Object>> rows = store.devices().stream().map(d -> {
+                var out = new LinkedHashMap<String, Object>();
+                out.put("id", d.id());
+                out.put("name", d.name());
+                out.put("key_type", keyType(d.publicKeyPem()));
+                out.put("registered_at", d.registeredAt().toString());
+                out.put("bulk_token_id", d.bulkTokenId());
+                out.put("last_issued_at", d.lastIssuedAt().toString());
+                return (Map<String, Object>) out;
+            }).toList();
+            return AdminReply.ok(rows);
+        }
+
+        private static String keyType(String pem) {
+            try {
+                return DeviceKeys.parsePem(pem).key() instanceof java.security.interfaces.ECPublicKey ? "EC P-256" : "RSA";
+            } catch (DeviceKeys.BadKey e) {
+                return "unreadable";
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package org.opencmg.plugins.token;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Optional;
+import org.opencmg.api.AuthOutcome;
+import org.opencmg.api.Authenticator;
+import org.opencmg.api.ClientRequest;
+import org.opencmg.api.Device;
+import org.opencmg.api.PluginContext;
+import org.pf4j.Extension;
+
+/**
+ * Authenticates devices by a site token in {@code Authorization: Bearer <jwt>}. A JWT of another
+ * issuer (an Entra ID token) is not this method's. The device's {@link Device#method()} says what
+ * the token is good for: "token" (an access token: the ServerAuth endpoints), "token-device" (a
+ * device token: only the token service, to renew it or get an access token), "token-bulk" (a bulk
+ * registration token: only registration at the token service).
+ *
+ * <p>A bulk token is looked up in the store on every use, so a block holds at once on every
+ * instance; registration is rare. Access tokens, on every request, cost one RSA verification.
+ * Neither the token nor any part of it is ever logged or echoed.
+ */
+@Extension(ordinal = 2)
+public final class TokenAuthenticator implements Authenticator {
+
+    public static final String METHOD_ACCESS = "token";
+    public static final String METHOD_DEVICE = "token-device";
+    public static final String METHOD_BULK = "token-bulk";
+
+    private final Tokens tokens;
+    private final TokenStore store;
+
+    public TokenAuthenticator(PluginContext context) {
+        this(new Tokens(context), new TokenStore(context.dataSource()));
+    }
+
+    TokenAuthenticator(Tokens tokens, TokenStore store) {
+        this.tokens = tokens;
+        this.store = store;
+    }
+
+    @Override
+    public String method() {
+        return METHOD_ACCESS;
+    }
+
+    @Override
+    public AuthOutcome authenticate(ClientRequest request) {
+        Optional<String> bearer = bearer(request.header("Authorization").orElse(null));
+        if (bearer.isEmpty()) {
+            return AuthOutcome.NOT_MINE;
+        }
+        return switch (tokens.check(bearer.get())) {
+            case Tokens.Check.NotOurs n -> AuthOutcome.NOT_MINE;
+            case Tokens.Check.Invalid bad -> AuthOutcome.refused(401, bad.reason(), bad.detail());
+            case Tokens.Check.Valid ok -> device(ok.kind(), ok.claims());
+        };
+    }
+
+    private AuthOutcome device(Tokens.Kind kind, JWTClaimsSet claims) {
+        String jti = claims.getJWTID();
+        var attributes = new LinkedHashMap<String, String>();
+        attributes.put("token_id", jti);
+        attributes.put("expires_at", claims.getExpirationTime().toInstant().toString());
+        attributes.put("issuer", claims.getIssuer());
+        switch (kind) {
+            case BULK -> {
+                var row = store.bulk(jti);
+                if (row.isEmpty()) {
+                    return AuthOutcome.refused(401, "invalid_token", "bulk token " + jti + " is not in the store");
+                }
+                if (row.get().blocked()) {
+                    return AuthOutcome.refused(401, "token_blocked", "bulk token " + jti + " blocked by "
+                            + row.get().blockedBy() + " at " + row.get().blockedAt());
+                }
+                return new AuthOutcome.Authenticated(new Device("bulk:" + jti, METHOD_BULK, "bulk registration token " + jti,
+                        attributes));
+            }
+            case DEVICE -> {
+                String id = claims.getSubject();
+                var registered = store.device(id);
+                if (registered.isEmpty()) {
+                    return AuthOutcome.refused(401, "invalid_token", "device " + id + " is not registered");
+                }
+                return new AuthOutcome.Authenticated(new Device(id, METHOD_DEVICE, registered.get().name(), attributes));
+            }
+            case ACCESS -> {
+                String auth = Tokens.claimString(claims, "auth");
+                attributes.put("auth", auth == null ? "token" : auth);
+                return new AuthOutcome.Authenticated(new Device(claims.getSubject(), METHOD_ACCESS,
+                        Tokens.claimString(claims, "name"), attributes));
+            }
+        }
+        throw new IllegalStateException("unknown kind " + kind);
+    }
+
+    /** The credentials of an {@code Authorization: Bearer} header (scheme case-insensitive), if that is what it is. */
+    static Optional<String> bearer(String authorization) {
+        if (authorization == null) {
+            return Optional.empty();
+        }
+        String v = authorization.strip();
+        int space = v.indexOf(' ');
+        if (space < 0 || !v.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) {
+            return Optional.empty();
+        }
+        String token = v.substring(space + 1).strip();
+        return token.isEmpty() ? Optional.empty() : Optional.of(token);
+    }
+}

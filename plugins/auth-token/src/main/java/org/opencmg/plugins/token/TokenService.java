@@ -1,0 +1,184 @@
+package org.opencmg.plugins.token;
+
+import com.nimbusds.jose.util.JSONObjectUtils;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.opencmg.api.Device;
+import org.opencmg.api.GatewayService;
+import org.opencmg.api.PluginContext;
+import org.opencmg.api.ServiceRequest;
+import org.opencmg.api.ServiceResponse;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The token service, {@code /CCM_Proxy_ServerAuth/<role id>/CCM_STS[/...]}, answered by the
+ * gateway itself (never forwarded). Every operation is a POST with a JSON body; answers are JSON.
+ * <ul>
+ *   <li>{@code .../CCM_STS/register}, with a bulk registration token: {"public_key": PEM SPKI,
+ *       "name": "..."} gives {"device_id", "device_token", "expires_at"} (device token: 90 days);</li>
+ *   <li>{@code .../CCM_STS/renew}, with a device token: {"proof": compact JWS by the device's
+ *       registered key, payload {"jti": the device token's jti, "iat": now}} gives a new device
+ *       token, same answer as register;</li>
+ *   <li>{@code .../CCM_STS} or {@code .../CCM_STS/token}, with a device token or an Entra ID
+ *       token: {"access_token", "token_type": "Bearer", "expires_in"} (8 hours).</li>
+ * </ul>
+ * Anything else is refused with a reason.
+ */
+@Extension
+public final class TokenService implements GatewayService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
+
+    static final String ENTRA = "entra";
+    private static final int MAX_NAME = 128;
+
+    private final Tokens tokens;
+    private final TokenStore store;
+
+    public TokenService(PluginContext context) {
+        this(new Tokens(context), new TokenStore(context.dataSource()));
+    }
+
+    TokenService(Tokens tokens, TokenStore store) {
+        this.tokens = tokens;
+        this.store = store;
+    }
+
+    @Override
+    public List<String> paths() {
+        return List.of("/CCM_Proxy_ServerAuth/*/CCM_STS", "/CCM_Proxy_ServerAuth/*/CCM_STS/**");
+    }
+
+    @Override
+    public ServiceResponse handle(ServiceRequest request) {
+        String[] segments = request.path().substring(1).split("/");
+        String operation = segments.length == 3 ? "token" : segments.length == 4 ? segments[3].toLowerCase(Locale.ROOT) : null;
+        if (operation == null || !List.of("token", "register", "renew").contains(operation)) {
+            return ServiceResponse.refuse(404, "unknown_sts_operation", "CCM_STS has register, renew and token");
+        }
+        if (!"POST".equals(request.method())) {
+            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on CCM_STS/" + operation);
+        }
+        return switch (operation) {
+            case "register" -> register(request);
+            case "renew" -> renew(request);
+            default -> accessToken(request);
+        };
+    }
+
+    private ServiceResponse register(ServiceRequest request) {
+        Optional<Device> bulk = request.deviceBy(TokenAuthenticator.METHOD_BULK);
+        if (bulk.isEmpty()) {
+            return ServiceResponse.refuse(401, "bulk_token_required",
+                    "registration needs a bulk registration token; request had " + methods(request));
+        }
+        Map<String, Object> body;
+        try {
+            body = jsonBody(request);
+        } catch (ParseException e) {
+            return ServiceResponse.refuse(400, "malformed_request", "body is not a JSON object");
+        }
+        DeviceKeys.Parsed key;
+        try {
+            key = DeviceKeys.parsePem(body.get("public_key") instanceof String s ? s : null);
+        } catch (DeviceKeys.BadKey e) {
+            return ServiceResponse.refuse(400, "bad_public_key", e.getMessage());
+        }
+        Object rawName = body.get("name");
+        String name = rawName == null ? "device-" + key.deviceId().substring(0, 12) : rawName instanceof String s ? s.strip() : null;
+        if (name == null || name.isEmpty() || name.length() > MAX_NAME || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            return ServiceResponse.refuse(400, "bad_device_name", "name must be 1-" + MAX_NAME + " printable characters");
+        }
+        Instant now = tokens.clock().instant();
+        String bulkId = bulk.get().attributes().get("token_id");
+        store.putDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
+        Tokens.Minted minted = tokens.mintDevice(key.deviceId(), name);
+        LOG.info("device {} ({}) registered with bulk token {}", key.deviceId(), name, bulkId);
+        return deviceTokenAnswer(key.deviceId(), minted);
+    }
+
+    private ServiceResponse renew(ServiceRequest request) {
+        Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE);
+        if (device.isEmpty()) {
+            return ServiceResponse.refuse(401, "device_token_required", "renewal needs a device token; request had " + methods(request));
+        }
+        Map<String, Object> body;
+        try {
+            body = jsonBody(request);
+        } catch (ParseException e) {
+            return ServiceResponse.refuse(400, "malformed_request", "body is not a JSON object");
+        }
+        String id = device.get().id();
+        var registered = store.device(id);
+        if (registered.isEmpty()) {
+            return ServiceResponse.refuse(401, "invalid_token", "device " + id + " is not registered");
+        }
+        DeviceKeys.Parsed key;
+        try {
+            key = DeviceKeys.parsePem(registered.get().publicKeyPem());
+        } catch (DeviceKeys.BadKey e) {
+            return ServiceResponse.refuse(500, "stored_key_unreadable", "device " + id + ": " + e.getMessage());
+        }
+        Instant now = tokens.clock().instant();
+        String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(),
+                device.get().attributes().get("token_id"), now);
+        if (why != null) {
+            return ServiceResponse.refuse(401, "invalid_proof", "device " + id + ": " + why);
+        }
+        store.touchDevice(id, now);
+        return deviceTokenAnswer(id, tokens.mintDevice(id, registered.get().name()));
+    }
+
+    private ServiceResponse accessToken(ServiceRequest request) {
+        Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE, ENTRA);
+        if (device.isEmpty()) {
+            return ServiceResponse.refuse(401, "device_token_required",
+                    "an access token needs a device token or an Entra ID token; request had " + methods(request));
+        }
+        Device d = device.get();
+        boolean entra = ENTRA.equals(d.method());
+        Instant notAfter = null;
+        if (!entra) {
+            try {
+                notAfter = Instant.parse(d.attributes().getOrDefault("expires_at", ""));
+            } catch (DateTimeParseException e) {
+                notAfter = null;
+            }
+        }
+        Tokens.Minted minted = tokens.mintAccess(d.id(), d.name(), entra ? ENTRA : "token", notAfter);
+        var answer = new LinkedHashMap<String, Object>();
+        answer.put("access_token", minted.token());
+        answer.put("token_type", "Bearer");
+        answer.put("expires_in", minted.expiresAt().getEpochSecond() - minted.issuedAt().getEpochSecond());
+        return ServiceResponse.json(200, JSONObjectUtils.toJSONString(answer));
+    }
+
+    private static ServiceResponse deviceTokenAnswer(String deviceId, Tokens.Minted minted) {
+        var answer = new LinkedHashMap<String, Object>();
+        answer.put("device_id", deviceId);
+        answer.put("device_token", minted.token());
+        answer.put("expires_at", minted.expiresAt().toString());
+        return ServiceResponse.json(200, JSONObjectUtils.toJSONString(answer));
+    }
+
+    private static Map<String, Object> jsonBody(ServiceRequest request) throws ParseException {
+        String text = new String(request.body(), StandardCharsets.UTF_8).strip();
+        if (text.isEmpty()) {
+            return Map.of();
+        }
+        return JSONObjectUtils.parse(text);
+    }
+
+    private static String methods(ServiceRequest request) {
+        return request.devices().stream().map(Device::method).toList().toString();
+    }
+}

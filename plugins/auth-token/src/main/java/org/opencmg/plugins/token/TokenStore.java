@@ -1,0 +1,144 @@
+package org.opencmg.plugins.token;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The plugin's tables (its own migration, db/auth-token): bulk registration tokens by ID (never
+ * the token itself) and registered devices. Every read goes to the shared store, so a block made
+ * on one gateway instance holds on every instance at once.
+ */
+final class TokenStore {
+
+    record BulkToken(String id, Instant issuedAt, Instant notBefore, Instant expiresAt, String issuedBy,
+                     boolean blocked, Instant blockedAt, String blockedBy) {
+    }
+
+    record RegisteredDevice(String id, String name, String publicKeyPem, Instant registeredAt, String bulkTokenId,
+                            Instant lastIssuedAt) {
+    }
+
+    /** The store failed (not the caller's fault). */
+    static final class StoreFailure extends RuntimeException {
+        StoreFailure(String what, SQLException e) {
+            super(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private final DataSource dataSource;
+
+    TokenStore(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    void addBulk(BulkToken t) {
+        update("insert bulk token", """
+                insert into token_bulk (id, issued_at, not_before, expires_at, issued_by, blocked)
+                values (?, ?, ?, ?, ?, false)""", t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), t.issuedBy());
+    }
+
+    Optional<BulkToken> bulk(String id) {
+        return query("read bulk token", "select * from token_bulk where id = ?", TokenStore::bulkRow, id).stream().findFirst();
+    }
+
+    List<BulkToken> bulkTokens() {
+        return query("list bulk tokens", "select * from token_bulk order by issued_at desc, id", TokenStore::bulkRow);
+    }
+
+    /** @return false if there is no bulk token with this ID */
+    boolean setBlocked(String id, boolean blocked, Instant at, String actor) {
+        return update("block bulk token", "update token_bulk set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
+                blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
+    }
+
+    /** Registers a device, or re-registers it (same key: new name, new bulk token, new issue time). */
+    void putDevice(RegisteredDevice d) {
+        String update = "update token_devices set name = ?, bulk_token_id = ?, last_issued_at = ? where id = ?";
+        if (update("register device", update, d.name(), d.bulkTokenId(), d.lastIssuedAt(), d.id()) > 0) {
+            return;
+        }
+        try {
+            update("register device", """
+                    insert into token_devices (id, name, public_key, registered_at, bulk_token_id, last_issued_at)
+                    values (?, ?, ?, ?, ?, ?)""", d.id(), d.name(), d.publicKeyPem(), d.registeredAt(), d.bulkTokenId(),
+                    d.lastIssuedAt());
+        } catch (StoreFailure e) {
+            // Registered concurrently by another request or instance: the same key, so update it.
+            if (update("register device", update, d.name(), d.bulkTokenId(), d.lastIssuedAt(), d.id()) == 0) {
+                throw e;
+            }
+        }
+    }
+
+    Optional<RegisteredDevice> device(String id) {
+        return query("read device", "select * from token_devices where id = ?", TokenStore::deviceRow, id).stream().findFirst();
+    }
+
+    List<RegisteredDevice> devices() {
+        return query("list devices", "select * from token_devices order by registered_at desc, id", TokenStore::deviceRow);
+    }
+
+    void touchDevice(String id, Instant at) {
+        update("update device", "update token_devices set last_issued_at = ? where id = ?", at, id);
+    }
+
+    private static BulkToken bulkRow(ResultSet rs) throws SQLException {
+        return new BulkToken(rs.getString("id"), instant(rs, "issued_at"), instant(rs, "not_before"),
+                instant(rs, "expires_at"), rs.getString("issued_by"), rs.getBoolean("blocked"), instant(rs, "blocked_at"),
+                rs.getString("blocked_by"));
+    }
+
+    private static RegisteredDevice deviceRow(ResultSet rs) throws SQLException {
+        return new RegisteredDevice(rs.getString("id").strip(), rs.getString("name"), rs.getString("public_key"),
+                instant(rs, "registered_at"), rs.getString("bulk_token_id"), instant(rs, "last_issued_at"));
+    }
+
+    // ---- JDBC ----
+
+    private interface Row<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private <T> List<T> query(String what, String sql, Row<T> row, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, args);
+             ResultSet rs = ps.executeQuery()) {
+            var out = new ArrayList<T>();
+            while (rs.next()) {
+                out.add(row.map(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreFailure(what, e);
+        }
+    }
+
+    private int update(String what, String sql, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, args)) {
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreFailure(what, e);
+        }
+    }
+
+    private static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
+        var ps = c.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            ps.setObject(i + 1, a instanceof Instant t ? Timestamp.from(t) : a);
+        }
+        return ps;
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+}

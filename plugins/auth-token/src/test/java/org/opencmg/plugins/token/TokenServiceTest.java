@@ -1,0 +1,227 @@
+package org.opencmg.plugins.token;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.opencmg.api.AdminCall;
+import org.opencmg.api.AuthOutcome;
+import org.opencmg.api.Device;
+import org.opencmg.api.ServiceRequest;
+import org.opencmg.api.ServiceResponse;
+
+/** The token service (CCM_STS) and the admin API, as the gateway calls them. */
+class TokenServiceTest {
+
+    static final String STS = "/CCM_Proxy_ServerAuth/72057594037927939/CCM_STS";
+
+    final TestContext ctx = new TestContext();
+    final Tokens tokens = new Tokens(ctx);
+    final TokenStore store = new TokenStore(ctx.dataSource);
+    final TokenAuthenticator auth = new TokenAuthenticator(tokens, store);
+    final TokenService sts = new TokenService(tokens, store);
+    final TokenAdmin admin = new TokenAdmin(ctx, tokens, store);
+
+    /** The gateway's way: authenticate the bearer, then hand the devices to the service. */
+    ServiceResponse call(String method, String path, String bearer, String body, Device... extra) {
+        var devices = new ArrayList<Device>(List.of(extra));
+        if (bearer != null) {
+            var outcome = auth.authenticate(TestContext.bearer(bearer));
+            if (outcome instanceof AuthOutcome.Refused r) {
+                return ServiceResponse.refuse(r.status(), r.reason(), r.detail());
+            }
+            if (outcome instanceof AuthOutcome.Authenticated a) {
+                devices.add(a.device());
+            }
+        }
+        return sts.handle(new ServiceRequest(method, path, "", Map.of(), Map.of(),
+                body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8), devices, null));
+    }
+
+    static Map<String, Object> json(ServiceResponse r) throws Exception {
+        assertThat(r.reason()).as(new String(r.body(), StandardCharsets.UTF_8)).isNull();
+        assertThat(r.status()).isEqualTo(200);
+        return JSONObjectUtils.parse(new String(r.body(), StandardCharsets.UTF_8));
+    }
+
+    static void refused(ServiceResponse r, int status, String reason) {
+        assertThat(r.status()).isEqualTo(status);
+        assertThat(r.reason()).isEqualTo(reason);
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(status + " " + reason + "\n");
+    }
+
+    String newBulkToken(long minutes) throws Exception {
+        var reply = admin.handle(new AdminCall("POST", "", Map.of(), ("{\"lifetime_minutes\": " + minutes + "}").getBytes(), "alice"));
+        assertThat(reply.status()).isEqualTo(200);
+        return (String) ((Map<?, ?>) reply.json()).get("token");
+    }
+
+    static KeyPair ec() throws Exception {
+        var gen = KeyPairGenerator.getInstance("EC");
+        gen.initialize(new ECGenParameterSpec("secp256r1"));
+        return gen.generateKeyPair();
+    }
+
+    static String pem(KeyPair kp) {
+        return DeviceKeys.toPem(kp.getPublic().getEncoded());
+    }
+
+    static String registerBody(KeyPair kp, String name) {
+        return JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp), "name", name));
+    }
+
+    static String proof(JWSSigner signer, JWSAlgorithm alg, String jti, long iat) throws Exception {
+        var jws = new JWSObject(new JWSHeader(alg), new Payload(Map.of("jti", jti, "iat", iat)));
+        jws.sign(signer);
+        return jws.serialize();
+    }
+
+    @Test
+    void aDeviceRegistersWithABulkTokenThenGetsAccessTokens() throws Exception {
+        String bulk = newBulkToken(60);
+        KeyPair kp = ec();
+        var reg = json(call("POST", STS + "/register", bulk, registerBody(kp, "laptop-17")));
+        String expectedId = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(kp.getPublic().getEncoded()));
+        assertThat(reg.get("device_id")).isEqualTo(expectedId);
+        assertThat(reg).containsKeys("device_token", "expires_at");
+        var stored = store.device(expectedId).orElseThrow();
+        assertThat(stored.name()).isEqualTo("laptop-17");
+        assertThat(stored.bulkTokenId()).isEqualTo(SignedJWT.parse(bulk).getJWTClaimsSet().getJWTID());
+        assertThat(stored.publicKeyPem()).startsWith("-----BEGIN PUBLIC KEY-----");
+
+        String deviceToken = (String) reg.get("device_token");
+        for (String path : List.of(STS, STS + "/token", STS.toLowerCase() + "/TOKEN")) {
+            var access = json(call("POST", path, deviceToken, null));
+            assertThat(access.get("token_type")).isEqualTo("Bearer");
+            assertThat(access.get("expires_in")).isEqualTo(28_800L);
+            var claims = SignedJWT.parse((String) access.get("access_token")).getJWTClaimsSet();
+            assertThat(claims.getSubject()).isEqualTo(expectedId);
+            assertThat(claims.getClaim("auth")).isEqualTo("token");
+            assertThat(claims.getClaim("Type")).isEqualTo("AccessToken");
+        }
+    }
+
+    @Test
+    void anEntraDeviceGetsAnAccessTokenForItsOwnId() throws Exception {
+        var entra = new Device("0d3c1a2b-entra-device", "entra", "LAPTOP-ENTRA", Map.of("tid", "t1"));
+        var access = json(call("POST", STS, null, null, entra));
+        var claims = SignedJWT.parse((String) access.get("access_token")).getJWTClaimsSet();
+        assertThat(claims.getSubject()).isEqualTo("0d3c1a2b-entra-device");
+        assertThat(claims.getClaim("auth")).isEqualTo("entra");
+        var d = ((AuthOutcome.Authenticated) auth.authenticate(TestContext.bearer((String) access.get("access_token")))).device();
+        assertThat(d.method()).isEqualTo("token");
+        assertThat(d.attributes()).containsEntry("auth", "entra");
+    }
+
+    @Test
+    void eachOperationWantsItsOwnKindOfCredential() throws Exception {
+        String bulk = newBulkToken(60);
+        KeyPair kp = ec();
+        String deviceToken = (String) json(call("POST", STS + "/register", bulk, registerBody(kp, "pc"))).get("device_token");
+        String access = (String) json(call("POST", STS, deviceToken, null)).get("access_token");
+
+        refused(call("POST", STS, bulk, null), 401, "device_token_required");
+        refused(call("POST", STS, access, null), 401, "device_token_required");
+        refused(call("POST", STS + "/register", deviceToken, registerBody(ec(), "x")), 401, "bulk_token_required");
+        refused(call("POST", STS + "/register", access, registerBody(ec(), "x")), 401, "bulk_token_required");
+        refused(call("POST", STS + "/renew", bulk, "{}"), 401, "device_token_required");
+        var pki = new Device("AB12", "pki", "CN=pc", Map.of());
+        refused(call("POST", STS + "/register", null, registerBody(ec(), "x"), pki), 401, "bulk_token_required");
+        refused(call("POST", STS, null, null, pki), 401, "device_token_required");
+    }
+
+    @Test
+    void whatTheServiceDoesNotOfferIsRefused() throws Exception {
+        String bulk = newBulkToken(60);
+        refused(call("GET", STS, bulk, null), 405, "method_not_allowed");
+        refused(call("PUT", STS + "/register", bulk, null), 405, "method_not_allowed");
+        refused(call("POST", STS + "/keys", bulk, null), 404, "unknown_sts_operation");
+        refused(call("POST", STS + "/register/more", bulk, null), 404, "unknown_sts_operation");
+        refused(call("POST", STS + "/register", bulk, "not json"), 400, "malformed_request");
+        refused(call("POST", STS + "/register", bulk, "{\"name\": \"x\"}"), 400, "bad_public_key");
+        refused(call("POST", STS + "/register", bulk, "{\"public_key\": \"-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\"}"),
+                400, "bad_public_key");
+        var p384 = KeyPairGenerator.getInstance("EC");
+        p384.initialize(new ECGenParameterSpec("secp384r1"));
+        refused(call("POST", STS + "/register", bulk, registerBody(p384.generateKeyPair(), "x")), 400, "bad_public_key");
+        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "bad\u0001name")), 400, "bad_device_name");
+    }
+
+    @Test
+    void rsaDeviceKeysAndDefaultNamesWork() throws Exception {
+        var gen = KeyPairGenerator.getInstance("RSA");
+        gen.initialize(2048);
+        var kp = gen.generateKeyPair();
+        var reg = json(call("POST", STS + "/register", newBulkToken(60), JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp)))));
+        String id = (String) reg.get("device_id");
+        assertThat(store.device(id).orElseThrow().name()).isEqualTo("device-" + id.substring(0, 12));
+        String deviceToken = (String) reg.get("device_token");
+        String jti = SignedJWT.parse(deviceToken).getJWTClaimsSet().getJWTID();
+        long now = ctx.clock.instant().getEpochSecond();
+        var renewed = json(call("POST", STS + "/renew", deviceToken, JSONObjectUtils.toJSONString(Map.of("proof",
+                proof(new RSASSASigner((RSAPrivateKey) kp.getPrivate()), JWSAlgorithm.RS256, jti, now)))));
+        assertThat(renewed.get("device_id")).isEqualTo(id);
+    }
+
+    @Test
+    void renewalNeedsAFreshProofOfTheRegisteredKeyForThisVeryToken() throws Exception {
+        KeyPair kp = ec();
+        var reg = json(call("POST", STS + "/register", newBulkToken(60), registerBody(kp, "pc")));
+        String deviceToken = (String) reg.get("device_token");
+        String jti = SignedJWT.parse(deviceToken).getJWTClaimsSet().getJWTID();
+        var signer = new ECDSASigner((ECPrivateKey) kp.getPrivate());
+        long now = ctx.clock.instant().getEpochSecond();
+
+        ctx.clock.advance(Duration.ofDays(30));
+        long later = ctx.clock.instant().getEpochSecond();
+        var renewed = json(call("POST", STS + "/renew", deviceToken,
+                JSONObjectUtils.toJSONString(Map.of("proof", proof(signer, JWSAlgorithm.ES256, jti, later)))));
+        String newToken = (String) renewed.get("device_token");
+        var claims = SignedJWT.parse(newToken).getJWTClaimsSet();
+        assertThat(claims.getSubject()).isEqualTo(reg.get("device_id"));
+        assertThat(claims.getExpirationTime().toInstant()).isEqualTo(ctx.clock.instant().plus(Duration.ofDays(90)));
+        assertThat(auth.authenticate(TestContext.bearer(newToken))).isInstanceOf(AuthOutcome.Authenticated.class);
+
+        refused(call("POST", STS + "/renew", deviceToken, "{}"), 401, "invalid_proof");
+        refused(call("POST", STS + "/renew", deviceToken,
+                JSONObjectUtils.toJSONString(Map.of("proof", proof(signer, JWSAlgorithm.ES256, jti, now)))), 401, "invalid_proof");
+        refused(call("POST", STS + "/renew", deviceToken,
+                JSONObjectUtils.toJSONString(Map.of("proof", proof(signer, JWSAlgorithm.ES256, "another-jti", later)))),
+                401, "invalid_proof");
+        var stranger = new ECDSASigner((ECPrivateKey) ec().getPrivate());
+        refused(call("POST", STS + "/renew", deviceToken,
+                JSONObjectUtils.toJSONString(Map.of("proof", proof(stranger, JWSAlgorithm.ES256, jti, later)))), 401, "invalid_proof");
+        refused(call("POST", STS + "/renew", deviceToken, "{\"proof\": \"x.y.z\"}"), 401, "invalid_proof");
+    }
+
+    @Test
+    void aBlockedBulkTokenCannotRegister() throws Exception {
+        var reply = (Map<?, ?>) admin.handle(new AdminCall("POST", "", Map.of(), new byte[0], "alice")).json();
+        String id = (String) reply.get("id");
+        String bulk = (String) reply.get("token");
+        assertThat(admin.handle(new AdminCall("POST", "/" + id + "/block", Map.of(), new byte[0], "bob")).status()).isEqualTo(200);
+        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "pc")), 401, "token_blocked");
+        assertThat(admin.handle(new AdminCall("POST", "/" + id + "/unblock", Map.of(), new byte[0], "bob")).status()).isEqualTo(200);
+        json(call("POST", STS + "/register", bulk, registerBody(ec(), "pc")));
+    }
+}

@@ -1,0 +1,90 @@
+package org.opencmg.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Bulk registration tokens (the auth-token plugin's /api/tokens) and the token signing key. */
+@Command(name = "token", description = "Bulk registration tokens for token devices, and the token signing key.",
+        subcommands = {TokenCommand.New.class, TokenCommand.ListTokens.class, TokenCommand.Block.class,
+                TokenCommand.Unblock.class, TokenCommand.RotateSigningKey.class})
+final class TokenCommand {
+
+    @Command(name = "new", description = "Issue a bulk registration token. Its ID and the token are printed once; "
+            + "the token is stored nowhere. The token is alone on the last line, for scripts.")
+    static final class New extends AdminCall {
+        @Option(names = "--lifetime", paramLabel = "MINUTES", description = "Lifetime in minutes (default 4320 = 3 days, at most 10080 = 7 days).")
+        Long lifetime;
+
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            var body = new LinkedHashMap<String, Object>();
+            if (lifetime != null) {
+                body.put("lifetime_minutes", lifetime);
+            }
+            var t = api.post("tokens", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8), "application/json");
+            out.println("bulk registration token ID: " + t.path("id").asText());
+            out.println("valid from " + t.path("not_before").asText() + " to " + t.path("expires_at").asText());
+            out.println("The token is shown only now and is stored nowhere. Block it with: cmg token block " + t.path("id").asText());
+            out.println("A device registers with it: cmg device register --bulk-token FILE --out DIR ...");
+            out.println("(or ccmsetup.exe ... /regtoken:<token>). The token:");
+            out.println(t.path("token").asText());
+        }
+    }
+
+    @Command(name = "list", description = "Bulk registration tokens issued (IDs, validity, blocked or not; never the tokens).")
+    static final class ListTokens extends AdminCall {
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            var rows = api.get("tokens");
+            if (json) {
+                out.println(rows.toPrettyString());
+            } else {
+                Table.print(out, rows, "id", "state", "not_before", "expires_at", "issued_by", "blocked_by");
+            }
+        }
+    }
+
+    @Command(name = "block", description = "Block a bulk registration token: devices can no longer register with it (every instance, at once).")
+    static final class Block extends AdminCall {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            var t = api.post("tokens/" + AdminClient.encode(id) + "/block", new byte[0], "application/json");
+            out.println("blocked bulk registration token " + t.path("id").asText());
+        }
+    }
+
+    @Command(name = "unblock", description = "Unblock a bulk registration token.")
+    static final class Unblock extends AdminCall {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            var t = api.post("tokens/" + AdminClient.encode(id) + "/unblock", new byte[0], "application/json");
+            out.println("unblocked bulk registration token " + t.path("id").asText() + " (" + t.path("state").asText() + ")");
+        }
+    }
+
+    @Command(name = "rotate-signing-key", description = "Make a new token signing key. New tokens are signed with it; "
+            + "the previous key stays valid for 91 days, so device tokens (90 days) and access tokens already issued keep working.")
+    static final class RotateSigningKey extends AdminCall {
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            var k = api.post("tokens/rotate-signing-key", new byte[0], "application/json");
+            out.println("new token signing key " + k.path("kid").asText() + " (version " + k.path("version").asText() + ")");
+            out.println("previous keys stay valid until " + k.path("previous_valid_until").asText());
+        }
+    }
+}
