@@ -77,7 +77,25 @@ public final class ChannelForwarder implements Forwarder {
                 exchange.lost("interrupted");
                 throw new IOException("interrupted");
             }
-            deliver(route, exchange, delivery, response);
+            try {
+                deliver(route, exchange, delivery, response);
+            } catch (SiteStreamBroken broken) {
+                // The channel died before a byte reached the device: as good as no answer at all.
+                if (!response.isCommitted() && exchange.retryable() && tried.size() + 1 < MAX_ATTEMPTS) {
+                    LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(),
+                            broken.getMessage());
+                    response.reset();
+                    tried.add(channel);
+                    delivery = null;
+                    continue;
+                }
+                record(route, exchange.bytesIn.get(), 0, 502);
+                if (!response.isCommitted()) {
+                    response.reset();
+                    throw new RequestRefused(502, "channel_lost", "the site's answer broke off: " + broken.getMessage());
+                }
+                throw new IOException("site stream broke mid-response", broken);
+            }
         }
     }
 
@@ -115,12 +133,12 @@ public final class ChannelForwarder implements Forwarder {
             throw e;
         } catch (SiteStreamBroken e) {
             delivery.done().completeExceptionally(e);
-            record(route, exchange.bytesIn.get(), out, 502);
-            throw new IOException("site stream broke mid-response", e);
+            throw e; // counted by the caller, which may still try another connection point
         }
         record(route, exchange.bytesIn.get(), out, head.status());
     }
 
+    /** Reading the site's answer from the channel failed: the channel, not the device, broke. */
     private static final class SiteStreamBroken extends RuntimeException {
         SiteStreamBroken(IOException cause) {
             super(cause.getMessage(), cause, false, false);
