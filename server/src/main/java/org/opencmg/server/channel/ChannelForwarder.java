@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -45,6 +46,7 @@ public final class ChannelForwarder implements Forwarder {
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
         var head = head(route, request);
+        boolean hasBody = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
         Set<Channel> tried = new HashSet<>();
         Exchange exchange;
         Exchange.Delivery delivery = null;
@@ -52,7 +54,7 @@ public final class ChannelForwarder implements Forwarder {
             Channel channel = registry.next(route.site(), tried).orElseThrow(() -> tried.isEmpty()
                     ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
                     : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
-            exchange = new Exchange(route, head, body);
+            exchange = new Exchange(route, head, body, hasBody);
             channel.submit(exchange);
             try {
                 delivery = exchange.answer.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -118,7 +120,7 @@ public final class ChannelForwarder implements Forwarder {
         long out = 0;
         OutputStream device = Content.Sink.asOutputStream(response);
         InputStream site = delivery.body();
-        byte[] buf = new byte[16 * 1024];
+        byte[] buf = new byte[8 * 1024];
         try {
             int n;
             while ((n = readSite(site, buf)) >= 0) {

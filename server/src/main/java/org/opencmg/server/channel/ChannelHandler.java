@@ -190,6 +190,16 @@ public final class ChannelHandler extends Handler.Abstract {
         }
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+        if (!exchange.hasBody) {
+            // Most device requests (GET, HEAD) have no body: head and end of stream in one frame.
+            try {
+                response.write(true, java.nio.ByteBuffer.wrap(FrameHead.encode(exchange.head)), callback);
+            } catch (IOException e) {
+                exchange.lost("pull stream broke: " + e.getMessage());
+                callback.failed(e);
+            }
+            return;
+        }
         OutputStream out = Content.Sink.asOutputStream(response);
         try {
             out.write(FrameHead.encode(exchange.head));

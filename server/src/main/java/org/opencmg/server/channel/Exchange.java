@@ -30,11 +30,14 @@ final class Exchange {
     final Route route;
     final FrameHead.Request head;
     final InputStream body;
+    /** False when the device request carries no body at all (no Content-Length above 0, no Transfer-Encoding). */
+    final boolean hasBody;
     final CompletableFuture<Delivery> answer = new CompletableFuture<>();
     final AtomicLong bytesIn = new AtomicLong();
 
-    Exchange(Route route, FrameHead.Request headWithoutId, InputStream body) {
+    Exchange(Route route, FrameHead.Request headWithoutId, InputStream body, boolean hasBody) {
         this.route = route;
+        this.hasBody = hasBody;
         this.head = new FrameHead.Request(id, headWithoutId.method(), headWithoutId.endpoint(), headWithoutId.path(),
                 headWithoutId.query(), headWithoutId.headers());
         this.body = body;

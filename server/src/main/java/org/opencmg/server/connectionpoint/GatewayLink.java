@@ -234,11 +234,10 @@ final class GatewayLink implements AutoCloseable {
             return false;
         }
         try {
-            byte[] headBytes = FrameHead.encode(head);
-            InputStream all = body == null ? new java.io.ByteArrayInputStream(headBytes)
-                    : new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(headBytes), body);
+            InputStream all = new HeadThenBody(FrameHead.encode(head), body);
             Request answer = channelRequest(ChannelProtocol.RESPONSE + exchangeId).method(HttpMethod.POST)
-                    .body(new org.eclipse.jetty.client.InputStreamRequestContent("application/octet-stream", all, 16 * 1024));
+                    .body(new org.eclipse.jetty.client.InputStreamRequestContent("application/octet-stream", all,
+                            new org.eclipse.jetty.io.ByteBufferPool.Sized(c.getByteBufferPool(), false, 16 * 1024)));
             // The gateway says 204 only once the device has the whole answer; anything earlier (410:
             // the device went away) means stop sending now. The HTTP/2 client would otherwise keep
             // sending the rest of the body, however large, to a stream nobody reads.

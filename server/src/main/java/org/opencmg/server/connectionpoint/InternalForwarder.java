@@ -63,7 +63,8 @@ final class InternalForwarder {
             int first = body.read();
             if (first >= 0) {
                 body.unread(first);
-                request.body(new InputStreamRequestContent(headerValue(head, "Content-Type"), body, 16 * 1024));
+                request.body(new InputStreamRequestContent(headerValue(head, "Content-Type"), body,
+                        new org.eclipse.jetty.io.ByteBufferPool.Sized(client.getByteBufferPool(), false, 16 * 1024)));
             }
         } catch (IOException e) {
             LOG.debug("device body for {} broke before it reached the site: {}", head.id(), e.toString());
