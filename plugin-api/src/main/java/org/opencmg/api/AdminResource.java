@@ -13,4 +13,14 @@ public interface AdminResource extends ExtensionPoint {
     String name();
 
     AdminReply handle(AdminCall call);
+
+    /**
+     * True if this call's body should reach {@link #handle} unread, as {@link AdminCall#bodyStream()}
+     * (an upload of any size), instead of read whole and bounded to 1 MiB.
+     *
+     * @param subPath as in {@link AdminCall#subPath()}
+     */
+    default boolean streamsBody(String method, String subPath) {
+        return false;
+    }
 }

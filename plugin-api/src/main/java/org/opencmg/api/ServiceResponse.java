@@ -8,12 +8,19 @@ import java.util.Map;
  * counts like its own refusals.
  *
  * @param reason for a refusal (status 4xx/5xx): a stable lower_snake_case code; null otherwise
+ * @param stream a body the gateway copies without buffering it (then {@code body} is ignored and
+ *               Content-Length is the stream's length); null for the in-memory {@code body}
  */
-public record ServiceResponse(int status, String contentType, byte[] body, Map<String, String> headers, String reason) {
+public record ServiceResponse(int status, String contentType, byte[] body, Map<String, String> headers, String reason,
+                              BodyStream stream) {
 
     public ServiceResponse {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
         body = body == null ? new byte[0] : body;
+    }
+
+    public ServiceResponse(int status, String contentType, byte[] body, Map<String, String> headers, String reason) {
+        this(status, contentType, body, headers, reason, null);
     }
 
     public static ServiceResponse json(int status, String json) {
@@ -22,6 +29,11 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
 
     public static ServiceResponse text(int status, String contentType, String text) {
         return new ServiceResponse(status, contentType, text.getBytes(StandardCharsets.UTF_8), Map.of(), null);
+    }
+
+    /** A streamed answer (a download): copied with constant memory; for HEAD only the headers are sent. */
+    public static ServiceResponse streamed(int status, String contentType, Map<String, String> headers, BodyStream stream) {
+        return new ServiceResponse(status, contentType, null, headers, null, java.util.Objects.requireNonNull(stream, "stream"));
     }
 
     /** A refusal: answered "STATUS reason", logged with {@code detail}, counted by reason. */

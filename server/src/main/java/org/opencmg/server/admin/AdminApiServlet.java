@@ -191,10 +191,12 @@ public final class AdminApiServlet extends HttpServlet {
                 .orElseThrow(() -> new ApiError(404, "no such API: " + method + " /api/" + resource));
         var query = new java.util.LinkedHashMap<String, String>();
         req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
-        byte[] body = "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req);
+        String subPath = id == null ? "" : "/" + id;
+        boolean streamed = plugin.streamsBody(method, subPath);
+        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req);
         org.opencmg.api.AdminReply reply;
-        try {
-            reply = plugin.handle(new org.opencmg.api.AdminCall(method, id == null ? "" : "/" + id, query, body, actor));
+        try (InputStream stream = streamed ? req.getInputStream() : null) {
+            reply = plugin.handle(new org.opencmg.api.AdminCall(method, subPath, query, body, actor, stream));
         } catch (RuntimeException | LinkageError e) {
             LOG.error("admin API /api/{} of a plugin failed", resource, e);
             throw new ApiError(500, "the plugin failed; see the gateway log");

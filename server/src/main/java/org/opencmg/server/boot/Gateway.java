@@ -1,7 +1,14 @@
 package org.opencmg.server.boot;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +29,7 @@ import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.ConsoleServlet;
+import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
@@ -88,7 +96,8 @@ public final class Gateway implements AutoCloseable {
 
     /** How often connection points send heartbeats (told to them in the channel handshake). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
-    private final MeterRegistry meters = new SimpleMeterRegistry();
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private JvmGcMetrics gcMetrics;
 
     private Gateway(GatewayConfig config, Clock clock) {
         this.config = config;
@@ -140,8 +149,11 @@ public final class Gateway implements AutoCloseable {
         live.reloadSettings(); // plugins declared their settings' defaults
 
         refusals = new Refusals(meters);
+        bindJvmMetrics();
         channels = new ChannelRegistry(config.instance(), config.timeouts().heartbeat(), channelStatus, clock);
-        traffic = new TrafficMeter(config.instance(), trafficStore, clock);
+        traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
+        Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
+                .description("Open channels of connection points to this instance").register(meters);
         var channelHandler = new ChannelHandler(config.instance(), channels, connectionPoints, live, refusals,
                 HEARTBEAT_INTERVAL, clock);
         Forwarder steps5to8 = forwarder != null ? forwarder
@@ -155,13 +167,15 @@ public final class Gateway implements AutoCloseable {
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()),
                 new AuthenticationStep(plugins::authenticators), new ServiceStep(new GatewayServices(gatewayServices)),
                 new MappingStep(live::mappings),
-                steps5to8, refusals, () -> live.fresh(10_000));
+                steps5to8, refusals, () -> live.fresh(10_000), meters);
 
         var credentials = new AdminCredentials(users, clock);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), this::status, clock);
         var admin = new ServletContextHandler("/");
         admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
+        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics");
+        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics/token");
         admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
@@ -170,6 +184,15 @@ public final class Gateway implements AutoCloseable {
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());
+    }
+
+    private void bindJvmMetrics() {
+        new JvmMemoryMetrics().bindTo(meters);
+        gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(meters);
+        new JvmThreadMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+        new UptimeMetrics().bindTo(meters);
     }
 
     /** Creates the first administrator; its password goes to a 0600 file, never to the log. */
@@ -285,6 +308,10 @@ public final class Gateway implements AutoCloseable {
         if (live != null) {
             live.close();
         }
+        if (gcMetrics != null) {
+            gcMetrics.close();
+        }
+        meters.close();
         if (database != null) {
             database.close();
         }

@@ -153,6 +153,10 @@ public final class ChannelRegistry implements AutoCloseable {
         return out;
     }
 
+    public int openChannels() {
+        return (int) bySession.values().stream().filter(Channel::isOpen).count();
+    }
+
     public int openChannels(String site) {
         return (int) bySite.getOrDefault(site, List.of()).stream().filter(Channel::isOpen).count();
     }

@@ -49,7 +49,10 @@ public final class TrafficMeter implements AutoCloseable {
     private final ScheduledExecutorService flusher =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("traffic-flush").factory());
 
-    public TrafficMeter(String instance, TrafficStore store, Clock clock) {
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+
+    public TrafficMeter(String instance, TrafficStore store, Clock clock, io.micrometer.core.instrument.MeterRegistry meters) {
+        this.meters = meters;
         this.instance = instance;
         this.store = store;
         this.clock = clock;
@@ -65,6 +68,10 @@ public final class TrafficMeter implements AutoCloseable {
             classes[cls] = 1;
         }
         add(key, 1, bytesIn, bytesOut, classes);
+        String statusClass = status / 100 + "xx";
+        meters.counter("cmg_endpoint_requests", "endpoint", endpoint, "status", statusClass).increment();
+        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "in").increment(bytesIn);
+        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "out").increment(bytesOut);
     }
 
     private void add(Key key, long requests, long in, long out, long[] classes) {

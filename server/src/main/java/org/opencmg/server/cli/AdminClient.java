@@ -96,6 +96,53 @@ public final class AdminClient {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /**
+     * POSTs a file as application/octet-stream, streamed from disk (any size, constant memory);
+     * {@code progress} is told the bytes sent so far.
+     */
+    public JsonNode postFile(String path, Path file, java.util.function.LongConsumer progress) throws IOException {
+        long size = Files.size(file);
+        HttpRequest.BodyPublisher publisher = HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofInputStream(() -> {
+                    try {
+                        return new CountingInputStream(Files.newInputStream(file), progress);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }), size);
+        return send(request(path).timeout(Duration.ofHours(6)).header("Content-Type", "application/octet-stream").POST(publisher));
+    }
+
+    /** Tells {@code progress} the bytes read so far. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+        private final java.util.function.LongConsumer progress;
+        private long count;
+
+        CountingInputStream(java.io.InputStream in, java.util.function.LongConsumer progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                progress.accept(++count);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+                progress.accept(count);
+            }
+            return n;
+        }
+    }
+
     public JsonNode put(String path, String body) throws IOException {
         return send(request(path).header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString(body)));
     }

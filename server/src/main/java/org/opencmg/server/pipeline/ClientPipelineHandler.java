@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import io.micrometer.core.instrument.Timer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
@@ -43,12 +44,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final Forwarder forwarder;
     private final Refusals refusals;
     private final BooleanSupplier healthy;
+    private final io.micrometer.core.instrument.MeterRegistry meters;
 
     /**
      * @param serverNames the names this gateway answers for; requests naming another host are refused
      */
     public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, BooleanSupplier healthy) {
+                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, BooleanSupplier healthy,
+                                 io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
@@ -57,10 +60,30 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         this.forwarder = forwarder;
         this.refusals = refusals;
         this.healthy = healthy;
+        this.meters = meters;
     }
 
+    /** Times every request ({@code cmg_requests_seconds}, by status class, with a histogram for latency quantiles). */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        long start = System.nanoTime();
+        try {
+            return process(request, response, callback);
+        } finally {
+            int cls = Math.max(1, Math.min(5, response.getStatus() / 100));
+            Timer t = timers[cls];
+            if (t == null) {
+                t = Timer.builder("cmg_requests").description("Device requests on the client connector, by status class")
+                        .tag("status", cls + "xx").publishPercentileHistogram().register(meters);
+                timers[cls] = t;
+            }
+            t.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private final Timer[] timers = new Timer[6];
+
+    private boolean process(Request request, Response response, Callback callback) {
         HttpURI uri = request.getHttpURI();
         if ("/health".equals(uri.getPath())) {
             answerHealth(request, response, callback);

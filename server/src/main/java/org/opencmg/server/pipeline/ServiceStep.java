@@ -84,6 +84,43 @@ public final class ServiceStep {
                 response.getHeaders().put(h.getKey(), h.getValue());
             }
         }
+        if (answer.stream() != null) {
+            writeStreamed(request, response, callback, answer.stream());
+            return;
+        }
         response.write(true, ByteBuffer.wrap(answer.body()), callback);
+    }
+
+    private static final int COPY_BUFFER = 64 * 1024;
+
+    /**
+     * Copies a streamed body with one buffer, blocking (as the forwarder does): memory stays
+     * constant whatever the length. For HEAD only the headers go out. A source shorter than it
+     * said fails the response (the device sees a cut, never a wrong length).
+     */
+    private static void writeStreamed(Request request, Response response, Callback callback, org.opencmg.api.BodyStream stream)
+            throws IOException {
+        long length = stream.length();
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
+        if ("HEAD".equals(request.getMethod()) || length == 0) {
+            response.write(true, ByteBuffer.allocate(0), callback);
+            return;
+        }
+        try (InputStream in = stream.open(); var out = Content.Sink.asOutputStream(response)) {
+            byte[] buffer = new byte[COPY_BUFFER];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new IOException("streamed body ended " + left + " bytes early");
+                }
+                out.write(buffer, 0, n);
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            callback.failed(e);
+            return;
+        }
+        callback.succeeded();
     }
 }
