@@ -2,7 +2,6 @@ package org.opencmg.server.channel;
 
 import java.io.InputStream;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.opencmg.server.pipeline.Route;
@@ -24,9 +23,11 @@ final class Exchange {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PROPFIND", "OPTIONS");
 
-    final String id = UUID.randomUUID().toString();
+    /** Unique within this gateway run; exchanges are scoped to their channel, so it need not be secret. */
+    final String id = Long.toString(NEXT_ID.incrementAndGet(), 36);
     final Route route;
     final FrameHead.Request head;
     final InputStream body;
