@@ -40,4 +40,7 @@ public interface PluginContext {
     }
 
     Clock clock();
+
+    /** The gateway's data folder; a plugin keeps its files in a folder of its own below it. */
+    java.nio.file.Path dataDir();
 }

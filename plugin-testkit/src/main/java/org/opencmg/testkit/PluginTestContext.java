@@ -126,6 +126,21 @@ public class PluginTestContext implements PluginContext {
         return pluginId;
     }
 
+    private java.nio.file.Path dataDir;
+
+    /** A fresh temporary folder, made on first use. */
+    @Override
+    public synchronized java.nio.file.Path dataDir() {
+        if (dataDir == null) {
+            try {
+                dataDir = java.nio.file.Files.createTempDirectory("plugin-test-" + pluginId);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return dataDir;
+    }
+
     @Override
     public Settings settings() {
         return name -> Optional.ofNullable(settings.get(name));

@@ -143,7 +143,8 @@ public final class Gateway implements AutoCloseable {
         live.startPolling(500);
 
         plugins = new PluginHost(config.pluginsDir(),
-                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), database.dataSource(), clock),
+                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), database.dataSource(), clock,
+                        config.dataDir()),
                 database.dataSource());
         plugins.start(config.authOrder());
         live.reloadSettings(); // plugins declared their settings' defaults

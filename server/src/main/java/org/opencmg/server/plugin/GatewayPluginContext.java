@@ -10,12 +10,12 @@ import org.opencmg.server.store.LiveState;
 
 /** The {@link PluginContext} a plugin's extensions receive. */
 public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
-                                   javax.sql.DataSource dataSource, Clock clock,
+                                   javax.sql.DataSource dataSource, Clock clock, java.nio.file.Path dataDir,
                                    java.util.concurrent.ConcurrentMap<Class<?>, Object> sharedObjects) implements PluginContext {
 
     public GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
-                                javax.sql.DataSource dataSource, Clock clock) {
-        this(pluginId, state, audit, secrets, dataSource, clock, new java.util.concurrent.ConcurrentHashMap<>());
+                                javax.sql.DataSource dataSource, Clock clock, java.nio.file.Path dataDir) {
+        this(pluginId, state, audit, secrets, dataSource, clock, dataDir, new java.util.concurrent.ConcurrentHashMap<>());
     }
 
     @Override

@@ -47,6 +47,11 @@ class PluginHostTest {
         public <T> T shared(Class<T> type, java.util.function.Supplier<T> create) {
             return create.get();
         }
+
+        @Override
+        public java.nio.file.Path dataDir() {
+            throw new UnsupportedOperationException("no data folder in this test");
+        }
     }
 
     /** A request as an authenticator sees it. */

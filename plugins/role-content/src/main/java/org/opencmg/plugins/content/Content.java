@@ -33,7 +33,7 @@ final class Content {
     /** The store as the settings name it now. */
     ContentStore store() {
         String root = context.setting(ContentSettings.FS_ROOT).filter(s -> !s.isBlank()).orElse(ContentSettings.DEFAULT_FS_ROOT);
-        return new FsContentStore(Path.of(root.strip()));
+        return new FsContentStore(context.dataDir().resolve(root.strip()).normalize()); // absolute stays absolute
     }
 
     Duration urlLifetime() {

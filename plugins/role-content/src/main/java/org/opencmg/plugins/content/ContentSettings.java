@@ -14,14 +14,14 @@ public final class ContentSettings implements SettingsProvider {
     static final String TOKEN_LIFETIME = "token-lifetime-minutes";
     static final String KEY_ROTATION = "key-rotation-days";
 
-    static final String DEFAULT_FS_ROOT = "data/content";
+    static final String DEFAULT_FS_ROOT = "content";
 
     @Override
     public List<SettingDefinition> settings() {
         return List.of(
                 new SettingDefinition(FS_ROOT, false, DEFAULT_FS_ROOT,
-                        "Folder of the filesystem content store (a relative path resolves against the gateway's working "
-                                + "directory). Every gateway instance must see the same folder. Changing it does not move content."),
+                        "Folder of the filesystem content store (a relative path resolves against the gateway's "
+                                + "data-dir). Every gateway instance must see the same folder. Changing it does not move content."),
                 new SettingDefinition(URL_LIFETIME, false, "480",
                         "How long a signed content URL is valid, in minutes (default 480 = 8 hours, at most 1440). "
                                 + "A storage key stays valid after rotation for this long plus 5 minutes."),
