@@ -48,6 +48,10 @@ class DemoTest {
                 assertThat(run(commands.get(1))).contains("<Reply site=\"PS1\"").contains("device=\"pki:").contains("bytes=\"5\"");
                 assertThat(run(commands.get(2))).contains("GetConfigResponse");
 
+                var explain = new GatewayFixtureCli(demoDir).run("explain",
+                        "/CCM_Proxy_MutualAuth/" + json.path("mp_role_id").asText() + "/SMS_MP/.sms_aut?MPLIST",
+                        "--cert", demoDir.resolve(json.path("client_cert").asText()).toString());
+                assertThat(explain).startsWith("served").contains("connection point: demo-cp").contains("/SMS_MP/.sms_aut?MPLIST");
                 var status = new GatewayFixtureCli(demoDir).run("status");
                 assertThat(status).contains("demo-cp").contains(" up ").contains("auth-pki");
             } finally {

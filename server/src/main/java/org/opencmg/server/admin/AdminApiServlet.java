@@ -117,6 +117,7 @@ public final class AdminApiServlet extends HttpServlet {
             case "connection-points DELETE" -> unregisterConnectionPoint(required(id, "name"), actor);
             case "channels GET" -> services.channelStatus().list();
             case "secrets GET" -> services.secrets().list();
+            case "explain POST" -> explain(req);
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
@@ -182,6 +183,20 @@ public final class AdminApiServlet extends HttpServlet {
         services.audit().record(actor, "endpoint.unpublish_role", roleId, n + " endpoints");
         services.live().refresh();
         return Map.of("unpublished", n, "role_id", roleId);
+    }
+
+    /** Body: JSON {url, method (default GET), certificate (PEM chain, optional), token (optional)}. */
+    private Object explain(HttpServletRequest req) throws IOException {
+        var json = JSON.readTree(body(req));
+        String url = json.path("url").asText("");
+        if (url.isEmpty()) {
+            throw new IllegalArgumentException("url is required");
+        }
+        String pem = json.path("certificate").asText("");
+        List<X509Certificate> chain = pem.isEmpty() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
+        String token = json.path("token").asText("");
+        return services.explainer().explain(json.path("method").asText("GET").toUpperCase(java.util.Locale.ROOT), url, chain,
+                token.isEmpty() ? null : token);
     }
 
     /** /api/&lt;name&gt; served by a plugin's {@link org.opencmg.api.AdminResource}. */

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.opencmg.api.AdminResource;
 import org.opencmg.api.Role;
 import java.util.function.Supplier;
+import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ChannelStatusStore;
@@ -21,6 +22,6 @@ public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, Set
                             AuditTrail audit, LiveState live, AdminCredentials credentials,
                             ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
                             TrafficStore traffic, SecretStore secrets, List<Role> roles,
-                            List<AdminResource> pluginResources,
+                            List<AdminResource> pluginResources, RequestExplainer explainer,
                             Supplier<Map<String, Object>> status, Clock clock) {
 }

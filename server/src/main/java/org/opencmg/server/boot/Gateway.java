@@ -44,6 +44,7 @@ import org.opencmg.server.pipeline.ServerNames;
 import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.ServiceMetadata;
 import org.opencmg.server.pipeline.ServiceStep;
+import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.api.GatewayService;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.plugin.GatewayPluginContext;
@@ -165,14 +166,16 @@ public final class Gateway implements AutoCloseable {
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
         var gatewayServices = new ArrayList<GatewayService>(plugins.services());
         gatewayServices.add(new ServiceMetadata(Thumbprints.sha256(clientKeys.leaf())));
-        var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()),
-                new AuthenticationStep(plugins::authenticators), new ServiceStep(new GatewayServices(gatewayServices)),
-                new MappingStep(live::mappings),
-                steps5to8, refusals, () -> live.fresh(10_000), meters);
+        var authentication = new AuthenticationStep(plugins::authenticators);
+        var serviceStep = new ServiceStep(new GatewayServices(gatewayServices));
+        var mappingStep = new MappingStep(live::mappings);
+        var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()), authentication, serviceStep,
+                mappingStep, steps5to8, refusals, () -> live.fresh(10_000), meters);
+        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
 
         var credentials = new AdminCredentials(users, clock);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), this::status, clock);
+                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
         var admin = new ServletContextHandler("/");
         admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics");

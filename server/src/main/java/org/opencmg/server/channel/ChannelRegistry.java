@@ -92,6 +92,23 @@ public final class ChannelRegistry implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** The connection point the next request of a site would go to, without moving the round-robin. */
+    public Optional<String> peek(String site) {
+        List<Channel> channels = bySite.getOrDefault(site, List.of());
+        int n = channels.size();
+        if (n == 0) {
+            return Optional.empty();
+        }
+        int start = Math.floorMod(roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).get(), n);
+        for (int i = 0; i < n; i++) {
+            Channel c = channels.get((start + i) % n);
+            if (c.isOpen()) {
+                return Optional.of(c.point.name());
+            }
+        }
+        return Optional.empty();
+    }
+
     void heartbeat(Channel c, long rttMicros) {
         c.lastHeartbeat = clock.instant();
         c.rttMicros = rttMicros;

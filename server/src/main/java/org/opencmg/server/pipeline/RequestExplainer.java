@@ -1,0 +1,119 @@
+package org.opencmg.server.pipeline;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.opencmg.api.ClientRequest;
+import org.opencmg.api.Device;
+
+/**
+ * Answers "what would the gateway do with this request?" by running the very steps of the client
+ * pipeline — authentication, normalisation, gateway services, mapping, authorisation, choice of
+ * connection point — on a described request, without forwarding anything.
+ */
+public final class RequestExplainer {
+
+    /**
+     * @param served          true if the request would be answered (by a gateway service or a site)
+     * @param status          the refusal's status, or 200 when served
+     * @param reason          the refusal's reason code, or "" when served
+     */
+    public record Explanation(boolean served, int status, String reason, String detail, List<String> devices,
+                              String device, String service, String endpoint, String internalUrl, String site,
+                              String connectionPoint) {
+    }
+
+    private final AuthenticationStep authentication;
+    private final ServiceStep services;
+    private final MappingStep mapping;
+    private final AuthorizationStep authorization = new AuthorizationStep();
+    private final PathNormalizer normalizer = new PathNormalizer();
+    private final Function<String, Optional<String>> connectionPointOf;
+
+    /** @param connectionPointOf the connection point that would serve a site next, if any is up */
+    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping,
+                            Function<String, Optional<String>> connectionPointOf) {
+        this.authentication = authentication;
+        this.services = services;
+        this.mapping = mapping;
+        this.connectionPointOf = connectionPointOf;
+    }
+
+    public Explanation explain(String method, String url, List<X509Certificate> certificates, String bearerToken) {
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            return refused(new RequestRefused(400, "bad_url", e.getMessage()), List.of());
+        }
+        String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        String rawQuery = uri.getRawQuery();
+        List<Device> devices = List.of();
+        try {
+            devices = authentication.authenticate(new DescribedRequest(method, rawPath, rawQuery, certificates, bearerToken));
+            CanonicalPath path = normalizer.normalise(rawPath);
+            normalizer.checkQuery(rawQuery);
+            var service = services.find(path);
+            if (service.isPresent()) {
+                if (devices.isEmpty() && !service.get().allowsAnonymous()) {
+                    throw AuthenticationStep.noCredentials();
+                }
+                return new Explanation(true, 200, "", "answered by the gateway itself", names(devices),
+                        devices.isEmpty() ? null : name(devices.getFirst()), service.get().getClass().getSimpleName(),
+                        null, null, null, null);
+            }
+            if (devices.isEmpty()) {
+                throw AuthenticationStep.noCredentials();
+            }
+            var match = mapping.match(path, method);
+            Device device = authorization.choose(devices, match.endpoint());
+            var route = new Route(match.endpoint(), method, path, match.prefixSegments(), rawQuery == null ? "" : rawQuery, device);
+            String site = match.endpoint().site();
+            String point = connectionPointOf.apply(site).orElseThrow(() ->
+                    new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + site));
+            return new Explanation(true, 200, "", "forwarded", names(devices), name(device), null,
+                    match.endpoint().endpoint().externalPath(), route.internalTarget(), site, point);
+        } catch (RequestRefused r) {
+            return refused(r, devices);
+        }
+    }
+
+    private static Explanation refused(RequestRefused r, List<Device> devices) {
+        return new Explanation(false, r.status(), r.reason(), r.detail(), names(devices), null, null, null, null, null, null);
+    }
+
+    private static List<String> names(List<Device> devices) {
+        return devices.stream().map(RequestExplainer::name).toList();
+    }
+
+    private static String name(Device d) {
+        return d.method() + ":" + d.name();
+    }
+
+    /** A request as described to the explainer, seen through the plugin API. */
+    private record DescribedRequest(String method, String rawPath, String rawQueryOrNull, List<X509Certificate> peerCertificates,
+                                    String bearer) implements ClientRequest {
+        @Override
+        public String rawQuery() {
+            return rawQueryOrNull == null ? "" : rawQueryOrNull;
+        }
+
+        @Override
+        public Optional<String> header(String name) {
+            return "authorization".equalsIgnoreCase(name) && bearer != null ? Optional.of("Bearer " + bearer) : Optional.empty();
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress() {
+            return new InetSocketAddress("127.0.0.1", 0);
+        }
+
+        @Override
+        public String tlsProtocol() {
+            return "TLSv1.3";
+        }
+    }
+}
