@@ -157,8 +157,10 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.reset();
         response.setStatus(r.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-        if (r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 421) {
-            // The request's framing or size is in doubt: do not read another request from this connection.
+        boolean bodyUnread = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        if (bodyUnread || r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 421) {
+            // The framing or size is in doubt, or a body is left unread: the connection ends with this
+            // answer, and the device is told so rather than finding out on its next request.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         Content.Sink.write(response, true, r.status() + " " + r.reason() + "\n", callback);
