@@ -267,7 +267,7 @@ class ChannelForwardingTest {
         LinkStatus link = point.links().getFirst();
         assertThat(link.state()).isNotEqualTo("up");
         assertThat(link.lastError()).contains("403").contains("connection_point_unregistered");
-        assertThat(openChannels()).doesNotContain(point.name);
+        assertThat(gw.openChannels()).doesNotContain(point.name);
         assertThat(gw.api().get("channels").findValuesAsText("connection_point")).doesNotContain(point.name);
         point.close();
     }
@@ -283,8 +283,8 @@ class ChannelForwardingTest {
         gw.check(gw.cli("connection-point", "unregister", "cp-leaving"));
 
         Awaitility.await("channel closed").atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(50))
-                .until(() -> !openChannels().contains("cp-leaving"));
-        assertThat(channelState("cp-leaving")).isEqualTo("down");
+                .until(() -> !gw.openChannels().contains("cp-leaving"));
+        assertThat(gw.channelState("cp-leaving")).isEqualTo("down");
         var response = device.get(leaving + "/x");
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.body()).isEqualTo("503 no_connection_point\n");
@@ -317,20 +317,5 @@ class ChannelForwardingTest {
         return gw.gateway().refusals().counts().getOrDefault(key, 0L);
     }
 
-    /** Names of the connection points with an open channel to the gateway (its status API). */
-    @SuppressWarnings("unchecked")
-    List<String> openChannels() {
-        var channels = (List<Map<String, Object>>) gw.gateway().status().get("channels");
-        return channels.stream().map(c -> (String) c.get("connection_point")).toList();
-    }
 
-    /** The state the channel_status table holds for a connection point, through /api/channels. */
-    String channelState(String point) throws Exception {
-        for (JsonNode c : gw.api().get("channels")) {
-            if (point.equals(c.path("connection_point").asText())) {
-                return c.path("state").asText();
-            }
-        }
-        return "(absent)";
-    }
 }

@@ -167,7 +167,7 @@ class ChannelResilienceTest {
             long listening = System.nanoTime();
 
             Awaitility.await("both channels back").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> openChannels().containsAll(List.of("rs-a", "rs-b")));
+                    .until(() -> gw.openChannels().containsAll(List.of("rs-a", "rs-b")));
             System.out.printf("channels back %d ms after the gateway listened again%n",
                     (System.nanoTime() - listening) / 1_000_000);
             Awaitility.await("both points have the mappings again").atMost(Duration.ofSeconds(2))
@@ -183,13 +183,13 @@ class ChannelResilienceTest {
         try (var proxy = new TcpProxy(gw.channelPort());
              var only = point("hb-a", "HB").start(proxy.url()).awaitUp()) {
             assertThat(device.get(path + "/x").statusCode()).isEqualTo(200);
-            assertThat(channelState("hb-a")).isEqualTo("up");
+            assertThat(gw.channelState("hb-a")).isEqualTo("up");
 
             proxy.freeze();
             long silent = System.nanoTime();
 
             Awaitility.await("hb-a marked down").atMost(Duration.ofSeconds(16)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> "down".equals(channelState("hb-a")));
+                    .until(() -> "down".equals(gw.channelState("hb-a")));
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - silent);
             System.out.printf("marked down %d s after the network went silent%n", seconds);
             // The timeout is 10 s from the last heartbeat, which came up to 3 s before the silence.
@@ -200,7 +200,7 @@ class ChannelResilienceTest {
 
             proxy.thaw();
             Awaitility.await("hb-a back when the network heals").atMost(Duration.ofSeconds(20))
-                    .pollInterval(Duration.ofMillis(100)).until(() -> "up".equals(channelState("hb-a")));
+                    .pollInterval(Duration.ofMillis(100)).until(() -> "up".equals(gw.channelState("hb-a")));
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> device.get(path + "/x").statusCode() == 200);
         }
     }
@@ -243,19 +243,5 @@ class ChannelResilienceTest {
                 .orElseThrow(() -> new AssertionError("no open channel of " + point));
     }
 
-    @SuppressWarnings("unchecked")
-    List<String> openChannels() {
-        var channels = (List<Map<String, Object>>) gw.gateway().status().get("channels");
-        return channels.stream().map(c -> (String) c.get("connection_point")).toList();
-    }
 
-    /** The state of a point's channel in the channel_status table, through the admin API. */
-    String channelState(String point) throws Exception {
-        for (JsonNode c : gw.api().get("channels")) {
-            if (point.equals(c.path("connection_point").asText())) {
-                return c.path("state").asText();
-            }
-        }
-        return "(absent)";
-    }
 }

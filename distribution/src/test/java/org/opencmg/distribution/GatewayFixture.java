@@ -283,4 +283,21 @@ final class GatewayFixture implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    /** Names of the connection points with an open channel to this gateway (its status). */
+    @SuppressWarnings("unchecked")
+    List<String> openChannels() {
+        var channels = (List<java.util.Map<String, Object>>) gateway.status().get("channels");
+        return channels.stream().map(c -> (String) c.get("connection_point")).toList();
+    }
+
+    /** The state the channel_status table holds for a connection point, through /api/channels. */
+    String channelState(String point) throws Exception {
+        for (var c : api().get("channels")) {
+            if (point.equals(c.path("connection_point").asText())) {
+                return c.path("state").asText();
+            }
+        }
+        return "(absent)";
+    }
 }

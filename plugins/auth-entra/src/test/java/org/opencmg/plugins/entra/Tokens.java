@@ -12,8 +12,10 @@ import com.nimbusds.jwt.SignedJWT;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Map;
 import java.util.Optional;
 import org.opencmg.api.ClientRequest;
+import org.opencmg.testkit.PluginTestContext;
 
 /** Entra-like tokens the tests sign with keys they generate. */
 final class Tokens {
@@ -71,42 +73,7 @@ final class Tokens {
 
     /** A request carrying {@code Authorization: VALUE} (none if null). */
     static ClientRequest request(String authorization) {
-        return new ClientRequest() {
-            @Override
-            public String method() {
-                return "POST";
-            }
-
-            @Override
-            public String rawPath() {
-                return "/CCM_Proxy_ServerAuth/72057594037927939/CCM_STS";
-            }
-
-            @Override
-            public String rawQuery() {
-                return "";
-            }
-
-            @Override
-            public Optional<String> header(String name) {
-                return name.equalsIgnoreCase("Authorization") ? Optional.ofNullable(authorization) : Optional.empty();
-            }
-
-            @Override
-            public java.util.List<java.security.cert.X509Certificate> peerCertificates() {
-                return java.util.List.of();
-            }
-
-            @Override
-            public java.net.InetSocketAddress remoteAddress() {
-                return new java.net.InetSocketAddress("127.0.0.1", 50000);
-            }
-
-            @Override
-            public String tlsProtocol() {
-                return "TLSv1.3";
-            }
-        };
+        return PluginTestContext.request(authorization == null ? Map.of() : Map.of("Authorization", authorization));
     }
 
     static ClientRequest bearer(String token) {
