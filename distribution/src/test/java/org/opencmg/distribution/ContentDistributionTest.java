@@ -202,8 +202,10 @@ class ContentDistributionTest {
         var multi = get(l.url(), "Range", "bytes=0-1,5-6");
         assertThat(multi.statusCode()).isEqualTo(416);
         assertThat(new String(multi.body(), StandardCharsets.UTF_8)).contains("multiple_ranges_unsupported");
+        assertThat(multi.headers().firstValue("Content-Range")).hasValue("bytes */" + l.size());
         var beyond = get(l.url(), "Range", "bytes=" + l.size() + "-");
         assertThat(beyond.statusCode()).isEqualTo(416);
+        assertThat(beyond.headers().firstValue("Content-Range")).hasValue("bytes */" + l.size());
         assertThat(new String(beyond.body(), StandardCharsets.UTF_8)).contains("range_not_satisfiable");
 
         // If-Range with another ETag: the whole file, not the range.

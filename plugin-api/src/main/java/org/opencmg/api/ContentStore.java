@@ -43,4 +43,13 @@ public interface ContentStore extends ExtensionPoint {
 
     /** The keys starting with {@code prefix}, sorted. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * A URL from which a device downloads the blob straight from the store, valid until
+     * {@code expires} (an Azure SAS URL); empty if the gateway serves the store's content itself
+     * through its signed content endpoint.
+     */
+    default Optional<java.net.URI> signedUrl(String key, Instant expires) {
+        return Optional.empty();
+    }
 }

@@ -38,7 +38,17 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
 
     /** A refusal: answered "STATUS reason", logged with {@code detail}, counted by reason. */
     public static ServiceResponse refuse(int status, String reason, String detail) {
+        return refuse(status, reason, detail, Map.of());
+    }
+
+    /**
+     * A refusal with headers the device needs to act on it; only Content-Range (416), Retry-After
+     * and WWW-Authenticate are passed on.
+     */
+    public static ServiceResponse refuse(int status, String reason, String detail, Map<String, String> headers) {
+        var all = new java.util.LinkedHashMap<String, String>(headers);
+        all.put("X-Refusal-Detail", detail);
         return new ServiceResponse(status, "text/plain; charset=utf-8",
-                (status + " " + reason + "\n").getBytes(StandardCharsets.UTF_8), Map.of("X-Refusal-Detail", detail), reason);
+                (status + " " + reason + "\n").getBytes(StandardCharsets.UTF_8), all, reason);
     }
 }

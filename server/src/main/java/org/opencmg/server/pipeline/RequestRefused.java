@@ -10,12 +10,23 @@ public final class RequestRefused extends RuntimeException {
     private final int status;
     private final String reason;
     private final String detail;
+    private final java.util.Map<String, String> headers;
 
     public RequestRefused(int status, String reason, String detail) {
+        this(status, reason, detail, java.util.Map.of());
+    }
+
+    /** With answer headers a refusal must carry (416's Content-Range, 503's Retry-After). */
+    public RequestRefused(int status, String reason, String detail, java.util.Map<String, String> headers) {
         super(status + " " + reason, null, false, false);
         this.status = status;
         this.reason = reason;
         this.detail = detail == null ? "" : detail;
+        this.headers = java.util.Map.copyOf(headers);
+    }
+
+    public java.util.Map<String, String> headers() {
+        return headers;
     }
 
     public int status() {

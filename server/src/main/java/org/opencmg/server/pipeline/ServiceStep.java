@@ -26,6 +26,9 @@ import org.opencmg.api.ServiceResponse;
  */
 public final class ServiceStep {
 
+    /** The only headers a service's refusal passes on to the device. */
+    private static final java.util.Set<String> REFUSAL_HEADERS = java.util.Set.of("content-range", "retry-after", "www-authenticate");
+
     private final GatewayServices services;
 
     public ServiceStep(GatewayServices services) {
@@ -72,7 +75,13 @@ public final class ServiceStep {
             throw new IllegalStateException("gateway service " + service.getClass().getName() + " answered null");
         }
         if (answer.reason() != null) {
-            throw new RequestRefused(answer.status(), answer.reason(), answer.headers().getOrDefault("X-Refusal-Detail", ""));
+            var kept = new LinkedHashMap<String, String>();
+            answer.headers().forEach((name, value) -> {
+                if (REFUSAL_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+                    kept.put(name, value);
+                }
+            });
+            throw new RequestRefused(answer.status(), answer.reason(), answer.headers().getOrDefault("X-Refusal-Detail", ""), kept);
         }
         response.setStatus(answer.status());
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

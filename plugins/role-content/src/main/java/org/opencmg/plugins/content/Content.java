@@ -1,7 +1,7 @@
 package org.opencmg.plugins.content;
 
-import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.regex.Pattern;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.PluginContext;
@@ -14,15 +14,33 @@ final class Content {
     /** Where the gateway serves signed content URLs: {@code /content/<package>/<version>/<file>}. */
     static final String URL_PREFIX = "/content/";
 
+    static final String FILESYSTEM = "filesystem";
+    static final String AZURE_BLOB = "azure-blob";
+
+    /** The configured store cannot be used now; the message tells the administrator why (never a key). */
+    static final class StoreUnavailable extends RuntimeException {
+        StoreUnavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The Azure store built for one location and key; rebuilt when either changes. */
+    private record AzureStoreFor(String signature, AzureBlobStore store) {
+    }
+
     final PluginContext context;
     final Catalog catalog;
     final UrlSigner signer;
+    final AzureKeys azureKeys;
     final ContentTokens tokens;
+    private volatile AzureStoreFor azure;
+    private volatile com.azure.core.http.HttpClient azureHttp;
 
     Content(PluginContext context) {
         this.context = context;
         this.catalog = new Catalog(context.dataSource());
         this.signer = new UrlSigner(context.secrets());
+        this.azureKeys = new AzureKeys(context.secrets(), context.dataSource());
         this.tokens = new ContentTokens(context.secrets());
     }
 
@@ -30,10 +48,106 @@ final class Content {
         return context.shared(Content.class, () -> new Content(context));
     }
 
+    /** The kind of store the settings name: filesystem or azure-blob. */
+    String storeKind() {
+        String kind = context.setting(ContentSettings.STORE).map(String::strip).filter(s -> !s.isEmpty()).orElse(FILESYSTEM);
+        if (!kind.equals(FILESYSTEM) && !kind.equals(AZURE_BLOB)) {
+            throw new StoreUnavailable("plugins.role-content." + ContentSettings.STORE + " is '" + kind + "': filesystem or azure-blob");
+        }
+        return kind;
+    }
+
     /** The store as the settings name it now. */
     ContentStore store() {
+        if (storeKind().equals(AZURE_BLOB)) {
+            return azureStore();
+        }
         String root = context.setting(ContentSettings.FS_ROOT).filter(s -> !s.isBlank()).orElse(ContentSettings.DEFAULT_FS_ROOT);
         return new FsContentStore(context.dataDir().resolve(root.strip()).normalize()); // absolute stays absolute
+    }
+
+    private AzureBlobStore azureStore() {
+        AzureBlobStore.Location location = azureLocation();
+        AzureKeys.Active key = azureKeys.active().orElseThrow(() -> new StoreUnavailable(
+                "no Azure storage account key is stored (cmg content azure-key --slot 1 --key-file FILE)"));
+        String signature = location + "|" + key.slot() + "|" + key.secretVersion();
+        AzureStoreFor current = azure;
+        if (current == null || !current.signature().equals(signature)) {
+            if (azureHttp == null) {
+                azureHttp = AzureBlobStore.httpClient();
+            }
+            current = new AzureStoreFor(signature, new AzureBlobStore(location, key, azureHttp));
+            azure = current;
+        }
+        return current.store();
+    }
+
+    /** The blob endpoint, account and container from the settings. */
+    AzureBlobStore.Location azureLocation() {
+        String endpoint = context.setting(ContentSettings.AZURE_ENDPOINT).map(String::strip).orElse("");
+        if (endpoint.isEmpty()) {
+            throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT
+                    + " is not set (https://ACCOUNT.blob.core.windows.net)");
+        }
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint);
+        } catch (IllegalArgumentException e) {
+            throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " is not a URL");
+        }
+        if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
+            throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " must be an http(s) URL");
+        }
+        String account = context.setting(ContentSettings.AZURE_ACCOUNT).map(String::strip).filter(s -> !s.isEmpty())
+                .orElseGet(() -> accountOf(uri));
+        if (!account.matches("[a-z0-9]{3,24}")) {
+            throw new StoreUnavailable("storage account name '" + account + "' is not 3 to 24 lower-case letters and digits");
+        }
+        String container = context.setting(ContentSettings.AZURE_CONTAINER).map(String::strip).filter(s -> !s.isEmpty())
+                .orElse(ContentSettings.DEFAULT_AZURE_CONTAINER);
+        if (!container.matches("[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")) {
+            throw new StoreUnavailable("container name '" + container + "' is not a valid Azure container name");
+        }
+        return new AzureBlobStore.Location(uri, account, container);
+    }
+
+    /** ACCOUNT.blob.core.windows.net, or the emulator's http://host:port/ACCOUNT. */
+    private static String accountOf(java.net.URI uri) {
+        String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+", "");
+        if (!path.isEmpty()) {
+            return path.split("/")[0];
+        }
+        return uri.getHost().split("\\.")[0];
+    }
+
+    /**
+     * Rotates the storage key of the store in use if it is older than key-rotation-days; audited as
+     * the plugin's own, scheduled rotation. Called before URLs are signed.
+     */
+    void rotateIfDue(Instant now) {
+        Duration maxAge = keyRotation();
+        if (maxAge.isZero()) {
+            return;
+        }
+        String why = "scheduled (key older than " + maxAge.toDays() + " days)";
+        if (storeKind().equals(AZURE_BLOB)) {
+            azureKeys.rotateIfOlder(maxAge, urlLifetime(), now).ifPresent(a -> context.audit().record("plugin:role-content",
+                    "content.rotate-key", AzureKeys.secretName(a.slot()), why + "; key" + a.slot() + " signs now"));
+        } else {
+            signer.rotateIfOlder(maxAge, now, urlLifetime(), rotated -> context.audit().record("plugin:role-content",
+                    "content.rotate-key", UrlSigner.SECRET, why + "; new kid " + rotated.version()));
+        }
+    }
+
+    /**
+     * Where a device downloads a file, valid until {@code expires}: the store's own signed URL (Azure
+     * SAS), else the gateway's content endpoint under {@code gatewayBase} with an HMAC signature.
+     */
+    String downloadUrl(ContentStore store, Catalog.FileEntry file, String gatewayBase, Instant expires) {
+        return store.signedUrl(file.storeKey(), expires).map(java.net.URI::toString).orElseGet(() -> {
+            String path = urlPath(file.packageId(), file.version(), file.name());
+            return gatewayBase + path + "?" + signer.sign(path, expires);
+        });
     }
 
     Duration urlLifetime() {
@@ -49,20 +163,6 @@ final class Content {
             // a bad value: the default
         }
         return Duration.ofDays(Math.max(0, days));
-    }
-
-    /**
-     * Signs a content URL path, first rotating the storage key if it is older than key-rotation-days
-     * (audited as the plugin's own, scheduled rotation).
-     */
-    String signUrl(String path, java.time.Instant now, java.time.Instant expires) {
-        Duration maxAge = keyRotation();
-        if (!maxAge.isZero()) {
-            signer.rotateIfOlder(maxAge, now, urlLifetime(), rotated -> context.audit().record("plugin:role-content",
-                    "content.rotate-key", UrlSigner.SECRET, "scheduled (key older than " + maxAge.toDays() + " days); new kid "
-                            + rotated.version()));
-        }
-        return signer.sign(path, expires);
     }
 
     Duration tokenLifetime() {

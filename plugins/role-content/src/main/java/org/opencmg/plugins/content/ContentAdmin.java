@@ -36,6 +36,7 @@ public final class ContentAdmin implements AdminResource {
     private static final Pattern UPLOAD = Pattern.compile("/([^/]+)/files/([^/]+)");
     private static final Pattern TOKEN = Pattern.compile("/([^/]+)/token");
     private static final Pattern PACKAGE = Pattern.compile("/([^/]+)");
+    private static final Pattern AZURE_KEY = Pattern.compile("/azure-keys/([12])");
 
     private final Content content;
 
@@ -64,13 +65,12 @@ public final class ContentAdmin implements AdminResource {
             return "POST".equals(method) ? rotate(call.actor()) : AdminReply.error(405, "POST /api/content/rotate-key");
         }
         if (sub.equals("/keys")) {
-            return "GET".equals(method) ? AdminReply.ok(content.signer.valid().stream().map(k -> {
-                var m = new LinkedHashMap<String, Object>();
-                m.put("kid", Integer.toString(k.version()));
-                m.put("created_at", k.createdAt().toString());
-                m.put("valid_until", k.validUntil() == null ? "active" : k.validUntil().toString());
-                return m;
-            }).toList()) : AdminReply.error(405, "GET /api/content/keys");
+            return "GET".equals(method) ? keys() : AdminReply.error(405, "GET /api/content/keys");
+        }
+        Matcher slot = AZURE_KEY.matcher(sub);
+        if (slot.matches()) {
+            return "PUT".equals(method) ? setAzureKey(Integer.parseInt(slot.group(1)), call)
+                    : AdminReply.error(405, "PUT /api/content/azure-keys/1|2");
         }
         Matcher m = UPLOAD.matcher(sub);
         if (m.matches()) {
@@ -147,13 +147,21 @@ public final class ContentAdmin implements AdminResource {
             return AdminReply.error(409, pid + " version " + version + " already has a file " + name
                     + " (files are immutable: upload a new version, or remove this one)");
         }
-        ContentStore store = content.store();
+        ContentStore store;
+        try {
+            store = content.store();
+        } catch (Content.StoreUnavailable e) {
+            return AdminReply.error(503, "content store unavailable: " + e.getMessage());
+        }
         String key = Content.storeKey(pid, version, name);
         ContentStore.Stored stored;
-        try (InputStream in = call.stream()) {
-            stored = store.put(key, in);
+        var upload = new UploadStream(call.stream());
+        try (upload) {
+            stored = store.put(key, upload);
         } catch (IOException e) {
-            return AdminReply.error(400, "upload broke off: " + e.getMessage());
+            // The administrator's stream broke (400), or the store refused or failed (502).
+            return upload.broke ? AdminReply.error(400, "upload broke off: " + e.getMessage())
+                    : AdminReply.error(502, "the " + store.kind() + " store failed: " + e.getMessage());
         }
         Instant now = content.context.clock().instant();
         if (!content.catalog.addFile(new Catalog.FileEntry(pid, version, name, stored.size(), stored.sha256Hex(), key, now,
@@ -190,8 +198,13 @@ public final class ContentAdmin implements AdminResource {
         if (version > 0 ? !content.catalog.versionExists(pid, version) : content.catalog.latestVersion(pid) == 0) {
             return AdminReply.error(404, "no package " + pid + (version > 0 ? " version " + version : ""));
         }
+        ContentStore store;
+        try {
+            store = content.store(); // before the catalog forgets the files, so no blob is orphaned
+        } catch (Content.StoreUnavailable e) {
+            return AdminReply.error(503, "content store unavailable: " + e.getMessage());
+        }
         var files = content.catalog.remove(pid, version);
-        ContentStore store = content.store();
         int blobs = 0;
         for (var f : files) {
             try {
@@ -225,14 +238,116 @@ public final class ContentAdmin implements AdminResource {
 
     private AdminReply rotate(String actor) {
         var lifetime = content.urlLifetime();
+        String kind;
+        try {
+            kind = content.storeKind();
+        } catch (Content.StoreUnavailable e) {
+            return AdminReply.error(503, e.getMessage());
+        }
+        var m = new LinkedHashMap<String, Object>();
+        m.put("store", kind);
+        if (kind.equals(Content.AZURE_BLOB)) {
+            AzureKeys.Active now;
+            try {
+                now = content.azureKeys.rotate(lifetime, content.context.clock().instant());
+            } catch (AzureKeys.Refused e) {
+                return AdminReply.error(e.status, e.getMessage());
+            }
+            var retired = content.azureKeys.slots(content.context.clock().instant()).get(2 - now.slot());
+            String until = retired.signsUntil() == null ? "" : retired.signsUntil().toString();
+            content.context.audit().record(actor, "content.rotate-key", AzureKeys.secretName(now.slot()),
+                    "key" + now.slot() + " signs now; key" + retired.slot() + " may be regenerated in Azure after " + until);
+            m.put("kid", "key" + now.slot());
+            m.put("previous_valid_until", until);
+            m.put("regenerate", "key" + retired.slot());
+            return AdminReply.ok(m);
+        }
         var next = content.signer.rotate(lifetime, actor);
         String previousUntil = content.signer.valid().stream().filter(v -> v.validUntil() != null)
                 .map(v -> v.validUntil().toString()).findFirst().orElse("");
         content.context.audit().record(actor, "content.rotate-key", UrlSigner.SECRET,
                 "new kid " + next.version() + "; previous valid until " + previousUntil);
-        var m = new LinkedHashMap<String, Object>();
         m.put("kid", Integer.toString(next.version()));
         m.put("previous_valid_until", previousUntil);
         return AdminReply.ok(m);
+    }
+
+    /** The storage keys of the store in use: metadata only, never a key. */
+    private AdminReply keys() {
+        String kind;
+        try {
+            kind = content.storeKind();
+        } catch (Content.StoreUnavailable e) {
+            return AdminReply.error(503, e.getMessage());
+        }
+        if (kind.equals(Content.AZURE_BLOB)) {
+            return AdminReply.ok(content.azureKeys.slots(content.context.clock().instant()).stream().map(k -> {
+                var m = new LinkedHashMap<String, Object>();
+                m.put("kid", "key" + k.slot());
+                m.put("stored", k.present());
+                m.put("state", k.active() ? "active" : k.retiredAt() != null ? "retired" : k.present() ? "standby" : "missing");
+                m.put("key_set_at", text(k.keySetAt()));
+                m.put("activated_at", text(k.activatedAt()));
+                m.put("retired_at", text(k.retiredAt()));
+                m.put("valid_until", k.active() ? "active" : text(k.signsUntil()));
+                return m;
+            }).toList());
+        }
+        return AdminReply.ok(content.signer.valid().stream().map(k -> {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("kid", Integer.toString(k.version()));
+            m.put("state", k.validUntil() == null ? "active" : "retired");
+            m.put("key_set_at", k.createdAt().toString());
+            m.put("valid_until", k.validUntil() == null ? "active" : k.validUntil().toString());
+            return m;
+        }).toList());
+    }
+
+    private static String text(Instant t) {
+        return t == null ? "" : t.toString();
+    }
+
+    /** {@code PUT /api/content/azure-keys/<1|2>[?force=true]}, body the key as Azure shows it (base64). */
+    private AdminReply setAzureKey(int slot, AdminCall call) {
+        String key = new String(call.body(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        boolean force = "true".equalsIgnoreCase(call.query().getOrDefault("force", ""));
+        try {
+            content.azureKeys.set(slot, key, force, content.context.clock().instant(), call.actor());
+        } catch (AzureKeys.Refused e) {
+            return AdminReply.error(e.status, e.getMessage());
+        }
+        content.context.audit().record(call.actor(), "content.azure-key", AzureKeys.secretName(slot),
+                "stored" + (force ? " (forced)" : ""));
+        var state = content.azureKeys.slots(content.context.clock().instant()).get(slot - 1);
+        return AdminReply.ok(Map.of("kid", "key" + slot, "state", state.active() ? "active" : "standby"));
+    }
+
+    /** The upload body; remembers whether reading it failed, to tell a broken upload from a failing store. */
+    private static final class UploadStream extends java.io.FilterInputStream {
+        boolean broke;
+
+        UploadStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                broke = true;
+                throw e;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                broke = true;
+                throw e;
+            }
+        }
     }
 }

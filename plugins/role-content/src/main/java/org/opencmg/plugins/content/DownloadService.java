@@ -83,7 +83,12 @@ public final class DownloadService implements GatewayService {
         if (entry == null) {
             return ServiceResponse.refuse(404, "content_not_found", path + " is not in the catalog");
         }
-        ContentStore store = content.store();
+        ContentStore store;
+        try {
+            store = content.store();
+        } catch (Content.StoreUnavailable e) {
+            return ServiceResponse.refuse(503, "content_store_unavailable", e.getMessage());
+        }
         var blob = store.head(entry.storeKey()).orElse(null);
         if (blob == null || blob.size() != entry.size()) {
             return ServiceResponse.refuse(404, "content_missing", entry.storeKey() + " is not in the " + store.kind() + " store"
@@ -105,7 +110,8 @@ public final class DownloadService implements GatewayService {
         try {
             range = rangeHeader == null ? null : parse(rangeHeader, size);
         } catch (Unsatisfiable u) {
-            return ServiceResponse.refuse(416, u.reason, u.getMessage() + "; file is " + size + " bytes");
+            return ServiceResponse.refuse(416, u.reason, u.getMessage() + "; file is " + size + " bytes",
+                    java.util.Map.of("Content-Range", "bytes */" + size));
         }
         long first = range == null ? 0 : range.first();
         long length = range == null ? size : range.length();

@@ -69,12 +69,18 @@ public final class LocationService implements GatewayService {
         }
         Instant expires = now.plus(content.urlLifetime());
         String base = request.header("Host").map(h -> "https://" + h).orElse("");
+        org.opencmg.api.ContentStore store;
+        try {
+            content.rotateIfDue(now);
+            store = content.store();
+        } catch (Content.StoreUnavailable e) {
+            return ServiceResponse.refuse(503, "content_store_unavailable", e.getMessage());
+        }
         var xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         xml.append("<ContentLocation PackageId=\"").append(pid).append("\" Version=\"").append(version)
-                .append("\" Store=\"").append(content.store().kind()).append("\" Expires=\"").append(expires).append("\">\n");
+                .append("\" Store=\"").append(store.kind()).append("\" Expires=\"").append(expires).append("\">\n");
         for (var f : files) {
-            String path = Content.urlPath(pid, version, f.name());
-            String url = base + path + "?" + content.signUrl(path, now, expires);
+            String url = content.downloadUrl(store, f, base, expires);
             xml.append("  <File Name=\"").append(f.name()).append("\" Size=\"").append(f.size()).append("\" Sha256=\"")
                     .append(f.sha256()).append("\" Url=\"").append(url.replace("&", "&amp;")).append("\"/>\n");
         }
