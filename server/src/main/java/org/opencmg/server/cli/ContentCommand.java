@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 /** Package content of the cloud distribution point (the role-content plugin's /api/content). */
 @Command(name = "content", description = "Package content (cloud distribution point): upload, list, remove, access tokens, storage key.",
         subcommands = {ContentCommand.Upload.class, ContentCommand.ListContent.class, ContentCommand.Remove.class,
-                ContentCommand.Token.class, ContentCommand.RotateKey.class})
+                ContentCommand.Token.class, ContentCommand.RotateKey.class, ContentCommand.Keys.class, ContentCommand.AzureKey.class})
 final class ContentCommand {
 
     @Command(name = "upload", description = "Upload one file into a package, streamed (any size); its SHA-256 is computed "
@@ -146,16 +146,55 @@ final class ContentCommand {
         }
     }
 
-    @Command(name = "rotate-key", description = "Make a new storage key: new content URLs are signed with it; the previous key "
-            + "stays valid until the last URL it signed expires (URL lifetime + 5 minutes). Audited.")
+    @Command(name = "rotate-key", description = {"Rotate the storage key. Filesystem store: a new key signs new URLs; the "
+            + "previous one stays valid until the last URL it signed expires (URL lifetime + 5 minutes).",
+            "Azure store: signing moves to the other account key (key1 <-> key2); regenerate the retired key in Azure "
+                    + "after the time printed, then store its new value with azure-key. Audited."})
     static final class RotateKey extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
             var r = api.post("content/rotate-key", new byte[0], "application/json");
-            out.println("new storage key " + r.path("kid").asText());
-            if (!r.path("previous_valid_until").asText().isEmpty()) {
-                out.println("the previous key stays valid until " + r.path("previous_valid_until").asText());
+            out.println("storage key " + r.path("kid").asText() + " signs new content URLs now (" + r.path("store").asText() + " store)");
+            String until = r.path("previous_valid_until").asText();
+            if (r.hasNonNull("regenerate")) {
+                String old = r.path("regenerate").asText();
+                out.println(old + " signed URLs valid until " + until + ": after that, regenerate " + old + " in Azure "
+                        + "(az storage account keys renew --key " + (old.equals("key1") ? "primary" : "secondary")
+                        + ") and store it: cmg content azure-key --slot " + old.substring(3) + " --key-file FILE");
+            } else if (!until.isEmpty()) {
+                out.println("the previous key stays valid until " + until);
             }
+        }
+    }
+
+    @Command(name = "keys", description = "The storage keys of the store in use: state and dates, never a key.")
+    static final class Keys extends AdminCall {
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            Table.print(out, api.get("content/keys"), "kid", "state", "key_set_at", "valid_until");
+        }
+    }
+
+    @Command(name = "azure-key", description = {"Store one of the Azure storage account's two access keys (as the portal or "
+            + "az storage account keys list shows it) in the gateway's secret store. The first key stored signs; store both "
+            + "so that rotate-key can move between them.",
+            "Replacing the key that signs, or a retired key whose URLs have not expired, is refused without --force."})
+    static final class AzureKey extends AdminCall {
+        @Option(names = "--slot", required = true, paramLabel = "1|2", description = "key1 or key2.")
+        int slot;
+
+        @Option(names = "--key-file", required = true, paramLabel = "FILE", description = "File holding the key ('-': standard input).")
+        String keyFile;
+
+        @Option(names = "--force", description = "Replace it even though URLs it signed are still valid (they break).")
+        boolean force;
+
+        @Override
+        void run(AdminClient api, PrintWriter out) throws IOException {
+            String key = "-".equals(keyFile) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
+                    : Files.readString(Path.of(keyFile), java.nio.charset.StandardCharsets.US_ASCII);
+            var r = api.put("content/azure-keys/" + slot + (force ? "?force=true" : ""), key.strip());
+            out.println(r.path("kid").asText() + " stored (" + r.path("state").asText() + ")");
         }
     }
 }

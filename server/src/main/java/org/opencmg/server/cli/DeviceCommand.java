@@ -68,7 +68,8 @@ import picocli.CommandLine.Spec;
  * {@code identity.json} (gateway URL, role ID, device ID), so later commands need only {@code --identity}.
  */
 @Command(name = "device", description = "Act as a device: register with a bulk token, get tokens, call the gateway.",
-        subcommands = {DeviceCommand.Register.class, DeviceCommand.Token.class, DeviceCommand.Renew.class, DeviceCommand.Get.class})
+        subcommands = {DeviceCommand.Register.class, DeviceCommand.Token.class, DeviceCommand.Renew.class, DeviceCommand.Get.class,
+                DeviceDownload.class})
 final class DeviceCommand {
 
     static final String KEY_FILE = "device-key.pem";
@@ -132,6 +133,11 @@ final class DeviceCommand {
 
         /** Explicit options win over the demo's, which win over {@code fallback} (an identity folder's). */
         Resolved resolve(Resolved fallback) throws UsageError {
+            return resolve(fallback, true);
+        }
+
+        /** As {@link #resolve(Resolved)}; without {@code needsRole} no management point need be named. */
+        Resolved resolve(Resolved fallback, boolean needsRole) throws UsageError {
             URI url = fallback == null ? null : fallback.gateway();
             Path caFile = fallback == null ? null : fallback.ca();
             String role = fallback == null ? null : fallback.roleId();
@@ -157,7 +163,7 @@ final class DeviceCommand {
             if (url == null || !"https".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
                 throw new UsageError("where is the gateway? pass --gateway https://HOST[:PORT] (or --demo DIR, or --identity DIR)");
             }
-            if (role == null || !role.matches("[0-9A-Za-z_-]{1,64}")) {
+            if (needsRole && (role == null || !role.matches("[0-9A-Za-z_-]{1,64}"))) {
                 throw new UsageError("which management point? pass --role-id ID (or --demo DIR, or --identity DIR)");
             }
             String base = url.toString().replaceAll("/+$", "");

@@ -137,6 +137,29 @@ class ContentServicesTest {
         assertThat(fetch("PUT", a).status()).isEqualTo(405);
     }
 
+    ServiceResponse askToken(String pid, org.opencmg.api.Device... devices) {
+        return new ContentTokenService(ctx).handle(new ServiceRequest("GET", "/downloadrestservice.svc/contentaccesstoken",
+                "pid=" + pid, Map.of("pid", pid), Map.of(), new byte[0], List.of(devices), null));
+    }
+
+    @Test
+    void devicesThatProvedWhoTheyAreGetContentTokens() throws Exception {
+        assertThat(upload("PKGT", "a.bin", null, data).status()).isEqualTo(201);
+        var pkiDevice = new org.opencmg.api.Device("thumb", "pki", "CN=laptop", Map.of());
+        var answer = askToken("PKGT", pkiDevice);
+        assertThat(answer.status()).isEqualTo(200);
+        String json = new String(answer.body(), StandardCharsets.UTF_8);
+        String token = json.replaceAll("(?s).*\"token\":\"([^\"]+)\".*", "$1");
+        assertThat(urls(locate("PKGT", token))).hasSize(1);
+
+        // Registration credentials do not fetch content; unknown packages and bad IDs are refused.
+        var bulk = new org.opencmg.api.Device("b1", "token-bulk", "bulk", Map.of());
+        assertThat(askToken("PKGT", bulk).reason()).isEqualTo("device_credential_required");
+        assertThat(askToken("PKGT").reason()).isEqualTo("device_credential_required");
+        assertThat(askToken("NOPE", pkiDevice).reason()).isEqualTo("package_not_found");
+        assertThat(askToken("../x", pkiDevice).reason()).isEqualTo("bad_package_id");
+    }
+
     @Test
     void tokensAreChecked() throws Exception {
         upload("PKG1", "a.bin", null, data);
