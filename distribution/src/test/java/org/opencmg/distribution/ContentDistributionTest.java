@@ -234,6 +234,36 @@ class ContentDistributionTest {
         assertThat(new String(expired.body(), StandardCharsets.UTF_8)).contains("signature_expired");
     }
 
+    /** The status line of GET {@code url} over exactly {@code protocol}. */
+    String getOver(String protocol, String url) throws Exception {
+        URI u = URI.create(url);
+        try (var socket = (javax.net.ssl.SSLSocket) pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", u.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.setEnabledProtocols(new String[] {protocol});
+            socket.startHandshake();
+            socket.getOutputStream().write(("GET " + u.getRawPath() + "?" + u.getRawQuery() + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Range: bytes=0-0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void enforceTls12AppliesToTheContentEndpoint() throws Exception {
+        Located l = payload();
+        assertThat(getOver("TLSv1.2", l.url())).isEqualTo("HTTP/1.1 206 Partial Content");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> getOver("TLSv1.1", l.url()))
+                .isInstanceOf(javax.net.ssl.SSLException.class);
+        gw.check(gw.cli("settings", "set", "enforce-tls12", "off"));
+        try {
+            assertThat(getOver("TLSv1.1", l.url())).isEqualTo("HTTP/1.1 206 Partial Content");
+        } finally {
+            gw.check(gw.cli("settings", "set", "enforce-tls12", "on"));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> getOver("TLSv1.1", l.url()))
+                .isInstanceOf(javax.net.ssl.SSLException.class);
+    }
+
     @Test
     @Order(3)
     void cutDownloadResumesAcrossAKeyRotation() throws Exception {

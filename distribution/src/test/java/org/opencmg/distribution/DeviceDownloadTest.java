@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.pki.PemFiles;
 import org.opencmg.server.cli.CmgCommand;
 import org.opencmg.testkit.Azurite;
 
@@ -43,9 +42,7 @@ class DeviceDownloadTest {
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
         gw.trustTestDevices();
-        var device = pki.device("downloader");
-        PemFiles.writeCertificates(dir.resolve("device.pem"), List.of(device.certificate(), pki.intermediate.certificate()));
-        PemFiles.writePrivateKey(dir.resolve("device-key.pem"), device.privateKey());
+        pki.deviceFiles("downloader");
         azurite = Azurite.start(dir.resolve("azurite"));
     }
 
@@ -75,8 +72,8 @@ class DeviceDownloadTest {
     }
 
     String[] download(int port, String pkg, Path out, String... more) {
-        var args = new ArrayList<>(List.of("device", "download", "--cert", dir.resolve("device.pem").toString(), "--key",
-                dir.resolve("device-key.pem").toString(), "--gateway", "https://localhost:" + port, "--ca",
+        var args = new ArrayList<>(List.of("device", "download", "--cert", pki.file("downloader.pem").toString(), "--key",
+                pki.file("downloader-key.pem").toString(), "--gateway", "https://localhost:" + port, "--ca",
                 pki.file("root.pem").toString(), "--package", pkg, "--out", out.toString(), "--quiet"));
         args.addAll(List.of(more));
         return cmg(args.toArray(String[]::new));

@@ -51,6 +51,14 @@ final class TestPki {
         return CertificateBuilder.leaf(cn, intermediate).clientAuth().build();
     }
 
+    /** A device certificate written as {@code CN.pem} (leaf and intermediate) and {@code CN-key.pem}, for the CLI. */
+    Path deviceFiles(String cn) throws IOException {
+        var device = device(cn);
+        PemFiles.writeCertificates(dir.resolve(cn + ".pem"), List.of(device.certificate(), intermediate.certificate()));
+        PemFiles.writePrivateKey(dir.resolve(cn + "-key.pem"), device.privateKey());
+        return dir.resolve(cn + ".pem");
+    }
+
     /**
      * A connection point's certificate (client authentication, issued by the test root), written as
      * {@code NAME.pem} and {@code NAME-key.pem}. It is also what the point presents to internal servers.
