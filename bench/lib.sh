@@ -5,7 +5,7 @@
 #   bg_register PID SIGNAL  stop PID with SIGNAL on exit (then KILL after 10 s); last registered is stopped first
 #   ensure_tools            apt-get / npm install what is missing (openssl nginx node npm curl, autocannon)
 #   setup_cmg               build once, snapshot the distribution into $TMP/cmg-home; defines cmg() and JAVA_BIN
-#   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx512m) from the snapshot; its JVM's pid in LAST_PID
+#   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx$CMG_XMX, default 512m) from the snapshot; its JVM's pid in LAST_PID
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
 #   pick_port BASE          a free loopback port from BASE upwards
@@ -101,7 +101,7 @@ cmg() { "$JAVA_BIN" ${CMG_JAVA_OPTS:-} -Dcmg.home="$TMP/cmg-home" -cp "$TMP/cmg-
 # (the CPU figures and the cleanup address that process). Registered to be stopped with TERM.
 start_cmg() {
   local name=$1; shift
-  (exec "$JAVA_BIN" -Xmx512m -Dcmg.home="$TMP/cmg-home" -cp "$TMP/cmg-home/lib/*" "$MAIN_CLASS" "$@" \
+  (exec "$JAVA_BIN" "-Xmx${CMG_XMX:-512m}" ${CMG_JVM_OPTS:-} -Dcmg.home="$TMP/cmg-home" -cp "$TMP/cmg-home/lib/*" "$MAIN_CLASS" "$@" \
     >"$TMP/$name.out" 2>"$TMP/$name.err") &
   LAST_PID=$!
   bg_register "$LAST_PID" TERM

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# OpenCMG content benchmark: a 1 GiB download through the gateway's content endpoint (signed URL,
+# filesystem store) against nginx serving the same file over TLS with the same certificate, in one
+# run; the gateway's peak heap during its downloads. Hand-run; see bench/README.md.
+#
+#   bench/content.sh            # about 2 minutes; prints a Markdown table, appends it to bench/RESULTS.md
+#
+# Environment knobs (defaults in brackets):
+#   SIZE_MIB   [1024]  size of the file
+#   ROUNDS     [3]     downloads per server (alternating); the table shows the median
+#   GW_XMX     [128m]  the gateway's heap limit (the file is 8 times that by default)
+#   KEEP_TMP   [0]     1 = keep the temp dir
+#   NO_RESULTS [0]     1 = do not append to bench/RESULTS.md
+set -euo pipefail
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SIZE_MIB="${SIZE_MIB:-1024}"
+ROUNDS="${ROUNDS:-3}"
+GW_XMX="${GW_XMX:-128m}"
+PKG=BENCH001
+
+bench_init cmg-content
+ensure_tools
+setup_cmg
+GW_PORT="$(pick_port 48443)"
+ADMIN_PORT="$(pick_port 49443)"
+NGINX_PORT="$(pick_port 48543)"
+JSTAT="$(dirname "$JAVA_BIN")/jstat"
+[ -x "$JSTAT" ] || die "no jstat beside $JAVA_BIN"
+
+log "dev PKI in $TMP/pki"
+cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
+PKI="$TMP/pki"
+
+log "writing a ${SIZE_MIB} MiB file of random bytes"
+mkdir -p "$TMP/www/content"
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$TMP/www/content/payload.bin"
+SHA="$(sha256sum "$TMP/www/content/payload.bin" | cut -d' ' -f1)"
+
+# ---------------------------------------------------------------- gateway
+cat >"$TMP/gateway.yaml" <<EOF
+instance: bench
+data-dir: data
+client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+admin: {port: $ADMIN_PORT}
+plugins-dir: $TMP/cmg-home/plugins
+EOF
+log "starting gateway (client 127.0.0.1:$GW_PORT, -Xmx$GW_XMX)"
+CMG_XMX="$GW_XMX" start_cmg gateway gateway --config "$TMP/gateway.yaml"
+GW_PID=$LAST_PID
+( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" --cacert "$PKI/ca.pem" ) \
+  || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
+export CMG_ADMIN_URL="https://localhost:$ADMIN_PORT"
+export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/data/initial-admin-password")"
+export CMG_ADMIN_CA="$PKI/ca.pem"
+cmg settings set plugins.role-content.fs-root "$TMP/store" >&2
+log "uploading it (cmg content upload)"
+t0=$(now)
+cmg content upload "$TMP/www/content/payload.bin" --package "$PKG" --quiet >"$TMP/upload.out"
+UPLOAD_S=$(elapsed "$t0" "$(now)")
+grep -q "$SHA" "$TMP/upload.out" || { cat "$TMP/upload.out" >&2; die "the upload's SHA-256 is not the file's"; }
+TOKEN="$(cmg content token --package "$PKG" | tail -1)"
+LOCATION="$(curl -s --max-time 10 --cacert "$PKI/ca.pem" -H "Authorization: Bearer $TOKEN" \
+  "https://localhost:$GW_PORT/downloadrestservice.svc/getcontentxmlsecure?pid=$PKG")"
+GW_URL="$(sed -n 's/.*Url="\([^"]*\)".*/\1/p' <<<"$LOCATION" | sed 's/&amp;/\&/g')"
+[ -n "$GW_URL" ] || { echo "$LOCATION" >&2; die "no URL in the content location"; }
+
+# ---------------------------------------------------------------- nginx, same file and certificate
+nginx_conf "$TMP/nginx" <<EOF
+  server {
+    listen 127.0.0.1:$NGINX_PORT ssl;
+    ssl_certificate $PKI/gateway.pem;
+    ssl_certificate_key $PKI/gateway-key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    default_type application/octet-stream;
+    root $TMP/www;
+    sendfile on;
+    location /content/ { }
+    location / { return 404; }
+  }
+EOF
+log "starting nginx on 127.0.0.1:$NGINX_PORT"
+start_nginx "$TMP/nginx"
+NGINX_PID=$LAST_PID
+NGINX_URL="https://localhost:$NGINX_PORT/content/payload.bin"
+( wait_http nginx 206 "$NGINX_URL" "$NGINX_PID" --cacert "$PKI/ca.pem" -r 0-0 ) \
+  || { cat "$TMP/nginx/logs/error.log" >&2; exit 1; }
+
+# ---------------------------------------------------------------- measurement
+# Peak heap: jstat samples the gateway's heap (eden + survivors + old, used and committed) every 100 ms.
+heap_sampler() { "$JSTAT" -gc "$GW_PID" 100 >"$TMP/jstat.txt" 2>/dev/null & HEAP_PID=$!; bg_register "$HEAP_PID" TERM; }
+declare -A R
+download() { # run url: one curl download to /dev/null, SHA-256 checked, MiB/s and CPU of the server
+  local run=$1 url=$2 srv=$3 s0 t0 out
+  s0=$(proc_ticks $([ "$srv" = gateway ] && echo "$GW_PID" || tree_pids "$NGINX_PID"))
+  t0=$(now)
+  out="$(curl -s --max-time 600 --cacert "$PKI/ca.pem" "$url" -w '%{http_code} %{size_download}' -o >(sha256sum >"$TMP/$run.sha"))"
+  local wall; wall=$(elapsed "$t0" "$(now)")
+  sleep 0.5   # let the hashing subshell finish
+  [ "$out" = "200 $((SIZE_MIB * 1024 * 1024))" ] || die "$run: curl said '$out'"
+  [ "$(cut -d' ' -f1 "$TMP/$run.sha")" = "$SHA" ] || die "$run: SHA-256 mismatch"
+  local ds; ds=$(( $(proc_ticks $([ "$srv" = gateway ] && echo "$GW_PID" || tree_pids "$NGINX_PID")) - s0 ))
+  R[$run.mibs]=$(awk -v m="$SIZE_MIB" -v w="$wall" 'BEGIN { printf "%.0f", m / w }')
+  R[$run.cpu]=$(awk -v t="$ds" -v hz="$CLK_TCK" -v m="$SIZE_MIB" 'BEGIN { printf "%.2f", t / hz / (m / 1024) }')
+  log "$run: ${R[$run.mibs]} MiB/s in ${wall%.*} s; server CPU ${R[$run.cpu]} s per GiB"
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+log "warm-up: one download from each (not counted)"
+download warm_gw "$GW_URL" gateway
+download warm_nginx "$NGINX_URL" nginx
+heap_sampler
+for i in $(seq 1 "$ROUNDS"); do
+  download "gw$i" "$GW_URL" gateway; sleep 1
+  download "nginx$i" "$NGINX_URL" nginx; sleep 1
+done
+log "the device's way: cmg device download (token, location, 8 MiB ranges, hash check)"
+cmg roots add "$PKI/ca.pem" >&2
+cmg settings set verify-revocation off >&2
+t0=$(now)
+cmg device download --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --gateway "https://localhost:$GW_PORT" \
+  --ca "$PKI/ca.pem" --package "$PKG" --out "$TMP/device" --quiet >"$TMP/device.out" 2>&1 \
+  || { cat "$TMP/device.out" >&2; die "cmg device download failed"; }
+DEVICE_S=$(elapsed "$t0" "$(now)")
+grep -q "sha256 $SHA ok" "$TMP/device.out" || die "cmg device download did not check the hash"
+rm -f "$TMP/device/payload.bin"
+stop_process "$HEAP_PID" TERM
+kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
+
+gw_mibs=$(for i in $(seq 1 "$ROUNDS"); do echo "${R[gw$i.mibs]}"; done | median)
+nginx_mibs=$(for i in $(seq 1 "$ROUNDS"); do echo "${R[nginx$i.mibs]}"; done | median)
+gw_cpu=$(for i in $(seq 1 "$ROUNDS"); do echo "${R[gw$i.cpu]}"; done | median)
+nginx_cpu=$(for i in $(seq 1 "$ROUNDS"); do echo "${R[nginx$i.cpu]}"; done | median)
+# jstat -gc columns: S0C S1C S0U S1U EC EU OC OU ...; used = S0U+S1U+EU+OU, committed = S0C+S1C+EC+OC (KB)
+read -r heap_used_mb heap_committed_mb < <(awk 'NR > 1 && $1 ~ /^[0-9.]+$/ {
+    u = $3 + $4 + $6 + $8; c = $1 + $2 + $5 + $7; if (u > mu) mu = u; if (c > mc) mc = c }
+  END { printf "%.0f %.0f\n", mu / 1024, mc / 1024 }' "$TMP/jstat.txt")
+gw_rss_mb=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status") / 1024 ))
+gw_errs=$(grep -cE ' (ERROR|WARN) ' "$TMP/gateway.err" || true)
+device_mibs=$(awk -v m="$SIZE_MIB" -v w="$DEVICE_S" 'BEGIN { printf "%.0f", m / w }')
+upload_mibs=$(awk -v m="$SIZE_MIB" -v w="$UPLOAD_S" 'BEGIN { printf "%.0f", m / w }')
+GW_TLS="$(tls_of "$GW_PORT" -CAfile "$PKI/ca.pem")"
+NGINX_TLS="$(tls_of "$NGINX_PORT" -CAfile "$PKI/ca.pem")"
+
+table="$(
+  echo "| ${SIZE_MIB} MiB download over TLS (curl, one connection, median of $ROUNDS) | gateway | nginx | gateway/nginx |"
+  echo "|---|---:|---:|---:|"
+  echo "| MiB/s | $gw_mibs | $nginx_mibs | $(ratio "$gw_mibs" "$nginx_mibs") |"
+  echo "| server CPU s per GiB | $gw_cpu | $nginx_cpu | $(ratio "$gw_cpu" "$nginx_cpu") |"
+)"
+section="$(cat <<EOF
+$(run_heading)
+
+$(versions_line)
+
+$table
+
+Each round: $(for i in $(seq 1 "$ROUNDS"); do printf 'gateway %s, nginx %s MiB/s; ' "${R[gw$i.mibs]}" "${R[nginx$i.mibs]}"; done)SHA-256 checked on every download.
+Gateway (-Xmx$GW_XMX) during its $ROUNDS downloads and the device run: **peak heap used $heap_used_mb MB** (committed at most $heap_committed_mb MB, jstat every 100 ms); peak RSS $gw_rss_mb MB; WARN/ERROR log lines $gw_errs.
+\`cmg device download\` (content token, location, 8 MiB ranged GETs with If-Range, SHA-256 of the file): $device_mibs MiB/s end to end. Upload (\`cmg content upload\`, streamed, SHA-256 on the gateway): $upload_mibs MiB/s.
+TLS: gateway $GW_TLS; nginx $NGINX_TLS.
+EOF
+)"
+echo
+echo "$section"
+echo
+if [ "${NO_RESULTS:-0}" != 1 ]; then
+  append_results "content.sh — a 1 GiB download through the gateway's content endpoint, against nginx" "$(cat <<'EOF'
+The same file of random bytes is served by the gateway (filesystem content store; `cmg content
+upload`, then a signed URL from getcontentxmlsecure: HMAC check, catalog lookup, store read, streamed
+through Jetty over TLS) and by nginx (Debian package, `sendfile on`, same certificate and key,
+TLS 1.2/1.3). curl downloads it over one TLS connection to /dev/null while sha256sum checks it;
+gateway and nginx alternate, after one warm-up download each. The gateway runs with a heap far
+smaller than the file; its heap is sampled with jstat.
+EOF
+)" "$section"
+fi
