@@ -42,7 +42,7 @@ class DemoTest {
                 assertThat(json.path("pids").get(0).asLong()).isEqualTo(demo.pid());
 
                 // The certificate device's commands; the token and Entra ID flows have their own tests.
-                List<String> commands = curlCommands(Files.readString(out)).stream().filter(c -> c.contains("--cert ")).toList();
+                List<String> commands = printedCommands(Files.readString(out), "curl ").stream().filter(c -> c.contains("--cert ")).toList();
                 assertThat(commands).hasSize(3);
                 assertThat(run(commands.get(0))).contains("<MPList>").contains("mp1.corp.example");
                 assertThat(run(commands.get(1))).contains("<Reply site=\"PS1\"").contains("device=\"pki:").contains("bytes=\"5\"");
@@ -52,6 +52,11 @@ class DemoTest {
                         "/CCM_Proxy_MutualAuth/" + json.path("mp_role_id").asText() + "/SMS_MP/.sms_aut?MPLIST",
                         "--cert", demoDir.resolve(json.path("client_cert").asText()).toString());
                 assertThat(explain).startsWith("served").contains("connection point: demo-cp").contains("/SMS_MP/.sms_aut?MPLIST");
+                // The content download, as printed (the ./cmg launcher is this JVM's CLI).
+                String download = printedCommands(Files.readString(out), "./cmg device download").getFirst();
+                var downloaded = new GatewayFixtureCli(null).run(download.substring("./cmg ".length()).split("\\s+"));
+                assertThat(downloaded).contains("/content/DEMO0001/1/setup.bin?se=").contains("setup.bin: 6291456 bytes, sha256 ")
+                        .contains("readme.txt: ").contains("done: 2 files");
                 var status = new GatewayFixtureCli(demoDir).run("status");
                 assertThat(status).contains("demo-cp").contains(" up ").contains("auth-pki");
             } finally {
@@ -70,12 +75,12 @@ class DemoTest {
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 
-    /** The curl commands of the printout, continuation lines joined, as a user would paste them. */
-    static List<String> curlCommands(String printout) {
+    /** The printed commands starting with {@code prefix}, continuation lines joined, as a user would paste them. */
+    static List<String> printedCommands(String printout, String prefix) {
         var commands = new ArrayList<String>();
         String[] lines = printout.split("\n");
         for (int i = 0; i < lines.length; i++) {
-            if (lines[i].strip().startsWith("curl ")) {
+            if (lines[i].strip().startsWith(prefix)) {
                 var cmd = new StringBuilder(lines[i].strip());
                 while (cmd.toString().endsWith("\\") && i + 1 < lines.length) {
                     cmd.setLength(cmd.length() - 1);
@@ -95,14 +100,16 @@ class DemoTest {
         return output;
     }
 
-    /** The admin CLI in this JVM, pointed at a demo folder. */
+    /** The admin CLI in this JVM, pointed at a demo folder (null: the command names its own). */
     record GatewayFixtureCli(Path demoDir) {
         String run(String... args) {
             var sw = new java.io.StringWriter();
             var pw = new java.io.PrintWriter(sw, true);
             var all = new ArrayList<>(List.of(args));
-            all.add("--demo");
-            all.add(demoDir.toString());
+            if (demoDir != null) {
+                all.add("--demo");
+                all.add(demoDir.toString());
+            }
             int code = org.opencmg.server.cli.CmgCommand.commandLine().setOut(pw).setErr(pw).execute(all.toArray(String[]::new));
             assertThat(code).as(sw.toString()).isZero();
             return sw.toString();

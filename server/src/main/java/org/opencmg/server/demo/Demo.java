@@ -34,6 +34,8 @@ public final class Demo implements AutoCloseable {
 
     public static final String SITE = "PS1";
     public static final String MP_ROLE_ID = "72057594037927939";
+    /** The sample package the demo puts on its cloud distribution point. */
+    public static final String CONTENT_PACKAGE = "DEMO0001";
     public static final String SUP_ROLE_ID = "72057594037927940";
 
     public record Ports(int client, int channel, int admin) {
@@ -100,6 +102,9 @@ public final class Demo implements AutoCloseable {
                 "internal_url", "https://localhost:" + sup.port())), "application/json").size();
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
+        if (gateway.hasPlugin("role-content") && admin.get("content").isEmpty()) {
+            uploadSamplePackage(admin);
+        }
         if (gateway.hasPlugin("auth-entra")) {
             var tenant = DemoTenant.start(dir, serverKeys);
             running.add(tenant);
@@ -190,8 +195,13 @@ public final class Demo implements AutoCloseable {
                   curl --cacert %1$s/pki/ca.pem -H "Authorization: Bearer $ACCESS" -X CCM_POST --data hello \\
                     '%2$s/CCM_Proxy_ServerAuth/%5$s/ccm_system_tokenauth/request'
 
-                Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s
-                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID);
+                A device downloads a package from the cloud distribution point (content token, signed URLs,
+                ranged downloads that resume, SHA-256 check):
+                  ./cmg device download --demo %1$s --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \
+                    --package %7$s --out %1$s/downloads
+
+                Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s     ./cmg content list --demo %1$s
+                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID, CONTENT_PACKAGE);
     }
 
     public Gateway gateway() {
@@ -200,6 +210,17 @@ public final class Demo implements AutoCloseable {
 
     public ConnectionPoint connectionPoint() {
         return connectionPoint;
+    }
+
+    /** A package on the cloud distribution point (filesystem store in the demo folder): a 6 MiB installer and a text file. */
+    private void uploadSamplePackage(AdminClient admin) throws IOException {
+        Path sample = Files.createDirectories(dir.resolve("sample-package"));
+        byte[] installer = new byte[6 * 1024 * 1024];
+        new java.util.Random(42).nextBytes(installer);
+        Files.write(sample.resolve("setup.bin"), installer);
+        Files.writeString(sample.resolve("readme.txt"), "A sample package of the OpenCMG demo.\n");
+        admin.postFile("content/" + CONTENT_PACKAGE + "/files/setup.bin", sample.resolve("setup.bin"), n -> { });
+        admin.postFile("content/" + CONTENT_PACKAGE + "/files/readme.txt?version=1", sample.resolve("readme.txt"), n -> { });
     }
 
     /** A random secret kept in a 0600 file so a later run reuses it. */
