@@ -223,6 +223,9 @@ class AzureContentTest {
         byte[] data = random(50_000, 4);
         assertThat(upload("PKGR", "r.bin", data).status()).isEqualTo(201);
         URI before = locate("PKGR").getFirst();
+        var firstHalf = get(before, "Range", "bytes=0-24999");
+        assertThat(firstHalf.statusCode()).isEqualTo(206);
+        String etag = firstHalf.headers().firstValue("ETag").orElseThrow();
         assertThat(call("PUT", "/azure-keys/1", Map.of(), Azurite.randomKey()).json().toString())
                 .contains("signs content URLs now"); // the active key is not replaced under the URLs it signed
 
@@ -232,6 +235,12 @@ class AzureContentTest {
         assertThat(ctx.audit).anyMatch(a -> a.contains("content.rotate-key azure-key2") && a.contains("key1 may be regenerated"));
         URI after = locate("PKGR").getFirst();
         assertThat(after).isNotEqualTo(before);
+        // The download begun before the rotation finishes with its old URL.
+        var secondHalf = get(before, "Range", "bytes=25000-", "If-Range", etag);
+        assertThat(secondHalf.statusCode()).isEqualTo(206);
+        byte[] joined = Arrays.copyOf(firstHalf.body(), data.length);
+        System.arraycopy(secondHalf.body(), 0, joined, 25_000, secondHalf.body().length);
+        assertThat(sha256(joined)).isEqualTo(sha256(data));
         assertThat(get(before).statusCode()).isEqualTo(200);
         assertThat(get(after).statusCode()).isEqualTo(200);
 
