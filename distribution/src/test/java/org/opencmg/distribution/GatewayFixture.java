@@ -53,6 +53,8 @@ final class GatewayFixture implements AutoCloseable {
     private final List<String> processJvmOptions;
     /** The timeouts line of gateway.yaml. */
     private final String timeouts;
+    /** Extra lines of gateway.yaml (a database, a shared master key); empty for the defaults. */
+    private final String extraConfig;
     private Gateway gateway;
     private Process process;
     private int clientPort;
@@ -64,16 +66,17 @@ final class GatewayFixture implements AutoCloseable {
 
     /** In this JVM; {@code forwarder} stands in for the channels (null: the real channels). */
     GatewayFixture(Path dir, TestPki pki, Forwarder forwarder) throws Exception {
-        this(dir, pki, forwarder, null, "{idle: 10s}");
+        this(dir, pki, forwarder, null, "{idle: 10s}", "");
     }
 
-    private GatewayFixture(Path dir, TestPki pki, Forwarder forwarder, List<String> processJvmOptions, String timeouts)
-            throws Exception {
+    private GatewayFixture(Path dir, TestPki pki, Forwarder forwarder, List<String> processJvmOptions, String timeouts,
+                           String extraConfig) throws Exception {
         this.dir = dir;
         this.pki = pki;
         this.forwarder = forwarder;
         this.processJvmOptions = processJvmOptions;
         this.timeouts = timeouts;
+        this.extraConfig = extraConfig;
         Files.writeString(dir.resolve("admin-password"), ADMIN_PASSWORD);
         if (processJvmOptions != null) { // another process binds them: pick them now
             clientPort = freePort();
@@ -85,22 +88,27 @@ final class GatewayFixture implements AutoCloseable {
 
     /** In this JVM, forwarding through the channels of connection points (Gateway.start(config)). */
     static GatewayFixture withChannels(Path dir, TestPki pki) throws Exception {
-        return new GatewayFixture(dir, pki, null, null, "{idle: 10s}");
+        return new GatewayFixture(dir, pki, null, null, "{idle: 10s}", "");
+    }
+
+    /** As {@link #withChannels(Path, TestPki)}, with more lines of gateway.yaml (YAML, e.g. a database block). */
+    static GatewayFixture withChannelsAndConfig(Path dir, TestPki pki, String extraConfig) throws Exception {
+        return new GatewayFixture(dir, pki, null, null, "{idle: 10s}", extraConfig);
     }
 
     /** As {@link #withChannels(Path, TestPki)}, with the given timeouts (YAML flow map, e.g. "{idle: 60s}"). */
     static GatewayFixture withChannels(Path dir, TestPki pki, String timeouts) throws Exception {
-        return new GatewayFixture(dir, pki, null, null, timeouts);
+        return new GatewayFixture(dir, pki, null, null, timeouts, "");
     }
 
     /** {@code java OPTIONS -cp $cmg.home/lib/* ...CmgCommand gateway --config DIR/gateway.yaml} as its own process. */
     static GatewayFixture process(Path dir, TestPki pki, String timeouts, String... jvmOptions) throws Exception {
-        return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts);
+        return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts, "");
     }
 
     private void writeConfig() throws IOException {
         Files.writeString(dir.resolve("gateway.yaml"), """
-                instance: test-gw
+                instance: test-%s
                 data-dir: data
                 client: {host: 127.0.0.1, port: %d, certificate: %s, key: %s}
                 channel: {host: 127.0.0.1, port: %d}
@@ -108,8 +116,8 @@ final class GatewayFixture implements AutoCloseable {
                 plugins-dir: %s
                 admin-account: {user: admin, initial-password-file: admin-password}
                 timeouts: %s
-                """.formatted(clientPort, pki.file("server.pem"), pki.file("server-key.pem"), channelPort, adminPort,
-                home().resolve("plugins"), timeouts));
+                """.formatted(dir.getFileName(), clientPort, pki.file("server.pem"), pki.file("server-key.pem"), channelPort, adminPort,
+                home().resolve("plugins"), timeouts) + extraConfig);
     }
 
     void start() throws Exception {
@@ -234,7 +242,7 @@ final class GatewayFixture implements AutoCloseable {
         if (args.getFirst().equals("connection-point")) { // its subcommands administer; the bare command runs a point
             return args.size() > 1 && List.of("register", "list", "unregister").contains(args.get(1));
         }
-        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain").contains(args.getFirst());
+        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content").contains(args.getFirst());
     }
 
     /** Uploads the test root and intermediate, so that test devices authenticate. */

@@ -38,7 +38,11 @@ public record GatewayConfig(
     public record SecretsConfig(String masterKeyEnv, Path masterKeyFile) {
     }
 
-    public record Database(String url, String user, String passwordEnv, int poolSize) {
+    /**
+     * The store. The password comes from the environment variable {@code passwordEnv} or, if that is
+     * not set, from the file {@code passwordFile} (keep it 0600); neither: no password (H2).
+     */
+    public record Database(String url, String user, String passwordEnv, Path passwordFile, int poolSize) {
     }
 
     /** A TLS listener. certificate: PEM chain (leaf first); key: PEM private key. */
@@ -81,11 +85,12 @@ public record GatewayConfig(
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
-            var db = database == null ? new Database(null, null, null, 0) : database;
+            var db = database == null ? new Database(null, null, null, null, 0) : database;
             var dbResolved = new Database(
                     db.url() == null ? "jdbc:h2:file:" + data.resolve("cmg") : db.url(),
                     db.user() == null ? "cmg" : db.user(),
                     db.passwordEnv(),
+                    db.passwordFile() == null ? null : base.resolve(db.passwordFile()).normalize(),
                     db.poolSize() <= 0 ? 8 : db.poolSize());
             if (client == null || client.certificate() == null || client.key() == null) {
                 throw new IllegalArgumentException("client.certificate and client.key are required");

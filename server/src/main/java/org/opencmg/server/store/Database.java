@@ -21,9 +21,7 @@ public final class Database implements AutoCloseable {
         var hikari = new HikariConfig();
         hikari.setJdbcUrl(jdbcUrl(config.url()));
         hikari.setUsername(config.user());
-        if (config.passwordEnv() != null) {
-            hikari.setPassword(System.getenv(config.passwordEnv()));
-        }
+        hikari.setPassword(password(config));
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setPoolName("cmg-store");
         var ds = new HikariDataSource(hikari);
@@ -34,6 +32,21 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(ds);
+    }
+
+    private static String password(GatewayConfig.Database config) {
+        String fromEnv = config.passwordEnv() == null ? null : System.getenv(config.passwordEnv());
+        if (fromEnv != null) {
+            return fromEnv;
+        }
+        if (config.passwordFile() != null) {
+            try {
+                return java.nio.file.Files.readString(config.passwordFile(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read database.password-file " + config.passwordFile() + ": " + e.getMessage());
+            }
+        }
+        return null;
     }
 
     /** H2 speaks our PostgreSQL-dialect migrations in its PostgreSQL mode. */

@@ -59,7 +59,7 @@ class SecretStoreTest {
 
     @BeforeEach
     void open() throws Exception {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, 4));
+        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
         jdbc = new Jdbc(database);
         key = MasterKey.load(null, dir.resolve("master.key"));
         store = new SecretStore(jdbc, key, auditLog, clock);

@@ -23,7 +23,7 @@ final class Store implements AutoCloseable {
     }
 
     static Store open(Path dir) {
-        return new Store(Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, 4)));
+        return new Store(Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4)));
     }
 
     LiveState liveState() {

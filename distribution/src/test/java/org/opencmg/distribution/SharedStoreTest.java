@@ -1,0 +1,164 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.testkit.Postgres;
+
+/**
+ * Two gateway instances on one real PostgreSQL (the same Flyway migrations as on H2, the plugins'
+ * included) and one master key: what an administrator changes on one instance holds on the other
+ * within a second — a mapping, a setting, a bulk token block — and traffic counted by both adds up.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SharedStoreTest {
+
+    static final String MP = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System";
+
+    Path dir;
+    TestPki pki;
+    Postgres pg;
+    GatewayFixture gw1;
+    GatewayFixture gw2;
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws Exception {
+        this.dir = dir;
+        pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        pg = Postgres.start();
+        Files.writeString(dir.resolve("db-password"), Postgres.PASSWORD);
+        // One master key for both (the first instance makes the file, 0600): secrets are shared too.
+        String shared = """
+                database: {url: "%s", user: %s, password-file: %s, pool-size: 4}
+                secrets: {master-key-file: %s}
+                """.formatted(pg.url(), Postgres.USER, dir.resolve("db-password"), dir.resolve("master.key"));
+        gw1 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw1")), pki, shared);
+        gw2 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw2")), pki, shared);
+        gw1.trustTestDevices();
+        pki.deviceFiles("explained");
+    }
+
+    @AfterAll
+    void stop() {
+        for (var gw : new GatewayFixture[] {gw2, gw1}) {
+            if (gw != null) {
+                gw.close();
+            }
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    /** Milliseconds until {@code condition} holds (polled every 20 ms), failing after 10 s. */
+    static long millisUntil(BooleanSupplier condition) throws InterruptedException {
+        long t0 = System.nanoTime();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - t0).as("not within 10 s").isLessThan(Duration.ofSeconds(10).toNanos());
+            Thread.sleep(20);
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    String explainOn(GatewayFixture gw, String path) {
+        gw.cli("explain", path, "--cert", pki.file("explained.pem").toString());
+        return gw.out;
+    }
+
+    @Test
+    void aMappingPublishedOnOneInstanceServesOnTheOtherWithinASecond() throws Exception {
+        assertThat(explainOn(gw2, MP + "/request")).contains("unmapped_path");
+        gw1.publish(MP, "https://localhost:" + GatewayFixture.freePort() + "/CCM_System", "PS1");
+        long ms = millisUntil(() -> explainOn(gw2, MP + "/request").contains("no_connection_point"));
+        System.out.println("mapping published on gw1 reached gw2's pipeline in " + ms + " ms");
+        assertThat(ms).isLessThan(1000);
+    }
+
+    @Test
+    void trafficCountedByBothInstancesAddsUp() throws Exception {
+        String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP";
+        try (var site = new InternalServer(pki)) {
+            gw1.publish(endpoint, site.url("/mp"), "PS2");
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-shared", "PS2").register(gw1)
+                    .start(gw1.channelUrl(), gw2.channelUrl()).awaitUp()) {
+                var tally = new TrafficTest.Tally();
+                var onGw1 = new DeviceClient(gw1, pki.device("device-a"));
+                var onGw2 = new DeviceClient(gw2, pki.device("device-b"));
+                for (int i = 0; i < 3; i++) {
+                    TrafficTest.send(onGw1, "POST", endpoint + "/a", "12345", tally);
+                }
+                for (int i = 0; i < 4; i++) {
+                    TrafficTest.send(onGw2, "GET", endpoint + "/b", null, tally);
+                }
+                assertThat(tally.classes[0]).isEqualTo(7);
+                TrafficTest.awaitAnswersFinished(gw1);
+                TrafficTest.awaitAnswersFinished(gw2);
+                org.awaitility.Awaitility.await("traffic of both stored").atMost(Duration.ofSeconds(5))
+                        .pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                            gw1.gateway().flushTraffic();
+                            gw2.gateway().flushTraffic();
+                            TrafficTest.assertStored(gw1, endpoint, tally);
+                            TrafficTest.assertStored(gw2, endpoint, tally);
+                        });
+            }
+        }
+    }
+
+    @Test
+    void aBulkTokenBlockedOnOneInstanceIsRefusedByTheOtherWithinASecond() throws Exception {
+        gw1.check(gw1.cli("token", "new"));
+        String id = gw1.out.lines().findFirst().orElseThrow().replaceAll(".*ID: ", "").strip();
+        String[] lines = gw1.out.strip().split("\n");
+        Path bulk = Files.writeString(dir.resolve("bulk.jwt"), lines[lines.length - 1].strip() + "\n");
+        // Registered through the other instance: the token service's keys are shared through the store.
+        assertThat(registerOn(gw2, bulk, "before")).as(gw2.out).isZero();
+        gw1.check(gw1.cli("token", "block", id));
+        var attempt = new java.util.concurrent.atomic.AtomicInteger();
+        long ms = millisUntil(() -> registerOn(gw2, bulk, "after-" + attempt.incrementAndGet()) == 1
+                && gw2.out.contains("401 token_blocked"));
+        System.out.println("bulk token blocked on gw1 refused by gw2 in " + ms + " ms");
+        assertThat(ms).isLessThan(1000);
+    }
+
+    int registerOn(GatewayFixture gw, Path bulk, String name) {
+        return gw.cli("device", "register", "--gateway", "https://localhost:" + gw.clientPort(), "--ca",
+                pki.file("root.pem").toString(), "--role-id", "72057594037927939", "--bulk-token", bulk.toString(),
+                "--out", dir.resolve("device-" + name).toString());
+    }
+
+    boolean tls11Accepted(GatewayFixture gw) {
+        try (var socket = (SSLSocket) pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
+            socket.setSoTimeout(5000);
+            socket.setEnabledProtocols(new String[] {"TLSv1.1"});
+            socket.startHandshake();
+            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    void aSettingChangedOnOneInstanceHoldsOnTheOtherWithinASecond() throws Exception {
+        assertThat(tls11Accepted(gw2)).isFalse();
+        gw1.check(gw1.cli("settings", "set", "enforce-tls12", "off"));
+        try {
+            long ms = millisUntil(() -> tls11Accepted(gw2));
+            System.out.println("enforce-tls12 off on gw1 held on gw2 in " + ms + " ms");
+            assertThat(ms).isLessThan(1000);
+        } finally {
+            gw1.check(gw1.cli("settings", "set", "enforce-tls12", "on"));
+        }
+        millisUntil(() -> !tls11Accepted(gw2));
+    }
+}
