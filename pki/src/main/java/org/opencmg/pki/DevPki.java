@@ -70,6 +70,15 @@ public final class DevPki {
     }
 
     public Path dir() { return dir; }
+
+    /** A client-authentication certificate NAME.pem / NAME-key.pem from this CA (made, or reused while it fits). */
+    public Path ensureClient(String name) throws IOException {
+        IssuedCertificate ca = ca();
+        Path cert = dir.resolve(name + ".pem");
+        ensureLeaf(ca, cert, dir.resolve(name + "-key.pem"), Set.of(), Instant.now(),
+                () -> CertificateBuilder.leaf(name, ca).clientAuth());
+        return cert;
+    }
     public Path caCert() { return dir.resolve("ca.pem"); }
     public Path caKey() { return dir.resolve("ca-key.pem"); }
     public Path caCrl() { return dir.resolve("ca.crl"); }

@@ -28,7 +28,8 @@ abstract class AdminCall implements Callable<Integer> {
         } catch (AdminClient.ApiException e) {
             spec.commandLine().getErr().println("refused (" + e.status + "): " + e.getMessage());
             return 1;
-        } catch (IOException | GeneralSecurityException e) {
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            // IllegalArgumentException: options that do not go together, found by run()
             spec.commandLine().getErr().println("error: " + e.getMessage());
             return 2;
         }

@@ -30,12 +30,20 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "publish", description = "Publish (or replace) one URL mapping.")
+    @Command(name = "publish", description = {"Publish (or replace) one URL mapping, or with --role every mapping of a site "
+            + "role instance as its role plugin defines them.",
+            "  publish --external PATH --internal URL --site S        one mapping",
+            "  publish --role mp|sup --role-id ID --internal BASE-URL --site S   a role's mappings"})
     static final class Publish extends AdminCall {
-        @Option(names = "--external", required = true, description = "External path prefix, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System")
+        @Option(names = "--external", description = "External path prefix, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System")
         String external;
-        @Option(names = "--internal", required = true, description = "Internal URL, e.g. https://mp.corp.example/CCM_System")
+        @Option(names = "--internal", required = true, description = "Internal URL, e.g. https://mp.corp.example/CCM_System "
+                + "(with --role: the role server's base URL, e.g. https://mp.corp.example)")
         String internal;
+        @Option(names = "--role", paramLabel = "KIND", description = "A role plugin's kind (mp, sup): publish its mappings.")
+        String role;
+        @Option(names = "--role-id", paramLabel = "ID", description = "With --role: the role instance's ID (e.g. 72057594037927939).")
+        String roleId;
         @Option(names = "--site", required = true, description = "Site code whose connection points serve it.")
         String site;
         @Option(names = "--name", description = "Short name (default: last path segment).")
@@ -49,6 +57,26 @@ final class EndpointCommand {
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
+            if ((role == null) == (external == null)) {
+                throw new IllegalArgumentException("give --external PATH (one mapping) or --role KIND --role-id ID (a role's mappings)");
+            }
+            if (role != null) {
+                if (roleId == null) {
+                    throw new IllegalArgumentException("--role needs --role-id");
+                }
+                var body = new LinkedHashMap<String, Object>();
+                body.put("role", role);
+                body.put("role_id", roleId);
+                body.put("site", site);
+                body.put("internal_url", internal);
+                var published = api.post("endpoints", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
+                        "application/json");
+                for (var e : published) {
+                    out.println("published " + e.path("external_path").asText() + " -> " + e.path("internal_url").asText()
+                            + " (site " + e.path("site").asText() + ", role " + role + ":" + roleId + ")");
+                }
+                return;
+            }
             var body = new LinkedHashMap<String, Object>();
             body.put("external_path", external);
             body.put("internal_url", internal);
@@ -64,13 +92,23 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "unpublish", description = "Remove a URL mapping.")
+    @Command(name = "unpublish", description = "Remove a URL mapping, or with --role-id every mapping of a role instance.")
     static final class Unpublish extends AdminCall {
-        @Parameters(paramLabel = "EXTERNAL_PATH")
+        @Parameters(paramLabel = "EXTERNAL_PATH", arity = "0..1")
         String external;
+        @Option(names = "--role-id", paramLabel = "ID", description = "Remove every mapping published for this role instance.")
+        String roleId;
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
+            if ((roleId == null) == (external == null)) {
+                throw new IllegalArgumentException("give EXTERNAL_PATH or --role-id ID");
+            }
+            if (roleId != null) {
+                var r = api.delete("endpoints?role_id=" + AdminClient.encode(roleId));
+                out.println("unpublished " + r.path("unpublished").asInt() + " mappings of role ID " + roleId);
+                return;
+            }
             api.delete("endpoints?external_path=" + AdminClient.encode(external));
             out.println("unpublished " + external);
         }

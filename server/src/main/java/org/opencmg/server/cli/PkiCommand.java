@@ -38,12 +38,21 @@ final class PkiCommand {
         Path dir;
         @Option(names = "--dns", split = ",", paramLabel = "NAME", description = "Extra DNS names for the gateway certificates.")
         List<String> dns = new ArrayList<>();
+        @Option(names = "--client", paramLabel = "NAME", description = "Also a client-authentication certificate NAME.pem "
+                + "(e.g. a second connection point); repeatable.")
+        List<String> clients = new ArrayList<>();
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
             DevPki pki = DevPki.init(dir, dns);
+            for (String name : clients) {
+                if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
+                    throw new IllegalArgumentException("--client takes a plain name, not " + name);
+                }
+                pki.ensureClient(name);
+            }
             PrintWriter out = spec.commandLine().getOut();
             out.println("development PKI in " + pki.dir().toAbsolutePath());
             out.println("  CA:               " + pki.caCert());
@@ -52,6 +61,9 @@ final class PkiCommand {
             out.println("  connection point: " + pki.connectionPointCert());
             out.println("  device client:    " + pki.clientCert());
             out.println("  admin client:     " + pki.adminCert());
+            for (String name : clients) {
+                out.println("  client " + name + ": " + pki.dir().resolve(name + ".pem"));
+            }
             return 0;
         }
     }
