@@ -208,6 +208,11 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("https://localhost:" + clientPort + pathAndQuery);
     }
 
+    /** A URL of the admin connector (the console and the admin API). */
+    URI adminUrl(String pathAndQuery) {
+        return URI.create("https://localhost:" + adminPort + pathAndQuery);
+    }
+
     /** The admin REST API, logged in as the administrator. */
     AdminClient api() throws Exception {
         return AdminClient.from(dir);

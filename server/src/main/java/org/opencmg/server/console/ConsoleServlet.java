@@ -58,6 +58,10 @@ public final class ConsoleServlet extends HttpServlet {
             plain(resp, 405, "method not allowed");
             return;
         }
+        if ("/favicon.ico".equals(path)) {
+            resp.sendError(404);
+            return;
+        }
         if (path.startsWith("/assets/") && !"POST".equals(method)) {
             Assets.serve(path, resp);
             return;

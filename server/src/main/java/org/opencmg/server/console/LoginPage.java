@@ -45,7 +45,12 @@ final class LoginPage {
     }
 
     private void form(HttpServletRequest req, HttpServletResponse resp, int status, String error, String user) throws IOException {
-        String token = CsrfTokens.random();
+        // One token per browser, reused while its cookie lives: a second tab, or a request the
+        // browser makes on its own (a favicon sent to this page), must not invalidate the first form.
+        String token = loginCookie(req);
+        if (token == null || !token.matches("[A-Za-z0-9_-]{43}")) {
+            token = CsrfTokens.random();
+        }
         resp.addHeader("Set-Cookie", LOGIN_COOKIE + "=" + token + "; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Strict");
         var sb = new StringBuilder();
         var cert = adminCertificate(req);
@@ -72,15 +77,7 @@ final class LoginPage {
 
     private void submit(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Map<String, String> fields = FormFields.read(req);
-        String cookie = null;
-        if (req.getCookies() != null) {
-            for (var c : req.getCookies()) {
-                if (LOGIN_COOKIE.equals(c.getName())) {
-                    cookie = c.getValue();
-                }
-            }
-        }
-        if (!CsrfTokens.matches(cookie, fields.get("login_token"))) {
+        if (!CsrfTokens.matches(loginCookie(req), fields.get("login_token"))) {
             ConsoleServlet.plain(resp, 403, "forbidden: the login form's token is missing or wrong; reload the login page");
             return;
         }
@@ -120,6 +117,17 @@ final class LoginPage {
         resp.addHeader("Set-Cookie", LOGIN_COOKIE + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
         resp.setStatus(303);
         resp.setHeader("Location", "/");
+    }
+
+    private static String loginCookie(HttpServletRequest req) {
+        if (req.getCookies() != null) {
+            for (var c : req.getCookies()) {
+                if (LOGIN_COOKIE.equals(c.getName())) {
+                    return c.getValue();
+                }
+            }
+        }
+        return null;
     }
 
     void logout(ConsoleSessions.Session session, HttpServletResponse resp) {
