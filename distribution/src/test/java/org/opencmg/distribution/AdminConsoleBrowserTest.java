@@ -337,9 +337,10 @@ class AdminConsoleBrowserTest {
     @Order(9)
     void anAdminCertificateSignsInWithoutAPassword() throws Exception {
         IssuedCertificate adminCert = pki.device("console-admin");
-        var body = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(Map.of("user", "admin",
-                "certificate", PemFiles.toPem(adminCert.certificate())));
-        seen.add(gw.api().post("admin-certs", body, "application/json").toString());
+        Path certFile = dir.resolve("console-admin.pem");
+        PemFiles.writeCertificates(certFile, List.of(adminCert.certificate()));
+        gw.check(gw.cli("admin-cert", "add", "--user", "admin", "--cert", certFile.toString()));
+        assertThat(gw.out).contains("registered CN=console-admin for admin");
         var withCert = HttpClient.newBuilder().sslContext(pki.clientContext(adminCert)).followRedirects(HttpClient.Redirect.NEVER).build();
         var login = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(login.body()).contains("Sign in with the certificate");

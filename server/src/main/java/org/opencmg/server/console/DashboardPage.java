@@ -63,7 +63,7 @@ final class DashboardPage implements AdminPage {
             boolean self = name.equals(String.valueOf(status.get("instance")));
             Instant last = list.stream().map(ChannelStatus::updatedAt).max(Instant::compareTo).orElse(null);
             sb.append("<tr><th scope=\"row\">").append(text(name)).append(self ? " (this one)" : "").append("</th><td>")
-                    .append(self ? (Boolean.TRUE.equals(status.get("healthy")) ? "healthy, since " + text(status.get("started_at")) : "not healthy")
+                    .append(self ? (Boolean.TRUE.equals(status.get("healthy")) ? "healthy, started " + text(Format.time(Instant.parse(String.valueOf(status.get("started_at"))))) : "not healthy")
                             : "seen in the store")
                     .append("</td><td>").append(list.stream().filter(c -> "up".equals(c.state())).count()).append("</td><td>")
                     .append(text(Format.ago(last, now))).append("</td></tr>");
