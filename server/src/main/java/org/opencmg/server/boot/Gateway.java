@@ -182,6 +182,7 @@ public final class Gateway implements AutoCloseable {
                 sessions, new org.opencmg.server.console.LoginThrottle(clock), adminCertificates, plugins::status, plugins.adminPages(),
                 Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
         var admin = new ServletContextHandler("/");
+        admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics/token");

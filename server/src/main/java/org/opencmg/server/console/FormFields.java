@@ -44,7 +44,13 @@ final class FormFields {
                 throw new IllegalArgumentException("unreadable form");
             }
         }
-        req.getParameterMap().forEach((k, v) -> out.putIfAbsent(k, v.length > 0 ? v[0] : ""));
+        Map<String, String[]> params;
+        try {
+            params = req.getParameterMap();
+        } catch (RuntimeException e) { // too large or malformed: a refusal, not an internal error
+            throw new IllegalArgumentException("unreadable form");
+        }
+        params.forEach((k, v) -> out.putIfAbsent(k, v.length > 0 ? v[0] : ""));
         return out;
     }
 }

@@ -88,7 +88,7 @@ final class LoginPage {
                 form(req, resp, 401, "Your browser presented no registered admin certificate.", "");
                 return;
             }
-            start(cert.get().user(), "certificate " + cert.get().thumbprintSha256(), address, resp);
+            start(req, cert.get().user(), "certificate " + cert.get().thumbprintSha256(), address, resp);
             return;
         }
         String user = fields.getOrDefault("user", "").strip();
@@ -102,7 +102,7 @@ final class LoginPage {
         char[] password = fields.getOrDefault("password", "").toCharArray();
         if (!user.isEmpty() && ctx.services().credentials().check(user, password)) {
             ctx.throttle().succeeded(user, address);
-            start(user, "password", address, resp);
+            start(req, user, "password", address, resp);
             return;
         }
         Duration next = ctx.throttle().failed(user, address);
@@ -110,7 +110,8 @@ final class LoginPage {
         form(req, resp, 401, "Wrong user name or password. The next attempt is possible in " + next.toSeconds() + " s.", user);
     }
 
-    private void start(String user, String how, String address, HttpServletResponse resp) {
+    private void start(HttpServletRequest req, String user, String how, String address, HttpServletResponse resp) {
+        ctx.sessions().end(ConsoleSessions.cookieValue(req.getCookies())); // a sign-in never keeps an earlier session
         var session = ctx.sessions().create(user);
         ctx.services().audit().record(user, "console.login", user, "with " + how + " from " + address);
         resp.addHeader("Set-Cookie", ConsoleSessions.setCookie(session));
