@@ -41,8 +41,8 @@ final class AdminCertificatesPage implements AdminPage {
             for (var c : list) {
                 sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td>").append(text(c.user())).append("</td><td>")
                         .append(text(Format.time(c.notAfter()))).append("</td><td><code class=\"thumb\">").append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>").append(Html.buttonForm(r.action() + "/remove", r.csrfToken(), "Remove", "thumbprint",
-                                c.thumbprintSha256())).append("</td></tr>");
+                        .append("</code></td><td>").append(Html.namedButtonForm(r.action() + "/remove", r.csrfToken(), "Remove",
+                                "Remove the certificate " + c.subject(), "thumbprint", c.thumbprintSha256())).append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }

@@ -50,7 +50,8 @@ final class EndpointsPage implements AdminPage {
                         .append("</td><td>").append(text(Format.bytes(e.maxRequestBytes()))).append("</td><td>")
                         .append(p.roleId() == null ? "—" : text(p.roleKind() + " " + p.roleId())).append("</td><td>")
                         .append(text(Format.time(p.publishedAt()))).append(" by ").append(text(p.publishedBy())).append("</td><td>")
-                        .append(Html.buttonForm(r.action() + "/unpublish", r.csrfToken(), "Unpublish", "external_path", e.externalPath()))
+                        .append(Html.namedButtonForm(r.action() + "/unpublish", r.csrfToken(), "Unpublish", "Unpublish " + e.externalPath(),
+                                "external_path", e.externalPath()))
                         .append("</td></tr>");
             }
             sb.append("</tbody></table>");

@@ -52,7 +52,8 @@ final class SecretsPage implements AdminPage {
                     .append(text(Format.time(s.createdAt()))).append(" by ").append(text(s.createdBy())).append("</td><td>")
                     .append(s.active() ? "active" : text(Format.time(s.validUntil()))).append("</td><td>");
             if (s.active() && ROTATIONS.containsKey(s.name())) {
-                sb.append(Html.buttonForm(r.action() + "/rotate", r.csrfToken(), "Rotate now", "name", s.name()));
+                sb.append(Html.namedButtonForm(r.action() + "/rotate", r.csrfToken(), "Rotate now", "Rotate " + s.name() + " now",
+                        "name", s.name()));
             }
             sb.append("</td></tr>");
         }

@@ -51,8 +51,8 @@ final class TrustPage implements AdminPage {
             for (var c : roots) {
                 sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td>").append(text(c.kind())).append("</td><td>")
                         .append(text(Format.time(c.notAfter()))).append("</td><td><code class=\"thumb\">").append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>").append(Html.buttonForm(r.action() + "/remove-root", r.csrfToken(), "Remove",
-                                "thumbprint", c.thumbprintSha256())).append("</td></tr>");
+                        .append("</code></td><td>").append(Html.namedButtonForm(r.action() + "/remove-root", r.csrfToken(), "Remove",
+                                "Remove " + c.subject(), "thumbprint", c.thumbprintSha256())).append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
@@ -68,8 +68,8 @@ final class TrustPage implements AdminPage {
             for (var c : ctl) {
                 sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td><code class=\"thumb\">")
                         .append(text(c.thumbprintSha256())).append("</code></td><td>").append(text(Format.time(c.addedAt())))
-                        .append("</td><td>").append(Html.buttonForm(r.action() + "/remove-ctl", r.csrfToken(), "Remove",
-                                "thumbprint", c.thumbprintSha256())).append("</td></tr>");
+                        .append("</td><td>").append(Html.namedButtonForm(r.action() + "/remove-ctl", r.csrfToken(), "Remove",
+                                "Remove " + c.subject() + " from the CTL", "thumbprint", c.thumbprintSha256())).append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
@@ -88,7 +88,8 @@ final class TrustPage implements AdminPage {
                 sb.append("<tr><th scope=\"row\">").append(text(c.issuer())).append("</th><td>").append(text(Format.time(c.thisUpdate())))
                         .append("</td><td>").append(text(Format.time(c.nextUpdate()))).append(stale ? " <strong>(stale)</strong>" : "")
                         .append("</td><td><code class=\"thumb\">").append(text(c.sha256())).append("</code></td><td>")
-                        .append(Html.buttonForm(r.action() + "/remove-crl", r.csrfToken(), "Remove", "sha256", c.sha256()))
+                        .append(Html.namedButtonForm(r.action() + "/remove-crl", r.csrfToken(), "Remove",
+                                "Remove the CRL of " + c.issuer(), "sha256", c.sha256()))
                         .append("</td></tr>");
             }
             sb.append("</tbody></table>");

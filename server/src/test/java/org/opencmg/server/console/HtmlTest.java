@@ -21,4 +21,10 @@ class HtmlTest {
                 .contains("<input type=\"hidden\" name=\"csrf\" value=\"tok&quot;en\">")
                 .contains("value=\"&lt;1&gt;\"").contains("method=\"post\"");
     }
+
+    @Test
+    void aRowButtonCanBeNamedForScreenReaders() {
+        assertThat(Html.namedButtonForm("/x", "t", "Block", "Block token <7>", "id", "7"))
+                .contains("<button type=\"submit\" aria-label=\"Block token &lt;7&gt;\">Block</button>");
+    }
 }

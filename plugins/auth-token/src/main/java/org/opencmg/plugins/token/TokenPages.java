@@ -109,7 +109,8 @@ public final class TokenPages implements AdminPage {
                         .append("active".equals(t.get("state")) ? "up" : "down").append("\">").append(text(t.get("state"))).append("</td><td>")
                         .append(text(t.get("not_before"))).append("</td><td>").append(text(t.get("expires_at"))).append("</td><td>")
                         .append(text(t.get("issued_by"))).append("</td><td>")
-                        .append(Html.buttonForm(r.action(), r.csrfToken(), blocked ? "Unblock" : "Block", "action",
+                        .append(Html.namedButtonForm(r.action(), r.csrfToken(), blocked ? "Unblock" : "Block",
+                                (blocked ? "Unblock token " : "Block token ") + id, "action",
                                 blocked ? "unblock" : "block", "id", id))
                         .append("</td></tr>");
             }
