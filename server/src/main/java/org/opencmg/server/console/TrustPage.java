@@ -36,7 +36,7 @@ final class TrustPage implements AdminPage {
         var settings = ctx.services().settings();
         sb.append("<h2>TLS and revocation</h2><dl class=\"facts\">");
         for (String name : List.of(SettingsCatalog.ENFORCE_TLS12, SettingsCatalog.VERIFY_REVOCATION)) {
-            settings.get(name).ifPresent(v -> sb.append("<dt>").append(text(name)).append("</dt><dd>").append(text(v.value()))
+            settings.get(name).ifPresent(v -> sb.append("<dt>").append(text(name)).append("</dt><dd>").append(Boolean.parseBoolean(v.value()) ? "on" : "off")
                     .append(v.isDefault() ? " (default)" : "").append("</dd>"));
         }
         sb.append("</dl><p><a href=\"/settings\">Change them on the settings page</a>.</p>");
