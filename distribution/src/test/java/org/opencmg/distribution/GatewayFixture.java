@@ -216,6 +216,11 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("https://localhost:" + clientPort + pathAndQuery);
     }
 
+    /** A URL of the admin connector (the console and the admin API). */
+    URI adminUrl(String pathAndQuery) {
+        return URI.create("https://localhost:" + adminPort + pathAndQuery);
+    }
+
     /** The admin REST API, logged in as the administrator. */
     AdminClient api() throws Exception {
         return AdminClient.from(dir);
@@ -242,7 +247,8 @@ final class GatewayFixture implements AutoCloseable {
         if (args.getFirst().equals("connection-point")) { // its subcommands administer; the bare command runs a point
             return args.size() > 1 && List.of("register", "list", "unregister").contains(args.get(1));
         }
-        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content").contains(args.getFirst());
+        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content", "admin-cert")
+                .contains(args.getFirst());
     }
 
     /** Uploads the test root and intermediate, so that test devices authenticate. */

@@ -17,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.PemFiles;
+import org.opencmg.server.console.ConsoleSessions;
+import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.SettingsStore;
 import org.slf4j.Logger;
@@ -39,16 +41,39 @@ public final class AdminApiServlet extends HttpServlet {
             .findAndRegisterModules();
 
     private final transient AdminServices services;
+    private final transient ConsoleSessions sessions;
+    private final transient AdminCertificates adminCertificates;
 
     public AdminApiServlet(AdminServices services) {
+        this(services, null, null);
+    }
+
+    /**
+     * @param sessions          console sessions: the console's own fetch() calls the API with its
+     *                          session cookie and the session's CSRF token in {@code X-CSRF-Token}
+     * @param adminCertificates administrators' client certificates ({@code /api/admin-certs})
+     */
+    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates) {
         this.services = services;
+        this.sessions = sessions;
+        this.adminCertificates = adminCertificates;
+    }
+
+    /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
+    private java.util.Optional<String> sessionUser(HttpServletRequest req) {
+        if (sessions == null) {
+            return java.util.Optional.empty();
+        }
+        return sessions.find(ConsoleSessions.cookieValue(req.getCookies()))
+                .filter(s -> org.opencmg.server.console.CsrfTokens.matches(s.csrfToken(), req.getHeader("X-CSRF-Token")))
+                .map(ConsoleSessions.Session::user);
     }
 
     /** An API error with its status; the message is shown to the administrator. */
-    static final class ApiError extends RuntimeException {
-        final int status;
+    public static final class ApiError extends RuntimeException {
+        public final int status;
 
-        ApiError(int status, String message) {
+        public ApiError(int status, String message) {
             super(message, null, false, false);
             this.status = status;
         }
@@ -58,6 +83,9 @@ public final class AdminApiServlet extends HttpServlet {
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setHeader("Cache-Control", "no-store");
         var user = services.credentials().checkBasic(req.getHeader("Authorization"));
+        if (user.isEmpty() && req.getHeader("Authorization") == null) {
+            user = sessionUser(req);
+        }
         if (user.isEmpty()) {
             resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
             send(resp, 401, Map.of("error", "admin credentials required"));
@@ -118,6 +146,9 @@ public final class AdminApiServlet extends HttpServlet {
             case "channels GET" -> services.channelStatus().list();
             case "secrets GET" -> services.secrets().list();
             case "explain POST" -> explain(req);
+            case "admin-certs GET" -> adminCertificates().list();
+            case "admin-certs POST" -> addAdminCertificate(body(req), actor);
+            case "admin-certs DELETE" -> removeAdminCertificate(required(id, "thumbprint"), actor);
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
@@ -142,7 +173,7 @@ public final class AdminApiServlet extends HttpServlet {
         return endpointJson(publishOne(request.validate(actor, services.clock().instant()), actor));
     }
 
-    private PublishedEndpoint publishOne(PublishedEndpoint p, String actor) {
+    public PublishedEndpoint publishOne(PublishedEndpoint p, String actor) {
         services.endpoints().publish(p);
         services.audit().record(actor, "endpoint.publish", p.endpoint().externalPath(),
                 "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods=" + p.endpoint().methods()
@@ -152,7 +183,7 @@ public final class AdminApiServlet extends HttpServlet {
         return p;
     }
 
-    private Object publishRole(com.fasterxml.jackson.databind.JsonNode json, String actor) {
+    public Object publishRole(com.fasterxml.jackson.databind.JsonNode json, String actor) {
         String kind = json.path("role").asText();
         String roleId = json.path("role_id").asText("");
         String site = json.path("site").asText(null);
@@ -175,7 +206,7 @@ public final class AdminApiServlet extends HttpServlet {
         return validated.stream().map(p -> endpointJson(publishOne(p, actor))).toList();
     }
 
-    private Object unpublishRole(String roleId, String actor) {
+    public Object unpublishRole(String roleId, String actor) {
         int n = services.endpoints().unpublishRole(roleId);
         if (n == 0) {
             throw new ApiError(404, "no endpoint published for role ID " + roleId);
@@ -226,7 +257,7 @@ public final class AdminApiServlet extends HttpServlet {
         return reply.json();
     }
 
-    private Object unpublish(String externalPath, String actor) {
+    public Object unpublish(String externalPath, String actor) {
         if (externalPath == null) {
             throw new IllegalArgumentException("external_path is required");
         }
@@ -238,7 +269,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("unpublished", externalPath);
     }
 
-    private Object addRoots(byte[] body, String actor) throws IOException {
+    public Object addRoots(byte[] body, String actor) throws IOException {
         List<X509Certificate> certs = PemFiles.readCertificates(body);
         if (certs.isEmpty()) {
             throw new IllegalArgumentException("no certificate in the upload");
@@ -253,7 +284,7 @@ public final class AdminApiServlet extends HttpServlet {
         return added;
     }
 
-    private Object removeRoot(String thumbprint, String actor) {
+    public Object removeRoot(String thumbprint, String actor) {
         if (!services.trust().remove(thumbprint)) {
             throw new ApiError(404, "no trusted certificate with thumbprint " + thumbprint);
         }
@@ -262,7 +293,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("removed", thumbprint);
     }
 
-    private Object addCtl(byte[] body, String actor) throws IOException {
+    public Object addCtl(byte[] body, String actor) throws IOException {
         var added = new ArrayList<Object>();
         for (X509Certificate c : PemFiles.readCertificates(body)) {
             var row = services.trust().addToCtl(c, services.clock().instant());
@@ -276,7 +307,7 @@ public final class AdminApiServlet extends HttpServlet {
         return added;
     }
 
-    private Object removeCtl(String thumbprint, String actor) {
+    public Object removeCtl(String thumbprint, String actor) {
         if (!services.trust().removeFromCtl(thumbprint)) {
             throw new ApiError(404, "no CTL entry with thumbprint " + thumbprint);
         }
@@ -285,7 +316,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("removed", thumbprint);
     }
 
-    private Object addCrl(byte[] body, String actor) throws IOException {
+    public Object addCrl(byte[] body, String actor) throws IOException {
         X509CRL crl = PemFiles.readCrl(body);
         var row = services.trust().addCrl(crl, services.clock().instant());
         services.audit().record(actor, "crl.add", row.issuer(), "sha256=" + row.sha256() + " next_update=" + row.nextUpdate());
@@ -293,7 +324,7 @@ public final class AdminApiServlet extends HttpServlet {
         return row;
     }
 
-    private Object removeCrl(String sha256, String actor) {
+    public Object removeCrl(String sha256, String actor) {
         if (!services.trust().removeCrl(sha256)) {
             throw new ApiError(404, "no CRL with sha256 " + sha256);
         }
@@ -302,7 +333,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("removed", sha256);
     }
 
-    private Object setSetting(String name, byte[] body, String actor) throws IOException {
+    public Object setSetting(String name, byte[] body, String actor) throws IOException {
         String text = new String(body, StandardCharsets.UTF_8).strip();
         String value = text.startsWith("{") ? JSON.readTree(text).path("value").asText() : text;
         String before = services.settings().get(name).map(SettingsStore.Value::value).orElse("?");
@@ -337,6 +368,40 @@ public final class AdminApiServlet extends HttpServlet {
         services.audit().record(actor, "connection_point.register", name,
                 "site=" + site + " sha256=" + registration.thumbprintSha256());
         return registration;
+    }
+
+    private AdminCertificates adminCertificates() {
+        if (adminCertificates == null) {
+            throw new ApiError(404, "admin certificates are not available here");
+        }
+        return adminCertificates;
+    }
+
+    /** Body: JSON {user, certificate (PEM)}: that certificate logs its holder in to the console as that administrator. */
+    public Object addAdminCertificate(byte[] body, String actor) throws IOException {
+        var json = JSON.readTree(body);
+        String user = json.path("user").asText("");
+        if (!services.credentials().exists(user)) {
+            throw new IllegalArgumentException("user: no administrator named '" + user + "'");
+        }
+        List<X509Certificate> certs = PemFiles.readCertificates(json.path("certificate").asText("").getBytes(StandardCharsets.UTF_8));
+        if (certs.isEmpty()) {
+            throw new IllegalArgumentException("certificate: the administrator's PEM certificate is required");
+        }
+        X509Certificate c = certs.getFirst();
+        var row = new AdminCertificates.AdminCertificate(org.opencmg.pki.Thumbprints.sha256(c), user,
+                c.getSubjectX500Principal().getName(), c.getNotAfter().toInstant(), services.clock().instant(), actor);
+        adminCertificates().add(row);
+        services.audit().record(actor, "admin_cert.add", row.subject(), "user=" + user + " sha256=" + row.thumbprintSha256());
+        return row;
+    }
+
+    public Object removeAdminCertificate(String thumbprint, String actor) {
+        if (!adminCertificates().remove(thumbprint)) {
+            throw new ApiError(404, "no admin certificate with thumbprint " + thumbprint);
+        }
+        services.audit().record(actor, "admin_cert.remove", thumbprint, "");
+        return Map.of("removed", thumbprint);
     }
 
     private Object unregisterConnectionPoint(String name, String actor) {

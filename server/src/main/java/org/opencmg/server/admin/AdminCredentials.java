@@ -72,6 +72,16 @@ public final class AdminCredentials {
         return ok;
     }
 
+    /** The administrators' names. */
+    public java.util.List<String> names() {
+        return users.names();
+    }
+
+    /** True if an administrator of that name exists. */
+    public boolean exists(String user) {
+        return user != null && users.passwordHash(user).isPresent();
+    }
+
     /** Forgets remembered credentials (after a password change). */
     public void forget() {
         verified.clear();

@@ -28,7 +28,6 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
-import org.opencmg.server.admin.ConsoleServlet;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
 import org.opencmg.server.config.GatewayConfig;
@@ -176,11 +175,23 @@ public final class Gateway implements AutoCloseable {
         var credentials = new AdminCredentials(users, clock);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
+        var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
+        var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
+        var api = new AdminApiServlet(services, sessions, adminCertificates);
+        var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
+                sessions, new org.opencmg.server.console.LoginThrottle(clock), adminCertificates, plugins::status, plugins.adminPages(),
+                Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
         var admin = new ServletContextHandler("/");
-        admin.addServlet(new ServletHolder(new AdminApiServlet(services)), "/api/*");
+        admin.setMaxFormContentSize(2 * 1024 * 1024);
+        admin.addServlet(new ServletHolder(api), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics/token");
-        admin.addServlet(new ServletHolder(new ConsoleServlet()), "/");
+        var consoleHolder = new ServletHolder(console);
+        // Console forms upload small text files (PEM); kept in memory, bounded.
+        consoleHolder.getRegistration().setMultipartConfig(new jakarta.servlet.MultipartConfigElement(
+                "", org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD, org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD * 2,
+                (int) org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD * 2));
+        admin.addServlet(consoleHolder, "/");
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),

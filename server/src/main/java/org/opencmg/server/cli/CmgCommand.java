@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 @Command(name = "cmg", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "OpenCMG 0.1.0",
         description = "OpenCMG: a self-hostable cloud management gateway.",
         subcommands = {DemoCommand.class, GatewayCommand.class, ConnectionPointCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
-                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, TokenCommand.class, DeviceCommand.class, ContentCommand.class, SampleSiteCommand.class,
+                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, AdminCertCommand.class,
+                TokenCommand.class, DeviceCommand.class, ContentCommand.class, SampleSiteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CmgCommand {
 

@@ -102,6 +102,9 @@ public final class Demo implements AutoCloseable {
                 "internal_url", "https://localhost:" + sup.port())), "application/json").size();
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
+        // The dev PKI's admin certificate signs in to the console without a password (pki/admin.pem).
+        admin.post("admin-certs", JSON.writeValueAsBytes(Map.of("user", "admin", "certificate",
+                Files.readString(pki.adminCert()))), "application/json");
         if (gateway.hasPlugin("role-content") && admin.get("content").isEmpty()) {
             uploadSamplePackage(admin);
         }

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.opencmg.api.AdminPage;
 import org.opencmg.api.AdminResource;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.GatewayService;
@@ -37,6 +38,10 @@ public final class PluginHost implements AutoCloseable {
     public record PluginStatus(String id, String version, String state, String error) {
     }
 
+    /** An admin console page and the plugin that adds it. */
+    public record ContributedPage(String pluginId, AdminPage page) {
+    }
+
     private final Path pluginsDir;
     private final Function<String, PluginContext> contextFor;
     private final Map<String, String> extensionErrors = new ConcurrentHashMap<>();
@@ -48,6 +53,7 @@ public final class PluginHost implements AutoCloseable {
     private List<Role> roles = List.of();
     private List<GatewayService> services = List.of();
     private List<AdminResource> adminResources = List.of();
+    private List<ContributedPage> adminPages = List.of();
 
     /** @param dataSource the store, on which each plugin's own migrations run (null: plugins get no tables) */
     public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor, DataSource dataSource) {
@@ -95,6 +101,9 @@ public final class PluginHost implements AutoCloseable {
         roles = List.copyOf(fromPlugins(manager.getExtensions(Role.class)));
         services = List.copyOf(fromPlugins(manager.getExtensions(GatewayService.class)));
         adminResources = List.copyOf(fromPlugins(manager.getExtensions(AdminResource.class)));
+        adminPages = fromPlugins(manager.getExtensions(AdminPage.class)).stream()
+                .filter(p -> p.path() != null && p.path().matches("[a-z0-9-]{1,64}"))
+                .map(p -> new ContributedPage(pluginIdOf(p.getClass()), p)).toList();
         LOG.info("authentication methods in order: {}", authenticators.stream().map(Authenticator::method).toList());
     }
 
@@ -135,6 +144,10 @@ public final class PluginHost implements AutoCloseable {
 
     public List<AdminResource> adminResources() {
         return adminResources;
+    }
+
+    public List<ContributedPage> adminPages() {
+        return adminPages;
     }
 
     public List<Authenticator> authenticators() {

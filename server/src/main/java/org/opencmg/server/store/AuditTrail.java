@@ -30,6 +30,49 @@ public final class AuditTrail implements AuditLog {
         LOG.info("actor={} action={} target=\"{}\" detail=\"{}\"", actor, action, target, d);
     }
 
+    /**
+     * Entries matching every given filter (null or blank: any), newest first: exact actor, action
+     * prefix, time range [from, to), and text contained in the target or detail (case-insensitive).
+     */
+    public List<Entry> search(String actor, String action, java.time.Instant from, java.time.Instant to, String text, int limit) {
+        var where = new StringBuilder("1 = 1");
+        var args = new java.util.ArrayList<Object>();
+        if (actor != null && !actor.isBlank()) {
+            where.append(" and actor = ?");
+            args.add(actor.strip());
+        }
+        if (action != null && !action.isBlank()) {
+            where.append(" and action like ? escape '\\'");
+            args.add(likeEscape(action.strip()) + "%");
+        }
+        if (from != null) {
+            where.append(" and at >= ?");
+            args.add(from);
+        }
+        if (to != null) {
+            where.append(" and at < ?");
+            args.add(to);
+        }
+        if (text != null && !text.isBlank()) {
+            where.append(" and (lower(target) like ? escape '\\' or lower(detail) like ? escape '\\')");
+            String t = "%" + likeEscape(text.strip().toLowerCase(java.util.Locale.ROOT)) + "%";
+            args.add(t);
+            args.add(t);
+        }
+        args.add(limit);
+        return jdbc.query("select * from audit_log where " + where + " order by id desc limit ?", AuditTrail::entry,
+                args.toArray());
+    }
+
+    private static String likeEscape(String s) {
+        return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    private static Entry entry(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new Entry(rs.getLong("id"), Jdbc.instant(rs, "at"), rs.getString("actor"), rs.getString("action"),
+                rs.getString("target"), rs.getString("detail"));
+    }
+
     public List<Entry> recent(int limit) {
         return jdbc.query("select * from audit_log order by id desc limit ?", rs -> new Entry(rs.getLong("id"),
                 Jdbc.instant(rs, "at"), rs.getString("actor"), rs.getString("action"), rs.getString("target"),

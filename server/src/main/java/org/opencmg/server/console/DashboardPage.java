@@ -1,0 +1,159 @@
+package org.opencmg.server.console;
+
+import static org.opencmg.api.Html.text;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.opencmg.api.AdminPage;
+import org.opencmg.api.PageReply;
+import org.opencmg.api.PageRequest;
+import org.opencmg.server.store.ChannelStatusStore.ChannelStatus;
+
+/** Instances, connection points and their channels (heartbeat, round-trip time), and alerts. */
+final class DashboardPage implements AdminPage {
+
+    static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+    /** An active secret older than this is due for rotation (storage keys rotate every 180 days). */
+    static final Duration SECRET_AGE_WARNING = Duration.ofDays(170);
+
+    private final ConsoleContext ctx;
+
+    DashboardPage(ConsoleContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public String path() {
+        return "";
+    }
+
+    @Override
+    public String title() {
+        return "Dashboard";
+    }
+
+    @Override
+    public PageReply render(PageRequest request) {
+        Instant now = ctx.services().clock().instant();
+        var channels = ctx.services().channelStatus().list();
+        var sb = new StringBuilder();
+        sb.append("<section aria-labelledby=\"alerts-h\"><h2 id=\"alerts-h\">Alerts</h2>");
+        List<String> alerts = alerts(channels, now);
+        if (alerts.isEmpty()) {
+            sb.append("<p class=\"good\">No alerts.</p>");
+        } else {
+            sb.append("<ul class=\"alerts\">");
+            alerts.forEach(a -> sb.append("<li>").append(text(a)).append("</li>"));
+            sb.append("</ul>");
+        }
+        sb.append("</section>");
+
+        Map<String, Object> status = ctx.services().status().get();
+        sb.append("<section aria-labelledby=\"inst-h\"><h2 id=\"inst-h\">Gateway instances</h2>")
+                .append("<table><thead><tr><th scope=\"col\">Instance</th><th scope=\"col\">State</th>")
+                .append("<th scope=\"col\">Channels up</th><th scope=\"col\">Last report</th></tr></thead><tbody>");
+        var instances = new TreeMap<String, List<ChannelStatus>>();
+        instances.put(String.valueOf(status.get("instance")), new ArrayList<>());
+        channels.forEach(c -> instances.computeIfAbsent(c.instance(), k -> new ArrayList<>()).add(c));
+        instances.forEach((name, list) -> {
+            boolean self = name.equals(String.valueOf(status.get("instance")));
+            Instant last = list.stream().map(ChannelStatus::updatedAt).max(Instant::compareTo).orElse(null);
+            sb.append("<tr><th scope=\"row\">").append(text(name)).append(self ? " (this one)" : "").append("</th><td>")
+                    .append(self ? (Boolean.TRUE.equals(status.get("healthy")) ? "healthy, started " + text(Format.time(Instant.parse(String.valueOf(status.get("started_at"))))) : "not healthy")
+                            : "seen in the store")
+                    .append("</td><td>").append(list.stream().filter(c -> "up".equals(c.state())).count()).append("</td><td>")
+                    .append(text(Format.ago(last, now))).append("</td></tr>");
+        });
+        sb.append("</tbody></table></section>");
+
+        sb.append("<section aria-labelledby=\"cp-h\"><h2 id=\"cp-h\">Connection points and channels</h2>");
+        var points = ctx.services().connectionPoints().list();
+        if (points.isEmpty() && channels.isEmpty()) {
+            sb.append("<p>No connection point is registered.</p>");
+        } else {
+            sb.append("<table><thead><tr><th scope=\"col\">Connection point</th><th scope=\"col\">Site</th>")
+                    .append("<th scope=\"col\">Instance</th><th scope=\"col\">Channel</th><th scope=\"col\">Since</th>")
+                    .append("<th scope=\"col\">Last heartbeat</th><th scope=\"col\">Round trip</th><th scope=\"col\">From</th></tr></thead><tbody>");
+            for (var p : points) {
+                var mine = channels.stream().filter(c -> c.connectionPoint().equals(p.name())).toList();
+                if (mine.isEmpty()) {
+                    sb.append("<tr><th scope=\"row\">").append(text(p.name())).append("</th><td>").append(text(p.site()))
+                            .append("</td><td>—</td><td><span class=\"state down\">never connected</span></td><td colspan=\"4\"></td></tr>");
+                }
+                for (var c : mine) {
+                    sb.append("<tr><th scope=\"row\">").append(text(p.name())).append("</th><td>").append(text(c.site()))
+                            .append("</td><td>").append(text(c.instance())).append("</td><td><span class=\"state ")
+                            .append("up".equals(c.state()) ? "up" : "down").append("\">").append(text(c.state()))
+                            .append("</span></td><td>").append(text(Format.time(c.since()))).append("</td><td>")
+                            .append(text(Format.ago(c.lastHeartbeat(), now))).append("</td><td>")
+                            .append(c.rttMicros() == null ? "—" : text(String.format(java.util.Locale.ROOT, "%.1f ms", c.rttMicros() / 1000.0)))
+                            .append("</td><td>").append(text(c.remoteAddress())).append("</td></tr>");
+                }
+            }
+            sb.append("</tbody></table>");
+        }
+        sb.append("</section>");
+        sb.append("<section aria-labelledby=\"sum-h\"><h2 id=\"sum-h\">This instance</h2><dl class=\"facts\">")
+                .append(fact("Published endpoints", status.get("endpoints")))
+                .append(fact("Trusted roots", status.get("trusted_roots")))
+                .append(fact("Authentication methods", status.get("auth_methods")))
+                .append(fact("Refusals since start", status.get("refusals")))
+                .append("</dl></section>");
+        return PageReply.ok(sb.toString());
+    }
+
+    private static String fact(String name, Object value) {
+        return "<dt>" + text(name) + "</dt><dd>" + text(value) + "</dd>";
+    }
+
+    /** What needs an administrator's attention. */
+    List<String> alerts(List<ChannelStatus> channels, Instant now) {
+        var out = new ArrayList<String>();
+        for (var p : ctx.services().connectionPoints().list()) {
+            var mine = channels.stream().filter(c -> c.connectionPoint().equals(p.name())).toList();
+            if (mine.stream().noneMatch(c -> "up".equals(c.state()))) {
+                out.add("Connection point " + p.name() + " (site " + p.site() + ") is down: no gateway instance has its channel open.");
+            } else {
+                mine.stream().filter(c -> !"up".equals(c.state())).forEach(c -> out.add("Connection point " + p.name()
+                        + " has no channel to instance " + c.instance() + " since " + Format.time(c.since()) + "."));
+            }
+        }
+        for (var crl : ctx.services().trust().crls()) {
+            if (crl.nextUpdate() != null && crl.nextUpdate().isBefore(now)) {
+                out.add("The uploaded CRL of " + crl.issuer() + " is stale: its next update was due " + Format.time(crl.nextUpdate())
+                        + ". Devices it covers are refused (revocation_unknown) while verify-revocation is on.");
+            }
+        }
+        var refusals = ctx.services().status().get().get("refusals");
+        if (refusals instanceof Map<?, ?> m && m.keySet().stream().anyMatch(k -> String.valueOf(k).contains("revocation_unknown"))) {
+            out.add("Some devices were refused with revocation_unknown: a CRL could not be fetched or is out of date.");
+        }
+        for (var c : ctx.services().trust().list()) {
+            expiry(out, "Trusted " + c.kind() + " " + c.subject(), c.notAfter(), now);
+        }
+        ctx.gatewayCertificates().forEach((name, cert) ->
+                expiry(out, "The " + name + " connector's certificate", cert.getNotAfter().toInstant(), now));
+        for (var c : ctx.adminCertificates().list()) {
+            expiry(out, "The admin certificate " + c.subject() + " of " + c.user(), c.notAfter(), now);
+        }
+        for (var s : ctx.services().secrets().list()) {
+            if (s.active() && s.createdAt().plus(SECRET_AGE_WARNING).isBefore(now)) {
+                out.add("The secret " + s.name() + " (version " + s.version() + ") is " + Duration.between(s.createdAt(), now).toDays()
+                        + " days old: rotate it.");
+            }
+        }
+        return out;
+    }
+
+    private static void expiry(List<String> out, String what, Instant notAfter, Instant now) {
+        if (notAfter.isBefore(now)) {
+            out.add(what + " expired on " + Format.time(notAfter) + ".");
+        } else if (notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
+            out.add(what + " expires on " + Format.time(notAfter) + ".");
+        }
+    }
+}

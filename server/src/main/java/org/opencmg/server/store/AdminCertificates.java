@@ -1,0 +1,52 @@
+package org.opencmg.server.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** Administrators' client certificates, by SHA-256 thumbprint (table admin_certificates). */
+public final class AdminCertificates {
+
+    public record AdminCertificate(String thumbprintSha256, String user, String subject, Instant notAfter,
+                                   Instant addedAt, String addedBy) {
+    }
+
+    private final Jdbc jdbc;
+
+    public AdminCertificates(Jdbc jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void add(AdminCertificate c) {
+        jdbc.transaction(tx -> {
+            try (var del = Jdbc.prepare(tx, "delete from admin_certificates where thumbprint_sha256 = ?", c.thumbprintSha256());
+                 var ins = Jdbc.prepare(tx, """
+                         insert into admin_certificates (thumbprint_sha256, admin_user, subject, not_after, added_at, added_by)
+                         values (?, ?, ?, ?, ?, ?)""", c.thumbprintSha256(), c.user(), c.subject(), c.notAfter(),
+                         c.addedAt(), c.addedBy())) {
+                del.executeUpdate();
+                ins.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    public boolean remove(String thumbprintSha256) {
+        return jdbc.update("delete from admin_certificates where thumbprint_sha256 = ?",
+                thumbprintSha256.toLowerCase(java.util.Locale.ROOT)) > 0;
+    }
+
+    public Optional<AdminCertificate> find(String thumbprintSha256) {
+        return jdbc.query("select * from admin_certificates where thumbprint_sha256 = ?", AdminCertificates::row,
+                thumbprintSha256).stream().findFirst();
+    }
+
+    public List<AdminCertificate> list() {
+        return jdbc.query("select * from admin_certificates order by admin_user, subject", AdminCertificates::row);
+    }
+
+    private static AdminCertificate row(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new AdminCertificate(rs.getString("thumbprint_sha256"), rs.getString("admin_user"), rs.getString("subject"),
+                Jdbc.instant(rs, "not_after"), Jdbc.instant(rs, "added_at"), rs.getString("added_by"));
+    }
+}
