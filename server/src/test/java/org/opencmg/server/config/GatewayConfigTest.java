@@ -133,7 +133,7 @@ class GatewayConfigTest {
 
         assertThat(c.instance()).isEqualTo("cmg-west-1");
         assertThat(c.database()).isEqualTo(new GatewayConfig.Database("jdbc:postgresql://db.corp.example/cmg", "gateway",
-                "CMG_DB_PASSWORD", dir.resolve("secrets/db-password"), 3));
+                "CMG_DB_PASSWORD", etc.resolve("secrets/db-password"), 3));
         assertThat(c.client().host()).isEqualTo("10.0.0.4");
         assertThat(c.client().port()).isEqualTo(8443);
         assertThat(c.admin().host()).isEqualTo("0.0.0.0");
