@@ -1,0 +1,246 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.server.cli.AdminClient;
+import org.opencmg.server.jetty.KeyMaterial;
+
+/**
+ * The fault suite, on the topology of {@code topology/topology.sh} under a steady load of devices
+ * through HAProxy (idempotent GETs and non-idempotent CCM_POSTs): a connection point killed with
+ * SIGKILL, a gateway instance killed with SIGKILL, and a PostgreSQL restart, one after the other,
+ * each killed process started again by {@code topology.sh up}. Figures per fault: idempotent
+ * requests lost (must be 0), other requests failed, the time until requests all succeed again;
+ * and nothing stored is lost. Run alone: {@code topology/fault-suite.sh}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FaultSuiteTest {
+
+    Path dir;
+    Properties env = new Properties();
+    HttpClient device;
+    int basePort;
+    AdminClient admin;
+
+    /** One device request: when it ended, whether idempotent, whether it succeeded. */
+    record Outcome(long atNanos, boolean idempotent, boolean ok, String failure) {
+    }
+
+    final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean loading = new AtomicBoolean(true);
+    final List<String> figures = new ArrayList<>();
+
+    @BeforeAll
+    void up(@TempDir Path tmp) throws Exception {
+        dir = tmp.resolve("topology");
+        basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
+        var run = script("up");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        try (var in = Files.newBufferedReader(dir.resolve("topology.env"))) {
+            env.load(in);
+        }
+        KeyMaterial client = KeyMaterial.read(dir.resolve("pki/client.pem"), dir.resolve("pki/client-key.pem"));
+        var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(client.keyStore(), KeyMaterial.TRANSIENT_PASSWORD.toCharArray());
+        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(KeyMaterial.trustStore(dir.resolve("pki/ca.pem")));
+        var tls = SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        device = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+        admin = AdminClient.of(URI.create(env.getProperty("GW1_ADMIN_URL")), "admin",
+                Files.readString(dir.resolve("admin-password")).strip(), dir.resolve("pki/ca.pem"));
+    }
+
+    @AfterAll
+    void down() throws Exception {
+        loading.set(false);
+        if (device != null) {
+            device.close();
+        }
+        var run = script("down");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        Path cluster = dir.resolve("pg").toRealPath();
+        try (var files = Files.walk(cluster)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    TopologyTest.Run script(String command) throws IOException, InterruptedException {
+        var pb = new ProcessBuilder("bash", Path.of("..", "topology", "topology.sh").toString(), command, dir.toString())
+                .redirectErrorStream(true);
+        pb.environment().put("CMG_HOME", GatewayFixture.home().toString());
+        pb.environment().put("CMG_JAVA", GatewayFixture.java());
+        pb.environment().put("TOPOLOGY_BASE_PORT", Integer.toString(basePort));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        return new TopologyTest.Run(p.exitValue(), out);
+    }
+
+    /** A device's loop: GET the MP list (idempotent) or CCM_POST a message (not idempotent), 50/50. */
+    void deviceLoop() {
+        String base = env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + env.getProperty("MP_ROLE_ID");
+        while (loading.get()) {
+            boolean idempotent = ThreadLocalRandom.current().nextBoolean();
+            var request = idempotent
+                    ? HttpRequest.newBuilder(URI.create(base + "/SMS_MP/.sms_aut?MPLIST")).timeout(Duration.ofSeconds(10)).build()
+                    : HttpRequest.newBuilder(URI.create(base + "/CCM_System/request")).timeout(Duration.ofSeconds(10))
+                            .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello")).build();
+            String failure = null;
+            try {
+                var r = device.send(request, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    failure = r.statusCode() + " " + r.body().strip();
+                }
+            } catch (IOException e) {
+                failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+            } catch (InterruptedException e) {
+                return;
+            }
+            outcomes.add(new Outcome(System.nanoTime(), idempotent, failure == null, failure));
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** The stored state that must survive every fault: endpoints, connection points, trusted roots, settings. */
+    String storedState() throws IOException {
+        var parts = new ArrayList<String>();
+        for (String api : List.of("endpoints", "connection-points", "roots", "settings")) {
+            JsonNode rows = admin.get(api);
+            var lines = new ArrayList<String>();
+            for (JsonNode r : rows) {
+                var copy = r.deepCopy();
+                if (copy instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                    o.remove(List.of("last_seen", "updated_at", "state"));
+                }
+                lines.add(copy.toString());
+            }
+            lines.sort(null);
+            parts.add(api + "=" + lines);
+        }
+        return String.join("\n", parts);
+    }
+
+    /** Runs {@code fault} under load, then waits until requests have all succeeded for 3 s; records the figures. */
+    void underLoad(String name, ThrowingRunnable fault) throws Exception {
+        long start = System.nanoTime();
+        Thread.sleep(2000); // steady state first
+        long faultAt = System.nanoTime();
+        fault.run();
+        long deadline = faultAt + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            long now = System.nanoTime();
+            boolean quiet = outcomes.stream().filter(o -> o.atNanos() > now - Duration.ofSeconds(3).toNanos()).allMatch(Outcome::ok)
+                    && outcomes.stream().anyMatch(o -> o.atNanos() > now - Duration.ofSeconds(1).toNanos());
+            if (quiet && now - faultAt > Duration.ofSeconds(4).toNanos()) {
+                break;
+            }
+        }
+        var during = outcomes.stream().filter(o -> o.atNanos() >= start).toList();
+        long idemLost = during.stream().filter(o -> o.idempotent() && !o.ok()).count();
+        long otherFailed = during.stream().filter(o -> !o.idempotent() && !o.ok()).count();
+        long lastFailure = during.stream().filter(o -> !o.ok()).mapToLong(Outcome::atNanos).max().orElse(faultAt);
+        String line = String.format("| %s | %d | %d (of %d) | %d | %d ms |", name, idemLost, otherFailed,
+                during.stream().filter(o -> !o.idempotent()).count(), during.size(),
+                Math.max(0, (lastFailure - faultAt) / 1_000_000));
+        figures.add(line);
+        during.stream().filter(o -> !o.ok()).map(Outcome::failure).distinct().limit(5)
+                .forEach(f -> figures.add("|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | |"));
+        assertThat(idemLost).as(name + ": idempotent requests lost; " + line).isZero();
+        outcomes.clear();
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    void kill9(String process) throws IOException {
+        long pid = Long.parseLong(Files.readString(dir.resolve("pids/" + process)).strip());
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).as(process).hasValue(true);
+    }
+
+    @Test
+    void theTopologyRidesOutKilledProcessesAndADatabaseRestart() throws Exception {
+        String before = storedState();
+        var load = new ArrayList<Thread>();
+        for (int i = 0; i < 6; i++) {
+            load.add(Thread.ofVirtual().start(this::deviceLoop));
+        }
+        try {
+            underLoad("connection point 1 killed (SIGKILL), then started again", () -> {
+                kill9("connection-point-1");
+                Thread.sleep(3000);
+                var run = script("up");
+                assertThat(run.exitCode()).as(run.output()).isZero();
+            });
+            underLoad("gateway 2 killed (SIGKILL), then started again", () -> {
+                kill9("gateway-2");
+                Thread.sleep(3000);
+                var run = script("up");
+                assertThat(run.exitCode()).as(run.output()).isZero();
+            });
+            underLoad("PostgreSQL restarted (fast shutdown)", () -> {
+                var pb = new ProcessBuilder("bash", "-c", "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+                        + "/pg_ctl -D " + dir.resolve("pg").toRealPath() + "/cluster -m fast -w restart -l "
+                        + dir.resolve("pg").toRealPath() + "/postgres.log").redirectErrorStream(true);
+                Process p = pb.start();
+                String out = new String(p.getInputStream().readAllBytes());
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).as(out).isZero();
+            });
+        } finally {
+            loading.set(false);
+            for (Thread t : load) {
+                t.join(15_000);
+            }
+        }
+        System.out.println("| fault | idempotent lost | other failed | requests | last failure after the fault |");
+        System.out.println("|---|---:|---:|---:|---:|");
+        figures.forEach(System.out::println);
+        // Nothing stored was lost along the way, and writes work again after the database restart.
+        String after = storedState();
+        var lost = before.lines().filter(l -> !after.contains(l)).toList();
+        assertThat(lost).as("stored state lost or changed by the faults").isEmpty();
+        long t0 = System.nanoTime();
+        while (true) {
+            try {
+                admin.put("settings/verify-revocation", "on");
+                break;
+            } catch (IOException e) {
+                assertThat(System.nanoTime() - t0).as("a write after the database restart: " + e.getMessage())
+                        .isLessThan(Duration.ofSeconds(30).toNanos());
+                Thread.sleep(200);
+            }
+        }
+        System.out.println("first admin write after the suite: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+}

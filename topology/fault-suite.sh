@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The fault suite in one command: builds, starts topology/topology.sh's topology in a temporary
+# folder, runs FaultSuiteTest under load (a connection point and a gateway killed with SIGKILL, a
+# PostgreSQL restart) and prints its figures. It also runs in ./run-tests.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./run-tests -q -Dtest=FaultSuiteTest -Dsurefire.failIfNoSpecifiedTests=false
+echo
+grep -E '^\||^first admin write' distribution/target/surefire-reports/org.opencmg.distribution.FaultSuiteTest-output.txt
