@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
@@ -110,6 +111,41 @@ class SharedStoreTest {
                             TrafficTest.assertStored(gw1, endpoint, tally);
                             TrafficTest.assertStored(gw2, endpoint, tally);
                         });
+            }
+        }
+    }
+
+    /**
+     * The original needs a connection point per 4 instances; here one connection point keeps a
+     * channel to each of 16 instances on the same store and serves a device on every one of them.
+     */
+    @Test
+    void oneConnectionPointServesSixteenInstances() throws Exception {
+        String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming";
+        String shared = Files.readString(gw1.dir.resolve("gateway.yaml")).lines()
+                .filter(l -> l.startsWith("database:") || l.startsWith("secrets:")).reduce("", (a, l) -> a + l + "\n");
+        var more = new java.util.ArrayList<GatewayFixture>();
+        try (var site = new InternalServer(pki)) {
+            gw1.publish(endpoint, site.url("/incoming"), "PS16");
+            for (int i = 3; i <= 16; i++) {
+                more.add(GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw" + i)), pki, shared));
+            }
+            var all = new java.util.ArrayList<GatewayFixture>(List.of(gw1, gw2));
+            all.addAll(more);
+            var urls = all.stream().map(GatewayFixture::channelUrl).toArray(java.net.URI[]::new);
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-sixteen", "PS16").register(gw1).start(urls).awaitUp()) {
+                assertThat(cp.links()).hasSize(16);
+                for (var gw : all) {
+                    var device = new DeviceClient(gw, pki.device("device-16"));
+                    var r = device.http.send(device.request(endpoint + "/x").GET().build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).as(gw.dir + ": " + r.body()).isEqualTo(200);
+                }
+                System.out.println("one connection point, 16 gateway instances: 16 channels up, a device served through each");
+            }
+        } finally {
+            for (var gw : more) {
+                gw.close();
             }
         }
     }
