@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -13,21 +12,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.cli.AdminClient;
-import org.opencmg.server.jetty.KeyMaterial;
 
 /**
  * The fault suite, on the topology of {@code topology/topology.sh} under a steady load of devices
@@ -40,10 +34,7 @@ import org.opencmg.server.jetty.KeyMaterial;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultSuiteTest {
 
-    Path dir;
-    Properties env = new Properties();
-    HttpClient device;
-    int basePort;
+    TopologyFixture topology;
     AdminClient admin;
 
     /** One device request: when it ended, whether idempotent, whether it succeeded. */
@@ -56,54 +47,22 @@ class FaultSuiteTest {
 
     @BeforeAll
     void up(@TempDir Path tmp) throws Exception {
-        dir = tmp.resolve("topology");
-        basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
-        var run = script("up");
-        assertThat(run.exitCode()).as(run.output()).isZero();
-        try (var in = Files.newBufferedReader(dir.resolve("topology.env"))) {
-            env.load(in);
-        }
-        KeyMaterial client = KeyMaterial.read(dir.resolve("pki/client.pem"), dir.resolve("pki/client-key.pem"));
-        var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(client.keyStore(), KeyMaterial.TRANSIENT_PASSWORD.toCharArray());
-        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(KeyMaterial.trustStore(dir.resolve("pki/ca.pem")));
-        var tls = SSLContext.getInstance("TLS");
-        tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        device = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
-        admin = AdminClient.of(URI.create(env.getProperty("GW1_ADMIN_URL")), "admin",
-                Files.readString(dir.resolve("admin-password")).strip(), dir.resolve("pki/ca.pem"));
+        topology = TopologyFixture.up(tmp.resolve("topology"));
+        admin = AdminClient.of(URI.create(topology.env.getProperty("GW1_ADMIN_URL")), "admin",
+                Files.readString(topology.dir.resolve("admin-password")).strip(), topology.dir.resolve("pki/ca.pem"));
     }
 
     @AfterAll
     void down() throws Exception {
         loading.set(false);
-        if (device != null) {
-            device.close();
+        if (topology != null) {
+            topology.close();
         }
-        var run = script("down");
-        assertThat(run.exitCode()).as(run.output()).isZero();
-        Path cluster = dir.resolve("pg").toRealPath();
-        try (var files = Files.walk(cluster)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
-    }
-
-    TopologyTest.Run script(String command) throws IOException, InterruptedException {
-        var pb = new ProcessBuilder("bash", Path.of("..", "topology", "topology.sh").toString(), command, dir.toString())
-                .redirectErrorStream(true);
-        pb.environment().put("CMG_HOME", GatewayFixture.home().toString());
-        pb.environment().put("CMG_JAVA", GatewayFixture.java());
-        pb.environment().put("TOPOLOGY_BASE_PORT", Integer.toString(basePort));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        return new TopologyTest.Run(p.exitValue(), out);
     }
 
     /** A device's loop: GET the MP list (idempotent) or CCM_POST a message (not idempotent), 50/50. */
     void deviceLoop() {
-        String base = env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + env.getProperty("MP_ROLE_ID");
+        String base = topology.env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + topology.env.getProperty("MP_ROLE_ID");
         while (loading.get()) {
             boolean idempotent = ThreadLocalRandom.current().nextBoolean();
             var request = idempotent
@@ -112,7 +71,7 @@ class FaultSuiteTest {
                             .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello")).build();
             String failure = null;
             try {
-                var r = device.send(request, HttpResponse.BodyHandlers.ofString());
+                var r = topology.device.send(request, HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     failure = r.statusCode() + " " + r.body().strip();
                 }
@@ -183,11 +142,6 @@ class FaultSuiteTest {
         void run() throws Exception;
     }
 
-    void kill9(String process) throws IOException {
-        long pid = Long.parseLong(Files.readString(dir.resolve("pids/" + process)).strip());
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).as(process).hasValue(true);
-    }
-
     @Test
     void theTopologyRidesOutKilledProcessesAndADatabaseRestart() throws Exception {
         String before = storedState();
@@ -197,21 +151,21 @@ class FaultSuiteTest {
         }
         try {
             underLoad("connection point 1 killed (SIGKILL), then started again", () -> {
-                kill9("connection-point-1");
+                topology.kill9("connection-point-1");
                 Thread.sleep(3000);
-                var run = script("up");
+                var run = topology.script("up");
                 assertThat(run.exitCode()).as(run.output()).isZero();
             });
             underLoad("gateway 2 killed (SIGKILL), then started again", () -> {
-                kill9("gateway-2");
+                topology.kill9("gateway-2");
                 Thread.sleep(3000);
-                var run = script("up");
+                var run = topology.script("up");
                 assertThat(run.exitCode()).as(run.output()).isZero();
             });
             underLoad("PostgreSQL restarted (fast shutdown)", () -> {
                 var pb = new ProcessBuilder("bash", "-c", "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-                        + "/pg_ctl -D " + dir.resolve("pg").toRealPath() + "/cluster -m fast -w restart -l "
-                        + dir.resolve("pg").toRealPath() + "/postgres.log").redirectErrorStream(true);
+                        + "/pg_ctl -D " + topology.pgCluster() + "/cluster -m fast -w restart -l "
+                        + topology.pgCluster() + "/postgres.log").redirectErrorStream(true);
                 Process p = pb.start();
                 String out = new String(p.getInputStream().readAllBytes());
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -451,12 +451,8 @@ final class DeviceCommand {
                     + "or /CCM_Proxy_MutualAuth/<role id>/ (certificate).",
             "What happened goes to stderr, the answer's body to stdout."})
     static final class Get extends Step {
-        @Option(names = "--identity", paramLabel = "DIR", description = "Identity folder (its access token; cmg device token makes it).")
-        Path identityDir;
-        @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM, leaf first) instead of a token.")
-        Path cert;
-        @Option(names = "--key", paramLabel = "FILE", description = "Its private key (PEM).")
-        Path key;
+        @Mixin
+        CredentialOptions credentialOptions;
         @Option(names = {"-X", "--method"}, paramLabel = "METHOD", description = "HTTP method (default GET; CCM_POST, BITS_POST, PROPFIND... pass as they are).")
         String method = "GET";
         @Option(names = "--data", paramLabel = "TEXT", description = "Request body.")
@@ -470,32 +466,12 @@ final class DeviceCommand {
 
         @Override
         void run() throws UsageError, Refused {
-            if ((cert == null) != (key == null)) {
-                throw new UsageError("--cert and --key go together");
-            }
-            if (identityDir == null && cert == null) {
-                throw new UsageError("pass --identity DIR (token device) or --cert FILE --key FILE (certificate device)");
-            }
-            Resolved t = target.resolve(identityDir == null ? null : fromIdentity(identityDir));
-            KeyMaterial clientCert = null;
-            String bearer = null;
-            String credential;
-            if (cert != null) {
-                try {
-                    clientCert = KeyMaterial.read(cert, key);
-                } catch (IOException e) {
-                    throw new UsageError("cannot read the client certificate: " + e.getMessage());
-                }
-                credential = "client certificate " + clientCert.leaf().getSubjectX500Principal().getName();
-            } else {
-                Path file = identityDir.resolve(ACCESS_TOKEN_FILE);
-                if (!Files.exists(file)) {
-                    throw new UsageError("no access token in " + identityDir + ": run cmg device token --identity " + identityDir + " first");
-                }
-                bearer = readToken(file, "access token");
-                credential = "access token";
-            }
-            String family = cert != null ? "/CCM_Proxy_MutualAuth/" : "/CCM_Proxy_ServerAuth/";
+            Credential c = credentialOptions.read();
+            Resolved t = target.resolve(credentialOptions.identityDir == null ? null : fromIdentity(credentialOptions.identityDir));
+            KeyMaterial clientCert = c.clientCert();
+            String bearer = c.bearer();
+            String credential = c.description();
+            String family = clientCert != null ? "/CCM_Proxy_MutualAuth/" : "/CCM_Proxy_ServerAuth/";
             URI uri;
             try {
                 uri = URI.create(t.gateway() + (path.startsWith("/") ? path : family + t.roleId() + "/" + path));
@@ -527,6 +503,42 @@ final class DeviceCommand {
                 throw refusal(response);
             }
             out().print(new String(response.body(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** How a device proves itself: a client certificate, or the access token of an identity folder. */
+    record Credential(KeyMaterial clientCert, String bearer, String description) {
+    }
+
+    /** --identity DIR (a token device) or --cert FILE --key FILE (a certificate device). */
+    static final class CredentialOptions {
+        @Option(names = "--identity", paramLabel = "DIR", description = "Identity folder (its access token; cmg device token makes it).")
+        Path identityDir;
+        @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM, leaf first) instead of a token.")
+        Path cert;
+        @Option(names = "--key", paramLabel = "FILE", description = "Its private key (PEM).")
+        Path key;
+
+        Credential read() throws UsageError {
+            if ((cert == null) != (key == null)) {
+                throw new UsageError("--cert and --key go together");
+            }
+            if (identityDir == null && cert == null) {
+                throw new UsageError("pass --identity DIR (token device) or --cert FILE --key FILE (certificate device)");
+            }
+            if (cert != null) {
+                try {
+                    KeyMaterial clientCert = KeyMaterial.read(cert, key);
+                    return new Credential(clientCert, null, "client certificate " + clientCert.leaf().getSubjectX500Principal().getName());
+                } catch (IOException e) {
+                    throw new UsageError("cannot read the client certificate: " + e.getMessage());
+                }
+            }
+            Path file = identityDir.resolve(ACCESS_TOKEN_FILE);
+            if (!Files.exists(file)) {
+                throw new UsageError("no access token in " + identityDir + ": run cmg device token --identity " + identityDir + " first");
+            }
+            return new Credential(null, readToken(file, "access token"), "access token");
         }
     }
 

@@ -55,12 +55,8 @@ final class DeviceDownload extends DeviceCommand.Step {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int BUFFER = 64 * 1024;
 
-    @Option(names = "--identity", paramLabel = "DIR", description = "Identity folder (its access token; cmg device token makes it).")
-    Path identityDir;
-    @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM, leaf first) instead of a token.")
-    Path cert;
-    @Option(names = "--key", paramLabel = "FILE", description = "Its private key (PEM).")
-    Path key;
+    @Mixin
+    DeviceCommand.CredentialOptions credentialOptions;
     @Option(names = "--package", required = true, paramLabel = "ID", description = "The package ID.")
     String packageId;
     @Option(names = "--version", paramLabel = "N", description = "This version (default: the latest).")
@@ -89,38 +85,19 @@ final class DeviceDownload extends DeviceCommand.Step {
 
     @Override
     void run() throws UsageError, Refused {
-        if ((cert == null) != (key == null)) {
-            throw new UsageError("--cert and --key go together");
-        }
-        if (identityDir == null && cert == null) {
-            throw new UsageError("pass --identity DIR (token device) or --cert FILE --key FILE (certificate device)");
-        }
         if (!Pattern.matches("[A-Za-z0-9_-]{1,64}", packageId)) {
             throw new UsageError("not a package ID: " + packageId);
         }
         if (rangeMib < 1 || rangeMib > 1024 || attempts < 1) {
             throw new UsageError("--range-mib is 1 to 1024 and --attempts at least 1");
         }
+        DeviceCommand.Credential c = credentialOptions.read();
+        Path identityDir = credentialOptions.identityDir;
         Resolved t = target.resolve(identityDir == null ? null : DeviceCommand.fromIdentity(identityDir), false);
         gateway = t.gateway();
-        KeyMaterial clientCert = null;
-        String bearer = null;
-        String credential;
-        if (cert != null) {
-            try {
-                clientCert = KeyMaterial.read(cert, key);
-            } catch (IOException e) {
-                throw new UsageError("cannot read the client certificate: " + e.getMessage());
-            }
-            credential = "client certificate";
-        } else {
-            Path file = identityDir.resolve(DeviceCommand.ACCESS_TOKEN_FILE);
-            if (!Files.exists(file)) {
-                throw new UsageError("no access token in " + identityDir + ": run cmg device token --identity " + identityDir + " first");
-            }
-            bearer = DeviceCommand.readToken(file, "access token");
-            credential = "access token";
-        }
+        KeyMaterial clientCert = c.clientCert();
+        String bearer = c.bearer();
+        String credential = c.clientCert() != null ? "client certificate" : c.description();
         try {
             gatewayHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
                     .sslContext(DeviceCommand.tls(t.ca(), clientCert)).build();
