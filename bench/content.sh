@@ -29,9 +29,7 @@ NGINX_PORT="$(pick_port 48543)"
 JSTAT="$(dirname "$JAVA_BIN")/jstat"
 [ -x "$JSTAT" ] || die "no jstat beside $JAVA_BIN"
 
-log "dev PKI in $TMP/pki"
-cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
-PKI="$TMP/pki"
+dev_pki
 
 log "writing a ${SIZE_MIB} MiB file of random bytes"
 mkdir -p "$TMP/www/content"
@@ -39,21 +37,7 @@ head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$TMP/www/content/payload.bi
 SHA="$(sha256sum "$TMP/www/content/payload.bin" | cut -d' ' -f1)"
 
 # ---------------------------------------------------------------- gateway
-cat >"$TMP/gateway.yaml" <<EOF
-instance: bench
-data-dir: data
-client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
-admin: {port: $ADMIN_PORT}
-plugins-dir: $TMP/cmg-home/plugins
-EOF
-log "starting gateway (client 127.0.0.1:$GW_PORT, -Xmx$GW_XMX)"
-CMG_XMX="$GW_XMX" start_cmg gateway gateway --config "$TMP/gateway.yaml"
-GW_PID=$LAST_PID
-( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" --cacert "$PKI/ca.pem" ) \
-  || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
-export CMG_ADMIN_URL="https://localhost:$ADMIN_PORT"
-export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/data/initial-admin-password")"
-export CMG_ADMIN_CA="$PKI/ca.pem"
+CMG_XMX="$GW_XMX" start_bench_gateway bench "$GW_PORT" "$ADMIN_PORT"
 cmg settings set plugins.role-content.fs-root "$TMP/store" >&2
 log "uploading it (cmg content upload)"
 t0=$(now)

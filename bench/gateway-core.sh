@@ -30,25 +30,9 @@ ADMIN_PORT="$(pick_port 29443)"
 NGINX_PORT="$(pick_port 28543)"
 
 # ---------------------------------------------------------------- PKI and gateway
-log "dev PKI in $TMP/pki"
-cmg pki init --dir "$TMP/pki" >/dev/null
-PKI="$TMP/pki"
-cat >"$TMP/gateway.yaml" <<EOF
-instance: bench
-data-dir: data
-client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
-admin: {port: $ADMIN_PORT}
-plugins-dir: $TMP/cmg-home/plugins
-EOF
-log "starting gateway (client 127.0.0.1:$GW_PORT, admin $ADMIN_PORT, -Xmx512m)"
-start_cmg gateway gateway --config "$TMP/gateway.yaml"
-GW_PID=$LAST_PID
+dev_pki
+start_bench_gateway bench "$GW_PORT" "$ADMIN_PORT"
 curl_m() { curl -s --max-time 5 --cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" "$@"; }
-( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" --cacert "$PKI/ca.pem" \
-  --cert "$PKI/client.pem" --key "$PKI/client-key.pem" ) || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
-export CMG_ADMIN_URL="https://localhost:$ADMIN_PORT"
-export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/data/initial-admin-password")"
-export CMG_ADMIN_CA="$PKI/ca.pem"
 cmg roots add "$PKI/ca.pem" >&2
 cmg crl add "$PKI/ca.crl" >&2            # revocation checking stays on (the default): the pipeline checks the CRL
 cmg endpoint publish --external "$PIPELINE_PREFIX" --internal https://mp.example/CCM_System --site ABC >&2

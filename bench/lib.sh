@@ -6,6 +6,9 @@
 #   ensure_tools            apt-get / npm install what is missing (openssl nginx node npm curl, autocannon)
 #   setup_cmg               build once, snapshot the distribution into $TMP/cmg-home; defines cmg() and JAVA_BIN
 #   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx$CMG_XMX, default 512m) from the snapshot; its JVM's pid in LAST_PID
+#   dev_pki                 cmg pki init into $TMP/pki; sets PKI
+#   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap); waits for /health,
+#                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
 #   pick_port BASE          a free loopback port from BASE upwards
@@ -105,6 +108,31 @@ start_cmg() {
     >"$TMP/$name.out" 2>"$TMP/$name.err") &
   LAST_PID=$!
   bg_register "$LAST_PID" TERM
+}
+
+# ---------------------------------------------------------------- a gateway on the development PKI
+dev_pki() {
+  log "dev PKI in $TMP/pki"
+  cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
+  PKI="$TMP/pki"
+}
+
+start_bench_gateway() { # instance-name client-port admin-port
+  cat >"$TMP/gateway.yaml" <<EOF
+instance: $1
+data-dir: data
+client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+admin: {port: $3}
+plugins-dir: $TMP/cmg-home/plugins
+EOF
+  log "starting gateway $1 (client 127.0.0.1:$2, admin $3, -Xmx${CMG_XMX:-512m})"
+  start_cmg gateway gateway --config "$TMP/gateway.yaml"
+  GW_PID=$LAST_PID
+  ( wait_http gateway 200 "https://127.0.0.1:$2/health" "$GW_PID" --cacert "$PKI/ca.pem" ) \
+    || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
+  export CMG_ADMIN_URL="https://localhost:$3"
+  export CMG_ADMIN_CREDENTIALS="admin:$(cat "$TMP/data/initial-admin-password")"
+  export CMG_ADMIN_CA="$PKI/ca.pem"
 }
 
 # ---------------------------------------------------------------- nginx (Debian package, own prefix)

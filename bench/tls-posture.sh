@@ -20,20 +20,8 @@ setup_cmg
 GW_PORT="$(pick_port 58443)"
 ADMIN_PORT="$(pick_port 59443)"
 
-cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
-PKI="$TMP/pki"
-cat >"$TMP/gateway.yaml" <<EOF
-instance: tls-posture
-data-dir: data
-client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
-admin: {port: $ADMIN_PORT}
-plugins-dir: $TMP/cmg-home/plugins
-EOF
-log "starting gateway (client 127.0.0.1:$GW_PORT; enforce-tls12 is on by default)"
-start_cmg gateway gateway --config "$TMP/gateway.yaml"
-GW_PID=$LAST_PID
-( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" --cacert "$PKI/ca.pem" ) \
-  || { tail -20 "$TMP/gateway.err" >&2; exit 1; }
+dev_pki
+start_bench_gateway tls-posture "$GW_PORT" "$ADMIN_PORT"   # enforce-tls12 is on by default
 
 log "testssl: protocols, standard cipher lists, server preferences, vulnerabilities (a few minutes)"
 testssl --quiet --color 0 --warnings batch --ip one --protocols --std --server-preference --vulnerable \
