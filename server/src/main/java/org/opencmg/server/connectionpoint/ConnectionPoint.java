@@ -50,7 +50,16 @@ public final class ConnectionPoint implements AutoCloseable {
 
     @Override
     public void close() {
-        links.forEach(GatewayLink::close);
+        // All links at once: each waits for its channel's streams to end, and there may be 16 of them.
+        var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(link::close)).toList();
+        for (Thread t : closing) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         try {
             internalClient.stop();
         } catch (Exception e) {
