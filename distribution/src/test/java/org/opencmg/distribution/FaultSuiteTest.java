@@ -115,11 +115,7 @@ class FaultSuiteTest {
             JsonNode rows = admin.get(api);
             var lines = new ArrayList<String>();
             for (JsonNode r : rows) {
-                var copy = r.deepCopy();
-                if (copy instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-                    o.remove(List.of("last_seen", "updated_at", "state"));
-                }
-                lines.add(copy.toString());
+                lines.add(r.toString());
             }
             lines.sort(null);
             parts.add(api + "=" + lines);

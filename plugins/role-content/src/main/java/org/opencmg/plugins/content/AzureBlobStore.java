@@ -80,10 +80,6 @@ final class AzureBlobStore implements ContentStore {
         return "azure-blob";
     }
 
-    int keySlot() {
-        return keySlot;
-    }
-
     private BlobClient blob(String key) {
         if (key == null || !KEY.matcher(key).matches()) {
             throw new IllegalArgumentException("bad content key: " + key);

@@ -152,29 +152,25 @@ final class AzureKeys {
         }
     }
 
-    /** Both slots, key1 first. */
+    /** Both slots, key1 first (one query for both). */
     List<Slot> slots(Instant now) {
+        Instant[][] rows = new Instant[3][];
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "select slot, activated_at, retired_at, signs_until from content_key_slots")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows[rs.getInt(1)] = new Instant[] {instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4))};
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
+        }
         var out = new ArrayList<Slot>();
         for (int s = 1; s <= 2; s++) {
             Optional<SecretValue> v = secrets.current(secretName(s));
-            Instant activated = null;
-            Instant retired = null;
-            Instant until = null;
-            try (Connection c = ds.getConnection();
-                 PreparedStatement ps = c.prepareStatement("select activated_at, retired_at, signs_until from content_key_slots where slot = ?")) {
-                ps.setInt(1, s);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        activated = instant(rs.getTimestamp(1));
-                        retired = instant(rs.getTimestamp(2));
-                        until = instant(rs.getTimestamp(3));
-                    }
-                }
-            } catch (SQLException e) {
-                throw new IllegalStateException("content key slots: " + e.getMessage(), e);
-            }
-            boolean active = activated != null && retired == null && v.isPresent();
-            out.add(new Slot(s, v.isPresent(), active, v.map(SecretValue::createdAt).orElse(null), activated, retired, until));
+            Instant[] row = rows[s] == null ? new Instant[3] : rows[s];
+            boolean active = row[0] != null && row[1] == null && v.isPresent();
+            out.add(new Slot(s, v.isPresent(), active, v.map(SecretValue::createdAt).orElse(null), row[0], row[1], row[2]));
         }
         return out;
     }
