@@ -92,6 +92,18 @@ class ChannelForwardingTest {
     }
 
     @Test
+    void aDeviceBodyThatBreaksAtOnceEndsItsExchangeNotTheChannel() throws Exception {
+        var ctx = pki.clientContext(deviceCert);
+        for (int i = 0; i < 5; i++) {
+            var broken = RawHttps.exchange(ctx, gw.clientPort(), "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n3g\r\nabc\r\n0\r\n\r\n");
+            assertThat(broken.status()).isEqualTo(400);
+            // Had the channel gone down with it, this would be 503 no_connection_point until the point redialled.
+            assertThat(device.get(MP + "/after-broken-body").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void theSitesResponseHeadersPassExceptServerIdentityAndTheGatewaysOwn() throws Exception {
         var response = device.get(MP + "/headers");
 

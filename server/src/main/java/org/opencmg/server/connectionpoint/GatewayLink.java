@@ -221,7 +221,15 @@ final class GatewayLink implements AutoCloseable {
                 throw new IOException("pull refused: " + response.getStatus());
             }
             InputStream stream = listener.getInputStream();
-            FrameHead.Request head = FrameHead.read(stream, FrameHead.Request.class);
+            FrameHead.Request head;
+            try {
+                head = FrameHead.read(stream, FrameHead.Request.class);
+            } catch (IOException e) {
+                // The gateway reset this one stream (the device's body broke at once): that
+                // exchange is over, the channel is not. A dead channel fails the next pull.
+                LOG.debug("a pulled request ended before its head: {}", e.toString());
+                continue;
+            }
             SiteMappings table = mappings;
             Thread.ofVirtual().name("exchange").start(() -> internal.serve(head, stream, table, this));
         }
