@@ -56,8 +56,9 @@ public record GatewayConfig(
      * @param idle      an idle or stalled device connection is closed after this
      * @param request   how long a device waits for its site's answer to begin
      * @param heartbeat a channel silent for this long is marked down
+     * @param header    a device's TLS handshake, and each request head, must arrive within this
      */
-    public record Timeouts(Duration idle, Duration request, Duration heartbeat) {
+    public record Timeouts(Duration idle, Duration request, Duration heartbeat, Duration header) {
     }
 
     /** The first administrator, created when the store has none. */
@@ -108,7 +109,7 @@ public record GatewayConfig(
                     a.port() == null ? 9443 : a.port(),
                     a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
                     a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
-            var t = timeouts == null ? new RawTimeouts(null, null, null) : timeouts;
+            var t = timeouts == null ? new RawTimeouts(null, null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
             var sec = secrets == null ? new RawSecrets(null, null) : secrets;
             return new GatewayConfig(
@@ -121,7 +122,7 @@ public record GatewayConfig(
                     base.resolve(pluginsDir == null ? "plugins" : pluginsDir).normalize(),
                     authOrder == null ? List.of("pki", "token", "entra") : List.copyOf(authOrder),
                     new Timeouts(duration(t.idle(), Duration.ofSeconds(30)), duration(t.request(), Duration.ofMinutes(5)),
-                            duration(t.heartbeat(), Duration.ofSeconds(10))),
+                            duration(t.heartbeat(), Duration.ofSeconds(10)), duration(t.header(), Duration.ofSeconds(10))),
                     new Admin(account.user() == null ? "admin" : account.user(),
                             account.initialPasswordFile() == null
                                     ? data.resolve("initial-admin-password")
@@ -138,7 +139,7 @@ public record GatewayConfig(
     record RawListener(String host, Integer port, String certificate, String key) {
     }
 
-    record RawTimeouts(String idle, String request, String heartbeat) {
+    record RawTimeouts(String idle, String request, String heartbeat, String header) {
     }
 
     static Duration duration(String value, Duration fallback) {

@@ -91,6 +91,8 @@ public final class GatewayServer implements AutoCloseable {
         server.addConnector(client);
         server.addConnector(channel);
         server.addConnector(admin);
+        server.addBean(new HeaderDeadline(client, config.timeouts().header(), refusals));
+        server.addBean(new HeaderDeadline(admin, config.timeouts().header(), refusals));
         server.setHandler(new ConnectorRouter(clientHandler, channelHandler, adminHandler));
         server.setStopAtShutdown(false);
     }
@@ -106,8 +108,8 @@ public final class GatewayServer implements AutoCloseable {
         // Our PathNormalizer refuses ambiguous paths with a logged reason; let them reach it.
         http.setUriCompliance(UriCompliance.UNSAFE);
         http.setRequestHeaderSize(16 * 1024);
-        // A body trickled in slower than this is cut (slowloris on bodies); idle time bounds headers.
-        http.setMinRequestDataRate(512);
+        // Jetty 12 does not enforce a minimum data rate: HeaderDeadline bounds heads, and the
+        // pipeline's RequestLengthStep bounds slow bodies.
         var secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         secure.setStsMaxAge(-1);

@@ -52,6 +52,7 @@ final class PlainErrorHandler extends ErrorHandler {
             case 408 -> "request_timeout";
             case 413 -> "request_too_large";
             case 414 -> "uri_too_long";
+            case 426 -> "upgrade_required"; // an HTTP/2 preface on the HTTP/1.1 client connector
             case 431 -> "headers_too_large";
             case 505 -> "http_version_not_supported";
             default -> status >= 500 ? "server_error" : "refused";

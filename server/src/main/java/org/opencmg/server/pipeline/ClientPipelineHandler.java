@@ -93,6 +93,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         Device device = null;
         try {
             checkTarget(uri);
+            checkHeaderFields(request);
             checkTransferCoding(request);
             devices = authentication.authenticate(new JettyClientRequest(request));
             CanonicalPath path = normalizer.normalise(uri.getPath());
@@ -139,6 +140,23 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         }
     }
 
+    /**
+     * A client needs a dozen header fields, not thousands: a flood of tiny ones fits in the 16 KB
+     * head limit and would cost every later step a walk over all of them. Two Authorization fields
+     * leave open which one an authenticator reads, so neither is.
+     */
+    private static void checkHeaderFields(Request request) {
+        int count = request.getHeaders().size();
+        if (count > MAX_HEADER_FIELDS) {
+            throw new RequestRefused(431, "too_many_headers", count + " header fields, at most " + MAX_HEADER_FIELDS);
+        }
+        if (request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION).size() > 1) {
+            throw new RequestRefused(400, "duplicate_authorization", "more than one Authorization field");
+        }
+    }
+
+    static final int MAX_HEADER_FIELDS = 100;
+
     /** Jetty parses chunked framing; any other transfer coding (or a list of them) is refused. */
     private static void checkTransferCoding(Request request) {
         var codings = request.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING);
@@ -159,7 +177,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         r.headers().forEach(response.getHeaders()::put);
         boolean bodyUnread = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        if (bodyUnread || r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 421) {
+        if (bodyUnread || r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 431 || r.status() == 421) {
             // The framing or size is in doubt, or a body is left unread: the connection ends with this
             // answer, and the device is told so rather than finding out on its next request.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");

@@ -50,6 +50,7 @@ class GatewayConfigTest {
         assertThat(c.pluginsDir()).isEqualTo(etc.resolve("plugins"));
         assertThat(c.authOrder()).containsExactly("pki", "token", "entra");
         assertThat(c.timeouts().idle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.timeouts().header()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.instance()).endsWith("-443");
         assertThat(c.adminAccount().user()).isEqualTo("admin");
         assertThat(c.adminAccount().initialPasswordFile()).isEqualTo(etc.resolve("data/initial-admin-password"));
@@ -146,9 +147,10 @@ class GatewayConfigTest {
     @ParameterizedTest
     @CsvSource({"45s, PT45S", "2m, PT2M", "PT1M, PT1M", "pt90s, PT90S", "1h, PT1H", "250ms, PT0.25S", "' 10S ', PT10S"})
     void readsDurations(String written, String expected) throws IOException {
-        GatewayConfig c = load(MINIMAL + "timeouts:\n  idle: '" + written + "'\n");
+        GatewayConfig c = load(MINIMAL + "timeouts:\n  idle: '" + written + "'\n  header: '" + written + "'\n");
 
         assertThat(c.timeouts().idle()).isEqualTo(Duration.parse(expected));
+        assertThat(c.timeouts().header()).isEqualTo(Duration.parse(expected));
     }
 
     @Test
@@ -167,9 +169,9 @@ class GatewayConfigTest {
 
     @Test
     void refusesAnUnknownNestedKey() {
-        assertThatThrownBy(() -> load(MINIMAL + "timeouts:\n  idle: 30s\n  header: 5s\n"))
+        assertThatThrownBy(() -> load(MINIMAL + "timeouts:\n  idle: 30s\n  handshake: 5s\n"))
                 .isInstanceOf(UnrecognizedPropertyException.class)
-                .hasMessageContaining("header");
+                .hasMessageContaining("handshake");
     }
 
     @Test

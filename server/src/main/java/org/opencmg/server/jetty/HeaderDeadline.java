@@ -1,0 +1,115 @@
+package org.opencmg.server.jetty;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.component.AbstractLifeCycle;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestRefused;
+
+/**
+ * Closes a device connection whose TLS handshake, or whose request head, is still unfinished after
+ * the deadline. The idle timeout alone lets a client that trickles one byte now and then hold a
+ * connection for ever (slowloris), and Jetty has no header timeout of its own, so once a second
+ * this looks at every open connection's TLS engine and HTTP parser. A body trickled in too slowly
+ * is Jetty's minimum request data rate's business, not this one's.
+ */
+final class HeaderDeadline extends AbstractLifeCycle {
+
+    private enum Phase { HANDSHAKE, HEAD }
+
+    private record Waiting(Phase phase, long sinceNanos) {
+    }
+
+    private static final long SWEEP_MILLIS = 1000;
+
+    private final ServerConnector connector;
+    private final long deadlineNanos;
+    private final Refusals refusals;
+    private final Map<EndPoint, Waiting> waiting = new ConcurrentHashMap<>();
+    private volatile Scheduler.Task next;
+
+    HeaderDeadline(ServerConnector connector, Duration deadline, Refusals refusals) {
+        this.connector = connector;
+        this.deadlineNanos = deadline.toNanos();
+        this.refusals = refusals;
+    }
+
+    @Override
+    protected void doStart() {
+        schedule();
+    }
+
+    @Override
+    protected void doStop() {
+        var task = next;
+        if (task != null) {
+            task.cancel();
+        }
+        waiting.clear();
+    }
+
+    private void schedule() {
+        if (isRunning() || isStarting()) {
+            next = connector.getScheduler().schedule(this::sweep, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    void sweep() {
+        try {
+            long now = System.nanoTime();
+            waiting.keySet().removeIf(ep -> !ep.isOpen());
+            for (EndPoint ep : connector.getConnectedEndPoints()) {
+                Phase phase = phaseOf(ep);
+                if (phase == null) {
+                    waiting.remove(ep);
+                    continue;
+                }
+                Waiting w = waiting.compute(ep, (k, old) -> old != null && old.phase() == phase ? old
+                        : new Waiting(phase, phase == Phase.HANDSHAKE ? now - ageNanos(ep) : now));
+                if (now - w.sinceNanos() > deadlineNanos) {
+                    waiting.remove(ep);
+                    refusals.record(new RequestRefused(408, "header_timeout", (phase == Phase.HANDSHAKE
+                            ? "TLS handshake" : "request head") + " unfinished after " + deadlineNanos / 1_000_000 + " ms; closed"),
+                            "", "", remote(ep), "");
+                    ep.close();
+                }
+            }
+        } finally {
+            schedule();
+        }
+    }
+
+    /** What the connection is waiting for from the device, or null when it waits for nothing in particular. */
+    private static Phase phaseOf(EndPoint ep) {
+        if (!(ep.getConnection() instanceof SslConnection ssl)) {
+            return null;
+        }
+        // A session's protocol is "NONE" until the handshake has finished.
+        if ("NONE".equals(ssl.getSSLEngine().getSession().getProtocol())) {
+            return Phase.HANDSHAKE;
+        }
+        if (ssl.getSslEndPoint().getConnection() instanceof HttpConnection http) {
+            var parser = http.getParser();
+            // START is a kept-alive connection between requests: the idle timeout's business.
+            return !parser.isStart() && parser.inHeaderState() ? Phase.HEAD : null;
+        }
+        return null;
+    }
+
+    private static long ageNanos(EndPoint ep) {
+        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - ep.getCreatedTimeStamp()));
+    }
+
+    private static String remote(EndPoint ep) {
+        return ep.getRemoteSocketAddress() instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
+    }
+}
