@@ -2,38 +2,23 @@ package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -55,34 +40,28 @@ import org.opencmg.server.pipeline.Route;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EntraAuthInfoTest {
 
-    static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    static final String TENANT = EntraTenant.TENANT;
     static final String STRANGER = "deadbeef-0000-4000-8000-000000000000";
-    static final String CLIENT_APP = "9f8e7d6c-5b4a-4321-8765-0123456789ab";
-    static final String RESOURCE = "https://ConfigMgrService";
+    static final String CLIENT_APP = EntraTenant.CLIENT_APP;
+    static final String RESOURCE = EntraTenant.RESOURCE;
     static final String ENTRA_PATH = "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth/request";
     static final String PKI_PATH = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request";
 
     TestPki pki;
     GatewayFixture gw;
     final DeviceRecorder forwarder = new DeviceRecorder();
-    HttpsServer jwksServer;
-    final AtomicInteger jwksFetches = new AtomicInteger();
+    EntraTenant tenant;
     RSAKey key;
     HttpClient http;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
-        key = new RSAKeyGenerator(2048).keyID("entra-key-1").generate();
-        jwksServer = jwks(new JWKSet(key.toPublicJWK()).toString(true));
+        tenant = new EntraTenant(pki);
+        key = tenant.key;
         gw = new GatewayFixture(dir, pki, forwarder);
-        gw.check(gw.cli("settings", "set", "plugins.auth-entra.tenants", """
-                [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s",
-                  "jwks_url": "https://127.0.0.1:%d/%s/discovery/keys"}]"""
-                .formatted(TENANT, CLIENT_APP, RESOURCE, jwksServer.getAddress().getPort(), TENANT)));
-        gw.check(gw.cli("settings", "set", "plugins.auth-entra.jwks-ca-file", pki.file("root.pem").toString()));
-        gw.publish("/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth", "https://mp.corp.example/ccm_system_tokenauth",
-                "ABC", "--auth", "entra");
+        tenant.onboard(gw, "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth",
+                "https://mp.corp.example/ccm_system_tokenauth", "ABC");
         gw.publish("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System", "https://mp.corp.example/CCM_System", "ABC");
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(pki.clientContext(null))
                 .connectTimeout(Duration.ofSeconds(5)).build();
@@ -93,55 +72,17 @@ class EntraAuthInfoTest {
         if (gw != null) {
             gw.close();
         }
-        if (jwksServer != null) {
-            jwksServer.stop(0);
+        if (tenant != null) {
+            tenant.close();
         }
     }
 
-    /** The tenant's JWKS over HTTPS with the test PKI's server certificate (localhost, 127.0.0.1). */
-    HttpsServer jwks(String body) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("jwks", pki.server.privateKey(), "pw".toCharArray(),
-                new X509Certificate[] {pki.server.certificate(), pki.root.certificate()});
-        var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "pw".toCharArray());
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), null, null);
-        var server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(ctx));
-        server.createContext("/" + TENANT + "/discovery/keys", exchange -> {
-            try (exchange) {
-                jwksFetches.incrementAndGet();
-                byte[] b = body.getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("Content-Type", "application/json");
-                exchange.sendResponseHeaders(200, b.length);
-                exchange.getResponseBody().write(b);
-            }
-        });
-        server.start();
-        return server;
-    }
-
     JWTClaimsSet.Builder claims(String tid) {
-        Instant now = Instant.now();
-        return new JWTClaimsSet.Builder()
-                .issuer("https://sts.windows.net/" + tid + "/")
-                .audience(RESOURCE)
-                .claim("tid", tid)
-                .claim("oid", "11111111-2222-3333-4444-555555555555")
-                .claim("deviceid", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
-                .claim("appid", CLIENT_APP)
-                .claim("upn", "desktop-42@contoso.example")
-                .issueTime(Date.from(now.minusSeconds(60)))
-                .notBeforeTime(Date.from(now.minusSeconds(60)))
-                .expirationTime(Date.from(now.plus(Duration.ofHours(1))));
+        return tenant.claims(tid);
     }
 
-    String sign(RSAKey signer, JWTClaimsSet claims) throws Exception {
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(signer.getKeyID()).build(), claims);
-        jwt.sign(new RSASSASigner(signer));
-        return jwt.serialize();
+    static String sign(RSAKey signer, JWTClaimsSet claims) throws Exception {
+        return EntraTenant.sign(signer, claims);
     }
 
     HttpResponse<String> get(String pathAndQuery, String bearer) throws Exception {
@@ -188,7 +129,7 @@ class EntraAuthInfoTest {
         // A v2 token of the same tenant too; the keys were fetched once.
         var v2 = claims(TENANT).issuer("https://login.microsoftonline.com/" + TENANT + "/v2.0").build();
         assertThat(get(ENTRA_PATH, sign(key, v2)).statusCode()).isEqualTo(200);
-        assertThat(jwksFetches.get()).isEqualTo(1);
+        assertThat(tenant.jwksFetches.get()).isEqualTo(1);
     }
 
     @Test

@@ -166,6 +166,11 @@ final class GatewayFixture implements AutoCloseable {
         }
     }
 
+    /** The gateway's process (process mode): whether it crashed, and that it is still the same one. */
+    ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
     /** The process's output (process mode). */
     Path log() {
         return dir.resolve("gateway.log");

@@ -1,0 +1,657 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.pki.IssuedCertificate;
+
+/**
+ * The bad-input suite: hostile input of every kind against a gateway running as its own process,
+ * with a real connection point and a real internal server behind it. Each case must get a clear
+ * answer (an HTTP status with its one-line reason, or, for input that is not HTTP at all, the
+ * connection closed), and nothing may reach the internal server that a mapping does not allow.
+ * Afterwards the gateway is still the same process, healthy, forwarding a good request, with no
+ * error in its log. Prints one table row per category ({@code bench/bad-input.sh} shows it).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BadInputSuiteTest {
+
+    static final String SITE = "PS1";
+    static final String MP = RequestFilterTest.MP;
+    static final String ENTRA = "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth";
+    static final String TOKEN = "/CCM_Proxy_ServerAuth/72057594037927939/SMS_MP";
+    static final Duration HEADER_DEADLINE = Duration.ofSeconds(3);
+    /** The sweep runs once a second, and a loaded CI machine adds its own delay. */
+    static final Duration CLOSE_SLACK = Duration.ofMillis(2500);
+    static final String GOOD = "GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+    TestPki pki;
+    InternalServer site;
+    GatewayFixture gw;
+    ConnectionPointFixture cp;
+    EntraTenant tenant;
+    SSLContext device;
+    SSLContext anonymous;
+    long gatewayPid;
+    final Map<String, Figures> figures = new LinkedHashMap<>();
+
+    /** One category: cases sent, answers by kind, requests that reached (and completed at) the internal server. */
+    static final class Figures {
+        int cases;
+        final Map<String, Integer> answers = new TreeMap<>();
+        int reachedSite;
+        int completedAtSite;
+        long slowestCloseMillis = -1;
+
+        String answers() {
+            return answers.entrySet().stream().map(e -> e.getValue() + " × " + e.getKey()).collect(Collectors.joining(", "));
+        }
+    }
+
+    @BeforeAll
+    void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+        pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        site = new InternalServer(pki);
+        gw = GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki,
+                "{idle: 10s, header: " + HEADER_DEADLINE.toSeconds() + "s}", "-Xmx256m");
+        gatewayPid = gw.processHandle().pid();
+        gw.trustTestDevices();
+        gw.publish(MP, site.url("/internal/CCM_System"), SITE, "--max-request-bytes", "1048576");
+        tenant = new EntraTenant(pki);
+        tenant.onboard(gw, ENTRA, site.url("/internal/tokenauth"), SITE);
+        gw.publish(TOKEN, site.url("/internal/SMS_MP"), SITE, "--auth", "token");
+        cp = new ConnectionPointFixture(dir, pki, "cp-suite", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        device = pki.clientContext(pki.device("suite-device"));
+        anonymous = pki.clientContext(null);
+        // The counting works: a good request of each kind reaches the site.
+        assertThat(send(device, GOOD).status()).isEqualTo(200);
+        assertThat(send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + tenant.token() + "\r\nConnection: close\r\n\r\n").status()).isEqualTo(200);
+        assertThat(arrivals()).isEqualTo(2);
+        site.reset();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (gw != null) {
+                printFigures();
+            }
+        } finally {
+            if (cp != null) {
+                cp.close();
+            }
+            if (gw != null) {
+                gw.close();
+            }
+            if (tenant != null) {
+                tenant.close();
+            }
+            if (site != null) {
+                site.close();
+            }
+        }
+    }
+
+    // ---- the categories -------------------------------------------------------------------------
+
+    @Test
+    @Order(1)
+    void urlAttacks() throws Exception {
+        close(run("URL attacks", RequestFilterTest.hostilePaths()
+                .map(p -> "GET " + p + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), device, status(400, 414, 431)));
+    }
+
+    @Test
+    @Order(2)
+    void requestSmuggling() throws Exception {
+        String post = "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n";
+        String get = "GET " + MP + "/x HTTP/1.1\r\nHost: localhost\r\n";
+        var extra = Stream.of(
+                // CL.TE and TE.CL, each hiding a second request for an unmapped path
+                post + "Content-Length: 54\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                post + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n2d\r\nGET /SMS_MP/.sms_aut HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n0\r\n\r\n",
+                post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+                post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+                post + "Transfer-Encoding: chunked\r\nTransfer-encoding: cow\r\n\r\n0\r\n\r\n",
+                post + " Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                post + "Content-Length: +3\r\n\r\nabc",
+                post + "Content-Length: 0x3\r\n\r\nabc",
+                post + "Content-Length: 3 3\r\n\r\nabc",
+                post + "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+                post + "Content-Length: 99999999999999999999\r\n\r\n",
+                post + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
+                post + "Transfer-Encoding: chunked\r\n\r\n3g\r\nabc\r\n0\r\n\r\n",
+                post + "Transfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n",
+                get + "X Bad: 1\r\n\r\n",
+                get + "X-Nul: a\0b\r\n\r\n",
+                get + "X-Bad\u00ff: 1\r\n\r\n",
+                get + "X-Cr: a\rb\r\n\r\n",
+                "GET " + MP + "/x HTTP/2.0\r\nHost: localhost\r\n\r\n",
+                "GET " + MP + "/x HTTP/1.2\r\nHost: localhost\r\n\r\n",
+                "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        var f = run("request smuggling and framing", Stream.concat(RequestFilterTest.badFraming(), extra), device,
+                status(400, 404, 405, 421, 426, 501, 505).or(closed()));
+        // The chunked body that breaks after a good first chunk ("abcXX") has begun streaming to the
+        // site, which sees it aborted; every body broken from its start is refused before forwarding.
+        close(f, 1);
+    }
+
+    @Test
+    @Order(3)
+    void headerFloods() throws Exception {
+        var f = figures("header floods");
+        record(f, send(device, get(fields(101, i -> "X-F-" + i + ": v"))), status(431));
+        record(f, send(device, get(fields(1000, i -> "X-F-" + i + ": v"))), status(431));
+        record(f, send(device, get(fields(3000, i -> "X: y"))), status(431));
+        record(f, send(device, get(fields(200, i -> "Cookie: a" + i + "=b"))), status(431));
+        // A thousand requests on one kept-alive connection: each answered, none forwarded.
+        try (var c = RawHttps.open(device, gw.clientPort())) {
+            for (int i = 0; i < 1000; i++) {
+                record(f, c.exchange("GET /unmapped/" + i + " HTTP/1.1\r\nHost: localhost\r\n\r\n"), status(404));
+            }
+        }
+        close(f);
+    }
+
+    @Test
+    @Order(4)
+    void oversizedInput() throws Exception {
+        var f = figures("oversized heads and bodies");
+        record(f, send(device, "GET " + MP + "/" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"), status(414, 431));
+        record(f, send(device, get("X-Big: " + "b".repeat(17_000) + "\r\n")), status(431));
+        record(f, send(device, get(fields(16, i -> "X-Big-" + i + ": " + "c".repeat(4000)))), status(431));
+        record(f, send(device, "GET " + MP + "/" + "d".repeat(1 << 20)), status(400, 414, 431).or(closed()));
+        record(f, send(device, "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000000\r\n\r\n"),
+                status(413));
+        // Chunked, so its size shows only on the way: the site gets the head and an aborted body, never a whole request.
+        var chunk = "10000\r\n" + "x".repeat(0x10000) + "\r\n";
+        record(f, send(device, "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunk.repeat(20) + "0\r\n\r\n"), status(413).or(closed()));
+        close(f, 1);
+    }
+
+    @Test
+    @Order(5)
+    void slowHeadsAndHandshakes() throws Exception {
+        var f = figures("slow heads and handshakes (deadline " + HEADER_DEADLINE.toSeconds() + " s)");
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var cases = new ArrayList<Future<Long>>();
+            cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), null, 0)));
+            cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), new byte[] {0x16, 3, 1, 2, 0, 1, 0, 1}, 0)));
+            cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), clientHello(), 200)));
+            for (int i = 0; i < 20; i++) {
+                cases.add(pool.submit(() -> {
+                    SSLSocket s = handshake(device);
+                    return closedAfter(s, ("GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "z".repeat(200))
+                            .getBytes(StandardCharsets.US_ASCII), 250);
+                }));
+            }
+            // Meanwhile a good device is served at once.
+            long t0 = System.nanoTime();
+            assertThat(send(device, GOOD).status()).isEqualTo(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+            site.reset();
+            for (var c : cases) {
+                long ms = c.get();
+                f.cases++;
+                f.answers.merge("closed by the deadline", 1, Integer::sum);
+                f.slowestCloseMillis = Math.max(f.slowestCloseMillis, ms);
+                assertThat(Duration.ofMillis(ms)).isBetween(HEADER_DEADLINE.minusMillis(500), HEADER_DEADLINE.plus(CLOSE_SLACK));
+            }
+        }
+        close(f);
+    }
+
+    @Test
+    @Order(6)
+    void slowBodies() throws Exception {
+        var f = figures("slow bodies (< 512 B/s)");
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var cases = new ArrayList<Future<RawHttps.Reply>>();
+            for (int i = 0; i < 5; i++) {
+                cases.add(pool.submit(() -> {
+                    SSLSocket s = handshake(device);
+                    return trickle(s, ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII), 8, 250, Duration.ofSeconds(25));
+                }));
+            }
+            for (var c : cases) {
+                record(f, c.get(), status(408).or(closed()));
+            }
+        }
+        // Their heads went on to the site (bodies stream); their bodies were cut, so none completed.
+        f.reachedSite = arrivals();
+        f.completedAtSite = site.seen.size();
+        assertThat(f.completedAtSite).isZero();
+        site.reset();
+    }
+
+    @Test
+    @Order(7)
+    void malformedTlsRecords() throws Exception {
+        var f = figures("malformed TLS records");
+        byte[] random = new byte[16 * 1024];
+        new SecureRandom().nextBytes(random);
+        byte[] hello = clientHello();
+        byte[] badLengths = hello.clone();
+        for (int i = 60; i < badLengths.length; i += 7) {
+            badLengths[i] = (byte) 0xff;
+        }
+        var inputs = List.of(
+                GOOD.getBytes(StandardCharsets.US_ASCII),
+                random,
+                concat(new byte[] {0x16, 3, 3, (byte) 0xff, (byte) 0xff}, new byte[100]),
+                new byte[] {0x18, 3, 3, 0, 3, 1, 0x40, 0},
+                new byte[] {(byte) 0x80, 0x2e, 1, 0, 2, 0, 0x15, 0, 0, 0, 0x10, 1, 0, (byte) 0x80, 2, 0, (byte) 0x80, 3, 0, (byte) 0x80,
+                        4, 0, (byte) 0x80, 5, 0, (byte) 0x80, 6, 0, 0x40, 7, 0, (byte) 0xc0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                badLengths,
+                new byte[] {0x14, 3, 3, 0, 1, 1},
+                concat(new byte[] {0x17, 3, 3, 0, 32}, new byte[32]),
+                concat(new byte[] {0x15, 3, 3, 0, 2, 2, 40}, hello));
+        for (byte[] input : inputs) {
+            record(f, rawTcp(input), tlsRefusal());
+        }
+        // After a good handshake: an application record with a broken MAC.
+        try (var plain = new Socket("127.0.0.1", gw.clientPort())) {
+            var tls = (SSLSocket) device.getSocketFactory().createSocket(plain, "localhost", gw.clientPort(), false);
+            tls.startHandshake();
+            plain.getOutputStream().write(concat(new byte[] {0x17, 3, 3, 0, 40}, random));
+            plain.getOutputStream().flush();
+            record(f, readUntilClosed(plain), tlsRefusal());
+        }
+        close(f);
+    }
+
+    @Test
+    @Order(8)
+    void malformedJwts() throws Exception {
+        var f = figures("malformed JWTs");
+        RSAKey forger = new RSAKeyGenerator(2048).keyID("entra-key-1").generate();
+        String good = tenant.token();
+        String[] parts = good.split("\\.");
+        String claims = parts[1];
+        var bearers = new ArrayList<String>(List.of(
+                "Bearer", "Bearer ", "Bearer abc", "Bearer a.b", "Bearer a.b.c.d.e", "Bearer !!!.###.$$$",
+                "Bearer " + b64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + claims + ".",
+                "Bearer " + b64("{\"alg\":\"none\"}") + "." + claims + "." + parts[2],
+                "Bearer " + hs256WithPublicKey(tenant.key, claims),
+                "Bearer " + parts[0] + "." + claims + "." + flip(parts[2]),
+                "Bearer " + parts[0] + "." + b64("{\"tid\":\"x\"") + "." + parts[2],
+                "Bearer " + b64("[".repeat(5000) + "]".repeat(5000)) + "." + claims + "." + parts[2],
+                "Bearer " + b64("not json") + "." + b64("not json") + "." + parts[2],
+                "Bearer " + EntraTenant.sign(forger, tenant.claims(EntraTenant.TENANT).build()),
+                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("../../../../etc/passwd").build()),
+                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1")
+                        .jwkURL(URI.create("https://127.0.0.1:1/keys")).build()),
+                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1").jwk(forger.toPublicJWK()).build()),
+                "Bearer " + signWith(tenant.key, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1")
+                        .criticalParams(java.util.Set.of("x-unknown")).customParam("x-unknown", 1).build()),
+                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT)
+                        .expirationTime(Date.from(Instant.now().minusSeconds(3600))).build()),
+                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT)
+                        .notBeforeTime(Date.from(Instant.now().plusSeconds(3600))).build()),
+                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT).audience("https://graph.microsoft.com").build()),
+                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT).issuer("https://evil.example/").build()),
+                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims("deadbeef-0000-4000-8000-000000000000").build()),
+                "Bearer " + EntraTenant.sign(forger, tenant.claims(EntraTenant.TENANT).claim("pad", "p".repeat(12_000)).build()),
+                "Basic dXNlcjpwYXNz"));
+        for (String bearer : bearers) {
+            record(f, send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
+                    + "\r\nConnection: close\r\n\r\n"), status(400, 401, 431));
+        }
+        record(f, send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + good
+                + "\r\nAuthorization: Bearer " + good + "\r\nConnection: close\r\n\r\n"), status(400));
+        // A site-token endpoint takes no Entra token, and no unsigned or foreign one.
+        for (String bearer : List.of("Bearer " + good, "Bearer " + b64("{\"alg\":\"none\"}") + "." + claims + ".", "Bearer abc")) {
+            record(f, send(anonymous, "GET " + TOKEN + "/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
+                    + "\r\nConnection: close\r\n\r\n"), status(400, 401));
+        }
+        close(f);
+    }
+
+    @Test
+    @Order(9)
+    void malformedCertificates() throws Exception {
+        var f = figures("malformed client certificates");
+        IssuedCertificate good = pki.device("tampered");
+        byte[] der = good.certificate().getEncoded();
+        der[der.length - 10] ^= 0x01; // inside the signature
+        var tampered = new IssuedCertificate((X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(der)), good.privateKey());
+        var certs = List.of(
+                pki.clientContext(pki.strangerDevice()),
+                pki.clientContext(pki.strangerDevice(), pki.otherRoot.certificate()),
+                pki.clientContext(pki.expiredDevice()),
+                pki.clientContext(pki.futureDevice()),
+                pki.clientContext(pki.serverAuthOnlyDevice()),
+                pki.clientContext(tampered),
+                pki.clientContext(pki.intermediate),
+                pki.clientContext(org.opencmg.pki.CertificateBuilder.rootCa("Test Issuing CA").build()));
+        for (SSLContext ctx : certs) {
+            record(f, send(ctx, GOOD), status(401, 403));
+        }
+        close(f);
+    }
+
+    // ---- the verdict ----------------------------------------------------------------------------
+
+    @Test
+    @Order(10)
+    void theGatewayIsTheSameHealthyProcessAndLoggedNoError() throws Exception {
+        assertThat(gw.processHandle().isAlive()).isTrue();
+        assertThat(gw.processHandle().pid()).isEqualTo(gatewayPid);
+        assertThat(send(anonymous, "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status()).isEqualTo(200);
+        assertThat(send(device, GOOD).status()).isEqualTo(200);
+        var log = Files.readAllLines(gw.log());
+        assertThat(log).filteredOn(l -> l.contains(" ERROR ") || l.startsWith("\tat ") || l.contains("Exception in thread"))
+                .as("errors in the gateway log").isEmpty();
+    }
+
+    // ---- how a case is sent and judged ------------------------------------------------------------
+
+    RawHttps.Reply send(SSLContext ctx, String request) throws IOException {
+        try {
+            return RawHttps.exchange(ctx, gw.clientPort(), request.getBytes(StandardCharsets.ISO_8859_1), null);
+        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+            return new RawHttps.Reply(-1, "", ""); // refused or cut during the handshake or the write
+        }
+    }
+
+    Figures run(String category, Stream<String> requests, SSLContext ctx, Predicate<String> expected) throws Exception {
+        var f = figures(category);
+        for (String r : (Iterable<String>) requests::iterator) {
+            var reply = send(ctx, r);
+            assertThat(answer(reply)).as(r.substring(0, Math.min(300, r.length())) + "\n->\n" + reply.head()).matches(expected);
+            record(f, reply, expected);
+        }
+        return f;
+    }
+
+    Figures figures(String category) {
+        site.reset();
+        return figures.computeIfAbsent(category, k -> new Figures());
+    }
+
+    /** Ends a category: nothing reached the site. */
+    void close(Figures f) {
+        close(f, 0);
+    }
+
+    /** Ends a category: at most {@code streamed} request heads reached the site (bodies stream), and none completed there. */
+    void close(Figures f, int streamed) {
+        f.reachedSite = arrivals();
+        f.completedAtSite = site.seen.size();
+        assertThat(f.reachedSite).as("requests that reached the internal server").isLessThanOrEqualTo(streamed);
+        assertThat(f.completedAtSite).as("requests the internal server completed").isZero();
+    }
+
+    static void record(Figures f, RawHttps.Reply reply, Predicate<String> expected) {
+        record(f, answer(reply), expected);
+    }
+
+    static void record(Figures f, String answer, Predicate<String> expected) {
+        f.cases++;
+        f.answers.merge(answer, 1, Integer::sum);
+        assertThat(answer).as("answer #" + f.cases).matches(expected);
+    }
+
+    /**
+     * "400 bad_message" for a plain refusal, "426" for a bare status (Jetty's own answer to an HTTP/2
+     * preface), "closed" for no HTTP answer; anything else is not clear.
+     */
+    static String answer(RawHttps.Reply r) {
+        if (r.status() < 0) {
+            return r.head().isEmpty() ? "closed" : "garbled: " + r.head().substring(0, Math.min(40, r.head().length()));
+        }
+        if (r.status() >= 400 && r.body().isEmpty()) {
+            return Integer.toString(r.status());
+        }
+        String line = r.body().strip();
+        return line.matches("\\d{3} [a-z0-9_]+") && line.startsWith(r.status() + " ") && !r.body().contains("Exception")
+                ? line : r.status() + " unclear: " + line.substring(0, Math.min(40, line.length()));
+    }
+
+    static Predicate<String> status(int... allowed) {
+        return a -> java.util.Arrays.stream(allowed).anyMatch(s -> a.matches(s + "( [a-z0-9_]+)?"));
+    }
+
+    static Predicate<String> closed() {
+        return "closed"::equals;
+    }
+
+    static Predicate<String> tlsRefusal() {
+        return a -> a.equals("closed") || a.equals("TLS alert, closed") || a.equals("TLS records, closed");
+    }
+
+    int arrivals() {
+        return site.byClient.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum();
+    }
+
+    static String get(String headerLines) {
+        return "GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n" + headerLines + "Connection: close\r\n\r\n";
+    }
+
+    static String fields(int n, java.util.function.IntFunction<String> field) {
+        var sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(field.apply(i)).append("\r\n");
+        }
+        return sb.toString();
+    }
+
+    SSLSocket handshake(SSLContext ctx) throws IOException {
+        var s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", gw.clientPort());
+        s.startHandshake();
+        return s;
+    }
+
+    /** Writes {@code bytes} one at a time, {@code pauseMillis} apart (at once if 0), until the server closes; ms until then. */
+    static long closedAfter(Socket s, byte[] bytes, long pauseMillis) throws Exception {
+        long t0 = System.nanoTime();
+        try (s) {
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            var writer = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 0; bytes != null && i < bytes.length; i++) {
+                        out.write(bytes[i]);
+                        out.flush();
+                        if (pauseMillis > 0) {
+                            Thread.sleep(pauseMillis);
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed by the server: what this waits for
+                }
+            });
+            try {
+                while (in.read() >= 0) {
+                    // a TLS alert or an answer: read on until the close
+                }
+            } catch (IOException e) {
+                // reset: closed as well
+            }
+            writer.interrupt();
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Sends the head, then {@code chunk} body bytes every {@code pauseMillis}, reading the answer meanwhile. */
+    static RawHttps.Reply trickle(SSLSocket s, byte[] head, int chunk, long pauseMillis, Duration limit) throws Exception {
+        try (s) {
+            s.setSoTimeout((int) limit.toMillis());
+            OutputStream out = s.getOutputStream();
+            out.write(head);
+            out.flush();
+            var writer = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        out.write(new byte[chunk]);
+                        out.flush();
+                        Thread.sleep(pauseMillis);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed by the server
+                }
+            });
+            var buf = new java.io.ByteArrayOutputStream();
+            try {
+                s.getInputStream().transferTo(buf);
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("a slow body held its connection for " + limit.toSeconds() + " s");
+            } catch (IOException e) {
+                // reset after the answer
+            }
+            writer.interrupt();
+            String text = buf.toString(StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            return text.startsWith("HTTP/1.1 ") && end > 0
+                    ? new RawHttps.Reply(Integer.parseInt(text.substring(9, 12)), text.substring(0, end), text.substring(end + 4))
+                    : new RawHttps.Reply(-1, "", "");
+        }
+    }
+
+    String rawTcp(byte[] input) throws IOException {
+        try (var s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", gw.clientPort()), 5000);
+            try {
+                s.getOutputStream().write(input);
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                return "closed";
+            }
+            return readUntilClosed(s);
+        }
+    }
+
+    /** What a server sends back to bytes that are not a proper TLS conversation, until it closes. */
+    static String readUntilClosed(Socket s) throws IOException {
+        s.setSoTimeout((int) HEADER_DEADLINE.plus(CLOSE_SLACK).plusSeconds(5).toMillis());
+        var got = new java.io.ByteArrayOutputStream();
+        try {
+            s.getInputStream().transferTo(got);
+        } catch (SocketTimeoutException e) {
+            return "no answer, still open";
+        } catch (IOException e) {
+            // reset: closed
+        }
+        byte[] b = got.toByteArray();
+        if (b.length == 0) {
+            return "closed";
+        }
+        if (new String(b, 0, Math.min(5, b.length), StandardCharsets.ISO_8859_1).equals("HTTP/")) {
+            return "HTTP answer to TLS garbage";
+        }
+        return b[0] == 0x15 ? "TLS alert, closed" : "TLS records, closed";
+    }
+
+    /** A real ClientHello record, as the JDK's TLS client would open with. */
+    static byte[] clientHello() throws Exception {
+        var engine = SSLContext.getDefault().createSSLEngine("localhost", 443);
+        engine.setUseClientMode(true);
+        var out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), out);
+        out.flip();
+        byte[] b = new byte[out.remaining()];
+        out.get(b);
+        return b;
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    static String b64(String json) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String flip(String signature) {
+        char[] c = signature.toCharArray();
+        int i = c.length / 2;
+        c[i] = c[i] == 'A' ? 'B' : 'A';
+        return new String(c);
+    }
+
+    /** The classic key confusion: HS256 keyed with the tenant's public key, which anyone can fetch. */
+    static String hs256WithPublicKey(RSAKey key, String claims) throws Exception {
+        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).keyID(key.getKeyID()).build(),
+                com.nimbusds.jwt.JWTClaimsSet.parse(new String(Base64.getUrlDecoder().decode(claims), StandardCharsets.UTF_8)));
+        byte[] secret = key.toPublicJWK().toRSAPublicKey().getEncoded();
+        jwt.sign(new MACSigner(secret));
+        return jwt.serialize();
+    }
+
+    String signWith(RSAKey signer, JWSHeader header) throws Exception {
+        var jwt = new SignedJWT(header, tenant.claims(EntraTenant.TENANT).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(signer));
+        return jwt.serialize();
+    }
+
+    void printFigures() throws IOException {
+        var out = new StringBuilder("\n| category | cases | answers | reached the site | completed there |\n|---|---:|---|---:|---:|\n");
+        int cases = 0;
+        for (var e : figures.entrySet()) {
+            var f = e.getValue();
+            cases += f.cases;
+            out.append("| ").append(e.getKey()).append(" | ").append(f.cases).append(" | ").append(f.answers())
+                    .append(f.slowestCloseMillis >= 0 ? "; slowest close " + f.slowestCloseMillis + " ms" : "")
+                    .append(" | ").append(f.reachedSite).append(" | ").append(f.completedAtSite).append(" |\n");
+        }
+        long refusals = Files.readAllLines(gw.log()).stream().filter(l -> l.contains("refused status=")).count();
+        out.append("\ncases: ").append(cases).append("; gateway process ").append(gatewayPid)
+                .append(gw.processHandle().isAlive() ? " alive" : " DEAD")
+                .append("; refusals logged with a reason: ").append(refusals).append('\n');
+        System.out.println(out);
+    }
+}
