@@ -311,9 +311,8 @@ Produced by the hand-run scripts in bench/ (see bench/README.md for each script'
 knobs); each run adds a section under its script's heading. The performance benchmarks (gateway-core.sh,
 channel.sh, content.sh) measure OpenCMG and two reference servers, nginx 1.22 and HAProxy 2.6 (Debian
 packages), in the same run on the same machine with the same load tool and settings, and give the
-gateway ÷ nginx and gateway ÷ HAProxy ratios (sections before 2026-11-22 06:00 UTC compare with nginx
-only). tls-posture.sh checks the gateway's own TLS posture and has no reference. Everything runs on
-one machine over loopback: the load tool, the servers under test and whatever else runs there share
+gateway ÷ nginx and gateway ÷ HAProxy ratios. tls-posture.sh checks the gateway's own TLS posture
+and has no reference. Everything runs on one machine over loopback: the load tool, the servers under test and whatever else runs there share
 the same cores, so compare the ratios within one section rather than absolute numbers across runs or
 machines; the "other CPU" figures show how much unrelated work disturbed a run.
 EOF
