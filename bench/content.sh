@@ -120,23 +120,35 @@ srv_pids() {
     origin) tree_pids "$ORIGIN_PID" ;;   # the plain-HTTP nginx behind HAProxy
   esac
 }
-download() { # run url server: one curl download to /dev/null, SHA-256 checked, MiB/s and CPU of the server
-  local run=$1 url=$2 srv=$3 s0 o0 t0 out
-  s0=$(proc_ticks $(srv_pids "$srv")); o0=$(proc_ticks $(srv_pids origin))
-  t0=$(now)
-  out="$(curl -s --max-time 600 --cacert "$PKI/ca.pem" "$url" -w '%{http_code} %{size_download}' -o >(sha256sum >"$TMP/$run.sha"))"
+# Everything this script runs: the three servers, the nginx behind HAProxy and the heap sampler.
+ours() { echo "$GW_PID" $(tree_pids "$NGINX_PID") "$HAPROXY_PID" $(tree_pids "$ORIGIN_PID") ${HEAP_PID:-}; }
+# download RUN URL SERVER: one curl download, piped into sha256sum (both this shell's children, so their
+# CPU is the load client's); MiB/s, the server's CPU s per GiB, and the CPU % of the load client and of
+# everything else on the machine (busy ticks minus ours and the client's) over the download.
+download() {
+  local run=$1 url=$2 srv=$3 s0 o0 u0 k0 a0 t0 out
+  s0=$(proc_ticks $(srv_pids "$srv")); o0=$(proc_ticks $(srv_pids origin)); u0=$(proc_ticks $(ours))
+  k0=$(child_ticks); a0=$(sys_ticks); t0=$(now)
+  curl -s --max-time 600 --cacert "$PKI/ca.pem" "$url" -o - -w '%{stderr}%{http_code} %{size_download}' 2>"$TMP/$run.curl" \
+    | sha256sum >"$TMP/$run.sha"
   local wall; wall=$(elapsed "$t0" "$(now)")
-  sleep 0.5   # let the hashing subshell finish
+  local dk da du; dk=$(( $(child_ticks) - k0 )); da=$(( $(sys_ticks) - a0 )); du=$(( $(proc_ticks $(ours)) - u0 ))
+  out="$(cat "$TMP/$run.curl")"
   [ "$out" = "200 $((SIZE_MIB * 1024 * 1024))" ] || die "$run: curl said '$out'"
   [ "$(cut -d' ' -f1 "$TMP/$run.sha")" = "$SHA" ] || die "$run: SHA-256 mismatch"
   local ds dorig; ds=$(( $(proc_ticks $(srv_pids "$srv")) - s0 )); dorig=$(( $(proc_ticks $(srv_pids origin)) - o0 ))
   R[$run.mibs]=$(awk -v m="$SIZE_MIB" -v w="$wall" 'BEGIN { printf "%.0f", m / w }')
   R[$run.cpu]=$(awk -v t="$ds" -v hz="$CLK_TCK" -v m="$SIZE_MIB" 'BEGIN { printf "%.2f", t / hz / (m / 1024) }')
   R[$run.origin]=$(awk -v t="$dorig" -v hz="$CLK_TCK" -v m="$SIZE_MIB" 'BEGIN { printf "%.2f", t / hz / (m / 1024) }')
-  log "$run: ${R[$run.mibs]} MiB/s in ${wall%.*} s; server CPU ${R[$run.cpu]} s per GiB (plain-HTTP nginx behind HAProxy: ${R[$run.origin]})"
+  R[$run.clicpu]=$(pct "$dk" "$wall")
+  R[$run.othcpu]=$(pct $(( da - du - dk > 0 ? da - du - dk : 0 )) "$wall")
+  log "$run: ${R[$run.mibs]} MiB/s in ${wall%.*} s; server CPU ${R[$run.cpu]} s per GiB (plain-HTTP nginx behind HAProxy: ${R[$run.origin]}); CPU load client ${R[$run.clicpu]}%, other ${R[$run.othcpu]}%"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy="$(busy_others $(ours))"
+[ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
 log "warm-up: one download from each (not counted)"
 download warm_gw "$GW_URL" gateway
 download warm_nginx "$NGINX_URL" nginx
@@ -190,11 +202,13 @@ table="$(
 section="$(cat <<EOF
 $(run_heading)
 
+Load average before the runs: ${LOADAVG_BEFORE}${busy:+; other busy processes: ${busy}}.
 $(versions_line)
 
 $table
 
 Each round: $(for i in $(seq 1 "$ROUNDS"); do printf 'gateway %s, nginx %s, HAProxy %s MiB/s; ' "${R[gw$i.mibs]}" "${R[nginx$i.mibs]}" "${R[haproxy$i.mibs]}"; done)SHA-256 checked on every download.
+CPU of the load client (curl + sha256sum) / of everything else on the machine during each download, % of one core ($NPROC cores): $(for i in $(seq 1 "$ROUNDS"); do printf 'gateway %s / %s, nginx %s / %s, HAProxy %s / %s; ' "${R[gw$i.clicpu]}" "${R[gw$i.othcpu]}" "${R[nginx$i.clicpu]}" "${R[nginx$i.othcpu]}" "${R[haproxy$i.clicpu]}" "${R[haproxy$i.othcpu]}"; done | sed 's/; $//'). A large second figure ("other") means the round was disturbed.
 HAProxy (one process, \`nbthread $NPROC\`) cannot serve files: it terminates TLS and proxies to a plain-HTTP nginx on loopback serving the same file (\`sendfile on\`), so its column is a TLS proxy's throughput and its CPU s per GiB counts HAProxy alone; the nginx behind it used another $origin_cpu s per GiB (median). HAProxy log lines at warning or worse: $haproxy_errs.
 Gateway (-Xmx$GW_XMX) during its $ROUNDS downloads and the device run: **peak heap used $heap_used_mb MB** (committed at most $heap_committed_mb MB, jstat every 100 ms); peak RSS $gw_rss_mb MB; WARN/ERROR log lines $gw_errs.
 \`cmg device download\` (content token, location, 8 MiB ranged GETs with If-Range, SHA-256 of the file): $device_mibs MiB/s end to end. Upload (\`cmg content upload\`, streamed, SHA-256 on the gateway): $upload_mibs MiB/s.
