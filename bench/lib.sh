@@ -292,7 +292,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 run_heading() { # "### date — kernel, nproc, commit"
   local rev dirty
   rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -qv '^??' && echo ", uncommitted changes" || true)"
+  # RESULTS.md itself does not count: an earlier run in the same session may just have appended to it.
+  dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -v '^??' | grep -qv ' bench/RESULTS.md$' && echo ", uncommitted changes" || true)"
   echo "### $(date -u '+%Y-%m-%d %H:%M UTC') — kernel $(uname -r), nproc $NPROC, commit ${rev}${dirty}"
 }
 versions_line() {
