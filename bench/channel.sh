@@ -4,16 +4,18 @@
 #      (the gateway and the connection point are separate JVMs, set up through the CLI as in README.md),
 #   2. through a second nginx acting as mutual-TLS reverse proxy (same CA and server certificate,
 #      upstream keep-alive) → the same internal nginx,
-#   3. directly to the internal nginx (plain TLS, no client certificate),
+#   3. through HAProxy acting as the same mutual-TLS reverse proxy (HTTP mode, backend connections
+#      reused) → the same internal nginx,
+#   4. directly to the internal nginx (plain TLS, no client certificate),
 # with the same load tool, concurrency and duration; and the CPU the forwarding tier spends per request.
 # Hand-run; see bench/README.md.
 #
-#   bench/channel.sh            # about 2 minutes; prints a Markdown table, appends it to bench/RESULTS.md
+#   bench/channel.sh            # about 3 minutes; prints a Markdown table, appends it to bench/RESULTS.md
 #
 # Environment knobs (defaults in brackets):
 #   LOAD_SECONDS    [15]  length of each measured autocannon run
 #   WARMUP_SECONDS  [10]  JVM warm-up through OpenCMG before measuring, twice: at c=8, then at CONNECTIONS
-#                         (not counted); the nginx paths get 3 s each
+#                         (not counted); the proxies and the direct path get 3 s each
 #   CONNECTIONS     [50]  autocannon concurrency
 #   KEEP_TMP        [0]   1 = keep the temp dir (logs, PKI, configs, raw JSON) instead of deleting it
 #   NO_RESULTS      [0]   1 = do not append to bench/RESULTS.md
@@ -36,6 +38,7 @@ CHANNEL_PORT="$(pick_port 38124)"  # gateway channel connector (connection point
 ADMIN_PORT="$(pick_port 39443)"    # gateway admin connector (CLI)
 PROXY_PORT="$(pick_port 38543)"    # nginx mTLS reverse proxy
 INTERNAL_PORT="$(pick_port 38643)" # internal nginx (the "management point")
+HAPROXY_PORT="$(pick_port 38743)"  # HAProxy mTLS reverse proxy
 
 log "dev PKI in $TMP/pki"
 cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
@@ -171,18 +174,50 @@ for u in "$CMG_URL" "$PROXY_URL"; do
   curl -s --max-time 5 "${DEVICE_TLS[@]}" "$u" | cmp -s - "$TMP/internal/www/SMS_MP/.sms_aut" || die "$u does not deliver the file"
 done
 
+# ---------------------------------------------------------------- HAProxy as mutual-TLS reverse proxy
+# The same job as the nginx proxy: same server certificate, client certificate required against the same
+# CA and CRL, TLS 1.2/1.3; the path rewritten to the internal server's, its certificate verified, the
+# client's thumbprint and address passed on; HTTP mode with keep-alive on both sides and idle backend
+# connections shared by all client connections (http-reuse always). One process, nbthread = cores.
+haproxy_conf "$TMP/haproxy" "$PKI/gateway.pem" "$PKI/gateway-key.pem" <<EOF
+frontend mtls
+  bind 127.0.0.1:$HAPROXY_PORT ssl crt $TMP/haproxy/server.pem verify required ca-file $PKI/ca.pem crl-file $PKI/ca.crl
+  http-request return status 404 unless { path_beg $EXTERNAL/ }
+  http-request replace-path ^$EXTERNAL/(.*) /SMS_MP/\1
+  http-request set-header Host localhost:$INTERNAL_PORT
+  http-request set-header X-Device-Thumbprint %[ssl_c_sha1,hex]
+  http-request set-header X-Client-Address %[src]
+  default_backend internal
+backend internal
+  http-reuse always
+  server internal 127.0.0.1:$INTERNAL_PORT ssl verify required ca-file $PKI/ca.pem sni str(localhost) verifyhost localhost
+EOF
+log "starting HAProxy mTLS proxy on 127.0.0.1:$HAPROXY_PORT (nbthread $NPROC)"
+start_haproxy "$TMP/haproxy"
+HAPROXY_PID=$LAST_PID
+HAPROXY_URL="https://127.0.0.1:$HAPROXY_PORT$EXTERNAL$RESOURCE"
+( wait_http "HAProxy proxy" 200 "$HAPROXY_URL" "$HAPROXY_PID" "${DEVICE_TLS[@]}" ) \
+  || { tail -20 "$TMP/haproxy/haproxy.log" >&2; exit 1; }
+# Without a client certificate HAProxy fails the handshake (no HTTP status at all).
+[ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "$HAPROXY_URL")" = 000 ] \
+  || die "the HAProxy proxy does not require a client certificate"
+curl -s --max-time 5 "${DEVICE_TLS[@]}" "$HAPROXY_URL" | cmp -s - "$TMP/internal/www/SMS_MP/.sms_aut" || die "$HAPROXY_URL does not deliver the file"
+sleep 0.5; haproxy_errs0=$(haproxy_errors "$TMP/haproxy")   # the refused handshake just above
+
 CMG_TLS="$(tls_of "$GW_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
 PROXY_TLS="$(tls_of "$PROXY_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
+HAPROXY_TLS="$(tls_of "$HAPROXY_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
 DIRECT_TLS="$(tls_of "$INTERNAL_PORT" -CAfile "$PKI/ca.pem")"
 
 # ---------------------------------------------------------------- measurement
 declare -A R   # results, keyed "<run>.<field>"
-CPU_GROUPS=(gw cp proxy internal)
+CPU_GROUPS=(gw cp proxy haproxy internal)
 group_pids() {
   case $1 in
     gw) echo "$GW_PID" ;;
     cp) echo "$CP_PID" ;;
     proxy) tree_pids "$PROXY_PID" ;;      # master + all workers
+    haproxy) echo "$HAPROXY_PID" ;;       # one process, all threads
     internal) tree_pids "$INTERNAL_PID" ;;
   esac
 }
@@ -208,7 +243,7 @@ load() {
   R[$run.wall]=$wall
   R[$run.client]=$dk
   R[$run.other]=$(( da - known - dk > 0 ? da - known - dk : 0 ))
-  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, codes ${R[$run.codes]}, errors ${R[$run.errors]}, timeouts ${R[$run.timeouts]}; CPU ticks gw ${R[$run.gw]} cp ${R[$run.cp]} proxy ${R[$run.proxy]} internal ${R[$run.internal]} client $dk other ${R[$run.other]} over ${wall%.*} s"
+  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, codes ${R[$run.codes]}, errors ${R[$run.errors]}, timeouts ${R[$run.timeouts]}; CPU ticks gw ${R[$run.gw]} cp ${R[$run.cp]} proxy ${R[$run.proxy]} haproxy ${R[$run.haproxy]} internal ${R[$run.internal]} client $dk other ${R[$run.other]} over ${wall%.*} s"
 }
 per10k() { # run ticks -> CPU seconds per 10,000 requests
   awk -v t="$2" -v n="${R[$1.total]}" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 10000 / n; else print "n/a" }'
@@ -216,28 +251,31 @@ per10k() { # run ticks -> CPU seconds per 10,000 requests
 cpu_pct() { pct "$2" "${R[$1.wall]}"; }
 
 LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy="$(busy_others "$GW_PID" "$CP_PID" $(tree_pids "$PROXY_PID") $(tree_pids "$INTERNAL_PID"))"
+busy="$(busy_others "$GW_PID" "$CP_PID" $(tree_pids "$PROXY_PID") "$HAPROXY_PID" $(tree_pids "$INTERNAL_PID"))"
 [ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
 
 gw_lines0=$(wc -l <"$TMP/gateway.err"); cp_lines0=$(wc -l <"$TMP/connection-point.err")
 setup_not_replicated=$(grep -c 'mapping_not_replicated' "$TMP/connection-point.err" || true)
 # Cold JVMs hit with 50 connections at once answer in seconds for a while (JIT compilation on 2 shared
 # cores), so warm up gently first, then at full concurrency.
-log "warm-up (not counted): ${WARMUP_SECONDS} s through OpenCMG at c=8, ${WARMUP_SECONDS} s at c=$CONNECTIONS, 3 s through the nginx proxy, 3 s direct"
+log "warm-up (not counted): ${WARMUP_SECONDS} s through OpenCMG at c=8, ${WARMUP_SECONDS} s at c=$CONNECTIONS, 3 s through each proxy, 3 s direct"
 CONNECTIONS_SAVED=$CONNECTIONS; CONNECTIONS=8
 load warm_cmg8 "$CMG_URL" "$WARMUP_SECONDS" 0
 CONNECTIONS=$CONNECTIONS_SAVED
 load warm_cmg "$CMG_URL" "$WARMUP_SECONDS" 0
 load warm_proxy "$PROXY_URL" 3 0
+load warm_haproxy "$HAPROXY_URL" 3 0
 load warm_direct "$DIRECT_URL" 3 0 no
 sleep 2
 
 load direct "$DIRECT_URL" "$LOAD_SECONDS" 1 no; sleep 2
 load proxy "$PROXY_URL" "$LOAD_SECONDS"; sleep 2
+load haproxy "$HAPROXY_URL" "$LOAD_SECONDS"; sleep 2
 load cmg "$CMG_URL" "$LOAD_SECONDS"
 
 kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
 kill -0 "$CP_PID" 2>/dev/null || die "the connection point died during the run"
+kill -0 "$HAPROXY_PID" 2>/dev/null || die "HAProxy died during the run"
 rss_mb() { awk -v k="$2" '$1 == k ":" { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 GW_RSS="$(rss_mb "$GW_PID" VmRSS)"; GW_HWM="$(rss_mb "$GW_PID" VmHWM)"
 CP_RSS="$(rss_mb "$CP_PID" VmRSS)"; CP_HWM="$(rss_mb "$CP_PID" VmHWM)"
@@ -245,40 +283,45 @@ gw_errs=$(tail -n +"$((gw_lines0 + 1))" "$TMP/gateway.err" | grep -cE ' (ERROR|W
 cp_errs=$(tail -n +"$((cp_lines0 + 1))" "$TMP/connection-point.err" | grep -cE ' (ERROR|WARN) ' || true)
 proxy_errs=$(nginx_errors "$TMP/proxy")
 internal_errs=$(nginx_errors "$TMP/internal")
+haproxy_errs=$(( $(haproxy_errors "$TMP/haproxy") - haproxy_errs0 ))
 cmg status >"$TMP/status-after.out" 2>&1 || true
 refusals="$(sed -n '/^refusals:/,$p' "$TMP/status-after.out" | tail -n +2 | sed 's/^ *//; s/  */ /g' | paste -sd ';' -)"
 
 # ---------------------------------------------------------------- report
 non_ok_total=0
-for r in cmg proxy direct; do
+for r in cmg proxy haproxy direct; do
   non_ok_total=$(( non_ok_total + R[$r.non2xx] + R[$r.errors] + R[$r.timeouts] ))
 done
 cmg_front=$(( R[cmg.gw] + R[cmg.cp] ))
 table="$(
-  echo "| GET of a ${BODY_BYTES}-byte file (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | OpenCMG (gateway → CP) | nginx mTLS proxy | direct (internal nginx) | OpenCMG / nginx proxy |"
-  echo "|---|---:|---:|---:|---:|"
-  printf '| requests/s | %s | %s | %s | %s |\n' "${R[cmg.rps]}" "${R[proxy.rps]}" "${R[direct.rps]}" "$(ratio "${R[cmg.rps]}" "${R[proxy.rps]}")"
-  printf '| latency p50, ms | %s | %s | %s | %s |\n' "${R[cmg.p50]}" "${R[proxy.p50]}" "${R[direct.p50]}" "$(ratio "${R[cmg.p50]}" "${R[proxy.p50]}")"
-  printf '| latency p99, ms | %s | %s | %s | %s |\n' "${R[cmg.p99]}" "${R[proxy.p99]}" "${R[direct.p99]}" "$(ratio "${R[cmg.p99]}" "${R[proxy.p99]}")"
-  printf '| non-2xx / errors / timeouts | %s / %s / %s | %s / %s / %s | %s / %s / %s | |\n' \
-    "${R[cmg.non2xx]}" "${R[cmg.errors]}" "${R[cmg.timeouts]}" "${R[proxy.non2xx]}" "${R[proxy.errors]}" "${R[proxy.timeouts]}" \
-    "${R[direct.non2xx]}" "${R[direct.errors]}" "${R[direct.timeouts]}"
-  printf '| CPU s per 10k requests: gateway + connection point / proxy nginx | %s | %s | – | %s |\n' \
-    "$(per10k cmg "$cmg_front")" "$(per10k proxy "${R[proxy.proxy]}")" \
-    "$(ratio "$(per10k cmg "$cmg_front")" "$(per10k proxy "${R[proxy.proxy]}")")"
-  printf '| ↳ gateway / connection point | %s / %s | | | |\n' "$(per10k cmg "${R[cmg.gw]}")" "$(per10k cmg "${R[cmg.cp]}")"
-  printf '| CPU s per 10k requests: internal nginx | %s | %s | %s | %s |\n' \
-    "$(per10k cmg "${R[cmg.internal]}")" "$(per10k proxy "${R[proxy.internal]}")" "$(per10k direct "${R[direct.internal]}")" \
-    "$(ratio "$(per10k cmg "${R[cmg.internal]}")" "$(per10k proxy "${R[proxy.internal]}")")"
-  printf '| CPU %%: forwarding tier / internal nginx / load client / other | %s / %s / %s / %s | %s / %s / %s / %s | – / %s / %s / %s | |\n' \
-    "$(cpu_pct cmg "$cmg_front")" "$(cpu_pct cmg "${R[cmg.internal]}")" "$(cpu_pct cmg "${R[cmg.client]}")" "$(cpu_pct cmg "${R[cmg.other]}")" \
-    "$(cpu_pct proxy "${R[proxy.proxy]}")" "$(cpu_pct proxy "${R[proxy.internal]}")" "$(cpu_pct proxy "${R[proxy.client]}")" "$(cpu_pct proxy "${R[proxy.other]}")" \
+  # r3 RUN FIELD: the three forwarding paths' figures; rr FIELD: OpenCMG ÷ nginx proxy, OpenCMG ÷ HAProxy
+  r3() { printf '%s | %s | %s' "${R[cmg.$1]}" "${R[proxy.$1]}" "${R[haproxy.$1]}"; }
+  rr() { printf '%s | %s' "$(ratio "${R[cmg.$1]}" "${R[proxy.$1]}")" "$(ratio "${R[cmg.$1]}" "${R[haproxy.$1]}")"; }
+  nok() { printf '%s / %s / %s' "${R[$1.non2xx]}" "${R[$1.errors]}" "${R[$1.timeouts]}"; }
+  cpu4() { # run forwarding-ticks: forwarding tier / internal nginx / load client / other in %
+    printf '%s / %s / %s / %s' "$(cpu_pct "$1" "$2")" "$(cpu_pct "$1" "${R[$1.internal]}")" "$(cpu_pct "$1" "${R[$1.client]}")" "$(cpu_pct "$1" "${R[$1.other]}")"
+  }
+  cmg_cpu=$(per10k cmg "$cmg_front"); proxy_cpu=$(per10k proxy "${R[proxy.proxy]}"); haproxy_cpu=$(per10k haproxy "${R[haproxy.haproxy]}")
+  cmg_int=$(per10k cmg "${R[cmg.internal]}"); proxy_int=$(per10k proxy "${R[proxy.internal]}"); haproxy_int=$(per10k haproxy "${R[haproxy.internal]}")
+  echo "| GET of a ${BODY_BYTES}-byte file (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | OpenCMG (gateway → CP) | nginx mTLS proxy | HAProxy mTLS proxy | direct (internal nginx) | OpenCMG / nginx proxy | OpenCMG / HAProxy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  printf '| requests/s | %s | %s | %s |\n' "$(r3 rps)" "${R[direct.rps]}" "$(rr rps)"
+  printf '| latency p50, ms | %s | %s | %s |\n' "$(r3 p50)" "${R[direct.p50]}" "$(rr p50)"
+  printf '| latency p99, ms | %s | %s | %s |\n' "$(r3 p99)" "${R[direct.p99]}" "$(rr p99)"
+  printf '| non-2xx / errors / timeouts | %s | %s | %s | %s | | |\n' "$(nok cmg)" "$(nok proxy)" "$(nok haproxy)" "$(nok direct)"
+  printf '| CPU s per 10k requests: gateway + connection point / proxy | %s | %s | %s | – | %s | %s |\n' \
+    "$cmg_cpu" "$proxy_cpu" "$haproxy_cpu" "$(ratio "$cmg_cpu" "$proxy_cpu")" "$(ratio "$cmg_cpu" "$haproxy_cpu")"
+  printf '| ↳ gateway / connection point | %s / %s | | | | | |\n' "$(per10k cmg "${R[cmg.gw]}")" "$(per10k cmg "${R[cmg.cp]}")"
+  printf '| CPU s per 10k requests: internal nginx | %s | %s | %s | %s | %s | %s |\n' \
+    "$cmg_int" "$proxy_int" "$haproxy_int" "$(per10k direct "${R[direct.internal]}")" "$(ratio "$cmg_int" "$proxy_int")" "$(ratio "$cmg_int" "$haproxy_int")"
+  printf '| CPU %%: forwarding tier / internal nginx / load client / other | %s | %s | %s | – / %s / %s / %s | | |\n' \
+    "$(cpu4 cmg "$cmg_front")" "$(cpu4 proxy "${R[proxy.proxy]}")" "$(cpu4 haproxy "${R[haproxy.haproxy]}")" \
     "$(cpu_pct direct "${R[direct.internal]}")" "$(cpu_pct direct "${R[direct.client]}")" "$(cpu_pct direct "${R[direct.other]}")"
   echo
-  echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; direct ${R[direct.codes]}."
-  echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
-  echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."
-  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx512m; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; gateway refusal counters: ${refusals:-none}."
+  echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; HAProxy ${R[haproxy.codes]}; direct ${R[direct.codes]}."
+  echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers, \`worker_processes auto\`; HAProxy one process with \`nbthread $NPROC\`); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
+  echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; HAProxy ${HAPROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."
+  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx512m; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; HAProxy log lines at warning or worse: ${haproxy_errs}; gateway refusal counters: ${refusals:-none}."
   if [ "$setup_not_replicated" -gt 0 ]; then
     echo "During set-up, ${setup_not_replicated} request(s) got \`503 mapping_not_replicated\` from the connection point: the gateway routes to a channel as soon as it is up, before the connection point has received the mappings."
   fi
@@ -299,7 +342,7 @@ echo
 [ "$non_ok_total" = 0 ] || log "WARNING: $non_ok_total non-2xx responses, errors or timeouts (raw JSON: KEEP_TMP=1)"
 
 if [ "${NO_RESULTS:-0}" != 1 ]; then
-  append_results "channel.sh — device → gateway → connection point → internal server, against an nginx mTLS proxy" "$(cat <<'EOF'
+  append_results "channel.sh — device → gateway → connection point → internal server, against nginx and HAProxy mTLS proxies" "$(cat <<'EOF'
 One internal nginx (HTTPS on 127.0.0.1, dev-PKI server certificate) serves a ~100-byte static file
 (`/SMS_MP/.sms_aut`, fetched as `…/.sms_aut?MPLIST`). autocannon (`-c 50 -d 15`, keep-alive) GETs it
 1. through OpenCMG: `/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP/.sms_aut?MPLIST` on the gateway's
@@ -310,10 +353,15 @@ One internal nginx (HTTPS on 127.0.0.1, dev-PKI server certificate) serves a ~10
 2. through a second nginx as mutual-TLS reverse proxy: same server certificate, `ssl_verify_client on`
    with the same CA and its CRL, `proxy_pass https://` to the internal nginx with upstream
    `keepalive 32`, verifying the internal server's certificate, passing the client's thumbprint;
-3. directly to the internal nginx (plain TLS, no client certificate).
-Both nginx are the Debian package with `worker_processes auto`. The gateway and the connection point
-are warmed up first (not counted). CPU s per 10k requests = utime+stime deltas from /proc over the
-run ÷ requests completed × 10,000; the ratio column is OpenCMG ÷ nginx proxy (below 1 is better for
+3. through HAProxy as the same mutual-TLS reverse proxy (HTTP mode): same server certificate,
+   `verify required` with the same `ca-file` and `crl-file`, the path rewritten (`replace-path`) to the
+   internal server's, `server … ssl verify required` to the internal nginx with `http-reuse always`
+   (idle backend connections shared by all client connections), the client's thumbprint passed on;
+4. directly to the internal nginx (plain TLS, no client certificate).
+Both nginx are the Debian package with `worker_processes auto`; HAProxy is the Debian package, one
+process with `nbthread` = cores. The gateway and the connection point are warmed up first (not
+counted). CPU s per 10k requests = utime+stime deltas from /proc over the run ÷ requests completed ×
+10,000; the ratio columns are OpenCMG ÷ nginx proxy and OpenCMG ÷ HAProxy (below 1 is better for
 OpenCMG on CPU and latency, above 1 better on requests/s).
 EOF
 )" "$section"

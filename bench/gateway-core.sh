@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# OpenCMG gateway-core benchmark: the gateway's client connector against nginx on the same machine,
-# same certificates, same load tools. Hand-run; see bench/README.md.
+# OpenCMG gateway-core benchmark: the gateway's client connector against nginx and HAProxy on the same
+# machine, same certificates, same load tools, in one run. Hand-run; see bench/README.md.
 #
-#   bench/gateway-core.sh            # about 2.5 minutes; prints a Markdown table, appends it to bench/RESULTS.md
+#   bench/gateway-core.sh            # about 3.5 minutes; prints a Markdown table, appends it to bench/RESULTS.md
 #
 # Environment knobs (defaults in brackets):
 #   HANDSHAKE_SECONDS [10]  length of each `openssl s_time -new` run
@@ -28,6 +28,7 @@ setup_cmg              # build once, run from a snapshot in $TMP/cmg-home (see l
 GW_PORT="$(pick_port 28443)"
 ADMIN_PORT="$(pick_port 29443)"
 NGINX_PORT="$(pick_port 28543)"
+HAPROXY_PORT="$(pick_port 28643)"
 
 # ---------------------------------------------------------------- PKI and gateway
 dev_pki
@@ -65,15 +66,44 @@ NGINX_PID=$LAST_PID
 [ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH")" = 400 ] \
   || die "nginx does not require a client certificate"
 
+# ---------------------------------------------------------------- HAProxy reference
+# One process, nbthread = cores (see haproxy_conf in lib.sh); same certificate and key, client certificate
+# required (verify required + ca-file, as nginx's ssl_verify_client on), TLS 1.2/1.3; the same two paths
+# answered by HAProxy itself with 200 "ok\n", anything else 404.
+haproxy_conf "$TMP/haproxy" "$PKI/gateway.pem" "$PKI/gateway-key.pem" <<EOF
+frontend bench
+  bind 127.0.0.1:$HAPROXY_PORT ssl crt $TMP/haproxy/server.pem verify required ca-file $PKI/ca.pem
+  http-request return status 200 content-type text/plain string "ok\n" if { path $PIPELINE_PATH } || { path /health }
+  http-request return status 404
+EOF
+log "starting HAProxy on 127.0.0.1:$HAPROXY_PORT (nbthread $NPROC)"
+start_haproxy "$TMP/haproxy"
+HAPROXY_PID=$LAST_PID
+( wait_http haproxy 200 "https://127.0.0.1:$HAPROXY_PORT$PIPELINE_PATH" "$HAPROXY_PID" --cacert "$PKI/ca.pem" \
+  --cert "$PKI/client.pem" --key "$PKI/client-key.pem" ) || { cat "$TMP/haproxy/haproxy.log" >&2; exit 1; }
+# Without a client certificate HAProxy fails the handshake (nginx completes it and answers 400): no HTTP status.
+[ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$HAPROXY_PORT$PIPELINE_PATH")" = 000 ] \
+  || die "HAProxy does not require a client certificate"
+sleep 0.5; haproxy_errs0=$(haproxy_errors "$TMP/haproxy")   # the refused handshake just above
+haproxy_hsf() { grep -c 'SSL handshake failure' "$TMP/haproxy/haproxy.log" || true; }
+haproxy_hsf0=$(haproxy_hsf)
+
 GW_TLS="$(tls_of "$GW_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
 NGINX_TLS="$(tls_of "$NGINX_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
+HAPROXY_TLS="$(tls_of "$HAPROXY_PORT" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" -CAfile "$PKI/ca.pem")"
 
 # ---------------------------------------------------------------- measurement helpers
 # CPU ticks (proc_ticks), the load client's (child_ticks) and the machine's (sys_ticks): see lib.sh.
-server_pids() { if [ "$1" = gateway ]; then echo "$GW_PID"; else tree_pids "$NGINX_PID"; fi; }
+server_pids() {
+  case $1 in
+    gateway) echo "$GW_PID" ;;
+    nginx) tree_pids "$NGINX_PID" ;;   # master + workers
+    haproxy) echo "$HAPROXY_PID" ;;    # one process, all threads
+  esac
+}
 
 declare -A R   # results, keyed "<run>.<field>"
-CLOSING_RUNS=" cl_health cl_nginx "   # runs in which the server closes the connection after every response
+CLOSING_RUNS=" cl_health cl_nginx cl_haproxy "   # runs in which the server closes the connection after every response
 
 # Uses the caller's s0/k0/a0 snapshots: server, load client, other processes (machine total minus both).
 cpu_figures() { # run server wall
@@ -122,7 +152,7 @@ load() { # run server url seconds expected-status [count=1]
 
 # ---------------------------------------------------------------- runs
 LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy="$(busy_others "$GW_PID" $(tree_pids "$NGINX_PID"))"
+busy="$(busy_others "$GW_PID" $(tree_pids "$NGINX_PID") "$HAPROXY_PID")"
 [ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
 log "JVM warm-up: ${WARMUP_SECONDS} s on /health, ${WARMUP_SECONDS} s on the pipeline path, 3 s of handshakes (not counted)"
 load warm1 gateway "https://127.0.0.1:$GW_PORT/health" "$WARMUP_SECONDS" 200 0
@@ -132,8 +162,10 @@ openssl s_time -new -connect "127.0.0.1:$GW_PORT" -cert "$PKI/client.pem" -key "
 sleep 2
 
 handshakes hs_nginx nginx "$NGINX_PORT"; sleep 2
+handshakes hs_haproxy haproxy "$HAPROXY_PORT"; sleep 2
 handshakes hs_gw gateway "$GW_PORT"; sleep 2
 load ka_nginx nginx "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
+load ka_haproxy haproxy "https://127.0.0.1:$HAPROXY_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
 load ka_health gateway "https://127.0.0.1:$GW_PORT/health" "$LOAD_SECONDS" 200; sleep 2
 refusals0=$(grep -c 'refused status=' "$TMP/gateway.err" || true)
 if [ "$PIPELINE_CLOSES" = yes ]; then CLOSING_RUNS+="ka_pipe "; fi
@@ -144,13 +176,19 @@ if [ "$PIPELINE_CLOSES" = yes ]; then
   # per request. Same pattern against gateway /health and nginx, for a like-for-like reference.
   sleep 2; LOAD_ARGS=(-H "Connection: close")
   load cl_nginx nginx "https://127.0.0.1:$NGINX_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
+  load cl_haproxy haproxy "https://127.0.0.1:$HAPROXY_PORT$PIPELINE_PATH" "$LOAD_SECONDS" 200; sleep 2
   load cl_health gateway "https://127.0.0.1:$GW_PORT/health" "$LOAD_SECONDS" 200
   LOAD_ARGS=()
 fi
 kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
+kill -0 "$HAPROXY_PID" 2>/dev/null || die "HAProxy died during the run"
 gw_rss_mb=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status") / 1024 ))
 gw_errs=$(grep -cE ' (ERROR|WARN) ' "$TMP/gateway.err" || true)
 nginx_errs=$(nginx_errors "$TMP/nginx")
+haproxy_errs=$(( $(haproxy_errors "$TMP/haproxy") - haproxy_errs0 ))
+haproxy_hsf=$(( $(haproxy_hsf) - haproxy_hsf0 ))
+hsf_note=""   # handshakes the load client abandons when a Connection: close run ends
+[ "$haproxy_hsf" = 0 ] || hsf_note=" ($haproxy_hsf of them \"SSL handshake failure\": connections autocannon abandons mid-handshake when a \`Connection: close\` run ends; nginx logs those at info)"
 
 # ---------------------------------------------------------------- report
 # autocannon's latency figures are not usable when the server closes every connection (they break
@@ -160,51 +198,59 @@ lat() { # run -> "p50 / p99" or "≈mean†"
     awk -v c="$CONNECTIONS" -v r="${R[$1.rps]}" 'BEGIN { if (r > 0) printf "≈%.0f†", 1000 * c / r; else print "n/a" }'
   else echo "${R[$1.p50]} / ${R[$1.p99]}"; fi
 }
-row() { # label gateway-run nginx-run
-  local lr
-  printf '| %s | %s | %s | %s |\n' "$1 req/s" "${R[$2.rps]}" "${R[$3.rps]}" "$(ratio "${R[$2.rps]}" "${R[$3.rps]}")"
-  if [[ "$CLOSING_RUNS" == *" $2 "* || "$CLOSING_RUNS" == *" $3 "* ]]; then
-    lr="$(ratio "${R[$3.rps]}" "${R[$2.rps]}")"   # mean latency ratio = inverse throughput ratio
+lat_ratio() { # gateway-run reference-run
+  if [[ "$CLOSING_RUNS" == *" $1 "* || "$CLOSING_RUNS" == *" $2 "* ]]; then
+    ratio "${R[$2.rps]}" "${R[$1.rps]}"   # mean latency ratio = inverse throughput ratio
   else
-    lr="$(ratio "${R[$2.p50]}" "${R[$3.p50]}") / $(ratio "${R[$2.p99]}" "${R[$3.p99]}")"
+    echo "$(ratio "${R[$1.p50]}" "${R[$2.p50]}") / $(ratio "${R[$1.p99]}" "${R[$2.p99]}")"
   fi
-  printf '| ↳ latency, ms (p50 / p99, or ≈mean†) | %s | %s | %s |\n' "$(lat "$2")" "$(lat "$3")" "$lr"
+}
+row() { # label gateway-run nginx-run haproxy-run
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1 req/s" "${R[$2.rps]}" "${R[$3.rps]}" "${R[$4.rps]}" \
+    "$(ratio "${R[$2.rps]}" "${R[$3.rps]}")" "$(ratio "${R[$2.rps]}" "${R[$4.rps]}")"
+  printf '| ↳ latency, ms (p50 / p99, or ≈mean†) | %s | %s | %s | %s | %s |\n' "$(lat "$2")" "$(lat "$3")" "$(lat "$4")" \
+    "$(lat_ratio "$2" "$3")" "$(lat_ratio "$2" "$4")"
 }
 detail() { # label run
   printf '| %s | %s | %s / %s / %s | %s%% | %s%% | %s%% |\n' "$1" "${R[$2.codes]}" "${R[$2.unexpected]}" "${R[$2.errors]}" \
     "${R[$2.timeouts]}" "${R[$2.srvcpu]}" "${R[$2.clicpu]}" "${R[$2.othcpu]}"
 }
 table="$(
-  echo "| measurement (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | gateway | nginx | gateway/nginx |"
-  echo "|---|---:|---:|---:|"
-  printf '| new mTLS connections/s (s_time -new, 1 client, %s s) | %s | %s | %s |\n' "$HANDSHAKE_SECONDS" \
-    "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}" "$(ratio "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}")"
-  row 'keep-alive, gateway `/health`' ka_health ka_nginx
-  row 'keep-alive, gateway full pipeline → 503' ka_pipe ka_nginx
+  echo "| measurement (c=$CONNECTIONS, ${LOAD_SECONDS} s each) | gateway | nginx | HAProxy | gateway/nginx | gateway/HAProxy |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  printf '| new mTLS connections/s (s_time -new, 1 client, %s s) | %s | %s | %s | %s | %s |\n' "$HANDSHAKE_SECONDS" \
+    "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}" "${R[hs_haproxy.rate]}" \
+    "$(ratio "${R[hs_gw.rate]}" "${R[hs_nginx.rate]}")" "$(ratio "${R[hs_gw.rate]}" "${R[hs_haproxy.rate]}")"
+  row 'keep-alive, gateway `/health`' ka_health ka_nginx ka_haproxy
+  row 'keep-alive, gateway full pipeline → 503' ka_pipe ka_nginx ka_haproxy
   if [ "$PIPELINE_CLOSES" = yes ]; then
-    row 'new connection per request (`Connection: close`), gateway `/health`' cl_health cl_nginx
-    row 'gateway full pipeline → 503 (closes itself) vs nginx `Connection: close`' ka_pipe cl_nginx
+    row 'new connection per request (`Connection: close`), gateway `/health`' cl_health cl_nginx cl_haproxy
+    row 'gateway full pipeline → 503 (closes itself) vs references with `Connection: close`' ka_pipe cl_nginx cl_haproxy
   fi
   echo
   echo "| run | responses (status×count) | unexpected status / errors / timeouts | server CPU | load-client CPU | other CPU |"
   echo "|---|---|---|---:|---:|---:|"
   printf '| s_time → gateway /health | %s connections | – | %s%% | %s%% | %s%% |\n' "${R[hs_gw.count]}" "${R[hs_gw.srvcpu]}" "${R[hs_gw.clicpu]}" "${R[hs_gw.othcpu]}"
   printf '| s_time → nginx /health | %s connections | – | %s%% | %s%% | %s%% |\n' "${R[hs_nginx.count]}" "${R[hs_nginx.srvcpu]}" "${R[hs_nginx.clicpu]}" "${R[hs_nginx.othcpu]}"
+  printf '| s_time → HAProxy /health | %s connections | – | %s%% | %s%% | %s%% |\n' "${R[hs_haproxy.count]}" "${R[hs_haproxy.srvcpu]}" "${R[hs_haproxy.clicpu]}" "${R[hs_haproxy.othcpu]}"
   detail 'keep-alive → gateway `/health`' ka_health
   detail 'keep-alive → gateway pipeline' ka_pipe
   detail 'keep-alive → nginx' ka_nginx
+  detail 'keep-alive → HAProxy' ka_haproxy
   if [ "$PIPELINE_CLOSES" = yes ]; then
     detail 'Connection: close → gateway `/health`' cl_health
     detail 'Connection: close → nginx' cl_nginx
+    detail 'Connection: close → HAProxy' cl_haproxy
   fi
   echo
   echo "† mean latency from Little's law (c ÷ req/s): autocannon's own latency figures are not meaningful when every connection is closed after one response."
   echo "CPU: % of one core ($NPROC cores = $((NPROC * 100))%); \"other\" = the rest of the machine during the run."
-  echo "TLS negotiated: gateway ${GW_TLS:-?}; nginx ${NGINX_TLS:-?}."
+  echo "Server CPU: gateway JVM; nginx master + workers (\`worker_processes auto\` = $NPROC); HAProxy one process with \`nbthread $NPROC\`."
+  echo "TLS negotiated: gateway ${GW_TLS:-?}; nginx ${NGINX_TLS:-?}; HAProxy ${HAPROXY_TLS:-?}."
   if [ "$PIPELINE_CLOSES" = yes ]; then
     echo "The gateway answers the pipeline's 503 with \`Connection: close\`, so its pipeline run is one new mTLS connection per request, not keep-alive."
   fi
-  echo "Gateway: peak RSS ${gw_rss_mb} MB, ${refusals} refusal log lines during the pipeline run, ${gw_errs} WARN/ERROR log lines; nginx: ${nginx_errs} error-log lines at error or worse."
+  echo "Gateway: peak RSS ${gw_rss_mb} MB, ${refusals} refusal log lines during the pipeline run, ${gw_errs} WARN/ERROR log lines; nginx: ${nginx_errs} error-log lines at error or worse; HAProxy: ${haproxy_errs} log lines at warning or worse${hsf_note}."
 )"
 
 section="$(cat <<EOF
@@ -221,10 +267,12 @@ echo "$section"
 echo
 
 if [ "${NO_RESULTS:-0}" != 1 ]; then
-  append_results "gateway-core.sh — the client connector against nginx" "$(cat <<'EOF'
-The gateway (`-Xmx512m`) and nginx (the Debian package, `worker_processes auto`) use the same dev-PKI
-server certificate (EC P-256) and require a client certificate (`ssl_verify_client on` / the gateway's
-client connector).
+  append_results "gateway-core.sh — the client connector against nginx and HAProxy" "$(cat <<'EOF'
+The gateway (`-Xmx512m`), nginx (the Debian package, `worker_processes auto`) and HAProxy (the Debian
+package, one process with `nbthread` = cores) use the same dev-PKI server certificate (EC P-256),
+TLS 1.2/1.3, and require a client certificate (the gateway's client connector; nginx
+`ssl_verify_client on` + `ssl_client_certificate ca.pem`; HAProxy `verify required ca-file ca.pem`).
+nginx and HAProxy answer the same paths themselves with `200 ok` (`return 200` / `http-request return`).
 
 - **new mTLS connections/s** — `openssl s_time -new -cert client.pem -key client-key.pem -CAfile ca.pem
   -connect 127.0.0.1:PORT -www /health -time 10`: one sequential client, a full handshake (no session
@@ -233,14 +281,16 @@ client connector).
   50 keep-alive connections with the client certificate. Gateway: `GET /health` (no pipeline) and
   `GET /CCM_Proxy_MutualAuth/1/CCM_System/request` (authentication with auth-pki incl. path validation
   and CRL check, normalisation, matching, length check, forwarder → `503 no_connection_point`).
-  nginx: the same path answered with a static `200 ok`. The gateway is warmed up first (not counted).
+  nginx and HAProxy: the same path answered with a static `200 ok`. The gateway is warmed up first (not counted).
 - **new connection per request** — only while the gateway answers refusals (the pipeline's 503) with
   `Connection: close`, which makes its "keep-alive" pipeline run open one mTLS connection per request:
-  the same autocannon run with `-H "Connection: close"` against gateway `/health` and nginx, as a
+  the same autocannon run with `-H "Connection: close"` against gateway `/health`, nginx and HAProxy, as a
   like-for-like reference. Latency there is the Little's-law mean (†), autocannon's own is not usable.
-- The second table gives status codes, errors, and the CPU used by the server, by the load client and
-  by everything else on the machine during each run (100% = one core). A large "other" means the run
-  was disturbed by unrelated work.
+- Ratios are gateway ÷ nginx and gateway ÷ HAProxy: above 1 is better for the gateway on req/s and
+  connections/s, worse on latency.
+- The second table gives status codes, errors, and the CPU used by the server (gateway JVM; nginx
+  master + workers; the HAProxy process), by the load client and by everything else on the machine
+  during each run (100% = one core). A large "other" means the run was disturbed by unrelated work.
 EOF
 )" "$section"
 fi

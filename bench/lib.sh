@@ -3,7 +3,7 @@
 # A script that sources this file gets, after `bench_init`:
 #   BENCH ROOT TMP          the bench folder, the repository, a fresh temp dir (deleted on exit unless KEEP_TMP=1)
 #   bg_register PID SIGNAL  stop PID with SIGNAL on exit (then KILL after 10 s); last registered is stopped first
-#   ensure_tools            apt-get / npm install what is missing (openssl nginx node npm curl, autocannon)
+#   ensure_tools            apt-get / npm install what is missing (openssl nginx haproxy node npm curl, autocannon)
 #   setup_cmg               build once, snapshot the distribution into $TMP/cmg-home; defines cmg() and JAVA_BIN
 #   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx$CMG_XMX, default 512m) from the snapshot; its JVM's pid in LAST_PID
 #   dev_pki                 cmg pki init into $TMP/pki; sets PKI
@@ -11,6 +11,11 @@
 #                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
+#   haproxy_conf DIR CERT KEY <<EOF  write DIR/haproxy.cfg: global + defaults, then stdin (frontends,
+#                           backends); DIR/server.pem = CERT + KEY (the `crt` to use on a bind line)
+#   start_haproxy DIR       check and run haproxy with DIR/haproxy.cfg (one process, nbthread = nproc,
+#                           foreground); its pid in LAST_PID
+#   haproxy_errors DIR      lines HAProxy logged at warning or worse (its log goes to DIR/haproxy.log)
 #   pick_port BASE          a free loopback port from BASE upwards
 #   wait_http WHAT CODE URL PID [curl args...]   poll (max 60 s) until URL answers CODE; die if PID exits
 #   proc_ticks PIDS / tree_pids PID / child_ticks / sys_ticks / now / pct   CPU accounting from /proc
@@ -62,6 +67,7 @@ ensure_tools() {
   local need_apt=()
   command -v openssl >/dev/null || need_apt+=(openssl)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need_apt+=(haproxy)
   command -v node >/dev/null || need_apt+=(nodejs)
   command -v npm >/dev/null || need_apt+=(npm)
   command -v curl >/dev/null || need_apt+=(curl)
@@ -71,6 +77,7 @@ ensure_tools() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
   fi
   NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+  HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
   if [ ! -x "$AUTOCANNON" ]; then
     log "installing autocannon@$AUTOCANNON_VERSION into bench/node_modules (npm)"
     npm install --prefix "$BENCH" --no-save --no-audit --no-fund --loglevel=error "autocannon@$AUTOCANNON_VERSION" >&2
@@ -169,6 +176,49 @@ start_nginx() { # dir (holding nginx.conf); master pid in LAST_PID, stopped with
 }
 nginx_errors() { grep -cE '\[(error|crit|alert|emerg)\]' "$1/logs/error.log" || true; }
 
+# ---------------------------------------------------------------- HAProxy (Debian package, own directory)
+# haproxy_conf DIR CERT KEY <<EOF (frontends and backends) EOF: writes DIR/haproxy.cfg with the common
+# part, the counterpart of nginx_conf: one process with nbthread = cores (HAProxy scales with threads,
+# not processes), TLS 1.2/1.3 on every bind, HTTP mode with keep-alive on both sides, no per-request log
+# (like nginx's access_log off): only events at warning or worse (option log-separate-errors raises a
+# failed request to err) go to DIR/haproxy.log. HAProxy wants the certificate and its key in one file:
+# DIR/server.pem, for "bind ... ssl crt DIR/server.pem".
+haproxy_conf() {
+  mkdir -p "$1"
+  cat "$2" "$3" >"$1/server.pem"
+  chmod 600 "$1/server.pem"
+  {
+    cat <<EOF
+global
+  nbthread $NPROC
+  maxconn 4096
+  log stderr format short local0 warning
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+  ssl-default-server-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  log global
+  option httplog
+  option log-separate-errors
+  option dontlognull
+  timeout connect 5s
+  timeout client 75s
+  timeout server 75s
+  timeout http-keep-alive 75s
+  timeout http-request 10s
+EOF
+    cat
+  } >"$1/haproxy.cfg"
+}
+start_haproxy() { # dir (holding haproxy.cfg); pid in LAST_PID, stopped with USR1 (soft stop) on exit
+  "$HAPROXY" -c -q -f "$1/haproxy.cfg" >"$1/check.out" 2>&1 || { cat "$1/check.out" >&2; die "haproxy: $1/haproxy.cfg is not valid"; }
+  # -db: foreground, no master-worker: LAST_PID is the one process whose threads do all the work.
+  "$HAPROXY" -db -f "$1/haproxy.cfg" >"$1/haproxy.log" 2>&1 &
+  LAST_PID=$!
+  bg_register "$LAST_PID" USR1
+}
+haproxy_errors() { grep -cvE '^\s*$' "$1/haproxy.log" || true; }
+
 # ---------------------------------------------------------------- ports (loopback only)
 _used_ports="$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)"
 pick_port() { # first free port from $1 upwards that we have not taken yet
@@ -242,11 +292,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 run_heading() { # "### date — kernel, nproc, commit"
   local rev dirty
   rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -qv '^??' && echo ", uncommitted changes" || true)"
+  # RESULTS.md itself does not count: an earlier run in the same session may just have appended to it.
+  dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -v '^??' | grep -qv ' bench/RESULTS.md$' && echo ", uncommitted changes" || true)"
   echo "### $(date -u '+%Y-%m-%d %H:%M UTC') — kernel $(uname -r), nproc $NPROC, commit ${rev}${dirty}"
 }
 versions_line() {
-  echo "$("$JAVA_BIN" -version 2>&1 | head -1), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(openssl version | cut -d' ' -f1-2), autocannon $AUTOCANNON_VERSION on node $(node --version)."
+  echo "$("$JAVA_BIN" -version 2>&1 | head -1), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $("$HAPROXY" -v 2>&1 | sed -n '1s/^HAProxy version \([^ ]*\).*/HAProxy \1/p'), $(openssl version | cut -d' ' -f1-2), autocannon $AUTOCANNON_VERSION on node $(node --version)."
 }
 
 # append_results HEADING INTRO SECTION: bench/RESULTS.md has one "## HEADING" per script (created with
@@ -257,10 +308,14 @@ append_results() {
     cat >"$file" <<'EOF'
 # Benchmark results
 
-Produced by the hand-run scripts in bench/ (see bench/README.md); each run adds a section under its
-script's heading. Everything runs on one machine over loopback: the load tool, the servers under test
-and whatever else runs there share the same cores, so compare the ratios within one section rather than
-absolute numbers across runs or machines.
+Produced by the hand-run scripts in bench/ (see bench/README.md for each script's command and
+knobs); each run adds a section under its script's heading. The performance benchmarks (gateway-core.sh,
+channel.sh, content.sh) measure OpenCMG and two reference servers, nginx 1.22 and HAProxy 2.6 (Debian
+packages), in the same run on the same machine with the same load tool and settings, and give the
+gateway ÷ nginx and gateway ÷ HAProxy ratios. tls-posture.sh checks the gateway's own TLS posture
+and has no reference. Everything runs on one machine over loopback: the load tool, the servers under test and whatever else runs there share
+the same cores, so compare the ratios within one section rather than absolute numbers across runs or
+machines; the "other CPU" figures show how much unrelated work disturbed a run.
 EOF
   fi
   if ! grep -qxF "## $heading" "$file"; then
