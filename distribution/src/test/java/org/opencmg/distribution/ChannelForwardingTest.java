@@ -104,6 +104,25 @@ class ChannelForwardingTest {
     }
 
     @Test
+    void aDeviceThatExpects100ContinueGetsItThenItsBodyIsForwarded() throws Exception {
+        try (var c = RawHttps.open(pki.clientContext(deviceCert), gw.clientPort())) {
+            var out = c.socket().getOutputStream();
+            out.write(("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            var in = c.socket().getInputStream();
+            var interim = new StringBuilder();
+            while (!interim.toString().endsWith("\r\n\r\n")) {
+                interim.append((char) in.read());
+            }
+            assertThat(interim.toString()).startsWith("HTTP/1.1 100 Continue");
+            var reply = c.exchange("hello");
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(InternalServer.JSON.readTree(reply.body()).path("body_length").asLong()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void theSitesResponseHeadersPassExceptServerIdentityAndTheGatewaysOwn() throws Exception {
         var response = device.get(MP + "/headers");
 
