@@ -117,6 +117,8 @@ public final class GatewayServer implements AutoCloseable {
         connector.setName(name);
         connector.setHost(listener.host());
         connector.setPort(listener.port());
+        // SO_REUSEPORT: several instances on one host share the client port (see GatewayConfig.Listener).
+        connector.setReusePort(listener.reusePort());
         connector.setIdleTimeout(config.timeouts().idle().toMillis());
         connector.setAcceptQueueSize(1024);
         return connector;
