@@ -144,7 +144,9 @@ worker_processes $1;
 worker_rlimit_nofile 20000;
 pid $d/nginx.pid;
 error_log $d/logs/error.log warn;
-events { worker_connections 19990; }
+# nginx starts closing idle keep-alive connections when fewer than 1/16 of worker_connections are
+# free: 21,000 lets a worker hold 19,500 (the 20,000-file limit still bounds what it can open).
+events { worker_connections 21000; }
 http {
   access_log off;
   client_body_temp_path $d/tmp/body;
@@ -182,6 +184,10 @@ start_haproxy_procs() { # processes
 global
     log stdout format raw local0 warning
     # One file per connection here (TLS terminated, nothing proxied): just under the 20,000 limit.
+    # HAProxy reserves two files per connection (it assumes a server side) and refuses to start when
+    # the limit is below that unless told not to be strict about it.
+    ulimit-n 20000
+    no strict-limits
     maxconn 19900
 defaults
     mode http
