@@ -45,10 +45,15 @@ public record GatewayConfig(
     public record Database(String url, String user, String passwordEnv, Path passwordFile, int poolSize) {
     }
 
-    /** A TLS listener. certificate: PEM chain (leaf first); key: PEM private key. */
-    public record Listener(String host, int port, Path certificate, Path key) {
+    /**
+     * A TLS listener. certificate: PEM chain (leaf first); key: PEM private key. reusePort (client
+     * connector only): bind with SO_REUSEPORT, so several gateway processes on one host share the
+     * port and the kernel spreads new connections over them (one process holds fewer connections
+     * than its open-file limit).
+     */
+    public record Listener(String host, int port, Path certificate, Path key, boolean reusePort) {
         public Listener withPort(int newPort) {
-            return new Listener(host, newPort, certificate, key);
+            return new Listener(host, newPort, certificate, key, reusePort);
         }
     }
 
@@ -98,17 +103,24 @@ public record GatewayConfig(
             }
             var clientResolved = new Listener(client.host() == null ? "0.0.0.0" : client.host(),
                     client.port() == null ? 443 : client.port(),
-                    base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize());
-            var ch = channel == null ? new RawListener(null, null, null, null) : channel;
+                    base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize(),
+                    Boolean.TRUE.equals(client.reusePort()));
+            var ch = channel == null ? new RawListener(null, null, null, null, null) : channel;
+            var a = admin == null ? new RawListener(null, null, null, null, null) : admin;
+            // Connection points dial every instance and an admin session lives in one instance: those
+            // connectors need a port of their own per instance, so sharing one would be a mistake.
+            if (ch.reusePort() != null || a.reusePort() != null) {
+                throw new IllegalArgumentException("reuse-port is a client connector setting (channel and admin "
+                        + "connectors need a port per instance)");
+            }
             var channelResolved = new Listener(ch.host() == null ? "0.0.0.0" : ch.host(),
                     ch.port() == null ? 10124 : ch.port(),
                     ch.certificate() == null ? clientResolved.certificate() : base.resolve(ch.certificate()).normalize(),
-                    ch.key() == null ? clientResolved.key() : base.resolve(ch.key()).normalize());
-            var a = admin == null ? new RawListener(null, null, null, null) : admin;
+                    ch.key() == null ? clientResolved.key() : base.resolve(ch.key()).normalize(), false);
             var adminResolved = new Listener(a.host() == null ? "127.0.0.1" : a.host(),
                     a.port() == null ? 9443 : a.port(),
                     a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
-                    a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize());
+                    a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize(), false);
             var t = timeouts == null ? new RawTimeouts(null, null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
             var sec = secrets == null ? new RawSecrets(null, null) : secrets;
@@ -135,8 +147,8 @@ public record GatewayConfig(
     record RawSecrets(String masterKeyEnv, String masterKeyFile) {
     }
 
-    /** port: absent = the default, 0 = any free port (tests). */
-    record RawListener(String host, Integer port, String certificate, String key) {
+    /** port: absent = the default, 0 = any free port (tests). reusePort: absent = false. */
+    record RawListener(String host, Integer port, String certificate, String key, Boolean reusePort) {
     }
 
     record RawTimeouts(String idle, String request, String heartbeat, String header) {

@@ -154,6 +154,32 @@ class GatewayConfigTest {
     }
 
     @Test
+    void reusePortIsOffUnlessTheClientConnectorAsks() throws IOException {
+        assertThat(load(MINIMAL).client().reusePort()).isFalse();
+
+        GatewayConfig c = load("""
+                client:
+                  certificate: tls/client.pem
+                  key: tls/client.key
+                  reuse-port: true
+                """);
+
+        assertThat(c.client().reusePort()).isTrue();
+        assertThat(c.channel().reusePort()).isFalse();
+        assertThat(c.admin().reusePort()).isFalse();
+    }
+
+    @Test
+    void refusesReusePortOnTheChannelAndAdminConnectors() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "channel:\n  reuse-port: true\n"))
+                .withMessageContaining("client connector");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "admin:\n  reuse-port: false\n"))
+                .withMessageContaining("client connector");
+    }
+
+    @Test
     void refusesADurationWithAnUnknownUnit() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> load(MINIMAL + "timeouts:\n  idle: 5d\n"))
