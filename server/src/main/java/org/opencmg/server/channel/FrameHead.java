@@ -1,5 +1,7 @@
 package org.opencmg.server.channel;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -30,7 +32,13 @@ public final class FrameHead {
 
     static final int MAX_HEAD_BYTES = 256 * 1024;
 
-    public static final ObjectMapper JSON = new ObjectMapper()
+    /**
+     * Every exchange runs on a virtual thread of its own, so Jackson's default thread-local buffer
+     * recycling never recycles: each head cost fresh 8 KB buffers, the channel's largest allocation.
+     * A pool shared by all threads keeps them.
+     */
+    public static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 

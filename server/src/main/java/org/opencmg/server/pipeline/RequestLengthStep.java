@@ -25,7 +25,8 @@ public final class RequestLengthStep {
         if (declared > maxBytes) {
             throw tooLarge(declared + " declared, limit " + maxBytes);
         }
-        return started(new CountingLimit(body, maxBytes));
+        boolean hasBody = declared > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        return hasBody ? started(new CountingLimit(body, maxBytes)) : new CountingLimit(body, maxBytes);
     }
 
     /**
