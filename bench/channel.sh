@@ -14,7 +14,9 @@
 #
 # Environment knobs (defaults in brackets):
 #   LOAD_SECONDS    [15]  length of each measured autocannon run
-#   WARMUP_SECONDS  [10]  JVM warm-up through OpenCMG before measuring, twice: at c=8, then at CONNECTIONS
+#   WARMUP_SECONDS  [60]  JVM warm-up through OpenCMG before measuring, twice: at c=8, then at CONNECTIONS
+#                         (C2 needs about two minutes of this load to settle: with 10 s the run measured
+#                         the JIT compiler, 5-8x the steady CPU per request)
 #                         (not counted); the proxies and the direct path get 3 s each
 #   CONNECTIONS     [50]  autocannon concurrency
 #   KEEP_TMP        [0]   1 = keep the temp dir (logs, PKI, configs, raw JSON) instead of deleting it
@@ -24,7 +26,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOAD_SECONDS="${LOAD_SECONDS:-15}"
-WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-60}"
 CONNECTIONS="${CONNECTIONS:-50}"
 SITE=PS1
 EXTERNAL=/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP   # published on the gateway and proxied by nginx

@@ -7,7 +7,7 @@
 # Environment knobs (defaults in brackets):
 #   HANDSHAKE_SECONDS [10]  length of each `openssl s_time -new` run
 #   LOAD_SECONDS      [15]  length of each keep-alive autocannon run
-#   WARMUP_SECONDS    [5]   JVM warm-up per gateway path (not counted)
+#   WARMUP_SECONDS    [30]  JVM warm-up per gateway path (not counted; a shorter one measures the JIT compiler)
 #   CONNECTIONS       [50]  autocannon concurrency
 #   KEEP_TMP          [0]   1 = keep the temp dir (logs, PKI, raw JSON) instead of deleting it
 #   NO_RESULTS        [0]   1 = do not append to bench/RESULTS.md
@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HANDSHAKE_SECONDS="${HANDSHAKE_SECONDS:-10}"
 LOAD_SECONDS="${LOAD_SECONDS:-15}"
-WARMUP_SECONDS="${WARMUP_SECONDS:-5}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 CONNECTIONS="${CONNECTIONS:-50}"
 PIPELINE_PREFIX=/CCM_Proxy_MutualAuth/1/CCM_System
 PIPELINE_PATH=$PIPELINE_PREFIX/request
