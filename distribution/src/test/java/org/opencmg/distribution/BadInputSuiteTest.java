@@ -552,11 +552,7 @@ class BadInputSuiteTest {
                 // reset after the answer
             }
             writer.interrupt();
-            String text = buf.toString(StandardCharsets.ISO_8859_1);
-            int end = text.indexOf("\r\n\r\n");
-            return text.startsWith("HTTP/1.1 ") && end > 0
-                    ? new RawHttps.Reply(Integer.parseInt(text.substring(9, 12)), text.substring(0, end), text.substring(end + 4))
-                    : new RawHttps.Reply(-1, "", "");
+            return RawHttps.parse(buf.toByteArray());
         }
     }
 

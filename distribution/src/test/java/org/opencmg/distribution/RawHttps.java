@@ -133,7 +133,8 @@ final class RawHttps {
         return false;
     }
 
-    private static Reply parse(byte[] data) {
+    /** The status, head and body of an HTTP/1.1 answer; status -1 (head: what came) if it is none. */
+    static Reply parse(byte[] data) {
         String s = new String(data, StandardCharsets.ISO_8859_1);
         int end = s.indexOf("\r\n\r\n");
         if (!s.startsWith("HTTP/1.1 ") || end < 0) {

@@ -12,11 +12,11 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.opencmg.server.pipeline.Forwarder;
+import org.opencmg.server.pipeline.RequestLengthStep;
 import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.pipeline.Route;
 import org.slf4j.Logger;
@@ -46,7 +46,7 @@ public final class ChannelForwarder implements Forwarder {
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
         var head = head(route, request);
-        boolean hasBody = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        boolean hasBody = RequestLengthStep.hasBody(request);
         Set<Channel> tried = new HashSet<>();
         Exchange exchange;
         Exchange.Delivery delivery = null;

@@ -24,6 +24,7 @@ import org.eclipse.jetty.util.Callback;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestLengthStep;
 import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.LiveState;
@@ -233,7 +234,7 @@ public final class ChannelHandler extends Handler.Abstract {
         try {
             return in.read(buf);
         } catch (IOException e) {
-            throw new RequestRefused(400, "device_body_broken", e.getMessage());
+            throw RequestLengthStep.bodyBroken(e);
         }
     }
 

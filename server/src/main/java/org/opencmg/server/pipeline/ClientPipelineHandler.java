@@ -176,7 +176,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.setStatus(r.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         r.headers().forEach(response.getHeaders()::put);
-        boolean bodyUnread = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        boolean bodyUnread = RequestLengthStep.hasBody(request);
         if (bodyUnread || r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 431 || r.status() == 421) {
             // The framing or size is in doubt, or a body is left unread: the connection ends with this
             // answer, and the device is told so rather than finding out on its next request.

@@ -25,8 +25,17 @@ public final class RequestLengthStep {
         if (declared > maxBytes) {
             throw tooLarge(declared + " declared, limit " + maxBytes);
         }
-        boolean hasBody = declared > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        return hasBody ? started(new CountingLimit(body, maxBytes)) : new CountingLimit(body, maxBytes);
+        return hasBody(request) ? started(new CountingLimit(body, maxBytes)) : new CountingLimit(body, maxBytes);
+    }
+
+    /** Whether the request declares a body: a Content-Length above 0, or a transfer coding. */
+    public static boolean hasBody(Request request) {
+        return request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+    }
+
+    /** The device's body broke off or its framing is bad: the device's fault, never the channel's. */
+    public static RequestRefused bodyBroken(IOException e) {
+        return new RequestRefused(400, "device_body_broken", e.getMessage());
     }
 
     /**
@@ -41,7 +50,7 @@ public final class RequestLengthStep {
             buffered.read();
             buffered.reset();
         } catch (IOException e) {
-            throw new RequestRefused(400, "device_body_broken", e.getMessage());
+            throw bodyBroken(e);
         }
         return buffered;
     }
