@@ -4,7 +4,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** Administrators' client certificates, by SHA-256 thumbprint (table admin_certificates). */
+/**
+ * Administrators' client certificates, by SHA-256 thumbprint (table admin_certificates). A
+ * thumbprint is stored and compared in one form, upper-case hex as {@code Thumbprints} makes it:
+ * whatever case or separators an administrator types, removal finds the row.
+ */
 public final class AdminCertificates {
 
     public record AdminCertificate(String thumbprintSha256, String user, String subject, Instant notAfter,
@@ -18,11 +22,12 @@ public final class AdminCertificates {
     }
 
     public void add(AdminCertificate c) {
+        String thumbprint = ClientTrustStore.normalise(c.thumbprintSha256());
         jdbc.transaction(tx -> {
-            try (var del = Jdbc.prepare(tx, "delete from admin_certificates where thumbprint_sha256 = ?", c.thumbprintSha256());
+            try (var del = Jdbc.prepare(tx, "delete from admin_certificates where thumbprint_sha256 = ?", thumbprint);
                  var ins = Jdbc.prepare(tx, """
                          insert into admin_certificates (thumbprint_sha256, admin_user, subject, not_after, added_at, added_by)
-                         values (?, ?, ?, ?, ?, ?)""", c.thumbprintSha256(), c.user(), c.subject(), c.notAfter(),
+                         values (?, ?, ?, ?, ?, ?)""", thumbprint, c.user(), c.subject(), c.notAfter(),
                          c.addedAt(), c.addedBy())) {
                 del.executeUpdate();
                 ins.executeUpdate();
@@ -33,12 +38,12 @@ public final class AdminCertificates {
 
     public boolean remove(String thumbprintSha256) {
         return jdbc.update("delete from admin_certificates where thumbprint_sha256 = ?",
-                thumbprintSha256.toLowerCase(java.util.Locale.ROOT)) > 0;
+                ClientTrustStore.normalise(thumbprintSha256)) > 0;
     }
 
     public Optional<AdminCertificate> find(String thumbprintSha256) {
         return jdbc.query("select * from admin_certificates where thumbprint_sha256 = ?", AdminCertificates::row,
-                thumbprintSha256).stream().findFirst();
+                ClientTrustStore.normalise(thumbprintSha256)).stream().findFirst();
     }
 
     public List<AdminCertificate> list() {
