@@ -2,15 +2,30 @@ package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.interfaces.ECPrivateKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -152,6 +167,48 @@ class TokenDeviceLifecycleTest {
         assertThat(again.code()).as(again.all()).isZero();
 
         assertThat(cli("token", "block", UUID.randomUUID().toString(), "--demo", demo()).code()).isEqualTo(1);
+    }
+
+    /** A registration body for {@code key}, with a proof signed by {@code signer} over the bulk token's ID and that key's ID. */
+    static String registration(KeyPair key, String name, PrivateKey signer, String bulkId) throws Exception {
+        String spki = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getPublic().getEncoded());
+        String deviceId = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getPublic().getEncoded()));
+        var jws = new JWSObject(new JWSHeader(JWSAlgorithm.ES256),
+                new Payload(Map.of("jti", bulkId, "device_id", deviceId, "iat", Instant.now().getEpochSecond())));
+        jws.sign(new ECDSASigner((ECPrivateKey) signer));
+        return JSONObjectUtils.toJSONString(Map.of("public_key", "-----BEGIN PUBLIC KEY-----\n" + spki + "\n-----END PUBLIC KEY-----\n",
+                "name", name, "proof", jws.serialize()));
+    }
+
+    static KeyPair p256() throws Exception {
+        var gen = KeyPairGenerator.getInstance("EC");
+        gen.initialize(new ECGenParameterSpec("secp256r1"));
+        return gen.generateKeyPair();
+    }
+
+    @Test
+    void aBulkTokenHolderCannotRegisterAnotherDevicesPublicKey() throws Exception {
+        KeyPair victim = p256();
+        Bulk first = newBulkToken();
+        var ok = topology.send("POST", "CCM_STS/register", first.token(), registration(victim, "victim-laptop", victim.getPrivate(), first.id()));
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+
+        // The review's recipe: the victim's public key, without the victim's private key.
+        Bulk second = newBulkToken();
+        String noProof = JSONObjectUtils.toJSONString(Map.of("public_key", JSONObjectUtils.parse(
+                registration(victim, "x", victim.getPrivate(), second.id())).get("public_key"), "name", "attacker-box"));
+        var r = topology.send("POST", "CCM_STS/register", second.token(), noProof);
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.body()).isEqualTo("401 invalid_proof\n");
+        r = topology.send("POST", "CCM_STS/register", second.token(), registration(victim, "attacker-box", p256().getPrivate(), second.id()));
+        assertThat(r.body()).isEqualTo("401 invalid_proof\n");
+        // The victim's own proof names the bulk token it was made for.
+        r = topology.send("POST", "CCM_STS/register", second.token(), registration(victim, "attacker-box", victim.getPrivate(), first.id()));
+        assertThat(r.body()).isEqualTo("401 invalid_proof\n");
+
+        String devices = topology.admin().get("devices").toString();
+        assertThat(devices).contains("victim-laptop").doesNotContain("attacker-box");
+        assertThat(topology.demo.gateway().refusals().counts()).containsKey("401 invalid_proof");
     }
 
     @Test

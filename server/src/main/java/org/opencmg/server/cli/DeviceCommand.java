@@ -260,7 +260,8 @@ final class DeviceCommand {
     // ---- register ----
 
     @Command(name = "register", description = "Register as a new token device with a bulk registration token: makes an "
-            + "EC P-256 key, sends its public key to the gateway's token service (CCM_STS/register), keeps the device token.")
+            + "EC P-256 key, sends its public key to the gateway's token service (CCM_STS/register) with a proof signed by "
+            + "that key (a JWS over the bulk token's ID and the device ID), keeps the device token.")
     static final class Register extends Step {
         @Option(names = "--bulk-token", required = true, paramLabel = "FILE", description = "File holding the bulk registration token (cmg token new).")
         Path bulkTokenFile;
@@ -294,6 +295,12 @@ final class DeviceCommand {
                     + "\n-----END PUBLIC KEY-----\n");
             if (name != null) {
                 body.put("name", name);
+            }
+            try {
+                body.put("proof", proof((ECPrivateKey) key.getPrivate(),
+                        Map.of("jti", tokenId(bulk), "device_id", localId, "iat", Instant.now().getEpochSecond())));
+            } catch (JOSEException e) {
+                throw new UsageError("cannot make the proof of the device key: " + e.getMessage());
             }
             var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/register")).timeout(Duration.ofSeconds(30))
                     .header("Authorization", "Bearer " + bulk).header("Content-Type", "application/json")
@@ -330,6 +337,13 @@ final class DeviceCommand {
             out().println("identity in " + out.toAbsolutePath() + " (" + KEY_FILE + ", " + DEVICE_TOKEN_FILE + ", " + IDENTITY_FILE + ")");
             out().println("next: cmg device token --identity " + out);
         }
+    }
+
+    /** A proof of possession of the device key: a compact ES256 JWS over {@code claims}. */
+    static String proof(ECPrivateKey key, Map<String, Object> claims) throws JOSEException {
+        var jws = new JWSObject(new JWSHeader(JWSAlgorithm.ES256), new Payload(claims));
+        jws.sign(new ECDSASigner(key));
+        return jws.serialize();
     }
 
     /** Options of the commands that act as an already registered device. */
@@ -414,10 +428,7 @@ final class DeviceCommand {
             String proof;
             try {
                 String jti = SignedJWT.parse(deviceToken).getJWTClaimsSet().getJWTID();
-                var jws = new JWSObject(new JWSHeader(JWSAlgorithm.ES256),
-                        new Payload(Map.of("jti", jti, "iat", Instant.now().getEpochSecond())));
-                jws.sign(new ECDSASigner(ec));
-                proof = jws.serialize();
+                proof = proof(ec, Map.of("jti", jti, "iat", Instant.now().getEpochSecond()));
             } catch (ParseException | JOSEException e) {
                 throw new UsageError("cannot make the proof: " + e.getMessage());
             }

@@ -109,6 +109,15 @@ final class DeviceKeys {
      * @return null if it holds, else why not (for the log)
      */
     static String checkProof(String proof, PublicKey key, String expectedJti, Instant now) {
+        return checkProof(proof, key, expectedJti, null, now);
+    }
+
+    /**
+     * As {@link #checkProof(String, PublicKey, String, Instant)}; with a {@code expectedDeviceId}
+     * the payload must also name it as {"device_id": ...}: the registration proof, which binds
+     * the bulk token's jti to the very key being registered.
+     */
+    static String checkProof(String proof, PublicKey key, String expectedJti, String expectedDeviceId, Instant now) {
         if (proof == null || proof.isBlank() || proof.length() > 16_384) {
             return "no proof";
         }
@@ -140,6 +149,9 @@ final class DeviceKeys {
         }
         if (!expectedJti.equals(payload.get("jti"))) {
             return "proof names another token";
+        }
+        if (expectedDeviceId != null && !expectedDeviceId.equals(payload.get("device_id"))) {
+            return "proof names another device key";
         }
         if (!(payload.get("iat") instanceof Number iat)) {
             return "proof has no iat";

@@ -24,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * gateway itself (never forwarded). Every operation is a POST with a JSON body; answers are JSON.
  * <ul>
  *   <li>{@code .../CCM_STS/register}, with a bulk registration token: {"public_key": PEM SPKI,
- *       "name": "..."} gives {"device_id", "device_token", "expires_at"} (device token: 90 days);</li>
+ *       "name": "...", "proof": compact JWS by that very key, payload {"jti": the bulk token's jti,
+ *       "device_id": hex SHA-256 of the SPKI, "iat": now}} gives {"device_id", "device_token",
+ *       "expires_at"} (device token: 90 days). A key registered already keeps its name and bulk
+ *       token: the proof shows the caller holds the key, and gets a new device token;</li>
  *   <li>{@code .../CCM_STS/renew}, with a device token: {"proof": compact JWS by the device's
  *       registered key, payload {"jti": the device token's jti, "iat": now}} gives a new device
  *       token, same answer as register;</li>
@@ -100,10 +103,21 @@ public final class TokenService implements GatewayService {
         }
         Instant now = tokens.clock().instant();
         String bulkId = bulk.get().attributes().get("token_id");
-        store.putDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
-        Tokens.Minted minted = tokens.mintDevice(key.deviceId(), name);
-        LOG.info("device {} ({}) registered with bulk token {}", key.deviceId(), name, bulkId);
-        return deviceTokenAnswer(key.deviceId(), minted);
+        // Without this a bulk-token holder could register someone else's public key and act as that device.
+        String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(), bulkId, key.deviceId(), now);
+        if (why != null) {
+            return ServiceResponse.refuse(401, "invalid_proof", "registration of " + key.deviceId() + ": " + why);
+        }
+        var registration = store.registerDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
+        var device = registration.device();
+        if (registration.created()) {
+            LOG.info("device {} ({}) registered with bulk token {}", device.id(), device.name(), bulkId);
+        } else {
+            store.touchDevice(device.id(), now);
+            LOG.info("device {} ({}) registered again with bulk token {}, proving its key; name and bulk token unchanged",
+                    device.id(), device.name(), bulkId);
+        }
+        return deviceTokenAnswer(device.id(), tokens.mintDevice(device.id(), device.name()));
     }
 
     private ServiceResponse renew(ServiceRequest request) {

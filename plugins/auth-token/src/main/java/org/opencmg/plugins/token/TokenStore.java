@@ -59,22 +59,28 @@ final class TokenStore {
                 blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
     }
 
-    /** Registers a device, or re-registers it (same key: new name, new bulk token, new issue time). */
-    void putDevice(RegisteredDevice d) {
-        String update = "update token_devices set name = ?, bulk_token_id = ?, last_issued_at = ? where id = ?";
-        if (update("register device", update, d.name(), d.bulkTokenId(), d.lastIssuedAt(), d.id()) > 0) {
-            return;
+    /** What a registration did: made a new row, or found the key already registered (left as it was). */
+    record Registration(RegisteredDevice device, boolean created) {
+    }
+
+    /**
+     * Registers a device unless its key is registered already. An existing row is never changed
+     * here: a bulk token must not rename a device nor move it to another bulk token.
+     */
+    Registration registerDevice(RegisteredDevice d) {
+        var existing = device(d.id());
+        if (existing.isPresent()) {
+            return new Registration(existing.get(), false);
         }
         try {
             update("register device", """
                     insert into token_devices (id, name, public_key, registered_at, bulk_token_id, last_issued_at)
                     values (?, ?, ?, ?, ?, ?)""", d.id(), d.name(), d.publicKeyPem(), d.registeredAt(), d.bulkTokenId(),
                     d.lastIssuedAt());
+            return new Registration(d, true);
         } catch (StoreFailure e) {
-            // Registered concurrently by another request or instance: the same key, so update it.
-            if (update("register device", update, d.name(), d.bulkTokenId(), d.lastIssuedAt(), d.id()) == 0) {
-                throw e;
-            }
+            // Registered concurrently by another request or instance: that row stands.
+            return new Registration(device(d.id()).orElseThrow(() -> e), false);
         }
     }
 

@@ -95,13 +95,14 @@ class TokenAdminTest {
     @Test
     void devicesAreListed() {
         Instant now = ctx.clock.instant();
-        store.putDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1", "not a key", now, "b1", now));
-        store.putDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1-renamed", "not a key", now, "b2", now));
+        store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1", "not a key", now, "b1", now));
+        store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1-renamed", "not a key", now, "b2", now));
         var devices = new TokenAdmin.Devices(store);
         assertThat(devices.name()).isEqualTo("devices");
         var list = (List<?>) devices.handle(new AdminCall("GET", "", Map.of(), new byte[0], "alice")).json();
         assertThat(list).hasSize(1);
-        assertThat(list.toString()).contains("pc-1-renamed").contains("bulk_token_id=b2");
+        // Registering the same key again leaves the row as it was.
+        assertThat(list.toString()).contains("pc-1").doesNotContain("renamed").contains("bulk_token_id=b1");
         assertThat(devices.handle(new AdminCall("POST", "", Map.of(), new byte[0], "alice")).status()).isEqualTo(404);
     }
 }

@@ -40,7 +40,7 @@ class TokenAuthenticatorTest {
 
     String registered(String deviceId) {
         Instant now = ctx.clock.instant();
-        store.putDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, null, now));
+        store.registerDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, null, now));
         return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4)).token();
     }
 

@@ -86,8 +86,35 @@ class TokenServiceTest {
         return DeviceKeys.toPem(kp.getPublic().getEncoded());
     }
 
-    static String registerBody(KeyPair kp, String name) {
+    /** What the review's attacker sent: a public key, no proof that the sender holds its private key. */
+    static String bodyWithoutProof(KeyPair kp, String name) {
         return JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp), "name", name));
+    }
+
+    /** A device's registration: its public key and a fresh proof, signed with the key, for this bulk token. */
+    String registerBody(KeyPair kp, String name, String bulk) throws Exception {
+        return bodyWithProof(kp, name, registrationProof(kp, bulkJti(bulk), deviceId(kp), ctx.clock.instant().getEpochSecond()));
+    }
+
+    static String bodyWithProof(KeyPair kp, String name, String proof) {
+        return JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp), "name", name, "proof", proof));
+    }
+
+    static String registrationProof(KeyPair kp, String jti, String deviceId, long iat) throws Exception {
+        boolean rsa = kp.getPrivate() instanceof RSAPrivateKey;
+        JWSSigner signer = rsa ? new RSASSASigner(kp.getPrivate()) : new ECDSASigner((ECPrivateKey) kp.getPrivate());
+        var jws = new JWSObject(new JWSHeader(rsa ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256),
+                new Payload(Map.of("jti", jti, "device_id", deviceId, "iat", iat)));
+        jws.sign(signer);
+        return jws.serialize();
+    }
+
+    static String bulkJti(String bulk) throws Exception {
+        return SignedJWT.parse(bulk).getJWTClaimsSet().getJWTID();
+    }
+
+    static String deviceId(KeyPair kp) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(kp.getPublic().getEncoded()));
     }
 
     static String proof(JWSSigner signer, JWSAlgorithm alg, String jti, long iat) throws Exception {
@@ -100,7 +127,7 @@ class TokenServiceTest {
     void aDeviceRegistersWithABulkTokenThenGetsAccessTokens() throws Exception {
         String bulk = newBulkToken(60);
         KeyPair kp = ec();
-        var reg = json(call("POST", STS + "/register", bulk, registerBody(kp, "laptop-17")));
+        var reg = json(call("POST", STS + "/register", bulk, registerBody(kp, "laptop-17", bulk)));
         String expectedId = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(kp.getPublic().getEncoded()));
         assertThat(reg.get("device_id")).isEqualTo(expectedId);
         assertThat(reg).containsKeys("device_token", "expires_at");
@@ -137,16 +164,16 @@ class TokenServiceTest {
     void eachOperationWantsItsOwnKindOfCredential() throws Exception {
         String bulk = newBulkToken(60);
         KeyPair kp = ec();
-        String deviceToken = (String) json(call("POST", STS + "/register", bulk, registerBody(kp, "pc"))).get("device_token");
+        String deviceToken = (String) json(call("POST", STS + "/register", bulk, registerBody(kp, "pc", bulk))).get("device_token");
         String access = (String) json(call("POST", STS, deviceToken, null)).get("access_token");
 
         refused(call("POST", STS, bulk, null), 401, "device_token_required");
         refused(call("POST", STS, access, null), 401, "device_token_required");
-        refused(call("POST", STS + "/register", deviceToken, registerBody(ec(), "x")), 401, "bulk_token_required");
-        refused(call("POST", STS + "/register", access, registerBody(ec(), "x")), 401, "bulk_token_required");
+        refused(call("POST", STS + "/register", deviceToken, bodyWithoutProof(ec(), "x")), 401, "bulk_token_required");
+        refused(call("POST", STS + "/register", access, bodyWithoutProof(ec(), "x")), 401, "bulk_token_required");
         refused(call("POST", STS + "/renew", bulk, "{}"), 401, "device_token_required");
         var pki = new Device("AB12", "pki", "CN=pc", Map.of());
-        refused(call("POST", STS + "/register", null, registerBody(ec(), "x"), pki), 401, "bulk_token_required");
+        refused(call("POST", STS + "/register", null, bodyWithoutProof(ec(), "x"), pki), 401, "bulk_token_required");
         refused(call("POST", STS, null, null, pki), 401, "device_token_required");
     }
 
@@ -163,8 +190,8 @@ class TokenServiceTest {
                 400, "bad_public_key");
         var p384 = KeyPairGenerator.getInstance("EC");
         p384.initialize(new ECGenParameterSpec("secp384r1"));
-        refused(call("POST", STS + "/register", bulk, registerBody(p384.generateKeyPair(), "x")), 400, "bad_public_key");
-        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "bad\u0001name")), 400, "bad_device_name");
+        refused(call("POST", STS + "/register", bulk, bodyWithoutProof(p384.generateKeyPair(), "x")), 400, "bad_public_key");
+        refused(call("POST", STS + "/register", bulk, bodyWithoutProof(ec(), "bad\u0001name")), 400, "bad_device_name");
     }
 
     @Test
@@ -172,7 +199,9 @@ class TokenServiceTest {
         var gen = KeyPairGenerator.getInstance("RSA");
         gen.initialize(2048);
         var kp = gen.generateKeyPair();
-        var reg = json(call("POST", STS + "/register", newBulkToken(60), JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp)))));
+        String bulk = newBulkToken(60);
+        var reg = json(call("POST", STS + "/register", bulk, JSONObjectUtils.toJSONString(Map.of("public_key", pem(kp),
+                "proof", registrationProof(kp, bulkJti(bulk), deviceId(kp), ctx.clock.instant().getEpochSecond())))));
         String id = (String) reg.get("device_id");
         assertThat(store.device(id).orElseThrow().name()).isEqualTo("device-" + id.substring(0, 12));
         String deviceToken = (String) reg.get("device_token");
@@ -186,7 +215,8 @@ class TokenServiceTest {
     @Test
     void renewalNeedsAFreshProofOfTheRegisteredKeyForThisVeryToken() throws Exception {
         KeyPair kp = ec();
-        var reg = json(call("POST", STS + "/register", newBulkToken(60), registerBody(kp, "pc")));
+        String bulk = newBulkToken(60);
+        var reg = json(call("POST", STS + "/register", bulk, registerBody(kp, "pc", bulk)));
         String deviceToken = (String) reg.get("device_token");
         String jti = SignedJWT.parse(deviceToken).getJWTClaimsSet().getJWTID();
         var signer = new ECDSASigner((ECPrivateKey) kp.getPrivate());
@@ -220,8 +250,55 @@ class TokenServiceTest {
         String id = (String) reply.get("id");
         String bulk = (String) reply.get("token");
         assertThat(admin.handle(new AdminCall("POST", "/" + id + "/block", Map.of(), new byte[0], "bob")).status()).isEqualTo(200);
-        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "pc")), 401, "token_blocked");
+        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "pc", bulk)), 401, "token_blocked");
         assertThat(admin.handle(new AdminCall("POST", "/" + id + "/unblock", Map.of(), new byte[0], "bob")).status()).isEqualTo(200);
-        json(call("POST", STS + "/register", bulk, registerBody(ec(), "pc")));
+        json(call("POST", STS + "/register", bulk, registerBody(ec(), "pc", bulk)));
+    }
+
+    @Test
+    void registrationNeedsAProofByTheKeyBeingRegistered() throws Exception {
+        String bulk = newBulkToken(60);
+        KeyPair victim = ec();
+        json(call("POST", STS + "/register", bulk, registerBody(victim, "victim-laptop", bulk)));
+        String jti = bulkJti(bulk);
+        String id = deviceId(victim);
+        long now = ctx.clock.instant().getEpochSecond();
+        KeyPair attacker = ec();
+
+        // The review's attack: the victim's public key, no private key.
+        refused(call("POST", STS + "/register", bulk, bodyWithoutProof(victim, "attacker-box")), 401, "invalid_proof");
+        // A proof signed by another key, for the victim's ID.
+        refused(call("POST", STS + "/register", bulk, bodyWithProof(victim, "attacker-box",
+                registrationProof(attacker, jti, id, now))), 401, "invalid_proof");
+        // The victim's own proofs, replayed: for another bulk token, for another key, too old.
+        refused(call("POST", STS + "/register", bulk, bodyWithProof(victim, "attacker-box",
+                registrationProof(victim, "another-bulk-token", id, now))), 401, "invalid_proof");
+        refused(call("POST", STS + "/register", bulk, bodyWithProof(attacker, "attacker-box",
+                registrationProof(victim, jti, deviceId(attacker), now))), 401, "invalid_proof");
+        refused(call("POST", STS + "/register", bulk, bodyWithProof(victim, "attacker-box",
+                registrationProof(victim, jti, id, now - Duration.ofMinutes(6).toSeconds()))), 401, "invalid_proof");
+
+        var stored = store.device(id).orElseThrow();
+        assertThat(stored.name()).isEqualTo("victim-laptop");
+        assertThat(store.devices()).hasSize(1);
+    }
+
+    @Test
+    void registeringAKeyAgainNeverRenamesTheDeviceNorMovesItToAnotherBulkToken() throws Exception {
+        String first = newBulkToken(60);
+        KeyPair kp = ec();
+        json(call("POST", STS + "/register", first, registerBody(kp, "laptop-17", first)));
+
+        ctx.clock.advance(Duration.ofMinutes(10));
+        String second = newBulkToken(60);
+        var again = json(call("POST", STS + "/register", second, registerBody(kp, "renamed", second)));
+
+        var stored = store.device(deviceId(kp)).orElseThrow();
+        assertThat(stored.name()).isEqualTo("laptop-17");
+        assertThat(stored.bulkTokenId()).isEqualTo(bulkJti(first));
+        assertThat(stored.lastIssuedAt()).isEqualTo(ctx.clock.instant());
+        var claims = SignedJWT.parse((String) again.get("device_token")).getJWTClaimsSet();
+        assertThat(claims.getSubject()).isEqualTo(deviceId(kp));
+        assertThat(claims.getClaim("name")).isEqualTo("laptop-17");
     }
 }
