@@ -19,7 +19,7 @@ import org.opencmg.testkit.Postgres;
 /**
  * Two gateway instances on one real PostgreSQL (the same Flyway migrations as on H2, the plugins'
  * included) and one master key: what an administrator changes on one instance holds on the other
- * within a second — a mapping, a setting, a bulk token block — and traffic counted by both adds up.
+ * within a second — a mapping, a setting, a bulk token block, a device block — and traffic counted by both adds up.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SharedStoreTest {
@@ -164,6 +164,32 @@ class SharedStoreTest {
                 && gw2.out.contains("401 token_blocked"));
         System.out.println("bulk token blocked on gw1 refused by gw2 in " + ms + " ms");
         assertThat(ms).isLessThan(1000);
+    }
+
+    @Test
+    void aDeviceBlockedOnOneInstanceLosesItsAccessTokenOnTheOtherWithinASecond() throws Exception {
+        gw1.check(gw1.cli("token", "new"));
+        String[] lines = gw1.out.strip().split("\n");
+        Path bulk = Files.writeString(dir.resolve("bulk-device.jwt"), lines[lines.length - 1].strip() + "\n");
+        assertThat(registerOn(gw2, bulk, "to-block")).as(gw2.out).isZero();
+        Path identity = dir.resolve("device-to-block");
+        gw2.check(gw2.cli("device", "token", "--identity", identity.toString()));
+        String deviceId = com.nimbusds.jwt.SignedJWT.parse(Files.readString(identity.resolve("access-token.jwt")).strip())
+                .getJWTClaimsSet().getSubject();
+        // No endpoint is published here: an accepted access token meets 404 unmapped_path, a refused one 401.
+        assertThat(accessTokenOn(gw2, identity)).contains("404 unmapped_path");
+
+        gw1.check(gw1.cli("token", "device", "block", deviceId));
+        long ms = millisUntil(() -> accessTokenOn(gw2, identity).contains("401 device_blocked"));
+        System.out.println("device blocked on gw1 refused by gw2 in " + ms + " ms");
+        assertThat(ms).isLessThan(1000);
+        assertThat(gw2.cli("device", "token", "--identity", identity.toString())).isEqualTo(1);
+        assertThat(gw2.out).contains("401 device_blocked");
+    }
+
+    String accessTokenOn(GatewayFixture gw, Path identity) {
+        gw.cli("device", "get", "--identity", identity.toString(), "ccm_system_tokenauth/request");
+        return gw.out;
     }
 
     int registerOn(GatewayFixture gw, Path bulk, String name) {

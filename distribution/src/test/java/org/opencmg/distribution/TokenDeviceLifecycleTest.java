@@ -212,6 +212,38 @@ class TokenDeviceLifecycleTest {
     }
 
     @Test
+    void anAdministratorBlocksAndDeletesATokenDevice() throws Exception {
+        Path identity = registeredDevice("stolen-laptop");
+        String deviceId = SignedJWT.parse(read(identity.resolve("device-token.jwt"))).getJWTClaimsSet().getSubject();
+        String path = "ccm_system_tokenauth/request";
+        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path).code()).isZero();
+
+        var block = cli("token", "device", "block", deviceId, "--demo", demo());
+        assertThat(block.code()).as(block.all()).isZero();
+        assertThat(block.out()).contains("blocked device " + deviceId + " (stolen-laptop)");
+        assertThat(cli("token", "device", "list", "--demo", demo()).out()).containsPattern(deviceId + "\\s+stolen-laptop\\s+blocked");
+        // The access token, the device token and the key: none of them gets the device anywhere.
+        var get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path);
+        assertThat(get.code()).isEqualTo(1);
+        assertThat(get.err()).contains("< 401 device_blocked").contains("an administrator blocked this device");
+        assertThat(cli("device", "token", "--identity", identity.toString()).out()).contains("< 401 device_blocked");
+        assertThat(cli("device", "renew", "--identity", identity.toString()).out()).contains("< 401 device_blocked");
+        assertThat(topology.demo.gateway().refusals().counts()).containsKey("401 device_blocked");
+
+        assertThat(cli("token", "device", "unblock", deviceId, "--demo", demo()).code()).isZero();
+        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path).code()).isZero();
+
+        var delete = cli("token", "device", "delete", deviceId, "--demo", demo());
+        assertThat(delete.code()).as(delete.all()).isZero();
+        assertThat(delete.out()).contains("deleted device " + deviceId);
+        get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path);
+        assertThat(get.err()).contains("< 401 device_deleted");
+        assertThat(topology.admin().get("devices").toString()).doesNotContain(deviceId);
+        assertThat(topology.admin().get("audit?limit=50").toString()).contains("token.device_block").contains("token.device_delete");
+        assertThat(cli("token", "device", "delete", deviceId, "--demo", demo()).code()).isEqualTo(1);
+    }
+
+    @Test
     void eachPathFamilyWantsItsOwnKindOfCredential() throws Exception {
         Path identity = registeredDevice("families");
         String role = topology.roleId();

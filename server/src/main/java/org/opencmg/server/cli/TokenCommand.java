@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 /** Bulk registration tokens (the auth-token plugin's /api/tokens) and the token signing key. */
 @Command(name = "token", description = "Bulk registration tokens for token devices, and the token signing key.",
         subcommands = {TokenCommand.New.class, TokenCommand.ListTokens.class, TokenCommand.Block.class,
-                TokenCommand.Unblock.class, TokenCommand.RotateSigningKey.class})
+                TokenCommand.Unblock.class, TokenCommand.RotateSigningKey.class, TokenCommand.Devices.class})
 final class TokenCommand {
 
     @Command(name = "new", description = "Issue a bulk registration token. Its ID and the token are printed once; "
@@ -85,6 +85,66 @@ final class TokenCommand {
             var k = api.post("tokens/rotate-signing-key", new byte[0], "application/json");
             out.println("new token signing key " + k.path("kid").asText() + " (version " + k.path("version").asText() + ")");
             out.println("previous keys stay valid until " + k.path("previous_valid_until").asText());
+        }
+    }
+
+    /** Registered token devices (/api/devices): list, block, unblock, delete. */
+    @Command(name = "device", description = "Token devices registered with a bulk token: list, block, unblock, delete.",
+            subcommands = {Devices.ListDevices.class, Devices.BlockDevice.class, Devices.UnblockDevice.class, Devices.DeleteDevice.class})
+    static final class Devices {
+
+        @Command(name = "list", description = "Registered token devices (ID, name, state, bulk token).")
+        static final class ListDevices extends AdminCall {
+            @Option(names = "--json", description = "Print JSON.")
+            boolean json;
+
+            @Override
+            void run(AdminClient api, PrintWriter out) throws IOException {
+                var rows = api.get("devices");
+                if (json) {
+                    out.println(rows.toPrettyString());
+                } else {
+                    Table.print(out, rows, "id", "name", "state", "registered_at", "bulk_token_id", "last_issued_at");
+                }
+            }
+        }
+
+        @Command(name = "block", description = "Block a device: its device and access tokens are refused on every instance "
+                + "within a second; it can neither renew nor register again until unblocked.")
+        static final class BlockDevice extends AdminCall {
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            void run(AdminClient api, PrintWriter out) throws IOException {
+                var d = api.post("devices/" + AdminClient.encode(id) + "/block", new byte[0], "application/json");
+                out.println("blocked device " + d.path("id").asText() + " (" + d.path("name").asText() + ")");
+            }
+        }
+
+        @Command(name = "unblock", description = "Unblock a device: its tokens are accepted again.")
+        static final class UnblockDevice extends AdminCall {
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            void run(AdminClient api, PrintWriter out) throws IOException {
+                var d = api.post("devices/" + AdminClient.encode(id) + "/unblock", new byte[0], "application/json");
+                out.println("unblocked device " + d.path("id").asText() + " (" + d.path("name").asText() + ")");
+            }
+        }
+
+        @Command(name = "delete", description = "Delete a device: every token issued to it so far is refused on every instance "
+                + "within a second; its key may register again with a bulk token (block it to keep it out).")
+        static final class DeleteDevice extends AdminCall {
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            void run(AdminClient api, PrintWriter out) throws IOException {
+                var d = api.delete("devices/" + AdminClient.encode(id));
+                out.println("deleted device " + d.path("deleted").asText());
+            }
         }
     }
 }

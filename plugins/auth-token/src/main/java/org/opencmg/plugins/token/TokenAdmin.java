@@ -155,18 +155,35 @@ public final class TokenAdmin implements AdminResource {
         return out;
     }
 
-    /** {@code GET /api/devices}: the devices registered with a bulk token (no key material but the public key's type). */
+    /**
+     * {@code /api/devices}: the devices registered with a bulk token (no key material but the public key's type).
+     * <ul>
+     *   <li>{@code GET /api/devices}: every device, newest first;</li>
+     *   <li>{@code POST /api/devices/<id>/block}: none of its device or access tokens is accepted any
+     *       more, on every instance within a second; it cannot renew nor register again;
+     *       {@code .../unblock} lifts that;</li>
+     *   <li>{@code DELETE /api/devices/<id>}: the row goes, and every token issued to it so far is
+     *       refused; its key may register again (with a bulk token and a proof).</li>
+     * </ul>
+     * Every change is audited.
+     */
     @Extension
     public static final class Devices implements AdminResource {
 
+        private static final Pattern DEVICE = Pattern.compile("/([0-9A-Fa-f]{64})(/block|/unblock)?");
+
+        private final PluginContext context;
         private final TokenStore store;
+        private final RevokedDevices revoked;
 
         public Devices(PluginContext context) {
-            this(new TokenStore(context.dataSource()));
+            this(context, new TokenStore(context.dataSource()), TokenAuthenticator.revokedDevices(context));
         }
 
-        Devices(TokenStore store) {
+        Devices(PluginContext context, TokenStore store, RevokedDevices revoked) {
+            this.context = context;
             this.store = store;
+            this.revoked = revoked;
         }
 
         @Override
@@ -176,20 +193,64 @@ public final class TokenAdmin implements AdminResource {
 
         @Override
         public AdminReply handle(AdminCall call) {
-            if (!"GET".equals(call.method()) || !(call.subPath().isEmpty() || call.subPath().equals("/"))) {
-                return AdminReply.error(404, "no such API: " + call.method() + " /api/devices" + call.subPath());
+            String sub = call.subPath();
+            if (sub.isEmpty() || sub.equals("/")) {
+                return "GET".equals(call.method()) ? AdminReply.ok(store.devices().stream().map(Devices::json).toList())
+                        : AdminReply.error(405, call.method() + " is not allowed on /api/devices");
             }
-            List<Map<String, Object>> rows = store.devices().stream().map(d -> {
-                var out = new LinkedHashMap<String, Object>();
-                out.put("id", d.id());
-                out.put("name", d.name());
-                out.put("key_type", keyType(d.publicKeyPem()));
-                out.put("registered_at", d.registeredAt().toString());
-                out.put("bulk_token_id", d.bulkTokenId());
-                out.put("last_issued_at", d.lastIssuedAt().toString());
-                return (Map<String, Object>) out;
-            }).toList();
-            return AdminReply.ok(rows);
+            Matcher m = DEVICE.matcher(sub);
+            if (!m.matches()) {
+                return AdminReply.error(404, "no such API: " + call.method() + " /api/devices" + sub);
+            }
+            String id = m.group(1).toLowerCase(java.util.Locale.ROOT);
+            String action = m.group(2);
+            if (action == null) {
+                return switch (call.method()) {
+                    case "GET" -> store.device(id).<AdminReply>map(d -> AdminReply.ok(json(d)))
+                            .orElseGet(() -> AdminReply.error(404, "no registered device with ID " + id));
+                    case "DELETE" -> delete(id, call.actor());
+                    default -> AdminReply.error(405, call.method() + " /api/devices/<id>: GET or DELETE");
+                };
+            }
+            if (!"POST".equals(call.method())) {
+                return AdminReply.error(405, "POST /api/devices/<id>" + action);
+            }
+            return block(id, action.equals("/block"), call.actor());
+        }
+
+        private AdminReply block(String id, boolean blocked, String actor) {
+            if (!store.setDeviceBlocked(id, blocked, context.clock().instant(), actor)) {
+                return AdminReply.error(404, "no registered device with ID " + id);
+            }
+            revoked.reload();
+            var device = store.device(id).orElseThrow();
+            context.audit().record(actor, blocked ? "token.device_block" : "token.device_unblock", id, "token device " + device.name());
+            return AdminReply.ok(json(device));
+        }
+
+        private AdminReply delete(String id, String actor) {
+            Instant now = context.clock().instant();
+            var device = store.device(id);
+            if (device.isEmpty() || !store.deleteDevice(id, now, actor, now.minus(RevokedDevices.REMEMBER_DELETION))) {
+                return AdminReply.error(404, "no registered device with ID " + id);
+            }
+            revoked.reload();
+            context.audit().record(actor, "token.device_delete", id, "token device " + device.get().name());
+            return AdminReply.ok(Map.of("deleted", id));
+        }
+
+        private static Map<String, Object> json(TokenStore.RegisteredDevice d) {
+            var out = new LinkedHashMap<String, Object>();
+            out.put("id", d.id());
+            out.put("name", d.name());
+            out.put("state", d.blocked() ? "blocked" : "active");
+            out.put("key_type", keyType(d.publicKeyPem()));
+            out.put("registered_at", d.registeredAt().toString());
+            out.put("bulk_token_id", d.bulkTokenId());
+            out.put("last_issued_at", d.lastIssuedAt().toString());
+            out.put("blocked_at", d.blockedAt() == null ? null : d.blockedAt().toString());
+            out.put("blocked_by", d.blockedBy());
+            return out;
         }
 
         private static String keyType(String pem) {

@@ -19,8 +19,9 @@ import org.pf4j.Extension;
  * registration token: only registration at the token service).
  *
  * <p>A bulk token is looked up in the store on every use, so a block holds at once on every
- * instance; registration is rare. Access tokens, on every request, cost one RSA verification.
- * Neither the token nor any part of it is ever logged or echoed.
+ * instance; registration is rare. Access tokens, on every request, cost one RSA verification and
+ * a look-up in the in-memory set of blocked and deleted devices ({@link RevokedDevices}), which
+ * device tokens are checked against too. Neither the token nor any part of it is ever logged or echoed.
  */
 @Extension(ordinal = 2)
 public final class TokenAuthenticator implements Authenticator {
@@ -31,14 +32,22 @@ public final class TokenAuthenticator implements Authenticator {
 
     private final Tokens tokens;
     private final TokenStore store;
+    private final RevokedDevices revoked;
 
     public TokenAuthenticator(PluginContext context) {
-        this(new Tokens(context), new TokenStore(context.dataSource()));
+        this(new Tokens(context), new TokenStore(context.dataSource()), revokedDevices(context));
     }
 
-    TokenAuthenticator(Tokens tokens, TokenStore store) {
+    TokenAuthenticator(Tokens tokens, TokenStore store, RevokedDevices revoked) {
         this.tokens = tokens;
         this.store = store;
+        this.revoked = revoked;
+    }
+
+    /** The plugin's one set of revoked devices: a block through the admin API holds on this instance at once. */
+    static RevokedDevices revokedDevices(PluginContext context) {
+        return context.shared(RevokedDevices.class,
+                () -> new RevokedDevices(new TokenStore(context.dataSource()), () -> context.clock().instant()));
     }
 
     @Override
@@ -80,13 +89,25 @@ public final class TokenAuthenticator implements Authenticator {
             }
             case DEVICE -> {
                 String id = claims.getSubject();
+                String refusal = revoked(id, claims);
+                if (refusal != null) {
+                    return AuthOutcome.refused(401, refusal, "device token " + jti + " of device " + id);
+                }
                 var registered = store.device(id);
                 if (registered.isEmpty()) {
                     return AuthOutcome.refused(401, "invalid_token", "device " + id + " is not registered");
                 }
+                if (registered.get().blocked()) {
+                    return AuthOutcome.refused(401, RevokedDevices.BLOCKED, "device " + id + " blocked by "
+                            + registered.get().blockedBy() + " at " + registered.get().blockedAt());
+                }
                 return new AuthOutcome.Authenticated(new Device(id, METHOD_DEVICE, registered.get().name(), attributes));
             }
             case ACCESS -> {
+                String refusal = revoked(claims.getSubject(), claims);
+                if (refusal != null) {
+                    return AuthOutcome.refused(401, refusal, "access token " + jti + " of device " + claims.getSubject());
+                }
                 String auth = Tokens.claimString(claims, "auth");
                 attributes.put("auth", auth == null ? "token" : auth);
                 return new AuthOutcome.Authenticated(new Device(claims.getSubject(), METHOD_ACCESS,
@@ -94,6 +115,11 @@ public final class TokenAuthenticator implements Authenticator {
             }
         }
         throw new IllegalStateException("unknown kind " + kind);
+    }
+
+    private String revoked(String deviceId, JWTClaimsSet claims) {
+        return deviceId == null ? null
+                : revoked.refusal(deviceId, claims.getIssueTime() == null ? null : claims.getIssueTime().toInstant());
     }
 
     /** The credentials of an {@code Authorization: Bearer} header (scheme case-insensitive), if that is what it is. */

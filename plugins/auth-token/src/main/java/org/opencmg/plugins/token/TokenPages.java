@@ -18,20 +18,23 @@ import org.pf4j.Extension;
  * The console page of bulk registration tokens and registered devices
  * ({@code /plugins/auth-token/tokens}). Its forms make the very calls of {@code /api/tokens}
  * ({@link TokenAdmin}), so validation and audit are the same; a new token is shown once, on the
- * answer to the form, and stored nowhere.
+ * answer to the form, and stored nowhere. Devices are blocked, unblocked and deleted through
+ * {@code /api/devices} ({@link TokenAdmin.Devices}) the same way.
  */
 @Extension
 public final class TokenPages implements AdminPage {
 
     private final TokenAdmin api;
+    private final TokenAdmin.Devices devicesApi;
     private final TokenStore store;
 
     public TokenPages(PluginContext context) {
-        this(new TokenAdmin(context), new TokenStore(context.dataSource()));
+        this(new TokenAdmin(context), new TokenAdmin.Devices(context), new TokenStore(context.dataSource()));
     }
 
-    TokenPages(TokenAdmin api, TokenStore store) {
+    TokenPages(TokenAdmin api, TokenAdmin.Devices devicesApi, TokenStore store) {
         this.api = api;
+        this.devicesApi = devicesApi;
         this.store = store;
     }
 
@@ -74,6 +77,14 @@ public final class TokenPages implements AdminPage {
             AdminReply reply = api.handle(new AdminCall("POST", "/" + r.param("id") + "/" + action, Map.of(), new byte[0], r.actor()));
             return reply.status() >= 400 ? PageReply.refused(error(reply))
                     : PageReply.done(("block".equals(action) ? "Blocked" : "Unblocked") + " token " + r.param("id") + ".");
+        }
+        if ("device-block".equals(action) || "device-unblock".equals(action) || "device-delete".equals(action)) {
+            String id = r.param("id");
+            boolean delete = "device-delete".equals(action);
+            AdminReply reply = devicesApi.handle(new AdminCall(delete ? "DELETE" : "POST",
+                    "/" + id + (delete ? "" : "/" + action.substring("device-".length())), Map.of(), new byte[0], r.actor()));
+            return reply.status() >= 400 ? PageReply.refused(error(reply))
+                    : PageReply.done((delete ? "Deleted" : "device-block".equals(action) ? "Blocked" : "Unblocked") + " device " + id + ".");
         }
         return PageReply.refused("Unknown action.");
     }
@@ -121,12 +132,21 @@ public final class TokenPages implements AdminPage {
         if (devices.isEmpty()) {
             sb.append("<p>No device has registered yet.</p>");
         } else {
-            sb.append("<table><thead><tr><th scope=\"col\">Device</th><th scope=\"col\">ID</th><th scope=\"col\">Registered</th>")
-                    .append("<th scope=\"col\">With token</th><th scope=\"col\">Last device token</th></tr></thead><tbody>");
+            sb.append("<table id=\"devices\"><thead><tr><th scope=\"col\">Device</th><th scope=\"col\">ID</th><th scope=\"col\">State</th>")
+                    .append("<th scope=\"col\">Registered</th><th scope=\"col\">With token</th><th scope=\"col\">Last device token</th>")
+                    .append("<th scope=\"col\"><span class=\"sr\">Actions</span></th></tr></thead><tbody>");
             for (var d : devices) {
-                sb.append("<tr><th scope=\"row\">").append(text(d.name())).append("</th><td><code>").append(text(d.id())).append("</code></td><td>")
+                sb.append("<tr data-device=\"").append(text(d.id())).append("\"><th scope=\"row\">").append(text(d.name()))
+                        .append("</th><td><code>").append(text(d.id())).append("</code></td><td class=\"state ")
+                        .append(d.blocked() ? "down\">blocked" : "up\">active").append("</td><td>")
                         .append(text(d.registeredAt())).append("</td><td><code>").append(text(d.bulkTokenId())).append("</code></td><td>")
-                        .append(text(d.lastIssuedAt())).append("</td></tr>");
+                        .append(text(d.lastIssuedAt())).append("</td><td>")
+                        .append(Html.namedButtonForm(r.action(), r.csrfToken(), d.blocked() ? "Unblock" : "Block",
+                                (d.blocked() ? "Unblock device " : "Block device ") + d.name(), "action",
+                                d.blocked() ? "device-unblock" : "device-block", "id", d.id()))
+                        .append(Html.namedButtonForm(r.action(), r.csrfToken(), "Delete", "Delete device " + d.name(), "action",
+                                "device-delete", "id", d.id()))
+                        .append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }

@@ -110,6 +110,9 @@ public final class TokenService implements GatewayService {
         }
         var registration = store.registerDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
         var device = registration.device();
+        if (device.blocked()) {
+            return ServiceResponse.refuse(401, RevokedDevices.BLOCKED, "device " + device.id() + " is blocked; it cannot register again");
+        }
         if (registration.created()) {
             LOG.info("device {} ({}) registered with bulk token {}", device.id(), device.name(), bulkId);
         } else {
@@ -135,6 +138,9 @@ public final class TokenService implements GatewayService {
         var registered = store.device(id);
         if (registered.isEmpty()) {
             return ServiceResponse.refuse(401, "invalid_token", "device " + id + " is not registered");
+        }
+        if (registered.get().blocked()) {
+            return ServiceResponse.refuse(401, RevokedDevices.BLOCKED, "device " + id + " is blocked; no renewal");
         }
         DeviceKeys.Parsed key;
         try {

@@ -23,7 +23,16 @@ final class TokenStore {
     }
 
     record RegisteredDevice(String id, String name, String publicKeyPem, Instant registeredAt, String bulkTokenId,
-                            Instant lastIssuedAt) {
+                            Instant lastIssuedAt, boolean blocked, Instant blockedAt, String blockedBy) {
+
+        /** A device as it registers: not blocked. */
+        RegisteredDevice(String id, String name, String publicKeyPem, Instant registeredAt, String bulkTokenId, Instant lastIssuedAt) {
+            this(id, name, publicKeyPem, registeredAt, bulkTokenId, lastIssuedAt, false, null, null);
+        }
+    }
+
+    /** A device whose tokens are refused: blocked (all of them) or deleted (those issued up to {@code at}). */
+    record Revocation(String deviceId, boolean blocked, Instant at) {
     }
 
     /** The store failed (not the caller's fault). */
@@ -96,6 +105,51 @@ final class TokenStore {
         update("update device", "update token_devices set last_issued_at = ? where id = ?", at, id);
     }
 
+    /** @return false if there is no device with this ID */
+    boolean setDeviceBlocked(String id, boolean blocked, Instant at, String actor) {
+        return update("block device", "update token_devices set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
+                blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
+    }
+
+    /**
+     * Deletes a device and records when, so that its live access tokens are refused too; deletions
+     * older than {@code forgetBefore} (no token of theirs can be alive) are dropped on the way.
+     *
+     * @return false if there is no device with this ID
+     */
+    boolean deleteDevice(String id, Instant at, String actor, Instant forgetBefore) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (var del = prepare(c, "delete from token_devices where id = ?", id);
+                 var forget = prepare(c, "delete from token_device_deletions where device_id = ? or deleted_at < ?", id, forgetBefore);
+                 var ins = prepare(c, "insert into token_device_deletions (device_id, deleted_at, deleted_by) values (?, ?, ?)",
+                         id, at, actor)) {
+                if (del.executeUpdate() == 0) {
+                    c.rollback();
+                    return false;
+                }
+                forget.executeUpdate();
+                ins.executeUpdate();
+                c.commit();
+                return true;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreFailure("delete device", e);
+        }
+    }
+
+    /** Blocked devices, and devices deleted since {@code deletedSince}. */
+    List<Revocation> revocations(Instant deletedSince) {
+        var out = new ArrayList<>(query("list blocked devices", "select id, blocked_at from token_devices where blocked",
+                rs -> new Revocation(rs.getString("id").strip(), true, instant(rs, "blocked_at"))));
+        out.addAll(query("list deleted devices", "select device_id, deleted_at from token_device_deletions where deleted_at >= ?",
+                rs -> new Revocation(rs.getString("device_id").strip(), false, instant(rs, "deleted_at")), deletedSince));
+        return out;
+    }
+
     private static BulkToken bulkRow(ResultSet rs) throws SQLException {
         return new BulkToken(rs.getString("id"), instant(rs, "issued_at"), instant(rs, "not_before"),
                 instant(rs, "expires_at"), rs.getString("issued_by"), rs.getBoolean("blocked"), instant(rs, "blocked_at"),
@@ -104,7 +158,8 @@ final class TokenStore {
 
     private static RegisteredDevice deviceRow(ResultSet rs) throws SQLException {
         return new RegisteredDevice(rs.getString("id").strip(), rs.getString("name"), rs.getString("public_key"),
-                instant(rs, "registered_at"), rs.getString("bulk_token_id"), instant(rs, "last_issued_at"));
+                instant(rs, "registered_at"), rs.getString("bulk_token_id"), instant(rs, "last_issued_at"), rs.getBoolean("blocked"),
+                instant(rs, "blocked_at"), rs.getString("blocked_by"));
     }
 
     // ---- JDBC ----

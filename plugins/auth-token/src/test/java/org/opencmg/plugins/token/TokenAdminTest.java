@@ -97,12 +97,12 @@ class TokenAdminTest {
         Instant now = ctx.clock.instant();
         store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1", "not a key", now, "b1", now));
         store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1-renamed", "not a key", now, "b2", now));
-        var devices = new TokenAdmin.Devices(store);
+        var devices = new TokenAdmin.Devices(ctx, store, TokenAuthenticator.revokedDevices(ctx));
         assertThat(devices.name()).isEqualTo("devices");
         var list = (List<?>) devices.handle(new AdminCall("GET", "", Map.of(), new byte[0], "alice")).json();
         assertThat(list).hasSize(1);
         // Registering the same key again leaves the row as it was.
         assertThat(list.toString()).contains("pc-1").doesNotContain("renamed").contains("bulk_token_id=b1");
-        assertThat(devices.handle(new AdminCall("POST", "", Map.of(), new byte[0], "alice")).status()).isEqualTo(404);
+        assertThat(devices.handle(new AdminCall("POST", "", Map.of(), new byte[0], "alice")).status()).isEqualTo(405);
     }
 }

@@ -30,7 +30,7 @@ class TokenAuthenticatorTest {
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
     final TokenStore store = new TokenStore(ctx.dataSource);
-    final TokenAuthenticator auth = new TokenAuthenticator(tokens, store);
+    final TokenAuthenticator auth = new TokenAuthenticator(tokens, store, TokenAuthenticator.revokedDevices(ctx));
 
     Tokens.Minted bulk(Duration lifetime) {
         var t = tokens.mintBulk(lifetime);
@@ -227,19 +227,19 @@ class TokenAuthenticatorTest {
 
         // Another instance, which has not seen the rotation in its cache, learns the new kid at once.
         ctx.forgetShared();
-        var other = new TokenAuthenticator(new Tokens(ctx), store);
+        var other = new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx));
         assertThat(other.authenticate(TestContext.bearer(after))).isInstanceOf(AuthOutcome.Authenticated.class);
         assertThat(other.authenticate(TestContext.bearer(before))).isInstanceOf(AuthOutcome.Authenticated.class);
 
         // 90 days later the old device token is still inside the 91-day overlap (and alive with the skew).
         ctx.clock.advance(Duration.ofDays(90).minusMinutes(1));
         ctx.forgetShared();
-        assertThat(new TokenAuthenticator(new Tokens(ctx), store).authenticate(TestContext.bearer(before)))
+        assertThat(new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx)).authenticate(TestContext.bearer(before)))
                 .isInstanceOf(AuthOutcome.Authenticated.class);
         // Once the overlap is over the old key is gone: its signature no longer verifies.
         ctx.clock.advance(Duration.ofDays(2));
         ctx.forgetShared();
-        refused(new TokenAuthenticator(new Tokens(ctx), store).authenticate(TestContext.bearer(before)), "invalid_token");
+        refused(new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx)).authenticate(TestContext.bearer(before)), "invalid_token");
         assertThat(ctx.secrets.valid(SigningKeys.SECRET)).hasSize(1);
     }
 

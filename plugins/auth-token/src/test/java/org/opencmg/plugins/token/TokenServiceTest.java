@@ -19,6 +19,7 @@ import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -38,9 +39,10 @@ class TokenServiceTest {
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
     final TokenStore store = new TokenStore(ctx.dataSource);
-    final TokenAuthenticator auth = new TokenAuthenticator(tokens, store);
+    final TokenAuthenticator auth = new TokenAuthenticator(tokens, store, TokenAuthenticator.revokedDevices(ctx));
     final TokenService sts = new TokenService(tokens, store);
     final TokenAdmin admin = new TokenAdmin(ctx, tokens, store);
+    final TokenAdmin.Devices devices = new TokenAdmin.Devices(ctx, store, TokenAuthenticator.revokedDevices(ctx));
 
     /** The gateway's way: authenticate the bearer, then hand the devices to the service. */
     ServiceResponse call(String method, String path, String bearer, String body, Device... extra) {
@@ -300,5 +302,110 @@ class TokenServiceTest {
         var claims = SignedJWT.parse((String) again.get("device_token")).getJWTClaimsSet();
         assertThat(claims.getSubject()).isEqualTo(deviceId(kp));
         assertThat(claims.getClaim("name")).isEqualTo("laptop-17");
+    }
+
+    /** A registered device: its ID, device token and access token. */
+    record Registered(KeyPair key, String id, String deviceToken, String accessToken) {
+    }
+
+    Registered registered(String name) throws Exception {
+        String bulk = newBulkToken(60);
+        KeyPair kp = ec();
+        var reg = json(call("POST", STS + "/register", bulk, registerBody(kp, name, bulk)));
+        String deviceToken = (String) reg.get("device_token");
+        return new Registered(kp, (String) reg.get("device_id"), deviceToken,
+                (String) json(call("POST", STS, deviceToken, null)).get("access_token"));
+    }
+
+    int devicesCall(String method, String subPath) {
+        return devices.handle(new AdminCall(method, subPath, Map.of(), new byte[0], "bob")).status();
+    }
+
+    String renewProof(Registered d) throws Exception {
+        return JSONObjectUtils.toJSONString(Map.of("proof", proof(new ECDSASigner((ECPrivateKey) d.key().getPrivate()),
+                JWSAlgorithm.ES256, SignedJWT.parse(d.deviceToken()).getJWTClaimsSet().getJWTID(), ctx.clock.instant().getEpochSecond())));
+    }
+
+    static void refusedAuth(AuthOutcome outcome, String reason) {
+        assertThat(outcome).isInstanceOf(AuthOutcome.Refused.class);
+        assertThat(((AuthOutcome.Refused) outcome).reason()).isEqualTo(reason);
+        assertThat(((AuthOutcome.Refused) outcome).status()).isEqualTo(401);
+    }
+
+    @Test
+    void aBlockedDeviceLosesItsDeviceAndAccessTokensAndCannotRenewNorRegisterAgain() throws Exception {
+        Registered d = registered("stolen-laptop");
+        Registered other = registered("other-laptop");
+        assertThat(auth.authenticate(TestContext.bearer(d.accessToken()))).isInstanceOf(AuthOutcome.Authenticated.class);
+
+        assertThat(devicesCall("POST", "/" + d.id() + "/block")).isEqualTo(200);
+
+        refusedAuth(auth.authenticate(TestContext.bearer(d.accessToken())), "device_blocked");
+        refused(call("POST", STS, d.deviceToken(), null), 401, "device_blocked");
+        refused(call("POST", STS + "/renew", d.deviceToken(), renewProof(d)), 401, "device_blocked");
+        String bulk = newBulkToken(60);
+        refused(call("POST", STS + "/register", bulk, registerBody(d.key(), "again", bulk)), 401, "device_blocked");
+        assertThat(auth.authenticate(TestContext.bearer(other.accessToken()))).isInstanceOf(AuthOutcome.Authenticated.class);
+        var row = (Map<?, ?>) devices.handle(new AdminCall("GET", "/" + d.id(), Map.of(), new byte[0], "bob")).json();
+        assertThat(row.get("state")).isEqualTo("blocked");
+        assertThat(row.get("blocked_by")).isEqualTo("bob");
+        assertThat(ctx.audit).anyMatch(a -> a.startsWith("bob token.device_block " + d.id()));
+
+        assertThat(devicesCall("POST", "/" + d.id() + "/unblock")).isEqualTo(200);
+        assertThat(auth.authenticate(TestContext.bearer(d.accessToken()))).isInstanceOf(AuthOutcome.Authenticated.class);
+        json(call("POST", STS + "/renew", d.deviceToken(), renewProof(d)));
+    }
+
+    @Test
+    void aDeletedDeviceLosesEveryTokenIssuedSoFarAndItsKeyMayRegisterAgain() throws Exception {
+        Registered d = registered("old-pc");
+
+        assertThat(devicesCall("DELETE", "/" + d.id())).isEqualTo(200);
+        assertThat(store.device(d.id())).isEmpty();
+        assertThat(devicesCall("DELETE", "/" + d.id())).isEqualTo(404);
+
+        refusedAuth(auth.authenticate(TestContext.bearer(d.accessToken())), "device_deleted");
+        refused(call("POST", STS, d.deviceToken(), null), 401, "device_deleted");
+        assertThat(ctx.audit).anyMatch(a -> a.startsWith("bob token.device_delete " + d.id()));
+
+        // The holder of the key registers again: new tokens work, the old ones stay refused.
+        ctx.clock.advance(Duration.ofSeconds(1));
+        String bulk = newBulkToken(60);
+        String deviceToken = (String) json(call("POST", STS + "/register", bulk, registerBody(d.key(), "old-pc", bulk))).get("device_token");
+        String access = (String) json(call("POST", STS, deviceToken, null)).get("access_token");
+        assertThat(auth.authenticate(TestContext.bearer(access))).isInstanceOf(AuthOutcome.Authenticated.class);
+        refusedAuth(auth.authenticate(TestContext.bearer(d.accessToken())), "device_deleted");
+
+        // Once no access token of before can be alive, the deletion is forgotten.
+        ctx.clock.advance(Duration.ofHours(9));
+        assertThat(devicesCall("DELETE", "/" + registered("later").id())).isEqualTo(200);
+        assertThat(store.revocations(Instant.EPOCH)).extracting(TokenStore.Revocation::deviceId).doesNotContain(d.id());
+    }
+
+    @Test
+    void aBlockMadeThroughAnotherInstanceHoldsHereWithinASecond() throws Exception {
+        Registered d = registered("laptop");
+        assertThat(auth.authenticate(TestContext.bearer(d.accessToken()))).isInstanceOf(AuthOutcome.Authenticated.class);
+        // The other instance: its own extensions and caches, the same store.
+        ctx.forgetShared();
+        var otherDevices = new TokenAdmin.Devices(ctx, store, TokenAuthenticator.revokedDevices(ctx));
+        assertThat(otherDevices.handle(new AdminCall("POST", "/" + d.id() + "/block", Map.of(), new byte[0], "bob")).status())
+                .isEqualTo(200);
+
+        long t0 = System.nanoTime();
+        while (auth.authenticate(TestContext.bearer(d.accessToken())) instanceof AuthOutcome.Authenticated) {
+            assertThat(System.nanoTime() - t0).as("still accepted after 1 s").isLessThan(1_000_000_000L);
+            Thread.sleep(20);
+        }
+        refusedAuth(auth.authenticate(TestContext.bearer(d.accessToken())), "device_blocked");
+    }
+
+    @Test
+    void theDevicesApiRefusesWhatItDoesNotOffer() {
+        assertThat(devicesCall("POST", "/" + "ab".repeat(32) + "/block")).isEqualTo(404);
+        assertThat(devicesCall("GET", "/" + "ab".repeat(32) + "/block")).isEqualTo(405);
+        assertThat(devicesCall("PUT", "/" + "ab".repeat(32))).isEqualTo(405);
+        assertThat(devicesCall("DELETE", "/not-a-device-id")).isEqualTo(404);
+        assertThat(devicesCall("POST", "")).isEqualTo(405);
     }
 }
