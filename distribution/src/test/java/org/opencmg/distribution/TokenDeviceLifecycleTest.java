@@ -244,6 +244,25 @@ class TokenDeviceLifecycleTest {
     }
 
     @Test
+    void aBulkTokenWithAMaximumRegistersNoMoreDevicesThanThat() throws Exception {
+        Bulk bulk = newBulkToken("--max-registrations", "1");
+        assertThat(cli("token", "list", "--demo", demo()).out()).containsPattern(bulk.id() + "\\s+active");
+        var first = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", tmp.resolve("quota-1").toString(),
+                "--demo", demo());
+        assertThat(first.code()).as(first.all()).isZero();
+        var second = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", tmp.resolve("quota-2").toString(),
+                "--demo", demo());
+        assertThat(second.code()).isEqualTo(1);
+        assertThat(second.out()).contains("< 403 registration_limit_reached");
+        assertThat(second.err()).contains("has registered as many devices as it may");
+        assertThat(cli("token", "list", "--demo", demo()).out()).containsPattern(bulk.id() + "\\s+used up");
+        assertThat(topology.demo.gateway().refusals().counts()).containsKey("403 registration_limit_reached");
+        var bad = cli("token", "new", "--max-registrations", "0", "--demo", demo());
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("max_registrations must be a whole number from 1 to 1000000");
+    }
+
+    @Test
     void eachPathFamilyWantsItsOwnKindOfCredential() throws Exception {
         Path identity = registeredDevice("families");
         String role = topology.roleId();

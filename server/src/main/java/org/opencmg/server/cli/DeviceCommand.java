@@ -84,6 +84,8 @@ final class DeviceCommand {
     /** Why a refusal happened, in words, by reason code. */
     private static final Map<String, String> HINTS = Map.ofEntries(
             Map.entry("token_blocked", "the bulk registration token was blocked by an administrator (cmg token list; cmg token unblock ID)"),
+            Map.entry("registration_limit_reached", "the bulk token has registered as many devices as it may (cmg token list;"
+                    + " cmg token new --max-registrations N)"),
             Map.entry("device_blocked", "an administrator blocked this device (cmg token device list; cmg token device unblock ID)"),
             Map.entry("device_deleted", "an administrator deleted this device: its tokens are void; register it again (cmg device register)"),
             Map.entry("token_expired", "the token has expired: a bulk token needs replacing (cmg token new), a device token"

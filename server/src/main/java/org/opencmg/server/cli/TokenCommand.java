@@ -20,6 +20,8 @@ final class TokenCommand {
     static final class New extends AdminCall {
         @Option(names = "--lifetime", paramLabel = "MINUTES", description = "Lifetime in minutes (default 4320 = 3 days, at most 10080 = 7 days).")
         Long lifetime;
+        @Option(names = "--max-registrations", paramLabel = "N", description = "How many new devices it may register (default: no limit).")
+        Long maxRegistrations;
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -27,9 +29,14 @@ final class TokenCommand {
             if (lifetime != null) {
                 body.put("lifetime_minutes", lifetime);
             }
+            if (maxRegistrations != null) {
+                body.put("max_registrations", maxRegistrations);
+            }
             var t = api.post("tokens", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8), "application/json");
             out.println("bulk registration token ID: " + t.path("id").asText());
-            out.println("valid from " + t.path("not_before").asText() + " to " + t.path("expires_at").asText());
+            out.println("valid from " + t.path("not_before").asText() + " to " + t.path("expires_at").asText() + "; "
+                    + (t.path("max_registrations").isNumber() ? "at most " + t.path("max_registrations").asInt() + " devices"
+                    : "no limit on devices"));
             out.println("The token is shown only now and is stored nowhere. Block it with: cmg token block " + t.path("id").asText());
             out.println("A device registers with it: cmg device register --bulk-token FILE --out DIR ...");
             out.println("(or ccmsetup.exe ... /regtoken:<token>). The token:");
@@ -48,7 +55,8 @@ final class TokenCommand {
             if (json) {
                 out.println(rows.toPrettyString());
             } else {
-                Table.print(out, rows, "id", "state", "not_before", "expires_at", "issued_by", "blocked_by");
+                Table.print(out, rows, "id", "state", "not_before", "expires_at", "registrations", "max_registrations", "issued_by",
+                        "blocked_by");
             }
         }
     }

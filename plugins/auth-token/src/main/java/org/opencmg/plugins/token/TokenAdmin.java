@@ -19,8 +19,9 @@ import org.pf4j.Extension;
 /**
  * {@code /api/tokens}: bulk registration tokens and the signing key.
  * <ul>
- *   <li>{@code POST /api/tokens} {"lifetime_minutes": N} (default 4,320, at most 10,080) gives
- *       {"id", "token", "not_before", "expires_at"}: the only time the token is shown;</li>
+ *   <li>{@code POST /api/tokens} {"lifetime_minutes": N (default 4,320, at most 10,080),
+ *       "max_registrations": M (optional, 1 to {@value #MAX_REGISTRATIONS}; none: no limit)} gives
+ *       {"id", "token", "not_before", "expires_at", "max_registrations"}: the only time the token is shown;</li>
  *   <li>{@code GET /api/tokens}: every bulk token issued (without the token);</li>
  *   <li>{@code POST /api/tokens/<id>/block}, {@code .../unblock};</li>
  *   <li>{@code POST /api/tokens/rotate-signing-key}: a new signing key; the previous one stays
@@ -33,6 +34,7 @@ import org.pf4j.Extension;
 public final class TokenAdmin implements AdminResource {
 
     private static final Pattern BLOCK = Pattern.compile("/([^/]{1,64})/(block|unblock)");
+    static final int MAX_REGISTRATIONS = 1_000_000;
 
     private final PluginContext context;
     private final Tokens tokens;
@@ -83,16 +85,17 @@ public final class TokenAdmin implements AdminResource {
 
     private AdminReply issue(AdminCall call) {
         long minutes = Tokens.BULK_DEFAULT.toMinutes();
+        Integer maxRegistrations = null;
         String text = new String(call.body(), StandardCharsets.UTF_8).strip();
         if (!text.isEmpty()) {
             Map<String, Object> body;
             try {
                 body = JSONObjectUtils.parse(text);
             } catch (ParseException e) {
-                return AdminReply.error(400, "malformed JSON: expected {\"lifetime_minutes\": N}");
+                return AdminReply.error(400, "malformed JSON: expected {\"lifetime_minutes\": N, \"max_registrations\": M}");
             }
             for (String key : body.keySet()) {
-                if (!key.equals("lifetime_minutes")) {
+                if (!key.equals("lifetime_minutes") && !key.equals("max_registrations")) {
                     return AdminReply.error(400, "unknown field: " + key);
                 }
             }
@@ -103,20 +106,32 @@ public final class TokenAdmin implements AdminResource {
                 }
                 minutes = ((Number) v).longValue();
             }
+            Object m = body.get("max_registrations");
+            if (m != null) {
+                if (!(m instanceof Long || m instanceof Integer) || ((Number) m).longValue() < 1
+                        || ((Number) m).longValue() > MAX_REGISTRATIONS) {
+                    return AdminReply.error(400, "max_registrations must be a whole number from 1 to " + MAX_REGISTRATIONS
+                            + " (leave it out for no limit)");
+                }
+                maxRegistrations = ((Number) m).intValue();
+            }
         }
         long max = Tokens.BULK_MAX.toMinutes();
         if (minutes < 1 || minutes > max) {
             return AdminReply.error(400, "lifetime_minutes must be 1 to " + max + " (7 days), not " + minutes);
         }
         Tokens.Minted t = tokens.mintBulk(Duration.ofMinutes(minutes));
-        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), call.actor(), false, null, null));
+        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), call.actor(), false, null, null,
+                maxRegistrations, 0));
         context.audit().record(call.actor(), "token.new", t.id(), "bulk registration token, " + minutes + " minutes, until "
-                + t.expiresAt() + ", signing key " + t.kid());
+                + t.expiresAt() + ", " + (maxRegistrations == null ? "no registration limit" : "at most " + maxRegistrations
+                + " registrations") + ", signing key " + t.kid());
         var out = new LinkedHashMap<String, Object>();
         out.put("id", t.id());
         out.put("token", t.token());
         out.put("not_before", t.notBefore().toString());
         out.put("expires_at", t.expiresAt().toString());
+        out.put("max_registrations", maxRegistrations);
         return AdminReply.ok(out);
     }
 
@@ -144,7 +159,8 @@ public final class TokenAdmin implements AdminResource {
         Instant now = context.clock().instant();
         var out = new LinkedHashMap<String, Object>();
         out.put("id", t.id());
-        out.put("state", t.blocked() ? "blocked" : now.isAfter(t.expiresAt()) ? "expired" : "active");
+        out.put("state", t.blocked() ? "blocked" : now.isAfter(t.expiresAt()) ? "expired"
+                : t.maxRegistrations() != null && t.registrations() >= t.maxRegistrations() ? "used up" : "active");
         out.put("issued_at", t.issuedAt().toString());
         out.put("not_before", t.notBefore().toString());
         out.put("expires_at", t.expiresAt().toString());
@@ -152,6 +168,8 @@ public final class TokenAdmin implements AdminResource {
         out.put("blocked", t.blocked());
         out.put("blocked_at", t.blockedAt() == null ? null : t.blockedAt().toString());
         out.put("blocked_by", t.blockedBy());
+        out.put("max_registrations", t.maxRegistrations());
+        out.put("registrations", t.registrations());
         return out;
     }
 

@@ -24,6 +24,9 @@ import org.pf4j.Extension;
 @Extension
 public final class TokenPages implements AdminPage {
 
+    /** Devices shown on one page: the list stays usable however many registered. */
+    static final int DEVICES_PER_PAGE = 50;
+
     private final TokenAdmin api;
     private final TokenAdmin.Devices devicesApi;
     private final TokenStore store;
@@ -61,8 +64,13 @@ public final class TokenPages implements AdminPage {
             if (!minutes.matches("[0-9]{1,9}")) {
                 return PageReply.refused("The lifetime is a whole number of minutes.");
             }
-            AdminReply reply = api.handle(new AdminCall("POST", "", Map.of(),
-                    ("{\"lifetime_minutes\": " + minutes + "}").getBytes(StandardCharsets.UTF_8), r.actor()));
+            String maxRegistrations = r.param("max_registrations").strip();
+            if (!maxRegistrations.matches("[0-9]{0,9}")) {
+                return PageReply.refused("The maximum of registrations is a whole number, or empty for no limit.");
+            }
+            AdminReply reply = api.handle(new AdminCall("POST", "", Map.of(), ("{\"lifetime_minutes\": " + minutes
+                    + (maxRegistrations.isEmpty() ? "" : ", \"max_registrations\": " + maxRegistrations) + "}")
+                    .getBytes(StandardCharsets.UTF_8), r.actor()));
             if (reply.status() >= 400) {
                 return PageReply.refused(error(reply));
             }
@@ -103,7 +111,9 @@ public final class TokenPages implements AdminPage {
                 .append("<input type=\"hidden\" name=\"action\" value=\"new\">")
                 .append("<label for=\"lifetime\">Lifetime in minutes (at most ").append(Tokens.BULK_MAX.toMinutes()).append(")</label>")
                 .append("<input id=\"lifetime\" name=\"lifetime_minutes\" inputmode=\"numeric\" value=\"").append(Tokens.BULK_DEFAULT.toMinutes())
-                .append("\"><button type=\"submit\" id=\"new-token-button\">Create token</button></form>");
+                .append("\"><label for=\"max-registrations\">Maximum of devices it registers (empty: no limit)</label>")
+                .append("<input id=\"max-registrations\" name=\"max_registrations\" inputmode=\"numeric\" value=\"\">")
+                .append("<button type=\"submit\" id=\"new-token-button\">Create token</button></form>");
         sb.append("<h2>Bulk registration tokens</h2>");
         AdminReply list = api.handle(new AdminCall("GET", "", Map.of(), new byte[0], r.actor()));
         List<?> rows = list.json() instanceof List<?> l ? l : List.of();
@@ -111,7 +121,7 @@ public final class TokenPages implements AdminPage {
             sb.append("<p>None issued.</p>");
         } else {
             sb.append("<table id=\"tokens\"><thead><tr><th scope=\"col\">ID</th><th scope=\"col\">State</th><th scope=\"col\">Valid from</th>")
-                    .append("<th scope=\"col\">Until</th><th scope=\"col\">Issued by</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+                    .append("<th scope=\"col\">Until</th><th scope=\"col\">Devices</th><th scope=\"col\">Issued by</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
             for (Object o : rows) {
                 var t = (Map<?, ?>) o;
                 String id = String.valueOf(t.get("id"));
@@ -119,7 +129,8 @@ public final class TokenPages implements AdminPage {
                 sb.append("<tr data-token=\"").append(text(id)).append("\"><th scope=\"row\"><code>").append(text(id)).append("</code></th><td class=\"state ")
                         .append("active".equals(t.get("state")) ? "up" : "down").append("\">").append(text(t.get("state"))).append("</td><td>")
                         .append(text(t.get("not_before"))).append("</td><td>").append(text(t.get("expires_at"))).append("</td><td>")
-                        .append(text(t.get("issued_by"))).append("</td><td>")
+                        .append(text(t.get("registrations"))).append(t.get("max_registrations") == null ? "" : " of " + text(t.get("max_registrations")))
+                        .append("</td><td>").append(text(t.get("issued_by"))).append("</td><td>")
                         .append(Html.namedButtonForm(r.action(), r.csrfToken(), blocked ? "Unblock" : "Block",
                                 (blocked ? "Unblock token " : "Block token ") + id, "action",
                                 blocked ? "unblock" : "block", "id", id))
@@ -128,10 +139,15 @@ public final class TokenPages implements AdminPage {
             sb.append("</tbody></table>");
         }
         sb.append("<h2>Registered devices</h2>");
-        var devices = store.devices();
+        int total = store.deviceCount();
+        int pages = Math.max(1, (total + DEVICES_PER_PAGE - 1) / DEVICES_PER_PAGE);
+        int pageNo = r.param("page").matches("[1-9][0-9]{0,6}") ? Math.min(Integer.parseInt(r.param("page")), pages) : 1;
+        var devices = store.devices(DEVICES_PER_PAGE, (pageNo - 1) * DEVICES_PER_PAGE);
         if (devices.isEmpty()) {
             sb.append("<p>No device has registered yet.</p>");
         } else {
+            sb.append("<p id=\"devices-count\">").append(total).append(total == 1 ? " device" : " devices")
+                    .append(pages > 1 ? ", page " + pageNo + " of " + pages : "").append(".</p>");
             sb.append("<table id=\"devices\"><thead><tr><th scope=\"col\">Device</th><th scope=\"col\">ID</th><th scope=\"col\">State</th>")
                     .append("<th scope=\"col\">Registered</th><th scope=\"col\">With token</th><th scope=\"col\">Last device token</th>")
                     .append("<th scope=\"col\"><span class=\"sr\">Actions</span></th></tr></thead><tbody>");
@@ -149,6 +165,16 @@ public final class TokenPages implements AdminPage {
                         .append("</td></tr>");
             }
             sb.append("</tbody></table>");
+            if (pages > 1) {
+                sb.append("<nav aria-label=\"Device pages\" id=\"device-pages\">");
+                if (pageNo > 1) {
+                    sb.append("<a rel=\"prev\" href=\"").append(text(r.action() + "?page=" + (pageNo - 1))).append("\">Newer devices</a> ");
+                }
+                if (pageNo < pages) {
+                    sb.append("<a rel=\"next\" href=\"").append(text(r.action() + "?page=" + (pageNo + 1))).append("\">Older devices</a>");
+                }
+                sb.append("</nav>");
+            }
         }
         return sb.toString();
     }

@@ -109,6 +109,10 @@ public final class TokenService implements GatewayService {
             return ServiceResponse.refuse(401, "invalid_proof", "registration of " + key.deviceId() + ": " + why);
         }
         var registration = store.registerDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
+        if (registration.outcome() == TokenStore.Registration.Outcome.LIMIT_REACHED) {
+            return ServiceResponse.refuse(403, "registration_limit_reached", "bulk token " + bulkId
+                    + " has registered as many devices as it may");
+        }
         var device = registration.device();
         if (device.blocked()) {
             return ServiceResponse.refuse(401, RevokedDevices.BLOCKED, "device " + device.id() + " is blocked; it cannot register again");

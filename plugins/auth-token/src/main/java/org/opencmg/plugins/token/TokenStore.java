@@ -18,8 +18,9 @@ import javax.sql.DataSource;
  */
 final class TokenStore {
 
+    /** @param maxRegistrations how many new devices it may register, null for no limit; {@code registrations} so far */
     record BulkToken(String id, Instant issuedAt, Instant notBefore, Instant expiresAt, String issuedBy,
-                     boolean blocked, Instant blockedAt, String blockedBy) {
+                     boolean blocked, Instant blockedAt, String blockedBy, Integer maxRegistrations, int registrations) {
     }
 
     record RegisteredDevice(String id, String name, String publicKeyPem, Instant registeredAt, String bulkTokenId,
@@ -50,8 +51,9 @@ final class TokenStore {
 
     void addBulk(BulkToken t) {
         update("insert bulk token", """
-                insert into token_bulk (id, issued_at, not_before, expires_at, issued_by, blocked)
-                values (?, ?, ?, ?, ?, false)""", t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), t.issuedBy());
+                insert into token_bulk (id, issued_at, not_before, expires_at, issued_by, blocked, max_registrations)
+                values (?, ?, ?, ?, ?, false, ?)""", t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), t.issuedBy(),
+                t.maxRegistrations());
     }
 
     Optional<BulkToken> bulk(String id) {
@@ -68,28 +70,53 @@ final class TokenStore {
                 blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
     }
 
-    /** What a registration did: made a new row, or found the key already registered (left as it was). */
-    record Registration(RegisteredDevice device, boolean created) {
+    /** What a registration did: made a new row, found the key already registered (left as it was), or found the bulk token used up. */
+    record Registration(RegisteredDevice device, Outcome outcome) {
+        enum Outcome { CREATED, EXISTING, LIMIT_REACHED }
+
+        boolean created() {
+            return outcome == Outcome.CREATED;
+        }
     }
 
     /**
      * Registers a device unless its key is registered already. An existing row is never changed
-     * here: a bulk token must not rename a device nor move it to another bulk token.
+     * here: a bulk token must not rename a device nor move it to another bulk token. A new device
+     * counts against its bulk token's maximum in the same transaction, so concurrent registrations
+     * on several instances never exceed it.
      */
     Registration registerDevice(RegisteredDevice d) {
         var existing = device(d.id());
         if (existing.isPresent()) {
-            return new Registration(existing.get(), false);
+            return new Registration(existing.get(), Registration.Outcome.EXISTING);
         }
-        try {
-            update("register device", """
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (var count = prepare(c, """
+                    update token_bulk set registrations = registrations + 1
+                    where id = ? and (max_registrations is null or registrations < max_registrations)""", d.bulkTokenId());
+                 var insert = prepare(c, """
                     insert into token_devices (id, name, public_key, registered_at, bulk_token_id, last_issued_at)
                     values (?, ?, ?, ?, ?, ?)""", d.id(), d.name(), d.publicKeyPem(), d.registeredAt(), d.bulkTokenId(),
-                    d.lastIssuedAt());
-            return new Registration(d, true);
-        } catch (StoreFailure e) {
-            // Registered concurrently by another request or instance: that row stands.
-            return new Registration(device(d.id()).orElseThrow(() -> e), false);
+                         d.lastIssuedAt())) {
+                if (count.executeUpdate() == 0) {
+                    c.rollback();
+                    return new Registration(null, Registration.Outcome.LIMIT_REACHED);
+                }
+                insert.executeUpdate();
+                c.commit();
+                return new Registration(d, Registration.Outcome.CREATED);
+            } catch (SQLException e) {
+                c.rollback();
+                // Registered concurrently by another request or instance: that row stands, and nothing was counted.
+                var concurrent = device(d.id());
+                if (concurrent.isPresent()) {
+                    return new Registration(concurrent.get(), Registration.Outcome.EXISTING);
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreFailure("register device", e);
         }
     }
 
@@ -99,6 +126,16 @@ final class TokenStore {
 
     List<RegisteredDevice> devices() {
         return query("list devices", "select * from token_devices order by registered_at desc, id", TokenStore::deviceRow);
+    }
+
+    /** One page of {@link #devices()}: at most {@code limit}, after skipping {@code offset}. */
+    List<RegisteredDevice> devices(int limit, int offset) {
+        return query("list devices", "select * from token_devices order by registered_at desc, id limit ? offset ?",
+                TokenStore::deviceRow, limit, offset);
+    }
+
+    int deviceCount() {
+        return query("count devices", "select count(*) from token_devices", rs -> rs.getInt(1)).getFirst();
     }
 
     void touchDevice(String id, Instant at) {
@@ -153,7 +190,7 @@ final class TokenStore {
     private static BulkToken bulkRow(ResultSet rs) throws SQLException {
         return new BulkToken(rs.getString("id"), instant(rs, "issued_at"), instant(rs, "not_before"),
                 instant(rs, "expires_at"), rs.getString("issued_by"), rs.getBoolean("blocked"), instant(rs, "blocked_at"),
-                rs.getString("blocked_by"));
+                rs.getString("blocked_by"), (Integer) rs.getObject("max_registrations", Integer.class), rs.getInt("registrations"));
     }
 
     private static RegisteredDevice deviceRow(ResultSet rs) throws SQLException {

@@ -95,6 +95,8 @@ class TokenAdminTest {
     @Test
     void devicesAreListed() {
         Instant now = ctx.clock.instant();
+        store.addBulk(new TokenStore.BulkToken("b1", now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
+        store.addBulk(new TokenStore.BulkToken("b2", now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
         store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1", "not a key", now, "b1", now));
         store.registerDevice(new TokenStore.RegisteredDevice("ab".repeat(32), "pc-1-renamed", "not a key", now, "b2", now));
         var devices = new TokenAdmin.Devices(ctx, store, TokenAuthenticator.revokedDevices(ctx));

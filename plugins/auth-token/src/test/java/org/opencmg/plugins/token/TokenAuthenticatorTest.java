@@ -34,13 +34,15 @@ class TokenAuthenticatorTest {
 
     Tokens.Minted bulk(Duration lifetime) {
         var t = tokens.mintBulk(lifetime);
-        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), "admin", false, null, null));
+        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), "admin", false, null, null, null, 0));
         return t;
     }
 
     String registered(String deviceId) {
         Instant now = ctx.clock.instant();
-        store.registerDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, null, now));
+        String bulkId = java.util.UUID.randomUUID().toString();
+        store.addBulk(new TokenStore.BulkToken(bulkId, now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
+        store.registerDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, bulkId, now));
         return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4)).token();
     }
 

@@ -408,4 +408,63 @@ class TokenServiceTest {
         assertThat(devicesCall("DELETE", "/not-a-device-id")).isEqualTo(404);
         assertThat(devicesCall("POST", "")).isEqualTo(405);
     }
+
+    @Test
+    void aBulkTokenRegistersAtMostItsMaximumOfNewDevices() throws Exception {
+        var reply = admin.handle(new AdminCall("POST", "", Map.of(),
+                "{\"lifetime_minutes\": 60, \"max_registrations\": 2}".getBytes(), "alice"));
+        assertThat(reply.status()).isEqualTo(200);
+        var issued = (Map<?, ?>) reply.json();
+        assertThat(issued.get("max_registrations")).isEqualTo(2);
+        String bulk = (String) issued.get("token");
+        KeyPair first = ec();
+        json(call("POST", STS + "/register", bulk, registerBody(first, "pc-1", bulk)));
+        json(call("POST", STS + "/register", bulk, registerBody(ec(), "pc-2", bulk)));
+
+        refused(call("POST", STS + "/register", bulk, registerBody(ec(), "pc-3", bulk)), 403, "registration_limit_reached");
+        assertThat(store.devices()).hasSize(2);
+        // A device registered already is not a new one: it still gets a device token.
+        json(call("POST", STS + "/register", bulk, registerBody(first, "pc-1", bulk)));
+        var row = store.bulk(bulkJti(bulk)).orElseThrow();
+        assertThat(row.registrations()).isEqualTo(2);
+        var listed = (List<?>) admin.handle(new AdminCall("GET", "", Map.of(), new byte[0], "alice")).json();
+        assertThat(listed.toString()).contains("state=used up").contains("max_registrations=2").contains("registrations=2");
+        // Without a maximum there is no limit.
+        String unlimited = newBulkToken(60);
+        for (int i = 0; i < 3; i++) {
+            json(call("POST", STS + "/register", unlimited, registerBody(ec(), "pc-u" + i, unlimited)));
+        }
+        assertThat(store.bulk(bulkJti(unlimited)).orElseThrow().maxRegistrations()).isNull();
+    }
+
+    @Test
+    void theMaximumIsAWholeNumberInItsRange() {
+        for (String bad : List.of("0", "-1", "1000001", "1.5", "\"3\"")) {
+            var reply = admin.handle(new AdminCall("POST", "", Map.of(), ("{\"max_registrations\": " + bad + "}").getBytes(), "alice"));
+            assertThat(reply.status()).as(bad).isEqualTo(400);
+            assertThat(reply.json().toString()).contains("max_registrations must be a whole number from 1 to 1000000");
+        }
+    }
+
+    @Test
+    void concurrentRegistrationsNeverExceedTheMaximum() throws Exception {
+        var issued = (Map<?, ?>) admin.handle(new AdminCall("POST", "", Map.of(),
+                "{\"max_registrations\": 5}".getBytes(), "alice")).json();
+        String bulk = (String) issued.get("token");
+        var bodies = new ArrayList<String>();
+        for (int i = 0; i < 20; i++) {
+            bodies.add(registerBody(ec(), "pc-" + i, bulk));
+        }
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            var statuses = pool.invokeAll(bodies.stream().<java.util.concurrent.Callable<Integer>>map(
+                    b -> () -> call("POST", STS + "/register", bulk, b).status()).toList());
+            long ok = 0;
+            for (var f : statuses) {
+                ok += f.get() == 200 ? 1 : 0;
+            }
+            assertThat(ok).isEqualTo(5);
+        }
+        assertThat(store.devices()).hasSize(5);
+        assertThat(store.bulk(bulkJti(bulk)).orElseThrow().registrations()).isEqualTo(5);
+    }
 }
