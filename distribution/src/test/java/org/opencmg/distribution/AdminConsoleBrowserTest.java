@@ -200,17 +200,34 @@ class AdminConsoleBrowserTest {
         keep();
         browser.findElement(By.id("lifetime")).clear();
         browser.findElement(By.id("lifetime")).sendKeys("60");
+        browser.findElement(By.id("max-registrations")).sendKeys("5");
         browser.findElement(By.id("new-token-button")).click();
         bulkToken = waitFor(By.id("token-value")).getText().strip();
         assertThat(bulkToken.split("\\.")).as("a JWT").hasSize(3);
         screenshot("token-created");
         String id = browser.findElement(By.cssSelector("#new-token h2")).getText().replace("New bulk token ", "").strip();
 
+        // A device registers with it, and the administrator blocks that device from the page.
+        Path identity = dir.resolve("console-device");
+        gw.check(gw.cli("device", "register", "--gateway", "https://localhost:" + gw.clientPort(), "--ca",
+                pki.file("root.pem").toString(), "--role-id", "72057594037927939", "--bulk-token",
+                Files.writeString(dir.resolve("console-bulk.jwt"), bulkToken + "\n").toString(), "--out", identity.toString(),
+                "--name", "console-laptop"));
+        String deviceId = gw.out.replaceAll("(?s).*registered device ([0-9a-f]{64}).*", "$1");
+
         browser.get(url("/plugins/auth-token/tokens"));
         assertThat(browser.getPageSource()).as("shown once only").doesNotContain(bulkToken);
         keep();
+        WebElement device = browser.findElement(By.cssSelector("tr[data-device='" + deviceId + "']"));
+        assertThat(device.getText()).contains("console-laptop").contains("active");
+        device.findElement(By.xpath(".//button[text()='Block']")).click();
+        assertThat(message("Blocked device " + deviceId)).isNotEmpty();
+        assertThat(browser.findElement(By.cssSelector("tr[data-device='" + deviceId + "']")).getText()).contains("blocked");
+        keep();
+        assertThat(gw.api().get("audit").toString()).contains("token.device_block");
+
         WebElement row = browser.findElement(By.cssSelector("tr[data-token='" + id + "']"));
-        assertThat(row.getText()).contains("active");
+        assertThat(row.getText()).contains("active").contains("1 of 5");
         row.findElement(By.tagName("button")).click();
         assertThat(message("Blocked token " + id)).isNotEmpty();
         assertThat(browser.findElement(By.cssSelector("tr[data-token='" + id + "']")).getText()).contains("blocked");
@@ -377,6 +394,21 @@ class AdminConsoleBrowserTest {
         var noCert = http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(noCert.body()).doesNotContain("Sign in with the certificate");
         assertThat(gw.api().get("audit").toString()).contains("console.login").contains("with certificate");
+
+        // Removed by its thumbprint as typed in lower case, the certificate signs nobody in any more.
+        String thumbprint = org.opencmg.pki.Thumbprints.sha256(adminCert.certificate()).toLowerCase(java.util.Locale.ROOT);
+        gw.check(gw.cli("admin-cert", "remove", thumbprint));
+        assertThat(gw.api().get("admin-certs").toString()).doesNotContain(thumbprint.toUpperCase(java.util.Locale.ROOT));
+        var after = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(after.body()).doesNotContain("Sign in with the certificate");
+        String afterCookie = after.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        var refused = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).header("Cookie", afterCookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("mode=certificate&login_token=" + field(after.body(), "login_token"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(SESSION_COOKIE));
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.body()).contains("no registered admin certificate");
     }
 
     @Test
