@@ -396,7 +396,8 @@ public final class AdminApiServlet extends HttpServlet {
         return row;
     }
 
-    public Object removeAdminCertificate(String thumbprint, String actor) {
+    public Object removeAdminCertificate(String typed, String actor) {
+        String thumbprint = AdminCertificates.canonical(typed);
         if (!adminCertificates().remove(thumbprint)) {
             throw new ApiError(404, "no admin certificate with thumbprint " + thumbprint);
         }

@@ -22,7 +22,7 @@ public final class AdminCertificates {
     }
 
     public void add(AdminCertificate c) {
-        String thumbprint = ClientTrustStore.normalise(c.thumbprintSha256());
+        String thumbprint = canonical(c.thumbprintSha256());
         jdbc.transaction(tx -> {
             try (var del = Jdbc.prepare(tx, "delete from admin_certificates where thumbprint_sha256 = ?", thumbprint);
                  var ins = Jdbc.prepare(tx, """
@@ -36,14 +36,19 @@ public final class AdminCertificates {
         });
     }
 
+    /** The stored form of a thumbprint as an administrator typed it: upper-case hex without separators. */
+    public static String canonical(String thumbprintSha256) {
+        return ClientTrustStore.normalise(thumbprintSha256);
+    }
+
     public boolean remove(String thumbprintSha256) {
         return jdbc.update("delete from admin_certificates where thumbprint_sha256 = ?",
-                ClientTrustStore.normalise(thumbprintSha256)) > 0;
+                canonical(thumbprintSha256)) > 0;
     }
 
     public Optional<AdminCertificate> find(String thumbprintSha256) {
         return jdbc.query("select * from admin_certificates where thumbprint_sha256 = ?", AdminCertificates::row,
-                ClientTrustStore.normalise(thumbprintSha256)).stream().findFirst();
+                canonical(thumbprintSha256)).stream().findFirst();
     }
 
     public List<AdminCertificate> list() {

@@ -75,6 +75,7 @@ class AdminCertificatesTest {
         addAdmin(HexFormat.ofDelimiter(":").formatHex(HexFormat.of().parseHex(canonical)));
 
         assertThat(certs.list()).extracting(AdminCertificates.AdminCertificate::thumbprintSha256).containsExactly(canonical);
+        assertThat(AdminCertificates.canonical(" " + canonical.toLowerCase(Locale.ROOT) + " ")).isEqualTo(canonical);
         assertThat(signsIn()).isTrue();
         assertThat(certs.remove(canonical.toLowerCase(Locale.ROOT))).isTrue();
         assertThat(signsIn()).isFalse();
