@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.server.console.ConsoleSessions;
+import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.SettingsStore;
@@ -27,6 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin REST API under {@code /api/}: JSON in and out, HTTP Basic with an admin account.
  * Every change is audited with the acting administrator and applied to the live snapshots at once.
+ * Basic logins share the console's throttle.
  */
 public final class AdminApiServlet extends HttpServlet {
 
@@ -43,20 +46,24 @@ public final class AdminApiServlet extends HttpServlet {
     private final transient AdminServices services;
     private final transient ConsoleSessions sessions;
     private final transient AdminCertificates adminCertificates;
+    private final transient Refusals refusals;
 
-    public AdminApiServlet(AdminServices services) {
-        this(services, null, null);
+    public AdminApiServlet(AdminServices services, Refusals refusals) {
+        this(services, null, null, refusals);
     }
 
     /**
      * @param sessions          console sessions: the console's own fetch() calls the API with its
      *                          session cookie and the session's CSRF token in {@code X-CSRF-Token}
      * @param adminCertificates administrators' client certificates ({@code /api/admin-certs})
+     * @param refusals          where refused requests are logged and counted
      */
-    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates) {
+    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
+                           Refusals refusals) {
         this.services = services;
         this.sessions = sessions;
         this.adminCertificates = adminCertificates;
+        this.refusals = refusals;
     }
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
@@ -69,28 +76,37 @@ public final class AdminApiServlet extends HttpServlet {
                 .map(ConsoleSessions.Session::user);
     }
 
-    /** An API error with its status; the message is shown to the administrator. */
+    /**
+     * An API error with its status; the message is shown to the administrator. One with a reason
+     * code is a refusal: logged and counted, the reason sent beside the message.
+     */
     public static final class ApiError extends RuntimeException {
         public final int status;
+        public final String reason;
 
         public ApiError(int status, String message) {
+            this(status, null, message);
+        }
+
+        ApiError(int status, String reason, String message) {
             super(message, null, false, false);
             this.status = status;
+            this.reason = reason;
         }
     }
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setHeader("Cache-Control", "no-store");
-        var user = services.credentials().checkBasic(req.getHeader("Authorization"));
-        if (user.isEmpty() && req.getHeader("Authorization") == null) {
-            user = sessionUser(req);
-        }
-        if (user.isEmpty()) {
-            resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
-            send(resp, 401, Map.of("error", "admin credentials required"));
+        String authorization = req.getHeader("Authorization");
+        var login = authorization != null ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
+                : sessionUser(req).map(AdminCredentials.Login::accepted)
+                        .orElse(AdminCredentials.Login.refused(401, "login_required", java.time.Duration.ZERO));
+        if (!login.isAccepted()) {
+            refuseLogin(req, resp, login);
             return;
         }
+        String actor = login.user();
         String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
         String[] parts = path.substring(1).split("/", 2);
         String resource = parts[0];
@@ -98,7 +114,7 @@ public final class AdminApiServlet extends HttpServlet {
         Object result;
         int status = "POST".equals(req.getMethod()) ? 201 : 200;
         try {
-            result = route(req.getMethod(), resource, id, req, user.get());
+            result = route(req.getMethod(), resource, id, req, actor);
         } catch (ApiError e) {
             status = e.status;
             result = Map.of("error", e.getMessage());
@@ -451,6 +467,34 @@ public final class AdminApiServlet extends HttpServlet {
             }
             return data;
         }
+    }
+
+    private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {
+        String message = switch (login.status()) {
+            case 429 -> "too many failed logins: retry in " + login.retryAfterSeconds() + " s";
+            case 400 -> "user names are at most " + org.opencmg.server.console.LoginThrottle.MAX_USER_NAME + " characters";
+            default -> authorizationWasSent(req) ? "wrong user name or password" : "admin credentials required";
+        };
+        login.setHeaders(req, resp);
+        refuse(req, resp, new ApiError(login.status(), login.reason(), message), "", "");
+    }
+
+    private static boolean authorizationWasSent(HttpServletRequest req) {
+        return req.getHeader("Authorization") != null;
+    }
+
+    /** Logs and counts a refusal and answers it: {"error": message, "reason": code}. */
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, ApiError e, String detail, String actor)
+            throws IOException {
+        refusals.record(new RequestRefused(e.status, e.reason, detail), req.getMethod(), req.getRequestURI(),
+                req.getRemoteAddr(), actor);
+        if (req.getContentLengthLong() != 0) {
+            resp.setHeader("Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
+        }
+        var body = new LinkedHashMap<String, Object>();
+        body.put("error", e.getMessage());
+        body.put("reason", e.reason);
+        send(resp, e.status, body);
     }
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {

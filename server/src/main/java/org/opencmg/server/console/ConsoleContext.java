@@ -11,11 +11,11 @@ import org.opencmg.server.store.AdminCertificates;
 
 /**
  * What the console's pages work on: the admin API's services and actions (so a form does exactly
- * what the API call does, audit included), sessions, login throttle, admin certificates, plugins.
+ * what the API call does, audit included), sessions, admin certificates, plugins.
  *
  * @param gatewayCertificates the connectors' own certificates by connector name (for expiry alerts)
  */
-public record ConsoleContext(AdminServices services, AdminApiServlet api, ConsoleSessions sessions, LoginThrottle throttle,
+public record ConsoleContext(AdminServices services, AdminApiServlet api, ConsoleSessions sessions,
                              AdminCertificates adminCertificates, Supplier<List<PluginHost.PluginStatus>> plugins,
                              List<PluginHost.ContributedPage> pluginPages, Map<String, X509Certificate> gatewayCertificates) {
 }
