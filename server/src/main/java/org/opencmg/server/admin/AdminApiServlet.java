@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin REST API under {@code /api/}: JSON in and out, HTTP Basic with an admin account.
  * Every change is audited with the acting administrator and applied to the live snapshots at once.
- * Basic logins share the console's throttle.
+ * Requests a browser sends for another site are refused (403 cross_site), Basic logins share the
+ * console's throttle, and a write must carry its route's media type (415 otherwise): no HTML form
+ * or "simple" cross-site request can produce one.
  */
 public final class AdminApiServlet extends HttpServlet {
 
@@ -98,6 +100,12 @@ public final class AdminApiServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setHeader("Cache-Control", "no-store");
+        var crossSite = CrossSiteCheck.violation(req);
+        if (crossSite.isPresent()) {
+            refuse(req, resp, new ApiError(403, "cross_site", "refused: a request sent by a page of another site"),
+                    crossSite.get(), "");
+            return;
+        }
         String authorization = req.getHeader("Authorization");
         var login = authorization != null ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
                 : sessionUser(req).map(AdminCredentials.Login::accepted)
@@ -107,6 +115,11 @@ public final class AdminApiServlet extends HttpServlet {
             return;
         }
         String actor = login.user();
+        if (("POST".equals(req.getMethod()) || "PUT".equals(req.getMethod()) || "PATCH".equals(req.getMethod()))
+                && !BodyTypes.accepts(BodyTypes.ANY_ROUTE, req.getContentType())) {
+            refuse(req, resp, unsupportedType(BodyTypes.JSON), "Content-Type: " + req.getContentType(), actor);
+            return;
+        }
         String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
         String[] parts = path.substring(1).split("/", 2);
         String resource = parts[0];
@@ -116,6 +129,10 @@ public final class AdminApiServlet extends HttpServlet {
         try {
             result = route(req.getMethod(), resource, id, req, actor);
         } catch (ApiError e) {
+            if (e.reason != null) {
+                refuse(req, resp, e, "Content-Type: " + req.getContentType(), actor); // only 415s carry a reason here
+                return;
+            }
             status = e.status;
             result = Map.of("error", e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -144,13 +161,13 @@ public final class AdminApiServlet extends HttpServlet {
                     : unpublish(req.getParameter("external_path"), actor);
             case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind())).toList();
             case "roots GET" -> services.trust().list();
-            case "roots POST" -> addRoots(body(req), actor);
+            case "roots POST" -> addRoots(body(req, BodyTypes.PEM), actor);
             case "roots DELETE" -> removeRoot(required(id, "thumbprint"), actor);
             case "ctl GET" -> services.trust().ctl();
-            case "ctl POST" -> addCtl(body(req), actor);
+            case "ctl POST" -> addCtl(body(req, BodyTypes.PEM), actor);
             case "ctl DELETE" -> removeCtl(required(id, "thumbprint"), actor);
             case "crls GET" -> services.trust().crls();
-            case "crls POST" -> addCrl(body(req), actor);
+            case "crls POST" -> addCrl(body(req, BodyTypes.PEM), actor);
             case "crls DELETE" -> removeCrl(required(id, "sha256"), actor);
             case "settings GET" -> id == null ? services.settings().list()
                     : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
@@ -255,7 +272,10 @@ public final class AdminApiServlet extends HttpServlet {
         req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
         String subPath = id == null ? "" : "/" + id;
         boolean streamed = plugin.streamsBody(method, subPath);
-        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req);
+        if (streamed && !BodyTypes.accepts(BodyTypes.STREAM, req.getContentType())) {
+            throw unsupportedType(BodyTypes.STREAM);
+        }
+        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req, BodyTypes.PLUGIN);
         org.opencmg.api.AdminReply reply;
         try (InputStream stream = streamed ? req.getInputStream() : null) {
             reply = plugin.handle(new org.opencmg.api.AdminCall(method, subPath, query, body, actor, stream));
@@ -459,7 +479,16 @@ public final class AdminApiServlet extends HttpServlet {
         }
     }
 
+    /** A JSON body. */
     private static byte[] body(HttpServletRequest req) throws IOException {
+        return body(req, BodyTypes.JSON);
+    }
+
+    /** The body, if its Content-Type is one of {@code accepted}. */
+    private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted) throws IOException {
+        if (!BodyTypes.accepts(accepted, req.getContentType())) {
+            throw unsupportedType(accepted);
+        }
         try (InputStream in = req.getInputStream()) {
             byte[] data = in.readNBytes(MAX_BODY + 1);
             if (data.length > MAX_BODY) {
@@ -467,6 +496,11 @@ public final class AdminApiServlet extends HttpServlet {
             }
             return data;
         }
+    }
+
+    private static ApiError unsupportedType(java.util.Set<String> accepted) {
+        return new ApiError(415, "unsupported_content_type", "Content-Type must be " + String.join(" or ",
+                new java.util.TreeSet<>(accepted)));
     }
 
     private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {

@@ -53,12 +53,13 @@ public final class AdminCredentials {
             return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
         }
 
-        /** A refused Basic login's headers: Retry-After on 429, the challenge on 401. */
+        /** A refused Basic login's headers: Retry-After on 429, the challenge on 401 to clients that are not browsers. */
         void setHeaders(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp) {
             if (status == 429) {
                 resp.setHeader("Retry-After", Long.toString(retryAfterSeconds()));
             }
-            if (status == 401) {
+            if (status == 401 && !CrossSiteCheck.fromBrowser(req)) {
+                // Browsers get no challenge: without a prompt they never cache Basic credentials for this origin.
                 resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
             }
         }

@@ -20,7 +20,7 @@ import org.opencmg.server.secrets.SecretStore;
  * that log in as an administrator (HTTP Basic) or present the scrape token (Bearer).
  * {@code POST /metrics/token} (administrators only) makes a new scrape token, shown once; the
  * previous one stops working at once. The token is kept in the secret store. Basic logins share
- * the console's throttle.
+ * the console's throttle; requests a browser sends for another site are refused.
  */
 public final class MetricsServlet extends HttpServlet {
 
@@ -74,9 +74,14 @@ public final class MetricsServlet extends HttpServlet {
 
     /**
      * The administrator logged in with HTTP Basic (throttled as the console is), or empty after
-     * answering the refusal: 400, 401 or 429.
+     * answering the refusal: 403 for a request of another site, 400, 401 or 429 for the login.
      */
     private Optional<String> administrator(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        var crossSite = CrossSiteCheck.violation(req);
+        if (crossSite.isPresent()) {
+            refuse(req, resp, 403, "cross_site", crossSite.get());
+            return Optional.empty();
+        }
         var login = credentials.checkBasic(req.getHeader("Authorization"), req.getRemoteAddr());
         if (login.isAccepted()) {
             return Optional.of(login.user());
