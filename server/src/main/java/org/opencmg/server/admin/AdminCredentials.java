@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -106,23 +105,24 @@ public final class AdminCredentials {
 
     /**
      * Checks a user name and password: refused without hashing when the name is too long or the
-     * throttle says wait (429); otherwise the attempt is reserved first, then checked.
+     * throttle says wait (429), whatever the password; otherwise the attempt is reserved first,
+     * then checked (a credential verified in the last minutes without a new hash).
      */
     public Login signIn(String user, char[] password, String address) {
         if (user.length() > LoginThrottle.MAX_USER_NAME) {
             return Login.refused(400, "user_name_too_long", Duration.ZERO);
         }
-        String fingerprint = fingerprint(user, password);
-        Instant until = verified.get(fingerprint);
-        Instant now = clock.instant();
-        if (until != null && now.isBefore(until)) {
-            return Login.accepted(user); // proved within the last minutes: no guess, so no throttle
-        }
+        // The throttle comes first, even for remembered credentials: otherwise the one guess answered
+        // at once (not 429) while the administrator is active would reveal the password.
         var attempt = throttle.attempt(user, address);
         if (!attempt.admitted()) {
             return Login.refused(429, "login_throttled", attempt.delay());
         }
-        if (!check(user, password)) {
+        String fingerprint = fingerprint(user, password);
+        Instant until = verified.get(fingerprint);
+        Instant now = clock.instant();
+        boolean remembered = until != null && now.isBefore(until);
+        if (!remembered && !check(user, password)) {
             return Login.refused(401, "bad_credentials", attempt.delay());
         }
         throttle.succeeded(user, address);
