@@ -88,6 +88,9 @@ class AdminBasicThrottleTest {
 
         var console = consoleSignIn("admin", "guess-4");
         assertThat(console.statusCode()).as("and for the console's form").isEqualTo(429);
+        assertThat(get("/metrics", "Bearer " + scrapeToken).body()).as("each refusal counted, the console's too")
+                .contains("cmg_refusals_total{reason=\"login_throttled\",status=\"429\"} 3.0")
+                .contains("cmg_refusals_total{reason=\"bad_credentials\",status=\"401\"} 1.0");
 
         waitOut(second);
         assertThat(get("/metrics", basic("admin", "guess-5")).statusCode()).isEqualTo(401);

@@ -180,7 +180,7 @@ public final class Gateway implements AutoCloseable {
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
-                sessions, adminCertificates, plugins::status, plugins.adminPages(),
+                sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
                 Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);

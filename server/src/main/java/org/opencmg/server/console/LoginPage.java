@@ -9,9 +9,8 @@ import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.Optional;
 import org.opencmg.pki.Thumbprints;
+import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Signing in and out. A password is checked against the Argon2id hash, behind the growing delay of
@@ -21,7 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LoginPage {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LoginPage.class);
     static final String LOGIN_COOKIE = "__Host-cmg-login";
 
     private final ConsoleContext ctx;
@@ -96,7 +94,8 @@ final class LoginPage {
             start(req, user, "password", address, resp);
             return;
         }
-        LOG.warn("console sign-in refused from {}: {}", address, login.reason()); // no user name: it may be a mistyped password
+        // Logged and counted without the user name: it may be a mistyped password.
+        ctx.refusals().record(new RequestRefused(login.status(), login.reason(), "console sign-in"), "POST", "/login", address, "");
         switch (login.status()) {
             case 429 -> {
                 resp.setHeader("Retry-After", Long.toString(login.retryAfterSeconds()));
