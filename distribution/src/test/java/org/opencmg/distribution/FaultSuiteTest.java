@@ -204,7 +204,7 @@ class FaultSuiteTest {
         long t0 = System.nanoTime();
         while (true) {
             try {
-                admin.put("settings/verify-revocation", "on");
+                admin.putSetting("verify-revocation", "on");
                 break;
             } catch (IOException e) {
                 assertThat(System.nanoTime() - t0).as("a write after the database restart: " + e.getMessage())

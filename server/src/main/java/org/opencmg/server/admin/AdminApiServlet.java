@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.server.console.ConsoleSessions;
+import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.SettingsStore;
@@ -27,6 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin REST API under {@code /api/}: JSON in and out, HTTP Basic with an admin account.
  * Every change is audited with the acting administrator and applied to the live snapshots at once.
+ * Requests a browser sends for another site are refused (403 cross_site), Basic logins share the
+ * console's throttle, and a write must carry its route's media type (415 otherwise): no HTML form
+ * or "simple" cross-site request can produce one.
  */
 public final class AdminApiServlet extends HttpServlet {
 
@@ -43,20 +48,24 @@ public final class AdminApiServlet extends HttpServlet {
     private final transient AdminServices services;
     private final transient ConsoleSessions sessions;
     private final transient AdminCertificates adminCertificates;
+    private final transient Refusals refusals;
 
-    public AdminApiServlet(AdminServices services) {
-        this(services, null, null);
+    public AdminApiServlet(AdminServices services, Refusals refusals) {
+        this(services, null, null, refusals);
     }
 
     /**
      * @param sessions          console sessions: the console's own fetch() calls the API with its
      *                          session cookie and the session's CSRF token in {@code X-CSRF-Token}
      * @param adminCertificates administrators' client certificates ({@code /api/admin-certs})
+     * @param refusals          where refused requests are logged and counted
      */
-    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates) {
+    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
+                           Refusals refusals) {
         this.services = services;
         this.sessions = sessions;
         this.adminCertificates = adminCertificates;
+        this.refusals = refusals;
     }
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
@@ -69,26 +78,46 @@ public final class AdminApiServlet extends HttpServlet {
                 .map(ConsoleSessions.Session::user);
     }
 
-    /** An API error with its status; the message is shown to the administrator. */
+    /**
+     * An API error with its status; the message is shown to the administrator. One with a reason
+     * code is a refusal: logged and counted, the reason sent beside the message.
+     */
     public static final class ApiError extends RuntimeException {
         public final int status;
+        public final String reason;
 
         public ApiError(int status, String message) {
+            this(status, null, message);
+        }
+
+        ApiError(int status, String reason, String message) {
             super(message, null, false, false);
             this.status = status;
+            this.reason = reason;
         }
     }
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setHeader("Cache-Control", "no-store");
-        var user = services.credentials().checkBasic(req.getHeader("Authorization"));
-        if (user.isEmpty() && req.getHeader("Authorization") == null) {
-            user = sessionUser(req);
+        var crossSite = CrossSiteCheck.violation(req);
+        if (crossSite.isPresent()) {
+            refuse(req, resp, new ApiError(403, "cross_site", "refused: a request sent by a page of another site"),
+                    crossSite.get(), "");
+            return;
         }
-        if (user.isEmpty()) {
-            resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
-            send(resp, 401, Map.of("error", "admin credentials required"));
+        String authorization = req.getHeader("Authorization");
+        var login = authorization != null ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
+                : sessionUser(req).map(AdminCredentials.Login::accepted)
+                        .orElse(AdminCredentials.Login.refused(401, "login_required", java.time.Duration.ZERO));
+        if (!login.isAccepted()) {
+            refuseLogin(req, resp, login);
+            return;
+        }
+        String actor = login.user();
+        if (("POST".equals(req.getMethod()) || "PUT".equals(req.getMethod()) || "PATCH".equals(req.getMethod()))
+                && !BodyTypes.accepts(BodyTypes.ANY_ROUTE, req.getContentType())) {
+            refuse(req, resp, unsupportedType(BodyTypes.JSON), "Content-Type: " + req.getContentType(), actor);
             return;
         }
         String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
@@ -98,8 +127,12 @@ public final class AdminApiServlet extends HttpServlet {
         Object result;
         int status = "POST".equals(req.getMethod()) ? 201 : 200;
         try {
-            result = route(req.getMethod(), resource, id, req, user.get());
+            result = route(req.getMethod(), resource, id, req, actor);
         } catch (ApiError e) {
+            if (e.reason != null) {
+                refuse(req, resp, e, "Content-Type: " + req.getContentType(), actor); // only 415s carry a reason here
+                return;
+            }
             status = e.status;
             result = Map.of("error", e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -128,13 +161,13 @@ public final class AdminApiServlet extends HttpServlet {
                     : unpublish(req.getParameter("external_path"), actor);
             case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind())).toList();
             case "roots GET" -> services.trust().list();
-            case "roots POST" -> addRoots(body(req), actor);
+            case "roots POST" -> addRoots(body(req, BodyTypes.PEM), actor);
             case "roots DELETE" -> removeRoot(required(id, "thumbprint"), actor);
             case "ctl GET" -> services.trust().ctl();
-            case "ctl POST" -> addCtl(body(req), actor);
+            case "ctl POST" -> addCtl(body(req, BodyTypes.PEM), actor);
             case "ctl DELETE" -> removeCtl(required(id, "thumbprint"), actor);
             case "crls GET" -> services.trust().crls();
-            case "crls POST" -> addCrl(body(req), actor);
+            case "crls POST" -> addCrl(body(req, BodyTypes.PEM), actor);
             case "crls DELETE" -> removeCrl(required(id, "sha256"), actor);
             case "settings GET" -> id == null ? services.settings().list()
                     : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
@@ -239,7 +272,10 @@ public final class AdminApiServlet extends HttpServlet {
         req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
         String subPath = id == null ? "" : "/" + id;
         boolean streamed = plugin.streamsBody(method, subPath);
-        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req);
+        if (streamed && !BodyTypes.accepts(BodyTypes.STREAM, req.getContentType())) {
+            throw unsupportedType(BodyTypes.STREAM);
+        }
+        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req, BodyTypes.PLUGIN);
         org.opencmg.api.AdminReply reply;
         try (InputStream stream = streamed ? req.getInputStream() : null) {
             reply = plugin.handle(new org.opencmg.api.AdminCall(method, subPath, query, body, actor, stream));
@@ -444,7 +480,16 @@ public final class AdminApiServlet extends HttpServlet {
         }
     }
 
+    /** A JSON body. */
     private static byte[] body(HttpServletRequest req) throws IOException {
+        return body(req, BodyTypes.JSON);
+    }
+
+    /** The body, if its Content-Type is one of {@code accepted}. */
+    private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted) throws IOException {
+        if (!BodyTypes.accepts(accepted, req.getContentType())) {
+            throw unsupportedType(accepted);
+        }
         try (InputStream in = req.getInputStream()) {
             byte[] data = in.readNBytes(MAX_BODY + 1);
             if (data.length > MAX_BODY) {
@@ -452,6 +497,39 @@ public final class AdminApiServlet extends HttpServlet {
             }
             return data;
         }
+    }
+
+    private static ApiError unsupportedType(java.util.Set<String> accepted) {
+        return new ApiError(415, "unsupported_content_type", "Content-Type must be " + String.join(" or ",
+                new java.util.TreeSet<>(accepted)));
+    }
+
+    private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {
+        String message = switch (login.status()) {
+            case 429 -> "too many failed logins: retry in " + login.retryAfterSeconds() + " s";
+            case 400 -> "user names are at most " + org.opencmg.server.console.LoginThrottle.MAX_USER_NAME + " characters";
+            default -> authorizationWasSent(req) ? "wrong user name or password" : "admin credentials required";
+        };
+        login.setHeaders(req, resp);
+        refuse(req, resp, new ApiError(login.status(), login.reason(), message), "", "");
+    }
+
+    private static boolean authorizationWasSent(HttpServletRequest req) {
+        return req.getHeader("Authorization") != null;
+    }
+
+    /** Logs and counts a refusal and answers it: {"error": message, "reason": code}. */
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, ApiError e, String detail, String actor)
+            throws IOException {
+        refusals.record(new RequestRefused(e.status, e.reason, detail), req.getMethod(), req.getRequestURI(),
+                req.getRemoteAddr(), actor);
+        if (req.getContentLengthLong() != 0) {
+            resp.setHeader("Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
+        }
+        var body = new LinkedHashMap<String, Object>();
+        body.put("error", e.getMessage());
+        body.put("reason", e.reason);
+        send(resp, e.status, body);
     }
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {

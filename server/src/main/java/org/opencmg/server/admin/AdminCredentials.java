@@ -1,75 +1,144 @@
 package org.opencmg.server.admin;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.opencmg.server.console.LoginThrottle;
 import org.opencmg.server.store.AdminUsers;
 
 /**
- * Checks administrator credentials from an HTTP Basic header against the stored Argon2id hashes.
- * A verified credential is remembered for a few minutes (by a keyed hash, never in clear) so
- * scripted admin calls do not pay the slow hash on every request.
+ * Checks administrator passwords (the console's sign-in form and HTTP Basic on the API and
+ * {@code /metrics}) against the stored Argon2id hashes, behind one shared {@link LoginThrottle}.
+ * An unknown user name is hashed against a dummy hash, so it costs what a known one costs and
+ * does not reveal which names exist. A verified credential is remembered for a few minutes (by a
+ * keyed hash, never in clear) so scripted admin calls do not pay the slow hash on every request.
  */
 public final class AdminCredentials {
 
     private static final long REMEMBER_SECONDS = 300;
 
+    /**
+     * The outcome of a password check: {@code user} when accepted; otherwise the status, the
+     * reason code and, for 401 and 429, how long the next attempt must wait.
+     */
+    public record Login(String user, int status, String reason, Duration retryAfter) {
+
+        static Login accepted(String user) {
+            return new Login(user, 200, null, Duration.ZERO);
+        }
+
+        static Login refused(int status, String reason, Duration retryAfter) {
+            return new Login(null, status, reason, retryAfter);
+        }
+
+        public boolean isAccepted() {
+            return user != null;
+        }
+
+        /** Whole seconds for Retry-After and messages, at least 1. */
+        public long retryAfterSeconds() {
+            return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+        }
+
+        /** A refused Basic login's headers: Retry-After on 429, the challenge on 401 to clients that are not browsers. */
+        void setHeaders(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp) {
+            if (status == 429) {
+                resp.setHeader("Retry-After", Long.toString(retryAfterSeconds()));
+            }
+            if (status == 401 && !CrossSiteCheck.fromBrowser(req)) {
+                // Browsers get no challenge: without a prompt they never cache Basic credentials for this origin.
+                resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
+            }
+        }
+    }
+
     private final AdminUsers users;
     private final Clock clock;
+    private final LoginThrottle throttle;
+    private final Counter hashChecks;
+    private final String dummyHash;
     private final byte[] cacheKey = new byte[32];
     private final Map<String, Instant> verified = new ConcurrentHashMap<>();
 
-    public AdminCredentials(AdminUsers users, Clock clock) {
+    public AdminCredentials(AdminUsers users, Clock clock, LoginThrottle throttle, MeterRegistry meters) {
         this.users = users;
         this.clock = clock;
+        this.throttle = throttle;
+        this.hashChecks = Counter.builder("cmg_admin_password_checks")
+                .description("Administrator passwords checked against an Argon2id hash (unknown users included)")
+                .register(meters);
         new SecureRandom().nextBytes(cacheKey);
+        var random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        this.dummyHash = PasswordHasher.hash(HexFormat.of().formatHex(random).toCharArray());
     }
 
-    /** The authenticated user name, or empty. */
-    public Optional<String> checkBasic(String authorization) {
+    /** Checks an HTTP Basic header, throttled per user name and per {@code address} as the console is. */
+    public Login checkBasic(String authorization, String address) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return Optional.empty();
+            return Login.refused(401, "login_required", Duration.ZERO);
         }
         String decoded;
         try {
             decoded = new String(Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            return Login.refused(401, "malformed_credentials", Duration.ZERO);
         }
         int colon = decoded.indexOf(':');
         if (colon <= 0) {
-            return Optional.empty();
+            return Login.refused(401, "malformed_credentials", Duration.ZERO);
         }
-        String user = decoded.substring(0, colon);
-        String password = decoded.substring(colon + 1);
-        return check(user, password.toCharArray()) ? Optional.of(user) : Optional.empty();
+        return signIn(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray(), address);
     }
 
-    public boolean check(String user, char[] password) {
+    /**
+     * Checks a user name and password: refused without hashing when the name is too long or the
+     * throttle says wait (429), whatever the password; otherwise the attempt is reserved first,
+     * then checked (a credential verified in the last minutes without a new hash).
+     */
+    public Login signIn(String user, char[] password, String address) {
+        if (user.length() > LoginThrottle.MAX_USER_NAME) {
+            return Login.refused(400, "user_name_too_long", Duration.ZERO);
+        }
+        // The throttle comes first, even for remembered credentials: otherwise the one guess answered
+        // at once (not 429) while the administrator is active would reveal the password.
+        var attempt = throttle.attempt(user, address);
+        if (!attempt.admitted()) {
+            return Login.refused(429, "login_throttled", attempt.delay());
+        }
         String fingerprint = fingerprint(user, password);
         Instant until = verified.get(fingerprint);
         Instant now = clock.instant();
-        if (until != null && now.isBefore(until)) {
-            return true;
+        boolean remembered = until != null && now.isBefore(until);
+        if (!remembered && !check(user, password)) {
+            return Login.refused(401, "bad_credentials", attempt.delay());
         }
-        boolean ok = users.passwordHash(user).map(h -> PasswordHasher.verify(password, h)).orElse(false);
-        if (ok) {
-            if (verified.size() > 1000) {
-                verified.clear();
-            }
-            verified.put(fingerprint, now.plusSeconds(REMEMBER_SECONDS));
+        throttle.succeeded(user, address);
+        if (verified.size() > 1000) {
+            verified.clear();
         }
-        return ok;
+        verified.put(fingerprint, now.plusSeconds(REMEMBER_SECONDS));
+        return Login.accepted(user);
+    }
+
+    /** One Argon2id evaluation whether or not the user exists. */
+    private boolean check(String user, char[] password) {
+        hashChecks.increment();
+        var hash = users.passwordHash(user);
+        boolean ok = PasswordHasher.verify(password, hash.orElse(dummyHash));
+        return ok && hash.isPresent();
     }
 
     /** The administrators' names. */

@@ -10,13 +10,17 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Optional;
+import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.secrets.SecretStore;
 
 /**
  * {@code GET /metrics}: Prometheus text of every {@code cmg_…} series and the JVM's, for scrapers
  * that log in as an administrator (HTTP Basic) or present the scrape token (Bearer).
  * {@code POST /metrics/token} (administrators only) makes a new scrape token, shown once; the
- * previous one stops working at once. The token is kept in the secret store.
+ * previous one stops working at once. The token is kept in the secret store. Basic logins share
+ * the console's throttle; requests a browser sends for another site are refused.
  */
 public final class MetricsServlet extends HttpServlet {
 
@@ -25,11 +29,13 @@ public final class MetricsServlet extends HttpServlet {
     private final transient PrometheusMeterRegistry registry;
     private final transient AdminCredentials credentials;
     private final transient SecretStore secrets;
+    private final transient Refusals refusals;
 
-    public MetricsServlet(PrometheusMeterRegistry registry, AdminCredentials credentials, SecretStore secrets) {
+    public MetricsServlet(PrometheusMeterRegistry registry, AdminCredentials credentials, SecretStore secrets, Refusals refusals) {
         this.registry = registry;
         this.credentials = credentials;
         this.secrets = secrets;
+        this.refusals = refusals;
     }
 
     @Override
@@ -39,9 +45,7 @@ public final class MetricsServlet extends HttpServlet {
             return;
         }
         String auth = req.getHeader("Authorization");
-        if (credentials.checkBasic(auth).isEmpty() && !scrapeTokenMatches(auth)) {
-            resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
-            resp.sendError(401);
+        if (!scrapeTokenMatches(auth) && administrator(req, resp).isEmpty()) {
             return;
         }
         resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
@@ -51,14 +55,12 @@ public final class MetricsServlet extends HttpServlet {
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        var admin = credentials.checkBasic(req.getHeader("Authorization"));
         if (!"/metrics/token".equals(req.getRequestURI())) {
             resp.sendError(404);
             return;
         }
+        var admin = administrator(req, resp);
         if (admin.isEmpty()) {
-            resp.setHeader("WWW-Authenticate", "Basic realm=\"OpenCMG admin\", charset=\"UTF-8\"");
-            resp.sendError(401);
             return;
         }
         byte[] raw = new byte[32];
@@ -68,6 +70,38 @@ public final class MetricsServlet extends HttpServlet {
         resp.setContentType("application/json");
         resp.setHeader("Cache-Control", "no-store");
         resp.getOutputStream().write(("{\"scrape_token\": \"" + token + "\"}\n").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The administrator logged in with HTTP Basic (throttled as the console is), or empty after
+     * answering the refusal: 403 for a request of another site, 400, 401 or 429 for the login.
+     */
+    private Optional<String> administrator(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        var crossSite = CrossSiteCheck.violation(req);
+        if (crossSite.isPresent()) {
+            refuse(req, resp, 403, "cross_site", crossSite.get());
+            return Optional.empty();
+        }
+        var login = credentials.checkBasic(req.getHeader("Authorization"), req.getRemoteAddr());
+        if (login.isAccepted()) {
+            return Optional.of(login.user());
+        }
+        login.setHeaders(req, resp);
+        refuse(req, resp, login.status(), login.reason(), "");
+        return Optional.empty();
+    }
+
+    /** Logs and counts the refusal; the body is its reason code. */
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, int status, String reason, String detail)
+            throws IOException {
+        refusals.record(new RequestRefused(status, reason, detail), req.getMethod(), req.getRequestURI(), req.getRemoteAddr(), "");
+        if (req.getContentLengthLong() != 0) {
+            resp.setHeader("Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
+        }
+        resp.setStatus(status);
+        resp.setContentType("text/plain; charset=utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.getOutputStream().write((reason + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     private boolean scrapeTokenMatches(String authorization) {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.Semaphore;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
@@ -19,8 +20,18 @@ public final class PasswordHasher {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getDecoder();
+    /** Evaluations running at once: each holds 19 MiB, so a burst of logins cannot exhaust the heap. */
+    static final int MAX_CONCURRENT = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 8);
+    private static final Semaphore RUNNING = new Semaphore(MAX_CONCURRENT, true);
+    private static final java.util.concurrent.atomic.AtomicInteger RUNNING_NOW = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger RUNNING_PEAK = new java.util.concurrent.atomic.AtomicInteger();
 
     private PasswordHasher() {
+    }
+
+    /** The most evaluations that ever ran at once in this JVM (at most {@link #MAX_CONCURRENT}). */
+    static int peakConcurrent() {
+        return RUNNING_PEAK.get();
     }
 
     public static String hash(char[] password) {
@@ -66,6 +77,22 @@ public final class PasswordHasher {
     }
 
     private static byte[] derive(char[] password, byte[] salt, int m, int t, int p, int length) {
+        try {
+            RUNNING.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to hash a password");
+        }
+        RUNNING_PEAK.accumulateAndGet(RUNNING_NOW.incrementAndGet(), Math::max);
+        try {
+            return deriveNow(password, salt, m, t, p, length);
+        } finally {
+            RUNNING_NOW.decrementAndGet();
+            RUNNING.release();
+        }
+    }
+
+    private static byte[] deriveNow(char[] password, byte[] salt, int m, int t, int p, int length) {
         var params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
                 .withMemoryAsKB(m).withIterations(t).withParallelism(p).withSalt(salt).build();

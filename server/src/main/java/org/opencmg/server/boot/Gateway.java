@@ -172,20 +172,21 @@ public final class Gateway implements AutoCloseable {
                 mappingStep, steps5to8, refusals, () -> live.fresh(10_000), meters);
         var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
 
-        var credentials = new AdminCredentials(users, clock);
+        // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
+        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
         var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
-        var api = new AdminApiServlet(services, sessions, adminCertificates);
+        var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
-                sessions, new org.opencmg.server.console.LoginThrottle(clock), adminCertificates, plugins::status, plugins.adminPages(),
+                sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
                 Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
-        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics");
-        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets)), "/metrics/token");
+        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics");
+        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics/token");
         var consoleHolder = new ServletHolder(console);
         // Console forms upload small text files (PEM); kept in memory, bounded.
         consoleHolder.getRegistration().setMultipartConfig(new jakarta.servlet.MultipartConfigElement(

@@ -143,8 +143,13 @@ public final class AdminClient {
         }
     }
 
-    public JsonNode put(String path, String body) throws IOException {
-        return send(request(path).header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString(body)));
+    public JsonNode put(String path, byte[] body, String contentType) throws IOException {
+        return send(request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    /** {@code PUT /api/settings/NAME} with {"value": VALUE}. */
+    public JsonNode putSetting(String name, String value) throws IOException {
+        return put("settings/" + encode(name), JSON.writeValueAsBytes(JSON.createObjectNode().put("value", value)), "application/json");
     }
 
     public JsonNode delete(String path) throws IOException {

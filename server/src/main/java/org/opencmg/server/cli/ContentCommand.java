@@ -193,7 +193,8 @@ final class ContentCommand {
         void run(AdminClient api, PrintWriter out) throws IOException {
             String key = "-".equals(keyFile) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
                     : Files.readString(Path.of(keyFile), java.nio.charset.StandardCharsets.US_ASCII);
-            var r = api.put("content/azure-keys/" + slot + (force ? "?force=true" : ""), key.strip());
+            var r = api.put("content/azure-keys/" + slot + (force ? "?force=true" : ""),
+                    key.strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII), "application/octet-stream");
             out.println(r.path("kid").asText() + " stored (" + r.path("state").asText() + ")");
         }
     }

@@ -33,7 +33,7 @@ final class SettingsCommand {
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
-            var v = api.put("settings/" + AdminClient.encode(name), value);
+            var v = api.putSetting(name, value);
             out.println(name + " = " + v.path("value").asText());
         }
     }

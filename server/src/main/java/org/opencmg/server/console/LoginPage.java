@@ -6,23 +6,20 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.opencmg.pki.Thumbprints;
+import org.opencmg.server.pipeline.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Signing in and out. A password is checked against the Argon2id hash, behind the growing delay of
- * {@link LoginThrottle}; an admin client certificate (registered by thumbprint) signs in its
+ * {@link LoginThrottle} (shared with HTTP Basic on the API); an admin client certificate (registered by thumbprint) signs in its
  * holder without a password. The login form carries a token of its own, equal to a short-lived
  * cookie (double submit), so another site cannot log a browser in to an account of its choosing.
  */
 final class LoginPage {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LoginPage.class);
     static final String LOGIN_COOKIE = "__Host-cmg-login";
 
     private final ConsoleContext ctx;
@@ -92,22 +89,22 @@ final class LoginPage {
             return;
         }
         String user = fields.getOrDefault("user", "").strip();
-        Duration wait = ctx.throttle().wait(user, address);
-        if (!wait.isZero()) {
-            long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-            resp.setHeader("Retry-After", Long.toString(seconds));
-            form(req, resp, 429, "Too many failed sign-ins: try again in " + seconds + " s.", user);
-            return;
-        }
-        char[] password = fields.getOrDefault("password", "").toCharArray();
-        if (!user.isEmpty() && ctx.services().credentials().check(user, password)) {
-            ctx.throttle().succeeded(user, address);
+        var login = ctx.services().credentials().signIn(user, fields.getOrDefault("password", "").toCharArray(), address);
+        if (login.isAccepted()) {
             start(req, user, "password", address, resp);
             return;
         }
-        Duration next = ctx.throttle().failed(user, address);
-        LOG.warn("console sign-in refused from {} (next attempt in {} s)", address, next.toSeconds()); // no user name: it may be a mistyped password
-        form(req, resp, 401, "Wrong user name or password. The next attempt is possible in " + next.toSeconds() + " s.", user);
+        // Logged and counted without the user name: it may be a mistyped password.
+        ctx.refusals().record(new RequestRefused(login.status(), login.reason(), "console sign-in"), "POST", "/login", address, "");
+        switch (login.status()) {
+            case 429 -> {
+                resp.setHeader("Retry-After", Long.toString(login.retryAfterSeconds()));
+                form(req, resp, 429, "Too many failed sign-ins: try again in " + login.retryAfterSeconds() + " s.", user);
+            }
+            case 400 -> form(req, resp, 400, "User names are at most " + LoginThrottle.MAX_USER_NAME + " characters.", "");
+            default -> form(req, resp, 401, "Wrong user name or password. The next attempt is possible in "
+                    + login.retryAfter().toSeconds() + " s.", user);
+        }
     }
 
     private void start(HttpServletRequest req, String user, String how, String address, HttpServletResponse resp) {

@@ -101,7 +101,7 @@ public final class Demo implements AutoCloseable {
         published += admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", SUP_ROLE_ID, "site", SITE,
                 "internal_url", "https://localhost:" + sup.port())), "application/json").size();
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
-        admin.put("settings/verify-revocation", "off"); // the dev CA publishes no CRL distribution point
+        admin.putSetting("verify-revocation", "off"); // the dev CA publishes no CRL distribution point
         // The dev PKI's admin certificate signs in to the console without a password (pki/admin.pem).
         admin.post("admin-certs", JSON.writeValueAsBytes(Map.of("user", "admin", "certificate",
                 Files.readString(pki.adminCert()))), "application/json");
@@ -112,7 +112,7 @@ public final class Demo implements AutoCloseable {
             var tenant = DemoTenant.start(dir, serverKeys);
             running.add(tenant);
             for (var s : DemoTenant.settings(tenant, pki.caCert()).entrySet()) {
-                admin.put("settings/" + s.getKey(), s.getValue());
+                admin.putSetting(s.getKey(), s.getValue());
             }
         }
 

@@ -67,4 +67,25 @@ class PasswordHasherTest {
     void malformedPhcStringDoesNotVerify(String stored) {
         assertThat(PasswordHasher.verify(PASSWORD, stored)).isFalse();
     }
+
+    @Test
+    void atMostABoundedNumberOfEvaluationsRunAtOnce() throws Exception {
+        int threads = PasswordHasher.MAX_CONCURRENT * 3;
+        var start = new java.util.concurrent.CountDownLatch(1);
+        var futures = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+        // Platform threads: virtual ones would be limited by the few carrier threads anyway.
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            for (int i = 0; i < threads; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return PasswordHasher.verify(PASSWORD, HASH);
+                }));
+            }
+            start.countDown();
+            for (var f : futures) {
+                assertThat(f.get()).isTrue();
+            }
+        }
+        assertThat(PasswordHasher.peakConcurrent()).as("each holds 19 MiB").isBetween(1, PasswordHasher.MAX_CONCURRENT);
+    }
 }

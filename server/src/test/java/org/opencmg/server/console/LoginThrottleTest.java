@@ -3,6 +3,10 @@ package org.opencmg.server.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class LoginThrottleTest {
@@ -11,52 +15,108 @@ class LoginThrottleTest {
     private final LoginThrottle throttle = new LoginThrottle(clock);
 
     @Test
-    void theFirstAttemptNeverWaits() {
-        assertThat(throttle.wait("admin", "10.0.0.1")).isZero();
+    void theFirstAttemptIsAdmitted() {
+        var first = throttle.attempt("admin", "10.0.0.1");
+        assertThat(first.admitted()).isTrue();
+        assertThat(first.delay()).as("what the next attempt waits if this one fails").hasSeconds(1);
     }
 
     @Test
     void theDelayDoublesFromOneSecondAfterEachFailure() {
-        assertThat(throttle.failed("admin", "10.0.0.1")).hasSeconds(1);
-        assertThat(throttle.wait("admin", "10.0.0.1")).hasSeconds(1);
+        assertThat(throttle.attempt("admin", "10.0.0.1").admitted()).isTrue();
+        var early = throttle.attempt("admin", "10.0.0.1");
+        assertThat(early.admitted()).isFalse();
+        assertThat(early.delay()).hasSeconds(1);
         clock.advance(Duration.ofSeconds(1));
-        assertThat(throttle.wait("admin", "10.0.0.1")).isZero();
-        assertThat(throttle.failed("admin", "10.0.0.1")).hasSeconds(2);
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).hasSeconds(2);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(throttle.failed("admin", "10.0.0.1")).hasSeconds(4);
-        assertThat(throttle.wait("admin", "10.0.0.1")).hasSeconds(4);
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).hasSeconds(4);
+        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(4)));
     }
 
     @Test
     void theDelayStopsGrowingAtTheCap() {
         for (int i = 0; i < 20; i++) {
-            throttle.failed("admin", "10.0.0.1");
+            throttle.attempt("admin", "10.0.0.1");
+            clock.advance(LoginThrottle.CAP);
         }
-        assertThat(throttle.wait("admin", "10.0.0.1")).isEqualTo(LoginThrottle.CAP);
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).isEqualTo(LoginThrottle.CAP);
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).isEqualTo(LoginThrottle.CAP);
         assertThat(LoginThrottle.delay(100)).isEqualTo(LoginThrottle.CAP);
     }
 
     @Test
     void failuresCountPerUserNameFromAnyAddress() {
-        throttle.failed("admin", "10.0.0.1");
-        throttle.failed("Admin", "10.0.0.2");
-        assertThat(throttle.wait("admin", "10.0.0.3")).as("the user name is throttled wherever the guess comes from").hasSeconds(2);
+        throttle.attempt("admin", "10.0.0.1");
+        clock.advance(Duration.ofSeconds(1));
+        throttle.attempt("Admin", "10.0.0.2");
+        assertThat(throttle.attempt("admin", "10.0.0.3")).as("the user name is throttled wherever the guess comes from")
+                .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(2)));
     }
 
     @Test
     void failuresCountPerAddressForAnyUserName() {
-        throttle.failed("alice", "10.0.0.1");
-        throttle.failed("bob", "10.0.0.1");
-        assertThat(throttle.wait("carol", "10.0.0.1")).as("one address guessing many names is throttled").hasSeconds(2);
-        assertThat(throttle.wait("carol", "10.0.0.9")).isZero();
+        throttle.attempt("alice", "10.0.0.1");
+        clock.advance(Duration.ofSeconds(1));
+        throttle.attempt("bob", "10.0.0.1");
+        assertThat(throttle.attempt("carol", "10.0.0.1")).as("one address guessing many names is throttled")
+                .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(2)));
+        assertThat(throttle.attempt("carol", "10.0.0.9").admitted()).isTrue();
     }
 
     @Test
     void aSuccessResetsTheDelay() {
-        throttle.failed("admin", "10.0.0.1");
-        throttle.failed("admin", "10.0.0.1");
-        clock.advance(Duration.ofSeconds(2));
+        throttle.attempt("admin", "10.0.0.1");
+        clock.advance(Duration.ofSeconds(1));
+        throttle.attempt("admin", "10.0.0.1");
         throttle.succeeded("admin", "10.0.0.1");
-        assertThat(throttle.failed("admin", "10.0.0.1")).hasSeconds(1);
+        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void ofSixtySimultaneousAttemptsOneIsAdmitted() throws Exception {
+        var start = new CountDownLatch(1);
+        var admitted = new AtomicInteger();
+        var futures = new ArrayList<java.util.concurrent.Future<?>>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 60; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    if (throttle.attempt("admin", "10.0.0.1").admitted()) {
+                        admitted.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (var f : futures) {
+                f.get();
+            }
+        }
+        assertThat(admitted).as("the attempt is reserved before the password is checked").hasValue(1);
+    }
+
+    @Test
+    void failuresAreForgottenFourCapsAfterTheLast() {
+        throttle.attempt("admin", "10.0.0.1");
+        clock.advance(Duration.ofSeconds(1));
+        throttle.attempt("admin", "10.0.0.1");
+        clock.advance(LoginThrottle.CAP.multipliedBy(4));
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).as("counted from one again").hasSeconds(1);
+    }
+
+    @Test
+    void theTableIsBoundedWhateverTheNamesAndAddresses() {
+        String longName = "x".repeat(1_000);
+        for (int i = 0; i < LoginThrottle.MAX_KEYS * 2; i++) {
+            throttle.attempt(longName + i, "127.0." + (i >> 8 & 255) + "." + (i & 255));
+        }
+        assertThat(throttle.size()).isLessThanOrEqualTo(LoginThrottle.MAX_KEYS);
+    }
+
+    @Test
+    void userKeysAreShortAndIgnoreCase() {
+        assertThat(LoginThrottle.userKey(" Admin ")).isEqualTo(LoginThrottle.userKey("admin"));
+        assertThat(LoginThrottle.userKey("y".repeat(2_000_000))).hasSize(34).doesNotContain("y");
     }
 }
