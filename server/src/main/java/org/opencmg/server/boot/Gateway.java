@@ -139,6 +139,7 @@ public final class Gateway implements AutoCloseable {
         secrets = new SecretStore(jdbc, masterKey, audit, clock);
 
         live = new LiveState(revisions, endpoints, trust, settings);
+        live.onRevision(StateRevisions.SECRETS, secrets::reload); // other instances' rotations
         live.startPolling(500);
 
         plugins = new PluginHost(config.pluginsDir(),
