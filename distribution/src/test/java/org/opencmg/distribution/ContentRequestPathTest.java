@@ -98,6 +98,7 @@ class ContentRequestPathTest {
         long se = Instant.now().plusSeconds(3600).getEpochSecond();
         String forgedJwt = forgedContentToken();
         var statuses = new HashMap<String, Integer>();
+        Thread.sleep(1500); // three polls: the pollers have reloaded whatever the set-up changed
         try (Connection c = db.connection(); var s = c.createStatement()) {
             s.execute("set query_statistics false");
             s.execute("set query_statistics true"); // starts counting afresh
