@@ -71,6 +71,49 @@ class TlsPolicyTest {
         assertThat(handshake("TLSv1.2")).startsWith("TLSv1.2 TLS_ECDHE_ECDSA_WITH_").contains("GCM");
     }
 
+    /**
+     * The connectors' setting does not leak into the JVM: a client of the gateway's JVM with default
+     * protocols (as the JWKS, CRL and Azure clients are) refuses a server that offers only TLS 1.0/1.1.
+     */
+    @Test
+    void outboundClientsOfTheGatewayJvmNeverSpeakTls10Or11() throws Exception {
+        assertThatThrownBy(() -> handshake("TLSv1.1")).isInstanceOf(SSLException.class); // enforce-tls12 is on
+        assertThat(client.getDefaultSSLParameters().getProtocols()).doesNotContain("TLSv1.1", "TLSv1");
+        assertThatThrownBy(() -> outboundHandshake("TLSv1.1", "TLSv1")).isInstanceOf(SSLException.class);
+        assertThat(outboundHandshake("TLSv1.2")).isEqualTo("TLSv1.2"); // the loopback server itself works
+    }
+
+    /** A handshake of a default-configured client with a loopback server that offers only {@code protocols}. */
+    String outboundHandshake(String... protocols) throws Exception {
+        var serverContext = SSLContext.getInstance("TLS");
+        var ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("server", pki.server.privateKey(), "pw".toCharArray(),
+                new java.security.cert.X509Certificate[] {pki.server.certificate(), pki.root.certificate()});
+        var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "pw".toCharArray());
+        serverContext.init(kmf.getKeyManagers(), null, null);
+        try (var server = (javax.net.ssl.SSLServerSocket) serverContext.getServerSocketFactory()
+                .createServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            server.setEnabledProtocols(protocols);
+            var accepted = Thread.ofVirtual().start(() -> {
+                try (var s = (SSLSocket) server.accept()) {
+                    s.setSoTimeout(5000);
+                    s.startHandshake();
+                } catch (java.io.IOException e) {
+                    // the client refused: what the test asserts on the client side
+                }
+            });
+            try (var socket = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", server.getLocalPort())) {
+                socket.setSoTimeout(5000);
+                socket.startHandshake();
+                return socket.getSession().getProtocol();
+            } finally {
+                accepted.join(10_000);
+            }
+        }
+    }
+
     @Test
     void weakSuitesAreRefusedUnderTls12() {
         assertThatThrownBy(() -> handshake("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))

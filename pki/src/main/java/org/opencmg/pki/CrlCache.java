@@ -4,7 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,10 +20,19 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches CRLs from the http(s) distribution points named in certificates and keeps each one until its
- * nextUpdate. A CRL past its nextUpdate is fetched again, and if that fails the stale one is dropped, not used.
+ * nextUpdate, and never longer than {@value #MAX_TRUST_HOURS} hours without fetching it again. A CRL past that
+ * is fetched again, and if that fails the stale one is dropped, not used.
+ *
+ * <p>A fetched CRL is used only if it is signed by the issuer of the certificate that named the distribution
+ * point, and only if it is not older (CRL number, else thisUpdate) than the newest one already accepted from
+ * that issuer: a network attacker can neither pin a forged CRL nor replay an old one to hide revocations. The
+ * whole fetch (connection, headers, body, at most {@value #MAX_REDIRECTS} http(s) redirects) has one deadline.
  * A failed fetch is remembered for the backoff period so a dead distribution point is not hammered by every
  * handshake, and is logged once per period. At most one fetch per URL runs at a time; callers asking for the
  * same URL meanwhile wait for it. Thread-safe.
@@ -35,6 +44,24 @@ public final class CrlCache implements CrlSource {
     private static final int MAX_CRL_BYTES = 64 * 1024 * 1024;
     /** How long to keep a CRL that has no nextUpdate (RFC 5280 requires one, but some CAs omit it). */
     private static final Duration NO_NEXT_UPDATE_TTL = Duration.ofHours(1);
+    static final int MAX_TRUST_HOURS = 24;
+    /** However far away its nextUpdate, a CRL is fetched again after this: a revocation published early is seen. */
+    private static final Duration MAX_TRUST = Duration.ofHours(MAX_TRUST_HOURS);
+    static final int MAX_REDIRECTS = 3;
+
+    /** How new the newest CRL accepted from one issuer is. */
+    private record Mark(BigInteger number, Instant thisUpdate) {
+        static Mark of(X509CRL crl) {
+            return new Mark(crlNumber(crl), crl.getThisUpdate().toInstant());
+        }
+
+        boolean newerThan(Mark other) {
+            if (number != null && other.number != null) {
+                return number.compareTo(other.number) > 0;
+            }
+            return thisUpdate.isAfter(other.thisUpdate);
+        }
+    }
 
     /** What the admin console shows per distribution point. */
     public record Status(String url, Instant fetchedAt, Instant nextUpdate, String lastError) {
@@ -45,6 +72,8 @@ public final class CrlCache implements CrlSource {
     private final Clock clock;
     private final HttpClient http;
     private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
+    /** By issuer (SHA-256 thumbprint): only trusted CAs reach here, so this stays small. */
+    private final ConcurrentMap<String, Mark> newest = new ConcurrentHashMap<>();
 
     public CrlCache(Duration fetchTimeout, Duration failureBackoff) {
         this(fetchTimeout, failureBackoff, Clock.systemUTC());
@@ -57,15 +86,16 @@ public final class CrlCache implements CrlSource {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.http = HttpClient.newBuilder()
                 .connectTimeout(fetchTimeout)
-                .followRedirects(HttpClient.Redirect.NORMAL)
+                .followRedirects(HttpClient.Redirect.NEVER) // followed by hand: http(s) only, within the deadline
                 .build();
     }
 
     @Override
-    public List<X509CRL> crlsFor(X509Certificate cert, Instant at) {
+    public List<X509CRL> crlsFor(X509Certificate cert, X509Certificate issuer, Instant at) {
         List<X509CRL> out = new ArrayList<>();
+        String issuerId = Thumbprints.sha256(issuer);
         for (String url : CrlDistributionPoints.httpUrls(cert)) {
-            X509CRL crl = entries.computeIfAbsent(url, Entry::new).current();
+            X509CRL crl = entries.computeIfAbsent(url + " " + issuerId, k -> new Entry(url, issuer, issuerId)).current();
             if (crl != null) {
                 out.add(crl);
             }
@@ -80,9 +110,11 @@ public final class CrlCache implements CrlSource {
                 .toList();
     }
 
-    /** One distribution point. Synchronized so that only one fetch per URL runs at a time. */
+    /** One distribution point of one issuer. Synchronized so that only one fetch per URL runs at a time. */
     private final class Entry {
         private final String url;
+        private final X509Certificate issuer;
+        private final String issuerId;
         private X509CRL crl;
         private Instant fetchedAt;
         private Instant expiresAt;
@@ -91,14 +123,17 @@ public final class CrlCache implements CrlSource {
         /** Published after each change so that status() never waits behind a running fetch. */
         private volatile Status snapshot;
 
-        Entry(String url) {
+        Entry(String url, X509Certificate issuer, String issuerId) {
             this.url = url;
+            this.issuer = issuer;
+            this.issuerId = issuerId;
             this.snapshot = new Status(url, null, null, null);
         }
 
         synchronized X509CRL current() {
             X509CRL result = refresh();
-            snapshot = new Status(url, fetchedAt, crl == null ? null : expiresAt, lastError);
+            snapshot = new Status(url, fetchedAt, crl == null ? null
+                    : crl.getNextUpdate() == null ? expiresAt : crl.getNextUpdate().toInstant(), lastError);
             return result;
         }
 
@@ -117,9 +152,14 @@ public final class CrlCache implements CrlSource {
                 if (next != null && !now.isBefore(next)) {
                     throw new IOException("the CRL served is stale (nextUpdate " + next + ")");
                 }
+                if (!Certs.crlSignedBy(fetched, issuer)) {
+                    throw new IOException("the CRL served is not signed by " + Certs.subject(issuer));
+                }
+                acceptIfNotOlder(fetched);
                 crl = fetched;
                 fetchedAt = now;
-                expiresAt = next != null ? next : now.plus(NO_NEXT_UPDATE_TTL);
+                Instant capped = now.plus(MAX_TRUST);
+                expiresAt = next == null ? now.plus(NO_NEXT_UPDATE_TTL) : next.isAfter(capped) ? capped : next;
                 failedAt = null;
                 lastError = null;
                 return crl;
@@ -134,33 +174,89 @@ public final class CrlCache implements CrlSource {
             }
         }
 
+        /** Records {@code fetched} as the issuer's newest, or refuses it if an accepted one is newer. */
+        private void acceptIfNotOlder(X509CRL fetched) throws IOException {
+            Mark mark = Mark.of(fetched);
+            Mark kept = newest.merge(issuerId, mark, (held, offered) -> offered.newerThan(held) ? offered : held);
+            if (kept != mark && kept.newerThan(mark)) {
+                throw new IOException("the CRL served (number " + mark.number() + ", thisUpdate " + mark.thisUpdate()
+                        + ") is older than one already accepted (number " + kept.number() + ", thisUpdate " + kept.thisUpdate() + ")");
+            }
+        }
+
+        /** GET with one deadline for everything, following at most {@value #MAX_REDIRECTS} redirects to http(s) URLs. */
         private X509CRL fetch() throws IOException, InterruptedException {
-            HttpRequest request;
+            long deadline = System.nanoTime() + fetchTimeout.toNanos();
+            URI target;
             try {
-                request = HttpRequest.newBuilder(URI.create(url)).timeout(fetchTimeout).GET().build();
+                target = URI.create(url);
             } catch (IllegalArgumentException e) {
                 throw new IOException("malformed URL", e);
             }
-            HttpResponse<InputStream> response;
-            try {
-                response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            } catch (IOException e) {
-                throw new IOException(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+            for (int hop = 0; ; hop++) {
+                HttpResponse<byte[]> response = get(target, deadline);
+                int status = response.statusCode();
+                if (status == 200) {
+                    return PemFiles.readCrl(response.body());
+                }
+                String location = response.headers().firstValue("Location").orElse(null);
+                if (status / 100 != 3 || location == null) {
+                    throw new IOException("HTTP " + status);
+                }
+                if (hop == MAX_REDIRECTS) {
+                    throw new IOException("more than " + MAX_REDIRECTS + " redirects");
+                }
+                try {
+                    target = target.resolve(location);
+                } catch (IllegalArgumentException e) {
+                    throw new IOException("redirect to a malformed URL");
+                }
+                String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(java.util.Locale.ROOT);
+                if (!scheme.equals("http") && !scheme.equals("https")) {
+                    throw new IOException("redirect to a " + (scheme.isEmpty() ? "relative" : scheme) + " URL refused");
+                }
             }
-            try (InputStream body = response.body()) {
-                if (response.statusCode() != 200) {
-                    throw new IOException("HTTP " + response.statusCode());
-                }
-                byte[] bytes = body.readNBytes(MAX_CRL_BYTES + 1);
-                if (bytes.length > MAX_CRL_BYTES) {
-                    throw new IOException("CRL larger than " + MAX_CRL_BYTES + " bytes");
-                }
-                return PemFiles.readCrl(bytes);
+        }
+
+        private HttpResponse<byte[]> get(URI target, long deadline) throws IOException, InterruptedException {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IOException("timed out after " + fetchTimeout.toMillis() + " ms");
+            }
+            HttpRequest request;
+            try {
+                request = HttpRequest.newBuilder(target).timeout(Duration.ofNanos(left)).GET().build();
+            } catch (IllegalArgumentException e) {
+                throw new IOException("malformed URL", e);
+            }
+            var pending = http.sendAsync(request, LimitedBody.handler(MAX_CRL_BYTES));
+            try {
+                return pending.get(left, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                pending.cancel(true);
+                throw new IOException("timed out after " + fetchTimeout.toMillis() + " ms (body still arriving)");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                throw new IOException(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
             }
         }
 
         Status status() {
             return snapshot;
+        }
+    }
+
+    /** The CRL number extension's value, or null if there is none. */
+    static BigInteger crlNumber(X509CRL crl) {
+        byte[] ext = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.cRLNumber.getId());
+        if (ext == null) {
+            return null;
+        }
+        try {
+            return org.bouncycastle.asn1.ASN1Integer.getInstance(
+                    org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets()).getValue();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 }

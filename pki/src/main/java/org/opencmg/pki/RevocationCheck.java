@@ -47,8 +47,9 @@ final class RevocationCheck {
     void check(PathBuilder.BuiltPath built, TrustMaterial trust, Instant at) throws RefusedException {
         List<X509CRL> crls = new ArrayList<>(trust.crls());
         // Only reached for paths that already validated, so only URLs of trusted CAs' certificates are fetched.
-        for (X509Certificate c : built.path()) {
-            crls.addAll(fetched(c, at));
+        List<X509Certificate> path = built.path();
+        for (int i = 0; i < path.size(); i++) {
+            crls.addAll(fetched(path.get(i), i + 1 < path.size() ? path.get(i + 1) : built.anchor(), at));
         }
         requireCandidateCrls(built, crls, trust, at);
         try {
@@ -84,9 +85,9 @@ final class RevocationCheck {
                 && (crl.getNextUpdate() == null || crl.getNextUpdate().toInstant().isAfter(at));
     }
 
-    private List<X509CRL> fetched(X509Certificate c, Instant at) {
+    private List<X509CRL> fetched(X509Certificate c, X509Certificate issuer, Instant at) {
         try {
-            return source.crlsFor(c, at);
+            return source.crlsFor(c, issuer, at);
         } catch (RuntimeException e) {
             LOG.warn("CRL source failed for {}: {}", Certs.subject(c), e.toString());
             return List.of();

@@ -71,7 +71,7 @@ class CrlCacheTest {
 
     @Test
     void certificateWithoutDistributionPointGivesNothing() {
-        assertThat(cache.crlsFor(CertificateBuilder.leaf("plain", ca).build().certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(CertificateBuilder.leaf("plain", ca).build().certificate(), ca.certificate(), start)).isEmpty();
         assertThat(cdp.fetches()).isZero();
     }
 
@@ -79,15 +79,15 @@ class CrlCacheTest {
     void crlIsKeptUntilItsNextUpdateThenFetchedAgain() {
         cdp.serve(crl);
 
-        assertThat(cache.crlsFor(leaf.certificate(), start)).containsExactly(crl);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
         clock.advance(Duration.ofMinutes(59));
-        assertThat(cache.crlsFor(leaf.certificate(), start)).containsExactly(crl);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
         assertThat(cdp.fetches()).isEqualTo(1);
 
         X509CRL newer = CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofHours(3))).build();
         cdp.serve(newer);
         clock.advance(Duration.ofMinutes(2));
-        assertThat(cache.crlsFor(leaf.certificate(), start)).containsExactly(newer);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(newer);
         assertThat(cdp.fetches()).isEqualTo(2);
         assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.nextUpdate()).isEqualTo(newer.getNextUpdate().toInstant()));
     }
@@ -95,12 +95,12 @@ class CrlCacheTest {
     @Test
     void staleCrlIsDroppedWhenTheRefetchFails() {
         cdp.serve(crl);
-        assertThat(cache.crlsFor(leaf.certificate(), start)).hasSize(1);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).hasSize(1);
 
         cdp.fail();
         clock.advance(Duration.ofHours(2));
 
-        assertThat(cache.crlsFor(leaf.certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
         assertThat(cache.status()).singleElement().satisfies(s -> {
             assertThat(s.lastError()).contains("503");
             assertThat(s.nextUpdate()).isNull();
@@ -110,14 +110,14 @@ class CrlCacheTest {
     @Test
     void failedFetchIsRetriedOnlyAfterTheBackoff() {
         cdp.fail();
-        assertThat(cache.crlsFor(leaf.certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
         clock.advance(Duration.ofSeconds(59));
-        assertThat(cache.crlsFor(leaf.certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
         assertThat(cdp.fetches()).isEqualTo(1);
 
         cdp.serve(crl);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(cache.crlsFor(leaf.certificate(), start)).containsExactly(crl);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
         assertThat(cdp.fetches()).isEqualTo(2);
         assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).isNull());
     }
@@ -132,14 +132,14 @@ class CrlCacheTest {
             java.nio.file.Files.delete(tmp);
         }
 
-        assertThat(cache.crlsFor(leaf.certificate(), start)).containsExactly(crl);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
     }
 
     @Test
     void garbageIsAFailedFetch() {
         cdp.serveRaw("<html>not a CRL</html>".getBytes());
 
-        assertThat(cache.crlsFor(leaf.certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
         assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("no CRL"));
     }
 
@@ -150,7 +150,7 @@ class CrlCacheTest {
         try {
             List<Callable<List<X509CRL>>> calls = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                calls.add(() -> cache.crlsFor(leaf.certificate(), start));
+                calls.add(() -> cache.crlsFor(leaf.certificate(), ca.certificate(), start));
             }
             for (Future<List<X509CRL>> f : pool.invokeAll(calls)) {
                 assertThat(f.get()).containsExactly(crl);
@@ -159,5 +159,76 @@ class CrlCacheTest {
             pool.shutdownNow();
         }
         assertThat(cdp.fetches()).isEqualTo(1);
+    }
+
+    // ---- review L1: what a network attacker between the gateway and a distribution point can serve ----
+
+    @Test
+    void aCrlSignedByAnotherKeyIsNotUsed() {
+        IssuedCertificate impostor = CertificateBuilder.rootCa("Cache CA").build(); // same name, another key
+        cdp.serve(CrlBuilder.issuedBy(impostor).nextUpdate(start.plus(Duration.ofDays(30000))).build());
+
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
+        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("not signed by"));
+
+        cdp.serve(crl); // the genuine one is taken once the backoff is over: nothing was pinned
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
+    }
+
+    @Test
+    void anOlderCrlNeverReplacesANewerOne() {
+        X509CRL older = CrlBuilder.issuedBy(ca).thisUpdate(start.minus(Duration.ofDays(7)))
+                .nextUpdate(start.plus(Duration.ofDays(365))).build();
+        assertThat(CrlCache.crlNumber(older)).isLessThan(CrlCache.crlNumber(crl));
+        cdp.serve(crl);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
+
+        cdp.serve(older); // replayed: it does not show last week's revocations... or this week's
+        clock.advance(Duration.ofMinutes(61));
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
+        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("older than"));
+
+        // Nor through another distribution point of the same issuer.
+        var other = CertificateBuilder.leaf("other", ca).crlDistributionPoint(cdp.url("mirror.crl")).build();
+        assertThat(cache.crlsFor(other.certificate(), ca.certificate(), start)).isEmpty();
+    }
+
+    @Test
+    void aCrlIsTrustedAtMost24HoursWithoutBeingFetchedAgain() {
+        X509CRL longLived = CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofDays(30000))).build();
+        cdp.serve(longLived);
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(longLived);
+        clock.advance(Duration.ofHours(23));
+        cache.crlsFor(leaf.certificate(), ca.certificate(), start);
+        assertThat(cdp.fetches()).isEqualTo(1);
+
+        clock.advance(Duration.ofHours(1).plusSeconds(1));
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(longLived);
+        assertThat(cdp.fetches()).isEqualTo(2);
+    }
+
+    @Test
+    void aTricklingResponseTimesOutWithinTheDeadline() {
+        var quick = new CrlCache(Duration.ofSeconds(2), Duration.ofMinutes(1), clock);
+        cdp.serve(crl); // some hundreds of bytes at 5 a second: a minute or more
+        cdp.trickle();
+        long t0 = System.nanoTime();
+        assertThat(quick.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        assertThat(quick.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("timed out"));
+    }
+
+    @Test
+    void redirectsAreFollowedToHttpOnly() {
+        cdp.serve(crl);
+        cdp.redirectTo(cdp.url("moved.crl"));
+        assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
+
+        var elsewhere = CertificateBuilder.leaf("elsewhere", ca).crlDistributionPoint(cdp.url("file.crl")).build();
+        cdp.redirectTo("file:///etc/passwd");
+        assertThat(cache.crlsFor(elsewhere.certificate(), ca.certificate(), start)).isEmpty();
+        assertThat(cache.status()).filteredOn(s -> s.url().endsWith("file.crl")).singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("file URL refused"));
     }
 }

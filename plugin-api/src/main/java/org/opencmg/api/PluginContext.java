@@ -43,4 +43,12 @@ public interface PluginContext {
 
     /** The gateway's data folder; a plugin keeps its files in a folder of its own below it. */
     java.nio.file.Path dataDir();
+
+    /**
+     * Runs {@code refresh} now and then on the host's state poller (every 500 ms) until the gateway
+     * stops: for a plugin's in-memory snapshot of its own tables, so that no device request reads
+     * the database. It should read little (a revision counter) unless something changed; an
+     * exception is logged and the poller goes on.
+     */
+    void onStatePoll(Runnable refresh);
 }

@@ -141,6 +141,20 @@ public class PluginTestContext implements PluginContext {
         return dataDir;
     }
 
+    private final List<Runnable> statePolls = new CopyOnWriteArrayList<>();
+
+    /** Runs it now; {@link #pollState()} runs it again, as the host's poller would. */
+    @Override
+    public void onStatePoll(Runnable refresh) {
+        refresh.run();
+        statePolls.add(refresh);
+    }
+
+    /** One round of the host's state poller: what another instance changed in the store arrives. */
+    public void pollState() {
+        statePolls.forEach(Runnable::run);
+    }
+
     @Override
     public Settings settings() {
         return name -> Optional.ofNullable(settings.get(name));

@@ -1,6 +1,5 @@
 package org.opencmg.server.boot;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -13,23 +12,29 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.opencmg.api.GatewayService;
+import org.opencmg.pki.PrivateFiles;
+import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.server.channel.ChannelForwarder;
+import org.opencmg.server.channel.ChannelHandler;
+import org.opencmg.server.channel.ChannelRegistry;
+import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.server.jetty.KeyMaterial;
@@ -37,30 +42,23 @@ import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.pipeline.AuthenticationStep;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
 import org.opencmg.server.pipeline.Forwarder;
+import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.MappingStep;
 import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
-import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.ServiceMetadata;
 import org.opencmg.server.pipeline.ServiceStep;
-import org.opencmg.server.pipeline.RequestExplainer;
-import org.opencmg.api.GatewayService;
-import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.plugin.GatewayPluginContext;
 import org.opencmg.server.plugin.PluginHost;
-import org.opencmg.server.channel.ChannelForwarder;
-import org.opencmg.server.channel.ChannelHandler;
-import org.opencmg.server.channel.ChannelRegistry;
-import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.PluginSecrets;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AdminUsers;
-import org.opencmg.server.store.ChannelStatusStore;
-import org.opencmg.server.store.ConnectionPointStore;
-import org.opencmg.server.store.TrafficStore;
 import org.opencmg.server.store.AuditTrail;
+import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ClientTrustStore;
+import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.Jdbc;
@@ -68,6 +66,7 @@ import org.opencmg.server.store.LiveState;
 import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.server.store.SettingsStore;
 import org.opencmg.server.store.StateRevisions;
+import org.opencmg.server.store.TrafficStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,6 +139,7 @@ public final class Gateway implements AutoCloseable {
         secrets = new SecretStore(jdbc, masterKey, audit, clock);
 
         live = new LiveState(revisions, endpoints, trust, settings);
+        live.onRevision(StateRevisions.SECRETS, secrets::reload); // other instances' rotations
         live.startPolling(500);
 
         plugins = new PluginHost(config.pluginsDir(),
@@ -222,9 +222,7 @@ public final class Gateway implements AutoCloseable {
             password = Files.readString(file, StandardCharsets.UTF_8).strip();
         } else {
             password = randomPassword();
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, password + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            PrivateFiles.create(file, password + "\n");
         }
         users.put(config.adminAccount().user(), PasswordHasher.hash(password.toCharArray()), clock.instant());
         audit.record("system", "admin.create", config.adminAccount().user(), "initial administrator");

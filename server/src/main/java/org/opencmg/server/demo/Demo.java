@@ -6,7 +6,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -14,12 +13,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.DevPki;
+import org.opencmg.pki.PrivateFiles;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.cli.AdminClient;
-import org.opencmg.server.jetty.KeyMaterial;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.connectionpoint.ConnectionPoint;
 import org.opencmg.server.connectionpoint.ConnectionPointConfig;
+import org.opencmg.server.jetty.KeyMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,8 +158,7 @@ public final class Demo implements AutoCloseable {
         m.put("pids", List.of(ProcessHandle.current().pid()));
         var json = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
         Path file = dir.resolve("demo.json");
-        Files.writeString(file, json + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        PrivateFiles.replace(file, json + "\n"); // it holds the admin password
     }
 
     /** What the demo prints once it is ready: how to use it. */
@@ -234,8 +233,7 @@ public final class Demo implements AutoCloseable {
         byte[] b = new byte[16];
         new SecureRandom().nextBytes(b);
         String s = HexFormat.of().formatHex(b);
-        Files.writeString(file, s + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        PrivateFiles.create(file, s + "\n");
         return s;
     }
 

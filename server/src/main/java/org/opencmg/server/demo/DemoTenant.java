@@ -15,7 +15,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateKey;
@@ -26,6 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import org.opencmg.pki.PrivateFiles;
 import org.opencmg.server.jetty.KeyMaterial;
 
 /**
@@ -104,9 +104,7 @@ public final class DemoTenant implements AutoCloseable {
         var pair = gen.generateKeyPair();
         var key = new RSAKey.Builder((RSAPublicKey) pair.getPublic()).privateKey((RSAPrivateKey) pair.getPrivate())
                 .keyIDFromThumbprint().build();
-        Files.createDirectories(dir);
-        Files.writeString(file, key.toJSONString(), StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        PrivateFiles.create(file, key.toJSONString());
         return key;
     }
 

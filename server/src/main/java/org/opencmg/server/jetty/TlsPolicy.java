@@ -13,6 +13,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  */
 public final class TlsPolicy {
 
+    static final String CLIENT_PROTOCOLS = "jdk.tls.client.protocols";
     static final String[] MODERN_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     static final String[] LEGACY_PROTOCOLS = {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"};
 
@@ -36,18 +37,36 @@ public final class TlsPolicy {
 
     /**
      * Recent JDKs disable TLS 1.0/1.1 JVM-wide; the setting must decide instead, so remove only
-     * those two entries from {@code jdk.tls.disabledAlgorithms}. Must run before any TLS use.
+     * those two entries from {@code jdk.tls.disabledAlgorithms}. That lift is for the connectors
+     * alone, which name their protocols ({@link #apply}): every outbound client of the JVM (JWKS,
+     * CRL over https, the Azure SDK) keeps TLS 1.2+ through {@code jdk.tls.client.protocols}.
+     * Must run before any TLS use: the JDK reads both once.
      */
     public static synchronized void letSettingDecideLegacyProtocols() {
+        keepClientsOnModernProtocols();
         String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
         if (disabled == null) {
             return;
         }
         String kept = Arrays.stream(disabled.split(","))
                 .map(String::strip)
-                .filter(s -> !s.equals("TLSv1") && !s.equals("TLSv1.1"))
+                .filter(s -> !isLegacy(s))
                 .collect(Collectors.joining(", "));
         Security.setProperty("jdk.tls.disabledAlgorithms", kept);
+    }
+
+    /** The client side's default protocols without TLS 1.0/1.1 (an operator's own list is kept, minus those two). */
+    private static void keepClientsOnModernProtocols() {
+        String configured = System.getProperty(CLIENT_PROTOCOLS, "");
+        String modern = Arrays.stream(configured.split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty() && !isLegacy(s))
+                .collect(Collectors.joining(","));
+        System.setProperty(CLIENT_PROTOCOLS, modern.isEmpty() ? String.join(",", MODERN_PROTOCOLS) : modern);
+    }
+
+    private static boolean isLegacy(String protocol) {
+        return protocol.equals("TLSv1") || protocol.equals("TLSv1.1");
     }
 
     public static void apply(SslContextFactory f, boolean enforceTls12) {

@@ -24,6 +24,11 @@ public record GatewayPluginContext(String pluginId, LiveState state, AuditLog au
     }
 
     @Override
+    public void onStatePoll(Runnable refresh) {
+        state.onPoll(refresh);
+    }
+
+    @Override
     public Settings settings() {
         return state;
     }

@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.Set;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
+import org.opencmg.pki.PrivateFiles;
 
 /**
  * The key that encrypts every secret at rest: 32 random bytes, base64, from an environment
@@ -44,9 +45,7 @@ public final class MasterKey {
         if (!Files.exists(file)) {
             byte[] raw = new byte[32];
             new SecureRandom().nextBytes(raw);
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, Base64.getEncoder().encodeToString(raw) + "\n");
+            PrivateFiles.create(file, Base64.getEncoder().encodeToString(raw) + "\n");
             return new MasterKey(raw);
         }
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);

@@ -8,7 +8,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import javax.crypto.Cipher;
@@ -16,12 +18,18 @@ import javax.crypto.spec.GCMParameterSpec;
 import org.opencmg.api.AuditLog;
 import org.opencmg.api.SecretValue;
 import org.opencmg.server.store.Jdbc;
+import org.opencmg.server.store.StateRevisions;
 
 /**
  * Secrets encrypted with AES-256-GCM under the {@link MasterKey} (table secrets). Each secret has
  * versions: one active, earlier ones valid until the end of their overlap period, then deleted.
  * The ciphertext is bound to its name and version, so rows cannot be swapped. Only metadata ever
  * leaves this class except through {@link SecretValue}, whose toString hides the value.
+ *
+ * <p>Reads are served from an in-memory snapshot of every version, so a device's request never
+ * reaches the database: {@link #reload()} runs after each local rotation and whenever another
+ * instance bumps the {@value StateRevisions#SECRETS} revision. Versions past their overlap are
+ * left out at once and deleted from the table on the admin and rotation paths.
  */
 public final class SecretStore {
 
@@ -35,39 +43,75 @@ public final class SecretStore {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Every stored version by name, newest first; a name with a row that does not decrypt maps to why, in {@code broken}. */
+    private record Snapshot(Map<String, List<SecretValue>> versions, Map<String, String> broken) {
+    }
+
     private final Jdbc jdbc;
     private final MasterKey masterKey;
     private final AuditLog audit;
     private final Clock clock;
+    private final StateRevisions revisions;
+    private volatile Snapshot snapshot;
 
     public SecretStore(Jdbc jdbc, MasterKey masterKey, AuditLog audit, Clock clock) {
         this.jdbc = jdbc;
         this.masterKey = masterKey;
         this.audit = audit;
         this.clock = clock;
+        this.revisions = new StateRevisions(jdbc);
+        reload();
     }
 
     public Optional<SecretValue> current(String name) {
         return valid(name).stream().filter(v -> v.validUntil() == null).findFirst();
     }
 
-    /** Active version first, then earlier versions still inside their overlap. Expired ones are deleted. */
+    /** Active version first, then earlier versions still inside their overlap. From memory. */
     public List<SecretValue> valid(String name) {
+        Snapshot s = snapshot;
+        String broken = s.broken().get(name);
+        if (broken != null) {
+            throw new IllegalStateException(broken);
+        }
         Instant now = clock.instant();
-        jdbc.update("delete from secrets where name = ? and valid_until is not null and valid_until <= ?", name, now);
-        var out = new ArrayList<SecretValue>();
-        jdbc.query("select * from secrets where name = ? order by version desc", rs -> {
-            String keyId = rs.getString("master_key_id");
-            if (!keyId.equals(masterKey.id())) {
-                throw new IllegalStateException("secret " + name + " v" + rs.getInt("version")
-                        + " was encrypted under master key " + keyId + ", not this gateway's " + masterKey.id());
-            }
+        return s.versions().getOrDefault(name, List.of()).stream()
+                .filter(v -> v.validUntil() == null || v.validUntil().isAfter(now)).toList();
+    }
+
+    /** Reads and decrypts every stored version into the snapshot the readers use. */
+    public synchronized void reload() {
+        var versions = new HashMap<String, List<SecretValue>>();
+        var broken = new HashMap<String, String>();
+        jdbc.query("select * from secrets order by name, version desc", rs -> {
+            String name = rs.getString("name");
             int version = rs.getInt("version");
-            out.add(new SecretValue(name, version, Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "valid_until"),
-                    decrypt(name, version, rs.getBytes("ciphertext"))));
+            if (broken.containsKey(name)) {
+                return null;
+            }
+            try {
+                String keyId = rs.getString("master_key_id");
+                if (!keyId.equals(masterKey.id())) {
+                    throw new IllegalStateException("secret " + name + " v" + version
+                            + " was encrypted under master key " + keyId + ", not this gateway's " + masterKey.id());
+                }
+                versions.computeIfAbsent(name, n -> new ArrayList<>()).add(new SecretValue(name, version,
+                        Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "valid_until"),
+                        decrypt(name, version, rs.getBytes("ciphertext"))));
+            } catch (IllegalStateException e) {
+                broken.put(name, e.getMessage());
+                versions.remove(name);
+            }
             return null;
-        }, name);
-        return out;
+        });
+        var frozen = new HashMap<String, List<SecretValue>>();
+        versions.forEach((name, list) -> frozen.put(name, List.copyOf(list)));
+        snapshot = new Snapshot(Map.copyOf(frozen), Map.copyOf(broken));
+    }
+
+    /** Deletes the versions past their overlap (readers already leave them out). Admin and rotation paths only. */
+    public void deleteExpired() {
+        jdbc.update("delete from secrets where valid_until is not null and valid_until <= ?", clock.instant());
     }
 
     public synchronized SecretValue currentOrCreate(String name, Supplier<byte[]> generate, String actor) {
@@ -75,10 +119,17 @@ public final class SecretStore {
         if (existing.isPresent()) {
             return existing.get();
         }
+        // Only before a secret's first version exists: another instance may have just made it.
+        reload();
+        existing = current(name);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
         try {
             return rotate(name, generate, Duration.ZERO, actor);
         } catch (org.opencmg.server.store.StoreException e) {
             // Another instance sharing the store made version 1 at the same moment: use its.
+            reload();
             return current(name).orElseThrow(() -> e);
         }
     }
@@ -106,15 +157,17 @@ public final class SecretStore {
                 retire.executeUpdate();
                 ins.executeUpdate();
             }
+            revisions.bump(tx, StateRevisions.SECRETS);
             return next;
         });
+        deleteExpired();
+        reload();
         audit.record(actor, "secret.rotate", name, "version " + version + (version > 1 ? ", previous valid for " + overlap : ""));
         return new SecretValue(name, version, now, null, value);
     }
 
     public List<Metadata> list() {
-        Instant now = clock.instant();
-        jdbc.update("delete from secrets where valid_until is not null and valid_until <= ?", now);
+        deleteExpired();
         return jdbc.query("select name, version, created_at, created_by, valid_until, master_key_id from secrets order by name, version desc",
                 rs -> new Metadata(rs.getString("name"), rs.getInt("version"), Jdbc.instant(rs, "created_at"),
                         rs.getString("created_by"), Jdbc.instant(rs, "valid_until"), rs.getString("master_key_id")));

@@ -36,6 +36,8 @@ public final class LiveState implements Settings, AutoCloseable {
     private final Map<String, Long> seen = new ConcurrentHashMap<>();
     private final List<Consumer<Map<String, String>>> settingsListeners = new ArrayList<>();
     private final List<Consumer<MappingSnapshot>> mappingListeners = new ArrayList<>();
+    private final Map<String, List<Runnable>> revisionListeners = new ConcurrentHashMap<>();
+    private final List<Runnable> pollListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
 
@@ -81,6 +83,23 @@ public final class LiveState implements Settings, AutoCloseable {
             settingValues.set(values);
             settingsListeners.forEach(l -> l.accept(values));
         }
+        for (var e : revisionListeners.entrySet()) {
+            if (changed(now, e.getKey())) {
+                try {
+                    e.getValue().forEach(Runnable::run);
+                } catch (RuntimeException failed) {
+                    LOG.warn("reloading {} failed, keeping the last snapshot: {}", e.getKey(), failed.getMessage());
+                    now.remove(e.getKey()); // not seen: tried again on the next poll
+                }
+            }
+        }
+        for (Runnable poll : pollListeners) {
+            try {
+                poll.run();
+            } catch (RuntimeException failed) {
+                LOG.warn("a plugin's state refresh failed, keeping its last snapshot: {}", failed.getMessage());
+            }
+        }
         seen.putAll(now);
         lastRefreshMillis = System.currentTimeMillis();
     }
@@ -110,6 +129,21 @@ public final class LiveState implements Settings, AutoCloseable {
     /** Called with the new values after every settings change (and not for the initial load). */
     public synchronized void onSettingsChange(Consumer<Map<String, String>> listener) {
         settingsListeners.add(listener);
+    }
+
+    /**
+     * Runs {@code reload} (on the poller, or after a local write) whenever {@code topic}'s revision
+     * moves, and once now, so that nothing changed before the registration is missed.
+     */
+    public synchronized void onRevision(String topic, Runnable reload) {
+        revisionListeners.computeIfAbsent(topic, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(reload);
+        reload.run();
+    }
+
+    /** Runs {@code refresh} now and on every poll (a plugin's own snapshot: it checks its own revision). */
+    public void onPoll(Runnable refresh) {
+        refresh.run();
+        pollListeners.add(refresh);
     }
 
     /** Called with the new snapshot after every change of the published mappings. */

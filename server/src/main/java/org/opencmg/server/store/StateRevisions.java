@@ -15,6 +15,7 @@ public final class StateRevisions {
     public static final String TRUST = "trust";
     public static final String SETTINGS = "settings";
     public static final String CONNECTION_POINTS = "connection_points";
+    public static final String SECRETS = "secrets";
 
     private final Jdbc jdbc;
 

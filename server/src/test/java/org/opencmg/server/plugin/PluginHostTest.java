@@ -52,6 +52,11 @@ class PluginHostTest {
         public java.nio.file.Path dataDir() {
             throw new UnsupportedOperationException("no data folder in this test");
         }
+
+        @Override
+        public void onStatePoll(Runnable refresh) {
+            refresh.run();
+        }
     }
 
     /** A request as an authenticator sees it. */

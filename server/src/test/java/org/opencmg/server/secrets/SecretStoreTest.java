@@ -94,6 +94,9 @@ class SecretStoreTest {
 
         clock.now = clock.now.plus(Duration.ofHours(8));
         assertThat(store.valid("k")).extracting(v -> new String(v.bytes())).containsExactly("two");
+        // Readers leave the expired version out at once; it is deleted on the admin path, not by readers.
+        assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1)).getFirst()).isEqualTo(2);
+        store.list();
         assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1)).getFirst()).isEqualTo(1);
         assertThat(audit).anyMatch(a -> a.startsWith("admin secret.rotate k version 2"));
     }
@@ -111,10 +114,26 @@ class SecretStoreTest {
         store.rotate("b", () -> "SECOND-PLANTED-VALUE".getBytes(), Duration.ZERO, "admin");
         // Move b's ciphertext into a's row: the ciphertext is bound to its name and version.
         jdbc.update("update secrets set ciphertext = (select ciphertext from secrets where name = 'b') where name = 'a'");
+        store.reload();
 
         assertThatThrownBy(() -> store.current("a"))
                 .hasMessageContaining("does not decrypt").hasNoCause()
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("PLANTED"));
+    }
+
+    @Test
+    void readsComeFromMemoryAndAnotherInstancesRotationArrivesOnReload() {
+        store.rotate("k", () -> "one".getBytes(), Duration.ZERO, "admin");
+        var otherInstance = new SecretStore(jdbc, key, auditLog, clock);
+        long revision = jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1)).getFirst();
+        otherInstance.rotate("k", () -> "two".getBytes(), Duration.ofHours(1), "admin");
+        assertThat(jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1)).getFirst())
+                .isEqualTo(revision + 1);
+
+        jdbc.update("delete from secrets"); // the store is gone: readers do not notice until a reload
+        assertThat(store.current("k").orElseThrow().bytes()).isEqualTo("one".getBytes());
+        store.reload();
+        assertThat(store.valid("k")).isEmpty();
     }
 
     @Test

@@ -22,6 +22,9 @@ import org.opencmg.api.Secrets;
  * rotation moves signing to the other slot. The retired key is still needed by every URL it signed
  * until that URL expires, so it may be regenerated in Azure only after {@code signs_until}; storing
  * a new value for it earlier is refused unless forced.
+ *
+ * <p>The slot rows are read into memory ({@link #reload()}, after each local change and when the
+ * content revision moves), so signing on the request path never reads the store.
  */
 final class AzureKeys {
 
@@ -48,13 +51,38 @@ final class AzureKeys {
         }
     }
 
+    /** The rows of content_key_slots by slot (1, 2): activated_at, retired_at, signs_until; null if none. */
+    private record Rows(Instant[] slot1, Instant[] slot2) {
+        Instant[] of(int slot) {
+            Instant[] row = slot == 1 ? slot1 : slot2;
+            return row == null ? new Instant[3] : row;
+        }
+    }
+
     private final Secrets secrets;
     private final DataSource ds;
     private final java.util.concurrent.locks.ReentrantLock rotation = new java.util.concurrent.locks.ReentrantLock();
+    private volatile Rows rows = new Rows(null, null);
 
     AzureKeys(Secrets secrets, DataSource ds) {
         this.secrets = secrets;
         this.ds = ds;
+    }
+
+    /** Reads the slot rows into memory. */
+    void reload() {
+        Instant[][] read = new Instant[3][];
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "select slot, activated_at, retired_at, signs_until from content_key_slots")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    read[rs.getInt(1)] = new Instant[] {instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4))};
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
+        }
+        rows = new Rows(read[1], read[2]);
     }
 
     static String secretName(int slot) {
@@ -152,38 +180,30 @@ final class AzureKeys {
         }
     }
 
-    /** Both slots, key1 first (one query for both). */
+    /** Both slots, key1 first (from memory). */
     List<Slot> slots(Instant now) {
-        Instant[][] rows = new Instant[3][];
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "select slot, activated_at, retired_at, signs_until from content_key_slots")) {
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows[rs.getInt(1)] = new Instant[] {instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4))};
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
-        }
+        Rows rows = this.rows;
         var out = new ArrayList<Slot>();
         for (int s = 1; s <= 2; s++) {
             Optional<SecretValue> v = secrets.current(secretName(s));
-            Instant[] row = rows[s] == null ? new Instant[3] : rows[s];
+            Instant[] row = rows.of(s);
             boolean active = row[0] != null && row[1] == null && v.isPresent();
             out.add(new Slot(s, v.isPresent(), active, v.map(SecretValue::createdAt).orElse(null), row[0], row[1], row[2]));
         }
         return out;
     }
 
+    /** The slot activated last and not retired, or null. */
     private Integer activeSlot() {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "select slot from content_key_slots where activated_at is not null and retired_at is null order by activated_at desc")) {
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : null;
+        Rows rows = this.rows;
+        Integer active = null;
+        for (int s = 1; s <= 2; s++) {
+            Instant[] row = rows.of(s);
+            if (row[0] != null && row[1] == null && (active == null || row[0].isAfter(rows.of(active)[0]))) {
+                active = s;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
         }
+        return active;
     }
 
     /** One transaction: {@code to} signs from now; {@code from} (if any) is retired with its URLs valid until {@code until}. */
@@ -195,6 +215,7 @@ final class AzureKeys {
                 if (from != null) {
                     upsert(c, from, null, now, until);
                 }
+                ContentRevision.bump(c);
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();
@@ -203,6 +224,7 @@ final class AzureKeys {
         } catch (SQLException e) {
             throw new IllegalStateException("content key slots: " + e.getMessage(), e);
         }
+        reload();
     }
 
     private static void upsert(Connection c, int slot, Instant activated, Instant retired, Instant until) throws SQLException {

@@ -11,7 +11,11 @@ import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
-/** Package versions and their files (content_versions, content_files). */
+/**
+ * Package versions and their files (content_versions, content_files), as the admin path reads and
+ * writes them. Every write bumps {@link ContentRevision} in its transaction; the request path reads
+ * {@link PublishedFiles}, the in-memory copy made from {@link #allFiles()}.
+ */
 final class Catalog {
 
     record FileEntry(String packageId, int version, String name, long size, String sha256, String storeKey,
@@ -88,6 +92,7 @@ final class Catalog {
                     ps.setString(8, f.uploadedBy());
                     ps.executeUpdate();
                 }
+                ContentRevision.bump(c);
                 c.commit();
                 return true;
             } catch (SQLException e) {
@@ -117,6 +122,12 @@ final class Catalog {
                 }, Catalog::file);
     }
 
+    /** Every file of every package (for {@link PublishedFiles}). */
+    List<FileEntry> allFiles() {
+        return query("select package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by from content_files",
+                ps -> { }, Catalog::file);
+    }
+
     Optional<FileEntry> file(String packageId, int version, String name) {
         return query("select package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by from content_files "
                 + "where package_id = ? and version = ? and name = ?", ps -> {
@@ -135,6 +146,7 @@ final class Catalog {
             }
         }
         try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("delete from content_files where package_id = ?"
                     + (version > 0 ? " and version = ?" : ""))) {
                 ps.setString(1, packageId);
@@ -151,6 +163,8 @@ final class Catalog {
                 }
                 ps.executeUpdate();
             }
+            ContentRevision.bump(c);
+            c.commit();
         } catch (SQLException e) {
             throw new IllegalStateException("content catalog: " + e.getMessage(), e);
         }

@@ -6,7 +6,11 @@ import java.util.regex.Pattern;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.PluginContext;
 
-/** What the plugin's extensions share: the store, the catalog, the URL signer, the token issuer. */
+/**
+ * What the plugin's extensions share: the store, the catalog, the URL signer, the token issuer.
+ * The request path reads the catalog and the key slots from memory ({@link #published()}); the
+ * host's state poller reloads them when the content revision moves (another instance's change).
+ */
 final class Content {
 
     static final Pattern PACKAGE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -33,8 +37,11 @@ final class Content {
     final UrlSigner signer;
     final AzureKeys azureKeys;
     final ContentTokens tokens;
+    private final ContentRevision revision;
     private volatile AzureStoreFor azure;
     private volatile com.azure.core.http.HttpClient azureHttp;
+    private volatile PublishedFiles published = PublishedFiles.EMPTY;
+    private long seenRevision = -1;
 
     Content(PluginContext context) {
         this.context = context;
@@ -42,6 +49,31 @@ final class Content {
         this.signer = new UrlSigner(context.secrets());
         this.azureKeys = new AzureKeys(context.secrets(), context.dataSource());
         this.tokens = new ContentTokens(context.secrets());
+        this.revision = new ContentRevision(context.dataSource());
+        // Made now, at start, so that the first device to ask for content does not write them.
+        context.secrets().currentOrCreate(UrlSigner.SECRET, UrlSigner::newKey);
+        context.secrets().currentOrCreate(ContentTokens.SECRET, UrlSigner::newKey);
+        context.onStatePoll(this::refreshIfChanged);
+    }
+
+    /** The catalog's files as the request path reads them. */
+    PublishedFiles published() {
+        return published;
+    }
+
+    /** Reloads the catalog and the key slots; called after this instance changed either. */
+    synchronized void refresh() {
+        long now = revision.current();
+        azureKeys.reload();
+        published = new PublishedFiles(catalog.allFiles());
+        seenRevision = now;
+    }
+
+    /** On the host's state poller: one small read, and a reload only if another writer bumped the revision. */
+    synchronized void refreshIfChanged() {
+        if (revision.current() != seenRevision) {
+            refresh();
+        }
     }
 
     static Content of(PluginContext context) {

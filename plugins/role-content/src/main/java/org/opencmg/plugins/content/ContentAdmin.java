@@ -173,6 +173,7 @@ public final class ContentAdmin implements AdminResource {
             }
             return AdminReply.error(409, pid + " version " + version + " already has a file " + name);
         }
+        content.refresh(); // this instance serves it at once; the others on their next poll
         content.context.audit().record(call.actor(), "content.upload", pid + "/" + version + "/" + name,
                 stored.size() + " bytes sha256 " + stored.sha256Hex() + " (" + store.kind() + ")");
         var m = new LinkedHashMap<String, Object>();
@@ -205,6 +206,7 @@ public final class ContentAdmin implements AdminResource {
             return AdminReply.error(503, "content store unavailable: " + e.getMessage());
         }
         var files = content.catalog.remove(pid, version);
+        content.refresh();
         int blobs = 0;
         for (var f : files) {
             try {

@@ -55,7 +55,7 @@ public final class ContentTokenService implements GatewayService {
         if (pid == null || !Content.PACKAGE.matcher(pid).matches()) {
             return ServiceResponse.refuse(400, "bad_package_id", "pid missing or malformed");
         }
-        if (content.catalog.latestVersion(pid) == 0) {
+        if (content.published().latestVersion(pid) == 0) {
             return ServiceResponse.refuse(404, "package_not_found", pid);
         }
         Instant now = content.context.clock().instant();

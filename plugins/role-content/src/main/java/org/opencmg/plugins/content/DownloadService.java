@@ -79,7 +79,7 @@ public final class DownloadService implements GatewayService {
         } catch (NumberFormatException e) {
             return ServiceResponse.refuse(404, "content_not_found", path);
         }
-        var entry = content.catalog.file(parts[0], version, parts[2]).orElse(null);
+        var entry = content.published().file(parts[0], version, parts[2]).orElse(null);
         if (entry == null) {
             return ServiceResponse.refuse(404, "content_not_found", path + " is not in the catalog");
         }

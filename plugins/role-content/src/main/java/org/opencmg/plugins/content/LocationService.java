@@ -59,11 +59,11 @@ public final class LocationService implements GatewayService {
         int version;
         try {
             version = request.params().containsKey("version") ? Integer.parseInt(request.params().get("version"))
-                    : content.catalog.latestVersion(pid);
+                    : content.published().latestVersion(pid);
         } catch (NumberFormatException e) {
             return ServiceResponse.refuse(400, "bad_version", "version is not a number");
         }
-        var files = version > 0 ? content.catalog.files(pid, version) : List.<Catalog.FileEntry>of();
+        var files = version > 0 ? content.published().files(pid, version) : List.<Catalog.FileEntry>of();
         if (files.isEmpty()) {
             return ServiceResponse.refuse(404, "package_not_found", pid + (version > 0 ? " version " + version : ""));
         }

@@ -77,9 +77,17 @@ final class UrlSigner {
         return secrets.valid(SECRET);
     }
 
-    /** Empty if the signature of {@code path} with these query values is good and not expired at {@code now}. */
+    /** What {@link #mac} makes: base64url (no padding) of 32 bytes. */
+    private static final java.util.regex.Pattern SIGNATURE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{43}");
+
+    /**
+     * Empty if the signature of {@code path} with these query values is good and not expired at
+     * {@code now}. The URL's shape is checked first (a signature's form, numbers, an expiry no
+     * signed URL can have, a key version this instance holds in memory); only then is the HMAC
+     * computed. Nothing here reads the store.
+     */
     Optional<Failure> check(String path, String se, String kid, String sig, Instant now) {
-        if (se == null || kid == null || sig == null) {
+        if (se == null || kid == null || sig == null || !SIGNATURE.matcher(sig).matches()) {
             return Optional.of(Failure.SIGNATURE_INVALID);
         }
         long expiry;
@@ -89,6 +97,9 @@ final class UrlSigner {
             version = Integer.parseInt(kid);
         } catch (NumberFormatException e) {
             return Optional.of(Failure.SIGNATURE_INVALID);
+        }
+        if (expiry > now.plus(MAX_URL_LIFETIME).plus(OVERLAP_MARGIN).getEpochSecond()) {
+            return Optional.of(Failure.SIGNATURE_INVALID); // never signed that far ahead
         }
         SecretValue key = secrets.valid(SECRET).stream().filter(v -> v.version() == version).findFirst().orElse(null);
         if (key == null) {
