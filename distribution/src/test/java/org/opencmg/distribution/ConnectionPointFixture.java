@@ -36,6 +36,8 @@ final class ConnectionPointFixture implements AutoCloseable {
     String extraConfig = "";
     /** internal.max-connections-per-server (null: the default). */
     Integer maxConnectionsPerServer;
+    /** internal.allowed-urls (empty: not set). */
+    List<String> allowedUrls = List.of();
     private ConnectionPoint point;
     private Process process;
 
@@ -78,7 +80,9 @@ final class ConnectionPointFixture implements AutoCloseable {
                 %s
                 """.formatted(name, connectionId, certificateFile(), pki.file(name + "-key.pem"), pki.file("root.pem"),
                 list, pki.file("root.pem"),
-                maxConnectionsPerServer == null ? "" : ", max-connections-per-server: " + maxConnectionsPerServer,
+                (maxConnectionsPerServer == null ? "" : ", max-connections-per-server: " + maxConnectionsPerServer)
+                        + (allowedUrls.isEmpty() ? "" : ", allowed-urls: [" + allowedUrls.stream().map(u -> "\"" + u + "\"")
+                        .collect(Collectors.joining(", ")) + "]"),
                 extraConfig));
     }
 

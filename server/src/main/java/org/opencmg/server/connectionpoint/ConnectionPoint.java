@@ -26,7 +26,11 @@ public final class ConnectionPoint implements AutoCloseable {
         KeyMaterial identity = KeyMaterial.read(config.certificate(), config.key());
         HttpClient internal = HttpClients.internal(config.internal());
         internal.start();
-        var forwarder = new InternalForwarder(internal, config.internal().responseTimeout().toMillis());
+        InternalAllowList allowList = config.internal().allowList();
+        if (!allowList.restricts()) {
+            LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
+        }
+        var forwarder = new InternalForwarder(internal, config.internal().responseTimeout().toMillis(), allowList);
         var links = config.gateways().stream()
                 .map(g -> new GatewayLink(g, config, identity, forwarder))
                 .toList();

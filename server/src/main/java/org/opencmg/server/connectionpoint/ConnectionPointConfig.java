@@ -39,9 +39,15 @@ public record ConnectionPointConfig(
      * @param clientCertificate       presented when an internal server asks (default: the channel certificate)
      * @param maxConnectionsPerServer pooled connections per internal server; further requests queue
      * @param responseTimeout         how long an internal server may take to start answering
+     * @param allowedUrls             the internal base URLs it may call, whatever the gateway maps
+     *                                (empty: any), and the only servers its certificate is shown to
      */
     public record Internal(Path ca, Path clientCertificate, Path clientKey, int maxConnectionsPerServer,
-                           Duration responseTimeout) {
+                           Duration responseTimeout, List<String> allowedUrls) {
+
+        InternalAllowList allowList() {
+            return InternalAllowList.of(allowedUrls);
+        }
     }
 
     @JsonIgnoreProperties(ignoreUnknown = false)
@@ -51,7 +57,7 @@ public record ConnectionPointConfig(
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
-                       String responseTimeout) {
+                       String responseTimeout, List<String> allowedUrls) {
     }
 
     record RawBackoff(String initial, String max) {
@@ -73,7 +79,8 @@ public record ConnectionPointConfig(
                 || raw.gateways() == null || raw.gateways().isEmpty()) {
             throw new IllegalArgumentException("name, connection-id, certificate, key and gateways are required");
         }
-        var in = raw.internal() == null ? new RawInternal(null, null, null, null, null) : raw.internal();
+        var in = raw.internal() == null ? new RawInternal(null, null, null, null, null, null) : raw.internal();
+        InternalAllowList.of(in.allowedUrls()); // a malformed entry stops the start, naming it
         Path cert = base.resolve(raw.certificate()).normalize();
         Path key = base.resolve(raw.key()).normalize();
         var b = raw.backoff() == null ? new RawBackoff(null, null) : raw.backoff();
@@ -84,7 +91,8 @@ public record ConnectionPointConfig(
                         in.clientCertificate() == null ? cert : base.resolve(in.clientCertificate()).normalize(),
                         in.clientKey() == null ? key : base.resolve(in.clientKey()).normalize(),
                         in.maxConnectionsPerServer() == null ? 32 : in.maxConnectionsPerServer(),
-                        duration(in.responseTimeout(), Duration.ofMinutes(5))),
+                        duration(in.responseTimeout(), Duration.ofMinutes(5)),
+                        in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
                 duration(raw.checkInterval(), Duration.ofMinutes(1)),
                 raw.pulls() == null ? 32 : raw.pulls(),

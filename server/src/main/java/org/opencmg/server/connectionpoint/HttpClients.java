@@ -2,7 +2,15 @@ package org.opencmg.server.connectionpoint;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.net.Socket;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedKeyManager;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
@@ -22,7 +30,7 @@ final class HttpClients {
 
     /** One HTTP/2 connection (the channel) to one gateway instance, presenting the connection point's certificate. */
     static HttpClient channel(KeyMaterial identity, Path gatewayCa) throws GeneralSecurityException, IOException {
-        var tls = tls(identity, gatewayCa);
+        var tls = tls(identity, gatewayCa, InternalAllowList.ANY);
         var connector = new ClientConnector();
         connector.setSslContextFactory(tls);
         connector.setExecutor(threads("cp-channel"));
@@ -39,7 +47,8 @@ final class HttpClients {
 
     /** A bounded pool of HTTP/1.1 connections per internal server, not one per device. */
     static HttpClient internal(ConnectionPointConfig.Internal config) throws GeneralSecurityException, IOException {
-        var tls = tls(KeyMaterial.read(config.clientCertificate(), config.clientKey()), config.ca());
+        var tls = tls(KeyMaterial.read(config.clientCertificate(), config.clientKey()), config.ca(),
+                config.allowList());
         var connector = new ClientConnector();
         connector.setSslContextFactory(tls);
         connector.setExecutor(threads("cp-internal"));
@@ -67,8 +76,9 @@ final class HttpClients {
         client.setConnectTimeout(10_000);
     }
 
-    private static SslContextFactory.Client tls(KeyMaterial identity, Path ca) throws GeneralSecurityException, IOException {
-        var tls = new SslContextFactory.Client();
+    private static SslContextFactory.Client tls(KeyMaterial identity, Path ca, InternalAllowList certificateTo)
+            throws GeneralSecurityException, IOException {
+        var tls = certificateTo.restricts() ? new CertificateOnlyTo(certificateTo) : new SslContextFactory.Client();
         tls.setKeyStore(identity.keyStore());
         tls.setKeyStorePassword(KeyMaterial.TRANSIENT_PASSWORD);
         if (ca != null) {
@@ -77,6 +87,73 @@ final class HttpClients {
         tls.setEndpointIdentificationAlgorithm("HTTPS");
         tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
         return tls;
+    }
+
+    /** Shows the client certificate only to servers on the allow-list; others see no certificate. */
+    private static final class CertificateOnlyTo extends SslContextFactory.Client {
+        private final InternalAllowList allowList;
+
+        CertificateOnlyTo(InternalAllowList allowList) {
+            this.allowList = allowList;
+        }
+
+        @Override
+        protected KeyManager[] getKeyManagers(KeyStore keyStore) throws Exception {
+            KeyManager[] managers = super.getKeyManagers(keyStore);
+            for (int i = 0; i < managers.length; i++) {
+                if (managers[i] instanceof X509ExtendedKeyManager km) {
+                    managers[i] = new AllowListedClientKey(km, allowList);
+                }
+            }
+            return managers;
+        }
+    }
+
+    /** A key manager that offers its client key only to allow-listed internal servers. */
+    private static final class AllowListedClientKey extends X509ExtendedKeyManager {
+        private final X509ExtendedKeyManager keys;
+        private final InternalAllowList allowList;
+
+        AllowListedClientKey(X509ExtendedKeyManager keys, InternalAllowList allowList) {
+            this.keys = keys;
+            this.allowList = allowList;
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return allowList.presentsCertificateTo(engine.getPeerHost(), engine.getPeerPort())
+                    ? keys.chooseEngineClientAlias(keyType, issuers, engine) : null;
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return null; // the internal client uses engines; a socket has no allow-listed peer to check
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return keys.getClientAliases(keyType, issuers);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return null;
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return null;
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return keys.getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return keys.getPrivateKey(alias);
+        }
     }
 
     private static QueuedThreadPool threads(String name) {

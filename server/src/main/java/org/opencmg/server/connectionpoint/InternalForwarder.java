@@ -3,6 +3,7 @@ package org.opencmg.server.connectionpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,26 +32,71 @@ final class InternalForwarder {
 
     private final HttpClient client;
     private final long responseTimeoutMillis;
+    private final InternalAllowList allowList;
 
-    InternalForwarder(HttpClient client, long responseTimeoutMillis) {
+    InternalForwarder(HttpClient client, long responseTimeoutMillis, InternalAllowList allowList) {
         this.client = client;
         this.responseTimeoutMillis = responseTimeoutMillis;
+        this.allowList = allowList;
     }
 
+    /**
+     * Serves one exchange and always answers it: whatever fails here (a refusal, a target the HTTP
+     * client cannot send, a bug) ends this exchange with a status and a reason, and its pull stream
+     * is closed so the body's flow-control window goes back to the channel. An exchange left
+     * unanswered would hold the device for the request timeout and, with a body, the channel's
+     * window until every other device of the site stalled with it.
+     */
     void serve(FrameHead.Request head, InputStream deviceBody, SiteMappings mappings, GatewayLink link) {
+        try {
+            forward(head, deviceBody, mappings, link);
+        } catch (Refusal r) {
+            LOG.warn("refused {} {}: {} ({})", head.method(), head.path(), r.reason, r.getMessage());
+            link.respond(head.id(), new FrameHead.Response(r.status, null, r.reason), null);
+        } catch (RuntimeException | Error e) {
+            LOG.warn("exchange {} failed at the connection point: {}", head.id(), e.toString());
+            link.respond(head.id(), new FrameHead.Response(502, null, "connection_point_error"), null);
+        } finally {
+            try {
+                deviceBody.close(); // read to its end already, or reset: either way its window is released
+            } catch (IOException ignored) {
+                // the stream is gone either way
+            }
+        }
+    }
+
+    /** A refusal decided here, answered to the device with its status and reason. */
+    private static final class Refusal extends RuntimeException {
+        final int status;
+        final String reason;
+
+        Refusal(int status, String reason, String detail) {
+            super(detail, null, false, false);
+            this.status = status;
+            this.reason = reason;
+        }
+    }
+
+    private void forward(FrameHead.Request head, InputStream deviceBody, SiteMappings mappings, GatewayLink link) {
         var mapping = mappings.find(head.endpoint()).orElse(null);
-        String target;
         if (mapping == null) {
-            drainAndRefuse(link, head, deviceBody, 503, "mapping_not_replicated");
-            return;
+            throw new Refusal(503, "mapping_not_replicated", "no mapping for " + head.endpoint() + " here yet");
         }
         if (!mapping.methods().contains(head.method())
                 || !head.path().toLowerCase(Locale.ROOT).startsWith(mapping.externalPath().toLowerCase(Locale.ROOT))) {
-            drainAndRefuse(link, head, deviceBody, 403, "not_allowed_by_mapping");
-            return;
+            throw new Refusal(403, "not_allowed_by_mapping", "method or path outside " + mapping.externalPath());
         }
-        target = internalUrl(mapping.internalUrl(), head.path().substring(mapping.externalPath().length()), head.query());
-        Request request = client.newRequest(target).method(head.method());
+        String target = internalUrl(mapping.internalUrl(), head.path().substring(mapping.externalPath().length()), head.query());
+        URI uri;
+        try {
+            uri = URI.create(target);
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, "target_unparseable", e.getMessage());
+        }
+        if (!allowList.allows(uri)) {
+            throw new Refusal(403, "internal_url_not_allowed", mapping.internalUrl() + " is outside internal.allowed-urls");
+        }
+        Request request = client.newRequest(uri).method(head.method());
         request.headers(h -> {
             for (List<String> pair : head.headers()) {
                 if (pair.size() == 2 && ForwardedHeaders.toSite(pair.get(0))) {
@@ -118,15 +164,5 @@ final class InternalForwarder {
             }
         }
         return null;
-    }
-
-    private static void drainAndRefuse(GatewayLink link, FrameHead.Request head, InputStream body, int status, String reason) {
-        LOG.warn("refused {} {}: {}", head.method(), head.path(), reason);
-        try {
-            body.transferTo(java.io.OutputStream.nullOutputStream());
-        } catch (IOException ignored) {
-            // the device went away
-        }
-        link.respond(head.id(), new FrameHead.Response(status, null, reason), null);
     }
 }

@@ -25,6 +25,8 @@ public final class PathNormalizer {
     private static final boolean[] RAW_ALLOWED = new boolean[128];
     /** Characters written raw in the canonical encoding; all others are percent-encoded. */
     private static final boolean[] CANONICAL_RAW = new boolean[128];
+    /** Characters of an RFC 3986 query written raw: pchar, '/', '?' and '%' of an escape checked on its own. */
+    private static final boolean[] QUERY_RAW = new boolean[128];
 
     static {
         String unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -32,6 +34,9 @@ public final class PathNormalizer {
         for (char c : (unreserved + subDelims).toCharArray()) {
             RAW_ALLOWED[c] = true;
             CANONICAL_RAW[c] = true;
+        }
+        for (char c : (unreserved + subDelims + ";:/?%").toCharArray()) {
+            QUERY_RAW[c] = true;
         }
     }
 
@@ -71,7 +76,13 @@ public final class PathNormalizer {
         return new CanonicalPath(segments, encoded.toString(), trailingSlash);
     }
 
-    /** Checks a raw query string (passed on as it came once valid); returns "" for null. */
+    /**
+     * Checks a raw query string and returns its canonical form ("" for null): the RFC 3986 query
+     * grammar, which every HTTP client and server parses alike. Printable characters that grammar
+     * leaves out but that mean nothing else ({@code { } | ^ `} and {@code [ ]}) are percent-encoded,
+     * as the connection point's HTTP client could not send them raw; characters that could be
+     * read two ways ({@code # \ " < >}), controls, spaces and non-ASCII are refused.
+     */
     public String checkQuery(String rawQuery) {
         if (rawQuery == null) {
             return "";
@@ -79,6 +90,7 @@ public final class PathNormalizer {
         if (rawQuery.length() > MAX_QUERY_LENGTH) {
             throw new RequestRefused(414, "query_too_long", rawQuery.length() + " characters");
         }
+        StringBuilder canonical = null;
         for (int i = 0; i < rawQuery.length(); i++) {
             char c = rawQuery.charAt(i);
             if (c <= 0x20 || c >= 0x7f) {
@@ -96,8 +108,19 @@ public final class PathNormalizer {
                     throw bad(b == 0 ? "nul_byte" : "control_character", "encoded in query at " + i);
                 }
             }
+            boolean raw = QUERY_RAW[c];
+            if (!raw && canonical == null) {
+                canonical = new StringBuilder(rawQuery.length() + 16).append(rawQuery, 0, i);
+            }
+            if (canonical != null) {
+                if (raw) {
+                    canonical.append(c);
+                } else {
+                    appendEscape(canonical, c);
+                }
+            }
         }
-        return rawQuery;
+        return canonical == null ? rawQuery : canonical.toString();
     }
 
     private static String decodeSegment(String raw) {
@@ -206,11 +229,15 @@ public final class PathNormalizer {
             if (u < 128 && CANONICAL_RAW[u]) {
                 sb.append((char) u);
             } else {
-                sb.append('%').append(Character.toUpperCase(Character.forDigit(u >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(u & 0xf, 16)));
+                appendEscape(sb, u);
             }
         }
         return sb.toString();
+    }
+
+    private static void appendEscape(StringBuilder sb, int b) {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+                .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
     }
 
     private static int hex(char c) {

@@ -1,6 +1,7 @@
 package org.opencmg.server.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -259,6 +261,24 @@ class PathNormalizerTest {
         @ValueSource(strings = {"MPLIST2", "op=GetAuthPolicy&sitecode=ABC", "a=%2F%5C%25", "a=b;c=d", "x=%C3%A9", ""})
         void passesAValidQueryOnUnchanged(String query) {
             assertThat(normalizer.checkQuery(query)).isEqualTo(query);
+        }
+
+        @ParameterizedTest
+        @CsvSource(delimiter = ' ', value = {"x={a} x=%7Ba%7D", "a|b^c a%7Cb%5Ec", "t=`x` t=%60x%60", "ip=[::1] ip=%5B::1%5D"})
+        void percentEncodesWhatTheQueryGrammarLeavesOutButMeansNothingElse(String query, String canonical) {
+            assertThat(normalizer.checkQuery(query)).isEqualTo(canonical);
+        }
+
+        @Test
+        void everyQueryItPassesIsOneJavaNetUriAccepts() {
+            for (char c = 0; c < 0x100; c++) {
+                String query = "a=" + c + "b";
+                if (queryRefusalOf(query) == null) {
+                    String canonical = normalizer.checkQuery(query);
+                    assertThatCode(() -> java.net.URI.create("https://site.example/p?" + canonical))
+                            .as("query byte 0x%02x", (int) c).doesNotThrowAnyException();
+                }
+            }
         }
 
         @Test
