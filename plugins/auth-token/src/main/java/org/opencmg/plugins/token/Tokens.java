@@ -92,12 +92,15 @@ final class Tokens {
 
     private final PluginContext context;
     private final SigningKeys keys;
-    private volatile String generatedSiteId;
+    private final String generatedSiteId;
 
     Tokens(PluginContext context) {
         this.context = context;
         // One key cache for all of the plugin's extensions: a rotation through the admin API is seen at once.
         this.keys = context.shared(SigningKeys.class, () -> new SigningKeys(context.secrets()));
+        // Made when the plugin starts, never by a device's first request: the request path stays off the database.
+        this.generatedSiteId = new String(context.secrets().currentOrCreate(SITE_ID_SECRET,
+                () -> UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII)).bytes(), StandardCharsets.US_ASCII);
     }
 
     SigningKeys keys() {
@@ -114,13 +117,7 @@ final class Tokens {
         if (!configured.isEmpty()) {
             return configured;
         }
-        String id = generatedSiteId;
-        if (id == null) {
-            id = new String(context.secrets().currentOrCreate(SITE_ID_SECRET,
-                    () -> UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII)).bytes(), StandardCharsets.US_ASCII);
-            generatedSiteId = id;
-        }
-        return id;
+        return generatedSiteId;
     }
 
     String issuer() {
