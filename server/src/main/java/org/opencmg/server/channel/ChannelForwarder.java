@@ -161,8 +161,9 @@ public final class ChannelForwarder implements Forwarder {
 
     /** What the connection point needs: the canonical request and the headers that may pass. */
     static FrameHead.Request head(Route route, Request request) {
-        var headers = new ArrayList<>(ForwardedHeaders.fromDevice(request.getHeaders()));
         var device = route.device();
+        boolean bearerDevice = device.method().equals("token") || device.method().equals("entra");
+        var headers = new ArrayList<>(ForwardedHeaders.fromDevice(request.getHeaders(), bearerDevice));
         headers.add(List.of(ForwardedHeaders.DEVICE_ID, device.id()));
         headers.add(List.of(ForwardedHeaders.AUTH_METHOD, device.method()));
         headers.add(List.of(ForwardedHeaders.DEVICE_NAME, ascii(device.name())));

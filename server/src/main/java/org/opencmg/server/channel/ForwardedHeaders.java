@@ -22,7 +22,7 @@ public final class ForwardedHeaders {
     private static final String OWN_PREFIX = "x-opencmg-";
 
     private static final Set<String> REQUEST_ALLOWED = Set.of(
-            "accept", "accept-encoding", "accept-language", "authorization", "cache-control", "content-encoding",
+            "accept", "accept-encoding", "accept-language", "cache-control", "content-encoding",
             "content-language", "content-length", "content-md5", "content-range", "content-type", "date", "depth",
             "if-match", "if-modified-since", "if-none-match", "if-range", "if-unmodified-since", "pragma", "range",
             "soapaction", "translate", "user-agent",
@@ -39,16 +39,27 @@ public final class ForwardedHeaders {
     private ForwardedHeaders() {
     }
 
-    /** The device's headers that may reach the site, as [name, value] pairs. */
-    public static List<List<String>> fromDevice(HttpFields fields) {
+    /**
+     * The device's headers that may reach the site, as [name, value] pairs. {@code Authorization}
+     * passes only as a bearer token of a device that authenticated with one (token and Entra
+     * devices: the management point checks the token again), never Basic, NTLM or Negotiate: the
+     * site's pooled connections are shared by all devices, and its Windows authentication is not
+     * a device's business.
+     */
+    public static List<List<String>> fromDevice(HttpFields fields, boolean bearerForSite) {
         var out = new ArrayList<List<String>>();
         for (HttpField f : fields) {
             String name = f.getName().toLowerCase(Locale.ROOT);
-            if (REQUEST_ALLOWED.contains(name) && !name.startsWith(OWN_PREFIX)) {
+            if (REQUEST_ALLOWED.contains(name) && !name.startsWith(OWN_PREFIX)
+                    || bearerForSite && name.equals("authorization") && isBearer(f.getValue())) {
                 out.add(List.of(f.getName(), f.getValue()));
             }
         }
         return out;
+    }
+
+    private static boolean isBearer(String value) {
+        return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7);
     }
 
     /** True for a header an internal server's response may pass to the device. */
@@ -57,9 +68,9 @@ public final class ForwardedHeaders {
         return !HOP_BY_HOP.contains(n) && !n.startsWith(OWN_PREFIX) && !n.startsWith(":");
     }
 
-    /** True for a header the connection point may put on the internal request. */
+    /** True for a header the connection point may put on the internal request (the gateway chose which Authorization). */
     public static boolean toSite(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return (REQUEST_ALLOWED.contains(n) || n.startsWith(OWN_PREFIX)) && !HOP_BY_HOP.contains(n);
+        return (REQUEST_ALLOWED.contains(n) || n.startsWith(OWN_PREFIX) || n.equals("authorization")) && !HOP_BY_HOP.contains(n);
     }
 }
