@@ -31,6 +31,7 @@ import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.channel.ChannelForwarder;
 import org.opencmg.server.channel.ChannelHandler;
 import org.opencmg.server.channel.ChannelRegistry;
@@ -95,6 +96,14 @@ public final class Gateway implements AutoCloseable {
 
     /** How often connection points send heartbeats (told to them in the channel handshake). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
+    /** Channel connections not admitted yet (handshake or hello under way), in all and per source address. */
+    private static final int MAX_PENDING_CHANNEL_CONNECTIONS = 256;
+    private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
+    /**
+     * Streams an admitted channel may open: the v1 protocol holds a pull per idle slot and a
+     * response stream per exchange in flight, so a busy channel needs thousands.
+     */
+    private static final int CHANNEL_STREAMS = 20_000;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private JvmGcMetrics gcMetrics;
 
@@ -138,7 +147,7 @@ public final class Gateway implements AutoCloseable {
         var masterKey = MasterKey.load(System.getenv(config.secrets().masterKeyEnv()), config.secrets().masterKeyFile());
         secrets = new SecretStore(jdbc, masterKey, audit, clock);
 
-        live = new LiveState(revisions, endpoints, trust, settings);
+        live = new LiveState(revisions, endpoints, trust, settings, connectionPoints);
         live.onRevision(StateRevisions.SECRETS, secrets::reload); // other instances' rotations
         live.startPolling(500);
 
@@ -155,7 +164,9 @@ public final class Gateway implements AutoCloseable {
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
                 .description("Open channels of connection points to this instance").register(meters);
-        var channelHandler = new ChannelHandler(config.instance(), channels, connectionPoints, live, refusals,
+        var channelAdmission = new ChannelAdmission(live::registeredPoints, refusals, clock, config.timeouts().header(),
+                MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS, CHANNEL_STREAMS);
+        var channelHandler = new ChannelHandler(config.instance(), channels, channelAdmission, live, refusals,
                 HEARTBEAT_INTERVAL, clock);
         Forwarder steps5to8 = forwarder != null ? forwarder
                 : new ChannelForwarder(channels, config.timeouts().request(), traffic);
@@ -196,7 +207,7 @@ public final class Gateway implements AutoCloseable {
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
-                pipeline, channelHandler, admin, channels::connectionClosed, refusals);
+                pipeline, channelHandler, admin, channelAdmission, channels::connectionClosed, refusals);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());

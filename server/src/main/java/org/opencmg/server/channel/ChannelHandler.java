@@ -26,7 +26,6 @@ import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.RequestLengthStep;
 import org.opencmg.server.pipeline.RequestRefused;
-import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.LiveState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,19 +40,19 @@ public final class ChannelHandler extends Handler.Abstract {
 
     private final String instance;
     private final ChannelRegistry registry;
-    private final ConnectionPointStore points;
+    private final ChannelAdmission admission;
     private final LiveState live;
     private final Refusals refusals;
     private final Duration heartbeatInterval;
     private final Clock clock;
     private final Object mappingsChanged = new Object();
 
-    public ChannelHandler(String instance, ChannelRegistry registry, ConnectionPointStore points, LiveState live,
+    public ChannelHandler(String instance, ChannelRegistry registry, ChannelAdmission admission, LiveState live,
                           Refusals refusals, Duration heartbeatInterval, Clock clock) {
         super(InvocationType.BLOCKING);
         this.instance = instance;
         this.registry = registry;
-        this.points = points;
+        this.admission = admission;
         this.live = live;
         this.refusals = refusals;
         this.heartbeatInterval = heartbeatInterval;
@@ -116,7 +115,7 @@ public final class ChannelHandler extends Handler.Abstract {
         } catch (CertificateException e) {
             throw new RequestRefused(403, "channel_certificate_invalid", e.getMessage());
         }
-        JsonNode hello = readJson(request);
+        JsonNode hello = readJson(request, ChannelAdmission.MAX_HELLO_BYTES);
         boolean speaksOurs = false;
         for (JsonNode v : hello.path("protocols")) {
             speaksOurs |= v.asInt() == ChannelProtocol.VERSION;
@@ -126,10 +125,11 @@ public final class ChannelHandler extends Handler.Abstract {
         }
         String thumbprint = Thumbprints.sha256(chain[0]);
         String connectionId = hello.path("connection_id").asText("");
-        var registration = points.find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(403,
-                "connection_point_unregistered", "certificate " + thumbprint + " with connection ID '" + connectionId
-                        + "' is not registered"));
+        // The connection ID is a credential: a refusal says that one was presented, never which.
+        var registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(403,
+                "connection_point_unregistered", "certificate " + thumbprint + " with the connection ID it presented is not registered"));
         Channel channel = registry.open(registration, request.getConnectionMetaData().getConnection(), remote(request));
+        admission.admit(request.getConnectionMetaData().getConnection());
         var body = new LinkedHashMap<String, Object>();
         body.put("protocol", ChannelProtocol.VERSION);
         body.put("session", channel.session);
@@ -141,8 +141,8 @@ public final class ChannelHandler extends Handler.Abstract {
     }
 
     private void heartbeat(Channel channel, Request request, Response response, Callback callback) throws IOException {
-        JsonNode beat = readJson(request);
-        if (points.find(channel.point.thumbprintSha256(), channel.point.connectionId()).isEmpty()) {
+        JsonNode beat = readJson(request, ChannelAdmission.MAX_HELLO_BYTES);
+        if (live.registeredPoints().find(channel.point.thumbprintSha256(), channel.point.connectionId()).isEmpty()) {
             registry.connectionClosed(channel.connection);
             throw new RequestRefused(403, "connection_point_unregistered", channel.point.name() + " was unregistered");
         }
@@ -306,10 +306,15 @@ public final class ChannelHandler extends Handler.Abstract {
         }
     }
 
-    private static JsonNode readJson(Request request) throws IOException {
+    /** Reads a small JSON control message, refusing it as soon as it grows past {@code max} bytes. */
+    private static JsonNode readJson(Request request, int max) throws IOException {
+        long declared = request.getLength();
+        if (declared > max) {
+            throw new RequestRefused(413, "channel_message_too_large", declared + " bytes");
+        }
         try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] data = in.readNBytes(64 * 1024 + 1);
-            if (data.length > 64 * 1024) {
+            byte[] data = in.readNBytes(max + 1);
+            if (data.length > max) {
                 throw new RequestRefused(413, "channel_message_too_large", data.length + " bytes");
             }
             return data.length == 0 ? FrameHead.JSON.createObjectNode() : FrameHead.JSON.readTree(data);

@@ -23,6 +23,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.pipeline.Refusals;
 import org.slf4j.Logger;
@@ -55,7 +56,8 @@ public final class GatewayServer implements AutoCloseable {
     public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
                          Handler clientHandler, Handler channelHandler, Handler adminHandler,
-                         Consumer<Connection> onChannelClosed, Refusals refusals) throws GeneralSecurityException {
+                         ChannelAdmission channelAdmission, Consumer<Connection> onChannelClosed, Refusals refusals)
+            throws GeneralSecurityException {
         var threads = new QueuedThreadPool(200, 8);
         threads.setName("cmg");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -77,10 +79,12 @@ public final class GatewayServer implements AutoCloseable {
         admin = connector(ADMIN, config.admin(), adminTls, config);
 
         var channelTls = new SslContextFactory.Server();
-        channelTls.setSslContext(sslContext(channelKeys, new DeferredClientTrustManager(List::of)));
+        // Registered connection point certificates only: an unknown peer never gets HTTP/2.
+        channelTls.setSslContext(sslContext(channelKeys, channelAdmission.trustManager()));
         channelTls.setNeedClientAuth(true);
         TlsPolicy.apply(channelTls, true);
         channel = channelConnector(config, channelTls);
+        channelAdmission.watch(channel);
         channel.addEventListener(new Connection.Listener() {
             @Override
             public void onClosed(Connection connection) {
@@ -143,13 +147,12 @@ public final class GatewayServer implements AutoCloseable {
         secure.setSniHostCheck(false);
         http.addCustomizer(secure);
         var h2 = new HTTP2ServerConnectionFactory(http);
-        h2.setMaxConcurrentStreams(20_000);
+        // A connection may open more streams only once its hello succeeded (ChannelAdmission);
+        // Jetty's default abuse limits (rate control) stay on.
+        h2.setMaxConcurrentStreams(ChannelAdmission.STREAMS_BEFORE_HELLO);
         h2.setInitialStreamRecvWindow(1024 * 1024);
         h2.setInitialSessionRecvWindow(16 * 1024 * 1024);
         h2.setStreamIdleTimeout(0);
-        // Only registered connection points get here, and one busy channel carries thousands of
-        // streams: the default abuse limit (meant for anonymous clients) would cut it under load.
-        h2.setRateControlFactory(new org.eclipse.jetty.http2.WindowRateControl.Factory(100_000));
         var alpn = new ALPNServerConnectionFactory("h2");
         alpn.setDefaultProtocol("h2");
         var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, h2);

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * In-memory snapshots of the shared state the request path reads: mappings, client trust and
- * settings. Each is immutable and swapped atomically; the request path never touches the
- * database. A poller reloads whatever another instance (or the admin API) changed.
+ * In-memory snapshots of the shared state the request path reads: mappings, client trust,
+ * settings and the registered connection points. Each is immutable and swapped atomically; the
+ * request path never touches the database. A poller reloads whatever another instance (or the admin API) changed.
  */
 public final class LiveState implements Settings, AutoCloseable {
 
@@ -29,10 +29,12 @@ public final class LiveState implements Settings, AutoCloseable {
     private final EndpointStore endpoints;
     private final ClientTrustStore trust;
     private final SettingsStore settings;
+    private final ConnectionPointStore points;
 
     private final AtomicReference<MappingSnapshot> mappings = new AtomicReference<>(MappingSnapshot.EMPTY);
     private final AtomicReference<ClientTrust> clientTrust = new AtomicReference<>();
     private final AtomicReference<Map<String, String>> settingValues = new AtomicReference<>(Map.of());
+    private final AtomicReference<RegisteredPoints> registeredPoints = new AtomicReference<>(RegisteredPoints.NONE);
     private final Map<String, Long> seen = new ConcurrentHashMap<>();
     private final List<Consumer<Map<String, String>>> settingsListeners = new ArrayList<>();
     private final List<Consumer<MappingSnapshot>> mappingListeners = new ArrayList<>();
@@ -41,11 +43,13 @@ public final class LiveState implements Settings, AutoCloseable {
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
 
-    public LiveState(StateRevisions revisions, EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings) {
+    public LiveState(StateRevisions revisions, EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
+                     ConnectionPointStore points) {
         this.revisions = revisions;
         this.endpoints = endpoints;
         this.trust = trust;
         this.settings = settings;
+        this.points = points;
         refresh();
     }
 
@@ -83,6 +87,9 @@ public final class LiveState implements Settings, AutoCloseable {
             settingValues.set(values);
             settingsListeners.forEach(l -> l.accept(values));
         }
+        if (changed(now, StateRevisions.CONNECTION_POINTS)) {
+            registeredPoints.set(RegisteredPoints.of(points.list()));
+        }
         for (var e : revisionListeners.entrySet()) {
             if (changed(now, e.getKey())) {
                 try {
@@ -115,6 +122,11 @@ public final class LiveState implements Settings, AutoCloseable {
 
     public MappingSnapshot mappings() {
         return mappings.get();
+    }
+
+    /** The registered connection points, for the channel connector's handshake and hello. */
+    public RegisteredPoints registeredPoints() {
+        return registeredPoints.get();
     }
 
     public ClientTrust clientTrust() {

@@ -13,7 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import org.opencmg.server.channel.ChannelAdmission;
+import org.opencmg.server.store.RegisteredPoints;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -113,8 +117,11 @@ class ReusePortTest {
 
     private GatewayServer start(GatewayConfig config) throws Exception {
         KeyMaterial keys = KeyMaterial.read(config.client().certificate(), config.client().key());
+        var refusals = new Refusals(new SimpleMeterRegistry());
+        var admission = new ChannelAdmission(() -> RegisteredPoints.NONE, refusals, Clock.systemUTC(), Duration.ofSeconds(10),
+                8, 8, 8);
         var server = new GatewayServer(config, keys, keys, keys, List::of, true, new Ok(), new Ok(), new Ok(),
-                connection -> { }, new Refusals(new SimpleMeterRegistry()));
+                admission, connection -> { }, refusals);
         try {
             server.start();
         } catch (Exception e) {

@@ -27,7 +27,7 @@ final class Store implements AutoCloseable {
     }
 
     LiveState liveState() {
-        return new LiveState(revisions, endpoints, trust, settings);
+        return new LiveState(revisions, endpoints, trust, settings, new ConnectionPointStore(jdbc, revisions));
     }
 
     @Override
