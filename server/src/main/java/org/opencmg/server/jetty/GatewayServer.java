@@ -16,7 +16,6 @@ import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -124,7 +123,7 @@ public final class GatewayServer implements AutoCloseable {
         secure.setStsMaxAge(-1);
         http.addCustomizer(secure);
         var connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                new HttpConnectionFactory(http));
+                new StrictHttpConnectionFactory(http));
         connector.setName(name);
         connector.setHost(listener.host());
         connector.setPort(listener.port());

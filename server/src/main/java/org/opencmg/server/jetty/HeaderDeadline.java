@@ -23,9 +23,15 @@ import org.opencmg.server.pipeline.RequestRefused;
  */
 final class HeaderDeadline extends AbstractLifeCycle {
 
-    private enum Phase { HANDSHAKE, HEAD }
+    /**
+     * HANDSHAKE and HEAD run against the deadline; BETWEEN is a kept-alive connection between
+     * requests (the idle timeout's business) until bytes arrive that start no request: empty lines
+     * before a request line, which Jetty's parser skips without leaving its start state. Those
+     * count toward the head's deadline (LEADING_LINES) from the sweep that first saw them.
+     */
+    private enum Phase { HANDSHAKE, HEAD, BETWEEN, LEADING_LINES }
 
-    private record Waiting(Phase phase, long sinceNanos) {
+    private record Waiting(Phase phase, long sinceNanos, long bytesIn, long messagesIn) {
     }
 
     private static final long SWEEP_MILLIS = 1000;
@@ -72,11 +78,10 @@ final class HeaderDeadline extends AbstractLifeCycle {
                     waiting.remove(ep);
                     continue;
                 }
-                Waiting w = waiting.compute(ep, (k, old) -> old != null && old.phase() == phase ? old
-                        : new Waiting(phase, phase == Phase.HANDSHAKE ? now - ageNanos(ep) : now));
-                if (now - w.sinceNanos() > deadlineNanos) {
+                Waiting w = waiting.compute(ep, (k, old) -> next(old, phase, ep, now));
+                if (w.phase() != Phase.BETWEEN && now - w.sinceNanos() > deadlineNanos) {
                     waiting.remove(ep);
-                    refusals.record(new RequestRefused(408, "header_timeout", (phase == Phase.HANDSHAKE
+                    refusals.record(new RequestRefused(408, "header_timeout", (w.phase() == Phase.HANDSHAKE
                             ? "TLS handshake" : "request head") + " unfinished after " + deadlineNanos / 1_000_000 + " ms; closed"),
                             "", "", remote(ep), "");
                     ep.close();
@@ -85,6 +90,28 @@ final class HeaderDeadline extends AbstractLifeCycle {
         } finally {
             schedule();
         }
+    }
+
+    private static Waiting next(Waiting old, Phase phase, EndPoint ep, long now) {
+        if (phase == Phase.BETWEEN) {
+            var http = (HttpConnection) ((SslConnection) ep.getConnection()).getSslEndPoint().getConnection();
+            long bytes = http.getBytesIn();
+            long messages = http.getMessagesIn();
+            boolean sameGap = old != null && (old.phase() == Phase.BETWEEN || old.phase() == Phase.LEADING_LINES)
+                    && old.messagesIn() == messages;
+            // The bytes came after the last sweep at the earliest: counted from one sweep back.
+            long arrived = now - TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
+            if (!sameGap) {
+                // A new connection that sent bytes but no request yet sent only empty lines.
+                return new Waiting(messages == 0 && bytes > 0 ? Phase.LEADING_LINES : Phase.BETWEEN, arrived, bytes, messages);
+            }
+            if (old.phase() == Phase.BETWEEN && bytes > old.bytesIn()) {
+                return new Waiting(Phase.LEADING_LINES, arrived, bytes, messages);
+            }
+            return old;
+        }
+        return old != null && old.phase() == phase ? old
+                : new Waiting(phase, phase == Phase.HANDSHAKE ? now - ageNanos(ep) : now, 0, 0);
     }
 
     /** What the connection is waiting for from the device, or null when it waits for nothing in particular. */
@@ -98,8 +125,10 @@ final class HeaderDeadline extends AbstractLifeCycle {
         }
         if (ssl.getSslEndPoint().getConnection() instanceof HttpConnection http) {
             var parser = http.getParser();
-            // START is a kept-alive connection between requests: the idle timeout's business.
-            return !parser.isStart() && parser.inHeaderState() ? Phase.HEAD : null;
+            if (parser.isStart()) {
+                return Phase.BETWEEN;
+            }
+            return parser.inHeaderState() ? Phase.HEAD : null;
         }
         return null;
     }

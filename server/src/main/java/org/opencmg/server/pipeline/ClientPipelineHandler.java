@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import io.micrometer.core.instrument.Timer;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
@@ -152,6 +153,13 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         }
         if (request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION).size() > 1) {
             throw new RequestRefused(400, "duplicate_authorization", "more than one Authorization field");
+        }
+        // IIS and CGI-style servers read '_' and '-' alike in header names: X_OpenCMG_Device_Id would
+        // be a second spelling of a header the gateway owns. No device needs one.
+        for (HttpField field : request.getHeaders()) {
+            if (field.getName().indexOf('_') >= 0) {
+                throw new RequestRefused(400, "underscore_in_header_name", field.getName());
+            }
         }
     }
 

@@ -4,14 +4,21 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.server.Request;
 
 /**
  * Step 4: the endpoint's maximum request length. A declared Content-Length over it is refused
  * (413) before a byte of body is read; a chunked body is counted while it streams and cut (413)
  * the moment it crosses the limit. A body trickled in slower than {@link #MIN_BYTES_PER_SECOND}
- * is cut too (408): the idle timeout alone never ends a body that sends a byte now and then.
+ * is cut too (408), and so is a body that stops: no byte for {@link #STALL_NANOS} while the
+ * gateway waits for one (408 body_stalled, well before the idle timeout).
  */
 public final class RequestLengthStep {
 
@@ -20,12 +27,24 @@ public final class RequestLengthStep {
     /** A body may start slowly (a TCP window opening, a handshake with a proxy) for this long. */
     static final long RATE_GRACE_NANOS = 5_000_000_000L;
 
+    /** No byte for this long while the gateway waits for the device's body, and the body is cut. */
+    static final long STALL_NANOS = 5_000_000_000L;
+
     public InputStream limitedBody(Request request, InputStream body, long maxBytes) {
         long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (declared > maxBytes) {
             throw tooLarge(declared + " declared, limit " + maxBytes);
         }
-        return hasBody(request) ? started(new CountingLimit(body, maxBytes)) : new CountingLimit(body, maxBytes);
+        if (!hasBody(request)) {
+            return new CountingLimit(body, maxBytes, null);
+        }
+        var limit = new CountingLimit(body, maxBytes, request);
+        // A chunk declared past the limit is refused when its size line arrives.
+        if (request.getConnectionMetaData().getConnection() instanceof HttpConnection http
+                && http.getParser() instanceof BodyLimit parser) {
+            parser.limitBody(maxBytes, limit::refuseSize);
+        }
+        return started(limit);
     }
 
     /** Whether the request declares a body: a Content-Length above 0, or a transfer coding. */
@@ -59,35 +78,109 @@ public final class RequestLengthStep {
         return new RequestRefused(413, "request_too_large", detail);
     }
 
-    /** Throws {@link RequestRefused} from read() once more than {@code max} bytes went by, or too slowly. */
+    /**
+     * Bodies the gateway is waiting on right now, watched twice a second: one whose read has waited
+     * longer than {@link #STALL_NANOS} has its request failed, which ends the blocked read.
+     */
+    private static final Set<CountingLimit> WAITING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("body-stall-watch").factory())
+                .scheduleWithFixedDelay(RequestLengthStep::cutStalledBodies, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    private static void cutStalledBodies() {
+        long now = System.nanoTime();
+        for (CountingLimit body : WAITING) {
+            body.cutIfStalled(now);
+        }
+    }
+
+    /** Throws {@link RequestRefused} from read() once more than {@code max} bytes went by, too slowly, or none for a while. */
     static final class CountingLimit extends FilterInputStream {
         private final long max;
+        private final Request request;
         private long count;
         private long waitedNanos;
+        private volatile long readSinceNanos;
+        private volatile boolean stalled;
+        private volatile String sizeRefused;
 
-        CountingLimit(InputStream in, long max) {
+        /** {@code request} is failed when a read stalls; null: nothing to wait for (no body). */
+        CountingLimit(InputStream in, long max, Request request) {
             super(in);
             this.max = max;
+            this.request = request;
         }
 
         @Override
         public int read() throws IOException {
-            long start = System.nanoTime();
-            int b = super.read();
-            if (b >= 0) {
-                add(1, start);
+            long start = waiting();
+            try {
+                int b = super.read();
+                if (b >= 0) {
+                    add(1, start);
+                }
+                return b;
+            } catch (IOException e) {
+                throw refusalOr(e);
+            } finally {
+                WAITING.remove(this);
             }
-            return b;
         }
 
         @Override
         public int read(byte[] buf, int off, int len) throws IOException {
-            long start = System.nanoTime();
-            int n = super.read(buf, off, len);
-            if (n > 0) {
-                add(n, start);
+            long start = waiting();
+            try {
+                int n = super.read(buf, off, len);
+                if (n > 0) {
+                    add(n, start);
+                }
+                return n;
+            } catch (IOException e) {
+                throw refusalOr(e);
+            } finally {
+                WAITING.remove(this);
             }
-            return n;
+        }
+
+        private long waiting() {
+            long now = System.nanoTime();
+            if (request != null) {
+                readSinceNanos = now;
+                WAITING.add(this);
+            }
+            return now;
+        }
+
+        void cutIfStalled(long now) {
+            if (!stalled && now - readSinceNanos > STALL_NANOS) {
+                stalled = true;
+                request.fail(new TimeoutException("no byte of the body for " + STALL_NANOS / 1_000_000 + " ms"));
+            }
+        }
+
+        /** The framing announced more than the limit: the read waiting for it fails, and is refused (413). */
+        void refuseSize(String why) {
+            sizeRefused = why;
+            // Not on the parser's thread: failing the request from inside its parsing would re-enter it.
+            Thread.ofVirtual().start(() -> request.fail(new IOException(why)));
+        }
+
+        /** A failed read as the device's refusal when it was one: a stalled body, or framing over the limit. */
+        private IOException refusalOr(IOException e) {
+            if (sizeRefused != null) {
+                throw tooLarge(sizeRefused);
+            }
+            if (stalled) {
+                throw stalledRefusal();
+            }
+            return e;
+        }
+
+        private RequestRefused stalledRefusal() {
+            return new RequestRefused(408, "body_stalled", count + " bytes, then none for " + STALL_NANOS / 1_000_000 + " ms");
         }
 
         private void add(long n, long readStart) {

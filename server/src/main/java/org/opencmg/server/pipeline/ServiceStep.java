@@ -29,7 +29,14 @@ public final class ServiceStep {
     /** The only headers a service's refusal passes on to the device. */
     private static final java.util.Set<String> REFUSAL_HEADERS = java.util.Set.of("content-range", "retry-after", "www-authenticate");
 
+    /**
+     * A request no plugin has authenticated yet carries at most this much body to a service (a
+     * registration is a public key and a signed proof): an anonymous connection pins little heap.
+     */
+    static final int MAX_ANONYMOUS_BODY = 8 * 1024;
+
     private final GatewayServices services;
+    private final RequestLengthStep length = new RequestLengthStep();
 
     public ServiceStep(GatewayServices services) {
         this.services = services;
@@ -45,17 +52,7 @@ public final class ServiceStep {
         if (devices.isEmpty() && !service.allowsAnonymous()) {
             throw AuthenticationStep.noCredentials();
         }
-        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (declared > ServiceRequest.MAX_BODY) {
-            throw new RequestRefused(413, "request_too_large", declared + " declared for a gateway service");
-        }
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes(ServiceRequest.MAX_BODY + 1);
-        }
-        if (body.length > ServiceRequest.MAX_BODY) {
-            throw new RequestRefused(413, "request_too_large", "body over " + ServiceRequest.MAX_BODY + " bytes for a gateway service");
-        }
+        byte[] body = readBody(request, devices.isEmpty() ? MAX_ANONYMOUS_BODY : ServiceRequest.MAX_BODY);
         var headers = new LinkedHashMap<String, String>();
         for (HttpField f : request.getHeaders()) {
             headers.putIfAbsent(f.getName(), f.getValue());
@@ -98,6 +95,20 @@ public final class ServiceStep {
             return;
         }
         response.write(true, ByteBuffer.wrap(answer.body()), callback);
+    }
+
+    /**
+     * A service's body, read only when the request has one, bounded in size and in rate like a
+     * forwarded body (413 over {@code max}, 408 when it trickles in): what an unauthenticated
+     * client can make the gateway hold is small and short-lived.
+     */
+    private byte[] readBody(Request request, int max) throws IOException {
+        if (!RequestLengthStep.hasBody(request)) {
+            return new byte[0];
+        }
+        try (InputStream in = length.limitedBody(request, Content.Source.asInputStream(request), max)) {
+            return in.readNBytes(max + 1);
+        }
     }
 
     private static final int COPY_BUFFER = 64 * 1024;
