@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
@@ -48,6 +49,7 @@ import org.opencmg.server.pipeline.MappingStep;
 import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
+import org.opencmg.server.pipeline.Health;
 import org.opencmg.server.pipeline.ServiceMetadata;
 import org.opencmg.server.pipeline.ServiceStep;
 import org.opencmg.server.plugin.GatewayPluginContext;
@@ -64,6 +66,7 @@ import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.Jdbc;
 import org.opencmg.server.store.LiveState;
+import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.server.store.SettingsStore;
 import org.opencmg.server.store.StateRevisions;
@@ -180,7 +183,7 @@ public final class Gateway implements AutoCloseable {
         var serviceStep = new ServiceStep(new GatewayServices(gatewayServices));
         var mappingStep = new MappingStep(live::mappings);
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()), authentication, serviceStep,
-                mappingStep, steps5to8, refusals, () -> live.fresh(10_000), meters);
+                mappingStep, steps5to8, refusals, health(forwarder == null), meters);
         var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
@@ -211,6 +214,30 @@ public final class Gateway implements AutoCloseable {
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());
+    }
+
+    /**
+     * Live while the store answers; ready when also every site with a published endpoint has a
+     * channel to this instance (with channels at all: a test forwarder needs none), so a load
+     * balancer sends no device here that would only meet {@code 503 no_connection_point}.
+     */
+    private Health health(boolean throughChannels) {
+        return new Health() {
+            @Override
+            public boolean live() {
+                return live.fresh(10_000);
+            }
+
+            @Override
+            public Optional<String> notReadyBecause() {
+                if (!throughChannels) {
+                    return Optional.empty();
+                }
+                return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
+                        .filter(site -> channels.openChannels(site) == 0)
+                        .findFirst().map(site -> "no channel for site " + site);
+            }
+        };
     }
 
     private void bindJvmMetrics() {

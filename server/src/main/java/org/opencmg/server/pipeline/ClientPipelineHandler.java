@@ -6,7 +6,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import io.micrometer.core.instrument.Timer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -44,14 +43,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
     private final Refusals refusals;
-    private final BooleanSupplier healthy;
+    private final Health health;
     private final io.micrometer.core.instrument.MeterRegistry meters;
 
     /**
      * @param serverNames the names this gateway answers for; requests naming another host are refused
      */
     public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, BooleanSupplier healthy,
+                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, Health health,
                                  io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
@@ -60,7 +59,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         this.mapping = mapping;
         this.forwarder = forwarder;
         this.refusals = refusals;
-        this.healthy = healthy;
+        this.health = health;
         this.meters = meters;
     }
 
@@ -86,9 +85,19 @@ public final class ClientPipelineHandler extends Handler.Abstract {
 
     private boolean process(Request request, Response response, Callback callback) {
         HttpURI uri = request.getHttpURI();
-        if ("/health".equals(uri.getPath())) {
-            answerHealth(request, response, callback);
-            return true;
+        if (uri.getPath() != null && uri.getPath().startsWith("/health")) {
+            switch (uri.getPath()) {
+                case "/health", "/health/live" -> {
+                    answerHealth(request, response, callback, health.live() ? null : "store not answering");
+                    return true;
+                }
+                case "/health/ready" -> {
+                    answerHealth(request, response, callback,
+                            health.live() ? health.notReadyBecause().orElse(null) : "store not answering");
+                    return true;
+                }
+                default -> { } // not a probe: the pipeline refuses it like any unmapped path
+            }
         }
         List<Device> devices = List.of();
         Device device = null;
@@ -193,12 +202,13 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         Content.Sink.write(response, true, r.status() + " " + r.reason() + "\n", callback);
     }
 
-    private void answerHealth(Request request, Response response, Callback callback) {
-        boolean ok = healthy.getAsBoolean();
+    /** 200 "ok", or 503 "unavailable: why" when {@code problem} is set. */
+    private void answerHealth(Request request, Response response, Callback callback, String problem) {
+        boolean ok = problem == null;
         response.setStatus(ok ? 200 : 503);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        byte[] body = (ok ? "ok\n" : "unavailable\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = (ok ? "ok\n" : "unavailable: " + problem + "\n").getBytes(StandardCharsets.US_ASCII);
         response.write(true, "HEAD".equals(request.getMethod()) ? java.nio.ByteBuffer.allocate(0) : java.nio.ByteBuffer.wrap(body), callback);
     }
 
