@@ -72,6 +72,7 @@ class BadInputSuiteTest {
     static final Duration CLOSE_SLACK = Duration.ofMillis(2500);
     static final String GOOD = "GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
+    Path dir;
     TestPki pki;
     InternalServer site;
     GatewayFixture gw;
@@ -97,6 +98,7 @@ class BadInputSuiteTest {
 
     @BeforeAll
     void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+        this.dir = dir;
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         site = new InternalServer(pki);
         gw = GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki,
@@ -179,6 +181,12 @@ class BadInputSuiteTest {
                 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         var f = run("request smuggling and framing", Stream.concat(RequestFilterTest.badFraming(), extra), device,
                 status(400, 404, 405, 421, 426, 501, 505).or(closed()));
+        // A request line other servers could read differently: lower-case version, extra spaces.
+        for (String line : List.of(MP + "/x http/1.1", " " + MP + "/x HTTP/1.1", MP + "/x  HTTP/1.1", MP + "/x HTTP/1.1 ")) {
+            record(f, send(device, "GET " + line + "\r\nHost: localhost\r\n\r\n"), status(400));
+        }
+        // A chunk announced larger than the endpoint's limit (1 MiB) is refused on its size line, at once.
+        record(f, send(device, post + "Transfer-Encoding: chunked\r\n\r\n200000\r\nabc"), status(413));
         // The chunked body that breaks after a good first chunk ("abcXX") has begun streaming to the
         // site, which sees it aborted; every body broken from its start is refused before forwarding.
         close(f, 1);
@@ -192,6 +200,8 @@ class BadInputSuiteTest {
         record(f, send(device, get(fields(1000, i -> "X-F-" + i + ": v"))), status(431));
         record(f, send(device, get(fields(3000, i -> "X: y"))), status(431));
         record(f, send(device, get(fields(200, i -> "Cookie: a" + i + "=b"))), status(431));
+        // A second spelling of the gateway's own header, as IIS would read it.
+        record(f, send(device, get("X_OpenCMG_Device_Id: forged\r\n")), status(400));
         // A thousand requests on one kept-alive connection: each answered, none forwarded.
         try (var c = RawHttps.open(device, gw.clientPort())) {
             for (int i = 0; i < 1000; i++) {
@@ -227,6 +237,8 @@ class BadInputSuiteTest {
             cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), null, 0)));
             cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), new byte[] {0x16, 3, 1, 2, 0, 1, 0, 1}, 0)));
             cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), clientHello(), 200)));
+            // Empty lines before a request line are part of its head, not an idle gap.
+            cases.add(pool.submit(() -> closedAfter(handshake(device), "\r\n".repeat(40).getBytes(StandardCharsets.US_ASCII), 125)));
             for (int i = 0; i < 20; i++) {
                 cases.add(pool.submit(() -> {
                     SSLSocket s = handshake(device);
@@ -253,7 +265,7 @@ class BadInputSuiteTest {
     @Test
     @Order(6)
     void slowBodies() throws Exception {
-        var f = figures("slow bodies (< 512 B/s)");
+        var f = figures("slow bodies (< 512 B/s), forwarded and to gateway services before authentication");
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             var cases = new ArrayList<Future<RawHttps.Reply>>();
             for (int i = 0; i < 5; i++) {
@@ -263,8 +275,29 @@ class BadInputSuiteTest {
                             .getBytes(StandardCharsets.US_ASCII), 8, 250, Duration.ofSeconds(25));
                 }));
             }
+            // Before any authentication: a gateway service's body is small and read at the same minimum rate.
+            var anonymous = new ArrayList<Future<RawHttps.Reply>>();
+            for (String service : List.of("/CCM_Proxy_MutualAuth/ServiceMetadata", "/CCM_Proxy_ServerAuth/ServiceMetadata")) {
+                anonymous.add(pool.submit(() -> trickle(handshake(this.anonymous), ("POST " + service
+                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8000\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
+                        8, 250, Duration.ofSeconds(25))));
+                anonymous.add(pool.submit(() -> send(this.anonymous, "POST " + service
+                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 262144\r\n\r\n")));
+            }
+            // A body that stops: a few bytes, then nothing, is cut well before the idle timeout.
+            var stopped = new ArrayList<Future<RawHttps.Reply>>();
+            for (String framing : List.of("Content-Length: 1000\r\n\r\n0123456789", "Transfer-Encoding: chunked\r\n\r\n3e8\r\n0123456789")) {
+                stopped.add(pool.submit(() -> trickle(handshake(device), ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n"
+                        + framing).getBytes(StandardCharsets.US_ASCII), 0, 1000, Duration.ofSeconds(9))));
+            }
             for (var c : cases) {
                 record(f, c.get(), status(408).or(closed()));
+            }
+            for (var c : stopped) {
+                record(f, c.get(), status(408));
+            }
+            for (var c : anonymous) {
+                record(f, c.get(), status(408, 413));
             }
         }
         // Their heads went on to the site (bodies stream); their bodies were cut, so none completed.
@@ -381,10 +414,158 @@ class BadInputSuiteTest {
         close(f);
     }
 
+    /**
+     * Every byte in a query and in a path segment: each gets its answer within a second, and the
+     * channel stays up for other devices. A byte the gateway lets through reaches the site in the
+     * canonical form the connection point can always send ({@code {} as {@code %7B}).
+     */
+    @Test
+    @Order(10)
+    void everyByteInAQueryAndAPathSegment() throws Exception {
+        var f = figures("every byte 0x00-0xFF in a query and a path segment");
+        int forwarded = 0;
+        for (int b = 0; b < 0x100; b++) {
+            for (String target : List.of(MP + "/request?x=a" + (char) b + "b", MP + "/a" + (char) b + "b")) {
+                long t0 = System.nanoTime();
+                var reply = send(device, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("answer to byte 0x%02x", b).isLessThan(Duration.ofSeconds(1));
+                // A forwarded request's answer is the site's own (JSON), not a refusal line.
+                record(f, reply.status() == 200 ? "200 forwarded" : answer(reply), status(200, 400, 404));
+                forwarded += reply.status() == 200 ? 1 : 0;
+            }
+        }
+        assertThat(cp.links().getFirst().state()).isEqualTo("up");
+        assertThat(send(device, GOOD).status()).isEqualTo(200);
+        assertThat(site.seen).extracting(InternalServer.Seen::query).contains("x=a%7Bb", "x=a%7Cb", "x=a%60b", "x=a%5Eb");
+        f.reachedSite = arrivals();
+        f.completedAtSite = site.seen.size();
+        assertThat(f.completedAtSite).as("only the answered requests completed at the site").isEqualTo(forwarded + 1);
+    }
+
+    /**
+     * The channel port faces the internet. An attacker who is not a registered connection point
+     * never gets past the TLS handshake; one who holds a registered certificate (but not its
+     * connection ID) gets at most two streams of a tiny hello per connection, a bounded number of
+     * such connections, and loses them at the hello deadline. The gateway's heap grows by less
+     * than 64 MB, and devices are served throughout.
+     */
+    @Test
+    @Order(11)
+    void channelConnectorFlood() throws Exception {
+        var f = figures("channel connector flood (1,000 strangers, 1,000 idle sockets, 1,000 hello squatters)");
+        long heapBefore = liveHeapBytes();
+        var squatter = new ConnectionPointFixture(dir, pki, "cp-squatter", SITE).register(gw);
+        SSLContext stranger = pki.clientContext(pki.strangerDevice());
+        var idle = new ArrayList<Socket>();
+        var squatters = new ArrayList<ChannelSquatter>();
+        var clients = new ArrayList<org.eclipse.jetty.http2.client.HTTP2Client>();
+        var clientThreads = new org.eclipse.jetty.util.thread.QueuedThreadPool(200, 8);
+        clientThreads.start();
+        try (var pool = Executors.newFixedThreadPool(32)) {
+            for (int i = 0; i < 1000; i++) {
+                idle.add(new Socket("127.0.0.1", gw.channelPort()));
+            }
+            SSLContext registered = pki.clientContext(squatter.certificate);
+            for (int a = 0; a < 40; a++) {
+                clients.add(ChannelSquatter.client(registered, "127.0.0." + (2 + a), clientThreads));
+                for (int i = 0; i < 25; i++) {
+                    squatters.add(new ChannelSquatter(clients.getLast(), gw.channelPort()));
+                }
+            }
+            var opened = new ArrayList<Future<Integer>>();
+            for (var s : squatters) {
+                opened.add(pool.submit(s::open));
+            }
+            for (var o : opened) {
+                assertThat(o.get()).as("streams a connection may open before its hello").isLessThanOrEqualTo(2);
+            }
+            // Early ones have met the hello deadline already; what is left open at once is bounded.
+            long held = squatters.stream().filter(s -> !s.closed()).count();
+            assertThat(held).as("connections not yet admitted").isLessThanOrEqualTo(256);
+            // Devices are served while the attackers hold what they could get.
+            assertThat(send(device, GOOD).status()).isEqualTo(200);
+            long heapHeld = liveHeapBytes() - heapBefore;
+            System.out.printf("channel flood: %d squatter connections held, heap +%d MB%n", held, heapHeld >> 20);
+            assertThat(heapHeld).as("heap the attack costs").isLessThan(64L << 20);
+            var strangers = new ArrayList<Future<String>>();
+            for (int i = 0; i < 1000; i++) {
+                strangers.add(pool.submit(() -> channelHandshake(stranger)));
+            }
+            for (var s : strangers) {
+                record(f, s.get(), "refused in the TLS handshake"::equals);
+            }
+            assertThat(send(device, GOOD).status()).isEqualTo(200);
+            // The hello deadline closes every one of them, and the idle sockets as well.
+            Thread.sleep(HEADER_DEADLINE.plus(CLOSE_SLACK).toMillis());
+            for (var s : squatters) {
+                record(f, s.closed() ? "closed at the hello deadline" : "still open", "closed at the hello deadline"::equals);
+            }
+            for (Socket socket : idle) {
+                socket.setSoTimeout(2000);
+                record(f, closedNow(socket) ? "closed at the hello deadline" : "still open", "closed at the hello deadline"::equals);
+            }
+        } finally {
+            for (var s : squatters) {
+                s.close();
+            }
+            for (Socket socket : idle) {
+                socket.close();
+            }
+            for (var c : clients) {
+                c.stop();
+            }
+            clientThreads.stop();
+        }
+        assertThat(cp.links().getFirst().state()).isEqualTo("up");
+        assertThat(send(device, GOOD).status()).isEqualTo(200);
+        // Only the three good device requests above reached the site; nothing of the attack did.
+        f.reachedSite = arrivals() - 3;
+        f.completedAtSite = site.seen.size() - 3;
+        assertThat(f.reachedSite).as("attack requests that reached the internal server").isZero();
+    }
+
+    /** A TLS handshake on the channel port, then a read: how the gateway answered. */
+    String channelHandshake(SSLContext ctx) {
+        try (var s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", gw.channelPort())) {
+            s.setSoTimeout(5000);
+            s.setEnabledProtocols(new String[] {"TLSv1.3"});
+            s.startHandshake();
+            // TLS 1.3 sends the client's certificate after its Finished: the refusal arrives as an alert.
+            return s.getInputStream().read() < 0 ? "closed after the handshake" : "answered";
+        } catch (IOException e) {
+            return "refused in the TLS handshake";
+        }
+    }
+
+    static boolean closedNow(Socket socket) {
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** The gateway process's live heap after a full collection, through jcmd. */
+    long liveHeapBytes() throws Exception {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        run(jcmd.toString(), Long.toString(gatewayPid), "GC.run");
+        String info = run(jcmd.toString(), Long.toString(gatewayPid), "GC.heap_info");
+        var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+        assertThat(m.find()).as("jcmd GC.heap_info: " + info).isTrue();
+        return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    static String run(String... command) throws Exception {
+        var p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+        return out;
+    }
+
     // ---- the verdict ----------------------------------------------------------------------------
 
     @Test
-    @Order(10)
+    @Order(20)
     void theGatewayIsTheSameHealthyProcessAndLoggedNoError() throws Exception {
         assertThat(gw.processHandle().isAlive()).isTrue();
         assertThat(gw.processHandle().pid()).isEqualTo(gatewayPid);

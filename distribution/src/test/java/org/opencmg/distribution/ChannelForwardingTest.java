@@ -216,6 +216,40 @@ class ChannelForwardingTest {
     }
 
     @Test
+    void aConnectionPointWithAnAllowListRefusesMappingsOutsideIt() throws Exception {
+        String inside = "/CCM_Proxy_MutualAuth/72057594037927970/CCM_System";
+        String outside = "/CCM_Proxy_MutualAuth/72057594037927971/CCM_System";
+        try (var elsewhere = new InternalServer(pki)) {
+            gw.publish(inside, site.url("/allowed"), "LISTED");
+            gw.publish(outside, elsewhere.url("/wsman"), "LISTED");
+            var point = new ConnectionPointFixture(dir, pki, "cp-listed", "LISTED").register(gw);
+            point.allowedUrls = List.of(site.url("/allowed/"));
+            extra.add(point.start(gw.channelUrl()).awaitUp());
+
+            var allowed = device.get(inside + "/request");
+            var refused = device.get(outside + "/request");
+
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(DeviceClient.echo(allowed).path("client").asText()).as("its certificate, shown to a listed server")
+                    .contains("CN=cp-listed");
+            assertThat(refused.statusCode()).isEqualTo(403);
+            assertThat(refused.body()).isEqualTo("403 internal_url_not_allowed\n");
+            assertThat(elsewhere.seen).as("what the unlisted server saw").isEmpty();
+        }
+    }
+
+    @Test
+    void aCertificateDeviceNeverSendsAuthorizationToTheSite() throws Exception {
+        for (String scheme : List.of("Basic Zm9vOmJhcg==", "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAF1YAAAADw==",
+                "Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXagMDAu", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig")) {
+            var seen = seenBy(raw("GET " + MP + "/headers HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + scheme
+                    + "\r\nAccept: */*\r\n\r\n"));
+
+            assertThat(seen.keySet()).as(scheme).doesNotContain("authorization");
+        }
+    }
+
+    @Test
     void theGatewayTellsTheSiteWhoTheDeviceIsAndIgnoresDevicesClaimingIt() throws Exception {
         var reply = raw("GET " + MP + "/whoami HTTP/1.1\r\nHost: localhost\r\n"
                 + "X-OpenCMG-Device-Id: forged-thumbprint\r\n"
@@ -267,6 +301,20 @@ class ChannelForwardingTest {
     }
 
     @Test
+    void anInstanceIsLiveButNotReadyWhileASiteWithEndpointsHasNoChannelToIt() throws Exception {
+        // ORPHAN is published for site NOBODY, which no connection point serves yet.
+        assertThat(device.get("/health/live").statusCode()).isEqualTo(200);
+        assertThat(device.get("/health").body()).isEqualTo("ok\n");
+        var notReady = device.get("/health/ready");
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.body()).startsWith("unavailable: no channel for site ");
+
+        try (var nobody = new ConnectionPointFixture(dir, pki, "cp-nobody", "NOBODY").register(gw).start(gw.channelUrl()).awaitUp()) {
+            assertThat(device.get("/health/ready").body()).doesNotContain("site NOBODY");
+        }
+    }
+
+    @Test
     void anUnreachableInternalServerIs502WithItsReason() throws Exception {
         var response = device.get(UNREACHABLE + "/x");
 
@@ -275,10 +323,20 @@ class ChannelForwardingTest {
     }
 
     @Test
-    void anUnregisteredCertificateNeverOpensAChannel() throws Exception {
+    void anUnregisteredCertificateIsRefusedInTheTlsHandshake() throws Exception {
         var stranger = new ConnectionPointFixture(dir, pki, "cp-stranger", SITE); // never registered
         extra.add(stranger);
-        assertRefusedAtHello(stranger);
+        long before = refusals("403 channel_certificate_unregistered");
+        long hellosRefused = refusals("403 connection_point_unregistered");
+        stranger.start(gw.channelUrl());
+        // It never gets HTTP/2, so it never reaches the hello; every attempt is logged and counted.
+        Awaitility.await("refusals counted").atMost(Duration.ofSeconds(5))
+                .until(() -> refusals("403 channel_certificate_unregistered") >= before + 2);
+        LinkStatus link = stranger.links().getFirst();
+        assertThat(link.state()).isNotEqualTo("up");
+        assertThat(refusals("403 connection_point_unregistered")).as("no hello was read").isEqualTo(hellosRefused);
+        assertThat(gw.openChannels()).doesNotContain(stranger.name);
+        stranger.close();
     }
 
     @Test
