@@ -121,7 +121,7 @@ public final class RequestLengthStep {
                 if (b >= 0) {
                     add(1, start);
                 }
-                return b;
+                return oversized(b);
             } catch (IOException e) {
                 throw refusalOr(e);
             } finally {
@@ -137,12 +137,19 @@ public final class RequestLengthStep {
                 if (n > 0) {
                     add(n, start);
                 }
-                return n;
+                return oversized(n);
             } catch (IOException e) {
                 throw refusalOr(e);
             } finally {
                 WAITING.remove(this);
             }
+        }
+
+        private int oversized(int read) {
+            if (sizeRefused != null) {
+                throw tooLarge(sizeRefused);
+            }
+            return read;
         }
 
         private long waiting() {
@@ -155,17 +162,19 @@ public final class RequestLengthStep {
         }
 
         void cutIfStalled(long now) {
-            if (!stalled && now - readSinceNanos > STALL_NANOS) {
+            if (!stalled && (sizeRefused != null || now - readSinceNanos > STALL_NANOS)) {
                 stalled = true;
                 request.fail(new TimeoutException("no byte of the body for " + STALL_NANOS / 1_000_000 + " ms"));
             }
         }
 
-        /** The framing announced more than the limit: the read waiting for it fails, and is refused (413). */
+        /**
+         * The framing announced more than the limit (told by the parser, on the reading thread): the
+         * read under way returns, or the watchdog ends its wait, and the body is refused (413). Not
+         * failed from here: Jetty's request must not be failed while its parser is running.
+         */
         void refuseSize(String why) {
             sizeRefused = why;
-            // Not on the parser's thread: failing the request from inside its parsing would re-enter it.
-            Thread.ofVirtual().start(() -> request.fail(new IOException(why)));
         }
 
         /** A failed read as the device's refusal when it was one: a stalled body, or framing over the limit. */
