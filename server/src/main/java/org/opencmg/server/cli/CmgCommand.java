@@ -3,13 +3,34 @@ package org.opencmg.server.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "cmg", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "OpenCMG 0.1.0",
+@Command(name = "cmg", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = CmgCommand.Version.class,
         description = "OpenCMG: a self-hostable cloud management gateway.",
         subcommands = {DemoCommand.class, GatewayCommand.class, ConnectionPointCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
                 TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, AdminCertCommand.class,
                 TokenCommand.class, DeviceCommand.class, ContentCommand.class, SampleSiteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CmgCommand {
+
+    /** The version the build wrote into version.properties (resource filtering of the project's version). */
+    static final class Version implements CommandLine.IVersionProvider {
+
+        static String number() {
+            var props = new java.util.Properties();
+            try (var in = CmgCommand.class.getResourceAsStream("/org/opencmg/server/version.properties")) {
+                if (in != null) {
+                    props.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // no version file: an unknown version, said as such
+            }
+            return props.getProperty("version", "unknown");
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"OpenCMG " + number(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
