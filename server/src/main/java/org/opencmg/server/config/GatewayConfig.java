@@ -131,7 +131,7 @@ public record GatewayConfig(
                     clientResolved,
                     channelResolved,
                     adminResolved,
-                    base.resolve(pluginsDir == null ? "plugins" : pluginsDir).normalize(),
+                    pluginsDir == null ? defaultPluginsDir(base) : base.resolve(pluginsDir).normalize(),
                     authOrder == null ? List.of("pki", "token", "entra") : List.copyOf(authOrder),
                     new Timeouts(duration(t.idle(), Duration.ofSeconds(30)), duration(t.request(), Duration.ofMinutes(5)),
                             duration(t.heartbeat(), Duration.ofSeconds(10)), duration(t.header(), Duration.ofSeconds(10))),
@@ -142,6 +142,15 @@ public record GatewayConfig(
                     new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
                             sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()));
         }
+    }
+
+    /**
+     * Without plugins-dir: the installation's plugins folder ({@code $cmg.home/plugins}, which both
+     * launchers set), else a plugins folder beside the config file.
+     */
+    static Path defaultPluginsDir(Path base) {
+        String home = System.getProperty("cmg.home");
+        return home == null || home.isBlank() ? base.resolve("plugins").normalize() : Path.of(home, "plugins").toAbsolutePath().normalize();
     }
 
     record RawSecrets(String masterKeyEnv, String masterKeyFile) {
