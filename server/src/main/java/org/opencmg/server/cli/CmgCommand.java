@@ -55,6 +55,9 @@ public final class CmgCommand {
     }
 
     private static String rootMessage(Throwable e) {
+        if (e instanceof org.opencmg.server.config.ConfigFile.Invalid) {
+            return e.getMessage(); // a config file's error says it all, with its file, line and key
+        }
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.concurrent.Callable;
+import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.connectionpoint.ConnectionPoint;
 import org.opencmg.server.connectionpoint.ConnectionPointConfig;
 import picocli.CommandLine.Command;
@@ -33,7 +34,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
             spec.commandLine().usage(spec.commandLine().getErr());
             return 2;
         }
-        ConnectionPoint cp = ConnectionPoint.start(ConnectionPointConfig.load(config));
+        ConnectionPoint cp = ConnectionPoint.start(ConfigFile.load(config, ConnectionPointConfig::load));
         return Foreground.runUntilStopped(cp);
     }
 

@@ -3,6 +3,7 @@ package org.opencmg.server.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.opencmg.server.boot.Gateway;
+import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.config.GatewayConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +16,7 @@ final class GatewayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Gateway gateway = Gateway.start(GatewayConfig.load(config));
+        Gateway gateway = Gateway.start(ConfigFile.load(config, GatewayConfig::load));
         return Foreground.runUntilStopped(gateway);
     }
 }
