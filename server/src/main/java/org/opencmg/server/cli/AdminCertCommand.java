@@ -17,9 +17,9 @@ final class AdminCertCommand {
 
     @Command(name = "add", description = "Register a certificate (PEM): its holder signs in to the console as USER, without a password.")
     static final class Add extends AdminCall {
-        @Option(names = "--user", required = true, paramLabel = "USER")
+        @Option(names = "--user", required = true, paramLabel = "USER", description = "The administrator this certificate signs in as.")
         String user;
-        @Option(names = "--cert", required = true, paramLabel = "FILE")
+        @Option(names = "--cert", required = true, paramLabel = "FILE", description = "The certificate (PEM).")
         Path cert;
 
         @Override
@@ -41,7 +41,7 @@ final class AdminCertCommand {
 
     @Command(name = "remove", description = "Forget an admin certificate.")
     static final class Remove extends AdminCall {
-        @Parameters(paramLabel = "THUMBPRINT")
+        @Parameters(paramLabel = "THUMBPRINT", description = "The certificate's SHA-256 thumbprint (hex; case and colons do not matter).")
         String thumbprint;
 
         @Override

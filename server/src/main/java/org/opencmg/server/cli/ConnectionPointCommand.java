@@ -40,9 +40,9 @@ final class ConnectionPointCommand implements Callable<Integer> {
 
     @Command(name = "register", description = "Allow a connection point (its certificate + connection ID) to serve a site.")
     static final class Register extends AdminCall {
-        @Option(names = "--name", required = true)
+        @Option(names = "--name", required = true, description = "Its name, as in its connection-point.yaml (name:).")
         String name;
-        @Option(names = "--site", required = true)
+        @Option(names = "--site", required = true, description = "The site (e.g. PS1) whose published endpoints it serves.")
         String site;
         @Option(names = "--cert", required = true, paramLabel = "FILE", description = "The connection point's certificate (PEM).")
         Path cert;
@@ -75,7 +75,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
 
     @Command(name = "unregister", description = "Refuse a connection point from now on; its channels close.")
     static final class Unregister extends AdminCall {
-        @Parameters(paramLabel = "NAME")
+        @Parameters(paramLabel = "NAME", description = "The registered name of the connection point.")
         String name;
 
         @Override

@@ -17,7 +17,7 @@ final class ContentCommand {
     @Command(name = "upload", description = "Upload one file into a package, streamed (any size); its SHA-256 is computed "
             + "by the gateway. Without --version a new version of the package is made; with it, the file is added to that version.")
     static final class Upload extends AdminCall {
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "The file to upload (streamed; any size).")
         Path file;
 
         @Option(names = "--package", required = true, paramLabel = "ID", description = "Package ID (e.g. ABC00012).")
@@ -117,7 +117,7 @@ final class ContentCommand {
 
     @Command(name = "remove", description = "Remove a package (every version), or one version of it, with its content.")
     static final class Remove extends AdminCall {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The package ID.")
         String packageId;
 
         @Option(names = "--version", paramLabel = "N", description = "Only this version.")
@@ -133,7 +133,7 @@ final class ContentCommand {
     @Command(name = "token", description = "Issue a content access token for a package (what the management point hands a "
             + "device; valid 24 hours by default). The token is alone on the last line, for scripts.")
     static final class Token extends AdminCall {
-        @Option(names = "--package", required = true, paramLabel = "ID")
+        @Option(names = "--package", required = true, paramLabel = "ID", description = "The package the token grants access to.")
         String packageId;
 
         @Override

@@ -476,7 +476,7 @@ final class DeviceCommand {
         List<String> headers = new ArrayList<>();
         @Mixin
         Target target;
-        @Parameters(paramLabel = "PATH")
+        @Parameters(paramLabel = "PATH", description = "The request path (see above), with its query string.")
         String path;
 
         @Override

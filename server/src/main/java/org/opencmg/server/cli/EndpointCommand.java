@@ -94,7 +94,7 @@ final class EndpointCommand {
 
     @Command(name = "unpublish", description = "Remove a URL mapping, or with --role-id every mapping of a role instance.")
     static final class Unpublish extends AdminCall {
-        @Parameters(paramLabel = "EXTERNAL_PATH", arity = "0..1")
+        @Parameters(paramLabel = "EXTERNAL_PATH", arity = "0..1", description = "The external path prefix of the mapping (as listed by endpoint list).")
         String external;
         @Option(names = "--role-id", paramLabel = "ID", description = "Remove every mapping published for this role instance.")
         String roleId;

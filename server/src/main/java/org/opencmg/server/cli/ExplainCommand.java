@@ -30,7 +30,7 @@ final class ExplainCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(paramLabel = "URL", description = "The request target, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")
     String url;
-    @Option(names = {"-X", "--method"}, defaultValue = "GET")
+    @Option(names = {"-X", "--method"}, defaultValue = "GET", description = "The request's HTTP method (default GET).")
     String method;
     @Option(names = "--cert", paramLabel = "FILE", description = "The device's certificate (PEM, chain allowed).")
     Path cert;

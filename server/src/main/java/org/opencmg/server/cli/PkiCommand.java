@@ -34,7 +34,7 @@ final class PkiCommand {
 
     @Command(name = "init", description = "Make a development CA with gateway, channel, connection point, admin and client certificates (PEM).")
     static final class Init implements Callable<Integer> {
-        @Option(names = "--dir", required = true, paramLabel = "DIR")
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Folder for the PEM files (made if missing; existing files are kept).")
         Path dir;
         @Option(names = "--dns", split = ",", paramLabel = "NAME", description = "Extra DNS names for the gateway certificates.")
         List<String> dns = new ArrayList<>();
@@ -76,7 +76,7 @@ final class PkiCommand {
     static final class Verify implements Callable<Integer> {
         @Option(names = "--roots", required = true, paramLabel = "FILE", description = "Trusted roots (PEM bundle or DER).")
         Path roots;
-        @Option(names = "--intermediates", paramLabel = "FILE")
+        @Option(names = "--intermediates", paramLabel = "FILE", description = "Intermediate CA certificates to build the chain with (PEM bundle).")
         Path intermediates;
         @Option(names = "--crl", paramLabel = "FILE", description = "A CRL (repeatable).")
         List<Path> crls = new ArrayList<>();

@@ -11,7 +11,7 @@ final class SettingsCommand {
 
     @Command(name = "get", description = "One setting, or all of them.")
     static final class Get extends AdminCall {
-        @Parameters(paramLabel = "NAME", arity = "0..1")
+        @Parameters(paramLabel = "NAME", arity = "0..1", description = "The setting's name (default: all settings).")
         String name;
 
         @Override
@@ -26,9 +26,9 @@ final class SettingsCommand {
 
     @Command(name = "set", description = "Change a setting; it takes effect on every instance without a restart.")
     static final class Set extends AdminCall {
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The setting's name (see settings get).")
         String name;
-        @Parameters(index = "1", paramLabel = "VALUE")
+        @Parameters(index = "1", paramLabel = "VALUE", description = "Its new value (true/false, a number or text, as the setting takes).")
         String value;
 
         @Override

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 @Command(name = "status", description = "Instance health, plugins, endpoints and refusal counts.")
 final class StatusCommand extends AdminCall {
 
-    @Option(names = "--json")
+    @Option(names = "--json", description = "Print the status as JSON (for scripts) instead of tables.")
     boolean json;
 
     @Override

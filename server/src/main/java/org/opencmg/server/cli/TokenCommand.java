@@ -63,7 +63,7 @@ final class TokenCommand {
 
     @Command(name = "block", description = "Block a bulk registration token: devices can no longer register with it (every instance, at once).")
     static final class Block extends AdminCall {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The token's ID (jti), as token list shows it.")
         String id;
 
         @Override
@@ -75,7 +75,7 @@ final class TokenCommand {
 
     @Command(name = "unblock", description = "Unblock a bulk registration token.")
     static final class Unblock extends AdminCall {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The token's ID (jti), as token list shows it.")
         String id;
 
         @Override
@@ -120,7 +120,7 @@ final class TokenCommand {
         @Command(name = "block", description = "Block a device: its device and access tokens are refused on every instance "
                 + "within a second; it can neither renew nor register again until unblocked.")
         static final class BlockDevice extends AdminCall {
-            @Parameters(paramLabel = "ID")
+            @Parameters(paramLabel = "ID", description = "The device's ID, as token device list shows it.")
             String id;
 
             @Override
@@ -132,7 +132,7 @@ final class TokenCommand {
 
         @Command(name = "unblock", description = "Unblock a device: its tokens are accepted again.")
         static final class UnblockDevice extends AdminCall {
-            @Parameters(paramLabel = "ID")
+            @Parameters(paramLabel = "ID", description = "The device's ID, as token device list shows it.")
             String id;
 
             @Override
@@ -145,7 +145,7 @@ final class TokenCommand {
         @Command(name = "delete", description = "Delete a device: every token issued to it so far is refused on every instance "
                 + "within a second; its key may register again with a bulk token (block it to keep it out).")
         static final class DeleteDevice extends AdminCall {
-            @Parameters(paramLabel = "ID")
+            @Parameters(paramLabel = "ID", description = "The device's ID, as token device list shows it.")
             String id;
 
             @Override

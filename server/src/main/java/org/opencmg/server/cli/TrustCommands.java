@@ -17,7 +17,7 @@ final class TrustCommands {
     static final class Roots {
     }
 
-    @Command(name = "list")
+    @Command(name = "list", description = "Trusted root and intermediate certificates (kind, SHA-256 thumbprint, subject, expiry).")
     static final class RootsList extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -27,7 +27,7 @@ final class TrustCommands {
 
     @Command(name = "add", description = "Upload a PEM bundle or DER file of root and intermediate CA certificates.")
     static final class RootsAdd extends AdminCall {
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "PEM bundle or DER certificate file.")
         Path file;
 
         @Override
@@ -40,7 +40,7 @@ final class TrustCommands {
 
     @Command(name = "remove", description = "Remove by SHA-256 or SHA-1 thumbprint.")
     static final class RootsRemove extends AdminCall {
-        @Parameters(paramLabel = "THUMBPRINT")
+        @Parameters(paramLabel = "THUMBPRINT", description = "SHA-256 or SHA-1 thumbprint (hex), as list shows it.")
         String thumbprint;
 
         @Override
@@ -55,7 +55,7 @@ final class TrustCommands {
     static final class Ctl {
     }
 
-    @Command(name = "list")
+    @Command(name = "list", description = "Root certificates of the certificate trust list (empty: every trusted root passes).")
     static final class CtlList extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -65,7 +65,7 @@ final class TrustCommands {
 
     @Command(name = "add", description = "Add the root certificate(s) in FILE to the CTL.")
     static final class CtlAdd extends AdminCall {
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "PEM bundle or DER root certificate file.")
         Path file;
 
         @Override
@@ -76,9 +76,9 @@ final class TrustCommands {
         }
     }
 
-    @Command(name = "remove")
+    @Command(name = "remove", description = "Remove a root certificate from the CTL by its thumbprint.")
     static final class CtlRemove extends AdminCall {
-        @Parameters(paramLabel = "THUMBPRINT")
+        @Parameters(paramLabel = "THUMBPRINT", description = "SHA-256 or SHA-1 thumbprint (hex), as list shows it.")
         String thumbprint;
 
         @Override
@@ -93,7 +93,7 @@ final class TrustCommands {
     static final class Crl {
     }
 
-    @Command(name = "list")
+    @Command(name = "list", description = "Uploaded CRLs (SHA-256, issuer, this and next update).")
     static final class CrlList extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -103,7 +103,7 @@ final class TrustCommands {
 
     @Command(name = "add", description = "Upload a CRL (PEM or DER); it replaces an older CRL of the same issuer.")
     static final class CrlAdd extends AdminCall {
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "CRL file (PEM or DER).")
         Path file;
 
         @Override
@@ -113,9 +113,9 @@ final class TrustCommands {
         }
     }
 
-    @Command(name = "remove")
+    @Command(name = "remove", description = "Remove an uploaded CRL by its SHA-256.")
     static final class CrlRemove extends AdminCall {
-        @Parameters(paramLabel = "SHA256")
+        @Parameters(paramLabel = "SHA256", description = "The CRL's SHA-256 (hex), as crl list shows it.")
         String sha256;
 
         @Override
