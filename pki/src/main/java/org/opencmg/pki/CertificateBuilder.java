@@ -68,6 +68,10 @@ public final class CertificateBuilder {
     private final List<String> crlUrls = new ArrayList<>();
     private final List<String> criticalExtensions = new ArrayList<>();
     private int rsaBits;   // 0 = EC P-256
+    private KeyPair keyPair;   // null = a fresh key
+    private final List<GeneralSubtree> excluded = new ArrayList<>();
+    private final List<DistributionPoint> indirectPoints = new ArrayList<>();
+    private final List<String> freshestUrls = new ArrayList<>();
 
     private CertificateBuilder(Kind kind, String cn, IssuedCertificate issuer) {
         this.kind = kind;
@@ -190,6 +194,52 @@ public final class CertificateBuilder {
         return this;
     }
 
+    /** Adds an excluded subtree (any GeneralName) to the critical name constraints extension. */
+    public CertificateBuilder excludedSubtree(GeneralName name) {
+        excluded.add(new GeneralSubtree(name));
+        return this;
+    }
+
+    /** Adds a permitted subtree (any GeneralName) to the critical name constraints extension. */
+    public CertificateBuilder permittedSubtree(GeneralName name) {
+        permitted.add(new GeneralSubtree(name));
+        return this;
+    }
+
+    /** Adds any subject alternative name (rfc822Name, directoryName, ...). */
+    public CertificateBuilder altName(GeneralName name) {
+        altNames.add(name);
+        return this;
+    }
+
+    /** Certifies this existing key instead of a fresh one (key rollover: old-with-new, new-with-old). */
+    public CertificateBuilder keyPair(KeyPair keys) {
+        this.keyPair = keys;
+        return this;
+    }
+
+    /** A distribution point whose CRL is issued by another CA ({@code crlIssuerDn}): an indirect CRL. */
+    public CertificateBuilder indirectCrlDistributionPoint(String url, String crlIssuerDn) {
+        indirectPoints.add(new DistributionPoint(new DistributionPointName(
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null,
+                new GeneralNames(new GeneralName(x500(crlIssuerDn)))));
+        return this;
+    }
+
+    /** Same, naming the CRL issuer exactly as its certificate spells its subject. */
+    public CertificateBuilder indirectCrlDistributionPoint(String url, X509Certificate crlIssuer) {
+        indirectPoints.add(new DistributionPoint(new DistributionPointName(
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null,
+                new GeneralNames(new GeneralName(X500Name.getInstance(crlIssuer.getSubjectX500Principal().getEncoded())))));
+        return this;
+    }
+
+    /** Freshest CRL extension: where the delta CRLs are. */
+    public CertificateBuilder freshestCrl(String url) {
+        freshestUrls.add(url);
+        return this;
+    }
+
     public CertificateBuilder crlDistributionPoint(String url) {
         crlUrls.add(url);
         return this;
@@ -213,12 +263,12 @@ public final class CertificateBuilder {
     }
 
     /** Parses an RFC 2253 string the JDK's way (last RDN first in DER), so names read back as written. */
-    private static X500Name x500(String dn) {
+    static X500Name x500(String dn) {
         return X500Name.getInstance(new X500Principal(dn).getEncoded());
     }
 
     public IssuedCertificate build() {
-        KeyPair keys = rsaBits > 0 ? Keys.rsa(rsaBits) : Keys.ecP256();
+        KeyPair keys = keyPair != null ? keyPair : rsaBits > 0 ? Keys.rsa(rsaBits) : Keys.ecP256();
         Instant now = Instant.now();
         Instant from = notBefore != null ? notBefore : now.minus(Duration.ofHours(1));
         Instant until = notAfter != null ? notAfter
@@ -261,16 +311,24 @@ public final class CertificateBuilder {
         if (!altNames.isEmpty()) {
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(altNames.toArray(GeneralName[]::new)));
         }
-        if (!permitted.isEmpty()) {
-            b.addExtension(Extension.nameConstraints, true,
-                    new NameConstraints(permitted.toArray(GeneralSubtree[]::new), null));
+        if (!permitted.isEmpty() || !excluded.isEmpty()) {
+            b.addExtension(Extension.nameConstraints, true, new NameConstraints(
+                    permitted.isEmpty() ? null : permitted.toArray(GeneralSubtree[]::new),
+                    excluded.isEmpty() ? null : excluded.toArray(GeneralSubtree[]::new)));
         }
-        if (!crlUrls.isEmpty()) {
-            DistributionPoint[] points = crlUrls.stream()
+        if (!crlUrls.isEmpty() || !indirectPoints.isEmpty()) {
+            List<DistributionPoint> points = new ArrayList<>(crlUrls.stream()
                     .map(url -> new DistributionPoint(new DistributionPointName(
                             new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null, null))
-                    .toArray(DistributionPoint[]::new);
-            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(points));
+                    .toList());
+            points.addAll(indirectPoints);
+            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(points.toArray(DistributionPoint[]::new)));
+        }
+        if (!freshestUrls.isEmpty()) {
+            b.addExtension(Extension.freshestCRL, false, new CRLDistPoint(freshestUrls.stream()
+                    .map(url -> new DistributionPoint(new DistributionPointName(
+                            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null, null))
+                    .toArray(DistributionPoint[]::new)));
         }
         for (String oid : criticalExtensions) {
             b.addExtension(new ASN1ObjectIdentifier(oid), true, DERNull.INSTANCE);

@@ -23,17 +23,23 @@ public final class CertificateValidator {
             if (presentedChain == null || presentedChain.isEmpty()) {
                 throw new RefusedException(RefusalReason.NO_CERTIFICATE, "no client certificate was presented");
             }
-            PathBuilder.BuiltPath built = PathBuilder.build(presentedChain, trust);
+            PathBuilder.BuiltPath built = PathBuilder.build(presentedChain, trust, options.maxChainDepth());
             checkCtl(built, trust);
             PkixCheck.structure(built, options.at());
             EkuCheck.check(built.path().getFirst(), options.eku());
             if (options.checkRevocation()) {
-                revocation.check(built, trust, options.at());
+                RevocationCheck.Outcome outcome = revocation.check(built, trust, options.at(), options.revocationMode());
+                return new ValidationResult.Valid(built.path(), built.anchor(), outcome.crls(), outcome.warnings());
             }
             return new ValidationResult.Valid(built.path(), built.anchor());
         } catch (RefusedException e) {
             return e.refused();
         }
+    }
+
+    /** How many certificates passed only because soft revocation mode let them (since this validator was made). */
+    public long softRevocationPasses() {
+        return revocation.softPasses();
     }
 
     /** The site's certificate trust list narrows the uploaded roots further, for client certificates. */

@@ -30,8 +30,10 @@ import java.util.concurrent.TimeoutException;
  * is fetched again, and if that fails the stale one is dropped, not used.
  *
  * <p>A fetched CRL is used only if it is signed by the issuer of the certificate that named the distribution
- * point, and only if it is not older (CRL number, else thisUpdate) than the newest one already accepted from
- * that issuer: a network attacker can neither pin a forged CRL nor replay an old one to hide revocations. The
+ * point or by another CA certificate of the CRL's issuer name that the caller vouches for (the issuer's renewed
+ * key, a CRL-signing certificate, the CRL issuer of an indirect CRL), and only if it is not older (CRL number, else
+ * thisUpdate) than the newest one already accepted from that issuer for the same scope (distribution point,
+ * complete or delta): a network attacker can neither pin a forged CRL nor replay an old one to hide revocations. The
  * whole fetch (connection, headers, body, at most {@value #MAX_REDIRECTS} http(s) redirects) has one deadline.
  * A failed fetch is remembered for the backoff period so a dead distribution point is not hammered by every
  * handshake, and is logged once per period. At most one fetch per URL runs at a time; callers asking for the
@@ -72,7 +74,7 @@ public final class CrlCache implements CrlSource {
     private final Clock clock;
     private final HttpClient http;
     private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
-    /** By issuer (SHA-256 thumbprint): only trusted CAs reach here, so this stays small. */
+    /** By CRL issuer and scope ({@link #scope}): only trusted CAs reach here, so this stays small. */
     private final ConcurrentMap<String, Mark> newest = new ConcurrentHashMap<>();
 
     public CrlCache(Duration fetchTimeout, Duration failureBackoff) {
@@ -92,12 +94,19 @@ public final class CrlCache implements CrlSource {
 
     @Override
     public List<X509CRL> crlsFor(X509Certificate cert, X509Certificate issuer, Instant at) {
-        List<X509CRL> out = new ArrayList<>();
-        String issuerId = Thumbprints.sha256(issuer);
-        for (String url : CrlDistributionPoints.httpUrls(cert)) {
-            X509CRL crl = entries.computeIfAbsent(url + " " + issuerId, k -> new Entry(url, issuer, issuerId)).current();
+        return fetch(cert, List.of(issuer), at).stream().map(Fetched::crl).toList();
+    }
+
+    @Override
+    public List<Fetched> fetch(X509Certificate cert, List<X509Certificate> signers, Instant at) {
+        List<Fetched> out = new ArrayList<>();
+        String issuerId = Thumbprints.sha256(signers.getFirst());
+        List<String> urls = new ArrayList<>(CrlDistributionPoints.httpUrls(cert));
+        urls.addAll(CrlDistributionPoints.deltaUrls(cert));
+        for (String url : urls) {
+            X509CRL crl = entries.computeIfAbsent(url + " " + issuerId, k -> new Entry(url)).current(signers);
             if (crl != null) {
-                out.add(crl);
+                out.add(new Fetched(crl, url));
             }
         }
         return out;
@@ -113,8 +122,6 @@ public final class CrlCache implements CrlSource {
     /** One distribution point of one issuer. Synchronized so that only one fetch per URL runs at a time. */
     private final class Entry {
         private final String url;
-        private final X509Certificate issuer;
-        private final String issuerId;
         private X509CRL crl;
         private Instant fetchedAt;
         private Instant expiresAt;
@@ -123,21 +130,19 @@ public final class CrlCache implements CrlSource {
         /** Published after each change so that status() never waits behind a running fetch. */
         private volatile Status snapshot;
 
-        Entry(String url, X509Certificate issuer, String issuerId) {
+        Entry(String url) {
             this.url = url;
-            this.issuer = issuer;
-            this.issuerId = issuerId;
             this.snapshot = new Status(url, null, null, null);
         }
 
-        synchronized X509CRL current() {
-            X509CRL result = refresh();
+        synchronized X509CRL current(List<X509Certificate> signers) {
+            X509CRL result = refresh(signers);
             snapshot = new Status(url, fetchedAt, crl == null ? null
                     : crl.getNextUpdate() == null ? expiresAt : crl.getNextUpdate().toInstant(), lastError);
             return result;
         }
 
-        private X509CRL refresh() {
+        private X509CRL refresh(List<X509Certificate> signers) {
             Instant now = clock.instant();
             if (crl != null && now.isBefore(expiresAt)) {
                 return crl;
@@ -152,8 +157,9 @@ public final class CrlCache implements CrlSource {
                 if (next != null && !now.isBefore(next)) {
                     throw new IOException("the CRL served is stale (nextUpdate " + next + ")");
                 }
-                if (!Certs.crlSignedBy(fetched, issuer)) {
-                    throw new IOException("the CRL served is not signed by " + Certs.subject(issuer));
+                if (signers.stream().noneMatch(s -> Certs.crlSignedBy(fetched, s))) {
+                    throw new IOException("the CRL served (issuer " + fetched.getIssuerX500Principal().getName()
+                            + ") is not signed by " + Certs.subject(signers.getFirst()) + " nor by another known CA of its name");
                 }
                 acceptIfNotOlder(fetched);
                 crl = fetched;
@@ -177,7 +183,7 @@ public final class CrlCache implements CrlSource {
         /** Records {@code fetched} as the issuer's newest, or refuses it if an accepted one is newer. */
         private void acceptIfNotOlder(X509CRL fetched) throws IOException {
             Mark mark = Mark.of(fetched);
-            Mark kept = newest.merge(issuerId, mark, (held, offered) -> offered.newerThan(held) ? offered : held);
+            Mark kept = newest.merge(scope(fetched), mark, (held, offered) -> offered.newerThan(held) ? offered : held);
             if (kept != mark && kept.newerThan(mark)) {
                 throw new IOException("the CRL served (number " + mark.number() + ", thisUpdate " + mark.thisUpdate()
                         + ") is older than one already accepted (number " + kept.number() + ", thisUpdate " + kept.thisUpdate() + ")");
@@ -244,6 +250,17 @@ public final class CrlCache implements CrlSource {
         Status status() {
             return snapshot;
         }
+    }
+
+    /**
+     * Complete and delta CRLs of one scope share a numbering sequence, and partitioned CRLs (one per issuing
+     * distribution point) each have their own: "newest" is judged per issuer name, IDP and kind.
+     */
+    private static String scope(X509CRL crl) {
+        byte[] idp = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.issuingDistributionPoint.getId());
+        boolean delta = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator.getId()) != null;
+        return crl.getIssuerX500Principal().getName() + "|" + (idp == null ? "" : java.util.HexFormat.of().formatHex(idp))
+                + "|" + (delta ? "delta" : "complete");
     }
 
     /** The CRL number extension's value, or null if there is none. */

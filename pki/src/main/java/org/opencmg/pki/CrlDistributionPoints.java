@@ -21,7 +21,40 @@ final class CrlDistributionPoints {
     }
 
     static List<String> httpUrls(X509Certificate cert) {
+        return httpUrls(cert, Extension.cRLDistributionPoints.getId());
+    }
+
+    /** The names (RFC 2253) of the CRL issuers the distribution points name: issuers of indirect CRLs. */
+    static List<String> crlIssuers(X509Certificate cert) {
         byte[] ext = cert.getExtensionValue(Extension.cRLDistributionPoints.getId());
+        if (ext == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        try {
+            for (DistributionPoint dp : CRLDistPoint.getInstance(ASN1OctetString.getInstance(ext).getOctets()).getDistributionPoints()) {
+                if (dp.getCRLIssuer() == null) {
+                    continue;
+                }
+                for (GeneralName gn : dp.getCRLIssuer().getNames()) {
+                    if (gn.getTagNo() == GeneralName.directoryName) {
+                        out.add(new javax.security.auth.x500.X500Principal(gn.getName().toASN1Primitive().getEncoded()).getName());
+                    }
+                }
+            }
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            return List.of();
+        }
+        return List.copyOf(out);
+    }
+
+    /** The http(s) URLs of the freshest CRL extension: where delta CRLs are published. */
+    static List<String> deltaUrls(X509Certificate cert) {
+        return httpUrls(cert, Extension.freshestCRL.getId());
+    }
+
+    private static List<String> httpUrls(X509Certificate cert, String extensionOid) {
+        byte[] ext = cert.getExtensionValue(extensionOid);
         if (ext == null) {
             return List.of();
         }

@@ -9,6 +9,10 @@ import java.util.List;
 @FunctionalInterface
 public interface CrlSource {
 
+    /** A fetched CRL and where it came from. */
+    record Fetched(X509CRL crl, String url) {
+    }
+
     /**
      * CRLs that may cover {@code cert}, issued by {@code issuer} (the next certificate of the validated path):
      * uploaded ones are passed in {@link TrustMaterial}; this returns fetched ones for the certificate's CRL
@@ -16,6 +20,16 @@ public interface CrlSource {
      * could be obtained.
      */
     List<X509CRL> crlsFor(X509Certificate cert, X509Certificate issuer, Instant at);
+
+    /**
+     * CRLs for {@code cert} from its CRL distribution points and freshest-CRL (delta) points, each signed by one of
+     * {@code signers} whose name is the CRL's issuer: the certificate's issuer first, then other CA certificates
+     * that already validated or were uploaded (the issuer's renewed key, a CRL-signing certificate, the issuer of
+     * an indirect CRL). Validation then checks the CRL signer's own path. Never throws.
+     */
+    default List<Fetched> fetch(X509Certificate cert, List<X509Certificate> signers, Instant at) {
+        return crlsFor(cert, signers.getFirst(), at).stream().map(crl -> new Fetched(crl, "fetched")).toList();
+    }
 
     /** No fetching: only uploaded CRLs count. */
     CrlSource NONE = (c, issuer, at) -> List.of();

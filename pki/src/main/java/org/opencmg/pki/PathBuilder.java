@@ -14,8 +14,6 @@ import java.util.Set;
  */
 final class PathBuilder {
 
-    /** Longer chains do not occur in practice; the limit also guards against loops of cross-signed CAs. */
-    static final int MAX_DEPTH = 10;
 
     record BuiltPath(List<X509Certificate> path, X509Certificate anchor) {
     }
@@ -23,7 +21,8 @@ final class PathBuilder {
     private PathBuilder() {
     }
 
-    static BuiltPath build(List<X509Certificate> presented, TrustMaterial trust) throws RefusedException {
+    /** {@code maxDepth}: the most certificates below the anchor; also guards against loops of cross-signed CAs. */
+    static BuiltPath build(List<X509Certificate> presented, TrustMaterial trust, int maxDepth) throws RefusedException {
         X509Certificate leaf = presented.getFirst();
         if (trust.roots().contains(leaf)) {
             throw new RefusedException(RefusalReason.INVALID_PATH,
@@ -34,7 +33,7 @@ final class PathBuilder {
 
         List<X509Certificate> path = new ArrayList<>();
         X509Certificate current = leaf;
-        while (path.size() < MAX_DEPTH) {
+        while (path.size() < maxDepth) {
             path.add(current);
             Optional<X509Certificate> root = issuerAmong(current, trust.roots());
             if (root.isPresent()) {
@@ -51,8 +50,9 @@ final class PathBuilder {
             }
             current = next.get();
         }
-        throw new RefusedException(RefusalReason.INVALID_PATH,
-                "the chain of " + Certs.subject(leaf) + " is longer than " + MAX_DEPTH + " certificates (or loops)");
+        throw new RefusedException(RefusalReason.CHAIN_TOO_DEEP,
+                "the chain of " + Certs.subject(leaf) + " has more than " + maxDepth
+                        + " certificates below its root (the max-chain-depth setting), or loops");
     }
 
     private static Optional<X509Certificate> issuerAmong(X509Certificate cert, List<X509Certificate> candidates) {

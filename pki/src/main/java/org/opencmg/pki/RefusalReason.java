@@ -19,7 +19,17 @@ public enum RefusalReason {
     BAD_SIGNATURE,
     INVALID_PATH,
     REVOKED,
-    REVOCATION_UNKNOWN;
+    REVOCATION_UNKNOWN,
+    /** More certificates below the root than the max-chain-depth setting allows. */
+    CHAIN_TOO_DEEP,
+    /** A key algorithm the gateway refuses (DSA: its parameter inheritance is not supported). */
+    UNSUPPORTED_KEY,
+    /** An encoding strict validators refuse: duplicate extensions, signature algorithm mismatch, v1 CA, ... */
+    MALFORMED_CERTIFICATE,
+    /** More name-constraint work (subtrees × names) than the cap allows. */
+    NAME_CONSTRAINTS_TOO_COMPLEX,
+    /** A CRL that RFC 5280 forbids relying on: no CRL number, issuer without cRLSign, ... */
+    INVALID_CRL;
 
     private final String code = name().toLowerCase(Locale.ROOT);
 
