@@ -92,6 +92,26 @@ class PkiVerifyCommandTest {
     }
 
     @Test
+    void printsThePathEachCrlItUsedAndSoftModeWarnings() throws Exception {
+        var device = pki.device("listed");
+        pki.writeCrls();
+        Path leaf = write("listed.pem", device);
+        String[] base = {"--roots", pki.file("root.pem").toString(), "--intermediates", pki.file("intermediate.pem").toString()};
+        assertThat(verify(concat(base, "--check-revocation", "--crl", pki.file("root.crl").toString(),
+                "--crl", pki.file("issuing.crl").toString(), leaf.toString()))).isEqualTo(0);
+        assertThat(out).contains("[0] CN=listed", "[1] ", "[anchor] ", "checked (hard mode)");
+        assertThat(out.lines().filter(l -> l.strip().startsWith("crl ")))
+                .hasSize(2).allMatch(l -> l.contains("number ") && l.contains("thisUpdate ") && l.contains("nextUpdate ")
+                        && l.contains("from uploaded"));
+
+        assertThat(verify(concat(base, "--check-revocation", "--revocation-mode", "soft", leaf.toString()))).isEqualTo(0);
+        assertThat(out).contains("checked (soft mode)", "warning: revocation of ");
+        assertThat(verify(concat(base, "--check-revocation", "--revocation-mode", "lenient", leaf.toString()))).isEqualTo(2);
+        assertThat(verify(concat(base, "--max-chain-depth", "1", leaf.toString()))).isEqualTo(1);
+        assertThat(out.lines().findFirst()).hasValue("chain_too_deep");
+    }
+
+    @Test
     void unreadableInputOrBadUsageExitsTwo() throws Exception {
         Files.writeString(dir.resolve("junk.pem"), "junk");
         assertThat(verify("--roots", pki.file("root.pem").toString(), dir.resolve("junk.pem").toString())).isEqualTo(2);

@@ -82,6 +82,11 @@ final class PkiCommand {
         List<Path> crls = new ArrayList<>();
         @Option(names = "--check-revocation", description = "Check CRLs (given ones, then the certificate's CRL distribution points).")
         boolean checkRevocation;
+        @Option(names = "--revocation-mode", paramLabel = "hard|soft",
+                description = "hard (default): no current CRL refuses; soft: a CRL that cannot be obtained passes with a warning.")
+        String revocationMode = "hard";
+        @Option(names = "--max-chain-depth", paramLabel = "N", description = "Most certificates below the root (default: 8, as the gateway).")
+        int maxChainDepth = org.opencmg.pki.ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH;
         @Option(names = "--at", paramLabel = "ISO-TIME", description = "Validate as of this instant (default: now).")
         String at;
         @Option(names = "--eku", paramLabel = "client|server|any", description = "Required extended key usage (default: client).")
@@ -99,6 +104,7 @@ final class PkiCommand {
             Instant when;
             List<X509Certificate> chain;
             TrustMaterial trust;
+            ValidationOptions options;
             try {
                 requirement = EkuRequirement.valueOf(eku.toUpperCase());
                 when = at == null ? Clock.systemUTC().instant() : Instant.parse(at);
@@ -112,6 +118,8 @@ final class PkiCommand {
                 }
                 trust = new TrustMaterial(PemFiles.readCertificates(roots),
                         intermediates == null ? List.of() : PemFiles.readCertificates(intermediates), Set.of(), crlList);
+                options = new ValidationOptions(requirement, checkRevocation, when,
+                        org.opencmg.pki.RevocationMode.parse(revocationMode), maxChainDepth);
             } catch (IllegalArgumentException | DateTimeParseException e) {
                 err.println("usage: " + e.getMessage());
                 return 2;
@@ -120,7 +128,7 @@ final class PkiCommand {
                 return 2;
             }
             CrlSource fetched = checkRevocation ? new CrlCache(java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(60)) : CrlSource.NONE;
-            var result = new CertificateValidator(fetched).validate(chain, trust, new ValidationOptions(requirement, checkRevocation, when));
+            var result = new CertificateValidator(fetched).validate(chain, trust, options);
             switch (result) {
                 case ValidationResult.Valid v -> {
                     out.println("valid");
@@ -128,7 +136,21 @@ final class PkiCommand {
                     out.println("sha256:   " + Thumbprints.sha256(chain.getFirst()));
                     out.println("anchor:   " + v.anchor().getSubjectX500Principal().getName());
                     out.println("path:     " + v.path().size() + " certificate(s) below the anchor");
-                    out.println("revocation " + (checkRevocation ? "checked" : "not checked"));
+                    for (int i = 0; i < v.path().size(); i++) {
+                        X509Certificate c = v.path().get(i);
+                        out.println("  [" + i + "] " + c.getSubjectX500Principal().getName() + "  (issuer "
+                                + c.getIssuerX500Principal().getName() + ", serial " + c.getSerialNumber().toString(16).toUpperCase()
+                                + ", until " + c.getNotAfter().toInstant() + ")");
+                    }
+                    out.println("  [anchor] " + v.anchor().getSubjectX500Principal().getName()
+                            + "  (sha256 " + Thumbprints.sha256(v.anchor()) + ")");
+                    out.println("revocation " + (checkRevocation ? "checked (" + options.revocationMode().code() + " mode)" : "not checked"));
+                    for (var crl : v.crls()) {
+                        out.println("  crl " + (crl.delta() ? "(delta) " : "") + crl.issuer() + "  number "
+                                + (crl.number() == null ? "none" : crl.number()) + ", thisUpdate " + crl.thisUpdate()
+                                + ", nextUpdate " + (crl.nextUpdate() == null ? "none" : crl.nextUpdate()) + ", from " + crl.source());
+                    }
+                    v.warnings().forEach(w -> out.println("warning: " + w));
                     return 0;
                 }
                 case ValidationResult.Refused r -> {

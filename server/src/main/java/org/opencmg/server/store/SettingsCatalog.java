@@ -12,8 +12,10 @@ public final class SettingsCatalog {
 
     public static final String ENFORCE_TLS12 = "enforce-tls12";
     public static final String VERIFY_REVOCATION = "verify-revocation";
+    public static final String REVOCATION_MODE = "revocation-mode";
+    public static final String MAX_CHAIN_DEPTH = "max-chain-depth";
 
-    public enum Type { BOOLEAN, STRING }
+    public enum Type { BOOLEAN, STRING, REVOCATION_MODE, CHAIN_DEPTH }
 
     public record Definition(String name, Type type, String defaultValue, String description) {
         /** The stored form of a value, or IllegalArgumentException. */
@@ -26,6 +28,22 @@ public final class SettingsCatalog {
                     default -> throw new IllegalArgumentException(name + " takes on/off (true/false), not '" + v + "'");
                 };
                 case STRING -> v;
+                case REVOCATION_MODE -> switch (v.toLowerCase(Locale.ROOT)) {
+                    case "hard", "soft" -> v.toLowerCase(Locale.ROOT);
+                    default -> throw new IllegalArgumentException(name + " takes hard or soft, not '" + v + "'");
+                };
+                case CHAIN_DEPTH -> {
+                    int n;
+                    try {
+                        n = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        n = -1;
+                    }
+                    if (n < 1 || n > 16) {
+                        throw new IllegalArgumentException(name + " takes a number of certificates from 1 to 16, not '" + v + "'");
+                    }
+                    yield Integer.toString(n);
+                }
             };
         }
     }
@@ -35,7 +53,12 @@ public final class SettingsCatalog {
             new Definition(ENFORCE_TLS12, Type.BOOLEAN, "true",
                     "Client connector accepts only TLS 1.2 and 1.3 with strong (AEAD, forward-secret) suites"),
             new Definition(VERIFY_REVOCATION, Type.BOOLEAN, "true",
-                    "Check client certificates against CRLs (fetched from the CDP or uploaded)"));
+                    "Check client certificates against CRLs (fetched from the CDP or uploaded)"),
+            new Definition(REVOCATION_MODE, Type.REVOCATION_MODE, "hard",
+                    "hard: no current CRL refuses (revocation_unknown); soft: a CRL that cannot be obtained lets the"
+                            + " certificate pass, counted and logged"),
+            new Definition(MAX_CHAIN_DEPTH, Type.CHAIN_DEPTH, "8",
+                    "Most certificates a client chain may have below its trusted root, leaf included (1 to 16)"));
 
     /** Built-in settings, then those plugins declared (as plugins.&lt;id&gt;.&lt;name&gt;). */
     public static final List<Definition> ALL = new CopyOnWriteArrayList<>(BUILT_IN);

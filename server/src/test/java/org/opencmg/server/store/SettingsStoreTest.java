@@ -70,6 +70,26 @@ class SettingsStoreTest {
     }
 
     @Test
+    void revocationModeIsHardOrSoftAndMaxChainDepthOneToSixteen() {
+        assertThat(store.settings.effective()).containsEntry(SettingsCatalog.REVOCATION_MODE, "hard")
+                .containsEntry(SettingsCatalog.MAX_CHAIN_DEPTH, "8");
+        assertThat(store.settings.set(SettingsCatalog.REVOCATION_MODE, " SOFT ", "alice", NOW)).isEqualTo("soft");
+        assertThat(store.settings.set(SettingsCatalog.MAX_CHAIN_DEPTH, "4", "alice", NOW)).isEqualTo("4");
+        for (String bad : new String[] {"lenient", "", "off"}) {
+            assertThatIllegalArgumentException()
+                    .isThrownBy(() -> store.settings.set(SettingsCatalog.REVOCATION_MODE, bad, "alice", NOW))
+                    .withMessageContaining("hard or soft");
+        }
+        for (String bad : new String[] {"0", "17", "deep", "-3"}) {
+            assertThatIllegalArgumentException()
+                    .isThrownBy(() -> store.settings.set(SettingsCatalog.MAX_CHAIN_DEPTH, bad, "alice", NOW))
+                    .withMessageContaining("1 to 16");
+        }
+        assertThat(store.settings.effective()).containsEntry(SettingsCatalog.REVOCATION_MODE, "soft")
+                .containsEntry(SettingsCatalog.MAX_CHAIN_DEPTH, "4");
+    }
+
+    @Test
     void refusesANullBoolean() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> store.settings.set(SettingsCatalog.ENFORCE_TLS12, null, "alice", NOW));

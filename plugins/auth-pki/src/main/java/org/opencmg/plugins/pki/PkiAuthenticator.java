@@ -14,6 +14,7 @@ import org.opencmg.api.PluginContext;
 import org.opencmg.pki.CertificateValidator;
 import org.opencmg.pki.CrlCache;
 import org.opencmg.pki.EkuRequirement;
+import org.opencmg.pki.RevocationMode;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.pki.TrustMaterial;
 import org.opencmg.pki.ValidationOptions;
@@ -32,6 +33,8 @@ public final class PkiAuthenticator implements Authenticator {
 
     public static final String METHOD = "pki";
     static final String VERIFY_REVOCATION = "verify-revocation";
+    static final String REVOCATION_MODE = "revocation-mode";
+    static final String MAX_CHAIN_DEPTH = "max-chain-depth";
 
     private final PluginContext context;
     private final CertificateValidator validator;
@@ -55,21 +58,46 @@ public final class PkiAuthenticator implements Authenticator {
         }
         ClientTrust trust = context.clientTrust();
         boolean checkRevocation = context.settings().flag(VERIFY_REVOCATION, true);
+        RevocationMode mode = revocationMode();
+        int depth = maxChainDepth();
         Instant now = context.clock().instant();
-        String key = ValidationCache.key(chain, trust.revision(), checkRevocation);
+        String key = mode.code() + depth + ":" + ValidationCache.key(chain, trust.revision(), checkRevocation);
         AuthOutcome cached = cache.get(key, now);
         if (cached != null) {
             return cached;
         }
         var result = validator.validate(chain,
                 new TrustMaterial(trust.roots(), trust.intermediates(), trust.ctlThumbprints(), trust.crls()),
-                new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now));
+                new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now, mode, depth));
         AuthOutcome outcome = switch (result) {
             case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor()));
             case ValidationResult.Refused r -> AuthOutcome.refused(403, r.reason().code(), r.detail());
         };
         cache.put(key, outcome, now, chain.getFirst().getNotAfter().toInstant());
         return outcome;
+    }
+
+    /** How many certificates passed only because of soft revocation mode (logged once per issuer per 10 min). */
+    public long softRevocationPasses() {
+        return validator.softRevocationPasses();
+    }
+
+    private RevocationMode revocationMode() {
+        try {
+            return context.settings().get(REVOCATION_MODE).map(RevocationMode::parse).orElse(RevocationMode.HARD);
+        } catch (IllegalArgumentException e) {
+            return RevocationMode.HARD;   // the catalog refuses other values; a hand-edited database gets the strict one
+        }
+    }
+
+    private int maxChainDepth() {
+        try {
+            int n = context.settings().get(MAX_CHAIN_DEPTH).map(String::strip).map(Integer::parseInt)
+                    .orElse(ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH);
+            return Math.clamp(n, 1, ValidationOptions.LIMIT_MAX_CHAIN_DEPTH);
+        } catch (NumberFormatException e) {
+            return ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH;
+        }
     }
 
     private static Device device(X509Certificate leaf, X509Certificate anchor) {
