@@ -25,6 +25,7 @@ public final class CertificateValidator {
             }
             PathBuilder.BuiltPath built = PathBuilder.build(presentedChain, trust, options.maxChainDepth());
             checkCtl(built, trust);
+            StrictCheck.check(built);
             PkixCheck.structure(built, options.at());
             EkuCheck.check(built.path().getFirst(), options.eku());
             if (options.checkRevocation()) {
