@@ -27,9 +27,7 @@ public enum RefusalReason {
     /** An encoding strict validators refuse: duplicate extensions, signature algorithm mismatch, v1 CA, ... */
     MALFORMED_CERTIFICATE,
     /** More name-constraint work (subtrees × names) than the cap allows. */
-    NAME_CONSTRAINTS_TOO_COMPLEX,
-    /** A CRL that RFC 5280 forbids relying on: no CRL number, issuer without cRLSign, ... */
-    INVALID_CRL;
+    NAME_CONSTRAINTS_TOO_COMPLEX;
 
     private final String code = name().toLowerCase(Locale.ROOT);
 

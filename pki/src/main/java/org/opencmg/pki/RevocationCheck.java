@@ -92,12 +92,20 @@ final class RevocationCheck {
                 crls.putIfAbsent(f.crl(), f.url());
             }
         }
+        List<String> unusable = new ArrayList<>();
+        crls.keySet().removeIf(crl -> {
+            String why = unusable(crl);
+            if (why != null) {
+                unusable.add("the CRL of " + crl.getIssuerX500Principal().getName() + " (" + crls.get(crl) + ") " + why);
+            }
+            return why != null;
+        });
         List<ValidationResult.CrlUsed> used = used(built, crls);
         try {
             validate(built, path, known, crls.keySet(), at);
             return new Outcome(used, List.of());
         } catch (CertPathValidatorException e) {
-            RefusedException refusal = refusal(e, built, trust, at);
+            RefusedException refusal = refusal(e, built, trust, at, unusable);
             if (mode == RevocationMode.SOFT && refusal.refused().reason() == RefusalReason.REVOCATION_UNKNOWN) {
                 X509Certificate cert = PkixCheck.concerned(e, built);
                 if (!obtainable(cert, crls.keySet())) {
@@ -216,7 +224,23 @@ final class RevocationCheck {
     }
 
     /** BouncyCastle's messages, as of 1.86, say which rule failed; the reason of its exceptions is unspecified. */
-    private static RefusedException refusal(CertPathValidatorException e, PathBuilder.BuiltPath built, TrustMaterial trust, Instant at) {
+    /**
+     * RFC 5280 5.2: a conforming CRL has a CRL number (5.2.3) and a non-critical authority key identifier (5.2.1).
+     * One without is not relied on, so a CA whose CRLs lack them shows up as {@code revocation_unknown} naming why.
+     */
+    private static String unusable(X509CRL crl) {
+        if (CrlCache.crlNumber(crl) == null) {
+            return "has no CRL number and is not used";
+        }
+        Set<String> critical = crl.getCriticalExtensionOIDs();
+        if (critical != null && critical.contains(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier.getId())) {
+            return "marks its authority key identifier critical and is not used";
+        }
+        return null;
+    }
+
+    private static RefusedException refusal(CertPathValidatorException e, PathBuilder.BuiltPath built, TrustMaterial trust,
+                                            Instant at, List<String> unusable) {
         X509Certificate cert = PkixCheck.concerned(e, built);
         String messages = messages(e);
         if (e.getReason() == CertPathValidatorException.BasicReason.REVOKED || messages.contains("Certificate revocation after")) {
@@ -225,7 +249,8 @@ final class RevocationCheck {
                     + ": " + revocationPart(messages));
         }
         if (revocationFailure(messages) || e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
-            return new RefusedException(RefusalReason.REVOCATION_UNKNOWN, unknownDetail(cert, trust, at) + " [" + messages + "]");
+            String skipped = unusable.isEmpty() ? "" : "; " + String.join("; ", unusable);
+            return new RefusedException(RefusalReason.REVOCATION_UNKNOWN, unknownDetail(cert, trust, at) + skipped + " [" + messages + "]");
         }
         return PkixCheck.refusal(e, built, at);
     }

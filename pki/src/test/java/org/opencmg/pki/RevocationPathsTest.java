@@ -112,6 +112,35 @@ class RevocationPathsTest {
     }
 
     @Nested
+    class CrlRules {
+        final IssuedCertificate ca = CertificateBuilder.intermediateCa("Rules CA", ROOT).build();
+        final IssuedCertificate device = CertificateBuilder.leaf("device", ca).clientAuth().build();
+
+        @Test
+        void crlWithANumberFromACaWithCrlSignIsUsed() {
+            assertThat(validate(device.certificate(), List.of(ca.certificate()),
+                    List.of(ROOT_CRL, CrlBuilder.issuedBy(ca).number(1).build()), HARD).isValid()).isTrue();
+        }
+
+        @Test
+        void crlWithoutACrlNumberIsNotRelied() {
+            X509CRL unnumbered = CrlBuilder.issuedBy(ca).noNumber().build();
+
+            assertRefused(validate(device.certificate(), List.of(ca.certificate()), List.of(ROOT_CRL, unnumbered), HARD),
+                    RefusalReason.REVOCATION_UNKNOWN, "has no CRL number");
+        }
+
+        @Test
+        void crlOfACaWithoutCrlSignKeyUsageIsNotRelied() {
+            IssuedCertificate noCrlSign = CertificateBuilder.intermediateCa("No CRL Sign CA", ROOT).keyUsage(KeyUsage.keyCertSign).build();
+            IssuedCertificate leaf = CertificateBuilder.leaf("device", noCrlSign).clientAuth().build();
+
+            assertRefused(validate(leaf.certificate(), List.of(noCrlSign.certificate()),
+                    List.of(ROOT_CRL, CrlBuilder.issuedBy(noCrlSign).build()), HARD), RefusalReason.REVOCATION_UNKNOWN, "CN=device");
+        }
+    }
+
+    @Nested
     class IndirectCrl {
         final IssuedCertificate ca = CertificateBuilder.intermediateCa("Device CA", ROOT).build();
         final IssuedCertificate crlAuthority = CertificateBuilder.intermediateCa("CRL Authority", ROOT)
