@@ -131,8 +131,9 @@ public final class ClientTrustStore {
     }
 
     /**
-     * Stores an uploaded CRL, replacing the issuer's older one. An upload older than the stored CRL
-     * is refused: it would roll revocations back.
+     * Stores an uploaded CRL, replacing the issuer's older one of the same scope (complete or delta, issuing
+     * distribution point). An upload older than the stored CRL of its scope is refused: it would roll
+     * revocations back.
      */
     public UploadedCrl addCrl(X509CRL crl, Instant now) {
         byte[] der;
@@ -144,23 +145,43 @@ public final class ClientTrustStore {
         var row = new UploadedCrl(sha256(der), crl.getIssuerX500Principal().getName(), crl.getThisUpdate().toInstant(),
                 crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(), now);
         jdbc.transaction(tx -> {
-            try (var newer = Jdbc.prepare(tx, "select count(*) from crls where issuer = ? and this_update > ?",
-                    row.issuer(), row.thisUpdate()); var rs = newer.executeQuery()) {
-                rs.next();
-                if (rs.getLong(1) > 0) {
-                    throw new IllegalArgumentException("a newer CRL of " + row.issuer() + " is already stored");
+            // One CRL per issuer and scope: a complete CRL and its delta, or the partitions of a CA (one per
+            // issuing distribution point), are kept side by side; each replaces only an older one of its own scope.
+            String scope = scope(crl);
+            var sameScope = new ArrayList<String>();
+            try (var q = Jdbc.prepare(tx, "select sha256, this_update, der from crls where issuer = ?", row.issuer());
+                 var rs = q.executeQuery()) {
+                while (rs.next()) {
+                    if (!scope.equals(scope(crl(rs.getBytes("der"))))) {
+                        continue;
+                    }
+                    if (Jdbc.instant(rs, "this_update").isAfter(row.thisUpdate())) {
+                        throw new IllegalArgumentException("a newer CRL of " + row.issuer() + " is already stored");
+                    }
+                    sameScope.add(rs.getString("sha256"));
                 }
             }
-            try (var del = Jdbc.prepare(tx, "delete from crls where issuer = ? or sha256 = ?", row.issuer(), row.sha256());
-                 var ins = Jdbc.prepare(tx, "insert into crls (sha256, issuer, this_update, next_update, der, added_at) values (?, ?, ?, ?, ?, ?)",
-                         row.sha256(), row.issuer(), row.thisUpdate(), row.nextUpdate(), der, now)) {
-                del.executeUpdate();
+            sameScope.add(row.sha256());
+            for (String old : sameScope) {
+                try (var del = Jdbc.prepare(tx, "delete from crls where sha256 = ?", old)) {
+                    del.executeUpdate();
+                }
+            }
+            try (var ins = Jdbc.prepare(tx, "insert into crls (sha256, issuer, this_update, next_update, der, added_at) values (?, ?, ?, ?, ?, ?)",
+                    row.sha256(), row.issuer(), row.thisUpdate(), row.nextUpdate(), der, now)) {
                 ins.executeUpdate();
             }
             revisions.bump(tx, StateRevisions.TRUST);
             return null;
         });
         return row;
+    }
+
+    /** Delta or complete, and the issuing distribution point: what one CRL of an issuer may replace. */
+    private static String scope(X509CRL crl) {
+        byte[] idp = crl.getExtensionValue("2.5.29.28");
+        boolean delta = crl.getExtensionValue("2.5.29.27") != null;
+        return (delta ? "delta|" : "complete|") + (idp == null ? "" : java.util.HexFormat.of().formatHex(idp));
     }
 
     public boolean removeCrl(String sha256) {

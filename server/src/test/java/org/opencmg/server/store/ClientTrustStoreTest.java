@@ -203,6 +203,19 @@ class ClientTrustStoreTest {
     }
 
     @Test
+    void aDeltaCrlAndPartitionsAreKeptBesideTheCompleteCrlOfTheSameIssuer() {
+        Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        var base = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(10).thisUpdate(t.minus(Duration.ofHours(1))).build(), NOW);
+        var delta = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(11).deltaOf(10).thisUpdate(t.minus(Duration.ofMinutes(30))).build(), NOW);
+        var part = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).distributionPoint("http://crl.example/p1.crl")
+                .thisUpdate(t.minus(Duration.ofMinutes(20))).build(), NOW);
+        assertThat(store.trust.crls()).containsExactlyInAnyOrder(base, delta, part);
+
+        var nextDelta = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(12).deltaOf(10).thisUpdate(t.minus(Duration.ofMinutes(10))).build(), NOW);
+        assertThat(store.trust.crls()).containsExactlyInAnyOrder(base, nextDelta, part);
+    }
+
+    @Test
     void olderCrlDoesNotReplaceANewerOneOfTheSameIssuer() {
         Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         X509CRL newer = CrlBuilder.issuedBy(ROOT).thisUpdate(t.minus(Duration.ofMinutes(1)))
