@@ -123,9 +123,8 @@ final class RevocationCheck {
             store.addAll(known);
             // BouncyCastle's own CRL objects: the JDK's look entries up by (CRL issuer, serial), so an indirect
             // CRL's entries for another CA are invisible through getRevokedCertificate(serial).
-            CertificateFactory bcFactory = CertificateFactory.getInstance("X.509", BC);
             for (X509CRL crl : crls) {
-                store.add(new KnownEntryExtensionsCrl((X509CRL) bcFactory.generateCRL(new java.io.ByteArrayInputStream(crl.getEncoded()))));
+                store.add(BC_CRLS.get(crl, RevocationCheck::bcCrl));
             }
             PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(built.anchor(), null)));
             params.setDate(Date.from(at));
@@ -142,6 +141,23 @@ final class RevocationCheck {
         } catch (RuntimeException e) {
             // BouncyCastle 1.86 fails with a NullPointerException when the CRLs at hand cover only some reasons.
             throw new CertPathValidatorException("revocation status could not be determined (" + e + ")", e, null, -1);
+        }
+    }
+
+    /**
+     * A large CRL is parsed once per object, not per validation: uploaded CRLs are the same objects for as long as
+     * the trust snapshot lives, fetched ones for as long as {@link CrlCache} keeps them. Weak keys: by identity,
+     * gone with the original.
+     */
+    private static final com.github.benmanes.caffeine.cache.Cache<X509CRL, X509CRL> BC_CRLS =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(4_096).build();
+
+    private static X509CRL bcCrl(X509CRL crl) {
+        try {
+            CertificateFactory bcFactory = CertificateFactory.getInstance("X.509", BC);
+            return new KnownEntryExtensionsCrl((X509CRL) bcFactory.generateCRL(new java.io.ByteArrayInputStream(crl.getEncoded())));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("CRL of " + crl.getIssuerX500Principal().getName() + " cannot be re-read: " + e.getMessage(), e);
         }
     }
 
