@@ -124,6 +124,39 @@ class RevocationTest {
     }
 
     @Test
+    void crlFetchedFromTheDistributionPointSignedByTheRenewedKeyOfTheIssuerIsUsed() {
+        IssuedCertificate oldCa = CertificateBuilder.intermediateCa("Renewing CA", root).build();
+        IssuedCertificate newCa = CertificateBuilder.intermediateCa("Renewing CA", root).build();
+        IssuedCertificate good = CertificateBuilder.leaf("good", oldCa).clientAuth().crlDistributionPoint(cdp.url("ca.crl")).build();
+        IssuedCertificate bad = CertificateBuilder.leaf("bad", oldCa).clientAuth().crlDistributionPoint(cdp.url("ca.crl")).build();
+        cdp.serve(CrlBuilder.issuedBy(newCa).revoke(bad.certificate()).build());
+        TrustMaterial trust = TrustMaterial.of(root.certificate()).withIntermediates(List.of(oldCa.certificate(), newCa.certificate()))
+                .withCrls(List.of(crl));
+        CertificateValidator validator = new CertificateValidator(cache);
+
+        ValidationResult valid = validator.validate(List.of(good.certificate()), trust, withRevocation);
+        assertThat(valid.isValid()).isTrue();
+        assertThat(((ValidationResult.Valid) valid).crls()).extracting(ValidationResult.CrlUsed::source)
+                .containsExactlyInAnyOrder("uploaded", cdp.url("ca.crl"));
+        assertRefused(validator.validate(List.of(bad.certificate()), trust, withRevocation), RefusalReason.REVOKED, "CN=bad");
+    }
+
+    @Test
+    void deltaCrlFetchedFromTheFreshestCrlPointRevokes() throws IOException {
+        try (CrlServer deltas = new CrlServer()) {
+            IssuedCertificate leaf = CertificateBuilder.leaf("delta-revoked", root).clientAuth()
+                    .crlDistributionPoint(cdp.url("base.crl")).freshestCrl(deltas.url("delta.crl")).build();
+            cdp.serve(CrlBuilder.issuedBy(root).number(100).build());
+            deltas.serve(CrlBuilder.issuedBy(root).number(101).deltaOf(100).revoke(leaf.certificate()).build());
+
+            ValidationResult result = validateFetched(leaf);
+
+            assertRefused(result, RefusalReason.REVOKED, "CN=delta-revoked");
+            assertThat(deltas.fetches()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void crlFetchedFromTheDistributionPointRevokesAndIsCachedUntilNextUpdate() {
         IssuedCertificate stolen = CertificateBuilder.leaf("stolen", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
         cdp.serve(CrlBuilder.issuedBy(root).revoke(stolen.certificate()).build());
