@@ -72,6 +72,8 @@ public final class CertificateBuilder {
     private final List<GeneralSubtree> excluded = new ArrayList<>();
     private final List<DistributionPoint> indirectPoints = new ArrayList<>();
     private final List<String> freshestUrls = new ArrayList<>();
+    private final List<String> policies = new ArrayList<>();
+    private Integer requireExplicitPolicy;
 
     private CertificateBuilder(Kind kind, String cn, IssuedCertificate issuer) {
         this.kind = kind;
@@ -234,6 +236,18 @@ public final class CertificateBuilder {
         return this;
     }
 
+    /** Certificate policies extension with these policy OIDs. */
+    public CertificateBuilder policies(String... oids) {
+        policies.addAll(List.of(oids));
+        return this;
+    }
+
+    /** Critical policy constraints: explicit policy required after {@code skipCerts} more certificates. */
+    public CertificateBuilder requireExplicitPolicy(int skipCerts) {
+        this.requireExplicitPolicy = skipCerts;
+        return this;
+    }
+
     /** Freshest CRL extension: where the delta CRLs are. */
     public CertificateBuilder freshestCrl(String url) {
         freshestUrls.add(url);
@@ -323,6 +337,15 @@ public final class CertificateBuilder {
                     .toList());
             points.addAll(indirectPoints);
             b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(points.toArray(DistributionPoint[]::new)));
+        }
+        if (!policies.isEmpty()) {
+            b.addExtension(Extension.certificatePolicies, false, new org.bouncycastle.asn1.x509.CertificatePolicies(
+                    policies.stream().map(oid -> new org.bouncycastle.asn1.x509.PolicyInformation(new ASN1ObjectIdentifier(oid)))
+                            .toArray(org.bouncycastle.asn1.x509.PolicyInformation[]::new)));
+        }
+        if (requireExplicitPolicy != null) {
+            b.addExtension(Extension.policyConstraints, true,
+                    new org.bouncycastle.asn1.x509.PolicyConstraints(BigInteger.valueOf(requireExplicitPolicy), null));
         }
         if (!freshestUrls.isEmpty()) {
             b.addExtension(Extension.freshestCRL, false, new CRLDistPoint(freshestUrls.stream()

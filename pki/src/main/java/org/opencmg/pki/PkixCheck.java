@@ -97,6 +97,9 @@ final class PkixCheck {
                         who + " has a key usage that does not allow this use (a CA needs keyCertSign)");
                 case INVALID_NAME -> new RefusedException(RefusalReason.NAME_CONSTRAINTS,
                         who + " has a name outside the name constraints of its issuing CAs");
+                case INVALID_POLICY -> new RefusedException(RefusalReason.INVALID_POLICY,
+                        "no certificate policy valid for the whole path is left at " + who
+                                + " although a CA requires an explicit policy: " + e.getMessage());
                 case UNRECOGNIZED_CRIT_EXT -> new RefusedException(RefusalReason.UNKNOWN_CRITICAL_EXTENSION,
                         who + " has a critical extension that is not understood: " + e.getMessage());
                 default -> invalidPath(who, e);

@@ -27,7 +27,9 @@ public enum RefusalReason {
     /** An encoding strict validators refuse: duplicate extensions, signature algorithm mismatch, v1 CA, ... */
     MALFORMED_CERTIFICATE,
     /** More name-constraint work (subtrees × names) than the cap allows. */
-    NAME_CONSTRAINTS_TOO_COMPLEX;
+    NAME_CONSTRAINTS_TOO_COMPLEX,
+    /** Certificate policy processing (RFC 5280 6.1.3 d-f, 6.1.5 g) left no valid policy where one is required. */
+    INVALID_POLICY;
 
     private final String code = name().toLowerCase(Locale.ROOT);
 

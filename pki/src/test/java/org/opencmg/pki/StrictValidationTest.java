@@ -227,6 +227,31 @@ class StrictValidationTest {
             assertThat(validate(leaf, renewed.certificate(), limited.certificate()).isValid()).isTrue();
         }
 
+        // requireExplicitPolicy 2 at the top CA: two more non-self-issued certificates may come without a policy.
+        @Test
+        void selfIssuedCaDoesNotCountTowardsRequireExplicitPolicy() {
+            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT).requireExplicitPolicy(2).build();
+            IssuedCertificate renewed = CertificateBuilder.intermediateCa("Policy CA", top).build();
+            X509Certificate leaf = CertificateBuilder.leaf("device", renewed).clientAuth().build().certificate();
+
+            assertThat(validate(leaf, renewed.certificate(), top.certificate()).isValid()).isTrue();
+        }
+
+        @Test
+        void anotherCaCountsTowardsRequireExplicitPolicyAndThePathThenNeedsAPolicy() {
+            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT).requireExplicitPolicy(2).build();
+            IssuedCertificate sub = CertificateBuilder.intermediateCa("Policy Sub CA", top).build();
+            X509Certificate leaf = CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
+
+            assertRefused(validate(leaf, sub.certificate(), top.certificate()), RefusalReason.INVALID_POLICY, "explicit policy");
+
+            String policy = "1.3.6.1.4.1.99999.1";
+            IssuedCertificate topP = CertificateBuilder.intermediateCa("Policy CA 2", ROOT).requireExplicitPolicy(2).policies(policy).build();
+            IssuedCertificate subP = CertificateBuilder.intermediateCa("Policy Sub CA 2", topP).policies(policy).build();
+            X509Certificate leafP = CertificateBuilder.leaf("device", subP).clientAuth().policies(policy).build().certificate();
+            assertThat(validate(leafP, subP.certificate(), topP.certificate()).isValid()).isTrue();
+        }
+
         @Test
         void anotherCaBelowAPathLengthOfZeroIsTooLong() {
             IssuedCertificate sub = CertificateBuilder.intermediateCa("Sub CA", limited).build();
