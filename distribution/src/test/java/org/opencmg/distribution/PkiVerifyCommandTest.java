@@ -86,6 +86,7 @@ class PkiVerifyCommandTest {
         assertThat(verify(concat(base, "--check-revocation", "--crl", pki.file("root.crl").toString(),
                 "--crl", pki.file("issuing.crl").toString(), leaf.toString()))).isEqualTo(1);
         assertThat(out.lines().findFirst()).hasValue("revoked");
+        assertThat(out).contains("path built before the refusal:", "[0] CN=revoked", "from uploaded");
         assertThat(verify(concat(base, "--check-revocation", leaf.toString()))).isEqualTo(1);
         assertThat(out.lines().findFirst()).hasValue("revocation_unknown");
         assertThat(verify(concat(base, leaf.toString()))).isEqualTo(0);

@@ -19,11 +19,12 @@ public final class CertificateValidator {
 
     /** presentedChain: what the client sent, leaf first (may be only the leaf). Thread-safe. */
     public ValidationResult validate(List<X509Certificate> presentedChain, TrustMaterial trust, ValidationOptions options) {
+        PathBuilder.BuiltPath built = null;
         try {
             if (presentedChain == null || presentedChain.isEmpty()) {
                 throw new RefusedException(RefusalReason.NO_CERTIFICATE, "no client certificate was presented");
             }
-            PathBuilder.BuiltPath built = PathBuilder.build(presentedChain, trust, options.maxChainDepth());
+            built = PathBuilder.build(presentedChain, trust, options.maxChainDepth());
             checkCtl(built, trust);
             StrictCheck.check(built);
             PkixCheck.structure(built, options.at());
@@ -34,7 +35,7 @@ public final class CertificateValidator {
             }
             return new ValidationResult.Valid(built.path(), built.anchor());
         } catch (RefusedException e) {
-            return e.refused();
+            return built == null ? e.refused() : e.refused(built.path());
         }
     }
 

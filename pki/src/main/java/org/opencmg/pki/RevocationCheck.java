@@ -109,10 +109,14 @@ final class RevocationCheck {
             if (mode == RevocationMode.SOFT && refusal.refused().reason() == RefusalReason.REVOCATION_UNKNOWN) {
                 X509Certificate cert = PkixCheck.concerned(e, built);
                 if (!obtainable(cert, crls.keySet())) {
-                    return softPass(built, path.indexOf(cert), crls.keySet(), used, refusal, at);
+                    try {
+                        return softPass(built, path.indexOf(cert), crls.keySet(), used, refusal, at);
+                    } catch (RefusedException revoked) {
+                        throw revoked.withCrls(used);
+                    }
                 }
             }
-            throw refusal;
+            throw refusal.withCrls(used);
         }
     }
 

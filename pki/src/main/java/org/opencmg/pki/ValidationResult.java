@@ -36,11 +36,20 @@ public sealed interface ValidationResult {
     /**
      * @param reason machine-readable reason
      * @param detail a sentence for logs and the CLI, naming the certificate concerned
+     * @param path   the path built before the refusal, leaf first (empty if none could be built)
+     * @param crls   the CRLs revocation checking had at hand (empty unless revocation was checked)
      */
-    record Refused(RefusalReason reason, String detail) implements ValidationResult {
+    record Refused(RefusalReason reason, String detail, List<X509Certificate> path, List<CrlUsed> crls)
+            implements ValidationResult {
         public Refused {
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(detail, "detail");
+            path = List.copyOf(path);
+            crls = List.copyOf(crls);
+        }
+
+        public Refused(RefusalReason reason, String detail) {
+            this(reason, detail, List.of(), List.of());
         }
     }
 

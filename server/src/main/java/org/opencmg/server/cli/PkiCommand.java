@@ -136,28 +136,41 @@ final class PkiCommand {
                     out.println("sha256:   " + Thumbprints.sha256(chain.getFirst()));
                     out.println("anchor:   " + v.anchor().getSubjectX500Principal().getName());
                     out.println("path:     " + v.path().size() + " certificate(s) below the anchor");
-                    for (int i = 0; i < v.path().size(); i++) {
-                        X509Certificate c = v.path().get(i);
-                        out.println("  [" + i + "] " + c.getSubjectX500Principal().getName() + "  (issuer "
-                                + c.getIssuerX500Principal().getName() + ", serial " + c.getSerialNumber().toString(16).toUpperCase()
-                                + ", until " + c.getNotAfter().toInstant() + ")");
-                    }
+                    printPath(out, v.path());
                     out.println("  [anchor] " + v.anchor().getSubjectX500Principal().getName()
                             + "  (sha256 " + Thumbprints.sha256(v.anchor()) + ")");
                     out.println("revocation " + (checkRevocation ? "checked (" + options.revocationMode().code() + " mode)" : "not checked"));
-                    for (var crl : v.crls()) {
-                        out.println("  crl " + (crl.delta() ? "(delta) " : "") + crl.issuer() + "  number "
-                                + (crl.number() == null ? "none" : crl.number()) + ", thisUpdate " + crl.thisUpdate()
-                                + ", nextUpdate " + (crl.nextUpdate() == null ? "none" : crl.nextUpdate()) + ", from " + crl.source());
-                    }
+                    printCrls(out, v.crls());
                     v.warnings().forEach(w -> out.println("warning: " + w));
                     return 0;
                 }
                 case ValidationResult.Refused r -> {
                     out.println(r.reason().code());
                     out.println(r.detail());
+                    if (!r.path().isEmpty()) {
+                        out.println("path built before the refusal:");
+                        printPath(out, r.path());
+                    }
+                    printCrls(out, r.crls());
                     return 1;
                 }
+            }
+        }
+
+        private static void printPath(PrintWriter out, List<X509Certificate> path) {
+            for (int i = 0; i < path.size(); i++) {
+                X509Certificate c = path.get(i);
+                out.println("  [" + i + "] " + c.getSubjectX500Principal().getName() + "  (issuer "
+                        + c.getIssuerX500Principal().getName() + ", serial " + c.getSerialNumber().toString(16).toUpperCase()
+                        + ", until " + c.getNotAfter().toInstant() + ")");
+            }
+        }
+
+        private static void printCrls(PrintWriter out, List<ValidationResult.CrlUsed> crls) {
+            for (var crl : crls) {
+                out.println("  crl " + (crl.delta() ? "(delta) " : "") + crl.issuer() + "  number "
+                        + (crl.number() == null ? "none" : crl.number()) + ", thisUpdate " + crl.thisUpdate()
+                        + ", nextUpdate " + (crl.nextUpdate() == null ? "none" : crl.nextUpdate()) + ", from " + crl.source());
             }
         }
     }
