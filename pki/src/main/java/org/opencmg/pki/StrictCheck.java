@@ -86,10 +86,12 @@ final class StrictCheck {
         extensions(c, tbs, who, ca);
     }
 
+    /**
+     * RFC 5280 4.1.2.2: at most 20 octets. Zero and negative serials are non-conforming too, but the RFC asks users
+     * to handle them gracefully and the NIST PKITS suite expects a certificate with a negative serial to validate
+     * (and to be revoked by a CRL entry with that serial), so only the length is enforced.
+     */
     private static void serial(ASN1Integer serial, String who) throws RefusedException {
-        if (serial.getValue().signum() <= 0) {
-            throw malformed(who + " has a serial number that is not positive (" + serial.getValue() + ")");
-        }
         byte[] bytes = serial.getValue().toByteArray();
         if (bytes.length > MAX_SERIAL_OCTETS) {
             throw malformed(who + " has a serial number of " + bytes.length + " octets; at most 20 are allowed");

@@ -26,6 +26,7 @@ import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -109,13 +110,19 @@ class StrictValidationTest {
         }
 
         @Test
-        void negativeOrZeroSerialIsMalformed() throws Exception {
+        void negativeOrZeroSerialIsToleratedAsRfc5280AsksAndARevokedOneIsStillRevoked() throws Exception {
             for (long serial : new long[] {0, -5}) {
                 X509Certificate c = tampered(device(), CA, tbs -> {
                     tbs.set(1, new ASN1Integer(serial));
                     return tbs;
                 });
-                assertRefused(validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "serial number");
+                assertThat(validate(c, CA.certificate()).isValid()).isTrue();
+                X509CRL crl = CrlBuilder.issuedBy(CA).revoke(c).build();
+                ValidationResult revoked = new CertificateValidator(CrlSource.NONE).validate(List.of(c),
+                        TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(CA.certificate()))
+                                .withCrls(List.of(crl, CrlBuilder.issuedBy(ROOT).build())),
+                        new ValidationOptions(EkuRequirement.CLIENT, true, NOW));
+                assertRefused(revoked, RefusalReason.REVOKED, "CN=device");
             }
         }
 
