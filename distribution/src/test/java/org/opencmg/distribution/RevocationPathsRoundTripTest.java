@@ -106,6 +106,23 @@ class RevocationPathsRoundTripTest {
         assertRefused(get(indirectRevoked), "revoked");
     }
 
+    @Test
+    void softModeLetsADeviceWhoseCrlCannotBeObtainedPassAndCountsIt() throws Exception {
+        // A CA whose CRL is neither uploaded nor published anywhere.
+        IssuedCertificate silentCa = CertificateBuilder.intermediateCa("Silent CA", pki.root).build();
+        IssuedCertificate device = CertificateBuilder.leaf("silent-device", silentCa).clientAuth().build();
+        assertRefused(get(device, silentCa.certificate()), "revocation_unknown");
+        gw.check(gw.cli("settings", "set", "revocation-mode", "soft"));
+        try {
+            assertThat(get(device, silentCa.certificate()).status()).isEqualTo(200);
+            assertThat(gw.gateway().status().get("auth_counters")).asString().contains("soft_revocation_passes=1");
+            assertRefused(get(oldKeyRevoked), "revoked");
+        } finally {
+            gw.check(gw.cli("settings", "set", "revocation-mode", "hard"));
+        }
+        assertRefused(get(device, silentCa.certificate()), "revocation_unknown");
+    }
+
     private static void assertRefused(RawHttps.Reply reply, String reason) {
         assertThat(reply.status()).as(reply.head()).isEqualTo(403);
         assertThat(reply.body()).isEqualTo("403 " + reason + "\n");

@@ -17,4 +17,12 @@ public interface Authenticator extends ExtensionPoint {
 
     /** Never null. May block briefly (e.g. a CRL fetch on a cache miss). */
     AuthOutcome authenticate(ClientRequest request);
+
+    /**
+     * Counters of this instance the status API and the dashboard show (e.g. certificates accepted without a
+     * revocation check in soft mode), by stable snake_case name. Cheap; none by default.
+     */
+    default java.util.Map<String, Long> counters() {
+        return java.util.Map.of();
+    }
 }

@@ -301,6 +301,18 @@ public final class Gateway implements AutoCloseable {
         m.put("endpoints", live.mappings().endpoints().size());
         m.put("trusted_roots", live.clientTrust().roots().size());
         m.put("refusals", refusals.counts());
+        var counters = new LinkedHashMap<String, Object>();
+        for (var a : plugins.authenticators()) {
+            try {
+                var c = a.counters();
+                if (!c.isEmpty()) {
+                    counters.put(a.method(), c);
+                }
+            } catch (RuntimeException e) {
+                // A plugin's counters are informational: never let them break the status answer.
+            }
+        }
+        m.put("auth_counters", counters);
         m.put("channels", channels.snapshot());
         return m;
     }

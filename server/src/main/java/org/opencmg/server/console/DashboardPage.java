@@ -132,6 +132,13 @@ final class DashboardPage implements AdminPage {
         if (refusals instanceof Map<?, ?> m && m.keySet().stream().anyMatch(k -> String.valueOf(k).contains("revocation_unknown"))) {
             out.add("Some devices were refused with revocation_unknown: a CRL could not be fetched or is out of date.");
         }
+        if (ctx.services().status().get().get("auth_counters") instanceof Map<?, ?> counters
+                && counters.get("pki") instanceof Map<?, ?> pki
+                && pki.get("soft_revocation_passes") instanceof Number n && n.longValue() > 0) {
+            out.add(n.longValue() + " device certificate(s) passed without a revocation check since this instance started"
+                    + " (revocation-mode soft): a CRL could not be obtained. The log names the CAs; `cmg pki verify"
+                    + " --check-revocation` shows which CRL is missing.");
+        }
         for (var c : ctx.services().trust().list()) {
             expiry(out, "Trusted " + c.kind() + " " + c.subject(), c.notAfter(), now);
         }

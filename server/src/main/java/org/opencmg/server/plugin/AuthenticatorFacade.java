@@ -42,4 +42,15 @@ final class AuthenticatorFacade implements Authenticator {
             return AuthOutcome.refused(503, "auth_plugin_error", "plugin " + pluginId + ": " + e.getClass().getSimpleName());
         }
     }
+
+    /** The plugin's counters; an exception or null gives none. */
+    @Override
+    public java.util.Map<String, Long> counters() {
+        try {
+            java.util.Map<String, Long> c = delegate.counters();
+            return c == null ? java.util.Map.of() : c;
+        } catch (RuntimeException | LinkageError e) {
+            return java.util.Map.of();
+        }
+    }
 }

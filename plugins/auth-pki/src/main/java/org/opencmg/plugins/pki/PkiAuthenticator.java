@@ -35,6 +35,7 @@ public final class PkiAuthenticator implements Authenticator {
     static final String VERIFY_REVOCATION = "verify-revocation";
     static final String REVOCATION_MODE = "revocation-mode";
     static final String MAX_CHAIN_DEPTH = "max-chain-depth";
+    public static final String SOFT_REVOCATION_PASSES = "soft_revocation_passes";
 
     private final PluginContext context;
     private final CertificateValidator validator;
@@ -80,6 +81,11 @@ public final class PkiAuthenticator implements Authenticator {
     /** How many certificates passed only because of soft revocation mode (logged once per issuer per 10 min). */
     public long softRevocationPasses() {
         return validator.softRevocationPasses();
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        return Map.of(SOFT_REVOCATION_PASSES, softRevocationPasses());
     }
 
     private RevocationMode revocationMode() {
