@@ -71,6 +71,10 @@ final class KnownEntryExtensionsCrl extends X509CRL {
     @Override public Set<String> getNonCriticalExtensionOIDs() { return crl.getNonCriticalExtensionOIDs(); }
     @Override public byte[] getExtensionValue(String oid) { return crl.getExtensionValue(oid); }
 
+    /** By identity: X509CRL's own equals and hashCode go over the whole encoding, megabytes for a large CRL. */
+    @Override public boolean equals(Object other) { return this == other; }
+    @Override public int hashCode() { return System.identityHashCode(this); }
+
     private static X509CRLEntry wrap(X509CRLEntry e) {
         return e == null ? null : new Entry(e);
     }

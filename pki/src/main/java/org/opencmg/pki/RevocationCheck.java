@@ -22,7 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
-import java.util.LinkedHashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +80,14 @@ final class RevocationCheck {
         known.add(built.anchor());
         known.addAll(trust.intermediates());
         known.addAll(trust.roots());
-        Map<X509CRL, String> crls = new LinkedHashMap<>();
-        trust.crls().forEach(crl -> crls.put(crl, "uploaded"));
+        // By identity, not X509CRL.equals: that hashes the whole encoding, megabytes for a large CA's CRL.
+        Map<X509CRL, String> crls = new IdentityHashMap<>();
+        List<X509CRL> order = new ArrayList<>();
+        trust.crls().forEach(crl -> {
+            if (crls.putIfAbsent(crl, "uploaded") == null) {
+                order.add(crl);
+            }
+        });
         // Only reached for paths that already validated, so only URLs of trusted CAs' certificates are fetched.
         for (int i = 0; i < path.size(); i++) {
             X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : built.anchor();
@@ -89,28 +95,30 @@ final class RevocationCheck {
             signers.add(issuer);
             known.stream().filter(c -> c != issuer).forEach(signers::add);
             for (CrlSource.Fetched f : fetched(path.get(i), signers, at)) {
-                crls.putIfAbsent(f.crl(), f.url());
+                if (crls.putIfAbsent(f.crl(), f.url()) == null) {
+                    order.add(f.crl());
+                }
             }
         }
         List<String> unusable = new ArrayList<>();
-        crls.keySet().removeIf(crl -> {
+        order.removeIf(crl -> {
             String why = unusable(crl);
             if (why != null) {
                 unusable.add("the CRL of " + crl.getIssuerX500Principal().getName() + " (" + crls.get(crl) + ") " + why);
             }
             return why != null;
         });
-        List<ValidationResult.CrlUsed> used = used(built, crls);
+        List<ValidationResult.CrlUsed> used = used(built, order, crls);
         try {
-            validate(built, path, known, crls.keySet(), at);
+            validate(built, path, known, order, at);
             return new Outcome(used, List.of());
         } catch (CertPathValidatorException e) {
             RefusedException refusal = refusal(e, built, trust, at, unusable);
             if (mode == RevocationMode.SOFT && refusal.refused().reason() == RefusalReason.REVOCATION_UNKNOWN) {
                 X509Certificate cert = PkixCheck.concerned(e, built);
-                if (!obtainable(cert, crls.keySet())) {
+                if (!obtainable(cert, order)) {
                     try {
-                        return softPass(built, path.indexOf(cert), crls.keySet(), used, refusal, at);
+                        return softPass(built, path.indexOf(cert), order, used, refusal, at);
                     } catch (RefusedException revoked) {
                         throw revoked.withCrls(used);
                     }
@@ -123,8 +131,8 @@ final class RevocationCheck {
     private static void validate(PathBuilder.BuiltPath built, List<X509Certificate> path, List<X509Certificate> known,
                                  Collection<X509CRL> crls, Instant at) throws CertPathValidatorException {
         try {
-            Set<Object> store = new LinkedHashSet<>(path);
-            store.addAll(known);
+            List<Object> store = new ArrayList<>(new LinkedHashSet<>(path));
+            known.stream().filter(c -> !path.contains(c)).distinct().forEach(store::add);
             // BouncyCastle's own CRL objects: the JDK's look entries up by (CRL issuer, serial), so an indirect
             // CRL's entries for another CA are invisible through getRevokedCertificate(serial).
             for (X509CRL crl : crls) {
@@ -225,14 +233,15 @@ final class RevocationCheck {
     }
 
     /** The CRLs of issuers the path deals with, for the CLI and logs. */
-    private static List<ValidationResult.CrlUsed> used(PathBuilder.BuiltPath built, Map<X509CRL, String> crls) {
+    private static List<ValidationResult.CrlUsed> used(PathBuilder.BuiltPath built, List<X509CRL> order, Map<X509CRL, String> sources) {
         Set<String> names = new LinkedHashSet<>();
         for (X509Certificate c : built.path()) {
             names.add(c.getIssuerX500Principal().getName());
             names.addAll(CrlDistributionPoints.crlIssuers(c));
         }
         List<ValidationResult.CrlUsed> out = new ArrayList<>();
-        crls.forEach((crl, src) -> {
+        order.forEach(crl -> {
+            String src = sources.get(crl);
             if (names.contains(crl.getIssuerX500Principal().getName())) {
                 out.add(new ValidationResult.CrlUsed(crl.getIssuerX500Principal().getName(), CrlCache.crlNumber(crl),
                         crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator.getId()) != null,
