@@ -86,9 +86,18 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
 
     /** Null when the request line is fine or not complete yet; otherwise what is wrong with it. */
     private String checkRequestLine(ByteBuffer buffer) {
+        String requestLine = completeLine(buffer);
+        return requestLine == null || REQUEST_LINE_FORM.matcher(requestLine).matches() ? null : "malformed request line";
+    }
+
+    /**
+     * The line under way, whole (the bytes Jetty took earlier and the buffer's up to its LF), or
+     * null while its LF has not arrived. Empty lines before it are skipped: before a request line
+     * they are allowed (RFC 9112 2.2), before a chunk size they end the previous chunk's data.
+     */
+    private String completeLine(ByteBuffer buffer) {
         int from = buffer.position();
         if (line.size() == 0) {
-            // Empty lines before a request line are allowed (RFC 9112 2.2); Jetty skips them.
             while (from < buffer.limit() && (buffer.get(from) == '\r' || buffer.get(from) == '\n')) {
                 from++;
             }
@@ -97,25 +106,17 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
         if (lf < 0) {
             return null;
         }
-        String requestLine = line.toString(StandardCharsets.ISO_8859_1) + ascii(buffer, from, lf);
+        String whole = line.toString(StandardCharsets.ISO_8859_1) + ascii(buffer, from, lf);
         line.reset();
-        return REQUEST_LINE_FORM.matcher(requestLine).matches() ? null : "malformed request line";
+        return whole;
     }
 
     /** Null when the chunk size is within what the body may still carry, or not complete yet. */
     private String checkChunkSize(ByteBuffer buffer) {
-        int from = buffer.position();
-        if (line.size() == 0) {
-            while (from < buffer.limit() && (buffer.get(from) == '\r' || buffer.get(from) == '\n')) {
-                from++;
-            }
-        }
-        int lf = indexOf(buffer, from, (byte) '\n');
-        if (lf < 0) {
+        String sizeLine = completeLine(buffer);
+        if (sizeLine == null) {
             return null;
         }
-        String sizeLine = line.toString(StandardCharsets.ISO_8859_1) + ascii(buffer, from, lf);
-        line.reset();
         String hex = sizeLine.strip();
         int end = 0;
         while (end < hex.length() && Character.digit(hex.charAt(end), 16) >= 0) {
