@@ -92,6 +92,25 @@ class ChannelForwardingTest {
     }
 
     @Test
+    void everyForwardedRequestLeavesOneAccessLogLine() throws Exception {
+        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        lines.start();
+        var access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access");
+        access.addAppender(lines);
+        try {
+            assertThat(device.send("POST", MP + "/request?id=9", "hello").statusCode()).isEqualTo(200);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !lines.list.isEmpty());
+        } finally {
+            access.detachAppender(lines);
+        }
+
+        assertThat(lines.list).singleElement().extracting(e -> e.getFormattedMessage()).asString()
+                .contains("client=127.0.0.1 ", "auth=pki ", "device=\"", "device_id=", "method=POST ",
+                        "path=\"" + MP + "/request\" ", "status=200 ", "in=5 ", "out=", "ms=", "connection_point=cp-main ",
+                        "instance=");
+    }
+
+    @Test
     void aDeviceBodyThatBreaksAtOnceEndsItsExchangeNotTheChannel() throws Exception {
         var ctx = pki.clientContext(deviceCert);
         for (int i = 0; i < 5; i++) {

@@ -12,6 +12,8 @@ import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Element;
 
 /** The shipped logback configurations: valid, and every rolling log capped in total size (a flood cannot fill the disk). */
@@ -41,18 +43,27 @@ class LogbackConfigTest {
                 policies++;
             }
         }
-        assertThat(policies).isEqualTo(3); // gateway, refusals, audit
+        // gateway, refusals, access, audit: in logback.xml and logback-json.xml
+        assertThat(policies).isEqualTo(8);
     }
 
-    @Test
-    void theProductionConfigurationLoadsWithoutErrors(@TempDir Path logs) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"config/logback.xml", "config/logback-json.xml"})
+    void theProductionConfigurationsLoadWithoutErrorsAndHaveTheirOwnAccessLog(String config, @TempDir Path logs) throws Exception {
         var context = new LoggerContext();
         context.putProperty("cmg.logs", logs.toString());
         var configurator = new JoranConfigurator();
         configurator.setContext(context);
-        configurator.doConfigure(ROOT.resolve("config/logback.xml").toFile());
+        configurator.doConfigure(ROOT.resolve(config).toFile());
         assertThat(context.getStatusManager().getCopyOfStatusList())
                 .filteredOn(s -> s.getLevel() >= Status.WARN).isEmpty();
+
+        var access = context.getLogger("access");
+        var appender = (ch.qos.logback.core.rolling.RollingFileAppender<?>) access.getAppender("ACCESS");
+        assertThat(access.isAdditive()).as("access lines stay out of the gateway log").isFalse();
+        assertThat(Path.of(appender.getFile())).isEqualTo(logs.resolve("access.log"));
+        assertThat(appender.getEncoder()).isInstanceOf(config.endsWith("json.xml")
+                ? ch.qos.logback.classic.encoder.JsonEncoder.class : ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
         context.stop();
     }
 }

@@ -32,6 +32,7 @@ import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.server.channel.AccessLog;
 import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.channel.ChannelForwarder;
 import org.opencmg.server.channel.ChannelHandler;
@@ -72,6 +73,7 @@ import org.opencmg.server.store.SettingsStore;
 import org.opencmg.server.store.StateRevisions;
 import org.opencmg.server.store.TrafficStore;
 import org.slf4j.Logger;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import org.slf4j.LoggerFactory;
 
 /** One gateway instance: store, plugins, pipeline and connectors, wired in that order. */
@@ -134,6 +136,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void boot(Forwarder forwarder) throws Exception {
+        bridgeJavaUtilLogging();
         Files.createDirectories(config.dataDir());
         database = Database.open(config.database());
         var jdbc = new Jdbc(database);
@@ -172,7 +175,7 @@ public final class Gateway implements AutoCloseable {
         var channelHandler = new ChannelHandler(config.instance(), channels, channelAdmission, live, refusals,
                 HEARTBEAT_INTERVAL, clock);
         Forwarder steps5to8 = forwarder != null ? forwarder
-                : new ChannelForwarder(channels, config.timeouts().request(), traffic);
+                : new ChannelForwarder(channels, config.timeouts().request(), traffic, new AccessLog(config.instance()));
 
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
         KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
@@ -238,6 +241,14 @@ public final class Gateway implements AutoCloseable {
                         .findFirst().map(site -> "no channel for site " + site);
             }
         };
+    }
+
+    /** The PostgreSQL driver (and anything else) logs through java.util.logging: into the gateway's logs. */
+    static void bridgeJavaUtilLogging() {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
     }
 
     private void bindJvmMetrics() {

@@ -36,16 +36,19 @@ public final class ChannelForwarder implements Forwarder {
     private final ChannelRegistry registry;
     private final Duration requestTimeout;
     private final TrafficMeter traffic;
+    private final AccessLog accessLog;
 
-    public ChannelForwarder(ChannelRegistry registry, Duration requestTimeout, TrafficMeter traffic) {
+    public ChannelForwarder(ChannelRegistry registry, Duration requestTimeout, TrafficMeter traffic, AccessLog accessLog) {
         this.registry = registry;
         this.requestTimeout = requestTimeout;
         this.traffic = traffic;
+        this.accessLog = accessLog;
     }
 
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
         var head = head(route, request);
+        var access = accessLog.start(route, request);
         boolean hasBody = RequestLengthStep.hasBody(request);
         Set<Channel> tried = new HashSet<>();
         Exchange exchange;
@@ -55,12 +58,13 @@ public final class ChannelForwarder implements Forwarder {
                     ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
                     : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
             exchange = new Exchange(route, head, body, hasBody);
+            access.through(channel.point.name());
             channel.submit(exchange);
             try {
                 delivery = exchange.answer.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RequestRefused r) {
-                    record(route, exchange.bytesIn.get(), 0, r.status());
+                    record(route, access, exchange.bytesIn.get(), 0, r.status());
                     throw r;
                 }
                 if (e.getCause() instanceof Exchange.ChannelLost lost && exchange.retryable() && tried.size() + 1 < MAX_ATTEMPTS) {
@@ -68,11 +72,11 @@ public final class ChannelForwarder implements Forwarder {
                     tried.add(channel);
                     continue;
                 }
-                record(route, exchange.bytesIn.get(), 0, 502);
+                record(route, access, exchange.bytesIn.get(), 0, 502);
                 throw new RequestRefused(502, "channel_lost", e.getCause().getMessage());
             } catch (TimeoutException e) {
                 exchange.lost("the device stopped waiting");
-                record(route, exchange.bytesIn.get(), 0, 504);
+                record(route, access, exchange.bytesIn.get(), 0, 504);
                 throw new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -80,7 +84,7 @@ public final class ChannelForwarder implements Forwarder {
                 throw new IOException("interrupted");
             }
             try {
-                deliver(route, exchange, delivery, response);
+                deliver(route, access, exchange, delivery, response);
             } catch (SiteStreamBroken broken) {
                 // The channel died before a byte reached the device: as good as no answer at all.
                 if (!response.isCommitted() && exchange.retryable() && tried.size() + 1 < MAX_ATTEMPTS) {
@@ -91,7 +95,7 @@ public final class ChannelForwarder implements Forwarder {
                     delivery = null;
                     continue;
                 }
-                record(route, exchange.bytesIn.get(), 0, 502);
+                record(route, access, exchange.bytesIn.get(), 0, 502);
                 if (!response.isCommitted()) {
                     response.reset();
                     throw new RequestRefused(502, "channel_lost", "the site's answer broke off: " + broken.getMessage());
@@ -102,11 +106,12 @@ public final class ChannelForwarder implements Forwarder {
     }
 
     /** Streams the site's answer to the device; a break on either side aborts the other. */
-    private void deliver(Route route, Exchange exchange, Exchange.Delivery delivery, Response response) throws IOException {
+    private void deliver(Route route, AccessLog.Entry access, Exchange exchange, Exchange.Delivery delivery, Response response)
+            throws IOException {
         FrameHead.Response head = delivery.head();
         if (head.error() != null) {
             delivery.done().complete(null);
-            record(route, exchange.bytesIn.get(), 0, head.status());
+            record(route, access, exchange.bytesIn.get(), 0, head.status());
             throw new RequestRefused(head.status(), head.error(), "from connection point");
         }
         response.setStatus(head.status());
@@ -131,13 +136,13 @@ public final class ChannelForwarder implements Forwarder {
             delivery.done().complete(null);
         } catch (IOException e) {
             delivery.done().completeExceptionally(e);
-            record(route, exchange.bytesIn.get(), out, 499);
+            record(route, access, exchange.bytesIn.get(), out, 499);
             throw e;
         } catch (SiteStreamBroken e) {
             delivery.done().completeExceptionally(e);
             throw e; // counted by the caller, which may still try another connection point
         }
-        record(route, exchange.bytesIn.get(), out, head.status());
+        record(route, access, exchange.bytesIn.get(), out, head.status());
     }
 
     /** Reading the site's answer from the channel failed: the channel, not the device, broke. */
@@ -155,8 +160,10 @@ public final class ChannelForwarder implements Forwarder {
         }
     }
 
-    private void record(Route route, long in, long out, int status) {
+    /** The outcome of a forwarded request: counted per endpoint, and one access log line. */
+    private void record(Route route, AccessLog.Entry access, long in, long out, int status) {
         traffic.record(route.endpoint().endpoint().externalPath(), in, out, status);
+        access.finished(status, in, out);
     }
 
     /** What the connection point needs: the canonical request and the headers that may pass. */
@@ -175,7 +182,7 @@ public final class ChannelForwarder implements Forwarder {
     }
 
     /** Header values stay printable ASCII whatever a certificate subject holds. */
-    private static String ascii(String s) {
+    static String ascii(String s) {
         var sb = new StringBuilder(s.length());
         for (char c : s.toCharArray()) {
             sb.append(c >= 0x20 && c < 0x7f ? c : '?');
