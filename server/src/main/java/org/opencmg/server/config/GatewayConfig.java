@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -186,8 +188,17 @@ public record GatewayConfig(
         };
     }
 
-    private static String defaultInstanceName(int port) {
-        String host = System.getenv().getOrDefault("HOSTNAME", "localhost");
+    /**
+     * The host's own name and the client port. The name used to come from HOSTNAME, which shells do
+     * not export: every host was "localhost-443", and their rows in the store collided.
+     */
+    static String defaultInstanceName(int port) {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = System.getenv().getOrDefault("HOSTNAME", "localhost");
+        }
         return host + "-" + port;
     }
 }
