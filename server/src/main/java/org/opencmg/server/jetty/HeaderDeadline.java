@@ -99,14 +99,13 @@ final class HeaderDeadline extends AbstractLifeCycle {
             long messages = http.getMessagesIn();
             boolean sameGap = old != null && (old.phase() == Phase.BETWEEN || old.phase() == Phase.LEADING_LINES)
                     && old.messagesIn() == messages;
-            // The bytes came after the last sweep at the earliest: counted from one sweep back.
-            long arrived = now - TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
+            // Counted from the sweep that saw the bytes, as a head is from the sweep that saw it begun.
             if (!sameGap) {
                 // A new connection that sent bytes but no request yet sent only empty lines.
-                return new Waiting(messages == 0 && bytes > 0 ? Phase.LEADING_LINES : Phase.BETWEEN, arrived, bytes, messages);
+                return new Waiting(messages == 0 && bytes > 0 ? Phase.LEADING_LINES : Phase.BETWEEN, now, bytes, messages);
             }
             if (old.phase() == Phase.BETWEEN && bytes > old.bytesIn()) {
-                return new Waiting(Phase.LEADING_LINES, arrived, bytes, messages);
+                return new Waiting(Phase.LEADING_LINES, now, bytes, messages);
             }
             return old;
         }
