@@ -34,7 +34,8 @@ public final class Database implements AutoCloseable {
         return new Database(ds);
     }
 
-    private static String password(GatewayConfig.Database config) {
+    /** The store's password: from its environment variable, else its file, else none. */
+    public static String password(GatewayConfig.Database config) {
         String fromEnv = config.passwordEnv() == null ? null : System.getenv(config.passwordEnv());
         if (fromEnv != null) {
             return fromEnv;
@@ -50,7 +51,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** H2 speaks our PostgreSQL-dialect migrations in its PostgreSQL mode. */
-    static String jdbcUrl(String url) {
+    public static String jdbcUrl(String url) {
         if (url.startsWith("jdbc:h2:") && !url.toUpperCase().contains("MODE=")) {
             return url + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
         }
