@@ -91,8 +91,12 @@ class ContentDistributionTest {
         }
     }
 
-    /** {@code cmg ARGS --demo DIR}: exit code, stdout, stderr. */
     String[] cmg(String... args) {
+        return cmg(dir, args);
+    }
+
+    /** {@code cmg ARGS --demo DIR}: exit code, stdout, stderr. */
+    static String[] cmg(Path dir, String... args) {
         var out = new StringWriter();
         var err = new StringWriter();
         var all = new ArrayList<>(List.of(args));

@@ -7,8 +7,6 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,7 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
 
@@ -147,15 +144,7 @@ class ContentRequestPathTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** {@code cmg ARGS --demo DIR}: exit code, stdout, stderr. */
     String[] cmg(String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        var all = new ArrayList<>(List.of(args));
-        all.add("--demo");
-        all.add(dir.toString());
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                .execute(all.toArray(String[]::new));
-        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+        return ContentDistributionTest.cmg(dir, args);
     }
 }
