@@ -26,7 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.server.connectionpoint.LinkStatus;
+import org.opencmg.connectionpoint.LinkStatus;
 
 /**
  * Device → gateway → connection point → internal server and back, everything real: mutual TLS on

@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 import org.opencmg.pki.IssuedCertificate;
-import org.opencmg.server.connectionpoint.ConnectionPoint;
-import org.opencmg.server.connectionpoint.ConnectionPointConfig;
-import org.opencmg.server.connectionpoint.LinkStatus;
+import org.opencmg.connectionpoint.ConnectionPoint;
+import org.opencmg.connectionpoint.ConnectionPointConfig;
+import org.opencmg.connectionpoint.LinkStatus;
 
 /**
  * A real connection point: its own certificate from the test PKI (issued by the test root, which

@@ -22,7 +22,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 
 /**
  * The container image Jib builds (target/opencmg-image.tar, an OCI image layout): its manifest and

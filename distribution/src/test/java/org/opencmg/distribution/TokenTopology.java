@@ -31,7 +31,7 @@ import org.opencmg.server.cli.AdminClient;
 import org.opencmg.server.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.demo.Demo;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 
 /**
  * The topology of {@code topology/topology.sh} (PostgreSQL, HAProxy, two gateway processes, two

@@ -35,12 +35,14 @@ import org.opencmg.server.admin.PasswordHasher;
 import org.opencmg.server.channel.AccessLog;
 import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.channel.ChannelForwarder;
-import org.opencmg.server.channel.ChannelHandler;
+import org.opencmg.server.channel.ChannelConnectionFactory;
+import org.opencmg.server.channel.ChannelGreeting;
+import org.opencmg.server.channel.ChannelVersionRefusal;
 import org.opencmg.server.channel.ChannelRegistry;
 import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.pipeline.AuthenticationStep;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
@@ -99,16 +101,11 @@ public final class Gateway implements AutoCloseable {
     private TrafficStore trafficStore;
     private SecretStore secrets;
 
-    /** How often connection points send heartbeats (told to them in the channel handshake). */
+    /** How often the gateway PINGs each channel (told to connection points in the hello). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
     /** Channel connections not admitted yet (handshake or hello under way), in all and per source address. */
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS = 256;
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
-    /**
-     * Streams an admitted channel may open: the v1 protocol holds a pull per idle slot and a
-     * response stream per exchange in flight, so a busy channel needs thousands.
-     */
-    private static final int CHANNEL_STREAMS = 20_000;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private JvmGcMetrics gcMetrics;
 
@@ -166,14 +163,14 @@ public final class Gateway implements AutoCloseable {
 
         refusals = new Refusals(meters);
         bindJvmMetrics();
-        channels = new ChannelRegistry(config.instance(), config.timeouts().heartbeat(), channelStatus, clock);
+        channels = new ChannelRegistry(config.instance(), HEARTBEAT_INTERVAL, config.timeouts().heartbeat(), channelStatus, live, clock);
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
                 .description("Open channels of connection points to this instance").register(meters);
         var channelAdmission = new ChannelAdmission(live::registeredPoints, refusals, clock, config.timeouts().header(),
-                MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS, CHANNEL_STREAMS);
-        var channelHandler = new ChannelHandler(config.instance(), channels, channelAdmission, live, refusals,
-                HEARTBEAT_INTERVAL, clock);
+                MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS);
+        var channelProtocol = new ChannelConnectionFactory(ChannelConnectionFactory.newClient(), channels,
+                new ChannelGreeting(config.instance(), HEARTBEAT_INTERVAL, live, channels, channelAdmission, refusals, clock), clock);
         Forwarder steps5to8 = forwarder != null ? forwarder
                 : new ChannelForwarder(channels, config.timeouts().request(), traffic, new AccessLog(config.instance()));
 
@@ -213,7 +210,7 @@ public final class Gateway implements AutoCloseable {
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
-                pipeline, channelHandler, admin, channelAdmission, channels::connectionClosed, refusals);
+                pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());

@@ -7,7 +7,7 @@ import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.store.Database;
 import org.pf4j.DefaultPluginManager;
 

@@ -1,93 +1,101 @@
 package org.opencmg.server.channel;
 
 import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.http2.api.Session;
+import org.eclipse.jetty.http2.frames.GoAwayFrame;
+import org.eclipse.jetty.http2.frames.PingFrame;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.Callback;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 
 /**
- * A live channel: one connection point's HTTP/2 connection to this gateway instance. Device
- * requests wait in {@link #work} until one of the connection point's pulls takes them.
+ * A channel as the gateway holds it: the HTTP/2 client session on a connection a connection point
+ * dialled. It is a channel of a registered point once the point's welcome checked out; until then
+ * nothing but the hello is sent on it. PINGs measure its round-trip time; a GOAWAY or a failure ends it.
  */
-final class Channel {
+final class Channel implements Session.Listener {
 
-    final String session;
-    final Registration point;
-    final Connection connection;
+    private final ChannelRegistry registry;
+    final EndPoint endPoint;
     final String remoteAddress;
     final Instant since;
-    private final BlockingQueue<Exchange> work = new LinkedBlockingQueue<>();
-    private final Map<String, Exchange> inFlight = new ConcurrentHashMap<>();
-    private volatile boolean open = true;
-    private volatile String closeReason = "";
+    volatile Session session;
+    /** Set once the welcome checked out. */
+    volatile Registration point;
     volatile Instant lastHeartbeat;
     volatile long rttMicros = -1;
+    private volatile long pingSentNanos;
+    private volatile boolean draining;
 
-    Channel(String session, Registration point, Connection connection, String remoteAddress, Instant now) {
-        this.session = session;
-        this.point = point;
-        this.connection = connection;
+    Channel(ChannelRegistry registry, EndPoint endPoint, String remoteAddress, Instant now) {
+        this.registry = registry;
+        this.endPoint = endPoint;
         this.remoteAddress = remoteAddress;
         this.since = now;
         this.lastHeartbeat = now;
-    }
-
-    boolean isOpen() {
-        return open;
     }
 
     String site() {
         return point.site();
     }
 
-    void submit(Exchange e) {
-        work.add(e);
-        if (!open && work.remove(e)) {
-            e.lost("channel of " + point.name() + " closed: " + closeReason);
+    String name() {
+        return point == null ? remoteAddress : point.name();
+    }
+
+    /** Open, welcomed, and not going away: may carry new exchanges. */
+    boolean usable() {
+        Session s = session;
+        return point != null && !draining && s != null && !s.isClosed();
+    }
+
+    /** One PING: its payload tells the connection point the round-trip time measured last. */
+    void ping() {
+        Session s = session;
+        if (s != null && !s.isClosed()) {
+            pingSentNanos = System.nanoTime();
+            s.ping(new PingFrame(Math.max(0, rttMicros), false), Callback.NOOP);
         }
     }
 
-    /** The next device request for a pull, or null after {@code millis} without one. */
-    Exchange take(long millis) throws InterruptedException {
-        Exchange e = work.poll(millis, TimeUnit.MILLISECONDS);
-        if (e != null) {
-            inFlight.put(e.id, e);
-            e.answer.whenComplete((d, t) -> {
-                if (t != null) {
-                    inFlight.remove(e.id);
-                } else {
-                    d.done().whenComplete((v, t2) -> inFlight.remove(e.id));
-                }
-            });
+    @Override
+    public void onPing(Session session, PingFrame frame) {
+        if (frame.isReply() && pingSentNanos != 0) {
+            rttMicros = (System.nanoTime() - pingSentNanos) / 1000;
+            registry.heartbeat(this);
         }
-        return e;
     }
 
-    Exchange inFlight(String id) {
-        return inFlight.get(id);
+    @Override
+    public void onGoAway(Session session, GoAwayFrame frame) {
+        draining = true; // streams in flight finish; new exchanges go to the site's other points
     }
 
-    int pending() {
-        return work.size() + inFlight.size();
+    @Override
+    public void onClose(Session session, GoAwayFrame frame, Callback callback) {
+        String reason = frame == null ? null : frame.tryConvertPayload();
+        registry.closed(this, reason == null || reason.isBlank() ? "connection closed" : reason);
+        callback.succeeded();
     }
 
-    /** Closes the channel: every request waiting on it or in flight without an answer is lost. */
+    @Override
+    public void onFailure(Session session, Throwable failure, Callback callback) {
+        registry.closed(this, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+        callback.succeeded();
+    }
+
+    @Override
+    public boolean onIdleTimeout(Session session) {
+        return true; // PINGs keep a live channel busy: an idle one is dead
+    }
+
+    /** Ends the channel: streams in flight are reset, the connection point redials. */
     void close(String reason) {
-        closeReason = reason;
-        open = false;
-        Exchange e;
-        while ((e = work.poll()) != null) {
-            e.lost("channel of " + point.name() + " closed: " + reason);
-        }
-        inFlight.values().forEach(x -> x.lost("channel of " + point.name() + " closed: " + reason));
-        try {
-            connection.close();
-        } catch (RuntimeException ignored) {
-            // already closed
+        Session s = session;
+        if (s != null) {
+            s.close(org.eclipse.jetty.http2.ErrorCode.NO_ERROR.code, reason, Callback.NOOP);
+        } else {
+            endPoint.close();
         }
     }
 }

@@ -14,13 +14,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.eclipse.jetty.http2.HTTP2Connection;
-import org.eclipse.jetty.http2.frames.SettingsFrame;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.RequestRefused;
@@ -32,19 +29,14 @@ import org.opencmg.server.store.RegisteredPoints;
  * <ol>
  *   <li>the TLS handshake accepts only a certificate registered for a connection point (checked in
  *       memory), so an unknown peer never reaches HTTP/2;</li>
- *   <li>until its hello succeeds a connection may open {@link #STREAMS_BEFORE_HELLO} streams, and
- *       the hello body is at most {@link #MAX_HELLO_BYTES} (see {@link ChannelHandler});</li>
- *   <li>it must have said hello within the deadline, handshake included, or it is closed;</li>
+ *   <li>on the connection the gateway is the HTTP/2 client: the connection point can open no
+ *       stream at all, and its answer to the hello is at most
+ *       {@link org.opencmg.channel.ChannelProtocol#MAX_HELLO_BYTES} (see {@link ChannelGreeting});</li>
+ *   <li>its welcome must have checked out within the deadline, handshake included, or it is closed;</li>
  *   <li>connections not yet admitted are bounded, in all and per source address.</li>
  * </ol>
- * Once admitted, its HTTP/2 session may open {@code streamsAfterHello} streams.
  */
 public final class ChannelAdmission implements Connection.Listener {
-
-    /** Streams a connection may have open before its hello succeeded: the hello, and a spare. */
-    public static final int STREAMS_BEFORE_HELLO = 2;
-    /** A hello is a few dozen bytes of JSON. */
-    public static final int MAX_HELLO_BYTES = 1024;
 
     private final Supplier<RegisteredPoints> points;
     private final Refusals refusals;
@@ -52,20 +44,18 @@ public final class ChannelAdmission implements Connection.Listener {
     private final Duration helloDeadline;
     private final int maxPending;
     private final int maxPendingPerAddress;
-    private final int streamsAfterHello;
     private final Map<EndPoint, String> pending = new ConcurrentHashMap<>();
     private final Set<EndPoint> admitted = ConcurrentHashMap.newKeySet();
     private ServerConnector connector;
 
     public ChannelAdmission(Supplier<RegisteredPoints> points, Refusals refusals, Clock clock, Duration helloDeadline,
-                            int maxPending, int maxPendingPerAddress, int streamsAfterHello) {
+                            int maxPending, int maxPendingPerAddress) {
         this.points = points;
         this.refusals = refusals;
         this.clock = clock;
         this.helloDeadline = helloDeadline;
         this.maxPending = maxPending;
         this.maxPendingPerAddress = maxPendingPerAddress;
-        this.streamsAfterHello = streamsAfterHello;
     }
 
     /** Watches the connections of the channel connector (called once, when it is built). */
@@ -108,20 +98,10 @@ public final class ChannelAdmission implements Connection.Listener {
         }
     }
 
-    /**
-     * The hello on this connection succeeded: it leaves the pending set and its HTTP/2 session may
-     * now open as many streams as a connection point's traffic needs (announced in a SETTINGS frame
-     * that reaches the connection point before the hello's answer).
-     */
-    void admit(Connection httpConnection) {
-        EndPoint endPoint = httpConnection.getEndPoint();
-        if (pending.remove(endPoint) != null || admitted.contains(endPoint)) {
+    /** The welcome on this connection checked out: it leaves the pending set. */
+    void admit(EndPoint endPoint) {
+        if (pending.remove(endPoint) != null) {
             admitted.add(endPoint);
-            if (httpConnection instanceof HTTP2Connection h2) {
-                h2.getSession().setMaxRemoteStreams(streamsAfterHello);
-                h2.getSession().settings(new SettingsFrame(Map.of(SettingsFrame.MAX_CONCURRENT_STREAMS, streamsAfterHello),
-                        false), Callback.NOOP);
-            }
         }
     }
 

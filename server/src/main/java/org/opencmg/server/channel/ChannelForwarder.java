@@ -2,19 +2,32 @@ package org.opencmg.server.channel;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.api.Stream;
+import org.eclipse.jetty.http2.frames.DataFrame;
+import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
+import org.eclipse.jetty.util.Promise;
+import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.RequestLengthStep;
 import org.opencmg.server.pipeline.RequestRefused;
@@ -23,15 +36,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Steps 5 to 8 of the flow at the gateway: picks a healthy channel of the endpoint's site
- * round-robin, queues the request for that connection point's pulls, waits for the site's answer
- * and streams it to the device. An idempotent request whose channel dies before its answer began
- * is tried again on another connection point; any other gets 502.
+ * Steps 5 to 8 of the flow at the gateway: picks a usable channel of the endpoint's site
+ * round-robin and opens one HTTP/2 stream on it for the device's request; the site's answer comes
+ * back on that stream and is streamed to the device. A body of up to {@value #BUFFERED_BODY} bytes
+ * is read whole before the stream opens, so a slow device never holds a stream or an internal
+ * connection; a larger one streams after its first {@value #BUFFERED_BODY} bytes arrived. An
+ * idempotent request whose channel fails before its answer began, with its whole body in hand, is
+ * tried again on another connection point; any other gets 502.
  */
 public final class ChannelForwarder implements Forwarder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChannelForwarder.class);
     private static final int MAX_ATTEMPTS = 3;
+    static final int BUFFERED_BODY = 64 * 1024;
+    private static final int CHUNK = 16 * 1024;
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PROPFIND", "OPTIONS");
 
     private final ChannelRegistry registry;
     private final Duration requestTimeout;
@@ -47,138 +66,190 @@ public final class ChannelForwarder implements Forwarder {
 
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
-        var head = head(route, request);
         var access = accessLog.start(route, request);
-        boolean hasBody = RequestLengthStep.hasBody(request);
-        Set<Channel> tried = new HashSet<>();
-        Exchange exchange;
-        Exchange.Delivery delivery = null;
-        while (delivery == null) {
-            Channel channel = registry.next(route.site(), tried).orElseThrow(() -> tried.isEmpty()
-                    ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
-                    : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
-            exchange = new Exchange(route, head, body, hasBody);
-            access.through(channel.point.name());
-            channel.submit(exchange);
-            try {
-                delivery = exchange.answer.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RequestRefused r) {
-                    record(route, access, exchange.bytesIn.get(), 0, r.status());
-                    throw r;
-                }
-                if (e.getCause() instanceof Exchange.ChannelLost lost && exchange.retryable() && tried.size() + 1 < MAX_ATTEMPTS) {
-                    LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(), lost.getMessage());
-                    tried.add(channel);
-                    continue;
-                }
-                record(route, access, exchange.bytesIn.get(), 0, 502);
-                throw new RequestRefused(502, "channel_lost", e.getCause().getMessage());
-            } catch (TimeoutException e) {
-                exchange.lost("the device stopped waiting");
-                record(route, access, exchange.bytesIn.get(), 0, 504);
-                throw new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                exchange.lost("interrupted");
-                throw new IOException("interrupted");
-            }
-            try {
-                deliver(route, access, exchange, delivery, response);
-            } catch (SiteStreamBroken broken) {
-                // The channel died before a byte reached the device: as good as no answer at all.
-                if (!response.isCommitted() && exchange.retryable() && tried.size() + 1 < MAX_ATTEMPTS) {
-                    LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(),
-                            broken.getMessage());
-                    response.reset();
-                    tried.add(channel);
-                    delivery = null;
-                    continue;
-                }
-                record(route, access, exchange.bytesIn.get(), 0, 502);
-                if (!response.isCommitted()) {
-                    response.reset();
-                    throw new RequestRefused(502, "channel_lost", "the site's answer broke off: " + broken.getMessage());
-                }
-                throw new IOException("site stream broke mid-response", broken);
-            }
-        }
-    }
-
-    /** Streams the site's answer to the device; a break on either side aborts the other. */
-    private void deliver(Route route, AccessLog.Entry access, Exchange exchange, Exchange.Delivery delivery, Response response)
-            throws IOException {
-        FrameHead.Response head = delivery.head();
-        if (head.error() != null) {
-            delivery.done().complete(null);
-            record(route, access, exchange.bytesIn.get(), 0, head.status());
-            throw new RequestRefused(head.status(), head.error(), "from connection point");
-        }
-        response.setStatus(head.status());
-        if (head.headers() != null) {
-            for (List<String> h : head.headers()) {
-                if (h.size() == 2 && ForwardedHeaders.toDevice(h.get(0))) {
-                    response.getHeaders().add(h.get(0), h.get(1));
-                }
-            }
-        }
-        long out = 0;
-        OutputStream device = Content.Sink.asOutputStream(response);
-        InputStream site = delivery.body();
-        byte[] buf = new byte[8 * 1024];
+        long in = 0;
+        int status = 502;
+        Exchange exchange = null;
         try {
-            int n;
-            while ((n = readSite(site, buf)) >= 0) {
-                device.write(buf, 0, n);
-                out += n;
+            byte[] first = RequestLengthStep.hasBody(request) ? readUpTo(body, BUFFERED_BODY) : new byte[0];
+            in = first.length;
+            boolean whole = first.length < BUFFERED_BODY;
+            var head = head(route, request, whole ? first.length : request.getLength());
+            Set<Channel> tried = new HashSet<>();
+            while (true) {
+                Channel channel = registry.next(route.site(), tried).orElseThrow(() -> tried.isEmpty()
+                        ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
+                        : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
+                access.through(channel.name());
+                exchange = new Exchange();
+                try {
+                    Stream stream = open(channel, head, exchange, first, whole);
+                    if (!whole) {
+                        in += streamRest(body, stream);
+                    }
+                    MetaData.Response answer = exchange.head.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    status = answer.getStatus();
+                    String refusal = answer.getHttpFields().get(ChannelProtocol.REFUSAL_HEADER);
+                    if (refusal != null) {
+                        exchange.cancel();
+                        throw new RequestRefused(status, refusal, "from connection point " + channel.name());
+                    }
+                    response.setStatus(status);
+                    for (HttpField f : answer.getHttpFields()) {
+                        if (ForwardedHeaders.toDevice(f.getName())) {
+                            response.getHeaders().add(f);
+                        }
+                    }
+                    exchange.deliverTo(response);
+                    exchange.done.get();
+                    return;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Exchange.ChannelLost lost && !response.isCommitted()
+                            && whole && IDEMPOTENT.contains(route.method()) && tried.size() + 1 < MAX_ATTEMPTS) {
+                        LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(),
+                                lost.getMessage());
+                        response.reset();
+                        tried.add(channel);
+                        continue;
+                    }
+                    if (e.getCause() instanceof Exchange.DeviceGone gone) {
+                        status = 499;
+                        throw gone;
+                    }
+                    status = 502;
+                    if (!response.isCommitted()) {
+                        response.reset();
+                        throw new RequestRefused(502, "channel_lost", e.getCause().getMessage());
+                    }
+                    throw new IOException("the site's answer broke off: " + e.getCause().getMessage(), e.getCause());
+                }
             }
-            device.close();
-            delivery.done().complete(null);
-        } catch (IOException e) {
-            delivery.done().completeExceptionally(e);
-            record(route, access, exchange.bytesIn.get(), out, 499);
+        } catch (TimeoutException e) {
+            exchange.cancel();
+            status = 504;
+            throw new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout);
+        } catch (RequestRefused r) {
+            if (exchange != null) {
+                exchange.cancel();
+            }
+            status = r.status();
+            throw r;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (exchange != null) {
+                exchange.cancel();
+            }
+            throw new IOException("interrupted");
+        } catch (IOException | RuntimeException e) {
+            if (exchange != null) {
+                exchange.cancel();
+            }
             throw e;
-        } catch (SiteStreamBroken e) {
-            delivery.done().completeExceptionally(e);
-            throw e; // counted by the caller, which may still try another connection point
-        }
-        record(route, access, exchange.bytesIn.get(), out, head.status());
-    }
-
-    /** Reading the site's answer from the channel failed: the channel, not the device, broke. */
-    private static final class SiteStreamBroken extends RuntimeException {
-        SiteStreamBroken(IOException cause) {
-            super(cause.getMessage(), cause, false, false);
+        } finally {
+            long out = exchange == null ? 0 : exchange.bytesOut.get();
+            traffic.record(route.endpoint().endpoint().externalPath(), in, out, status);
+            access.finished(status, in, out);
         }
     }
 
-    private static int readSite(InputStream site, byte[] buf) {
+    /** Opens the exchange's stream: HEADERS, then the body in hand (all of it, or its start). */
+    private static Stream open(Channel channel, MetaData.Request head, Exchange exchange, byte[] first, boolean whole)
+            throws ExecutionException, InterruptedException {
+        var opened = new CompletableFuture<Stream>();
         try {
-            return site.read(buf);
-        } catch (IOException e) {
-            throw new SiteStreamBroken(e);
+            channel.session.newStream(new HeadersFrame(head, null, whole && first.length == 0), Promise.from(opened), exchange);
+        } catch (RuntimeException e) {
+            opened.completeExceptionally(e);
+        }
+        Stream stream;
+        try {
+            stream = opened.get();
+        } catch (ExecutionException e) {
+            throw new ExecutionException(new Exchange.ChannelLost("no stream on the channel of " + channel.name() + ": "
+                    + e.getCause().getMessage()));
+        }
+        exchange.started(stream);
+        if (first.length > 0) {
+            send(stream, ByteBuffer.wrap(first), whole);
+        }
+        return stream;
+    }
+
+    /**
+     * Streams the rest of a large body, a frame at a time under the stream's flow control; returns
+     * the bytes sent. A stream that stops taking the body (the site answered early and the
+     * connection point ended the stream, or reset it) ends the upload: the answer, if any, follows.
+     */
+    private static long streamRest(InputStream body, Stream stream) throws InterruptedException {
+        byte[] buf = new byte[CHUNK];
+        long sent = 0;
+        int n;
+        try {
+            while ((n = readDevice(body, buf)) >= 0) {
+                if (n > 0) {
+                    send(stream, ByteBuffer.wrap(buf, 0, n), false);
+                    sent += n;
+                }
+            }
+            send(stream, ByteBuffer.allocate(0), true);
+        } catch (ExecutionException e) {
+            LOG.debug("the channel stream stopped taking the body after {} bytes: {}", sent, e.getCause().getMessage());
+        }
+        return sent;
+    }
+
+    private static void send(Stream stream, ByteBuffer data, boolean last) throws ExecutionException, InterruptedException {
+        var written = new FutureCallback();
+        stream.data(new DataFrame(stream.getId(), data, last), written);
+        try {
+            written.get();
+        } catch (ExecutionException e) {
+            throw new ExecutionException(new Exchange.ChannelLost("sending the body failed: " + e.getCause().getMessage()));
         }
     }
 
-    /** The outcome of a forwarded request: counted per endpoint, and one access log line. */
-    private void record(Route route, AccessLog.Entry access, long in, long out, int status) {
-        traffic.record(route.endpoint().endpoint().externalPath(), in, out, status);
-        access.finished(status, in, out);
+    private static byte[] readUpTo(InputStream body, int max) {
+        try {
+            return body.readNBytes(max);
+        } catch (IOException e) {
+            throw RequestLengthStep.bodyBroken(e);
+        }
     }
 
-    /** What the connection point needs: the canonical request and the headers that may pass. */
-    static FrameHead.Request head(Route route, Request request) {
+    /** A failure reading the device's body is the device's, not the channel's. */
+    private static int readDevice(InputStream in, byte[] buf) {
+        try {
+            return in.read(buf);
+        } catch (IOException e) {
+            throw RequestLengthStep.bodyBroken(e);
+        }
+    }
+
+    /** The HTTP/2 request a connection point receives: the canonical request and the headers that may pass. */
+    static MetaData.Request head(Route route, Request request, long contentLength) {
         var device = route.device();
         boolean bearerDevice = device.method().equals("token") || device.method().equals("entra");
-        var headers = new ArrayList<>(ForwardedHeaders.fromDevice(request.getHeaders(), bearerDevice));
-        headers.add(List.of(ForwardedHeaders.DEVICE_ID, device.id()));
-        headers.add(List.of(ForwardedHeaders.AUTH_METHOD, device.method()));
-        headers.add(List.of(ForwardedHeaders.DEVICE_NAME, ascii(device.name())));
-        if (request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a) {
-            headers.add(List.of(ForwardedHeaders.CLIENT_ADDRESS, a.getAddress().getHostAddress()));
+        var fields = HttpFields.build();
+        for (List<String> h : ForwardedHeaders.fromDevice(request.getHeaders(), bearerDevice)) {
+            fields.add(h.get(0), h.get(1));
         }
-        return new FrameHead.Request(null, route.method(), route.endpoint().endpoint().externalPath(),
-                route.path().encoded(), route.query(), headers);
+        fields.put(ForwardedHeaders.DEVICE_ID, ascii(device.id()));
+        fields.put(ForwardedHeaders.AUTH_METHOD, device.method());
+        fields.put(ForwardedHeaders.DEVICE_NAME, ascii(device.name()));
+        if (request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a) {
+            fields.put(ForwardedHeaders.CLIENT_ADDRESS, a.getAddress().getHostAddress());
+        }
+        fields.put(ChannelProtocol.ENDPOINT_HEADER, route.endpoint().endpoint().externalPath());
+        if (contentLength > 0) {
+            fields.put(HttpHeader.CONTENT_LENGTH, contentLength); // a chunked body read whole has its length now
+        } else {
+            fields.remove(HttpHeader.CONTENT_LENGTH);
+        }
+        var uri = HttpURI.build().scheme("https").host(ChannelProtocol.AUTHORITY).path(route.path().encoded());
+        if (route.query() != null && !route.query().isEmpty()) {
+            uri.query(route.query());
+        }
+        return new MetaData.Request(route.method(), uri.asImmutable(), HttpVersion.HTTP_2, fields, contentLength);
     }
 
     /** Header values stay printable ASCII whatever a certificate subject holds. */

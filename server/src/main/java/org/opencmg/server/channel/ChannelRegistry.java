@@ -1,11 +1,9 @@
 package org.opencmg.server.channel;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,66 +14,79 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.io.Connection;
+import org.opencmg.channel.ChannelJson;
+import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.MappingTable;
+import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
+import org.opencmg.server.store.LiveState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live channels of this gateway instance, by session and by site. Picks the next healthy
- * channel of a site round-robin, marks a channel down when its heartbeats stop, and records every
- * channel's state in the store so that every instance's view can be reported.
+ * The open channels of this gateway instance, by site. Picks the next usable channel of a site
+ * round-robin; every heartbeat PINGs each channel and closes one whose PINGs went unanswered for
+ * the heartbeat timeout or whose registration was withdrawn; pushes a site's mapping table to its
+ * channels when it changes (and every minute, whole); records every channel's state in the store
+ * so that every instance's view can be reported.
  */
 public final class ChannelRegistry implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChannelRegistry.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration FULL_PUSH = Duration.ofMinutes(1);
 
     private final String instance;
+    private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
     private final ChannelStatusStore statusStore;
+    private final LiveState live;
     private final Clock clock;
-    private final Map<String, Channel> bySession = new ConcurrentHashMap<>();
+    private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final Map<String, List<Channel>> bySite = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> roundRobin = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastStatusWrite = new ConcurrentHashMap<>();
     private final ScheduledExecutorService monitor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("channel-monitor").factory());
+    private volatile long lastFullPush = System.nanoTime();
 
-    public ChannelRegistry(String instance, Duration heartbeatTimeout, ChannelStatusStore statusStore, Clock clock) {
+    public ChannelRegistry(String instance, Duration heartbeatInterval, Duration heartbeatTimeout, ChannelStatusStore statusStore,
+                           LiveState live, Clock clock) {
         this.instance = instance;
+        this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
         this.statusStore = statusStore;
+        this.live = live;
         this.clock = clock;
-        monitor.scheduleWithFixedDelay(this::expireSilentChannels, 1, 1, TimeUnit.SECONDS);
+        long tick = Math.max(100, heartbeatInterval.toMillis());
+        monitor.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        live.onMappingsChange(snapshot -> monitor.execute(() -> pushAll(snapshot)));
     }
 
-    /** Opens a channel for a registered connection point; an older channel of the same point is closed. */
-    Channel open(Registration point, Connection connection, String remoteAddress) {
-        byte[] token = new byte[24];
-        RANDOM.nextBytes(token);
-        var channel = new Channel(Base64.getUrlEncoder().withoutPadding().encodeToString(token), point, connection,
-                remoteAddress, clock.instant());
-        for (Channel old : List.copyOf(bySession.values())) {
+    /** A welcomed channel of a registered connection point: its mappings first, then it takes exchanges. */
+    void open(Channel channel, Registration point) {
+        for (Channel old : List.copyOf(open)) {
             if (old.point.name().equals(point.name())) {
                 close(old, "superseded by a new channel");
             }
         }
-        bySession.put(channel.session, channel);
-        bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>()).add(channel);
-        LOG.info("channel up: connection point {} (site {}) from {}", point.name(), point.site(), remoteAddress);
-        writeStatus(channel, "up", true);
-        return channel;
+        channel.point = point;
+        push(channel, live.mappings()).whenComplete((v, t) -> {
+            if (t != null) {
+                channel.close("mappings not delivered: " + t.getMessage());
+                return;
+            }
+            open.add(channel);
+            bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>()).add(channel);
+            LOG.info("channel up: connection point {} (site {}) from {}", point.name(), point.site(), channel.remoteAddress);
+            writeStatus(channel, "up", true);
+            if (channel.session.isClosed()) {
+                closed(channel, "connection closed");
+            }
+        });
     }
 
-    /** The channel of a session, if it is open and on the given connection. */
-    Optional<Channel> session(String session, Connection connection) {
-        Channel c = session == null ? null : bySession.get(session);
-        return c != null && c.isOpen() && c.connection == connection ? Optional.of(c) : Optional.empty();
-    }
-
-    /** The next open channel of a site, round-robin, skipping {@code excluded}. */
+    /** The next usable channel of a site, round-robin, skipping {@code excluded}. */
     Optional<Channel> next(String site, Set<Channel> excluded) {
         List<Channel> channels = bySite.getOrDefault(site, List.of());
         int n = channels.size();
@@ -85,7 +96,7 @@ public final class ChannelRegistry implements AutoCloseable {
         int start = Math.floorMod(roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).getAndIncrement(), n);
         for (int i = 0; i < n; i++) {
             Channel c = channels.get((start + i) % n);
-            if (c.isOpen() && !excluded.contains(c)) {
+            if (c.usable() && !excluded.contains(c)) {
                 return Optional.of(c);
             }
         }
@@ -102,45 +113,80 @@ public final class ChannelRegistry implements AutoCloseable {
         int start = Math.floorMod(roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).get(), n);
         for (int i = 0; i < n; i++) {
             Channel c = channels.get((start + i) % n);
-            if (c.isOpen()) {
+            if (c.usable()) {
                 return Optional.of(c.point.name());
             }
         }
         return Optional.empty();
     }
 
-    void heartbeat(Channel c, long rttMicros) {
+    void heartbeat(Channel c) {
         c.lastHeartbeat = clock.instant();
-        c.rttMicros = rttMicros;
-        writeStatus(c, "up", false);
-    }
-
-    /** The transport under some channels closed: those channels are gone. */
-    public void connectionClosed(Connection connection) {
-        for (Channel c : List.copyOf(bySession.values())) {
-            if (c.connection == connection) {
-                close(c, "connection closed");
-            }
+        if (c.point != null) {
+            writeStatus(c, "up", false);
         }
     }
 
-    private void expireSilentChannels() {
-        Instant limit = clock.instant().minus(heartbeatTimeout);
-        for (Channel c : List.copyOf(bySession.values())) {
-            if (c.lastHeartbeat.isBefore(limit)) {
-                close(c, "no heartbeat for " + heartbeatTimeout.toSeconds() + " s");
-            }
-        }
-    }
-
-    private void close(Channel c, String reason) {
-        if (bySession.remove(c.session) == null) {
+    /** The session of a channel ended (GOAWAY, failure, connection closed). */
+    void closed(Channel c, String reason) {
+        if (!open.remove(c)) {
             return;
         }
         bySite.getOrDefault(c.site(), List.of()).remove(c);
-        c.close(reason);
         LOG.warn("channel down: connection point {} (site {}): {}", c.point.name(), c.site(), reason);
         writeStatus(c, "down", true);
+    }
+
+    private void close(Channel c, String reason) {
+        closed(c, reason);
+        c.close(reason);
+    }
+
+    private void tick() {
+        try {
+            Instant limit = clock.instant().minus(heartbeatTimeout);
+            var registered = live.registeredPoints();
+            for (Channel c : List.copyOf(open)) {
+                if (c.lastHeartbeat.isBefore(limit)) {
+                    close(c, "no answer to PING for " + heartbeatTimeout.toSeconds() + " s");
+                } else if (registered.find(c.point.thumbprintSha256(), c.point.connectionId()).isEmpty()) {
+                    close(c, "connection_point_unregistered: " + c.point.name() + " was unregistered");
+                } else {
+                    c.ping();
+                }
+            }
+            if (System.nanoTime() - lastFullPush > FULL_PUSH.toNanos()) {
+                lastFullPush = System.nanoTime();
+                pushAll(live.mappings());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("channel monitor: {}", e.toString());
+        }
+    }
+
+    private void pushAll(MappingSnapshot snapshot) {
+        for (Channel c : List.copyOf(open)) {
+            push(c, snapshot).whenComplete((v, t) -> {
+                if (t != null) {
+                    LOG.warn("mappings not delivered to {}: {}", c.name(), t.getMessage());
+                }
+            });
+        }
+    }
+
+    /** Sends a site's whole mapping table to one of its channels. */
+    private java.util.concurrent.CompletableFuture<Void> push(Channel c, MappingSnapshot snapshot) {
+        var endpoints = snapshot.endpoints().stream()
+                .filter(e -> e.site().equals(c.site()))
+                .map(e -> new MappingTable.Mapping(e.endpoint().externalPath(), e.endpoint().internalUrl(),
+                        java.util.Set.copyOf(e.endpoint().methods())))
+                .toList();
+        byte[] table = ChannelJson.write(new MappingTable(c.site(), snapshot.revision(), endpoints));
+        return ControlStream.send(c.session, "PUT", ChannelProtocol.MAPPINGS, table, 256).thenAccept(a -> {
+            if (a.status() != 204) {
+                throw new IllegalStateException("the connection point answered " + a.status());
+            }
+        });
     }
 
     /** State changes are written at once; heartbeats at most every 5 seconds per channel. */
@@ -162,26 +208,26 @@ public final class ChannelRegistry implements AutoCloseable {
 
     public List<Map<String, Object>> snapshot() {
         var out = new ArrayList<Map<String, Object>>();
-        for (Channel c : bySession.values()) {
+        for (Channel c : open) {
             out.add(Map.of("connection_point", c.point.name(), "site", c.site(), "since", c.since.toString(),
                     "last_heartbeat", c.lastHeartbeat.toString(), "rtt_micros", c.rttMicros,
-                    "remote_address", c.remoteAddress, "pending", c.pending()));
+                    "remote_address", c.remoteAddress, "pending", c.session.getStreams().size()));
         }
         return out;
     }
 
     public int openChannels() {
-        return (int) bySession.values().stream().filter(Channel::isOpen).count();
+        return (int) open.stream().filter(Channel::usable).count();
     }
 
     public int openChannels(String site) {
-        return (int) bySite.getOrDefault(site, List.of()).stream().filter(Channel::isOpen).count();
+        return (int) bySite.getOrDefault(site, List.of()).stream().filter(Channel::usable).count();
     }
 
     @Override
     public void close() {
         monitor.shutdownNow();
-        for (Channel c : List.copyOf(bySession.values())) {
+        for (Channel c : List.copyOf(open)) {
             close(c, "gateway stopping");
         }
     }

@@ -1,56 +1,127 @@
 package org.opencmg.server.channel;
 
-import java.io.InputStream;
-import java.util.Set;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import org.opencmg.server.pipeline.Route;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.http2.api.Stream;
+import org.eclipse.jetty.http2.frames.HeadersFrame;
+import org.eclipse.jetty.http2.frames.ResetFrame;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
 /**
- * One device request on its way through a channel: handed to a pull, answered by a response
- * stream, or failed. Lives on the gateway; a new exchange is made for every attempt.
+ * One device request on its channel stream, as the gateway's HTTP/2 client sees it: the site's
+ * answer head completes {@link #head}; once the device's response is given ({@link #deliverTo}),
+ * each DATA frame is written to the device and the next one asked for only when that write is done,
+ * so the device's pace is the stream's flow control. {@link #done} ends it either way.
  */
-final class Exchange {
+final class Exchange implements Stream.Listener {
 
-    /** The answer from the site: its head and a stream of its body; {@link #done} once written to the device. */
-    record Delivery(FrameHead.Response head, InputStream body, CompletableFuture<Void> done) {
-    }
-
-    /** The channel died before the site's answer began. */
-    static final class ChannelLost extends RuntimeException {
+    /** The channel or its stream failed before the exchange ended: another connection point may still serve it. */
+    static final class ChannelLost extends IOException {
         ChannelLost(String message) {
-            super(message, null, false, false);
+            super(message, null);
         }
     }
 
-    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "PROPFIND", "OPTIONS");
-
-    /** Unique within this gateway run; exchanges are scoped to their channel, so it need not be secret. */
-    final String id = Long.toString(NEXT_ID.incrementAndGet(), 36);
-    final Route route;
-    final FrameHead.Request head;
-    final InputStream body;
-    /** False when the device request carries no body at all (no Content-Length above 0, no Transfer-Encoding). */
-    final boolean hasBody;
-    final CompletableFuture<Delivery> answer = new CompletableFuture<>();
-    final AtomicLong bytesIn = new AtomicLong();
-
-    Exchange(Route route, FrameHead.Request headWithoutId, InputStream body, boolean hasBody) {
-        this.route = route;
-        this.hasBody = hasBody;
-        this.head = new FrameHead.Request(id, headWithoutId.method(), headWithoutId.endpoint(), headWithoutId.path(),
-                headWithoutId.query(), headWithoutId.headers());
-        this.body = body;
+    /** Writing to the device failed: the device went away. */
+    static final class DeviceGone extends IOException {
+        DeviceGone(Throwable cause) {
+            super(cause.getMessage(), cause);
+        }
     }
 
-    /** True if the request may be sent again elsewhere: idempotent, and no body byte was consumed. */
-    boolean retryable() {
-        return IDEMPOTENT.contains(route.method()) && bytesIn.get() == 0;
+    final CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    final AtomicLong bytesOut = new AtomicLong();
+    private volatile Stream stream;
+    private volatile Response device;
+    private volatile boolean headEnded;
+
+    void started(Stream stream) {
+        this.stream = stream;
     }
 
-    /** Fails the exchange unless the site's answer already began. */
+    /** Cancels the exchange: the connection point aborts its internal request. */
+    void cancel() {
+        Stream s = stream;
+        if (s != null && !s.isClosed()) {
+            s.reset(new ResetFrame(s.getId(), ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
+        }
+    }
+
+    /** Streams the answer's body to the device; {@link #done} completes when all of it was written. */
+    void deliverTo(Response response) {
+        device = response;
+        if (headEnded) {
+            response.write(true, null, Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
+        } else {
+            stream.demand();
+        }
+    }
+
+    @Override
+    public void onHeaders(Stream stream, HeadersFrame frame) {
+        if (frame.getMetaData() instanceof MetaData.Response r) {
+            if (r.getStatus() < 200) {
+                return; // interim (100 Continue): the final answer follows
+            }
+            headEnded = frame.isEndStream();
+            head.complete(r);
+        } else if (frame.isEndStream() && device != null) {
+            // trailers: the body is over (they are not passed on)
+            device.write(true, null, Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
+        }
+    }
+
+    @Override
+    public void onDataAvailable(Stream stream) {
+        Stream.Data data = stream.readData();
+        if (data == null) {
+            stream.demand();
+            return;
+        }
+        ByteBuffer buffer = data.frame().getByteBuffer();
+        boolean last = data.frame().isEndStream();
+        bytesOut.addAndGet(buffer.remaining());
+        device.write(last, buffer, new Callback() {
+            @Override
+            public void succeeded() {
+                data.release();
+                if (last) {
+                    done.complete(null);
+                } else {
+                    stream.demand();
+                }
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                data.release();
+                cancel();
+                done.completeExceptionally(new DeviceGone(x));
+            }
+        });
+    }
+
+    @Override
+    public void onReset(Stream stream, ResetFrame frame, Callback callback) {
+        lost("the connection point reset the stream (" + ErrorCode.toString(frame.getError(), "error " + frame.getError()) + ")");
+        callback.succeeded();
+    }
+
+    @Override
+    public void onFailure(Stream stream, int error, String reason, Throwable failure, Callback callback) {
+        lost("channel failed: " + (reason != null ? reason : failure.toString()));
+        callback.succeeded();
+    }
+
     void lost(String why) {
-        answer.completeExceptionally(new ChannelLost(why));
+        var lost = new ChannelLost(why);
+        head.completeExceptionally(lost);
+        done.completeExceptionally(lost);
     }
 }

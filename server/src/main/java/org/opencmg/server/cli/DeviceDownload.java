@@ -30,7 +30,7 @@ import javax.xml.parsers.ParserConfigurationException;
 import org.opencmg.server.cli.DeviceCommand.Refused;
 import org.opencmg.server.cli.DeviceCommand.Resolved;
 import org.opencmg.server.cli.DeviceCommand.UsageError;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 import org.xml.sax.SAXException;

@@ -3,7 +3,7 @@ package org.opencmg.server.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.opencmg.server.demo.SampleSiteServer;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;

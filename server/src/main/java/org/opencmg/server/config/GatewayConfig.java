@@ -166,26 +166,7 @@ public record GatewayConfig(
     }
 
     static Duration duration(String value, Duration fallback) {
-        return value == null ? fallback : Duration.parse(iso(value));
-    }
-
-    /** Accepts "30s", "5m", "250ms" as well as ISO-8601 ("PT30S"). */
-    public static String iso(String value) {
-        String v = value.trim().toLowerCase();
-        if (v.startsWith("pt")) {
-            return v.toUpperCase();
-        }
-        if (v.endsWith("ms")) {
-            return "PT" + (Double.parseDouble(v.substring(0, v.length() - 2)) / 1000.0) + "S";
-        }
-        char unit = v.charAt(v.length() - 1);
-        String n = v.substring(0, v.length() - 1);
-        return switch (unit) {
-            case 's' -> "PT" + n + "S";
-            case 'm' -> "PT" + n + "M";
-            case 'h' -> "PT" + n + "H";
-            default -> throw new IllegalArgumentException("bad duration: " + value + " (use 30s, 5m, 1h)");
-        };
+        return value == null ? fallback : org.opencmg.channel.Durations.parse(value);
     }
 
     /**

@@ -17,9 +17,9 @@ import org.opencmg.pki.PrivateFiles;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.cli.AdminClient;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.connectionpoint.ConnectionPoint;
-import org.opencmg.server.connectionpoint.ConnectionPointConfig;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.connectionpoint.ConnectionPoint;
+import org.opencmg.connectionpoint.ConnectionPointConfig;
+import org.opencmg.pki.KeyMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

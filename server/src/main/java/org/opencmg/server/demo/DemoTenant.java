@@ -26,7 +26,7 @@ import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.opencmg.pki.PrivateFiles;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 
 /**
  * A simulated Entra ID tenant for the demo only: an RSA signing key kept in the demo folder and

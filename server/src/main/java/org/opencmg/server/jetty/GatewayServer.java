@@ -1,5 +1,6 @@
 package org.opencmg.server.jetty;
 
+import org.opencmg.pki.KeyMaterial;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -14,6 +15,7 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   Server (virtual threads for blocking work)
  *    ├─ connector "client"  TLS, client cert wanted        ─▶ ClientPipelineHandler
- *    ├─ connector "channel" TLS + HTTP/2, client cert needed ─▶ ChannelHandler (connection points)
+ *    ├─ connector "channel" TLS + HTTP/2, client cert needed ─▶ channel protocol: gateway as HTTP/2 client (connection points)
  *    └─ connector "admin"   TLS, 127.0.0.1                 ─▶ admin servlets (REST API, pages)
  * </pre>
  * A handler only ever sees requests of its own connector.
@@ -55,7 +57,7 @@ public final class GatewayServer implements AutoCloseable {
     public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
                          Handler clientHandler, Handler channelHandler, Handler adminHandler,
-                         ChannelAdmission channelAdmission, Consumer<Connection> onChannelClosed, Refusals refusals)
+                         ChannelAdmission channelAdmission, ConnectionFactory channelProtocol, Refusals refusals)
             throws GeneralSecurityException {
         var threads = new QueuedThreadPool(200, 8);
         threads.setName("cmg");
@@ -82,14 +84,8 @@ public final class GatewayServer implements AutoCloseable {
         channelTls.setSslContext(sslContext(channelKeys, channelAdmission.trustManager()));
         channelTls.setNeedClientAuth(true);
         TlsPolicy.apply(channelTls, true);
-        channel = channelConnector(config, channelTls);
+        channel = channelConnector(config, channelTls, channelProtocol);
         channelAdmission.watch(channel);
-        channel.addEventListener(new Connection.Listener() {
-            @Override
-            public void onClosed(Connection connection) {
-                onChannelClosed.accept(connection);
-            }
-        });
 
         server.addConnector(client);
         server.addConnector(channel);
@@ -135,26 +131,20 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * HTTP/2 over TLS for connection points: many streams per channel, each with its own flow
-     * control window, so one slow transfer never stalls the others.
+     * Mutual TLS for connection points, then the channel protocol chosen by ALPN: on it the gateway
+     * is the HTTP/2 client of the connection the point dialled ({@code channelProtocol}). A point of
+     * channel version 1 offers only "h2": it gets an HTTP/2 server whose one answer, to its hello,
+     * says to upgrade it (the channel handler).
      */
-    private ServerConnector channelConnector(GatewayConfig config, SslContextFactory.Server tls) {
+    private ServerConnector channelConnector(GatewayConfig config, SslContextFactory.Server tls, ConnectionFactory channelProtocol) {
         var http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
-        var secure = new SecureRequestCustomizer(false);
-        secure.setSniHostCheck(false);
-        http.addCustomizer(secure);
-        var h2 = new HTTP2ServerConnectionFactory(http);
-        // A connection may open more streams only once its hello succeeded (ChannelAdmission);
-        // Jetty's default abuse limits (rate control) stay on.
-        h2.setMaxConcurrentStreams(ChannelAdmission.STREAMS_BEFORE_HELLO);
-        h2.setInitialStreamRecvWindow(1024 * 1024);
-        h2.setInitialSessionRecvWindow(16 * 1024 * 1024);
-        h2.setStreamIdleTimeout(0);
-        var alpn = new ALPNServerConnectionFactory("h2");
-        alpn.setDefaultProtocol("h2");
-        var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, h2);
+        var v1 = new HTTP2ServerConnectionFactory(http);
+        v1.setMaxConcurrentStreams(1);
+        var alpn = new ALPNServerConnectionFactory(channelProtocol.getProtocol(), "h2");
+        alpn.setDefaultProtocol(channelProtocol.getProtocol());
+        var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, channelProtocol, v1);
         connector.setName(CHANNEL);
         connector.setHost(config.channel().host());
         connector.setPort(config.channel().port());

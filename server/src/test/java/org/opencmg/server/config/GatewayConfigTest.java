@@ -233,8 +233,8 @@ class GatewayConfigTest {
         var gateway = GatewayConfig.load(samples.resolve("gateway.yaml"));
         org.assertj.core.api.Assertions.assertThat(gateway.channel().port()).isEqualTo(10124);
         org.assertj.core.api.Assertions.assertThat(gateway.secrets().masterKeyEnv()).isEqualTo("CMG_MASTER_KEY");
-        var cp = org.opencmg.server.connectionpoint.ConnectionPointConfig.load(samples.resolve("connection-point.yaml"));
+        var cp = org.opencmg.connectionpoint.ConnectionPointConfig.load(samples.resolve("connection-point.yaml"));
         org.assertj.core.api.Assertions.assertThat(cp.gateways()).hasSize(1);
-        org.assertj.core.api.Assertions.assertThat(cp.pulls()).isEqualTo(32);
+        org.assertj.core.api.Assertions.assertThat(cp.heartbeatInterval()).isEqualTo(java.time.Duration.ofSeconds(3));
     }
 }

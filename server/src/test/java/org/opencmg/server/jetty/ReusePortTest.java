@@ -1,5 +1,6 @@
 package org.opencmg.server.jetty;
 
+import org.opencmg.pki.KeyMaterial;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -119,9 +120,16 @@ class ReusePortTest {
         KeyMaterial keys = KeyMaterial.read(config.client().certificate(), config.client().key());
         var refusals = new Refusals(new SimpleMeterRegistry());
         var admission = new ChannelAdmission(() -> RegisteredPoints.NONE, refusals, Clock.systemUTC(), Duration.ofSeconds(10),
-                8, 8, 8);
+                8, 8);
+        // The channel is not under test here: a protocol that serves nothing stands in for it.
+        var noChannel = new org.eclipse.jetty.server.AbstractConnectionFactory(org.opencmg.channel.ChannelProtocol.ALPN) {
+            @Override
+            public org.eclipse.jetty.io.Connection newConnection(org.eclipse.jetty.server.Connector c, org.eclipse.jetty.io.EndPoint e) {
+                throw new UnsupportedOperationException("no channel in this test");
+            }
+        };
         var server = new GatewayServer(config, keys, keys, keys, List::of, true, new Ok(), new Ok(), new Ok(),
-                admission, connection -> { }, refusals);
+                admission, noChannel, refusals);
         try {
             server.start();
         } catch (Exception e) {

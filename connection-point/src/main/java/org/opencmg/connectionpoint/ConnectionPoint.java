@@ -1,23 +1,34 @@
-package org.opencmg.server.connectionpoint;
+package org.opencmg.connectionpoint;
 
 import java.util.List;
 import org.eclipse.jetty.client.HttpClient;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.server.Server;
+import org.opencmg.pki.KeyMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The on-premises half: dials every configured gateway instance (no inbound port is opened) and
- * serves the device requests they hand over from the site's internal role servers.
+ * The on-premises half: dials every configured gateway instance (no inbound port is opened), serves
+ * the HTTP/2 streams each opens on its channel, and proxies every device request to the site's
+ * internal role servers.
+ * <pre>
+ *   channel stream ─▶ ControlHandler (hello, mappings) ─▶ MappingCheck (deny by default)
+ *                  ─▶ FirstBytes (a body's start is here) ─▶ SiteProxy ─▶ internal server
+ * </pre>
  */
 public final class ConnectionPoint implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionPoint.class);
 
+    private final Server server;
+    private final ClientConnector dialler;
     private final HttpClient internalClient;
     private final List<GatewayLink> links;
 
-    private ConnectionPoint(HttpClient internalClient, List<GatewayLink> links) {
+    private ConnectionPoint(Server server, ClientConnector dialler, HttpClient internalClient, List<GatewayLink> links) {
+        this.server = server;
+        this.dialler = dialler;
         this.internalClient = internalClient;
         this.links = links;
     }
@@ -25,17 +36,31 @@ public final class ConnectionPoint implements AutoCloseable {
     public static ConnectionPoint start(ConnectionPointConfig config) throws Exception {
         KeyMaterial identity = KeyMaterial.read(config.certificate(), config.key());
         HttpClient internal = HttpClients.internal(config.internal());
-        internal.start();
         InternalAllowList allowList = config.internal().allowList();
         if (!allowList.restricts()) {
             LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
         }
-        var forwarder = new InternalForwarder(internal, config.internal().responseTimeout().toMillis(), allowList);
+        var server = new Server(HttpClients.threads("cp-channel"));
+        server.setHandler(new ControlHandler(new MappingCheck(allowList, new FirstBytes(
+                new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
+        var dialler = new ClientConnector();
+        dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa()));
+        dialler.setConnectTimeout(java.time.Duration.ofSeconds(10));
+        dialler.setExecutor(server.getThreadPool());
+        dialler.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
+        server.addBean(dialler);
         var links = config.gateways().stream()
-                .map(g -> new GatewayLink(g, config, identity, forwarder))
+                .map(g -> new GatewayLink(g, config, dialler, dialler.getSslContextFactory()))
                 .toList();
+        var connectors = links.stream().map(l -> new DialledConnector(server, l)).toList();
+        connectors.forEach(server::addConnector);
+        server.start();
+        internal.start();
+        for (int i = 0; i < links.size(); i++) {
+            links.get(i).start(connectors.get(i));
+        }
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), links.size());
-        return new ConnectionPoint(internal, links);
+        return new ConnectionPoint(server, dialler, internal, links);
     }
 
     public List<LinkStatus> status() {
@@ -54,7 +79,6 @@ public final class ConnectionPoint implements AutoCloseable {
 
     @Override
     public void close() {
-        // All links at once: each waits for its channel's streams to end, and there may be 16 of them.
         var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(link::close)).toList();
         for (Thread t : closing) {
             try {
@@ -65,9 +89,10 @@ public final class ConnectionPoint implements AutoCloseable {
             }
         }
         try {
+            server.stop();
             internalClient.stop();
         } catch (Exception e) {
-            LOG.debug("stopping the internal client: {}", e.toString());
+            LOG.debug("stopping the connection point: {}", e.toString());
         }
     }
 }

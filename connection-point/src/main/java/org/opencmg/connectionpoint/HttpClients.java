@@ -1,4 +1,4 @@
-package org.opencmg.server.connectionpoint;
+package org.opencmg.connectionpoint;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,35 +14,21 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
-import org.eclipse.jetty.http2.client.HTTP2Client;
-import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.opencmg.server.jetty.KeyMaterial;
+import org.opencmg.pki.KeyMaterial;
 
-/** The two HTTP clients of a connection point: HTTP/2 to a gateway, HTTP/1.1 to internal servers. */
+/** The TLS of a connection point's channels, and its HTTP/1.1 client to the internal servers. */
 final class HttpClients {
 
     private HttpClients() {
     }
 
-    /** One HTTP/2 connection (the channel) to one gateway instance, presenting the connection point's certificate. */
-    static HttpClient channel(KeyMaterial identity, Path gatewayCa) throws GeneralSecurityException, IOException {
-        var tls = tls(identity, gatewayCa, InternalAllowList.ANY);
-        var connector = new ClientConnector();
-        connector.setSslContextFactory(tls);
-        connector.setExecutor(threads("cp-channel"));
-        var h2 = new HTTP2Client(connector);
-        h2.setInitialStreamRecvWindow(1024 * 1024);
-        h2.setInitialSessionRecvWindow(16 * 1024 * 1024);
-        h2.setMaxConcurrentPushedStreams(0);
-        var client = new HttpClient(new HttpClientTransportOverHTTP2(h2));
-        client.setMaxConnectionsPerDestination(1);
-        client.setMaxRequestsQueuedPerDestination(100_000);
-        configureCommon(client);
-        return client;
+    /** The TLS of the channels: this point's certificate, and the gateways' CA (TLS 1.3 and 1.2 only). */
+    static SslContextFactory.Client channelTls(KeyMaterial identity, Path gatewayCa) throws GeneralSecurityException, IOException {
+        return tls(identity, gatewayCa, InternalAllowList.ANY);
     }
 
     /** A bounded pool of HTTP/1.1 connections per internal server, not one per device. */
@@ -156,7 +142,7 @@ final class HttpClients {
         }
     }
 
-    private static QueuedThreadPool threads(String name) {
+    static QueuedThreadPool threads(String name) {
         var pool = new QueuedThreadPool(64, 2);
         pool.setName(name);
         pool.setDaemon(true);

@@ -1,4 +1,4 @@
-package org.opencmg.server.connectionpoint;
+package org.opencmg.connectionpoint;
 
 import java.net.URI;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.opencmg.server.connectionpoint;
+package org.opencmg.connectionpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

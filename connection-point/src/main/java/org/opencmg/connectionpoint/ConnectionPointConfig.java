@@ -1,4 +1,4 @@
-package org.opencmg.server.connectionpoint;
+package org.opencmg.connectionpoint;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -11,7 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.channel.Durations;
+import org.slf4j.LoggerFactory;
 
 /**
  * The connection point's configuration file (YAML, kebab-case; see config/connection-point.yaml).
@@ -27,8 +28,6 @@ public record ConnectionPointConfig(
         List<URI> gateways,
         Internal internal,
         Duration heartbeatInterval,
-        Duration checkInterval,
-        int pulls,
         Duration backoffInitial,
         Duration backoffMax) {
 
@@ -83,6 +82,11 @@ public record ConnectionPointConfig(
         InternalAllowList.of(in.allowedUrls()); // a malformed entry stops the start, naming it
         Path cert = base.resolve(raw.certificate()).normalize();
         Path key = base.resolve(raw.key()).normalize();
+        if (raw.pulls() != null || raw.checkInterval() != null) {
+            // Channel v1's keys: v2 has no pulls, and the gateways push every mapping change.
+            LoggerFactory.getLogger(ConnectionPointConfig.class).warn("pulls and check-interval are obsolete since channel"
+                    + " protocol 2 and ignored: remove them from the connection point's configuration");
+        }
         var b = raw.backoff() == null ? new RawBackoff(null, null) : raw.backoff();
         return new ConnectionPointConfig(raw.name(), raw.connectionId(), cert, key,
                 raw.gatewayCa() == null ? null : base.resolve(raw.gatewayCa()).normalize(),
@@ -94,13 +98,11 @@ public record ConnectionPointConfig(
                         duration(in.responseTimeout(), Duration.ofMinutes(5)),
                         in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
-                duration(raw.checkInterval(), Duration.ofMinutes(1)),
-                raw.pulls() == null ? 32 : raw.pulls(),
                 duration(b.initial(), Duration.ofMillis(250)),
                 duration(b.max(), Duration.ofSeconds(4)));
     }
 
     private static Duration duration(String value, Duration fallback) {
-        return value == null ? fallback : Duration.parse(GatewayConfig.iso(value));
+        return value == null ? fallback : Durations.parse(value);
     }
 }

@@ -1,4 +1,4 @@
-package org.opencmg.server.jetty;
+package org.opencmg.pki;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,7 +9,6 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
-import org.opencmg.pki.PemFiles;
 
 /** A certificate chain and its key read from PEM files, as JSSE key managers. */
 public record KeyMaterial(List<X509Certificate> chain, PrivateKey key) {

@@ -1,4 +1,4 @@
-package org.opencmg.server.channel;
+package org.opencmg.channel;
 
 import java.util.ArrayList;
 import java.util.List;
