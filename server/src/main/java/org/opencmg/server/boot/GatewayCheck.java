@@ -35,6 +35,24 @@ public final class GatewayCheck {
         return new Report(List.copyOf(lines), ok);
     }
 
+    /**
+     * What {@code cmg gateway} does first: reads each connector's certificate and key and proves they
+     * belong together, so that a wrong file stops the start before anything is created on disk
+     * (data-dir, the H2 file, the master key, the initial admin password).
+     *
+     * @throws IllegalStateException naming the connector and the files, for the operator
+     */
+    public static void requireKeys(GatewayConfig config) {
+        var lines = new ArrayList<String>();
+        boolean ok = keys("client", config.client(), lines);
+        ok &= keys("channel", config.channel(), lines);
+        ok &= keys("admin", config.admin(), lines);
+        if (!ok) {
+            throw new IllegalStateException(String.join("; ", lines.stream().filter(l -> l.startsWith("FAIL "))
+                    .map(l -> l.substring("FAIL ".length())).toList()) + " (nothing was started or written)");
+        }
+    }
+
     private static boolean keys(String connector, GatewayConfig.Listener listener, List<String> lines) {
         try {
             KeyMaterial keys = KeyMaterial.read(listener.certificate(), listener.key());

@@ -37,7 +37,18 @@ final class GatewayCommand implements Callable<Integer> {
             out.flush();
             return report.ok() ? 0 : 1;
         }
-        Gateway gateway = Gateway.start(loaded);
+        // Certificates and keys first: a wrong file must stop the start before anything is made on disk.
+        GatewayCheck.requireKeys(loaded);
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(loaded);
+        } catch (Exception e) {
+            var bind = BindFailure.explain(e, loaded);
+            if (bind.isPresent()) {
+                throw new IllegalStateException(bind.get(), e);
+            }
+            throw e;
+        }
         return Foreground.runUntilStopped(gateway);
     }
 }
