@@ -351,7 +351,7 @@ One internal nginx (HTTPS on 127.0.0.1, dev-PKI server certificate) serves a ~10
    client connector with the device certificate; gateway and connection point are separate JVMs
    (`-Xmx512m`), set up with the CLI (`pki init`, `roots add`, `crl add` — revocation checking on —,
    `connection-point register`, `endpoint publish`), one HTTP/2 channel, connection point defaults
-   (8 pulls, 32 pooled connections to the internal server);
+   (channel protocol 2: one HTTP/2 stream per request; 32 pooled connections to the internal server);
 2. through a second nginx as mutual-TLS reverse proxy: same server certificate, `ssl_verify_client on`
    with the same CA and its CRL, `proxy_pass https://` to the internal nginx with upstream
    `keepalive 32`, verifying the internal server's certificate, passing the client's thumbprint;
