@@ -26,7 +26,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.connectionpoint.ConnectionPointConfig;
+import org.opencmg.connectionpoint.ConnectionPointConfig;
 import org.w3c.dom.Element;
 
 /**

@@ -16,7 +16,7 @@ import org.opencmg.pki.RefusalReason;
 /**
  * docs/security.md names every refusal reason a device, a browser or an administrator can meet:
  * the reason codes the main sources of the server, the plugins and the pki module refuse with.
- * The channel's own codes (packages channel and connectionpoint) are documented with the channel
+ * The channel's own codes (the gateway's channel package and the connection-point and channel modules) are documented with the channel
  * (docs/channel.md) and left out here.
  */
 class RefusalReasonsDocTest {
@@ -25,7 +25,7 @@ class RefusalReasonsDocTest {
     /** Refusing calls: new RequestRefused(403, "code", ...), bad("code", ...), refused(401, "code", ...), ... */
     private static final Pattern REFUSAL = Pattern.compile(
             "\\b(?:RequestRefused|refuse|refused|bad|Invalid|Unsatisfiable|ApiError|Refusal)\\(\\s*(?:\\d{3}\\s*,\\s*)?\"([a-z0-9]+(?:_[a-z0-9]+)+)\"");
-    private static final List<String> LEFT_TO_CHANNEL_MD = List.of("/org/opencmg/server/channel/", "/org/opencmg/server/connectionpoint/");
+    private static final List<String> LEFT_TO_CHANNEL_MD = List.of("/org/opencmg/server/channel/", "/org/opencmg/connectionpoint/", "/org/opencmg/channel/");
 
     @Test
     void everyRefusalReasonIsInSecurityMd() throws Exception {

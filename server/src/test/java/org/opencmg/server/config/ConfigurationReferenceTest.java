@@ -34,7 +34,7 @@ class ConfigurationReferenceTest {
 
     @Test
     void connectionPointYamlKeysAreExactlyTheDocumentedOnes() throws Exception {
-        Class<?> raw = Class.forName("org.opencmg.server.connectionpoint.ConnectionPointConfig$Raw");
+        Class<?> raw = Class.forName("org.opencmg.connectionpoint.ConnectionPointConfig$Raw");
         assertThat(documented("## connection-point.yaml")).containsExactlyElementsOf(keys(raw));
     }
 

@@ -1,0 +1,101 @@
+package org.opencmg.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Channel protocol 2 as a specification: one connection point's channel carries every exchange as
+ * a stream of its own, so many run at once on it and one that breaks ends only itself.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ChannelStreamsTest {
+
+    static final String SITE = "PS1";
+    static final String MP = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System";
+
+    TestPki pki;
+    InternalServer site;
+    GatewayFixture gw;
+    ConnectionPointFixture cp;
+    DeviceClient device;
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws Exception {
+        pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        site = new InternalServer(pki);
+        gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
+        gw.trustTestDevices();
+        gw.publish(MP, site.url("/internal/CCM_System"), SITE);
+        cp = new ConnectionPointFixture(dir, pki, "cp-streams", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        device = new DeviceClient(gw, pki.device("device-streams"));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        cp.close();
+        gw.close();
+        site.close();
+    }
+
+    @Test
+    void oneChannelCarriesAThousandConcurrentRequests() throws Exception {
+        Instant channelSince = cp.links().getFirst().since();
+        var answers = new ArrayList<CompletableFuture<HttpResponse<String>>>();
+        for (int i = 0; i < 1000; i++) {
+            answers.add(device.http.sendAsync(device.request(MP + "/slow?ms=200&n=" + i).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 0;
+        for (var a : answers) {
+            ok += a.get(120, TimeUnit.SECONDS).statusCode() == 200 ? 1 : 0;
+        }
+        assertThat(ok).isEqualTo(1000);
+        // All on the one channel the point opened at the start: none was lost or redialled meanwhile.
+        assertThat(cp.links().getFirst().since()).isEqualTo(channelSince);
+        assertThat(cp.links().getFirst().state()).isEqualTo("up");
+    }
+
+    @Test
+    void aDeviceThatVanishesMidBodyResetsOnlyItsStream() throws Exception {
+        Instant channelSince = cp.links().getFirst().since();
+        site.seen.clear();
+        var ctx = pki.clientContext(pki.device("device-vanishing"));
+        // A large upload, broken off after 1 MiB of its 10 MiB: past the 64 KiB the gateway reads before
+        // it opens the stream, so the exchange is under way at the site when the device goes.
+        try (var socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + MP + "/upload-vanishing HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + (10 << 20)
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] block = new byte[64 * 1024];
+            for (int i = 0; i < 16; i++) {
+                out.write(block);
+            }
+            out.flush();
+            Thread.sleep(300);
+            socket.setSoLinger(true, 0); // a reset, as a device losing its network
+        }
+        // Others on the same channel are served meanwhile and after.
+        for (int i = 0; i < 20; i++) {
+            assertThat(device.get(MP + "/after-vanishing?i=" + i).statusCode()).isEqualTo(200);
+        }
+        assertThat(cp.links().getFirst().since()).isEqualTo(channelSince);
+        // The site never saw the broken upload as a whole request.
+        Thread.sleep(500);
+        assertThat(site.seen).noneMatch(s -> s.path().endsWith("/upload-vanishing") && s.bodyLength() == (10 << 20));
+    }
+}
