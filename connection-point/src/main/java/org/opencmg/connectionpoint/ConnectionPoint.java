@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
  * internal role servers.
  * <pre>
  *   channel stream ─▶ ControlHandler (hello, mappings) ─▶ MappingCheck (deny by default)
+ *                  ─▶ WebSocketTunnel (extended CONNECT: a WebSocket to the internal server, then a byte pipe)
  *                  ─▶ FirstBytes (a body's start is here) ─▶ SiteProxy ─▶ internal server
  * </pre>
  */
@@ -41,8 +42,8 @@ public final class ConnectionPoint implements AutoCloseable {
             LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
         }
         var server = new Server(HttpClients.threads("cp-channel"));
-        server.setHandler(new ControlHandler(new MappingCheck(allowList, new FirstBytes(
-                new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
+        server.setHandler(new ControlHandler(new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
+                new SiteProxy(internal, config.internal().responseTimeout().toMillis()))))));
         var dialler = new ClientConnector();
         dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa()));
         dialler.setConnectTimeout(java.time.Duration.ofSeconds(10));

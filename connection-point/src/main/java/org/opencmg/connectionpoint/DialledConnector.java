@@ -76,6 +76,7 @@ final class DialledConnector extends AbstractConnector {
             setInitialStreamRecvWindow(1024 * 1024);
             setInitialSessionRecvWindow(16 * 1024 * 1024);
             setStreamIdleTimeout(0);
+            setConnectProtocolEnabled(true); // RFC 8441: WebSockets as extended CONNECT streams
             setRateControlFactory(new RateControl.Factory() {
             });
         }

@@ -35,7 +35,8 @@ final class MappingCheck extends Handler.Wrapper {
         GatewayLink link = ((DialledConnector) request.getConnectionMetaData().getConnector()).link();
         String endpoint = request.getHeaders().get(ChannelProtocol.ENDPOINT_HEADER);
         String path = request.getHttpURI().getPath();
-        String method = request.getMethod();
+        // A WebSocket arrives as an extended CONNECT stream; the device asked for it with GET.
+        String method = WebSocketTunnel.isWebSocket(request) ? "GET" : request.getMethod();
         MappingTable.Mapping mapping = endpoint == null ? null : find(link.mappings(), endpoint);
         if (mapping == null) {
             return refuse(request, response, callback, 503, "mapping_not_replicated", "no mapping for " + endpoint + " here yet");

@@ -33,6 +33,8 @@ class ChannelStreamsTest {
     GatewayFixture gw;
     ConnectionPointFixture cp;
     DeviceClient device;
+    WebSocketEchoServer webSockets;
+    static final String WS = "/CCM_Proxy_MutualAuth/72057594037927939/Notify";
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
@@ -41,6 +43,8 @@ class ChannelStreamsTest {
         gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
         gw.trustTestDevices();
         gw.publish(MP, site.url("/internal/CCM_System"), SITE);
+        webSockets = new WebSocketEchoServer(pki);
+        gw.publish(WS, webSockets.url("/notify"), SITE);
         cp = new ConnectionPointFixture(dir, pki, "cp-streams", SITE).register(gw).start(gw.channelUrl()).awaitUp();
         device = new DeviceClient(gw, pki.device("device-streams"));
     }
@@ -50,14 +54,52 @@ class ChannelStreamsTest {
         cp.close();
         gw.close();
         site.close();
+        webSockets.close();
+    }
+
+    @Test
+    void aWebSocketReachesTheInternalServerAndFramesFlowBothWays() throws Exception {
+        var received = new java.util.concurrent.LinkedBlockingQueue<String>();
+        var listener = new java.net.http.WebSocket.Listener() {
+            final StringBuilder message = new StringBuilder();
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+                message.append(data);
+                if (last) {
+                    received.add(message.toString());
+                    message.setLength(0);
+                }
+                ws.request(1);
+                return null;
+            }
+        };
+        var uri = java.net.URI.create(gw.clientUrl(WS + "/channel").toString().replaceFirst("^https", "wss"));
+        java.net.http.WebSocket ws = device.http.newWebSocketBuilder().buildAsync(uri, listener).get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 50; i++) {
+            ws.sendText("message " + i, true).get(5, TimeUnit.SECONDS);
+        }
+        for (int i = 0; i < 50; i++) {
+            assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: message " + i);
+        }
+        // A large frame too: it crosses the channel in many DATA frames under flow control.
+        String big = "x".repeat(1 << 20);
+        ws.sendText(big, true).get(10, TimeUnit.SECONDS);
+        assertThat(received.poll(10, TimeUnit.SECONDS)).hasSize(big.length() + 6);
+        ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+        // Other exchanges on the channel went on meanwhile.
+        assertThat(device.get(MP + "/after-websocket").statusCode()).isEqualTo(200);
     }
 
     @Test
     void oneChannelCarriesAThousandConcurrentRequests() throws Exception {
         Instant channelSince = cp.links().getFirst().since();
         var answers = new ArrayList<CompletableFuture<HttpResponse<String>>>();
+        // A thousand device connections at once: their TLS handshakes alone take seconds of this machine's two cores.
+        var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .sslContext(pki.clientContext(pki.device("device-thousand"))).connectTimeout(java.time.Duration.ofSeconds(90)).build();
         for (int i = 0; i < 1000; i++) {
-            answers.add(device.http.sendAsync(device.request(MP + "/slow?ms=200&n=" + i).GET().build(),
+            answers.add(http.sendAsync(device.request(MP + "/slow?ms=200&n=" + i).timeout(java.time.Duration.ofSeconds(120)).GET().build(),
                     HttpResponse.BodyHandlers.ofString()));
         }
         int ok = 0;

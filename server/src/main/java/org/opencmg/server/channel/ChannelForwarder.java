@@ -66,6 +66,10 @@ public final class ChannelForwarder implements Forwarder {
 
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
+        if (WebSocketUpgrade.requested(request)) {
+            upgrade(route, request, response);
+            return;
+        }
         var access = accessLog.start(route, request);
         long in = 0;
         int status = 502;
@@ -149,6 +153,30 @@ public final class ChannelForwarder implements Forwarder {
             long out = exchange == null ? 0 : exchange.bytesOut.get();
             traffic.record(route.endpoint().endpoint().externalPath(), in, out, status);
             access.finished(status, in, out);
+        }
+    }
+
+    /** A WebSocket: one extended CONNECT stream on a channel of the site, then a byte pipe (no retry once asked). */
+    private void upgrade(Route route, Request request, Response response) throws IOException {
+        var access = accessLog.start(route, request);
+        int status = 502;
+        try {
+            Channel channel = registry.next(route.site(), Set.of()).orElseThrow(() ->
+                    new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site()));
+            access.through(channel.name());
+            WebSocketUpgrade.open(channel, route, request, response, requestTimeout);
+            status = 101;
+        } catch (RequestRefused r) {
+            status = r.status();
+            throw r;
+        } catch (ExecutionException e) {
+            throw new RequestRefused(502, "channel_lost", String.valueOf(e.getCause().getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } finally {
+            traffic.record(route.endpoint().endpoint().externalPath(), 0, 0, status);
+            access.finished(status, 0, 0);
         }
     }
 
