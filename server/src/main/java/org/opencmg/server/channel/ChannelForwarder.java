@@ -74,6 +74,15 @@ public final class ChannelForwarder implements Forwarder {
         long in = 0;
         int status = 502;
         Exchange exchange = null;
+        // A device that goes away (its connection failed, timed out) ends its stream at once: the site stops working for nobody.
+        var current = new java.util.concurrent.atomic.AtomicReference<Exchange>();
+        request.addFailureListener(failure -> {
+            Exchange e = current.get();
+            if (e != null) {
+                e.cancel();
+                e.deviceGone(failure);
+            }
+        });
         try {
             byte[] first = RequestLengthStep.hasBody(request) ? readUpTo(body, BUFFERED_BODY) : new byte[0];
             in = first.length;
@@ -86,6 +95,7 @@ public final class ChannelForwarder implements Forwarder {
                         : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
                 access.through(channel.name());
                 exchange = new Exchange();
+                current.set(exchange);
                 try {
                     Stream stream = open(channel, head, exchange, first, whole);
                     if (!whole) {

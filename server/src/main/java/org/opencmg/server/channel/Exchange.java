@@ -119,6 +119,13 @@ final class Exchange implements Stream.Listener {
         callback.succeeded();
     }
 
+    /** The device's request failed (it went away): nothing more is waited for, and nothing is retried. */
+    void deviceGone(Throwable failure) {
+        var gone = new DeviceGone(failure);
+        head.completeExceptionally(gone);
+        done.completeExceptionally(gone);
+    }
+
     void lost(String why) {
         var lost = new ChannelLost(why);
         head.completeExceptionally(lost);
