@@ -36,6 +36,12 @@ final class StatusCommand extends AdminCall {
             out.println("(none)");
         }
         refusals.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
+        out.println("dropped request headers (sent by devices, seen by no site; this instance):");
+        var dropped = s.path("dropped_request_headers");
+        if (dropped.isEmpty()) {
+            out.println("(none)");
+        }
+        dropped.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
     }
 
     /** Sums the windows per endpoint. */
