@@ -34,7 +34,7 @@ final class EndpointCommand {
             + "role instance as its role plugin defines them.",
             "  publish --external PATH --internal URL --site S        one mapping",
             "  publish --role mp|sup --role-id ID --internal BASE-URL --site S   a role's mappings",
-            "  publish --external PATH --role mp|sup --internal URL --site S    one mapping that takes the role's request headers"})
+            "  publish --external PATH --role KIND --internal URL --site S   one mapping, role headers"})
     static final class Publish extends AdminCall {
         @Option(names = "--external", description = "External path prefix, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System")
         String external;

@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Instance health, plugins, endpoints and refusal counts.")
+@Command(name = "status", description = "Instance health, plugins, endpoints, refusal and dropped request header counts.")
 final class StatusCommand extends AdminCall {
 
     @Option(names = "--json", description = "Print the status as JSON (for scripts) instead of tables.")
