@@ -15,6 +15,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.StreamBoundFlowControl;
 
 /**
  * A connector that accepts nothing: it serves HTTP/2 on the connection its {@link GatewayLink}
@@ -76,6 +77,7 @@ final class DialledConnector extends AbstractConnector {
             setInitialStreamRecvWindow(1024 * 1024);
             setInitialSessionRecvWindow(16 * 1024 * 1024);
             setStreamIdleTimeout(0);
+            setFlowControlStrategyFactory(StreamBoundFlowControl.factory()); // a stalled upload holds only its own window
             setConnectProtocolEnabled(true); // RFC 8441: WebSockets as extended CONNECT streams
             setRateControlFactory(new RateControl.Factory() {
             });

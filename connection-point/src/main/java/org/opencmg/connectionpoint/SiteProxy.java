@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Step 8 at the connection point: Jetty's asynchronous proxy from the channel stream to the
  * internal server {@link MappingCheck} chose, through the bounded pool of the internal client.
  * Bodies stream both ways under HTTP/2 and TCP flow control; no thread waits on either.
- * Only the headers the channel's policy lets reach a site go on; the answer's hop-by-hop headers stay.
+ * The request's headers are those the gateway's header policy let through (it decides, a role's
+ * declared headers included) less hop-by-hop ones; the answer's hop-by-hop headers stay.
  */
 final class SiteProxy extends ProxyHandler {
 

@@ -57,7 +57,7 @@ class ChannelForwardingTest {
         site = new InternalServer(pki);
         gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
         gw.trustTestDevices();
-        gw.publish(MP, site.url("/internal/CCM_System"), SITE);
+        gw.publish(MP, site.url("/internal/CCM_System"), SITE, "--role", "mp"); // its site sees the headers mp declares
         gw.publish(UNREACHABLE, "https://localhost:" + GatewayFixture.freePort() + "/gone", SITE);
         gw.publish(ORPHAN, site.url("/orphan"), "NOBODY");
         cp = new ConnectionPointFixture(dir, pki, "cp-main", SITE).register(gw).start(gw.channelUrl()).awaitUp();
@@ -199,10 +199,14 @@ class ChannelForwardingTest {
                 + "CCMClientTimestampSignature: 4E5F6A7B\r\n"
                 + "CCMClientTimestampsSignature: 8C9D0E1F\r\n"
                 + "Content-Type: text/xml; charset=utf-8\r\n"
+                + "BITS-Packet-Type: Ping\r\n"
+                + "Depth: 1\r\n"
                 + "Connection: close\r\n\r\n");
 
         var seen = seenBy(reply);
         assertThat(seen).containsEntry("range", List.of("bytes=0-99"))
+                .containsEntry("bits-packet-type", List.of("Ping"))
+                .containsEntry("depth", List.of("1"))
                 .containsEntry("ccmclientid", List.of("GUID:5B0C4D38-6F0A-4A4B-8C3A-000000000001"))
                 .containsEntry("ccmclientidsignature", List.of("0A1B2C3D"))
                 .containsEntry("ccmclienttimestamp", List.of("2026-01-01T00:00:00Z"))
@@ -232,6 +236,37 @@ class ChannelForwardingTest {
         // Deny by default: nothing but allowed headers, the gateway's own and the connection point's framing.
         assertThat(seen.keySet()).allSatisfy(h -> assertThat(h).matches(
                 "accept|host|content-length|x-opencmg-(device-id|device-name|auth-method|client-address)"));
+    }
+
+    @Test
+    void aHeaderNoRuleLetsThroughIsDroppedAndCountedByNameInMetricsStatusAndExplain() throws Exception {
+        var seen = seenBy(raw("GET " + MP + "/headers HTTP/1.1\r\nHost: localhost\r\n"
+                + "CCMClientID: GUID:1\r\n"
+                + "SOAPAction: \"urn:another-role\"\r\n" // the software update point's, not the management point's
+                + "X-Probe-Dropped: do-not-count-this-value\r\n"
+                + "Connection: close\r\n\r\n"));
+
+        assertThat(seen).containsKey("ccmclientid").doesNotContainKeys("soapaction", "x-probe-dropped");
+
+        var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        String metrics = http.send(HttpRequest.newBuilder(gw.adminUrl("/metrics")).header("Authorization", basic).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("cmg_request_headers_dropped_total{header=\"x-probe-dropped\"}")
+                .contains("cmg_request_headers_dropped_total{header=\"soapaction\"}")
+                .doesNotContain("header=\"ccmclientid\"").doesNotContain("header=\"host\"")
+                .doesNotContain("do-not-count-this-value");
+
+        assertThat(gw.cli("status")).as(gw.out).isZero();
+        assertThat(gw.out).contains("dropped request headers").containsPattern("x-probe-dropped +[1-9]");
+
+        Path cert = dir.resolve("explain-device.pem");
+        org.opencmg.pki.PemFiles.writeCertificates(cert, List.of(deviceCert.certificate()));
+        assertThat(gw.cli("explain", MP + "/request", "--cert", cert.toString(), "-H", "CCMClientID: GUID:1",
+                "-H", "SOAPAction: x", "-H", "X-Probe-Dropped: 1", "-H", "Range: bytes=0-1")).as(gw.out).isZero();
+        assertThat(gw.out).containsPattern("role headers: +\\[.*\"ccmclientid\"")
+                .containsPattern("dropped headers: +\\[\"soapaction\",\"x-probe-dropped\"\\]");
     }
 
     @Test

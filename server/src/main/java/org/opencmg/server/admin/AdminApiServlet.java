@@ -159,7 +159,8 @@ public final class AdminApiServlet extends HttpServlet {
             case "endpoints POST" -> publish(req, actor);
             case "endpoints DELETE" -> req.getParameter("role_id") != null ? unpublishRole(req.getParameter("role_id"), actor)
                     : unpublish(req.getParameter("external_path"), actor);
-            case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind())).toList();
+            case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind(), "request_headers",
+                    new java.util.TreeSet<>(r.requestHeaders()))).toList();
             case "roots GET" -> services.trust().list();
             case "roots POST" -> addRoots(body(req, BodyTypes.PEM), actor);
             case "roots DELETE" -> removeRoot(required(id, "thumbprint"), actor);
@@ -191,11 +192,20 @@ public final class AdminApiServlet extends HttpServlet {
     /**
      * One mapping (external_path, internal_url, site, ...), or every mapping of a role instance
      * ({"role": "mp", "role_id": ..., "site": ..., "internal_url": base URL}) as its plugin defines them.
+     * One mapping may name a loaded role plugin's kind ({"role_kind": "mp"}): its site then sees the
+     * request headers that role declares, as the role's own mappings do.
      */
     private Object publish(HttpServletRequest req, String actor) throws IOException {
         var json = JSON.readTree(body(req));
         if (json.has("role")) {
             return publishRole(json, actor);
+        }
+        String roleKind = null;
+        if (json instanceof com.fasterxml.jackson.databind.node.ObjectNode o && o.has("role_kind")) {
+            var kind = o.remove("role_kind");
+            if (!kind.isNull()) {
+                roleKind = role(kind.asText()).kind();
+            }
         }
         EndpointRequest request;
         try {
@@ -203,7 +213,14 @@ public final class AdminApiServlet extends HttpServlet {
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException("malformed endpoint JSON: " + e.getOriginalMessage());
         }
-        return endpointJson(publishOne(request.validate(actor, services.clock().instant()), actor));
+        var p = request.validate(actor, services.clock().instant());
+        return endpointJson(publishOne(roleKind == null ? p : p.withRole(roleKind, null), actor));
+    }
+
+    private org.opencmg.api.Role role(String kind) {
+        return services.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst()
+                .orElseThrow(() -> new ApiError(404, "no role plugin of kind '" + kind + "' (loaded: "
+                        + services.roles().stream().map(org.opencmg.api.Role::kind).toList() + ")"));
     }
 
     public PublishedEndpoint publishOne(PublishedEndpoint p, String actor) {
@@ -211,7 +228,7 @@ public final class AdminApiServlet extends HttpServlet {
         services.audit().record(actor, "endpoint.publish", p.endpoint().externalPath(),
                 "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods=" + p.endpoint().methods()
                         + " auth=" + p.endpoint().authMethods() + " max=" + p.endpoint().maxRequestBytes()
-                        + (p.roleId() == null ? "" : " role=" + p.roleKind() + ":" + p.roleId()));
+                        + (p.roleKind() == null ? "" : " role=" + p.roleKind() + (p.roleId() == null ? "" : ":" + p.roleId())));
         services.live().refresh();
         return p;
     }
@@ -224,9 +241,7 @@ public final class AdminApiServlet extends HttpServlet {
         if (!roleId.matches("[0-9A-Za-z_-]{1,64}")) {
             throw new IllegalArgumentException("role_id is required (1-64 of A-Z a-z 0-9 _ -)");
         }
-        var role = services.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst()
-                .orElseThrow(() -> new ApiError(404, "no role plugin of kind '" + kind + "' (loaded: "
-                        + services.roles().stream().map(org.opencmg.api.Role::kind).toList() + ")"));
+        var role = role(kind);
         if (internal == null || internal.endsWith("/")) {
             throw new IllegalArgumentException("internal_url is required: the role server's base URL, without a trailing /");
         }
@@ -249,7 +264,10 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("unpublished", n, "role_id", roleId);
     }
 
-    /** Body: JSON {url, method (default GET), certificate (PEM chain, optional), token (optional)}. */
+    /**
+     * Body: JSON {url, method (default GET), certificate (PEM chain, optional), token (optional),
+     * headers (optional: {"Name": "value" or ["value", ...]}, to learn which ones the site would not see)}.
+     */
     private Object explain(HttpServletRequest req) throws IOException {
         var json = JSON.readTree(body(req));
         String url = json.path("url").asText("");
@@ -260,7 +278,26 @@ public final class AdminApiServlet extends HttpServlet {
         List<X509Certificate> chain = pem.isEmpty() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
         String token = json.path("token").asText("");
         return services.explainer().explain(json.path("method").asText("GET").toUpperCase(java.util.Locale.ROOT), url, chain,
-                token.isEmpty() ? null : token);
+                token.isEmpty() ? null : token, explainHeaders(json.path("headers")));
+    }
+
+    private static org.eclipse.jetty.http.HttpFields explainHeaders(com.fasterxml.jackson.databind.JsonNode headers) {
+        var fields = org.eclipse.jetty.http.HttpFields.build();
+        if (headers.isMissingNode() || headers.isNull()) {
+            return fields;
+        }
+        if (!headers.isObject() || headers.size() > 100) {
+            throw new IllegalArgumentException("headers must be an object of at most 100 names: {\"Name\": \"value\"}");
+        }
+        for (var e : headers.properties()) {
+            if (!org.opencmg.channel.HeaderPolicy.isToken(e.getKey())) {
+                throw new IllegalArgumentException("not a header name: " + e.getKey());
+            }
+            for (var v : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
+                fields.add(e.getKey(), v.asText());
+            }
+        }
+        return fields;
     }
 
     /** /api/&lt;name&gt; served by a plugin's {@link org.opencmg.api.AdminResource}. */

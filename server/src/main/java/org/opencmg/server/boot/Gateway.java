@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
@@ -32,6 +34,7 @@ import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.channel.AccessLog;
 import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.channel.ChannelForwarder;
@@ -39,6 +42,7 @@ import org.opencmg.server.channel.ChannelConnectionFactory;
 import org.opencmg.server.channel.ChannelGreeting;
 import org.opencmg.server.channel.ChannelVersionRefusal;
 import org.opencmg.server.channel.ChannelRegistry;
+import org.opencmg.server.channel.DroppedHeaders;
 import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
@@ -93,6 +97,8 @@ public final class Gateway implements AutoCloseable {
     private Database database;
     private LiveState live;
     private PluginHost plugins;
+    private DroppedHeaders droppedHeaders;
+    private final Set<String> warnedRoleKinds = ConcurrentHashMap.newKeySet();
     private GatewayServer server;
     private Refusals refusals;
     private ChannelRegistry channels;
@@ -160,6 +166,8 @@ public final class Gateway implements AutoCloseable {
                 database.dataSource());
         plugins.start(config.authOrder());
         live.reloadSettings(); // plugins declared their settings' defaults
+        droppedHeaders = new DroppedHeaders(meters);
+        live.headerPolicies(this::headerPolicy); // role plugins declared their endpoints' headers
 
         refusals = new Refusals(meters);
         bindJvmMetrics();
@@ -240,6 +248,37 @@ public final class Gateway implements AutoCloseable {
         };
     }
 
+    /**
+     * An endpoint's header policy: the standard headers plus those its role plugin declares, found
+     * by the endpoint's role kind when the mapping snapshot is built (an endpoint of no role, or of
+     * a role no plugin provides, gets the standard ones); drops are counted in {@link DroppedHeaders}.
+     */
+    private HeaderPolicy headerPolicy(PublishedEndpoint endpoint) {
+        String kind = endpoint.roleKind();
+        if (kind == null) {
+            return HeaderPolicy.of(Set.of(), droppedHeaders);
+        }
+        var role = plugins.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst();
+        if (role.isEmpty()) {
+            if (warnedRoleKinds.add(kind + " missing")) {
+                LOG.warn("no role plugin of kind '{}' is loaded: its endpoints' sites see the standard request headers only", kind);
+            }
+            return HeaderPolicy.of(Set.of(), droppedHeaders);
+        }
+        Set<String> declared;
+        try {
+            declared = role.get().requestHeaders();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("role plugin '{}' failed to declare its request headers; the standard ones only: {}", kind, e.toString());
+            declared = Set.of();
+        }
+        var ignored = HeaderPolicy.undeclarable(declared);
+        if (!ignored.isEmpty() && warnedRoleKinds.add(kind + " " + ignored)) {
+            LOG.warn("role plugin '{}' declares request headers no role may declare; ignored: {}", kind, ignored);
+        }
+        return HeaderPolicy.of(declared, droppedHeaders);
+    }
+
     /** The PostgreSQL driver (and anything else) logs through java.util.logging: into the gateway's logs. */
     static void bridgeJavaUtilLogging() {
         if (!SLF4JBridgeHandler.isInstalled()) {
@@ -309,6 +348,7 @@ public final class Gateway implements AutoCloseable {
         m.put("endpoints", live.mappings().endpoints().size());
         m.put("trusted_roots", live.clientTrust().roots().size());
         m.put("refusals", refusals.counts());
+        m.put("dropped_request_headers", droppedHeaders.counts());
         var counters = new LinkedHashMap<String, Object>();
         for (var a : plugins.authenticators()) {
             try {

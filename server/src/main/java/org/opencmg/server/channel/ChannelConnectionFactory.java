@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.AbstractConnectionFactory;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.Promise;
 import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.StreamBoundFlowControl;
 
 /**
  * The channel connector's protocol after TLS chose {@value ChannelProtocol#ALPN}: the connection a
@@ -46,6 +47,7 @@ public final class ChannelConnectionFactory extends AbstractConnectionFactory {
         client.setStreamIdleTimeout(0);
         client.setMaxResponseHeadersSize(16 * 1024);
         client.setSelectors(1);
+        client.setFlowControlStrategyFactory(StreamBoundFlowControl.factory()); // a device not reading holds only its own window
         return client;
     }
 

@@ -268,9 +268,7 @@ public final class ChannelForwarder implements Forwarder {
         var device = route.device();
         boolean bearerDevice = device.method().equals("token") || device.method().equals("entra");
         var fields = HttpFields.build();
-        for (List<String> h : ForwardedHeaders.fromDevice(request.getHeaders(), bearerDevice)) {
-            fields.add(h.get(0), h.get(1));
-        }
+        route.headers().fromDevice(request.getHeaders(), bearerDevice).forEach(fields::add); // counts what it drops
         fields.put(ForwardedHeaders.DEVICE_ID, ascii(device.id()));
         fields.put(ForwardedHeaders.AUTH_METHOD, device.method());
         fields.put(ForwardedHeaders.DEVICE_NAME, ascii(device.name()));

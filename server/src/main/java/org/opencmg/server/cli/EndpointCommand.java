@@ -33,14 +33,16 @@ final class EndpointCommand {
     @Command(name = "publish", description = {"Publish (or replace) one URL mapping, or with --role every mapping of a site "
             + "role instance as its role plugin defines them.",
             "  publish --external PATH --internal URL --site S        one mapping",
-            "  publish --role mp|sup --role-id ID --internal BASE-URL --site S   a role's mappings"})
+            "  publish --role mp|sup --role-id ID --internal BASE-URL --site S   a role's mappings",
+            "  publish --external PATH --role KIND --internal URL --site S   one mapping, role headers"})
     static final class Publish extends AdminCall {
         @Option(names = "--external", description = "External path prefix, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System")
         String external;
         @Option(names = "--internal", required = true, description = "Internal URL, e.g. https://mp.corp.example/CCM_System "
                 + "(with --role: the role server's base URL, e.g. https://mp.corp.example)")
         String internal;
-        @Option(names = "--role", paramLabel = "KIND", description = "A role plugin's kind (mp, sup): publish its mappings.")
+        @Option(names = "--role", paramLabel = "KIND", description = "A role plugin's kind (mp, sup): publish its mappings "
+                + "(with --role-id), or with --external one mapping whose site sees the request headers that role declares.")
         String role;
         @Option(names = "--role-id", paramLabel = "ID", description = "With --role: the role instance's ID (e.g. 72057594037927939).")
         String roleId;
@@ -57,10 +59,10 @@ final class EndpointCommand {
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
-            if ((role == null) == (external == null)) {
+            if (role == null && external == null || role != null && (external == null) == (roleId == null)) {
                 throw new IllegalArgumentException("give --external PATH (one mapping) or --role KIND --role-id ID (a role's mappings)");
             }
-            if (role != null) {
+            if (external == null) {
                 if (roleId == null) {
                     throw new IllegalArgumentException("--role needs --role-id");
                 }
@@ -85,6 +87,9 @@ final class EndpointCommand {
             body.put("methods", methods);
             body.put("auth", auth);
             body.put("max_request_bytes", maxRequestBytes);
+            if (role != null) {
+                body.put("role_kind", role);
+            }
             var result = api.post("endpoints", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
                     "application/json");
             out.println("published " + result.path("external_path").asText() + " -> " + result.path("internal_url").asText()

@@ -38,6 +38,9 @@ final class ExplainCommand implements Callable<Integer> {
     Path key;
     @Option(names = "--token", paramLabel = "FILE", description = "A file holding the device's bearer token.")
     Path token;
+    @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'",
+            description = "A header the request carries (repeatable): the answer says which ones its site would not see.")
+    java.util.List<String> headers = new java.util.ArrayList<>();
 
     @Override
     public Integer call() {
@@ -53,6 +56,19 @@ final class ExplainCommand implements Callable<Integer> {
             }
             if (token != null) {
                 body.put("token", Files.readString(token).strip());
+            }
+            if (!headers.isEmpty()) {
+                var h = new LinkedHashMap<String, java.util.List<String>>();
+                for (String line : headers) {
+                    int colon = line.indexOf(':');
+                    if (colon <= 0) {
+                        err.println("error: --header wants 'NAME: VALUE', got: " + line);
+                        return 2;
+                    }
+                    h.computeIfAbsent(line.substring(0, colon).strip(), k -> new java.util.ArrayList<>())
+                            .add(line.substring(colon + 1).strip());
+                }
+                body.put("headers", h);
             }
             e = admin.client().post("explain", new ObjectMapper().writeValueAsBytes(body), "application/json");
         } catch (AdminClient.ApiException x) {
@@ -71,6 +87,8 @@ final class ExplainCommand implements Callable<Integer> {
             print(out, "internal URL", e.path("internal_url"));
             print(out, "site", e.path("site"));
             print(out, "connection point", e.path("connection_point"));
+            print(out, "role headers", e.path("role_headers"));
+            print(out, "dropped headers", e.path("dropped_headers"));
             return 0;
         }
         out.println(e.path("status").asInt() + " " + e.path("reason").asText());

@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Instance health, plugins, endpoints and refusal counts.")
+@Command(name = "status", description = "Instance health, plugins, endpoints, refusal and dropped request header counts.")
 final class StatusCommand extends AdminCall {
 
     @Option(names = "--json", description = "Print the status as JSON (for scripts) instead of tables.")
@@ -36,6 +36,12 @@ final class StatusCommand extends AdminCall {
             out.println("(none)");
         }
         refusals.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
+        out.println("dropped request headers (sent by devices, seen by no site; this instance):");
+        var dropped = s.path("dropped_request_headers");
+        if (dropped.isEmpty()) {
+            out.println("(none)");
+        }
+        dropped.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
     }
 
     /** Sums the windows per endpoint. */

@@ -120,7 +120,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             device = authorization.choose(devices, match.endpoint());
             InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
-            var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device);
+            var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device, match.headers());
             forwarder.forward(route, request, body, response);
             callback.succeeded();
         } catch (RequestRefused r) {

@@ -6,6 +6,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.eclipse.jetty.http.HttpFields;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
 
@@ -20,10 +21,13 @@ public final class RequestExplainer {
      * @param served          true if the request would be answered (by a gateway service or a site)
      * @param status          the refusal's status, or 200 when served
      * @param reason          the refusal's reason code, or "" when served
+     * @param roleHeaders     when forwarded: the headers the endpoint's role declared, on top of the standard ones
+     * @param droppedHeaders  when forwarded: which of the described request's headers the site would not see
+     *                        (and the gateway would count), lower case
      */
     public record Explanation(boolean served, int status, String reason, String detail, List<String> devices,
                               String device, String service, String endpoint, String internalUrl, String site,
-                              String connectionPoint) {
+                              String connectionPoint, List<String> roleHeaders, List<String> droppedHeaders) {
     }
 
     private final AuthenticationStep authentication;
@@ -43,6 +47,12 @@ public final class RequestExplainer {
     }
 
     public Explanation explain(String method, String url, List<X509Certificate> certificates, String bearerToken) {
+        return explain(method, url, certificates, bearerToken, HttpFields.EMPTY);
+    }
+
+    /** @param headers the request's other headers, to say which of them its site would not see */
+    public Explanation explain(String method, String url, List<X509Certificate> certificates, String bearerToken,
+                               HttpFields headers) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -63,26 +73,34 @@ public final class RequestExplainer {
                 }
                 return new Explanation(true, 200, "", "answered by the gateway itself", names(devices),
                         devices.isEmpty() ? null : name(devices.getFirst()), service.get().getClass().getSimpleName(),
-                        null, null, null, null);
+                        null, null, null, null, null, null);
             }
             if (devices.isEmpty()) {
                 throw AuthenticationStep.noCredentials();
             }
             var match = mapping.match(path, method);
             Device device = authorization.choose(devices, match.endpoint());
-            var route = new Route(match.endpoint(), method, path, match.prefixSegments(), rawQuery == null ? "" : rawQuery, device);
+            var route = new Route(match.endpoint(), method, path, match.prefixSegments(), rawQuery == null ? "" : rawQuery, device,
+                    match.headers());
             String site = match.endpoint().site();
             String point = connectionPointOf.apply(site).orElseThrow(() ->
                     new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + site));
+            boolean bearerForSite = device.method().equals("token") || device.method().equals("entra");
+            var sent = HttpFields.build(headers);
+            if (bearerToken != null && !sent.contains("Authorization")) {
+                sent.add("Authorization", "Bearer " + bearerToken);
+            }
             return new Explanation(true, 200, "", "forwarded", names(devices), name(device), null,
-                    match.endpoint().endpoint().externalPath(), route.internalTarget(), site, point);
+                    match.endpoint().endpoint().externalPath(), route.internalTarget(), site, point,
+                    List.copyOf(route.headers().roleHeaders()), route.headers().wouldDrop(sent, bearerForSite));
         } catch (RequestRefused r) {
             return refused(r, devices);
         }
     }
 
     private static Explanation refused(RequestRefused r, List<Device> devices) {
-        return new Explanation(false, r.status(), r.reason(), r.detail(), names(devices), null, null, null, null, null, null);
+        return new Explanation(false, r.status(), r.reason(), r.detail(), names(devices), null, null, null, null, null, null,
+                null, null);
     }
 
     private static List<String> names(List<Device> devices) {

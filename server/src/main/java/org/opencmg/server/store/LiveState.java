@@ -10,8 +10,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.Settings;
+import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.pipeline.MappingSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,7 @@ public final class LiveState implements Settings, AutoCloseable {
     private final List<Consumer<MappingSnapshot>> mappingListeners = new ArrayList<>();
     private final Map<String, List<Runnable>> revisionListeners = new ConcurrentHashMap<>();
     private final List<Runnable> pollListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Function<PublishedEndpoint, HeaderPolicy> headerPolicies = e -> HeaderPolicy.STANDARD_ONLY;
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
 
@@ -71,11 +74,21 @@ public final class LiveState implements Settings, AutoCloseable {
         refresh();
     }
 
+    /**
+     * How each endpoint's header policy is found (its role plugin's declared headers), from now on;
+     * rebuilds the mapping snapshot with it. Called once the plugins are loaded.
+     */
+    public synchronized void headerPolicies(Function<PublishedEndpoint, HeaderPolicy> policyOf) {
+        headerPolicies = policyOf;
+        seen.remove(StateRevisions.ENDPOINTS);
+        refresh();
+    }
+
     /** Reloads every snapshot whose revision moved. Called by the poller and right after local writes. */
     public synchronized void refresh() {
         Map<String, Long> now = revisions.current();
         if (changed(now, StateRevisions.ENDPOINTS)) {
-            var snapshot = new MappingSnapshot(endpoints.list(), now.get(StateRevisions.ENDPOINTS));
+            var snapshot = new MappingSnapshot(endpoints.list(), now.get(StateRevisions.ENDPOINTS), headerPolicies);
             mappings.set(snapshot);
             mappingListeners.forEach(l -> l.accept(snapshot));
         }

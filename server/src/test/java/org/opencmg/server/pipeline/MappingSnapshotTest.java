@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.opencmg.server.pipeline.Endpoints.published;
 
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.store.PublishedEndpoint;
 
 class MappingSnapshotTest {
@@ -110,5 +112,23 @@ class MappingSnapshotTest {
 
         assertThat(match.endpoint()).isEqualTo(SMS_MP);
         assertThat(match.prefixSegments()).isEqualTo(1);
+    }
+
+    @Test
+    void eachMatchCarriesItsEndpointsHeaderPolicyResolvedWhenTheSnapshotIsBuilt() {
+        var mp = CCM_SYSTEM.withRole("mp", "72057594037927939");
+        var resolved = new java.util.ArrayList<String>();
+        var snap = new MappingSnapshot(List.of(mp, SMS_MP), 3, e -> {
+            resolved.add(e.endpoint().externalPath());
+            return "mp".equals(e.roleKind()) ? HeaderPolicy.of(Set.of("CCMClientID"), HeaderPolicy.Drops.NONE) : HeaderPolicy.STANDARD_ONLY;
+        });
+        assertThat(resolved).hasSize(2);
+
+        var ccm = snap.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")).orElseThrow();
+        var sms = snap.match(path("/SMS_MP/x")).orElseThrow();
+
+        assertThat(ccm.headers().roleHeaders()).containsExactly("ccmclientid");
+        assertThat(sms.headers()).isSameAs(HeaderPolicy.STANDARD_ONLY);
+        assertThat(resolved).as("no lookup on the request path").hasSize(2);
     }
 }

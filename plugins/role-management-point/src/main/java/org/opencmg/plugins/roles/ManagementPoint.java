@@ -35,9 +35,27 @@ public final class ManagementPoint implements Role {
             new Directory("ccm_incoming_tokenauth", "CCM_Incoming", Set.of("GET", "HEAD", "PUT", "POST", "CCM_POST", "BITS_POST"), UPLOADS),
             new Directory("ccm_client_tokenauth", "CCM_Client", Set.of("GET", "HEAD", "PROPFIND"), SMALL));
 
+    /**
+     * What the management point's virtual directories read from a device's request: the CCM
+     * client identity and its signatures (every message), the BITS upload protocol's headers
+     * (CCM_Incoming: state messages, inventory and other uploads), and WebDAV's Depth and
+     * Translate (CCM_Client: PROPFIND of the client's content directories).
+     */
+    static final Set<String> REQUEST_HEADERS = Set.of(
+            "CCMClientID", "CCMClientIDSignature", "CCMClientTimestamp", "CCMClientTimestampSignature",
+            "CCMClientTimestampsSignature",
+            "BITS-Packet-Type", "BITS-Session-Id", "BITS-Supported-Protocols", "BITS-Original-Request-URL",
+            "BITS-Host-Id", "BITS-Host-Id-Fallback-Timeout", "Content-Name",
+            "Depth", "Translate");
+
     @Override
     public String kind() {
         return "mp";
+    }
+
+    @Override
+    public Set<String> requestHeaders() {
+        return REQUEST_HEADERS;
     }
 
     @Override

@@ -42,4 +42,14 @@ class ManagementPointTest {
         assertThat(incoming.methods()).contains("BITS_POST", "CCM_POST", "HEAD", "PUT");
         assertThat(incoming.maxRequestBytes()).isGreaterThan(mp.endpoints("1", "https://mp").getFirst().maxRequestBytes());
     }
+
+    @Test
+    void itDeclaresTheHeadersItsServersReadBeyondTheStandardOnes() {
+        assertThat(mp.requestHeaders()).contains("CCMClientID", "CCMClientIDSignature", "CCMClientTimestamp",
+                "CCMClientTimestampSignature", "CCMClientTimestampsSignature", "BITS-Packet-Type", "BITS-Session-Id",
+                "Content-Name", "Depth", "Translate");
+        assertThat(mp.requestHeaders()).as("nothing the gateway owns or the connection consumes")
+                .noneMatch(h -> h.equalsIgnoreCase("Authorization") || h.equalsIgnoreCase("Host")
+                        || h.toLowerCase(java.util.Locale.ROOT).startsWith("x-opencmg-"));
+    }
 }

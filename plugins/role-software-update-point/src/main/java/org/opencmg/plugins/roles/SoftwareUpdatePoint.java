@@ -32,6 +32,12 @@ public final class SoftwareUpdatePoint implements Role {
         return "sup";
     }
 
+    /** The SOAP services of [MS-WUSP] are SOAP 1.1: the action is the SOAPAction header. Content needs only Range and If-*. */
+    @Override
+    public Set<String> requestHeaders() {
+        return Set.of("SOAPAction");
+    }
+
     @Override
     public List<Endpoint> endpoints(String roleId, String internalBaseUrl) {
         var out = new ArrayList<Endpoint>();

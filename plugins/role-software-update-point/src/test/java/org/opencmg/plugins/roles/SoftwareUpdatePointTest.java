@@ -22,4 +22,9 @@ class SoftwareUpdatePointTest {
         assertThat(content.internalUrl()).isEqualTo("https://sup.corp.example:8531/Content");
         assertThat(content.maxRequestBytes()).isZero();
     }
+
+    @Test
+    void itDeclaresSoapActionForItsWebServices() {
+        assertThat(new SoftwareUpdatePoint().requestHeaders()).containsExactly("SOAPAction");
+    }
 }
