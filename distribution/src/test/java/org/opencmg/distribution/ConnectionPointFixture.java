@@ -110,6 +110,11 @@ final class ConnectionPointFixture implements AutoCloseable {
         return dir.resolve("connection-point.log");
     }
 
+    /** The point's process ({@link #startProcess}). */
+    ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
     ConnectionPoint point() {
         return point;
     }

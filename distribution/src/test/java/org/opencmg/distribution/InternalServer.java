@@ -44,6 +44,9 @@ import org.opencmg.pki.KeyMaterial;
  *   .../big/download?bytes=N   N pattern bytes ({@link PatternBytes}), Content-Length set
  *   .../big/upload             reads the body; JSON {bytes, sha256}
  *   .../slow?ms=N              reads the body, waits N ms, then echoes
+ *   .../hold                   held: neither read nor answered until {@link #release()} (then at once);
+ *                              then its body is read and the answer is "held QUERY: N bytes"; no thread
+ *                              waits for a held request, so ten thousand can be held
  *   .../gzip                   a text, gzip-encoded only if the request accepts gzip
  *   .../missing                404 "not here\n"
  *   anything else              echo: JSON {method, path, query, headers:[[name, value]...], body_length, client}
@@ -69,6 +72,10 @@ final class InternalServer implements AutoCloseable {
     final Map<String, AtomicInteger> byClient = new ConcurrentHashMap<>();
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
+    /** Requests at .../hold not answered yet. */
+    final AtomicInteger holding = new AtomicInteger();
+    private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile boolean released;
 
     InternalServer(TestPki pki) throws Exception {
         var threads = new QueuedThreadPool(200, 4);
@@ -95,6 +102,10 @@ final class InternalServer implements AutoCloseable {
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 int now = inFlight.incrementAndGet();
                 maxInFlight.accumulateAndGet(now, Math::max);
+                if (request.getHttpURI().getPath().endsWith("/hold")) {
+                    hold(request, response, Callback.from(callback, inFlight::decrementAndGet));
+                    return true;
+                }
                 try {
                     serve(request, response);
                     callback.succeeded();
@@ -113,6 +124,12 @@ final class InternalServer implements AutoCloseable {
         return connector.getLocalPort();
     }
 
+    /** How long a connection may stay silent, a held request's included (Jetty's default: 30 s). */
+    InternalServer idleTimeout(java.time.Duration timeout) {
+        connector.setIdleTimeout(timeout.toMillis());
+        return this;
+    }
+
     /** An internal URL of this server, e.g. {@code url("/mp")} = https://localhost:PORT/mp. */
     String url(String path) {
         return "https://localhost:" + port() + path;
@@ -128,6 +145,60 @@ final class InternalServer implements AutoCloseable {
         seen.clear();
         byClient.clear();
         maxInFlight.set(0);
+    }
+
+    /** Answers every held request, and from now on answers .../hold at once (until {@link #hold()}). */
+    void release() {
+        released = true;
+        for (Runnable r; (r = held.poll()) != null; ) {
+            r.run();
+        }
+    }
+
+    /** From now on .../hold holds again. */
+    void hold() {
+        released = false;
+    }
+
+    /**
+     * Keeps the request, its response and its callback, and returns: no thread waits. Once released,
+     * reads the body asynchronously (demand, never a blocking read) and answers.
+     */
+    private void hold(Request request, Response response, Callback callback) {
+        String client = clientOf(request);
+        byClient.computeIfAbsent(client, k -> new AtomicInteger()).incrementAndGet();
+        holding.incrementAndGet();
+        held.add(() -> drain(request, response, Callback.from(callback, holding::decrementAndGet), 0));
+        if (released) {
+            release();
+        }
+    }
+
+    private void drain(Request request, Response response, Callback callback, long soFar) {
+        long n = soFar;
+        while (true) {
+            Content.Chunk chunk = request.read();
+            if (chunk == null) {
+                long bytes = n;
+                request.demand(() -> drain(request, response, callback, bytes));
+                return;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                callback.failed(chunk.getFailure());
+                return;
+            }
+            n += chunk.remaining();
+            chunk.release();
+            if (chunk.isLast()) {
+                break;
+            }
+        }
+        record(request, request.getHttpURI().getPath(), n, clientOf(request));
+        byte[] text = ("held " + request.getHttpURI().getQuery() + ": " + n + " bytes").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, text.length);
+        response.write(true, java.nio.ByteBuffer.wrap(text), callback);
     }
 
     private void serve(Request request, Response response) throws Exception {

@@ -71,6 +71,11 @@ final class RawHttps {
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
+            return read();
+        }
+
+        /** Reads one answer (after a request written through {@link #socket()}). */
+        Reply read() throws IOException {
             var head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
                 int b = in.read();
