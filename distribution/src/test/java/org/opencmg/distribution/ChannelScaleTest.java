@@ -32,7 +32,6 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -314,7 +313,6 @@ class ChannelScaleTest {
      * answered 400). GETs still pass: HEADERS are not flow-controlled.
      */
     @Test
-    @Disabled("channel session window starvation: stalled streams hold the whole 16 MiB session window (issue 13)")
     void twentyStalledUploadsStallOnlyThemselves() throws Exception {
         stalledUploadsDelayNoOneElse(20);
     }
