@@ -21,6 +21,8 @@
 #   CONNECTIONS     [50]  autocannon concurrency
 #   KEEP_TMP        [0]   1 = keep the temp dir (logs, PKI, configs, raw JSON) instead of deleting it
 #   NO_RESULTS      [0]   1 = do not append to bench/RESULTS.md
+#   ACCESS_LOG      [0]   1 = the gateway writes its access log line per request (off by default: the
+#                         proxies it is compared with log no access either)
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -33,6 +35,9 @@ EXTERNAL=/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP   # published on the gat
 RESOURCE=/.sms_aut?MPLIST                                 # the tiny file, below SMS_MP on the internal server
 
 bench_init cmg-channel   # temp dir $TMP, cleanup on exit (last started is stopped first)
+if [ "${ACCESS_LOG:-0}" != 1 ]; then
+  CMG_JVM_OPTS="${CMG_JVM_OPTS:-} -Dlogback.configurationFile=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/logback-no-access-log.xml"
+fi
 ensure_tools
 setup_cmg                # build once, run from a snapshot in $TMP/cmg-home (see lib.sh)
 GW_PORT="$(pick_port 38443)"       # gateway client connector (devices)
