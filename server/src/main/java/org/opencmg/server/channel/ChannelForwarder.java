@@ -24,6 +24,7 @@ import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.Promise;
 import org.opencmg.channel.ChannelProtocol;
@@ -62,6 +63,144 @@ public final class ChannelForwarder implements Forwarder {
         this.requestTimeout = requestTimeout;
         this.traffic = traffic;
         this.accessLog = accessLog;
+    }
+
+    /**
+     * A request without a body (most device requests: GET, HEAD) never blocks a thread: its stream is
+     * opened, its answer head and body delivered and the callback completed from the channel's events.
+     * Anything with a body, and a WebSocket, takes the blocking path below.
+     */
+    @Override
+    public void forward(Route route, Request request, InputStream body, Response response, Callback callback) {
+        if (RequestLengthStep.hasBody(request) || WebSocketUpgrade.requested(request)) {
+            Forwarder.super.forward(route, request, body, response, callback);
+            return;
+        }
+        var exchange = new BodilessExchange(route, request, response, callback, head(route, request, 0));
+        request.addFailureListener(exchange::deviceFailed);
+        exchange.attempt();
+    }
+
+    /** One bodiless request and its attempts (another connection point when a channel fails before the answer). */
+    private final class BodilessExchange {
+        private final Route route;
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+        private final MetaData.Request head;
+        private final AccessLog.Entry access;
+        private final Set<Channel> tried = new HashSet<>();
+        private volatile Exchange current;
+
+        BodilessExchange(Route route, Request request, Response response, Callback callback, MetaData.Request head) {
+            this.route = route;
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.head = head;
+            this.access = accessLog.start(route, request);
+        }
+
+        void attempt() {
+            Channel channel = registry.next(route.site(), tried).orElse(null);
+            if (channel == null) {
+                fail(tried.isEmpty()
+                        ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
+                        : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
+                return;
+            }
+            access.through(channel.name());
+            var exchange = new Exchange();
+            current = exchange;
+            var timeout = request.getComponents().getScheduler().schedule(() -> {
+                if (exchange.head.completeExceptionally(new TimeoutException())) {
+                    exchange.cancel();
+                }
+            }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                channel.session.newStream(new HeadersFrame(head, null, true), new Promise<>() {
+                    @Override
+                    public void succeeded(Stream stream) {
+                        exchange.started(stream);
+                    }
+
+                    @Override
+                    public void failed(Throwable x) {
+                        exchange.lost("no stream on the channel of " + channel.name() + ": " + x.getMessage());
+                    }
+                }, exchange);
+            } catch (RuntimeException e) {
+                exchange.lost("no stream on the channel of " + channel.name() + ": " + e.getMessage());
+            }
+            exchange.head.whenComplete((answer, failure) -> {
+                timeout.cancel();
+                if (failure != null) {
+                    headFailed(channel, failure);
+                } else {
+                    answered(channel, exchange, answer);
+                }
+            });
+        }
+
+        private void headFailed(Channel channel, Throwable failure) {
+            if (failure instanceof TimeoutException) {
+                fail(new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout));
+            } else if (failure instanceof Exchange.DeviceGone gone) {
+                finish(499, 0);
+                callback.failed(gone);
+            } else if (failure instanceof Exchange.ChannelLost lost && IDEMPOTENT.contains(route.method())
+                    && tried.size() + 1 < MAX_ATTEMPTS && !response.isCommitted()) {
+                LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(), lost.getMessage());
+                tried.add(channel);
+                attempt();
+            } else {
+                fail(new RequestRefused(502, "channel_lost", String.valueOf(failure.getMessage())));
+            }
+        }
+
+        private void answered(Channel channel, Exchange exchange, MetaData.Response answer) {
+            String refusal = answer.getHttpFields().get(ChannelProtocol.REFUSAL_HEADER);
+            if (refusal != null) {
+                exchange.cancel();
+                fail(new RequestRefused(answer.getStatus(), refusal, "from connection point " + channel.name()));
+                return;
+            }
+            response.setStatus(answer.getStatus());
+            for (HttpField f : answer.getHttpFields()) {
+                if (ForwardedHeaders.toDevice(f.getName())) {
+                    response.getHeaders().add(f);
+                }
+            }
+            exchange.done.whenComplete((v, failure) -> {
+                long out = exchange.bytesOut.get();
+                if (failure == null) {
+                    finish(answer.getStatus(), out);
+                    callback.succeeded();
+                } else {
+                    finish(failure instanceof Exchange.DeviceGone ? 499 : 502, out);
+                    callback.failed(failure);
+                }
+            });
+            exchange.deliverTo(response);
+        }
+
+        void deviceFailed(Throwable failure) {
+            Exchange e = current;
+            if (e != null) {
+                e.cancel();
+                e.deviceGone(failure);
+            }
+        }
+
+        private void fail(RequestRefused refusal) {
+            finish(refusal.status(), 0);
+            callback.failed(refusal);
+        }
+
+        private void finish(int status, long out) {
+            traffic.record(route.endpoint().endpoint().externalPath(), 0, out, status);
+            access.finished(status, 0, out);
+        }
     }
 
     @Override

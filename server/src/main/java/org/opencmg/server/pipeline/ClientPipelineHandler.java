@@ -63,22 +63,22 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         this.meters = meters;
     }
 
-    /** Times every request ({@code cmg_requests_seconds}, by status class, with a histogram for latency quantiles). */
+    /** Times every request ({@code cmg_requests_seconds}, by status class, with a histogram for latency quantiles), when it ends. */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
-        try {
-            return process(request, response, callback);
-        } finally {
-            int cls = Math.max(1, Math.min(5, response.getStatus() / 100));
-            Timer t = timers[cls];
-            if (t == null) {
-                t = Timer.builder("cmg_requests").description("Device requests on the client connector, by status class")
-                        .tag("status", cls + "xx").publishPercentileHistogram().register(meters);
-                timers[cls] = t;
-            }
-            t.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return process(request, response, Callback.from(callback, () -> time(response, start)));
+    }
+
+    private void time(Response response, long start) {
+        int cls = Math.max(1, Math.min(5, response.getStatus() / 100));
+        Timer t = timers[cls];
+        if (t == null) {
+            t = Timer.builder("cmg_requests").description("Device requests on the client connector, by status class")
+                    .tag("status", cls + "xx").publishPercentileHistogram().register(meters);
+            timers[cls] = t;
         }
+        t.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     private final Timer[] timers = new Timer[6];

@@ -12,4 +12,18 @@ import org.eclipse.jetty.server.Response;
 public interface Forwarder {
 
     void forward(Route route, Request request, InputStream body, Response response) throws IOException;
+
+    /**
+     * The same, ending with {@code callback}: succeeded once the answer was written, failed with a
+     * {@link RequestRefused} (nothing written yet) or any other failure. A forwarder may return before
+     * the exchange ended and complete the callback from another thread; by default it blocks.
+     */
+    default void forward(Route route, Request request, InputStream body, Response response, org.eclipse.jetty.util.Callback callback) {
+        try {
+            forward(route, request, body, response);
+            callback.succeeded();
+        } catch (IOException | RuntimeException e) {
+            callback.failed(e);
+        }
+    }
 }
