@@ -25,6 +25,14 @@ done | sort -u | while read -r lib; do
   case "$lib" in "$root"/*) continue ;; esac
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
+  # Each library's licence goes with it (glibc is LGPL): the copyright file of the Debian package
+  # that installed it, where Debian keeps it.
+  pkg="$( (dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null) \
+    | head -n 1 | cut -d: -f1)"
+  if [ -n "$pkg" ] && [ -f "/usr/share/doc/$pkg/copyright" ]; then
+    mkdir -p "$root/usr/share/doc/$pkg"
+    cp "/usr/share/doc/$pkg/copyright" "$root/usr/share/doc/$pkg/copyright"
+  fi
 done
 # The licence files beside the product, and the volumes' mount points (writable by the image's user,
 # as Jib makes every file root's).

@@ -75,7 +75,9 @@ class ImageTest {
             exec(List.of("tar", "-xzf", blob(layout, layer.path("digest").asText()).toString(), "-C", rootfs.toString()));
         }
         for (String f : List.of("opt/java/bin/java", "opt/opencmg/LICENSE", "opt/opencmg/NOTICE", "opt/opencmg/plugins/auth-pki.jar",
-                "opt/opencmg/plugins/role-content/plugin.properties", "opt/opencmg/config/gateway.yaml", "lib64/ld-linux-x86-64.so.2")) {
+                "opt/opencmg/plugins/role-content/plugin.properties", "opt/opencmg/config/gateway.yaml", "lib64/ld-linux-x86-64.so.2",
+                // the licences of what the image ships besides OpenCMG: the Java runtime's, and glibc's (LGPL)
+                "opt/java/legal/java.base/LICENSE", "usr/share/doc/libc6/copyright")) {
             assertThat(rootfs.resolve(f)).as(f).isRegularFile();
         }
         try (var libs = Files.list(rootfs.resolve("opt/opencmg/libs"))) {
