@@ -48,6 +48,13 @@ public final class ChannelProtocol {
     public static final int MAX_HELLO_BYTES = 1024;
     public static final int MAX_MAPPINGS_BYTES = 4 * 1024 * 1024;
 
+    /**
+     * How long a stream may carry nothing before it is ended, on both ends (and an upgraded
+     * exchange's connections): long polls and quiet WebSockets live this long; their applications
+     * ping more often. Jetty would otherwise end streams at the channel's own idle timeout (seconds).
+     */
+    public static final java.time.Duration STREAM_IDLE_TIMEOUT = java.time.Duration.ofMinutes(10);
+
     /** Concurrent streams a connection point lets a gateway open on one channel. */
     public static final int MAX_STREAMS = 20_000;
 

@@ -76,7 +76,7 @@ final class DialledConnector extends AbstractConnector {
             setMaxConcurrentStreams(ChannelProtocol.MAX_STREAMS);
             setInitialStreamRecvWindow(1024 * 1024);
             setInitialSessionRecvWindow(16 * 1024 * 1024);
-            setStreamIdleTimeout(0);
+            setStreamIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
             setFlowControlStrategyFactory(StreamBoundFlowControl.factory()); // a stalled upload holds only its own window
             setConnectProtocolEnabled(true); // RFC 8441: WebSockets as extended CONNECT streams
             setRateControlFactory(new RateControl.Factory() {

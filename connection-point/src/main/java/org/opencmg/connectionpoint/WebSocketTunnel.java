@@ -90,6 +90,8 @@ final class WebSocketTunnel extends Handler.Wrapper {
                     }
                 }
                 EndPoint stream = request.getTunnelSupport().getEndPoint();
+                stream.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
+                site.getEndPoint().setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
                 Connection[] pipe = Pipe.between(stream, site.getEndPoint(), connector.getExecutor(), connector.getByteBufferPool());
                 site.getEndPoint().upgrade(pipe[1]); // bytes read past the 101 go first
                 request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, pipe[0]);

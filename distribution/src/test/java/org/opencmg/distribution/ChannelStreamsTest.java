@@ -84,6 +84,10 @@ class ChannelStreamsTest {
         String big = "x".repeat(1 << 20);
         ws.sendText(big, true).get(10, TimeUnit.SECONDS);
         assertThat(received.poll(10, TimeUnit.SECONDS)).hasSize(big.length() + 6);
+        // Quiet for longer than the channel's idle timeout (three heartbeats): a WebSocket may be idle for minutes.
+        Thread.sleep(11_000);
+        ws.sendText("after a while", true).get(5, TimeUnit.SECONDS);
+        assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: after a while");
         ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
         // Other exchanges on the channel went on meanwhile.
         assertThat(device.get(MP + "/after-websocket").statusCode()).isEqualTo(200);

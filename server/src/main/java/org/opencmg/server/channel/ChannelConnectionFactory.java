@@ -44,7 +44,7 @@ public final class ChannelConnectionFactory extends AbstractConnectionFactory {
         client.setMaxConcurrentPushedStreams(0);
         client.setInitialStreamRecvWindow(1024 * 1024);
         client.setInitialSessionRecvWindow(16 * 1024 * 1024);
-        client.setStreamIdleTimeout(0);
+        client.setStreamIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
         client.setMaxResponseHeadersSize(16 * 1024);
         client.setSelectors(1);
         client.setFlowControlStrategyFactory(StreamBoundFlowControl.factory()); // a device not reading holds only its own window

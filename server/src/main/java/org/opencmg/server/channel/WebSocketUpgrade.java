@@ -98,6 +98,8 @@ final class WebSocketUpgrade {
         var streamEndPoint = new ClientHTTP2StreamEndPoint((HTTP2Stream) stream);
         tunnel.bind(streamEndPoint);
         EndPoint device = request.getConnectionMetaData().getConnection().getEndPoint();
+        device.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
+        streamEndPoint.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
         Connection[] pipe = Pipe.between(device, streamEndPoint, request.getComponents().getExecutor(),
                 request.getComponents().getByteBufferPool());
         streamEndPoint.setConnection(pipe[1]);
