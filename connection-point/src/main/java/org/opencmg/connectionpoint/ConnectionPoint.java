@@ -78,9 +78,15 @@ public final class ConnectionPoint implements AutoCloseable {
         links.forEach(GatewayLink::abort);
     }
 
+    /** How long a stopping connection point lets the exchanges in flight finish (a GOAWAY to every gateway first). */
+    static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(30);
+
     @Override
     public void close() {
-        var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(link::close)).toList();
+        var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(() -> {
+            link.drain(DRAIN);
+            link.close();
+        })).toList();
         for (Thread t : closing) {
             try {
                 t.join();

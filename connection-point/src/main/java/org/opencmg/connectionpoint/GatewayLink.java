@@ -56,6 +56,7 @@ final class GatewayLink implements AutoCloseable {
     private volatile String instance = "";
     private volatile String lastError = "";
     private volatile String goAwayReason;
+    private volatile Session session;
     private Thread loop;
 
     GatewayLink(URI gateway, ConnectionPointConfig config, ClientConnector dialler, SslContextFactory.Client tls) {
@@ -198,7 +199,25 @@ final class GatewayLink implements AutoCloseable {
     }
 
     void sessionOpened(Session session) {
+        this.session = session;
         lastPing = Instant.now();
+    }
+
+    /**
+     * Drains the channel: a GOAWAY tells the gateway to send no new exchange here (they go to the
+     * site's other connection points) while those in flight finish, for at most {@code within}.
+     */
+    void drain(java.time.Duration within) {
+        Session s = session;
+        if (s == null || s.isClosed() || !"up".equals(state)) {
+            return;
+        }
+        state = "draining";
+        try {
+            s.shutdown().get(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.info("channel to {} not drained within {} s: {}", gateway, within.toSeconds(), e.toString());
+        }
     }
 
     void pinged(PingFrame frame) {

@@ -121,4 +121,39 @@ class ChannelStreamsTest {
         Thread.sleep(500);
         assertThat(site.seen).noneMatch(s -> s.path().endsWith("/upload-vanishing") && s.bodyLength() == (10 << 20));
     }
+
+    @Test
+    void aStoppingConnectionPointDrainsItsChannelExchangesInFlightFinishNewOnesGoToTheOthers(@TempDir Path dir) throws Exception {
+        var second = new ConnectionPointFixture(dir, pki, "cp-draining", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        // Two slow requests at once: round-robin puts one on each point.
+        var slow = new java.util.ArrayList<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>>();
+        for (int i = 0; i < 2; i++) {
+            slow.add(device.http.sendAsync(device.request(MP + "/slow?ms=1500&i=" + i).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        org.awaitility.Awaitility.await("both at the site").atMost(java.time.Duration.ofSeconds(5)).until(() -> site.inFlight.get() == 2);
+        long t0 = System.nanoTime();
+        second.close(); // GOAWAY to the gateway, then waits for its exchange in flight
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("close waited for the exchange in flight").isGreaterThan(500);
+        for (var r : slow) {
+            assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(slow.stream().map(r -> DeviceClientEcho.client(r.join()))).anyMatch(c -> c.contains("CN=cp-draining"));
+        for (int i = 0; i < 10; i++) {
+            var r = device.get(MP + "/after-drain?i=" + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(DeviceClientEcho.client(r)).contains("CN=cp-streams");
+        }
+    }
+
+    /** Which connection point's certificate the internal server saw, from its echo. */
+    static final class DeviceClientEcho {
+        static String client(java.net.http.HttpResponse<String> response) {
+            try {
+                return DeviceClient.echo(response).path("client").asText();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 }
