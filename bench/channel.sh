@@ -23,6 +23,10 @@
 #   NO_RESULTS      [0]   1 = do not append to bench/RESULTS.md
 #   ACCESS_LOG      [0]   1 = the gateway writes its access log line per request (off by default: the
 #                         proxies it is compared with log no access either)
+#   LARGE_MIB       [0]   > 0: then one download and one upload of a file this large through each path
+#                         (curl, one connection), MiB/s, CPU per GiB and the JVMs' peak RSS; with
+#                         CMG_XMX=128m for the issue's "1 GiB at -Xmx128m on both ends"
+#   CMG_XMX         [512m] heap limit of the gateway and the connection point
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -66,6 +70,8 @@ nginx_conf "$TMP/internal" <<EOF
     default_type text/xml;
     root $TMP/internal/www;
     location /SMS_MP/ { }
+    location /SMS_MP/upload/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0;
+                               client_body_temp_path $TMP/internal/tmp; }
     location / { return 404; }
   }
 EOF
@@ -88,7 +94,7 @@ admin: {host: 127.0.0.1, port: $ADMIN_PORT}
 plugins-dir: $TMP/cmg-home/plugins
 admin-account: {user: admin, initial-password-file: admin-password}
 EOF
-log "starting gateway (client $GW_PORT, channel $CHANNEL_PORT, admin $ADMIN_PORT on 127.0.0.1, -Xmx512m)"
+log "starting gateway (client $GW_PORT, channel $CHANNEL_PORT, admin $ADMIN_PORT on 127.0.0.1, -Xmx${CMG_XMX:-512m})"
 start_cmg gateway gateway --config "$TMP/gateway.yaml"
 GW_PID=$LAST_PID
 ( wait_http gateway 200 "https://127.0.0.1:$GW_PORT/health" "$GW_PID" "${DEVICE_TLS[@]}" ) \
@@ -100,7 +106,8 @@ export CMG_ADMIN_CA="$PKI/ca.pem"
   cmg roots add "$PKI/ca.pem"
   cmg crl add "$PKI/ca.crl"   # revocation checking stays on (the default), against the uploaded CRL
   cmg connection-point register --name cp1 --site "$SITE" --cert "$PKI/connection-point.pem" | tee "$TMP/register.out"
-  cmg endpoint publish --external "$EXTERNAL" --internal "https://localhost:$INTERNAL_PORT/SMS_MP" --site "$SITE"
+  cmg endpoint publish --external "$EXTERNAL" --internal "https://localhost:$INTERNAL_PORT/SMS_MP" --site "$SITE" \
+    --max-request-bytes $(( (${LARGE_MIB:-0} + 5) * 1024 * 1024 ))
 } >"$TMP/cli.out" 2>&1 || { cat "$TMP/cli.out" >&2; die "gateway set-up through the CLI failed"; }
 CONNECTION_ID="$(sed -n 's/^connection-id: *\([^ ]*\).*/\1/p' "$TMP/register.out")"
 [ -n "$CONNECTION_ID" ] || { cat "$TMP/cli.out" >&2; die "no connection-id from connection-point register"; }
@@ -117,7 +124,7 @@ gateways:
 internal:
   ca: pki/ca.pem
 EOF
-log "starting connection point (-Xmx512m)"
+log "starting connection point (-Xmx${CMG_XMX:-512m})"
 start_cmg connection-point connection-point --config "$TMP/connection-point.yaml"
 CP_PID=$LAST_PID
 channel_up=no
@@ -150,6 +157,9 @@ nginx_conf "$TMP/proxy" <<EOF
     ssl_crl $PKI/ca.crl;
     ssl_protocols TLSv1.2 TLSv1.3;
     location $EXTERNAL/ {
+      client_max_body_size 0;            # the large-body runs; bodies stream as through the gateway
+      proxy_request_buffering off;
+      proxy_buffering off;
       proxy_pass https://internal/SMS_MP/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -223,6 +233,7 @@ group_pids() {
   case $1 in
     gw) echo "$GW_PID" ;;
     cp) echo "$CP_PID" ;;
+    cmgtier) echo "$GW_PID" "$CP_PID" ;;
     proxy) tree_pids "$PROXY_PID" ;;      # master + all workers
     haproxy) echo "$HAPROXY_PID" ;;       # one process, all threads
     internal) tree_pids "$INTERNAL_PID" ;;
@@ -280,6 +291,50 @@ load proxy "$PROXY_URL" "$LOAD_SECONDS"; sleep 2
 load haproxy "$HAPROXY_URL" "$LOAD_SECONDS"; sleep 2
 load cmg "$CMG_URL" "$LOAD_SECONDS"
 
+# ---------------------------------------------------------------- large bodies (LARGE_MIB > 0)
+# One download and one upload of LARGE_MIB through each path, one connection (curl), taking turns; the
+# forwarding tier's CPU per GiB and MiB/s; then the JVMs' peak RSS (heap limit CMG_XMX on both).
+LARGE_ROWS=""
+if [ "${LARGE_MIB:-0}" -gt 0 ]; then
+  log "large bodies: a ${LARGE_MIB} MiB file"
+  mkdir -p "$TMP/internal/tmp" "$TMP/internal/www/SMS_MP/upload"
+  chmod 777 "$TMP/internal/tmp" "$TMP/internal/www/SMS_MP/upload"   # nginx's workers write the uploads
+  head -c $((LARGE_MIB * 1024 * 1024)) /dev/urandom >"$TMP/internal/www/SMS_MP/large.bin"
+  LARGE_SHA="$(sha256sum <"$TMP/internal/www/SMS_MP/large.bin" | cut -d' ' -f1)"
+  transfer() { # RUN GROUP BASE-URL down|up: MiB/s and the group's CPU s per GiB into R[RUN.*]
+    local run=$1 group=$2 base=$3 way=$4 c0 t0 wall out want
+    c0=$(proc_ticks $(group_pids "$group")); t0=$(now)
+    if [ "$way" = down ]; then
+      out="$(curl -s --max-time 900 "${DEVICE_TLS[@]}" "$base/large.bin" -o - -w '%{stderr}%{http_code}' 2>"$TMP/$run.code" \
+        | sha256sum | cut -d' ' -f1)"
+      want="200 $LARGE_SHA"; out="$(cat "$TMP/$run.code") $out"
+    else
+      out="$(curl -s --max-time 900 "${DEVICE_TLS[@]}" -T "$TMP/internal/www/SMS_MP/large.bin" "$base/upload/$run.bin" \
+        -o /dev/null -w '%{http_code}')"
+      want=201
+      [ "$(cmp -s "$TMP/internal/www/SMS_MP/large.bin" "$TMP/internal/www/SMS_MP/upload/$run.bin" && echo same)" = same ] \
+        || die "$run: the upload did not arrive whole"
+      rm -f "$TMP/internal/www/SMS_MP/upload/$run.bin"
+    fi
+    wall=$(elapsed "$t0" "$(now)")
+    [ "$out" = "$want" ] || die "$run: got '$out', wanted '$want'"
+    R[$run.mibs]=$(awk -v m="$LARGE_MIB" -v w="$wall" 'BEGIN { printf "%.0f", m / w }')
+    R[$run.cpu]=$(awk -v t="$(( $(proc_ticks $(group_pids "$group")) - c0 ))" -v hz="$CLK_TCK" -v m="$LARGE_MIB" \
+      'BEGIN { printf "%.2f", t / hz / (m / 1024) }')
+    log "$run: ${R[$run.mibs]} MiB/s, ${R[$run.cpu]} CPU s per GiB"
+  }
+  for way in down up; do
+    transfer "large_proxy_$way" proxy "https://127.0.0.1:$PROXY_PORT$EXTERNAL" "$way"
+    transfer "large_haproxy_$way" haproxy "https://127.0.0.1:$HAPROXY_PORT$EXTERNAL" "$way"
+    transfer "large_cmg_$way" cmgtier "https://127.0.0.1:$GW_PORT$EXTERNAL" "$way"
+  done
+  rm -f "$TMP/internal/www/SMS_MP/large.bin"
+  for way in down up; do
+    LARGE_ROWS+="| ${LARGE_MIB} MiB $( [ "$way" = down ] && echo download || echo upload ), MiB/s | ${R[large_cmg_$way.mibs]} | ${R[large_proxy_$way.mibs]} | ${R[large_haproxy_$way.mibs]} | – | $(ratio "${R[large_cmg_$way.mibs]}" "${R[large_proxy_$way.mibs]}") | $(ratio "${R[large_cmg_$way.mibs]}" "${R[large_haproxy_$way.mibs]}") |"$'\n'
+    LARGE_ROWS+="| ↳ CPU s per GiB: gateway + connection point / proxy | ${R[large_cmg_$way.cpu]} | ${R[large_proxy_$way.cpu]} | ${R[large_haproxy_$way.cpu]} | – | $(ratio "${R[large_cmg_$way.cpu]}" "${R[large_proxy_$way.cpu]}") | $(ratio "${R[large_cmg_$way.cpu]}" "${R[large_haproxy_$way.cpu]}") |"$'\n'
+  done
+fi
+
 kill -0 "$GW_PID" 2>/dev/null || die "the gateway died during the run"
 kill -0 "$CP_PID" 2>/dev/null || die "the connection point died during the run"
 kill -0 "$HAPROXY_PID" 2>/dev/null || die "HAProxy died during the run"
@@ -324,11 +379,12 @@ table="$(
   printf '| CPU %%: forwarding tier / internal nginx / load client / other | %s | %s | %s | – / %s / %s / %s | | |\n' \
     "$(cpu4 cmg "$cmg_front")" "$(cpu4 proxy "${R[proxy.proxy]}")" "$(cpu4 haproxy "${R[haproxy.haproxy]}")" \
     "$(cpu_pct direct "${R[direct.internal]}")" "$(cpu_pct direct "${R[direct.client]}")" "$(cpu_pct direct "${R[direct.other]}")"
+  printf '%s' "$LARGE_ROWS"
   echo
   echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; HAProxy ${R[haproxy.codes]}; direct ${R[direct.codes]}."
   echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers, \`worker_processes auto\`; HAProxy one process with \`nbthread $NPROC\`); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
   echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; HAProxy ${HAPROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."
-  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx512m; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; HAProxy log lines at warning or worse: ${haproxy_errs}; gateway refusal counters: ${refusals:-none}."
+  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx${CMG_XMX:-512m}; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; HAProxy log lines at warning or worse: ${haproxy_errs}; gateway refusal counters: ${refusals:-none}."
   if [ "$setup_not_replicated" -gt 0 ]; then
     echo "During set-up, ${setup_not_replicated} request(s) got \`503 mapping_not_replicated\` from the connection point: the gateway routes to a channel as soon as it is up, before the connection point has received the mappings."
   fi
