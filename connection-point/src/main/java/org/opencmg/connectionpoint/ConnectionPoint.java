@@ -23,13 +23,11 @@ public final class ConnectionPoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionPoint.class);
 
     private final Server server;
-    private final ClientConnector dialler;
     private final HttpClient internalClient;
     private final List<GatewayLink> links;
 
-    private ConnectionPoint(Server server, ClientConnector dialler, HttpClient internalClient, List<GatewayLink> links) {
+    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links) {
         this.server = server;
-        this.dialler = dialler;
         this.internalClient = internalClient;
         this.links = links;
     }
@@ -61,7 +59,7 @@ public final class ConnectionPoint implements AutoCloseable {
             links.get(i).start(connectors.get(i));
         }
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), links.size());
-        return new ConnectionPoint(server, dialler, internal, links);
+        return new ConnectionPoint(server, internal, links);
     }
 
     public List<LinkStatus> status() {

@@ -8,7 +8,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -45,7 +44,6 @@ public final class ChannelAdmission implements Connection.Listener {
     private final int maxPending;
     private final int maxPendingPerAddress;
     private final Map<EndPoint, String> pending = new ConcurrentHashMap<>();
-    private final Set<EndPoint> admitted = ConcurrentHashMap.newKeySet();
     private ServerConnector connector;
 
     public ChannelAdmission(Supplier<RegisteredPoints> points, Refusals refusals, Clock clock, Duration helloDeadline,
@@ -94,15 +92,12 @@ public final class ChannelAdmission implements Connection.Listener {
     public void onClosed(Connection connection) {
         if (connection instanceof SslConnection ssl) {
             pending.remove(ssl.getSslEndPoint());
-            admitted.remove(ssl.getSslEndPoint());
         }
     }
 
     /** The welcome on this connection checked out: it leaves the pending set. */
     void admit(EndPoint endPoint) {
-        if (pending.remove(endPoint) != null) {
-            admitted.add(endPoint);
-        }
+        pending.remove(endPoint);
     }
 
     /** Connections that have not said hello yet (for status and tests). */
