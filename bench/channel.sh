@@ -291,6 +291,33 @@ load proxy "$PROXY_URL" "$LOAD_SECONDS"; sleep 2
 load haproxy "$HAPROXY_URL" "$LOAD_SECONDS"; sleep 2
 load cmg "$CMG_URL" "$LOAD_SECONDS"
 
+# Latency at half of the peak rate, the same paced load on each path: $CONNECTIONS keep-alive
+# connections (bench/ConnectionLoad.java), each sending the GET every 2 × $CONNECTIONS ÷ OpenCMG's peak
+# seconds (± 20 %): half of OpenCMG's peak, the lowest of the three, so each path can serve it and the
+# latencies are compared at equal load. (autocannon's rate limit sends each second's quota in one
+# burst at the second's start, which measures bursts, not a steady half load.)
+HALF_INTERVAL=$(awk -v c="$CONNECTIONS" -v r="${R[cmg.rps]}" 'BEGIN { printf "%.3f", 2 * c / r }')
+paced() { # RUN PORT: paced load for LOAD_SECONDS; rps, p50, p99, errors into R[RUN.*]
+  local run=$1 port=$2 out="$TMP/$1.paced"
+  "$JAVA_BIN" -Xmx512m "$BENCH/ConnectionLoad.java" --target "127.0.0.1:$port" --connections "$CONNECTIONS" \
+    --ca "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --path "$EXTERNAL$RESOURCE" \
+    --interval "$HALF_INTERVAL" --hold-max "$LOAD_SECONDS" --out "$out" >"$TMP/$run.paced.log" 2>&1 \
+    || die "$run: the paced load failed ($(tail -3 "$TMP/$run.paced.log"))"
+  kv() { sed -n "s/^$1=//p" "$out"; }
+  R[$run.rps]=$(awk -v n="$(kv hold_requests)" -v a="$(kv ramp_end_ms)" -v b="$(kv hold_end_ms)" 'BEGIN { printf "%.0f", n * 1000 / (b - a) }')
+  R[$run.p50]=$(kv latency_p50_ms); R[$run.p99]=$(kv latency_p99_ms)
+  R[$run.errors]=$(( $(kv failed) + $(kv lost) + $(kv request_errors) ))
+  R[$run.non2xx]=$(awk -F= '/^status\./ && $1 != "status.200" { n += $2 } END { print n + 0 }' "$out")
+  R[$run.timeouts]=0
+  log "$run: ${R[$run.rps]} req/s, p50 ${R[$run.p50]} ms, p99 ${R[$run.p99]} ms, errors ${R[$run.errors]}, non-200 ${R[$run.non2xx]}"
+}
+log "half of the peak: $CONNECTIONS connections, a GET every ${HALF_INTERVAL} s each"
+for r in proxy haproxy cmg; do
+  sleep 2
+  case $r in proxy) p=$PROXY_PORT ;; haproxy) p=$HAPROXY_PORT ;; cmg) p=$GW_PORT ;; esac
+  paced "half_$r" "$p"
+done
+
 # ---------------------------------------------------------------- large bodies (LARGE_MIB > 0)
 # One download and one upload of LARGE_MIB through each path, one connection (curl), taking turns; the
 # forwarding tier's CPU per GiB and MiB/s; then the JVMs' peak RSS (heap limit CMG_XMX on both).
@@ -301,8 +328,21 @@ if [ "${LARGE_MIB:-0}" -gt 0 ]; then
   chmod 777 "$TMP/internal/tmp" "$TMP/internal/www/SMS_MP/upload"   # nginx's workers write the uploads
   head -c $((LARGE_MIB * 1024 * 1024)) /dev/urandom >"$TMP/internal/www/SMS_MP/large.bin"
   LARGE_SHA="$(sha256sum <"$TMP/internal/www/SMS_MP/large.bin" | cut -d' ' -f1)"
+  JSTAT="$(dirname "$JAVA_BIN")/jstat"
+  heap_sampler() { # PID OUT: the JVM's heap use every 250 ms until killed (jstat -gc, KB columns)
+    "$JSTAT" -gc "$1" 250 >"$2" 2>/dev/null
+  }
+  heap_peak() { # FILE: "peak heap used MB / peak old generation MB" over the samples
+    awk 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+         $1 ~ /^[0-9.]+$/ { u = $c["S0U"] + $c["S1U"] + $c["EU"] + $c["OU"]; if (u > mu) mu = u; if ($c["OU"] > mo) mo = $c["OU"] }
+         END { printf "%.0f / %.0f", mu / 1024, mo / 1024 }' "$1"
+  }
   transfer() { # RUN GROUP BASE-URL down|up: MiB/s and the group's CPU s per GiB into R[RUN.*]
-    local run=$1 group=$2 base=$3 way=$4 c0 t0 wall out want
+    local run=$1 group=$2 base=$3 way=$4 c0 t0 wall out want samplers=()
+    if [ "$group" = cmgtier ]; then   # the JVMs' heap, sampled through the transfer
+      heap_sampler "$GW_PID" "$TMP/$run.gw-heap" & samplers+=($!)
+      heap_sampler "$CP_PID" "$TMP/$run.cp-heap" & samplers+=($!)
+    fi
     c0=$(proc_ticks $(group_pids "$group")); t0=$(now)
     if [ "$way" = down ]; then
       out="$(curl -s --max-time 900 "${DEVICE_TLS[@]}" "$base/large.bin" -o - -w '%{stderr}%{http_code}' 2>"$TMP/$run.code" \
@@ -321,6 +361,11 @@ if [ "${LARGE_MIB:-0}" -gt 0 ]; then
     R[$run.mibs]=$(awk -v m="$LARGE_MIB" -v w="$wall" 'BEGIN { printf "%.0f", m / w }')
     R[$run.cpu]=$(awk -v t="$(( $(proc_ticks $(group_pids "$group")) - c0 ))" -v hz="$CLK_TCK" -v m="$LARGE_MIB" \
       'BEGIN { printf "%.2f", t / hz / (m / 1024) }')
+    if [ ${#samplers[@]} -gt 0 ]; then
+      kill "${samplers[@]}" 2>/dev/null; wait "${samplers[@]}" 2>/dev/null || true
+      R[$run.heap]="gateway $(heap_peak "$TMP/$run.gw-heap"), connection point $(heap_peak "$TMP/$run.cp-heap")"
+      log "$run: peak heap used / old generation, MB: ${R[$run.heap]}"
+    fi
     log "$run: ${R[$run.mibs]} MiB/s, ${R[$run.cpu]} CPU s per GiB"
   }
   for way in down up; do
@@ -351,7 +396,7 @@ refusals="$(sed -n '/^refusals:/,$p' "$TMP/status-after.out" | tail -n +2 | sed 
 
 # ---------------------------------------------------------------- report
 non_ok_total=0
-for r in cmg proxy haproxy direct; do
+for r in cmg proxy haproxy direct half_cmg half_proxy half_haproxy; do
   non_ok_total=$(( non_ok_total + R[$r.non2xx] + R[$r.errors] + R[$r.timeouts] ))
 done
 cmg_front=$(( R[cmg.gw] + R[cmg.cp] ))
@@ -371,6 +416,11 @@ table="$(
   printf '| latency p50, ms | %s | %s | %s |\n' "$(r3 p50)" "${R[direct.p50]}" "$(rr p50)"
   printf '| latency p99, ms | %s | %s | %s |\n' "$(r3 p99)" "${R[direct.p99]}" "$(rr p99)"
   printf '| non-2xx / errors / timeouts | %s | %s | %s | %s | | |\n' "$(nok cmg)" "$(nok proxy)" "$(nok haproxy)" "$(nok direct)"
+  printf '| at half of the peak (paced, a GET every %s s on each connection): latency p50, ms | %s | %s | %s | – | %s | %s |\n' "$HALF_INTERVAL" \
+    "${R[half_cmg.p50]}" "${R[half_proxy.p50]}" "${R[half_haproxy.p50]}" "$(ratio "${R[half_cmg.p50]}" "${R[half_proxy.p50]}")" "$(ratio "${R[half_cmg.p50]}" "${R[half_haproxy.p50]}")"
+  printf '| ↳ latency p99, ms (achieved req/s) | %s (%s) | %s (%s) | %s (%s) | – | %s | %s |\n' \
+    "${R[half_cmg.p99]}" "${R[half_cmg.rps]}" "${R[half_proxy.p99]}" "${R[half_proxy.rps]}" "${R[half_haproxy.p99]}" "${R[half_haproxy.rps]}" \
+    "$(ratio "${R[half_cmg.p99]}" "${R[half_proxy.p99]}")" "$(ratio "${R[half_cmg.p99]}" "${R[half_haproxy.p99]}")"
   printf '| CPU s per 10k requests: gateway + connection point / proxy | %s | %s | %s | – | %s | %s |\n' \
     "$cmg_cpu" "$proxy_cpu" "$haproxy_cpu" "$(ratio "$cmg_cpu" "$proxy_cpu")" "$(ratio "$cmg_cpu" "$haproxy_cpu")"
   printf '| ↳ gateway / connection point | %s / %s | | | | | |\n' "$(per10k cmg "${R[cmg.gw]}")" "$(per10k cmg "${R[cmg.cp]}")"
@@ -381,6 +431,7 @@ table="$(
     "$(cpu_pct direct "${R[direct.internal]}")" "$(cpu_pct direct "${R[direct.client]}")" "$(cpu_pct direct "${R[direct.other]}")"
   printf '%s' "$LARGE_ROWS"
   echo
+  [ -z "${R[large_cmg_down.heap]:-}" ] || echo "Heap during the ${LARGE_MIB} MiB transfers (jstat -gc every 250 ms; peak used / peak old generation, MB, of -Xmx${CMG_XMX:-512m}): download ${R[large_cmg_down.heap]}; upload ${R[large_cmg_up.heap]}."
   echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; HAProxy ${R[haproxy.codes]}; direct ${R[direct.codes]}."
   echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers, \`worker_processes auto\`; HAProxy one process with \`nbthread $NPROC\`); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
   echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; HAProxy ${HAPROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."

@@ -31,11 +31,14 @@ public final class HeaderPolicy {
 
     /**
      * Headers of the device's own connection to the gateway: consumed there, dropped without being
-     * counted (Host becomes the channel's authority; every request carries it).
+     * counted (Host becomes the channel's authority; every request carries it). The WebSocket
+     * handshake's are the gateway's too: it answers the key itself and carries version, subprotocols
+     * and extensions on the extended CONNECT stream.
      */
     public static final Set<String> CONNECTION = Set.of(
             "host", "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-            "http2-settings", "expect");
+            "http2-settings", "expect", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol",
+            "sec-websocket-extensions");
 
     /** Where a policy reports the lower-case name of each header it dropped. */
     @FunctionalInterface

@@ -71,6 +71,15 @@ class HeaderPolicyTest {
     }
 
     @Test
+    void aWebSocketHandshakesHeadersAreTheGatewaysAndNotCountedAsDropped() {
+        var sent = fields("Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version", "13", "Sec-WebSocket-Protocol", "notify", "Sec-WebSocket-Extensions", "permessage-deflate");
+
+        assertThat(mp.fromDevice(sent, false)).isEmpty();
+        assertThat(dropped).isEmpty();
+    }
+
+    @Test
     void theGatewaysOwnHeadersAreNeverTakenFromADeviceNorDeclarable() {
         var policy = HeaderPolicy.of(Set.of("X-OpenCMG-Device-Id", "Authorization", "Host", "Connection", "Proxy-Authorization",
                 "bad name", "SOAPAction"), dropped::add);
