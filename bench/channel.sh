@@ -50,6 +50,8 @@ ADMIN_PORT="$(pick_port 39443)"    # gateway admin connector (CLI)
 PROXY_PORT="$(pick_port 38543)"    # nginx mTLS reverse proxy
 INTERNAL_PORT="$(pick_port 38643)" # internal nginx (the "management point")
 HAPROXY_PORT="$(pick_port 38743)"  # HAProxy mTLS reverse proxy
+CHAIN_PORT="$(pick_port 38843)"    # front nginx of the two-nginx chain (devices)
+CHAIN_BACK_PORT="$(pick_port 38943)" # back nginx of the chain (the "connection point")
 
 log "dev PKI in $TMP/pki"
 cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
@@ -191,6 +193,58 @@ for u in "$CMG_URL" "$PROXY_URL"; do
   curl -s --max-time 5 "${DEVICE_TLS[@]}" "$u" | cmp -s - "$TMP/internal/www/SMS_MP/.sms_aut" || die "$u does not deliver the file"
 done
 
+# ---------------------------------------------------------------- two nginx in series
+# OpenCMG forwards twice (gateway, then connection point) over three TLS legs (device, channel, internal
+# server); one nginx proxy forwards once over two. The floor for a two-hop design is nginx doing both
+# hops: a front nginx with the proxy's device side, passing over mutual TLS (a client certificate, as
+# on the channel) to a back nginx that proxies to the internal server; keep-alive 32 on both upstreams.
+# (nginx cannot proxy to an HTTP/2 upstream, so its middle leg is HTTP/1.1: one connection per
+# request in flight, where the channel multiplexes all on one.)
+nginx_conf "$TMP/chain-back" <<EOF
+  upstream internal {
+    server 127.0.0.1:$INTERNAL_PORT;
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:$CHAIN_BACK_PORT ssl;
+    ssl_certificate $PKI/gateway.pem;
+    ssl_certificate_key $PKI/gateway-key.pem;
+    ssl_client_certificate $PKI/ca.pem;
+    ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location /SMS_MP/ {
+      client_max_body_size 0;
+      proxy_request_buffering off;
+      proxy_buffering off;
+      proxy_pass https://internal;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host localhost:$INTERNAL_PORT;
+      proxy_ssl_server_name on;
+      proxy_ssl_name localhost;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $PKI/ca.pem;
+      proxy_ssl_session_reuse on;
+    }
+    location / { return 404; }
+  }
+EOF
+# The front is the nginx proxy's configuration with the back nginx as its upstream and a client certificate.
+mkdir -p "$TMP/chain-front/logs" "$TMP/chain-front/tmp"
+sed -e "s|server 127.0.0.1:$INTERNAL_PORT;|server 127.0.0.1:$CHAIN_BACK_PORT;|" \
+    -e "s|listen 127.0.0.1:$PROXY_PORT ssl;|listen 127.0.0.1:$CHAIN_PORT ssl;|" \
+    -e "s|proxy_pass https://internal/SMS_MP/;|&\n      proxy_ssl_certificate $PKI/client.pem;\n      proxy_ssl_certificate_key $PKI/client-key.pem;|" \
+    -e "s|$TMP/proxy/|$TMP/chain-front/|g" "$TMP/proxy/nginx.conf" >"$TMP/chain-front/nginx.conf"
+log "starting two nginx in series on 127.0.0.1:$CHAIN_PORT → 127.0.0.1:$CHAIN_BACK_PORT"
+start_nginx "$TMP/chain-back"; CHAIN_BACK_PID=$LAST_PID
+start_nginx "$TMP/chain-front"; CHAIN_PID=$LAST_PID
+CHAIN_URL="https://127.0.0.1:$CHAIN_PORT$EXTERNAL$RESOURCE"
+( wait_http "nginx chain" 200 "$CHAIN_URL" "$CHAIN_PID" "${DEVICE_TLS[@]}" ) \
+  || { tail -20 "$TMP/chain-front/logs/error.log" "$TMP/chain-back/logs/error.log" >&2; exit 1; }
+curl -s --max-time 5 "${DEVICE_TLS[@]}" "$CHAIN_URL" | cmp -s - "$TMP/internal/www/SMS_MP/.sms_aut" || die "$CHAIN_URL does not deliver the file"
+[ "$(curl -s --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$CHAIN_BACK_PORT/SMS_MP$RESOURCE")" = 400 ] \
+  || die "the chain's back nginx does not require a client certificate"
+
 # ---------------------------------------------------------------- HAProxy as mutual-TLS reverse proxy
 # The same job as the nginx proxy: same server certificate, client certificate required against the same
 # CA and CRL, TLS 1.2/1.3; the path rewritten to the internal server's, its certificate verified, the
@@ -228,7 +282,7 @@ DIRECT_TLS="$(tls_of "$INTERNAL_PORT" -CAfile "$PKI/ca.pem")"
 
 # ---------------------------------------------------------------- measurement
 declare -A R   # results, keyed "<run>.<field>"
-CPU_GROUPS=(gw cp proxy haproxy internal)
+CPU_GROUPS=(gw cp proxy haproxy chain internal)
 group_pids() {
   case $1 in
     gw) echo "$GW_PID" ;;
@@ -236,6 +290,7 @@ group_pids() {
     cmgtier) echo "$GW_PID" "$CP_PID" ;;
     proxy) tree_pids "$PROXY_PID" ;;      # master + all workers
     haproxy) echo "$HAPROXY_PID" ;;       # one process, all threads
+    chain) tree_pids "$CHAIN_PID"; tree_pids "$CHAIN_BACK_PID" ;;
     internal) tree_pids "$INTERNAL_PID" ;;
   esac
 }
@@ -283,12 +338,14 @@ CONNECTIONS=$CONNECTIONS_SAVED
 load warm_cmg "$CMG_URL" "$WARMUP_SECONDS" 0
 load warm_proxy "$PROXY_URL" 3 0
 load warm_haproxy "$HAPROXY_URL" 3 0
+load warm_chain "$CHAIN_URL" 3 0
 load warm_direct "$DIRECT_URL" 3 0 no
 sleep 2
 
 load direct "$DIRECT_URL" "$LOAD_SECONDS" 1 no; sleep 2
 load proxy "$PROXY_URL" "$LOAD_SECONDS"; sleep 2
 load haproxy "$HAPROXY_URL" "$LOAD_SECONDS"; sleep 2
+load chain "$CHAIN_URL" "$LOAD_SECONDS"; sleep 2
 load cmg "$CMG_URL" "$LOAD_SECONDS"
 
 # Latency at half of the peak rate, the same paced load on each path: $CONNECTIONS keep-alive
@@ -388,7 +445,7 @@ GW_RSS="$(rss_mb "$GW_PID" VmRSS)"; GW_HWM="$(rss_mb "$GW_PID" VmHWM)"
 CP_RSS="$(rss_mb "$CP_PID" VmRSS)"; CP_HWM="$(rss_mb "$CP_PID" VmHWM)"
 gw_errs=$(tail -n +"$((gw_lines0 + 1))" "$TMP/gateway.err" | grep -cE ' (ERROR|WARN) ' || true)
 cp_errs=$(tail -n +"$((cp_lines0 + 1))" "$TMP/connection-point.err" | grep -cE ' (ERROR|WARN) ' || true)
-proxy_errs=$(nginx_errors "$TMP/proxy")
+proxy_errs=$(( $(nginx_errors "$TMP/proxy") + $(nginx_errors "$TMP/chain-front") + $(nginx_errors "$TMP/chain-back") ))
 internal_errs=$(nginx_errors "$TMP/internal")
 haproxy_errs=$(( $(haproxy_errors "$TMP/haproxy") - haproxy_errs0 ))
 cmg status >"$TMP/status-after.out" 2>&1 || true
@@ -396,7 +453,7 @@ refusals="$(sed -n '/^refusals:/,$p' "$TMP/status-after.out" | tail -n +2 | sed 
 
 # ---------------------------------------------------------------- report
 non_ok_total=0
-for r in cmg proxy haproxy direct half_cmg half_proxy half_haproxy; do
+for r in cmg proxy haproxy chain direct half_cmg half_proxy half_haproxy; do
   non_ok_total=$(( non_ok_total + R[$r.non2xx] + R[$r.errors] + R[$r.timeouts] ))
 done
 cmg_front=$(( R[cmg.gw] + R[cmg.cp] ))
@@ -431,11 +488,20 @@ table="$(
     "$(cpu_pct direct "${R[direct.internal]}")" "$(cpu_pct direct "${R[direct.client]}")" "$(cpu_pct direct "${R[direct.other]}")"
   printf '%s' "$LARGE_ROWS"
   echo
+  chain_cpu=$(per10k chain "${R[chain.chain]}")
+  echo "| Two hops each (c=$CONNECTIONS, ${LOAD_SECONDS} s) | OpenCMG (gateway → CP) | two nginx in series (front → mutual TLS → back) | OpenCMG / two nginx |"
+  echo "|---|---:|---:|---:|"
+  printf '| requests/s | %s | %s | %s |\n' "${R[cmg.rps]}" "${R[chain.rps]}" "$(ratio "${R[cmg.rps]}" "${R[chain.rps]}")"
+  printf '| latency p50 / p99, ms | %s / %s | %s / %s | %s / %s |\n' "${R[cmg.p50]}" "${R[cmg.p99]}" "${R[chain.p50]}" "${R[chain.p99]}" \
+    "$(ratio "${R[cmg.p50]}" "${R[chain.p50]}")" "$(ratio "${R[cmg.p99]}" "${R[chain.p99]}")"
+  printf '| CPU s per 10k requests (both processes) | %s | %s | %s |\n' "$cmg_cpu" "$chain_cpu" "$(ratio "$cmg_cpu" "$chain_cpu")"
+  printf '| non-2xx / errors / timeouts | %s | %s | |\n' "$(nok cmg)" "$(nok chain)"
+  echo
   [ -z "${R[large_cmg_down.heap]:-}" ] || echo "Heap during the ${LARGE_MIB} MiB transfers (jstat -gc every 250 ms; peak used / peak old generation, MB, of -Xmx${CMG_XMX:-512m}): download ${R[large_cmg_down.heap]}; upload ${R[large_cmg_up.heap]}."
   echo "Responses: OpenCMG ${R[cmg.codes]}; nginx proxy ${R[proxy.codes]}; HAProxy ${R[haproxy.codes]}; direct ${R[direct.codes]}."
   echo "CPU seconds from /proc/PID/stat utime+stime over each run (gateway JVM + connection point JVM; nginx master + workers, \`worker_processes auto\`; HAProxy one process with \`nbthread $NPROC\`); CPU %: 100% = one core of $NPROC; \"other\" = the rest of the machine."
   echo "TLS negotiated (device side): OpenCMG ${CMG_TLS:-?}; nginx proxy ${PROXY_TLS:-?}; HAProxy ${HAPROXY_TLS:-?}; direct ${DIRECT_TLS:-?}."
-  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx${CMG_XMX:-512m}; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxy ${proxy_errs}, internal ${internal_errs}; HAProxy log lines at warning or worse: ${haproxy_errs}; gateway refusal counters: ${refusals:-none}."
+  echo "Gateway RSS ${GW_RSS} MB (peak ${GW_HWM} MB), connection point RSS ${CP_RSS} MB (peak ${CP_HWM} MB), both -Xmx${CMG_XMX:-512m}; WARN/ERROR log lines during warm-up and runs: gateway ${gw_errs}, connection point ${cp_errs}; nginx error-log lines at error or worse: proxies ${proxy_errs}, internal ${internal_errs}; HAProxy log lines at warning or worse: ${haproxy_errs}; gateway refusal counters: ${refusals:-none}."
   if [ "$setup_not_replicated" -gt 0 ]; then
     echo "During set-up, ${setup_not_replicated} request(s) got \`503 mapping_not_replicated\` from the connection point: the gateway routes to a channel as soon as it is up, before the connection point has received the mappings."
   fi
@@ -471,7 +537,10 @@ One internal nginx (HTTPS on 127.0.0.1, dev-PKI server certificate) serves a ~10
    `verify required` with the same `ca-file` and `crl-file`, the path rewritten (`replace-path`) to the
    internal server's, `server … ssl verify required` to the internal nginx with `http-reuse always`
    (idle backend connections shared by all client connections), the client's thumbprint passed on;
-4. directly to the internal nginx (plain TLS, no client certificate).
+4. through two nginx in series, the floor of a two-hop design: the nginx proxy's configuration as
+   the front, passing over mutual TLS (HTTP/1.1, keep-alive 32) to a back nginx that proxies to the
+   internal server (second table);
+5. directly to the internal nginx (plain TLS, no client certificate).
 Both nginx are the Debian package with `worker_processes auto`; HAProxy is the Debian package, one
 process with `nbthread` = cores. The gateway and the connection point are warmed up first (not
 counted). CPU s per 10k requests = utime+stime deltas from /proc over the run ÷ requests completed ×
