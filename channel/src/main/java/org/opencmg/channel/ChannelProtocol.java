@@ -19,6 +19,11 @@ package org.opencmg.channel;
  *                                   the mapping the gateway matched) as HTTP/2 headers, the body as
  *                                   DATA frames; the internal server's answer comes back on the same
  *                                   stream, or a refusal: its status with {@link #REFUSAL_HEADER}
+ *   GET  /cmg-channel/v2/notifications
+ *                                   opened once the channel is up and held open: the point writes
+ *                                   each {@link Notification} for its site as one line of JSON
+ *   POST /cmg-channel/v2/notifications/reports
+ *                                   JSON {@link NotificationReport} → 204: whom this instance reached
  * </pre>
  * RST_STREAM cancels an exchange from either side. Liveness is HTTP/2 PING, both ways: the gateway
  * measures the round-trip time from it and marks a channel down when PINGs go unanswered. GOAWAY
@@ -36,6 +41,8 @@ public final class ChannelProtocol {
     public static final String PREFIX = "/cmg-channel/v2/";
     public static final String HELLO = PREFIX + "hello";
     public static final String MAPPINGS = PREFIX + "mappings";
+    public static final String NOTIFICATIONS = PREFIX + "notifications";
+    public static final String NOTIFICATION_REPORTS = PREFIX + "notifications/reports";
     /** The authority of every stream the gateway opens; the connection point routes by mapping, never by host. */
     public static final String AUTHORITY = "connection-point";
 
@@ -47,6 +54,7 @@ public final class ChannelProtocol {
     /** Control messages (hello, welcome) are small; mappings of a large site are not. */
     public static final int MAX_HELLO_BYTES = 1024;
     public static final int MAX_MAPPINGS_BYTES = 4 * 1024 * 1024;
+    public static final int MAX_REPORT_BYTES = Notification.MAX_LINE_BYTES;
 
     /**
      * How long a stream may carry nothing before it is ended, on both ends (and an upgraded

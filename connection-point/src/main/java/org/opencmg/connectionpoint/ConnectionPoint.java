@@ -26,8 +26,11 @@ public final class ConnectionPoint implements AutoCloseable {
     private final HttpClient internalClient;
     private final List<GatewayLink> links;
 
-    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links) {
+    private final NotificationRelay notifications;
+
+    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links, NotificationRelay notifications) {
         this.server = server;
+        this.notifications = notifications;
         this.internalClient = internalClient;
         this.links = links;
     }
@@ -40,7 +43,8 @@ public final class ConnectionPoint implements AutoCloseable {
             LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
         }
         var server = new Server(HttpClients.threads("cp-channel"));
-        server.setHandler(new ControlHandler(new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
+        var notifications = new NotificationRelay(server.getScheduler());
+        server.setHandler(new ControlHandler(notifications, new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
                 new SiteProxy(internal, config.internal().responseTimeout().toMillis()))))));
         var dialler = new ClientConnector();
         dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa()));
@@ -59,7 +63,12 @@ public final class ConnectionPoint implements AutoCloseable {
             links.get(i).start(connectors.get(i));
         }
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), links.size());
-        return new ConnectionPoint(server, internal, links);
+        return new ConnectionPoint(server, internal, links, notifications);
+    }
+
+    /** The site's client notifications, relayed to every gateway instance. */
+    public NotificationRelay notifications() {
+        return notifications;
     }
 
     public List<LinkStatus> status() {

@@ -12,18 +12,24 @@ import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Hello;
 import org.opencmg.channel.MappingTable;
+import org.opencmg.channel.NotificationReport;
 
 /**
  * The channel's control streams, opened by the gateway: its hello (answered with this point's
- * welcome), its mapping tables and its refusal. Everything else goes on to the exchange handlers.
+ * welcome), its mapping tables, its refusal, its notification stream (held by the
+ * {@link NotificationRelay}) and its notification reports. Everything else goes on to the exchange
+ * handlers.
  */
 final class ControlHandler extends Handler.Wrapper {
 
     /** Why the gateway refused this point, sent just before its GOAWAY. */
     static final String REFUSED = ChannelProtocol.PREFIX + "refused";
 
-    ControlHandler(Handler exchanges) {
+    private final NotificationRelay notifications;
+
+    ControlHandler(NotificationRelay notifications, Handler exchanges) {
         super(exchanges);
+        this.notifications = notifications;
     }
 
     @Override
@@ -33,7 +39,15 @@ final class ControlHandler extends Handler.Wrapper {
             return super.handle(request, response, callback);
         }
         GatewayLink link = ((DialledConnector) request.getConnectionMetaData().getConnector()).link();
-        int max = ChannelProtocol.MAPPINGS.equals(path) ? ChannelProtocol.MAX_MAPPINGS_BYTES : ChannelProtocol.MAX_HELLO_BYTES;
+        if (ChannelProtocol.NOTIFICATIONS.equals(path) && link.up()) {
+            notifications.attach(request, response, callback);
+            return true;
+        }
+        int max = switch (path) {
+            case ChannelProtocol.MAPPINGS -> ChannelProtocol.MAX_MAPPINGS_BYTES;
+            case ChannelProtocol.NOTIFICATION_REPORTS -> ChannelProtocol.MAX_REPORT_BYTES;
+            default -> ChannelProtocol.MAX_HELLO_BYTES;
+        };
         Content.Source.asByteArrayAsync(request, max).whenComplete((json, failure) -> {
             try {
                 if (failure != null) {
@@ -45,6 +59,10 @@ final class ControlHandler extends Handler.Wrapper {
                             answer(response, callback, 200, ChannelJson.write(link.hello(ChannelJson.read(json, Hello.class))));
                     case ChannelProtocol.MAPPINGS -> {
                         link.mappings(ChannelJson.read(json, MappingTable.class));
+                        answer(response, callback, 204, null);
+                    }
+                    case ChannelProtocol.NOTIFICATION_REPORTS -> {
+                        notifications.report(ChannelJson.read(json, NotificationReport.class));
                         answer(response, callback, 204, null);
                     }
                     case REFUSED -> {

@@ -198,6 +198,11 @@ final class GatewayLink implements AutoCloseable {
         return mappings;
     }
 
+    /** The hello and the first mappings arrived: the gateway may open its notification stream. */
+    boolean up() {
+        return "up".equals(state);
+    }
+
     void sessionOpened(Session session) {
         this.session = session;
         lastPing = Instant.now();

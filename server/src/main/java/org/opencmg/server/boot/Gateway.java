@@ -34,6 +34,7 @@ import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
+import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.channel.AccessLog;
 import org.opencmg.server.channel.ChannelAdmission;
@@ -49,6 +50,8 @@ import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.pipeline.AuthenticationStep;
+import org.opencmg.server.notification.NotificationChannels;
+import org.opencmg.server.notification.NotificationHub;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
@@ -102,6 +105,7 @@ public final class Gateway implements AutoCloseable {
     private GatewayServer server;
     private Refusals refusals;
     private ChannelRegistry channels;
+    private NotificationChannels notifications;
     private TrafficMeter traffic;
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
@@ -111,6 +115,11 @@ public final class Gateway implements AutoCloseable {
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
     /** Channel connections not admitted yet (handshake or hello under way), in all and per source address. */
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS = 256;
+    /** Client notification channels one instance holds: each is a connection, under the usual 65,536 file limit. */
+    static final int MAX_NOTIFICATION_CHANNELS = 50_000;
+    static final int MAX_NOTIFICATION_CHANNELS_PER_DEVICE = 4;
+    /** A device's long poll for notifications is answered 204 after this (the device polls again). */
+    static final Duration NOTIFICATION_LONG_POLL = Duration.ofMinutes(5);
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private JvmGcMetrics gcMetrics;
@@ -171,7 +180,10 @@ public final class Gateway implements AutoCloseable {
 
         refusals = new Refusals(meters);
         bindJvmMetrics();
-        channels = new ChannelRegistry(config.instance(), HEARTBEAT_INTERVAL, config.timeouts().heartbeat(), channelStatus, live, clock);
+        notifications = new NotificationChannels(new NotificationHub(config.instance(), MAX_NOTIFICATION_CHANNELS,
+                MAX_NOTIFICATION_CHANNELS_PER_DEVICE, meters), NOTIFICATION_LONG_POLL, ChannelProtocol.STREAM_IDLE_TIMEOUT);
+        channels = new ChannelRegistry(config.instance(), HEARTBEAT_INTERVAL, config.timeouts().heartbeat(), channelStatus, live, clock,
+                notifications.hub());
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
                 .description("Open channels of connection points to this instance").register(meters);
@@ -191,7 +203,7 @@ public final class Gateway implements AutoCloseable {
         var serviceStep = new ServiceStep(new GatewayServices(gatewayServices));
         var mappingStep = new MappingStep(live::mappings);
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()), authentication, serviceStep,
-                mappingStep, steps5to8, refusals, health(forwarder == null), meters);
+                mappingStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
         var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
@@ -219,6 +231,7 @@ public final class Gateway implements AutoCloseable {
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
                 pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
+        notifications.install(server.jetty());
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());

@@ -21,6 +21,7 @@ import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.LiveState;
+import org.opencmg.server.notification.NotificationHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * round-robin; every heartbeat PINGs each channel and closes one whose PINGs went unanswered for
  * the heartbeat timeout or whose registration was withdrawn; pushes a site's mapping table to its
  * channels when it changes (and every minute, whole); records every channel's state in the store
- * so that every instance's view can be reported.
+ * so that every instance's view can be reported. Each channel also carries its site's client
+ * notifications to this instance's hub (a notification endpoint is the gateway's: never in a table).
  */
 public final class ChannelRegistry implements AutoCloseable {
 
@@ -49,9 +51,11 @@ public final class ChannelRegistry implements AutoCloseable {
     private final ScheduledExecutorService monitor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("channel-monitor").factory());
     private volatile long lastFullPush = System.nanoTime();
+    private final NotificationHub notifications;
 
     public ChannelRegistry(String instance, Duration heartbeatInterval, Duration heartbeatTimeout, ChannelStatusStore statusStore,
-                           LiveState live, Clock clock) {
+                           LiveState live, Clock clock, NotificationHub notifications) {
+        this.notifications = notifications;
         this.instance = instance;
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
@@ -80,6 +84,7 @@ public final class ChannelRegistry implements AutoCloseable {
             bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>()).add(channel);
             LOG.info("channel up: connection point {} (site {}) from {}", point.name(), point.site(), channel.remoteAddress);
             writeStatus(channel, "up", true);
+            NotificationFeed.open(channel, notifications);
             if (channel.session.isClosed()) {
                 closed(channel, "connection closed");
             }
@@ -177,7 +182,7 @@ public final class ChannelRegistry implements AutoCloseable {
     /** Sends a site's whole mapping table to one of its channels. */
     private java.util.concurrent.CompletableFuture<Void> push(Channel c, MappingSnapshot snapshot) {
         var endpoints = snapshot.endpoints().stream()
-                .filter(e -> e.site().equals(c.site()))
+                .filter(e -> e.site().equals(c.site()) && !e.endpoint().heldByGateway())
                 .map(e -> new MappingTable.Mapping(e.endpoint().externalPath(), e.endpoint().internalUrl(),
                         java.util.Set.copyOf(e.endpoint().methods())))
                 .toList();

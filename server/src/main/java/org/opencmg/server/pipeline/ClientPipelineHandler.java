@@ -16,6 +16,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
+import org.opencmg.server.notification.NotificationChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
  *   framing check ─▶ authenticate ─▶ normalise path ─▶ gateway service? (answered here)
  *                 ─▶ match mapping ─▶ authorise device ─▶ request length
  *                 ─▶ forward (connection point of the endpoint's site)
+ *                    or hold (a client notification endpoint: the gateway keeps the device's channel)
  * </pre>
  * Any step may refuse with a {@link RequestRefused}; the refusal is logged, counted and answered
  * with its status and reason code. The device never sees a stack trace.
@@ -42,6 +44,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final AuthorizationStep authorization = new AuthorizationStep();
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
+    private final NotificationChannels notifications;
     private final Refusals refusals;
     private final Health health;
     private final io.micrometer.core.instrument.MeterRegistry meters;
@@ -50,14 +53,15 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * @param serverNames the names this gateway answers for; requests naming another host are refused
      */
     public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, Forwarder forwarder, Refusals refusals, Health health,
-                                 io.micrometer.core.instrument.MeterRegistry meters) {
+                                 MappingStep mapping, Forwarder forwarder, NotificationChannels notifications, Refusals refusals,
+                                 Health health, io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
         this.forwarder = forwarder;
+        this.notifications = notifications;
         this.refusals = refusals;
         this.health = health;
         this.meters = meters;
@@ -118,6 +122,10 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             }
             var match = mapping.match(path, request.getMethod());
             device = authorization.choose(devices, match.endpoint());
+            if (match.endpoint().endpoint().heldByGateway()) {
+                notifications.hold(request, response, callback, device, match.endpoint().site());
+                return true;
+            }
             InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
             var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device, match.headers());

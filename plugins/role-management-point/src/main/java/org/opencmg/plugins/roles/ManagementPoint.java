@@ -17,6 +17,8 @@ import org.pf4j.Extension;
 public final class ManagementPoint implements Role {
 
     static final long SMALL = 5L * 1024 * 1024;
+    /** The client notification endpoint's last segment, under both path families. */
+    static final String NOTIFICATION = "CCM_Notification";
     static final long UPLOADS = 100L * 1024 * 1024;
 
     /** name, virtual directory, methods, largest request. */
@@ -69,6 +71,12 @@ public final class ManagementPoint implements Role {
             out.add(new Endpoint(d.name(), "/CCM_Proxy_ServerAuth/" + roleId + "/" + d.path(), internalBaseUrl + "/" + d.path(),
                     d.methods(), d.maxBytes(), Set.of("token")));
         }
+        // Client notification: held by the gateway (a WebSocket or a long poll per device), fed by
+        // the site through its connection points; nothing reaches the management point per device.
+        out.add(new Endpoint("ccm_notification", "/CCM_Proxy_MutualAuth/" + roleId + "/" + NOTIFICATION,
+                Endpoint.GATEWAY_NOTIFICATIONS, Set.of("GET"), 0, Set.of("pki")));
+        out.add(new Endpoint("ccm_notification_tokenauth", "/CCM_Proxy_ServerAuth/" + roleId + "/" + NOTIFICATION,
+                Endpoint.GATEWAY_NOTIFICATIONS, Set.of("GET"), 0, Set.of("token")));
         return out;
     }
 }

@@ -1,7 +1,9 @@
 package org.opencmg.plugins.roles;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
 
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.opencmg.api.Endpoint;
 
@@ -32,8 +34,17 @@ class ManagementPointTest {
 
     @Test
     void eachExternalPathMapsToTheSameVirtualDirectoryOnTheManagementPoint() {
-        assertThat(mp.endpoints("981", "https://mp1.corp.example")).allSatisfy(e -> assertThat(e.internalUrl())
+        assertThat(mp.endpoints("981", "https://mp1.corp.example")).filteredOn(e -> !e.heldByGateway()).allSatisfy(e -> assertThat(e.internalUrl())
                 .isEqualTo("https://mp1.corp.example" + e.externalPath().substring(e.externalPath().indexOf("/", 22))));
+    }
+
+    @Test
+    void clientNotificationIsHeldByTheGatewayUnderBothFamiliesNeverForwarded() {
+        assertThat(mp.endpoints("981", "https://mp1.corp.example")).filteredOn(Endpoint::heldByGateway)
+                .extracting(Endpoint::externalPath, Endpoint::authMethods, Endpoint::methods, Endpoint::maxRequestBytes)
+                .containsExactly(
+                        tuple("/CCM_Proxy_MutualAuth/981/CCM_Notification", Set.of("pki"), Set.of("GET"), 0L),
+                        tuple("/CCM_Proxy_ServerAuth/981/CCM_Notification", Set.of("token"), Set.of("GET"), 0L));
     }
 
     @Test
