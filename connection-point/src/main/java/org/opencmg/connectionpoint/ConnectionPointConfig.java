@@ -29,7 +29,16 @@ public record ConnectionPointConfig(
         Internal internal,
         Duration heartbeatInterval,
         Duration backoffInitial,
-        Duration backoffMax) {
+        Duration backoffMax,
+        Monitor monitor) {
+
+    /**
+     * The small HTTP listener for probes and Prometheus ({@code /health/live}, {@code /health/ready},
+     * {@code /metrics}); off (null) unless {@code monitor.port} is set: a connection point opens no
+     * port by default. {@code host} defaults to loopback.
+     */
+    public record Monitor(String host, int port) {
+    }
 
     /**
      * How the connection point calls the site's internal servers.
@@ -52,7 +61,7 @@ public record ConnectionPointConfig(
     @JsonIgnoreProperties(ignoreUnknown = false)
     record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
                List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
-               Integer pulls, RawBackoff backoff) {
+               Integer pulls, RawBackoff backoff, RawMonitor monitor) {
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
@@ -60,6 +69,9 @@ public record ConnectionPointConfig(
     }
 
     record RawBackoff(String initial, String max) {
+    }
+
+    record RawMonitor(String host, Integer port) {
     }
 
     public static ConnectionPointConfig load(Path file) throws IOException {
@@ -99,7 +111,21 @@ public record ConnectionPointConfig(
                         in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
                 duration(b.initial(), Duration.ofMillis(250)),
-                duration(b.max(), Duration.ofSeconds(4)));
+                duration(b.max(), Duration.ofSeconds(4)),
+                monitor(raw.monitor()));
+    }
+
+    private static Monitor monitor(RawMonitor raw) {
+        if (raw == null || raw.port() == null) {
+            if (raw != null && raw.host() != null) {
+                throw new IllegalArgumentException("monitor.host needs monitor.port (the monitor listener is off without a port)");
+            }
+            return null;
+        }
+        if (raw.port() < 0 || raw.port() > 65535) {
+            throw new IllegalArgumentException("monitor.port must be 0-65535, not " + raw.port());
+        }
+        return new Monitor(raw.host() == null ? "127.0.0.1" : raw.host(), raw.port());
     }
 
     private static Duration duration(String value, Duration fallback) {
