@@ -27,6 +27,7 @@ GW1_CHANNEL=$((BASE + 124)); GW2_CHANNEL=$((BASE + 125))
 GW1_ADMIN=$((BASE + 943)); GW2_ADMIN=$((BASE + 944))
 PG_PORT=$((BASE + 432))
 MP_PORT=$((BASE + 600)); SUP_PORT=$((BASE + 601))
+CP1_MONITOR=$((BASE + 701)); CP2_MONITOR=$((BASE + 702))
 SITE=PS1
 MP_ROLE_ID=72057594037927939
 SUP_ROLE_ID=72057594037927940
@@ -128,6 +129,7 @@ key: pki/$2-key.pem
 gateway-ca: pki/ca.pem
 gateways: [ "https://localhost:$GW1_CHANNEL", "https://localhost:$GW2_CHANNEL" ]
 internal: {ca: pki/ca.pem}
+monitor: {port: $((BASE + 700 + $1))}
 EOF
 }
 
@@ -188,12 +190,14 @@ up() {
   for _ in $(seq 1 240); do
     up_count="$(cmg status 2>/dev/null | grep -cE '^\s*cp[12]\s.*\bup\b' || true)"
     lb="$(curl -s --max-time 2 --cacert "$DIR/pki/ca.pem" -o /dev/null -w '%{http_code}' "https://localhost:$LB_PORT/health" || true)"
-    [ "${up_count:-0}" -ge 4 ] && [ "$lb" = 200 ] && break
+    cps="$(for m in "$CP1_MONITOR" "$CP2_MONITOR"; do curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$m/health/ready" || true; done)"
+    [ "${up_count:-0}" -ge 4 ] && [ "$lb" = 200 ] && [ "$cps" = 200200 ] && break
     running haproxy || { tail -5 "$DIR/logs/haproxy.log" >&2; die "HAProxy exited"; }
     sleep 0.25
   done
   [ "${up_count:-0}" -ge 4 ] || { cmg status >&2 || true; die "not all channels came up"; }
   [ "$lb" = 200 ] || die "HAProxy does not answer /health"
+  [ "$cps" = 200200 ] || die "the connection points' /health/ready (monitor ports $CP1_MONITOR, $CP2_MONITOR) answered $cps"
 
   cat >"$DIR/topology.env" <<EOF
 # Written by topology/topology.sh up: source it for the CLI (admin API of gateway 1) and the addresses.
@@ -208,6 +212,8 @@ GW2_ADMIN_URL=https://localhost:$GW2_ADMIN
 PG_PORT=$PG_PORT
 MP_ROLE_ID=$MP_ROLE_ID
 SUP_ROLE_ID=$SUP_ROLE_ID
+CP1_MONITOR_URL=http://127.0.0.1:$CP1_MONITOR
+CP2_MONITOR_URL=http://127.0.0.1:$CP2_MONITOR
 CA=$DIR/pki/ca.pem
 CLIENT_CERT=$DIR/pki/client.pem
 CLIENT_KEY=$DIR/pki/client-key.pem
@@ -219,6 +225,7 @@ OpenCMG topology is up (stop it: topology/topology.sh down $DIR)
   load balancer   https://localhost:$LB_PORT   (HAProxy, TCP; gateways 1 and 2 behind it)
   gateway 1       https://localhost:$GW1_CLIENT, admin https://localhost:$GW1_ADMIN
   gateway 2       https://localhost:$GW2_CLIENT, admin https://localhost:$GW2_ADMIN
+  connection points' probes and metrics: http://127.0.0.1:$CP1_MONITOR/metrics, http://127.0.0.1:$CP2_MONITOR/metrics
   PostgreSQL      127.0.0.1:$PG_PORT (database cmg)
   logs            $DIR/logs/
 

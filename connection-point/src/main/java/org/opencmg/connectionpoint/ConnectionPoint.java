@@ -3,7 +3,9 @@ package org.opencmg.connectionpoint;
 import java.util.List;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.opencmg.pki.KeyMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,14 +27,20 @@ public final class ConnectionPoint implements AutoCloseable {
     private final Server server;
     private final HttpClient internalClient;
     private final List<GatewayLink> links;
+    private final ServerConnector monitor;
+    private final ExchangeMeter exchanges;
+    private volatile boolean stopping;
 
     private final NotificationRelay notifications;
 
-    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links, NotificationRelay notifications) {
+    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links, ServerConnector monitor,
+                            ExchangeMeter exchanges, NotificationRelay notifications) {
         this.server = server;
         this.notifications = notifications;
         this.internalClient = internalClient;
         this.links = links;
+        this.monitor = monitor;
+        this.exchanges = exchanges;
     }
 
     public static ConnectionPoint start(ConnectionPointConfig config) throws Exception {
@@ -43,9 +51,8 @@ public final class ConnectionPoint implements AutoCloseable {
             LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
         }
         var server = new Server(HttpClients.threads("cp-channel"));
-        var notifications = new NotificationRelay(server.getScheduler());
-        server.setHandler(new ControlHandler(notifications, new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
-                new SiteProxy(internal, config.internal().responseTimeout().toMillis()))))));
+        var exchanges = new ExchangeMeter(new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
+                new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
         var dialler = new ClientConnector();
         dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa()));
         dialler.setConnectTimeout(java.time.Duration.ofSeconds(10));
@@ -57,18 +64,40 @@ public final class ConnectionPoint implements AutoCloseable {
                 .toList();
         var connectors = links.stream().map(l -> new DialledConnector(server, l)).toList();
         connectors.forEach(server::addConnector);
+        ServerConnector monitor = null;
+        if (config.monitor() != null) {
+            monitor = new ServerConnector(server, 1, 1);
+            monitor.setName(MonitorHandler.CONNECTOR);
+            monitor.setHost(config.monitor().host());
+            monitor.setPort(config.monitor().port());
+            server.addConnector(monitor);
+        }
+        var notifications = new NotificationRelay(server.getScheduler());
+        var point = new ConnectionPoint(server, internal, links, monitor, exchanges, notifications);
+        server.setHandler(new Handler.Sequence(new NotificationPush(notifications, config.notificationSenders()),
+                new MonitorHandler(point::status, () -> point.stopping, exchanges, notifications),
+                new ControlHandler(notifications, exchanges)));
         server.start();
         internal.start();
         for (int i = 0; i < links.size(); i++) {
             links.get(i).start(connectors.get(i));
         }
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), links.size());
-        return new ConnectionPoint(server, internal, links, notifications);
+        if (monitor != null) {
+            LOG.info("monitor listener (/health/live, /health/ready, /metrics) on http://{}:{}", monitor.getHost(),
+                    monitor.getLocalPort());
+        }
+        return point;
     }
 
     /** The site's client notifications, relayed to every gateway instance. */
     public NotificationRelay notifications() {
         return notifications;
+    }
+
+    /** The monitor listener's port (-1 when it is off). */
+    public int monitorPort() {
+        return monitor == null ? -1 : monitor.getLocalPort();
     }
 
     public List<LinkStatus> status() {
@@ -90,6 +119,7 @@ public final class ConnectionPoint implements AutoCloseable {
 
     @Override
     public void close() {
+        stopping = true; // /health/ready answers 503 from now on
         var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(() -> {
             link.drain(DRAIN);
             link.close();

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.opencmg.channel.Durations;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +32,20 @@ public record ConnectionPointConfig(
         Internal internal,
         Duration heartbeatInterval,
         Duration backoffInitial,
-        Duration backoffMax) {
+        Duration backoffMax,
+        Monitor monitor,
+        Set<InetAddress> notificationSenders) {
+
+    /** Who may post client notifications to the monitor listener when {@code notifications.senders} is not set. */
+    static final Set<InetAddress> LOOPBACK_SENDERS = Set.of(InetAddress.getLoopbackAddress(), literal("::1"));
+
+    /**
+     * The small HTTP listener for probes and Prometheus ({@code /health/live}, {@code /health/ready},
+     * {@code /metrics}); off (null) unless {@code monitor.port} is set: a connection point opens no
+     * port by default. {@code host} defaults to loopback.
+     */
+    public record Monitor(String host, int port) {
+    }
 
     /**
      * How the connection point calls the site's internal servers.
@@ -52,7 +68,10 @@ public record ConnectionPointConfig(
     @JsonIgnoreProperties(ignoreUnknown = false)
     record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
                List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
-               Integer pulls, RawBackoff backoff) {
+               Integer pulls, RawBackoff backoff, RawMonitor monitor, RawNotifications notifications) {
+    }
+
+    record RawNotifications(List<String> senders) {
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
@@ -60,6 +79,9 @@ public record ConnectionPointConfig(
     }
 
     record RawBackoff(String initial, String max) {
+    }
+
+    record RawMonitor(String host, Integer port) {
     }
 
     public static ConnectionPointConfig load(Path file) throws IOException {
@@ -99,7 +121,39 @@ public record ConnectionPointConfig(
                         in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
                 duration(b.initial(), Duration.ofMillis(250)),
-                duration(b.max(), Duration.ofSeconds(4)));
+                duration(b.max(), Duration.ofSeconds(4)),
+                monitor(raw.monitor()),
+                raw.notifications() == null || raw.notifications().senders() == null ? LOOPBACK_SENDERS
+                        : raw.notifications().senders().stream().map(ConnectionPointConfig::sender).collect(Collectors.toUnmodifiableSet()));
+    }
+
+    /** A sender is an IP address, written as one: a name would be resolved once, and could change. */
+    private static InetAddress sender(String address) {
+        if (address == null || !address.matches("[0-9A-Fa-f:.]+")) {
+            throw new IllegalArgumentException("notifications.senders: '" + address + "' is not an IP address");
+        }
+        return literal(address);
+    }
+
+    private static InetAddress literal(String address) {
+        try {
+            return InetAddress.getByName(address); // a literal: no lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("notifications.senders: '" + address + "' is not an IP address");
+        }
+    }
+
+    private static Monitor monitor(RawMonitor raw) {
+        if (raw == null || raw.port() == null) {
+            if (raw != null && raw.host() != null) {
+                throw new IllegalArgumentException("monitor.host needs monitor.port (the monitor listener is off without a port)");
+            }
+            return null;
+        }
+        if (raw.port() < 0 || raw.port() > 65535) {
+            throw new IllegalArgumentException("monitor.port must be 0-65535, not " + raw.port());
+        }
+        return new Monitor(raw.host() == null ? "127.0.0.1" : raw.host(), raw.port());
     }
 
     private static Duration duration(String value, Duration fallback) {

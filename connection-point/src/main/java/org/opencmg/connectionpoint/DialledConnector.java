@@ -107,6 +107,13 @@ final class DialledConnector extends AbstractConnector {
 
                 @Override
                 public void onGoAway(Session session, GoAwayFrame frame) {
+                    // The gateway is this connection's HTTP/2 client: its GOAWAY concerns streams this
+                    // point would open (none). It means the gateway opens no new stream here and ends
+                    // the connection once its streams finished. A graceful one (last stream 2^31-1,
+                    // RFC 9113 §6.8) is the gateway's drain; a refusal or a dead channel is not.
+                    if (frame.isGraceful()) {
+                        link.gatewayDraining();
+                    }
                     link.goingAway(frame.tryConvertPayload());
                 }
 

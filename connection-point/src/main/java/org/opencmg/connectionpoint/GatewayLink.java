@@ -56,6 +56,8 @@ final class GatewayLink implements AutoCloseable {
     private volatile String instance = "";
     private volatile String lastError = "";
     private volatile String goAwayReason;
+    /** The gateway said GOAWAY without an error: it is stopping (a drain), not refusing this point. */
+    private volatile boolean gatewayDraining;
     private volatile Session session;
     private Thread loop;
 
@@ -87,7 +89,10 @@ final class GatewayLink implements AutoCloseable {
             try {
                 connect();
                 Throwable why = failure.get();
-                if (running) {
+                if (running && gatewayDraining) {
+                    lastError = "the gateway instance drained the channel (it is stopping)";
+                    LOG.info("channel to {} drained by the gateway instance (it is stopping); redialling", gateway);
+                } else if (running) {
                     lastError = describe(why);
                     LOG.warn("channel to {} lost: {}", gateway, lastError);
                 }
@@ -128,6 +133,7 @@ final class GatewayLink implements AutoCloseable {
         CompletableFuture<Throwable> generation = new CompletableFuture<>();
         failure = generation;
         goAwayReason = null;
+        gatewayDraining = false;
         state = "connecting";
         var context = new HashMap<String, Object>();
         ClientConnectionFactory channel = (endPoint, ctx) -> {
@@ -232,6 +238,10 @@ final class GatewayLink implements AutoCloseable {
             long rtt = frame.getPayloadAsLong();
             rttMicros = rtt > 0 && rtt < 60_000_000L ? rtt : rttMicros;
         }
+    }
+
+    void gatewayDraining() {
+        gatewayDraining = true;
     }
 
     void goingAway(String reason) {

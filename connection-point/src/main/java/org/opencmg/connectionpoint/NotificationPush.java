@@ -48,7 +48,9 @@ public final class NotificationPush extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        if (!PATH.equals(request.getHttpURI().getPath())) {
+        // Only on the monitor listener: a channel's stream never reaches it, whatever its path.
+        if (!MonitorHandler.CONNECTOR.equals(request.getConnectionMetaData().getConnector().getName())
+                || !PATH.equals(request.getHttpURI().getPath())) {
             return false;
         }
         InetAddress from = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a

@@ -39,7 +39,7 @@ class FaultSuiteTest {
     AdminClient admin;
 
     /** One device request: when it ended, whether idempotent, whether it succeeded. */
-    record Outcome(long atNanos, boolean idempotent, boolean ok, String failure, int retries) {
+    record Outcome(long startNanos, long atNanos, boolean idempotent, boolean ok, String failure, int retries) {
     }
 
     /** How often a device tries an idempotent request whose connection was cut, before it counts as lost. */
@@ -75,6 +75,7 @@ class FaultSuiteTest {
                             .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello")).build();
             String failure = null;
             int tries = 0;
+            long started = System.nanoTime();
             while (true) {
                 tries++;
                 failure = null;
@@ -99,7 +100,7 @@ class FaultSuiteTest {
                     return;
                 }
             }
-            outcomes.add(new Outcome(System.nanoTime(), idempotent, failure == null, failure, tries - 1));
+            outcomes.add(new Outcome(started, System.nanoTime(), idempotent, failure == null, failure, tries - 1));
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -123,13 +124,17 @@ class FaultSuiteTest {
         return String.join("\n", parts);
     }
 
+    /** What one phase cost the devices. */
+    record Phase(long idempotentLost, long otherFailed, long retries, long requests) {
+    }
+
     /** Runs {@code fault} under load, then waits until requests have all succeeded for 3 s; records the figures. */
-    void underLoad(String name, ThrowingRunnable fault) throws Exception {
+    Phase underLoad(String name, ThrowingRunnable fault) throws Exception {
         long start = System.nanoTime();
         Thread.sleep(2000); // steady state first
         long faultAt = System.nanoTime();
         fault.run();
-        long deadline = faultAt + Duration.ofSeconds(90).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             Thread.sleep(500);
             long now = System.nanoTime();
@@ -144,15 +149,91 @@ class FaultSuiteTest {
         long otherFailed = during.stream().filter(o -> !o.idempotent() && !o.ok()).count();
         long lastFailure = during.stream().filter(o -> !o.ok()).mapToLong(Outcome::atNanos).max().orElse(faultAt);
         long retries = during.stream().mapToLong(Outcome::retries).sum();
-        String line = String.format("| %s | %d | %d | %d (of %d) | %d | %d ms |", name, idemLost, retries, otherFailed,
+        long longest = during.stream().mapToLong(o -> o.atNanos() - o.startNanos()).max().orElse(0);
+        String line = String.format("| %s | %d | %d | %d (of %d) | %d | %d ms | %d ms |", name, idemLost, retries, otherFailed,
                 during.stream().filter(o -> !o.idempotent()).count(), during.size(),
-                Math.max(0, (lastFailure - faultAt) / 1_000_000));
+                Math.max(0, (lastFailure - faultAt) / 1_000_000), longest / 1_000_000);
         figures.add(line);
         during.stream().filter(o -> !o.ok()).map(Outcome::failure).distinct().limit(5)
-                .forEach(f -> figures.add("|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | | |"));
+                .forEach(f -> figures.add("|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | | | |"));
         System.out.println(line); // at once, so a failing phase is explained in the output
         assertThat(idemLost).as(name + ": idempotent requests lost; " + line).isZero();
         outcomes.clear();
+        return new Phase(idemLost, otherFailed, retries, during.size());
+    }
+
+    /** Timings of the gateways' drains in the rolling restart: SIGTERM to readiness 503, to the connector closed, to the exit. */
+    final List<String> drains = new ArrayList<>();
+
+    /**
+     * SIGTERM to one process of the topology; waits for it to exit, starts it again with
+     * {@code topology.sh up} and waits until it serves again: a gateway until it is ready and HAProxy
+     * (rise 2, inter 1 s) took it back, a connection point until its channels to both gateways are up.
+     */
+    void restartWithSigterm(String process) throws Exception {
+        long pid = Long.parseLong(Files.readString(topology.dir.resolve("pids/" + process)).strip());
+        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
+        boolean gateway = process.startsWith("gateway");
+        String url = gateway ? topology.env.getProperty(process.equals("gateway-1") ? "GW1_URL" : "GW2_URL") : null;
+        long t0 = System.nanoTime();
+        assertThat(handle.destroy()).isTrue();
+        long unready = -1;
+        long closed = -1;
+        while (running(pid) && System.nanoTime() - t0 < Duration.ofSeconds(60).toNanos()) {
+            if (gateway) {
+                int status = probe(url + "/health/ready");
+                if (unready < 0 && status == 503) {
+                    unready = (System.nanoTime() - t0) / 1_000_000;
+                }
+                if (closed < 0 && status == -1) {
+                    closed = (System.nanoTime() - t0) / 1_000_000;
+                }
+            }
+            Thread.sleep(10);
+        }
+        assertThat(running(pid)).as(process + " still running 60 s after SIGTERM").isFalse();
+        long exited = (System.nanoTime() - t0) / 1_000_000;
+        if (gateway) {
+            drains.add(String.format("| %s | %d ms | %d ms | %d ms |", process, unready, closed, exited));
+            assertThat(ProcessLogs.tail(topology.dir.resolve("logs/" + process + ".log"), 40)).contains("stopped")
+                    .contains("channels ended by GOAWAY");
+        }
+        var run = topology.script("up");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        if (gateway) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (probe(url + "/health/ready") != 200) {
+                assertThat(System.nanoTime()).as(process + " ready again").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            Thread.sleep(3000); // HAProxy: two good checks a second apart before it sends devices there again
+        }
+    }
+
+    /**
+     * Whether the process still runs. Its parent (topology.sh's shell) is gone, so once it exited it
+     * may stay a zombie until something reaps it, which ProcessHandle.isAlive counts as alive.
+     */
+    static boolean running(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The status of a GET to a gateway's own client connector (no client certificate); -1 when nothing answers. */
+    int probe(String url) {
+        try {
+            return topology.probe.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     interface ThrowingRunnable {
@@ -188,15 +269,30 @@ class FaultSuiteTest {
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
                 assertThat(p.exitValue()).as(out).isZero();
             });
+            // A rolling restart: every gateway, then every connection point, stopped with SIGTERM (a
+            // drain) and started again, one after the other. Not one request of any kind may fail.
+            var rolling = underLoad("rolling restart (SIGTERM, then started again): gateway 1, gateway 2, "
+                    + "connection point 1, connection point 2", () -> {
+                for (String process : List.of("gateway-1", "gateway-2", "connection-point-1", "connection-point-2")) {
+                    restartWithSigterm(process);
+                }
+            });
+            assertThat(rolling.idempotentLost() + rolling.otherFailed()).as("requests failed in the rolling restart").isZero();
+            assertThat(rolling.retries()).as("connections cut in the rolling restart (device retries)").isZero();
         } finally {
             loading.set(false);
             for (Thread t : load) {
                 t.join(15_000);
             }
         }
-        System.out.println("| fault | idempotent lost | device retries | other failed | requests | last failure after the fault |");
-        System.out.println("|---|---:|---:|---:|---:|---:|");
+        System.out.println("| fault | idempotent lost | device retries | other failed | requests | last failure after the fault "
+                + "| longest request |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
         figures.forEach(System.out::println);
+        System.out.println();
+        System.out.println("| drained gateway | SIGTERM to /health/ready 503 | to the connector closed | to the exit |");
+        System.out.println("|---|---:|---:|---:|");
+        drains.forEach(System.out::println);
         // Nothing stored was lost along the way, and writes work again after the database restart.
         String after = storedState();
         var lost = before.lines().filter(l -> !after.contains(l)).toList();

@@ -34,6 +34,7 @@ class GatewayProcessTest {
         var process = new ProcessBuilder(java, "-Xmx128m", "-cp", GatewayFixture.home().resolve("lib") + "/*",
                 "org.opencmg.server.cli.CmgCommand", "gateway", "--config", dir.resolve("gateway.yaml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
+        boolean stopped = false;
         try {
             var http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
             var probe = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/health")).build();
@@ -42,12 +43,34 @@ class GatewayProcessTest {
             assertThat(Files.readString(dir.resolve("data/initial-admin-password")).strip()).hasSize(24);
             assertThat(Files.getPosixFilePermissions(dir.resolve("data/initial-admin-password")).toString())
                     .isEqualTo("[OWNER_READ, OWNER_WRITE]");
-        } finally {
-            process.destroy(); // SIGTERM
+            var ready = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/health/ready")).build();
+            assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+            // SIGTERM: readiness 503 at once, the connector closes after the grace (3 s), the process exits 0.
+            long t0 = System.nanoTime();
+            process.destroy();
+            Awaitility.await("readiness 503").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> http.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+            long unready = (System.nanoTime() - t0) / 1_000_000;
+            Awaitility.await("connector closed").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> GatewayDrainTest.refused(port));
+            long closed = (System.nanoTime() - t0) / 1_000_000;
             assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            long exited = (System.nanoTime() - t0) / 1_000_000;
+            stopped = true;
+            assertThat(process.exitValue()).as("a drained stop exits 0").isZero();
+            assertThat(unready).isLessThan(1000);
+            assertThat(closed).isBetween(3000L, 6000L);
+            System.out.printf("SIGTERM: readiness 503 after %d ms, connector closed after %d ms, process exited after %d ms%n",
+                    unready, closed, exited);
+        } finally {
+            if (!stopped) {
+                process.destroy(); // SIGTERM
+                assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
         }
         String log = Files.readString(dir.resolve("gateway.log"));
-        assertThat(log).contains("gateway instance").contains("ready").doesNotContain(
+        assertThat(log).contains("gateway instance").contains("ready").contains("draining").contains("stopped").doesNotContain(
                 Files.readString(dir.resolve("data/initial-admin-password")).strip());
     }
 

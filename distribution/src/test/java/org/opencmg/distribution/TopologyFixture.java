@@ -30,6 +30,8 @@ final class TopologyFixture implements AutoCloseable {
     final Path dir;
     final Properties env = new Properties();
     final HttpClient device;
+    /** Trusts the topology's CA and shows no certificate: for the gateways' probes. */
+    final HttpClient probe;
     private final int basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
 
     private TopologyFixture(Path dir) throws Exception {
@@ -48,6 +50,9 @@ final class TopologyFixture implements AutoCloseable {
         var tls = SSLContext.getInstance("TLS");
         tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         device = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+        var anonymous = SSLContext.getInstance("TLS");
+        anonymous.init(null, tmf.getTrustManagers(), null);
+        probe = HttpClient.newBuilder().sslContext(anonymous).connectTimeout(Duration.ofSeconds(2)).build();
     }
 
     static TopologyFixture up(Path dir) throws Exception {
@@ -81,6 +86,7 @@ final class TopologyFixture implements AutoCloseable {
     @Override
     public void close() throws Exception {
         device.close();
+        probe.close();
         var run = script("down");
         Path cluster = pgCluster();
         try (var files = Files.walk(cluster)) {

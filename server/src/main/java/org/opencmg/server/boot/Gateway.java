@@ -123,6 +123,7 @@ public final class Gateway implements AutoCloseable {
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private JvmGcMetrics gcMetrics;
+    private volatile boolean draining;
 
     private Gateway(GatewayConfig config, Clock clock) {
         this.config = config;
@@ -251,6 +252,9 @@ public final class Gateway implements AutoCloseable {
 
             @Override
             public Optional<String> notReadyBecause() {
+                if (draining) {
+                    return Optional.of("draining");
+                }
                 if (!throughChannels) {
                     return Optional.empty();
                 }
@@ -410,6 +414,46 @@ public final class Gateway implements AutoCloseable {
 
     public LiveState live() {
         return live;
+    }
+
+    /**
+     * A stopping instance's drain, before {@link #close}: /health/ready answers 503 at once and every
+     * answer closes its connection; after {@code shutdown.grace} the connectors stop accepting; the
+     * device requests in flight finish (up to {@code shutdown.timeout}); then a GOAWAY on every
+     * channel lets its streams finish while the connection points redial another instance. Each
+     * step is logged with the time since the stop signal.
+     */
+    public void drain() {
+        if (server == null || draining) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        draining = true;
+        server.beginDrain();
+        var grace = config.shutdown().grace();
+        LOG.info("draining: /health/ready answers 503; the connectors stop accepting in {} ms", grace.toMillis());
+        try {
+            Thread.sleep(grace.toMillis());
+            server.stopAccepting();
+            long t1 = System.nanoTime();
+            LOG.info("connectors closed {} ms after the stop signal; {} device requests in flight on {} connections",
+                    ms(t1 - t0), server.clientRequestsInFlight(), server.clientConnections());
+            long deadline = t1 + config.shutdown().timeout().toNanos();
+            if (server.awaitClientsGone(deadline)) {
+                LOG.info("device connections drained {} ms after the stop signal", ms(System.nanoTime() - t0));
+            } else {
+                LOG.warn("shutdown.timeout ({} s) over: {} device requests in flight on {} connections are cut",
+                        config.shutdown().timeout().toSeconds(), server.clientRequestsInFlight(), server.clientConnections());
+            }
+            int n = channels.drain(Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
+            LOG.info("{} channels ended by GOAWAY {} ms after the stop signal", n, ms(System.nanoTime() - t0));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     @Override

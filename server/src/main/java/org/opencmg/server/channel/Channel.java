@@ -89,6 +89,17 @@ final class Channel implements Session.Listener {
         return true; // PINGs keep a live channel busy: an idle one is dead
     }
 
+    /**
+     * Drains the channel: a GOAWAY (the gateway opens no new stream on it), the streams in flight
+     * finish, then the connection closes; the connection point redials (another instance, or this
+     * one once it is back). The future completes when the connection closed.
+     */
+    java.util.concurrent.CompletableFuture<Void> drain() {
+        draining = true;
+        Session s = session;
+        return s == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : s.shutdown();
+    }
+
     /** Ends the channel: streams in flight are reset, the connection point redials. */
     void close(String reason) {
         Session s = session;

@@ -125,11 +125,11 @@ public final class ChannelForwarder implements Forwarder {
 
                     @Override
                     public void failed(Throwable x) {
-                        exchange.lost("no stream on the channel of " + channel.name() + ": " + x.getMessage());
+                        exchange.notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
                     }
                 }, exchange);
             } catch (RuntimeException e) {
-                exchange.lost("no stream on the channel of " + channel.name() + ": " + e.getMessage());
+                exchange.notSent("no stream on the channel of " + channel.name() + ": " + e.getMessage());
             }
             exchange.head.whenComplete((answer, failure) -> {
                 timeout.cancel();
@@ -147,7 +147,7 @@ public final class ChannelForwarder implements Forwarder {
             } else if (failure instanceof Exchange.DeviceGone gone) {
                 finish(499, 0);
                 callback.failed(gone);
-            } else if (failure instanceof Exchange.ChannelLost lost && IDEMPOTENT.contains(route.method())
+            } else if (failure instanceof Exchange.ChannelLost lost && retryable(route, lost)
                     && tried.size() + 1 < MAX_ATTEMPTS && !response.isCommitted()) {
                 LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(), lost.getMessage());
                 tried.add(channel);
@@ -257,7 +257,7 @@ public final class ChannelForwarder implements Forwarder {
                     return;
                 } catch (ExecutionException e) {
                     if (e.getCause() instanceof Exchange.ChannelLost lost && !response.isCommitted()
-                            && whole && IDEMPOTENT.contains(route.method()) && tried.size() + 1 < MAX_ATTEMPTS) {
+                            && whole && retryable(route, lost) && tried.size() + 1 < MAX_ATTEMPTS) {
                         LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(),
                                 lost.getMessage());
                         response.reset();
@@ -328,6 +328,15 @@ public final class ChannelForwarder implements Forwarder {
         }
     }
 
+    /**
+     * Another connection point may take a request whose channel failed before the answer began when
+     * it is idempotent, or when the point never processed it (a draining point's GOAWAY): no site
+     * saw it, so even a CCM_POST is sent once only.
+     */
+    private static boolean retryable(Route route, Exchange.ChannelLost lost) {
+        return IDEMPOTENT.contains(route.method()) || lost instanceof Exchange.NotProcessed;
+    }
+
     /** Opens the exchange's stream: HEADERS, then the body in hand (all of it, or its start). */
     private static Stream open(Channel channel, MetaData.Request head, Exchange exchange, byte[] first, boolean whole)
             throws ExecutionException, InterruptedException {
@@ -341,7 +350,7 @@ public final class ChannelForwarder implements Forwarder {
         try {
             stream = opened.get();
         } catch (ExecutionException e) {
-            throw new ExecutionException(new Exchange.ChannelLost("no stream on the channel of " + channel.name() + ": "
+            throw new ExecutionException(new Exchange.NotProcessed("no stream on the channel of " + channel.name() + ": "
                     + e.getCause().getMessage()));
         }
         exchange.started(stream);

@@ -229,6 +229,25 @@ public final class ChannelRegistry implements AutoCloseable {
         return (int) bySite.getOrDefault(site, List.of()).stream().filter(Channel::usable).count();
     }
 
+    /**
+     * GOAWAY on every channel, then waits (up to {@code within}) for their streams to finish and their
+     * connections to close; returns how many channels there were.
+     */
+    public int drain(Duration within) {
+        var channels = List.copyOf(open);
+        var closing = channels.stream().map(Channel::drain).toArray(java.util.concurrent.CompletableFuture[]::new);
+        try {
+            java.util.concurrent.CompletableFuture.allOf(closing).get(Math.max(0, within.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("channels not drained within {} ms: their streams are cut", within.toMillis());
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.debug("draining channels: {}", e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return channels.size();
+    }
+
     @Override
     public void close() {
         monitor.shutdownNow();

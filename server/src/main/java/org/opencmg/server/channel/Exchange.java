@@ -21,9 +21,20 @@ import org.eclipse.jetty.util.Callback;
 final class Exchange implements Stream.Listener {
 
     /** The channel or its stream failed before the exchange ended: another connection point may still serve it. */
-    static final class ChannelLost extends IOException {
+    static class ChannelLost extends IOException {
         ChannelLost(String message) {
             super(message, null);
+        }
+    }
+
+    /**
+     * The connection point never processed the stream: it was never sent (the channel was closing),
+     * the point refused it, or it was above the last stream of the point's GOAWAY (RFC 9113 §6.8).
+     * Any request whose body is in hand may then go to another connection point, idempotent or not.
+     */
+    static final class NotProcessed extends ChannelLost {
+        NotProcessed(String message) {
+            super(message);
         }
     }
 
@@ -109,12 +120,22 @@ final class Exchange implements Stream.Listener {
 
     @Override
     public void onReset(Stream stream, ResetFrame frame, Callback callback) {
+        if (frame.getError() == ErrorCode.REFUSED_STREAM_ERROR.code) {
+            fail(new NotProcessed("the connection point refused the stream"));
+            callback.succeeded();
+            return;
+        }
         lost("the connection point reset the stream (" + ErrorCode.toString(frame.getError(), "error " + frame.getError()) + ")");
         callback.succeeded();
     }
 
     @Override
     public void onFailure(Stream stream, int error, String reason, Throwable failure, Callback callback) {
+        if (failure instanceof org.eclipse.jetty.http2.RetryableStreamException) {
+            fail(new NotProcessed("the connection point went away before it took the stream (GOAWAY)"));
+            callback.succeeded();
+            return;
+        }
         lost("channel failed: " + (reason != null ? reason : failure.toString()));
         callback.succeeded();
     }
@@ -127,7 +148,15 @@ final class Exchange implements Stream.Listener {
     }
 
     void lost(String why) {
-        var lost = new ChannelLost(why);
+        fail(new ChannelLost(why));
+    }
+
+    /** The stream could not be opened at all: nothing reached the connection point. */
+    void notSent(String why) {
+        fail(new NotProcessed(why));
+    }
+
+    private void fail(ChannelLost lost) {
         head.completeExceptionally(lost);
         done.completeExceptionally(lost);
     }

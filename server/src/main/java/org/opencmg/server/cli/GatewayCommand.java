@@ -49,6 +49,6 @@ final class GatewayCommand implements Callable<Integer> {
             }
             throw e;
         }
-        return Foreground.runUntilStopped(gateway);
+        return Foreground.runUntilStopped(gateway::drain, gateway);
     }
 }

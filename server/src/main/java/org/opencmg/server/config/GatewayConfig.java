@@ -31,7 +31,17 @@ public record GatewayConfig(
         List<String> authOrder,
         Timeouts timeouts,
         Admin adminAccount,
-        SecretsConfig secrets) {
+        SecretsConfig secrets,
+        Shutdown shutdown) {
+
+    /**
+     * How a stopping instance (SIGTERM, Ctrl-C) drains: /health/ready answers 503 at once; after
+     * {@code grace} (long enough for a load balancer to notice) the connectors stop accepting; the
+     * device requests in flight then have up to {@code timeout} to finish, and the channels are ended
+     * by GOAWAY within what is left of it.
+     */
+    public record Shutdown(Duration grace, Duration timeout) {
+    }
 
     /**
      * Where the master key of the secret store comes from: the environment variable named
@@ -89,7 +99,7 @@ public record GatewayConfig(
     record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener channel,
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
-                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets) {
+                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawShutdown shutdown) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -126,6 +136,7 @@ public record GatewayConfig(
             var t = timeouts == null ? new RawTimeouts(null, null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
             var sec = secrets == null ? new RawSecrets(null, null) : secrets;
+            var stop = shutdown == null ? new RawShutdown(null, null) : shutdown;
             return new GatewayConfig(
                     instance == null ? defaultInstanceName(clientResolved.port()) : instance,
                     data,
@@ -142,7 +153,8 @@ public record GatewayConfig(
                                     ? data.resolve("initial-admin-password")
                                     : base.resolve(account.initialPasswordFile()).normalize()),
                     new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
-                            sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()));
+                            sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
+                    new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))));
         }
     }
 
@@ -156,6 +168,9 @@ public record GatewayConfig(
     }
 
     record RawSecrets(String masterKeyEnv, String masterKeyFile) {
+    }
+
+    record RawShutdown(String grace, String timeout) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort: absent = false. */

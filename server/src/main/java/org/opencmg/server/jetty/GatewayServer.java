@@ -51,6 +51,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConnector admin;
     private final ServerConnector channel;
     private final SslContextFactory.Server clientTls;
+    private final ClientDrain clientDrain;
 
     public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
@@ -90,7 +91,8 @@ public final class GatewayServer implements AutoCloseable {
         server.addConnector(admin);
         server.addBean(new HeaderDeadline(client, config.timeouts().header(), refusals));
         server.addBean(new HeaderDeadline(admin, config.timeouts().header(), refusals));
-        server.setHandler(new ConnectorRouter(clientHandler, channelHandler, adminHandler));
+        clientDrain = new ClientDrain(clientHandler);
+        server.setHandler(new ConnectorRouter(clientDrain, channelHandler, adminHandler));
         server.setStopAtShutdown(false);
     }
 
@@ -124,6 +126,9 @@ public final class GatewayServer implements AutoCloseable {
         // SO_REUSEPORT: several instances on one host share the client port (see GatewayConfig.Listener).
         connector.setReusePort(listener.reusePort());
         connector.setIdleTimeout(config.timeouts().idle().toMillis());
+        // A drain must not shorten the idle timeout: a request waiting for a slow site would be cut.
+        // ClientDrain closes the connections that carry no request instead.
+        connector.setShutdownIdleTimeout(config.timeouts().idle().toMillis());
         connector.setAcceptQueueSize(1024);
         return connector;
     }
@@ -147,6 +152,7 @@ public final class GatewayServer implements AutoCloseable {
         connector.setHost(config.channel().host());
         connector.setPort(config.channel().port());
         connector.setIdleTimeout(config.timeouts().heartbeat().toMillis() * 3);
+        connector.setShutdownIdleTimeout(connector.getIdleTimeout()); // channels end by GOAWAY, not by idleness
         return connector;
     }
 
@@ -170,6 +176,43 @@ public final class GatewayServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.error("could not apply the TLS policy: {}", e.toString());
         }
+    }
+
+    /** Draining: every answer on the client connector closes its connection from now on. */
+    public void beginDrain() {
+        clientDrain.begin();
+    }
+
+    /** Every connector stops accepting (its listening socket closes); open connections stay. */
+    public void stopAccepting() {
+        client.shutdown();
+        admin.shutdown();
+        channel.shutdown();
+    }
+
+    /** Device requests being handled now. */
+    public int clientRequestsInFlight() {
+        return clientDrain.inFlight();
+    }
+
+    /** Open device connections (TLS handshakes, kept-alive ones, WebSockets). */
+    public int clientConnections() {
+        return client.getConnectedEndPoints().size();
+    }
+
+    /**
+     * Waits until no device request is in flight and no device connection is open, closing the
+     * connections that carry no request; false if {@code deadlineNanos} (System.nanoTime) came first.
+     */
+    public boolean awaitClientsGone(long deadlineNanos) throws InterruptedException {
+        while (clientRequestsInFlight() > 0 || clientConnections() > 0) {
+            if (System.nanoTime() - deadlineNanos >= 0) {
+                return false;
+            }
+            clientDrain.closeIdle();
+            Thread.sleep(50);
+        }
+        return true;
     }
 
     public int clientPort() {
