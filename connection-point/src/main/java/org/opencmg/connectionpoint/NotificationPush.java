@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * system the administrator lists; loopback by default).
  * <pre>
  *   {"devices": ["&lt;device id&gt;", ...], "message": "..."}   or   {"all": true, "message": "..."}
- *   → 200 {"id", "channels", "reports", "delivered", "undelivered", "deliveredCount"}
+ *   → 200 {"id", "channels", "reports", "delivered", "undelivered", "delivered_count"}
  * </pre>
  * The answer comes when every gateway instance reported, or after a short wait: a device listed
  * under "undelivered" holds no notification channel on any instance that reported.

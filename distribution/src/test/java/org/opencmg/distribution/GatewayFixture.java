@@ -221,6 +221,18 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("https://localhost:" + clientPort + pathAndQuery);
     }
 
+    /** One unlabelled series of the instance's /metrics (admin's HTTP Basic), or NaN when absent. */
+    double metric(String name) throws Exception {
+        try (var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build()) {
+            String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String text = http.send(java.net.http.HttpRequest.newBuilder(adminUrl("/metrics")).header("Authorization", basic).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
+                    .findFirst().orElse(Double.NaN);
+        }
+    }
+
     /** A URL of the admin connector (the console and the admin API). */
     URI adminUrl(String pathAndQuery) {
         return URI.create("https://localhost:" + adminPort + pathAndQuery);

@@ -41,21 +41,24 @@ public record EndpointRequest(String externalPath, String internalUrl, String si
         if (canonical.endsWith("/")) {
             canonical = canonical.substring(0, canonical.length() - 1);
         }
+        // A client notification endpoint is the gateway's own: nothing is forwarded from it.
+        boolean held = Endpoint.GATEWAY_NOTIFICATIONS.equals(internalUrl);
         URI internal;
         try {
             internal = URI.create(internalUrl);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("internal_url is not a URL");
         }
-        if (!("https".equals(internal.getScheme()) || "http".equals(internal.getScheme())) || internal.getHost() == null
-                || internal.getRawQuery() != null || internal.getRawFragment() != null || internal.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("internal_url must be http(s)://host[:port][/path] without query or user info");
+        if (!held && (!("https".equals(internal.getScheme()) || "http".equals(internal.getScheme())) || internal.getHost() == null
+                || internal.getRawQuery() != null || internal.getRawFragment() != null || internal.getRawUserInfo() != null)) {
+            throw new IllegalArgumentException("internal_url must be http(s)://host[:port][/path] without query or user info, or "
+                    + Endpoint.GATEWAY_NOTIFICATIONS);
         }
         if (!SITE.matcher(site).matches()) {
             throw new IllegalArgumentException("site must be 1-64 letters, digits, '-' or '_'");
         }
         var m = new LinkedHashSet<String>();
-        for (String method : methods == null || methods.isEmpty() ? DEFAULT_METHODS : methods) {
+        for (String method : methods == null || methods.isEmpty() ? held ? List.of("GET") : DEFAULT_METHODS : methods) {
             String up = method.strip().toUpperCase(Locale.ROOT);
             if (!TOKEN.matcher(up).matches()) {
                 throw new IllegalArgumentException("not an HTTP method: " + method);
@@ -70,7 +73,10 @@ public record EndpointRequest(String externalPath, String internalUrl, String si
             }
             a.add(low);
         }
-        long max = maxRequestBytes == null ? DEFAULT_MAX_REQUEST_BYTES : maxRequestBytes;
+        if (held && !m.equals(Set.of("GET"))) {
+            throw new IllegalArgumentException("a notification endpoint (" + Endpoint.GATEWAY_NOTIFICATIONS + ") takes GET only");
+        }
+        long max = maxRequestBytes == null ? held ? 0 : DEFAULT_MAX_REQUEST_BYTES : maxRequestBytes;
         if (max < 0) {
             throw new IllegalArgumentException("max_request_bytes must be >= 0");
         }

@@ -121,8 +121,8 @@ public final class NotificationChannels {
         });
     }
 
-    /** A device's notification WebSocket: held in the hub from open to close. */
-    final class DeviceSocket implements Session.Listener.AutoDemanding {
+    /** A device's notification WebSocket: held in the hub from open to close (public: Jetty calls it through method handles). */
+    public final class DeviceSocket implements Session.Listener.AutoDemanding {
 
         private final String site;
         private final String deviceId;
