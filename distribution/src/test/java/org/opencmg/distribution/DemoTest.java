@@ -43,10 +43,15 @@ class DemoTest {
 
                 // The certificate device's commands; the token and Entra ID flows have their own tests.
                 List<String> commands = printedCommands(Files.readString(out), "curl ").stream().filter(c -> c.contains("--cert ")).toList();
-                assertThat(commands).hasSize(3);
+                assertThat(commands).hasSize(4);
                 assertThat(run(commands.get(0))).contains("<MPList>").contains("mp1.corp.example");
                 assertThat(run(commands.get(1))).contains("<Reply site=\"PS1\"").contains("device=\"pki:").contains("bytes=\"5\"");
-                assertThat(run(commands.get(2))).contains("GetConfigResponse");
+                // The device's notification channel: the sample site's next notification (every 10 s) answers it.
+                assertThat(run(commands.get(2))).startsWith("demo notification ").contains("evaluate machine policy");
+                assertThat(run(commands.get(3))).contains("GetConfigResponse");
+                // The site's own push, as printed: one channel, one report.
+                String push = printedCommands(Files.readString(out), "curl -s -d").getFirst();
+                assertThat(run(push)).contains("\"channels\":1").contains("\"reports\":1");
 
                 var explain = new GatewayFixtureCli(demoDir).run("explain",
                         "/CCM_Proxy_MutualAuth/" + json.path("mp_role_id").asText() + "/SMS_MP/.sms_aut?MPLIST",

@@ -80,6 +80,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (e.path("served").asBoolean()) {
             out.println("served");
+            print(out, "how", e.path("detail"));
             print(out, "devices", e.path("devices"));
             print(out, "as", e.path("device"));
             print(out, "gateway service", e.path("service"));

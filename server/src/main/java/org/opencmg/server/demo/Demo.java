@@ -37,6 +37,8 @@ public final class Demo implements AutoCloseable {
     /** The sample package the demo puts on its cloud distribution point. */
     public static final String CONTENT_PACKAGE = "DEMO0001";
     public static final String SUP_ROLE_ID = "72057594037927940";
+    /** How often the sample site notifies all its devices. */
+    static final java.time.Duration NOTIFY_EVERY = java.time.Duration.ofSeconds(10);
 
     public record Ports(int client, int channel, int admin) {
         public static final Ports DEFAULT = new Ports(8443, 10124, 9443);
@@ -125,10 +127,14 @@ public final class Demo implements AutoCloseable {
                 gateway-ca: pki/ca.pem
                 gateways: [ "https://localhost:%d" ]
                 internal: {ca: pki/ca.pem}
+                monitor: {host: 127.0.0.1, port: 0}   # probes, metrics, and the site's notifications (POST /notifications)
                 """.formatted(connectionId, gateway.channelPort()));
         connectionPoint = ConnectionPoint.start(ConnectionPointConfig.load(dir.resolve("connection-point.yaml")));
         running.add(connectionPoint);
         awaitChannel(published);
+        // The sample site notifies its devices, as a management point would, through its connection point.
+        running.add(new SampleNotifier(URI.create("http://127.0.0.1:" + connectionPoint.monitorPort() + "/notifications"),
+                NOTIFY_EVERY));
         writeDemoJson(adminPassword);
     }
 
@@ -180,6 +186,13 @@ public final class Demo implements AutoCloseable {
                   curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
                     -X CCM_POST --data-binary 'hello' '%2$s/CCM_Proxy_MutualAuth/%5$s/CCM_System/request'
 
+                Holds the device's notification channel on the gateway (a long poll; a WebSocket works too) and
+                prints the next notification the sample site sends to all its devices (every %8$d s):
+                  curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
+                    '%2$s/CCM_Proxy_MutualAuth/%5$s/CCM_Notification'
+                The site sends its own through the connection point (devices by ID, or all):
+                  curl -s -d '{"all": true, "message": "hello devices"}' http://127.0.0.1:%9$d/notifications
+
                 Asks the software update point (SOAP):
                   curl --cacert %1$s/pki/ca.pem --cert %1$s/pki/client.pem --key %1$s/pki/client-key.pem \\
                     -H 'Content-Type: text/xml' --data '<GetConfig/>' '%2$s/CCM_Proxy_MutualAuth/%6$s/ClientWebService/Client.asmx'
@@ -203,7 +216,8 @@ public final class Demo implements AutoCloseable {
                     --package %7$s --out %1$s/downloads
 
                 Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s     ./cmg content list --demo %1$s
-                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID, CONTENT_PACKAGE);
+                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID, CONTENT_PACKAGE,
+                        NOTIFY_EVERY.toSeconds(), connectionPoint.monitorPort());
     }
 
     public Gateway gateway() {

@@ -80,6 +80,11 @@ public final class RequestExplainer {
             }
             var match = mapping.match(path, method);
             Device device = authorization.choose(devices, match.endpoint());
+            if (match.endpoint().endpoint().heldByGateway()) {
+                return new Explanation(true, 200, "", "held by the gateway as the device's notification channel (WebSocket or"
+                        + " long poll); the site's notifications reach it through the connection points", names(devices), name(device),
+                        null, match.endpoint().endpoint().externalPath(), null, match.endpoint().site(), null, null, null);
+            }
             var route = new Route(match.endpoint(), method, path, match.prefixSegments(), rawQuery == null ? "" : rawQuery, device,
                     match.headers());
             String site = match.endpoint().site();
