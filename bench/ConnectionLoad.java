@@ -13,6 +13,8 @@
 //   hold  every connection sends GET --path every --interval seconds (± --jitter), first at a
 //         random point of the first interval so the requests are spread evenly; latency is recorded
 //         for requests started after the ramp; a connection that fails is lost (not redialled)
+//         --websocket: each connection's first request is a WebSocket upgrade (established = 101),
+//         then it only listens; every text message "t=EPOCH_MS" is a latency sample (arrival - t)
 //   end   when --stop-file exists or --hold-max seconds after the ramp: write --out and exit
 // Each connection binds to one of --sources (round-robin) so the ephemeral port range of one
 // source address (about 28k) is never the limit. By default no TLS session is resumed (each
@@ -65,7 +67,7 @@ public class ConnectionLoad {
     record Options(String host, int port, int connections, List<InetAddress> sources, Path ca, Path cert, Path key,
                    String path, String sni, String hostHeader, double intervalSeconds, double jitter,
                    int rampConcurrency, int connectTimeoutMs, int readTimeoutMs, double holdMaxSeconds,
-                   boolean resume, String[] groups, Path status, Path stopFile, Path out) {
+                   boolean resume, String[] groups, Path status, Path stopFile, Path out, boolean websocket) {
 
         static Options parse(String[] args) throws IOException {
             Map<String, String> m = new HashMap<>();
@@ -74,7 +76,7 @@ public class ConnectionLoad {
                     throw new IllegalArgumentException("unexpected " + args[i]);
                 }
                 String name = args[i].substring(2);
-                if (name.equals("resume")) {
+                if (name.equals("resume") || name.equals("websocket")) {
                     m.put(name, "true");
                 } else {
                     m.put(name, args[++i]);
@@ -98,7 +100,7 @@ public class ConnectionLoad {
                     m.getOrDefault("groups", "secp256r1").split(","),
                     m.containsKey("status") ? Path.of(m.get("status")) : null,
                     m.containsKey("stop-file") ? Path.of(m.get("stop-file")) : null,
-                    m.containsKey("out") ? Path.of(m.get("out")) : null);
+                    m.containsKey("out") ? Path.of(m.get("out")) : null, m.containsKey("websocket"));
         }
 
         private static String req(Map<String, String> m, String name) {
@@ -139,7 +141,9 @@ public class ConnectionLoad {
     ConnectionLoad(Options o) throws Exception {
         this.o = o;
         this.tls = sslContext(o).getSocketFactory();
-        this.request = ("GET " + o.path() + " HTTP/1.1\r\nHost: " + o.hostHeader() + "\r\nUser-Agent: ConnectionLoad\r\n\r\n")
+        this.request = ("GET " + o.path() + " HTTP/1.1\r\nHost: " + o.hostHeader() + "\r\nUser-Agent: ConnectionLoad\r\n"
+                + (o.websocket() ? "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" : "") + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
         this.handshakeSlots = new Semaphore(o.rampConcurrency());
         this.establishMicros = new long[o.connections()];
@@ -186,7 +190,7 @@ public class ConnectionLoad {
             in = new BufferedInputStream(socket.getInputStream(), 1024);
             out = socket.getOutputStream();
             int status = exchange(in, out);
-            if (status / 100 != 2) {
+            if (o.websocket() ? status != 101 : status / 100 != 2) {
                 throw new IOException("first request answered " + status);
             }
             establishMicros[establishCount.getAndIncrement()] = (System.nanoTime() - t0) / 1000;
@@ -198,6 +202,10 @@ public class ConnectionLoad {
         } finally {
             handshakeSlots.release();
             rampDone.countDown();
+        }
+        if (o.websocket()) {
+            receive(socket, in);
+            return;
         }
         try {
             long intervalMs = (long) (o.intervalSeconds() * 1000);
@@ -224,6 +232,56 @@ public class ConnectionLoad {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (!"done".equals(phase)) {
+                lost.increment();
+                count(lossCauses, cause(e));
+            }
+        }
+    }
+
+    /**
+     * WebSocket mode: the connection only listens. Each text message "t=EPOCH_MS" (a notification the
+     * bench script sent at that time) is one latency sample: arrival minus sending, in µs (the
+     * script and this client share the machine's clock).
+     */
+    private void receive(SSLSocket socket, InputStream in) {
+        try {
+            socket.setSoTimeout(0);
+            while (!"done".equals(phase)) {
+                int b0 = in.read();
+                int b1 = in.read();
+                if (b0 < 0 || b1 < 0) {
+                    throw new IOException("EOF: connection closed by the server");
+                }
+                long length = b1 & 0x7f;
+                if (length == 126) {
+                    length = (in.read() << 8) | in.read();
+                } else if (length == 127) {
+                    length = 0;
+                    for (int i = 0; i < 8; i++) {
+                        length = (length << 8) | in.read();
+                    }
+                }
+                byte[] payload = in.readNBytes((int) length);
+                int opcode = b0 & 0x0f;
+                if (opcode == 8) {
+                    throw new IOException("WebSocket closed by the server");
+                }
+                if (opcode != 1) {
+                    continue;
+                }
+                String text = new String(payload, StandardCharsets.UTF_8);
+                requests.increment();
+                if (text.startsWith("t=")) {
+                    long micros = Math.max(0, (System.currentTimeMillis() - Long.parseLong(text.substring(2).strip())) * 1000);
+                    int i = latencyCount.getAndIncrement();
+                    if (i < latencyMicros.length) {
+                        latencyMicros[i] = micros;
+                    }
+                    maxLatencyMicros.accumulateAndGet(micros, Math::max);
+                }
+            }
         } catch (Exception e) {
             if (!"done".equals(phase)) {
                 lost.increment();
@@ -286,6 +344,9 @@ public class ConnectionLoad {
             } else if (name.equalsIgnoreCase("transfer-encoding")) {
                 throw new IOException("chunked answer (not supported by this client)");
             }
+        }
+        if (status == 101) {
+            return status; // switched to WebSocket: no body
         }
         if (length < 0) {
             throw new IOException("answer without Content-Length");

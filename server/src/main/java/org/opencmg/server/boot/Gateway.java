@@ -115,9 +115,6 @@ public final class Gateway implements AutoCloseable {
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
     /** Channel connections not admitted yet (handshake or hello under way), in all and per source address. */
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS = 256;
-    /** Client notification channels one instance holds: each is a connection, under the usual 65,536 file limit. */
-    static final int MAX_NOTIFICATION_CHANNELS = 50_000;
-    static final int MAX_NOTIFICATION_CHANNELS_PER_DEVICE = 4;
     /** A device's long poll for notifications is answered 204 after this (the device polls again). */
     static final Duration NOTIFICATION_LONG_POLL = Duration.ofMinutes(5);
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
@@ -181,8 +178,8 @@ public final class Gateway implements AutoCloseable {
 
         refusals = new Refusals(meters);
         bindJvmMetrics();
-        notifications = new NotificationChannels(new NotificationHub(config.instance(), MAX_NOTIFICATION_CHANNELS,
-                MAX_NOTIFICATION_CHANNELS_PER_DEVICE, meters), NOTIFICATION_LONG_POLL, ChannelProtocol.STREAM_IDLE_TIMEOUT);
+        notifications = new NotificationChannels(new NotificationHub(config.instance(), config.notifications().maxChannels(),
+                config.notifications().maxPerDevice(), meters), NOTIFICATION_LONG_POLL, ChannelProtocol.STREAM_IDLE_TIMEOUT);
         channels = new ChannelRegistry(config.instance(), HEARTBEAT_INTERVAL, config.timeouts().heartbeat(), channelStatus, live, clock,
                 notifications.hub());
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);

@@ -32,7 +32,16 @@ public record GatewayConfig(
         Timeouts timeouts,
         Admin adminAccount,
         SecretsConfig secrets,
-        Shutdown shutdown) {
+        Shutdown shutdown,
+        Notifications notifications) {
+
+    /**
+     * Client notification channels this instance holds: at most {@code maxChannels} in all (each is a
+     * connection: stay under the process's file limit) and {@code maxPerDevice} per device identity
+     * (a device reconnecting before its old connection timed out, a few processes of one machine).
+     */
+    public record Notifications(int maxChannels, int maxPerDevice) {
+    }
 
     /**
      * How a stopping instance (SIGTERM, Ctrl-C) drains: /health/ready answers 503 at once; after
@@ -99,7 +108,8 @@ public record GatewayConfig(
     record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener channel,
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
-                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawShutdown shutdown) {
+                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawShutdown shutdown,
+                     RawNotifications notifications) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -154,7 +164,17 @@ public record GatewayConfig(
                                     : base.resolve(account.initialPasswordFile()).normalize()),
                     new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
                             sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
-                    new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))));
+                    new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))),
+                    notifications(notifications));
+        }
+
+        private static Notifications notifications(RawNotifications raw) {
+            int max = raw == null || raw.maxChannels() == null ? 50_000 : raw.maxChannels();
+            int perDevice = raw == null || raw.maxPerDevice() == null ? 4 : raw.maxPerDevice();
+            if (max < 0 || perDevice < 1) {
+                throw new IllegalArgumentException("notifications.max-channels must be >= 0 and notifications.max-per-device >= 1");
+            }
+            return new Notifications(max, perDevice);
         }
     }
 
@@ -171,6 +191,9 @@ public record GatewayConfig(
     }
 
     record RawShutdown(String grace, String timeout) {
+    }
+
+    record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort: absent = false. */
