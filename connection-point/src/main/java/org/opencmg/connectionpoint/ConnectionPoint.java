@@ -119,6 +119,7 @@ public final class ConnectionPoint implements AutoCloseable {
 
     @Override
     public void close() {
+        notifications.end(); // held streams would keep every channel's drain waiting
         stopping = true; // /health/ready answers 503 from now on
         var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(() -> {
             link.drain(DRAIN);

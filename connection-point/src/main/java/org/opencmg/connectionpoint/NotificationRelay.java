@@ -74,6 +74,14 @@ public final class NotificationRelay {
         feed.write(KEEP_ALIVE); // commits the answer: the gateway knows the stream is held
     }
 
+    /** Ends every notification stream (the point is stopping): the gateways' channels may then drain. */
+    void end() {
+        for (Feed f : List.copyOf(feeds)) {
+            feeds.remove(f);
+            f.end();
+        }
+    }
+
     /** Streams held now: one per gateway instance this point has a channel to. */
     public int channels() {
         return feeds.size();
@@ -155,6 +163,19 @@ public final class NotificationRelay {
         Feed(Response response, Callback ended) {
             this.response = response;
             this.ended = ended;
+        }
+
+        /** The last write: the answer ends, and with it the stream. */
+        void end() {
+            synchronized (this) {
+                queue.clear();
+                if (writing) {
+                    ended.failed(new java.io.IOException("notification stream ended while writing"));
+                    return;
+                }
+                writing = true;
+            }
+            response.write(true, null, ended);
         }
 
         void write(byte[] line) {

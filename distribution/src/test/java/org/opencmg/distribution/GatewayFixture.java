@@ -221,7 +221,7 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("https://localhost:" + clientPort + pathAndQuery);
     }
 
-    /** One unlabelled series of the instance's /metrics (admin's HTTP Basic), or NaN when absent. */
+    /** One series of the instance's /metrics (admin's HTTP Basic), named with its labels as printed, or NaN when absent. */
     double metric(String name) throws Exception {
         try (var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build()) {
             String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(

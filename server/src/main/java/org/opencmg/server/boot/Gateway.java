@@ -50,6 +50,7 @@ import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.pipeline.AuthenticationStep;
+import org.opencmg.server.jetty.HandshakeFailures;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
@@ -106,6 +107,7 @@ public final class Gateway implements AutoCloseable {
     private Refusals refusals;
     private ChannelRegistry channels;
     private NotificationChannels notifications;
+    private HandshakeFailures handshakeFailures;
     private TrafficMeter traffic;
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
@@ -230,6 +232,8 @@ public final class Gateway implements AutoCloseable {
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
                 pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
         notifications.install(server.jetty());
+        handshakeFailures = new HandshakeFailures(meters, clock);
+        server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
         LOG.info("gateway instance {} ready", config.instance());
@@ -362,6 +366,8 @@ public final class Gateway implements AutoCloseable {
         m.put("endpoints", live.mappings().endpoints().size());
         m.put("trusted_roots", live.clientTrust().roots().size());
         m.put("refusals", refusals.counts());
+        m.put("tls_handshake_failures", handshakeFailures.counts());
+        m.put("notification_channels", notifications.hub().held());
         m.put("dropped_request_headers", droppedHeaders.counts());
         var counters = new LinkedHashMap<String, Object>();
         for (var a : plugins.authenticators()) {

@@ -26,6 +26,8 @@ final class Channel implements Session.Listener {
     volatile long rttMicros = -1;
     private volatile long pingSentNanos;
     private volatile boolean draining;
+    /** The held stream the connection point writes the site's notifications to (NotificationFeed). */
+    volatile org.eclipse.jetty.http2.api.Stream notifications;
 
     Channel(ChannelRegistry registry, EndPoint endPoint, String remoteAddress, Instant now) {
         this.registry = registry;
@@ -96,12 +98,23 @@ final class Channel implements Session.Listener {
      */
     java.util.concurrent.CompletableFuture<Void> drain() {
         draining = true;
+        endNotifications();
         Session s = session;
         return s == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : s.shutdown();
     }
 
+    /** The notification stream never ends by itself: a channel that ends resets it first, or it would wait for it. */
+    private void endNotifications() {
+        org.eclipse.jetty.http2.api.Stream n = notifications;
+        if (n != null && !n.isClosed()) {
+            n.reset(new org.eclipse.jetty.http2.frames.ResetFrame(n.getId(), org.eclipse.jetty.http2.ErrorCode.CANCEL_STREAM_ERROR.code),
+                    Callback.NOOP);
+        }
+    }
+
     /** Ends the channel: streams in flight are reset, the connection point redials. */
     void close(String reason) {
+        endNotifications();
         Session s = session;
         if (s != null) {
             s.close(org.eclipse.jetty.http2.ErrorCode.NO_ERROR.code, reason, Callback.NOOP);

@@ -42,7 +42,7 @@ final class NotificationFeed implements Stream.Listener {
     static void open(Channel channel, NotificationHub hub) {
         var uri = HttpURI.build().scheme("https").host(ChannelProtocol.AUTHORITY).path(ChannelProtocol.NOTIFICATIONS).asImmutable();
         var request = new MetaData.Request("GET", uri, HttpVersion.HTTP_2, HttpFields.EMPTY, 0);
-        channel.session.newStream(new HeadersFrame(request, null, true), Promise.from(s -> { },
+        channel.session.newStream(new HeadersFrame(request, null, true), Promise.from(s -> channel.notifications = s,
                 x -> LOG.debug("notification stream of {} not opened: {}", channel.name(), x.toString())),
                 new NotificationFeed(channel, hub));
     }

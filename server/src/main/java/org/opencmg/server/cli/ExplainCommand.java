@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
  * exact reason it would be refused: the gateway runs its own pipeline steps on it. Exit 0 when it
  * would be served, 1 when refused, 2 on usage or an unreachable admin API.
  */
-@Command(name = "explain", description = "Which auth method, mapping, site and connection point would serve URL, or why not.")
+@Command(name = "explain", description = {"Which auth method, mapping, site and connection point would serve URL, or why not.",
+        "Refusals before HTTP are not explained here: a TLS handshake the client connector cannot complete (no common "
+                + "protocol or suite, a certificate the TLS layer rejects, a malformed hello) is counted by reason in "
+                + "cmg_tls_handshake_failures_total and `cmg status`, and logged with the client's address."})
 final class ExplainCommand implements Callable<Integer> {
 
     @Mixin

@@ -36,6 +36,13 @@ final class StatusCommand extends AdminCall {
             out.println("(none)");
         }
         refusals.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
+        out.println("failed TLS handshakes (refused before HTTP; this instance):");
+        s.path("tls_handshake_failures").properties().forEach(e -> {
+            if (e.getValue().asLong() > 0) {
+                out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText());
+            }
+        });
+        out.printf("notification channels held (this instance): %s%n", s.path("notification_channels").asText("0"));
         out.println("dropped request headers (sent by devices, seen by no site; this instance):");
         var dropped = s.path("dropped_request_headers");
         if (dropped.isEmpty()) {

@@ -102,6 +102,8 @@ final class DashboardPage implements AdminPage {
                 .append(fact("Trusted roots", status.get("trusted_roots")))
                 .append(fact("Authentication methods", status.get("auth_methods")))
                 .append(fact("Refusals since start", status.get("refusals")))
+                .append(fact("Failed TLS handshakes since start (refused before HTTP)", status.get("tls_handshake_failures")))
+                .append(fact("Client notification channels held", status.get("notification_channels")))
                 .append("</dl></section>");
         return PageReply.ok(sb.toString());
     }

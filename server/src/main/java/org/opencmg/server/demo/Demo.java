@@ -1,5 +1,6 @@
 package org.opencmg.server.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
@@ -12,6 +13,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.opencmg.api.Endpoint;
 import org.opencmg.pki.DevPki;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.server.boot.Gateway;
@@ -98,10 +100,10 @@ public final class Demo implements AutoCloseable {
         admin.post("connection-points", JSON.writeValueAsBytes(Map.of("name", "demo-cp", "site", SITE,
                 "certificate", Files.readString(pki.connectionPointCert()), "connection_id", connectionId)), "application/json");
         int published = 0;
-        published += admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "mp", "role_id", MP_ROLE_ID, "site", SITE,
-                "internal_url", "https://localhost:" + mp.port())), "application/json").size();
-        published += admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", SUP_ROLE_ID, "site", SITE,
-                "internal_url", "https://localhost:" + sup.port())), "application/json").size();
+        published += forwarded(admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "mp", "role_id", MP_ROLE_ID,
+                "site", SITE, "internal_url", "https://localhost:" + mp.port())), "application/json"));
+        published += forwarded(admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", SUP_ROLE_ID,
+                "site", SITE, "internal_url", "https://localhost:" + sup.port())), "application/json"));
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.putSetting("verify-revocation", "off"); // the dev CA publishes no CRL distribution point
         // The dev PKI's admin certificate signs in to the console without a password (pki/admin.pem).
@@ -136,6 +138,15 @@ public final class Demo implements AutoCloseable {
         running.add(new SampleNotifier(URI.create("http://127.0.0.1:" + connectionPoint.monitorPort() + "/notifications"),
                 NOTIFY_EVERY));
         writeDemoJson(adminPassword);
+    }
+
+    /** Of the endpoints just published, those the connection point gets (a notification endpoint stays at the gateway). */
+    private static int forwarded(JsonNode published) {
+        int n = 0;
+        for (var e : published) {
+            n += Endpoint.GATEWAY_NOTIFICATIONS.equals(e.path("internal_url").asText()) ? 0 : 1;
+        }
+        return n;
     }
 
     private void awaitChannel(int published) throws InterruptedException, IOException {

@@ -162,6 +162,11 @@ public final class GatewayServer implements AutoCloseable {
         return ctx;
     }
 
+    /** Before {@link #start}: told of every failed TLS handshake on the client connector. */
+    public void onClientHandshakes(org.eclipse.jetty.io.ssl.SslHandshakeListener listener) {
+        client.addBean(listener);
+    }
+
     public void start() throws Exception {
         server.start();
         LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}", client.getHost(),
