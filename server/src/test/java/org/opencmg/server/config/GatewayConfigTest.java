@@ -182,13 +182,7 @@ class GatewayConfigTest {
     @Test
     void proxyProtocolIsOffByDefaultAndNeedsTheLoadBalancersAddresses() throws IOException {
         assertThat(load(MINIMAL).client().proxyProtocol()).isFalse();
-        GatewayConfig c = load("""
-                client:
-                  certificate: tls/client.pem
-                  key: tls/client.key
-                  proxy-protocol: true
-                  proxy-from: [10.0.0.5, 10.1.0.0/16, "fd00::/8"]
-                """);
+        GatewayConfig c = load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.5, 10.1.0.0/16, \"fd00::/8\"]\n");
         assertThat(c.client().proxyProtocol()).isTrue();
         assertThat(c.client().proxyFrom()).containsExactly("10.0.0.5", "10.1.0.0/16", "fd00::/8");
         assertThat(c.channel().proxyProtocol()).isFalse();
