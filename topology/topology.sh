@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A whole multi-instance OpenCMG topology on this machine's loopback, as separate processes:
 #
-#   devices ──▶ HAProxy (TCP, health check on /health) ──▶ gateway 1 ┐   one PostgreSQL (shared store)
+#   devices ──▶ HAProxy (TCP, PROXY v2, check on /health/ready) ──▶ gateway 1 ┐   one PostgreSQL (shared store)
 #                                                      └─▶ gateway 2 ┘   one master key file (shared secrets)
 #   connection point 1 and 2 ──(each dials both gateways' channel connectors)──▶
 #   sample management point + software update point (one process) ◀── both connection points
@@ -111,7 +111,7 @@ instance: gw$1
 data-dir: gw$1
 database: {url: "jdbc:postgresql://127.0.0.1:$PG_PORT/cmg", user: cmg, password-file: db-password, pool-size: 8}
 secrets: {master-key-file: master.key}
-client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem, proxy-protocol: true, proxy-from: [127.0.0.1]}
 channel: {host: 127.0.0.1, port: $3, certificate: pki/channel.pem, key: pki/channel-key.pem}
 admin: {host: 127.0.0.1, port: $4}
 plugins-dir: ${CMG_HOME:-$ROOT/distribution/target/cmg}/plugins

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConnectionPointMonitorTest {
 
-    static final String SITE = "PS1";
-    static final String MP = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System";
+    static final String SITE = ChannelStreamsTest.SITE;
+    static final String MP = ChannelStreamsTest.MP;
     static final String OUTSIDE = "/CCM_Proxy_MutualAuth/72057594037927939/Outside";
 
     final HttpClient http = HttpClient.newHttpClient();

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewayDrainTest {
 
-    static final String SITE = "PS1";
-    static final String MP = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System";
+    static final String SITE = ChannelStreamsTest.SITE;
+    static final String MP = ChannelStreamsTest.MP;
 
     @Test
     void aStoppingGatewayTurnsUnreadyFinishesWhatIsInFlightAndEndsItsChannelsByGoaway(@TempDir Path dir) throws Exception {

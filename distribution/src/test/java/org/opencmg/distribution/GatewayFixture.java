@@ -61,6 +61,9 @@ final class GatewayFixture implements AutoCloseable {
     private int channelPort;
     private int adminPort;
 
+    /** More keys of the client connector's YAML flow map (", proxy-protocol: true"), taken at the next (re)start. */
+    String clientOptions = "";
+
     /** What the last {@link #cli} call printed (stdout and stderr). */
     String out = "";
 
@@ -110,13 +113,14 @@ final class GatewayFixture implements AutoCloseable {
         Files.writeString(dir.resolve("gateway.yaml"), """
                 instance: test-%s
                 data-dir: data
-                client: {host: 127.0.0.1, port: %d, certificate: %s, key: %s}
+                client: {host: 127.0.0.1, port: %d, certificate: %s, key: %s%s}
                 channel: {host: 127.0.0.1, port: %d}
                 admin: {host: 127.0.0.1, port: %d}
                 plugins-dir: %s
                 admin-account: {user: admin, initial-password-file: admin-password}
                 timeouts: %s
-                """.formatted(dir.getFileName(), clientPort, pki.file("server.pem"), pki.file("server-key.pem"), channelPort, adminPort,
+                """.formatted(dir.getFileName(), clientPort, pki.file("server.pem"), pki.file("server-key.pem"), clientOptions,
+                channelPort, adminPort,
                 home().resolve("plugins"), timeouts) + extraConfig);
     }
 

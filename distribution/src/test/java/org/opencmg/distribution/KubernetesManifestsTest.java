@@ -118,6 +118,12 @@ class KubernetesManifestsTest {
         assertThat(mounted).contains(configArgument(container), config.certificate().toString(), config.key().toString(),
                 config.gatewayCa().toString(), config.internal().ca().toString());
 
+        // Its probes reach the monitor listener the config turns on.
+        assertThat(config.monitor()).isNotNull();
+        assertThat(containerPort(container, "monitor")).isEqualTo(config.monitor().port());
+        assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/health/ready");
+        assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/health/live");
+
         // It dials every gateway instance on the gateway's channel port.
         var gatewayDocs = asWritten(KUBE.resolve("gateway"));
         var gateway = workload(gatewayDocs, "StatefulSet", "opencmg-gateway");

@@ -30,6 +30,8 @@ final class TopologyFixture implements AutoCloseable {
     final Path dir;
     final Properties env = new Properties();
     final HttpClient device;
+    /** The device's TLS context (the topology's client certificate), for clients of other shapes. */
+    final SSLContext deviceTls;
     /** Trusts the topology's CA and shows no certificate: for the gateways' probes. */
     final HttpClient probe;
     private final int basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
@@ -49,6 +51,7 @@ final class TopologyFixture implements AutoCloseable {
         tmf.init(KeyMaterial.trustStore(dir.resolve("pki/ca.pem")));
         var tls = SSLContext.getInstance("TLS");
         tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        deviceTls = tls;
         device = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
         var anonymous = SSLContext.getInstance("TLS");
         anonymous.init(null, tmf.getTrustManagers(), null);

@@ -1,9 +1,13 @@
 package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -12,6 +16,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * through the load balancer, and keeps serving when a gateway instance is killed with SIGKILL.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TopologyTest {
 
     TopologyFixture topology;
@@ -54,7 +62,45 @@ class TopologyTest {
         }
     }
 
+    /**
+     * HAProxy (send-proxy-v2) names the device's address to the gateways (client.proxy-protocol,
+     * proxy-from 127.0.0.1): a device on 127.0.0.2 is 127.0.0.2 in the site's X-OpenCMG-Client-Address,
+     * the access log and the refusal log, with its client certificate intact; a connection straight
+     * to a gateway from an address that is not a load balancer's is refused and logged.
+     */
     @Test
+    @Order(1)
+    void theDevicesOwnAddressCrossesTheLoadBalancer() throws Exception {
+        var device = HttpClient.newBuilder().sslContext(topology.deviceTls).localAddress(InetAddress.getByName("127.0.0.2"))
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        String mp = topology.env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + topology.env.getProperty("MP_ROLE_ID");
+        var post = device.send(HttpRequest.newBuilder(URI.create(mp + "/CCM_System/request")).timeout(Duration.ofSeconds(10))
+                .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).contains("device=\"pki:").contains("<Client>127.0.0.2</Client>");
+        var refused = device.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty("LB_URL") + "/not/mapped/proxy-check"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).isEqualTo(404);
+
+        // Straight to gateway 1's client port from 127.0.0.3: not a load balancer.
+        var stranger = HttpClient.newBuilder().sslContext(topology.deviceTls).localAddress(InetAddress.getByName("127.0.0.3"))
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> stranger.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty("GW1_URL") + "/health"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+
+        org.awaitility.Awaitility.await("the logs").atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String logs = Files.readString(topology.dir.resolve("logs/gateway-1.log"))
+                    + Files.readString(topology.dir.resolve("logs/gateway-2.log"));
+            assertThat(logs).containsPattern("\\[access\\] client=127\\.0\\.0\\.2 auth=pki .*method=CCM_POST")
+                    .containsPattern("reason=unmapped_path .*target=\"/not/mapped/proxy-check\" remote=127\\.0\\.0\\.2:")
+                    .containsPattern("reason=proxy_source_not_allowed .*remote=127\\.0\\.0\\.3:");
+        });
+        device.close();
+        stranger.close();
+    }
+
+    @Test
+    @Order(2)
     void aDeviceIsServedThroughTheLoadBalancerAndAfterAGatewayIsKilled() throws Exception {
         for (int i = 0; i < 20; i++) {
             assertThat(served()).as("request " + i).isTrue();

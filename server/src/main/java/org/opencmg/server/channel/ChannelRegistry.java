@@ -52,6 +52,8 @@ public final class ChannelRegistry implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("channel-monitor").factory());
     private volatile long lastFullPush = System.nanoTime();
     private final NotificationHub notifications;
+    /** This instance is stopping: its channels end by its own GOAWAY, which is no failure. */
+    private volatile boolean draining;
 
     public ChannelRegistry(String instance, Duration heartbeatInterval, Duration heartbeatTimeout, ChannelStatusStore statusStore,
                            LiveState live, Clock clock, NotificationHub notifications) {
@@ -138,7 +140,11 @@ public final class ChannelRegistry implements AutoCloseable {
             return;
         }
         bySite.getOrDefault(c.site(), List.of()).remove(c);
-        LOG.warn("channel down: connection point {} (site {}): {}", c.point.name(), c.site(), reason);
+        if (draining) {
+            LOG.info("channel drained: connection point {} (site {})", c.point.name(), c.site());
+        } else {
+            LOG.warn("channel down: connection point {} (site {}): {}", c.point.name(), c.site(), reason);
+        }
         writeStatus(c, "down", true);
     }
 
@@ -234,6 +240,7 @@ public final class ChannelRegistry implements AutoCloseable {
      * connections to close; returns how many channels there were.
      */
     public int drain(Duration within) {
+        draining = true;
         var channels = List.copyOf(open);
         var closing = channels.stream().map(Channel::drain).toArray(java.util.concurrent.CompletableFuture[]::new);
         try {

@@ -70,11 +70,14 @@ public record GatewayConfig(
      * A TLS listener. certificate: PEM chain (leaf first); key: PEM private key. reusePort (client
      * connector only): bind with SO_REUSEPORT, so several gateway processes on one host share the
      * port and the kernel spreads new connections over them (one process holds fewer connections
-     * than its open-file limit).
+     * than its open-file limit). proxyProtocol (client connector only): connections come from load
+     * balancers ({@code proxyFrom}: addresses or CIDR blocks) and start with a PROXY protocol header
+     * naming the device's address; a connection from any other address is refused.
      */
-    public record Listener(String host, int port, Path certificate, Path key, boolean reusePort) {
+    public record Listener(String host, int port, Path certificate, Path key, boolean reusePort, boolean proxyProtocol,
+                           List<String> proxyFrom) {
         public Listener withPort(int newPort) {
-            return new Listener(host, newPort, certificate, key, reusePort);
+            return new Listener(host, newPort, certificate, key, reusePort, proxyProtocol, proxyFrom);
         }
     }
 
@@ -126,9 +129,14 @@ public record GatewayConfig(
             var clientResolved = new Listener(client.host() == null ? "0.0.0.0" : client.host(),
                     client.port() == null ? 443 : client.port(),
                     base.resolve(client.certificate()).normalize(), base.resolve(client.key()).normalize(),
-                    Boolean.TRUE.equals(client.reusePort()));
-            var ch = channel == null ? new RawListener(null, null, null, null, null) : channel;
-            var a = admin == null ? new RawListener(null, null, null, null, null) : admin;
+                    Boolean.TRUE.equals(client.reusePort()), Boolean.TRUE.equals(client.proxyProtocol()),
+                    proxyFrom(client));
+            var ch = channel == null ? new RawListener(null, null, null, null, null, null, null) : channel;
+            var a = admin == null ? new RawListener(null, null, null, null, null, null, null) : admin;
+            if (ch.proxyProtocol() != null || ch.proxyFrom() != null || a.proxyProtocol() != null || a.proxyFrom() != null) {
+                throw new IllegalArgumentException("proxy-protocol and proxy-from are client connector settings (connection "
+                        + "points and administrators connect to their connectors directly)");
+            }
             // Connection points dial every instance and an admin session lives in one instance: those
             // connectors need a port of their own per instance, so sharing one would be a mistake.
             if (ch.reusePort() != null || a.reusePort() != null) {
@@ -138,11 +146,11 @@ public record GatewayConfig(
             var channelResolved = new Listener(ch.host() == null ? "0.0.0.0" : ch.host(),
                     ch.port() == null ? 10124 : ch.port(),
                     ch.certificate() == null ? clientResolved.certificate() : base.resolve(ch.certificate()).normalize(),
-                    ch.key() == null ? clientResolved.key() : base.resolve(ch.key()).normalize(), false);
+                    ch.key() == null ? clientResolved.key() : base.resolve(ch.key()).normalize(), false, false, List.of());
             var adminResolved = new Listener(a.host() == null ? "127.0.0.1" : a.host(),
                     a.port() == null ? 9443 : a.port(),
                     a.certificate() == null ? clientResolved.certificate() : base.resolve(a.certificate()).normalize(),
-                    a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize(), false);
+                    a.key() == null ? clientResolved.key() : base.resolve(a.key()).normalize(), false, false, List.of());
             var t = timeouts == null ? new RawTimeouts(null, null, null, null) : timeouts;
             var account = adminAccount == null ? new Admin(null, null) : adminAccount;
             var sec = secrets == null ? new RawSecrets(null, null) : secrets;
@@ -196,8 +204,33 @@ public record GatewayConfig(
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
     }
 
-    /** port: absent = the default, 0 = any free port (tests). reusePort: absent = false. */
-    record RawListener(String host, Integer port, String certificate, String key, Boolean reusePort) {
+    /** port: absent = the default, 0 = any free port (tests). reusePort, proxyProtocol: absent = false. */
+    record RawListener(String host, Integer port, String certificate, String key, Boolean reusePort, Boolean proxyProtocol,
+                       List<String> proxyFrom) {
+    }
+
+    /**
+     * The load balancers a PROXY protocol connector accepts: required with proxy-protocol (deny by
+     * default: no list, no connection), meaningless without it; each entry an address or a CIDR block.
+     */
+    static List<String> proxyFrom(RawListener client) {
+        boolean on = Boolean.TRUE.equals(client.proxyProtocol());
+        List<String> from = client.proxyFrom() == null ? List.of() : List.copyOf(client.proxyFrom());
+        if (on && from.isEmpty()) {
+            throw new IllegalArgumentException("client.proxy-protocol needs client.proxy-from: the load balancers' addresses "
+                    + "(a connection from any other address is refused)");
+        }
+        if (!on && !from.isEmpty()) {
+            throw new IllegalArgumentException("client.proxy-from is set but client.proxy-protocol is not true");
+        }
+        for (String entry : from) {
+            try {
+                new org.eclipse.jetty.util.InetAddressSet().add(entry);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("client.proxy-from: \"" + entry + "\" is not an address or CIDR block");
+            }
+        }
+        return from;
     }
 
     record RawTimeouts(String idle, String request, String heartbeat, String header) {

@@ -122,8 +122,11 @@ public final class SampleSiteServer implements AutoCloseable {
             if ("CCM_POST".equals(request.getMethod())
                     && (path.equalsIgnoreCase("/ccm_system/request") || path.equalsIgnoreCase("/ccm_system_tokenauth/request"))) {
                 long n = Content.Source.asInputStream(request).transferTo(java.io.OutputStream.nullOutputStream());
+                // The device's address as the gateway saw it (behind a load balancer: from its PROXY header).
+                String client = request.getHeaders().get("X-OpenCMG-Client-Address");
                 return reply(response, callback, 200, "text/xml", """
-                        <Reply site="%s" device="%s" bytes="%d">accepted</Reply>""".formatted(site, deviceOf(request), n));
+                        <Reply site="%s" device="%s" bytes="%d">accepted<Client>%s</Client></Reply>"""
+                        .formatted(site, deviceOf(request), n, client == null ? "" : client.replaceAll("[^0-9a-fA-F:.]", "")));
             }
             return reply(response, callback, 404, "text/plain", "not found\n");
         }

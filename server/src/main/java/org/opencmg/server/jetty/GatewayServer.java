@@ -68,7 +68,7 @@ public final class GatewayServer implements AutoCloseable {
         clientTls.setSslContext(sslContext(clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
         clientTls.setWantClientAuth(true);
         TlsPolicy.apply(clientTls, enforceTls12);
-        client = connector(CLIENT, config.client(), clientTls, config);
+        client = connector(CLIENT, config.client(), clientTls, config, refusals);
 
         var adminTls = new SslContextFactory.Server();
         // Wanted, not needed: an administrator's registered certificate signs in to the console
@@ -76,7 +76,7 @@ public final class GatewayServer implements AutoCloseable {
         adminTls.setSslContext(sslContext(adminKeys, new DeferredClientTrustManager(List::of)));
         adminTls.setWantClientAuth(true);
         TlsPolicy.apply(adminTls, true);
-        admin = connector(ADMIN, config.admin(), adminTls, config);
+        admin = connector(ADMIN, config.admin(), adminTls, config, refusals);
 
         var channelTls = new SslContextFactory.Server();
         // Registered connection point certificates only: an unknown peer never gets HTTP/2.
@@ -97,7 +97,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private ServerConnector connector(String name, GatewayConfig.Listener listener, SslContextFactory.Server tls,
-                                      GatewayConfig config) {
+                                      GatewayConfig config, Refusals refusals) {
         var http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
@@ -118,8 +118,12 @@ public final class GatewayServer implements AutoCloseable {
         secure.setSniHostCheck(false);
         secure.setStsMaxAge(-1);
         http.addCustomizer(secure);
-        var connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                new StrictHttpConnectionFactory(http));
+        var ssl = new SslConnectionFactory(tls, "http/1.1");
+        var connector = listener.proxyProtocol()
+                // PROXY header first (load balancers only), then TLS and HTTP/1.1 on the same connection.
+                ? new ServerConnector(server, new LoadBalancerProxy(ssl.getProtocol(), listener.proxyFrom(), refusals), ssl,
+                        new StrictHttpConnectionFactory(http))
+                : new ServerConnector(server, ssl, new StrictHttpConnectionFactory(http));
         connector.setName(name);
         connector.setHost(listener.host());
         connector.setPort(listener.port());

@@ -136,8 +136,11 @@ final class HeaderDeadline extends AbstractLifeCycle {
         return TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - ep.getCreatedTimeStamp()));
     }
 
+    /** The device's address: behind a load balancer's PROXY header, the TLS connection's end point knows it. */
     private static String remote(EndPoint ep) {
-        return ep.getRemoteSocketAddress() instanceof InetSocketAddress a
+        var connection = ep.getConnection();
+        EndPoint device = connection == null ? ep : connection.getEndPoint();
+        return device.getRemoteSocketAddress() instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
     }
 }

@@ -180,6 +180,32 @@ class GatewayConfigTest {
     }
 
     @Test
+    void proxyProtocolIsOffByDefaultAndNeedsTheLoadBalancersAddresses() throws IOException {
+        assertThat(load(MINIMAL).client().proxyProtocol()).isFalse();
+        GatewayConfig c = load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.5, 10.1.0.0/16, \"fd00::/8\"]\n");
+        assertThat(c.client().proxyProtocol()).isTrue();
+        assertThat(c.client().proxyFrom()).containsExactly("10.0.0.5", "10.1.0.0/16", "fd00::/8");
+        assertThat(c.channel().proxyProtocol()).isFalse();
+
+        // Deny by default: no list, no start; a list without the protocol, or a malformed entry, neither.
+        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n"))
+                .withMessageContaining("client.proxy-from");
+        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-from: [10.0.0.5]\n"))
+                .withMessageContaining("client.proxy-protocol");
+        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.0/99]\n"))
+                .withMessageContaining("10.0.0.0/99");
+        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "channel:\n  proxy-protocol: true\n"))
+                .withMessageContaining("client connector");
+    }
+
+    @Test
+    void theShutdownDrainDefaultsToAThreeSecondGraceAndAThirtySecondTimeout() throws IOException {
+        assertThat(load(MINIMAL).shutdown()).isEqualTo(new GatewayConfig.Shutdown(Duration.ofSeconds(3), Duration.ofSeconds(30)));
+        assertThat(load(MINIMAL + "shutdown: {grace: 500ms, timeout: 2m}\n").shutdown())
+                .isEqualTo(new GatewayConfig.Shutdown(Duration.ofMillis(500), Duration.ofMinutes(2)));
+    }
+
+    @Test
     void refusesADurationWithAnUnknownUnit() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> load(MINIMAL + "timeouts:\n  idle: 5d\n"))
