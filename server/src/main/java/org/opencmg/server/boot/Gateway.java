@@ -461,6 +461,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (channels != null) {
+            channels.endNotifications(); // held streams would keep the connectors' graceful stop waiting
+        }
         try {
             if (server != null) {
                 server.close();

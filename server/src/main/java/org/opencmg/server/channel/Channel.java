@@ -104,7 +104,7 @@ final class Channel implements Session.Listener {
     }
 
     /** The notification stream never ends by itself: a channel that ends resets it first, or it would wait for it. */
-    private void endNotifications() {
+    void endNotifications() {
         org.eclipse.jetty.http2.api.Stream n = notifications;
         if (n != null && !n.isClosed()) {
             n.reset(new org.eclipse.jetty.http2.frames.ResetFrame(n.getId(), org.eclipse.jetty.http2.ErrorCode.CANCEL_STREAM_ERROR.code),

@@ -255,6 +255,11 @@ public final class ChannelRegistry implements AutoCloseable {
         return channels.size();
     }
 
+    /** Resets every channel's held notification stream (before a stop: nothing else may keep a channel open). */
+    public void endNotifications() {
+        open.forEach(Channel::endNotifications);
+    }
+
     @Override
     public void close() {
         monitor.shutdownNow();
