@@ -85,17 +85,7 @@ DIRECT_URL="https://127.0.0.1:$INTERNAL_PORT/SMS_MP$RESOURCE"
   || { tail -20 "$TMP/internal/logs/error.log" >&2; exit 1; }
 
 # ---------------------------------------------------------------- gateway (separate JVM)
-head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$TMP/admin-password"
-chmod 600 "$TMP/admin-password"
-cat >"$TMP/gateway.yaml" <<EOF
-instance: bench-gw
-data-dir: data
-client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
-channel: {host: 127.0.0.1, port: $CHANNEL_PORT, certificate: pki/channel.pem, key: pki/channel-key.pem}
-admin: {host: 127.0.0.1, port: $ADMIN_PORT}
-plugins-dir: $TMP/cmg-home/plugins
-admin-account: {user: admin, initial-password-file: admin-password}
-EOF
+channel_gateway_yaml
 log "starting gateway (client $GW_PORT, channel $CHANNEL_PORT, admin $ADMIN_PORT on 127.0.0.1, -Xmx${CMG_XMX:-512m})"
 start_cmg gateway gateway --config "$TMP/gateway.yaml"
 GW_PID=$LAST_PID

@@ -7,6 +7,8 @@
 #   setup_cmg               build once, snapshot the distribution into $TMP/cmg-home; defines cmg() and JAVA_BIN
 #   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx$CMG_XMX, default 512m) from the snapshot; its JVM's pid in LAST_PID
 #   dev_pki                 cmg pki init into $TMP/pki; sets PKI
+#   channel_gateway_yaml [EXTRA]  $TMP/gateway.yaml with client, channel and admin connectors ($GW_PORT,
+#                           $CHANNEL_PORT, $ADMIN_PORT) and $TMP/admin-password
 #   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap); waits for /health,
 #                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
@@ -122,6 +124,24 @@ dev_pki() {
   log "dev PKI in $TMP/pki"
   cmg pki init --dir "$TMP/pki" >/dev/null 2>"$TMP/pki-init.err" || { cat "$TMP/pki-init.err" >&2; die "pki init failed"; }
   PKI="$TMP/pki"
+}
+
+# channel_gateway_yaml [EXTRA-YAML]: $TMP/gateway.yaml of a gateway with client ($GW_PORT), channel
+# ($CHANNEL_PORT) and admin ($ADMIN_PORT) connectors on loopback, its first admin's password in
+# $TMP/admin-password (made here); EXTRA-YAML lines are appended.
+channel_gateway_yaml() {
+  head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$TMP/admin-password"
+  chmod 600 "$TMP/admin-password"
+  cat >"$TMP/gateway.yaml" <<EOF
+instance: bench-gw
+data-dir: data
+client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
+channel: {host: 127.0.0.1, port: $CHANNEL_PORT, certificate: pki/channel.pem, key: pki/channel-key.pem}
+admin: {host: 127.0.0.1, port: $ADMIN_PORT}
+plugins-dir: $TMP/cmg-home/plugins
+admin-account: {user: admin, initial-password-file: admin-password}
+${1:-}
+EOF
 }
 
 start_bench_gateway() { # instance-name client-port admin-port

@@ -41,19 +41,8 @@ GW_PORT="$(pick_port 48443)"; CHANNEL_PORT="$(pick_port 48124)"; ADMIN_PORT="$(p
 dev_pki
 
 # ---------------------------------------------------------------- gateway and connection point
-head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$TMP/admin-password"
-chmod 600 "$TMP/admin-password"
-cat >"$TMP/gateway.yaml" <<EOF
-instance: bench-gw
-data-dir: data
-client: {host: 127.0.0.1, port: $GW_PORT, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
-channel: {host: 127.0.0.1, port: $CHANNEL_PORT, certificate: pki/channel.pem, key: pki/channel-key.pem}
-admin: {host: 127.0.0.1, port: $ADMIN_PORT}
-plugins-dir: $TMP/cmg-home/plugins
-admin-account: {user: admin, initial-password-file: admin-password}
 # Every simulated device presents the same certificate, so one identity holds all N channels.
-notifications: {max-channels: $((N + 1000)), max-per-device: $((N + 1000))}
-EOF
+channel_gateway_yaml "notifications: {max-channels: $((N + 1000)), max-per-device: $((N + 1000))}"
 log "starting gateway (client $GW_PORT, channel $CHANNEL_PORT, -Xmx$CMG_XMX)"
 start_cmg gateway gateway --config "$TMP/gateway.yaml"
 GW_PID=$LAST_PID

@@ -51,11 +51,7 @@ class ClientNotificationTest {
         site = new InternalServer(pki);
         // Two instances on one store, as behind a load balancer.
         pg = Postgres.start();
-        Files.writeString(dir.resolve("db-password"), Postgres.PASSWORD);
-        String shared = """
-                database: {url: "%s", user: %s, password-file: %s, pool-size: 4}
-                secrets: {master-key-file: %s}
-                """.formatted(pg.url(), Postgres.USER, dir.resolve("db-password"), dir.resolve("master.key"));
+        String shared = GatewayFixture.sharedStore(dir, pg);
         gw1 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw1")), pki, shared);
         gw2 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw2")), pki, shared);
         gw1.trustTestDevices();

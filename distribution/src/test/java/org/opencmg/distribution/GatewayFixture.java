@@ -19,6 +19,7 @@ import org.opencmg.server.cli.AdminClient;
 import org.opencmg.server.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.pipeline.Forwarder;
+import org.opencmg.testkit.Postgres;
 
 /**
  * A real gateway instance: real TLS connectors on loopback ports, a real H2 file, and the real
@@ -97,6 +98,19 @@ final class GatewayFixture implements AutoCloseable {
     /** As {@link #withChannels(Path, TestPki)}, with more lines of gateway.yaml (YAML, e.g. a database block). */
     static GatewayFixture withChannelsAndConfig(Path dir, TestPki pki, String extraConfig) throws Exception {
         return new GatewayFixture(dir, pki, null, null, "{idle: 10s}", extraConfig);
+    }
+
+    /**
+     * The gateway.yaml lines that make instances share one store: the PostgreSQL database {@code pg}
+     * (its password written to DIR/db-password) and one master key (DIR/master.key, made by the first
+     * instance, 0600), so secrets are shared too.
+     */
+    static String sharedStore(Path dir, Postgres pg) throws IOException {
+        Files.writeString(dir.resolve("db-password"), Postgres.PASSWORD);
+        return """
+                database: {url: "%s", user: %s, password-file: %s, pool-size: 4}
+                secrets: {master-key-file: %s}
+                """.formatted(pg.url(), Postgres.USER, dir.resolve("db-password"), dir.resolve("master.key"));
     }
 
     /** As {@link #withChannels(Path, TestPki)}, with the given timeouts (YAML flow map, e.g. "{idle: 60s}"). */

@@ -38,12 +38,7 @@ class SharedStoreTest {
         this.dir = dir;
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         pg = Postgres.start();
-        Files.writeString(dir.resolve("db-password"), Postgres.PASSWORD);
-        // One master key for both (the first instance makes the file, 0600): secrets are shared too.
-        String shared = """
-                database: {url: "%s", user: %s, password-file: %s, pool-size: 4}
-                secrets: {master-key-file: %s}
-                """.formatted(pg.url(), Postgres.USER, dir.resolve("db-password"), dir.resolve("master.key"));
+        String shared = GatewayFixture.sharedStore(dir, pg);
         gw1 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw1")), pki, shared);
         gw2 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw2")), pki, shared);
         gw1.trustTestDevices();

@@ -103,6 +103,13 @@ final class Channel implements Session.Listener {
         return s == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : s.shutdown();
     }
 
+    /** Streams open on the channel but the held notification stream: device exchanges and control messages. */
+    int exchangesInFlight() {
+        Session s = session;
+        org.eclipse.jetty.http2.api.Stream n = notifications;
+        return s == null ? 0 : s.getStreams().size() - (n != null && !n.isClosed() ? 1 : 0);
+    }
+
     /** The notification stream never ends by itself: a channel that ends resets it first, or it would wait for it. */
     void endNotifications() {
         org.eclipse.jetty.http2.api.Stream n = notifications;

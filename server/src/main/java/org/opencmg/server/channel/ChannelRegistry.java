@@ -222,7 +222,7 @@ public final class ChannelRegistry implements AutoCloseable {
         for (Channel c : open) {
             out.add(Map.of("connection_point", c.point.name(), "site", c.site(), "since", c.since.toString(),
                     "last_heartbeat", c.lastHeartbeat.toString(), "rtt_micros", c.rttMicros,
-                    "remote_address", c.remoteAddress, "pending", c.session.getStreams().size()));
+                    "remote_address", c.remoteAddress, "pending", c.exchangesInFlight()));
         }
         return out;
     }
