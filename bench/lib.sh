@@ -7,7 +7,8 @@
 #   setup_cmg               build once, snapshot the distribution into $TMP/cmg-home; defines cmg() and JAVA_BIN
 #   start_cmg NAME ARGS...  run a long-lived cmg command (-Xmx$CMG_XMX, default 512m) from the snapshot; its JVM's pid in LAST_PID
 #   dev_pki                 cmg pki init into $TMP/pki; sets PKI
-#   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap); waits for /health,
+#   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap; tls.provider
+#                           $TLS_PROVIDER where set, else the default); waits for /health,
 #                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
@@ -131,6 +132,7 @@ data-dir: data
 client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
 admin: {port: $3}
 plugins-dir: $TMP/cmg-home/plugins
+${TLS_PROVIDER:+tls: {provider: $TLS_PROVIDER\}}
 EOF
   log "starting gateway $1 (client 127.0.0.1:$2, admin $3, -Xmx${CMG_XMX:-512m})"
   start_cmg gateway gateway --config "$TMP/gateway.yaml"

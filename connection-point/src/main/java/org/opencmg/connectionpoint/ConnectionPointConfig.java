@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.opencmg.channel.Durations;
+import org.opencmg.pki.TlsProvider;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -29,7 +30,8 @@ public record ConnectionPointConfig(
         Internal internal,
         Duration heartbeatInterval,
         Duration backoffInitial,
-        Duration backoffMax) {
+        Duration backoffMax,
+        TlsProvider tlsProvider) {
 
     /**
      * How the connection point calls the site's internal servers.
@@ -52,7 +54,11 @@ public record ConnectionPointConfig(
     @JsonIgnoreProperties(ignoreUnknown = false)
     record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
                List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
-               Integer pulls, RawBackoff backoff) {
+               Integer pulls, RawBackoff backoff, RawTls tls) {
+    }
+
+    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal servers. */
+    record RawTls(String provider) {
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
@@ -99,7 +105,8 @@ public record ConnectionPointConfig(
                         in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
                 duration(raw.heartbeatInterval(), Duration.ofSeconds(3)),
                 duration(b.initial(), Duration.ofMillis(250)),
-                duration(b.max(), Duration.ofSeconds(4)));
+                duration(b.max(), Duration.ofSeconds(4)),
+                TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()));
     }
 
     private static Duration duration(String value, Duration fallback) {

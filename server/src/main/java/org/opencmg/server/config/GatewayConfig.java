@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.opencmg.pki.TlsProvider;
 
 /**
  * The gateway's configuration file (YAML, kebab-case keys; see config/gateway.yaml). Relative paths
@@ -31,7 +32,8 @@ public record GatewayConfig(
         List<String> authOrder,
         Timeouts timeouts,
         Admin adminAccount,
-        SecretsConfig secrets) {
+        SecretsConfig secrets,
+        TlsProvider tlsProvider) {
 
     /**
      * Where the master key of the secret store comes from: the environment variable named
@@ -89,7 +91,7 @@ public record GatewayConfig(
     record RawConfig(String instance, String dataDir, Database database, RawListener client, RawListener channel,
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
-                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets) {
+                     @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawTls tls) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -142,7 +144,8 @@ public record GatewayConfig(
                                     ? data.resolve("initial-admin-password")
                                     : base.resolve(account.initialPasswordFile()).normalize()),
                     new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
-                            sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()));
+                            sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
+                    TlsProvider.parse(tls == null ? null : tls.provider()));
         }
     }
 
@@ -156,6 +159,10 @@ public record GatewayConfig(
     }
 
     record RawSecrets(String masterKeyEnv, String masterKeyFile) {
+    }
+
+    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
+    record RawTls(String provider) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort: absent = false. */

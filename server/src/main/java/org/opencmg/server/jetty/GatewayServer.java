@@ -1,8 +1,8 @@
 package org.opencmg.server.jetty;
 
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.TlsProvider;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -51,6 +51,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConnector admin;
     private final ServerConnector channel;
     private final SslContextFactory.Server clientTls;
+    private final TlsProvider tlsProvider;
 
     public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
@@ -64,7 +65,9 @@ public final class GatewayServer implements AutoCloseable {
         server.setErrorHandler(new PlainErrorHandler(refusals));
 
         clientTls = new SslContextFactory.Server();
-        clientTls.setSslContext(sslContext(clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
+        var provider = config.tlsProvider();
+        tlsProvider = provider.effective();
+        clientTls.setSslContext(sslContext(provider, clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
         clientTls.setWantClientAuth(true);
         TlsPolicy.apply(clientTls, enforceTls12);
         client = connector(CLIENT, config.client(), clientTls, config);
@@ -72,14 +75,14 @@ public final class GatewayServer implements AutoCloseable {
         var adminTls = new SslContextFactory.Server();
         // Wanted, not needed: an administrator's registered certificate signs in to the console
         // (checked by thumbprint after the handshake proved the key); a password does otherwise.
-        adminTls.setSslContext(sslContext(adminKeys, new DeferredClientTrustManager(List::of)));
+        adminTls.setSslContext(sslContext(provider, adminKeys, new DeferredClientTrustManager(List::of)));
         adminTls.setWantClientAuth(true);
         TlsPolicy.apply(adminTls, true);
         admin = connector(ADMIN, config.admin(), adminTls, config);
 
         var channelTls = new SslContextFactory.Server();
         // Registered connection point certificates only: an unknown peer never gets HTTP/2.
-        channelTls.setSslContext(sslContext(channelKeys, channelAdmission.trustManager()));
+        channelTls.setSslContext(sslContext(provider, channelKeys, channelAdmission.trustManager()));
         channelTls.setNeedClientAuth(true);
         TlsPolicy.apply(channelTls, true);
         channel = channelConnector(config, channelTls, channelProtocol);
@@ -150,16 +153,17 @@ public final class GatewayServer implements AutoCloseable {
         return connector;
     }
 
-    private static SSLContext sslContext(KeyMaterial keys, TrustManager trust) throws GeneralSecurityException {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(keys.keyManagers(), trust == null ? null : new TrustManager[] {trust}, new SecureRandom());
-        return ctx;
+    /** Whatever the provider, {@code trust} (ours) judges the peer's certificate. */
+    private static SSLContext sslContext(TlsProvider provider, KeyMaterial keys, TrustManager trust)
+            throws GeneralSecurityException {
+        return provider.context(keys.keyManagers(), trust == null ? null : new TrustManager[] {trust});
     }
 
     public void start() throws Exception {
         server.start();
-        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}", client.getHost(),
-                client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(), admin.getLocalPort());
+        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}, TLS provider {}",
+                client.getHost(), client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(),
+                admin.getLocalPort(), tlsProvider);
     }
 
     /** Applies enforce-tls12 to new connections at once; open connections keep what they agreed. */
@@ -170,6 +174,11 @@ public final class GatewayServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.error("could not apply the TLS policy: {}", e.toString());
         }
+    }
+
+    /** The TLS provider the connectors run on (the JDK's where Conscrypt was asked for but cannot load). */
+    public TlsProvider tlsProvider() {
+        return tlsProvider;
     }
 
     public int clientPort() {
