@@ -420,11 +420,16 @@ class BadInputSuiteTest {
                 pki.clientContext(pki.expiredDevice()),
                 pki.clientContext(pki.futureDevice()),
                 pki.clientContext(pki.serverAuthOnlyDevice()),
-                pki.clientContext(tampered),
-                pki.clientContext(pki.intermediate),
-                pki.clientContext(org.opencmg.pki.CertificateBuilder.rootCa("Test Issuing CA").build()));
+                pki.clientContext(tampered));
         for (SSLContext ctx : certs) {
             record(f, send(ctx, GOOD), status(401, 403));
+        }
+        // CA certificates as client certificates: Conscrypt (BoringSSL) ends such a handshake itself, so
+        // no HTTP answer and no logged reason; on the JDK's provider the gateway refuses them with one.
+        Predicate<String> caRefused = provider.equals("conscrypt") ? status(401, 403).or(closed()) : status(401, 403);
+        for (SSLContext ctx : List.of(pki.clientContext(pki.intermediate),
+                pki.clientContext(org.opencmg.pki.CertificateBuilder.rootCa("Test Issuing CA").build()))) {
+            record(f, send(ctx, GOOD), caRefused);
         }
         close(f);
     }
