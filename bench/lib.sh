@@ -12,6 +12,7 @@
 #                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
+#   start_origin_nginx DIR PORT  plain-HTTP nginx serving $TMP/www/content/ (behind HAProxy); ORIGIN_PID
 #   haproxy_conf DIR CERT KEY <<EOF  write DIR/haproxy.cfg: global + defaults, then stdin (frontends,
 #                           backends); DIR/server.pem = CERT + KEY (the `crt` to use on a bind line)
 #   start_haproxy DIR       check and run haproxy with DIR/haproxy.cfg (one process, nbthread = nproc,
@@ -175,6 +176,22 @@ start_nginx() { # dir (holding nginx.conf); master pid in LAST_PID, stopped with
   "$NGINX" -p "$1" -c "$1/nginx.conf" -e "$1/logs/error.log" -g 'daemon off;' >"$1/logs/stdout" 2>&1 &
   LAST_PID=$!
   bg_register "$LAST_PID" QUIT
+}
+# start_origin_nginx DIR PORT: a plain-HTTP nginx on 127.0.0.1:PORT serving $TMP/www/content/ (sendfile
+# on), the origin behind HAProxy, which serves no files itself; master pid in ORIGIN_PID.
+start_origin_nginx() {
+  nginx_conf "$1" <<EOF
+  server {
+    listen 127.0.0.1:$2;
+    default_type application/octet-stream;
+    root $TMP/www;
+    sendfile on;
+    location /content/ { }
+    location / { return 404; }
+  }
+EOF
+  start_nginx "$1"
+  ORIGIN_PID=$LAST_PID
 }
 nginx_errors() { grep -cE '\[(error|crit|alert|emerg)\]' "$1/logs/error.log" || true; }
 

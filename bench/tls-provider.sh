@@ -12,10 +12,15 @@
 #   WARMUP_SECONDS    [10]    handshakes per gateway before measuring (not counted)
 #   SIZE_MIB          [1024]  the download's size
 #   ROUNDS            [2]     downloads per server (taking turns); the table shows the median
-#   PHASES            ["handshake bulk"]  which parts to run
+#   PHASES            ["handshake resume bulk"]  which parts to run (resume: `openssl s_time -reuse`,
+#                             resumed handshakes, ECDSA key, TLS 1.3 and 1.2)
 #   KEYS / PROTOS     ["ec rsa" / "1.3 1.2"]  server key types and TLS versions of the handshake runs
-#   JFR               [0]     1 = record a JFR profile (settings=profile) of each gateway into
-#                             $JFR_DIR [/tmp/jfr], NAME.jfr; summarise with `jfr view hot-methods FILE`
+#   JFR               [0]     1 = record a JFR profile (settings=profile) of each gateway during each
+#                             phase: $JFR_DIR [/tmp/jfr]/PHASE-GATEWAY.jfr (jcmd JFR.start/JFR.stop);
+#                             summarise with `jfr view hot-methods FILE`
+#   ASPROF            []      path of async-profiler's libasyncProfiler.so (Maven Central
+#                             tools.profiler:async-profiler, linux-x64/ in the JAR): also an itimer CPU
+#                             profile with native frames (BoringSSL) per phase, $JFR_DIR/PHASE-GATEWAY.collapsed
 #   GW_XMX            [128m]  each gateway's heap limit
 #   KEEP_TMP / NO_RESULTS [0] keep the temp dir / do not append to bench/RESULTS.md
 set -euo pipefail
@@ -27,7 +32,7 @@ HS_CLIENTS="${HS_CLIENTS:-2}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
 SIZE_MIB="${SIZE_MIB:-1024}"
 ROUNDS="${ROUNDS:-2}"
-PHASES="${PHASES:-handshake bulk}"
+PHASES="${PHASES:-handshake resume bulk}"
 KEYS="${KEYS:-ec rsa}"
 PROTOS="${PROTOS:-1.3 1.2}"
 GW_XMX="${GW_XMX:-128m}"
@@ -49,7 +54,7 @@ openssl x509 -req -in "$TMP/rsa.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca-key.pem" 
   -extfile "$TMP/rsa.ext" -out "$PKI/gateway-rsa.pem" 2>/dev/null
 cert_of() { if [ "$1" = ec ]; then echo "$PKI/gateway.pem"; else echo "$PKI/gateway-rsa.pem"; fi; }
 key_of() { if [ "$1" = ec ]; then echo "$PKI/gateway-key.pem"; else echo "$PKI/gateway-rsa-key.pem"; fi; }
-[ "${JFR:-0}" = 1 ] && mkdir -p "$JFR_DIR"
+[ "${JFR:-0}" = 1 ] || [ -n "${ASPROF:-}" ] && mkdir -p "$JFR_DIR"
 
 # take_port VAR BASE: pick_port in this shell (in "$(...)" its record of taken ports would be lost)
 take_port() { local _tp; _tp="$(pick_port "$2")"; _used_ports+=$'\n'"$_tp"; printf -v "$1" '%s' "$_tp"; }
@@ -73,10 +78,8 @@ admin: {port: $admin}
 plugins-dir: $TMP/cmg-home/plugins
 tls: {provider: $1}
 EOF
-  local jfr=""
-  [ "${JFR:-0}" = 1 ] && jfr="-XX:StartFlightRecording=filename=$JFR_DIR/$g.jfr,settings=profile"
   log "starting $g (client 127.0.0.1:$port, admin $admin, -Xmx$GW_XMX)"
-  CMG_XMX="$GW_XMX" CMG_JVM_OPTS="--enable-native-access=ALL-UNNAMED $jfr" start_cmg "$g" gateway --config "$TMP/$g/gateway.yaml"
+  CMG_XMX="$GW_XMX" CMG_JVM_OPTS="--enable-native-access=ALL-UNNAMED" start_cmg "$g" gateway --config "$TMP/$g/gateway.yaml"
   GW_PID_OF[$g]=$LAST_PID; GW_PORT_OF[$g]=$port; GW_ADMIN_OF[$g]=$admin
   ( wait_http "$g" 200 "https://127.0.0.1:$port/health" "$LAST_PID" --cacert "$PKI/ca.pem" ) \
     || { tail -20 "$TMP/$g.err" >&2; exit 1; }
@@ -116,17 +119,7 @@ EOF
 nginx_conf "$TMP/nginx" <"$TMP/nginx-servers.conf"
 log "starting nginx"
 start_nginx "$TMP/nginx"; NGINX_PID=$LAST_PID
-nginx_conf "$TMP/origin" <<EOF
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT;
-    default_type application/octet-stream;
-    root $TMP/www;
-    sendfile on;
-    location /content/ { }
-    location / { return 404; }
-  }
-EOF
-start_nginx "$TMP/origin"; ORIGIN_PID=$LAST_PID
+start_origin_nginx "$TMP/origin" "$ORIGIN_PORT"
 cat "$PKI/gateway-rsa.pem" "$PKI/gateway-rsa-key.pem" >"$TMP/rsa-crt.pem"
 {
   for k in $KEYS; do
@@ -169,16 +162,28 @@ port_of() { # server key
 }
 ours() { local g; for g in "${GATEWAYS[@]}"; do echo "${GW_PID_OF[$g]}"; done; tree_pids "$NGINX_PID"; echo "$HAPROXY_PID"; tree_pids "$ORIGIN_PID"; }
 declare -A R
+JCMD="$(dirname "$JAVA_BIN")/jcmd"
+jfr() { # start|stop PHASE: a JFR recording (JFR=1) and an async-profiler profile (ASPROF) of every gateway over one phase
+  local g
+  for g in "${GATEWAYS[@]}"; do
+    # jcmd would read "a=b" as its own option: the agent's options go in quotes.
+    [ -z "${ASPROF:-}" ] || "$JCMD" "${GW_PID_OF[$g]}" JVMTI.agent_load "$ASPROF" \
+      "\"$( [ "$1" = start ] && echo "start,event=itimer,interval=2ms" || echo "stop,collapsed,file=$JFR_DIR/$2-$g.collapsed")\"" >/dev/null
+    [ "${JFR:-0}" = 1 ] || continue
+    if [ "$1" = start ]; then "$JCMD" "${GW_PID_OF[$g]}" JFR.start name="$2" settings=profile >/dev/null
+    else "$JCMD" "${GW_PID_OF[$g]}" JFR.stop name="$2" filename="$JFR_DIR/$2-$g.jfr" >/dev/null; fi
+  done
+}
 
 # HS_CLIENTS parallel `openssl s_time -new` clients against the pipeline path: every connection is a full
 # handshake with the client certificate plus one request whose answer the client reads, so the server
 # has verified the certificate (the gateway's pipeline: path validation + CRL; nginx and HAProxy: verify)
 # before that client's next connection. Rate = all connections / wall; CPU per handshake = server CPU / connections.
-handshakes() { # run server port proto seconds
-  local run=$1 srv=$2 port=$3 proto=$4 secs=$5 s0 a0 k0 t0 wall n=0 i c clients=()
+handshakes() { # run server port proto seconds [mode: -new or -reuse]
+  local run=$1 srv=$2 port=$3 proto=$4 secs=$5 mode=${6:--new} s0 a0 k0 t0 wall n=0 i c clients=()
   s0=$(proc_ticks $(pids_of "$srv")); a0=$(sys_ticks); k0=$(child_ticks); t0=$(now)
   for i in $(seq 1 "$HS_CLIENTS"); do
-    openssl s_time -new -connect "127.0.0.1:$port" "-tls${proto/./_}" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" \
+    openssl s_time "$mode" -connect "127.0.0.1:$port" "-tls${proto/./_}" -cert "$PKI/client.pem" -key "$PKI/client-key.pem" \
       -CAfile "$PKI/ca.pem" -www "$PIPELINE_PATH" -time "$secs" >"$TMP/$run.$i.out" 2>&1 &
     clients+=($!)
   done
@@ -191,6 +196,8 @@ handshakes() { # run server port proto seconds
   done
   local ds dk da; ds=$(( $(proc_ticks $(pids_of "$srv")) - s0 )); dk=$(( $(child_ticks) - k0 )); da=$(( $(sys_ticks) - a0 ))
   R[$run.rate]=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
+  # -reuse prints r for a resumed connection and * for a full one
+  R[$run.resumed]=$(cat "$TMP/$run".*.out | tr -cd 'r*' | awk '{ n = gsub(/r/, ""); t = n + gsub(/\*/, ""); if (t > 0) printf "%.0f%%", 100 * n / t; else print "n/a" }')
   R[$run.ms]=$(awk -v t="$ds" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "n/a" }')
   R[$run.srvcpu]=$(pct "$ds" "$wall"); R[$run.clicpu]=$(pct "$dk" "$wall")
   R[$run.othcpu]=$(pct $(( da - ds - dk > 0 ? da - ds - dk : 0 )) "$wall")
@@ -207,10 +214,12 @@ hs_table=""
 if [[ " $PHASES " == *" handshake "* ]]; then
   log "warm-up: ${WARMUP_SECONDS} s of handshakes on each gateway (not counted)"
   for g in "${GATEWAYS[@]}"; do handshakes "warm-$g" "$g" "${GW_PORT_OF[$g]}" 1.3 "$WARMUP_SECONDS" >/dev/null 2>&1; done
+  jfr start handshake
   for k in $KEYS; do for pr in $PROTOS; do for s in $SERVERS; do
     srv="$(srv_for "$s" "$k")"
     sleep 1; handshakes "hs-$s-$k-$pr" "$srv" "$(port_of "$srv" "$k")" "$pr" "$HANDSHAKE_SECONDS"
   done; done; done
+  jfr stop handshake
   hs_table="$(
     echo "| full mTLS handshakes ($HS_CLIENTS clients) | nginx /s | HAProxy /s | gateway JDK /s | gateway Conscrypt /s | Conscrypt/JDK | Conscrypt/nginx | CPU ms per handshake: nginx / HAProxy / JDK / Conscrypt | CPU Conscrypt/nginx |"
     echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
@@ -220,6 +229,24 @@ if [[ " $PHASES " == *" handshake "* ]]; then
       label="$( [ "$k" = ec ] && echo "ECDSA P-256" || echo "RSA 2048" ), TLS $pr"
       echo "| $label | ${R[$n.rate]} | ${R[$h.rate]} | ${R[$j.rate]} | ${R[$c.rate]} | $(ratio "${R[$c.rate]}" "${R[$j.rate]}") | $(ratio "${R[$c.rate]}" "${R[$n.rate]}") | ${R[$n.ms]} / ${R[$h.ms]} / ${R[$j.ms]} / ${R[$c.ms]} | $(ratio "${R[$c.ms]}" "${R[$n.ms]}") |"
     done; done
+  )"
+fi
+
+resume_table=""
+if [[ " $PHASES " == *" resume "* ]]; then
+  jfr start resume
+  for pr in $PROTOS; do for s in $SERVERS; do
+    srv="$(srv_for "$s" ec)"
+    sleep 1; handshakes "re-$s-$pr" "$srv" "$(port_of "$srv" ec)" "$pr" "$HANDSHAKE_SECONDS" -reuse
+  done; done
+  jfr stop resume
+  resume_table="$(
+    echo "| resumed mTLS handshakes ($HS_CLIENTS clients, ECDSA P-256) | nginx /s | HAProxy /s | gateway JDK /s | gateway Conscrypt /s | resumed (nginx / HAProxy / JDK / Conscrypt) | CPU ms per handshake: nginx / HAProxy / JDK / Conscrypt | Conscrypt resumed ÷ full /s |"
+    echo "|---|---:|---:|---:|---:|---|---|---:|"
+    for pr in $PROTOS; do
+      n="re-nginx-$pr"; h="re-haproxy-$pr"; j="re-gw-jdk-$pr"; c="re-gw-conscrypt-$pr"
+      echo "| TLS $pr | ${R[$n.rate]} | ${R[$h.rate]} | ${R[$j.rate]} | ${R[$c.rate]} | ${R[$n.resumed]} / ${R[$h.resumed]} / ${R[$j.resumed]} / ${R[$c.resumed]} | ${R[$n.ms]} / ${R[$h.ms]} / ${R[$j.ms]} / ${R[$c.ms]} | $(ratio "${R[$c.rate]}" "${R[hs-gw-conscrypt-ec-$pr.rate]:-0}") |"
+    done
   )"
 fi
 
@@ -258,7 +285,9 @@ if [[ " $PHASES " == *" bulk "* ]]; then
   median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
   BULK="nginx haproxy gw-jdk-ec gw-conscrypt-ec"
   for s in $BULK; do download "warm-$s" "$s"; done
+  jfr start bulk
   for i in $(seq 1 "$ROUNDS"); do for s in $BULK; do download "dl$i-$s" "$s"; sleep 1; done; done
+  jfr stop bulk
   med() { for i in $(seq 1 "$ROUNDS"); do echo "${R[dl$i-$1.$2]}"; done | median; }
   bulk_table="$(
     echo "| ${SIZE_MIB} MiB download (curl, one TLS 1.3 connection, median of $ROUNDS) | nginx | HAProxy → plain nginx | gateway JDK | gateway Conscrypt | Conscrypt/JDK | Conscrypt/nginx | JDK/nginx |"
@@ -279,11 +308,13 @@ $(run_heading)
 
 Load before the runs: \`${UPTIME_BEFORE# }\`; after: \`$(uptime | sed 's/^ //')\`${busy:+; other busy processes: ${busy}}.
 $(versions_line)
-Gateways: -Xmx$GW_XMX, each on its own JVM, \`tls.provider\` jdk or conscrypt${JFR:+ (JFR=$JFR)}; WARN/ERROR log lines $gw_errs.
+Gateways: -Xmx$GW_XMX, each on its own JVM, \`tls.provider\` jdk or conscrypt$( [ "${JFR:-0}" = 1 ] && echo ", JFR profiling on during the measured runs" || true); WARN/ERROR log lines $gw_errs.
 
 $hs_table
 
-${bulk_table}${bulk_table:+
+${resume_table}${resume_table:+
+
+}${bulk_table}${bulk_table:+
 
 TLS of the downloads: $BULK_TLS.}
 EOF
