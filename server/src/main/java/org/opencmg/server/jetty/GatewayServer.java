@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.UriCompliance;
@@ -64,7 +65,7 @@ public final class GatewayServer implements AutoCloseable {
         server = new Server(threads);
         server.setErrorHandler(new PlainErrorHandler(refusals));
 
-        clientTls = new SslContextFactory.Server();
+        clientTls = new ResumingSslContextFactory();
         var provider = config.tlsProvider();
         tlsProvider = provider.effective();
         clientTls.setSslContext(sslContext(provider, clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
@@ -151,6 +152,22 @@ public final class GatewayServer implements AutoCloseable {
         connector.setPort(config.channel().port());
         connector.setIdleTimeout(config.timeouts().heartbeat().toMillis() * 3);
         return connector;
+    }
+
+    /**
+     * The client connector's TLS: devices that reconnect resume their session. The JDK's provider
+     * issues TLS 1.3 session tickets and keeps TLS 1.2 session IDs by itself; Conscrypt keeps session
+     * IDs but sends no tickets unless asked, engine by engine. A resumed session carries the client's
+     * certificate chain, which the pipeline validates as for a full handshake.
+     */
+    private static final class ResumingSslContextFactory extends SslContextFactory.Server {
+        @Override
+        public void customize(SSLEngine engine) {
+            super.customize(engine);
+            if (TlsProvider.isConscrypt(engine)) {
+                org.conscrypt.Conscrypt.setUseSessionTickets(engine, true);
+            }
+        }
     }
 
     /** Whatever the provider, {@code trust} (ours) judges the peer's certificate. */
