@@ -79,19 +79,8 @@ NGINX_URL="https://localhost:$NGINX_PORT/content/payload.bin"
 # HAProxy serves no files: it terminates TLS (same certificate and key, TLS 1.2/1.3, no client
 # certificate, like the two others here) and proxies to a second nginx serving the same document root
 # over plain HTTP on loopback (sendfile on). Its row is a TLS proxy's throughput and CPU per GiB.
-nginx_conf "$TMP/origin" <<EOF
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT;
-    default_type application/octet-stream;
-    root $TMP/www;
-    sendfile on;
-    location /content/ { }
-    location / { return 404; }
-  }
-EOF
 log "starting the plain-HTTP nginx behind HAProxy on 127.0.0.1:$ORIGIN_PORT"
-start_nginx "$TMP/origin"
-ORIGIN_PID=$LAST_PID
+start_origin_nginx "$TMP/origin" "$ORIGIN_PORT"
 ( wait_http "origin nginx" 206 "http://127.0.0.1:$ORIGIN_PORT/content/payload.bin" "$ORIGIN_PID" -r 0-0 ) \
   || { cat "$TMP/origin/logs/error.log" >&2; exit 1; }
 haproxy_conf "$TMP/haproxy" "$PKI/gateway.pem" "$PKI/gateway-key.pem" <<EOF

@@ -9,10 +9,12 @@
 #   dev_pki                 cmg pki init into $TMP/pki; sets PKI
 #   channel_gateway_yaml [EXTRA]  $TMP/gateway.yaml with client, channel and admin connectors ($GW_PORT,
 #                           $CHANNEL_PORT, $ADMIN_PORT) and $TMP/admin-password
-#   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap); waits for /health,
+#   start_bench_gateway NAME CLIENT_PORT ADMIN_PORT  a gateway on the dev PKI (CMG_XMX heap; tls.provider
+#                           $TLS_PROVIDER where set, else the default); waits for /health,
 #                           sets GW_PID and exports the admin CLI's CMG_ADMIN_URL / _CREDENTIALS / _CA
 #   nginx_conf DIR <<EOF    write DIR/nginx.conf: the common part + stdin inside "http { }"
 #   start_nginx DIR         run nginx with DIR/nginx.conf (own prefix, daemon off); master pid in LAST_PID
+#   start_origin_nginx DIR PORT  plain-HTTP nginx serving $TMP/www/content/ (behind HAProxy); ORIGIN_PID
 #   haproxy_conf DIR CERT KEY <<EOF  write DIR/haproxy.cfg: global + defaults, then stdin (frontends,
 #                           backends); DIR/server.pem = CERT + KEY (the `crt` to use on a bind line)
 #   start_haproxy DIR       check and run haproxy with DIR/haproxy.cfg (one process, nbthread = nproc,
@@ -151,6 +153,7 @@ data-dir: data
 client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem}
 admin: {port: $3}
 plugins-dir: $TMP/cmg-home/plugins
+${TLS_PROVIDER:+tls: {provider: $TLS_PROVIDER\}}
 EOF
   log "starting gateway $1 (client 127.0.0.1:$2, admin $3, -Xmx${CMG_XMX:-512m})"
   start_cmg gateway gateway --config "$TMP/gateway.yaml"
@@ -193,6 +196,22 @@ start_nginx() { # dir (holding nginx.conf); master pid in LAST_PID, stopped with
   "$NGINX" -p "$1" -c "$1/nginx.conf" -e "$1/logs/error.log" -g 'daemon off;' >"$1/logs/stdout" 2>&1 &
   LAST_PID=$!
   bg_register "$LAST_PID" QUIT
+}
+# start_origin_nginx DIR PORT: a plain-HTTP nginx on 127.0.0.1:PORT serving $TMP/www/content/ (sendfile
+# on), the origin behind HAProxy, which serves no files itself; master pid in ORIGIN_PID.
+start_origin_nginx() {
+  nginx_conf "$1" <<EOF
+  server {
+    listen 127.0.0.1:$2;
+    default_type application/octet-stream;
+    root $TMP/www;
+    sendfile on;
+    location /content/ { }
+    location / { return 404; }
+  }
+EOF
+  start_nginx "$1"
+  ORIGIN_PID=$LAST_PID
 }
 nginx_errors() { grep -cE '\[(error|crit|alert|emerg)\]' "$1/logs/error.log" || true; }
 

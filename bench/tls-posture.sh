@@ -6,7 +6,8 @@
 #
 #   bench/tls-posture.sh            # about 3 minutes; prints the findings, appends a summary to bench/RESULTS.md
 #
-# Environment knobs: KEEP_TMP [0], NO_RESULTS [0].
+# Environment knobs: TLS_PROVIDER [the default, conscrypt] (jdk or conscrypt: run it once for each),
+# KEEP_TMP [0], NO_RESULTS [0].
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -37,7 +38,7 @@ counts="$(jq -r 'group_by(.severity) | map("\(.[0].severity) \(length)") | join(
 section="$(cat <<EOF
 $(run_heading)
 
-testssl $(testssl --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | sed -n 's/^ *testssl *\([0-9][0-9.]*\).*/\1/p' | head -1) against the client connector (enforce-tls12 on), OpenSSL $(openssl version | cut -d' ' -f2).
+testssl $(testssl --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | sed -n 's/^ *testssl *\([0-9][0-9.]*\).*/\1/p' | head -1) against the client connector (enforce-tls12 on, TLS provider $(grep -o 'TLS provider [a-z]*' "$TMP/gateway.err" | tail -1 | cut -d' ' -f3)), OpenSSL $(openssl version | cut -d' ' -f2).
 
 Protocols: $(echo "$protocols" | tr '\n' ';' | sed 's/;$//; s/;/; /g').
 Vulnerability checks: $vulns.

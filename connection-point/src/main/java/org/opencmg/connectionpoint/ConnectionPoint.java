@@ -45,7 +45,7 @@ public final class ConnectionPoint implements AutoCloseable {
 
     public static ConnectionPoint start(ConnectionPointConfig config) throws Exception {
         KeyMaterial identity = KeyMaterial.read(config.certificate(), config.key());
-        HttpClient internal = HttpClients.internal(config.internal());
+        HttpClient internal = HttpClients.internal(config.internal(), config.tlsProvider());
         InternalAllowList allowList = config.internal().allowList();
         if (!allowList.restricts()) {
             LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
@@ -54,7 +54,7 @@ public final class ConnectionPoint implements AutoCloseable {
         var exchanges = new ExchangeMeter(new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
                 new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
         var dialler = new ClientConnector();
-        dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa()));
+        dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa(), config.tlsProvider()));
         dialler.setConnectTimeout(java.time.Duration.ofSeconds(10));
         dialler.setExecutor(server.getThreadPool());
         dialler.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.opencmg.channel.Durations;
+import org.opencmg.pki.TlsProvider;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -34,7 +35,8 @@ public record ConnectionPointConfig(
         Duration backoffInitial,
         Duration backoffMax,
         Monitor monitor,
-        Set<InetAddress> notificationSenders) {
+        Set<InetAddress> notificationSenders,
+        TlsProvider tlsProvider) {
 
     /** Who may post client notifications to the monitor listener when {@code notifications.senders} is not set. */
     static final Set<InetAddress> LOOPBACK_SENDERS = Set.of(InetAddress.getLoopbackAddress(), literal("::1"));
@@ -68,10 +70,15 @@ public record ConnectionPointConfig(
     @JsonIgnoreProperties(ignoreUnknown = false)
     record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
                List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
-               Integer pulls, RawBackoff backoff, RawMonitor monitor, RawNotifications notifications) {
+               Integer pulls, RawBackoff backoff, RawMonitor monitor, RawNotifications notifications,
+               RawTls tls) {
     }
 
     record RawNotifications(List<String> senders) {
+    }
+
+    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal servers. */
+    record RawTls(String provider) {
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
@@ -124,7 +131,8 @@ public record ConnectionPointConfig(
                 duration(b.max(), Duration.ofSeconds(4)),
                 monitor(raw.monitor()),
                 raw.notifications() == null || raw.notifications().senders() == null ? LOOPBACK_SENDERS
-                        : raw.notifications().senders().stream().map(ConnectionPointConfig::sender).collect(Collectors.toUnmodifiableSet()));
+                        : raw.notifications().senders().stream().map(ConnectionPointConfig::sender).collect(Collectors.toUnmodifiableSet()),
+                TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()));
     }
 
     /** A sender is an IP address, written as one: a name would be resolved once, and could change. */

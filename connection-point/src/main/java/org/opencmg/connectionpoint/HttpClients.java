@@ -19,6 +19,7 @@ import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.TlsProvider;
 
 /** The TLS of a connection point's channels, and its HTTP/1.1 client to the internal servers. */
 final class HttpClients {
@@ -27,14 +28,16 @@ final class HttpClients {
     }
 
     /** The TLS of the channels: this point's certificate, and the gateways' CA (TLS 1.3 and 1.2 only). */
-    static SslContextFactory.Client channelTls(KeyMaterial identity, Path gatewayCa) throws GeneralSecurityException, IOException {
-        return tls(identity, gatewayCa, InternalAllowList.ANY);
+    static SslContextFactory.Client channelTls(KeyMaterial identity, Path gatewayCa, TlsProvider provider)
+            throws GeneralSecurityException, IOException {
+        return tls(identity, gatewayCa, InternalAllowList.ANY, provider);
     }
 
     /** A bounded pool of HTTP/1.1 connections per internal server, not one per device. */
-    static HttpClient internal(ConnectionPointConfig.Internal config) throws GeneralSecurityException, IOException {
+    static HttpClient internal(ConnectionPointConfig.Internal config, TlsProvider provider)
+            throws GeneralSecurityException, IOException {
         var tls = tls(KeyMaterial.read(config.clientCertificate(), config.clientKey()), config.ca(),
-                config.allowList());
+                config.allowList(), provider);
         var connector = new ClientConnector();
         connector.setSslContextFactory(tls);
         connector.setExecutor(threads("cp-internal"));
@@ -62,9 +65,11 @@ final class HttpClients {
         client.setConnectTimeout(10_000);
     }
 
-    private static SslContextFactory.Client tls(KeyMaterial identity, Path ca, InternalAllowList certificateTo)
-            throws GeneralSecurityException, IOException {
+    /** The JDK's key and trust managers judge and choose certificates; {@code provider} runs the protocol. */
+    private static SslContextFactory.Client tls(KeyMaterial identity, Path ca, InternalAllowList certificateTo,
+                                                TlsProvider provider) throws GeneralSecurityException, IOException {
         var tls = certificateTo.restricts() ? new CertificateOnlyTo(certificateTo) : new SslContextFactory.Client();
+        tls.setProvider(provider.jcaName());
         tls.setKeyStore(identity.keyStore());
         tls.setKeyStorePassword(KeyMaterial.TRANSIENT_PASSWORD);
         if (ca != null) {

@@ -118,9 +118,35 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(dir, pki, null, null, timeouts, "");
     }
 
+    /** In this JVM with a test forwarder (as the three-argument constructor) on the given TLS provider. */
+    static GatewayFixture onTlsProvider(Path dir, TestPki pki, Forwarder forwarder, String provider) throws Exception {
+        return new GatewayFixture(dir, pki, forwarder, null, "{idle: 10s}", tlsProvider(provider));
+    }
+
     /** {@code java OPTIONS -cp $cmg.home/lib/* ...CmgCommand gateway --config DIR/gateway.yaml} as its own process. */
     static GatewayFixture process(Path dir, TestPki pki, String timeouts, String... jvmOptions) throws Exception {
         return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts, "");
+    }
+
+    /** As {@link #process}, with more lines of gateway.yaml (e.g. {@link #tlsProvider}). */
+    static GatewayFixture processWithConfig(Path dir, TestPki pki, String timeouts, String extraConfig,
+                                            String... jvmOptions) throws Exception {
+        return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts, extraConfig);
+    }
+
+    /** The gateway.yaml (and connection-point.yaml) line that chooses the TLS provider: jdk or conscrypt. */
+    static String tlsProvider(String provider) {
+        return "tls: {provider: " + provider + "}\n";
+    }
+
+    /** The TLS provider the running gateway reports in {@code cmg status} (the one it really runs on). */
+    String runningTlsProvider() {
+        check(cli("status"));
+        var m = java.util.regex.Pattern.compile("TLS provider (\\w+)").matcher(out);
+        if (!m.find()) {
+            throw new AssertionError("cmg status names no TLS provider:\n" + out);
+        }
+        return m.group(1);
     }
 
     private void writeConfig() throws IOException {

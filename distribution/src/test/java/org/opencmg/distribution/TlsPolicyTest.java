@@ -9,30 +9,42 @@ import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** enforce-tls12: on by default, refuses TLS 1.0/1.1 and weak suites, and changes without a restart. */
+/**
+ * enforce-tls12: on by default, refuses TLS 1.0/1.1 and weak suites, and changes without a restart;
+ * the same on both TLS providers.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ParameterizedClass(name = "tls.provider={0}")
+@ValueSource(strings = {"conscrypt", "jdk"})
 class TlsPolicyTest {
+
+    @Parameter
+    String provider;
 
     Path dir;
     TestPki pki;
     GatewayFixture gw;
     SSLContext client;
 
-    @BeforeAll
-    void start(@TempDir Path dir) throws Exception {
-        this.dir = dir;
+    @BeforeParameterizedClassInvocation(injectArguments = false)
+    void start(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path tmp) throws Exception {
+        dir = Files.createDirectories(tmp.resolve(provider));
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
-        gw = new GatewayFixture(dir, pki, new RecordingForwarder());
+        gw = GatewayFixture.onTlsProvider(dir, pki, new RecordingForwarder(), provider);
         client = pki.clientContext(null);
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation(injectArguments = false)
     void stop() {
         gw.close();
     }
@@ -49,6 +61,11 @@ class TlsPolicyTest {
                     .getBytes(StandardCharsets.US_ASCII));
             return socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite();
         }
+    }
+
+    @Test
+    void theConnectorsRunOnTheConfiguredProvider() {
+        assertThat(gw.runningTlsProvider()).isEqualTo(provider);
     }
 
     @Test

@@ -360,6 +360,7 @@ public final class Gateway implements AutoCloseable {
         m.put("client_port", server == null ? null : server.clientPort());
         m.put("channel_port", server == null ? null : server.channelPort());
         m.put("admin_port", server == null ? null : server.adminPort());
+        m.put("tls_provider", server == null ? null : server.tlsProvider().toString());
         m.put("healthy", live.fresh(10_000));
         m.put("auth_methods", plugins.authenticators().stream().map(a -> a.method()).toList());
         m.put("plugins", plugins.status());

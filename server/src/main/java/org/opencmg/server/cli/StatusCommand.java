@@ -20,7 +20,8 @@ final class StatusCommand extends AdminCall {
         }
         out.printf("instance %s  healthy=%s  since %s%n", s.path("instance").asText(), s.path("healthy").asText(),
                 s.path("started_at").asText());
-        out.printf("client port %s, admin port %s%n", s.path("client_port").asText(), s.path("admin_port").asText());
+        out.printf("client port %s, admin port %s, TLS provider %s%n", s.path("client_port").asText(),
+                s.path("admin_port").asText(), s.path("tls_provider").asText());
         out.printf("auth methods: %s%n", s.path("auth_methods"));
         out.println("plugins:");
         Table.print(out, s.path("plugins"), "id", "version", "state", "error");

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.opencmg.pki.TlsProvider;
 
 /**
  * The gateway's configuration file (YAML, kebab-case keys; see config/gateway.yaml). Relative paths
@@ -33,7 +34,8 @@ public record GatewayConfig(
         Admin adminAccount,
         SecretsConfig secrets,
         Shutdown shutdown,
-        Notifications notifications) {
+        Notifications notifications,
+        TlsProvider tlsProvider) {
 
     /**
      * Client notification channels this instance holds: at most {@code maxChannels} in all (each is a
@@ -112,7 +114,7 @@ public record GatewayConfig(
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
                      @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawShutdown shutdown,
-                     RawNotifications notifications) {
+                     RawNotifications notifications, RawTls tls) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -173,7 +175,8 @@ public record GatewayConfig(
                     new SecretsConfig(sec.masterKeyEnv() == null ? "CMG_MASTER_KEY" : sec.masterKeyEnv(),
                             sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
                     new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))),
-                    notifications(notifications));
+                    notifications(notifications),
+                    TlsProvider.parse(tls == null ? null : tls.provider()));
         }
 
         private static Notifications notifications(RawNotifications raw) {
@@ -202,6 +205,10 @@ public record GatewayConfig(
     }
 
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
+    }
+
+    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
+    record RawTls(String provider) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort, proxyProtocol: absent = false. */

@@ -1,13 +1,14 @@
 package org.opencmg.server.jetty;
 
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.TlsProvider;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.UriCompliance;
@@ -52,6 +53,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConnector channel;
     private final SslContextFactory.Server clientTls;
     private final ClientDrain clientDrain;
+    private final TlsProvider tlsProvider;
 
     public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
                          Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
@@ -64,8 +66,10 @@ public final class GatewayServer implements AutoCloseable {
         server = new Server(threads);
         server.setErrorHandler(new PlainErrorHandler(refusals));
 
-        clientTls = new SslContextFactory.Server();
-        clientTls.setSslContext(sslContext(clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
+        clientTls = new ResumingSslContextFactory();
+        var provider = config.tlsProvider();
+        tlsProvider = provider.effective();
+        clientTls.setSslContext(sslContext(provider, clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
         clientTls.setWantClientAuth(true);
         TlsPolicy.apply(clientTls, enforceTls12);
         client = connector(CLIENT, config.client(), clientTls, config, refusals);
@@ -73,14 +77,14 @@ public final class GatewayServer implements AutoCloseable {
         var adminTls = new SslContextFactory.Server();
         // Wanted, not needed: an administrator's registered certificate signs in to the console
         // (checked by thumbprint after the handshake proved the key); a password does otherwise.
-        adminTls.setSslContext(sslContext(adminKeys, new DeferredClientTrustManager(List::of)));
+        adminTls.setSslContext(sslContext(provider, adminKeys, new DeferredClientTrustManager(List::of)));
         adminTls.setWantClientAuth(true);
         TlsPolicy.apply(adminTls, true);
         admin = connector(ADMIN, config.admin(), adminTls, config, refusals);
 
         var channelTls = new SslContextFactory.Server();
         // Registered connection point certificates only: an unknown peer never gets HTTP/2.
-        channelTls.setSslContext(sslContext(channelKeys, channelAdmission.trustManager()));
+        channelTls.setSslContext(sslContext(provider, channelKeys, channelAdmission.trustManager()));
         channelTls.setNeedClientAuth(true);
         TlsPolicy.apply(channelTls, true);
         channel = channelConnector(config, channelTls, channelProtocol);
@@ -160,10 +164,26 @@ public final class GatewayServer implements AutoCloseable {
         return connector;
     }
 
-    private static SSLContext sslContext(KeyMaterial keys, TrustManager trust) throws GeneralSecurityException {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(keys.keyManagers(), trust == null ? null : new TrustManager[] {trust}, new SecureRandom());
-        return ctx;
+    /**
+     * The client connector's TLS: devices that reconnect resume their session. The JDK's provider
+     * issues TLS 1.3 session tickets and keeps TLS 1.2 session IDs by itself; Conscrypt keeps session
+     * IDs but sends no tickets unless asked, engine by engine. A resumed session carries the client's
+     * certificate chain, which the pipeline validates as for a full handshake.
+     */
+    private static final class ResumingSslContextFactory extends SslContextFactory.Server {
+        @Override
+        public void customize(SSLEngine engine) {
+            super.customize(engine);
+            if (TlsProvider.isConscrypt(engine)) {
+                org.conscrypt.Conscrypt.setUseSessionTickets(engine, true);
+            }
+        }
+    }
+
+    /** Whatever the provider, {@code trust} (ours) judges the peer's certificate. */
+    private static SSLContext sslContext(TlsProvider provider, KeyMaterial keys, TrustManager trust)
+            throws GeneralSecurityException {
+        return provider.context(keys.keyManagers(), trust == null ? null : new TrustManager[] {trust});
     }
 
     /** Before {@link #start}: told of every failed TLS handshake on the client connector. */
@@ -173,8 +193,9 @@ public final class GatewayServer implements AutoCloseable {
 
     public void start() throws Exception {
         server.start();
-        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}", client.getHost(),
-                client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(), admin.getLocalPort());
+        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}, TLS provider {}",
+                client.getHost(), client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(),
+                admin.getLocalPort(), tlsProvider);
     }
 
     /** Applies enforce-tls12 to new connections at once; open connections keep what they agreed. */
@@ -222,6 +243,11 @@ public final class GatewayServer implements AutoCloseable {
             Thread.sleep(50);
         }
         return true;
+    }
+
+    /** The TLS provider the connectors run on (the JDK's where Conscrypt was asked for but cannot load). */
+    public TlsProvider tlsProvider() {
+        return tlsProvider;
     }
 
     public int clientPort() {
