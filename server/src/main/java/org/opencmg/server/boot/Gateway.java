@@ -197,6 +197,9 @@ public final class Gateway implements AutoCloseable {
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
         KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
+        Map<String, X509Certificate> connectorCertificates = Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(),
+                "admin", adminKeys.leaf());
+        connectorCertificates.forEach(this::meterCertificateExpiry);
         var gatewayServices = new ArrayList<GatewayService>(plugins.services());
         gatewayServices.add(new ServiceMetadata(Thumbprints.sha256(clientKeys.leaf())));
         var authentication = new AuthenticationStep(plugins::authenticators);
@@ -215,7 +218,7 @@ public final class Gateway implements AutoCloseable {
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
                 sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
-                Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
+                connectorCertificates));
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
@@ -303,6 +306,14 @@ public final class Gateway implements AutoCloseable {
             SLF4JBridgeHandler.removeHandlersForRootLogger();
             SLF4JBridgeHandler.install();
         }
+    }
+
+    /** {@code cmg_certificate_expiry_seconds{connector}}: seconds until the certificate's notAfter (negative once past). */
+    private void meterCertificateExpiry(String connector, X509Certificate leaf) {
+        Gauge.builder("cmg_certificate_expiry_seconds", leaf,
+                        c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toMillis() / 1000.0)
+                .description("Seconds until the connector's certificate expires (notAfter), negative once it has")
+                .tag("connector", connector).strongReference(true).register(meters);
     }
 
     private void bindJvmMetrics() {
