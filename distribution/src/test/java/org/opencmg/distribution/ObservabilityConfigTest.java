@@ -121,8 +121,11 @@ class ObservabilityConfigTest {
             var cp = new ConnectionPointFixture(dir, pki, "cp-observed", SITE);
             cp.extraConfig = "monitor: {port: 0}";
             cp.allowedUrls = List.of(site.url("/internal/CCM_System"));
+            Awaitility.await("the site without a channel").atMost(Duration.ofSeconds(5))
+                    .until(() -> gw.metric("cmg_sites_without_channel") == 1.0);
             cp.register(gw).start(gw.channelUrl()).awaitUp();
             try {
+                assertThat(gw.metric("cmg_sites_without_channel")).isZero();
                 var device = new DeviceClient(gw, pki.device("device-observed"));
                 assertThat(device.http.send(device.request(MP + "/one").header("X-Not-For-The-Site", "1").GET().build(),
                         HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);

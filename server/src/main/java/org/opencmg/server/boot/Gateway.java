@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
@@ -187,6 +188,11 @@ public final class Gateway implements AutoCloseable {
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
                 .description("Open channels of connection points to this instance").register(meters);
+        if (forwarder == null) { // a test forwarder needs no channels
+            Gauge.builder("cmg_sites_without_channel", this, g -> g.sitesWithoutChannel().count())
+                    .description("Sites with a published endpoint but no channel to this instance (their devices get 503)")
+                    .register(meters);
+        }
         var channelAdmission = new ChannelAdmission(live::registeredPoints, refusals, clock, config.timeouts().header(),
                 MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS);
         var channelProtocol = new ChannelConnectionFactory(ChannelConnectionFactory.newClient(), channels,
@@ -262,11 +268,15 @@ public final class Gateway implements AutoCloseable {
                 if (!throughChannels) {
                     return Optional.empty();
                 }
-                return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
-                        .filter(site -> channels.openChannels(site) == 0)
-                        .findFirst().map(site -> "no channel for site " + site);
+                return sitesWithoutChannel().findFirst().map(site -> "no channel for site " + site);
             }
         };
+    }
+
+    /** The sites with a published endpoint and no channel to this instance, sorted (their devices would get 503). */
+    private Stream<String> sitesWithoutChannel() {
+        return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
+                .filter(site -> channels.openChannels(site) == 0);
     }
 
     /**
