@@ -152,6 +152,7 @@ public final class Gateway implements AutoCloseable {
         bridgeJavaUtilLogging();
         Files.createDirectories(config.dataDir());
         database = Database.open(config.database());
+        database.meterPool(meters);
         var jdbc = new Jdbc(database);
         var revisions = new StateRevisions(jdbc);
         var endpoints = new EndpointStore(jdbc, revisions);
