@@ -146,7 +146,8 @@ class ObservabilityConfigTest {
             }
         }
         assertThat(written).contains("cmg_certificate_expiry_seconds", "cmg_cp_channel_up", "cmg_requests_seconds_bucket",
-                "cmg_request_headers_dropped_total", "cmg_cp_exchanges_refused_total", "hikaricp_connections_active");
+                "cmg_request_headers_dropped_total", "cmg_cp_exchanges_refused_total", "hikaricp_connections_active",
+                "jetty_threads_busy");
 
         var queries = new ArrayList<String>();
         rules().forEach(rule -> queries.add(rule.path("expr").asText()));

@@ -1,6 +1,7 @@
 package org.opencmg.server.boot;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -242,6 +243,7 @@ public final class Gateway implements AutoCloseable {
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
                 pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
         notifications.install(server.jetty());
+        new JettyServerThreadPoolMetrics(server.jetty().getThreadPool(), List.of()).bindTo(meters); // jetty_threads_*
         handshakeFailures = new HandshakeFailures(meters, clock);
         server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
