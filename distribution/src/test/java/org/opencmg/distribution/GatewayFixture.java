@@ -267,13 +267,17 @@ final class GatewayFixture implements AutoCloseable {
 
     /** One series of the instance's /metrics (admin's HTTP Basic), named with its labels as printed, or NaN when absent. */
     double metric(String name) throws Exception {
+        return metrics().lines().filter(l -> l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1))).findFirst().orElse(Double.NaN);
+    }
+
+    /** The instance's whole /metrics (Prometheus text), scraped as the administrator (HTTP Basic). */
+    String metrics() throws Exception {
         try (var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build()) {
             String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(
                     java.nio.charset.StandardCharsets.UTF_8));
-            String text = http.send(java.net.http.HttpRequest.newBuilder(adminUrl("/metrics")).header("Authorization", basic).build(),
+            return http.send(java.net.http.HttpRequest.newBuilder(adminUrl("/metrics")).header("Authorization", basic).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-            return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
-                    .findFirst().orElse(Double.NaN);
         }
     }
 

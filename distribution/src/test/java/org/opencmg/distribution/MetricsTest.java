@@ -42,6 +42,16 @@ class MetricsTest {
                     .contains("cmg_requests_seconds_bucket{status=\"4xx\"").contains("cmg_channels_open")
                     .contains("jvm_memory_used_bytes").doesNotContain(GatewayFixture.ADMIN_PASSWORD);
 
+            // Seconds until each connector certificate's notAfter (the client one is the test PKI's).
+            double untilNotAfter = java.time.Duration.between(java.time.Instant.now(),
+                    pki.server.certificate().getNotAfter().toInstant()).toSeconds();
+            assertThat(gw.metric("cmg_certificate_expiry_seconds{connector=\"client\"}")).isCloseTo(untilNotAfter,
+                    org.assertj.core.data.Offset.offset(120.0));
+            for (String connector : new String[] {"channel", "admin"}) {
+                assertThat(gw.metric("cmg_certificate_expiry_seconds{connector=\"" + connector + "\"}")).as(connector)
+                        .isGreaterThan(86_400.0);
+            }
+
             var made = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics/token")).header("Authorization", basic)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(made.statusCode()).isEqualTo(200);

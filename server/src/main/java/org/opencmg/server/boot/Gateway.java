@@ -1,6 +1,7 @@
 package org.opencmg.server.boot;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
@@ -151,6 +153,7 @@ public final class Gateway implements AutoCloseable {
         bridgeJavaUtilLogging();
         Files.createDirectories(config.dataDir());
         database = Database.open(config.database());
+        database.meterPool(meters);
         var jdbc = new Jdbc(database);
         var revisions = new StateRevisions(jdbc);
         var endpoints = new EndpointStore(jdbc, revisions);
@@ -187,6 +190,11 @@ public final class Gateway implements AutoCloseable {
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
                 .description("Open channels of connection points to this instance").register(meters);
+        if (forwarder == null) { // a test forwarder needs no channels
+            Gauge.builder("cmg_sites_without_channel", this, g -> g.sitesWithoutChannel().count())
+                    .description("Sites with a published endpoint but no channel to this instance (their devices get 503)")
+                    .register(meters);
+        }
         var channelAdmission = new ChannelAdmission(live::registeredPoints, refusals, clock, config.timeouts().header(),
                 MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS);
         var channelProtocol = new ChannelConnectionFactory(ChannelConnectionFactory.newClient(), channels,
@@ -197,6 +205,9 @@ public final class Gateway implements AutoCloseable {
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
         KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
+        Map<String, X509Certificate> connectorCertificates = Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(),
+                "admin", adminKeys.leaf());
+        connectorCertificates.forEach(this::meterCertificateExpiry);
         var gatewayServices = new ArrayList<GatewayService>(plugins.services());
         gatewayServices.add(new ServiceMetadata(Thumbprints.sha256(clientKeys.leaf())));
         var authentication = new AuthenticationStep(plugins::authenticators);
@@ -215,7 +226,7 @@ public final class Gateway implements AutoCloseable {
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
                 sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
-                Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(), "admin", adminKeys.leaf())));
+                connectorCertificates));
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
@@ -232,6 +243,7 @@ public final class Gateway implements AutoCloseable {
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
                 pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
         notifications.install(server.jetty());
+        new JettyServerThreadPoolMetrics(server.jetty().getThreadPool(), List.of()).bindTo(meters); // jetty_threads_*
         handshakeFailures = new HandshakeFailures(meters, clock);
         server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
@@ -259,11 +271,15 @@ public final class Gateway implements AutoCloseable {
                 if (!throughChannels) {
                     return Optional.empty();
                 }
-                return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
-                        .filter(site -> channels.openChannels(site) == 0)
-                        .findFirst().map(site -> "no channel for site " + site);
+                return sitesWithoutChannel().findFirst().map(site -> "no channel for site " + site);
             }
         };
+    }
+
+    /** The sites with a published endpoint and no channel to this instance, sorted (their devices would get 503). */
+    private Stream<String> sitesWithoutChannel() {
+        return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
+                .filter(site -> channels.openChannels(site) == 0);
     }
 
     /**
@@ -303,6 +319,14 @@ public final class Gateway implements AutoCloseable {
             SLF4JBridgeHandler.removeHandlersForRootLogger();
             SLF4JBridgeHandler.install();
         }
+    }
+
+    /** {@code cmg_certificate_expiry_seconds{connector}}: seconds until the certificate's notAfter (negative once past). */
+    private void meterCertificateExpiry(String connector, X509Certificate leaf) {
+        Gauge.builder("cmg_certificate_expiry_seconds", leaf,
+                        c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toMillis() / 1000.0)
+                .description("Seconds until the connector's certificate expires (notAfter), negative once it has")
+                .tag("connector", connector).strongReference(true).register(meters);
     }
 
     private void bindJvmMetrics() {

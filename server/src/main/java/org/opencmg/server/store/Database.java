@@ -34,6 +34,11 @@ public final class Database implements AutoCloseable {
         return new Database(ds);
     }
 
+    /** The pool's series (hikaricp_connections_active, _idle, _pending, _timeout_total, ...{pool="cmg-store"}) in {@code meters}. */
+    public void meterPool(io.micrometer.core.instrument.MeterRegistry meters) {
+        dataSource.setMetricRegistry(meters);
+    }
+
     /** The store's password: from its environment variable, else its file, else none. */
     public static String password(GatewayConfig.Database config) {
         String fromEnv = config.passwordEnv() == null ? null : System.getenv(config.passwordEnv());
