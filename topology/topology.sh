@@ -9,6 +9,8 @@
 #   topology/topology.sh up DIR      # start everything (reuses DIR on a later run); writes DIR/topology.env
 #   topology/topology.sh down DIR    # stop everything
 #   topology/topology.sh status DIR  # which processes run
+#   topology/topology.sh add-gateway DIR  # a third gateway instance on the same store: the connection
+#                                         # points find it by themselves (it is in no config of theirs)
 #
 # Ports: TOPOLOGY_BASE_PORT (18000) + fixed offsets (see ports below). The CLI: ./cmg, or with
 # CMG_HOME (a built distribution, e.g. distribution/target/cmg) and CMG_JAVA that one directly.
@@ -17,7 +19,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd="${1:-}"
-[ -n "${2:-}" ] || { echo "usage: $0 up|down|status DIR" >&2; exit 2; }
+[ -n "${2:-}" ] || { echo "usage: $0 up|down|status|add-gateway DIR" >&2; exit 2; }
 mkdir -p "$2"
 DIR="$(cd "$2" && pwd)"
 BASE="${TOPOLOGY_BASE_PORT:-18000}"
@@ -25,6 +27,7 @@ LB_PORT=$((BASE + 443))
 GW1_CLIENT=$((BASE + 444)); GW2_CLIENT=$((BASE + 445))
 GW1_CHANNEL=$((BASE + 124)); GW2_CHANNEL=$((BASE + 125))
 GW1_ADMIN=$((BASE + 943)); GW2_ADMIN=$((BASE + 944))
+GW3_CLIENT=$((BASE + 446)); GW3_CHANNEL=$((BASE + 126)); GW3_ADMIN=$((BASE + 945))
 PG_PORT=$((BASE + 432))
 MP_PORT=$((BASE + 600)); SUP_PORT=$((BASE + 601))
 CP1_MONITOR=$((BASE + 701)); CP2_MONITOR=$((BASE + 702))
@@ -106,7 +109,7 @@ postgres_down() {
 
 gateway_yaml() { # n client channel admin
   cat >"$DIR/gateway-$1.yaml" <<EOF
-# Written by topology/topology.sh: gateway instance $1 of 2.
+# Written by topology/topology.sh: gateway instance $1.
 instance: gw$1
 data-dir: gw$1
 database: {url: "jdbc:postgresql://127.0.0.1:$PG_PORT/cmg", user: cmg, password-file: db-password, pool-size: 8}
@@ -114,6 +117,9 @@ secrets: {master-key-file: master.key}
 client: {host: 127.0.0.1, port: $2, certificate: pki/gateway.pem, key: pki/gateway-key.pem, proxy-protocol: true, proxy-from: [127.0.0.1]}
 channel: {host: 127.0.0.1, port: $3, certificate: pki/channel.pem, key: pki/channel-key.pem}
 admin: {host: 127.0.0.1, port: $4}
+# Where connection points dial this instance (the channel certificate names localhost), told to them by
+# every instance; a heartbeat every 5 s, gone after 15 s without one.
+membership: {channel-url: "https://localhost:$3", heartbeat: 5s, expiry: 15s}
 plugins-dir: ${CMG_HOME:-$ROOT/distribution/target/cmg}/plugins
 admin-account: {user: admin, initial-password-file: admin-password}
 EOF
@@ -237,8 +243,21 @@ Administer it:
 EOF
 }
 
+add_gateway() {
+  [ -f "$DIR/topology.env" ] || die "the topology is not up in $DIR (topology/topology.sh up $DIR first)"
+  gateway_yaml 3 "$GW3_CLIENT" "$GW3_CHANNEL" "$GW3_ADMIN"
+  running gateway-3 || { log "gateway 3: client $GW3_CLIENT, channel $GW3_CHANNEL, admin $GW3_ADMIN"; start gateway-3 gateway --config "$DIR/gateway-3.yaml"; }
+  wait_health gateway-3 "$GW3_CLIENT"
+  grep -q '^GW3_URL=' "$DIR/topology.env" || cat >>"$DIR/topology.env" <<EOF
+GW3_URL=https://localhost:$GW3_CLIENT
+GW3_ADMIN_URL=https://localhost:$GW3_ADMIN
+GW3_CHANNEL_URL=https://localhost:$GW3_CHANNEL
+EOF
+  log "gateway 3 is up; the connection points dial it once an instance tells them (within a heartbeat, 5 s)"
+}
+
 down() {
-  for name in connection-point-1 connection-point-2 haproxy sample-site gateway-2 gateway-1; do
+  for name in connection-point-1 connection-point-2 haproxy sample-site gateway-3 gateway-2 gateway-1; do
     if running "$name"; then
       pid="$(cat "$DIR/pids/$name")"
       log "stopping $name ($pid)"
@@ -253,7 +272,7 @@ down() {
 }
 
 status() {
-  for name in gateway-1 gateway-2 connection-point-1 connection-point-2 sample-site haproxy; do
+  for name in gateway-1 gateway-2 gateway-3 connection-point-1 connection-point-2 sample-site haproxy; do
     if running "$name"; then echo "$name running ($(cat "$DIR/pids/$name"))"; else echo "$name stopped"; fi
   done
 }
@@ -262,5 +281,6 @@ case "$cmd" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status DIR" >&2; exit 2 ;;
+  add-gateway) add_gateway ;;
+  *) echo "usage: $0 up|down|status|add-gateway DIR" >&2; exit 2 ;;
 esac

@@ -19,6 +19,9 @@ package org.opencmg.channel;
  *                                   the mapping the gateway matched) as HTTP/2 headers, the body as
  *                                   DATA frames; the internal server's answer comes back on the same
  *                                   stream, or a refusal: its status with {@link #REFUSAL_HEADER}
+ *   PUT  /cmg-channel/v2/instances  JSON {@link GatewayInstances} → 204: the gateway instances alive in
+ *                                   the store, after the mappings and whenever they change; the point
+ *                                   dials those it has no channel to
  *   GET  /cmg-channel/v2/notifications
  *                                   opened once the channel is up and held open: the point writes
  *                                   each {@link Notification} for its site as one line of JSON
@@ -41,6 +44,7 @@ public final class ChannelProtocol {
     public static final String PREFIX = "/cmg-channel/v2/";
     public static final String HELLO = PREFIX + "hello";
     public static final String MAPPINGS = PREFIX + "mappings";
+    public static final String INSTANCES = PREFIX + "instances";
     public static final String NOTIFICATIONS = PREFIX + "notifications";
     public static final String NOTIFICATION_REPORTS = PREFIX + "notifications/reports";
     /** The authority of every stream the gateway opens; the connection point routes by mapping, never by host. */
@@ -54,6 +58,7 @@ public final class ChannelProtocol {
     /** Control messages (hello, welcome) are small; mappings of a large site are not. */
     public static final int MAX_HELLO_BYTES = 1024;
     public static final int MAX_MAPPINGS_BYTES = 4 * 1024 * 1024;
+    public static final int MAX_INSTANCES_BYTES = 256 * 1024;
     public static final int MAX_REPORT_BYTES = Notification.MAX_LINE_BYTES;
 
     /**

@@ -1,6 +1,9 @@
 package org.opencmg.connectionpoint;
 
+import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.server.Handler;
@@ -11,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The on-premises half: dials every configured gateway instance (no inbound port is opened), serves
+ * The on-premises half: dials every configured gateway instance, and every other one the gateways
+ * list ({@link Discovery}; no inbound port is opened), serves
  * the HTTP/2 streams each opens on its channel, and proxies every device request to the site's
  * internal role servers.
  * <pre>
@@ -26,19 +30,18 @@ public final class ConnectionPoint implements AutoCloseable {
 
     private final Server server;
     private final HttpClient internalClient;
-    private final List<GatewayLink> links;
+    private final List<GatewayLink> links = new CopyOnWriteArrayList<>();
     private final ServerConnector monitor;
     private final ExchangeMeter exchanges;
     private volatile boolean stopping;
 
     private final NotificationRelay notifications;
 
-    private ConnectionPoint(Server server, HttpClient internalClient, List<GatewayLink> links, ServerConnector monitor,
+    private ConnectionPoint(Server server, HttpClient internalClient, ServerConnector monitor,
                             ExchangeMeter exchanges, NotificationRelay notifications) {
         this.server = server;
         this.notifications = notifications;
         this.internalClient = internalClient;
-        this.links = links;
         this.monitor = monitor;
         this.exchanges = exchanges;
     }
@@ -59,11 +62,6 @@ public final class ConnectionPoint implements AutoCloseable {
         dialler.setExecutor(server.getThreadPool());
         dialler.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
         server.addBean(dialler);
-        var links = config.gateways().stream()
-                .map(g -> new GatewayLink(g, config, dialler, dialler.getSslContextFactory()))
-                .toList();
-        var connectors = links.stream().map(l -> new DialledConnector(server, l)).toList();
-        connectors.forEach(server::addConnector);
         ServerConnector monitor = null;
         if (config.monitor() != null) {
             monitor = new ServerConnector(server, 1, 1);
@@ -73,21 +71,89 @@ public final class ConnectionPoint implements AutoCloseable {
             server.addConnector(monitor);
         }
         var notifications = new NotificationRelay(server.getScheduler());
-        var point = new ConnectionPoint(server, internal, links, monitor, exchanges, notifications);
+        var point = new ConnectionPoint(server, internal, monitor, exchanges, notifications);
+        var dialling = point.new Dialler(config, dialler);
+        var discovery = new Discovery(dialling);
+        dialling.discovery = discovery;
+        var configured = new ArrayList<DialledConnector>();
+        for (URI gateway : config.gateways()) {
+            var link = new GatewayLink(gateway, config, dialler, dialler.getSslContextFactory(), discovery, null);
+            configured.add(new DialledConnector(server, link));
+            server.addConnector(configured.getLast());
+            point.links.add(link);
+        }
         server.setHandler(new Handler.Sequence(new NotificationPush(notifications, config.notificationSenders()),
                 new MonitorHandler(point::status, () -> point.stopping, exchanges, notifications),
-                new ControlHandler(notifications, exchanges)));
+                new ControlHandler(notifications, discovery, exchanges)));
         server.start();
         internal.start();
-        for (int i = 0; i < links.size(); i++) {
-            links.get(i).start(connectors.get(i));
+        for (DialledConnector connector : configured) {
+            connector.link().start(connector);
         }
-        LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), links.size());
+        LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), point.links.size());
         if (monitor != null) {
             LOG.info("monitor listener (/health/live, /health/ready, /metrics) on http://{}:{}", monitor.getHost(),
                     monitor.getLocalPort());
         }
         return point;
+    }
+
+    /** Adds and removes the links {@link Discovery} finds, each with its own connector, while the point runs. */
+    private final class Dialler implements Discovery.Links {
+        private final ConnectionPointConfig config;
+        private final ClientConnector dialler;
+        private Discovery discovery;
+
+        Dialler(ConnectionPointConfig config, ClientConnector dialler) {
+            this.config = config;
+            this.dialler = dialler;
+        }
+
+        @Override
+        public List<GatewayLink> all() {
+            return links;
+        }
+
+        @Override
+        public void dial(String instance, URI channelUrl) {
+            if (stopping) {
+                return;
+            }
+            var link = new GatewayLink(channelUrl, config, dialler, dialler.getSslContextFactory(), discovery, instance);
+            var connector = new DialledConnector(server, link);
+            try {
+                server.addConnector(connector);
+                if (!connector.isStarted()) {
+                    connector.start();
+                }
+            } catch (Exception e) {
+                server.removeConnector(connector);
+                LOG.warn("cannot dial discovered gateway instance {}: {}", channelUrl, e.toString());
+                return;
+            }
+            links.add(link);
+            link.start(connector);
+        }
+
+        @Override
+        public void hangUp(GatewayLink link) {
+            if (!links.remove(link)) {
+                return;
+            }
+            // Closing waits for the link's dialling loop: not on the thread that decided it.
+            Thread.ofVirtual().name("link-hang-up").start(() -> {
+                link.close();
+                var connector = link.connector();
+                if (connector != null) {
+                    server.removeConnector(connector);
+                    try {
+                        connector.stop();
+                    } catch (Exception e) {
+                        LOG.debug("stopping the connector of {}: {}", link.gateway(), e.toString());
+                    }
+                }
+            });
+        }
     }
 
     /** The site's client notifications, relayed to every gateway instance. */

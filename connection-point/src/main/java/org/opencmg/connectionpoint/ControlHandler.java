@@ -10,13 +10,15 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.GatewayInstances;
 import org.opencmg.channel.Hello;
 import org.opencmg.channel.MappingTable;
 import org.opencmg.channel.NotificationReport;
 
 /**
  * The channel's control streams, opened by the gateway: its hello (answered with this point's
- * welcome), its mapping tables, its refusal, its notification stream (held by the
+ * welcome, or 409 when another link serves that instance), its mapping tables, its list of the live
+ * gateway instances (for {@link Discovery}), its refusal, its notification stream (held by the
  * {@link NotificationRelay}) and its notification reports. Everything else goes on to the exchange
  * handlers.
  */
@@ -26,10 +28,12 @@ final class ControlHandler extends Handler.Wrapper {
     static final String REFUSED = ChannelProtocol.PREFIX + "refused";
 
     private final NotificationRelay notifications;
+    private final Discovery discovery;
 
-    ControlHandler(NotificationRelay notifications, Handler exchanges) {
+    ControlHandler(NotificationRelay notifications, Discovery discovery, Handler exchanges) {
         super(exchanges);
         this.notifications = notifications;
+        this.discovery = discovery;
     }
 
     @Override
@@ -46,6 +50,7 @@ final class ControlHandler extends Handler.Wrapper {
         int max = switch (path) {
             case ChannelProtocol.MAPPINGS -> ChannelProtocol.MAX_MAPPINGS_BYTES;
             case ChannelProtocol.NOTIFICATION_REPORTS -> ChannelProtocol.MAX_REPORT_BYTES;
+            case ChannelProtocol.INSTANCES -> ChannelProtocol.MAX_INSTANCES_BYTES;
             default -> ChannelProtocol.MAX_HELLO_BYTES;
         };
         Content.Source.asByteArrayAsync(request, max).whenComplete((json, failure) -> {
@@ -55,8 +60,18 @@ final class ControlHandler extends Handler.Wrapper {
                     return;
                 }
                 switch (path) {
-                    case ChannelProtocol.HELLO ->
-                            answer(response, callback, 200, ChannelJson.write(link.hello(ChannelJson.read(json, Hello.class))));
+                    case ChannelProtocol.HELLO -> {
+                        var welcome = link.hello(ChannelJson.read(json, Hello.class));
+                        if (welcome.isPresent()) {
+                            answer(response, callback, 200, ChannelJson.write(welcome.get()));
+                        } else {
+                            answer(response, callback, 409, null); // another channel serves that instance
+                        }
+                    }
+                    case ChannelProtocol.INSTANCES -> {
+                        discovery.heard(ChannelJson.read(json, GatewayInstances.class));
+                        answer(response, callback, 204, null);
+                    }
                     case ChannelProtocol.MAPPINGS -> {
                         link.mappings(ChannelJson.read(json, MappingTable.class));
                         answer(response, callback, 204, null);

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -54,15 +55,25 @@ final class GatewayLink implements AutoCloseable {
     private volatile Instant lastPing;
     private volatile long rttMicros = -1;
     private volatile String instance = "";
+    /** The instance whose hello this link answered with its welcome, while that connection lasts. */
+    private volatile String welcomedInstance;
+    private final Discovery discovery;
+    /** The instance name a gateway listed this link's URL under; null: the configuration names the URL. */
+    private final String listedAs;
     private volatile String lastError = "";
     private volatile String goAwayReason;
     /** The gateway said GOAWAY without an error: it is stopping (a drain), not refusing this point. */
     private volatile boolean gatewayDraining;
     private volatile Session session;
+    /** The first attempt is over: this link was welcomed, or failed, at least once. */
+    private volatile boolean settled;
     private Thread loop;
 
-    GatewayLink(URI gateway, ConnectionPointConfig config, ClientConnector dialler, SslContextFactory.Client tls) {
+    GatewayLink(URI gateway, ConnectionPointConfig config, ClientConnector dialler, SslContextFactory.Client tls,
+                Discovery discovery, String listedAs) {
         this.gateway = gateway;
+        this.discovery = discovery;
+        this.listedAs = listedAs;
         this.config = config;
         this.dialler = dialler;
         this.tls = tls;
@@ -70,6 +81,27 @@ final class GatewayLink implements AutoCloseable {
 
     URI gateway() {
         return gateway;
+    }
+
+    /** Dialled because a gateway listed it, not because the configuration names it. */
+    boolean discovered() {
+        return listedAs != null;
+    }
+
+    String listedAs() {
+        return listedAs;
+    }
+
+    boolean settled() {
+        return settled;
+    }
+
+    String welcomedInstance() {
+        return welcomedInstance;
+    }
+
+    DialledConnector connector() {
+        return connector;
     }
 
     /** How long the channel may be silent: three heartbeats (the gateway PINGs at least once per heartbeat). */
@@ -172,10 +204,18 @@ final class GatewayLink implements AutoCloseable {
                 ? ssl.getSslConnection().getSSLEngine().getApplicationProtocol() : null;
     }
 
-    /** The gateway's hello: it speaks protocol 2 (the request reached us over that ALPN) and tells who it is. */
-    Welcome hello(Hello hello) {
+    /**
+     * The gateway's hello: it speaks protocol 2 (the request reached us over that ALPN) and tells who it
+     * is. Empty when another link serves that instance already (this one steps aside).
+     */
+    Optional<Welcome> hello(Hello hello) {
         instance = hello.instance() == null ? "" : hello.instance();
-        return new Welcome(ChannelProtocol.VERSION, config.connectionId(), config.name());
+        if (!discovery.admit(this, instance)) {
+            return Optional.empty();
+        }
+        welcomedInstance = instance;
+        settled = true;
+        return Optional.of(new Welcome(ChannelProtocol.VERSION, config.connectionId(), config.name()));
     }
 
     /** A mapping table pushed by the gateway; an older revision than the one held is ignored. */
@@ -218,7 +258,7 @@ final class GatewayLink implements AutoCloseable {
      * Drains the channel: a GOAWAY tells the gateway to send no new exchange here (they go to the
      * site's other connection points) while those in flight finish, for at most {@code within}.
      */
-    void drain(java.time.Duration within) {
+    void drain(Duration within) {
         Session s = session;
         if (s == null || s.isClosed() || !"up".equals(state)) {
             return;
@@ -267,6 +307,8 @@ final class GatewayLink implements AutoCloseable {
     }
 
     private void teardown() {
+        settled = true;
+        welcomedInstance = null;
         state = running ? "down" : "stopped";
         since = Instant.now();
         EndPoint ep = endPoint;
@@ -284,7 +326,7 @@ final class GatewayLink implements AutoCloseable {
     LinkStatus status() {
         MappingTable m = mappings;
         return new LinkStatus(gateway, state, since, lastPing, rttMicros, instance, m.revision(), m.endpoints().size(),
-                lastError);
+                lastError, discovered());
     }
 
     @Override

@@ -127,4 +127,66 @@ class TopologyTest {
             assertThat(served()).as("after recovery, request " + i).isTrue();
         }
     }
+
+    /**
+     * Membership without editing configs: a third gateway instance started on the same store is in no
+     * connection point's configuration, yet both dial it within a heartbeat or two (an instance lists
+     * it to them); the instance killed above is shown gone; and when the third is killed too, it is
+     * shown gone and both points stop dialling it.
+     */
+    @Test
+    @Order(3)
+    void aThirdGatewayIsDialledByBothConnectionPointsAndAKilledOneIsShownGone() throws Exception {
+        var run = topology.script("add-gateway");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        try (var in = Files.newBufferedReader(topology.dir.resolve("topology.env"))) {
+            topology.env.load(in);
+        }
+        String third = "cmg_cp_channel_up{gateway=\"" + topology.env.getProperty("GW3_CHANNEL_URL") + "\"} ";
+        long added = System.nanoTime();
+        org.awaitility.Awaitility.await("both connection points dial gateway 3").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> pointMetrics("CP1_MONITOR_URL").contains(third + "1") && pointMetrics("CP2_MONITOR_URL").contains(third + "1"));
+        System.out.printf("gateway 3 added: both connection points had a channel to it %d ms after it answered /health%n",
+                (System.nanoTime() - added) / 1_000_000);
+        // No point holds two channels to one instance (configured and discovered URLs of the same one).
+        assertThat(pointMetrics("CP1_MONITOR_URL")).contains("cmg_cp_channels_up 2");
+
+        org.awaitility.Awaitility.await("gateway 1, killed, shown gone").atMost(Duration.ofSeconds(40))
+                .until(() -> instanceState("gw1").equals("gone"));
+        assertThat(instanceState("gw3")).isEqualTo("up");
+        assertThat(adminGet("/metrics")).contains("cmg_gateway_instances{state=\"gone\"} 1.0");
+
+        topology.kill9("gateway-3");
+        org.awaitility.Awaitility.await("gateway 3, killed, shown gone and no longer dialled").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> instanceState("gw3").equals("gone")
+                        && !pointMetrics("CP1_MONITOR_URL").contains(third) && !pointMetrics("CP2_MONITOR_URL").contains(third));
+        assertThat(served()).isTrue();
+    }
+
+    String pointMetrics(String monitorUrl) throws Exception {
+        return topology.probe.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty(monitorUrl) + "/metrics"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** Gateway 2's admin API (gateway 1 was killed), as the administrator (HTTP Basic). */
+    String adminGet(String path) throws Exception {
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                ("admin:" + Files.readString(topology.dir.resolve("admin-password")).strip()).getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8));
+        var r = topology.probe.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty("GW2_ADMIN_URL") + path))
+                .header("Authorization", basic).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    String instanceState(String instance) throws Exception {
+        for (var i : InternalServer.JSON.readTree(adminGet("/api/status")).path("instances")) {
+            if (instance.equals(i.path("instance").asText())) {
+                return i.path("state").asText();
+            }
+        }
+        return "(absent)";
+    }
 }

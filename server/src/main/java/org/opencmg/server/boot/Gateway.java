@@ -45,6 +45,7 @@ import org.opencmg.server.channel.ChannelConnectionFactory;
 import org.opencmg.server.channel.ChannelGreeting;
 import org.opencmg.server.channel.ChannelVersionRefusal;
 import org.opencmg.server.channel.ChannelRegistry;
+import org.opencmg.server.membership.Membership;
 import org.opencmg.server.channel.DroppedHeaders;
 import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
@@ -73,6 +74,7 @@ import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ChannelStatusStore;
+import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
@@ -108,6 +110,7 @@ public final class Gateway implements AutoCloseable {
     private GatewayServer server;
     private Refusals refusals;
     private ChannelRegistry channels;
+    private Membership membership;
     private NotificationChannels notifications;
     private HandshakeFailures handshakeFailures;
     private TrafficMeter traffic;
@@ -248,6 +251,10 @@ public final class Gateway implements AutoCloseable {
         server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
+        membership = new Membership(config.instance(), channelUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
+                config.membership().heartbeat(), config.membership().expiry());
+        membership.onChange(channels::instancesChanged);
+        membership.start(meters);
         LOG.info("gateway instance {} ready", config.instance());
     }
 
@@ -377,6 +384,21 @@ public final class Gateway implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Where connection points dial this instance: as configured, else the address the channel connector
+     * is bound to when it is one, else this host's name; with the channel port.
+     */
+    private String channelUrl() {
+        String configured = config.membership().channelUrl();
+        if (configured != null) {
+            return configured;
+        }
+        String bound = config.channel().host();
+        boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
+        String host = wildcard ? GatewayConfig.hostName() : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+        return "https://" + host + ":" + server.channelPort();
+    }
+
     public Map<String, Object> status() {
         var m = new LinkedHashMap<String, Object>();
         m.put("instance", config.instance());
@@ -407,6 +429,16 @@ public final class Gateway implements AutoCloseable {
         }
         m.put("auth_counters", counters);
         m.put("channels", channels.snapshot());
+        m.put("instances", membership == null ? List.of() : membership.members().stream().map(i -> {
+            var row = new LinkedHashMap<String, Object>();
+            row.put("instance", i.instance());
+            row.put("state", i.state().name().toLowerCase());
+            row.put("channel_url", i.channelUrl());
+            row.put("version", i.version());
+            row.put("started_at", i.startedAt().toString());
+            row.put("heartbeat_at", i.heartbeatAt().toString());
+            return row;
+        }).toList());
         return m;
     }
 
@@ -458,6 +490,9 @@ public final class Gateway implements AutoCloseable {
         long t0 = System.nanoTime();
         draining = true;
         server.beginDrain();
+        if (membership != null) {
+            membership.leave(); // the other instances stop telling connection points to dial this one
+        }
         var grace = config.shutdown().grace();
         LOG.info("draining: /health/ready answers 503; the connectors stop accepting in {} ms", grace.toMillis());
         try {
@@ -495,6 +530,9 @@ public final class Gateway implements AutoCloseable {
             }
         } catch (Exception e) {
             LOG.warn("stopping connectors: {}", e.toString());
+        }
+        if (membership != null) {
+            membership.close();
         }
         if (channels != null) {
             channels.close();

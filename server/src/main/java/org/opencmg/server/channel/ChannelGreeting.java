@@ -72,6 +72,10 @@ public final class ChannelGreeting {
     }
 
     private void welcome(Channel channel, ControlStream.Answer answer) {
+        if (answer.status() == 409) {
+            // Not a fault: the point reached this instance through a second address and keeps its first channel.
+            throw new RequestRefused(409, "channel_duplicate", "the connection point has a channel to this instance already");
+        }
         if (answer.status() != 200) {
             throw new RequestRefused(403, "channel_hello_refused", "the connection point answered " + answer.status());
         }
@@ -114,7 +118,11 @@ public final class ChannelGreeting {
     }
 
     private void refuse(Channel channel, RequestRefused r) {
-        refusals.record(r, "", ChannelProtocol.HELLO, channel.remoteAddress, "channel");
+        if (r.status() == 409) {
+            LOG.info("channel from {} not opened: {}", channel.remoteAddress, r.detail()); // the point's own choice
+        } else {
+            refusals.record(r, "", ChannelProtocol.HELLO, channel.remoteAddress, "channel");
+        }
         Session session = channel.session;
         String reason = r.status() + " " + r.reason() + ": " + r.detail();
         if (session == null) {

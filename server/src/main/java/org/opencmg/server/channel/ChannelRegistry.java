@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.GatewayInstances;
 import org.opencmg.channel.MappingTable;
 import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.store.ChannelStatusStore;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * round-robin; every heartbeat PINGs each channel and closes one whose PINGs went unanswered for
  * the heartbeat timeout or whose registration was withdrawn; pushes a site's mapping table to its
  * channels when it changes (and every minute, whole); records every channel's state in the store
- * so that every instance's view can be reported. Each channel also carries its site's client
+ * so that every instance's view can be reported; tells every connection point which gateway
+ * instances are alive, so that it dials a new one by itself. Each channel also carries its site's client
  * notifications to this instance's hub (a notification endpoint is the gateway's: never in a table).
  */
 public final class ChannelRegistry implements AutoCloseable {
@@ -52,6 +54,8 @@ public final class ChannelRegistry implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("channel-monitor").factory());
     private volatile long lastFullPush = System.nanoTime();
     private final NotificationHub notifications;
+    /** The live gateway instances, as every connection point hears of them. */
+    private volatile GatewayInstances instances = new GatewayInstances(List.of());
     /** This instance is stopping: its channels end by its own GOAWAY, which is no failure. */
     private volatile boolean draining;
 
@@ -86,6 +90,7 @@ public final class ChannelRegistry implements AutoCloseable {
             bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>()).add(channel);
             LOG.info("channel up: connection point {} (site {}) from {}", point.name(), point.site(), channel.remoteAddress);
             writeStatus(channel, "up", true);
+            pushInstances(channel, instances);
             NotificationFeed.open(channel, notifications);
             if (channel.session.isClosed()) {
                 closed(channel, "connection closed");
@@ -169,6 +174,7 @@ public final class ChannelRegistry implements AutoCloseable {
             if (System.nanoTime() - lastFullPush > FULL_PUSH.toNanos()) {
                 lastFullPush = System.nanoTime();
                 pushAll(live.mappings());
+                open.forEach(c -> pushInstances(c, instances));
             }
         } catch (RuntimeException e) {
             LOG.warn("channel monitor: {}", e.toString());
@@ -196,6 +202,23 @@ public final class ChannelRegistry implements AutoCloseable {
         return ControlStream.send(c.session, "PUT", ChannelProtocol.MAPPINGS, table, 256).thenAccept(a -> {
             if (a.status() != 204) {
                 throw new IllegalStateException("the connection point answered " + a.status());
+            }
+        });
+    }
+
+    /** The live gateway instances changed: every connection point hears of it. */
+    public void instancesChanged(GatewayInstances now) {
+        instances = now;
+        monitor.execute(() -> open.forEach(c -> pushInstances(c, now)));
+    }
+
+    private void pushInstances(Channel c, GatewayInstances list) {
+        if (list.instances().isEmpty()) {
+            return;
+        }
+        ControlStream.send(c.session, "PUT", ChannelProtocol.INSTANCES, ChannelJson.write(list), 256).whenComplete((a, t) -> {
+            if (t != null || a.status() != 204) {
+                LOG.debug("instance list not delivered to {}: {}", c.name(), t != null ? t.getMessage() : a.status());
             }
         });
     }

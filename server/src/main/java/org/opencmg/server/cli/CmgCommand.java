@@ -1,5 +1,6 @@
 package org.opencmg.server.cli;
 
+import org.opencmg.server.boot.BuildVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,24 +12,12 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class})
 public final class CmgCommand {
 
-    /** The version the build wrote into version.properties (resource filtering of the project's version). */
+    /** The build's version and the JDK's. */
     static final class Version implements CommandLine.IVersionProvider {
-
-        static String number() {
-            var props = new java.util.Properties();
-            try (var in = CmgCommand.class.getResourceAsStream("/org/opencmg/server/version.properties")) {
-                if (in != null) {
-                    props.load(in);
-                }
-            } catch (java.io.IOException e) {
-                // no version file: an unknown version, said as such
-            }
-            return props.getProperty("version", "unknown");
-        }
 
         @Override
         public String[] getVersion() {
-            return new String[] {"OpenCMG " + number(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+            return new String[] {"OpenCMG " + BuildVersion.number(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
         }
     }
 

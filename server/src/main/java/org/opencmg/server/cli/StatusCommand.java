@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Instance health, plugins, endpoints, refusal and dropped request header counts.")
+@Command(name = "status", description = "Instance health, the gateway instances, plugins, endpoints, refusal and dropped request header counts.")
 final class StatusCommand extends AdminCall {
 
     @Option(names = "--json", description = "Print the status as JSON (for scripts) instead of tables.")
@@ -26,6 +26,8 @@ final class StatusCommand extends AdminCall {
         out.println("plugins:");
         Table.print(out, s.path("plugins"), "id", "version", "state", "error");
         out.printf("endpoints: %s, trusted roots: %s%n", s.path("endpoints").asText(), s.path("trusted_roots").asText());
+        out.println("gateway instances sharing the store (gone: no heartbeat within membership.expiry):");
+        Table.print(out, s.path("instances"), "instance", "state", "channel_url", "version", "started_at", "heartbeat_at");
         out.println("channels of connection points, as each gateway instance sees them:");
         Table.print(out, api.get("channels"), "connection_point", "site", "instance", "state", "since", "last_heartbeat",
                 "rtt_micros", "remote_address");

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,17 @@ public record GatewayConfig(
         SecretsConfig secrets,
         Shutdown shutdown,
         Notifications notifications,
-        TlsProvider tlsProvider) {
+        TlsProvider tlsProvider,
+        Membership membership) {
+
+    /**
+     * This instance among those sharing the store: it writes a heartbeat every {@code heartbeat}; an
+     * instance silent for {@code expiry} is shown gone. {@code channelUrl} is where connection points
+     * dial this instance's channel connector, told to them by every instance (null: the host's name
+     * and the channel port), so adding an instance needs no change on the premises.
+     */
+    public record Membership(String channelUrl, Duration heartbeat, Duration expiry) {
+    }
 
     /**
      * Client notification channels this instance holds: at most {@code maxChannels} in all (each is a
@@ -114,7 +125,7 @@ public record GatewayConfig(
                      RawListener admin,
                      String pluginsDir, List<String> authOrder, RawTimeouts timeouts,
                      @JsonProperty("admin-account") Admin adminAccount, RawSecrets secrets, RawShutdown shutdown,
-                     RawNotifications notifications, RawTls tls) {
+                     RawNotifications notifications, RawTls tls, RawMembership membership) {
 
         GatewayConfig resolve(Path base) {
             Path data = base.resolve(dataDir == null ? "data" : dataDir).normalize();
@@ -176,7 +187,29 @@ public record GatewayConfig(
                             sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
                     new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))),
                     notifications(notifications),
-                    TlsProvider.parse(tls == null ? null : tls.provider()));
+                    TlsProvider.parse(tls == null ? null : tls.provider()),
+                    membership(membership));
+        }
+
+        private static Membership membership(RawMembership raw) {
+            var m = raw == null ? new RawMembership(null, null, null) : raw;
+            var heartbeat = duration(m.heartbeat(), Duration.ofSeconds(10));
+            var expiry = duration(m.expiry(), Duration.ofSeconds(30));
+            if (heartbeat.isNegative() || heartbeat.isZero() || expiry.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("membership.expiry must be at least twice membership.heartbeat (> 0)");
+            }
+            if (m.channelUrl() != null) {
+                try {
+                    var url = URI.create(m.channelUrl());
+                    if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
+                        throw new IllegalArgumentException("not https://host:port");
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("membership.channel-url must be https://host:port (where connection "
+                            + "points dial this instance), not \"" + m.channelUrl() + "\"");
+                }
+            }
+            return new Membership(m.channelUrl(), heartbeat, expiry);
         }
 
         private static Notifications notifications(RawNotifications raw) {
@@ -205,6 +238,9 @@ public record GatewayConfig(
     }
 
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
+    }
+
+    record RawMembership(String channelUrl, String heartbeat, String expiry) {
     }
 
     /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
@@ -252,12 +288,15 @@ public record GatewayConfig(
      * not export: every host was "localhost-443", and their rows in the store collided.
      */
     static String defaultInstanceName(int port) {
-        String host;
+        return hostName() + "-" + port;
+    }
+
+    /** This host's name (also in the channel URL an instance advertises when membership.channel-url is not set). */
+    public static String hostName() {
         try {
-            host = InetAddress.getLocalHost().getHostName();
+            return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {
-            host = System.getenv().getOrDefault("HOSTNAME", "localhost");
+            return System.getenv().getOrDefault("HOSTNAME", "localhost");
         }
-        return host + "-" + port;
     }
 }

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
@@ -55,19 +54,21 @@ final class DashboardPage implements AdminPage {
         Map<String, Object> status = ctx.services().status().get();
         sb.append("<section aria-labelledby=\"inst-h\"><h2 id=\"inst-h\">Gateway instances</h2>")
                 .append("<table><thead><tr><th scope=\"col\">Instance</th><th scope=\"col\">State</th>")
-                .append("<th scope=\"col\">Channels up</th><th scope=\"col\">Last report</th></tr></thead><tbody>");
-        var instances = new TreeMap<String, List<ChannelStatus>>();
-        instances.put(String.valueOf(status.get("instance")), new ArrayList<>());
-        channels.forEach(c -> instances.computeIfAbsent(c.instance(), k -> new ArrayList<>()).add(c));
-        instances.forEach((name, list) -> {
-            boolean self = name.equals(String.valueOf(status.get("instance")));
-            Instant last = list.stream().map(ChannelStatus::updatedAt).max(Instant::compareTo).orElse(null);
-            sb.append("<tr><th scope=\"row\">").append(text(name)).append(self ? " (this one)" : "").append("</th><td>")
-                    .append(self ? (Boolean.TRUE.equals(status.get("healthy")) ? "healthy, started " + text(Format.time(Instant.parse(String.valueOf(status.get("started_at"))))) : "not healthy")
-                            : "seen in the store")
-                    .append("</td><td>").append(list.stream().filter(c -> "up".equals(c.state())).count()).append("</td><td>")
-                    .append(text(Format.ago(last, now))).append("</td></tr>");
-        });
+                .append("<th scope=\"col\">Channels up</th><th scope=\"col\">Last heartbeat</th><th scope=\"col\">Started</th>")
+                .append("<th scope=\"col\">Version</th><th scope=\"col\">Connection points dial</th></tr></thead><tbody>");
+        String self = String.valueOf(status.get("instance"));
+        for (Map<?, ?> i : instances(status)) {
+            String name = String.valueOf(i.get("instance"));
+            String state = String.valueOf(i.get("state"));
+            long up = channels.stream().filter(c -> c.instance().equals(name) && "up".equals(c.state())).count();
+            sb.append("<tr><th scope=\"row\">").append(text(name)).append(name.equals(self) ? " (this one)" : "")
+                    .append("</th><td><span class=\"state ").append("up".equals(state) ? "up" : "down").append("\">")
+                    .append(text(state)).append("</span></td><td>").append(up).append("</td><td>")
+                    .append(text(Format.ago(Instant.parse(String.valueOf(i.get("heartbeat_at"))), now))).append("</td><td>")
+                    .append(text(Format.time(Instant.parse(String.valueOf(i.get("started_at")))))).append("</td><td>")
+                    .append(text(i.get("version"))).append("</td><td>")
+                    .append(i.get("channel_url") == null ? "—" : text(i.get("channel_url"))).append("</td></tr>");
+        }
         sb.append("</tbody></table></section>");
 
         sb.append("<section aria-labelledby=\"cp-h\"><h2 id=\"cp-h\">Connection points and channels</h2>");
@@ -112,9 +113,28 @@ final class DashboardPage implements AdminPage {
         return "<dt>" + text(name) + "</dt><dd>" + text(value) + "</dd>";
     }
 
+    /** The gateway instances sharing the store, as the status reports them. */
+    private static List<Map<?, ?>> instances(Map<String, Object> status) {
+        var out = new ArrayList<Map<?, ?>>();
+        if (status.get("instances") instanceof List<?> list) {
+            list.forEach(i -> {
+                if (i instanceof Map<?, ?> m) {
+                    out.add(m);
+                }
+            });
+        }
+        return out;
+    }
+
     /** What needs an administrator's attention. */
     List<String> alerts(List<ChannelStatus> channels, Instant now) {
         var out = new ArrayList<String>();
+        for (Map<?, ?> i : instances(ctx.services().status().get())) {
+            if ("gone".equals(i.get("state"))) {
+                out.add("Gateway instance " + i.get("instance") + " is gone: no heartbeat since "
+                        + Format.time(Instant.parse(String.valueOf(i.get("heartbeat_at")))) + " (killed, or cut off from the store).");
+            }
+        }
         for (var p : ctx.services().connectionPoints().list()) {
             var mine = channels.stream().filter(c -> c.connectionPoint().equals(p.name())).toList();
             if (mine.stream().noneMatch(c -> "up".equals(c.state()))) {
