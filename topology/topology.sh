@@ -11,6 +11,8 @@
 #   topology/topology.sh status DIR  # which processes run
 #   topology/topology.sh add-gateway DIR  # a third gateway instance on the same store: the connection
 #                                         # points find it by themselves (it is in no config of theirs)
+#   topology/topology.sh add-site DIR     # a second site, PS2: its own sample roles and two connection
+#                                         # points of its own (cp3, cp4), behind the same gateways
 #
 # Ports: TOPOLOGY_BASE_PORT (18000) + fixed offsets (see ports below). The CLI: ./cmg, or with
 # CMG_HOME (a built distribution, e.g. distribution/target/cmg) and CMG_JAVA that one directly.
@@ -19,7 +21,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd="${1:-}"
-[ -n "${2:-}" ] || { echo "usage: $0 up|down|status|add-gateway DIR" >&2; exit 2; }
+[ -n "${2:-}" ] || { echo "usage: $0 up|down|status|add-gateway|add-site DIR" >&2; exit 2; }
 mkdir -p "$2"
 DIR="$(cd "$2" && pwd)"
 BASE="${TOPOLOGY_BASE_PORT:-18000}"
@@ -31,6 +33,10 @@ GW3_CLIENT=$((BASE + 446)); GW3_CHANNEL=$((BASE + 126)); GW3_ADMIN=$((BASE + 945
 PG_PORT=$((BASE + 432))
 MP_PORT=$((BASE + 600)); SUP_PORT=$((BASE + 601))
 CP1_MONITOR=$((BASE + 701)); CP2_MONITOR=$((BASE + 702))
+MP2_PORT=$((BASE + 610)); SUP2_PORT=$((BASE + 611))
+SITE2=PS2
+MP2_ROLE_ID=72057594037927941
+SUP2_ROLE_ID=72057594037927942
 SITE=PS1
 MP_ROLE_ID=72057594037927939
 SUP_ROLE_ID=72057594037927940
@@ -127,7 +133,7 @@ EOF
 
 connection_point_yaml() { # n cert-name connection-id
   cat >"$DIR/connection-point-$1.yaml" <<EOF
-# Written by topology/topology.sh: connection point $1 of 2, dialling both gateway instances.
+# Written by topology/topology.sh: connection point $1, dialling both gateway instances (and any other they list).
 name: cp$1
 connection-id: $3
 certificate: pki/$2.pem
@@ -139,8 +145,12 @@ monitor: {port: $((BASE + 700 + $1))}
 EOF
 }
 
-admin_env() {
-  export CMG_ADMIN_URL="https://localhost:$GW1_ADMIN"
+admin_env() { # the admin API of the first instance that answers (gateway 1 unless it is stopped)
+  local port
+  for port in "$GW1_ADMIN" "$GW2_ADMIN" "$GW3_ADMIN"; do
+    curl -s --max-time 2 --cacert "$DIR/pki/ca.pem" -o /dev/null "https://localhost:$port/" && break
+  done
+  export CMG_ADMIN_URL="https://localhost:$port"
   export CMG_ADMIN_CREDENTIALS="admin:$(cat "$DIR/admin-password")"
   export CMG_ADMIN_CA="$DIR/pki/ca.pem"
 }
@@ -256,8 +266,45 @@ EOF
   log "gateway 3 is up; the connection points dial it once an instance tells them (within a heartbeat, 5 s)"
 }
 
+add_site() {
+  [ -f "$DIR/topology.env" ] || die "the topology is not up in $DIR (topology/topology.sh up $DIR first)"
+  admin_env
+  cmg pki init --dir "$DIR/pki" --client connection-point-3 --client connection-point-4 >/dev/null
+  running sample-site-2 || { log "site $SITE2: sample management point $MP2_PORT, software update point $SUP2_PORT"; start sample-site-2 sample-site \
+    --cert "$DIR/pki/gateway.pem" --key "$DIR/pki/gateway-key.pem" --mp-port "$MP2_PORT" --sup-port "$SUP2_PORT" --site "$SITE2"; }
+  if [ ! -f "$DIR/configured-site-2" ]; then
+    log "site $SITE2: connection points cp3 and cp4, its role endpoints"
+    for n in 3 4; do
+      id="$(cmg connection-point register --name "cp$n" --site "$SITE2" --cert "$DIR/pki/connection-point-$n.pem" \
+        | sed -n 's/^connection-id: \([0-9a-fA-F-]\{36\}\).*/\1/p' | head -1)"
+      [ -n "$id" ] || die "no connection ID from connection-point register"
+      connection_point_yaml "$n" "connection-point-$n" "$id"
+    done
+    cmg endpoint publish --role mp --role-id "$MP2_ROLE_ID" --site "$SITE2" --internal "https://localhost:$MP2_PORT" >/dev/null
+    cmg endpoint publish --role sup --role-id "$SUP2_ROLE_ID" --site "$SITE2" --internal "https://localhost:$SUP2_PORT" >/dev/null
+    touch "$DIR/configured-site-2"
+  fi
+  for n in 3 4; do
+    running "connection-point-$n" || { log "connection point $n (site $SITE2)"; start "connection-point-$n" connection-point --config "$DIR/connection-point-$n.yaml"; }
+  done
+  for _ in $(seq 1 240); do
+    cps="$(for n in 3 4; do curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((BASE + 700 + n))/health/ready" || true; done)"
+    [ "$cps" = 200200 ] && break
+    sleep 0.25
+  done
+  [ "$cps" = 200200 ] || die "the connection points of site $SITE2 are not ready ($cps)"
+  grep -q '^MP2_ROLE_ID=' "$DIR/topology.env" || cat >>"$DIR/topology.env" <<EOF
+MP2_ROLE_ID=$MP2_ROLE_ID
+SUP2_ROLE_ID=$SUP2_ROLE_ID
+CP3_MONITOR_URL=http://127.0.0.1:$((BASE + 703))
+CP4_MONITOR_URL=http://127.0.0.1:$((BASE + 704))
+EOF
+  log "site $SITE2 is up: management point role $MP2_ROLE_ID through the same load balancer"
+}
+
 down() {
-  for name in connection-point-1 connection-point-2 haproxy sample-site gateway-3 gateway-2 gateway-1; do
+  for name in connection-point-1 connection-point-2 connection-point-3 connection-point-4 haproxy sample-site sample-site-2 \
+      gateway-3 gateway-2 gateway-1; do
     if running "$name"; then
       pid="$(cat "$DIR/pids/$name")"
       log "stopping $name ($pid)"
@@ -272,7 +319,8 @@ down() {
 }
 
 status() {
-  for name in gateway-1 gateway-2 gateway-3 connection-point-1 connection-point-2 sample-site haproxy; do
+  for name in gateway-1 gateway-2 gateway-3 connection-point-1 connection-point-2 connection-point-3 connection-point-4 \
+      sample-site sample-site-2 haproxy; do
     if running "$name"; then echo "$name running ($(cat "$DIR/pids/$name"))"; else echo "$name stopped"; fi
   done
 }
@@ -282,5 +330,6 @@ case "$cmd" in
   down) down ;;
   status) status ;;
   add-gateway) add_gateway ;;
-  *) echo "usage: $0 up|down|status|add-gateway DIR" >&2; exit 2 ;;
+  add-site) add_site ;;
+  *) echo "usage: $0 up|down|status|add-gateway|add-site DIR" >&2; exit 2 ;;
 esac

@@ -165,6 +165,54 @@ class TopologyTest {
         assertThat(served()).isTrue();
     }
 
+    /**
+     * Several sites, each its own boundary: a second site with two connection points of its own behind
+     * the same gateways. Its devices' requests reach only its own points (the first site's points forward
+     * none of them); killing both of its points leaves the first site served, its own devices refused
+     * with 503 no_connection_point, and every instance ready (a site no instance reaches keeps none out).
+     */
+    @Test
+    @Order(4)
+    void aSecondSiteIsItsOwnBoundary() throws Exception {
+        var run = topology.script("add-site");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        try (var in = Files.newBufferedReader(topology.dir.resolve("topology.env"))) {
+            topology.env.load(in);
+        }
+        URI secondSite = URI.create(topology.env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/"
+                + topology.env.getProperty("MP2_ROLE_ID") + "/SMS_MP/.sms_aut?MPLIST2");
+        double firstSitePoints = forwarded("CP1_MONITOR_URL") + forwarded("CP2_MONITOR_URL");
+        double secondSitePoints = forwarded("CP3_MONITOR_URL") + forwarded("CP4_MONITOR_URL");
+        for (int i = 0; i < 20; i++) {
+            var r = topology.device.send(HttpRequest.newBuilder(secondSite).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("request " + i + " to site PS2").isEqualTo(200);
+            assertThat(r.body()).contains("SiteCode=\"PS2\"");
+        }
+        assertThat(forwarded("CP1_MONITOR_URL") + forwarded("CP2_MONITOR_URL")).as("site PS1's points").isEqualTo(firstSitePoints);
+        assertThat(forwarded("CP3_MONITOR_URL") + forwarded("CP4_MONITOR_URL")).as("site PS2's points").isEqualTo(secondSitePoints + 20);
+
+        topology.kill9("connection-point-3");
+        topology.kill9("connection-point-4");
+        org.awaitility.Awaitility.await("site PS2 has no channel left").atMost(Duration.ofSeconds(40)).until(() -> {
+            var r = topology.device.send(HttpRequest.newBuilder(secondSite).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 503 && r.body().equals("503 no_connection_point\n");
+        });
+        for (int i = 0; i < 20; i++) {
+            assertThat(served()).as("site PS1, request " + i + " after site PS2 lost its points").isTrue();
+        }
+        var ready = topology.probe.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty("LB_URL") + "/health/ready"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    }
+
+    /** Exchanges a connection point forwarded to its site (its own /metrics). */
+    double forwarded(String monitorUrl) throws Exception {
+        return pointMetrics(monitorUrl).lines().filter(l -> l.startsWith("cmg_cp_exchanges_forwarded_total "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+    }
+
     String pointMetrics(String monitorUrl) throws Exception {
         return topology.probe.send(HttpRequest.newBuilder(URI.create(topology.env.getProperty(monitorUrl) + "/metrics"))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();

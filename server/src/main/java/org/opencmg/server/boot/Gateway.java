@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -259,9 +260,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Live while the store answers; ready when also every site with a published endpoint has a
-     * channel to this instance (with channels at all: a test forwarder needs none), so a load
-     * balancer sends no device here that would only meet {@code 503 no_connection_point}.
+     * Live while the store answers. Ready unless draining, or unless a site with published endpoints
+     * has a channel to another live instance but none to this one: a load balancer should send its
+     * devices there rather than here, where they would meet {@code 503 no_connection_point}. A site no
+     * instance reaches keeps no instance out (that would take every other site's devices down with it).
+     * (With a test forwarder there are no channels, and nothing to wait for.)
      */
     private Health health(boolean throughChannels) {
         return new Health() {
@@ -278,9 +281,33 @@ public final class Gateway implements AutoCloseable {
                 if (!throughChannels) {
                     return Optional.empty();
                 }
-                return sitesWithoutChannel().findFirst().map(site -> "no channel for site " + site);
+                var missing = sitesWithoutChannel().toList();
+                if (missing.isEmpty()) {
+                    return Optional.empty();
+                }
+                Set<String> servedElsewhere = sitesServedByOtherInstances();
+                return missing.stream().filter(servedElsewhere::contains).findFirst()
+                        .map(site -> "no channel for site " + site + " (other instances have one)");
             }
         };
+    }
+
+    /** Sites with an up channel to another live instance, as the store shows (rows refreshed every few seconds). */
+    private Set<String> sitesServedByOtherInstances() {
+        if (membership == null) {
+            return Set.of();
+        }
+        Set<String> up = membership.members().stream().filter(m -> m.state() == Membership.State.UP)
+                .map(Membership.Member::instance).collect(Collectors.toSet());
+        Instant fresh = clock.instant().minusSeconds(30);
+        try {
+            return channelStatus.list().stream()
+                    .filter(c -> "up".equals(c.state()) && !c.instance().equals(config.instance()) && up.contains(c.instance())
+                            && c.updatedAt().isAfter(fresh))
+                    .map(ChannelStatusStore.ChannelStatus::site).collect(Collectors.toSet());
+        } catch (RuntimeException e) {
+            return Set.of(); // the store is not answering: liveness says so
+        }
     }
 
     /** The sites with a published endpoint and no channel to this instance, sorted (their devices would get 503). */
