@@ -210,11 +210,34 @@ public final class QuotaStep {
 
     /** What a request let through carries on: its egress is counted against the budgets as its answer is written. */
     public interface Admitted {
-        /** The response to write the answer to (counting what goes through it), or {@code response} itself. */
-        Response meter(Request request, Response response);
+        /** Counts {@code bytes} of the answer as sent to the device. */
+        void countEgress(long bytes);
+
+        /** The response to write the answer to, counting what goes through it. */
+        default Response meter(Request request, Response response) {
+            return new Response.Wrapper(request, response) {
+                @Override
+                public void write(boolean last, ByteBuffer content, Callback callback) {
+                    if (content != null && content.hasRemaining()) {
+                        countEgress(content.remaining());
+                    }
+                    super.write(last, content, callback);
+                }
+            };
+        }
     }
 
-    private static final Admitted UNBUDGETED = (request, response) -> response;
+    /** An endpoint without budgets: nothing is counted, the response is not wrapped. */
+    private static final Admitted UNBUDGETED = new Admitted() {
+        @Override
+        public void countEgress(long bytes) {
+        }
+
+        @Override
+        public Response meter(Request request, Response response) {
+            return response;
+        }
+    };
 
     /**
      * Counts the request against the endpoint's budgets, or refuses it (429, nothing counted).
@@ -246,15 +269,7 @@ public final class QuotaStep {
                 }
             }
         }
-        return (request, response) -> new Response.Wrapper(request, response) {
-            @Override
-            public void write(boolean last, ByteBuffer content, Callback callback) {
-                if (content != null && content.hasRemaining()) {
-                    egress(e, d, device, content.remaining());
-                }
-                super.write(last, content, callback);
-            }
-        };
+        return bytes -> egress(e, d, device, bytes);
     }
 
     /** The refusal this request would meet now, counting nothing (for {@code cmg explain}). */
