@@ -124,6 +124,55 @@ class QuotaTest {
         }
     }
 
+    /**
+     * Budgets are counted off the database, as the rest of the request path (ContentRequestPathTest):
+     * counted by H2 itself during 300 budgeted requests, the only statements are the pollers' and
+     * the quota sharing's, which runs every 2 s whatever the traffic.
+     */
+    @Test
+    void countingBudgetsMakesNoDatabaseStatementPerRequest() throws Exception {
+        var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        try (var gw = new GatewayFixture(Files.createDirectories(dir.resolve("gw")), pki, new RecordingForwarder())) {
+            gw.trustTestDevices();
+            gw.publish(MP, "https://mp.corp.example/CCM_System", "PS1");
+            gw.check(gw.cli("endpoint", "quota", "set", MP, "--window", "1h", "--device-requests", "100", "--egress", "1GiB"));
+            var device = new DeviceClient(gw, pki.device("counted-device"));
+            assertThat(device.get(MP + "/warm").statusCode()).isEqualTo(200);
+            Thread.sleep(1500); // the pollers have reloaded whatever the set-up changed
+            try (var db = org.opencmg.server.store.Database.open(org.opencmg.server.config.GatewayConfig.load(
+                    gw.dir.resolve("gateway.yaml")).database())) {
+                try (var c = db.connection(); var st = c.createStatement()) {
+                    st.execute("set query_statistics false");
+                    st.execute("set query_statistics true");
+                }
+                long start = System.nanoTime();
+                var statuses = new java.util.TreeMap<Integer, Integer>();
+                for (int i = 0; i < 300; i++) {
+                    statuses.merge(device.get(MP + "/loop").statusCode(), 1, Integer::sum);
+                }
+                long seconds = (System.nanoTime() - start) / 1_000_000_000L + 1;
+                var ran = new java.util.ArrayList<String>();
+                long sharing = 0;
+                try (var c = db.connection(); var st = c.createStatement();
+                     var rs = st.executeQuery("select sql_statement, execution_count from information_schema.query_statistics")) {
+                    while (rs.next()) {
+                        String sql = rs.getString(1).strip().toLowerCase(java.util.Locale.ROOT);
+                        ran.add(sql + " (" + rs.getLong(2) + "x)");
+                        if (sql.contains("quota_use")) {
+                            sharing = Math.max(sharing, rs.getLong(2));
+                        }
+                    }
+                    st.execute("set query_statistics false");
+                }
+                assertThat(statuses).containsExactly(java.util.Map.entry(200, 99), java.util.Map.entry(429, 201));
+                assertThat(ran).as("statements during 300 budgeted requests").allSatisfy(sql -> assertThat(
+                        ContentRequestPathTest.BACKGROUND_STATEMENTS.stream().anyMatch(sql::startsWith) || sql.contains("quota_use"))
+                        .as(sql).isTrue());
+                assertThat(sharing).as("each sharing statement runs once per 2 s, not per request").isLessThanOrEqualTo(seconds / 2 + 2);
+            }
+        }
+    }
+
     private Path certFile(String name, DeviceClient device) throws Exception {
         Path p = dir.resolve(name + ".pem");
         PemFiles.writeCertificates(p, List.of(device.certificate.certificate()));
