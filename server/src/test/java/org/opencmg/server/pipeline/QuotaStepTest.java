@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.opencmg.api.Device;
+import org.opencmg.server.console.MutableClock;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 
@@ -24,9 +22,15 @@ class QuotaStepTest {
     static final Device RUNAWAY = new Device("AA11", "pki", "CN=runaway", Map.of());
     static final Device NEIGHBOUR = new Device("BB22", "pki", "CN=neighbour", Map.of());
 
-    final TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:20Z"));
+    final MutableClock clock = at(Duration.ofHours(10).plusSeconds(20)); // 2026-01-01 10:00:20 UTC
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final QuotaStep quotas = new QuotaStep(clock, meters);
+
+    static MutableClock at(Duration sinceNewYear) {
+        var c = new MutableClock();
+        c.advance(sinceNewYear);
+        return c;
+    }
 
     static Quota quota(PublishedEndpoint e, String window, Long requests, Long egress, Long deviceRequests, Long deviceEgress, int warn) {
         return new Quota(e.endpoint().externalPath(), Quota.parseWindow(window), requests, egress, deviceRequests, deviceEgress, warn,
@@ -73,8 +77,8 @@ class QuotaStepTest {
         var use = quotas.use(MP.endpoint().externalPath()).orElseThrow();
         assertThat(use.requests()).isEqualTo(5);
         assertThat(use.busiestDeviceRequests()).isEqualTo(3);
-        assertThat(use.windowStart()).isEqualTo(Instant.parse("2026-12-01T10:00:00Z"));
-        assertThat(use.windowEnd()).isEqualTo(Instant.parse("2026-12-01T11:00:00Z"));
+        assertThat(use.windowStart()).isEqualTo(Instant.parse("2026-01-01T10:00:00Z"));
+        assertThat(use.windowEnd()).isEqualTo(Instant.parse("2026-01-01T11:00:00Z"));
     }
 
     @Test
@@ -184,33 +188,5 @@ class QuotaStepTest {
 
     private double warnings(String budget) {
         return meters.get("cmg_quota_warnings").tag("budget", budget).counter().count();
-    }
-
-    /** A clock the test moves. */
-    static final class TestClock extends Clock {
-        private Instant now;
-
-        TestClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }
