@@ -72,7 +72,7 @@ public final class QuotaStore {
 
     /**
      * Writes this instance's counts (what it let through so far in each window, not a delta: a
-     * failed write is simply repeated by the next), forgets its windows that ended, and returns
+     * failed write is simply repeated by the next), forgets the windows that ended, and returns
      * the other instances' counts of the windows not ended yet, summed.
      */
     public List<Use> share(String instance, List<Use> mine, Instant now) {
@@ -94,8 +94,8 @@ public final class QuotaStore {
                     }
                 }
             }
-            try (var old = Jdbc.prepare(c, "delete from quota_use where instance = ? and window_end < ?", instance,
-                    now.minus(Duration.ofMinutes(1)))) {
+            // Any instance clears ended windows, its own and those of instances that are gone for good.
+            try (var old = Jdbc.prepare(c, "delete from quota_use where window_end < ?", now.minus(Duration.ofMinutes(1)))) {
                 old.executeUpdate();
             }
             return null;

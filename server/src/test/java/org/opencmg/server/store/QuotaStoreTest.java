@@ -90,9 +90,10 @@ class QuotaStoreTest {
         assertThat(restarted.use(PATH).orElseThrow().requests()).isEqualTo(10);
         assertThatThrownBy(() -> restarted.admit(MP, device)).hasMessage("429 quota_exceeded");
 
-        // Windows that ended are forgotten: neither shared nor kept.
+        // Windows that ended are forgotten: neither shared nor kept, whichever instance wrote them.
         Instant later = NOW.plus(Duration.ofHours(2));
         assertThat(quotas.share("gw-1", java.util.List.of(), later)).isEmpty();
         assertThat(quotas.own("gw-1", NOW)).isEmpty();
+        assertThat(quotas.own("gw-2", NOW)).as("an instance gone for good leaves nothing behind").isEmpty();
     }
 }
