@@ -314,6 +314,51 @@ class AdminConsoleBrowserTest {
 
     @Test
     @Order(7)
+    void aQuotaSetOnTheEndpointsPageThrottlesTheDeviceAndShowsOnTrafficAndTheDashboard() throws Exception {
+        browser.get(url("/endpoints"));
+        new Select(browser.findElement(By.id("quota-endpoint"))).selectByVisibleText(MP);
+        browser.findElement(By.id("quota-window")).clear();
+        browser.findElement(By.id("quota-window")).sendKeys("1h");
+        browser.findElement(By.id("quota-device-requests")).sendKeys("3");
+        browser.findElement(By.id("quota-egress")).sendKeys("1GiB");
+        browser.findElement(By.id("quota-warn")).clear();
+        browser.findElement(By.id("quota-warn")).sendKeys("50");
+        browser.findElement(By.cssSelector("#quota-form button")).click();
+        assertThat(message("Set the quota of")).contains(MP);
+        assertThat(browser.findElement(By.id("quotas")).getText()).contains(MP).contains("1h").contains("1.0 GiB").contains("50 %");
+        screenshot("quota-set");
+        keep();
+
+        var device = new DeviceClient(gw, pki.device("quota-console-device"));
+        var statuses = new ArrayList<Integer>();
+        for (int i = 0; i < 4; i++) {
+            statuses.add(device.send("CCM_POST", MP + "/request", "quota " + i).statusCode());
+        }
+        assertThat(statuses).containsExactly(200, 200, 200, 429);
+
+        browser.get(url("/traffic"));
+        var cell = browser.findElement(By.cssSelector("#budgets td[data-budget='device_requests']"));
+        assertThat(cell.getDomAttribute("data-state")).isEqualTo("over");
+        assertThat(cell.getText()).contains("3 of 3 (100 %)");
+        assertThat(browser.findElement(By.cssSelector("#budgets td[data-budget='egress_bytes']")).getDomAttribute("data-state"))
+                .isEqualTo("ok");
+        screenshot("traffic-budgets");
+        keep();
+        browser.get(url("/"));
+        assertThat(browser.findElement(By.cssSelector("ul.alerts")).getText())
+                .contains("A device on " + MP + " has spent its per-device requests budget");
+        keep();
+
+        browser.get(url("/endpoints"));
+        browser.findElement(By.xpath("//table[@id='quotas']//tr[th/code[text()='" + MP + "']]//button[text()='Remove']")).click();
+        assertThat(message("Removed the quota of")).contains(MP);
+        assertThat(device.send("CCM_POST", MP + "/request", "free again").statusCode()).isEqualTo(200);
+        assertThat(gw.api().get("audit").toString()).contains("quota.set").contains("quota.remove");
+        keep();
+    }
+
+    @Test
+    @Order(8)
     void explainSaysWhichMappingAndConnectionPointWouldServe() throws Exception {
         Path cert = dir.resolve("explain-device.pem");
         PemFiles.writeCertificates(cert, List.of(pki.device("explained-device").certificate()));
@@ -336,7 +381,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void everyPageLoadsWithoutAServerErrorAndLooksTheSame() throws Exception {
         browser.get(url("/"));
         var links = browser.findElements(By.cssSelector("nav a")).stream().map(a -> a.getDomAttribute("href")).toList();
@@ -368,7 +413,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void anAdminCertificateSignsInWithoutAPassword() throws Exception {
         IssuedCertificate adminCert = pki.device("console-admin");
         Path certFile = dir.resolve("console-admin.pem");
@@ -412,7 +457,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void signingOutEndsTheSession() throws Exception {
         String old = session();
         browser.get(url("/"));
@@ -425,7 +470,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void noPlantedSecretAppearsInAnyPageLogOrApiAnswer() throws Exception {
         var basic = HttpRequest.newBuilder(gw.adminUrl("/metrics/token")).header("Authorization", "Basic "
                 + Base64.getEncoder().encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)));
@@ -434,7 +479,7 @@ class AdminConsoleBrowserTest {
         assertThat(scrapeToken).isNotEmpty();
         var api = gw.api();
         seen.add(api.post("content/rotate-key", new byte[0], "application/json").toString()); // a storage key to look for
-        for (String resource : List.of("status", "endpoints", "roots", "ctl", "crls", "settings", "audit?limit=1000", "connection-points",
+        for (String resource : List.of("status", "endpoints", "quotas", "roots", "ctl", "crls", "settings", "audit?limit=1000", "connection-points",
                 "channels", "secrets", "traffic", "tokens", "tokens/signing-keys", "devices", "content", "admin-certs")) {
             seen.add(api.get(resource).toString());
         }

@@ -118,6 +118,8 @@ class ObservabilityConfigTest {
             gw.trustTestDevices();
             gw.publish(MP, site.url("/internal/CCM_System"), SITE);
             gw.publish(OUTSIDE, site.url("/elsewhere"), SITE);
+            // A budget the one forwarded request below takes to its warning threshold (the quota series).
+            gw.check(gw.cli("endpoint", "quota", "set", MP, "--window", "1h", "--requests", "2", "--warn", "50"));
             var cp = new ConnectionPointFixture(dir, pki, "cp-observed", SITE);
             cp.extraConfig = "monitor: {port: 0}";
             cp.allowedUrls = List.of(site.url("/internal/CCM_System"));
@@ -147,7 +149,7 @@ class ObservabilityConfigTest {
         }
         assertThat(written).contains("cmg_certificate_expiry_seconds", "cmg_cp_channel_up", "cmg_requests_seconds_bucket",
                 "cmg_request_headers_dropped_total", "cmg_cp_exchanges_refused_total", "hikaricp_connections_active",
-                "jetty_threads_busy");
+                "jetty_threads_busy", "cmg_quota_use_ratio", "cmg_quota_warn_ratio", "cmg_quota_warnings_total");
 
         var queries = new ArrayList<String>();
         rules().forEach(rule -> queries.add(rule.path("expr").asText()));

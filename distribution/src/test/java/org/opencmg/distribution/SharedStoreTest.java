@@ -115,6 +115,43 @@ class SharedStoreTest {
     }
 
     /**
+     * An endpoint's budget is the gateway's, not each instance's: a quota set on one instance reaches
+     * the other within a second, and what each lets through is shared through the store (every 2 s;
+     * here on demand), so 10 requests an hour means 10 over both instances.
+     */
+    @Test
+    void anEndpointsBudgetHoldsForBothInstancesTogether() throws Exception {
+        String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/SMS_Budgeted";
+        try (var site = new InternalServer(pki)) {
+            gw1.publish(endpoint, site.url("/budgeted"), "PS3");
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-budget", "PS3").register(gw1)
+                    .start(gw1.channelUrl(), gw2.channelUrl()).awaitUp()) {
+                gw1.check(gw1.cli("endpoint", "quota", "set", endpoint, "--window", "1h", "--requests", "10"));
+                org.awaitility.Awaitility.await("the quota on gw2").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> gw2.api().get("quotas").size() == 1);
+                var onGw1 = new DeviceClient(gw1, pki.device("budget-a"));
+                var onGw2 = new DeviceClient(gw2, pki.device("budget-b"));
+                for (int i = 0; i < 6; i++) {
+                    assertThat(onGw1.get(endpoint + "/a").statusCode()).isEqualTo(200);
+                }
+                gw1.gateway().shareQuotaUse();
+                gw2.gateway().shareQuotaUse();
+                for (int i = 0; i < 4; i++) {
+                    assertThat(onGw2.get(endpoint + "/b").statusCode()).as("request %d on gw2", i + 7).isEqualTo(200);
+                }
+                var refused = onGw2.get(endpoint + "/b");
+                assertThat(refused.statusCode()).isEqualTo(429);
+                assertThat(refused.body()).isEqualTo("429 quota_exceeded\n");
+                gw2.gateway().shareQuotaUse();
+                gw1.gateway().shareQuotaUse();
+                assertThat(onGw1.get(endpoint + "/a").statusCode()).as("gw1 knows what gw2 let through").isEqualTo(429);
+                assertThat(gw1.api().get("quotas").get(0).path("use").path("requests").asLong()).isEqualTo(10);
+                assertThat(site.seen).hasSize(10);
+            }
+        }
+    }
+
+    /**
      * The original needs a connection point per 4 instances; here one connection point keeps a
      * channel to each of 16 instances on the same store and serves a device on every one of them.
      */

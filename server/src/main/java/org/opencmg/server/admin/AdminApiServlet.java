@@ -183,6 +183,9 @@ public final class AdminApiServlet extends HttpServlet {
             case "admin-certs GET" -> adminCertificates().list();
             case "admin-certs POST" -> addAdminCertificate(body(req), actor);
             case "admin-certs DELETE" -> removeAdminCertificate(required(id, "thumbprint"), actor);
+            case "quotas GET" -> services.quotas().list().stream().map(this::quotaJson).toList();
+            case "quotas POST" -> setQuota(JSON.readTree(body(req)), actor);
+            case "quotas DELETE" -> removeQuota(required(req.getParameter("external_path"), "external_path parameter"), actor);
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
@@ -415,6 +418,93 @@ public final class AdminApiServlet extends HttpServlet {
         services.audit().record(actor, "setting.set", name, before + " -> " + stored);
         services.live().refresh();
         return services.settings().get(name).orElseThrow();
+    }
+
+    /**
+     * Body: JSON {external_path (a published endpoint), window ("1h"), requests, egress_bytes,
+     * device_requests, device_egress_bytes (each a number, sizes also "10GiB"; absent or null: no
+     * such budget), warn_percent (default 80)}. Sets or replaces the endpoint's budgets.
+     */
+    public Object setQuota(com.fasterxml.jackson.databind.JsonNode json, String actor) {
+        var known = java.util.Set.of("external_path", "window", "requests", "egress_bytes", "device_requests", "device_egress_bytes",
+                "warn_percent");
+        json.fieldNames().forEachRemaining(f -> {
+            if (!known.contains(f)) {
+                throw new IllegalArgumentException("unknown field '" + f + "' (known: " + new java.util.TreeSet<>(known) + ")");
+            }
+        });
+        String path = json.path("external_path").asText("");
+        var endpoint = services.endpoints().find(path).orElseThrow(() -> new ApiError(404, "no endpoint is published at '" + path
+                + "' (cmg endpoint list)"));
+        var window = org.opencmg.server.store.Quota.parseWindow(json.path("window").asText(""));
+        var q = new org.opencmg.server.store.Quota(endpoint.endpoint().externalPath(), window, budget(json, "requests", false),
+                budget(json, "egress_bytes", true), budget(json, "device_requests", false), budget(json, "device_egress_bytes", true),
+                json.hasNonNull("warn_percent") ? json.path("warn_percent").asInt(-1) : org.opencmg.server.store.Quota.DEFAULT_WARN_PERCENT,
+                services.clock().instant(), actor);
+        services.quotas().put(q);
+        services.audit().record(actor, "quota.set", q.externalPath(), quotaDetail(q));
+        services.live().refresh();
+        return quotaJson(q);
+    }
+
+    private static Long budget(com.fasterxml.jackson.databind.JsonNode json, String field, boolean bytes) {
+        var v = json.path(field);
+        if (v.isMissingNode() || v.isNull() || v.isTextual() && v.asText().isBlank()) {
+            return null;
+        }
+        if (v.canConvertToExactIntegral() && v.canConvertToLong()) {
+            return v.asLong();
+        }
+        if (v.isTextual()) {
+            try {
+                return bytes ? org.opencmg.server.store.Quota.parseBytes(v.asText()) : Long.parseLong(v.asText().strip());
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IllegalArgumentException(field + ": not a count: '" + v.asText() + "'");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(field + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException(field + " must be a whole number" + (bytes ? " of bytes (or a size like 10GiB)" : ""));
+    }
+
+    public Object removeQuota(String externalPath, String actor) {
+        if (!services.quotas().remove(externalPath)) {
+            throw new ApiError(404, "no budgets are set on " + externalPath);
+        }
+        services.audit().record(actor, "quota.remove", externalPath, "");
+        services.live().refresh();
+        return Map.of("removed", externalPath);
+    }
+
+    private static String quotaDetail(org.opencmg.server.store.Quota q) {
+        return "window=" + org.opencmg.server.store.Quota.formatWindow(q.window()) + " requests=" + q.requests() + " egress_bytes="
+                + q.egressBytes() + " device_requests=" + q.deviceRequests() + " device_egress_bytes=" + q.deviceEgressBytes()
+                + " warn_percent=" + q.warnPercent();
+    }
+
+    /** A quota with its use in the current window as this instance sees it (the other instances' included). */
+    private Map<String, Object> quotaJson(org.opencmg.server.store.Quota q) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("external_path", q.externalPath());
+        m.put("window", org.opencmg.server.store.Quota.formatWindow(q.window()));
+        m.put("requests", q.requests());
+        m.put("egress_bytes", q.egressBytes());
+        m.put("device_requests", q.deviceRequests());
+        m.put("device_egress_bytes", q.deviceEgressBytes());
+        m.put("warn_percent", q.warnPercent());
+        m.put("updated_at", q.updatedAt());
+        m.put("updated_by", q.updatedBy());
+        services.quotaUse().use(q.externalPath()).filter(u -> u.quota().window().equals(q.window())).ifPresent(u -> {
+            var use = new LinkedHashMap<String, Object>();
+            use.put("window_start", u.windowStart());
+            use.put("window_end", u.windowEnd());
+            use.put("requests", u.requests());
+            use.put("egress_bytes", u.egressBytes());
+            use.put("busiest_device_requests", u.busiestDeviceRequests());
+            use.put("busiest_device_egress_bytes", u.busiestDeviceEgressBytes());
+            m.put("use", use);
+        });
+        return m;
     }
 
     /** Body: JSON {name, site, certificate (PEM), connection_id (optional: one is made)}. */

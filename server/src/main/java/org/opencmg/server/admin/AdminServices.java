@@ -6,6 +6,7 @@ import java.util.Map;
 import org.opencmg.api.AdminResource;
 import org.opencmg.api.Role;
 import java.util.function.Supplier;
+import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AuditTrail;
@@ -15,6 +16,7 @@ import org.opencmg.server.store.TrafficStore;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.LiveState;
+import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsStore;
 
 /** What the admin API works on. */
@@ -23,5 +25,5 @@ public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, Set
                             ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
                             TrafficStore traffic, SecretStore secrets, List<Role> roles,
                             List<AdminResource> pluginResources, RequestExplainer explainer,
-                            Supplier<Map<String, Object>> status, Clock clock) {
+                            Supplier<Map<String, Object>> status, Clock clock, QuotaStore quotas, QuotaStep quotaUse) {
 }

@@ -62,6 +62,7 @@ import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.MappingStep;
 import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
 import org.opencmg.server.pipeline.Health;
@@ -83,6 +84,7 @@ import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.Jdbc;
 import org.opencmg.server.store.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.server.store.SettingsStore;
 import org.opencmg.server.store.StateRevisions;
@@ -118,6 +120,10 @@ public final class Gateway implements AutoCloseable {
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
     private SecretStore secrets;
+    private java.util.concurrent.ScheduledExecutorService quotaSharing;
+
+    /** How often an instance writes its endpoint-wide quota counts and reads the others' (off the request path). */
+    static final Duration QUOTA_SHARING = Duration.ofSeconds(2);
 
     /** How often the gateway PINGs each channel (told to connection points in the hello). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
@@ -217,14 +223,19 @@ public final class Gateway implements AutoCloseable {
         var authentication = new AuthenticationStep(plugins::authenticators);
         var serviceStep = new ServiceStep(new GatewayServices(gatewayServices));
         var mappingStep = new MappingStep(live::mappings);
+        var quotaStore = new QuotaStore(jdbc, revisions);
+        var quotaStep = new QuotaStep(clock, meters);
+        live.onRevision(QuotaStore.TOPIC, () -> quotaStep.apply(quotaStore.list()));
+        quotaSharing = shareQuotaUse(quotaStore, quotaStep);
         var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()), authentication, serviceStep,
-                mappingStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
-        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
+                mappingStep, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
+        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, quotaStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
+                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
+                quotaStore, quotaStep);
         var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
@@ -258,6 +269,36 @@ public final class Gateway implements AutoCloseable {
         membership.start(meters);
         LOG.info("gateway instance {} ready", config.instance());
     }
+
+    /**
+     * Every {@link #QUOTA_SHARING}, while budgets exist: this instance's endpoint-wide counts to the
+     * store, the other instances' back, so an endpoint's budget holds for the gateway as a whole
+     * (a few seconds behind). Without budgets nothing is written or read.
+     */
+    private java.util.concurrent.ScheduledExecutorService shareQuotaUse(QuotaStore store, QuotaStep step) {
+        step.resume(store.own(config.instance(), clock.instant()));
+        var executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("quota-sharing").factory());
+        shareQuotaUse = () -> {
+            try {
+                if (!step.use().isEmpty()) {
+                    step.othersUse(store.share(config.instance(), step.localUse(), clock.instant()));
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("quota counts not shared with the other instances this time: {}", e.getMessage());
+            }
+        };
+        executor.scheduleWithFixedDelay(shareQuotaUse, QUOTA_SHARING.toMillis(), QUOTA_SHARING.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        return executor;
+    }
+
+    /** Shares the quota counts now (it also happens every {@link #QUOTA_SHARING} and at stop). */
+    public void shareQuotaUse() {
+        shareQuotaUse.run();
+    }
+
+    private Runnable shareQuotaUse = () -> { };
 
     /**
      * Live while the store answers. Ready unless draining, or unless a site with published endpoints
@@ -566,6 +607,10 @@ public final class Gateway implements AutoCloseable {
         }
         if (traffic != null) {
             traffic.close();
+        }
+        if (quotaSharing != null) {
+            quotaSharing.shutdownNow();
+            shareQuotaUse.run(); // a restart goes on from these counts
         }
         if (plugins != null) {
             plugins.close();

@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "endpoint", description = "List, publish and unpublish URL mappings.",
-        subcommands = {EndpointCommand.ListEndpoints.class, EndpointCommand.Publish.class, EndpointCommand.Unpublish.class})
+@Command(name = "endpoint", description = "List, publish and unpublish URL mappings; set their quotas (budgets).",
+        subcommands = {EndpointCommand.ListEndpoints.class, EndpointCommand.Publish.class, EndpointCommand.Unpublish.class,
+                QuotaCommand.class})
 final class EndpointCommand {
 
     @Command(name = "list", description = "The published endpoints.")

@@ -169,6 +169,7 @@ final class DashboardPage implements AdminPage {
         for (var c : ctx.adminCertificates().list()) {
             expiry(out, "The admin certificate " + c.subject() + " of " + c.user(), c.notAfter(), now);
         }
+        quotaAlerts(out);
         for (var s : ctx.services().secrets().list()) {
             if (s.active() && s.createdAt().plus(SECRET_AGE_WARNING).isBefore(now)) {
                 out.add("The secret " + s.name() + " (version " + s.version() + ") is " + Duration.between(s.createdAt(), now).toDays()
@@ -176,6 +177,29 @@ final class DashboardPage implements AdminPage {
             }
         }
         return out;
+    }
+
+    /** Budgets at their warning threshold or spent, in their current window. */
+    void quotaAlerts(List<String> out) {
+        for (var u : ctx.services().quotaUse().use()) {
+            var q = u.quota();
+            for (var b : org.opencmg.server.pipeline.QuotaStep.Budget.values()) {
+                double ratio = u.ratio(b);
+                boolean device = b.label.startsWith("device_");
+                String budget = (device ? "per-device " : "") + b.label.replace("device_", "").replace('_', ' ') + " budget";
+                String until = Format.hour(u.windowEnd()) + " UTC";
+                if (ratio >= 1) {
+                    out.add((device ? "A device on " + q.externalPath() + " has spent its " : q.externalPath() + " has spent its ") + budget
+                            + " of the current " + org.opencmg.server.store.Quota.formatWindow(q.window()) + " window: "
+                            + (device ? "that device is" : "every device is") + " answered 429 on it until " + until + ".");
+                } else if (ratio * 100 >= q.warnPercent()) {
+                    out.add((device ? "A device on " + q.externalPath() + " has used " : q.externalPath() + " has used ")
+                            + Math.round(ratio * 100) + " % of its " + budget + " in the current "
+                            + org.opencmg.server.store.Quota.formatWindow(q.window()) + " window (warning at " + q.warnPercent()
+                            + " %; the window ends at " + until + ").");
+                }
+            }
+        }
     }
 
     private static void expiry(List<String> out, String what, Instant notAfter, Instant now) {

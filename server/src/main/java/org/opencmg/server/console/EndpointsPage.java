@@ -11,8 +11,9 @@ import org.opencmg.api.PageRequest;
 import org.opencmg.api.AdminPage;
 import org.opencmg.server.admin.EndpointRequest;
 import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.Quota;
 
-/** Published endpoints (URL mappings): publish a role instance or one mapping, unpublish. */
+/** Published endpoints (URL mappings): publish a role instance or one mapping, unpublish; set or remove their quotas. */
 final class EndpointsPage implements AdminPage {
 
     private final ConsoleContext ctx;
@@ -62,6 +63,7 @@ final class EndpointsPage implements AdminPage {
                 sb.append("</p>");
             }
         }
+        quotas(r, sb, list);
         sb.append("<h2 id=\"publish-role-h\">Publish a site role</h2><p>Every mapping the role's plugin defines for one instance of it.</p>")
                 .append("<form method=\"post\" action=\"").append(text(r.action())).append("/publish-role\" class=\"stack\" aria-labelledby=\"publish-role-h\">")
                 .append(r.csrfField()).append("<label for=\"role\">Role</label><select id=\"role\" name=\"role\">");
@@ -97,9 +99,27 @@ final class EndpointsPage implements AdminPage {
                 String max = r.param("max_request_bytes").strip();
                 var request = new EndpointRequest(r.param("external_path").strip(), r.param("internal_url").strip(),
                         r.param("site").strip(), null, words(r.param("methods")), words(r.param("auth")),
-                        max.isEmpty() ? null : parseLong(max));
+                        max.isEmpty() ? null : parseLong(max, "max request bytes"));
                 var p = api.publishOne(request.validate(r.actor(), ctx.services().clock().instant()), r.actor());
                 return PageReply.done("Published " + p.endpoint().externalPath() + ".");
+            }
+            case "/quota" -> {
+                var json = new ObjectMapper().createObjectNode().put("external_path", r.param("external_path"))
+                        .put("window", r.param("window").strip());
+                for (String field : new String[] {"requests", "egress_bytes", "device_requests", "device_egress_bytes"}) {
+                    if (!r.param(field).isBlank()) {
+                        json.put(field, r.param(field).strip());
+                    }
+                }
+                if (!r.param("warn_percent").isBlank()) {
+                    json.put("warn_percent", parseLong(r.param("warn_percent").strip(), "warn at"));
+                }
+                api.setQuota(json, r.actor());
+                return PageReply.done("Set the quota of " + r.param("external_path") + ".");
+            }
+            case "/quota-remove" -> {
+                api.removeQuota(r.param("external_path"), r.actor());
+                return PageReply.done("Removed the quota of " + r.param("external_path") + ".");
             }
             case "/unpublish" -> {
                 if (!r.param("role_id").isEmpty()) {
@@ -119,11 +139,68 @@ final class EndpointsPage implements AdminPage {
         return s.isBlank() ? List.of() : Arrays.asList(s.strip().split("[\\s,]+"));
     }
 
-    private static long parseLong(String s) {
+    private static long parseLong(String s, String what) {
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("max request bytes must be a number");
+            throw new IllegalArgumentException(what + " must be a number");
         }
+    }
+
+    /** The endpoints' budgets, each with a remove button, and the form that sets one. */
+    private void quotas(PageRequest r, StringBuilder sb, List<PublishedEndpoint> published) {
+        sb.append("<h2 id=\"quotas-h\">Quotas</h2><p>Budgets per endpoint and per device on it, over a window: at the warning")
+                .append(" threshold the dashboard and <code>cmg_quota_use_ratio</code> warn; at a budget the endpoint (or that device)")
+                .append(" is answered <code>429</code> with <code>Retry-After</code> until the window ends. Use against budget:")
+                .append(" <a href=\"/traffic\">Traffic</a>.</p>");
+        var quotas = ctx.services().quotas().list();
+        if (quotas.isEmpty()) {
+            sb.append("<p>No endpoint has a quota.</p>");
+        } else {
+            sb.append("<table id=\"quotas\"><thead><tr><th scope=\"col\">Endpoint</th><th scope=\"col\">Window</th>")
+                    .append("<th scope=\"col\">Requests</th><th scope=\"col\">Egress</th><th scope=\"col\">Requests per device</th>")
+                    .append("<th scope=\"col\">Egress per device</th><th scope=\"col\">Warn at</th><th scope=\"col\">Set</th>")
+                    .append("<th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+            for (var q : quotas) {
+                sb.append("<tr><th scope=\"row\"><code>").append(text(q.externalPath())).append("</code></th><td>")
+                        .append(text(Quota.formatWindow(q.window()))).append("</td><td>").append(count(q.requests())).append("</td><td>")
+                        .append(size(q.egressBytes())).append("</td><td>").append(count(q.deviceRequests())).append("</td><td>")
+                        .append(size(q.deviceEgressBytes())).append("</td><td>").append(q.warnPercent()).append(" %</td><td>")
+                        .append(text(Format.time(q.updatedAt()))).append(" by ").append(text(q.updatedBy())).append("</td><td>")
+                        .append(Html.namedButtonForm(r.action() + "/quota-remove", r.csrfToken(), "Remove",
+                                "Remove the quota of " + q.externalPath(), "external_path", q.externalPath()))
+                        .append("</td></tr>");
+            }
+            sb.append("</tbody></table>");
+        }
+        if (published.isEmpty()) {
+            return;
+        }
+        sb.append("<h3 id=\"quota-h\">Set a quota</h3><form method=\"post\" action=\"").append(text(r.action()))
+                .append("/quota\" class=\"stack\" id=\"quota-form\" aria-labelledby=\"quota-h\">").append(r.csrfField())
+                .append("<label for=\"quota-endpoint\">Endpoint</label><select id=\"quota-endpoint\" name=\"external_path\">");
+        published.forEach(p -> sb.append("<option>").append(text(p.endpoint().externalPath())).append("</option>"));
+        sb.append("</select><label for=\"quota-window\">Window (30s, 15m, 1h, 1d)</label>")
+                .append("<input id=\"quota-window\" name=\"window\" required value=\"1h\" pattern=\"[0-9]{1,7}[smhdSMHD]\">")
+                .append("<p>Leave a budget empty for none; sizes take KB, MB, GB (powers of 1000) or KiB, MiB, GiB.</p>")
+                .append("<label for=\"quota-requests\">Requests per window, the endpoint as a whole</label>")
+                .append("<input id=\"quota-requests\" name=\"requests\" inputmode=\"numeric\">")
+                .append("<label for=\"quota-egress\">Egress per window, the endpoint as a whole</label>")
+                .append("<input id=\"quota-egress\" name=\"egress_bytes\" placeholder=\"50GiB\">")
+                .append("<label for=\"quota-device-requests\">Requests per window, each device</label>")
+                .append("<input id=\"quota-device-requests\" name=\"device_requests\" inputmode=\"numeric\">")
+                .append("<label for=\"quota-device-egress\">Egress per window, each device</label>")
+                .append("<input id=\"quota-device-egress\" name=\"device_egress_bytes\" placeholder=\"500MiB\">")
+                .append("<label for=\"quota-warn\">Warn at (percent of a budget)</label>")
+                .append("<input id=\"quota-warn\" name=\"warn_percent\" inputmode=\"numeric\" value=\"").append(Quota.DEFAULT_WARN_PERCENT)
+                .append("\"><button type=\"submit\">Set quota</button></form>");
+    }
+
+    private static String count(Long n) {
+        return n == null ? "—" : Long.toString(n);
+    }
+
+    private static String size(Long n) {
+        return n == null ? "—" : text(Format.bytes(n));
     }
 }

@@ -11,11 +11,14 @@ import java.util.TreeMap;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
+import org.opencmg.server.pipeline.QuotaStep;
+import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.TrafficStore;
 
 /**
  * Traffic per endpoint over the 5-minute windows of the last 24 hours: a bar chart of requests
- * with a line of bytes out (egress), drawn as inline SVG on the server, and the totals.
+ * with a line of bytes out (egress), drawn as inline SVG on the server, and the totals; above
+ * them, each budgeted endpoint's use against its quota in the current window.
  */
 final class TrafficPage implements AdminPage {
 
@@ -58,6 +61,7 @@ final class TrafficPage implements AdminPage {
         var sb = new StringBuilder();
         sb.append("<p>Requests (bars) and bytes out to devices (line) per 5-minute window, ").append(text(Format.time(first)))
                 .append(" to ").append(text(Format.time(last.plus(WINDOW)))).append(". Every instance writes its counts every 10 s.</p>");
+        budgets(sb);
         if (byEndpoint.isEmpty()) {
             sb.append("<p>No traffic in the last 24 hours.</p>");
             return PageReply.ok(sb.toString());
@@ -79,6 +83,48 @@ final class TrafficPage implements AdminPage {
                     .append(chart(e.getKey(), e.getValue(), first)).append("</section>");
         }
         return PageReply.ok(sb.toString());
+    }
+
+    /** Each budgeted endpoint's use in its current window against its budgets (the other instances' use included). */
+    private void budgets(StringBuilder sb) {
+        var uses = ctx.services().quotaUse().use();
+        if (uses.isEmpty()) {
+            return;
+        }
+        sb.append("<h2 id=\"budgets-h\">Use against budgets, current window</h2><p>Set on the <a href=\"/endpoints\">Endpoints</a>")
+                .append(" page. Per device: the busiest device on this instance. At 100% the endpoint, or the device, is answered 429")
+                .append(" until its window ends.</p><table id=\"budgets\" aria-labelledby=\"budgets-h\"><thead><tr>")
+                .append("<th scope=\"col\">Endpoint</th><th scope=\"col\">Window</th><th scope=\"col\">Requests</th>")
+                .append("<th scope=\"col\">Egress</th><th scope=\"col\">Busiest device, requests</th>")
+                .append("<th scope=\"col\">Busiest device, egress</th></tr></thead><tbody>");
+        for (var u : uses) {
+            var q = u.quota();
+            sb.append("<tr><th scope=\"row\"><code>").append(text(q.externalPath())).append("</code></th><td>")
+                    .append(text(Quota.formatWindow(q.window()) + ", " + Format.hour(u.windowStart()) + " to " + Format.hour(u.windowEnd())))
+                    .append("</td>")
+                    .append(budget(u, QuotaStep.Budget.REQUESTS, Long.toString(u.requests()), q.requests() == null ? null : Long.toString(q.requests())))
+                    .append(budget(u, QuotaStep.Budget.EGRESS_BYTES, Format.bytes(u.egressBytes()),
+                            q.egressBytes() == null ? null : Format.bytes(q.egressBytes())))
+                    .append(budget(u, QuotaStep.Budget.DEVICE_REQUESTS, Long.toString(u.busiestDeviceRequests()),
+                            q.deviceRequests() == null ? null : Long.toString(q.deviceRequests())))
+                    .append(budget(u, QuotaStep.Budget.DEVICE_EGRESS_BYTES, Format.bytes(u.busiestDeviceEgressBytes()),
+                            q.deviceEgressBytes() == null ? null : Format.bytes(q.deviceEgressBytes())))
+                    .append("</tr>");
+        }
+        sb.append("</tbody></table>");
+    }
+
+    /** "21 of 1000 (2 %)" and a meter, marked when at the warning threshold or over; "—" without that budget. */
+    private static String budget(QuotaStep.Use u, QuotaStep.Budget b, String used, String limit) {
+        if (limit == null) {
+            return "<td>—</td>";
+        }
+        double ratio = u.ratio(b);
+        String state = ratio >= 1 ? "over" : ratio * 100 >= u.quota().warnPercent() ? "warn" : "ok";
+        return "<td data-budget=\"" + b.label + "\" data-state=\"" + state + "\">" + text(used + " of " + limit + " ("
+                + Math.round(ratio * 100) + " %)") + (state.equals("ok") ? "" : state.equals("warn") ? " — warning" : " — refused")
+                + " <meter min=\"0\" max=\"1\" low=\"" + u.quota().warnPercent() / 100.0 + "\" high=\"0.999\" optimum=\"0\" value=\""
+                + Math.min(1, ratio) + "\"></meter></td>";
     }
 
     private static String cells(TrafficStore.Counts t) {

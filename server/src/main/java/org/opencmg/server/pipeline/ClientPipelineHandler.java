@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The client connector's request flow, one step after another as in DESIGN.md:
  * <pre>
  *   framing check ─▶ authenticate ─▶ normalise path ─▶ gateway service? (answered here)
- *                 ─▶ match mapping ─▶ authorise device ─▶ request length
+ *                 ─▶ match mapping ─▶ authorise device ─▶ quota (endpoint and device budgets)
+ *                 ─▶ request length
  *                 ─▶ forward (connection point of the endpoint's site)
  *                    or hold (a client notification endpoint: the gateway keeps the device's channel)
  * </pre>
@@ -42,6 +43,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final ServiceStep services;
     private final MappingStep mapping;
     private final AuthorizationStep authorization = new AuthorizationStep();
+    private final QuotaStep quotas;
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
     private final NotificationChannels notifications;
@@ -53,13 +55,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * @param serverNames the names this gateway answers for; requests naming another host are refused
      */
     public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, Forwarder forwarder, NotificationChannels notifications, Refusals refusals,
-                                 Health health, io.micrometer.core.instrument.MeterRegistry meters) {
+                                 MappingStep mapping, QuotaStep quotas, Forwarder forwarder, NotificationChannels notifications,
+                                 Refusals refusals, Health health, io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
+        this.quotas = quotas;
         this.forwarder = forwarder;
         this.notifications = notifications;
         this.refusals = refusals;
@@ -122,6 +125,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             }
             var match = mapping.match(path, request.getMethod());
             device = authorization.choose(devices, match.endpoint());
+            var admitted = quotas.admit(match.endpoint(), device);
             if (match.endpoint().endpoint().heldByGateway()) {
                 notifications.hold(request, response, callback, device, match.endpoint().site());
                 return true;
@@ -129,7 +133,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
             var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device, match.headers());
-            forwarder.forward(route, request, body, response);
+            forwarder.forward(route, request, body, admitted.meter(request, response));
             callback.succeeded();
         } catch (RequestRefused r) {
             refuse(request, response, callback, r, device != null ? device : devices.isEmpty() ? null : devices.getFirst());

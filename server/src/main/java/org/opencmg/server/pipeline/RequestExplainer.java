@@ -12,8 +12,9 @@ import org.opencmg.api.Device;
 
 /**
  * Answers "what would the gateway do with this request?" by running the very steps of the client
- * pipeline — authentication, normalisation, gateway services, mapping, authorisation, choice of
- * connection point — on a described request, without forwarding anything.
+ * pipeline — authentication, normalisation, gateway services, mapping, authorisation, the
+ * endpoint's budgets (counting nothing), choice of connection point — on a described request,
+ * without forwarding anything.
  */
 public final class RequestExplainer {
 
@@ -34,15 +35,17 @@ public final class RequestExplainer {
     private final ServiceStep services;
     private final MappingStep mapping;
     private final AuthorizationStep authorization = new AuthorizationStep();
+    private final QuotaStep quotas;
     private final PathNormalizer normalizer = new PathNormalizer();
     private final Function<String, Optional<String>> connectionPointOf;
 
     /** @param connectionPointOf the connection point that would serve a site next, if any is up */
-    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping,
+    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping, QuotaStep quotas,
                             Function<String, Optional<String>> connectionPointOf) {
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
+        this.quotas = quotas;
         this.connectionPointOf = connectionPointOf;
     }
 
@@ -80,6 +83,10 @@ public final class RequestExplainer {
             }
             var match = mapping.match(path, method);
             Device device = authorization.choose(devices, match.endpoint());
+            var overBudget = quotas.wouldRefuse(match.endpoint(), device);
+            if (overBudget.isPresent()) {
+                throw overBudget.get();
+            }
             if (match.endpoint().endpoint().heldByGateway()) {
                 return new Explanation(true, 200, "", "held by the gateway as the device's notification channel (WebSocket or"
                         + " long poll); the site's notifications reach it through the connection points", names(devices), name(device),
