@@ -35,7 +35,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
             return 2;
         }
         ConnectionPoint cp = ConnectionPoint.start(ConfigFile.load(config, ConnectionPointConfig::load));
-        return Foreground.runUntilStopped(cp);
+        return Foreground.runUntilStopped(() -> { }, cp::reloadCertificates, cp);
     }
 
     @Command(name = "register", description = "Allow a connection point (its certificate + connection ID) to serve a site.")

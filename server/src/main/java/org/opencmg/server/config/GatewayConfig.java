@@ -35,7 +35,8 @@ public record GatewayConfig(
         SecretsConfig secrets,
         Shutdown shutdown,
         Notifications notifications,
-        TlsProvider tlsProvider) {
+        TlsProvider tlsProvider,
+        Duration tlsWatchInterval) {
 
     /**
      * Client notification channels this instance holds: at most {@code maxChannels} in all (each is a
@@ -176,7 +177,8 @@ public record GatewayConfig(
                             sec.masterKeyFile() == null ? data.resolve("master.key") : base.resolve(sec.masterKeyFile()).normalize()),
                     new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))),
                     notifications(notifications),
-                    TlsProvider.parse(tls == null ? null : tls.provider()));
+                    TlsProvider.parse(tls == null ? null : tls.provider()),
+                    duration(tls == null ? null : tls.watchInterval(), Duration.ofSeconds(5)));
         }
 
         private static Notifications notifications(RawNotifications raw) {
@@ -207,8 +209,11 @@ public record GatewayConfig(
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
     }
 
-    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
-    record RawTls(String provider) {
+    /**
+     * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}); watch-interval: how often the
+     * connectors' certificate and key files are checked for a change (0: only on SIGHUP).
+     */
+    record RawTls(String provider, String watchInterval) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort, proxyProtocol: absent = false. */
