@@ -228,10 +228,11 @@ public final class Gateway implements AutoCloseable {
         var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
-        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(clock), meters);
+        // Its counts and the console's sessions are in the store, shared by every instance on it.
+        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
-        var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
+        var sessions = new org.opencmg.server.console.ConsoleSessions(jdbc, clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,

@@ -140,8 +140,8 @@ public record GatewayConfig(
                 throw new IllegalArgumentException("proxy-protocol and proxy-from are client connector settings (connection "
                         + "points and administrators connect to their connectors directly)");
             }
-            // Connection points dial every instance and an admin session lives in one instance: those
-            // connectors need a port of their own per instance, so sharing one would be a mistake.
+            // Connection points dial every instance, and an admin connector answers for its own instance
+            // (its /metrics, its status): those connectors need a port of their own per instance.
             if (ch.reusePort() != null || a.reusePort() != null) {
                 throw new IllegalArgumentException("reuse-port is a client connector setting (channel and admin "
                         + "connectors need a port per instance)");
