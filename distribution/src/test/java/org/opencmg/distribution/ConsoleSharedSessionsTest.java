@@ -2,11 +2,9 @@ package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
@@ -66,9 +64,9 @@ class ConsoleSharedSessionsTest {
 
                 // Failed sign-ins on one instance delay sign-ins on the other.
                 try (var c = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("c")), pki, shared)) {
-                    var wrong = signInAnswer(http, c, "admin", "a wrong guess");
+                    var wrong = c.consoleSignIn(http, "admin", "a wrong guess");
                     assertThat(wrong.statusCode()).isEqualTo(401);
-                    var right = signInAnswer(http, b, "admin", GatewayFixture.ADMIN_PASSWORD);
+                    var right = b.consoleSignIn(http, "admin", GatewayFixture.ADMIN_PASSWORD);
                     assertThat(right.statusCode()).as("B makes the right password wait too").isEqualTo(429);
                     assertThat(right.headers().firstValue("Retry-After")).hasValue("1");
                     Thread.sleep(1_100);
@@ -83,22 +81,9 @@ class ConsoleSharedSessionsTest {
     /** Signs in with the console's form; the session cookie (name=value) if it was accepted. */
     private static java.util.Optional<String> signIn(HttpClient http, GatewayFixture gw, String user, String password)
             throws Exception {
-        var answer = signInAnswer(http, gw, user, password);
+        var answer = gw.consoleSignIn(http, user, password);
         return answer.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-session="))
                 .map(c -> c.split(";")[0]).filter(c -> c.length() > "__Host-cmg-session=".length()).findFirst();
-    }
-
-    private static HttpResponse<String> signInAnswer(HttpClient http, GatewayFixture gw, String user, String password)
-            throws Exception {
-        var page = http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
-        String cookie = page.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-login="))
-                .findFirst().orElseThrow().split(";")[0];
-        String token = cookie.substring(cookie.indexOf('=') + 1);
-        String form = "login_token=" + token + "&user=" + URLEncoder.encode(user, StandardCharsets.UTF_8)
-                + "&password=" + URLEncoder.encode(password, StandardCharsets.UTF_8);
-        return http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).header("Cookie", cookie)
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(HttpClient http, GatewayFixture gw, String path, String session) throws Exception {
