@@ -55,15 +55,19 @@ public final class LoginThrottle {
     private final Jdbc jdbc;
     private final Clock clock;
     private final int maxKeys;
+    private final Duration cleanUpEvery;
+    /** When this instance last cleaned up (epoch ms). */
+    private final java.util.concurrent.atomic.AtomicLong cleanedAt = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
 
     public LoginThrottle(Jdbc jdbc, Clock clock) {
-        this(jdbc, clock, MAX_KEYS);
+        this(jdbc, clock, MAX_KEYS, Duration.ofSeconds(10));
     }
 
-    LoginThrottle(Jdbc jdbc, Clock clock, int maxKeys) {
+    LoginThrottle(Jdbc jdbc, Clock clock, int maxKeys, Duration cleanUpEvery) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.maxKeys = maxKeys;
+        this.cleanUpEvery = cleanUpEvery;
     }
 
     /**
@@ -135,8 +139,17 @@ public final class LoginThrottle {
         return !exists;
     }
 
-    /** After an insert: rows past four caps go, and beyond {@link #MAX_KEYS} the oldest. */
+    /**
+     * After an insert, at most every ten seconds per instance (an HTTP Basic call inserts and deletes
+     * its rows each time): rows past four caps go, and beyond {@link #MAX_KEYS} the oldest. Between two
+     * clean-ups the table can pass the bound by what ten seconds of admitted attempts insert.
+     */
     private void forgetOld(Instant now) {
+        long last = cleanedAt.get();
+        if (last != Long.MIN_VALUE && now.toEpochMilli() - last < cleanUpEvery.toMillis()
+                || !cleanedAt.compareAndSet(last, now.toEpochMilli())) {
+            return;
+        }
         try {
             jdbc.update("delete from login_failures where last_failure <= ?", now.minus(FORGET));
             long rows = size();

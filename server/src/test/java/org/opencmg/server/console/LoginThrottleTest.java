@@ -144,7 +144,7 @@ class LoginThrottleTest {
 
     @Test
     void theTableIsBoundedWhateverTheNamesAndAddresses() {
-        var small = new LoginThrottle(jdbc, clock, 50);
+        var small = new LoginThrottle(jdbc, clock, 50, Duration.ZERO);
         String longName = "x".repeat(1_000);
         for (int i = 0; i < 100; i++) {
             small.attempt(longName + i, "127.0." + (i >> 8 & 255) + "." + (i & 255) + "%" + "z".repeat(500));
