@@ -166,6 +166,40 @@ class CertificateReloadTest {
         }
     }
 
+    @Test
+    void sighupReloadsAConnectionPointProcessesCertificateAndItsChannelStaysUp(@TempDir Path dir) throws Exception {
+        var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
+        try (var site = new InternalServer(pki);
+             var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki);
+             var cp = new ConnectionPointFixture(dir, pki, "cp-hup", ChannelStreamsTest.SITE)) {
+            gw.trustTestDevices();
+            gw.publish(ChannelStreamsTest.MP, site.url("/internal/CCM_System"), ChannelStreamsTest.SITE);
+            cp.extraConfig = "tls: {watch-interval: 0s}"; // only the signal reloads
+            cp.register(gw).startProcess(List.of(), gw.channelUrl());
+            var device = new DeviceClient(gw, pki.device("device-hup"));
+            Awaitility.await("the point's channel serves").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .ignoreExceptions().until(() -> device.get(ChannelStreamsTest.MP + "/before").statusCode() == 200);
+
+            var renewed = CertificateBuilder.leaf("cp-hup", pki.root).clientAuth().build();
+            Path certTmp = pki.file("cp-hup.pem.tmp");
+            PemFiles.writeCertificates(certTmp, List.of(renewed.certificate()));
+            Path keyTmp = pki.file("cp-hup-key.pem.tmp");
+            PemFiles.writePrivateKey(keyTmp, renewed.privateKey());
+            Files.move(keyTmp, pki.file("cp-hup-key.pem"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(certTmp, cp.certificateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            long pid = cp.processHandle().pid();
+            hangUp(pid);
+
+            Awaitility.await("the reload in the point's log").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(cp.log()).contains("certificate reload: channel: reloaded CN=cp-hup, serial "
+                            + renewed.certificate().getSerialNumber().toString(16)));
+            assertThat(Files.readString(cp.log())).contains("certificate reload: internal: reloaded");
+            assertThat(cp.processHandle().isAlive()).as("SIGHUP does not stop the connection point").isTrue();
+            assertThat(device.get(ChannelStreamsTest.MP + "/after").statusCode()).as("over the channel it had").isEqualTo(200);
+            assertThat(gw.openChannels()).containsExactly("cp-hup");
+        }
+    }
+
     private static String cpMetrics(ConnectionPointFixture cp) throws Exception {
         try (var http = java.net.http.HttpClient.newHttpClient()) {
             return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + cp.point().monitorPort()
