@@ -138,12 +138,7 @@ class CertificateReloadTest {
                 Instant channelSince = cp.links().getFirst().since();
 
                 var renewed = CertificateBuilder.leaf("cp-renew", pki.root).clientAuth().build();
-                Path certTmp = pki.file("cp-renew.pem.tmp");
-                PemFiles.writeCertificates(certTmp, List.of(renewed.certificate()));
-                Path keyTmp = pki.file("cp-renew-key.pem.tmp");
-                PemFiles.writePrivateKey(keyTmp, renewed.privateKey());
-                Files.move(keyTmp, pki.file("cp-renew-key.pem"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(certTmp, cp.certificateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                installPair(cp.certificateFile(), pki.file("cp-renew-key.pem"), List.of(renewed.certificate()), renewed.privateKey());
 
                 Awaitility.await("the point reloads both identities").atMost(Duration.ofSeconds(10))
                         .until(() -> cpMetrics(cp).contains("cmg_cp_certificate_reloads_total{identity=\"channel\",outcome=\"reloaded\"} 1")
@@ -181,12 +176,7 @@ class CertificateReloadTest {
                     .ignoreExceptions().until(() -> device.get(ChannelStreamsTest.MP + "/before").statusCode() == 200);
 
             var renewed = CertificateBuilder.leaf("cp-hup", pki.root).clientAuth().build();
-            Path certTmp = pki.file("cp-hup.pem.tmp");
-            PemFiles.writeCertificates(certTmp, List.of(renewed.certificate()));
-            Path keyTmp = pki.file("cp-hup-key.pem.tmp");
-            PemFiles.writePrivateKey(keyTmp, renewed.privateKey());
-            Files.move(keyTmp, pki.file("cp-hup-key.pem"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(certTmp, cp.certificateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            installPair(cp.certificateFile(), pki.file("cp-hup-key.pem"), List.of(renewed.certificate()), renewed.privateKey());
             long pid = cp.processHandle().pid();
             hangUp(pid);
 
@@ -213,14 +203,21 @@ class CertificateReloadTest {
                 .ipAddresses("127.0.0.1").validUntil(notAfter.truncatedTo(ChronoUnit.SECONDS)).build();
     }
 
-    /** Writes the certificate (and the root) and {@code keyOf}'s key over the gateway's files, each by rename. */
+    /** Writes the certificate (and the root) and {@code keyOf}'s key over the gateway's files. */
     static void install(TestPki pki, X509Certificate certificate, IssuedCertificate keyOf) throws IOException {
-        Path certTmp = pki.file("server.pem.tmp");
-        Path keyTmp = pki.file("server-key.pem.tmp");
-        PemFiles.writeCertificates(certTmp, List.of(certificate, pki.root.certificate()));
-        PemFiles.writePrivateKey(keyTmp, keyOf.privateKey());
-        Files.move(keyTmp, pki.file("server-key.pem"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(certTmp, pki.file("server.pem"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        installPair(pki.file("server.pem"), pki.file("server-key.pem"), List.of(certificate, pki.root.certificate()),
+                keyOf.privateKey());
+    }
+
+    /** Replaces a certificate file and its key file as certbot and cert-manager do: each by rename, the key first. */
+    static void installPair(Path certificateFile, Path keyFile, List<X509Certificate> chain, java.security.PrivateKey key)
+            throws IOException {
+        Path certTmp = certificateFile.resolveSibling(certificateFile.getFileName() + ".tmp");
+        Path keyTmp = keyFile.resolveSibling(keyFile.getFileName() + ".tmp");
+        PemFiles.writeCertificates(certTmp, chain);
+        PemFiles.writePrivateKey(keyTmp, key);
+        Files.move(keyTmp, keyFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(certTmp, certificateFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     static void replace(Path file, byte[] content) throws IOException {
