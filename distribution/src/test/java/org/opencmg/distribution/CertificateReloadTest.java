@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.opencmg.pki.CertificateBuilder;
 import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.pki.PemFiles;
@@ -34,11 +36,12 @@ class CertificateReloadTest {
 
     private static final String HEALTH = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
-    @Test
-    void aRenewedCertificateIsTakenFromItsFilesWhileOpenConnectionsGoOn(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "tls.provider {0}")
+    @ValueSource(strings = {"jdk", "conscrypt"})
+    void aRenewedCertificateIsTakenFromItsFilesWhileOpenConnectionsGoOn(String provider, @TempDir Path dir) throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var gw = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw")), pki,
-                "tls: {watch-interval: 200ms}\n")) {
+                "tls: {provider: " + provider + ", watch-interval: 200ms}\n")) {
             var ctx = pki.clientContext(null);
             var before = RawHttps.open(ctx, gw.clientPort());
             assertThat(before.exchange(HEALTH).status()).isEqualTo(200);
