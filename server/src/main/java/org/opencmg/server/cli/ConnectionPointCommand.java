@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
                 ConnectionPointCommand.Unregister.class})
 final class ConnectionPointCommand implements Callable<Integer> {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "connection-point.yaml: run the connection point in the foreground.")
+    @Option(names = "--config", paramLabel = "FILE", description = "connection-point.yaml: run the connection point in the foreground "
+            + "(SIGTERM stops it; SIGHUP reloads its certificates and keys, as changes of their files do).")
     Path config;
     @Spec
     CommandSpec spec;
