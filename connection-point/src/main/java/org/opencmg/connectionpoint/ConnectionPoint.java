@@ -9,6 +9,7 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.opencmg.pki.CertificateReloader;
 import org.opencmg.pki.KeyMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +37,12 @@ public final class ConnectionPoint implements AutoCloseable {
     private volatile boolean stopping;
 
     private final NotificationRelay notifications;
+    private final CertificateReloader certificates;
 
     private ConnectionPoint(Server server, HttpClient internalClient, ServerConnector monitor,
-                            ExchangeMeter exchanges, NotificationRelay notifications) {
+                            ExchangeMeter exchanges, NotificationRelay notifications, CertificateReloader certificates) {
         this.server = server;
+        this.certificates = certificates;
         this.notifications = notifications;
         this.internalClient = internalClient;
         this.monitor = monitor;
@@ -71,7 +74,18 @@ public final class ConnectionPoint implements AutoCloseable {
             server.addConnector(monitor);
         }
         var notifications = new NotificationRelay(server.getScheduler());
-        var point = new ConnectionPoint(server, internal, monitor, exchanges, notifications);
+        // Renewed certificates are put in service without a restart (SIGHUP, or their files change):
+        // new channels and new connections to internal servers present them; open ones stay up.
+        var reloads = new CertificateReloads(CHANNEL_IDENTITY, INTERNAL_IDENTITY);
+        var certificates = new CertificateReloader(java.time.Clock.systemUTC(), reloads);
+        var channelTls = dialler.getSslContextFactory();
+        certificates.register(CHANNEL_IDENTITY, config.certificate(), config.key(), identity,
+                keys -> channelTls.reload(f -> f.setKeyStore(keyStore(keys))));
+        var internalTls = internal.getSslContextFactory();
+        certificates.register(INTERNAL_IDENTITY, config.internal().clientCertificate(), config.internal().clientKey(),
+                KeyMaterial.read(config.internal().clientCertificate(), config.internal().clientKey()),
+                keys -> internalTls.reload(f -> f.setKeyStore(keyStore(keys))));
+        var point = new ConnectionPoint(server, internal, monitor, exchanges, notifications, certificates);
         var dialling = point.new Dialler(config, dialler);
         var discovery = new Discovery(dialling);
         dialling.discovery = discovery;
@@ -83,13 +97,14 @@ public final class ConnectionPoint implements AutoCloseable {
             point.links.add(link);
         }
         server.setHandler(new Handler.Sequence(new NotificationPush(notifications, config.notificationSenders()),
-                new MonitorHandler(point::status, () -> point.stopping, exchanges, notifications),
+                new MonitorHandler(point::status, () -> point.stopping, exchanges, notifications, reloads),
                 new ControlHandler(notifications, discovery, exchanges)));
         server.start();
         internal.start();
         for (DialledConnector connector : configured) {
             connector.link().start(connector);
         }
+        certificates.start(config.tlsWatchInterval());
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), point.links.size());
         if (monitor != null) {
             LOG.info("monitor listener (/health/live, /health/ready, /metrics) on http://{}:{}", monitor.getHost(),
@@ -156,6 +171,26 @@ public final class ConnectionPoint implements AutoCloseable {
         }
     }
 
+    /** The identity presented on the channels to the gateways, and the one presented to internal servers. */
+    static final String CHANNEL_IDENTITY = "channel";
+    static final String INTERNAL_IDENTITY = "internal";
+
+    private static java.security.KeyStore keyStore(KeyMaterial keys) {
+        try {
+            return keys.keyStore();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * SIGHUP: reads the certificate and key files again and puts in service those that changed and
+     * pass the checks; one line per identity says what happened.
+     */
+    public List<String> reloadCertificates() {
+        return certificates.reloadAll();
+    }
+
     /** The site's client notifications, relayed to every gateway instance. */
     public NotificationRelay notifications() {
         return notifications;
@@ -185,6 +220,7 @@ public final class ConnectionPoint implements AutoCloseable {
 
     @Override
     public void close() {
+        certificates.close();
         notifications.end(); // held streams would keep every channel's drain waiting
         stopping = true; // /health/ready answers 503 from now on
         var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(() -> {

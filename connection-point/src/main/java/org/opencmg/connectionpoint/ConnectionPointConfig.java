@@ -36,7 +36,8 @@ public record ConnectionPointConfig(
         Duration backoffMax,
         Monitor monitor,
         Set<InetAddress> notificationSenders,
-        TlsProvider tlsProvider) {
+        TlsProvider tlsProvider,
+        Duration tlsWatchInterval) {
 
     /** Who may post client notifications to the monitor listener when {@code notifications.senders} is not set. */
     static final Set<InetAddress> LOOPBACK_SENDERS = Set.of(InetAddress.getLoopbackAddress(), literal("::1"));
@@ -77,8 +78,11 @@ public record ConnectionPointConfig(
     record RawNotifications(List<String> senders) {
     }
 
-    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal servers. */
-    record RawTls(String provider) {
+    /**
+     * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal
+     * servers; watch-interval: how often the certificate and key files are checked for a change (0: only on SIGHUP).
+     */
+    record RawTls(String provider, String watchInterval) {
     }
 
     record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
@@ -132,7 +136,8 @@ public record ConnectionPointConfig(
                 monitor(raw.monitor()),
                 raw.notifications() == null || raw.notifications().senders() == null ? LOOPBACK_SENDERS
                         : raw.notifications().senders().stream().map(ConnectionPointConfig::sender).collect(Collectors.toUnmodifiableSet()),
-                TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()));
+                TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()),
+                duration(raw.tls() == null ? null : raw.tls().watchInterval(), Duration.ofSeconds(5)));
     }
 
     /** A sender is an IP address, written as one: a name would be resolved once, and could change. */

@@ -25,10 +25,12 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
     private final BooleanSupplier stopping;
     private final ExchangeMeter exchanges;
     private final NotificationRelay notifications;
+    private final CertificateReloads certificateReloads;
 
     MonitorHandler(Supplier<List<LinkStatus>> links, BooleanSupplier stopping, ExchangeMeter exchanges,
-                   NotificationRelay notifications) {
+                   NotificationRelay notifications, CertificateReloads certificateReloads) {
         this.notifications = notifications;
+        this.certificateReloads = certificateReloads;
         this.links = links;
         this.stopping = stopping;
         this.exchanges = exchanges;
@@ -86,6 +88,7 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
         out.append("# HELP cmg_cp_notification_lines_dropped_total Notifications not written to a gateway that left too many unread\n")
                 .append("# TYPE cmg_cp_notification_lines_dropped_total counter\n")
                 .append("cmg_cp_notification_lines_dropped_total ").append(notifications.dropped()).append('\n');
+        certificateReloads.appendTo(out);
         return out.toString();
     }
 

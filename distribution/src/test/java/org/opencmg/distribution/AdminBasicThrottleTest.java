@@ -3,7 +3,6 @@ package org.opencmg.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -86,7 +85,7 @@ class AdminBasicThrottleTest {
         assertThat(onMetrics.statusCode()).as("one throttle for the API and /metrics").isEqualTo(429);
         assertThat(onMetrics.headers().firstValue("Retry-After")).isPresent();
 
-        var console = consoleSignIn("admin", "guess-4");
+        var console = gw.consoleSignIn(http, "admin", "guess-4");
         assertThat(console.statusCode()).as("and for the console's form").isEqualTo(429);
         assertThat(get("/metrics", "Bearer " + scrapeToken).body()).as("each refusal counted, the console's too")
                 .contains("cmg_refusals_total{reason=\"login_throttled\",status=\"429\"} 3.0")
@@ -100,19 +99,6 @@ class AdminBasicThrottleTest {
 
         waitOut(fourth);
         assertThat(get("/api/status", basic("admin", GatewayFixture.ADMIN_PASSWORD)).statusCode()).isEqualTo(200);
-    }
-
-    /** The console's sign-in form, with the token of its login cookie. */
-    private HttpResponse<String> consoleSignIn(String user, String password) throws Exception {
-        var page = http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
-        String cookie = page.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-login="))
-                .findFirst().orElseThrow().split(";")[0];
-        String token = cookie.substring(cookie.indexOf('=') + 1);
-        String form = "login_token=" + token + "&user=" + URLEncoder.encode(user, StandardCharsets.UTF_8)
-                + "&password=" + URLEncoder.encode(password, StandardCharsets.UTF_8);
-        return http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).header("Cookie", cookie)
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -286,6 +286,19 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("https://localhost:" + adminPort + pathAndQuery);
     }
 
+    /** The console's sign-in form as a browser sends it, with the token of its login cookie. */
+    HttpResponse<String> consoleSignIn(HttpClient http, String user, String password) throws Exception {
+        var page = http.send(HttpRequest.newBuilder(adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        String cookie = page.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-login="))
+                .findFirst().orElseThrow().split(";")[0];
+        String token = cookie.substring(cookie.indexOf('=') + 1);
+        String form = "login_token=" + token + "&user=" + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
+                + "&password=" + java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
+        return http.send(HttpRequest.newBuilder(adminUrl("/login")).header("Cookie", cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     /** The admin REST API, logged in as the administrator. */
     AdminClient api() throws Exception {
         return AdminClient.from(dir);

@@ -82,9 +82,11 @@ class ReleaseArchiveTest {
         String gateway = Files.readString(home.resolve("systemd/opencmg-gateway.service"));
         assertThat(gateway).contains("User=opencmg", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "LimitNOFILE=",
                 "LoadCredential=master.key:", "SuccessExitStatus=143", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                "ExecReload=/bin/kill -HUP $MAINPID",
                 "ExecStart=/opt/opencmg/bin/cmg gateway --config /etc/opencmg/gateway.yaml");
         String point = Files.readString(home.resolve("systemd/opencmg-connection-point.service"));
         assertThat(point).contains("User=opencmg", "LimitNOFILE=", "SuccessExitStatus=143", "NoNewPrivileges=yes",
+                "ExecReload=/bin/kill -HUP $MAINPID",
                 "ExecStart=/opt/opencmg/bin/cmg connection-point --config /etc/opencmg/connection-point.yaml");
         if (Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))) {
             // systemd's own check of both units, ExecStart pointed at the unpacked launcher.

@@ -1,10 +1,12 @@
 package org.opencmg.pki;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManager;
@@ -58,5 +60,26 @@ public record KeyMaterial(List<X509Certificate> chain, PrivateKey key) {
 
     public X509Certificate leaf() {
         return chain.getFirst();
+    }
+
+    /**
+     * Whether the key is the leaf certificate's: signs a probe with the key and verifies it with the
+     * certificate, so a mismatched pair fails here, not in a device's handshake.
+     */
+    public boolean belongTogether() throws GeneralSecurityException {
+        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
+        byte[] probe = "opencmg key check".getBytes(StandardCharsets.US_ASCII);
+        Signature signer = Signature.getInstance(algorithm);
+        signer.initSign(key);
+        signer.update(probe);
+        byte[] signature = signer.sign();
+        Signature verifier = Signature.getInstance(algorithm);
+        try {
+            verifier.initVerify(leaf().getPublicKey());
+        } catch (java.security.InvalidKeyException e) {
+            return false; // another kind of key than the certificate's
+        }
+        verifier.update(probe);
+        return verifier.verify(signature);
     }
 }

@@ -30,6 +30,7 @@ import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
+import org.opencmg.pki.CertificateReloader;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.AdminApiServlet;
@@ -124,6 +125,11 @@ public final class Gateway implements AutoCloseable {
 
     /** How often an instance writes its endpoint-wide quota counts and reads the others' (off the request path). */
     static final Duration QUOTA_SHARING = Duration.ofSeconds(2);
+    private CertificateReloader certificates;
+    private volatile ServerNames serverNames;
+    private volatile String clientThumbprint;
+    /** The connectors' certificates in service, by connector (the console's expiry warnings read it). */
+    private final Map<String, X509Certificate> connectorCertificates = new ConcurrentHashMap<>();
 
     /** How often the gateway PINGs each channel (told to connection points in the hello). */
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
@@ -215,11 +221,15 @@ public final class Gateway implements AutoCloseable {
         KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
         KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
         KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
-        Map<String, X509Certificate> connectorCertificates = Map.of("client", clientKeys.leaf(), "channel", channelKeys.leaf(),
-                "admin", adminKeys.leaf());
-        connectorCertificates.forEach(this::meterCertificateExpiry);
+        serverNames = ServerNames.of(clientKeys.leaf());
+        clientThumbprint = Thumbprints.sha256(clientKeys.leaf());
+        // Renewed certificates are put in service without a restart (SIGHUP, or their files change).
+        certificates = new CertificateReloader(clock, (connector, outcome) -> certificateReloads(connector, outcome).increment());
+        watchCertificate(GatewayServer.CLIENT, config.client(), clientKeys);
+        watchCertificate(GatewayServer.CHANNEL, config.channel(), channelKeys);
+        watchCertificate(GatewayServer.ADMIN, config.admin(), adminKeys);
         var gatewayServices = new ArrayList<GatewayService>(plugins.services());
-        gatewayServices.add(new ServiceMetadata(Thumbprints.sha256(clientKeys.leaf())));
+        gatewayServices.add(new ServiceMetadata(() -> clientThumbprint));
         var authentication = new AuthenticationStep(plugins::authenticators);
         var serviceStep = new ServiceStep(new GatewayServices(gatewayServices));
         var mappingStep = new MappingStep(live::mappings);
@@ -227,21 +237,22 @@ public final class Gateway implements AutoCloseable {
         var quotaStep = new QuotaStep(clock, meters);
         live.onRevision(QuotaStore.TOPIC, () -> quotaStep.apply(quotaStore.list()));
         quotaSharing = shareQuotaUse(quotaStore, quotaStep);
-        var pipeline = new ClientPipelineHandler(ServerNames.of(clientKeys.leaf()), authentication, serviceStep,
+        var pipeline = new ClientPipelineHandler(() -> serverNames, authentication, serviceStep,
                 mappingStep, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
         var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, quotaStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
-        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(clock), meters);
+        // Its counts and the console's sessions are in the store, shared by every instance on it.
+        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
                 quotaStore, quotaStep);
-        var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
+        var sessions = new org.opencmg.server.console.ConsoleSessions(jdbc, clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
                 sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
-                connectorCertificates));
+                java.util.Collections.unmodifiableMap(connectorCertificates)));
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
@@ -267,6 +278,7 @@ public final class Gateway implements AutoCloseable {
                 config.membership().heartbeat(), config.membership().expiry());
         membership.onChange(channels::instancesChanged);
         membership.start(meters);
+        certificates.start(config.tlsWatchInterval());
         LOG.info("gateway instance {} ready", config.instance());
     }
 
@@ -396,12 +408,51 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** {@code cmg_certificate_expiry_seconds{connector}}: seconds until the certificate's notAfter (negative once past). */
-    private void meterCertificateExpiry(String connector, X509Certificate leaf) {
-        Gauge.builder("cmg_certificate_expiry_seconds", leaf,
-                        c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toMillis() / 1000.0)
+    /**
+     * Watches a connector's certificate and key files; a renewed pair is put in service on the
+     * connector, and what reads the certificate (expiry gauge, console, and for the client connector
+     * the names it answers for and ServiceMetadata's thumbprint) follows it.
+     */
+    private void watchCertificate(String connector, GatewayConfig.Listener listener, KeyMaterial keys) {
+        connectorCertificates.put(connector, keys.leaf());
+        certificates.register(connector, listener.certificate(), listener.key(), keys, renewed -> {
+            var names = ServerNames.of(renewed.leaf());
+            server.reloadKeys(connector, renewed);
+            connectorCertificates.put(connector, renewed.leaf());
+            if (connector.equals(GatewayServer.CLIENT)) {
+                serverNames = names;
+                clientThumbprint = Thumbprints.sha256(renewed.leaf());
+            }
+        });
+        meterCertificateExpiry(connector);
+        certificateReloads(connector, CertificateReloader.RELOADED);
+        CertificateReloader.REFUSALS.forEach(reason -> certificateReloads(connector, reason)); // every outcome from the start, at 0
+    }
+
+    /** {@code cmg_certificate_reloads_total{connector,outcome}}: reloaded, or the reason it was refused. */
+    private io.micrometer.core.instrument.Counter certificateReloads(String connector, String outcome) {
+        return io.micrometer.core.instrument.Counter.builder("cmg_certificate_reloads_total")
+                .description("Renewed connector certificates put in service (outcome reloaded) or refused (outcome: the reason)")
+                .tag("connector", connector).tag("outcome", outcome).register(meters);
+    }
+
+    /**
+     * {@code cmg_certificate_expiry_seconds{connector}}: seconds until the notAfter of the certificate
+     * in service (negative once past).
+     */
+    private void meterCertificateExpiry(String connector) {
+        Gauge.builder("cmg_certificate_expiry_seconds", certificates,
+                        r -> Duration.between(clock.instant(), r.current(connector).getNotAfter().toInstant()).toMillis() / 1000.0)
                 .description("Seconds until the connector's certificate expires (notAfter), negative once it has")
                 .tag("connector", connector).strongReference(true).register(meters);
+    }
+
+    /**
+     * SIGHUP: reads every connector's certificate and key files again and puts in service those that
+     * changed and pass the checks; one line per connector says what happened.
+     */
+    public List<String> reloadCertificates() {
+        return certificates.reloadAll();
     }
 
     private void bindJvmMetrics() {
@@ -589,6 +640,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (certificates != null) {
+            certificates.close();
+        }
         if (channels != null) {
             channels.endNotifications(); // held streams would keep the connectors' graceful stop waiting
         }

@@ -1,8 +1,6 @@
 package org.opencmg.server.boot;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.Signature;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +55,7 @@ public final class GatewayCheck {
         try {
             KeyMaterial keys = KeyMaterial.read(listener.certificate(), listener.key());
             var leaf = keys.leaf();
-            if (!belongTogether(keys)) {
+            if (!keys.belongTogether()) {
                 lines.add("FAIL " + connector + " connector: " + listener.key() + " is not the key of " + listener.certificate());
                 return false;
             }
@@ -68,20 +66,6 @@ public final class GatewayCheck {
             lines.add("FAIL " + connector + " connector: " + e.getMessage());
             return false;
         }
-    }
-
-    /** Signs with the key and verifies with the certificate: a mismatched pair fails here, not in a handshake. */
-    private static boolean belongTogether(KeyMaterial keys) throws Exception {
-        String algorithm = keys.key().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + keys.key().getAlgorithm();
-        byte[] probe = "cmg gateway --check".getBytes(StandardCharsets.US_ASCII);
-        Signature signer = Signature.getInstance(algorithm);
-        signer.initSign(keys.key());
-        signer.update(probe);
-        byte[] signature = signer.sign();
-        Signature verifier = Signature.getInstance(algorithm);
-        verifier.initVerify(keys.leaf().getPublicKey());
-        verifier.update(probe);
-        return verifier.verify(signature);
     }
 
     private static boolean store(GatewayConfig.Database database, List<String> lines) {

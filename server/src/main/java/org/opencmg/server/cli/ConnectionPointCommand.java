@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
                 ConnectionPointCommand.Unregister.class})
 final class ConnectionPointCommand implements Callable<Integer> {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "connection-point.yaml: run the connection point in the foreground.")
+    @Option(names = "--config", paramLabel = "FILE", description = "connection-point.yaml: run the connection point in the foreground "
+            + "(SIGTERM stops it; SIGHUP reloads its certificates and keys, as changes of their files do).")
     Path config;
     @Spec
     CommandSpec spec;
@@ -35,7 +36,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
             return 2;
         }
         ConnectionPoint cp = ConnectionPoint.start(ConfigFile.load(config, ConnectionPointConfig::load));
-        return Foreground.runUntilStopped(cp);
+        return Foreground.runUntilStopped(() -> { }, cp::reloadCertificates, cp);
     }
 
     @Command(name = "register", description = "Allow a connection point (its certificate + connection ID) to serve a site.")

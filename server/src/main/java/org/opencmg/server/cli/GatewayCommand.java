@@ -11,7 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "gateway", description = "Run a gateway instance in the foreground until stopped (SIGTERM or Ctrl-C).")
+@Command(name = "gateway", description = "Run a gateway instance in the foreground until stopped (SIGTERM or Ctrl-C); "
+        + "SIGHUP reloads the connectors' certificates and keys (so do changes of their files).")
 final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "gateway.yaml")
@@ -49,6 +50,6 @@ final class GatewayCommand implements Callable<Integer> {
             }
             throw e;
         }
-        return Foreground.runUntilStopped(gateway::drain, gateway);
+        return Foreground.runUntilStopped(gateway::drain, gateway::reloadCertificates, gateway);
     }
 }

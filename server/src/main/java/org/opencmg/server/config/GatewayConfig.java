@@ -37,7 +37,8 @@ public record GatewayConfig(
         Shutdown shutdown,
         Notifications notifications,
         TlsProvider tlsProvider,
-        Membership membership) {
+        Membership membership,
+        Duration tlsWatchInterval) {
 
     /**
      * This instance among those sharing the store: it writes a heartbeat every {@code heartbeat}; an
@@ -150,8 +151,8 @@ public record GatewayConfig(
                 throw new IllegalArgumentException("proxy-protocol and proxy-from are client connector settings (connection "
                         + "points and administrators connect to their connectors directly)");
             }
-            // Connection points dial every instance and an admin session lives in one instance: those
-            // connectors need a port of their own per instance, so sharing one would be a mistake.
+            // Connection points dial every instance, and an admin connector answers for its own instance
+            // (its /metrics, its status): those connectors need a port of their own per instance.
             if (ch.reusePort() != null || a.reusePort() != null) {
                 throw new IllegalArgumentException("reuse-port is a client connector setting (channel and admin "
                         + "connectors need a port per instance)");
@@ -188,7 +189,8 @@ public record GatewayConfig(
                     new Shutdown(duration(stop.grace(), Duration.ofSeconds(3)), duration(stop.timeout(), Duration.ofSeconds(30))),
                     notifications(notifications),
                     TlsProvider.parse(tls == null ? null : tls.provider()),
-                    membership(membership));
+                    membership(membership),
+                    duration(tls == null ? null : tls.watchInterval(), Duration.ofSeconds(5)));
         }
 
         private static Membership membership(RawMembership raw) {
@@ -243,8 +245,11 @@ public record GatewayConfig(
     record RawMembership(String channelUrl, String heartbeat, String expiry) {
     }
 
-    /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
-    record RawTls(String provider) {
+    /**
+     * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}); watch-interval: how often the
+     * connectors' certificate and key files are checked for a change (0: only on SIGHUP).
+     */
+    record RawTls(String provider, String watchInterval) {
     }
 
     /** port: absent = the default, 0 = any free port (tests). reusePort, proxyProtocol: absent = false. */

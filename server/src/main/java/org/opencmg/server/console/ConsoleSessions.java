@@ -1,16 +1,32 @@
 package org.opencmg.server.console;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.opencmg.server.store.Jdbc;
 
 /**
- * Console sessions of this gateway instance, in memory: a random 256-bit ID (the cookie), the
- * administrator, a CSRF token of its own, an idle and an absolute expiry. A restart logs everyone
- * out, which is fine for an administrator's console.
+ * Console sessions, kept in the store (table {@code console_sessions}) so that every instance
+ * sharing it knows them: a browser behind a load balancer stays signed in whichever instance
+ * answers, or when the one that signed it in dies, and signing out on one instance ends the
+ * session on all of them at once. A session is a random 256-bit ID (the cookie), the
+ * administrator, a CSRF token of its own, an idle and an absolute expiry.
+ * <p>
+ * Why a table rather than signed, encrypted cookies: a cookie cannot be taken back, so sign-out and
+ * ending an administrator's sessions would need a shared revocation list anyway; a table is that
+ * list and the session at once. Only a SHA-256 of the ID is stored (the ID is 256 random bits, so no
+ * salt is needed): a copy of the table signs no one in. Each console request costs one lookup by
+ * primary key; the idle clock is written back at most once a minute. The instance keeps the
+ * session objects it served in a small cache, but never trusts it: the row decides.
  */
 public final class ConsoleSessions {
 
@@ -18,24 +34,27 @@ public final class ConsoleSessions {
     public static final String COOKIE = "__Host-cmg-session";
     public static final Duration IDLE = Duration.ofMinutes(30);
     public static final Duration ABSOLUTE = Duration.ofHours(8);
-    private static final int MAX_SESSIONS = 10_000;
+    /** The idle clock of a session is written to the store when it is at least this old. */
+    static final Duration TOUCH = Duration.ofMinutes(1);
+    private static final int MAX_CACHED = 10_000;
+    private static final int MAX_FLASH = 2000;
 
-    /** One logged-in administrator. {@code flash} is the message for the next page. */
+    /** One logged-in administrator. {@code flash} is the message for the next page (kept in the store). */
     public static final class Session {
         final String id;
         final String user;
         final String csrfToken;
         final Instant createdAt;
-        volatile Instant lastSeen;
+        private final ConsoleSessions store;
         volatile String flash;
         volatile boolean flashFailed;
 
-        Session(String id, String user, String csrfToken, Instant now) {
+        Session(String id, String user, String csrfToken, Instant createdAt, ConsoleSessions store) {
             this.id = id;
             this.user = user;
             this.csrfToken = csrfToken;
-            this.createdAt = now;
-            this.lastSeen = now;
+            this.createdAt = createdAt;
+            this.store = store;
         }
 
         public String id() {
@@ -50,16 +69,23 @@ public final class ConsoleSessions {
             return csrfToken;
         }
 
+        /** A message for the next page, whichever instance serves it. */
         public void flash(String message, boolean failed) {
-            this.flash = message;
+            String m = message == null || message.length() <= MAX_FLASH ? message : message.substring(0, MAX_FLASH);
+            this.flash = m;
             this.flashFailed = failed;
+            store.jdbc.update("update console_sessions set flash = ?, flash_failed = ? where id_hash = ?", m, failed, hash(id));
         }
 
         /** The pending message (and whether it reports a failure), once. */
         public Optional<Map.Entry<String, Boolean>> takeFlash() {
             String m = flash;
+            if (m == null) {
+                return Optional.empty();
+            }
             flash = null;
-            return m == null ? Optional.empty() : Optional.of(Map.entry(m, flashFailed));
+            store.jdbc.update("update console_sessions set flash = null where id_hash = ?", hash(id));
+            return Optional.of(Map.entry(m, flashFailed));
         }
 
         @Override
@@ -68,46 +94,81 @@ public final class ConsoleSessions {
         }
     }
 
-    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private final Clock clock;
+    private record Row(String user, String csrfToken, Instant createdAt, Instant lastSeen, String flash, boolean flashFailed) {
+    }
 
-    public ConsoleSessions(Clock clock) {
+    private final Jdbc jdbc;
+    private final Clock clock;
+    /** Session objects this instance served, by ID hash: a page and its flash message share one. */
+    private final Cache<String, Session> served;
+
+    public ConsoleSessions(Jdbc jdbc, Clock clock) {
+        this.jdbc = jdbc;
         this.clock = clock;
+        this.served = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterAccess(IDLE)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).executor(Runnable::run).build();
     }
 
     /** A new session for an administrator who just logged in (always a new ID: no fixation). */
     public Session create(String user) {
         Instant now = clock.instant();
-        if (sessions.size() >= MAX_SESSIONS) {
-            sessions.values().removeIf(s -> expired(s, now));
-        }
-        var s = new Session(CsrfTokens.random(), user, CsrfTokens.random(), now);
-        sessions.put(s.id, s);
+        // Sign-ins are rare (and throttled): the moment to forget the sessions that expired.
+        jdbc.update("delete from console_sessions where last_seen <= ? or created_at <= ?", now.minus(IDLE), now.minus(ABSOLUTE));
+        var s = new Session(CsrfTokens.random(), user, CsrfTokens.random(), now, this);
+        jdbc.update("insert into console_sessions (id_hash, admin_user, csrf_token, created_at, last_seen) values (?, ?, ?, ?, ?)",
+                hash(s.id), user, s.csrfToken, now, now);
+        served.put(hash(s.id), s);
         return s;
     }
 
-    /** The live session of that ID, its idle time restarted; empty if unknown or expired (then forgotten). */
+    /** The live session of that ID, its idle time restarted; empty if unknown, ended or expired (then forgotten). */
     public Optional<Session> find(String id) {
-        if (id == null) {
+        if (id == null || !id.matches("[A-Za-z0-9_-]{43}")) {
+            return Optional.empty(); // not an ID this class makes: no need to ask the store
+        }
+        String h = hash(id);
+        var rows = jdbc.query("select admin_user, csrf_token, created_at, last_seen, flash, flash_failed from console_sessions "
+                        + "where id_hash = ?",
+                rs -> new Row(rs.getString(1), rs.getString(2), Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "last_seen"),
+                        rs.getString(5), rs.getBoolean(6)), h);
+        if (rows.isEmpty()) {
+            served.invalidate(h); // ended on another instance
             return Optional.empty();
         }
-        Session s = sessions.get(id);
-        if (s == null) {
-            return Optional.empty();
-        }
+        Row row = rows.getFirst();
         Instant now = clock.instant();
-        if (expired(s, now)) {
-            sessions.remove(id);
+        if (!now.isBefore(row.lastSeen.plus(IDLE)) || !now.isBefore(row.createdAt.plus(ABSOLUTE))) {
+            end(id);
             return Optional.empty();
         }
-        s.lastSeen = now;
+        if (!now.isBefore(row.lastSeen.plus(TOUCH))) {
+            jdbc.update("update console_sessions set last_seen = ? where id_hash = ?", now, h);
+        }
+        Session s = served.get(h, k -> new Session(id, row.user, row.csrfToken, row.createdAt, this));
+        s.flash = row.flash;
+        s.flashFailed = row.flashFailed;
         return Optional.of(s);
     }
 
+    /** Ends a session on every instance (sign-out). */
     public void end(String id) {
         if (id != null) {
-            sessions.remove(id);
+            String h = hash(id);
+            jdbc.update("delete from console_sessions where id_hash = ?", h);
+            served.invalidate(h);
         }
+    }
+
+    /**
+     * Ends every session of an administrator on every instance: whatever changes or removes an
+     * administrator's password must call it.
+     *
+     * @return how many sessions ended
+     */
+    public int endAll(String user) {
+        int n = jdbc.update("delete from console_sessions where admin_user = ?", user);
+        served.asMap().values().removeIf(s -> s.user.equals(user));
+        return n;
     }
 
     /** The session cookie's value among a request's cookies, or null. */
@@ -133,7 +194,12 @@ public final class ConsoleSessions {
         return COOKIE + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
     }
 
-    private static boolean expired(Session s, Instant now) {
-        return !now.isBefore(s.lastSeen.plus(IDLE)) || !now.isBefore(s.createdAt.plus(ABSOLUTE));
+    /** What the store keeps of a session ID: its SHA-256, hex. */
+    static String hash(String id) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.US_ASCII)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -52,6 +52,12 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConnector admin;
     private final ServerConnector channel;
     private final SslContextFactory.Server clientTls;
+    private final SslContextFactory.Server adminTls;
+    private final SslContextFactory.Server channelTls;
+    private final TrustManager clientTrust;
+    private final TrustManager adminTrust;
+    private final TrustManager channelTrust;
+    private final TlsProvider configuredProvider;
     private final ClientDrain clientDrain;
     private final TlsProvider tlsProvider;
 
@@ -68,23 +74,27 @@ public final class GatewayServer implements AutoCloseable {
 
         clientTls = new ResumingSslContextFactory();
         var provider = config.tlsProvider();
+        configuredProvider = provider;
         tlsProvider = provider.effective();
-        clientTls.setSslContext(sslContext(provider, clientKeys, new DeferredClientTrustManager(acceptedClientIssuers)));
+        clientTrust = new DeferredClientTrustManager(acceptedClientIssuers);
+        clientTls.setSslContext(sslContext(provider, clientKeys, clientTrust));
         clientTls.setWantClientAuth(true);
         TlsPolicy.apply(clientTls, enforceTls12);
         client = connector(CLIENT, config.client(), clientTls, config, refusals);
 
-        var adminTls = new SslContextFactory.Server();
+        adminTls = new SslContextFactory.Server();
         // Wanted, not needed: an administrator's registered certificate signs in to the console
         // (checked by thumbprint after the handshake proved the key); a password does otherwise.
-        adminTls.setSslContext(sslContext(provider, adminKeys, new DeferredClientTrustManager(List::of)));
+        adminTrust = new DeferredClientTrustManager(List::of);
+        adminTls.setSslContext(sslContext(provider, adminKeys, adminTrust));
         adminTls.setWantClientAuth(true);
         TlsPolicy.apply(adminTls, true);
         admin = connector(ADMIN, config.admin(), adminTls, config, refusals);
 
-        var channelTls = new SslContextFactory.Server();
+        channelTls = new SslContextFactory.Server();
         // Registered connection point certificates only: an unknown peer never gets HTTP/2.
-        channelTls.setSslContext(sslContext(provider, channelKeys, channelAdmission.trustManager()));
+        channelTrust = channelAdmission.trustManager();
+        channelTls.setSslContext(sslContext(provider, channelKeys, channelTrust));
         channelTls.setNeedClientAuth(true);
         TlsPolicy.apply(channelTls, true);
         channel = channelConnector(config, channelTls, channelProtocol);
@@ -206,6 +216,33 @@ public final class GatewayServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.error("could not apply the TLS policy: {}", e.toString());
         }
+    }
+
+    /**
+     * Puts a renewed certificate and key in service on one connector ({@link #CLIENT}, {@link #CHANNEL},
+     * {@link #ADMIN}): new handshakes use them; open connections, which have their session, stay.
+     * The same provider and trust as before; the client connector keeps its TLS policy.
+     */
+    public void reloadKeys(String connector, KeyMaterial keys) throws Exception {
+        SslContextFactory.Server tls;
+        TrustManager trust;
+        switch (connector) {
+            case CLIENT -> {
+                tls = clientTls;
+                trust = clientTrust;
+            }
+            case CHANNEL -> {
+                tls = channelTls;
+                trust = channelTrust;
+            }
+            case ADMIN -> {
+                tls = adminTls;
+                trust = adminTrust;
+            }
+            default -> throw new IllegalArgumentException("no connector " + connector);
+        }
+        SSLContext context = sslContext(configuredProvider, keys, trust);
+        tls.reload(f -> f.setSslContext(context));
     }
 
     /** Draining: every answer on the client connector closes its connection from now on. */

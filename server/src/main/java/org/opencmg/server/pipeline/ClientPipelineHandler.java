@@ -37,7 +37,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientPipelineHandler.class);
 
-    private final ServerNames serverNames;
+    private final java.util.function.Supplier<ServerNames> serverNames;
     private final AuthenticationStep authentication;
     private final PathNormalizer normalizer = new PathNormalizer();
     private final ServiceStep services;
@@ -52,11 +52,12 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final io.micrometer.core.instrument.MeterRegistry meters;
 
     /**
-     * @param serverNames the names this gateway answers for; requests naming another host are refused
+     * @param serverNames the names this gateway answers for (they follow a renewed certificate); requests
+     *                    naming another host are refused
      */
-    public ClientPipelineHandler(ServerNames serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, QuotaStep quotas, Forwarder forwarder, NotificationChannels notifications,
-                                 Refusals refusals, Health health, io.micrometer.core.instrument.MeterRegistry meters) {
+    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, AuthenticationStep authentication, ServiceStep services,
+                                 MappingStep mapping, QuotaStep quotas, Forwarder forwarder, NotificationChannels notifications, Refusals refusals,
+                                 Health health, io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
@@ -154,7 +155,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * says) must name this gateway; authority-form and asterisk-form targets are refused.
      */
     private void checkTarget(HttpURI uri) {
-        if (uri.getHost() != null && !serverNames.matches(uri.getHost())) {
+        if (uri.getHost() != null && !serverNames.get().matches(uri.getHost())) {
             throw new RequestRefused(421, "misdirected_host", "request names host " + uri.getHost());
         }
         if (uri.getPath() == null || !uri.getPath().startsWith("/")) {

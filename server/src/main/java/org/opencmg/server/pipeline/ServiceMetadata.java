@@ -13,9 +13,10 @@ import org.opencmg.api.ServiceResponse;
  */
 public final class ServiceMetadata implements GatewayService {
 
-    private final String serverCertificateSha256;
+    private final java.util.function.Supplier<String> serverCertificateSha256;
 
-    public ServiceMetadata(String serverCertificateSha256) {
+    /** {@code serverCertificateSha256}: of the certificate in service now (it follows a renewal). */
+    public ServiceMetadata(java.util.function.Supplier<String> serverCertificateSha256) {
         this.serverCertificateSha256 = serverCertificateSha256;
     }
 
@@ -37,6 +38,6 @@ public final class ServiceMetadata implements GatewayService {
         String family = request.path().toLowerCase().startsWith("/ccm_proxy_mutualauth/") ? "MutualAuth" : "ServerAuth";
         return ServiceResponse.json(200, """
                 {"service": "OpenCMG", "family": "%s", "server_certificate_sha256": "%s"}
-                """.formatted(family, serverCertificateSha256));
+                """.formatted(family, serverCertificateSha256.get()));
     }
 }

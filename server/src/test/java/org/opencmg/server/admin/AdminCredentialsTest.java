@@ -35,9 +35,10 @@ class AdminCredentialsTest {
     @BeforeEach
     void open() {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
-        var users = new AdminUsers(new Jdbc(database));
+        var jdbc = new Jdbc(database);
+        var users = new AdminUsers(jdbc);
         users.put("admin", PasswordHasher.hash(PASSWORD.toCharArray()), Clock.systemUTC().instant());
-        credentials = new AdminCredentials(users, Clock.systemUTC(), new LoginThrottle(Clock.systemUTC()), meters);
+        credentials = new AdminCredentials(users, Clock.systemUTC(), new LoginThrottle(jdbc, Clock.systemUTC()), meters);
     }
 
     @AfterEach

@@ -2,17 +2,52 @@ package org.opencmg.server.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.store.Database;
+import org.opencmg.server.store.Jdbc;
 
+/** The throttle on a real H2 store; two {@link LoginThrottle}s on one store are two instances sharing it. */
 class LoginThrottleTest {
 
     private final MutableClock clock = new MutableClock();
-    private final LoginThrottle throttle = new LoginThrottle(clock);
+    @TempDir
+    Path dir;
+    private Database database;
+    private Jdbc jdbc;
+    private LoginThrottle throttle;
+
+    @BeforeEach
+    void open() {
+        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 8));
+        jdbc = new Jdbc(database);
+        throttle = new LoginThrottle(jdbc, clock);
+    }
+
+    @AfterEach
+    void close() {
+        database.close();
+    }
+
+    @Test
+    void failuresCountedByOneInstanceDelayAttemptsOnAnother() {
+        var other = new LoginThrottle(jdbc, clock);
+        assertThat(throttle.attempt("admin", "10.0.0.1").admitted()).isTrue();
+        assertThat(other.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(1)));
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(other.attempt("admin", "10.0.0.1").delay()).as("the second failure, wherever it was made").hasSeconds(2);
+        other.succeeded("admin", "10.0.0.1");
+        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
+    }
 
     @Test
     void theFirstAttemptIsAdmitted() {
@@ -74,15 +109,17 @@ class LoginThrottleTest {
     }
 
     @Test
-    void ofSixtySimultaneousAttemptsOneIsAdmitted() throws Exception {
+    void ofSixtySimultaneousAttemptsOnTwoInstancesOneIsAdmitted() throws Exception {
+        var other = new LoginThrottle(jdbc, clock);
         var start = new CountDownLatch(1);
         var admitted = new AtomicInteger();
         var futures = new ArrayList<java.util.concurrent.Future<?>>();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < 60; i++) {
+                var instance = i % 2 == 0 ? throttle : other;
                 futures.add(pool.submit(() -> {
                     start.await();
-                    if (throttle.attempt("admin", "10.0.0.1").admitted()) {
+                    if (instance.attempt("admin", "10.0.0.1").admitted()) {
                         admitted.incrementAndGet();
                     }
                     return null;
@@ -107,11 +144,16 @@ class LoginThrottleTest {
 
     @Test
     void theTableIsBoundedWhateverTheNamesAndAddresses() {
+        var small = new LoginThrottle(jdbc, clock, 50, Duration.ZERO);
         String longName = "x".repeat(1_000);
-        for (int i = 0; i < LoginThrottle.MAX_KEYS * 2; i++) {
-            throttle.attempt(longName + i, "127.0." + (i >> 8 & 255) + "." + (i & 255));
+        for (int i = 0; i < 100; i++) {
+            small.attempt(longName + i, "127.0." + (i >> 8 & 255) + "." + (i & 255) + "%" + "z".repeat(500));
+            clock.advance(Duration.ofMillis(10));
         }
-        assertThat(throttle.size()).isLessThanOrEqualTo(LoginThrottle.MAX_KEYS);
+        assertThat(small.size()).isLessThanOrEqualTo(50);
+        clock.advance(LoginThrottle.CAP.multipliedBy(4));
+        small.attempt("admin", "10.0.0.1");
+        assertThat(small.size()).as("rows four caps old are forgotten").isEqualTo(2);
     }
 
     @Test
