@@ -127,8 +127,9 @@ class SharedStoreTest {
             try (var cp = new ConnectionPointFixture(dir, pki, "cp-budget", "PS3").register(gw1)
                     .start(gw1.channelUrl(), gw2.channelUrl()).awaitUp()) {
                 gw1.check(gw1.cli("endpoint", "quota", "set", endpoint, "--window", "1h", "--requests", "10"));
-                org.awaitility.Awaitility.await("the quota on gw2").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
-                        .until(() -> gw2.api().get("quotas").size() == 1);
+                // In force on gw2: its pipeline holds the budget (not only its store), so it shares its counts.
+                org.awaitility.Awaitility.await("the quota on gw2").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> gw2.metrics().contains("cmg_quota_warn_ratio{endpoint=\"" + endpoint + "\"}"));
                 var onGw1 = new DeviceClient(gw1, pki.device("budget-a"));
                 var onGw2 = new DeviceClient(gw2, pki.device("budget-b"));
                 for (int i = 0; i < 6; i++) {

@@ -51,4 +51,13 @@ public interface PluginContext {
      * exception is logged and the poller goes on.
      */
     void onStatePoll(Runnable refresh);
+
+    /**
+     * The site of the published role instance with this ID (the role ID in a path such as
+     * {@code /CCM_Proxy_ServerAuth/<role id>/...}), if one is published: the token service records it
+     * as the site of the devices it registers. From the host's in-memory mappings (no database read).
+     */
+    default java.util.Optional<String> siteOfRole(String roleId) {
+        return java.util.Optional.empty();
+    }
 }

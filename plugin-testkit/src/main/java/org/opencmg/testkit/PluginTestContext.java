@@ -104,6 +104,8 @@ public class PluginTestContext implements PluginContext {
 
     public final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
     public final Map<String, String> settings = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The site of each published role instance, by role ID, as the host's mappings would say. */
+    public final Map<String, String> roleSites = new java.util.concurrent.ConcurrentHashMap<>();
     public final List<String> audit = new CopyOnWriteArrayList<>();
     public final MemorySecrets secrets = new MemorySecrets();
     public final DataSource dataSource;
@@ -158,6 +160,11 @@ public class PluginTestContext implements PluginContext {
     @Override
     public Settings settings() {
         return name -> Optional.ofNullable(settings.get(name));
+    }
+
+    @Override
+    public Optional<String> siteOfRole(String roleId) {
+        return Optional.ofNullable(roleId == null ? null : roleSites.get(roleId));
     }
 
     @Override

@@ -26,6 +26,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -55,6 +57,7 @@ import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.pipeline.AuthenticationStep;
+import org.opencmg.server.pipeline.AuthorizationStep;
 import org.opencmg.server.jetty.HandshakeFailures;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
@@ -237,9 +240,10 @@ public final class Gateway implements AutoCloseable {
         var quotaStep = new QuotaStep(clock, meters);
         live.onRevision(QuotaStore.TOPIC, () -> quotaStep.apply(quotaStore.list()));
         quotaSharing = shareQuotaUse(quotaStore, quotaStep);
+        var authorization = new AuthorizationStep(siteBound());
         var pipeline = new ClientPipelineHandler(() -> serverNames, authentication, serviceStep,
-                mappingStep, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
-        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, quotaStep, channels::peek);
+                mappingStep, authorization, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
+        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, authorization, quotaStep, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
@@ -361,6 +365,20 @@ public final class Gateway implements AutoCloseable {
         } catch (RuntimeException e) {
             return Set.of(); // the store is not answering: liveness says so
         }
+    }
+
+    /** The sites that accept only their own devices (setting site-bound), parsed again only when it changes. */
+    private Supplier<Set<String>> siteBound() {
+        var parsed = new AtomicReference<Map.Entry<String, Set<String>>>(Map.entry("", Set.of()));
+        return () -> {
+            String value = live.get(SettingsCatalog.SITE_BOUND).orElse("");
+            var last = parsed.get();
+            if (!last.getKey().equals(value)) {
+                last = Map.entry(value, SettingsCatalog.sites(value));
+                parsed.set(last);
+            }
+            return last.getValue();
+        };
     }
 
     /** The sites with a published endpoint and no channel to this instance, sorted (their devices would get 503). */

@@ -42,7 +42,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private final PathNormalizer normalizer = new PathNormalizer();
     private final ServiceStep services;
     private final MappingStep mapping;
-    private final AuthorizationStep authorization = new AuthorizationStep();
+    private final AuthorizationStep authorization;
     private final QuotaStep quotas;
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
@@ -55,14 +55,16 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * @param serverNames the names this gateway answers for (they follow a renewed certificate); requests
      *                    naming another host are refused
      */
-    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, AuthenticationStep authentication, ServiceStep services,
-                                 MappingStep mapping, QuotaStep quotas, Forwarder forwarder, NotificationChannels notifications, Refusals refusals,
-                                 Health health, io.micrometer.core.instrument.MeterRegistry meters) {
+    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, AuthenticationStep authentication,
+                                 ServiceStep services, MappingStep mapping, AuthorizationStep authorization, QuotaStep quotas,
+                                 Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
+                                 io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
+        this.authorization = authorization;
         this.quotas = quotas;
         this.forwarder = forwarder;
         this.notifications = notifications;

@@ -34,17 +34,19 @@ public final class RequestExplainer {
     private final AuthenticationStep authentication;
     private final ServiceStep services;
     private final MappingStep mapping;
-    private final AuthorizationStep authorization = new AuthorizationStep();
+    private final AuthorizationStep authorization;
     private final QuotaStep quotas;
     private final PathNormalizer normalizer = new PathNormalizer();
     private final Function<String, Optional<String>> connectionPointOf;
 
     /** @param connectionPointOf the connection point that would serve a site next, if any is up */
-    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping, QuotaStep quotas,
+    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping,
+                            AuthorizationStep authorization, QuotaStep quotas,
                             Function<String, Optional<String>> connectionPointOf) {
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
+        this.authorization = authorization;
         this.quotas = quotas;
         this.connectionPointOf = connectionPointOf;
     }

@@ -1,12 +1,14 @@
 package org.opencmg.server.plugin;
 
 import java.time.Clock;
+import java.util.Optional;
 import org.opencmg.api.AuditLog;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
 import org.opencmg.server.store.LiveState;
+import org.opencmg.server.store.PublishedEndpoint;
 
 /** The {@link PluginContext} a plugin's extensions receive. */
 public record GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets,
@@ -36,5 +38,11 @@ public record GatewayPluginContext(String pluginId, LiveState state, AuditLog au
     @Override
     public ClientTrust clientTrust() {
         return state.clientTrust();
+    }
+
+    @Override
+    public Optional<String> siteOfRole(String roleId) {
+        return state.mappings().endpoints().stream().filter(e -> roleId != null && roleId.equals(e.roleId()))
+                .map(PublishedEndpoint::site).findFirst();
     }
 }

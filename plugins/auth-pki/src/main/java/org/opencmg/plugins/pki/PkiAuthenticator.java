@@ -3,7 +3,9 @@ package org.opencmg.plugins.pki;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.opencmg.api.AuthOutcome;
 import org.opencmg.api.Authenticator;
@@ -62,7 +64,9 @@ public final class PkiAuthenticator implements Authenticator {
         RevocationMode mode = revocationMode();
         int depth = maxChainDepth();
         Instant now = context.clock().instant();
-        String key = mode.code() + depth + ":" + ValidationCache.key(chain, trust.revision(), checkRevocation);
+        // The outcome holds the device's site: a new binding of roots to sites is a new key.
+        String key = mode.code() + depth + ":" + context.settings().get(SITE_ROOTS).orElse("") + ":"
+                + ValidationCache.key(chain, trust.revision(), checkRevocation);
         AuthOutcome cached = cache.get(key, now);
         if (cached != null) {
             return cached;
@@ -71,7 +75,7 @@ public final class PkiAuthenticator implements Authenticator {
                 new TrustMaterial(trust.roots(), trust.intermediates(), trust.ctlThumbprints(), trust.crls()),
                 new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now, mode, depth));
         AuthOutcome outcome = switch (result) {
-            case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor()));
+            case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor(), siteOf(v.anchor())));
             case ValidationResult.Refused r -> AuthOutcome.refused(403, r.reason().code(), r.detail());
         };
         cache.put(key, outcome, now, chain.getFirst().getNotAfter().toInstant());
@@ -106,11 +110,40 @@ public final class PkiAuthenticator implements Authenticator {
         }
     }
 
-    private static Device device(X509Certificate leaf, X509Certificate anchor) {
-        return new Device(Thumbprints.sha256(leaf), METHOD, leaf.getSubjectX500Principal().getName(), Map.of(
+    private static Device device(X509Certificate leaf, X509Certificate anchor, String site) {
+        var attributes = new HashMap<String, String>(Map.of(
                 "issuer", leaf.getIssuerX500Principal().getName(),
                 "serial", leaf.getSerialNumber().toString(16),
                 "root", anchor.getSubjectX500Principal().getName(),
                 "not_after", leaf.getNotAfter().toInstant().toString()));
+        if (site != null) {
+            attributes.put(Device.SITE, site);
+        }
+        return new Device(Thumbprints.sha256(leaf), METHOD, leaf.getSubjectX500Principal().getName(), attributes);
+    }
+
+    /** The host's setting binding trusted roots to sites: "SITE:SHA256,..." (validated when it is set). */
+    static final String SITE_ROOTS = "site-roots";
+    private volatile Map.Entry<String, Map<String, String>> siteRoots = Map.entry("", Map.of());
+
+    /** The site the administrator bound this trusted root to (setting site-roots), or null. */
+    private String siteOf(X509Certificate anchor) {
+        String value = context.settings().get(SITE_ROOTS).orElse("");
+        if (value.isEmpty()) {
+            return null;
+        }
+        var parsed = siteRoots;
+        if (!parsed.getKey().equals(value)) {
+            var bySha256 = new HashMap<String, String>();
+            for (String pair : value.split(",")) {
+                int colon = pair.indexOf(':');
+                if (colon > 0) {
+                    bySha256.put(pair.substring(colon + 1).strip().toUpperCase(Locale.ROOT), pair.substring(0, colon).strip());
+                }
+            }
+            parsed = Map.entry(value, Map.copyOf(bySha256));
+            siteRoots = parsed;
+        }
+        return parsed.getValue().get(Thumbprints.sha256(anchor).toUpperCase(Locale.ROOT));
     }
 }

@@ -74,6 +74,10 @@ public final class TokenAuthenticator implements Authenticator {
         attributes.put("token_id", jti);
         attributes.put("expires_at", claims.getExpirationTime().toInstant().toString());
         attributes.put("issuer", claims.getIssuer());
+        String site = Tokens.claimString(claims, Tokens.SITE_CLAIM);
+        if (site != null && kind != Tokens.Kind.BULK) {
+            attributes.put(Device.SITE, site);
+        }
         switch (kind) {
             case BULK -> {
                 var row = store.bulk(jti);

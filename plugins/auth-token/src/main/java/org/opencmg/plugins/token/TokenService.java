@@ -124,7 +124,9 @@ public final class TokenService implements GatewayService {
             LOG.info("device {} ({}) registered again with bulk token {}, proving its key; name and bulk token unchanged",
                     device.id(), device.name(), bulkId);
         }
-        return deviceTokenAnswer(device.id(), tokens.mintDevice(device.id(), device.name()));
+        // The device belongs to the site whose role's token service it registered through.
+        String site = tokens.siteOfRole(request.path().substring(1).split("/")[1]).orElse(null);
+        return deviceTokenAnswer(device.id(), tokens.mintDevice(device.id(), device.name(), site));
     }
 
     private ServiceResponse renew(ServiceRequest request) {
@@ -159,7 +161,7 @@ public final class TokenService implements GatewayService {
             return ServiceResponse.refuse(401, "invalid_proof", "device " + id + ": " + why);
         }
         store.touchDevice(id, now);
-        return deviceTokenAnswer(id, tokens.mintDevice(id, registered.get().name()));
+        return deviceTokenAnswer(id, tokens.mintDevice(id, registered.get().name(), device.get().site().orElse(null)));
     }
 
     private ServiceResponse accessToken(ServiceRequest request) {
@@ -178,7 +180,7 @@ public final class TokenService implements GatewayService {
                 notAfter = null;
             }
         }
-        Tokens.Minted minted = tokens.mintAccess(d.id(), d.name(), entra ? ENTRA : "token", notAfter);
+        Tokens.Minted minted = tokens.mintAccess(d.id(), d.name(), entra ? ENTRA : "token", d.site().orElse(null), notAfter);
         var answer = new LinkedHashMap<String, Object>();
         answer.put("access_token", minted.token());
         answer.put("token_type", "Bearer");

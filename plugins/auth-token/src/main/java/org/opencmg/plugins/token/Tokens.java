@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.opencmg.api.PluginContext;
 
@@ -37,6 +38,8 @@ final class Tokens {
     static final Duration ACCESS_LIFETIME = Duration.ofHours(8);
 
     static final String SITE_ID_SETTING = "site-id";
+    /** The site whose role's token service registered the device: device and access tokens carry it. */
+    static final String SITE_CLAIM = "site";
     static final String SITE_ID_SECRET = "site-id";
 
     /** The token kinds, by their {@code Type} claim. */
@@ -128,22 +131,28 @@ final class Tokens {
         if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(BULK_MAX) > 0) {
             throw new IllegalArgumentException("a bulk registration token lives 1 to " + BULK_MAX.toMinutes() + " minutes");
         }
-        return mint(Kind.BULK, null, null, null, lifetime, null);
+        return mint(Kind.BULK, null, null, null, null, lifetime, null);
     }
 
-    Minted mintDevice(String deviceId, String name) {
-        return mint(Kind.DEVICE, deviceId, name, null, DEVICE_LIFETIME, null);
+    /** @param site the site whose role's token service registered the device (claim "site"), or null */
+    Minted mintDevice(String deviceId, String name, String site) {
+        return mint(Kind.DEVICE, deviceId, name, null, site, DEVICE_LIFETIME, null);
+    }
+
+    /** The site of the published role instance a token service path names, if any. */
+    Optional<String> siteOfRole(String roleId) {
+        return context.siteOfRole(roleId);
     }
 
     /**
      * @param auth     how the device proved itself at the exchange: "token" or "entra"
      * @param notAfter the access token never outlives this (the device token's expiry), or null
      */
-    Minted mintAccess(String deviceId, String name, String auth, Instant notAfter) {
-        return mint(Kind.ACCESS, deviceId, name, auth, ACCESS_LIFETIME, notAfter);
+    Minted mintAccess(String deviceId, String name, String auth, String site, Instant notAfter) {
+        return mint(Kind.ACCESS, deviceId, name, auth, site, ACCESS_LIFETIME, notAfter);
     }
 
-    private Minted mint(Kind kind, String subject, String name, String auth, Duration lifetime, Instant notAfter) {
+    private Minted mint(Kind kind, String subject, String name, String auth, String site, Duration lifetime, Instant notAfter) {
         Instant now = context.clock().instant().truncatedTo(ChronoUnit.SECONDS);
         Instant exp = now.plus(lifetime);
         if (notAfter != null && notAfter.isBefore(exp)) {
@@ -167,6 +176,9 @@ final class Tokens {
         }
         if (auth != null) {
             claims.claim("auth", auth);
+        }
+        if (site != null) {
+            claims.claim(SITE_CLAIM, site);
         }
         SigningKeys.Key key = keys.current();
         var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(key.kid()).build(),

@@ -43,7 +43,7 @@ class TokenAuthenticatorTest {
         String bulkId = java.util.UUID.randomUUID().toString();
         store.addBulk(new TokenStore.BulkToken(bulkId, now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
         store.registerDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, bulkId, now));
-        return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4)).token();
+        return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4), null).token();
     }
 
     AuthOutcome check(String token) {
@@ -115,7 +115,7 @@ class TokenAuthenticatorTest {
         assertThat(d.id()).isEqualTo(id);
         assertThat(d.name()).isEqualTo("pc-abab");
 
-        var access = tokens.mintAccess(id, "pc-abab", "token", null);
+        var access = tokens.mintAccess(id, "pc-abab", "token", null, null);
         var ac = SignedJWT.parse(access.token()).getJWTClaimsSet();
         assertThat(ac.getClaim("Type")).isEqualTo("AccessToken");
         assertThat(ac.getClaim("auth")).isEqualTo("token");
@@ -127,12 +127,12 @@ class TokenAuthenticatorTest {
 
         // An access token never outlives the device token it came from.
         Instant soon = ctx.clock.instant().plus(Duration.ofHours(1));
-        assertThat(tokens.mintAccess(id, "pc", "token", soon).expiresAt()).isEqualTo(soon);
+        assertThat(tokens.mintAccess(id, "pc", "token", null, soon).expiresAt()).isEqualTo(soon);
     }
 
     @Test
     void aDeviceTokenOfAnUnregisteredDeviceIsRefused() {
-        refused(check(tokens.mintDevice("cd".repeat(32), "ghost").token()), "invalid_token");
+        refused(check(tokens.mintDevice("cd".repeat(32), "ghost", null).token()), "invalid_token");
     }
 
     @Test
@@ -222,7 +222,7 @@ class TokenAuthenticatorTest {
 
         var rotated = tokens.keys().rotate("admin");
         assertThat(rotated.kid()).isNotEqualTo(oldKid);
-        String after = tokens.mintDevice(id, "pc").token();
+        String after = tokens.mintDevice(id, "pc", null).token();
         assertThat(SignedJWT.parse(after).getHeader().getKeyID()).isEqualTo(rotated.kid());
         assertThat(check(before)).as("old device token").isInstanceOf(AuthOutcome.Authenticated.class);
         assertThat(check(after)).isInstanceOf(AuthOutcome.Authenticated.class);

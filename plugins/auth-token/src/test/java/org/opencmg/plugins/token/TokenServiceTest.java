@@ -151,6 +151,23 @@ class TokenServiceTest {
     }
 
     @Test
+    void aDeviceBelongsToTheSiteWhoseRolesTokenServiceRegisteredIt() throws Exception {
+        ctx.roleSites.put("72057594037927939", "PS1");
+        String bulk = newBulkToken(60);
+        KeyPair kp = ec();
+        String deviceToken = (String) json(call("POST", STS + "/register", bulk, registerBody(kp, "pc-ps1", bulk))).get("device_token");
+        assertThat(SignedJWT.parse(deviceToken).getJWTClaimsSet().getClaim("site")).isEqualTo("PS1");
+        String access = (String) json(call("POST", STS, deviceToken, null)).get("access_token");
+        assertThat(SignedJWT.parse(access).getJWTClaimsSet().getClaim("site")).as("the access token carries it on").isEqualTo("PS1");
+        var device = auth.authenticate(TestContext.bearer(access));
+        assertThat(((AuthOutcome.Authenticated) device).device().site()).contains("PS1");
+        // A role ID no site publishes: the device belongs to no site.
+        ctx.roleSites.clear();
+        String other = (String) json(call("POST", STS + "/register", bulk, registerBody(ec(), "pc-none", bulk))).get("device_token");
+        assertThat(SignedJWT.parse(other).getJWTClaimsSet().getClaim("site")).isNull();
+    }
+
+    @Test
     void anEntraDeviceGetsAnAccessTokenForItsOwnId() throws Exception {
         var entra = new Device("0d3c1a2b-entra-device", "entra", "LAPTOP-ENTRA", Map.of("tid", "t1"));
         var access = json(call("POST", STS, null, null, entra));
