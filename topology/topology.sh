@@ -14,6 +14,7 @@
 #   topology/topology.sh add-site DIR     # a second site, PS2: its own sample roles and two connection
 #                                         # points of its own (cp3, cp4), behind the same gateways
 #
+# TOPOLOGY_GATEWAY_YAML: more lines for every gateway's YAML (benchmarks raise limits with it).
 # Ports: TOPOLOGY_BASE_PORT (18000) + fixed offsets (see ports below). The CLI: ./cmg, or with
 # CMG_HOME (a built distribution, e.g. distribution/target/cmg) and CMG_JAVA that one directly.
 # Needs PostgreSQL and HAProxy (Debian packages: apt-get install postgresql haproxy).
@@ -128,6 +129,7 @@ admin: {host: 127.0.0.1, port: $4}
 membership: {channel-url: "https://localhost:$3", heartbeat: 5s, expiry: 15s}
 plugins-dir: ${CMG_HOME:-$ROOT/distribution/target/cmg}/plugins
 admin-account: {user: admin, initial-password-file: admin-password}
+${TOPOLOGY_GATEWAY_YAML:-}
 EOF
 }
 
