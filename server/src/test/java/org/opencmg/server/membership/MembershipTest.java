@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -17,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.channel.GatewayInstances;
 import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.console.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.server.store.Jdbc;
@@ -27,23 +24,7 @@ class MembershipTest {
     static final Duration HEARTBEAT = Duration.ofSeconds(10);
     static final Duration EXPIRY = Duration.ofSeconds(30);
 
-    final Clock clock = new Clock() {
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    };
-    volatile Instant now = Instant.parse("2026-12-01T10:00:00Z");
+    final MutableClock clock = new MutableClock();
     Database database;
     GatewayInstanceStore store;
 
@@ -79,11 +60,11 @@ class MembershipTest {
                 .containsExactly("https://gw-a:10124", "https://gw-b:10124", "https://gw-c:10124");
 
         // b is killed: it writes nothing more. Within the expiry it is still up; after it, gone.
-        now = now.plus(EXPIRY);
+        clock.advance(EXPIRY);
         a.beat();
         c.beat();
         assertThat(states(a)).contains("gw-b UP");
-        now = now.plus(HEARTBEAT);
+        clock.advance(HEARTBEAT);
         a.beat();
         c.leave(); // c drains and exits cleanly
         a.beat();
@@ -104,7 +85,7 @@ class MembershipTest {
     void rowsNotHeardOfForADayAreForgotten() {
         var a = member("gw-a");
         member("gw-old").beat();
-        now = now.plus(Membership.FORGET_AFTER).plusSeconds(1);
+        clock.advance(Membership.FORGET_AFTER.plusSeconds(1));
         a.beat();
         assertThat(states(a)).containsExactly("gw-a UP");
     }
@@ -115,7 +96,7 @@ class MembershipTest {
         var a = member("gw-a");
         a.start(meters);
         member("gw-b").beat();
-        now = now.plus(EXPIRY).plusSeconds(1);
+        clock.advance(EXPIRY.plusSeconds(1));
         a.beat();
         assertThat(meters.get("cmg_gateway_instances").tag("state", "gone").gauge().value()).isEqualTo(1.0);
         assertThat(meters.get("cmg_gateway_instances").tag("state", "up").gauge().value()).isEqualTo(1.0);
