@@ -285,6 +285,11 @@ tls_of() { # port [openssl s_client args]: "TLSv1.3 TLS_AES_..." negotiated
 
 # ---------------------------------------------------------------- CPU accounting
 # CPU ticks (user+system) of processes (all their threads); for nginx pass the master and its workers.
+heap_live_kb() { # PID: heap in use after a full GC, KB
+  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.run >/dev/null
+  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.heap_info | awk '/garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); print v } }'
+}
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 proc_ticks() { local t=0 p; for p in "$@"; do
     [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
   done; echo "$t"; }

@@ -41,11 +41,6 @@ CP1_PID="$(cat "$TOPO/pids/connection-point-1")"; CP2_PID="$(cat "$TOPO/pids/con
 ADMIN="admin:$(cat "$TOPO/admin-password")"
 NOTIFY="/CCM_Proxy_MutualAuth/$MP_ROLE_ID/CCM_Notification"
 
-heap_live_kb() { # PID: heap in use after a full GC, KB
-  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.run >/dev/null
-  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.heap_info | awk '/garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); print v } }'
-}
-rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 held() { # admin URL: that instance's notification channels
   curl -s -u "$ADMIN" --cacert "$CA" "$1/metrics" | awk '$1 == "cmg_notification_channels" { printf "%d", $2 }'
 }

@@ -74,11 +74,6 @@ CP_PID=$LAST_PID
 sleep 1
 
 # ---------------------------------------------------------------- memory before
-heap_live_kb() { # PID: heap in use after a full GC, KB
-  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.run >/dev/null
-  "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.heap_info | awk '/garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); print v } }'
-}
-rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 HEAP0=$(heap_live_kb "$GW_PID"); RSS0=$(rss_kb "$GW_PID")
 log "gateway before: RSS $((RSS0 / 1024)) MB, live heap $((HEAP0 / 1024)) MB"
 
