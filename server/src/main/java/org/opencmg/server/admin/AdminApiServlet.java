@@ -490,7 +490,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("removed", externalPath);
     }
 
-    private static String quotaDetail(org.opencmg.server.store.Quota q) {
+    static String quotaDetail(org.opencmg.server.store.Quota q) {
         return "window=" + org.opencmg.server.store.Quota.formatWindow(q.window()) + " requests=" + q.requests() + " egress_bytes="
                 + q.egressBytes() + " device_requests=" + q.deviceRequests() + " device_egress_bytes=" + q.deviceEgressBytes()
                 + " warn_percent=" + q.warnPercent();

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -157,13 +157,8 @@ public final class ConfigAsCode {
     public Result apply(String yaml, boolean dryRun, boolean prune, String actor) {
         Instant now = clock.instant();
         var doc = ConfigDocument.parse(yaml, this::roleKind, actor, now);
-        var steps = new ArrayList<Step>();
-        var kept = new ArrayList<Change>();
-        int[] unchanged = {0};
         var ids = new TreeMap<String, String>();
-        var untouched = ConfigDocument.SECTIONS.stream().filter(s -> !doc.sections().contains(s)).toList();
-        Function<String, Boolean> pruning = section -> prune && doc.sections().contains(section);
-        var planner = new Planner(steps, kept, unchanged, pruning, doc.sections());
+        var planner = new Planner(doc.sections(), prune);
 
         // Endpoints and quotas, by external path (case-insensitive).
         var storedEndpoints = index(endpoints.list(), PublishedEndpoint::externalPathKey);
@@ -173,7 +168,7 @@ public final class ConfigAsCode {
                 (c, p) -> endpoints.publish(c, p), (c, p) -> endpoints.unpublish(c, p.endpoint().externalPath()));
         // A quota takes the spelling of its endpoint's path; one on a path published nowhere waits for it (as the API keeps one).
         var published = new java.util.HashMap<String, String>();
-        if (!pruning.apply(ConfigDocument.ENDPOINTS)) {
+        if (!planner.prunes(ConfigDocument.ENDPOINTS)) {
             storedEndpoints.values().forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
         }
         wanted.values().forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
@@ -181,7 +176,7 @@ public final class ConfigAsCode {
                 q.window(), q.requests(), q.egressBytes(), q.deviceRequests(), q.deviceEgressBytes(), q.warnPercent(), q.updatedAt(),
                 q.updatedBy())).toList(), Quota::externalPathKey);
         planner.diff(ConfigDocument.QUOTAS, index(quotas.list(), Quota::externalPathKey), wantedQuotas, Quota::externalPath,
-                ConfigAsCode::quotaDiff, q -> quotaDetail(q) + (published.containsKey(q.externalPathKey()) ? ""
+                ConfigAsCode::quotaDiff, q -> AdminApiServlet.quotaDetail(q) + (published.containsKey(q.externalPathKey()) ? ""
                         : " (no endpoint is published at this path: the quota applies once one is)"), 3, 0,
                 (c, q) -> quotas.put(c, q), (c, q) -> quotas.remove(c, q.externalPath()));
 
@@ -206,8 +201,8 @@ public final class ConfigAsCode {
                         throw new IllegalArgumentException(ConfigDocument.CRLS + "[" + i + "]: older than the stored CRL of its issuer"
                                 + " and scope (this_update " + stored.getThisUpdate().toInstant() + "); export again to get that one");
                     }
-                    steps.add(new Step(8, new Change(ConfigDocument.CRLS, Action.REMOVE, crlLabel(stored), crlDetail(stored)
-                            + " (replaced by the newer CRL of its issuer and scope)"), c -> trust.removeCrl(c, ConfigDocument.sha256(stored))));
+                    planner.step(8, new Change(ConfigDocument.CRLS, Action.REMOVE, crlLabel(stored), crlDetail(stored)
+                            + " (replaced by the newer CRL of its issuer and scope)"), c -> trust.removeCrl(c, ConfigDocument.sha256(stored)));
                     it.remove();
                 }
             }
@@ -220,21 +215,17 @@ public final class ConfigAsCode {
         settings.list().forEach(v -> effective.put(v.name(), v.value()));
         doc.settings().forEach((name, value) -> {
             if (value.equals(effective.get(name))) {
-                unchanged[0]++;
+                planner.unchanged++;
             } else {
-                steps.add(new Step(10, new Change(ConfigDocument.SETTINGS, Action.CHANGE, name, effective.get(name) + " -> " + value),
-                        c -> settings.set(c, name, value, actor, now)));
+                planner.step(10, new Change(ConfigDocument.SETTINGS, Action.CHANGE, name, effective.get(name) + " -> " + value),
+                        c -> settings.set(c, name, value, actor, now));
             }
         });
         effective.forEach((name, value) -> {
             String byDefault = defaultOf(name);
             if (doc.sections().contains(ConfigDocument.SETTINGS) && !doc.settings().containsKey(name) && !value.equals(byDefault)) {
-                var change = new Change(ConfigDocument.SETTINGS, Action.REMOVE, name, value + " -> " + byDefault + " (its default)");
-                if (prune) {
-                    steps.add(new Step(10, change, c -> settings.set(c, name, byDefault, actor, now)));
-                } else {
-                    kept.add(change);
-                }
+                planner.absent(ConfigDocument.SETTINGS, 10, new Change(ConfigDocument.SETTINGS, Action.REMOVE, name,
+                        value + " -> " + byDefault + " (its default)"), c -> settings.set(c, name, byDefault, actor, now));
             }
         });
 
@@ -254,13 +245,11 @@ public final class ConfigAsCode {
                     }
                 }, (c, p) -> connectionPoints.remove(c, p.name()));
 
-        var changes = steps.stream().map(Step::change)
-                .sorted(Comparator.comparing((Change c) -> ConfigDocument.SECTIONS.indexOf(c.section()))).toList();
-        var plan = new Plan(changes, unchanged[0], List.copyOf(kept), untouched);
-        if (changes.isEmpty()) {
+        var plan = planner.plan();
+        if (plan.changes().isEmpty()) {
             return new Result(plan, dryRun, prune, false, Map.of());
         }
-        var ordered = steps.stream().sorted(Comparator.comparingInt(Step::phase)).toList();
+        var ordered = planner.steps.stream().sorted(Comparator.comparingInt(Step::phase)).toList();
         try {
             jdbc.transaction(c -> {
                 for (Step step : ordered) {
@@ -330,46 +319,76 @@ public final class ConfigAsCode {
         void run(Connection c, T item) throws SQLException;
     }
 
-    /** A change and the write that makes it; writes run by phase, so that removals free what additions take. */
+    /**
+     * A change and the write that makes it. Writes run by phase: quotas and endpoints removed (0, 1), put (2, 3);
+     * CTL entries and certificates removed (4, 5), added (6, 7); CRLs removed (8), added (9); settings (10);
+     * connection points removed (11), put (12) — removals first, so that they free what additions take.
+     */
     private record Step(int phase, Change change, Write write) {
     }
 
-    /** Compares one section's stored items with the file's, by key. */
-    private record Planner(List<Step> steps, List<Change> kept, int[] unchanged, Function<String, Boolean> pruning,
-                           Set<String> sections) {
+    /** The plan being made: each section's stored items compared with the file's, by key. */
+    private static final class Planner {
+        final List<Step> steps = new ArrayList<>();
+        final List<Change> kept = new ArrayList<>();
+        final Set<String> sections;
+        final boolean prune;
+        int unchanged;
+
+        Planner(Set<String> sections, boolean prune) {
+            this.sections = sections;
+            this.prune = prune;
+        }
+
+        /** Whether items of {@code section} the file does not list are removed. */
+        boolean prunes(String section) {
+            return prune && sections.contains(section);
+        }
+
+        void step(int phase, Change change, Write write) {
+            steps.add(new Step(phase, change, write));
+        }
+
+        /** An item of a section of the file that the file does not list: removed with --prune, else kept. */
+        void absent(String section, int phase, Change removal, Write write) {
+            if (prunes(section)) {
+                step(phase, removal, write);
+            } else {
+                kept.add(removal);
+            }
+        }
 
         <T> void diff(String section, Map<String, T> stored, Map<String, T> wanted, Function<T, String> label,
-                      java.util.function.BiFunction<T, T, String> difference, Function<T, String> detail, int putPhase, int removePhase,
+                      BiFunction<T, T, String> difference, Function<T, String> detail, int putPhase, int removePhase,
                       ItemWrite<T> put, ItemWrite<T> remove) {
             if (!sections.contains(section)) {
                 return;
             }
             wanted.forEach((key, item) -> {
                 T before = stored.get(key);
+                String diff = before == null ? null : difference.apply(before, item);
                 if (before == null) {
-                    steps.add(new Step(putPhase, new Change(section, Action.ADD, label.apply(item), detail.apply(item)), c -> put.run(c, item)));
+                    step(putPhase, new Change(section, Action.ADD, label.apply(item), detail.apply(item)), c -> put.run(c, item));
+                } else if (diff.isEmpty()) {
+                    unchanged++;
                 } else {
-                    String diff = difference.apply(before, item);
-                    if (diff.isEmpty()) {
-                        unchanged[0]++;
-                    } else {
-                        steps.add(new Step(putPhase, new Change(section, Action.CHANGE, label.apply(item), diff), c -> put.run(c, item)));
-                    }
+                    step(putPhase, new Change(section, Action.CHANGE, label.apply(item), diff), c -> put.run(c, item));
                 }
             });
-            var removed = new HashSet<>(stored.keySet());
-            removed.removeAll(wanted.keySet());
             stored.forEach((key, item) -> {
-                if (!removed.contains(key)) {
-                    return;
-                }
-                var change = new Change(section, Action.REMOVE, label.apply(item), detail.apply(item));
-                if (pruning.apply(section)) {
-                    steps.add(new Step(removePhase, change, c -> remove.run(c, item)));
-                } else {
-                    kept.add(change);
+                if (!wanted.containsKey(key)) {
+                    absent(section, removePhase, new Change(section, Action.REMOVE, label.apply(item), detail.apply(item)),
+                            c -> remove.run(c, item));
                 }
             });
+        }
+
+        /** The changes in the file's section order. */
+        Plan plan() {
+            var changes = steps.stream().map(Step::change)
+                    .sorted(Comparator.comparing((Change c) -> ConfigDocument.SECTIONS.indexOf(c.section()))).toList();
+            return new Plan(changes, unchanged, List.copyOf(kept),
+                    ConfigDocument.SECTIONS.stream().filter(s -> !sections.contains(s)).toList());
         }
     }
 
@@ -393,12 +412,6 @@ public final class ConfigAsCode {
         d.add("role_kind", a.roleKind(), b.roleKind());
         d.add("role_id", a.roleId(), b.roleId());
         return d.toString();
-    }
-
-    private static String quotaDetail(Quota q) {
-        return "window=" + Quota.formatWindow(q.window()) + " requests=" + q.requests() + " egress_bytes=" + q.egressBytes()
-                + " device_requests=" + q.deviceRequests() + " device_egress_bytes=" + q.deviceEgressBytes()
-                + " warn_percent=" + q.warnPercent();
     }
 
     private static String quotaDiff(Quota a, Quota b) {
