@@ -1,6 +1,7 @@
 package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,12 @@ class ConfigAsCodeTest {
                     .containsPattern("(?m)^  \\+ connection_points +cp-config  site=PS1 .*a new connection ID is made")
                     .contains("Dry run: nothing was changed.").doesNotContain("New connection ID");
             assertThat(export(b)).as("a dry run changes nothing").isEqualTo(empty);
+            // Through the API: a mistyped flag is refused, never taken for an apply; a body a form could send is refused.
+            byte[] body = Files.readAllBytes(exported);
+            assertThatThrownBy(() -> b.api().post("config?dry_run=yes", body, "application/yaml"))
+                    .hasMessage("dry_run takes true or false, not 'yes'");
+            assertThatThrownBy(() -> b.api().post("config", body, "text/plain")).hasMessageContaining("Content-Type must be");
+            assertThat(export(b)).isEqualTo(empty);
 
             assertThat(b.cli("config", "apply", exported.toString())).as(b.out).isZero();
             assertThat(b.out).contains("Applied in one transaction, audited as config.apply.")

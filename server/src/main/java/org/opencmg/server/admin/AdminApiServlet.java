@@ -558,8 +558,7 @@ public final class AdminApiServlet extends HttpServlet {
     private Object applyConfig(HttpServletRequest req, String actor) throws IOException {
         var service = configAsCode();
         String yaml = new String(body(req, BodyTypes.YAML, ConfigDocument.MAX_BYTES), StandardCharsets.UTF_8);
-        var result = service.apply(yaml, Boolean.parseBoolean(req.getParameter("dry_run")),
-                Boolean.parseBoolean(req.getParameter("prune")), actor);
+        var result = service.apply(yaml, flag(req, "dry_run"), flag(req, "prune"), actor);
         var m = new LinkedHashMap<String, Object>();
         m.put("dry_run", result.dryRun());
         m.put("prune", result.prune());
@@ -571,6 +570,18 @@ public final class AdminApiServlet extends HttpServlet {
         m.put("untouched_sections", result.plan().untouched());
         m.put("connection_ids", result.connectionIds()); // made for added registrations, shown on this answer only
         return m;
+    }
+
+    /** A true/false query parameter, absent: false. Anything else is refused: a mistyped dry_run must not apply. */
+    private static boolean flag(HttpServletRequest req, String name) {
+        String v = req.getParameter(name);
+        if (v == null || v.equals("false")) {
+            return false;
+        }
+        if (v.equals("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException(name + " takes true or false, not '" + v + "'");
     }
 
     private static Map<String, Object> changeJson(ConfigAsCode.Change c) {
