@@ -325,7 +325,7 @@ final class GatewayFixture implements AutoCloseable {
         if (args.getFirst().equals("connection-point")) { // its subcommands administer; the bare command runs a point
             return args.size() > 1 && List.of("register", "list", "unregister").contains(args.get(1));
         }
-        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content", "admin-cert")
+        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content", "admin-cert", "config")
                 .contains(args.getFirst());
     }
 

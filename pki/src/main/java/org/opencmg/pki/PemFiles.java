@@ -153,6 +153,10 @@ public final class PemFiles {
         return pem(c);
     }
 
+    public static String toPem(X509CRL crl) {
+        return pem(crl);
+    }
+
     // ---- helpers ----
 
     private static String pem(Object object) {

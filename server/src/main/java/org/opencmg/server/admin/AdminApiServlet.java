@@ -49,9 +49,15 @@ public final class AdminApiServlet extends HttpServlet {
     private final transient ConsoleSessions sessions;
     private final transient AdminCertificates adminCertificates;
     private final transient Refusals refusals;
+    private final transient ConfigAsCode configAsCode;
 
     public AdminApiServlet(AdminServices services, Refusals refusals) {
         this(services, null, null, refusals);
+    }
+
+    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
+                           Refusals refusals) {
+        this(services, sessions, adminCertificates, refusals, null);
     }
 
     /**
@@ -59,13 +65,19 @@ public final class AdminApiServlet extends HttpServlet {
      *                          session cookie and the session's CSRF token in {@code X-CSRF-Token}
      * @param adminCertificates administrators' client certificates ({@code /api/admin-certs})
      * @param refusals          where refused requests are logged and counted
+     * @param configAsCode      configuration export and apply ({@code /api/config})
      */
     public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
-                           Refusals refusals) {
+                           Refusals refusals, ConfigAsCode configAsCode) {
         this.services = services;
         this.sessions = sessions;
         this.adminCertificates = adminCertificates;
         this.refusals = refusals;
+        this.configAsCode = configAsCode;
+    }
+
+    /** An answer that is not JSON (the exported configuration). */
+    private record Text(String contentType, String body) {
     }
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
@@ -125,7 +137,7 @@ public final class AdminApiServlet extends HttpServlet {
         String resource = parts[0];
         String id = parts.length > 1 ? parts[1] : null;
         Object result;
-        int status = "POST".equals(req.getMethod()) ? 201 : 200;
+        int status = "POST".equals(req.getMethod()) && !"config".equals(resource) ? 201 : 200; // an apply creates nothing
         try {
             result = route(req.getMethod(), resource, id, req, actor);
         } catch (ApiError e) {
@@ -186,6 +198,8 @@ public final class AdminApiServlet extends HttpServlet {
             case "quotas GET" -> services.quotas().list().stream().map(this::quotaJson).toList();
             case "quotas POST" -> setQuota(JSON.readTree(body(req)), actor);
             case "quotas DELETE" -> removeQuota(required(req.getParameter("external_path"), "external_path parameter"), actor);
+            case "config GET" -> new Text("application/yaml", configAsCode().export(actor));
+            case "config POST" -> applyConfig(req, actor);
             case "traffic GET" -> services.traffic().since(services.clock().instant()
                     .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
@@ -447,7 +461,7 @@ public final class AdminApiServlet extends HttpServlet {
         return quotaJson(q);
     }
 
-    private static Long budget(com.fasterxml.jackson.databind.JsonNode json, String field, boolean bytes) {
+    static Long budget(com.fasterxml.jackson.databind.JsonNode json, String field, boolean bytes) {
         var v = json.path(field);
         if (v.isMissingNode() || v.isNull() || v.isTextual() && v.asText().isBlank()) {
             return null;
@@ -476,7 +490,7 @@ public final class AdminApiServlet extends HttpServlet {
         return Map.of("removed", externalPath);
     }
 
-    private static String quotaDetail(org.opencmg.server.store.Quota q) {
+    static String quotaDetail(org.opencmg.server.store.Quota q) {
         return "window=" + org.opencmg.server.store.Quota.formatWindow(q.window()) + " requests=" + q.requests() + " egress_bytes="
                 + q.egressBytes() + " device_requests=" + q.deviceRequests() + " device_egress_bytes=" + q.deviceEgressBytes()
                 + " warn_percent=" + q.warnPercent();
@@ -531,6 +545,52 @@ public final class AdminApiServlet extends HttpServlet {
         services.audit().record(actor, "connection_point.register", name,
                 "site=" + site + " sha256=" + registration.thumbprintSha256());
         return registration;
+    }
+
+    private ConfigAsCode configAsCode() {
+        if (configAsCode == null) {
+            throw new ApiError(404, "configuration export and apply are not available here");
+        }
+        return configAsCode;
+    }
+
+    /** Body: the YAML of {@code cmg config export}; {@code ?dry_run=true} plans only, {@code ?prune=true} also removes. */
+    private Object applyConfig(HttpServletRequest req, String actor) throws IOException {
+        var service = configAsCode();
+        String yaml = new String(body(req, BodyTypes.YAML, ConfigDocument.MAX_BYTES), StandardCharsets.UTF_8);
+        var result = service.apply(yaml, flag(req, "dry_run"), flag(req, "prune"), actor);
+        var m = new LinkedHashMap<String, Object>();
+        m.put("dry_run", result.dryRun());
+        m.put("prune", result.prune());
+        m.put("applied", result.applied());
+        m.put("summary", result.plan().summary());
+        m.put("changes", result.plan().changes().stream().map(AdminApiServlet::changeJson).toList());
+        m.put("unchanged", result.plan().unchanged());
+        m.put("kept", result.plan().kept().stream().map(AdminApiServlet::changeJson).toList());
+        m.put("untouched_sections", result.plan().untouched());
+        m.put("connection_ids", result.connectionIds()); // made for added registrations, shown on this answer only
+        return m;
+    }
+
+    /** A true/false query parameter, absent: false. Anything else is refused: a mistyped dry_run must not apply. */
+    private static boolean flag(HttpServletRequest req, String name) {
+        String v = req.getParameter(name);
+        if (v == null || v.equals("false")) {
+            return false;
+        }
+        if (v.equals("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException(name + " takes true or false, not '" + v + "'");
+    }
+
+    private static Map<String, Object> changeJson(ConfigAsCode.Change c) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("section", c.section());
+        m.put("action", c.action().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("item", c.item());
+        m.put("detail", c.detail());
+        return m;
     }
 
     private AdminCertificates adminCertificates() {
@@ -614,13 +674,17 @@ public final class AdminApiServlet extends HttpServlet {
 
     /** The body, if its Content-Type is one of {@code accepted}. */
     private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted) throws IOException {
+        return body(req, accepted, MAX_BODY);
+    }
+
+    private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted, int max) throws IOException {
         if (!BodyTypes.accepts(accepted, req.getContentType())) {
             throw unsupportedType(accepted);
         }
         try (InputStream in = req.getInputStream()) {
-            byte[] data = in.readNBytes(MAX_BODY + 1);
-            if (data.length > MAX_BODY) {
-                throw new ApiError(413, "upload larger than " + MAX_BODY + " bytes");
+            byte[] data = in.readNBytes(max + 1);
+            if (data.length > max) {
+                throw new ApiError(413, "upload larger than " + max + " bytes");
             }
             return data;
         }
@@ -660,9 +724,10 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {
-        byte[] json = JSON.writeValueAsBytes(body); // serialise first: a failure must not leave half a body
+        // serialise first: a failure must not leave half a body
+        byte[] json = body instanceof Text t ? t.body().getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(body);
         resp.setStatus(status);
-        resp.setContentType("application/json");
+        resp.setContentType(body instanceof Text t ? t.contentType() : "application/json");
         resp.setCharacterEncoding("UTF-8");
         resp.setContentLength(json.length);
         resp.getOutputStream().write(json);

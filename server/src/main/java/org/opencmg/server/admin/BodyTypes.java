@@ -18,9 +18,11 @@ final class BodyTypes {
     static final Set<String> STREAM = Set.of("application/octet-stream");
     /** A plugin's bodies: JSON, or raw bytes it reads itself (a storage key). */
     static final Set<String> PLUGIN = Set.of("application/json", "application/octet-stream");
+    /** A configuration to apply (JSON is YAML too). */
+    static final Set<String> YAML = Set.of("application/yaml", "application/json");
     /** Every type some route accepts: a POST or PUT with any other type is refused before routing. */
     static final Set<String> ANY_ROUTE = Set.of("application/json", "application/octet-stream", "application/x-pem-file",
-            "application/pkix-cert", "application/pkix-crl", "application/x-x509-ca-cert");
+            "application/pkix-cert", "application/pkix-crl", "application/x-x509-ca-cert", "application/yaml");
 
     private BodyTypes() {
     }

@@ -253,7 +253,9 @@ public final class Gateway implements AutoCloseable {
                 quotaStore, quotaStep);
         var sessions = new org.opencmg.server.console.ConsoleSessions(jdbc, clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
-        var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
+        var configAsCode = new org.opencmg.server.admin.ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
+                audit, live, plugins::roles, clock, config.instance());
+        var api = new AdminApiServlet(services, sessions, adminCertificates, refusals, configAsCode);
         var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
                 sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
                 java.util.Collections.unmodifiableMap(connectorCertificates)));

@@ -92,6 +92,11 @@ public final class AdminClient {
         return send(request(path).GET());
     }
 
+    /** A GET answered with text rather than JSON ({@code accept}: its media type), such as the exported configuration. */
+    public String getText(String path, String accept) throws IOException {
+        return exchange(request(path).setHeader("Accept", accept).GET()).body();
+    }
+
     public JsonNode post(String path, byte[] body, String contentType) throws IOException {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
@@ -168,6 +173,12 @@ public final class AdminClient {
     }
 
     private JsonNode send(HttpRequest.Builder request) throws IOException {
+        var response = exchange(request);
+        return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    }
+
+    /** The answer of a 2xx; an error status is an ApiException with the API's message. */
+    private HttpResponse<String> exchange(HttpRequest.Builder request) throws IOException {
         HttpResponse<String> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -177,11 +188,16 @@ public final class AdminClient {
         } catch (IOException e) {
             throw new IOException("cannot reach the admin API at " + base + ": " + e.getMessage(), e);
         }
-        JsonNode body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
         if (response.statusCode() >= 300) {
+            JsonNode body;
+            try {
+                body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                body = JSON.createObjectNode();
+            }
             throw new ApiException(response.statusCode(), body.path("error").asText("HTTP " + response.statusCode()));
         }
-        return body;
+        return response;
     }
 
     static byte[] readFile(Path file) throws IOException {

@@ -24,9 +24,20 @@ public final class AuditTrail implements AuditLog {
 
     @Override
     public void record(String actor, String action, String target, String detail) {
+        jdbc.transaction(c -> {
+            record(c, actor, action, target, detail);
+            return null;
+        });
+    }
+
+    /** As {@link #record}, in the caller's transaction: the entry is stored only if the change it describes is. */
+    public void record(java.sql.Connection c, String actor, String action, String target, String detail)
+            throws java.sql.SQLException {
         String d = detail == null ? "" : detail;
-        jdbc.update("insert into audit_log (at, actor, action, target, detail) values (?, ?, ?, ?, ?)",
-                clock.instant(), actor, action, target, d);
+        try (var ins = Jdbc.prepare(c, "insert into audit_log (at, actor, action, target, detail) values (?, ?, ?, ?, ?)",
+                clock.instant(), actor, action, target, d)) {
+            ins.executeUpdate();
+        }
         LOG.info("actor={} action={} target=\"{}\" detail=\"{}\"", actor, action, target, d);
     }
 

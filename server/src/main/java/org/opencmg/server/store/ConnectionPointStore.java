@@ -1,5 +1,7 @@
 package org.opencmg.server.store;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -32,31 +34,39 @@ public final class ConnectionPointStore {
     /** Registers (or re-registers, by name) a connection point. */
     public void register(Registration r) {
         jdbc.transaction(tx -> {
-            try (var del = Jdbc.prepare(tx, "delete from connection_points where name = ? or (thumbprint_sha256 = ? and connection_id = ?)",
-                    r.name(), r.thumbprintSha256(), r.connectionId());
-                 var ins = Jdbc.prepare(tx, """
-                         insert into connection_points (name, site, thumbprint_sha256, connection_id, registered_at, registered_by)
-                         values (?, ?, ?, ?, ?, ?)""", r.name(), r.site(), r.thumbprintSha256(), r.connectionId(),
-                         r.registeredAt(), r.registeredBy())) {
-                del.executeUpdate();
-                ins.executeUpdate();
-            }
-            revisions.bump(tx, StateRevisions.CONNECTION_POINTS);
+            register(tx, r);
             return null;
         });
     }
 
+    /** As {@link #register(Registration)}, in the caller's transaction. */
+    public void register(Connection tx, Registration r) throws SQLException {
+        try (var del = Jdbc.prepare(tx, "delete from connection_points where name = ? or (thumbprint_sha256 = ? and connection_id = ?)",
+                r.name(), r.thumbprintSha256(), r.connectionId());
+             var ins = Jdbc.prepare(tx, """
+                     insert into connection_points (name, site, thumbprint_sha256, connection_id, registered_at, registered_by)
+                     values (?, ?, ?, ?, ?, ?)""", r.name(), r.site(), r.thumbprintSha256(), r.connectionId(),
+                     r.registeredAt(), r.registeredBy())) {
+            del.executeUpdate();
+            ins.executeUpdate();
+        }
+        revisions.bump(tx, StateRevisions.CONNECTION_POINTS);
+    }
+
     public boolean remove(String name) {
-        return jdbc.transaction(tx -> {
-            int n;
-            try (var del = Jdbc.prepare(tx, "delete from connection_points where name = ?", name)) {
-                n = del.executeUpdate();
-            }
-            if (n > 0) {
-                revisions.bump(tx, StateRevisions.CONNECTION_POINTS);
-            }
-            return n > 0;
-        });
+        return jdbc.transaction(tx -> remove(tx, name));
+    }
+
+    /** As {@link #remove(String)}, in the caller's transaction. */
+    public boolean remove(Connection tx, String name) throws SQLException {
+        int n;
+        try (var del = Jdbc.prepare(tx, "delete from connection_points where name = ?", name)) {
+            n = del.executeUpdate();
+        }
+        if (n > 0) {
+            revisions.bump(tx, StateRevisions.CONNECTION_POINTS);
+        }
+        return n > 0;
     }
 
     private static Registration row(java.sql.ResultSet rs) throws java.sql.SQLException {

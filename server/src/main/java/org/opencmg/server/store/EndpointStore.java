@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -32,23 +33,28 @@ public final class EndpointStore {
 
     /** Inserts or replaces the mapping with the same external path (case-insensitive). */
     public void publish(PublishedEndpoint p) {
-        Endpoint e = p.endpoint();
         jdbc.transaction(c -> {
-            try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?", p.externalPathKey())) {
-                del.executeUpdate();
-            }
-            try (var ins = Jdbc.prepare(c, """
-                    insert into endpoints (external_path_key, external_path, name, internal_url, site, methods,
-                                           auth_methods, max_request_bytes, role_kind, role_id, published_at, published_by)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    p.externalPathKey(), e.externalPath(), e.name(), e.internalUrl(), p.site(),
-                    String.join(",", e.methods()), String.join(",", e.authMethods()), e.maxRequestBytes(),
-                    p.roleKind(), p.roleId(), p.publishedAt(), p.publishedBy())) {
-                ins.executeUpdate();
-            }
-            revisions.bump(c, StateRevisions.ENDPOINTS);
+            publish(c, p);
             return null;
         });
+    }
+
+    /** As {@link #publish(PublishedEndpoint)}, in the caller's transaction. */
+    public void publish(Connection c, PublishedEndpoint p) throws SQLException {
+        Endpoint e = p.endpoint();
+        try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?", p.externalPathKey())) {
+            del.executeUpdate();
+        }
+        try (var ins = Jdbc.prepare(c, """
+                insert into endpoints (external_path_key, external_path, name, internal_url, site, methods,
+                                       auth_methods, max_request_bytes, role_kind, role_id, published_at, published_by)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                p.externalPathKey(), e.externalPath(), e.name(), e.internalUrl(), p.site(),
+                String.join(",", e.methods()), String.join(",", e.authMethods()), e.maxRequestBytes(),
+                p.roleKind(), p.roleId(), p.publishedAt(), p.publishedBy())) {
+            ins.executeUpdate();
+        }
+        revisions.bump(c, StateRevisions.ENDPOINTS);
     }
 
     /** Removes every endpoint published for a role ID; returns how many. */
@@ -66,17 +72,20 @@ public final class EndpointStore {
     }
 
     public boolean unpublish(String externalPath) {
-        return jdbc.transaction(c -> {
-            int n;
-            try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?",
-                    externalPath.toLowerCase(Locale.ROOT))) {
-                n = del.executeUpdate();
-            }
-            if (n > 0) {
-                revisions.bump(c, StateRevisions.ENDPOINTS);
-            }
-            return n > 0;
-        });
+        return jdbc.transaction(c -> unpublish(c, externalPath));
+    }
+
+    /** As {@link #unpublish(String)}, in the caller's transaction. */
+    public boolean unpublish(Connection c, String externalPath) throws SQLException {
+        int n;
+        try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?",
+                externalPath.toLowerCase(Locale.ROOT))) {
+            n = del.executeUpdate();
+        }
+        if (n > 0) {
+            revisions.bump(c, StateRevisions.ENDPOINTS);
+        }
+        return n > 0;
     }
 
     private static PublishedEndpoint row(ResultSet rs) throws SQLException {

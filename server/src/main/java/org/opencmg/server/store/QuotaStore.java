@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -41,33 +42,41 @@ public final class QuotaStore {
     /** Sets (or replaces) the budgets of an endpoint. */
     public void put(Quota q) {
         jdbc.transaction(c -> {
-            try (var del = Jdbc.prepare(c, "delete from quotas where external_path_key = ?", q.externalPathKey())) {
-                del.executeUpdate();
-            }
-            try (var ins = Jdbc.prepare(c, """
-                    insert into quotas (external_path_key, external_path, window_seconds, requests, egress_bytes, device_requests,
-                                        device_egress_bytes, warn_percent, updated_at, updated_by)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", q.externalPathKey(), q.externalPath(), q.window().toSeconds(),
-                    q.requests(), q.egressBytes(), q.deviceRequests(), q.deviceEgressBytes(), q.warnPercent(), q.updatedAt(),
-                    q.updatedBy())) {
-                ins.executeUpdate();
-            }
-            revisions.bump(c, TOPIC);
+            put(c, q);
             return null;
         });
     }
 
+    /** As {@link #put(Quota)}, in the caller's transaction. */
+    public void put(Connection c, Quota q) throws SQLException {
+        try (var del = Jdbc.prepare(c, "delete from quotas where external_path_key = ?", q.externalPathKey())) {
+            del.executeUpdate();
+        }
+        try (var ins = Jdbc.prepare(c, """
+                insert into quotas (external_path_key, external_path, window_seconds, requests, egress_bytes, device_requests,
+                                    device_egress_bytes, warn_percent, updated_at, updated_by)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", q.externalPathKey(), q.externalPath(), q.window().toSeconds(),
+                q.requests(), q.egressBytes(), q.deviceRequests(), q.deviceEgressBytes(), q.warnPercent(), q.updatedAt(),
+                q.updatedBy())) {
+            ins.executeUpdate();
+        }
+        revisions.bump(c, TOPIC);
+    }
+
     public boolean remove(String externalPath) {
-        return jdbc.transaction(c -> {
-            int n;
-            try (var del = Jdbc.prepare(c, "delete from quotas where external_path_key = ?", externalPath.toLowerCase(Locale.ROOT))) {
-                n = del.executeUpdate();
-            }
-            if (n > 0) {
-                revisions.bump(c, TOPIC);
-            }
-            return n > 0;
-        });
+        return jdbc.transaction(c -> remove(c, externalPath));
+    }
+
+    /** As {@link #remove(String)}, in the caller's transaction. */
+    public boolean remove(Connection c, String externalPath) throws SQLException {
+        int n;
+        try (var del = Jdbc.prepare(c, "delete from quotas where external_path_key = ?", externalPath.toLowerCase(Locale.ROOT))) {
+            n = del.executeUpdate();
+        }
+        if (n > 0) {
+            revisions.bump(c, TOPIC);
+        }
+        return n > 0;
     }
 
     /**

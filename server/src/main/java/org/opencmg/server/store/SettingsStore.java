@@ -1,5 +1,7 @@
 package org.opencmg.server.store;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,19 +44,21 @@ public final class SettingsStore {
 
     /** Validates against the catalog (IllegalArgumentException if unknown or malformed), then stores. */
     public String set(String name, String value, String actor, Instant now) {
+        return jdbc.transaction(tx -> set(tx, name, value, actor, now));
+    }
+
+    /** As {@link #set(String, String, String, Instant)}, in the caller's transaction; returns the stored form. */
+    public String set(Connection tx, String name, String value, String actor, Instant now) throws SQLException {
         String canonical = SettingsCatalog.find(name)
                 .orElseThrow(() -> new IllegalArgumentException("unknown setting: " + name + " (known: " + SettingsCatalog.names() + ")"))
                 .canonical(value);
-        jdbc.transaction(tx -> {
-            try (var del = Jdbc.prepare(tx, "delete from settings where name = ?", name);
-                 var ins = Jdbc.prepare(tx, "insert into settings (name, setting_value, updated_at, updated_by) values (?, ?, ?, ?)",
-                         name, canonical, now, actor)) {
-                del.executeUpdate();
-                ins.executeUpdate();
-            }
-            revisions.bump(tx, StateRevisions.SETTINGS);
-            return null;
-        });
+        try (var del = Jdbc.prepare(tx, "delete from settings where name = ?", name);
+             var ins = Jdbc.prepare(tx, "insert into settings (name, setting_value, updated_at, updated_by) values (?, ?, ?, ?)",
+                     name, canonical, now, actor)) {
+            del.executeUpdate();
+            ins.executeUpdate();
+        }
+        revisions.bump(tx, StateRevisions.SETTINGS);
         return canonical;
     }
 }
