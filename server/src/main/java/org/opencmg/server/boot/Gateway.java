@@ -223,7 +223,9 @@ public final class Gateway implements AutoCloseable {
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock);
+                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
+                new org.opencmg.server.channel.ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
+                        meters));
         var sessions = new org.opencmg.server.console.ConsoleSessions(clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var api = new AdminApiServlet(services, sessions, adminCertificates, refusals);
