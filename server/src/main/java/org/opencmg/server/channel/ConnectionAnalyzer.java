@@ -280,7 +280,7 @@ public final class ConnectionAnalyzer {
             all.add(Hop.failed("answer", "internal_server_error", "the internal server answered " + answer.getStatus()));
         } else {
             count("ok");
-            all.add(Hop.ok("answer", Integer.toString(answer.getStatus())));
+            all.add(Hop.ok("answer", probe.method() + " answered " + answer.getStatus() + " by the internal server"));
         }
         return all;
     }
