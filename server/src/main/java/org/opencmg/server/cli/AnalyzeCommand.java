@@ -100,6 +100,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--role", paramLabel = "ID", description = "A role ID that must be published (repeatable; default with --demo: "
             + "its management point and software update point). Every published role is analyzed anyway.")
     List<String> roles = new ArrayList<>();
+    @Option(names = "--kind", split = ",", paramLabel = "KIND", description = "Only these kinds of device: certificate, token, entra "
+            + "(comma-separated; default: every kind with credentials). The others are skipped.")
+    List<String> kinds = new ArrayList<>();
     @Option(names = "--json", description = "Print the rows as JSON, for scripts.")
     boolean json;
 
@@ -160,6 +163,11 @@ final class AnalyzeCommand implements Callable<Integer> {
         }
         URI anyClient = clientUrls.values().iterator().next();
         String stsRole = wanted.isEmpty() ? firstRole(first) : wanted.iterator().next();
+        for (String k : kinds) {
+            if (!List.of("certificate", "token", "entra").contains(k)) {
+                throw new IllegalArgumentException("--kind takes certificate, token or entra, not " + k);
+            }
+        }
         List<Device> devices = devices(demo, first, caFile, anyClient, stsRole);
 
         ArrayNode rows = JSON.createArrayNode();
@@ -297,7 +305,9 @@ final class AnalyzeCommand implements Callable<Integer> {
         var out = new ArrayList<Device>();
         Path certFile = cert;
         Path keyFile = key;
-        if (certFile == null && demo != null) {
+        if (!want("certificate")) {
+            certFile = null;
+        } else if (certFile == null && demo != null) {
             certFile = admin.demo.resolve(demo.path("client_cert").asText());
             keyFile = admin.demo.resolve(demo.path("client_key").asText());
         }
@@ -310,7 +320,9 @@ final class AnalyzeCommand implements Callable<Integer> {
             out.add(new Device("certificate", null, null, null, null, null));
         }
 
-        if (token != null) {
+        if (!want("token")) {
+            out.add(new Device("token", null, null, null, null, null));
+        } else if (token != null) {
             out.add(new Device("token", null, "token", DeviceCommand.readToken(token, "access token"), null, null));
         } else {
             Path id = identity != null ? identity : demo != null ? demoIdentity(api, stsRole) : null;
@@ -320,7 +332,9 @@ final class AnalyzeCommand implements Callable<Integer> {
         }
 
         String entra = null;
-        if (entraToken != null) {
+        if (!want("entra")) {
+            entra = null;
+        } else if (entraToken != null) {
             entra = DeviceCommand.readToken(entraToken, "Entra ID token");
         } else if (demo != null && Files.exists(admin.demo.resolve("entra-tenant-key.json"))) {
             try {
@@ -332,6 +346,10 @@ final class AnalyzeCommand implements Callable<Integer> {
         out.add(entra == null ? new Device("entra", null, null, null, null, null)
                 : traded("entra", "entra_token", entra, client, caFile, stsRole));
         return out;
+    }
+
+    private boolean want(String kind) {
+        return kinds.isEmpty() || kinds.contains(kind);
     }
 
     /** A device or Entra token traded at CCM_STS for an access token, as the device would; a refusal is its authentication hop. */
