@@ -336,6 +336,22 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
+    @Order(7)
+    void analyzeSendsASyntheticRequestThroughEveryHopOfThisInstance() throws Exception {
+        Path cert = dir.resolve("analyzed-device.pem");
+        PemFiles.writeCertificates(cert, List.of(pki.device("analyzed-device").certificate()));
+        browser.get(url("/analyze"));
+        browser.findElement(By.id("cert-file")).sendKeys(cert.toString());
+        browser.findElement(By.cssSelector("#analyze button")).click();
+        String result = waitFor(By.id("result")).getText();
+        // The certificate device passes every hop to cp-console; the token and Entra kinds had no credentials.
+        assertThat(result).startsWith("All passed at instance").contains("cp-console").contains(MP)
+                .contains("skipped: no credentials given");
+        keep();
+        screenshot("analyze");
+    }
+
+    @Test
     @Order(8)
     void everyPageLoadsWithoutAServerErrorAndLooksTheSame() throws Exception {
         browser.get(url("/"));

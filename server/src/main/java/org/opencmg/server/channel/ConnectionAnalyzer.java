@@ -133,7 +133,12 @@ public final class ConnectionAnalyzer {
             }
             List<X509Certificate> chain = kind == Kind.CERTIFICATE ? credentials.certificate() : List.of();
             String bearer = kind == Kind.CERTIFICATE ? null : (String) given.get();
-            for (var probe : probes(kind, roles)) {
+            var probes = probes(kind, roles);
+            if (probes.isEmpty()) {
+                rows.add(new Row(kind.label(), instance, null, null, null, null, null, "skipped", null, null,
+                        "no published role takes this kind of device", List.of()));
+            }
+            for (var probe : probes) {
                 rows.addAll(analyze(kind, probe, chain, bearer));
             }
         }
