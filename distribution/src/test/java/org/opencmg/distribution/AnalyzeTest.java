@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.awaitility.Awaitility;
@@ -115,6 +116,22 @@ class AnalyzeTest {
         assertThat(cpMetric("cmg_cp_exchanges_forwarded_total")).isEqualTo(forwardedBefore);
         assertThat(cpMetric("cmg_cp_analyzer_exchanges_total")).isGreaterThanOrEqualTo(12);
         assertThat(gatewayMetrics()).containsPattern("cmg_analyzer_exchanges_total\\{outcome=\"ok\"[^}]*} 1[2-9]");
+        // A device cannot pass for the analyzer: its X-OpenCMG-* headers never reach the connection point.
+        long synthetic = cpMetric("cmg_cp_analyzer_exchanges_total");
+        var device = KeyMaterial.read(demo.clientCert(), demo.clientKey());
+        var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(device.keyStore(), KeyMaterial.TRANSIENT_PASSWORD.toCharArray());
+        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(KeyMaterial.trustStore(demo.ca()));
+        var tls = SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        try (var http = HttpClient.newBuilder().sslContext(tls).build()) {
+            var answer = http.send(HttpRequest.newBuilder(URI.create(demo.clientUrl() + "/CCM_Proxy_MutualAuth/" + mp
+                    + "/SMS_MP/.sms_aut?MPLIST")).header("X-OpenCMG-Analyzer", "1").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).isEqualTo(200);
+        }
+        assertThat(cpMetric("cmg_cp_exchanges_forwarded_total")).isEqualTo(forwardedBefore + 1);
+        assertThat(cpMetric("cmg_cp_analyzer_exchanges_total")).isEqualTo(synthetic);
         // Administrators' use is audited, without the credentials.
         String audit = demo.admin().get("audit?limit=5").toString();
         assertThat(audit).contains("\"analyze\"").doesNotContain("BEGIN CERTIFICATE");

@@ -167,7 +167,7 @@ public final class ConnectionAnalyzer {
             if (usable.isPresent()) {
                 var e = usable.get().endpoint();
                 probes.add(new Probe(role, e.methods().contains("HEAD") ? "HEAD" : "GET", e.externalPath()));
-            } else if (wanted.contains(role) && roles.contains(role)) {
+            } else if (roles.contains(role)) {
                 // Asked for, but nothing of it published for this kind: the mapping step says why.
                 probes.add(new Probe(role, "HEAD", kind.family + role + "/"));
             }

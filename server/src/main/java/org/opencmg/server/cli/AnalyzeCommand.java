@@ -210,7 +210,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         for (String name : up) {
             if (!instances.containsKey(name)) {
                 ObjectNode r = JSON.createObjectNode();
-                r.put("kind", "-").put("instance", name).put("verdict", "failed").put("failed_hop", "tls")
+                r.put("kind", "-").put("instance", name).put("verdict", "failed").put("failed_hop", "instance")
                         .put("reason", "instance_not_analyzed").put("detail", "no --admin-url reaches instance " + name);
                 r.set("hops", JSON.createArrayNode());
                 rows.add(r);
