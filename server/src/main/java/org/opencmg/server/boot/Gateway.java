@@ -253,7 +253,7 @@ public final class Gateway implements AutoCloseable {
         server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
-        membership = new Membership(config.instance(), channelUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
+        membership = new Membership(config.instance(), channelUrl(), adminUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
                 config.membership().heartbeat(), config.membership().expiry());
         membership.onChange(channels::instancesChanged);
         membership.start(meters);
@@ -401,6 +401,20 @@ public final class Gateway implements AutoCloseable {
         return "https://" + host + ":" + server.channelPort();
     }
 
+    /** Where this instance's admin API answers: configured, else its admin connector (loopback as localhost, its certificate's usual name). */
+    private String adminUrl() {
+        String configured = config.membership().adminUrl();
+        if (configured != null) {
+            return configured;
+        }
+        String bound = config.admin().host();
+        boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
+        boolean loopback = bound.equals("127.0.0.1") || bound.equals("::1") || bound.equals("localhost");
+        String host = loopback ? "localhost" : wildcard ? GatewayConfig.hostName()
+                : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+        return "https://" + host + ":" + server.adminPort();
+    }
+
     public Map<String, Object> status() {
         var m = new LinkedHashMap<String, Object>();
         m.put("instance", config.instance());
@@ -436,6 +450,7 @@ public final class Gateway implements AutoCloseable {
             row.put("instance", i.instance());
             row.put("state", i.state().name().toLowerCase());
             row.put("channel_url", i.channelUrl());
+            row.put("admin_url", i.adminUrl());
             row.put("version", i.version());
             row.put("started_at", i.startedAt().toString());
             row.put("heartbeat_at", i.heartbeatAt().toString());

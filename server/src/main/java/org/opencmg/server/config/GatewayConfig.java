@@ -43,9 +43,13 @@ public record GatewayConfig(
      * This instance among those sharing the store: it writes a heartbeat every {@code heartbeat}; an
      * instance silent for {@code expiry} is shown gone. {@code channelUrl} is where connection points
      * dial this instance's channel connector, told to them by every instance (null: the host's name
-     * and the channel port), so adding an instance needs no change on the premises.
+     * and the channel port), so adding an instance needs no change on the premises. {@code adminUrl}
+     * is where its admin API answers, for {@code cmg analyze} (null: from the admin connector's host and port).
      */
-    public record Membership(String channelUrl, Duration heartbeat, Duration expiry) {
+    public record Membership(String channelUrl, Duration heartbeat, Duration expiry, String adminUrl) {
+        public Membership(String channelUrl, Duration heartbeat, Duration expiry) {
+            this(channelUrl, heartbeat, expiry, null);
+        }
     }
 
     /**
@@ -192,7 +196,7 @@ public record GatewayConfig(
         }
 
         private static Membership membership(RawMembership raw) {
-            var m = raw == null ? new RawMembership(null, null, null) : raw;
+            var m = raw == null ? new RawMembership(null, null, null, null) : raw;
             var heartbeat = duration(m.heartbeat(), Duration.ofSeconds(10));
             var expiry = duration(m.expiry(), Duration.ofSeconds(30));
             if (heartbeat.isNegative() || heartbeat.isZero() || expiry.compareTo(heartbeat.multipliedBy(2)) < 0) {
@@ -209,7 +213,18 @@ public record GatewayConfig(
                             + "points dial this instance), not \"" + m.channelUrl() + "\"");
                 }
             }
-            return new Membership(m.channelUrl(), heartbeat, expiry);
+            if (m.adminUrl() != null) {
+                try {
+                    var url = URI.create(m.adminUrl());
+                    if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
+                        throw new IllegalArgumentException("not https://host:port");
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("membership.admin-url must be https://host:port (where this instance's "
+                            + "admin API answers), not \"" + m.adminUrl() + "\"");
+                }
+            }
+            return new Membership(m.channelUrl(), heartbeat, expiry, m.adminUrl());
         }
 
         private static Notifications notifications(RawNotifications raw) {
@@ -240,7 +255,7 @@ public record GatewayConfig(
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
     }
 
-    record RawMembership(String channelUrl, String heartbeat, String expiry) {
+    record RawMembership(String channelUrl, String heartbeat, String expiry, String adminUrl) {
     }
 
     /** provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}). */
