@@ -47,8 +47,9 @@ import picocli.CommandLine.Spec;
                 + "every connection point and every published role, and print a per-hop verdict: TLS, authentication, mapping, "
                 + "channel, connection point, internal server, answer; a failure names its hop and reason code.",
         "With --demo DIR all three kinds of device run without other options. A kind of device without credentials is "
-                + "skipped, not failed. Each instance is reached through its admin API (--admin-url, repeatable); an instance "
-                + "the store lists as up but no admin URL reaches fails the analysis."})
+                + "skipped, not failed. Each instance is reached through its admin API: the one of --demo or CMG_ADMIN_URL (or "
+                + "--admin-url), then the admin URL every instance the store lists as up advertises; one that cannot be "
+                + "reached fails the analysis."})
 final class AnalyzeCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,15 +71,17 @@ final class AnalyzeCommand implements Callable<Integer> {
             Map.entry("internal_server_timeout", "the internal server did not answer in time"),
             Map.entry("site_timeout", "no answer through the connection point within the request timeout"),
             Map.entry("internal_server_error", "the internal server answered with a 5xx status"),
-            Map.entry("instance_not_analyzed", "the store lists this instance as up, but no --admin-url reached it"),
+            Map.entry("instance_not_analyzed", "the store lists this instance as up, but its admin API could not be reached"
+                    + " (membership.admin-url, or pass --admin-url)"),
             Map.entry("not_forwarded", "the path is answered by the gateway itself, not a site"));
 
     @Mixin
     AdminOptions admin;
     @Spec
     CommandSpec spec;
-    @Option(names = "--admin-url", paramLabel = "URL", description = "The admin API of a gateway instance to analyze through "
-            + "(repeatable; default: the one of --demo or CMG_ADMIN_URL). The same login and CA are used for each.")
+    @Option(names = "--admin-url", paramLabel = "URL", description = "The admin API of a gateway instance to start from "
+            + "(repeatable; default: the one of --demo or CMG_ADMIN_URL); the others are found in the instance table. The "
+            + "same login and CA are used for each.")
     List<URI> adminUrls = new ArrayList<>();
     @Option(names = "--client-url", paramLabel = "URL", description = "The client connector to check TLS on, for every instance "
             + "(e.g. the load balancer; default: each instance's own client port on its admin URL's host).")
@@ -145,19 +148,42 @@ final class AnalyzeCommand implements Callable<Integer> {
             wanted.add(demo.path("sup_role_id").asText());
         }
 
-        // Each instance: its name and client connector, and which instances the store lists as up.
+        // Each instance: its name and client connector, and which instances the store lists as up, with the
+        // admin URL each advertises: those not reached yet are reached by it, with the same login and CA.
         var instances = new LinkedHashMap<String, AdminClient>();
         var clientUrls = new LinkedHashMap<String, URI>();
-        var up = new LinkedHashSet<String>();
-        for (AdminClient c : clients) {
-            JsonNode status = c.get("status");
+        var up = new LinkedHashMap<String, String>();
+        var unreachable = new LinkedHashMap<String, String>();
+        var queue = new java.util.ArrayDeque<>(clients);
+        var asked = new LinkedHashSet<URI>();
+        while (!queue.isEmpty()) {
+            AdminClient c = queue.poll();
+            if (!asked.add(c.base())) {
+                continue;
+            }
+            JsonNode status;
+            try {
+                status = c.get("status");
+            } catch (AdminClient.ApiException e) {
+                throw e;
+            } catch (IOException e) {
+                if (clients.contains(c)) {
+                    throw e; // an admin URL given: the operator wants to know at once
+                }
+                unreachable.put(c.base().toString(), e.getMessage());
+                continue;
+            }
             String name = status.path("instance").asText();
             instances.put(name, c);
             clientUrls.put(name, clientUrl != null ? clientUrl
                     : URI.create("https://" + c.base().getHost() + ":" + status.path("client_port").asInt()));
             status.path("instances").forEach(i -> {
                 if ("up".equals(i.path("state").asText())) {
-                    up.add(i.path("instance").asText());
+                    String advertised = i.path("admin_url").asText("");
+                    up.put(i.path("instance").asText(), advertised);
+                    if (!advertised.isEmpty() && !instances.containsKey(i.path("instance").asText())) {
+                        queue.add(c.at(URI.create(advertised)));
+                    }
                 }
             });
         }
@@ -207,11 +233,15 @@ final class AnalyzeCommand implements Callable<Integer> {
                 rows.add(r);
             }
         }
-        for (String name : up) {
+        for (var member : up.entrySet()) {
+            String name = member.getKey();
             if (!instances.containsKey(name)) {
+                String url = member.getValue();
                 ObjectNode r = JSON.createObjectNode();
                 r.put("kind", "-").put("instance", name).put("verdict", "failed").put("failed_hop", "instance")
-                        .put("reason", "instance_not_analyzed").put("detail", "no --admin-url reaches instance " + name);
+                        .put("reason", "instance_not_analyzed").put("detail", url.isEmpty()
+                                ? "instance " + name + " advertises no admin URL and no --admin-url reaches it"
+                                : "its admin API " + url + " did not answer: " + unreachable.getOrDefault(url, "another instance answered there"));
                 r.set("hops", JSON.createArrayNode());
                 rows.add(r);
             }
