@@ -395,10 +395,16 @@ public final class Gateway implements AutoCloseable {
         if (configured != null) {
             return configured;
         }
-        String bound = config.channel().host();
+        return advertised(config.channel().host(), server.channelPort(), false);
+    }
+
+    /** https://HOST:PORT of a connector: its address, the host's name for a wildcard, localhost for loopback if asked. */
+    private static String advertised(String bound, int port, boolean loopbackAsLocalhost) {
         boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
-        String host = wildcard ? GatewayConfig.hostName() : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
-        return "https://" + host + ":" + server.channelPort();
+        boolean loopback = bound.equals("127.0.0.1") || bound.equals("::1") || bound.equals("localhost");
+        String host = loopback && loopbackAsLocalhost ? "localhost" : wildcard ? GatewayConfig.hostName()
+                : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+        return "https://" + host + ":" + port;
     }
 
     /** Where this instance's admin API answers: configured, else its admin connector (loopback as localhost, its certificate's usual name). */
@@ -407,12 +413,7 @@ public final class Gateway implements AutoCloseable {
         if (configured != null) {
             return configured;
         }
-        String bound = config.admin().host();
-        boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
-        boolean loopback = bound.equals("127.0.0.1") || bound.equals("::1") || bound.equals("localhost");
-        String host = loopback ? "localhost" : wildcard ? GatewayConfig.hostName()
-                : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
-        return "https://" + host + ":" + server.adminPort();
+        return advertised(config.admin().host(), server.adminPort(), true);
     }
 
     public Map<String, Object> status() {

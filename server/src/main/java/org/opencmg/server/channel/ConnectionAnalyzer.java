@@ -18,9 +18,6 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.MetaData;
-import org.eclipse.jetty.http2.api.Stream;
-import org.eclipse.jetty.http2.frames.HeadersFrame;
-import org.eclipse.jetty.util.Promise;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.RequestExplainer;
@@ -235,21 +232,7 @@ public final class ConnectionAnalyzer {
             return List.of(Hop.failed("channel", "channel_down", "the channel of " + channel.name() + " is closing"));
         }
         var exchange = new Exchange();
-        try {
-            channel.session.newStream(new HeadersFrame(head(probe, endpoint, device), null, true), new Promise<>() {
-                @Override
-                public void succeeded(Stream stream) {
-                    exchange.started(stream);
-                }
-
-                @Override
-                public void failed(Throwable x) {
-                    exchange.notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
-                }
-            }, exchange);
-        } catch (RuntimeException x) {
-            exchange.notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
-        }
+        exchange.openBodiless(channel, head(probe, endpoint, device));
         MetaData.Response answer;
         try {
             answer = exchange.head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -202,29 +202,24 @@ public record GatewayConfig(
             if (heartbeat.isNegative() || heartbeat.isZero() || expiry.compareTo(heartbeat.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("membership.expiry must be at least twice membership.heartbeat (> 0)");
             }
-            if (m.channelUrl() != null) {
-                try {
-                    var url = URI.create(m.channelUrl());
-                    if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
-                        throw new IllegalArgumentException("not https://host:port");
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("membership.channel-url must be https://host:port (where connection "
-                            + "points dial this instance), not \"" + m.channelUrl() + "\"");
-                }
-            }
-            if (m.adminUrl() != null) {
-                try {
-                    var url = URI.create(m.adminUrl());
-                    if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
-                        throw new IllegalArgumentException("not https://host:port");
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("membership.admin-url must be https://host:port (where this instance's "
-                            + "admin API answers), not \"" + m.adminUrl() + "\"");
-                }
-            }
+            hostAndPort(m.channelUrl(), "membership.channel-url", "where connection points dial this instance");
+            hostAndPort(m.adminUrl(), "membership.admin-url", "where this instance's admin API answers");
             return new Membership(m.channelUrl(), heartbeat, expiry, m.adminUrl());
+        }
+
+        /** An advertised URL, if given, is https://host:port and nothing more. */
+        private static void hostAndPort(String value, String key, String what) {
+            if (value == null) {
+                return;
+            }
+            try {
+                var url = URI.create(value);
+                if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
+                    throw new IllegalArgumentException("not https://host:port");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(key + " must be https://host:port (" + what + "), not \"" + value + "\"");
+            }
         }
 
         private static Notifications notifications(RawNotifications raw) {
