@@ -54,6 +54,8 @@ public final class ChannelProtocol {
     public static final String ENDPOINT_HEADER = "X-OpenCMG-Endpoint";
     /** On an answer: the reason the connection point refused the exchange itself (the status says how). */
     public static final String REFUSAL_HEADER = "X-OpenCMG-Refusal";
+    /** On a synthetic exchange of the connection analyzer (never a device's): counted apart, never as device traffic. */
+    public static final String ANALYZER_HEADER = "X-OpenCMG-Analyzer";
 
     /** Control messages (hello, welcome) are small; mappings of a large site are not. */
     public static final int MAX_HELLO_BYTES = 1024;

@@ -15,12 +15,15 @@ import org.opencmg.channel.ChannelProtocol;
  * Counts the exchanges the gateways' streams bring: in flight now, forwarded (the internal server
  * answered, whatever its status) and refused here, by the reason the answer carries to the gateway
  * ({@value ChannelProtocol#REFUSAL_HEADER}: a fixed set of reason codes, so a bounded set of series).
+ * The connection analyzer's synthetic exchanges ({@value ChannelProtocol#ANALYZER_HEADER}) are counted
+ * apart, never as device traffic.
  */
 final class ExchangeMeter extends Handler.Wrapper {
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder forwarded = new LongAdder();
     private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
+    private final LongAdder analyzer = new LongAdder();
 
     ExchangeMeter(Handler exchanges) {
         super(exchanges);
@@ -29,7 +32,8 @@ final class ExchangeMeter extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         inFlight.incrementAndGet();
-        var counted = Callback.from(callback, () -> ended(response));
+        boolean synthetic = request.getHeaders().contains(ChannelProtocol.ANALYZER_HEADER);
+        var counted = Callback.from(callback, () -> ended(response, synthetic));
         boolean handled;
         try {
             handled = super.handle(request, response, counted);
@@ -43,8 +47,12 @@ final class ExchangeMeter extends Handler.Wrapper {
         return handled;
     }
 
-    private void ended(Response response) {
+    private void ended(Response response, boolean synthetic) {
         inFlight.decrementAndGet();
+        if (synthetic) {
+            analyzer.increment();
+            return;
+        }
         String reason = response.getHeaders().get(ChannelProtocol.REFUSAL_HEADER);
         if (reason == null) {
             forwarded.increment();
@@ -55,6 +63,11 @@ final class ExchangeMeter extends Handler.Wrapper {
 
     int inFlight() {
         return inFlight.get();
+    }
+
+    /** Synthetic exchanges of the connection analyzer, whatever their outcome. */
+    long analyzer() {
+        return analyzer.sum();
     }
 
     long forwarded() {

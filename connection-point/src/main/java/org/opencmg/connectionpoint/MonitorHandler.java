@@ -82,6 +82,9 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
                 .append("# TYPE cmg_cp_exchanges_refused_total counter\n");
         exchanges.refused().forEach((reason, n) ->
                 out.append("cmg_cp_exchanges_refused_total{reason=\"").append(label(reason)).append("\"} ").append(n).append('\n'));
+        out.append("# HELP cmg_cp_analyzer_exchanges_total Synthetic exchanges of the connection analyzer (not device traffic)\n")
+                .append("# TYPE cmg_cp_analyzer_exchanges_total counter\n")
+                .append("cmg_cp_analyzer_exchanges_total ").append(exchanges.analyzer()).append('\n');
         out.append("# HELP cmg_cp_notifications_total Client notifications posted by the site's senders and relayed\n")
                 .append("# TYPE cmg_cp_notifications_total counter\n")
                 .append("cmg_cp_notifications_total ").append(notifications.pushed()).append('\n');

@@ -382,6 +382,22 @@ class AdminConsoleBrowserTest {
 
     @Test
     @Order(9)
+    void analyzeSendsASyntheticRequestThroughEveryHopOfThisInstance() throws Exception {
+        Path cert = dir.resolve("analyzed-device.pem");
+        PemFiles.writeCertificates(cert, List.of(pki.device("analyzed-device").certificate()));
+        browser.get(url("/analyze"));
+        browser.findElement(By.id("cert-file")).sendKeys(cert.toString());
+        browser.findElement(By.cssSelector("#analyze button")).click();
+        String result = waitFor(By.id("result")).getText();
+        // The certificate device passes every hop to cp-console; the token and Entra kinds had no credentials.
+        assertThat(result).startsWith("All passed at instance").contains("cp-console").contains(MP)
+                .contains("skipped: no credentials given");
+        keep();
+        screenshot("analyze");
+    }
+
+    @Test
+    @Order(11)
     void everyPageLoadsWithoutAServerErrorAndLooksTheSame() throws Exception {
         browser.get(url("/"));
         var links = browser.findElements(By.cssSelector("nav a")).stream().map(a -> a.getDomAttribute("href")).toList();
@@ -413,7 +429,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(10)
+    @Order(12)
     void anAdminCertificateSignsInWithoutAPassword() throws Exception {
         IssuedCertificate adminCert = pki.device("console-admin");
         Path certFile = dir.resolve("console-admin.pem");
@@ -457,7 +473,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(11)
+    @Order(13)
     void signingOutEndsTheSession() throws Exception {
         String old = session();
         browser.get(url("/"));
@@ -470,7 +486,7 @@ class AdminConsoleBrowserTest {
     }
 
     @Test
-    @Order(12)
+    @Order(14)
     void noPlantedSecretAppearsInAnyPageLogOrApiAnswer() throws Exception {
         var basic = HttpRequest.newBuilder(gw.adminUrl("/metrics/token")).header("Authorization", "Basic "
                 + Base64.getEncoder().encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)));

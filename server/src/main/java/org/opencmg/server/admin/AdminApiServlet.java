@@ -192,6 +192,7 @@ public final class AdminApiServlet extends HttpServlet {
             case "channels GET" -> services.channelStatus().list();
             case "secrets GET" -> services.secrets().list();
             case "explain POST" -> explain(req);
+            case "analyze POST" -> analyze(req, actor);
             case "admin-certs GET" -> adminCertificates().list();
             case "admin-certs POST" -> addAdminCertificate(body(req), actor);
             case "admin-certs DELETE" -> removeAdminCertificate(required(id, "thumbprint"), actor);
@@ -296,6 +297,32 @@ public final class AdminApiServlet extends HttpServlet {
         String token = json.path("token").asText("");
         return services.explainer().explain(json.path("method").asText("GET").toUpperCase(java.util.Locale.ROOT), url, chain,
                 token.isEmpty() ? null : token, explainHeaders(json.path("headers")));
+    }
+
+    /**
+     * The connection analyzer at this instance. Body: JSON {certificate (PEM chain), token (a token
+     * device's access token), entra_token (an Entra device's access token), roles (role IDs that must
+     * be published)}, each optional; a kind of device without credentials is skipped.
+     */
+    private Object analyze(HttpServletRequest req, String actor) throws IOException {
+        var json = JSON.readTree(body(req));
+        String pem = json.path("certificate").asText("");
+        List<X509Certificate> chain = pem.isEmpty() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
+        var roles = new ArrayList<String>();
+        for (var r : json.path("roles")) {
+            if (!r.asText().matches("[0-9A-Za-z_-]{1,64}")) {
+                throw new IllegalArgumentException("not a role ID: " + r.asText());
+            }
+            roles.add(r.asText());
+        }
+        var credentials = new org.opencmg.server.channel.ConnectionAnalyzer.Credentials(chain, json.path("token").asText(null),
+                json.path("entra_token").asText(null));
+        var report = services.analyzer().analyze(credentials, roles);
+        // Which kinds ran, never the credentials themselves.
+        services.audit().record(actor, "analyze", "instance", report.rows().stream()
+                .filter(r -> !r.verdict().equals("skipped")).map(r -> r.kind()).distinct().toList()
+                + " ok=" + report.allPassed());
+        return org.opencmg.server.channel.ConnectionAnalyzer.json(report);
     }
 
     private static org.eclipse.jetty.http.HttpFields explainHeaders(com.fasterxml.jackson.databind.JsonNode headers) {

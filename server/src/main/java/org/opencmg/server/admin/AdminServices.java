@@ -7,6 +7,7 @@ import org.opencmg.api.AdminResource;
 import org.opencmg.api.Role;
 import java.util.function.Supplier;
 import org.opencmg.server.pipeline.QuotaStep;
+import org.opencmg.server.channel.ConnectionAnalyzer;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.AuditTrail;
@@ -25,5 +26,6 @@ public record AdminServices(EndpointStore endpoints, ClientTrustStore trust, Set
                             ConnectionPointStore connectionPoints, ChannelStatusStore channelStatus,
                             TrafficStore traffic, SecretStore secrets, List<Role> roles,
                             List<AdminResource> pluginResources, RequestExplainer explainer,
-                            Supplier<Map<String, Object>> status, Clock clock, QuotaStore quotas, QuotaStep quotaUse) {
+                            Supplier<Map<String, Object>> status, Clock clock, QuotaStore quotas, QuotaStep quotaUse,
+                            ConnectionAnalyzer analyzer) {
 }

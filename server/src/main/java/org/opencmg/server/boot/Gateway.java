@@ -250,7 +250,9 @@ public final class Gateway implements AutoCloseable {
         var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
-                quotaStore, quotaStep);
+                quotaStore, quotaStep,
+                new org.opencmg.server.channel.ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
+                        meters));
         var sessions = new org.opencmg.server.console.ConsoleSessions(jdbc, clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var configAsCode = new org.opencmg.server.admin.ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
@@ -280,7 +282,7 @@ public final class Gateway implements AutoCloseable {
         server.onClientHandshakes(handshakeFailures);
         live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
-        membership = new Membership(config.instance(), channelUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
+        membership = new Membership(config.instance(), channelUrl(), adminUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
                 config.membership().heartbeat(), config.membership().expiry());
         membership.onChange(channels::instancesChanged);
         membership.start(meters);
@@ -532,10 +534,25 @@ public final class Gateway implements AutoCloseable {
         if (configured != null) {
             return configured;
         }
-        String bound = config.channel().host();
+        return advertised(config.channel().host(), server.channelPort(), false);
+    }
+
+    /** https://HOST:PORT of a connector: its address, the host's name for a wildcard, localhost for loopback if asked. */
+    private static String advertised(String bound, int port, boolean loopbackAsLocalhost) {
         boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
-        String host = wildcard ? GatewayConfig.hostName() : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
-        return "https://" + host + ":" + server.channelPort();
+        boolean loopback = bound.equals("127.0.0.1") || bound.equals("::1") || bound.equals("localhost");
+        String host = loopback && loopbackAsLocalhost ? "localhost" : wildcard ? GatewayConfig.hostName()
+                : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+        return "https://" + host + ":" + port;
+    }
+
+    /** Where this instance's admin API answers: configured, else its admin connector (loopback as localhost, its certificate's usual name). */
+    private String adminUrl() {
+        String configured = config.membership().adminUrl();
+        if (configured != null) {
+            return configured;
+        }
+        return advertised(config.admin().host(), server.adminPort(), true);
     }
 
     public Map<String, Object> status() {
@@ -573,6 +590,7 @@ public final class Gateway implements AutoCloseable {
             row.put("instance", i.instance());
             row.put("state", i.state().name().toLowerCase());
             row.put("channel_url", i.channelUrl());
+            row.put("admin_url", i.adminUrl());
             row.put("version", i.version());
             row.put("started_at", i.startedAt().toString());
             row.put("heartbeat_at", i.heartbeatAt().toString());

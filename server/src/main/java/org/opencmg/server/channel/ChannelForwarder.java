@@ -116,21 +116,7 @@ public final class ChannelForwarder implements Forwarder {
                     exchange.cancel();
                 }
             }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            try {
-                channel.session.newStream(new HeadersFrame(head, null, true), new Promise<>() {
-                    @Override
-                    public void succeeded(Stream stream) {
-                        exchange.started(stream);
-                    }
-
-                    @Override
-                    public void failed(Throwable x) {
-                        exchange.notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
-                    }
-                }, exchange);
-            } catch (RuntimeException e) {
-                exchange.notSent("no stream on the channel of " + channel.name() + ": " + e.getMessage());
-            }
+            exchange.openBodiless(channel, head);
             exchange.head.whenComplete((answer, failure) -> {
                 timeout.cancel();
                 if (failure != null) {

@@ -115,6 +115,11 @@ public final class ChannelRegistry implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** Every channel of a site, usable or not (the connection analyzer tries each one). */
+    List<Channel> channels(String site) {
+        return List.copyOf(bySite.getOrDefault(site, List.of()));
+    }
+
     /** The connection point the next request of a site would go to, without moving the round-robin. */
     public Optional<String> peek(String site) {
         List<Channel> channels = bySite.getOrDefault(site, List.of());

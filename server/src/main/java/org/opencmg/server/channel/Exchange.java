@@ -56,6 +56,25 @@ final class Exchange implements Stream.Listener {
         this.stream = stream;
     }
 
+    /** Opens this exchange's stream on a channel, HEADERS only: a stream that cannot be opened fails it as never sent. */
+    void openBodiless(Channel channel, MetaData.Request head) {
+        try {
+            channel.session.newStream(new HeadersFrame(head, null, true), new org.eclipse.jetty.util.Promise<>() {
+                @Override
+                public void succeeded(Stream stream) {
+                    started(stream);
+                }
+
+                @Override
+                public void failed(Throwable x) {
+                    notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
+                }
+            }, this);
+        } catch (RuntimeException e) {
+            notSent("no stream on the channel of " + channel.name() + ": " + e.getMessage());
+        }
+    }
+
     /** Cancels the exchange: the connection point aborts its internal request. */
     void cancel() {
         Stream s = stream;

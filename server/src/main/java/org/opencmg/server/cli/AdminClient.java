@@ -53,6 +53,21 @@ public final class AdminClient {
         this.http = builder.build();
     }
 
+    private AdminClient(URI base, String authorization, HttpClient http) {
+        this.base = base;
+        this.authorization = authorization;
+        this.http = http;
+    }
+
+    /** The same login and trust at another admin API (another gateway instance's). */
+    public AdminClient at(URI otherBase) {
+        return new AdminClient(otherBase, authorization, http);
+    }
+
+    public URI base() {
+        return base;
+    }
+
     public static AdminClient of(URI base, String user, String password, Path caFile) throws IOException, GeneralSecurityException {
         return new AdminClient(base, user, password, caFile);
     }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cmg", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = CmgCommand.Version.class,
         description = "OpenCMG: a self-hostable cloud management gateway.",
         subcommands = {DemoCommand.class, GatewayCommand.class, ConnectionPointCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
-                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, AdminCertCommand.class,
+                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, AnalyzeCommand.class, AdminCertCommand.class,
                 TokenCommand.class, DeviceCommand.class, ContentCommand.class, ConfigCommand.class, SampleSiteCommand.class, CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class CmgCommand {

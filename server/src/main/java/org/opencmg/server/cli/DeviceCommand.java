@@ -110,6 +110,11 @@ final class DeviceCommand {
     private DeviceCommand() {
     }
 
+    /** What a reason code means, in words, or null. */
+    static String hint(String reason) {
+        return reason == null ? null : HINTS.get(reason);
+    }
+
     // ---- errors: 2 usage/unreachable, 1 refused ----
 
     static final class UsageError extends Exception {

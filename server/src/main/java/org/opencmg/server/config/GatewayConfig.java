@@ -44,9 +44,13 @@ public record GatewayConfig(
      * This instance among those sharing the store: it writes a heartbeat every {@code heartbeat}; an
      * instance silent for {@code expiry} is shown gone. {@code channelUrl} is where connection points
      * dial this instance's channel connector, told to them by every instance (null: the host's name
-     * and the channel port), so adding an instance needs no change on the premises.
+     * and the channel port), so adding an instance needs no change on the premises. {@code adminUrl}
+     * is where its admin API answers, for {@code cmg analyze} (null: from the admin connector's host and port).
      */
-    public record Membership(String channelUrl, Duration heartbeat, Duration expiry) {
+    public record Membership(String channelUrl, Duration heartbeat, Duration expiry, String adminUrl) {
+        public Membership(String channelUrl, Duration heartbeat, Duration expiry) {
+            this(channelUrl, heartbeat, expiry, null);
+        }
     }
 
     /**
@@ -194,24 +198,30 @@ public record GatewayConfig(
         }
 
         private static Membership membership(RawMembership raw) {
-            var m = raw == null ? new RawMembership(null, null, null) : raw;
+            var m = raw == null ? new RawMembership(null, null, null, null) : raw;
             var heartbeat = duration(m.heartbeat(), Duration.ofSeconds(10));
             var expiry = duration(m.expiry(), Duration.ofSeconds(30));
             if (heartbeat.isNegative() || heartbeat.isZero() || expiry.compareTo(heartbeat.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("membership.expiry must be at least twice membership.heartbeat (> 0)");
             }
-            if (m.channelUrl() != null) {
-                try {
-                    var url = URI.create(m.channelUrl());
-                    if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
-                        throw new IllegalArgumentException("not https://host:port");
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("membership.channel-url must be https://host:port (where connection "
-                            + "points dial this instance), not \"" + m.channelUrl() + "\"");
-                }
+            hostAndPort(m.channelUrl(), "membership.channel-url", "where connection points dial this instance");
+            hostAndPort(m.adminUrl(), "membership.admin-url", "where this instance's admin API answers");
+            return new Membership(m.channelUrl(), heartbeat, expiry, m.adminUrl());
+        }
+
+        /** An advertised URL, if given, is https://host:port and nothing more. */
+        private static void hostAndPort(String value, String key, String what) {
+            if (value == null) {
+                return;
             }
-            return new Membership(m.channelUrl(), heartbeat, expiry);
+            try {
+                var url = URI.create(value);
+                if (!"https".equals(url.getScheme()) || url.getHost() == null || url.getRawPath() != null && !url.getRawPath().isEmpty()) {
+                    throw new IllegalArgumentException("not https://host:port");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(key + " must be https://host:port (" + what + "), not \"" + value + "\"");
+            }
         }
 
         private static Notifications notifications(RawNotifications raw) {
@@ -242,7 +252,7 @@ public record GatewayConfig(
     record RawNotifications(Integer maxChannels, Integer maxPerDevice) {
     }
 
-    record RawMembership(String channelUrl, String heartbeat, String expiry) {
+    record RawMembership(String channelUrl, String heartbeat, String expiry, String adminUrl) {
     }
 
     /**

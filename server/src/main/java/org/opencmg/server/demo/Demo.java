@@ -53,6 +53,7 @@ public final class Demo implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private Gateway gateway;
     private ConnectionPoint connectionPoint;
+    private SampleSiteServer managementPoint;
 
     private Demo(Path dir) {
         this.dir = dir;
@@ -75,6 +76,7 @@ public final class Demo implements AutoCloseable {
         KeyMaterial serverKeys = KeyMaterial.read(pki.gatewayCert(), pki.gatewayKey());
 
         var mp = SampleSiteServer.managementPoint(serverKeys, 0, SITE);
+        managementPoint = mp;
         running.add(mp);
         var sup = SampleSiteServer.updatePoint(serverKeys, 0);
         running.add(sup);
@@ -233,6 +235,11 @@ public final class Demo implements AutoCloseable {
 
     public Gateway gateway() {
         return gateway;
+    }
+
+    /** The sample management point (its internal server). */
+    public SampleSiteServer managementPoint() {
+        return managementPoint;
     }
 
     public ConnectionPoint connectionPoint() {

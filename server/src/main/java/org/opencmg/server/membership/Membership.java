@@ -33,12 +33,14 @@ public final class Membership implements AutoCloseable {
     public enum State { UP, GONE, STOPPED }
 
     /** One instance as this instance sees it. */
+    /** @param adminUrl where its admin API answers (cmg analyze reaches every instance by it), or null */
     public record Member(String instance, String channelUrl, String version, Instant startedAt, Instant heartbeatAt,
-                         State state) {
+                         State state, String adminUrl) {
     }
 
     private final String instance;
     private final String channelUrl;
+    private final String adminUrl;
     private final String version;
     private final GatewayInstanceStore store;
     private final Clock clock;
@@ -54,8 +56,15 @@ public final class Membership implements AutoCloseable {
 
     public Membership(String instance, String channelUrl, String version, GatewayInstanceStore store, Clock clock,
                       Duration heartbeat, Duration expiry) {
+        this(instance, channelUrl, null, version, store, clock, heartbeat, expiry);
+    }
+
+    /** @param adminUrl where this instance's admin API answers, advertised beside its channel URL (null: not) */
+    public Membership(String instance, String channelUrl, String adminUrl, String version, GatewayInstanceStore store, Clock clock,
+                      Duration heartbeat, Duration expiry) {
         this.instance = instance;
         this.channelUrl = channelUrl;
+        this.adminUrl = adminUrl;
         this.version = version;
         this.store = store;
         this.clock = clock;
@@ -107,7 +116,7 @@ public final class Membership implements AutoCloseable {
     /** One heartbeat: this row written, everyone's read (the timer calls it; tests too). */
     void beat() {
         Instant now = clock.instant();
-        store.beat(new InstanceRow(instance, channelUrl, version, startedAt, now, null));
+        store.beat(new InstanceRow(instance, channelUrl, version, startedAt, now, null, adminUrl));
         int forgotten = store.forget(now.minus(FORGET_AFTER));
         if (forgotten > 0) {
             LOG.info("forgot {} gateway instance(s) not heard of for {} h", forgotten, FORGET_AFTER.toHours());
@@ -118,7 +127,7 @@ public final class Membership implements AutoCloseable {
     private void refresh(Instant now) {
         var before = members;
         var after = store.list().stream().map(r -> new Member(r.instance(), r.channelUrl(), r.version(), r.startedAt(),
-                r.heartbeatAt(), state(r, now))).toList();
+                r.heartbeatAt(), state(r, now), r.adminUrl())).toList();
         members = after;
         for (Member m : after) {
             var was = before.stream().filter(b -> b.instance().equals(m.instance())).findFirst();
