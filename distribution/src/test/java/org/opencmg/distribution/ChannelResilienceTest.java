@@ -209,7 +209,10 @@ class ChannelResilienceTest {
     void devicesThatGoAwayMidDownloadStopTheirTransferAndNothingElse() throws Exception {
         String path = endpoint("CANCEL", 6);
         try (var only = point("cancel-a", "CANCEL").start(gw.channelUrl()).awaitUp()) {
-            Object channelSince = channelOf("cancel-a").get("since");
+            // The point is up once it holds the mappings; the gateway counts the channel open when the
+            // point's answer to that push is back, a moment later.
+            Object channelSince = Awaitility.await("the gateway holds the channel").atMost(Duration.ofSeconds(5))
+                    .ignoreExceptions().until(() -> channelOf("cancel-a").get("since"), java.util.Objects::nonNull);
             var impatient = pki.clientContext(pki.device("impatient-device"));
             for (int round = 0; round < 4; round++) {
                 long fourGiB = 4L << 30; // far more than could pass before the end of this test
