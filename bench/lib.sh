@@ -285,6 +285,23 @@ tls_of() { # port [openssl s_client args]: "TLSv1.3 TLS_AES_..." negotiated
 
 # ---------------------------------------------------------------- CPU accounting
 # CPU ticks (user+system) of processes (all their threads); for nginx pass the master and its workers.
+# hold_notification_websockets TARGET CA CERT KEY PATH: N ($N) devices open a notification WebSocket each
+# (ConnectionLoad, resumed TLS after the first) and hold them; returns once all are held (LOAD_PID runs on,
+# touch $TMP/load.stop to end it; its figures land in $TMP/load.out).
+hold_notification_websockets() {
+  "$JAVA_BIN" -Xmx"$CLIENT_XMX" "$BENCH/ConnectionLoad.java" --target "$1" --connections "$N" \
+    --sources 127.0.0.2,127.0.0.3 --ca "$2" --cert "$3" --key "$4" \
+    --path "$5" --websocket --resume --ramp-concurrency 64 --hold-max 3600 \
+    --status "$TMP/load.status" --stop-file "$TMP/load.stop" --out "$TMP/load.out" >"$TMP/load.log" 2>&1 &
+  LOAD_PID=$!
+  bg_register "$LOAD_PID" TERM
+  until grep -q 'phase=hold' "$TMP/load.status" 2>/dev/null; do
+    kill -0 "$LOAD_PID" 2>/dev/null || { cat "$TMP/load.log" >&2; die "the load client died"; }
+    sleep 2
+  done
+  log "ramp done: $(cat "$TMP/load.status")"
+}
+
 heap_live_kb() { # PID: heap in use after a full GC, KB
   "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.run >/dev/null
   "$(dirname "$JAVA_BIN")/jcmd" "$1" GC.heap_info | awk '/garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?/, "", v); print v } }'

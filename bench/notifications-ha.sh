@@ -47,17 +47,7 @@ held() { # admin URL: that instance's notification channels
 HEAP0=$(( $(heap_live_kb "$GW1_PID") + $(heap_live_kb "$GW2_PID") )); RSS0=$(( $(rss_kb "$GW1_PID") + $(rss_kb "$GW2_PID") ))
 
 log "ramp: $N devices open a notification WebSocket through HAProxy (127.0.0.1:$LB_PORT)"
-"$JAVA_BIN" -Xmx"$CLIENT_XMX" "$BENCH/ConnectionLoad.java" --target "127.0.0.1:$LB_PORT" --connections "$N" \
-  --sources 127.0.0.2,127.0.0.3 --ca "$CA" --cert "$CLIENT_CERT" --key "$CLIENT_KEY" \
-  --path "$NOTIFY" --websocket --resume --ramp-concurrency 64 --hold-max 3600 \
-  --status "$TMP/load.status" --stop-file "$TMP/load.stop" --out "$TMP/load.out" >"$TMP/load.log" 2>&1 &
-LOAD_PID=$!
-bg_register "$LOAD_PID" TERM
-until grep -q 'phase=hold' "$TMP/load.status" 2>/dev/null; do
-  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$TMP/load.log" >&2; die "the load client died"; }
-  sleep 2
-done
-log "ramp done: $(cat "$TMP/load.status")"
+hold_notification_websockets "127.0.0.1:$LB_PORT" "$CA" "$CLIENT_CERT" "$CLIENT_KEY" "$NOTIFY"
 sleep 3
 HELD1="$(held "$GW1_ADMIN_URL")"; HELD2="$(held "$GW2_ADMIN_URL")"; HELD=$(( HELD1 + HELD2 ))
 HEAP1=$(( $(heap_live_kb "$GW1_PID") + $(heap_live_kb "$GW2_PID") )); RSS1=$(( $(rss_kb "$GW1_PID") + $(rss_kb "$GW2_PID") ))

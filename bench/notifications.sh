@@ -79,17 +79,7 @@ log "gateway before: RSS $((RSS0 / 1024)) MB, live heap $((HEAP0 / 1024)) MB"
 
 # ---------------------------------------------------------------- N devices hold a notification WebSocket
 log "ramp: $N devices open a notification WebSocket (resumed TLS sessions after the first)"
-"$JAVA_BIN" -Xmx"$CLIENT_XMX" "$BENCH/ConnectionLoad.java" --target "127.0.0.1:$GW_PORT" --connections "$N" \
-  --sources 127.0.0.2,127.0.0.3 --ca "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client-key.pem" \
-  --path "$NOTIFY" --websocket --resume --ramp-concurrency 64 --hold-max 3600 \
-  --status "$TMP/load.status" --stop-file "$TMP/load.stop" --out "$TMP/load.out" >"$TMP/load.log" 2>&1 &
-LOAD_PID=$!
-bg_register "$LOAD_PID" TERM
-until grep -q 'phase=hold' "$TMP/load.status" 2>/dev/null; do
-  kill -0 "$LOAD_PID" 2>/dev/null || { cat "$TMP/load.log" >&2; die "the load client died"; }
-  sleep 2
-done
-log "ramp done: $(cat "$TMP/load.status")"
+hold_notification_websockets "127.0.0.1:$GW_PORT" "$PKI/ca.pem" "$PKI/client.pem" "$PKI/client-key.pem" "$NOTIFY"
 sleep 3
 HELD="$(curl -s -u "admin:$(cat "$TMP/admin-password")" --cacert "$PKI/ca.pem" "https://localhost:$ADMIN_PORT/metrics" \
   | awk '$1 == "cmg_notification_channels" { printf "%d", $2 }')"

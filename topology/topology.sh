@@ -147,6 +147,14 @@ monitor: {port: $((BASE + 700 + $1))}
 EOF
 }
 
+register_point() { # n cert-name site: registers cp<n> for the site, writes its YAML with the connection ID
+  local id
+  id="$(cmg connection-point register --name "cp$1" --site "$3" --cert "$DIR/pki/$2.pem" \
+    | sed -n 's/^connection-id: \([0-9a-fA-F-]\{36\}\).*/\1/p' | head -1)"
+  [ -n "$id" ] || die "no connection ID from connection-point register"
+  connection_point_yaml "$1" "$2" "$id"
+}
+
 admin_env() { # the admin API of the first instance that answers (gateway 1 unless it is stopped)
   local port
   for port in "$GW1_ADMIN" "$GW2_ADMIN" "$GW3_ADMIN"; do
@@ -189,13 +197,8 @@ up() {
     log "configuring through gateway 1's admin API: trust, CRL, connection points, role endpoints"
     cmg roots add "$DIR/pki/ca.pem" >/dev/null
     cmg crl add "$DIR/pki/ca.crl" >/dev/null
-    for n in 1 2; do
-      cert=connection-point; [ "$n" = 2 ] && cert=connection-point-2
-      id="$(cmg connection-point register --name "cp$n" --site "$SITE" --cert "$DIR/pki/$cert.pem" \
-        | sed -n 's/^connection-id: \([0-9a-fA-F-]\{36\}\).*/\1/p' | head -1)"
-      [ -n "$id" ] || die "no connection ID from connection-point register"
-      connection_point_yaml "$n" "$cert" "$id"
-    done
+    register_point 1 connection-point "$SITE"
+    register_point 2 connection-point-2 "$SITE"
     cmg endpoint publish --role mp --role-id "$MP_ROLE_ID" --site "$SITE" --internal "https://localhost:$MP_PORT" >/dev/null
     cmg endpoint publish --role sup --role-id "$SUP_ROLE_ID" --site "$SITE" --internal "https://localhost:$SUP_PORT" >/dev/null
     touch "$DIR/configured"
@@ -276,12 +279,8 @@ add_site() {
     --cert "$DIR/pki/gateway.pem" --key "$DIR/pki/gateway-key.pem" --mp-port "$MP2_PORT" --sup-port "$SUP2_PORT" --site "$SITE2"; }
   if [ ! -f "$DIR/configured-site-2" ]; then
     log "site $SITE2: connection points cp3 and cp4, its role endpoints"
-    for n in 3 4; do
-      id="$(cmg connection-point register --name "cp$n" --site "$SITE2" --cert "$DIR/pki/connection-point-$n.pem" \
-        | sed -n 's/^connection-id: \([0-9a-fA-F-]\{36\}\).*/\1/p' | head -1)"
-      [ -n "$id" ] || die "no connection ID from connection-point register"
-      connection_point_yaml "$n" "connection-point-$n" "$id"
-    done
+    register_point 3 connection-point-3 "$SITE2"
+    register_point 4 connection-point-4 "$SITE2"
     cmg endpoint publish --role mp --role-id "$MP2_ROLE_ID" --site "$SITE2" --internal "https://localhost:$MP2_PORT" >/dev/null
     cmg endpoint publish --role sup --role-id "$SUP2_ROLE_ID" --site "$SITE2" --internal "https://localhost:$SUP2_PORT" >/dev/null
     touch "$DIR/configured-site-2"
