@@ -12,10 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,10 +158,38 @@ class FaultSuiteTest {
         figures.add(line);
         during.stream().filter(o -> !o.ok()).map(Outcome::failure).distinct().limit(5)
                 .forEach(f -> figures.add("|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | | | |"));
-        System.out.println(line); // at once, so a failing phase is explained in the output
-        assertThat(idemLost).as(name + ": idempotent requests lost; " + line).isZero();
+        // At once, and in the assertion: a failing phase is explained where CI shows it.
+        String reasons = during.stream().filter(o -> !o.ok()).map(o -> o.failure().lines().findFirst().orElse(""))
+                .distinct().limit(5).collect(Collectors.joining("; "));
+        System.out.println(line + (reasons.isEmpty() ? "" : " failures: " + reasons));
+        assertThat(idemLost).as(() -> name + ": idempotent requests lost; " + line + " failures: " + reasons
+                + "; what the processes logged: " + logged()).isZero();
         outcomes.clear();
         return new Phase(idemLost, otherFailed, retries, during.size());
+    }
+
+    /**
+     * What the topology's processes logged that is not a success: refusals, answers other than 200,
+     * warnings and errors, counted by file and kind (timestamps and numbers left out), most frequent first.
+     */
+    String logged() {
+        try (var files = Files.list(topology.dir.resolve("logs"))) {
+            var counts = new TreeMap<String, Integer>();
+            for (Path log : files.toList()) {
+                for (String l : Files.readAllLines(log)) {
+                    boolean notice = l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("refused")
+                            || (l.contains("[access]") && !l.contains("status=200 "));
+                    if (notice) {
+                        String kind = l.replaceFirst("^\\S+ ", "").replaceAll("[0-9]+", "#");
+                        counts.merge(log.getFileName() + ": " + kind.substring(0, Math.min(200, kind.length())), 1, Integer::sum);
+                    }
+                }
+            }
+            return counts.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue()).limit(12)
+                    .map(e -> e.getValue() + "× " + e.getKey()).collect(Collectors.joining(" | "));
+        } catch (IOException e) {
+            return "(logs not readable: " + e + ")";
+        }
     }
 
     /** Timings of the gateways' drains in the rolling restart: SIGTERM to readiness 503, to the connector closed, to the exit. */
