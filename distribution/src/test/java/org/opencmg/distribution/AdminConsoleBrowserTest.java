@@ -44,7 +44,7 @@ import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /**
  * The admin console in a real headless Chromium, against a real gateway process (with its log
@@ -514,7 +514,7 @@ class AdminConsoleBrowserTest {
         var config = GatewayConfig.load(gw.dir.resolve("gateway.yaml"));
         planted.put("master key", Files.readString(config.secrets().masterKeyFile()).strip());
         try (var db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db), MasterKey.load(null, config.secrets().masterKeyFile()), (a, b, c, d) -> { },
+            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(null, config.secrets().masterKeyFile()), (a, b, c, d) -> { },
                     Clock.systemUTC());
             for (var meta : store.list()) {
                 for (var v : store.valid(meta.name())) {

@@ -38,7 +38,7 @@ import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /**
  * The cloud distribution point with the filesystem store, through a real gateway with the
@@ -323,7 +323,7 @@ class ContentDistributionTest {
     org.opencmg.api.SecretValue storageKey() throws Exception {
         GatewayConfig config = GatewayConfig.load(dir.resolve("gateway.yaml"));
         try (Database db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
+            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
                     config.secrets().masterKeyFile()), (actor, action, target, detail) -> { }, Clock.systemUTC());
             return store.current("plugin.role-content.storage-key").orElseThrow();
         }

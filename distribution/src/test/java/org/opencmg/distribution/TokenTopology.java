@@ -35,7 +35,7 @@ import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /**
  * A whole topology in this JVM for token devices: {@link Demo} (dev PKI, gateway with the real
@@ -130,7 +130,7 @@ final class TokenTopology implements AutoCloseable {
     SiteKey siteKey() throws Exception {
         GatewayConfig config = GatewayConfig.load(dir.resolve("gateway.yaml"));
         try (Database db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
+            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
                     config.secrets().masterKeyFile()), (actor, action, target, detail) -> { }, Clock.systemUTC());
             byte[] der = store.current("plugin.auth-token.signing-key").orElseThrow().bytes();
             String siteId = new String(store.current("plugin.auth-token.site-id").orElseThrow().bytes(), StandardCharsets.US_ASCII);

@@ -27,6 +27,11 @@ public interface PluginContext {
      */
     javax.sql.DataSource dataSource();
 
+    /** The small JDBC helper on {@link #dataSource()}: queries, updates and transactions without the boilerplate. */
+    default Jdbc jdbc() {
+        return new Jdbc(dataSource());
+    }
+
     /**
      * One object shared by all of this plugin's extensions (they are separate instances): made by
      * {@code create} on first use, the same instance afterwards. For caches that must agree, such

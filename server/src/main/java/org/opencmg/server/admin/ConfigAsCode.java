@@ -28,7 +28,7 @@ import org.opencmg.server.store.ClientTrustStore.CtlEntry;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.store.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;

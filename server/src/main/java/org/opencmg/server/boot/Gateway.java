@@ -85,7 +85,7 @@ import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.store.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.QuotaStore;
@@ -173,7 +173,7 @@ public final class Gateway implements AutoCloseable {
         Files.createDirectories(config.dataDir());
         database = Database.open(config.database());
         database.meterPool(meters);
-        var jdbc = new Jdbc(database);
+        var jdbc = new Jdbc(database.dataSource());
         var revisions = new StateRevisions(jdbc);
         var endpoints = new EndpointStore(jdbc, revisions);
         var trust = new ClientTrustStore(jdbc, revisions);

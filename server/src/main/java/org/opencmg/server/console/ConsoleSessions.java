@@ -12,7 +12,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /**
  * Console sessions, kept in the store (table {@code console_sessions}) so that every instance

@@ -11,8 +11,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Locale;
-import org.opencmg.server.store.Jdbc;
-import org.opencmg.server.store.StoreException;
+import org.opencmg.api.Jdbc;
+import org.opencmg.api.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,7 @@
 package org.opencmg.server.plugin;
 
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,9 +20,13 @@ import org.opencmg.api.SettingsProvider;
 import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Role;
+import org.pf4j.DefaultPluginFactory;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.ExtensionFactory;
+import org.pf4j.Plugin;
+import org.pf4j.PluginFactory;
 import org.pf4j.PluginManager;
+import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 import org.slf4j.Logger;
@@ -71,19 +77,31 @@ public final class PluginHost implements AutoCloseable {
             protected ExtensionFactory createExtensionFactory() {
                 return new ContextInjectingExtensionFactory();
             }
+
+            @Override
+            protected PluginFactory createPluginFactory() {
+                return new ContextInjectingPluginFactory();
+            }
         };
         try {
             manager.loadPlugins();
-            manager.startPlugins();
         } catch (RuntimeException e) {
             LOG.error("plugin loading failed: {}", e.toString());
         }
+        // Each plugin's tables are in place before its Plugin object starts; one whose migrations failed does not start.
         for (PluginWrapper p : manager.getPlugins()) {
+            if (p.getPluginState() == PluginState.RESOLVED && migrate(p)) {
+                try {
+                    manager.startPlugin(p.getPluginId());
+                } catch (RuntimeException e) {
+                    extensionErrors.put(p.getPluginId(), "could not start: " + e);
+                }
+            }
             if (p.getPluginState() == PluginState.STARTED) {
-                migrate(p);
                 LOG.info("plugin {} {} started", p.getPluginId(), p.getDescriptor().getVersion());
             } else {
-                LOG.error("plugin {} is {}: {}", p.getPluginId(), p.getPluginState(), errorOf(p));
+                LOG.error("plugin {} is {}: {}", p.getPluginId(), p.getPluginState(),
+                        extensionErrors.getOrDefault(p.getPluginId(), errorOf(p)));
             }
         }
         for (SettingsProvider provider : fromPlugins(manager.getExtensions(SettingsProvider.class))) {
@@ -118,10 +136,14 @@ public final class PluginHost implements AutoCloseable {
         }).toList();
     }
 
-    /** Runs the plugin's own Flyway migrations (db/&lt;plugin-id&gt;/ in its JAR) with their own history table. */
-    private void migrate(PluginWrapper p) {
+    /**
+     * Runs the plugin's own Flyway migrations (db/&lt;plugin-id&gt;/ in its JAR) with their own history table.
+     *
+     * @return false if they failed (recorded as the plugin's error)
+     */
+    private boolean migrate(PluginWrapper p) {
         if (dataSource == null || p.getPluginClassLoader().getResource("db/" + p.getPluginId()) == null) {
-            return;
+            return true;
         }
         try {
             Flyway.configure(p.getPluginClassLoader())
@@ -131,10 +153,12 @@ public final class PluginHost implements AutoCloseable {
                     .baselineOnMigrate(true)
                     .baselineVersion("0")
                     .load().migrate();
+            return true;
         } catch (RuntimeException e) {
             String msg = "migrations failed: " + e.getMessage();
             extensionErrors.put(p.getPluginId(), msg);
             LOG.error("plugin {}: {}", p.getPluginId(), msg);
+            return false;
         }
     }
 
@@ -182,13 +206,47 @@ public final class PluginHost implements AutoCloseable {
         return w == null ? "host" : w.getPluginId();
     }
 
+    /** Stops every plugin (its Plugin object's stop releases what it holds), then releases their class loaders. */
     @Override
     public void close() {
         if (manager != null) {
             try {
-                manager.unloadPlugins(); // stops each plugin, then releases its class loader
+                manager.stopPlugins();
             } catch (RuntimeException e) {
                 LOG.warn("stopping plugins: {}", e.toString());
+            }
+            contexts.values().forEach(c -> {
+                if (c instanceof GatewayPluginContext g) {
+                    g.stop();
+                }
+            });
+            try {
+                manager.unloadPlugins();
+            } catch (RuntimeException e) {
+                LOG.warn("unloading plugins: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * Makes a plugin's {@code Plugin} object (its manifest's Plugin-Class) with the plugin's
+     * {@link PluginContext} when it has a constructor taking one, as extensions get theirs.
+     */
+    private final class ContextInjectingPluginFactory extends DefaultPluginFactory {
+        @Override
+        protected Plugin createInstance(Class<?> pluginClass, PluginWrapper wrapper) {
+            Constructor<?> withContext;
+            try {
+                withContext = pluginClass.getConstructor(PluginContext.class);
+            } catch (NoSuchMethodException e) {
+                return super.createInstance(pluginClass, wrapper);
+            }
+            try {
+                return (Plugin) withContext.newInstance(contexts.computeIfAbsent(wrapper.getPluginId(), contextFor));
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
+                LOG.error("plugin {}: {} could not be created: {}", wrapper.getPluginId(), pluginClass.getName(), cause.toString());
+                return null; // PF4J records the plugin as failed
             }
         }
     }
@@ -206,11 +264,11 @@ public final class PluginHost implements AutoCloseable {
                     return extensionClass.getConstructor().newInstance();
                 }
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : e;
+                Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
                 String msg = extensionClass.getName() + ": " + cause;
                 extensionErrors.put(pluginId, msg);
                 LOG.error("plugin {}: extension could not be created: {}", pluginId, msg);
-                throw new org.pf4j.PluginRuntimeException(msg);
+                throw new PluginRuntimeException(msg);
             }
         }
     }

@@ -17,7 +17,7 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import org.opencmg.api.AuditLog;
 import org.opencmg.api.SecretValue;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.store.StateRevisions;
 
 /**
@@ -127,7 +127,7 @@ public final class SecretStore {
         }
         try {
             return rotate(name, generate, Duration.ZERO, actor);
-        } catch (org.opencmg.server.store.StoreException e) {
+        } catch (org.opencmg.api.StoreException e) {
             // Another instance sharing the store made version 1 at the same moment: use its.
             reload();
             return current(name).orElseThrow(() -> e);

@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import org.opencmg.api.Jdbc;
 import java.time.Clock;
 import java.util.List;
 import org.opencmg.api.AuditLog;

@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import org.opencmg.api.Jdbc;
 import java.time.Instant;
 import java.util.List;
 

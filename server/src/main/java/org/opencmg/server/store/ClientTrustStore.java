@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import org.opencmg.api.Jdbc;
 import java.io.ByteArrayInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

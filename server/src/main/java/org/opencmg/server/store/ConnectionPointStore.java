@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import org.opencmg.api.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;

@@ -19,7 +19,7 @@ import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.console.LoginThrottle;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /** Password checks against a real H2 file: throttled like the console, the same cost for unknown names. */
 class AdminCredentialsTest {
@@ -35,7 +35,7 @@ class AdminCredentialsTest {
     @BeforeEach
     void open() {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
-        var jdbc = new Jdbc(database);
+        var jdbc = new Jdbc(database.dataSource());
         var users = new AdminUsers(jdbc);
         users.put("admin", PasswordHasher.hash(PASSWORD.toCharArray()), Clock.systemUTC().instant());
         credentials = new AdminCredentials(users, Clock.systemUTC(), new LoginThrottle(jdbc, Clock.systemUTC()), meters);

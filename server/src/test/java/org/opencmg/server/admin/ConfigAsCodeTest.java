@@ -27,7 +27,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.store.LiveState;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;
@@ -82,7 +82,7 @@ class ConfigAsCodeTest {
         Store(String name) {
             database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve(name).resolve("cmg"), "cmg", null, null, 4));
             opened.add(this);
-            jdbc = new Jdbc(database);
+            jdbc = new Jdbc(database.dataSource());
             revisions = new StateRevisions(jdbc);
             endpoints = new EndpointStore(jdbc, revisions);
             trust = new ClientTrustStore(jdbc, revisions);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /** Console sessions in a real H2 store; two {@link ConsoleSessions} on one store are two instances sharing it. */
 class ConsoleSessionsTest {
@@ -26,7 +26,7 @@ class ConsoleSessionsTest {
     @BeforeEach
     void open() {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
-        jdbc = new Jdbc(database);
+        jdbc = new Jdbc(database.dataSource());
         sessions = new ConsoleSessions(jdbc, clock);
     }
 

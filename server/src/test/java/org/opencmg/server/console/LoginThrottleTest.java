@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /** The throttle on a real H2 store; two {@link LoginThrottle}s on one store are two instances sharing it. */
 class LoginThrottleTest {
@@ -29,7 +29,7 @@ class LoginThrottleTest {
     @BeforeEach
     void open() {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 8));
-        jdbc = new Jdbc(database);
+        jdbc = new Jdbc(database.dataSource());
         throttle = new LoginThrottle(jdbc, clock);
     }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /**
  * Each instance advertises where its admin API answers beside its channel URL (migration V10), so
@@ -22,7 +22,7 @@ class MembershipAdminUrlTest {
     @Test
     void everyInstanceSeesTheAdminUrlTheOthersAdvertise(@TempDir Path dir) {
         try (var database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4))) {
-            var store = new GatewayInstanceStore(new Jdbc(database));
+            var store = new GatewayInstanceStore(new Jdbc(database.dataSource()));
             var a = new Membership("gw-a", "https://gw-a:10124", "https://gw-a.internal:9443", "1.0", store, Clock.systemUTC(),
                     Duration.ofHours(1), Duration.ofSeconds(30));
             var b = new Membership("gw-b", "https://gw-b:10124", "1.0", store, Clock.systemUTC(), Duration.ofHours(1),

@@ -16,7 +16,7 @@ import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.console.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 /** Instances sharing a store (a real H2 file) see each other up, stopped when they leave, gone when silent. */
 class MembershipTest {
@@ -31,7 +31,7 @@ class MembershipTest {
     @BeforeEach
     void open(@TempDir Path dir) {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
-        store = new GatewayInstanceStore(new Jdbc(database));
+        store = new GatewayInstanceStore(new Jdbc(database.dataSource()));
     }
 
     @AfterEach

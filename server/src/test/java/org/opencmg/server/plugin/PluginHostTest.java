@@ -92,11 +92,14 @@ class PluginHostTest {
     static Path flaky;
     static Path nullish;
     static Path noArg;
+    static Path withLife;
 
     @TempDir
     Path dir;
     Path pluginsDir;
     final List<String> contextsHandedOut = new CopyOnWriteArrayList<>();
+    /** What the plugins wrote to the audit log: "action target". */
+    final List<String> audited = new CopyOnWriteArrayList<>();
     final List<PluginHost> hosts = new ArrayList<>();
 
     @BeforeAll
@@ -118,6 +121,33 @@ class PluginHostTest {
                         "throw new IllegalArgumentException(\"token parser exploded\");")));
         nullish = PluginJars.build(work, out, "nullish", "1.0.0", Map.of("test.nullish.NullAuthenticator",
                 PluginJars.authenticator("test.nullish.NullAuthenticator", "entra", "", "return null;")));
+        withLife = PluginJars.build(work, out, "life", "1.0.0", "test.life.LifePlugin", Map.of(
+                "test.life.LifeAuthenticator", PluginJars.authenticator("test.life.LifeAuthenticator", "life", "",
+                        "return AuthOutcome.NOT_MINE;"),
+                "test.life.LifePlugin", """
+                package test.life;
+
+                import org.opencmg.api.PluginContext;
+                import org.pf4j.Plugin;
+
+                public class LifePlugin extends Plugin {
+                    private final PluginContext context;
+
+                    public LifePlugin(PluginContext context) {
+                        this.context = context;
+                    }
+
+                    @Override
+                    public void start() {
+                        context.audit().record("plugin", "started", context.pluginId(), "");
+                    }
+
+                    @Override
+                    public void stop() {
+                        context.audit().record("plugin", "stopped", context.pluginId(), "");
+                    }
+                }
+                """));
         noArg = PluginJars.build(work, out, "noarg", "1.0.0", Map.of("test.noarg.NoArgAuthenticator", """
                 package test.noarg;
 
@@ -146,7 +176,7 @@ class PluginHostTest {
     private PluginContext contextFor(String pluginId) {
         contextsHandedOut.add(pluginId);
         Settings settings = name -> "mode".equals(name) ? Optional.of("strict") : Optional.empty();
-        AuditLog audit = (actor, action, target, detail) -> { };
+        AuditLog audit = (actor, action, target, detail) -> audited.add(action + " " + target);
         return new TestContext(pluginId, settings, new ClientTrust(List.of(), List.of(), Set.of(), List.of(), 0),
                 audit, Clock.systemUTC());
     }
@@ -276,6 +306,16 @@ class PluginHostTest {
         assertThat(methods(host)).containsExactly("token", "entra");
         assertThat(byMethod(host, "token").authenticate(TestRequest.get("/x", Map.of("Authorization", "x"))))
                 .isInstanceOf(AuthOutcome.Authenticated.class);
+    }
+
+    @Test
+    void pluginObjectGetsItsPluginsContextStartsAfterLoadingAndStopsWhenTheHostCloses() throws IOException {
+        var host = start(List.of("life"), withLife);
+        assertThat(audited).containsExactly("started life");
+        assertThat(methods(host)).containsExactly("life");
+        host.close();
+        assertThat(audited).containsExactly("started life", "stopped life");
+        assertThat(contextsHandedOut).as("the Plugin object and the extension share one context").containsExactly("life");
     }
 
     @Test

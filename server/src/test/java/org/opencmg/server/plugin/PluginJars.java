@@ -71,6 +71,12 @@ final class PluginJars {
 
     /** Compiles the sources (class name → source) and writes {@code <pluginsDir>/<id>-<version>.jar}. */
     static Path build(Path workDir, Path pluginsDir, String pluginId, String version, Map<String, String> sources) {
+        return build(workDir, pluginsDir, pluginId, version, null, sources);
+    }
+
+    /** The same, with a PF4J {@code Plugin} class named in the manifest (null: none). */
+    static Path build(Path workDir, Path pluginsDir, String pluginId, String version, String pluginClass,
+                      Map<String, String> sources) {
         try {
             Path src = Files.createDirectories(workDir.resolve(pluginId).resolve("src"));
             Path classes = Files.createDirectories(workDir.resolve(pluginId).resolve("classes"));
@@ -84,7 +90,7 @@ final class PluginJars {
             compile(files, classes);
             Files.createDirectories(pluginsDir);
             Path jar = pluginsDir.resolve(pluginId + "-" + version + ".jar");
-            writeJar(classes, jar, pluginId, version);
+            writeJar(classes, jar, pluginId, version, pluginClass);
             return jar;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -122,12 +128,15 @@ final class PluginJars {
         return String.join(File.pathSeparator, entries);
     }
 
-    private static void writeJar(Path classes, Path jar, String pluginId, String version) throws IOException {
+    private static void writeJar(Path classes, Path jar, String pluginId, String version, String pluginClass) throws IOException {
         var manifest = new Manifest();
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         main.putValue("Plugin-Id", pluginId);
         main.putValue("Plugin-Version", version);
+        if (pluginClass != null) {
+            main.putValue("Plugin-Class", pluginClass);
+        }
         try (var out = new JarOutputStream(Files.newOutputStream(jar), manifest);
              Stream<Path> walk = Files.walk(classes)) {
             for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.AuditLog;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.server.store.Jdbc;
+import org.opencmg.api.Jdbc;
 
 class SecretStoreTest {
 
@@ -60,7 +60,7 @@ class SecretStoreTest {
     @BeforeEach
     void open() throws Exception {
         database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
-        jdbc = new Jdbc(database);
+        jdbc = new Jdbc(database.dataSource());
         key = MasterKey.load(null, dir.resolve("master.key"));
         store = new SecretStore(jdbc, key, auditLog, clock);
     }

@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import org.opencmg.api.Jdbc;
 import java.nio.file.Path;
 import org.opencmg.server.config.GatewayConfig;
 
@@ -15,7 +16,7 @@ final class Store implements AutoCloseable {
 
     private Store(Database database) {
         this.database = database;
-        this.jdbc = new Jdbc(database);
+        this.jdbc = new Jdbc(database.dataSource());
         this.revisions = new StateRevisions(jdbc);
         this.endpoints = new EndpointStore(jdbc, revisions);
         this.settings = new SettingsStore(jdbc, revisions);

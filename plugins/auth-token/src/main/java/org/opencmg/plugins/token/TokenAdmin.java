@@ -41,7 +41,7 @@ public final class TokenAdmin implements AdminResource {
     private final TokenStore store;
 
     public TokenAdmin(PluginContext context) {
-        this(context, new Tokens(context), new TokenStore(context.dataSource()));
+        this(context, new Tokens(context), new TokenStore(context.jdbc()));
     }
 
     TokenAdmin(PluginContext context, Tokens tokens, TokenStore store) {
@@ -195,7 +195,7 @@ public final class TokenAdmin implements AdminResource {
         private final RevokedDevices revoked;
 
         public Devices(PluginContext context) {
-            this(context, new TokenStore(context.dataSource()), TokenAuthenticator.revokedDevices(context));
+            this(context, new TokenStore(context.jdbc()), TokenAuthenticator.revokedDevices(context));
         }
 
         Devices(PluginContext context, TokenStore store, RevokedDevices revoked) {

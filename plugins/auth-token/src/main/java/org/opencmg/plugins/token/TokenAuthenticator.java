@@ -35,7 +35,7 @@ public final class TokenAuthenticator implements Authenticator {
     private final RevokedDevices revoked;
 
     public TokenAuthenticator(PluginContext context) {
-        this(new Tokens(context), new TokenStore(context.dataSource()), revokedDevices(context));
+        this(new Tokens(context), new TokenStore(context.jdbc()), revokedDevices(context));
     }
 
     TokenAuthenticator(Tokens tokens, TokenStore store, RevokedDevices revoked) {
@@ -47,7 +47,7 @@ public final class TokenAuthenticator implements Authenticator {
     /** The plugin's one set of revoked devices: a block through the admin API holds on this instance at once. */
     static RevokedDevices revokedDevices(PluginContext context) {
         return context.shared(RevokedDevices.class,
-                () -> new RevokedDevices(new TokenStore(context.dataSource()), () -> context.clock().instant()));
+                () -> new RevokedDevices(new TokenStore(context.jdbc()), () -> context.clock().instant()));
     }
 
     @Override

@@ -32,7 +32,7 @@ public final class TokenPages implements AdminPage {
     private final TokenStore store;
 
     public TokenPages(PluginContext context) {
-        this(new TokenAdmin(context), new TokenAdmin.Devices(context), new TokenStore(context.dataSource()));
+        this(new TokenAdmin(context), new TokenAdmin.Devices(context), new TokenStore(context.jdbc()));
     }
 
     TokenPages(TokenAdmin api, TokenAdmin.Devices devicesApi, TokenStore store) {

@@ -48,7 +48,7 @@ public final class TokenService implements GatewayService {
     private final TokenStore store;
 
     public TokenService(PluginContext context) {
-        this(new Tokens(context), new TokenStore(context.dataSource()));
+        this(new Tokens(context), new TokenStore(context.jdbc()));
     }
 
     TokenService(Tokens tokens, TokenStore store) {

@@ -1,15 +1,13 @@
 package org.opencmg.plugins.token;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
+import org.opencmg.api.Jdbc;
+import org.opencmg.api.StoreException;
 
 /**
  * The plugin's tables (its own migration, db/auth-token): bulk registration tokens by ID (never
@@ -36,37 +34,30 @@ final class TokenStore {
     record Revocation(String deviceId, boolean blocked, Instant at) {
     }
 
-    /** The store failed (not the caller's fault). */
-    static final class StoreFailure extends RuntimeException {
-        StoreFailure(String what, SQLException e) {
-            super(what + ": " + e.getMessage(), e);
-        }
-    }
+    private final Jdbc jdbc;
 
-    private final DataSource dataSource;
-
-    TokenStore(DataSource dataSource) {
-        this.dataSource = dataSource;
+    TokenStore(Jdbc jdbc) {
+        this.jdbc = jdbc;
     }
 
     void addBulk(BulkToken t) {
-        update("insert bulk token", """
+        jdbc.update("""
                 insert into token_bulk (id, issued_at, not_before, expires_at, issued_by, blocked, max_registrations)
                 values (?, ?, ?, ?, ?, false, ?)""", t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), t.issuedBy(),
                 t.maxRegistrations());
     }
 
     Optional<BulkToken> bulk(String id) {
-        return query("read bulk token", "select * from token_bulk where id = ?", TokenStore::bulkRow, id).stream().findFirst();
+        return jdbc.query("select * from token_bulk where id = ?", TokenStore::bulkRow, id).stream().findFirst();
     }
 
     List<BulkToken> bulkTokens() {
-        return query("list bulk tokens", "select * from token_bulk order by issued_at desc, id", TokenStore::bulkRow);
+        return jdbc.query("select * from token_bulk order by issued_at desc, id", TokenStore::bulkRow);
     }
 
     /** @return false if there is no bulk token with this ID */
     boolean setBlocked(String id, boolean blocked, Instant at, String actor) {
-        return update("block bulk token", "update token_bulk set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
+        return jdbc.update("update token_bulk set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
                 blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
     }
 
@@ -90,61 +81,57 @@ final class TokenStore {
         if (existing.isPresent()) {
             return new Registration(existing.get(), Registration.Outcome.EXISTING);
         }
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try (var count = prepare(c, """
-                    update token_bulk set registrations = registrations + 1
-                    where id = ? and (max_registrations is null or registrations < max_registrations)""", d.bulkTokenId());
-                 var insert = prepare(c, """
-                    insert into token_devices (id, name, public_key, registered_at, bulk_token_id, last_issued_at)
-                    values (?, ?, ?, ?, ?, ?)""", d.id(), d.name(), d.publicKeyPem(), d.registeredAt(), d.bulkTokenId(),
-                         d.lastIssuedAt())) {
-                if (count.executeUpdate() == 0) {
-                    c.rollback();
-                    return new Registration(null, Registration.Outcome.LIMIT_REACHED);
+        try {
+            return jdbc.transaction(c -> {
+                try (var count = Jdbc.prepare(c, """
+                        update token_bulk set registrations = registrations + 1
+                        where id = ? and (max_registrations is null or registrations < max_registrations)""", d.bulkTokenId());
+                     var insert = Jdbc.prepare(c, """
+                        insert into token_devices (id, name, public_key, registered_at, bulk_token_id, last_issued_at)
+                        values (?, ?, ?, ?, ?, ?)""", d.id(), d.name(), d.publicKeyPem(), d.registeredAt(), d.bulkTokenId(),
+                             d.lastIssuedAt())) {
+                    if (count.executeUpdate() == 0) {
+                        return new Registration(null, Registration.Outcome.LIMIT_REACHED); // nothing was changed
+                    }
+                    insert.executeUpdate();
+                    return new Registration(d, Registration.Outcome.CREATED);
                 }
-                insert.executeUpdate();
-                c.commit();
-                return new Registration(d, Registration.Outcome.CREATED);
-            } catch (SQLException e) {
-                c.rollback();
-                // Registered concurrently by another request or instance: that row stands, and nothing was counted.
-                var concurrent = device(d.id());
-                if (concurrent.isPresent()) {
-                    return new Registration(concurrent.get(), Registration.Outcome.EXISTING);
-                }
-                throw e;
+            });
+        } catch (StoreException e) {
+            // Registered concurrently by another request or instance: that row stands, and nothing was counted.
+            var concurrent = device(d.id());
+            if (concurrent.isPresent()) {
+                return new Registration(concurrent.get(), Registration.Outcome.EXISTING);
             }
-        } catch (SQLException e) {
-            throw new StoreFailure("register device", e);
+            throw e;
         }
     }
 
     Optional<RegisteredDevice> device(String id) {
-        return query("read device", "select * from token_devices where id = ?", TokenStore::deviceRow, id).stream().findFirst();
+        return jdbc.query("select * from token_devices where id = ?", TokenStore::deviceRow, id).stream().findFirst();
     }
 
     List<RegisteredDevice> devices() {
-        return query("list devices", "select * from token_devices order by registered_at desc, id", TokenStore::deviceRow);
+        return jdbc.query("select * from token_devices order by registered_at desc, id", TokenStore::deviceRow);
     }
 
     /** One page of {@link #devices()}: at most {@code limit}, after skipping {@code offset}. */
     List<RegisteredDevice> devices(int limit, int offset) {
-        return query("list devices", "select * from token_devices order by registered_at desc, id limit ? offset ?",
+        return jdbc.query("select * from token_devices order by registered_at desc, id limit ? offset ?",
                 TokenStore::deviceRow, limit, offset);
     }
 
     int deviceCount() {
-        return query("count devices", "select count(*) from token_devices", rs -> rs.getInt(1)).getFirst();
+        return jdbc.query("select count(*) from token_devices", rs -> rs.getInt(1)).getFirst();
     }
 
     void touchDevice(String id, Instant at) {
-        update("update device", "update token_devices set last_issued_at = ? where id = ?", at, id);
+        jdbc.update("update token_devices set last_issued_at = ? where id = ?", at, id);
     }
 
     /** @return false if there is no device with this ID */
     boolean setDeviceBlocked(String id, boolean blocked, Instant at, String actor) {
-        return update("block device", "update token_devices set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
+        return jdbc.update("update token_devices set blocked = ?, blocked_at = ?, blocked_by = ? where id = ?",
                 blocked, blocked ? at : null, blocked ? actor : null, id) > 0;
     }
 
@@ -155,88 +142,40 @@ final class TokenStore {
      * @return false if there is no device with this ID
      */
     boolean deleteDevice(String id, Instant at, String actor, Instant forgetBefore) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try (var del = prepare(c, "delete from token_devices where id = ?", id);
-                 var forget = prepare(c, "delete from token_device_deletions where device_id = ? or deleted_at < ?", id, forgetBefore);
-                 var ins = prepare(c, "insert into token_device_deletions (device_id, deleted_at, deleted_by) values (?, ?, ?)",
+        return jdbc.transaction(c -> {
+            try (var del = Jdbc.prepare(c, "delete from token_devices where id = ?", id);
+                 var forget = Jdbc.prepare(c, "delete from token_device_deletions where device_id = ? or deleted_at < ?", id,
+                         forgetBefore);
+                 var ins = Jdbc.prepare(c, "insert into token_device_deletions (device_id, deleted_at, deleted_by) values (?, ?, ?)",
                          id, at, actor)) {
                 if (del.executeUpdate() == 0) {
-                    c.rollback();
-                    return false;
+                    return false; // nothing was changed
                 }
                 forget.executeUpdate();
                 ins.executeUpdate();
-                c.commit();
                 return true;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new StoreFailure("delete device", e);
-        }
+        });
     }
 
     /** Blocked devices, and devices deleted since {@code deletedSince}. */
     List<Revocation> revocations(Instant deletedSince) {
-        var out = new ArrayList<>(query("list blocked devices", "select id, blocked_at from token_devices where blocked",
-                rs -> new Revocation(rs.getString("id").strip(), true, instant(rs, "blocked_at"))));
-        out.addAll(query("list deleted devices", "select device_id, deleted_at from token_device_deletions where deleted_at >= ?",
-                rs -> new Revocation(rs.getString("device_id").strip(), false, instant(rs, "deleted_at")), deletedSince));
+        var out = new ArrayList<>(jdbc.query("select id, blocked_at from token_devices where blocked",
+                rs -> new Revocation(rs.getString("id").strip(), true, Jdbc.instant(rs, "blocked_at"))));
+        out.addAll(jdbc.query("select device_id, deleted_at from token_device_deletions where deleted_at >= ?",
+                rs -> new Revocation(rs.getString("device_id").strip(), false, Jdbc.instant(rs, "deleted_at")), deletedSince));
         return out;
     }
 
     private static BulkToken bulkRow(ResultSet rs) throws SQLException {
-        return new BulkToken(rs.getString("id"), instant(rs, "issued_at"), instant(rs, "not_before"),
-                instant(rs, "expires_at"), rs.getString("issued_by"), rs.getBoolean("blocked"), instant(rs, "blocked_at"),
+        return new BulkToken(rs.getString("id"), Jdbc.instant(rs, "issued_at"), Jdbc.instant(rs, "not_before"),
+                Jdbc.instant(rs, "expires_at"), rs.getString("issued_by"), rs.getBoolean("blocked"), Jdbc.instant(rs, "blocked_at"),
                 rs.getString("blocked_by"), (Integer) rs.getObject("max_registrations", Integer.class), rs.getInt("registrations"));
     }
 
     private static RegisteredDevice deviceRow(ResultSet rs) throws SQLException {
         return new RegisteredDevice(rs.getString("id").strip(), rs.getString("name"), rs.getString("public_key"),
-                instant(rs, "registered_at"), rs.getString("bulk_token_id"), instant(rs, "last_issued_at"), rs.getBoolean("blocked"),
-                instant(rs, "blocked_at"), rs.getString("blocked_by"));
-    }
-
-    // ---- JDBC ----
-
-    private interface Row<T> {
-        T map(ResultSet rs) throws SQLException;
-    }
-
-    private <T> List<T> query(String what, String sql, Row<T> row, Object... args) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, args);
-             ResultSet rs = ps.executeQuery()) {
-            var out = new ArrayList<T>();
-            while (rs.next()) {
-                out.add(row.map(rs));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new StoreFailure(what, e);
-        }
-    }
-
-    private int update(String what, String sql, Object... args) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, args)) {
-            return ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreFailure(what, e);
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
-        var ps = c.prepareStatement(sql);
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            ps.setObject(i + 1, a instanceof Instant t ? Timestamp.from(t) : a);
-        }
-        return ps;
-    }
-
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        Timestamp t = rs.getTimestamp(column);
-        return t == null ? null : t.toInstant();
+                Jdbc.instant(rs, "registered_at"), rs.getString("bulk_token_id"), Jdbc.instant(rs, "last_issued_at"), rs.getBoolean("blocked"),
+                Jdbc.instant(rs, "blocked_at"), rs.getString("blocked_by"));
     }
 }

@@ -17,7 +17,7 @@ class TokenAdminTest {
 
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
-    final TokenStore store = new TokenStore(ctx.dataSource);
+    final TokenStore store = new TokenStore(ctx.jdbc());
     final TokenAdmin admin = new TokenAdmin(ctx, tokens, store);
 
     AdminReply call(String method, String sub, String body) {

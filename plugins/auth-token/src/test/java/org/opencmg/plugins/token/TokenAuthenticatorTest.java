@@ -29,7 +29,7 @@ class TokenAuthenticatorTest {
 
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
-    final TokenStore store = new TokenStore(ctx.dataSource);
+    final TokenStore store = new TokenStore(ctx.jdbc());
     final TokenAuthenticator auth = new TokenAuthenticator(tokens, store, TokenAuthenticator.revokedDevices(ctx));
 
     Tokens.Minted bulk(Duration lifetime) {

@@ -12,7 +12,7 @@ class TokenPagesTest {
 
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
-    final TokenStore store = new TokenStore(ctx.dataSource);
+    final TokenStore store = new TokenStore(ctx.jdbc());
     final TokenPages pages = new TokenPages(new TokenAdmin(ctx, tokens, store),
             new TokenAdmin.Devices(ctx, store, TokenAuthenticator.revokedDevices(ctx)), store);
     final String id = "cd".repeat(32);

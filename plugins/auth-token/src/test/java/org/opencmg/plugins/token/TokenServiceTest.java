@@ -38,7 +38,7 @@ class TokenServiceTest {
 
     final TestContext ctx = new TestContext();
     final Tokens tokens = new Tokens(ctx);
-    final TokenStore store = new TokenStore(ctx.dataSource);
+    final TokenStore store = new TokenStore(ctx.jdbc());
     final TokenAuthenticator auth = new TokenAuthenticator(tokens, store, TokenAuthenticator.revokedDevices(ctx));
     final TokenService sts = new TokenService(tokens, store);
     final TokenAdmin admin = new TokenAdmin(ctx, tokens, store);

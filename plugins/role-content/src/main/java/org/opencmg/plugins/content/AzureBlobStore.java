@@ -23,6 +23,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -70,9 +71,13 @@ final class AzureBlobStore implements ContentStore {
                 .buildClient();
     }
 
-    /** One JDK HTTP client per store configuration; the SDK's default (Netty) is not shipped. */
-    static HttpClient httpClient() {
-        return new JdkHttpClientBuilder().connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofSeconds(60)).build();
+    /**
+     * One JDK HTTP client for the plugin (the SDK's default, Netty, is not shipped), its work on
+     * {@code executor}: the plugin owns the threads and ends them when it stops.
+     */
+    static HttpClient httpClient(Executor executor) {
+        return new JdkHttpClientBuilder().executor(executor).connectionTimeout(Duration.ofSeconds(10))
+                .responseTimeout(Duration.ofSeconds(60)).build();
     }
 
     @Override

@@ -1,17 +1,15 @@
 package org.opencmg.plugins.content;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
+import java.util.concurrent.locks.ReentrantLock;
+import org.opencmg.api.Jdbc;
 import org.opencmg.api.SecretValue;
 import org.opencmg.api.Secrets;
 
@@ -60,28 +58,20 @@ final class AzureKeys {
     }
 
     private final Secrets secrets;
-    private final DataSource ds;
-    private final java.util.concurrent.locks.ReentrantLock rotation = new java.util.concurrent.locks.ReentrantLock();
+    private final Jdbc jdbc;
+    private final ReentrantLock rotation = new ReentrantLock();
     private volatile Rows rows = new Rows(null, null);
 
-    AzureKeys(Secrets secrets, DataSource ds) {
+    AzureKeys(Secrets secrets, Jdbc jdbc) {
         this.secrets = secrets;
-        this.ds = ds;
+        this.jdbc = jdbc;
     }
 
     /** Reads the slot rows into memory. */
     void reload() {
         Instant[][] read = new Instant[3][];
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "select slot, activated_at, retired_at, signs_until from content_key_slots")) {
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    read[rs.getInt(1)] = new Instant[] {instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4))};
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
-        }
+        jdbc.query("select slot, activated_at, retired_at, signs_until from content_key_slots", rs -> read[rs.getInt(1)] =
+                new Instant[] {Jdbc.instant(rs, "activated_at"), Jdbc.instant(rs, "retired_at"), Jdbc.instant(rs, "signs_until")});
         rows = new Rows(read[1], read[2]);
     }
 
@@ -208,41 +198,23 @@ final class AzureKeys {
 
     /** One transaction: {@code to} signs from now; {@code from} (if any) is retired with its URLs valid until {@code until}. */
     private void activate(int to, Integer from, Instant now, Instant until) {
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                upsert(c, to, now, null, null);
-                if (from != null) {
-                    upsert(c, from, null, now, until);
-                }
-                ContentRevision.bump(c);
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
+        jdbc.transaction(c -> {
+            upsert(c, to, now, null, null);
+            if (from != null) {
+                upsert(c, from, null, now, until);
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("content key slots: " + e.getMessage(), e);
-        }
+            ContentRevision.bump(c);
+            return null;
+        });
         reload();
     }
 
     private static void upsert(Connection c, int slot, Instant activated, Instant retired, Instant until) throws SQLException {
-        try (PreparedStatement del = c.prepareStatement("delete from content_key_slots where slot = ?")) {
-            del.setInt(1, slot);
+        try (var del = Jdbc.prepare(c, "delete from content_key_slots where slot = ?", slot);
+             var ins = Jdbc.prepare(c, "insert into content_key_slots (slot, activated_at, retired_at, signs_until) values (?, ?, ?, ?)",
+                     slot, activated, retired, until)) {
             del.executeUpdate();
-        }
-        try (PreparedStatement ins = c.prepareStatement(
-                "insert into content_key_slots (slot, activated_at, retired_at, signs_until) values (?, ?, ?, ?)")) {
-            ins.setInt(1, slot);
-            ins.setTimestamp(2, activated == null ? null : Timestamp.from(activated));
-            ins.setTimestamp(3, retired == null ? null : Timestamp.from(retired));
-            ins.setTimestamp(4, until == null ? null : Timestamp.from(until));
             ins.executeUpdate();
         }
-    }
-
-    private static Instant instant(Timestamp t) {
-        return t == null ? null : t.toInstant();
     }
 }

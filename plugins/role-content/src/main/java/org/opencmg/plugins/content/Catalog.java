@@ -1,15 +1,12 @@
 package org.opencmg.plugins.content;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
+import org.opencmg.api.Jdbc;
 
 /**
  * Package versions and their files (content_versions, content_files), as the admin path reads and
@@ -25,116 +22,74 @@ final class Catalog {
     record VersionEntry(String packageId, int version, Instant createdAt, String createdBy) {
     }
 
-    private final DataSource ds;
+    private static final String FILE_COLUMNS = "package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by";
 
-    Catalog(DataSource ds) {
-        this.ds = ds;
+    private final Jdbc jdbc;
+
+    Catalog(Jdbc jdbc) {
+        this.jdbc = jdbc;
     }
 
     /** The highest version of the package, or 0. */
     int latestVersion(String packageId) {
-        return query("select coalesce(max(version), 0) from content_versions where package_id = ?",
-                ps -> ps.setString(1, packageId), rs -> rs.getInt(1)).getFirst();
+        return jdbc.query("select coalesce(max(version), 0) from content_versions where package_id = ?", rs -> rs.getInt(1),
+                packageId).getFirst();
     }
 
     boolean versionExists(String packageId, int version) {
-        return !query("select 1 from content_versions where package_id = ? and version = ?", ps -> {
-            ps.setString(1, packageId);
-            ps.setInt(2, version);
-        }, rs -> 1).isEmpty();
+        return !jdbc.query("select 1 from content_versions where package_id = ? and version = ?", rs -> 1, packageId, version)
+                .isEmpty();
     }
 
     /** Records a file (and its version if new); false if the version already has a file of that name. */
     boolean addFile(FileEntry f) {
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "select 1 from content_versions where package_id = ? and version = ?")) {
-                    ps.setString(1, f.packageId());
-                    ps.setInt(2, f.version());
-                    boolean exists;
-                    try (ResultSet rs = ps.executeQuery()) {
-                        exists = rs.next();
-                    }
-                    if (!exists) {
-                        try (PreparedStatement ins = c.prepareStatement(
-                                "insert into content_versions (package_id, version, created_at, created_by) values (?, ?, ?, ?)")) {
-                            ins.setString(1, f.packageId());
-                            ins.setInt(2, f.version());
-                            ins.setTimestamp(3, Timestamp.from(f.uploadedAt()));
-                            ins.setString(4, f.uploadedBy());
-                            ins.executeUpdate();
-                        }
+        return jdbc.transaction(c -> {
+            try (var version = Jdbc.prepare(c, "select 1 from content_versions where package_id = ? and version = ?",
+                    f.packageId(), f.version()); var rs = version.executeQuery()) {
+                if (!rs.next()) {
+                    try (var ins = Jdbc.prepare(c, "insert into content_versions (package_id, version, created_at, created_by) "
+                            + "values (?, ?, ?, ?)", f.packageId(), f.version(), f.uploadedAt(), f.uploadedBy())) {
+                        ins.executeUpdate();
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "select 1 from content_files where package_id = ? and version = ? and name = ?")) {
-                    ps.setString(1, f.packageId());
-                    ps.setInt(2, f.version());
-                    ps.setString(3, f.name());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            c.rollback();
-                            return false;
-                        }
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement("insert into content_files (package_id, version, name, size, "
-                        + "sha256, store_key, uploaded_at, uploaded_by) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    ps.setString(1, f.packageId());
-                    ps.setInt(2, f.version());
-                    ps.setString(3, f.name());
-                    ps.setLong(4, f.size());
-                    ps.setString(5, f.sha256());
-                    ps.setString(6, f.storeKey());
-                    ps.setTimestamp(7, Timestamp.from(f.uploadedAt()));
-                    ps.setString(8, f.uploadedBy());
-                    ps.executeUpdate();
-                }
-                ContentRevision.bump(c);
-                c.commit();
-                return true;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("content catalog: " + e.getMessage(), e);
-        }
+            try (var file = Jdbc.prepare(c, "select 1 from content_files where package_id = ? and version = ? and name = ?",
+                    f.packageId(), f.version(), f.name()); var rs = file.executeQuery()) {
+                if (rs.next()) {
+                    c.rollback(); // the version row, if just added, goes too
+                    return false;
+                }
+            }
+            try (var ins = Jdbc.prepare(c, "insert into content_files (" + FILE_COLUMNS + ") values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f.packageId(), f.version(), f.name(), f.size(), f.sha256(), f.storeKey(), f.uploadedAt(), f.uploadedBy())) {
+                ins.executeUpdate();
+            }
+            ContentRevision.bump(c);
+            return true;
+        });
     }
 
     List<VersionEntry> versions(String packageId) {
         String sql = "select package_id, version, created_at, created_by from content_versions"
                 + (packageId == null ? "" : " where package_id = ?") + " order by package_id, version";
-        return query(sql, ps -> {
-            if (packageId != null) {
-                ps.setString(1, packageId);
-            }
-        }, rs -> new VersionEntry(rs.getString(1), rs.getInt(2), rs.getTimestamp(3).toInstant(), rs.getString(4)));
+        Object[] args = packageId == null ? new Object[0] : new Object[] {packageId};
+        return jdbc.query(sql, rs -> new VersionEntry(rs.getString(1), rs.getInt(2), Jdbc.instant(rs, "created_at"),
+                rs.getString(4)), args);
     }
 
     List<FileEntry> files(String packageId, int version) {
-        return query("select package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by from content_files "
-                + "where package_id = ? and version = ? order by name", ps -> {
-                    ps.setString(1, packageId);
-                    ps.setInt(2, version);
-                }, Catalog::file);
+        return jdbc.query("select " + FILE_COLUMNS + " from content_files where package_id = ? and version = ? order by name",
+                Catalog::file, packageId, version);
     }
 
     /** Every file of every package (for {@link PublishedFiles}). */
     List<FileEntry> allFiles() {
-        return query("select package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by from content_files",
-                ps -> { }, Catalog::file);
+        return jdbc.query("select " + FILE_COLUMNS + " from content_files", Catalog::file);
     }
 
     Optional<FileEntry> file(String packageId, int version, String name) {
-        return query("select package_id, version, name, size, sha256, store_key, uploaded_at, uploaded_by from content_files "
-                + "where package_id = ? and version = ? and name = ?", ps -> {
-                    ps.setString(1, packageId);
-                    ps.setInt(2, version);
-                    ps.setString(3, name);
-                }, Catalog::file).stream().findFirst();
+        return jdbc.query("select " + FILE_COLUMNS + " from content_files where package_id = ? and version = ? and name = ?",
+                Catalog::file, packageId, version, name).stream().findFirst();
     }
 
     /** Removes a version (version > 0) or every version of the package; the files that were recorded. */
@@ -145,57 +100,22 @@ final class Catalog {
                 files.addAll(files(packageId, v.version()));
             }
         }
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement("delete from content_files where package_id = ?"
-                    + (version > 0 ? " and version = ?" : ""))) {
-                ps.setString(1, packageId);
-                if (version > 0) {
-                    ps.setInt(2, version);
+        String which = version > 0 ? " where package_id = ? and version = ?" : " where package_id = ?";
+        Object[] args = version > 0 ? new Object[] {packageId, version} : new Object[] {packageId};
+        jdbc.transaction(c -> {
+            for (String table : List.of("content_files", "content_versions")) {
+                try (var ps = Jdbc.prepare(c, "delete from " + table + which, args)) {
+                    ps.executeUpdate();
                 }
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("delete from content_versions where package_id = ?"
-                    + (version > 0 ? " and version = ?" : ""))) {
-                ps.setString(1, packageId);
-                if (version > 0) {
-                    ps.setInt(2, version);
-                }
-                ps.executeUpdate();
             }
             ContentRevision.bump(c);
-            c.commit();
-        } catch (SQLException e) {
-            throw new IllegalStateException("content catalog: " + e.getMessage(), e);
-        }
+            return null;
+        });
         return files;
     }
 
     private static FileEntry file(ResultSet rs) throws SQLException {
         return new FileEntry(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getString(5).strip(),
-                rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getString(8));
-    }
-
-    interface Binder {
-        void bind(PreparedStatement ps) throws SQLException;
-    }
-
-    interface Row<T> {
-        T read(ResultSet rs) throws SQLException;
-    }
-
-    private <T> List<T> query(String sql, Binder binder, Row<T> row) {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            List<T> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(row.read(rs));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("content catalog: " + e.getMessage(), e);
-        }
+                rs.getString(6), Jdbc.instant(rs, "uploaded_at"), rs.getString(8));
     }
 }

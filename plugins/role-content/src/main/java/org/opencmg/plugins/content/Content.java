@@ -1,7 +1,10 @@
 package org.opencmg.plugins.content;
 
+import com.azure.core.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.PluginContext;
@@ -11,7 +14,7 @@ import org.opencmg.api.PluginContext;
  * The request path reads the catalog and the key slots from memory ({@link #published()}); the
  * host's state poller reloads them when the content revision moves (another instance's change).
  */
-final class Content {
+final class Content implements AutoCloseable {
 
     static final Pattern PACKAGE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     static final Pattern FILE = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
@@ -39,17 +42,19 @@ final class Content {
     final ContentTokens tokens;
     private final ContentRevision revision;
     private volatile AzureStoreFor azure;
-    private volatile com.azure.core.http.HttpClient azureHttp;
+    private volatile HttpClient azureHttp;
+    /** The Azure client's threads, made with it; ended by {@link #close()}. */
+    private volatile ExecutorService azureThreads;
     private volatile PublishedFiles published = PublishedFiles.EMPTY;
     private long seenRevision = -1;
 
     Content(PluginContext context) {
         this.context = context;
-        this.catalog = new Catalog(context.dataSource());
+        this.catalog = new Catalog(context.jdbc());
         this.signer = new UrlSigner(context.secrets());
-        this.azureKeys = new AzureKeys(context.secrets(), context.dataSource());
+        this.azureKeys = new AzureKeys(context.secrets(), context.jdbc());
         this.tokens = new ContentTokens(context.secrets());
-        this.revision = new ContentRevision(context.dataSource());
+        this.revision = new ContentRevision(context.jdbc());
         // Made now, at start, so that the first device to ask for content does not write them.
         context.secrets().currentOrCreate(UrlSigner.SECRET, UrlSigner::newKey);
         context.secrets().currentOrCreate(ContentTokens.SECRET, UrlSigner::newKey);
@@ -80,6 +85,18 @@ final class Content {
         return context.shared(Content.class, () -> new Content(context));
     }
 
+    /** Ends the Azure client's threads (the plugin stops); a later request would make a new client. */
+    @Override
+    public synchronized void close() {
+        ExecutorService threads = azureThreads;
+        azure = null;
+        azureHttp = null;
+        azureThreads = null;
+        if (threads != null) {
+            threads.shutdownNow();
+        }
+    }
+
     /** The kind of store the settings name: filesystem or azure-blob. */
     String storeKind() {
         String kind = context.setting(ContentSettings.STORE).map(String::strip).filter(s -> !s.isEmpty()).orElse(FILESYSTEM);
@@ -106,7 +123,8 @@ final class Content {
         AzureStoreFor current = azure;
         if (current == null || !current.signature().equals(signature)) {
             if (azureHttp == null) {
-                azureHttp = AzureBlobStore.httpClient();
+                azureThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("azure-blob-", 0).factory());
+                azureHttp = AzureBlobStore.httpClient(azureThreads);
             }
             current = new AzureStoreFor(signature, new AzureBlobStore(location, key, azureHttp));
             azure = current;

@@ -1,32 +1,25 @@
 package org.opencmg.plugins.content;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import javax.sql.DataSource;
+import org.opencmg.api.Jdbc;
 
 /** The revision counter of the plugin's shared state (table content_revision): writers bump it, instances poll it. */
 final class ContentRevision {
 
-    private final DataSource ds;
+    private final Jdbc jdbc;
 
-    ContentRevision(DataSource ds) {
-        this.ds = ds;
+    ContentRevision(Jdbc jdbc) {
+        this.jdbc = jdbc;
     }
 
     long current() {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("select revision from content_revision");
-             ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? rs.getLong(1) : 0;
-        } catch (SQLException e) {
-            throw new IllegalStateException("content revision: " + e.getMessage(), e);
-        }
+        return jdbc.query("select revision from content_revision", rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
     }
 
     /** In the writer's transaction, so that no instance sees the change without the bump. */
     static void bump(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update content_revision set revision = revision + 1")) {
+        try (var ps = c.prepareStatement("update content_revision set revision = revision + 1")) {
             ps.executeUpdate();
         }
     }

@@ -1,4 +1,4 @@
-package org.opencmg.server.store;
+package org.opencmg.api;
 
 /** A store operation failed. The message names the statement, never bound values. */
 public final class StoreException extends RuntimeException {

@@ -1,4 +1,4 @@
-package org.opencmg.server.store;
+package org.opencmg.api;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,9 +8,15 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 
-/** The few JDBC moves every repository needs; keeps SQL visible at the call site. */
-public final class Jdbc {
+/**
+ * The few JDBC moves every repository needs, for the gateway and its plugins alike
+ * ({@link PluginContext#jdbc()}); keeps SQL visible at the call site. Failures are
+ * {@link StoreException}s that name the statement, never bound values. An {@link Instant}
+ * argument is bound as a timestamp.
+ */
+public class Jdbc {
 
     @FunctionalInterface
     public interface RowMapper<T> {
@@ -22,14 +28,14 @@ public final class Jdbc {
         T run(Connection c) throws SQLException;
     }
 
-    private final Database database;
+    private final DataSource dataSource;
 
-    public Jdbc(Database database) {
-        this.database = database;
+    public Jdbc(DataSource dataSource) {
+        this.dataSource = dataSource;
     }
 
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        try (var c = database.connection(); var ps = prepare(c, sql, args); var rs = ps.executeQuery()) {
+        try (var c = dataSource.getConnection(); var ps = prepare(c, sql, args); var rs = ps.executeQuery()) {
             var out = new ArrayList<T>();
             while (rs.next()) {
                 out.add(mapper.map(rs));
@@ -41,15 +47,16 @@ public final class Jdbc {
     }
 
     public int update(String sql, Object... args) {
-        try (var c = database.connection(); var ps = prepare(c, sql, args)) {
+        try (var c = dataSource.getConnection(); var ps = prepare(c, sql, args)) {
             return ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException(sql, e);
         }
     }
 
+    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
     public <T> T transaction(InTransaction<T> work) {
-        try (var c = database.connection()) {
+        try (var c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
