@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.server.console.ConsoleSessions;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.SettingsStore;
@@ -725,7 +725,7 @@ public final class AdminApiServlet extends HttpServlet {
     private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {
         String message = switch (login.status()) {
             case 429 -> "too many failed logins: retry in " + login.retryAfterSeconds() + " s";
-            case 400 -> "user names are at most " + org.opencmg.server.console.LoginThrottle.MAX_USER_NAME + " characters";
+            case 400 -> "user names are at most " + org.opencmg.server.admin.LoginThrottle.MAX_USER_NAME + " characters";
             default -> authorizationWasSent(req) ? "wrong user name or password" : "admin credentials required";
         };
         login.setHeaders(req, resp);

@@ -29,7 +29,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.Jdbc;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;

@@ -65,7 +65,7 @@ import org.opencmg.server.pipeline.ClientPipelineHandler;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.MappingStep;
-import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
@@ -86,7 +86,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.server.store.Jdbc;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsCatalog;
@@ -247,7 +247,7 @@ public final class Gateway implements AutoCloseable {
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
-        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(jdbc, clock), meters);
+        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.admin.LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
                 quotaStore, quotaStep,

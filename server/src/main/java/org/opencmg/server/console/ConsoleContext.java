@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminServices;
-import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.plugin.PluginHost;
 import org.opencmg.server.store.AdminCertificates;
 

@@ -9,7 +9,8 @@ import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.Optional;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.admin.LoginThrottle;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
 
 /**

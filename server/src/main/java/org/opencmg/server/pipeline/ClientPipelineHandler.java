@@ -17,6 +17,8 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
 import org.opencmg.server.notification.NotificationChannels;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

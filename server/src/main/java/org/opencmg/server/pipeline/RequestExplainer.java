@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.eclipse.jetty.http.HttpFields;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Answers "what would the gateway do with this request?" by running the very steps of the client

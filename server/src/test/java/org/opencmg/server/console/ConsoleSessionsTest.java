@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.Jdbc;
+import org.opencmg.server.testing.MutableClock;
 
 /** Console sessions in a real H2 store; two {@link ConsoleSessions} on one store are two instances sharing it. */
 class ConsoleSessionsTest {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.channel.GatewayInstances;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.console.MutableClock;
+import org.opencmg.server.testing.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.server.store.Jdbc;

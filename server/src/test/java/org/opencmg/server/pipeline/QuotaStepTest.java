@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.opencmg.api.Device;
-import org.opencmg.server.console.MutableClock;
+import org.opencmg.server.testing.MutableClock;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 

@@ -1,4 +1,4 @@
-package org.opencmg.server.pipeline;
+package org.opencmg.server.refusal;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,4 +1,4 @@
-package org.opencmg.server.console;
+package org.opencmg.server.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.testing.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.Jdbc;
 

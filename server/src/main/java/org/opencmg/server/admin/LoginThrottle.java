@@ -1,4 +1,4 @@
-package org.opencmg.server.console;
+package org.opencmg.server.admin;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;

@@ -1,4 +1,4 @@
-package org.opencmg.server.pipeline;
+package org.opencmg.server.refusal;
 
 /**
  * Thrown by a pipeline step to refuse a request. Carries the status the device sees, a stable

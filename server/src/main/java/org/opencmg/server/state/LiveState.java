@@ -1,4 +1,4 @@
-package org.opencmg.server.store;
+package org.opencmg.server.state;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +15,13 @@ import org.opencmg.api.ClientTrust;
 import org.opencmg.api.Settings;
 import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.pipeline.MappingSnapshot;
+import org.opencmg.server.store.ClientTrustStore;
+import org.opencmg.server.store.ConnectionPointStore;
+import org.opencmg.server.store.EndpointStore;
+import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.RegisteredPoints;
+import org.opencmg.server.store.SettingsStore;
+import org.opencmg.server.store.StateRevisions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

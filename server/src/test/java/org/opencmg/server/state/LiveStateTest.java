@@ -1,4 +1,4 @@
-package org.opencmg.server.store;
+package org.opencmg.server.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -18,6 +18,11 @@ import org.opencmg.api.Endpoint;
 import org.opencmg.pki.CertificateBuilder;
 import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.server.pipeline.PathNormalizer;
+import org.opencmg.server.store.ConnectionPointStore;
+import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.SettingsCatalog;
+import org.opencmg.server.store.StateRevisions;
+import org.opencmg.server.store.Store;
 
 class LiveStateTest {
 
@@ -32,7 +37,7 @@ class LiveStateTest {
     @BeforeEach
     void open() {
         store = Store.open(dir);
-        live = store.liveState();
+        live = liveState(store);
     }
 
     @AfterEach
@@ -66,7 +71,7 @@ class LiveStateTest {
     void loadsWhatWasStoredBeforeItStarted() {
         store.endpoints.publish(endpoint("/SMS_MP"));
 
-        try (LiveState other = store.liveState()) {
+        try (LiveState other = liveState(store)) {
             assertThat(maps(other, "/sms_mp/x")).isTrue();
         }
     }
@@ -154,5 +159,10 @@ class LiveStateTest {
         store.endpoints.publish(endpoint("/SMS_MP"));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> maps(live, "/SMS_MP"));
+    }
+
+    private static LiveState liveState(Store store) {
+        return new LiveState(store.revisions, store.endpoints, store.trust, store.settings,
+                new ConnectionPointStore(store.jdbc, store.revisions));
     }
 }

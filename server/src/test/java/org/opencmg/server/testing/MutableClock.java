@@ -1,4 +1,4 @@
-package org.opencmg.server.console;
+package org.opencmg.server.testing;
 
 import java.time.Clock;
 import java.time.Duration;
