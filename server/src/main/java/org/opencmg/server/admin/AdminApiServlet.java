@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.opencmg.pki.PemFiles;
-import org.opencmg.server.console.ConsoleSessions;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.AdminCertificates;
@@ -46,7 +45,7 @@ public final class AdminApiServlet extends HttpServlet {
             .findAndRegisterModules();
 
     private final transient AdminServices services;
-    private final transient ConsoleSessions sessions;
+    private final transient AdminConsole console;
     private final transient AdminCertificates adminCertificates;
     private final transient Refusals refusals;
     private final transient ConfigAsCode configAsCode;
@@ -55,22 +54,22 @@ public final class AdminApiServlet extends HttpServlet {
         this(services, null, null, refusals);
     }
 
-    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
+    public AdminApiServlet(AdminServices services, AdminConsole console, AdminCertificates adminCertificates,
                            Refusals refusals) {
-        this(services, sessions, adminCertificates, refusals, null);
+        this(services, console, adminCertificates, refusals, null);
     }
 
     /**
-     * @param sessions          console sessions: the console's own fetch() calls the API with its
+     * @param console           the admin console (or null): its own fetch() calls the API with its
      *                          session cookie and the session's CSRF token in {@code X-CSRF-Token}
      * @param adminCertificates administrators' client certificates ({@code /api/admin-certs})
      * @param refusals          where refused requests are logged and counted
      * @param configAsCode      configuration export and apply ({@code /api/config})
      */
-    public AdminApiServlet(AdminServices services, ConsoleSessions sessions, AdminCertificates adminCertificates,
+    public AdminApiServlet(AdminServices services, AdminConsole console, AdminCertificates adminCertificates,
                            Refusals refusals, ConfigAsCode configAsCode) {
         this.services = services;
-        this.sessions = sessions;
+        this.console = console;
         this.adminCertificates = adminCertificates;
         this.refusals = refusals;
         this.configAsCode = configAsCode;
@@ -82,12 +81,7 @@ public final class AdminApiServlet extends HttpServlet {
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
     private java.util.Optional<String> sessionUser(HttpServletRequest req) {
-        if (sessions == null) {
-            return java.util.Optional.empty();
-        }
-        return sessions.find(ConsoleSessions.cookieValue(req.getCookies()))
-                .filter(s -> org.opencmg.server.console.CsrfTokens.matches(s.csrfToken(), req.getHeader("X-CSRF-Token")))
-                .map(ConsoleSessions.Session::user);
+        return console == null ? java.util.Optional.empty() : console.sessionUser(req);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -13,14 +14,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.testing.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.Jdbc;
+import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** The throttle on a real H2 store; two {@link LoginThrottle}s on one store are two instances sharing it. */
 class LoginThrottleTest {
 
-    private final MutableClock clock = new MutableClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     @TempDir
     Path dir;
     private Database database;
