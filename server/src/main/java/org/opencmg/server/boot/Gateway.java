@@ -63,6 +63,7 @@ import org.opencmg.server.jetty.HandshakeFailures;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
+import org.opencmg.server.pipeline.ClientSteps;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.MappingStep;
@@ -246,9 +247,10 @@ public final class Gateway implements AutoCloseable {
         live.onRevision(QuotaStore.TOPIC, () -> quotaStep.apply(quotaStore.list()));
         quotaSharing = shareQuotaUse(quotaStore, quotaStep);
         var authorization = new AuthorizationStep(siteBound());
-        var pipeline = new ClientPipelineHandler(() -> serverNames, authentication, serviceStep,
-                mappingStep, authorization, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
-        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, authorization, quotaStep, channels::peek);
+        var steps = new ClientSteps(authentication, serviceStep, mappingStep, authorization, quotaStep);
+        var pipeline = new ClientPipelineHandler(() -> serverNames, steps, steps5to8, notifications, refusals, health(forwarder == null),
+                meters);
+        var explainer = new RequestExplainer(steps, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
