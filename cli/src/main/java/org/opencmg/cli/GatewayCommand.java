@@ -3,7 +3,6 @@ package org.opencmg.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.opencmg.server.boot.Gateway;
-import org.opencmg.server.boot.GatewayCheck;
 import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.webapp.WebConsole;

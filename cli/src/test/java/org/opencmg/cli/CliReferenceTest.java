@@ -12,12 +12,12 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * docs/cli.md is the usage help of every command, as picocli prints it from the command tree. It
  * fails when they differ; regenerate the file with
- * {@code mvn -B -pl server verify -Dtest=CliReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -Dcmg.regenerate-docs=true}.
+ * {@code mvn -B -pl cli verify -Dtest=CliReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -Dcmg.regenerate-docs=true}.
  */
 class CliReferenceTest {
 
     static final Path DOC = Path.of(System.getProperty("user.dir")).getParent().resolve("docs/cli.md");
-    static final String REGENERATE = "mvn -B -pl server verify -Dtest=CliReferenceTest "
+    static final String REGENERATE = "mvn -B -pl cli verify -Dtest=CliReferenceTest "
             + "-Dsurefire.failIfNoSpecifiedTests=false -Dcmg.regenerate-docs=true";
 
     @Test
@@ -36,7 +36,7 @@ class CliReferenceTest {
                 # Command-line reference
 
                 Every `cmg` command with its options, as `cmg COMMAND --help` prints them. Generated from
-                the command tree by `CliReferenceTest` (server module), which fails when this file and the
+                the command tree by `CliReferenceTest` (cli module), which fails when this file and the
                 commands differ; regenerate it with
 
                     %s

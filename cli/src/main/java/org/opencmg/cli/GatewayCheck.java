@@ -1,4 +1,4 @@
-package org.opencmg.server.boot;
+package org.opencmg.cli;
 
 import java.nio.file.Files;
 import java.sql.DriverManager;
