@@ -2,7 +2,6 @@ package org.opencmg.webapp;
 
 import static org.opencmg.api.Html.text;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
@@ -32,7 +31,7 @@ final class AdminCertificatesPage implements AdminPage {
     public PageReply render(PageRequest r) {
         var sb = new StringBuilder("<p>The admin connector asks browsers for a client certificate. One whose SHA-256 thumbprint is ")
                 .append("registered here signs its holder in as its administrator, without a password.</p>");
-        var list = ctx.adminCertificates().list();
+        var list = ctx.operations().adminCertificates().list();
         if (list.isEmpty()) {
             sb.append("<p>None registered.</p>");
         } else {
@@ -62,12 +61,11 @@ final class AdminCertificatesPage implements AdminPage {
         try {
             switch (r.subPath()) {
                 case "/add" -> {
-                    var body = new ObjectMapper().writeValueAsBytes(java.util.Map.of("user", r.param("user"), "certificate", r.param("certificate")));
-                    ctx.api().addAdminCertificate(body, r.actor());
+                    ctx.operations().addAdminCertificate(r.param("user"), r.param("certificate"), r.actor());
                     return PageReply.done("Registered.");
                 }
                 case "/remove" -> {
-                    ctx.api().removeAdminCertificate(r.param("thumbprint"), r.actor());
+                    ctx.operations().removeAdminCertificate(r.param("thumbprint"), r.actor());
                     return PageReply.done("Removed.");
                 }
                 default -> {

@@ -3,14 +3,13 @@ package org.opencmg.webapp;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
-import org.opencmg.pki.PemFiles;
+import org.opencmg.server.admin.AdminOperations;
 import org.opencmg.server.channel.ConnectionAnalyzer;
 
 /**
@@ -67,26 +66,17 @@ final class AnalyzePage implements AdminPage {
     public PageReply submit(PageRequest r) {
         List<X509Certificate> chain;
         try {
-            String pem = r.param("certificate");
-            chain = pem.isBlank() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
+            chain = AdminOperations.chain(r.param("certificate"));
         } catch (IOException e) {
             return PageReply.refused("The certificate is not readable PEM.");
         }
         var roles = new ArrayList<String>();
         for (String role : r.param("roles").split(",")) {
-            if (role.isBlank()) {
-                continue;
+            if (!role.isBlank()) {
+                roles.add(role.strip());
             }
-            if (!role.strip().matches("[0-9A-Za-z_-]{1,64}")) {
-                return PageReply.refused("Not a role ID: " + role.strip());
-            }
-            roles.add(role.strip());
         }
-        var report = ctx.services().analyzer().analyze(new ConnectionAnalyzer.Credentials(chain, r.param("token").strip(),
-                r.param("entra_token").strip()), roles);
-        ctx.services().audit().record(r.actor(), "analyze", "instance", report.rows().stream()
-                .filter(x -> !x.verdict().equals("skipped")).map(ConnectionAnalyzer.Row::kind).distinct().toList()
-                + " ok=" + report.allPassed());
+        var report = ctx.operations().analyze(chain, r.param("token").strip(), r.param("entra_token").strip(), roles, r.actor());
         var sb = new StringBuilder("<section aria-labelledby=\"result-h\" id=\"result\"><h2 id=\"result-h\">")
                 .append(report.allPassed() ? "All passed" : "Failed").append(" at instance ").append(text(report.instance()))
                 .append("</h2><table><thead><tr><th scope=\"col\">Device</th><th scope=\"col\">Connection point</th>")

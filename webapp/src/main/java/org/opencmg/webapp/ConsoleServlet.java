@@ -14,7 +14,7 @@ import java.util.Map;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
-import org.opencmg.server.admin.AdminApiServlet;
+import org.opencmg.server.admin.ApiError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +131,7 @@ public final class ConsoleServlet extends HttpServlet {
         boolean post = "POST".equals(req.getMethod());
         try {
             reply = post ? page.submit(request) : page.render(request);
-        } catch (AdminApiServlet.ApiError e) {
+        } catch (ApiError e) {
             reply = post ? PageReply.refused(e.getMessage()) : PageReply.error(e.status, e.getMessage());
         } catch (IllegalArgumentException e) {
             reply = post ? PageReply.refused(e.getMessage()) : PageReply.error(400, e.getMessage());

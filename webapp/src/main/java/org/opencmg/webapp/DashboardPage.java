@@ -166,7 +166,7 @@ final class DashboardPage implements AdminPage {
         }
         ctx.gatewayCertificates().forEach((name, cert) ->
                 expiry(out, "The " + name + " connector's certificate", cert.getNotAfter().toInstant(), now));
-        for (var c : ctx.adminCertificates().list()) {
+        for (var c : ctx.operations().adminCertificates().list()) {
             expiry(out, "The admin certificate " + c.subject() + " of " + c.user(), c.notAfter(), now);
         }
         quotaAlerts(out);

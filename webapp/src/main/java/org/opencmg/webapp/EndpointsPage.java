@@ -87,12 +87,11 @@ final class EndpointsPage implements AdminPage {
 
     @Override
     public PageReply submit(PageRequest r) {
-        var api = ctx.api();
+        var api = ctx.operations();
         switch (r.subPath()) {
             case "/publish-role" -> {
-                var json = new ObjectMapper().createObjectNode().put("role", r.param("role")).put("role_id", r.param("role_id").strip())
-                        .put("site", r.param("site").strip()).put("internal_url", r.param("internal_url").strip());
-                var published = (List<?>) api.publishRole(json, r.actor());
+                var published = api.publishRole(r.param("role"), r.param("role_id").strip(), r.param("site").strip(),
+                        r.param("internal_url").strip(), r.actor());
                 return PageReply.done("Published " + published.size() + " mappings of " + r.param("role") + " " + r.param("role_id") + ".");
             }
             case "/publish" -> {
@@ -100,7 +99,7 @@ final class EndpointsPage implements AdminPage {
                 var request = new EndpointRequest(r.param("external_path").strip(), r.param("internal_url").strip(),
                         r.param("site").strip(), null, words(r.param("methods")), words(r.param("auth")),
                         max.isEmpty() ? null : parseLong(max, "max request bytes"));
-                var p = api.publishOne(request.validate(r.actor(), ctx.services().clock().instant()), r.actor());
+                var p = api.publish(request, null, r.actor());
                 return PageReply.done("Published " + p.endpoint().externalPath() + ".");
             }
             case "/quota" -> {

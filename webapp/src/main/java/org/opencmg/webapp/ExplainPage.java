@@ -3,14 +3,13 @@ package org.opencmg.webapp;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
-import org.opencmg.pki.PemFiles;
+import org.opencmg.server.admin.AdminOperations;
 import org.opencmg.server.pipeline.RequestExplainer;
 
 /**
@@ -62,8 +61,7 @@ final class ExplainPage implements AdminPage {
         }
         List<X509Certificate> chain;
         try {
-            String pem = r.param("certificate");
-            chain = pem.isBlank() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
+            chain = AdminOperations.chain(r.param("certificate"));
         } catch (IOException e) {
             return PageReply.refused("The certificate is not readable PEM.");
         }

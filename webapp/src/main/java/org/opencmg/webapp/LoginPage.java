@@ -142,7 +142,7 @@ final class LoginPage {
         if (!(req.getAttribute("jakarta.servlet.request.X509Certificate") instanceof X509Certificate[] chain) || chain.length == 0) {
             return Optional.empty();
         }
-        return ctx.adminCertificates().find(Thumbprints.sha256(chain[0]))
+        return ctx.operations().adminCertificates().find(Thumbprints.sha256(chain[0]))
                 .filter(c -> c.notAfter().isAfter(ctx.services().clock().instant()))
                 .filter(c -> ctx.services().credentials().exists(c.user()));
     }

@@ -2,8 +2,6 @@ package org.opencmg.webapp;
 
 import static org.opencmg.api.Html.text;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
@@ -57,11 +55,7 @@ final class SettingsPage implements AdminPage {
     @Override
     public PageReply submit(PageRequest r) {
         String name = r.param("name");
-        try {
-            ctx.api().setSetting(name, r.param("value").getBytes(StandardCharsets.UTF_8), r.actor());
-        } catch (IOException e) {
-            return PageReply.refused("unreadable value");
-        }
+        ctx.operations().setSetting(name, r.param("value"), r.actor());
         return PageReply.done("Saved " + name + ".");
     }
 }

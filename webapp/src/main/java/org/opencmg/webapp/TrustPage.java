@@ -108,7 +108,7 @@ final class TrustPage implements AdminPage {
 
     @Override
     public PageReply submit(PageRequest r) {
-        var api = ctx.api();
+        var api = ctx.operations();
         byte[] pem = r.param("pem").getBytes(StandardCharsets.UTF_8);
         try {
             switch (r.subPath()) {

@@ -5,7 +5,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminConsole;
 
 /** The admin console as the gateway host mounts it: {@code Gateway.start(config, WebConsole::new)}. */
@@ -16,7 +15,7 @@ public final class WebConsole implements AdminConsole {
 
     public WebConsole(Parts parts) {
         this.parts = parts;
-        this.sessions = new ConsoleSessions(parts.jdbc(), parts.services().clock());
+        this.sessions = new ConsoleSessions(parts.jdbc(), parts.operations().services().clock());
     }
 
     @Override
@@ -27,9 +26,9 @@ public final class WebConsole implements AdminConsole {
     }
 
     @Override
-    public void mount(ServletContextHandler admin, AdminApiServlet api) {
-        var holder = new ServletHolder(new ConsoleServlet(new ConsoleContext(parts.services(), api, sessions, parts.refusals(),
-                parts.adminCertificates(), parts.plugins(), parts.pluginPages(), parts.gatewayCertificates())));
+    public void mount(ServletContextHandler admin) {
+        var holder = new ServletHolder(new ConsoleServlet(new ConsoleContext(parts.operations().services(), parts.operations(),
+                sessions, parts.refusals(), parts.plugins(), parts.pluginPages(), parts.gatewayCertificates())));
         // Console forms upload small text files (PEM); kept in memory, bounded.
         holder.getRegistration().setMultipartConfig(new MultipartConfigElement("", ConsoleServlet.MAX_UPLOAD,
                 ConsoleServlet.MAX_UPLOAD * 2, (int) ConsoleServlet.MAX_UPLOAD * 2));

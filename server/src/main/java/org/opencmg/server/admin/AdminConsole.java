@@ -9,7 +9,6 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.opencmg.server.plugin.PluginHost;
 import org.opencmg.server.refusal.Refusals;
-import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.Jdbc;
 
 /**
@@ -27,13 +26,13 @@ public interface AdminConsole {
     }
 
     /**
-     * What the console works on: the admin services, the store (its sessions are there, shared by
-     * every instance on it), refusals (logged and counted), admin certificates and plugins.
+     * What the console works on: the admin operations (so a form does exactly what the API call
+     * does, audit included), the store (its sessions are there, shared by every instance on it),
+     * refusals (logged and counted) and plugins.
      *
      * @param gatewayCertificates the connectors' own certificates by connector name (for expiry alerts)
      */
-    record Parts(AdminServices services, Jdbc jdbc, Refusals refusals, AdminCertificates adminCertificates,
-                 Supplier<List<PluginHost.PluginStatus>> plugins, List<PluginHost.ContributedPage> pluginPages,
+    record Parts(AdminOperations operations, Jdbc jdbc, Refusals refusals, Supplier<List<PluginHost.PluginStatus>> plugins, List<PluginHost.ContributedPage> pluginPages,
                  Map<String, X509Certificate> gatewayCertificates) {
     }
 
@@ -43,6 +42,6 @@ public interface AdminConsole {
      */
     Optional<String> sessionUser(HttpServletRequest req);
 
-    /** Mounts the console's pages at "/" of the admin connector; its forms act through {@code api}. */
-    void mount(ServletContextHandler admin, AdminApiServlet api);
+    /** Mounts the console's pages at "/" of the admin connector. */
+    void mount(ServletContextHandler admin);
 }

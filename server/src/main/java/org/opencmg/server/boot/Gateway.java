@@ -263,16 +263,17 @@ public final class Gateway implements AutoCloseable {
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var configAsCode = new org.opencmg.server.admin.ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
                 audit, live, plugins::roles, clock, config.instance());
-        var console = consoleFactory == null ? null : consoleFactory.open(new AdminConsole.Parts(services, jdbc, refusals,
-                adminCertificates, plugins::status, plugins.adminPages(), java.util.Collections.unmodifiableMap(connectorCertificates)));
-        var api = new AdminApiServlet(services, console, adminCertificates, refusals, configAsCode);
+        var operations = new org.opencmg.server.admin.AdminOperations(services, adminCertificates);
+        var console = consoleFactory == null ? null : consoleFactory.open(new AdminConsole.Parts(operations, jdbc, refusals,
+                plugins::status, plugins.adminPages(), java.util.Collections.unmodifiableMap(connectorCertificates)));
+        var api = new AdminApiServlet(operations, console, refusals, configAsCode);
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics/token");
         if (console != null) {
-            console.mount(admin, api);
+            console.mount(admin);
         }
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
