@@ -46,8 +46,8 @@ log() { printf '[topology %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 if [ -n "${CMG_HOME:-}" ]; then
-  cmg() { "${CMG_JAVA:-java}" ${CMG_CLI_OPTS:-} -Dcmg.home="$CMG_HOME" -cp "$CMG_HOME/lib/*" org.opencmg.server.cli.CmgCommand "$@"; }
-  JVM_CLASSPATH=(-Dcmg.home="$CMG_HOME" -cp "$CMG_HOME/lib/*" org.opencmg.server.cli.CmgCommand)
+  cmg() { "${CMG_JAVA:-java}" ${CMG_CLI_OPTS:-} -Dcmg.home="$CMG_HOME" -cp "$CMG_HOME/lib/*" org.opencmg.cli.CmgCommand "$@"; }
+  JVM_CLASSPATH=(-Dcmg.home="$CMG_HOME" -cp "$CMG_HOME/lib/*" org.opencmg.cli.CmgCommand)
 else
   cmg() { "$ROOT/cmg" "$@"; }
 fi

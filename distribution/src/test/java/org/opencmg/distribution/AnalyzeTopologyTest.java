@@ -15,8 +15,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.pki.KeyMaterial;
-import org.opencmg.server.cli.CmgCommand;
-import org.opencmg.server.demo.DemoTenant;
+import org.opencmg.cli.CmgCommand;
+import org.opencmg.demo.DemoTenant;
 
 /**
  * {@code cmg analyze} against the topology of {@code topology/topology.sh} (PostgreSQL, HAProxy, two

@@ -99,7 +99,7 @@ final class ConnectionPointFixture implements AutoCloseable {
         var command = new ArrayList<String>();
         command.add(GatewayFixture.java());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.server.cli.CmgCommand",
+        command.addAll(List.of("-cp", GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.cli.CmgCommand",
                 "connection-point", "--config", config().toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();

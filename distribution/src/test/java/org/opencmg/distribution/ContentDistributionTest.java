@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.cli.CmgCommand;
+import org.opencmg.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;

@@ -13,7 +13,7 @@ import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.cli.CmgCommand;
+import org.opencmg.cli.CmgCommand;
 
 /**
  * Content streams both ways with constant memory: a 2 GiB file goes up through the admin API

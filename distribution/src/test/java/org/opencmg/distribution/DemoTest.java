@@ -75,7 +75,7 @@ class DemoTest {
     private Process startDemo(Path demoDir, Path out) throws Exception {
         String java = System.getProperty("cmg.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return new ProcessBuilder(java, "-Xmx256m", "-Dcmg.home=" + GatewayFixture.home(), "-cp",
-                GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.server.cli.CmgCommand",
+                GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.cli.CmgCommand",
                 "demo", "--dir", demoDir.toString(), "--client-port", "0", "--channel-port", "0", "--admin-port", "0")
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
@@ -115,7 +115,7 @@ class DemoTest {
                 all.add("--demo");
                 all.add(demoDir.toString());
             }
-            int code = org.opencmg.server.cli.CmgCommand.commandLine().setOut(pw).setErr(pw).execute(all.toArray(String[]::new));
+            int code = org.opencmg.cli.CmgCommand.commandLine().setOut(pw).setErr(pw).execute(all.toArray(String[]::new));
             assertThat(code).as(sw.toString()).isZero();
             return sw.toString();
         }

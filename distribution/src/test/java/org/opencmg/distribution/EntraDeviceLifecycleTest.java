@@ -9,7 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.demo.DemoTenant;
+import org.opencmg.demo.DemoTenant;
 
 /**
  * An Entra ID device end to end, through the demo topology and its simulated tenant (JWKS served

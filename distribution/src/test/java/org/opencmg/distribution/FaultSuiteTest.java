@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.server.cli.AdminClient;
+import org.opencmg.cli.client.AdminClient;
 
 /**
  * The fault suite, on the topology of {@code topology/topology.sh} under a steady load of devices

@@ -15,11 +15,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.opencmg.server.boot.Gateway;
-import org.opencmg.server.cli.AdminClient;
-import org.opencmg.server.cli.CmgCommand;
+import org.opencmg.cli.client.AdminClient;
+import org.opencmg.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.testkit.Postgres;
+import org.opencmg.webapp.WebConsole;
 
 /**
  * A real gateway instance: real TLS connectors on loopback ports, a real H2 file, and the real
@@ -90,7 +91,7 @@ final class GatewayFixture implements AutoCloseable {
         start();
     }
 
-    /** In this JVM, forwarding through the channels of connection points (Gateway.start(config)). */
+    /** In this JVM, forwarding through the channels of connection points (Gateway.start(config, WebConsole::new)). */
     static GatewayFixture withChannels(Path dir, TestPki pki) throws Exception {
         return new GatewayFixture(dir, pki, null, null, "{idle: 10s}", "");
     }
@@ -167,7 +168,7 @@ final class GatewayFixture implements AutoCloseable {
     void start() throws Exception {
         writeConfig();
         if (processJvmOptions == null) {
-            gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")), forwarder);
+            gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")), forwarder, WebConsole::new);
             clientPort = gateway.clientPort();
             channelPort = gateway.channelPort();
             adminPort = gateway.adminPort();
@@ -184,7 +185,7 @@ final class GatewayFixture implements AutoCloseable {
         var command = new ArrayList<String>();
         command.add(java());
         command.addAll(processJvmOptions);
-        command.addAll(List.of("-cp", home().resolve("lib") + "/*", "org.opencmg.server.cli.CmgCommand", "gateway",
+        command.addAll(List.of("-cp", home().resolve("lib") + "/*", "org.opencmg.cli.CmgCommand", "gateway",
                 "--config", dir.resolve("gateway.yaml").toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();

@@ -32,7 +32,7 @@ class GatewayProcessTest {
                 """.formatted(port, GatewayFixture.home().resolve("plugins")));
         String java = System.getProperty("cmg.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         var process = new ProcessBuilder(java, "-Xmx128m", "-cp", GatewayFixture.home().resolve("lib") + "/*",
-                "org.opencmg.server.cli.CmgCommand", "gateway", "--config", dir.resolve("gateway.yaml").toString())
+                "org.opencmg.cli.CmgCommand", "gateway", "--config", dir.resolve("gateway.yaml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
         boolean stopped = false;
         try {

@@ -66,7 +66,7 @@ class ImageTest {
         assertThat(c.path("Labels").path("org.opencontainers.image.version").asText()).isEqualTo(ReleaseArchiveTest.version());
         var entrypoint = new ArrayList<String>();
         c.path("Entrypoint").forEach(a -> entrypoint.add(a.asText()));
-        assertThat(entrypoint).startsWith("/opt/java/bin/java").endsWith("org.opencmg.server.cli.CmgCommand");
+        assertThat(entrypoint).startsWith("/opt/java/bin/java").endsWith("org.opencmg.cli.CmgCommand");
         assertThat(c.path("Cmd").toString()).isEqualTo("[\"gateway\",\"--config\",\"/etc/opencmg/gateway.yaml\"]");
 
         // Every blob is what its digest says; the layers, in order, make the root filesystem.

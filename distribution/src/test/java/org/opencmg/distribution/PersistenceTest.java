@@ -48,7 +48,7 @@ class PersistenceTest {
             gw.check(gw.cli("endpoint", "unpublish", "/ccm_proxy_mutualauth/72057594037927939/ccm_system"));
             gw.check(gw.cli("endpoint", "list"));
             assertThat(gw.out).contains("(none)");
-            var api = org.opencmg.server.cli.AdminClient.from(dir);
+            var api = org.opencmg.cli.client.AdminClient.from(dir);
             var entries = api.get("audit?limit=10").toString();
             assertThat(entries).contains("endpoint.unpublish").contains("endpoint.publish").contains("trust.add")
                     .contains("\"actor\":\"admin\"");

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.pki.PemFiles;
-import org.opencmg.server.cli.CmgCommand;
+import org.opencmg.cli.CmgCommand;
 
 /** `cmg pki verify`: the gateway's own validator as a troubleshooting command, with stable exit codes. */
 class PkiVerifyCommandTest {

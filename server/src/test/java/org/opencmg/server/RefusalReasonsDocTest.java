@@ -50,6 +50,8 @@ class RefusalReasonsDocTest {
         }
         var roots = new TreeSet<Path>();
         roots.add(ROOT.resolve("server/src/main/java"));
+        roots.add(ROOT.resolve("webapp/src/main/java"));
+        roots.add(ROOT.resolve("cli/src/main/java"));
         roots.add(ROOT.resolve("pki/src/main/java"));
         try (Stream<Path> plugins = Files.list(ROOT.resolve("plugins"))) {
             plugins.map(p -> p.resolve("src/main/java")).filter(Files::isDirectory).forEach(roots::add);

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.opencmg.server.console.LoginThrottle;
 import org.opencmg.server.store.AdminUsers;
 
 /**

@@ -16,7 +16,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.TrafficStore;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsStore;
 

@@ -29,7 +29,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.api.Jdbc;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;
@@ -176,7 +176,7 @@ public final class ConfigAsCode {
                 q.window(), q.requests(), q.egressBytes(), q.deviceRequests(), q.deviceEgressBytes(), q.warnPercent(), q.updatedAt(),
                 q.updatedBy())).toList(), Quota::externalPathKey);
         planner.diff(ConfigDocument.QUOTAS, index(quotas.list(), Quota::externalPathKey), wantedQuotas, Quota::externalPath,
-                ConfigAsCode::quotaDiff, q -> AdminApiServlet.quotaDetail(q) + (published.containsKey(q.externalPathKey()) ? ""
+                ConfigAsCode::quotaDiff, q -> AdminOperations.quotaDetail(q) + (published.containsKey(q.externalPathKey()) ? ""
                         : " (no endpoint is published at this path: the quota applies once one is)"), 3, 0,
                 (c, q) -> quotas.put(c, q), (c, q) -> quotas.remove(c, q.externalPath()));
 

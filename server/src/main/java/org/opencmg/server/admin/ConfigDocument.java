@@ -320,7 +320,7 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
             return list(ENDPOINTS, Set.of("external_path", "internal_url", "site", "name", "methods", "auth", "max_request_bytes",
                     "role_kind", "role_id"), item -> {
                 Long max = item.hasNonNull("max_request_bytes")
-                        ? AdminApiServlet.budget(item, "max_request_bytes", true) : null;
+                        ? AdminOperations.budget(item, "max_request_bytes", true) : null;
                 var p = new EndpointRequest(text(item, "external_path"), text(item, "internal_url"), text(item, "site"),
                         text(item, "name"), strings(item, "methods"), strings(item, "auth"), max).validate(actor, now);
                 String kind = text(item, "role_kind");
@@ -422,9 +422,9 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 if (!path.startsWith("/")) {
                     throw new IllegalArgumentException("external_path: an endpoint's external path, starting with /");
                 }
-                return new Quota(path, Quota.parseWindow(required(item, "window")), AdminApiServlet.budget(item, "requests", false),
-                        AdminApiServlet.budget(item, "egress_bytes", true), AdminApiServlet.budget(item, "device_requests", false),
-                        AdminApiServlet.budget(item, "device_egress_bytes", true),
+                return new Quota(path, Quota.parseWindow(required(item, "window")), AdminOperations.budget(item, "requests", false),
+                        AdminOperations.budget(item, "egress_bytes", true), AdminOperations.budget(item, "device_requests", false),
+                        AdminOperations.budget(item, "device_egress_bytes", true),
                         item.hasNonNull("warn_percent") ? item.path("warn_percent").asInt(-1) : Quota.DEFAULT_WARN_PERCENT, now, actor);
             }, Quota::externalPathKey, "external_path (case-insensitive)");
         }

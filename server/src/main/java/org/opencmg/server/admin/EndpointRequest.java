@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.opencmg.api.Endpoint;
 import org.opencmg.server.pipeline.PathNormalizer;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 
 /** A publish request as the admin API receives it (JSON, snake_case), checked before it is stored. */

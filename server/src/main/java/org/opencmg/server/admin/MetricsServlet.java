@@ -11,8 +11,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.secrets.SecretStore;
 
 /**

@@ -36,6 +36,7 @@ import org.opencmg.pki.CertificateReloader;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.AdminApiServlet;
+import org.opencmg.server.admin.AdminConsole;
 import org.opencmg.server.admin.AdminCredentials;
 import org.opencmg.server.admin.AdminServices;
 import org.opencmg.server.admin.MetricsServlet;
@@ -62,10 +63,11 @@ import org.opencmg.server.jetty.HandshakeFailures;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
+import org.opencmg.server.pipeline.ClientSteps;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
 import org.opencmg.server.pipeline.MappingStep;
-import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
@@ -86,7 +88,7 @@ import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.api.Jdbc;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsCatalog;
@@ -151,16 +153,20 @@ public final class Gateway implements AutoCloseable {
         this.startedAt = clock.instant();
     }
 
-    /** Starts an instance that forwards through its connection points' channels. */
-    public static Gateway start(GatewayConfig config) throws Exception {
-        return start(config, null);
+    /**
+     * Starts an instance that forwards through its connection points' channels.
+     *
+     * @param console the admin console to mount on the admin connector (webapp's), or null: API and metrics only
+     */
+    public static Gateway start(GatewayConfig config, AdminConsole.Factory console) throws Exception {
+        return start(config, null, console);
     }
 
     /** Starts an instance; a non-null {@code forwarder} replaces the channels for steps 5-8 (tests). */
-    public static Gateway start(GatewayConfig config, Forwarder forwarder) throws Exception {
+    public static Gateway start(GatewayConfig config, Forwarder forwarder, AdminConsole.Factory console) throws Exception {
         var g = new Gateway(config, Clock.systemUTC());
         try {
-            g.boot(forwarder);
+            g.boot(forwarder, console);
         } catch (Exception | Error e) {
             g.close();
             throw e;
@@ -168,7 +174,7 @@ public final class Gateway implements AutoCloseable {
         return g;
     }
 
-    private void boot(Forwarder forwarder) throws Exception {
+    private void boot(Forwarder forwarder, AdminConsole.Factory consoleFactory) throws Exception {
         bridgeJavaUtilLogging();
         Files.createDirectories(config.dataDir());
         database = Database.open(config.database());
@@ -241,37 +247,34 @@ public final class Gateway implements AutoCloseable {
         live.onRevision(QuotaStore.TOPIC, () -> quotaStep.apply(quotaStore.list()));
         quotaSharing = shareQuotaUse(quotaStore, quotaStep);
         var authorization = new AuthorizationStep(siteBound());
-        var pipeline = new ClientPipelineHandler(() -> serverNames, authentication, serviceStep,
-                mappingStep, authorization, quotaStep, steps5to8, notifications, refusals, health(forwarder == null), meters);
-        var explainer = new RequestExplainer(authentication, serviceStep, mappingStep, authorization, quotaStep, channels::peek);
+        var steps = new ClientSteps(authentication, serviceStep, mappingStep, authorization, quotaStep);
+        var pipeline = new ClientPipelineHandler(() -> serverNames, steps, steps5to8, notifications, refusals, health(forwarder == null),
+                meters);
+        var explainer = new RequestExplainer(steps, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
-        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.console.LoginThrottle(jdbc, clock), meters);
+        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.admin.LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
                 quotaStore, quotaStep,
                 new org.opencmg.server.channel.ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
                         meters));
-        var sessions = new org.opencmg.server.console.ConsoleSessions(jdbc, clock);
         var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
         var configAsCode = new org.opencmg.server.admin.ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
                 audit, live, plugins::roles, clock, config.instance());
-        var api = new AdminApiServlet(services, sessions, adminCertificates, refusals, configAsCode);
-        var console = new org.opencmg.server.console.ConsoleServlet(new org.opencmg.server.console.ConsoleContext(services, api,
-                sessions, refusals, adminCertificates, plugins::status, plugins.adminPages(),
-                java.util.Collections.unmodifiableMap(connectorCertificates)));
+        var operations = new org.opencmg.server.admin.AdminOperations(services, adminCertificates);
+        var console = consoleFactory == null ? null : consoleFactory.open(new AdminConsole.Parts(operations, jdbc, refusals,
+                plugins::status, plugins.adminPages(), java.util.Collections.unmodifiableMap(connectorCertificates)));
+        var api = new AdminApiServlet(operations, console, refusals, configAsCode);
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics/token");
-        var consoleHolder = new ServletHolder(console);
-        // Console forms upload small text files (PEM); kept in memory, bounded.
-        consoleHolder.getRegistration().setMultipartConfig(new jakarta.servlet.MultipartConfigElement(
-                "", org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD, org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD * 2,
-                (int) org.opencmg.server.console.ConsoleServlet.MAX_UPLOAD * 2));
-        admin.addServlet(consoleHolder, "/");
+        if (console != null) {
+            console.mount(admin);
+        }
 
         server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
                 this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),

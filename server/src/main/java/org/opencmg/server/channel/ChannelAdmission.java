@@ -18,8 +18,8 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.ServerConnector;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.RegisteredPoints;
 
 /**

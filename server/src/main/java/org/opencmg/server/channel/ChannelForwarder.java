@@ -30,7 +30,7 @@ import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.RequestLengthStep;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.pipeline.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

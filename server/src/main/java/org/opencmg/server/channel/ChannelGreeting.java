@@ -16,10 +16,10 @@ import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Hello;
 import org.opencmg.channel.Welcome;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -21,7 +21,7 @@ import org.opencmg.channel.MappingTable;
 import org.opencmg.server.pipeline.MappingSnapshot;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.notification.NotificationHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

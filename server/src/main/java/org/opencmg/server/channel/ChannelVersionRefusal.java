@@ -6,8 +6,8 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.channel.ChannelProtocol;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * What a connection point of channel version 1 (ALPN "h2", the point as HTTP/2 client) hears: its

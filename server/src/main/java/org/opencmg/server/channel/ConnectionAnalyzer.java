@@ -22,7 +22,7 @@ import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 
 /**

@@ -28,7 +28,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Pipe;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.pipeline.Route;
 
 /**

@@ -25,7 +25,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.refusal.Refusals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -11,8 +11,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.thread.Scheduler;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Closes a device connection whose TLS handshake, or whose request head, is still unfinished after

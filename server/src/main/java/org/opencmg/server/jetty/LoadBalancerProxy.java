@@ -9,8 +9,8 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.util.InetAddressSet;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * The PROXY protocol (v1 or v2, as Jetty reads it) in front of the client connector's TLS, for

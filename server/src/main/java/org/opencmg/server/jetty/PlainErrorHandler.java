@@ -9,8 +9,8 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
-import org.opencmg.server.pipeline.Refusals;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Errors Jetty raises itself (malformed framing, CL with TE, bare LF, oversized headers, ...)

@@ -13,7 +13,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.opencmg.api.Device;
-import org.opencmg.server.pipeline.RequestRefused;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * The pipeline's last step for a client notification endpoint: the device's request is held here,

@@ -7,6 +7,7 @@ import org.opencmg.api.AuthOutcome;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Step 2: ask every authentication plugin, in order. Each that recognises valid credentials adds

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.opencmg.api.Device;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 
 /**

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.UUID;
 import io.micrometer.core.instrument.Timer;
 import org.eclipse.jetty.http.HttpField;
@@ -17,14 +16,16 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
 import org.opencmg.server.notification.NotificationChannels;
+import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.refusal.RequestRefused;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The client connector's request flow, one step after another as in DESIGN.md:
  * <pre>
- *   framing check ─▶ authenticate ─▶ normalise path ─▶ gateway service? (answered here)
- *                 ─▶ match mapping ─▶ authorise device ─▶ quota (endpoint and device budgets)
+ *   framing check ─▶ {@link ClientSteps} (authenticate ─▶ normalise path ─▶ gateway service? (answered here)
+ *                 ─▶ match mapping ─▶ authorise device ─▶ quota (endpoint and device budgets))
  *                 ─▶ request length
  *                 ─▶ forward (connection point of the endpoint's site)
  *                    or hold (a client notification endpoint: the gateway keeps the device's channel)
@@ -38,12 +39,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ClientPipelineHandler.class);
 
     private final java.util.function.Supplier<ServerNames> serverNames;
-    private final AuthenticationStep authentication;
-    private final PathNormalizer normalizer = new PathNormalizer();
-    private final ServiceStep services;
-    private final MappingStep mapping;
-    private final AuthorizationStep authorization;
-    private final QuotaStep quotas;
+    private final ClientSteps steps;
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
     private final NotificationChannels notifications;
@@ -55,17 +51,11 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * @param serverNames the names this gateway answers for (they follow a renewed certificate); requests
      *                    naming another host are refused
      */
-    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, AuthenticationStep authentication,
-                                 ServiceStep services, MappingStep mapping, AuthorizationStep authorization, QuotaStep quotas,
-                                 Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
+    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, ClientSteps steps, Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
                                  io.micrometer.core.instrument.MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
-        this.authentication = authentication;
-        this.services = services;
-        this.mapping = mapping;
-        this.authorization = authorization;
-        this.quotas = quotas;
+        this.steps = steps;
         this.forwarder = forwarder;
         this.notifications = notifications;
         this.refusals = refusals;
@@ -109,37 +99,32 @@ public final class ClientPipelineHandler extends Handler.Abstract {
                 default -> { } // not a probe: the pipeline refuses it like any unmapped path
             }
         }
-        List<Device> devices = List.of();
-        Device device = null;
+        var progress = new ClientSteps.Progress();
         try {
             checkTarget(uri);
             checkHeaderFields(request);
             checkTransferCoding(request);
-            devices = authentication.authenticate(new JettyClientRequest(request));
-            CanonicalPath path = normalizer.normalise(uri.getPath());
-            String query = normalizer.checkQuery(uri.getQuery());
-            var service = services.find(path);
-            if (service.isPresent()) {
-                services.serve(service.get(), request, response, callback, path, query, devices);
+            var outcome = steps.run(new JettyClientRequest(request), uri.getPath(), uri.getQuery(), request.getMethod(), true,
+                    progress);
+            if (outcome instanceof ClientSteps.Served served) {
+                steps.services().serve(served.service(), request, response, callback, served.path(), served.query(),
+                        progress.devices());
                 return true;
             }
-            if (devices.isEmpty()) {
-                throw AuthenticationStep.noCredentials();
-            }
-            var match = mapping.match(path, request.getMethod());
-            device = authorization.choose(devices, match.endpoint());
-            var admitted = quotas.admit(match.endpoint(), device);
+            var mapped = (ClientSteps.Mapped) outcome;
+            var match = mapped.match();
             if (match.endpoint().endpoint().heldByGateway()) {
-                notifications.hold(request, response, callback, device, match.endpoint().site());
+                notifications.hold(request, response, callback, mapped.device(), match.endpoint().site());
                 return true;
             }
             InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
-            var route = new Route(match.endpoint(), request.getMethod(), path, match.prefixSegments(), query, device, match.headers());
-            forwarder.forward(route, request, body, admitted.meter(request, response));
+            forwarder.forward(mapped.route(request.getMethod()), request, body, mapped.admitted().meter(request, response));
             callback.succeeded();
         } catch (RequestRefused r) {
-            refuse(request, response, callback, r, device != null ? device : devices.isEmpty() ? null : devices.getFirst());
+            Device device = progress.device();
+            refuse(request, response, callback, r, device != null ? device
+                    : progress.devices().isEmpty() ? null : progress.devices().getFirst());
         } catch (IOException e) {
             // The device went away or its body broke off: nothing to answer.
             LOG.debug("client I/O ended: {}", e.toString());
@@ -147,7 +132,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         } catch (RuntimeException e) {
             String incident = UUID.randomUUID().toString().substring(0, 8);
             LOG.error("internal error {} on {} {}", incident, request.getMethod(), uri.getPath(), e);
-            refuse(request, response, callback, new RequestRefused(500, "internal_error", "incident " + incident), device);
+            refuse(request, response, callback, new RequestRefused(500, "internal_error", "incident " + incident), progress.device());
         }
         return true;
     }

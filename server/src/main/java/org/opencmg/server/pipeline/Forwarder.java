@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Steps 5-8: carries an accepted request to a connection point of its site and streams the

@@ -1,6 +1,7 @@
 package org.opencmg.server.pipeline;
 
 import java.util.function.Supplier;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Step 3b: find the published mapping for a canonical path (404 if none: never forwarded), then

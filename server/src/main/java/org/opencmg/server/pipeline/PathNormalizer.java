@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Turns a raw request path into its {@link CanonicalPath}, or refuses it (400) when it could be

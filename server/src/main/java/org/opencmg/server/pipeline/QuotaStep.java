@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.eclipse.jetty.http.HttpFields;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Answers "what would the gateway do with this request?" by running the very steps of the client
@@ -31,23 +32,12 @@ public final class RequestExplainer {
                               String connectionPoint, List<String> roleHeaders, List<String> droppedHeaders) {
     }
 
-    private final AuthenticationStep authentication;
-    private final ServiceStep services;
-    private final MappingStep mapping;
-    private final AuthorizationStep authorization;
-    private final QuotaStep quotas;
-    private final PathNormalizer normalizer = new PathNormalizer();
+    private final ClientSteps steps;
     private final Function<String, Optional<String>> connectionPointOf;
 
     /** @param connectionPointOf the connection point that would serve a site next, if any is up */
-    public RequestExplainer(AuthenticationStep authentication, ServiceStep services, MappingStep mapping,
-                            AuthorizationStep authorization, QuotaStep quotas,
-                            Function<String, Optional<String>> connectionPointOf) {
-        this.authentication = authentication;
-        this.services = services;
-        this.mapping = mapping;
-        this.authorization = authorization;
-        this.quotas = quotas;
+    public RequestExplainer(ClientSteps steps, Function<String, Optional<String>> connectionPointOf) {
+        this.steps = steps;
         this.connectionPointOf = connectionPointOf;
     }
 
@@ -66,36 +56,25 @@ public final class RequestExplainer {
         }
         String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String rawQuery = uri.getRawQuery();
-        List<Device> devices = List.of();
+        var progress = new ClientSteps.Progress();
         try {
-            devices = authentication.authenticate(new DescribedRequest(method, rawPath, rawQuery, certificates, bearerToken));
-            CanonicalPath path = normalizer.normalise(rawPath);
-            normalizer.checkQuery(rawQuery);
-            var service = services.find(path);
-            if (service.isPresent()) {
-                if (devices.isEmpty() && !service.get().allowsAnonymous()) {
-                    throw AuthenticationStep.noCredentials();
-                }
+            var outcome = steps.run(new DescribedRequest(method, rawPath, rawQuery, certificates, bearerToken), rawPath, rawQuery,
+                    method, false, progress);
+            List<Device> devices = progress.devices();
+            if (outcome instanceof ClientSteps.Served served) {
                 return new Explanation(true, 200, "", "answered by the gateway itself", names(devices),
-                        devices.isEmpty() ? null : name(devices.getFirst()), service.get().getClass().getSimpleName(),
+                        devices.isEmpty() ? null : name(devices.getFirst()), served.service().getClass().getSimpleName(),
                         null, null, null, null, null, null);
             }
-            if (devices.isEmpty()) {
-                throw AuthenticationStep.noCredentials();
-            }
-            var match = mapping.match(path, method);
-            Device device = authorization.choose(devices, match.endpoint());
-            var overBudget = quotas.wouldRefuse(match.endpoint(), device);
-            if (overBudget.isPresent()) {
-                throw overBudget.get();
-            }
+            var mapped = (ClientSteps.Mapped) outcome;
+            var match = mapped.match();
+            Device device = mapped.device();
             if (match.endpoint().endpoint().heldByGateway()) {
                 return new Explanation(true, 200, "", "held by the gateway as the device's notification channel (WebSocket or"
                         + " long poll); the site's notifications reach it through the connection points", names(devices), name(device),
                         null, match.endpoint().endpoint().externalPath(), null, match.endpoint().site(), null, null, null);
             }
-            var route = new Route(match.endpoint(), method, path, match.prefixSegments(), rawQuery == null ? "" : rawQuery, device,
-                    match.headers());
+            var route = mapped.route(method);
             String site = match.endpoint().site();
             String point = connectionPointOf.apply(site).orElseThrow(() ->
                     new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + site));
@@ -108,7 +87,7 @@ public final class RequestExplainer {
                     match.endpoint().endpoint().externalPath(), route.internalTarget(), site, point,
                     List.copyOf(route.headers().roleHeaders()), route.headers().wouldDrop(sent, bearerForSite));
         } catch (RequestRefused r) {
-            return refused(r, devices);
+            return refused(r, progress.devices());
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.server.Request;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Step 4: the endpoint's maximum request length. A declared Content-Length over it is refused

@@ -18,6 +18,7 @@ import org.opencmg.api.Device;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * Step 3a: paths the gateway answers itself (token service, tenant lookup, service metadata).

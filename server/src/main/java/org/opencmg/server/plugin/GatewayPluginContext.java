@@ -12,7 +12,7 @@ import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 
 /** The {@link PluginContext} a plugin's {@code Plugin} object and its extensions receive; one per plugin. */

@@ -16,7 +16,7 @@ public record RegisteredPoints(Map<String, List<Registration>> byThumbprint) {
 
     public static final RegisteredPoints NONE = new RegisteredPoints(Map.of());
 
-    static RegisteredPoints of(List<Registration> registrations) {
+    public static RegisteredPoints of(List<Registration> registrations) {
         return new RegisteredPoints(Map.copyOf(registrations.stream()
                 .collect(Collectors.groupingBy(Registration::thumbprintSha256, Collectors.toUnmodifiableList()))));
     }

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.console.LoginThrottle;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.Database;
 import org.opencmg.api.Jdbc;

@@ -28,7 +28,7 @@ import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
 import org.opencmg.api.Jdbc;
-import org.opencmg.server.store.LiveState;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsStore;

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.pki.DevPki;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.pipeline.Refusals;
+import org.opencmg.server.refusal.Refusals;
 
 /**
  * {@code client.reuse-port}: two gateway servers on one host bind the same client port with it (the

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -13,10 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.channel.GatewayInstances;
 import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.console.MutableClock;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.api.Jdbc;
+import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** Instances sharing a store (a real H2 file) see each other up, stopped when they leave, gone when silent. */
 class MembershipTest {
@@ -24,7 +25,7 @@ class MembershipTest {
     static final Duration HEARTBEAT = Duration.ofSeconds(10);
     static final Duration EXPIRY = Duration.ofSeconds(30);
 
-    final MutableClock clock = new MutableClock();
+    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     Database database;
     GatewayInstanceStore store;
 

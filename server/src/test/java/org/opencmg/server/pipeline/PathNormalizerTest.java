@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * The path normaliser is the gateway's first line of defence: anything the internal server (IIS or

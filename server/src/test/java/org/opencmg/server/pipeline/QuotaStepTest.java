@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.opencmg.api.Device;
-import org.opencmg.server.console.MutableClock;
+import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
+import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** The counting behind an endpoint's budgets: windows, who is refused with what, egress, warnings, bounded memory. */
 class QuotaStepTest {
@@ -27,7 +28,7 @@ class QuotaStepTest {
     final QuotaStep quotas = new QuotaStep(clock, meters);
 
     static MutableClock at(Duration sinceNewYear) {
-        var c = new MutableClock();
+        var c = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
         c.advance(sinceNewYear);
         return c;
     }

@@ -5,14 +5,14 @@ import java.nio.file.Path;
 import org.opencmg.server.config.GatewayConfig;
 
 /** A real H2 file store in a test folder, with every repository on it. */
-final class Store implements AutoCloseable {
+public final class Store implements AutoCloseable {
 
-    final Database database;
-    final Jdbc jdbc;
-    final StateRevisions revisions;
-    final EndpointStore endpoints;
-    final SettingsStore settings;
-    final ClientTrustStore trust;
+    public final Database database;
+    public final Jdbc jdbc;
+    public final StateRevisions revisions;
+    public final EndpointStore endpoints;
+    public final SettingsStore settings;
+    public final ClientTrustStore trust;
 
     private Store(Database database) {
         this.database = database;
@@ -23,12 +23,8 @@ final class Store implements AutoCloseable {
         this.trust = new ClientTrustStore(jdbc, revisions);
     }
 
-    static Store open(Path dir) {
+    public static Store open(Path dir) {
         return new Store(Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4)));
-    }
-
-    LiveState liveState() {
-        return new LiveState(revisions, endpoints, trust, settings, new ConnectionPointStore(jdbc, revisions));
     }
 
     @Override

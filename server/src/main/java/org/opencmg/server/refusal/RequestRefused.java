@@ -1,0 +1,43 @@
+package org.opencmg.server.refusal;
+
+/**
+ * Thrown by a pipeline step to refuse a request. Carries the status the device sees, a stable
+ * reason code (logged, counted, sent as the body) and a detail for the log only.
+ * No stack trace: a refusal is an expected outcome, not an error.
+ */
+public final class RequestRefused extends RuntimeException {
+
+    private final int status;
+    private final String reason;
+    private final String detail;
+    private final java.util.Map<String, String> headers;
+
+    public RequestRefused(int status, String reason, String detail) {
+        this(status, reason, detail, java.util.Map.of());
+    }
+
+    /** With answer headers a refusal must carry (416's Content-Range, 503's Retry-After). */
+    public RequestRefused(int status, String reason, String detail, java.util.Map<String, String> headers) {
+        super(status + " " + reason, null, false, false);
+        this.status = status;
+        this.reason = reason;
+        this.detail = detail == null ? "" : detail;
+        this.headers = java.util.Map.copyOf(headers);
+    }
+
+    public java.util.Map<String, String> headers() {
+        return headers;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    public String detail() {
+        return detail;
+    }
+}
