@@ -279,7 +279,7 @@ class AdminConsoleBrowserTest {
                 out.write(chunk);
             }
         }
-        browser.get(url("/content"));
+        browser.get(url("/plugins/role-content/packages"));
         browser.findElement(By.id("package")).sendKeys("console-pkg");
         browser.findElement(By.id("file")).sendKeys(file.toString());
         browser.findElement(By.cssSelector("#upload button")).click();
@@ -290,7 +290,7 @@ class AdminConsoleBrowserTest {
         assertThat(browser.findElement(By.id("upload-status")).getText()).contains("Uploaded package-payload.bin");
         screenshot("content-uploaded");
 
-        browser.get(url("/content"));
+        browser.get(url("/plugins/role-content/packages"));
         assertThat(browser.findElement(By.id("packages")).getText()).contains("console-pkg").contains("package-payload.bin")
                 .contains("24.0 MiB");
         keep();
@@ -401,7 +401,7 @@ class AdminConsoleBrowserTest {
     void everyPageLoadsWithoutAServerErrorAndLooksTheSame() throws Exception {
         browser.get(url("/"));
         var links = browser.findElements(By.cssSelector("nav a")).stream().map(a -> a.getDomAttribute("href")).toList();
-        assertThat(links).contains("/", "/traffic", "/endpoints", "/trust", "/settings", "/content", "/secrets", "/audit",
+        assertThat(links).contains("/", "/traffic", "/endpoints", "/trust", "/settings", "/plugins/role-content/packages", "/secrets", "/audit",
                 "/plugins", "/explain", "/admin-certificates", "/plugins/auth-token/tokens");
         for (String href : links) {
             var answer = http.send(HttpRequest.newBuilder(gw.adminUrl(href)).header("Cookie", SESSION_COOKIE + "=" + session()).build(),

@@ -1,5 +1,7 @@
 package org.opencmg.api;
 
+import java.util.Locale;
+
 /**
  * The one HTML-escaping helper of the admin console, for the host's pages and plugins' alike:
  * every value that did not come from the page's own code goes through {@link #text}.
@@ -34,6 +36,21 @@ public final class Html {
             }
         }
         return sb.toString();
+    }
+
+    /** A size as the console shows it: bytes below 1 KiB, else one decimal in KiB, MiB, GiB or TiB. */
+    public static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int i = -1;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[i]);
     }
 
     /** The hidden field every console form carries: the session's CSRF token. */

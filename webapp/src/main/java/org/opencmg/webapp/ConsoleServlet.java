@@ -39,7 +39,7 @@ public final class ConsoleServlet extends HttpServlet {
         this.ctx = ctx;
         this.login = new LoginPage(ctx);
         for (AdminPage p : List.of(new DashboardPage(ctx), new TrafficPage(ctx), new EndpointsPage(ctx), new TrustPage(ctx),
-                new SettingsPage(ctx), new ContentPage(ctx), new SecretsPage(ctx), new AuditPage(ctx), new PluginsPage(ctx),
+                new SettingsPage(ctx), new SecretsPage(ctx), new AuditPage(ctx), new PluginsPage(ctx),
                 new ExplainPage(ctx), new AnalyzePage(ctx), new AdminCertificatesPage(ctx))) {
             pages.put(p.path(), p);
         }

@@ -48,7 +48,7 @@ final class EndpointsPage implements AdminPage {
                 sb.append("<tr><th scope=\"row\"><code>").append(text(e.externalPath())).append("</code></th><td><code>")
                         .append(text(e.internalUrl())).append("</code></td><td>").append(text(p.site())).append("</td><td>")
                         .append(text(String.join(", ", e.authMethods()))).append("</td><td>").append(text(String.join(" ", e.methods())))
-                        .append("</td><td>").append(text(Format.bytes(e.maxRequestBytes()))).append("</td><td>")
+                        .append("</td><td>").append(text(Html.bytes(e.maxRequestBytes()))).append("</td><td>")
                         .append(p.roleId() == null ? "—" : text(p.roleKind() + " " + p.roleId())).append("</td><td>")
                         .append(text(Format.time(p.publishedAt()))).append(" by ").append(text(p.publishedBy())).append("</td><td>")
                         .append(Html.namedButtonForm(r.action() + "/unpublish", r.csrfToken(), "Unpublish", "Unpublish " + e.externalPath(),
@@ -200,6 +200,6 @@ final class EndpointsPage implements AdminPage {
     }
 
     private static String size(Long n) {
-        return n == null ? "—" : text(Format.bytes(n));
+        return n == null ? "—" : text(Html.bytes(n));
     }
 }

@@ -22,20 +22,6 @@ final class Format {
         return HOUR.format(t);
     }
 
-    static String bytes(long n) {
-        if (n < 1024) {
-            return n + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int i = -1;
-        while (v >= 1024 && i < units.length - 1) {
-            v /= 1024;
-            i++;
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
-    }
-
     static String ago(Instant t, Instant now) {
         if (t == null) {
             return "never";

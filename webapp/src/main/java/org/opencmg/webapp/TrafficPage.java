@@ -8,6 +8,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.opencmg.api.Html;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
@@ -103,12 +104,12 @@ final class TrafficPage implements AdminPage {
                     .append(text(Quota.formatWindow(q.window()) + ", " + Format.hour(u.windowStart()) + " to " + Format.hour(u.windowEnd())))
                     .append("</td>")
                     .append(budget(u, QuotaStep.Budget.REQUESTS, Long.toString(u.requests()), q.requests() == null ? null : Long.toString(q.requests())))
-                    .append(budget(u, QuotaStep.Budget.EGRESS_BYTES, Format.bytes(u.egressBytes()),
-                            q.egressBytes() == null ? null : Format.bytes(q.egressBytes())))
+                    .append(budget(u, QuotaStep.Budget.EGRESS_BYTES, Html.bytes(u.egressBytes()),
+                            q.egressBytes() == null ? null : Html.bytes(q.egressBytes())))
                     .append(budget(u, QuotaStep.Budget.DEVICE_REQUESTS, Long.toString(u.busiestDeviceRequests()),
                             q.deviceRequests() == null ? null : Long.toString(q.deviceRequests())))
-                    .append(budget(u, QuotaStep.Budget.DEVICE_EGRESS_BYTES, Format.bytes(u.busiestDeviceEgressBytes()),
-                            q.deviceEgressBytes() == null ? null : Format.bytes(q.deviceEgressBytes())))
+                    .append(budget(u, QuotaStep.Budget.DEVICE_EGRESS_BYTES, Html.bytes(u.busiestDeviceEgressBytes()),
+                            q.deviceEgressBytes() == null ? null : Html.bytes(q.deviceEgressBytes())))
                     .append("</tr>");
         }
         sb.append("</tbody></table>");
@@ -128,7 +129,7 @@ final class TrafficPage implements AdminPage {
     }
 
     private static String cells(TrafficStore.Counts t) {
-        return "<td>" + t.requests() + "</td><td>" + text(Format.bytes(t.bytesIn())) + "</td><td>" + text(Format.bytes(t.bytesOut()))
+        return "<td>" + t.requests() + "</td><td>" + text(Html.bytes(t.bytesIn())) + "</td><td>" + text(Html.bytes(t.bytesOut()))
                 + "</td><td>" + t.s2xx() + "</td><td>" + t.s3xx() + "</td><td>" + t.s4xx() + "</td><td>" + t.s5xx() + "</td>";
     }
 
@@ -162,7 +163,7 @@ final class TrafficPage implements AdminPage {
         var t = total(series);
         var sb = new StringBuilder();
         sb.append("<svg class=\"traffic\" viewBox=\"0 0 ").append(W).append(' ').append(H).append("\" role=\"img\" aria-label=\"")
-                .append(text(endpoint + ": " + t.requests() + " requests, " + Format.bytes(t.bytesOut()) + " out in 24 hours; at most "
+                .append(text(endpoint + ": " + t.requests() + " requests, " + Html.bytes(t.bytesOut()) + " out in 24 hours; at most "
                         + maxReq + " requests in one window")).append("\">");
         sb.append("<line class=\"axis\" x1=\"0\" y1=\"").append(bottom).append("\" x2=\"").append(W).append("\" y2=\"").append(bottom).append("\"/>");
         for (int i = 0; i < WINDOWS; i++) {
@@ -173,7 +174,7 @@ final class TrafficPage implements AdminPage {
             double h = (double) c.requests() / maxReq * (bottom - top);
             sb.append(String.format(Locale.ROOT, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>%s: %d requests, %s out</title></rect>",
                     i * bw, bottom - h, Math.max(1, bw - 0.6), h, text(Format.time(first.plus(WINDOW.multipliedBy(i)))), c.requests(),
-                    text(Format.bytes(c.bytesOut()))));
+                    text(Html.bytes(c.bytesOut()))));
         }
         sb.append("<polyline class=\"egress\" points=\"");
         for (int i = 0; i < WINDOWS; i++) {
@@ -186,7 +187,7 @@ final class TrafficPage implements AdminPage {
             sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%s</text>", i * bw + 2, H - 5, text(Format.hour(at))));
         }
         sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"4\" y=\"%d\">max %d req · %s</text>", top + 2, maxReq,
-                text(Format.bytes(maxOut))));
+                text(Html.bytes(maxOut))));
         sb.append("</svg>");
         return sb.toString();
     }

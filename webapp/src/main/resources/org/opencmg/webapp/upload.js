@@ -1,4 +1,5 @@
-// The console's only script: streams a file to the content API and shows the upload's progress.
+// The console's only script: streams a file to the URL the page's upload form names (data-upload-url,
+// with {package} and {name} in it; a version, if given, as ?version=) and shows the upload's progress.
 (function () {
   'use strict';
   var form = document.getElementById('upload');
@@ -21,8 +22,8 @@
       status.textContent = 'Choose a package ID and a file.';
       return;
     }
-    var url = '/api/content/' + encodeURIComponent(pkg) + '/files/' + encodeURIComponent(file.name) +
-      (version ? '?version=' + encodeURIComponent(version) : '');
+    var url = form.getAttribute('data-upload-url').replace('{package}', encodeURIComponent(pkg))
+      .replace('{name}', encodeURIComponent(file.name)) + (version ? '?version=' + encodeURIComponent(version) : '');
     var xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.setRequestHeader('X-CSRF-Token', form.getAttribute('data-csrf'));
