@@ -33,7 +33,7 @@ final class SettingsPage implements AdminPage {
         int i = 0;
         for (var v : ctx.services().settings().list()) {
             String id = "s" + i++;
-            var def = SettingsCatalog.find(v.name());
+            var def = ctx.services().settings().catalog().find(v.name());
             boolean bool = def.map(d -> d.type() == SettingsCatalog.Type.BOOLEAN).orElse(false);
             sb.append("<tr><th scope=\"row\"><label for=\"").append(id).append("\">").append(text(v.name())).append("</label></th><td>")
                     .append(text(v.description())).append(v.isDefault() ? " <em>(default)</em>" : "").append("</td><td>")

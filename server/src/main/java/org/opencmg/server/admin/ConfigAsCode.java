@@ -156,7 +156,7 @@ public final class ConfigAsCode {
      */
     public Result apply(String yaml, boolean dryRun, boolean prune, String actor) {
         Instant now = clock.instant();
-        var doc = ConfigDocument.parse(yaml, this::roleKind, actor, now);
+        var doc = ConfigDocument.parse(yaml, this::roleKind, settings.catalog(), actor, now);
         var ids = new TreeMap<String, String>();
         var planner = new Planner(doc.sections(), prune);
 
@@ -299,8 +299,8 @@ public final class ConfigAsCode {
         return roles.get().stream().map(Role::kind).filter(k -> k.equalsIgnoreCase(kind)).findFirst();
     }
 
-    private static String defaultOf(String setting) {
-        return SettingsCatalog.find(setting).map(SettingsCatalog.Definition::defaultValue).orElse("");
+    private String defaultOf(String setting) {
+        return settings.catalog().find(setting).map(SettingsCatalog.Definition::defaultValue).orElse("");
     }
 
     private static <T> Map<String, T> index(List<T> items, Function<T, String> key) {

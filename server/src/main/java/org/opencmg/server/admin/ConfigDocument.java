@@ -224,9 +224,11 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
      * Reads and checks a whole document.
      *
      * @param roleKind the loaded role plugin's kind for a kind as written (any case), if one is loaded
+     * @param catalog  the settings this gateway knows (its own and its plugins')
      * @throws IllegalArgumentException naming the section and index of the first bad entry
      */
-    public static ConfigDocument parse(String text, Function<String, Optional<String>> roleKind, String actor, Instant now) {
+    public static ConfigDocument parse(String text, Function<String, Optional<String>> roleKind, SettingsCatalog catalog,
+                                       String actor, Instant now) {
         JsonNode root;
         try {
             root = YAML.readTree(text);
@@ -252,7 +254,7 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
             throw new IllegalArgumentException("version: this gateway reads version " + VERSION + " (found "
                     + (root.has("version") ? root.get("version").toString() : "none") + ")");
         }
-        var reader = new Reader(root, roleKind, actor, now);
+        var reader = new Reader(root, roleKind, catalog, actor, now);
         return new ConfigDocument(Set.copyOf(sections), reader.endpoints(), reader.certificates(), reader.ctl(), reader.crls(),
                 reader.settings(), reader.connectionPoints(), reader.quotas());
     }
@@ -261,12 +263,14 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
     private static final class Reader {
         private final JsonNode root;
         private final Function<String, Optional<String>> roleKind;
+        private final SettingsCatalog catalog;
         private final String actor;
         private final Instant now;
 
-        Reader(JsonNode root, Function<String, Optional<String>> roleKind, String actor, Instant now) {
+        Reader(JsonNode root, Function<String, Optional<String>> roleKind, SettingsCatalog catalog, String actor, Instant now) {
             this.root = root;
             this.roleKind = roleKind;
+            this.catalog = catalog;
             this.actor = actor;
             this.now = now;
         }
@@ -393,8 +397,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                     throw new IllegalArgumentException(where + ": a value (text, number, true or false)");
                 }
-                var definition = SettingsCatalog.find(e.getKey()).orElseThrow(() -> new IllegalArgumentException(
-                        where + ": unknown setting (known: " + SettingsCatalog.names() + ")"));
+                var definition = catalog.find(e.getKey()).orElseThrow(() -> new IllegalArgumentException(
+                        where + ": unknown setting (known: " + catalog.names() + ")"));
                 try {
                     out.put(e.getKey(), definition.canonical(e.getValue().asText()));
                 } catch (IllegalArgumentException x) {

@@ -200,7 +200,7 @@ public final class Gateway implements AutoCloseable {
         plugins = new PluginHost(config.pluginsDir(),
                 id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), database.dataSource(), clock,
                         config.dataDir()),
-                database.dataSource());
+                database.dataSource(), settings.catalog());
         plugins.start(config.authOrder());
         live.reloadSettings(); // plugins declared their settings' defaults
         droppedHeaders = new DroppedHeaders(meters);

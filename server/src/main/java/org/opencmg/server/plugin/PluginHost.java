@@ -55,6 +55,7 @@ public final class PluginHost implements AutoCloseable {
     private final Map<String, PluginContext> contexts = new ConcurrentHashMap<>();
     private PluginManager manager;
     private final DataSource dataSource;
+    private final SettingsCatalog settings;
     private List<Authenticator> authenticators = List.of();
     private List<Role> roles = List.of();
     private List<GatewayService> services = List.of();
@@ -62,10 +63,13 @@ public final class PluginHost implements AutoCloseable {
     private List<ContributedPage> adminPages = List.of();
 
     /** @param dataSource the store, on which each plugin's own migrations run (null: plugins get no tables) */
-    public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor, DataSource dataSource) {
+    /** @param settings where the plugins' declared settings go (the gateway's catalogue) */
+    public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor, DataSource dataSource,
+                      SettingsCatalog settings) {
         this.pluginsDir = pluginsDir;
         this.contextFor = contextFor;
         this.dataSource = dataSource;
+        this.settings = settings;
     }
 
     public void start(List<String> authOrder) {
@@ -105,7 +109,7 @@ public final class PluginHost implements AutoCloseable {
             }
         }
         for (SettingsProvider provider : fromPlugins(manager.getExtensions(SettingsProvider.class))) {
-            SettingsCatalog.declare(pluginIdOf(provider.getClass()), provider.settings());
+            settings.declare(pluginIdOf(provider.getClass()), provider.settings());
         }
         var auth = new ArrayList<Authenticator>();
         for (Authenticator a : fromPlugins(manager.getExtensions(Authenticator.class))) {

@@ -110,27 +110,29 @@ public final class SettingsCatalog {
                     "SITE:SHA256 pairs (comma-separated): a device whose certificate chains to that trusted root belongs"
                             + " to that site"));
 
-    /** Built-in settings, then those plugins declared (as plugins.&lt;id&gt;.&lt;name&gt;). */
-    public static final List<Definition> ALL = new CopyOnWriteArrayList<>(BUILT_IN);
-
-    private SettingsCatalog() {
-    }
+    /** Built-in settings, then those plugins declared (as plugins.&lt;id&gt;.&lt;name&gt;): one catalogue per gateway. */
+    private final List<Definition> all = new CopyOnWriteArrayList<>(BUILT_IN);
 
     /** Adds a plugin's declared settings (at start, before anything reads them). */
-    public static void declare(String pluginId, List<SettingDefinition> definitions) {
+    public void declare(String pluginId, List<SettingDefinition> definitions) {
         for (SettingDefinition d : definitions) {
             String name = "plugins." + pluginId + "." + d.name();
-            ALL.removeIf(x -> x.name().equals(name));
-            ALL.add(new Definition(name, d.bool() ? Type.BOOLEAN : Type.STRING,
+            all.removeIf(x -> x.name().equals(name));
+            all.add(new Definition(name, d.bool() ? Type.BOOLEAN : Type.STRING,
                     d.defaultValue() == null ? "" : d.defaultValue(), d.description()));
         }
     }
 
-    public static Optional<Definition> find(String name) {
-        return ALL.stream().filter(d -> d.name().equals(name)).findFirst();
+    /** Every known setting: the built-in ones, then the plugins'. */
+    public List<Definition> all() {
+        return List.copyOf(all);
     }
 
-    public static String names() {
-        return ALL.stream().map(Definition::name).collect(Collectors.joining(", "));
+    public Optional<Definition> find(String name) {
+        return all.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    public String names() {
+        return all.stream().map(Definition::name).collect(Collectors.joining(", "));
     }
 }

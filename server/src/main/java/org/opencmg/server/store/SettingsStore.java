@@ -17,16 +17,22 @@ public final class SettingsStore {
 
     private final Jdbc jdbc;
     private final StateRevisions revisions;
+    private final SettingsCatalog catalog = new SettingsCatalog();
 
     public SettingsStore(Jdbc jdbc, StateRevisions revisions) {
         this.jdbc = jdbc;
         this.revisions = revisions;
     }
 
+    /** What settings exist: the gateway's own and those its plugins declared. */
+    public SettingsCatalog catalog() {
+        return catalog;
+    }
+
     /** Stored values merged over the catalog defaults. */
     public Map<String, String> effective() {
         var out = new LinkedHashMap<String, String>();
-        SettingsCatalog.ALL.forEach(d -> out.put(d.name(), d.defaultValue()));
+        catalog.all().forEach(d -> out.put(d.name(), d.defaultValue()));
         jdbc.query("select name, setting_value from settings", rs -> out.put(rs.getString(1), rs.getString(2)));
         return out;
     }
@@ -34,7 +40,7 @@ public final class SettingsStore {
     public List<Value> list() {
         var stored = new LinkedHashMap<String, String>();
         jdbc.query("select name, setting_value from settings", rs -> stored.put(rs.getString(1), rs.getString(2)));
-        return SettingsCatalog.ALL.stream()
+        return catalog.all().stream()
                 .map(d -> new Value(d.name(), stored.getOrDefault(d.name(), d.defaultValue()), !stored.containsKey(d.name()), d.description()))
                 .toList();
     }
@@ -50,8 +56,8 @@ public final class SettingsStore {
 
     /** As {@link #set(String, String, String, Instant)}, in the caller's transaction; returns the stored form. */
     public String set(Connection tx, String name, String value, String actor, Instant now) throws SQLException {
-        String canonical = SettingsCatalog.find(name)
-                .orElseThrow(() -> new IllegalArgumentException("unknown setting: " + name + " (known: " + SettingsCatalog.names() + ")"))
+        String canonical = catalog.find(name)
+                .orElseThrow(() -> new IllegalArgumentException("unknown setting: " + name + " (known: " + catalog.names() + ")"))
                 .canonical(value);
         try (var del = Jdbc.prepare(tx, "delete from settings where name = ?", name);
              var ins = Jdbc.prepare(tx, "insert into settings (name, setting_value, updated_at, updated_by) values (?, ?, ?, ?)",

@@ -27,6 +27,7 @@ import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
+import org.opencmg.server.store.SettingsCatalog;
 
 class PluginHostTest {
 
@@ -128,7 +129,8 @@ class PluginHostTest {
                 package test.life;
 
                 import org.opencmg.api.PluginContext;
-                import org.pf4j.Plugin;
+                import org.opencmg.server.store.SettingsCatalog;
+import org.pf4j.Plugin;
 
                 public class LifePlugin extends Plugin {
                     private final PluginContext context;
@@ -186,7 +188,7 @@ class PluginHostTest {
         for (Path jar : pluginJars) {
             Files.copy(jar, pluginsDir.resolve(jar.getFileName()));
         }
-        var host = new PluginHost(pluginsDir, this::contextFor, null);
+        var host = new PluginHost(pluginsDir, this::contextFor, null, new SettingsCatalog());
         hosts.add(host);
         host.start(authOrder);
         return host;
@@ -357,7 +359,7 @@ class PluginHostTest {
 
     @Test
     void missingPluginsFolderGivesNoAuthenticators() {
-        var host = new PluginHost(dir.resolve("does-not-exist"), this::contextFor, null);
+        var host = new PluginHost(dir.resolve("does-not-exist"), this::contextFor, null, new SettingsCatalog());
         hosts.add(host);
 
         host.start(List.of("pki"));
@@ -369,7 +371,7 @@ class PluginHostTest {
 
     @Test
     void statusBeforeStartIsEmpty() {
-        var host = new PluginHost(dir, this::contextFor, null);
+        var host = new PluginHost(dir, this::contextFor, null, new SettingsCatalog());
 
         assertThat(host.status()).isEmpty();
         assertThat(host.authenticators()).isEmpty();

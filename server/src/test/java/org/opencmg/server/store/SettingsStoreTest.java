@@ -36,7 +36,7 @@ class SettingsStoreTest {
         assertThat(store.settings.effective())
                 .containsEntry(SettingsCatalog.ENFORCE_TLS12, "true")
                 .containsEntry(SettingsCatalog.VERIFY_REVOCATION, "true")
-                .hasSize(SettingsCatalog.ALL.size());
+                .hasSize(store.settings.catalog().all().size());
         assertThat(store.settings.list()).allMatch(SettingsStore.Value::isDefault);
     }
 
