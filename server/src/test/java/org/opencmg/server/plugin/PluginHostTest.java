@@ -25,6 +25,7 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
 
@@ -132,7 +133,7 @@ class PluginHostTest {
                     }
 
                     public AuthOutcome authenticate(ClientRequest request) {
-                        return AuthOutcome.refused(401, "no_arg_plugin", "");
+                        return AuthOutcome.refused(org.opencmg.api.Refusal.BAD_CREDENTIALS, "no-arg plugin");
                     }
                 }
                 """));
@@ -266,7 +267,7 @@ class PluginHostTest {
 
         AuthOutcome outcome = byMethod(host, "entra").authenticate(TestRequest.get("/x", Map.of()));
 
-        assertThat(outcome).isEqualTo(new AuthOutcome.Refused(503, "auth_plugin_error", "plugin nullish: IllegalStateException"));
+        assertThat(outcome).isEqualTo(new AuthOutcome.Refused(Refusal.AUTH_PLUGIN_ERROR, "plugin nullish: IllegalStateException"));
     }
 
     @Test
@@ -283,7 +284,7 @@ class PluginHostTest {
         PluginHost host = start(List.of("basic"), noArg);
 
         assertThat(byMethod(host, "basic").authenticate(TestRequest.get("/x", Map.of())))
-                .isEqualTo(new AuthOutcome.Refused(401, "no_arg_plugin", ""));
+                .isEqualTo(new AuthOutcome.Refused(Refusal.BAD_CREDENTIALS, "no-arg plugin"));
         assertThat(contextsHandedOut).isEmpty();
     }
 

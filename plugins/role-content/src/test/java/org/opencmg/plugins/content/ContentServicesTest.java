@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.AdminCall;
 import org.opencmg.api.AdminReply;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 
@@ -240,8 +241,8 @@ class ContentServicesTest {
         assertThat(DownloadService.parse("bytes=3-100", 10)).isEqualTo(new DownloadService.Range(3, 9));
         assertThat(DownloadService.parse("bytes=-3", 10)).isEqualTo(new DownloadService.Range(7, 9));
         assertThat(DownloadService.parse("bytes=-30", 10)).isEqualTo(new DownloadService.Range(0, 9));
-        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10)).hasFieldOrPropertyWithValue("reason", "range_unit_unsupported");
-        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10)).hasFieldOrPropertyWithValue("reason", "range_not_satisfiable");
-        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10)).hasFieldOrPropertyWithValue("reason", "range_malformed");
+        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_UNIT_UNSUPPORTED);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_NOT_SATISFIABLE);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_MALFORMED);
     }
 }
