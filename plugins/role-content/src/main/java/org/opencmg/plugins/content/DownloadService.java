@@ -3,8 +3,11 @@ package org.opencmg.plugins.content;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import org.opencmg.api.BodyStream;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.GatewayService;
@@ -45,6 +48,17 @@ public final class DownloadService implements GatewayService {
         long length() {
             return last - first + 1;
         }
+    }
+
+    /**
+     * RFC 9110's IMF-fixdate ("Thu, 03 Dec 2026 08:05:09 GMT"): a two-digit day, always GMT. The JDK's
+     * RFC_1123_DATE_TIME writes "Thu, 3 Dec 2026" on days 1-9, which is not an HTTP date.
+     */
+    static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+            .withZone(ZoneOffset.UTC);
+
+    static String httpDate(Instant instant) {
+        return HTTP_DATE.format(instant);
     }
 
     /** Thrown for a Range header that cannot be served: the 416 reason. */
@@ -100,8 +114,7 @@ public final class DownloadService implements GatewayService {
         var headers = new LinkedHashMap<String, String>();
         headers.put("ETag", etag);
         headers.put("Accept-Ranges", "bytes");
-        headers.put("Last-Modified", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-                .format(entry.uploadedAt().atZone(java.time.ZoneOffset.UTC)));
+        headers.put("Last-Modified", httpDate(entry.uploadedAt()));
         String rangeHeader = request.header("Range").orElse(null);
         String ifRange = request.header("If-Range").orElse(null);
         if (rangeHeader != null && ifRange != null && !ifRange.strip().equals(etag)) {
