@@ -2,12 +2,12 @@ package org.opencmg.server.console;
 
 import static org.opencmg.api.Html.text;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
+import org.opencmg.server.json.Json;
 
 /** Administrators' client certificates: one registered here signs its holder in to the console. */
 final class AdminCertificatesPage implements AdminPage {
@@ -62,7 +62,7 @@ final class AdminCertificatesPage implements AdminPage {
         try {
             switch (r.subPath()) {
                 case "/add" -> {
-                    var body = new ObjectMapper().writeValueAsBytes(java.util.Map.of("user", r.param("user"), "certificate", r.param("certificate")));
+                    var body = Json.MAPPER.writeValueAsBytes(java.util.Map.of("user", r.param("user"), "certificate", r.param("certificate")));
                     ctx.api().addAdminCertificate(body, r.actor());
                     return PageReply.done("Registered.");
                 }

@@ -2,7 +2,6 @@ package org.opencmg.server.console;
 
 import static org.opencmg.api.Html.text;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Arrays;
 import java.util.List;
 import org.opencmg.api.Html;
@@ -10,6 +9,7 @@ import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
 import org.opencmg.api.AdminPage;
 import org.opencmg.server.admin.EndpointRequest;
+import org.opencmg.server.json.Json;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 
@@ -90,7 +90,7 @@ final class EndpointsPage implements AdminPage {
         var api = ctx.api();
         switch (r.subPath()) {
             case "/publish-role" -> {
-                var json = new ObjectMapper().createObjectNode().put("role", r.param("role")).put("role_id", r.param("role_id").strip())
+                var json = Json.MAPPER.createObjectNode().put("role", r.param("role")).put("role_id", r.param("role_id").strip())
                         .put("site", r.param("site").strip()).put("internal_url", r.param("internal_url").strip());
                 var published = (List<?>) api.publishRole(json, r.actor());
                 return PageReply.done("Published " + published.size() + " mappings of " + r.param("role") + " " + r.param("role_id") + ".");
@@ -104,7 +104,7 @@ final class EndpointsPage implements AdminPage {
                 return PageReply.done("Published " + p.endpoint().externalPath() + ".");
             }
             case "/quota" -> {
-                var json = new ObjectMapper().createObjectNode().put("external_path", r.param("external_path"))
+                var json = Json.MAPPER.createObjectNode().put("external_path", r.param("external_path"))
                         .put("window", r.param("window").strip());
                 for (String field : new String[] {"requests", "egress_bytes", "device_requests", "device_egress_bytes"}) {
                     if (!r.param(field).isBlank()) {
