@@ -1,22 +1,20 @@
 package org.opencmg.server.jetty;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
-import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.api.Refusal;
+import org.opencmg.server.pipeline.Refusals;
 import org.opencmg.server.pipeline.RequestRefused;
 
 /**
  * Errors Jetty raises itself (malformed framing, CL with TE, bare LF, oversized headers, ...)
  * are answered like our own refusals: one plain line, no stack trace, no server detail, and
- * logged and counted under reason {@code bad_message}.
+ * logged and counted under reason {@code bad_message}. Jetty 12.1 sends every one of them through
+ * {@link #generateResponse} (its {@code badMessageError}, deprecated for removal, is no longer called).
  */
 final class PlainErrorHandler extends ErrorHandler {
 
@@ -28,13 +26,6 @@ final class PlainErrorHandler extends ErrorHandler {
         setShowCauses(false);
         setShowMessageInTitle(false);
         setShowOrigin(false);
-    }
-
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        refusals.record(new RequestRefused(status, reason(status).code(), reason), "", "", "?", "");
-        fields.put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-        return ByteBuffer.wrap((status + " " + reason(status).code() + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     @Override
