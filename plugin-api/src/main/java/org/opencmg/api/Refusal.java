@@ -45,8 +45,8 @@ public enum Refusal {
     AUTH_PLUGIN_ERROR(503, "an authentication plugin threw; that request is refused, the gateway runs on"),
 
     // --- path normalisation (PathNormalizer) ---
-    PATH_TOO_LONG(414, "the path is longer than 2,048 bytes"),
-    QUERY_TOO_LONG(414, "the query is longer than 4,096 bytes"),
+    PATH_TOO_LONG(414, "the raw path is longer than 2,048 characters"),
+    QUERY_TOO_LONG(414, "the raw query is longer than 4,096 characters"),
     BAD_PERCENT_ENCODING(400, "a % not followed by two hex digits"),
     DOUBLE_ENCODING(400, "a percent-encoded %"),
     ENCODED_SLASH(400, "%2F in the path"),
@@ -186,7 +186,7 @@ public enum Refusal {
     MALFORMED_CREDENTIALS(401, "an Authorization header that is not HTTP Basic user:password"),
     BAD_CREDENTIALS(401, "a wrong user name or password (the throttle's delay grows)"),
     LOGIN_THROTTLED(429, "a sign-in within the delay after failed ones (Retry-After)"),
-    USER_NAME_TOO_LONG(400, "a user name longer than the throttle keeps"),
+    USER_NAME_TOO_LONG(400, "a user name longer than 128 characters (no administrator has one)"),
     CROSS_SITE(403, "a request a page of another site sent (Sec-Fetch-Site, Origin)"),
     UNSUPPORTED_CONTENT_TYPE(415, "a body in another Content-Type than the API takes");
 
