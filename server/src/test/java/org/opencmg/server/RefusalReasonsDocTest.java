@@ -22,8 +22,8 @@ import org.opencmg.pki.RefusalReason;
  *   <li>docs/security.md's table "Every refusal reason" is generated from the catalogue (this test
  *       fails when it differs; regenerate it with
  *       {@code mvn -B -pl server verify -Dtest=RefusalReasonsDocTest -Dsurefire.failIfNoSpecifiedTests=false -Dcmg.regenerate-docs=true});</li>
- *   <li>every other mention of a reason with its status ({@code `403 wrong_site`}) in docs/security.md and
- *       docs/channel.md names a reason of the catalogue with that status, and every reason the channel's
+ *   <li>every other mention of a reason with its status ({@code `403 wrong_site`}) in the README and
+ *       docs/*.md names a reason of the catalogue with that status, and every reason the channel's
  *       table lists exists;</li>
  *   <li>no main source of the server, the connection point, the pki module or the plugins refuses with a
  *       code written as a string, except the admin API and console (which take theirs from the catalogue's
@@ -68,7 +68,12 @@ class RefusalReasonsDocTest {
     @Test
     void everyReasonTheDocsNameWithAStatusIsInTheCatalogueWithThatStatus() throws IOException {
         var wrong = new ArrayList<String>();
-        for (Path doc : List.of(SECURITY_MD, CHANNEL_MD)) {
+        var docs = new ArrayList<Path>(List.of(ROOT.resolve("README.md")));
+        try (Stream<Path> files = Files.list(ROOT.resolve("docs"))) {
+            files.filter(p -> p.toString().endsWith(".md")).sorted().forEach(docs::add);
+        }
+        assertThat(docs).contains(SECURITY_MD, CHANNEL_MD);
+        for (Path doc : docs) {
             var m = STATUS_AND_CODE.matcher(Files.readString(doc));
             while (m.find()) {
                 int status = Integer.parseInt(m.group(1));
