@@ -98,7 +98,8 @@ public final class ChannelGreeting {
         String thumbprint = Thumbprints.sha256(certificate);
         String connectionId = welcome.connectionId() == null ? "" : welcome.connectionId();
         // The connection ID is a credential: a refusal says that one was presented, never which.
-        Registration registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(Refusal.CONNECTION_POINT_UNREGISTERED, "certificate " + thumbprint + " with the connection ID it presented is not registered"));
+        Registration registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(
+                Refusal.CONNECTION_POINT_UNREGISTERED, "certificate " + thumbprint + " with the connection ID it presented is not registered"));
         admission.admit(channel.endPoint);
         registry.open(channel, registration);
     }
