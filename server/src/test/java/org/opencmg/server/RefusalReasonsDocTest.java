@@ -110,18 +110,6 @@ class RefusalReasonsDocTest {
     }
 
     @Test
-    void codesAreOneEach() {
-        var seen = new TreeMap<String, Refusal>();
-        for (Refusal r : Refusal.values()) {
-            assertThat(seen.put(r.code(), r)).as(r.code()).isNull();
-            assertThat(r.code()).matches("[a-z0-9]+(_[a-z0-9]+)*");
-            assertThat(r.status()).isBetween(400, 599);
-            assertThat(r.description()).isNotBlank().doesNotContain("|").doesNotContain("\n");
-            assertThat(Refusal.ofCode(r.code())).contains(r);
-        }
-    }
-
-    @Test
     void theCodeRefusesWithTheCatalogueOnly() throws IOException {
         var literal = new TreeMap<String, String>();
         var unknown = new TreeMap<String, String>();
