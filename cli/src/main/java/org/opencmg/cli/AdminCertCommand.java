@@ -1,12 +1,12 @@
 package org.opencmg.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,7 +25,7 @@ final class AdminCertCommand {
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
-            var body = new ObjectMapper().writeValueAsBytes(Map.of("user", user, "certificate", Files.readString(cert)));
+            var body = Json.MAPPER.writeValueAsBytes(Map.of("user", user, "certificate", Files.readString(cert)));
             var c = api.post("admin-certs", body, "application/json");
             out.println("registered " + c.path("subject").asText() + " for " + c.path("user").asText()
                     + " (sha256 " + c.path("thumbprint_sha256").asText() + ")");

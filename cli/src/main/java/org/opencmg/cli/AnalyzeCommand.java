@@ -29,6 +29,7 @@ import javax.net.ssl.SSLSocket;
 import org.opencmg.cli.client.AdminClient;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.demo.DemoTenant;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,7 +54,7 @@ import picocli.CommandLine.Spec;
                 + "reached fails the analysis."})
 final class AnalyzeCommand implements Callable<Integer> {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final String DEMO_IDENTITY = "analyzer-device";
 
     /** What a reason code met here means, in one line (the device's refusals: DeviceCommand's hints). */

@@ -1,6 +1,5 @@
 package org.opencmg.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +11,7 @@ import org.opencmg.cli.client.AdminClient;
 import org.opencmg.server.config.ConfigFile;
 import org.opencmg.connectionpoint.ConnectionPoint;
 import org.opencmg.connectionpoint.ConnectionPointConfig;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -60,7 +60,7 @@ final class ConnectionPointCommand implements Callable<Integer> {
             if (connectionId != null) {
                 body.put("connection_id", connectionId);
             }
-            var r = api.post("connection-points", new ObjectMapper().writeValueAsBytes(body), "application/json");
+            var r = api.post("connection-points", Json.MAPPER.writeValueAsBytes(body), "application/json");
             out.println("registered " + r.path("name").asText() + " for site " + r.path("site").asText());
             out.println("certificate sha256: " + r.path("thumbprint_sha256").asText());
             out.println("connection-id: " + r.path("connection_id").asText() + "   (put it in the connection point's config)");

@@ -49,6 +49,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,7 +79,7 @@ final class DeviceCommand {
     static final String IDENTITY_FILE = "identity.json";
     static final String CA_FILE = "gateway-ca.pem";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final Pattern REFUSAL = Pattern.compile("^(\\d{3}) ([a-z0-9_]+)\\s*$");
 
     /** Why a refusal happened, in words, by reason code. */

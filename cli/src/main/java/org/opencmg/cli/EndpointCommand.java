@@ -1,12 +1,12 @@
 package org.opencmg.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,7 +73,7 @@ final class EndpointCommand {
                 body.put("role_id", roleId);
                 body.put("site", site);
                 body.put("internal_url", internal);
-                var published = api.post("endpoints", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
+                var published = api.post("endpoints", Json.MAPPER.writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
                         "application/json");
                 for (var e : published) {
                     out.println("published " + e.path("external_path").asText() + " -> " + e.path("internal_url").asText()
@@ -92,7 +92,7 @@ final class EndpointCommand {
             if (role != null) {
                 body.put("role_kind", role);
             }
-            var result = api.post("endpoints", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
+            var result = api.post("endpoints", Json.MAPPER.writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
                     "application/json");
             out.println("published " + result.path("external_path").asText() + " -> " + result.path("internal_url").asText()
                     + " (site " + result.path("site").asText() + ")");

@@ -1,7 +1,6 @@
 package org.opencmg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -10,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.util.LinkedHashMap;
 import java.util.concurrent.Callable;
 import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,7 +74,7 @@ final class ExplainCommand implements Callable<Integer> {
                 }
                 body.put("headers", h);
             }
-            e = admin.client().post("explain", new ObjectMapper().writeValueAsBytes(body), "application/json");
+            e = admin.client().post("explain", Json.MAPPER.writeValueAsBytes(body), "application/json");
         } catch (AdminClient.ApiException x) {
             err.println("refused (" + x.status + "): " + x.getMessage());
             return 2;

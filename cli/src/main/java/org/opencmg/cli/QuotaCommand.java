@@ -1,11 +1,11 @@
 package org.opencmg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.json.Json;
 import org.opencmg.server.store.Quota;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +31,7 @@ final class QuotaCommand {
                 out.println(rows.toPrettyString());
                 return;
             }
-            var table = new ObjectMapper().createArrayNode();
+            var table = Json.MAPPER.createArrayNode();
             for (JsonNode q : rows) {
                 var use = q.path("use");
                 table.addObject().put("external_path", q.path("external_path").asText()).put("window", q.path("window").asText())
@@ -81,7 +81,7 @@ final class QuotaCommand {
             body.put("device_requests", deviceRequests);
             body.put("device_egress_bytes", deviceEgress == null ? null : Quota.parseBytes(deviceEgress));
             body.put("warn_percent", warn);
-            var q = api.post("quotas", new ObjectMapper().writeValueAsBytes(body), "application/json");
+            var q = api.post("quotas", Json.MAPPER.writeValueAsBytes(body), "application/json");
             out.println("quota of " + q.path("external_path").asText() + " per " + q.path("window").asText() + ": "
                     + budget(q, "requests", "requests") + ", " + budget(q, "egress_bytes", "egress bytes") + "; per device "
                     + budget(q, "device_requests", "requests") + ", " + budget(q, "device_egress_bytes", "egress bytes")

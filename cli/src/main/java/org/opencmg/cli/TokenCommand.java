@@ -1,11 +1,11 @@
 package org.opencmg.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,7 +33,7 @@ final class TokenCommand {
             if (maxRegistrations != null) {
                 body.put("max_registrations", maxRegistrations);
             }
-            var t = api.post("tokens", new ObjectMapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8), "application/json");
+            var t = api.post("tokens", Json.MAPPER.writeValueAsString(body).getBytes(StandardCharsets.UTF_8), "application/json");
             out.println("bulk registration token ID: " + t.path("id").asText());
             out.println("valid from " + t.path("not_before").asText() + " to " + t.path("expires_at").asText() + "; "
                     + (t.path("max_registrations").isNumber() ? "at most " + t.path("max_registrations").asInt() + " devices"

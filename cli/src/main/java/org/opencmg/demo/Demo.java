@@ -22,6 +22,7 @@ import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.connectionpoint.ConnectionPoint;
 import org.opencmg.connectionpoint.ConnectionPointConfig;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.server.json.Json;
 import org.opencmg.webapp.WebConsole;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +48,7 @@ public final class Demo implements AutoCloseable {
         public static final Ports DEFAULT = new Ports(8443, 10124, 9443);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Path dir;
     private final List<AutoCloseable> running = new ArrayList<>();

@@ -95,13 +95,15 @@ public record ConnectionPointConfig(
     record RawMonitor(String host, Integer port) {
     }
 
+    /** The configuration file's reader: kebab-case keys, unknown keys refused (a typo is an error, not a default). */
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
     public static ConnectionPointConfig load(Path file) throws IOException {
-        var yaml = new ObjectMapper(new YAMLFactory())
-                .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
-                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
         Raw raw;
         try (var in = Files.newInputStream(file)) {
-            raw = yaml.readValue(in, Raw.class);
+            raw = YAML.readValue(in, Raw.class);
         }
         return resolve(raw, file.toAbsolutePath().getParent());
     }

@@ -7,6 +7,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.MappingTable;
 import org.slf4j.Logger;
@@ -39,21 +40,21 @@ final class MappingCheck extends Handler.Wrapper {
         String method = WebSocketTunnel.isWebSocket(request) ? "GET" : request.getMethod();
         MappingTable.Mapping mapping = endpoint == null ? null : find(link.mappings(), endpoint);
         if (mapping == null) {
-            return refuse(request, response, callback, 503, "mapping_not_replicated", "no mapping for " + endpoint + " here yet");
+            return refuse(request, response, callback, Refusal.MAPPING_NOT_REPLICATED, "no mapping for " + endpoint + " here yet");
         }
         if (!mapping.methods().contains(method) || path == null
                 || !path.toLowerCase(Locale.ROOT).startsWith(mapping.externalPath().toLowerCase(Locale.ROOT))) {
-            return refuse(request, response, callback, 403, "not_allowed_by_mapping", "method or path outside " + mapping.externalPath());
+            return refuse(request, response, callback, Refusal.NOT_ALLOWED_BY_MAPPING, "method or path outside " + mapping.externalPath());
         }
         URI target;
         try {
             target = URI.create(internalUrl(mapping.internalUrl(), request.getHttpURI().getPath().substring(mapping.externalPath().length()),
                     request.getHttpURI().getQuery()));
         } catch (IllegalArgumentException e) {
-            return refuse(request, response, callback, 400, "target_unparseable", e.getMessage());
+            return refuse(request, response, callback, Refusal.TARGET_UNPARSEABLE, e.getMessage());
         }
         if (!allowList.allows(target)) {
-            return refuse(request, response, callback, 403, "internal_url_not_allowed",
+            return refuse(request, response, callback, Refusal.INTERNAL_URL_NOT_ALLOWED,
                     mapping.internalUrl() + " is outside internal.allowed-urls");
         }
         request.setAttribute(TARGET, HttpURI.from(target));
@@ -75,10 +76,10 @@ final class MappingCheck extends Handler.Wrapper {
     }
 
     /** A refusal decided here: its status, and its reason for the gateway to count and log. */
-    static boolean refuse(Request request, Response response, Callback callback, int status, String reason, String detail) {
-        LOG.warn("refused {} {}: {} ({})", request.getMethod(), request.getHttpURI().getPath(), reason, detail);
-        response.setStatus(status);
-        response.getHeaders().put(ChannelProtocol.REFUSAL_HEADER, reason);
+    static boolean refuse(Request request, Response response, Callback callback, Refusal reason, String detail) {
+        LOG.warn("refused {} {}: {} ({})", request.getMethod(), request.getHttpURI().getPath(), reason.code(), detail);
+        response.setStatus(reason.status());
+        response.getHeaders().put(ChannelProtocol.REFUSAL_HEADER, reason.code());
         response.write(true, null, callback);
         return true;
     }

@@ -14,6 +14,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.Notification;
 import org.slf4j.Logger;
@@ -57,22 +58,22 @@ public final class NotificationPush extends Handler.Abstract {
                 ? a.getAddress() : null;
         if (from == null || !senders.contains(from)) {
             LOG.warn("notification refused: sender {} is not in notifications.senders", from);
-            return answer(response, callback, 403, Map.of("reason", "sender_not_allowed"));
+            return refuse(response, callback, Refusal.SENDER_NOT_ALLOWED, null);
         }
         if (!"POST".equals(request.getMethod())) {
             response.getHeaders().put(HttpHeader.ALLOW, "POST");
-            return answer(response, callback, 405, Map.of("reason", "method_not_allowed"));
+            return refuse(response, callback, Refusal.METHOD_NOT_ALLOWED, null);
         }
         Content.Source.asByteArrayAsync(request, Notification.MAX_LINE_BYTES).whenComplete((json, failure) -> {
             if (failure != null) {
-                answer(response, callback, 413, Map.of("reason", "notification_too_large"));
+                refuse(response, callback, Refusal.NOTIFICATION_TOO_LARGE, null);
                 return;
             }
             Notification n;
             try {
                 n = ChannelJson.read(json, Notification.class);
             } catch (IOException e) {
-                answer(response, callback, 400, Map.of("reason", "bad_notification", "detail", "not a notification in JSON"));
+                refuse(response, callback, Refusal.BAD_NOTIFICATION, "not a notification in JSON");
                 return;
             }
             if (n.id() == null) {
@@ -80,11 +81,11 @@ public final class NotificationPush extends Handler.Abstract {
             }
             String problem = n.problem();
             if (problem != null) {
-                answer(response, callback, 400, Map.of("reason", "bad_notification", "detail", problem));
+                refuse(response, callback, Refusal.BAD_NOTIFICATION, problem);
                 return;
             }
             if (relay.channels() == 0) {
-                answer(response, callback, 503, Map.of("reason", "no_channel"));
+                refuse(response, callback, Refusal.NO_CHANNEL, null);
                 return;
             }
             relay.push(n, REPORTS_WAIT).whenComplete((outcome, t) -> {
@@ -96,6 +97,12 @@ public final class NotificationPush extends Handler.Abstract {
             });
         });
         return true;
+    }
+
+    /** {"reason": code} with the refusal's status, and {"detail"} when there is one. */
+    private static boolean refuse(Response response, Callback callback, Refusal refusal, String detail) {
+        return answer(response, callback, refusal.status(),
+                detail == null ? Map.of("reason", refusal.code()) : Map.of("reason", refusal.code(), "detail", detail));
     }
 
     private static boolean answer(Response response, Callback callback, int status, Object body) {

@@ -9,6 +9,7 @@ import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.slf4j.Logger;
@@ -76,7 +77,7 @@ final class SiteProxy extends ProxyHandler {
         boolean timeout = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException;
         LOG.warn("internal server {} failed: {}", toSite.getURI(), failure.toString());
         response.reset();
-        MappingCheck.refuse(request, response, callback, timeout ? 504 : 502,
-                timeout ? "internal_server_timeout" : "internal_server_unreachable", failure.toString());
+        MappingCheck.refuse(request, response, callback,
+                timeout ? Refusal.INTERNAL_SERVER_TIMEOUT : Refusal.INTERNAL_SERVER_UNREACHABLE, failure.toString());
     }
 }

@@ -30,6 +30,7 @@ import org.eclipse.jetty.server.TunnelSupport;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.channel.Pipe;
@@ -77,10 +78,10 @@ final class WebSocketTunnel extends Handler.Wrapper {
         connector.connect(new InetSocketAddress(target.getHost(), port), context);
         answer.whenComplete((site, failure) -> {
             if (failure != null) {
-                MappingCheck.refuse(request, response, callback, 502, "internal_server_unreachable", failure.toString());
+                MappingCheck.refuse(request, response, callback, Refusal.INTERNAL_SERVER_UNREACHABLE, failure.toString());
             } else if (site.status != 101) {
                 site.getEndPoint().close();
-                MappingCheck.refuse(request, response, callback, 502, "websocket_refused_by_site", "the internal server answered " + site.status);
+                MappingCheck.refuse(request, response, callback, Refusal.WEBSOCKET_REFUSED_BY_SITE, "the internal server answered " + site.status);
             } else {
                 response.setStatus(200);
                 for (HttpHeader h : new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {

@@ -106,7 +106,7 @@ class EntraAuthInfoTest {
     void aadAuthInfoRefusesOtherTenantsAndBadRequests() throws Exception {
         var r = get("/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + STRANGER, null);
         assertThat(r.statusCode()).isEqualTo(404);
-        assertThat(r.body()).isEqualTo("404 tenant_not_onboarded\n");
+        assertThat(r.body()).isEqualTo("404 tenant_unknown\n");
         r = get("/CCM_Proxy_ServerAuth/AADAuthInfo", null);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).isEqualTo("400 missing_tenant_id\n");

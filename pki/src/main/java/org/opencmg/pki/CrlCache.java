@@ -1,5 +1,7 @@
 package org.opencmg.pki;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,8 @@ public final class CrlCache implements CrlSource {
     /** How long to keep a CRL that has no nextUpdate (RFC 5280 requires one, but some CAs omit it). */
     private static final Duration NO_NEXT_UPDATE_TTL = Duration.ofHours(1);
     static final int MAX_TRUST_HOURS = 24;
+    /** Distribution points (per issuer) whose CRLs are kept; a CRL can be large, so there is a bound. */
+    static final int MAX_DISTRIBUTION_POINTS = 1_000;
     /** However far away its nextUpdate, a CRL is fetched again after this: a revocation published early is seen. */
     private static final Duration MAX_TRUST = Duration.ofHours(MAX_TRUST_HOURS);
     static final int MAX_REDIRECTS = 3;
@@ -73,7 +77,11 @@ public final class CrlCache implements CrlSource {
     private final Duration failureBackoff;
     private final Clock clock;
     private final HttpClient http;
-    private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
+    /**
+     * By distribution point and issuer: at most {@value #MAX_DISTRIBUTION_POINTS}, least recently used out
+     * first (an entry evicted is fetched again when next needed; the rollback marks below stay).
+     */
+    private final Cache<String, Entry> entries = Caffeine.newBuilder().maximumSize(MAX_DISTRIBUTION_POINTS).build();
     /** By CRL issuer and scope ({@link #scope}): only trusted CAs reach here, so this stays small. */
     private final ConcurrentMap<String, Mark> newest = new ConcurrentHashMap<>();
 
@@ -104,7 +112,7 @@ public final class CrlCache implements CrlSource {
         List<String> urls = new ArrayList<>(CrlDistributionPoints.httpUrls(cert));
         urls.addAll(CrlDistributionPoints.deltaUrls(cert));
         for (String url : urls) {
-            X509CRL crl = entries.computeIfAbsent(url + " " + issuerId, k -> new Entry(url)).current(signers);
+            X509CRL crl = entries.get(url + " " + issuerId, k -> new Entry(url)).current(signers);
             if (crl != null) {
                 out.add(new Fetched(crl, url));
             }
@@ -113,7 +121,7 @@ public final class CrlCache implements CrlSource {
     }
 
     public List<Status> status() {
-        return entries.values().stream()
+        return entries.asMap().values().stream()
                 .map(Entry::status)
                 .sorted(Comparator.comparing(Status::url))
                 .toList();

@@ -91,7 +91,7 @@ final class PkixCheck {
             return switch (pkix) {
                 case NOT_CA_CERT -> new RefusedException(RefusalReason.NOT_A_CA,
                         who + " issues certificates but is not a CA (basic constraints CA:true missing)");
-                case PATH_TOO_LONG -> new RefusedException(RefusalReason.PATH_TOO_LONG,
+                case PATH_TOO_LONG -> new RefusedException(RefusalReason.PATH_LENGTH_EXCEEDED,
                         "the chain exceeds the path length constraint at " + who);
                 case INVALID_KEY_USAGE -> new RefusedException(RefusalReason.INVALID_KEY_USAGE,
                         who + " has a key usage that does not allow this use (a CA needs keyCertSign)");

@@ -1,8 +1,12 @@
 package org.opencmg.pki;
 
-import java.util.Locale;
+import org.opencmg.api.Refusal;
 
-/** Why a certificate was refused. {@link #code()} is stable and goes into logs, metrics and the API. */
+/**
+ * Why a certificate was refused: the certificate part of the refusal catalogue. Each constant is the
+ * {@link Refusal} of the same name ({@link #refusal()}, its status and code); a reason missing there
+ * fails this class's initialisation, so every pki test would say so.
+ */
 public enum RefusalReason {
     NO_CERTIFICATE,
     UNTRUSTED_ROOT,
@@ -12,7 +16,7 @@ public enum RefusalReason {
     NOT_YET_VALID,
     WRONG_EKU,
     NOT_A_CA,
-    PATH_TOO_LONG,
+    PATH_LENGTH_EXCEEDED,
     INVALID_KEY_USAGE,
     NAME_CONSTRAINTS,
     UNKNOWN_CRITICAL_EXTENSION,
@@ -31,10 +35,15 @@ public enum RefusalReason {
     /** Certificate policy processing (RFC 5280 6.1.3 d-f, 6.1.5 g) left no valid policy where one is required. */
     INVALID_POLICY;
 
-    private final String code = name().toLowerCase(Locale.ROOT);
+    private final Refusal refusal = Refusal.valueOf(name());
 
-    /** lower_snake_case of the name, e.g. {@code untrusted_root}. */
+    /** The catalogue's refusal: answered with its status (403) and code. */
+    public Refusal refusal() {
+        return refusal;
+    }
+
+    /** lower_snake_case of the name, e.g. {@code untrusted_root}: the refusal's code. */
     public String code() {
-        return code;
+        return refusal.code();
     }
 }

@@ -264,7 +264,7 @@ class CertificateValidatorTest {
             IssuedCertificate issuingCa = CertificateBuilder.intermediateCa("Issuing CA", policyCa).build();
             IssuedCertificate leaf = CertificateBuilder.leaf("leaf", issuingCa).clientAuth().build();
 
-            assertRefused(validateClient(leaf, issuingCa, policyCa), RefusalReason.PATH_TOO_LONG, "CN=Issuing CA");
+            assertRefused(validateClient(leaf, issuingCa, policyCa), RefusalReason.PATH_LENGTH_EXCEEDED, "CN=Issuing CA");
         }
 
         @Test

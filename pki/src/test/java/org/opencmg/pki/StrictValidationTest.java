@@ -264,7 +264,7 @@ class StrictValidationTest {
             IssuedCertificate sub = CertificateBuilder.intermediateCa("Sub CA", limited).build();
             X509Certificate leaf = CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
 
-            assertRefused(validate(leaf, sub.certificate(), limited.certificate()), RefusalReason.PATH_TOO_LONG, "CN=Sub CA");
+            assertRefused(validate(leaf, sub.certificate(), limited.certificate()), RefusalReason.PATH_LENGTH_EXCEEDED, "CN=Sub CA");
         }
     }
 

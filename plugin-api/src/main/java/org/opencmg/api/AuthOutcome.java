@@ -19,20 +19,29 @@ public sealed interface AuthOutcome {
     /**
      * The request carries credentials of this method and they are not acceptable.
      *
-     * @param status 401 or 403 (503 when the method itself cannot work right now)
-     * @param reason a short stable code, lower_snake_case, logged and counted ("untrusted_root")
-     * @param detail for the log only, never sent to the client; may be empty, never a secret
+     * @param refusal why, from the catalogue: answered with its status, logged and counted by its code
+     *                (401 or 403 as a rule; 503 when the method itself cannot work right now)
+     * @param detail  for the log only, never sent to the client; may be empty, never a secret
      */
-    record Refused(int status, String reason, String detail) implements AuthOutcome {
+    record Refused(Refusal refusal, String detail) implements AuthOutcome {
         public Refused {
-            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(refusal, "refusal");
             detail = detail == null ? "" : detail;
+        }
+
+        public int status() {
+            return refusal.status();
+        }
+
+        /** The refusal's code ("untrusted_root"). */
+        public String reason() {
+            return refusal.code();
         }
     }
 
     AuthOutcome NOT_MINE = new NotMine();
 
-    static AuthOutcome refused(int status, String reason, String detail) {
-        return new Refused(status, reason, detail);
+    static AuthOutcome refused(Refusal refusal, String detail) {
+        return new Refused(refusal, detail);
     }
 }

@@ -7,7 +7,7 @@ import java.util.Map;
  * A {@link GatewayService}'s answer. A refusal carries a reason code that the gateway logs and
  * counts like its own refusals.
  *
- * @param reason for a refusal (status 4xx/5xx): a stable lower_snake_case code; null otherwise
+ * @param reason for a refusal (status 4xx/5xx): its {@link Refusal#code()}; null otherwise
  * @param stream a body the gateway copies without buffering it (then {@code body} is ignored and
  *               Content-Length is the stream's length); null for the in-memory {@code body}
  */
@@ -36,19 +36,19 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
         return new ServiceResponse(status, contentType, null, headers, null, java.util.Objects.requireNonNull(stream, "stream"));
     }
 
-    /** A refusal: answered "STATUS reason", logged with {@code detail}, counted by reason. */
-    public static ServiceResponse refuse(int status, String reason, String detail) {
-        return refuse(status, reason, detail, Map.of());
+    /** A refusal: answered "STATUS reason" with the refusal's status, logged with {@code detail}, counted by reason. */
+    public static ServiceResponse refuse(Refusal refusal, String detail) {
+        return refuse(refusal, detail, Map.of());
     }
 
     /**
      * A refusal with headers the device needs to act on it; only Content-Range (416), Retry-After
      * and WWW-Authenticate are passed on.
      */
-    public static ServiceResponse refuse(int status, String reason, String detail, Map<String, String> headers) {
+    public static ServiceResponse refuse(Refusal refusal, String detail, Map<String, String> headers) {
         var all = new java.util.LinkedHashMap<String, String>(headers);
         all.put("X-Refusal-Detail", detail);
-        return new ServiceResponse(status, "text/plain; charset=utf-8",
-                (status + " " + reason + "\n").getBytes(StandardCharsets.UTF_8), all, reason);
+        return new ServiceResponse(refusal.status(), "text/plain; charset=utf-8",
+                (refusal + "\n").getBytes(StandardCharsets.UTF_8), all, refusal.code());
     }
 }

@@ -7,6 +7,7 @@ import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
+import org.opencmg.server.json.Json;
 
 /** Administrators' client certificates: one registered here signs its holder in to the console. */
 final class AdminCertificatesPage implements AdminPage {

@@ -2,7 +2,6 @@ package org.opencmg.webapp;
 
 import static org.opencmg.api.Html.text;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Arrays;
 import java.util.List;
 import org.opencmg.api.Html;
@@ -10,6 +9,7 @@ import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
 import org.opencmg.api.AdminPage;
 import org.opencmg.server.admin.EndpointRequest;
+import org.opencmg.server.json.Json;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 
@@ -103,7 +103,7 @@ final class EndpointsPage implements AdminPage {
                 return PageReply.done("Published " + p.endpoint().externalPath() + ".");
             }
             case "/quota" -> {
-                var json = new ObjectMapper().createObjectNode().put("external_path", r.param("external_path"))
+                var json = Json.MAPPER.createObjectNode().put("external_path", r.param("external_path"))
                         .put("window", r.param("window").strip());
                 for (String field : new String[] {"requests", "egress_bytes", "device_requests", "device_egress_bytes"}) {
                     if (!r.param(field).isBlank()) {

@@ -19,6 +19,7 @@ import java.util.Base64;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.opencmg.pki.PemFiles;
+import org.opencmg.server.json.Json;
 
 /**
  * Talks to a gateway's admin REST API. Where it is and how to log in comes from {@code --demo DIR}
@@ -37,7 +38,7 @@ public final class AdminClient {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final URI base;
     private final String authorization;

@@ -3,6 +3,7 @@ package org.example.hello;
 import java.util.List;
 import org.opencmg.api.Device;
 import org.opencmg.api.GatewayService;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -23,7 +24,7 @@ public final class HelloService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         if (!request.method().equals("GET")) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " /hello");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " /hello");
         }
         Device device = request.devices().getFirst();
         return ServiceResponse.text(200, "text/plain; charset=utf-8",

@@ -1,9 +1,6 @@
 package org.opencmg.server.admin;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -15,8 +12,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.opencmg.pki.PemFiles;
+import org.opencmg.server.json.Json;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
+import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,12 +33,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApiServlet.class);
     private static final int MAX_BODY = 1024 * 1024;
 
-    static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-            .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
-            .configure(SerializationFeature.INDENT_OUTPUT, true)
-            .findAndRegisterModules();
+    static final ObjectMapper JSON = Json.MAPPER;
 
     private final transient AdminServices services;
     private final transient AdminOperations operations;
@@ -454,7 +449,7 @@ public final class AdminApiServlet extends HttpServlet {
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {
         // serialise first: a failure must not leave half a body
-        byte[] json = body instanceof Text t ? t.body().getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(body);
+        byte[] json = body instanceof Text t ? t.body().getBytes(StandardCharsets.UTF_8) : Json.PRETTY.writeValueAsBytes(body);
         resp.setStatus(status);
         resp.setContentType(body instanceof Text t ? t.contentType() : "application/json");
         resp.setCharacterEncoding("UTF-8");

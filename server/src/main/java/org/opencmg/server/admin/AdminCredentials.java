@@ -1,5 +1,7 @@
 package org.opencmg.server.admin;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.opencmg.server.store.AdminUsers;
@@ -69,7 +69,9 @@ public final class AdminCredentials {
     private final Counter hashChecks;
     private final String dummyHash;
     private final byte[] cacheKey = new byte[32];
-    private final Map<String, Instant> verified = new ConcurrentHashMap<>();
+    /** Credentials checked lately, by fingerprint: at most 1,000, least recently used out first. */
+    private final Cache<String, Instant> verified = Caffeine.newBuilder()
+            .maximumSize(1_000).expireAfterWrite(Duration.ofSeconds(REMEMBER_SECONDS)).build();
 
     public AdminCredentials(AdminUsers users, Clock clock, LoginThrottle throttle, MeterRegistry meters) {
         this.users = users;
@@ -118,16 +120,13 @@ public final class AdminCredentials {
             return Login.refused(429, "login_throttled", attempt.delay());
         }
         String fingerprint = fingerprint(user, password);
-        Instant until = verified.get(fingerprint);
+        Instant until = verified.getIfPresent(fingerprint);
         Instant now = clock.instant();
         boolean remembered = until != null && now.isBefore(until);
         if (!remembered && !check(user, password)) {
             return Login.refused(401, "bad_credentials", attempt.delay());
         }
         throttle.succeeded(user, address);
-        if (verified.size() > 1000) {
-            verified.clear();
-        }
         verified.put(fingerprint, now.plusSeconds(REMEMBER_SECONDS));
         return Login.accepted(user);
     }
@@ -152,7 +151,7 @@ public final class AdminCredentials {
 
     /** Forgets remembered credentials (after a password change). */
     public void forget() {
-        verified.clear();
+        verified.invalidateAll();
     }
 
     private String fingerprint(String user, char[] password) {

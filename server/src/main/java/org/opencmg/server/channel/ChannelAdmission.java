@@ -17,6 +17,7 @@ import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.ServerConnector;
+import org.opencmg.api.Refusal;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
@@ -76,14 +77,14 @@ public final class ChannelAdmission implements Connection.Listener {
         String address = address(network);
         long fromAddress = pending.values().stream().filter(address::equals).count();
         if (pending.size() >= maxPending || fromAddress >= maxPendingPerAddress) {
-            refuse(network, "channel_too_many_pending", (fromAddress >= maxPendingPerAddress
+            refuse(network, Refusal.CHANNEL_TOO_MANY_PENDING, (fromAddress >= maxPendingPerAddress
                     ? fromAddress + " from this address" : pending.size() + " in all") + " not yet admitted; closed");
             return;
         }
         pending.put(ssl.getSslEndPoint(), address);
         connector.getScheduler().schedule(() -> {
             if (pending.remove(ssl.getSslEndPoint()) != null) {
-                refuse(network, "channel_hello_timeout", "no hello within " + helloDeadline.toMillis() + " ms; closed");
+                refuse(network, Refusal.CHANNEL_HELLO_TIMEOUT, "no hello within " + helloDeadline.toMillis() + " ms; closed");
             }
         }, helloDeadline.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -105,8 +106,8 @@ public final class ChannelAdmission implements Connection.Listener {
         return pending.size();
     }
 
-    private void refuse(EndPoint network, String reason, String detail) {
-        refusals.record(new RequestRefused(403, reason, detail), "", "", address(network), "channel");
+    private void refuse(EndPoint network, Refusal reason, String detail) {
+        refusals.record(new RequestRefused(reason, detail), "", "", address(network), "channel");
         network.close();
     }
 
@@ -123,14 +124,14 @@ public final class ChannelAdmission implements Connection.Listener {
             }
             String thumbprint = Thumbprints.sha256(chain[0]);
             if (!points.get().knows(thumbprint)) {
-                refusals.record(new RequestRefused(403, "channel_certificate_unregistered",
+                refusals.record(new RequestRefused(Refusal.CHANNEL_CERTIFICATE_UNREGISTERED,
                         "certificate " + thumbprint + " is not registered for a connection point"), "", "", peer, "channel");
                 throw new CertificateException("certificate not registered for a connection point");
             }
             try {
                 chain[0].checkValidity(Date.from(clock.instant()));
             } catch (CertificateException e) {
-                refusals.record(new RequestRefused(403, "channel_certificate_invalid", e.getMessage()), "", "", peer, "channel");
+                refusals.record(new RequestRefused(Refusal.CHANNEL_CERTIFICATE_INVALID, e.getMessage()), "", "", peer, "channel");
                 throw e;
             }
         }

@@ -26,6 +26,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.Promise;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.Forwarder;
@@ -104,8 +105,8 @@ public final class ChannelForwarder implements Forwarder {
             Channel channel = registry.next(route.site(), tried).orElse(null);
             if (channel == null) {
                 fail(tried.isEmpty()
-                        ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
-                        : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
+                        ? new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site())
+                        : new RequestRefused(Refusal.CHANNEL_LOST, "every connection point of site " + route.site() + " failed"));
                 return;
             }
             access.through(channel.name());
@@ -129,7 +130,7 @@ public final class ChannelForwarder implements Forwarder {
 
         private void headFailed(Channel channel, Throwable failure) {
             if (failure instanceof TimeoutException) {
-                fail(new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout));
+                fail(new RequestRefused(Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout));
             } else if (failure instanceof Exchange.DeviceGone gone) {
                 finish(499, 0);
                 callback.failed(gone);
@@ -139,7 +140,7 @@ public final class ChannelForwarder implements Forwarder {
                 tried.add(channel);
                 attempt();
             } else {
-                fail(new RequestRefused(502, "channel_lost", String.valueOf(failure.getMessage())));
+                fail(new RequestRefused(Refusal.CHANNEL_LOST, String.valueOf(failure.getMessage())));
             }
         }
 
@@ -215,8 +216,8 @@ public final class ChannelForwarder implements Forwarder {
             Set<Channel> tried = new HashSet<>();
             while (true) {
                 Channel channel = registry.next(route.site(), tried).orElseThrow(() -> tried.isEmpty()
-                        ? new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site())
-                        : new RequestRefused(502, "channel_lost", "every connection point of site " + route.site() + " failed"));
+                        ? new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site())
+                        : new RequestRefused(Refusal.CHANNEL_LOST, "every connection point of site " + route.site() + " failed"));
                 access.through(channel.name());
                 exchange = new Exchange();
                 current.set(exchange);
@@ -257,7 +258,7 @@ public final class ChannelForwarder implements Forwarder {
                     status = 502;
                     if (!response.isCommitted()) {
                         response.reset();
-                        throw new RequestRefused(502, "channel_lost", e.getCause().getMessage());
+                        throw new RequestRefused(Refusal.CHANNEL_LOST, e.getCause().getMessage());
                     }
                     throw new IOException("the site's answer broke off: " + e.getCause().getMessage(), e.getCause());
                 }
@@ -265,7 +266,7 @@ public final class ChannelForwarder implements Forwarder {
         } catch (TimeoutException e) {
             exchange.cancel();
             status = 504;
-            throw new RequestRefused(504, "site_timeout", "no answer from site " + route.site() + " within " + requestTimeout);
+            throw new RequestRefused(Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout);
         } catch (RequestRefused r) {
             if (exchange != null) {
                 exchange.cancel();
@@ -296,7 +297,7 @@ public final class ChannelForwarder implements Forwarder {
         int status = 502;
         try {
             Channel channel = registry.next(route.site(), Set.of()).orElseThrow(() ->
-                    new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + route.site()));
+                    new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site()));
             access.through(channel.name());
             WebSocketUpgrade.open(channel, route, request, response, requestTimeout);
             status = 101;
@@ -304,7 +305,7 @@ public final class ChannelForwarder implements Forwarder {
             status = r.status();
             throw r;
         } catch (ExecutionException e) {
-            throw new RequestRefused(502, "channel_lost", String.valueOf(e.getCause().getMessage()));
+            throw new RequestRefused(Refusal.CHANNEL_LOST, String.valueOf(e.getCause().getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");

@@ -11,6 +11,7 @@ import java.util.List;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.io.ssl.SslConnection;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Hello;
@@ -59,14 +60,14 @@ public final class ChannelGreeting {
                 .whenComplete((answer, failure) -> {
                     try {
                         if (failure != null) {
-                            throw new RequestRefused(403, "channel_hello_failed", String.valueOf(failure.getMessage()));
+                            throw new RequestRefused(Refusal.CHANNEL_HELLO_FAILED, String.valueOf(failure.getMessage()));
                         }
                         welcome(channel, answer);
                     } catch (RequestRefused r) {
                         refuse(channel, r);
                     } catch (RuntimeException e) {
                         LOG.warn("channel hello from {} failed: {}", channel.remoteAddress, e.toString());
-                        refuse(channel, new RequestRefused(500, "channel_hello_failed", e.toString()));
+                        refuse(channel, new RequestRefused(Refusal.CHANNEL_HELLO_FAILED, e.toString()));
                     }
                 });
     }
@@ -74,31 +75,31 @@ public final class ChannelGreeting {
     private void welcome(Channel channel, ControlStream.Answer answer) {
         if (answer.status() == 409) {
             // Not a fault: the point reached this instance through a second address and keeps its first channel.
-            throw new RequestRefused(409, "channel_duplicate", "the connection point has a channel to this instance already");
+            throw new RequestRefused(Refusal.CHANNEL_DUPLICATE, "the connection point has a channel to this instance already");
         }
         if (answer.status() != 200) {
-            throw new RequestRefused(403, "channel_hello_refused", "the connection point answered " + answer.status());
+            throw new RequestRefused(Refusal.CHANNEL_HELLO_REFUSED, "the connection point answered " + answer.status());
         }
         Welcome welcome;
         try {
             welcome = ChannelJson.read(answer.body(), Welcome.class);
         } catch (IOException e) {
-            throw new RequestRefused(400, "channel_message_malformed", e.getMessage());
+            throw new RequestRefused(Refusal.CHANNEL_MESSAGE_MALFORMED, e.getMessage());
         }
         if (welcome.protocol() != ChannelProtocol.VERSION) {
-            throw new RequestRefused(400, "channel_protocol_unsupported", "the connection point chose " + welcome.protocol());
+            throw new RequestRefused(Refusal.CHANNEL_PROTOCOL_UNSUPPORTED, "the connection point chose " + welcome.protocol());
         }
         X509Certificate certificate = peerCertificate(channel);
         try {
             certificate.checkValidity(Date.from(clock.instant()));
         } catch (CertificateException e) {
-            throw new RequestRefused(403, "channel_certificate_invalid", e.getMessage());
+            throw new RequestRefused(Refusal.CHANNEL_CERTIFICATE_INVALID, e.getMessage());
         }
         String thumbprint = Thumbprints.sha256(certificate);
         String connectionId = welcome.connectionId() == null ? "" : welcome.connectionId();
         // The connection ID is a credential: a refusal says that one was presented, never which.
-        Registration registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(403,
-                "connection_point_unregistered", "certificate " + thumbprint + " with the connection ID it presented is not registered"));
+        Registration registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(
+                Refusal.CONNECTION_POINT_UNREGISTERED, "certificate " + thumbprint + " with the connection ID it presented is not registered"));
         admission.admit(channel.endPoint);
         registry.open(channel, registration);
     }
@@ -114,7 +115,7 @@ public final class ChannelGreeting {
                 // refused below
             }
         }
-        throw new RequestRefused(401, "channel_certificate_required", "no client certificate");
+        throw new RequestRefused(Refusal.CHANNEL_CERTIFICATE_REQUIRED, "no client certificate");
     }
 
     private void refuse(Channel channel, RequestRefused r) {

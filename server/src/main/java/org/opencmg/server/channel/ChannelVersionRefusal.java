@@ -5,6 +5,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
@@ -25,7 +26,7 @@ public final class ChannelVersionRefusal extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        var refusal = new RequestRefused(400, "channel_protocol_unsupported", "this gateway speaks channel protocol "
+        var refusal = new RequestRefused(Refusal.CHANNEL_PROTOCOL_UNSUPPORTED, "this gateway speaks channel protocol "
                 + ChannelProtocol.VERSION + " only: upgrade the connection point");
         String remote = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";

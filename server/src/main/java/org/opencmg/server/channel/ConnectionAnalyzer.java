@@ -18,6 +18,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.MetaData;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.RequestExplainer;
@@ -181,7 +182,7 @@ public final class ConnectionAnalyzer {
             return List.of(row(kind, null, probe, null, hops));
         }
         hops.add(Hop.ok("authentication", String.join(", ", e.devices())));
-        if (!e.served() && !"no_connection_point".equals(e.reason())) {
+        if (!e.served() && !Refusal.NO_CONNECTION_POINT.code().equals(e.reason())) {
             hops.add(Hop.failed("mapping", e.reason(), e.detail()));
             return List.of(row(kind, null, probe, null, hops));
         }

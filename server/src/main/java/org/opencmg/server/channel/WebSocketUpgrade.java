@@ -26,6 +26,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Pipe;
 import org.opencmg.server.refusal.RequestRefused;
@@ -77,13 +78,14 @@ final class WebSocketUpgrade {
             answer = tunnel.head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             tunnel.reset(opened.getNow(null));
-            throw new RequestRefused(504, "site_timeout", "no WebSocket answer from site " + route.site() + " within " + timeout);
+            throw new RequestRefused(Refusal.SITE_TIMEOUT, "no WebSocket answer from site " + route.site() + " within " + timeout);
         }
         String refusal = answer.getHttpFields().get(ChannelProtocol.REFUSAL_HEADER);
         if (refusal != null || answer.getStatus() != 200) {
             tunnel.reset(stream);
-            throw new RequestRefused(refusal != null ? answer.getStatus() : 502, refusal != null ? refusal : "websocket_refused_by_site",
-                    "the connection point answered " + answer.getStatus());
+            String detail = "the connection point answered " + answer.getStatus();
+            throw refusal != null ? new RequestRefused(answer.getStatus(), refusal, detail)
+                    : new RequestRefused(Refusal.WEBSOCKET_REFUSED_BY_SITE, detail);
         }
         response.setStatus(101);
         response.getHeaders().put(HttpHeader.UPGRADE, "websocket");

@@ -112,14 +112,16 @@ public record GatewayConfig(
     public record Admin(String user, Path initialPasswordFile) {
     }
 
+    /** The configuration file's reader: kebab-case keys, unknown keys refused (a typo is an error, not a default). */
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+            .findAndRegisterModules();
+
     public static GatewayConfig load(Path file) throws IOException {
-        var yaml = new ObjectMapper(new YAMLFactory())
-                .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
-                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-                .findAndRegisterModules();
         RawConfig raw;
         try (var in = Files.newInputStream(file)) {
-            raw = yaml.readValue(in, RawConfig.class);
+            raw = YAML.readValue(in, RawConfig.class);
         }
         return raw.resolve(file.toAbsolutePath().getParent());
     }

@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
 
@@ -81,7 +82,7 @@ final class HeaderDeadline extends AbstractLifeCycle {
                 Waiting w = waiting.compute(ep, (k, old) -> next(old, phase, ep, now));
                 if (w.phase() != Phase.BETWEEN && now - w.sinceNanos() > deadlineNanos) {
                     waiting.remove(ep);
-                    refusals.record(new RequestRefused(408, "header_timeout", (w.phase() == Phase.HANDSHAKE
+                    refusals.record(new RequestRefused(Refusal.HEADER_TIMEOUT, (w.phase() == Phase.HANDSHAKE
                             ? "TLS handshake" : "request head") + " unfinished after " + deadlineNanos / 1_000_000 + " ms; closed"),
                             "", "", remote(ep), "");
                     ep.close();

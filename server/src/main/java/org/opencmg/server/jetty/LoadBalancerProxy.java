@@ -9,6 +9,7 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.util.InetAddressSet;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
 
@@ -38,7 +39,7 @@ final class LoadBalancerProxy extends ProxyConnectionFactory {
         if (source == null || !loadBalancers.test(source)) {
             String remote = endPoint.getRemoteSocketAddress() instanceof InetSocketAddress a
                     ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
-            refusals.record(new RequestRefused(403, "proxy_source_not_allowed",
+            refusals.record(new RequestRefused(Refusal.PROXY_SOURCE_NOT_ALLOWED,
                     "the client connector takes PROXY protocol connections from its load balancers (client.proxy-from) only"),
                     "", "", remote, "");
             return new Closing(endPoint, connector);

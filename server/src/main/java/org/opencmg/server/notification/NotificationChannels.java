@@ -13,6 +13,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -69,10 +70,10 @@ public final class NotificationChannels {
             try {
                 upgraded = websockets.upgrade((rq, rs, cb) -> socket, request, response, callback);
             } catch (RuntimeException e) {
-                throw new RequestRefused(400, "bad_websocket_upgrade", e.getMessage());
+                throw new RequestRefused(Refusal.BAD_WEBSOCKET_UPGRADE, e.getMessage());
             }
             if (!upgraded) {
-                throw new RequestRefused(400, "bad_websocket_upgrade", "not a WebSocket version 13 upgrade");
+                throw new RequestRefused(Refusal.BAD_WEBSOCKET_UPGRADE, "not a WebSocket version 13 upgrade");
             }
             return;
         }
@@ -102,7 +103,7 @@ public final class NotificationChannels {
         try {
             holding[0] = hub.hold(site, device.id(), poll);
         } catch (NotificationHub.Full e) {
-            throw new RequestRefused(503, "notification_channels_full", e.getMessage(), java.util.Map.of("Retry-After", "60"));
+            throw new RequestRefused(Refusal.NOTIFICATION_CHANNELS_FULL, e.getMessage(), java.util.Map.of("Retry-After", "60"));
         }
         Runnable end = () -> {
             if (answered.compareAndSet(false, true)) {

@@ -7,6 +7,7 @@ import org.opencmg.api.AuthOutcome;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -29,7 +30,7 @@ public final class AuthenticationStep {
         for (Authenticator a : authenticators.get()) {
             switch (a.authenticate(request)) {
                 case AuthOutcome.Authenticated ok -> devices.add(ok.device());
-                case AuthOutcome.Refused r -> throw new RequestRefused(r.status(), r.reason(), a.method() + ": " + r.detail());
+                case AuthOutcome.Refused r -> throw new RequestRefused(r.refusal(), a.method() + ": " + r.detail());
                 case AuthOutcome.NotMine ignored -> {
                 }
             }
@@ -38,6 +39,6 @@ public final class AuthenticationStep {
     }
 
     public static RequestRefused noCredentials() {
-        return new RequestRefused(401, "no_credentials", "no client certificate or token any authentication method accepts");
+        return new RequestRefused(Refusal.NO_CREDENTIALS, "no client certificate or token any authentication method accepts");
     }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 
@@ -36,15 +37,15 @@ public final class AuthorizationStep {
         }
         String presented = devices.stream().map(Device::method).toList().toString();
         if (accepted.contains(PKI)) {
-            throw new RequestRefused(403, "client_certificate_required", "endpoint accepts " + accepted + ", request had " + presented);
+            throw new RequestRefused(Refusal.CLIENT_CERTIFICATE_REQUIRED, "endpoint accepts " + accepted + ", request had " + presented);
         }
-        throw new RequestRefused(401, "token_required", "endpoint accepts " + accepted + ", request had " + presented);
+        throw new RequestRefused(Refusal.TOKEN_REQUIRED, "endpoint accepts " + accepted + ", request had " + presented);
     }
 
     private void checkSite(Device device, String endpointSite) {
         var home = device.site();
         if (home.isPresent() && !home.get().equals(endpointSite) && boundSites.get().contains(endpointSite)) {
-            throw new RequestRefused(403, "wrong_site", "a device of site " + home.get() + " on an endpoint of site "
+            throw new RequestRefused(Refusal.WRONG_SITE, "a device of site " + home.get() + " on an endpoint of site "
                     + endpointSite + ", which accepts only its own devices");
         }
     }

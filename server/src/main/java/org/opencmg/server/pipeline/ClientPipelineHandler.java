@@ -15,6 +15,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
@@ -132,7 +133,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         } catch (RuntimeException e) {
             String incident = UUID.randomUUID().toString().substring(0, 8);
             LOG.error("internal error {} on {} {}", incident, request.getMethod(), uri.getPath(), e);
-            refuse(request, response, callback, new RequestRefused(500, "internal_error", "incident " + incident), progress.device());
+            refuse(request, response, callback, new RequestRefused(Refusal.INTERNAL_ERROR, "incident " + incident), progress.device());
         }
         return true;
     }
@@ -143,10 +144,10 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      */
     private void checkTarget(HttpURI uri) {
         if (uri.getHost() != null && !serverNames.get().matches(uri.getHost())) {
-            throw new RequestRefused(421, "misdirected_host", "request names host " + uri.getHost());
+            throw new RequestRefused(Refusal.MISDIRECTED_HOST, "request names host " + uri.getHost());
         }
         if (uri.getPath() == null || !uri.getPath().startsWith("/")) {
-            throw new RequestRefused(400, "not_origin_form", "request target is not a path");
+            throw new RequestRefused(Refusal.NOT_ORIGIN_FORM, "request target is not a path");
         }
     }
 
@@ -158,16 +159,16 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private static void checkHeaderFields(Request request) {
         int count = request.getHeaders().size();
         if (count > MAX_HEADER_FIELDS) {
-            throw new RequestRefused(431, "too_many_headers", count + " header fields, at most " + MAX_HEADER_FIELDS);
+            throw new RequestRefused(Refusal.TOO_MANY_HEADERS, count + " header fields, at most " + MAX_HEADER_FIELDS);
         }
         if (request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION).size() > 1) {
-            throw new RequestRefused(400, "duplicate_authorization", "more than one Authorization field");
+            throw new RequestRefused(Refusal.DUPLICATE_AUTHORIZATION, "more than one Authorization field");
         }
         // IIS and CGI-style servers read '_' and '-' alike in header names: X_OpenCMG_Device_Id would
         // be a second spelling of a header the gateway owns. No device needs one.
         for (HttpField field : request.getHeaders()) {
             if (field.getName().indexOf('_') >= 0) {
-                throw new RequestRefused(400, "underscore_in_header_name", field.getName());
+                throw new RequestRefused(Refusal.UNDERSCORE_IN_HEADER_NAME, field.getName());
             }
         }
     }
@@ -178,7 +179,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     private static void checkTransferCoding(Request request) {
         var codings = request.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING);
         if (!codings.isEmpty() && !(codings.size() == 1 && "chunked".equalsIgnoreCase(codings.getFirst().strip()))) {
-            throw new RequestRefused(400, "bad_transfer_encoding", String.join(",", codings));
+            throw new RequestRefused(Refusal.BAD_TRANSFER_ENCODING, String.join(",", codings));
         }
     }
 

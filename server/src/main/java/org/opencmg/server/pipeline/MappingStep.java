@@ -1,6 +1,7 @@
 package org.opencmg.server.pipeline;
 
 import java.util.function.Supplier;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -17,9 +18,9 @@ public final class MappingStep {
 
     public MappingSnapshot.Match match(CanonicalPath path, String method) {
         var match = mappings.get().match(path)
-                .orElseThrow(() -> new RequestRefused(404, "unmapped_path", path.encoded()));
+                .orElseThrow(() -> new RequestRefused(Refusal.UNMAPPED_PATH, path.encoded()));
         if (!match.endpoint().endpoint().methods().contains(method)) {
-            throw new RequestRefused(405, "method_not_allowed",
+            throw new RequestRefused(Refusal.METHOD_NOT_ALLOWED,
                     method + " on " + match.endpoint().endpoint().externalPath());
         }
         return match;

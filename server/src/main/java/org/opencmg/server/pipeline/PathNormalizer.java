@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -43,10 +44,10 @@ public final class PathNormalizer {
 
     public CanonicalPath normalise(String rawPath) {
         if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
-            throw bad("not_origin_form", "path must start with /");
+            throw bad(Refusal.NOT_ORIGIN_FORM, "path must start with /");
         }
         if (rawPath.length() > MAX_PATH_LENGTH) {
-            throw new RequestRefused(414, "path_too_long", rawPath.length() + " characters");
+            throw new RequestRefused(Refusal.PATH_TOO_LONG, rawPath.length() + " characters");
         }
         var segments = new ArrayList<String>();
         int start = 1;
@@ -62,7 +63,7 @@ public final class PathNormalizer {
                     trailingSlash = !segments.isEmpty();
                     break;
                 }
-                throw bad("empty_segment", "'//' in path");
+                throw bad(Refusal.EMPTY_SEGMENT, "'//' in path");
             }
             segments.add(checkSegment(decodeSegment(raw)));
             start = end + 1;
@@ -89,24 +90,24 @@ public final class PathNormalizer {
             return "";
         }
         if (rawQuery.length() > MAX_QUERY_LENGTH) {
-            throw new RequestRefused(414, "query_too_long", rawQuery.length() + " characters");
+            throw new RequestRefused(Refusal.QUERY_TOO_LONG, rawQuery.length() + " characters");
         }
         StringBuilder canonical = null;
         for (int i = 0; i < rawQuery.length(); i++) {
             char c = rawQuery.charAt(i);
             if (c <= 0x20 || c >= 0x7f) {
-                throw bad("control_character", "in query at " + i);
+                throw bad(Refusal.CONTROL_CHARACTER, "in query at " + i);
             }
             if (c == '#' || c == '\\' || c == '"' || c == '<' || c == '>') {
-                throw bad("bad_character", "in query at " + i);
+                throw bad(Refusal.BAD_CHARACTER, "in query at " + i);
             }
             if (c == '%') {
                 if (i + 2 >= rawQuery.length() || hex(rawQuery.charAt(i + 1)) < 0 || hex(rawQuery.charAt(i + 2)) < 0) {
-                    throw bad("bad_percent_encoding", "in query at " + i);
+                    throw bad(Refusal.BAD_PERCENT_ENCODING, "in query at " + i);
                 }
                 int b = hex(rawQuery.charAt(i + 1)) * 16 + hex(rawQuery.charAt(i + 2));
                 if (b < 0x20 || b == 0x7f) {
-                    throw bad(b == 0 ? "nul_byte" : "control_character", "encoded in query at " + i);
+                    throw bad(b == 0 ? Refusal.NUL_BYTE : Refusal.CONTROL_CHARACTER, "encoded in query at " + i);
                 }
             }
             boolean raw = QUERY_RAW[c];
@@ -130,12 +131,12 @@ public final class PathNormalizer {
             char c = raw.charAt(i);
             if (c == '%') {
                 if (i + 2 >= raw.length()) {
-                    throw bad("bad_percent_encoding", "truncated %-escape");
+                    throw bad(Refusal.BAD_PERCENT_ENCODING, "truncated %-escape");
                 }
                 int hi = hex(raw.charAt(i + 1));
                 int lo = hex(raw.charAt(i + 2));
                 if (hi < 0 || lo < 0) {
-                    throw bad("bad_percent_encoding", "'%" + printable(raw.charAt(i + 1)) + printable(raw.charAt(i + 2)) + "'");
+                    throw bad(Refusal.BAD_PERCENT_ENCODING, "'%" + printable(raw.charAt(i + 1)) + printable(raw.charAt(i + 2)) + "'");
                 }
                 int b = hi * 16 + lo;
                 checkDecodedByte(b);
@@ -153,50 +154,50 @@ public final class PathNormalizer {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(bytes).toString();
         } catch (CharacterCodingException e) {
-            throw bad("bad_utf8", "invalid or overlong UTF-8 in path");
+            throw bad(Refusal.BAD_UTF8, "invalid or overlong UTF-8 in path");
         }
     }
 
     private static void checkRawChar(char c) {
         if (c == 0) {
-            throw bad("nul_byte", "raw NUL");
+            throw bad(Refusal.NUL_BYTE, "raw NUL");
         }
         if (c < 0x20 || c == 0x7f) {
-            throw bad("control_character", "raw control character");
+            throw bad(Refusal.CONTROL_CHARACTER, "raw control character");
         }
         if (c >= 0x80) {
-            throw bad("non_ascii", "raw non-ASCII character");
+            throw bad(Refusal.NON_ASCII, "raw non-ASCII character");
         }
         if (c == '\\') {
-            throw bad("backslash", "raw backslash");
+            throw bad(Refusal.BACKSLASH, "raw backslash");
         }
         if (c == ';') {
-            throw bad("path_parameter", "';' in path");
+            throw bad(Refusal.PATH_PARAMETER, "';' in path");
         }
         if (c == ':') {
-            throw bad("colon_in_path", "':' in path");
+            throw bad(Refusal.COLON_IN_PATH, "':' in path");
         }
         if (!RAW_ALLOWED[c]) {
-            throw bad("bad_character", "'" + printable(c) + "' in path");
+            throw bad(Refusal.BAD_CHARACTER, "'" + printable(c) + "' in path");
         }
     }
 
     private static void checkDecodedByte(int b) {
         switch (b) {
-            case 0 -> throw bad("nul_byte", "%00");
-            case '/' -> throw bad("encoded_slash", "%2F");
-            case '\\' -> throw bad("encoded_backslash", "%5C");
-            case '%' -> throw bad("double_encoding", "%25");
-            case '.' -> throw bad("encoded_dot", "%2E");
-            case ';' -> throw bad("path_parameter", "%3B");
-            case ':' -> throw bad("colon_in_path", "%3A");
-            case '?', '#' -> throw bad("encoded_delimiter", "%" + Integer.toHexString(b).toUpperCase());
+            case 0 -> throw bad(Refusal.NUL_BYTE, "%00");
+            case '/' -> throw bad(Refusal.ENCODED_SLASH, "%2F");
+            case '\\' -> throw bad(Refusal.ENCODED_BACKSLASH, "%5C");
+            case '%' -> throw bad(Refusal.DOUBLE_ENCODING, "%25");
+            case '.' -> throw bad(Refusal.ENCODED_DOT, "%2E");
+            case ';' -> throw bad(Refusal.PATH_PARAMETER, "%3B");
+            case ':' -> throw bad(Refusal.COLON_IN_PATH, "%3A");
+            case '?', '#' -> throw bad(Refusal.ENCODED_DELIMITER, "%" + Integer.toHexString(b).toUpperCase());
             default -> {
                 if (b < 0x20 || b == 0x7f) {
-                    throw bad("control_character", "encoded control character");
+                    throw bad(Refusal.CONTROL_CHARACTER, "encoded control character");
                 }
                 if (b < 0x80 && b != ' ' && !RAW_ALLOWED[b]) {
-                    throw bad("bad_character", "encoded '" + (char) b + "'");
+                    throw bad(Refusal.BAD_CHARACTER, "encoded '" + (char) b + "'");
                 }
             }
         }
@@ -205,19 +206,19 @@ public final class PathNormalizer {
     private static String checkSegment(String s) {
         if (s.chars().anyMatch(Character::isISOControl)) {
             // C0 and DEL are refused byte by byte; this catches C1 controls (U+0080-U+009F, e.g. %C2%85 NEL).
-            throw bad("control_character", "encoded control character");
+            throw bad(Refusal.CONTROL_CHARACTER, "encoded control character");
         }
         if (s.chars().anyMatch(ch -> ch >= 0x80)) {
             // Site role paths are ASCII. Windows best-fit mapping can turn look-alikes such as the
             // fullwidth solidus (%EF%BC%8F) into '/', so no decoded non-ASCII character passes.
-            throw bad("non_ascii", "encoded non-ASCII character");
+            throw bad(Refusal.NON_ASCII, "encoded non-ASCII character");
         }
         if (s.chars().allMatch(ch -> ch == '.')) {
-            throw bad("dot_segment", "'" + s + "' segment");
+            throw bad(Refusal.DOT_SEGMENT, "'" + s + "' segment");
         }
         if (s.endsWith(".") || s.endsWith(" ") || s.startsWith(" ")) {
             // Windows trims trailing dots and spaces from names: "x." and "x" would be one file.
-            throw bad("trailing_dot_or_space", "segment ends with '.' or space");
+            throw bad(Refusal.TRAILING_DOT_OR_SPACE, "segment ends with '.' or space");
         }
         return s;
     }
@@ -249,7 +250,7 @@ public final class PathNormalizer {
         return c >= 0x21 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c);
     }
 
-    private static RequestRefused bad(String reason, String detail) {
-        return new RequestRefused(400, reason, detail);
+    private static RequestRefused bad(Refusal reason, String detail) {
+        return new RequestRefused(reason, detail);
     }
 }

@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
@@ -300,27 +301,27 @@ public final class QuotaStep {
         Quota q = e.quota;
         if (d != null) {
             if (q.deviceRequests() != null && d.requests >= q.deviceRequests()) {
-                throw refused("device_quota_exceeded", "device " + deviceName(device) + ": " + d.requests + " of "
+                throw refused(Refusal.DEVICE_QUOTA_EXCEEDED, "device " + deviceName(device) + ": " + d.requests + " of "
                         + q.deviceRequests() + " requests", q, start, now);
             }
             if (q.deviceEgressBytes() != null && d.egress >= q.deviceEgressBytes()) {
-                throw refused("device_quota_exceeded", "device " + deviceName(device) + ": " + d.egress + " of "
+                throw refused(Refusal.DEVICE_QUOTA_EXCEEDED, "device " + deviceName(device) + ": " + d.egress + " of "
                         + q.deviceEgressBytes() + " egress bytes", q, start, now);
             }
         }
         long requests = e.requests + e.otherRequests(start);
         if (q.requests() != null && requests >= q.requests()) {
-            throw refused("quota_exceeded", requests + " of " + q.requests() + " requests", q, start, now);
+            throw refused(Refusal.QUOTA_EXCEEDED, requests + " of " + q.requests() + " requests", q, start, now);
         }
         long egress = e.egress + e.otherEgress(start);
         if (q.egressBytes() != null && egress >= q.egressBytes()) {
-            throw refused("quota_exceeded", egress + " of " + q.egressBytes() + " egress bytes", q, start, now);
+            throw refused(Refusal.QUOTA_EXCEEDED, egress + " of " + q.egressBytes() + " egress bytes", q, start, now);
         }
     }
 
-    private static RequestRefused refused(String reason, String used, Quota q, long start, long now) {
+    private static RequestRefused refused(Refusal reason, String used, Quota q, long start, long now) {
         long retryAfter = Math.max(1, start + q.window().toSeconds() - now);
-        return new RequestRefused(429, reason, used + " in the " + Quota.formatWindow(q.window()) + " window of "
+        return new RequestRefused(reason, used + " in the " + Quota.formatWindow(q.window()) + " window of "
                 + q.externalPath() + ", retry in " + retryAfter + " s", Map.of("Retry-After", Long.toString(retryAfter)));
     }
 

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.eclipse.jetty.http.HttpFields;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -52,7 +53,7 @@ public final class RequestExplainer {
         try {
             uri = URI.create(url);
         } catch (IllegalArgumentException e) {
-            return refused(new RequestRefused(400, "bad_url", e.getMessage()), List.of());
+            return refused(new RequestRefused(Refusal.BAD_URL, e.getMessage()), List.of());
         }
         String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String rawQuery = uri.getRawQuery();
@@ -77,7 +78,7 @@ public final class RequestExplainer {
             var route = mapped.route(method);
             String site = match.endpoint().site();
             String point = connectionPointOf.apply(site).orElseThrow(() ->
-                    new RequestRefused(503, "no_connection_point", "no healthy connection point for site " + site));
+                    new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + site));
             boolean bearerForSite = device.method().equals("token") || device.method().equals("entra");
             var sent = HttpFields.build(headers);
             if (bearerToken != null && !sent.contains("Authorization")) {

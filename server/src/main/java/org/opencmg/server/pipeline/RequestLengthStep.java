@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.server.Request;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -55,7 +56,7 @@ public final class RequestLengthStep {
 
     /** The device's body broke off or its framing is bad: the device's fault, never the channel's. */
     public static RequestRefused bodyBroken(IOException e) {
-        return new RequestRefused(400, "device_body_broken", e.getMessage());
+        return new RequestRefused(Refusal.DEVICE_BODY_BROKEN, e.getMessage());
     }
 
     /**
@@ -76,7 +77,7 @@ public final class RequestLengthStep {
     }
 
     private static RequestRefused tooLarge(String detail) {
-        return new RequestRefused(413, "request_too_large", detail);
+        return new RequestRefused(Refusal.REQUEST_TOO_LARGE, detail);
     }
 
     /**
@@ -190,7 +191,7 @@ public final class RequestLengthStep {
         }
 
         private RequestRefused stalledRefusal() {
-            return new RequestRefused(408, "body_stalled", count + " bytes, then none for " + STALL_NANOS / 1_000_000 + " ms");
+            return new RequestRefused(Refusal.BODY_STALLED, count + " bytes, then none for " + STALL_NANOS / 1_000_000 + " ms");
         }
 
         private void add(long n, long readStart) {
@@ -200,7 +201,7 @@ public final class RequestLengthStep {
                 throw tooLarge("body crossed the limit of " + max + " bytes while streaming");
             }
             if (waitedNanos > RATE_GRACE_NANOS && count * 1_000_000_000L / waitedNanos < MIN_BYTES_PER_SECOND) {
-                throw new RequestRefused(408, "body_too_slow",
+                throw new RequestRefused(Refusal.BODY_TOO_SLOW,
                         count + " bytes in " + waitedNanos / 1_000_000 + " ms, under " + MIN_BYTES_PER_SECOND + " B/s");
             }
         }

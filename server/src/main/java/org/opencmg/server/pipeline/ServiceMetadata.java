@@ -2,6 +2,7 @@ package org.opencmg.server.pipeline;
 
 import java.util.List;
 import org.opencmg.api.GatewayService;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 
@@ -33,7 +34,7 @@ public final class ServiceMetadata implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on ServiceMetadata");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on ServiceMetadata");
         }
         String family = request.path().toLowerCase().startsWith("/ccm_proxy_mutualauth/") ? "MutualAuth" : "ServerAuth";
         return ServiceResponse.json(200, """

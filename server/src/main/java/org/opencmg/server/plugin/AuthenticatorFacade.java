@@ -3,6 +3,7 @@ package org.opencmg.server.plugin;
 import org.opencmg.api.AuthOutcome;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
+import org.opencmg.api.Refusal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ final class AuthenticatorFacade implements Authenticator {
             return outcome;
         } catch (RuntimeException | LinkageError e) {
             LOG.error("auth plugin {} ({}) failed: {}", pluginId, method, e.toString());
-            return AuthOutcome.refused(503, "auth_plugin_error", "plugin " + pluginId + ": " + e.getClass().getSimpleName());
+            return AuthOutcome.refused(Refusal.AUTH_PLUGIN_ERROR, "plugin " + pluginId + ": " + e.getClass().getSimpleName());
         }
     }
 

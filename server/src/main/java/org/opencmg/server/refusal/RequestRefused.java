@@ -1,9 +1,11 @@
 package org.opencmg.server.refusal;
 
+import org.opencmg.api.Refusal;
+
 /**
  * Thrown by a pipeline step to refuse a request. Carries the status the device sees, a stable
- * reason code (logged, counted, sent as the body) and a detail for the log only.
- * No stack trace: a refusal is an expected outcome, not an error.
+ * reason code from the catalogue ({@link Refusal}: logged, counted, sent as the body) and a detail
+ * for the log only. No stack trace: a refusal is an expected outcome, not an error.
  */
 public final class RequestRefused extends RuntimeException {
 
@@ -12,11 +14,25 @@ public final class RequestRefused extends RuntimeException {
     private final String detail;
     private final java.util.Map<String, String> headers;
 
+    public RequestRefused(Refusal refusal, String detail) {
+        this(refusal, detail, java.util.Map.of());
+    }
+
+    /** With answer headers a refusal must carry (416's Content-Range, 503's Retry-After). */
+    public RequestRefused(Refusal refusal, String detail, java.util.Map<String, String> headers) {
+        this(refusal.status(), refusal.code(), detail, headers);
+    }
+
+    /**
+     * A refusal decided elsewhere, passed on with the status and code it came with: a connection
+     * point's {@code X-OpenCMG-Refusal}, a plugin's {@code ServiceResponse}, an admin API error, a
+     * status Jetty chose. Codes decided here come from {@link Refusal}.
+     */
     public RequestRefused(int status, String reason, String detail) {
         this(status, reason, detail, java.util.Map.of());
     }
 
-    /** With answer headers a refusal must carry (416's Content-Range, 503's Retry-After). */
+    /** {@link #RequestRefused(int, String, String)} with the answer headers the refusal came with. */
     public RequestRefused(int status, String reason, String detail, java.util.Map<String, String> headers) {
         super(status + " " + reason, null, false, false);
         this.status = status;

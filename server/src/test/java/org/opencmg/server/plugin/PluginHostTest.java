@@ -25,6 +25,7 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.ClientTrust;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.Secrets;
 import org.opencmg.api.Settings;
 import org.opencmg.server.store.SettingsCatalog;
@@ -164,7 +165,7 @@ import org.pf4j.Plugin;
                     }
 
                     public AuthOutcome authenticate(ClientRequest request) {
-                        return AuthOutcome.refused(401, "no_arg_plugin", "");
+                        return AuthOutcome.refused(org.opencmg.api.Refusal.BAD_CREDENTIALS, "no-arg plugin");
                     }
                 }
                 """));
@@ -298,7 +299,7 @@ import org.pf4j.Plugin;
 
         AuthOutcome outcome = byMethod(host, "entra").authenticate(TestRequest.get("/x", Map.of()));
 
-        assertThat(outcome).isEqualTo(new AuthOutcome.Refused(503, "auth_plugin_error", "plugin nullish: IllegalStateException"));
+        assertThat(outcome).isEqualTo(new AuthOutcome.Refused(Refusal.AUTH_PLUGIN_ERROR, "plugin nullish: IllegalStateException"));
     }
 
     @Test
@@ -325,7 +326,7 @@ import org.pf4j.Plugin;
         PluginHost host = start(List.of("basic"), noArg);
 
         assertThat(byMethod(host, "basic").authenticate(TestRequest.get("/x", Map.of())))
-                .isEqualTo(new AuthOutcome.Refused(401, "no_arg_plugin", ""));
+                .isEqualTo(new AuthOutcome.Refused(Refusal.BAD_CREDENTIALS, "no-arg plugin"));
         assertThat(contextsHandedOut).isEmpty();
     }
 

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -41,7 +42,7 @@ public final class AadAuthInfoService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         if (!request.method().equals("GET")) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on AADAuthInfo (GET only)");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on AADAuthInfo (GET only)");
         }
         String tid = null;
         for (Map.Entry<String, String> p : request.params().entrySet()) {
@@ -51,16 +52,16 @@ public final class AadAuthInfoService implements GatewayService {
             }
         }
         if (tid == null || tid.isBlank()) {
-            return ServiceResponse.refuse(400, "missing_tenant_id", "AADAuthInfo without TenantID");
+            return ServiceResponse.refuse(Refusal.MISSING_TENANT_ID, "AADAuthInfo without TenantID");
         }
         ConfigReader.Snapshot snapshot = reader.current();
         if (snapshot.error() != null) {
-            return ServiceResponse.refuse(503, EntraAuthenticator.MISCONFIGURED,
+            return ServiceResponse.refuse(Refusal.ENTRA_MISCONFIGURED,
                     "settings are invalid: " + EntraConfig.printable(snapshot.error(), 300));
         }
         EntraConfig.Tenant tenant = snapshot.config().tenants().get(tid.strip().toLowerCase(Locale.ROOT));
         if (tenant == null) {
-            return ServiceResponse.refuse(404, EntraAuthenticator.TENANT_NOT_ONBOARDED,
+            return ServiceResponse.refuse(Refusal.TENANT_UNKNOWN,
                     "AADAuthInfo for tenant " + EntraConfig.printable(tid, 64) + ", which is not onboarded");
         }
         var body = new LinkedHashMap<String, Object>();

@@ -30,6 +30,7 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.pf4j.Extension;
 
 /**
@@ -49,13 +50,6 @@ public final class EntraAuthenticator implements Authenticator {
 
     public static final String METHOD = "entra";
 
-    static final String MISCONFIGURED = "entra_misconfigured";
-    static final String TENANT_NOT_ONBOARDED = "tenant_not_onboarded";
-    static final String WRONG_AUDIENCE = "wrong_audience";
-    static final String TOKEN_EXPIRED = "token_expired";
-    static final String TOKEN_NOT_YET_VALID = "token_not_yet_valid";
-    static final String INVALID_TOKEN = "invalid_token";
-    static final String JWKS_UNAVAILABLE = "jwks_unavailable";
 
     private static final Pattern V1_ISSUER = Pattern.compile("https://sts\\.windows\\.net/([^/]+)/");
     private static final Pattern V2_ISSUER = Pattern.compile("https://login\\.microsoftonline\\.com/([^/]+)/v2\\.0");
@@ -114,27 +108,27 @@ public final class EntraAuthenticator implements Authenticator {
         }
         ConfigReader.Snapshot snapshot = reader.current();
         if (snapshot.error() != null) {
-            return AuthOutcome.refused(503, MISCONFIGURED,
+            return AuthOutcome.refused(Refusal.ENTRA_MISCONFIGURED,
                     "settings plugins." + context.pluginId() + ".* are invalid: " + EntraConfig.printable(snapshot.error(), 300));
         }
         TenantVerifier verifier = verifiers(snapshot).byTenant().get(issuer.tenantId());
         if (verifier == null) {
-            return AuthOutcome.refused(401, TENANT_NOT_ONBOARDED,
+            return AuthOutcome.refused(Refusal.TENANT_NOT_ONBOARDED,
                     "token issued by tenant " + EntraConfig.printable(issuer.tenantId(), 64) + ", which is not onboarded");
         }
         if (!(jwt instanceof SignedJWT signed)) {
-            return AuthOutcome.refused(401, INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " is not signed");
+            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " is not signed");
         }
         JWTClaimsSet claims;
         try {
             claims = verifier.processor().process(signed, null);
         } catch (Rejected r) {
-            return AuthOutcome.refused(401, r.reason, r.getMessage());
+            return AuthOutcome.refused(r.reason, r.getMessage());
         } catch (KeySourceException e) {
-            return AuthOutcome.refused(503, JWKS_UNAVAILABLE,
+            return AuthOutcome.refused(Refusal.JWKS_UNAVAILABLE,
                     "tenant " + issuer.tenantId() + ": " + EntraConfig.printable(e.getMessage(), 300));
         } catch (BadJOSEException | JOSEException | RuntimeException e) {
-            return AuthOutcome.refused(401, INVALID_TOKEN, "tenant " + issuer.tenantId() + ", key ID "
+            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "tenant " + issuer.tenantId() + ", key ID "
                     + EntraConfig.printable(signed.getHeader().getKeyID(), 64) + ": " + EntraConfig.printable(e.getMessage(), 200));
         }
         return device(claims, issuer);
@@ -153,10 +147,10 @@ public final class EntraAuthenticator implements Authenticator {
         String deviceId = string(claims, "deviceid");
         String subject = deviceId != null ? deviceId : oid;
         if (subject == null) {
-            return AuthOutcome.refused(401, INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " names neither deviceid nor oid");
+            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " names neither deviceid nor oid");
         }
         if (!SAFE_ID.matcher(subject).matches() || (oid != null && !SAFE_ID.matcher(oid).matches())) {
-            return AuthOutcome.refused(401, INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " has a malformed deviceid or oid");
+            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " has a malformed deviceid or oid");
         }
         var attributes = new LinkedHashMap<String, String>();
         attributes.put("tid", issuer.tenantId());
@@ -234,9 +228,9 @@ public final class EntraAuthenticator implements Authenticator {
     /** A claims refusal with its reason code. */
     static final class Rejected extends BadJWTException {
         private static final long serialVersionUID = 1L;
-        final String reason;
+        final Refusal reason;
 
-        Rejected(String reason, String detail) {
+        Rejected(Refusal reason, String detail) {
             super(detail);
             this.reason = reason;
         }
@@ -248,24 +242,24 @@ public final class EntraAuthenticator implements Authenticator {
         public void verify(JWTClaimsSet claims, SecurityContext context) throws BadJWTException {
             String tid = string(claims, "tid");
             if (tid == null || !tid.equalsIgnoreCase(tenant.tenantId())) {
-                throw new Rejected(TENANT_NOT_ONBOARDED, "token issued by tenant " + tenant.tenantId() + " names tid "
+                throw new Rejected(Refusal.TENANT_NOT_ONBOARDED, "token issued by tenant " + tenant.tenantId() + " names tid "
                         + EntraConfig.printable(tid, 64));
             }
             if (!tenant.acceptsAudience(claims.getAudience())) {
-                throw new Rejected(WRONG_AUDIENCE, "tenant " + tenant.tenantId() + ": audience "
+                throw new Rejected(Refusal.WRONG_AUDIENCE, "tenant " + tenant.tenantId() + ": audience "
                         + EntraConfig.printable(String.valueOf(claims.getAudience()), 200) + " is not " + tenant.appIdUri());
             }
             Instant now = clock.instant();
             Date exp = claims.getExpirationTime();
             if (exp == null) {
-                throw new Rejected(INVALID_TOKEN, "tenant " + tenant.tenantId() + ": token without exp");
+                throw new Rejected(Refusal.INVALID_TOKEN, "tenant " + tenant.tenantId() + ": token without exp");
             }
             if (now.isAfter(exp.toInstant().plus(skew))) {
-                throw new Rejected(TOKEN_EXPIRED, "tenant " + tenant.tenantId() + ": expired at " + exp.toInstant());
+                throw new Rejected(Refusal.TOKEN_EXPIRED, "tenant " + tenant.tenantId() + ": expired at " + exp.toInstant());
             }
             Date nbf = claims.getNotBeforeTime();
             if (nbf != null && now.plus(skew).isBefore(nbf.toInstant())) {
-                throw new Rejected(TOKEN_NOT_YET_VALID, "tenant " + tenant.tenantId() + ": not valid before " + nbf.toInstant());
+                throw new Rejected(Refusal.TOKEN_NOT_YET_VALID, "tenant " + tenant.tenantId() + ": not valid before " + nbf.toInstant());
             }
         }
     }

@@ -60,7 +60,7 @@ class AadAuthInfoServiceTest {
     void aTenantNotOnboardedIs404() {
         ServiceResponse r = service.handle(get(Map.of("TenantID", "deadbeef-0000-4000-8000-000000000000")));
         assertThat(r.status()).isEqualTo(404);
-        assertThat(r.reason()).isEqualTo("tenant_not_onboarded");
+        assertThat(r.reason()).isEqualTo("tenant_unknown");
         assertThat(service.handle(get(Map.of("TenantID", "../../etc"))).status()).isEqualTo(404);
     }
 

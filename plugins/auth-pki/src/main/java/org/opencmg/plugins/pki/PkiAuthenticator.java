@@ -76,7 +76,7 @@ public final class PkiAuthenticator implements Authenticator {
                 new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now, mode, depth));
         AuthOutcome outcome = switch (result) {
             case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor(), siteOf(v.anchor())));
-            case ValidationResult.Refused r -> AuthOutcome.refused(403, r.reason().code(), r.detail());
+            case ValidationResult.Refused r -> AuthOutcome.refused(r.reason().refusal(), r.detail());
         };
         cache.put(key, outcome, now, chain.getFirst().getNotAfter().toInstant());
         return outcome;

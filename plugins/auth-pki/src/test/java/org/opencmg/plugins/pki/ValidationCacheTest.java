@@ -24,7 +24,7 @@ class ValidationCacheTest {
         var cache = new ValidationCache(Duration.ofSeconds(60), 10_000);
         cache.put("valid", valid(0), NOW, LEAF_NOT_AFTER);
         for (int i = 0; i < 50_000; i++) {
-            cache.put("random-self-signed-" + i, AuthOutcome.refused(403, "untrusted_root", ""), NOW, LEAF_NOT_AFTER);
+            cache.put("random-self-signed-" + i, AuthOutcome.refused(org.opencmg.api.Refusal.UNTRUSTED_ROOT, ""), NOW, LEAF_NOT_AFTER);
         }
         assertThat(cache.get("valid", NOW)).isEqualTo(valid(0));
     }
@@ -32,7 +32,7 @@ class ValidationCacheTest {
     @Test
     void refusalsAreStillRememberedForAWhile() {
         var cache = new ValidationCache(Duration.ofSeconds(60), 10_000);
-        AuthOutcome refused = AuthOutcome.refused(403, "untrusted_root", "");
+        AuthOutcome refused = AuthOutcome.refused(org.opencmg.api.Refusal.UNTRUSTED_ROOT, "");
         cache.put("bad", refused, NOW, LEAF_NOT_AFTER);
         assertThat(cache.get("bad", NOW.plusSeconds(59))).isEqualTo(refused);
         assertThat(cache.get("bad", NOW.plusSeconds(60))).isNull();

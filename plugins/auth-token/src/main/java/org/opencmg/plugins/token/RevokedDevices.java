@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.opencmg.api.Refusal;
 
 /**
  * The token devices whose tokens are refused: blocked ones (every token) and recently deleted ones
@@ -16,8 +17,6 @@ import java.util.function.Supplier;
 final class RevokedDevices {
 
     static final long RECHECK_MS = 500;
-    static final String BLOCKED = "device_blocked";
-    static final String DELETED = "device_deleted";
 
     /** How long a deletion is remembered: as long as an access token issued before it can live. */
     static final Duration REMEMBER_DELETION = Tokens.ACCESS_LIFETIME.plus(Tokens.SKEW);
@@ -36,13 +35,13 @@ final class RevokedDevices {
         this.now = now;
     }
 
-    /** The reason a token of this device issued at {@code issuedAt} is refused ({@link #BLOCKED}, {@link #DELETED}), or null. */
-    String refusal(String deviceId, Instant issuedAt) {
+    /** The reason a token of this device issued at {@code issuedAt} is refused (device_blocked, device_deleted), or null. */
+    Refusal refusal(String deviceId, Instant issuedAt) {
         Instant upTo = fresh().refusedUpTo().get(deviceId);
         if (upTo == null || (issuedAt != null && issuedAt.isAfter(upTo))) {
             return null;
         }
-        return upTo.equals(Instant.MAX) ? BLOCKED : DELETED;
+        return upTo.equals(Instant.MAX) ? Refusal.DEVICE_BLOCKED : Refusal.DEVICE_DELETED;
     }
 
     /** Reads the store now: after a change on this instance, so it holds here at once. */

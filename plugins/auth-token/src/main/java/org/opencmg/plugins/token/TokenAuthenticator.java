@@ -9,6 +9,7 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.api.Device;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.pf4j.Extension;
 
 /**
@@ -63,7 +64,7 @@ public final class TokenAuthenticator implements Authenticator {
         }
         return switch (tokens.check(bearer.get())) {
             case Tokens.Check.NotOurs n -> AuthOutcome.NOT_MINE;
-            case Tokens.Check.Invalid bad -> AuthOutcome.refused(401, bad.reason(), bad.detail());
+            case Tokens.Check.Invalid bad -> AuthOutcome.refused(bad.reason(), bad.detail());
             case Tokens.Check.Valid ok -> device(ok.kind(), ok.claims());
         };
     }
@@ -82,10 +83,10 @@ public final class TokenAuthenticator implements Authenticator {
             case BULK -> {
                 var row = store.bulk(jti);
                 if (row.isEmpty()) {
-                    return AuthOutcome.refused(401, "invalid_token", "bulk token " + jti + " is not in the store");
+                    return AuthOutcome.refused(Refusal.INVALID_TOKEN, "bulk token " + jti + " is not in the store");
                 }
                 if (row.get().blocked()) {
-                    return AuthOutcome.refused(401, "token_blocked", "bulk token " + jti + " blocked by "
+                    return AuthOutcome.refused(Refusal.TOKEN_BLOCKED, "bulk token " + jti + " blocked by "
                             + row.get().blockedBy() + " at " + row.get().blockedAt());
                 }
                 return new AuthOutcome.Authenticated(new Device("bulk:" + jti, METHOD_BULK, "bulk registration token " + jti,
@@ -93,24 +94,24 @@ public final class TokenAuthenticator implements Authenticator {
             }
             case DEVICE -> {
                 String id = claims.getSubject();
-                String refusal = revoked(id, claims);
+                Refusal refusal = revoked(id, claims);
                 if (refusal != null) {
-                    return AuthOutcome.refused(401, refusal, "device token " + jti + " of device " + id);
+                    return AuthOutcome.refused(refusal, "device token " + jti + " of device " + id);
                 }
                 var registered = store.device(id);
                 if (registered.isEmpty()) {
-                    return AuthOutcome.refused(401, "invalid_token", "device " + id + " is not registered");
+                    return AuthOutcome.refused(Refusal.INVALID_TOKEN, "device " + id + " is not registered");
                 }
                 if (registered.get().blocked()) {
-                    return AuthOutcome.refused(401, RevokedDevices.BLOCKED, "device " + id + " blocked by "
+                    return AuthOutcome.refused(Refusal.DEVICE_BLOCKED, "device " + id + " blocked by "
                             + registered.get().blockedBy() + " at " + registered.get().blockedAt());
                 }
                 return new AuthOutcome.Authenticated(new Device(id, METHOD_DEVICE, registered.get().name(), attributes));
             }
             case ACCESS -> {
-                String refusal = revoked(claims.getSubject(), claims);
+                Refusal refusal = revoked(claims.getSubject(), claims);
                 if (refusal != null) {
-                    return AuthOutcome.refused(401, refusal, "access token " + jti + " of device " + claims.getSubject());
+                    return AuthOutcome.refused(refusal, "access token " + jti + " of device " + claims.getSubject());
                 }
                 String auth = Tokens.claimString(claims, "auth");
                 attributes.put("auth", auth == null ? "token" : auth);
@@ -121,7 +122,7 @@ public final class TokenAuthenticator implements Authenticator {
         throw new IllegalStateException("unknown kind " + kind);
     }
 
-    private String revoked(String deviceId, JWTClaimsSet claims) {
+    private Refusal revoked(String deviceId, JWTClaimsSet claims) {
         return deviceId == null ? null
                 : revoked.refusal(deviceId, claims.getIssueTime() == null ? null : claims.getIssueTime().toInstant());
     }

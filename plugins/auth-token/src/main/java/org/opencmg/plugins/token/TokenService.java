@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.opencmg.api.Device;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -66,10 +67,10 @@ public final class TokenService implements GatewayService {
         String[] segments = request.path().substring(1).split("/");
         String operation = segments.length == 3 ? "token" : segments.length == 4 ? segments[3].toLowerCase(Locale.ROOT) : null;
         if (operation == null || !List.of("token", "register", "renew").contains(operation)) {
-            return ServiceResponse.refuse(404, "unknown_sts_operation", "CCM_STS has register, renew and token");
+            return ServiceResponse.refuse(Refusal.UNKNOWN_STS_OPERATION, "CCM_STS has register, renew and token");
         }
         if (!"POST".equals(request.method())) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on CCM_STS/" + operation);
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on CCM_STS/" + operation);
         }
         return switch (operation) {
             case "register" -> register(request);
@@ -81,41 +82,41 @@ public final class TokenService implements GatewayService {
     private ServiceResponse register(ServiceRequest request) {
         Optional<Device> bulk = request.deviceBy(TokenAuthenticator.METHOD_BULK);
         if (bulk.isEmpty()) {
-            return ServiceResponse.refuse(401, "bulk_token_required",
+            return ServiceResponse.refuse(Refusal.BULK_TOKEN_REQUIRED,
                     "registration needs a bulk registration token; request had " + methods(request));
         }
         Map<String, Object> body;
         try {
             body = jsonBody(request);
         } catch (ParseException e) {
-            return ServiceResponse.refuse(400, "malformed_request", "body is not a JSON object");
+            return ServiceResponse.refuse(Refusal.MALFORMED_REQUEST, "body is not a JSON object");
         }
         DeviceKeys.Parsed key;
         try {
             key = DeviceKeys.parsePem(body.get("public_key") instanceof String s ? s : null);
         } catch (DeviceKeys.BadKey e) {
-            return ServiceResponse.refuse(400, "bad_public_key", e.getMessage());
+            return ServiceResponse.refuse(Refusal.BAD_PUBLIC_KEY, e.getMessage());
         }
         Object rawName = body.get("name");
         String name = rawName == null ? "device-" + key.deviceId().substring(0, 12) : rawName instanceof String s ? s.strip() : null;
         if (name == null || name.isEmpty() || name.length() > MAX_NAME || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
-            return ServiceResponse.refuse(400, "bad_device_name", "name must be 1-" + MAX_NAME + " printable characters");
+            return ServiceResponse.refuse(Refusal.BAD_DEVICE_NAME, "name must be 1-" + MAX_NAME + " printable characters");
         }
         Instant now = tokens.clock().instant();
         String bulkId = bulk.get().attributes().get("token_id");
         // Without this a bulk-token holder could register someone else's public key and act as that device.
         String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(), bulkId, key.deviceId(), now);
         if (why != null) {
-            return ServiceResponse.refuse(401, "invalid_proof", "registration of " + key.deviceId() + ": " + why);
+            return ServiceResponse.refuse(Refusal.INVALID_PROOF, "registration of " + key.deviceId() + ": " + why);
         }
         var registration = store.registerDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
         if (registration.outcome() == TokenStore.Registration.Outcome.LIMIT_REACHED) {
-            return ServiceResponse.refuse(403, "registration_limit_reached", "bulk token " + bulkId
+            return ServiceResponse.refuse(Refusal.REGISTRATION_LIMIT_REACHED, "bulk token " + bulkId
                     + " has registered as many devices as it may");
         }
         var device = registration.device();
         if (device.blocked()) {
-            return ServiceResponse.refuse(401, RevokedDevices.BLOCKED, "device " + device.id() + " is blocked; it cannot register again");
+            return ServiceResponse.refuse(Refusal.DEVICE_BLOCKED, "device " + device.id() + " is blocked; it cannot register again");
         }
         if (registration.created()) {
             LOG.info("device {} ({}) registered with bulk token {}", device.id(), device.name(), bulkId);
@@ -132,33 +133,33 @@ public final class TokenService implements GatewayService {
     private ServiceResponse renew(ServiceRequest request) {
         Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE);
         if (device.isEmpty()) {
-            return ServiceResponse.refuse(401, "device_token_required", "renewal needs a device token; request had " + methods(request));
+            return ServiceResponse.refuse(Refusal.DEVICE_TOKEN_REQUIRED, "renewal needs a device token; request had " + methods(request));
         }
         Map<String, Object> body;
         try {
             body = jsonBody(request);
         } catch (ParseException e) {
-            return ServiceResponse.refuse(400, "malformed_request", "body is not a JSON object");
+            return ServiceResponse.refuse(Refusal.MALFORMED_REQUEST, "body is not a JSON object");
         }
         String id = device.get().id();
         var registered = store.device(id);
         if (registered.isEmpty()) {
-            return ServiceResponse.refuse(401, "invalid_token", "device " + id + " is not registered");
+            return ServiceResponse.refuse(Refusal.INVALID_TOKEN, "device " + id + " is not registered");
         }
         if (registered.get().blocked()) {
-            return ServiceResponse.refuse(401, RevokedDevices.BLOCKED, "device " + id + " is blocked; no renewal");
+            return ServiceResponse.refuse(Refusal.DEVICE_BLOCKED, "device " + id + " is blocked; no renewal");
         }
         DeviceKeys.Parsed key;
         try {
             key = DeviceKeys.parsePem(registered.get().publicKeyPem());
         } catch (DeviceKeys.BadKey e) {
-            return ServiceResponse.refuse(500, "stored_key_unreadable", "device " + id + ": " + e.getMessage());
+            return ServiceResponse.refuse(Refusal.STORED_KEY_UNREADABLE, "device " + id + ": " + e.getMessage());
         }
         Instant now = tokens.clock().instant();
         String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(),
                 device.get().attributes().get("token_id"), now);
         if (why != null) {
-            return ServiceResponse.refuse(401, "invalid_proof", "device " + id + ": " + why);
+            return ServiceResponse.refuse(Refusal.INVALID_PROOF, "device " + id + ": " + why);
         }
         store.touchDevice(id, now);
         return deviceTokenAnswer(id, tokens.mintDevice(id, registered.get().name(), device.get().site().orElse(null)));
@@ -167,7 +168,7 @@ public final class TokenService implements GatewayService {
     private ServiceResponse accessToken(ServiceRequest request) {
         Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE, ENTRA);
         if (device.isEmpty()) {
-            return ServiceResponse.refuse(401, "device_token_required",
+            return ServiceResponse.refuse(Refusal.DEVICE_TOKEN_REQUIRED,
                     "an access token needs a device token or an Entra ID token; request had " + methods(request));
         }
         Device d = device.get();

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 
 /**
  * Mints and checks the site's tokens: JWT RS256 ({@code typ} JWT, {@code kid}), issuer
@@ -87,7 +88,7 @@ final class Tokens {
         }
 
         /** Ours (or unreadable) and not acceptable: 401 with {@code reason}; {@code detail} for the log only. */
-        record Invalid(String reason, String detail) implements Check {
+        record Invalid(Refusal reason, String detail) implements Check {
         }
     }
 
@@ -203,60 +204,60 @@ final class Tokens {
             jwt = JWTParser.parse(token);
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
-            return new Check.Invalid("invalid_token", "not a JWT");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "not a JWT");
         }
         if (claims == null) {
-            return new Check.Invalid("invalid_token", "encrypted or unreadable JWT");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "encrypted or unreadable JWT");
         }
         if (!issuer().equals(claims.getIssuer())) {
             return NOT_OURS;
         }
         if (!(jwt instanceof SignedJWT signed)) {
-            return new Check.Invalid("invalid_token", "unsigned JWT");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "unsigned JWT");
         }
         JWSHeader header = signed.getHeader();
         if (!JWSAlgorithm.RS256.equals(header.getAlgorithm())) {
-            return new Check.Invalid("invalid_token", "alg " + header.getAlgorithm() + ", not RS256");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "alg " + header.getAlgorithm() + ", not RS256");
         }
         if (header.getType() != null && !JOSEObjectType.JWT.equals(header.getType())) {
-            return new Check.Invalid("invalid_token", "typ " + header.getType());
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "typ " + header.getType());
         }
         SigningKeys.Key key = keys.find(header.getKeyID());
         if (key == null) {
-            return new Check.Invalid("invalid_token", "unknown kid");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "unknown kid");
         }
         try {
             if (!signed.verify(key.verifier())) {
-                return new Check.Invalid("invalid_token", "bad signature (kid " + key.kid() + ")");
+                return new Check.Invalid(Refusal.INVALID_TOKEN, "bad signature (kid " + key.kid() + ")");
             }
         } catch (JOSEException | IllegalStateException e) {
-            return new Check.Invalid("invalid_token", "signature not verifiable: " + e.getMessage());
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "signature not verifiable: " + e.getMessage());
         }
         List<String> audience = claims.getAudience();
         if (audience == null || !audience.contains(AUDIENCE)) {
-            return new Check.Invalid("invalid_token", "wrong audience");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "wrong audience");
         }
         Instant now = context.clock().instant();
         Date exp = claims.getExpirationTime();
         if (exp == null) {
-            return new Check.Invalid("invalid_token", "no exp");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "no exp");
         }
         if (!now.minus(SKEW).isBefore(exp.toInstant())) {
-            return new Check.Invalid("token_expired", "expired " + exp.toInstant());
+            return new Check.Invalid(Refusal.TOKEN_EXPIRED, "expired " + exp.toInstant());
         }
         Date nbf = claims.getNotBeforeTime();
         if (nbf != null && now.plus(SKEW).isBefore(nbf.toInstant())) {
-            return new Check.Invalid("token_not_yet_valid", "valid from " + nbf.toInstant());
+            return new Check.Invalid(Refusal.TOKEN_NOT_YET_VALID, "valid from " + nbf.toInstant());
         }
         Kind kind = Kind.of(claimString(claims, "Type"));
         if (kind == null) {
-            return new Check.Invalid("invalid_token", "unknown Type");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "unknown Type");
         }
         if (claims.getJWTID() == null || claims.getJWTID().isBlank()) {
-            return new Check.Invalid("invalid_token", "no jti");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "no jti");
         }
         if (kind != Kind.BULK && (claims.getSubject() == null || claims.getSubject().isBlank())) {
-            return new Check.Invalid("invalid_token", "no sub");
+            return new Check.Invalid(Refusal.INVALID_TOKEN, "no sub");
         }
         return new Check.Valid(kind, claims);
     }

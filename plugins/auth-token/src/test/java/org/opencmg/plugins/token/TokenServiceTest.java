@@ -50,7 +50,7 @@ class TokenServiceTest {
         if (bearer != null) {
             var outcome = auth.authenticate(TestContext.bearer(bearer));
             if (outcome instanceof AuthOutcome.Refused r) {
-                return ServiceResponse.refuse(r.status(), r.reason(), r.detail());
+                return ServiceResponse.refuse(r.refusal(), r.detail());
             }
             if (outcome instanceof AuthOutcome.Authenticated a) {
                 devices.add(a.device());

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.opencmg.api.Device;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -43,20 +44,20 @@ public final class ContentTokenService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         if (!"GET".equals(request.method())) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on contentaccesstoken");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on contentaccesstoken");
         }
         Device device = request.devices().stream().filter(d -> METHODS.contains(d.method())).findFirst().orElse(null);
         if (device == null) {
-            return ServiceResponse.refuse(403, "device_credential_required", "content tokens go to devices with a client "
+            return ServiceResponse.refuse(Refusal.DEVICE_CREDENTIAL_REQUIRED, "content tokens go to devices with a client "
                     + "certificate, an access token or an Entra ID token; presented: "
                     + request.devices().stream().map(Device::method).toList());
         }
         String pid = request.params().get("pid");
         if (pid == null || !Content.PACKAGE.matcher(pid).matches()) {
-            return ServiceResponse.refuse(400, "bad_package_id", "pid missing or malformed");
+            return ServiceResponse.refuse(Refusal.BAD_PACKAGE_ID, "pid missing or malformed");
         }
         if (content.published().latestVersion(pid) == 0) {
-            return ServiceResponse.refuse(404, "package_not_found", pid);
+            return ServiceResponse.refuse(Refusal.PACKAGE_NOT_FOUND, pid);
         }
         Instant now = content.context.clock().instant();
         var lifetime = content.tokenLifetime();

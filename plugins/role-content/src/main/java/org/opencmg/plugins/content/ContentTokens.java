@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.UUID;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.SecretValue;
 import org.opencmg.api.Secrets;
 
@@ -30,7 +31,7 @@ final class ContentTokens {
     static final String AUDIENCE = "opencmg-content";
 
     /** A token checked: the package it grants, or the reason it is refused. */
-    record Check(String packageId, String reason, String detail) {
+    record Check(String packageId, Refusal reason, String detail) {
         boolean ok() {
             return reason == null;
         }
@@ -64,10 +65,10 @@ final class ContentTokens {
             jwt = SignedJWT.parse(token);
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
-            return new Check(null, "content_token_invalid", "not a JWT");
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "not a JWT");
         }
         if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !ISSUER.equals(claims.getIssuer())) {
-            return new Check(null, "content_token_invalid", "not a content access token (alg or issuer)");
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "not a content access token (alg or issuer)");
         }
         List<SecretValue> keys = secrets.valid(SECRET);
         boolean verified = false;
@@ -85,20 +86,20 @@ final class ContentTokens {
             }
         }
         if (!verified) {
-            return new Check(null, "content_token_invalid", "bad signature or unknown key " + jwt.getHeader().getKeyID());
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "bad signature or unknown key " + jwt.getHeader().getKeyID());
         }
         if (claims.getAudience() == null || !claims.getAudience().contains(AUDIENCE)) {
-            return new Check(null, "content_token_invalid", "wrong audience");
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "wrong audience");
         }
         if (claims.getExpirationTime() == null || !claims.getExpirationTime().toInstant().isAfter(now)) {
-            return new Check(null, "content_token_expired", "expired at " + claims.getExpirationTime());
+            return new Check(null, Refusal.CONTENT_TOKEN_EXPIRED, "expired at " + claims.getExpirationTime());
         }
         if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().isAfter(now)) {
-            return new Check(null, "content_token_invalid", "not yet valid");
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "not yet valid");
         }
         Object pid = claims.getClaim("pid");
         if (!(pid instanceof String p) || p.isEmpty()) {
-            return new Check(null, "content_token_invalid", "no pid");
+            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "no pid");
         }
         return new Check(p, null, "jti " + claims.getJWTID());
     }

@@ -3,12 +3,16 @@ package org.opencmg.plugins.content;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import org.opencmg.api.BodyStream;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -46,11 +50,22 @@ public final class DownloadService implements GatewayService {
         }
     }
 
+    /**
+     * RFC 9110's IMF-fixdate ("Thu, 03 Dec 2026 08:05:09 GMT"): a two-digit day, always GMT. The JDK's
+     * RFC_1123_DATE_TIME writes "Thu, 3 Dec 2026" on days 1-9, which is not an HTTP date.
+     */
+    static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+            .withZone(ZoneOffset.UTC);
+
+    static String httpDate(Instant instant) {
+        return HTTP_DATE.format(instant);
+    }
+
     /** Thrown for a Range header that cannot be served: the 416 reason. */
     static final class Unsatisfiable extends Exception {
-        final String reason;
+        final Refusal reason;
 
-        Unsatisfiable(String reason, String detail) {
+        Unsatisfiable(Refusal reason, String detail) {
             super(detail, null, false, false);
             this.reason = reason;
         }
@@ -59,39 +74,39 @@ public final class DownloadService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) throws IOException {
         if (!"GET".equals(request.method()) && !"HEAD".equals(request.method())) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on content");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on content");
         }
         String path = request.path();
         var p = request.params();
         var failure = content.signer.check(path, p.get("se"), p.get("kid"), p.get("sig"), content.context.clock().instant());
         if (failure.isPresent()) {
-            String reason = failure.get().name().toLowerCase(java.util.Locale.ROOT);
-            return ServiceResponse.refuse(403, reason, path + " kid=" + p.get("kid") + " se="
-                    + p.get("se") + (reason.equals("signature_expired") ? " (" + Instant.ofEpochSecond(Long.parseLong(p.get("se"))) + ")" : ""));
+            Refusal reason = failure.get();
+            return ServiceResponse.refuse(reason, path + " kid=" + p.get("kid") + " se="
+                    + p.get("se") + (reason == Refusal.SIGNATURE_EXPIRED ? " (" + Instant.ofEpochSecond(Long.parseLong(p.get("se"))) + ")" : ""));
         }
         String[] parts = path.substring(Content.URL_PREFIX.length()).split("/", -1);
         if (parts.length != 3) {
-            return ServiceResponse.refuse(404, "content_not_found", path);
+            return ServiceResponse.refuse(Refusal.CONTENT_NOT_FOUND, path);
         }
         int version;
         try {
             version = Integer.parseInt(parts[1]);
         } catch (NumberFormatException e) {
-            return ServiceResponse.refuse(404, "content_not_found", path);
+            return ServiceResponse.refuse(Refusal.CONTENT_NOT_FOUND, path);
         }
         var entry = content.published().file(parts[0], version, parts[2]).orElse(null);
         if (entry == null) {
-            return ServiceResponse.refuse(404, "content_not_found", path + " is not in the catalog");
+            return ServiceResponse.refuse(Refusal.CONTENT_NOT_FOUND, path + " is not in the catalog");
         }
         ContentStore store;
         try {
             store = content.store();
         } catch (Content.StoreUnavailable e) {
-            return ServiceResponse.refuse(503, "content_store_unavailable", e.getMessage());
+            return ServiceResponse.refuse(Refusal.CONTENT_STORE_UNAVAILABLE, e.getMessage());
         }
         var blob = store.head(entry.storeKey()).orElse(null);
         if (blob == null || blob.size() != entry.size()) {
-            return ServiceResponse.refuse(404, "content_missing", entry.storeKey() + " is not in the " + store.kind() + " store"
+            return ServiceResponse.refuse(Refusal.CONTENT_MISSING, entry.storeKey() + " is not in the " + store.kind() + " store"
                     + (blob == null ? "" : " with its recorded size"));
         }
         String etag = "\"" + entry.sha256() + "\"";
@@ -99,8 +114,7 @@ public final class DownloadService implements GatewayService {
         var headers = new LinkedHashMap<String, String>();
         headers.put("ETag", etag);
         headers.put("Accept-Ranges", "bytes");
-        headers.put("Last-Modified", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-                .format(entry.uploadedAt().atZone(java.time.ZoneOffset.UTC)));
+        headers.put("Last-Modified", httpDate(entry.uploadedAt()));
         String rangeHeader = request.header("Range").orElse(null);
         String ifRange = request.header("If-Range").orElse(null);
         if (rangeHeader != null && ifRange != null && !ifRange.strip().equals(etag)) {
@@ -110,7 +124,7 @@ public final class DownloadService implements GatewayService {
         try {
             range = rangeHeader == null ? null : parse(rangeHeader, size);
         } catch (Unsatisfiable u) {
-            return ServiceResponse.refuse(416, u.reason, u.getMessage() + "; file is " + size + " bytes",
+            return ServiceResponse.refuse(u.reason, u.getMessage() + "; file is " + size + " bytes",
                     java.util.Map.of("Content-Range", "bytes */" + size));
         }
         long first = range == null ? 0 : range.first();
@@ -136,15 +150,15 @@ public final class DownloadService implements GatewayService {
     static Range parse(String header, long size) throws Unsatisfiable {
         String h = header.strip();
         if (!h.regionMatches(true, 0, "bytes=", 0, 6)) {
-            throw new Unsatisfiable("range_unit_unsupported", "Range '" + header + "' is not in bytes");
+            throw new Unsatisfiable(Refusal.RANGE_UNIT_UNSUPPORTED, "Range '" + header + "' is not in bytes");
         }
         String spec = h.substring(6).strip();
         if (spec.contains(",")) {
-            throw new Unsatisfiable("multiple_ranges_unsupported", "Range '" + header + "' asks several ranges; ask one at a time");
+            throw new Unsatisfiable(Refusal.MULTIPLE_RANGES_UNSUPPORTED, "Range '" + header + "' asks several ranges; ask one at a time");
         }
         int dash = spec.indexOf('-');
         if (dash < 0) {
-            throw new Unsatisfiable("range_malformed", "Range '" + header + "'");
+            throw new Unsatisfiable(Refusal.RANGE_MALFORMED, "Range '" + header + "'");
         }
         String a = spec.substring(0, dash).strip();
         String b = spec.substring(dash + 1).strip();
@@ -152,21 +166,21 @@ public final class DownloadService implements GatewayService {
             if (a.isEmpty()) { // suffix: the last n bytes
                 long n = Long.parseLong(b);
                 if (n <= 0 || size == 0) {
-                    throw new Unsatisfiable("range_not_satisfiable", "Range '" + header + "'");
+                    throw new Unsatisfiable(Refusal.RANGE_NOT_SATISFIABLE, "Range '" + header + "'");
                 }
                 return new Range(Math.max(0, size - n), size - 1);
             }
             long first = Long.parseLong(a);
             long last = b.isEmpty() ? Long.MAX_VALUE : Long.parseLong(b);
             if (first < 0 || last < first) {
-                throw new Unsatisfiable("range_malformed", "Range '" + header + "'");
+                throw new Unsatisfiable(Refusal.RANGE_MALFORMED, "Range '" + header + "'");
             }
             if (first >= size) {
-                throw new Unsatisfiable("range_not_satisfiable", "Range '" + header + "' starts at or after the end");
+                throw new Unsatisfiable(Refusal.RANGE_NOT_SATISFIABLE, "Range '" + header + "' starts at or after the end");
             }
             return new Range(first, Math.min(last, size - 1));
         } catch (NumberFormatException e) {
-            throw new Unsatisfiable("range_malformed", "Range '" + header + "'");
+            throw new Unsatisfiable(Refusal.RANGE_MALFORMED, "Range '" + header + "'");
         }
     }
 }

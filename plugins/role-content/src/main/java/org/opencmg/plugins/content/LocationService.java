@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 import org.pf4j.Extension;
@@ -38,34 +39,34 @@ public final class LocationService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         if (!"GET".equals(request.method())) {
-            return ServiceResponse.refuse(405, "method_not_allowed", request.method() + " on getcontentxmlsecure");
+            return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on getcontentxmlsecure");
         }
         String auth = request.header("Authorization").orElse("");
         if (!auth.regionMatches(true, 0, "Bearer ", 0, 7) || auth.substring(7).isBlank()) {
-            return ServiceResponse.refuse(401, "content_token_missing", "no Authorization: Bearer content access token");
+            return ServiceResponse.refuse(Refusal.CONTENT_TOKEN_MISSING, "no Authorization: Bearer content access token");
         }
         Instant now = content.context.clock().instant();
         var check = content.tokens.check(auth.substring(7).strip(), now);
         if (!check.ok()) {
-            return ServiceResponse.refuse(401, check.reason(), check.detail());
+            return ServiceResponse.refuse(check.reason(), check.detail());
         }
         String pid = request.params().get("pid");
         if (pid == null || !Content.PACKAGE.matcher(pid).matches()) {
-            return ServiceResponse.refuse(400, "bad_package_id", "pid missing or malformed");
+            return ServiceResponse.refuse(Refusal.BAD_PACKAGE_ID, "pid missing or malformed");
         }
         if (!pid.equals(check.packageId())) {
-            return ServiceResponse.refuse(403, "content_token_wrong_package", "token for " + check.packageId() + ", asked " + pid);
+            return ServiceResponse.refuse(Refusal.CONTENT_TOKEN_WRONG_PACKAGE, "token for " + check.packageId() + ", asked " + pid);
         }
         int version;
         try {
             version = request.params().containsKey("version") ? Integer.parseInt(request.params().get("version"))
                     : content.published().latestVersion(pid);
         } catch (NumberFormatException e) {
-            return ServiceResponse.refuse(400, "bad_version", "version is not a number");
+            return ServiceResponse.refuse(Refusal.BAD_VERSION, "version is not a number");
         }
         var files = version > 0 ? content.published().files(pid, version) : List.<Catalog.FileEntry>of();
         if (files.isEmpty()) {
-            return ServiceResponse.refuse(404, "package_not_found", pid + (version > 0 ? " version " + version : ""));
+            return ServiceResponse.refuse(Refusal.PACKAGE_NOT_FOUND, pid + (version > 0 ? " version " + version : ""));
         }
         Instant expires = now.plus(content.urlLifetime());
         String base = request.header("Host").map(h -> "https://" + h).orElse("");
@@ -74,7 +75,7 @@ public final class LocationService implements GatewayService {
             content.rotateIfDue(now);
             store = content.store();
         } catch (Content.StoreUnavailable e) {
-            return ServiceResponse.refuse(503, "content_store_unavailable", e.getMessage());
+            return ServiceResponse.refuse(Refusal.CONTENT_STORE_UNAVAILABLE, e.getMessage());
         }
         var xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         xml.append("<ContentLocation PackageId=\"").append(pid).append("\" Version=\"").append(version)

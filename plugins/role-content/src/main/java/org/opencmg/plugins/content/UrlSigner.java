@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.SecretValue;
 import org.opencmg.api.Secrets;
 
@@ -27,7 +28,6 @@ final class UrlSigner {
     static final Duration OVERLAP_MARGIN = Duration.ofMinutes(5);
 
     /** Why a signature is not accepted (the 403 reason). */
-    enum Failure { SIGNATURE_INVALID, SIGNATURE_EXPIRED }
 
     private final Secrets secrets;
 
@@ -86,9 +86,9 @@ final class UrlSigner {
      * signed URL can have, a key version this instance holds in memory); only then is the HMAC
      * computed. Nothing here reads the store.
      */
-    Optional<Failure> check(String path, String se, String kid, String sig, Instant now) {
+    Optional<Refusal> check(String path, String se, String kid, String sig, Instant now) {
         if (se == null || kid == null || sig == null || !SIGNATURE.matcher(sig).matches()) {
-            return Optional.of(Failure.SIGNATURE_INVALID);
+            return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         long expiry;
         int version;
@@ -96,22 +96,22 @@ final class UrlSigner {
             expiry = Long.parseLong(se);
             version = Integer.parseInt(kid);
         } catch (NumberFormatException e) {
-            return Optional.of(Failure.SIGNATURE_INVALID);
+            return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         if (expiry > now.plus(MAX_URL_LIFETIME).plus(OVERLAP_MARGIN).getEpochSecond()) {
-            return Optional.of(Failure.SIGNATURE_INVALID); // never signed that far ahead
+            return Optional.of(Refusal.SIGNATURE_INVALID); // never signed that far ahead
         }
         SecretValue key = secrets.valid(SECRET).stream().filter(v -> v.version() == version).findFirst().orElse(null);
         if (key == null) {
-            return Optional.of(Failure.SIGNATURE_INVALID);
+            return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         String expected = mac(key.bytes(), path, expiry, version);
         if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), sig.getBytes(StandardCharsets.US_ASCII))) {
-            return Optional.of(Failure.SIGNATURE_INVALID);
+            return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         // Only a genuine signature tells its expiry: an altered one is invalid whatever its se says.
         if (!Instant.ofEpochSecond(expiry).isAfter(now)) {
-            return Optional.of(Failure.SIGNATURE_EXPIRED);
+            return Optional.of(Refusal.SIGNATURE_EXPIRED);
         }
         return Optional.empty();
     }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.AdminCall;
 import org.opencmg.api.AdminReply;
+import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;
 import org.opencmg.api.ServiceResponse;
 
@@ -143,6 +144,17 @@ class ContentServicesTest {
     }
 
     @Test
+    void lastModifiedIsAnImfFixdateWithATwoDigitDay() throws Exception {
+        // RFC 9110 5.6.7: "Thu, 03 Dec 2026", never the "Thu, 3 Dec 2026" of the JDK's RFC_1123_DATE_TIME.
+        ctx.clock.set(java.time.Instant.parse("2026-12-03T08:05:09Z"));
+        assertThat(upload("PKG9", "a.bin", null, "x".getBytes()).status()).isEqualTo(201);
+        var answer = fetch("HEAD", urls(locate("PKG9", token("PKG9"))).getFirst());
+        assertThat(answer.headers()).containsEntry("Last-Modified", "Thu, 03 Dec 2026 08:05:09 GMT");
+        assertThat(DownloadService.httpDate(java.time.Instant.parse("2026-11-29T23:59:59.900Z")))
+                .isEqualTo("Sun, 29 Nov 2026 23:59:59 GMT");
+    }
+
+    @Test
     void devicesThatProvedWhoTheyAreGetContentTokens() throws Exception {
         assertThat(upload("PKGT", "a.bin", null, data).status()).isEqualTo(201);
         var pkiDevice = new org.opencmg.api.Device("thumb", "pki", "CN=laptop", Map.of());
@@ -240,8 +252,8 @@ class ContentServicesTest {
         assertThat(DownloadService.parse("bytes=3-100", 10)).isEqualTo(new DownloadService.Range(3, 9));
         assertThat(DownloadService.parse("bytes=-3", 10)).isEqualTo(new DownloadService.Range(7, 9));
         assertThat(DownloadService.parse("bytes=-30", 10)).isEqualTo(new DownloadService.Range(0, 9));
-        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10)).hasFieldOrPropertyWithValue("reason", "range_unit_unsupported");
-        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10)).hasFieldOrPropertyWithValue("reason", "range_not_satisfiable");
-        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10)).hasFieldOrPropertyWithValue("reason", "range_malformed");
+        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_UNIT_UNSUPPORTED);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_NOT_SATISFIABLE);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_MALFORMED);
     }
 }
