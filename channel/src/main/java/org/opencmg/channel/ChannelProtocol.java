@@ -1,5 +1,7 @@
 package org.opencmg.channel;
 
+import java.time.Duration;
+
 /**
  * The channel between a connection point and a gateway instance, version 2.
  *
@@ -68,7 +70,7 @@ public final class ChannelProtocol {
      * exchange's connections): long polls and quiet WebSockets live this long; their applications
      * ping more often. Jetty would otherwise end streams at the channel's own idle timeout (seconds).
      */
-    public static final java.time.Duration STREAM_IDLE_TIMEOUT = java.time.Duration.ofMinutes(10);
+    public static final Duration STREAM_IDLE_TIMEOUT = Duration.ofMinutes(10);
 
     /** Concurrent streams a connection point lets a gateway open on one channel. */
     public static final int MAX_STREAMS = 20_000;

@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import java.util.ArrayDeque;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -156,7 +157,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         var clientUrls = new LinkedHashMap<String, URI>();
         var up = new LinkedHashMap<String, String>();
         var unreachable = new LinkedHashMap<String, String>();
-        var queue = new java.util.ArrayDeque<>(clients);
+        var queue = new ArrayDeque<>(clients);
         var asked = new LinkedHashSet<URI>();
         while (!queue.isEmpty()) {
             AdminClient c = queue.poll();

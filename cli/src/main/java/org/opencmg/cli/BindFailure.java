@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import java.util.Locale;
 import java.net.BindException;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -35,7 +36,7 @@ final class BindFailure {
         if (bind == null) {
             return Optional.empty();
         }
-        String reason = String.valueOf(bind.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        String reason = String.valueOf(bind.getMessage()).toLowerCase(Locale.ROOT);
         boolean denied = reason.contains("permission denied") || reason.contains("access denied")
                 || reason.contains("operation not permitted");
         String connector = connector(config, port, denied);

@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.boot.BuildVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,7 +45,7 @@ public final class CmgCommand {
     }
 
     private static String rootMessage(Throwable e) {
-        if (e instanceof org.opencmg.server.config.ConfigFile.Invalid) {
+        if (e instanceof ConfigFile.Invalid) {
             return e.getMessage(); // a config file's error says it all, with its file, line and key
         }
         Throwable t = e;

@@ -1,5 +1,7 @@
 package org.opencmg.cli;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -75,7 +77,7 @@ final class ContentCommand {
             double secs = Math.max(0.001, (System.nanoTime() - started) / 1e9);
             int filled = pct * 30 / 100;
             err.print("\r[" + "#".repeat(filled) + " ".repeat(30 - filled) + "] " + pct + "% " + sent / (1024 * 1024) + "/"
-                    + total / (1024 * 1024) + " MiB " + String.format(java.util.Locale.ROOT, "%.1f MiB/s", sent / secs / 1048576));
+                    + total / (1024 * 1024) + " MiB " + String.format(Locale.ROOT, "%.1f MiB/s", sent / secs / 1048576));
             err.flush();
         }
 
@@ -192,10 +194,10 @@ final class ContentCommand {
 
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
-            String key = "-".equals(keyFile) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
-                    : Files.readString(Path.of(keyFile), java.nio.charset.StandardCharsets.US_ASCII);
+            String key = "-".equals(keyFile) ? new String(System.in.readAllBytes(), StandardCharsets.US_ASCII)
+                    : Files.readString(Path.of(keyFile), StandardCharsets.US_ASCII);
             var r = api.put("content/azure-keys/" + slot + (force ? "?force=true" : ""),
-                    key.strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII), "application/octet-stream");
+                    key.strip().getBytes(StandardCharsets.US_ASCII), "application/octet-stream");
             out.println(r.path("kid").asText() + " stored (" + r.path("state").asText() + ")");
         }
     }

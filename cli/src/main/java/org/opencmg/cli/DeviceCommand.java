@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import java.time.temporal.ChronoUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -399,7 +400,7 @@ final class DeviceCommand {
             }
             long seconds = answer.path("expires_in").asLong();
             out().println("access token valid for " + seconds + " s (until " + Instant.now().plusSeconds(seconds).truncatedTo(
-                    java.time.temporal.ChronoUnit.SECONDS) + "); wrote " + identity.dir.resolve(ACCESS_TOKEN_FILE));
+                    ChronoUnit.SECONDS) + "); wrote " + identity.dir.resolve(ACCESS_TOKEN_FILE));
         }
 
         private void warnIfExpired(String token, String what) {

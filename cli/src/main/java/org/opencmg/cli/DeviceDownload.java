@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import java.io.ByteArrayInputStream;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -185,7 +186,7 @@ final class DeviceDownload extends DeviceCommand.Step {
             factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
             factory.setExpandEntityReferences(false);
-            var doc = factory.newDocumentBuilder().parse(new java.io.ByteArrayInputStream(xml));
+            var doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(xml));
             NodeList nodes = doc.getElementsByTagName("File");
             var files = new ArrayList<Located>();
             for (int i = 0; i < nodes.getLength(); i++) {

@@ -1,5 +1,7 @@
 package org.opencmg.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,7 +46,7 @@ final class ExplainCommand implements Callable<Integer> {
     Path token;
     @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'",
             description = "A header the request carries (repeatable): the answer says which ones its site would not see.")
-    java.util.List<String> headers = new java.util.ArrayList<>();
+    List<String> headers = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -62,14 +64,14 @@ final class ExplainCommand implements Callable<Integer> {
                 body.put("token", Files.readString(token).strip());
             }
             if (!headers.isEmpty()) {
-                var h = new LinkedHashMap<String, java.util.List<String>>();
+                var h = new LinkedHashMap<String, List<String>>();
                 for (String line : headers) {
                     int colon = line.indexOf(':');
                     if (colon <= 0) {
                         err.println("error: --header wants 'NAME: VALUE', got: " + line);
                         return 2;
                     }
-                    h.computeIfAbsent(line.substring(0, colon).strip(), k -> new java.util.ArrayList<>())
+                    h.computeIfAbsent(line.substring(0, colon).strip(), k -> new ArrayList<>())
                             .add(line.substring(colon + 1).strip());
                 }
                 body.put("headers", h);

@@ -1,5 +1,6 @@
 package org.opencmg.cli;
 
+import java.nio.file.Path;
 import java.nio.file.Files;
 import java.sql.DriverManager;
 import java.util.ArrayList;
@@ -71,7 +72,7 @@ public final class GatewayCheck {
     private static boolean store(GatewayConfig.Database database, List<String> lines) {
         String url = Database.jdbcUrl(database.url());
         // An embedded store that does not exist yet is made on the first start; a check makes nothing.
-        if (url.startsWith("jdbc:h2:file:") && !Files.exists(java.nio.file.Path.of(
+        if (url.startsWith("jdbc:h2:file:") && !Files.exists(Path.of(
                 url.substring("jdbc:h2:file:".length()).split(";")[0] + ".mv.db"))) {
             lines.add("ok   store: " + database.url() + " does not exist yet; the first start creates it");
             return true;

@@ -1,5 +1,7 @@
 package org.opencmg.cli;
 
+import java.time.Duration;
+import org.opencmg.pki.RevocationMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -86,7 +88,7 @@ final class PkiCommand {
                 description = "hard (default): no current CRL refuses; soft: a CRL that cannot be obtained passes with a warning.")
         String revocationMode = "hard";
         @Option(names = "--max-chain-depth", paramLabel = "N", description = "Most certificates below the root (default: 8, as the gateway).")
-        int maxChainDepth = org.opencmg.pki.ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH;
+        int maxChainDepth = ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH;
         @Option(names = "--at", paramLabel = "ISO-TIME", description = "Validate as of this instant (default: now).")
         String at;
         @Option(names = "--eku", paramLabel = "client|server|any", description = "Required extended key usage (default: client).")
@@ -119,7 +121,7 @@ final class PkiCommand {
                 trust = new TrustMaterial(PemFiles.readCertificates(roots),
                         intermediates == null ? List.of() : PemFiles.readCertificates(intermediates), Set.of(), crlList);
                 options = new ValidationOptions(requirement, checkRevocation, when,
-                        org.opencmg.pki.RevocationMode.parse(revocationMode), maxChainDepth);
+                        RevocationMode.parse(revocationMode), maxChainDepth);
             } catch (IllegalArgumentException | DateTimeParseException e) {
                 err.println("usage: " + e.getMessage());
                 return 2;
@@ -127,7 +129,7 @@ final class PkiCommand {
                 err.println("unreadable input: " + e.getMessage());
                 return 2;
             }
-            CrlSource fetched = checkRevocation ? new CrlCache(java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(60)) : CrlSource.NONE;
+            CrlSource fetched = checkRevocation ? new CrlCache(Duration.ofSeconds(5), Duration.ofSeconds(60)) : CrlSource.NONE;
             var result = new CertificateValidator(fetched).validate(chain, trust, options);
             switch (result) {
                 case ValidationResult.Valid v -> {

@@ -1,5 +1,7 @@
 package org.opencmg.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.TreeMap;
 import java.io.IOException;
 import java.io.PrintWriter;
 import org.opencmg.cli.client.AdminClient;
@@ -56,8 +58,8 @@ final class StatusCommand extends AdminCall {
     }
 
     /** Sums the windows per endpoint. */
-    private static void printTraffic(PrintWriter out, com.fasterxml.jackson.databind.JsonNode rows) {
-        var totals = new java.util.TreeMap<String, long[]>();
+    private static void printTraffic(PrintWriter out, JsonNode rows) {
+        var totals = new TreeMap<String, long[]>();
         for (var r : rows) {
             long[] t = totals.computeIfAbsent(r.path("endpoint").asText(), k -> new long[7]);
             var c = r.path("counts");

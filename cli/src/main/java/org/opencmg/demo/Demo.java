@@ -1,5 +1,7 @@
 package org.opencmg.demo;
 
+import java.time.Duration;
+import java.util.Random;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -42,7 +44,7 @@ public final class Demo implements AutoCloseable {
     public static final String CONTENT_PACKAGE = "DEMO0001";
     public static final String SUP_ROLE_ID = "72057594037927940";
     /** How often the sample site notifies all its devices. */
-    static final java.time.Duration NOTIFY_EVERY = java.time.Duration.ofSeconds(10);
+    static final Duration NOTIFY_EVERY = Duration.ofSeconds(10);
 
     public record Ports(int client, int channel, int admin) {
         public static final Ports DEFAULT = new Ports(8443, 10124, 9443);
@@ -251,7 +253,7 @@ public final class Demo implements AutoCloseable {
     private void uploadSamplePackage(AdminClient admin) throws IOException {
         Path sample = Files.createDirectories(dir.resolve("sample-package"));
         byte[] installer = new byte[6 * 1024 * 1024];
-        new java.util.Random(42).nextBytes(installer);
+        new Random(42).nextBytes(installer);
         Files.write(sample.resolve("setup.bin"), installer);
         Files.writeString(sample.resolve("readme.txt"), "A sample package of the OpenCMG demo.\n");
         admin.postFile("content/" + CONTENT_PACKAGE + "/files/setup.bin", sample.resolve("setup.bin"), n -> { });

@@ -1,5 +1,6 @@
 package org.opencmg.demo;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,7 +43,7 @@ final class SampleNotifier implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"all\": true, \"message\": \"" + message + "\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             LOG.debug("notification sent: {} {}", answer.statusCode(), answer.body());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             LOG.debug("notification not sent: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,7 @@
 package org.opencmg.demo;
 
+import java.io.OutputStream;
+import java.util.HexFormat;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.Executors;
@@ -96,7 +98,7 @@ public final class SampleSiteServer implements AutoCloseable {
         ManagementPointHandler(String site, KeyMaterial keys) throws GeneralSecurityException {
             super(InvocationType.BLOCKING);
             this.site = site;
-            this.signingCertHex = java.util.HexFormat.of().withUpperCase().formatHex(keys.leaf().getEncoded());
+            this.signingCertHex = HexFormat.of().withUpperCase().formatHex(keys.leaf().getEncoded());
         }
 
         @Override
@@ -121,7 +123,7 @@ public final class SampleSiteServer implements AutoCloseable {
             }
             if ("CCM_POST".equals(request.getMethod())
                     && (path.equalsIgnoreCase("/ccm_system/request") || path.equalsIgnoreCase("/ccm_system_tokenauth/request"))) {
-                long n = Content.Source.asInputStream(request).transferTo(java.io.OutputStream.nullOutputStream());
+                long n = Content.Source.asInputStream(request).transferTo(OutputStream.nullOutputStream());
                 // The device's address as the gateway saw it (behind a load balancer: from its PROXY header).
                 String client = request.getHeaders().get("X-OpenCMG-Client-Address");
                 return reply(response, callback, 200, "text/xml", """

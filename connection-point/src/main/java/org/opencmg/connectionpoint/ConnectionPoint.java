@@ -1,5 +1,9 @@
 package org.opencmg.connectionpoint;
 
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Clock;
+import java.time.Duration;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +65,7 @@ public final class ConnectionPoint implements AutoCloseable {
                 new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
         var dialler = new ClientConnector();
         dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa(), config.tlsProvider()));
-        dialler.setConnectTimeout(java.time.Duration.ofSeconds(10));
+        dialler.setConnectTimeout(Duration.ofSeconds(10));
         dialler.setExecutor(server.getThreadPool());
         dialler.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
         server.addBean(dialler);
@@ -77,7 +81,7 @@ public final class ConnectionPoint implements AutoCloseable {
         // Renewed certificates are put in service without a restart (SIGHUP, or their files change):
         // new channels and new connections to internal servers present them; open ones stay up.
         var reloads = new CertificateReloads(CHANNEL_IDENTITY, INTERNAL_IDENTITY);
-        var certificates = new CertificateReloader(java.time.Clock.systemUTC(), reloads);
+        var certificates = new CertificateReloader(Clock.systemUTC(), reloads);
         var channelTls = dialler.getSslContextFactory();
         certificates.register(CHANNEL_IDENTITY, config.certificate(), config.key(), identity,
                 keys -> channelTls.reload(f -> f.setKeyStore(keyStore(keys))));
@@ -175,10 +179,10 @@ public final class ConnectionPoint implements AutoCloseable {
     static final String CHANNEL_IDENTITY = "channel";
     static final String INTERNAL_IDENTITY = "internal";
 
-    private static java.security.KeyStore keyStore(KeyMaterial keys) {
+    private static KeyStore keyStore(KeyMaterial keys) {
         try {
             return keys.keyStore();
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -216,7 +220,7 @@ public final class ConnectionPoint implements AutoCloseable {
     }
 
     /** How long a stopping connection point lets the exchanges in flight finish (a GOAWAY to every gateway first). */
-    static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(30);
+    static final Duration DRAIN = Duration.ofSeconds(30);
 
     @Override
     public void close() {

@@ -1,5 +1,6 @@
 package org.opencmg.connectionpoint;
 
+import java.net.UnknownHostException;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -153,7 +154,7 @@ public record ConnectionPointConfig(
     private static InetAddress literal(String address) {
         try {
             return InetAddress.getByName(address); // a literal: no lookup
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new IllegalArgumentException("notifications.senders: '" + address + "' is not an IP address");
         }
     }

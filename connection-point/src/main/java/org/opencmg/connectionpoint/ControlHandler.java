@@ -1,5 +1,6 @@
 package org.opencmg.connectionpoint;
 
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
@@ -81,7 +82,7 @@ final class ControlHandler extends Handler.Wrapper {
                         answer(response, callback, 204, null);
                     }
                     case REFUSED -> {
-                        link.refused(new String(json, java.nio.charset.StandardCharsets.UTF_8).strip());
+                        link.refused(new String(json, StandardCharsets.UTF_8).strip());
                         answer(response, callback, 204, null);
                     }
                     default -> answer(response, callback, 404, null);

@@ -1,5 +1,6 @@
 package org.opencmg.connectionpoint;
 
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.net.Socket;
@@ -41,7 +42,7 @@ final class HttpClients {
         var connector = new ClientConnector();
         connector.setSslContextFactory(tls);
         connector.setExecutor(threads("cp-internal"));
-        var client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
+        var client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setMaxConnectionsPerDestination(config.maxConnectionsPerServer());
         client.setMaxRequestsQueuedPerDestination(100_000);
         client.setIdleTimeout(60_000);

@@ -1,5 +1,6 @@
 package org.opencmg.connectionpoint;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -170,7 +171,7 @@ public final class NotificationRelay {
             synchronized (this) {
                 queue.clear();
                 if (writing) {
-                    ended.failed(new java.io.IOException("notification stream ended while writing"));
+                    ended.failed(new IOException("notification stream ended while writing"));
                     return;
                 }
                 writing = true;

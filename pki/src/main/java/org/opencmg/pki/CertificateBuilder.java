@@ -1,5 +1,8 @@
 package org.opencmg.pki;
 
+import org.bouncycastle.asn1.x509.CertificatePolicies;
+import org.bouncycastle.asn1.x509.PolicyConstraints;
+import org.bouncycastle.asn1.x509.PolicyInformation;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -339,13 +342,13 @@ public final class CertificateBuilder {
             b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(points.toArray(DistributionPoint[]::new)));
         }
         if (!policies.isEmpty()) {
-            b.addExtension(Extension.certificatePolicies, false, new org.bouncycastle.asn1.x509.CertificatePolicies(
-                    policies.stream().map(oid -> new org.bouncycastle.asn1.x509.PolicyInformation(new ASN1ObjectIdentifier(oid)))
-                            .toArray(org.bouncycastle.asn1.x509.PolicyInformation[]::new)));
+            b.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(
+                    policies.stream().map(oid -> new PolicyInformation(new ASN1ObjectIdentifier(oid)))
+                            .toArray(PolicyInformation[]::new)));
         }
         if (requireExplicitPolicy != null) {
             b.addExtension(Extension.policyConstraints, true,
-                    new org.bouncycastle.asn1.x509.PolicyConstraints(BigInteger.valueOf(requireExplicitPolicy), null));
+                    new PolicyConstraints(BigInteger.valueOf(requireExplicitPolicy), null));
         }
         if (!freshestUrls.isEmpty()) {
             b.addExtension(Extension.freshestCRL, false, new CRLDistPoint(freshestUrls.stream()

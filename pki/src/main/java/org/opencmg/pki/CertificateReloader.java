@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import java.security.GeneralSecurityException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -205,7 +206,7 @@ public final class CertificateReloader implements AutoCloseable {
         } catch (IOException e) {
             reason = "unreadable";
             detail = e.toString();
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             reason = "key_mismatch";
             detail = e.getMessage();
         }

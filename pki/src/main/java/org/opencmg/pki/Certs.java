@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 
 /** Small certificate helpers shared by the validation steps. */
@@ -31,7 +32,7 @@ final class Certs {
         }
     }
 
-    static boolean crlSignedBy(java.security.cert.X509CRL crl, X509Certificate issuer) {
+    static boolean crlSignedBy(X509CRL crl, X509Certificate issuer) {
         try {
             crl.verify(issuer.getPublicKey());
             return crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal());

@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.DistributionPointName;
@@ -150,7 +151,7 @@ public final class CrlBuilder {
                     ext.addExtension(Extension.reasonCode, false, CRLReason.lookup(e.reason()));
                 }
                 ext.addExtension(Extension.certificateIssuer, true, new GeneralNames(new GeneralName(
-                        org.bouncycastle.asn1.x500.X500Name.getInstance(e.certificateIssuer().getIssuerX500Principal().getEncoded()))));
+                        X500Name.getInstance(e.certificateIssuer().getIssuerX500Principal().getEncoded()))));
                 b.addCRLEntry(e.serial(), when, ext.generate());
             }
             if (includeAki) {

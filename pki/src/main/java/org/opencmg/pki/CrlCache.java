@@ -1,5 +1,10 @@
 package org.opencmg.pki;
 
+import java.util.HexFormat;
+import java.util.Locale;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.Extension;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
@@ -225,7 +230,7 @@ public final class CrlCache implements CrlSource {
                 } catch (IllegalArgumentException e) {
                     throw new IOException("redirect to a malformed URL");
                 }
-                String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(java.util.Locale.ROOT);
+                String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
                 if (!scheme.equals("http") && !scheme.equals("https")) {
                     throw new IOException("redirect to a " + (scheme.isEmpty() ? "relative" : scheme) + " URL refused");
                 }
@@ -265,21 +270,21 @@ public final class CrlCache implements CrlSource {
      * distribution point) each have their own: "newest" is judged per issuer name, IDP and kind.
      */
     private static String scope(X509CRL crl) {
-        byte[] idp = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.issuingDistributionPoint.getId());
-        boolean delta = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator.getId()) != null;
-        return crl.getIssuerX500Principal().getName() + "|" + (idp == null ? "" : java.util.HexFormat.of().formatHex(idp))
+        byte[] idp = crl.getExtensionValue(Extension.issuingDistributionPoint.getId());
+        boolean delta = crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null;
+        return crl.getIssuerX500Principal().getName() + "|" + (idp == null ? "" : HexFormat.of().formatHex(idp))
                 + "|" + (delta ? "delta" : "complete");
     }
 
     /** The CRL number extension's value, or null if there is none. */
     static BigInteger crlNumber(X509CRL crl) {
-        byte[] ext = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.cRLNumber.getId());
+        byte[] ext = crl.getExtensionValue(Extension.cRLNumber.getId());
         if (ext == null) {
             return null;
         }
         try {
-            return org.bouncycastle.asn1.ASN1Integer.getInstance(
-                    org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets()).getValue();
+            return ASN1Integer.getInstance(
+                    ASN1OctetString.getInstance(ext).getOctets()).getValue();
         } catch (RuntimeException e) {
             return null;
         }

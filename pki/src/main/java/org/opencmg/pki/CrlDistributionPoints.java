@@ -1,5 +1,7 @@
 package org.opencmg.pki;
 
+import java.io.IOException;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.ASN1IA5String;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -38,11 +40,11 @@ final class CrlDistributionPoints {
                 }
                 for (GeneralName gn : dp.getCRLIssuer().getNames()) {
                     if (gn.getTagNo() == GeneralName.directoryName) {
-                        out.add(new javax.security.auth.x500.X500Principal(gn.getName().toASN1Primitive().getEncoded()).getName());
+                        out.add(new X500Principal(gn.getName().toASN1Primitive().getEncoded()).getName());
                     }
                 }
             }
-        } catch (IllegalArgumentException | java.io.IOException e) {
+        } catch (IllegalArgumentException | IOException e) {
             return List.of();
         }
         return List.copyOf(out);

@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import java.security.InvalidKeyException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ public record KeyMaterial(List<X509Certificate> chain, PrivateKey key) {
         Signature verifier = Signature.getInstance(algorithm);
         try {
             verifier.initVerify(leaf().getPublicKey());
-        } catch (java.security.InvalidKeyException e) {
+        } catch (InvalidKeyException e) {
             return false; // another kind of key than the certificate's
         }
         verifier.update(probe);

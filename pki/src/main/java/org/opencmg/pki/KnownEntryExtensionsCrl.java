@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import java.security.cert.CRLReason;
 import org.bouncycastle.asn1.x509.Extension;
 
 import java.math.BigInteger;
@@ -91,7 +92,7 @@ final class KnownEntryExtensionsCrl extends X509CRL {
         @Override public X500Principal getCertificateIssuer() { return e.getCertificateIssuer(); }
         @Override public Date getRevocationDate() { return e.getRevocationDate(); }
         @Override public boolean hasExtensions() { return e.hasExtensions(); }
-        @Override public java.security.cert.CRLReason getRevocationReason() { return e.getRevocationReason(); }
+        @Override public CRLReason getRevocationReason() { return e.getRevocationReason(); }
         @Override public String toString() { return e.toString(); }
         @Override public Set<String> getCriticalExtensionOIDs() { return e.getCriticalExtensionOIDs(); }
         @Override public Set<String> getNonCriticalExtensionOIDs() { return e.getNonCriticalExtensionOIDs(); }

@@ -1,5 +1,9 @@
 package org.opencmg.pki;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.ByteArrayInputStream;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.jcajce.PKIXExtendedParameters;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.slf4j.Logger;
@@ -161,13 +165,13 @@ final class RevocationCheck {
      * the trust snapshot lives, fetched ones for as long as {@link CrlCache} keeps them. Weak keys: by identity,
      * gone with the original.
      */
-    private static final com.github.benmanes.caffeine.cache.Cache<X509CRL, X509CRL> BC_CRLS =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(4_096).build();
+    private static final Cache<X509CRL, X509CRL> BC_CRLS =
+            Caffeine.newBuilder().weakKeys().maximumSize(4_096).build();
 
     private static X509CRL bcCrl(X509CRL crl) {
         try {
             CertificateFactory bcFactory = CertificateFactory.getInstance("X.509", BC);
-            return new KnownEntryExtensionsCrl((X509CRL) bcFactory.generateCRL(new java.io.ByteArrayInputStream(crl.getEncoded())));
+            return new KnownEntryExtensionsCrl((X509CRL) bcFactory.generateCRL(new ByteArrayInputStream(crl.getEncoded())));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("CRL of " + crl.getIssuerX500Principal().getName() + " cannot be re-read: " + e.getMessage(), e);
         }
@@ -244,7 +248,7 @@ final class RevocationCheck {
             String src = sources.get(crl);
             if (names.contains(crl.getIssuerX500Principal().getName())) {
                 out.add(new ValidationResult.CrlUsed(crl.getIssuerX500Principal().getName(), CrlCache.crlNumber(crl),
-                        crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator.getId()) != null,
+                        crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null,
                         crl.getThisUpdate().toInstant(),
                         crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(), src));
             }
@@ -262,7 +266,7 @@ final class RevocationCheck {
             return "has no CRL number and is not used";
         }
         Set<String> critical = crl.getCriticalExtensionOIDs();
-        if (critical != null && critical.contains(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier.getId())) {
+        if (critical != null && critical.contains(Extension.authorityKeyIdentifier.getId())) {
             return "marks its authority key identifier critical and is not used";
         }
         return null;

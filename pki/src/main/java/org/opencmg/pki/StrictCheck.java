@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import java.io.IOException;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -59,7 +60,7 @@ final class StrictCheck {
         ASN1Sequence cert;
         try {
             cert = ASN1Sequence.getInstance(ASN1Primitive.fromByteArray(c.getEncoded()));
-        } catch (CertificateEncodingException | java.io.IOException | IllegalArgumentException e) {
+        } catch (CertificateEncodingException | IOException | IllegalArgumentException e) {
             throw malformed(who + " cannot be re-read: " + e.getMessage());
         }
         ASN1Sequence tbs = ASN1Sequence.getInstance(cert.getObjectAt(0));

@@ -1,5 +1,6 @@
 package org.opencmg.pki;
 
+import org.conscrypt.Conscrypt;
 import java.security.GeneralSecurityException;
 import java.security.Provider;
 import java.security.SecureRandom;
@@ -87,7 +88,7 @@ public enum TlsProvider {
 
         private static Provider load() {
             try {
-                Provider p = org.conscrypt.Conscrypt.newProvider();
+                Provider p = Conscrypt.newProvider();
                 Provider registered = Security.getProvider(p.getName());
                 if (registered != null) {
                     return registered;

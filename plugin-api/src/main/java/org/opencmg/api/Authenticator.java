@@ -1,5 +1,6 @@
 package org.opencmg.api;
 
+import java.util.Map;
 import org.pf4j.ExtensionPoint;
 
 /**
@@ -22,7 +23,7 @@ public interface Authenticator extends ExtensionPoint {
      * Counters of this instance the status API and the dashboard show (e.g. certificates accepted without a
      * revocation check in soft mode), by stable snake_case name. Cheap; none by default.
      */
-    default java.util.Map<String, Long> counters() {
-        return java.util.Map.of();
+    default Map<String, Long> counters() {
+        return Map.of();
     }
 }

@@ -1,5 +1,6 @@
 package org.opencmg.api;
 
+import java.net.URI;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -49,7 +50,7 @@ public interface ContentStore extends ExtensionPoint {
      * {@code expires} (an Azure SAS URL); empty if the gateway serves the store's content itself
      * through its signed content endpoint.
      */
-    default Optional<java.net.URI> signedUrl(String key, Instant expires) {
+    default Optional<URI> signedUrl(String key, Instant expires) {
         return Optional.empty();
     }
 }

@@ -1,5 +1,9 @@
 package org.opencmg.api;
 
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
 import java.time.Clock;
 
 /**
@@ -25,7 +29,7 @@ public interface PluginContext {
      * its JAR, PostgreSQL dialect) have run before any extension is created; name its tables with
      * a prefix of its own.
      */
-    javax.sql.DataSource dataSource();
+    DataSource dataSource();
 
     /** The small JDBC helper on {@link #dataSource()}: queries, updates and transactions without the boilerplate. */
     default Jdbc jdbc() {
@@ -37,17 +41,17 @@ public interface PluginContext {
      * {@code create} on first use, the same instance afterwards. For caches that must agree, such
      * as parsed signing keys.
      */
-    <T> T shared(Class<T> type, java.util.function.Supplier<T> create);
+    <T> T shared(Class<T> type, Supplier<T> create);
 
     /** The value of one of this plugin's declared settings ({@code plugins.<id>.<name>}), or its default. */
-    default java.util.Optional<String> setting(String name) {
+    default Optional<String> setting(String name) {
         return settings().get("plugins." + pluginId() + "." + name);
     }
 
     Clock clock();
 
     /** The gateway's data folder; a plugin keeps its files in a folder of its own below it. */
-    java.nio.file.Path dataDir();
+    Path dataDir();
 
     /**
      * Runs {@code refresh} now and then on the host's state poller (every 500 ms) until the gateway
@@ -62,7 +66,7 @@ public interface PluginContext {
      * {@code /CCM_Proxy_ServerAuth/<role id>/...}), if one is published: the token service records it
      * as the site of the devices it registers. From the host's in-memory mappings (no database read).
      */
-    default java.util.Optional<String> siteOfRole(String roleId) {
-        return java.util.Optional.empty();
+    default Optional<String> siteOfRole(String roleId) {
+        return Optional.empty();
     }
 }

@@ -1,5 +1,7 @@
 package org.opencmg.api;
 
+import java.util.LinkedHashMap;
+import java.util.Objects;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -33,7 +35,7 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
 
     /** A streamed answer (a download): copied with constant memory; for HEAD only the headers are sent. */
     public static ServiceResponse streamed(int status, String contentType, Map<String, String> headers, BodyStream stream) {
-        return new ServiceResponse(status, contentType, null, headers, null, java.util.Objects.requireNonNull(stream, "stream"));
+        return new ServiceResponse(status, contentType, null, headers, null, Objects.requireNonNull(stream, "stream"));
     }
 
     /** A refusal: answered "STATUS reason" with the refusal's status, logged with {@code detail}, counted by reason. */
@@ -46,7 +48,7 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
      * and WWW-Authenticate are passed on.
      */
     public static ServiceResponse refuse(Refusal refusal, String detail, Map<String, String> headers) {
-        var all = new java.util.LinkedHashMap<String, String>(headers);
+        var all = new LinkedHashMap<String, String>(headers);
         all.put("X-Refusal-Detail", detail);
         return new ServiceResponse(refusal.status(), "text/plain; charset=utf-8",
                 (refusal + "\n").getBytes(StandardCharsets.UTF_8), all, refusal.code());

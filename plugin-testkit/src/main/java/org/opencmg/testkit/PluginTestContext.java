@@ -1,5 +1,11 @@
 package org.opencmg.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.concurrent.ConcurrentHashMap;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -56,12 +62,12 @@ public class PluginTestContext implements PluginContext {
         }
 
         @Override
-        public java.time.ZoneId getZone() {
+        public ZoneId getZone() {
             return ZoneOffset.UTC;
         }
 
         @Override
-        public Clock withZone(java.time.ZoneId zone) {
+        public Clock withZone(ZoneId zone) {
             return this;
         }
     }
@@ -103,9 +109,9 @@ public class PluginTestContext implements PluginContext {
     }
 
     public final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
-    public final Map<String, String> settings = new java.util.concurrent.ConcurrentHashMap<>();
+    public final Map<String, String> settings = new ConcurrentHashMap<>();
     /** The site of each published role instance, by role ID, as the host's mappings would say. */
-    public final Map<String, String> roleSites = new java.util.concurrent.ConcurrentHashMap<>();
+    public final Map<String, String> roleSites = new ConcurrentHashMap<>();
     public final List<String> audit = new CopyOnWriteArrayList<>();
     public final MemorySecrets secrets = new MemorySecrets();
     public final DataSource dataSource;
@@ -128,16 +134,16 @@ public class PluginTestContext implements PluginContext {
         return pluginId;
     }
 
-    private java.nio.file.Path dataDir;
+    private Path dataDir;
 
     /** A fresh temporary folder, made on first use. */
     @Override
-    public synchronized java.nio.file.Path dataDir() {
+    public synchronized Path dataDir() {
         if (dataDir == null) {
             try {
-                dataDir = java.nio.file.Files.createTempDirectory("plugin-test-" + pluginId);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                dataDir = Files.createTempDirectory("plugin-test-" + pluginId);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
         return dataDir;
@@ -237,7 +243,7 @@ public class PluginTestContext implements PluginContext {
         return request(Map.of("Authorization", "Bearer " + token));
     }
 
-    private final java.util.Map<Class<?>, Object> sharedObjects = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Class<?>, Object> sharedObjects = new ConcurrentHashMap<>();
 
     /** As if the next extensions were made by another gateway instance (or after a restart): nothing shared yet. */
     public void forgetShared() {
@@ -245,7 +251,7 @@ public class PluginTestContext implements PluginContext {
     }
 
     @Override
-    public <T> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+    public <T> T shared(Class<T> type, Supplier<T> create) {
         return type.cast(sharedObjects.computeIfAbsent(type, t -> create.get()));
     }
 }

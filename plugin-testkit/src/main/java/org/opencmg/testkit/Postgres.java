@@ -1,5 +1,6 @@
 package org.opencmg.testkit;
 
+import java.nio.file.attribute.PosixFilePermissions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,7 +43,7 @@ public final class Postgres implements AutoCloseable {
      */
     public static Postgres start() throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("opencmg-pg-");
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
         var pg = new Postgres(dir, binaries(), freePort());
         pg.init();
         pg.startServer();

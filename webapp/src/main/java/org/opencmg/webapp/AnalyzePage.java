@@ -1,5 +1,6 @@
 package org.opencmg.webapp;
 
+import java.util.HashMap;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
@@ -109,7 +110,7 @@ final class AnalyzePage implements AdminPage {
         }
         sb.append("</tbody></table></section><h2>Again</h2>");
         // Fill the form again, but never echo a token back into the page.
-        var again = new java.util.HashMap<>(r.params());
+        var again = new HashMap<>(r.params());
         again.remove("token");
         again.remove("entra_token");
         return PageReply.ok(sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));

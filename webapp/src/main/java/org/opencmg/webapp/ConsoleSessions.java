@@ -1,5 +1,6 @@
 package org.opencmg.webapp;
 
+import jakarta.servlet.http.Cookie;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.charset.StandardCharsets;
@@ -172,7 +173,7 @@ public final class ConsoleSessions {
     }
 
     /** The session cookie's value among a request's cookies, or null. */
-    public static String cookieValue(jakarta.servlet.http.Cookie[] cookies) {
+    public static String cookieValue(Cookie[] cookies) {
         if (cookies == null) {
             return null;
         }

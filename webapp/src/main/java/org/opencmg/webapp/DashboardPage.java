@@ -1,5 +1,8 @@
 package org.opencmg.webapp;
 
+import java.util.Locale;
+import org.opencmg.server.pipeline.QuotaStep;
+import org.opencmg.server.store.Quota;
 import static org.opencmg.api.Html.text;
 
 import java.time.Duration;
@@ -91,7 +94,7 @@ final class DashboardPage implements AdminPage {
                             .append("up".equals(c.state()) ? "up" : "down").append("\">").append(text(c.state()))
                             .append("</span></td><td>").append(text(Format.time(c.since()))).append("</td><td>")
                             .append(text(Format.ago(c.lastHeartbeat(), now))).append("</td><td>")
-                            .append(c.rttMicros() == null ? "—" : text(String.format(java.util.Locale.ROOT, "%.1f ms", c.rttMicros() / 1000.0)))
+                            .append(c.rttMicros() == null ? "—" : text(String.format(Locale.ROOT, "%.1f ms", c.rttMicros() / 1000.0)))
                             .append("</td><td>").append(text(c.remoteAddress())).append("</td></tr>");
                 }
             }
@@ -183,19 +186,19 @@ final class DashboardPage implements AdminPage {
     void quotaAlerts(List<String> out) {
         for (var u : ctx.services().quotaUse().use()) {
             var q = u.quota();
-            for (var b : org.opencmg.server.pipeline.QuotaStep.Budget.values()) {
+            for (var b : QuotaStep.Budget.values()) {
                 double ratio = u.ratio(b);
                 boolean device = b.label.startsWith("device_");
                 String budget = (device ? "per-device " : "") + b.label.replace("device_", "").replace('_', ' ') + " budget";
                 String until = Format.hour(u.windowEnd()) + " UTC";
                 if (ratio >= 1) {
                     out.add((device ? "A device on " + q.externalPath() + " has spent its " : q.externalPath() + " has spent its ") + budget
-                            + " of the current " + org.opencmg.server.store.Quota.formatWindow(q.window()) + " window: "
+                            + " of the current " + Quota.formatWindow(q.window()) + " window: "
                             + (device ? "that device is" : "every device is") + " answered 429 on it until " + until + ".");
                 } else if (ratio * 100 >= q.warnPercent()) {
                     out.add((device ? "A device on " + q.externalPath() + " has used " : q.externalPath() + " has used ")
                             + Math.round(ratio * 100) + " % of its " + budget + " in the current "
-                            + org.opencmg.server.store.Quota.formatWindow(q.window()) + " window (warning at " + q.warnPercent()
+                            + Quota.formatWindow(q.window()) + " window (warning at " + q.warnPercent()
                             + " %; the window ends at " + until + ").");
                 }
             }

@@ -1,5 +1,6 @@
 package org.opencmg.webapp;
 
+import java.util.HashMap;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
@@ -80,7 +81,7 @@ final class ExplainPage implements AdminPage {
         fact(sb, "Connection point", e.connectionPoint());
         sb.append("</dl></section><h2>Another request</h2>");
         // Fill the form again, but never echo the token back into the page.
-        var again = new java.util.HashMap<>(r.params());
+        var again = new HashMap<>(r.params());
         again.remove("token");
         return PageReply.ok(sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));
     }

@@ -1,5 +1,6 @@
 package org.opencmg.webapp;
 
+import java.util.Locale;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.Part;
@@ -24,7 +25,7 @@ final class FormFields {
     static Map<String, String> read(HttpServletRequest req) throws IOException {
         var out = new LinkedHashMap<String, String>();
         String type = req.getContentType();
-        if ("POST".equals(req.getMethod()) && type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+        if ("POST".equals(req.getMethod()) && type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
             try {
                 for (Part p : req.getParts()) {
                     String value;

@@ -1,5 +1,10 @@
 package org.opencmg.cli.client;
 
+import com.fasterxml.jackson.core.JacksonException;
+import java.io.FilterInputStream;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.function.LongConsumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -121,25 +126,25 @@ public final class AdminClient {
      * POSTs a file as application/octet-stream, streamed from disk (any size, constant memory);
      * {@code progress} is told the bytes sent so far.
      */
-    public JsonNode postFile(String path, Path file, java.util.function.LongConsumer progress) throws IOException {
+    public JsonNode postFile(String path, Path file, LongConsumer progress) throws IOException {
         long size = Files.size(file);
         HttpRequest.BodyPublisher publisher = HttpRequest.BodyPublishers.fromPublisher(
                 HttpRequest.BodyPublishers.ofInputStream(() -> {
                     try {
                         return new CountingInputStream(Files.newInputStream(file), progress);
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 }), size);
         return send(request(path).timeout(Duration.ofHours(6)).header("Content-Type", "application/octet-stream").POST(publisher));
     }
 
     /** Tells {@code progress} the bytes read so far. */
-    private static final class CountingInputStream extends java.io.FilterInputStream {
-        private final java.util.function.LongConsumer progress;
+    private static final class CountingInputStream extends FilterInputStream {
+        private final LongConsumer progress;
         private long count;
 
-        CountingInputStream(java.io.InputStream in, java.util.function.LongConsumer progress) {
+        CountingInputStream(InputStream in, LongConsumer progress) {
             super(in);
             this.progress = progress;
         }
@@ -208,7 +213,7 @@ public final class AdminClient {
             JsonNode body;
             try {
                 body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
+            } catch (JacksonException e) {
                 body = JSON.createObjectNode();
             }
             throw new ApiException(response.statusCode(), body.path("error").asText("HTTP " + response.statusCode()));

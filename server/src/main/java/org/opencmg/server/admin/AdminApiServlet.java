@@ -1,5 +1,19 @@
 package org.opencmg.server.admin;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.jetty.http.HttpFields;
+import org.opencmg.api.AdminCall;
+import org.opencmg.api.AdminReply;
+import org.opencmg.channel.HeaderPolicy;
+import org.opencmg.server.channel.ConnectionAnalyzer;
+import org.opencmg.server.store.Quota;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -61,8 +75,8 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
-    private java.util.Optional<String> sessionUser(HttpServletRequest req) {
-        return console == null ? java.util.Optional.empty() : console.sessionUser(req);
+    private Optional<String> sessionUser(HttpServletRequest req) {
+        return console == null ? Optional.empty() : console.sessionUser(req);
     }
 
     @Override
@@ -77,7 +91,7 @@ public final class AdminApiServlet extends HttpServlet {
         String authorization = req.getHeader("Authorization");
         var login = authorization != null ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
                 : sessionUser(req).map(AdminCredentials.Login::accepted)
-                        .orElse(AdminCredentials.Login.refused(401, "login_required", java.time.Duration.ZERO));
+                        .orElse(AdminCredentials.Login.refused(401, "login_required", Duration.ZERO));
         if (!login.isAccepted()) {
             refuseLogin(req, resp, login);
             return;
@@ -106,7 +120,7 @@ public final class AdminApiServlet extends HttpServlet {
         } catch (IllegalArgumentException e) {
             status = 400;
             result = Map.of("error", e.getMessage());
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             status = 400;
             result = Map.of("error", "malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -128,7 +142,7 @@ public final class AdminApiServlet extends HttpServlet {
             case "endpoints DELETE" -> req.getParameter("role_id") != null ? operations.unpublishRole(req.getParameter("role_id"), actor)
                     : operations.unpublish(req.getParameter("external_path"), actor);
             case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind(), "request_headers",
-                    new java.util.TreeSet<>(r.requestHeaders()))).toList();
+                    new TreeSet<>(r.requestHeaders()))).toList();
             case "roots GET" -> services.trust().list();
             case "roots POST" -> operations.addRoots(body(req, BodyTypes.PEM), actor);
             case "roots DELETE" -> operations.removeRoot(required(id, "thumbprint"), actor);
@@ -158,7 +172,7 @@ public final class AdminApiServlet extends HttpServlet {
             case "config GET" -> new Text("application/yaml", configAsCode().export(actor));
             case "config POST" -> applyConfig(req, actor);
             case "traffic GET" -> services.traffic().since(services.clock().instant()
-                    .minus(java.time.Duration.ofHours(limit(req.getParameter("hours")))));
+                    .minus(Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
         };
     }
@@ -176,7 +190,7 @@ public final class AdminApiServlet extends HttpServlet {
                     json.path("internal_url").asText(null), actor).stream().map(AdminApiServlet::endpointJson).toList();
         }
         String roleKind = null;
-        if (json instanceof com.fasterxml.jackson.databind.node.ObjectNode o && o.has("role_kind")) {
+        if (json instanceof ObjectNode o && o.has("role_kind")) {
             var kind = o.remove("role_kind");
             if (!kind.isNull()) {
                 roleKind = kind.asText();
@@ -185,7 +199,7 @@ public final class AdminApiServlet extends HttpServlet {
         EndpointRequest request;
         try {
             request = JSON.treeToValue(json, EndpointRequest.class);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new IllegalArgumentException("malformed endpoint JSON: " + e.getOriginalMessage());
         }
         return endpointJson(operations.publish(request, roleKind, actor));
@@ -203,7 +217,7 @@ public final class AdminApiServlet extends HttpServlet {
         }
         List<X509Certificate> chain = AdminOperations.chain(json.path("certificate").asText(""));
         String token = json.path("token").asText("");
-        return services.explainer().explain(json.path("method").asText("GET").toUpperCase(java.util.Locale.ROOT), url, chain,
+        return services.explainer().explain(json.path("method").asText("GET").toUpperCase(Locale.ROOT), url, chain,
                 token.isEmpty() ? null : token, explainHeaders(json.path("headers")));
     }
 
@@ -216,13 +230,13 @@ public final class AdminApiServlet extends HttpServlet {
         var json = JSON.readTree(body(req));
         var roles = new ArrayList<String>();
         json.path("roles").forEach(r -> roles.add(r.asText()));
-        return org.opencmg.server.channel.ConnectionAnalyzer.json(operations.analyze(
+        return ConnectionAnalyzer.json(operations.analyze(
                 AdminOperations.chain(json.path("certificate").asText("")), json.path("token").asText(null),
                 json.path("entra_token").asText(null), roles, actor));
     }
 
-    private static org.eclipse.jetty.http.HttpFields explainHeaders(com.fasterxml.jackson.databind.JsonNode headers) {
-        var fields = org.eclipse.jetty.http.HttpFields.build();
+    private static HttpFields explainHeaders(JsonNode headers) {
+        var fields = HttpFields.build();
         if (headers.isMissingNode() || headers.isNull()) {
             return fields;
         }
@@ -230,7 +244,7 @@ public final class AdminApiServlet extends HttpServlet {
             throw new IllegalArgumentException("headers must be an object of at most 100 names: {\"Name\": \"value\"}");
         }
         for (var e : headers.properties()) {
-            if (!org.opencmg.channel.HeaderPolicy.isToken(e.getKey())) {
+            if (!HeaderPolicy.isToken(e.getKey())) {
                 throw new IllegalArgumentException("not a header name: " + e.getKey());
             }
             for (var v : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
@@ -245,7 +259,7 @@ public final class AdminApiServlet extends HttpServlet {
             throws IOException {
         var plugin = services.pluginResources().stream().filter(r -> r.name().equals(resource)).findFirst()
                 .orElseThrow(() -> new ApiError(404, "no such API: " + method + " /api/" + resource));
-        var query = new java.util.LinkedHashMap<String, String>();
+        var query = new LinkedHashMap<String, String>();
         req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
         String subPath = id == null ? "" : "/" + id;
         boolean streamed = plugin.streamsBody(method, subPath);
@@ -253,9 +267,9 @@ public final class AdminApiServlet extends HttpServlet {
             throw unsupportedType(BodyTypes.STREAM);
         }
         byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req, BodyTypes.PLUGIN);
-        org.opencmg.api.AdminReply reply;
+        AdminReply reply;
         try (InputStream stream = streamed ? req.getInputStream() : null) {
-            reply = plugin.handle(new org.opencmg.api.AdminCall(method, subPath, query, body, actor, stream));
+            reply = plugin.handle(new AdminCall(method, subPath, query, body, actor, stream));
         } catch (RuntimeException | LinkageError e) {
             LOG.error("admin API /api/{} of a plugin failed", resource, e);
             throw new ApiError(500, "the plugin failed; see the gateway log");
@@ -277,10 +291,10 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     /** A quota with its use in the current window as this instance sees it (the other instances' included). */
-    private Map<String, Object> quotaJson(org.opencmg.server.store.Quota q) {
+    private Map<String, Object> quotaJson(Quota q) {
         var m = new LinkedHashMap<String, Object>();
         m.put("external_path", q.externalPath());
-        m.put("window", org.opencmg.server.store.Quota.formatWindow(q.window()));
+        m.put("window", Quota.formatWindow(q.window()));
         m.put("requests", q.requests());
         m.put("egress_bytes", q.egressBytes());
         m.put("device_requests", q.deviceRequests());
@@ -348,7 +362,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static Map<String, Object> changeJson(ConfigAsCode.Change c) {
         var m = new LinkedHashMap<String, Object>();
         m.put("section", c.section());
-        m.put("action", c.action().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("action", c.action().name().toLowerCase(Locale.ROOT));
         m.put("item", c.item());
         m.put("detail", c.detail());
         return m;
@@ -397,11 +411,11 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     /** The body, if its Content-Type is one of {@code accepted}. */
-    private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted) throws IOException {
+    private static byte[] body(HttpServletRequest req, Set<String> accepted) throws IOException {
         return body(req, accepted, MAX_BODY);
     }
 
-    private static byte[] body(HttpServletRequest req, java.util.Set<String> accepted, int max) throws IOException {
+    private static byte[] body(HttpServletRequest req, Set<String> accepted, int max) throws IOException {
         if (!BodyTypes.accepts(accepted, req.getContentType())) {
             throw unsupportedType(accepted);
         }
@@ -414,15 +428,15 @@ public final class AdminApiServlet extends HttpServlet {
         }
     }
 
-    private static ApiError unsupportedType(java.util.Set<String> accepted) {
+    private static ApiError unsupportedType(Set<String> accepted) {
         return new ApiError(415, "unsupported_content_type", "Content-Type must be " + String.join(" or ",
-                new java.util.TreeSet<>(accepted)));
+                new TreeSet<>(accepted)));
     }
 
     private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {
         String message = switch (login.status()) {
             case 429 -> "too many failed logins: retry in " + login.retryAfterSeconds() + " s";
-            case 400 -> "user names are at most " + org.opencmg.server.admin.LoginThrottle.MAX_USER_NAME + " characters";
+            case 400 -> "user names are at most " + LoginThrottle.MAX_USER_NAME + " characters";
             default -> authorizationWasSent(req) ? "wrong user name or password" : "admin credentials required";
         };
         login.setHeaders(req, resp);

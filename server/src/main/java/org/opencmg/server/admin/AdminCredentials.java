@@ -1,5 +1,8 @@
 package org.opencmg.server.admin;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.List;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
@@ -52,7 +55,7 @@ public final class AdminCredentials {
         }
 
         /** A refused Basic login's headers: Retry-After on 429, the challenge on 401 to clients that are not browsers. */
-        void setHeaders(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp) {
+        void setHeaders(HttpServletRequest req, HttpServletResponse resp) {
             if (status == 429) {
                 resp.setHeader("Retry-After", Long.toString(retryAfterSeconds()));
             }
@@ -140,7 +143,7 @@ public final class AdminCredentials {
     }
 
     /** The administrators' names. */
-    public java.util.List<String> names() {
+    public List<String> names() {
         return users.names();
     }
 

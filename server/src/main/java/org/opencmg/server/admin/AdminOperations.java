@@ -1,5 +1,8 @@
 package org.opencmg.server.admin;
 
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -166,11 +169,11 @@ public final class AdminOperations {
      * such budget), warn_percent (default 80)}. Sets or replaces the endpoint's budgets.
      */
     public Quota setQuota(JsonNode json, String actor) {
-        var known = java.util.Set.of("external_path", "window", "requests", "egress_bytes", "device_requests", "device_egress_bytes",
+        var known = Set.of("external_path", "window", "requests", "egress_bytes", "device_requests", "device_egress_bytes",
                 "warn_percent");
         json.fieldNames().forEachRemaining(f -> {
             if (!known.contains(f)) {
-                throw new IllegalArgumentException("unknown field '" + f + "' (known: " + new java.util.TreeSet<>(known) + ")");
+                throw new IllegalArgumentException("unknown field '" + f + "' (known: " + new TreeSet<>(known) + ")");
             }
         });
         String path = json.path("external_path").asText("");
@@ -229,7 +232,7 @@ public final class AdminOperations {
             throw new IllegalArgumentException("certificate: the connection point's PEM certificate is required");
         }
         if (connectionId.isEmpty()) {
-            connectionId = java.util.UUID.randomUUID().toString();
+            connectionId = UUID.randomUUID().toString();
         } else if (!connectionId.matches("[A-Za-z0-9._-]{8,128}")) {
             throw new IllegalArgumentException("connection_id must be 8-128 of A-Z a-z 0-9 . _ -");
         }

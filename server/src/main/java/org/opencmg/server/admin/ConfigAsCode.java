@@ -1,5 +1,9 @@
 package org.opencmg.server.admin;
 
+import java.time.temporal.ChronoUnit;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.TreeSet;
 import java.security.cert.X509CRL;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -70,7 +74,7 @@ public final class ConfigAsCode {
             var bySection = new LinkedHashMap<String, String>();
             for (String section : ConfigDocument.SECTIONS) {
                 String counts = changes.stream().filter(c -> c.section().equals(section))
-                        .collect(Collectors.groupingBy(Change::action, () -> new java.util.EnumMap<>(Action.class), Collectors.counting()))
+                        .collect(Collectors.groupingBy(Change::action, () -> new EnumMap<>(Action.class), Collectors.counting()))
                         .entrySet().stream().map(e -> symbol(e.getKey()) + e.getValue()).collect(Collectors.joining(" "));
                 if (!counts.isEmpty()) {
                     bySection.put(section, counts);
@@ -147,7 +151,7 @@ public final class ConfigAsCode {
                 # apply adds and changes; with --prune it also removes what a section of this file does not list.
                 # Never in this file: secrets (connection IDs, secret store values, admin passwords, token signing and
                 # storage keys); nor administrators, their certificates, bulk tokens, devices, content, traffic, audit log.
-                """.formatted(instance, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), actor));
+                """.formatted(instance, clock.instant().truncatedTo(ChronoUnit.SECONDS), actor));
     }
 
     /**
@@ -167,7 +171,7 @@ public final class ConfigAsCode {
                 ConfigAsCode::endpointDetail, 2, 1,
                 (c, p) -> endpoints.publish(c, p), (c, p) -> endpoints.unpublish(c, p.endpoint().externalPath()));
         // A quota takes the spelling of its endpoint's path; one on a path published nowhere waits for it (as the API keeps one).
-        var published = new java.util.HashMap<String, String>();
+        var published = new HashMap<String, String>();
         if (!planner.prunes(ConfigDocument.ENDPOINTS)) {
             storedEndpoints.values().forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
         }
@@ -394,8 +398,8 @@ public final class ConfigAsCode {
 
     private static String endpointDetail(PublishedEndpoint p) {
         var e = p.endpoint();
-        return "site=" + p.site() + " internal_url=" + e.internalUrl() + " methods=" + String.join(",", new java.util.TreeSet<>(e.methods()))
-                + " auth=" + String.join(",", new java.util.TreeSet<>(e.authMethods())) + " max_request_bytes=" + e.maxRequestBytes()
+        return "site=" + p.site() + " internal_url=" + e.internalUrl() + " methods=" + String.join(",", new TreeSet<>(e.methods()))
+                + " auth=" + String.join(",", new TreeSet<>(e.authMethods())) + " max_request_bytes=" + e.maxRequestBytes()
                 + (p.roleKind() == null ? "" : " role=" + p.roleKind() + (p.roleId() == null ? "" : ":" + p.roleId()));
     }
 
@@ -406,8 +410,8 @@ public final class ConfigAsCode {
         d.add("internal_url", a.endpoint().internalUrl(), b.endpoint().internalUrl());
         d.add("site", a.site(), b.site());
         d.add("name", a.endpoint().name(), b.endpoint().name());
-        d.add("methods", new java.util.TreeSet<>(a.endpoint().methods()), new java.util.TreeSet<>(b.endpoint().methods()));
-        d.add("auth", new java.util.TreeSet<>(a.endpoint().authMethods()), new java.util.TreeSet<>(b.endpoint().authMethods()));
+        d.add("methods", new TreeSet<>(a.endpoint().methods()), new TreeSet<>(b.endpoint().methods()));
+        d.add("auth", new TreeSet<>(a.endpoint().authMethods()), new TreeSet<>(b.endpoint().authMethods()));
         d.add("max_request_bytes", a.endpoint().maxRequestBytes(), b.endpoint().maxRequestBytes());
         d.add("role_kind", a.roleKind(), b.roleKind());
         d.add("role_id", a.roleId(), b.roleId());

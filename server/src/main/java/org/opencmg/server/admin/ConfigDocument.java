@@ -1,5 +1,9 @@
 package org.opencmg.server.admin;
 
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Locale;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -211,9 +215,9 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
 
     static String sha256(X509CRL crl) {
         try {
-            return java.util.HexFormat.of().withUpperCase().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(crl.getEncoded()));
-        } catch (java.security.GeneralSecurityException e) {
+            return HexFormat.of().withUpperCase().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(crl.getEncoded()));
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot hash a CRL", e);
         }
     }
@@ -471,7 +475,7 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         }
 
         private static String thumbprint(String typed, String field) {
-            String t = typed.replace(":", "").replace(" ", "").strip().toUpperCase(java.util.Locale.ROOT);
+            String t = typed.replace(":", "").replace(" ", "").strip().toUpperCase(Locale.ROOT);
             if (!SHA256.matcher(t).matches()) {
                 throw new IllegalArgumentException(field + ": a SHA-256 thumbprint (64 hex digits)");
             }

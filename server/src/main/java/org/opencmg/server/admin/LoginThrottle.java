@@ -1,5 +1,6 @@
 package org.opencmg.server.admin;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,7 +58,7 @@ public final class LoginThrottle {
     private final int maxKeys;
     private final Duration cleanUpEvery;
     /** When this instance last cleaned up (epoch ms). */
-    private final java.util.concurrent.atomic.AtomicLong cleanedAt = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong cleanedAt = new AtomicLong(Long.MIN_VALUE);
 
     public LoginThrottle(Jdbc jdbc, Clock clock) {
         this(jdbc, clock, MAX_KEYS, Duration.ofSeconds(10));

@@ -1,5 +1,7 @@
 package org.opencmg.server.admin;
 
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -23,8 +25,8 @@ public final class PasswordHasher {
     /** Evaluations running at once: each holds 19 MiB, so a burst of logins cannot exhaust the heap. */
     static final int MAX_CONCURRENT = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 8);
     private static final Semaphore RUNNING = new Semaphore(MAX_CONCURRENT, true);
-    private static final java.util.concurrent.atomic.AtomicInteger RUNNING_NOW = new java.util.concurrent.atomic.AtomicInteger();
-    private static final java.util.concurrent.atomic.AtomicInteger RUNNING_PEAK = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger RUNNING_NOW = new AtomicInteger();
+    private static final AtomicInteger RUNNING_PEAK = new AtomicInteger();
 
     private PasswordHasher() {
     }
@@ -101,7 +103,7 @@ public final class PasswordHasher {
         byte[] out = new byte[length];
         byte[] pw = new String(password).getBytes(StandardCharsets.UTF_8);
         gen.generateBytes(pw, out);
-        java.util.Arrays.fill(pw, (byte) 0);
+        Arrays.fill(pw, (byte) 0);
         return out;
     }
 }

@@ -1,5 +1,15 @@
 package org.opencmg.server.boot;
 
+import io.micrometer.core.instrument.Counter;
+import java.util.Collections;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.opencmg.server.admin.AdminOperations;
+import org.opencmg.server.admin.ConfigAsCode;
+import org.opencmg.server.admin.LoginThrottle;
+import org.opencmg.server.channel.ConnectionAnalyzer;
+import org.opencmg.server.store.AdminCertificates;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -126,7 +136,7 @@ public final class Gateway implements AutoCloseable {
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
     private SecretStore secrets;
-    private java.util.concurrent.ScheduledExecutorService quotaSharing;
+    private ScheduledExecutorService quotaSharing;
 
     /** How often an instance writes its endpoint-wide quota counts and reads the others' (off the request path). */
     static final Duration QUOTA_SHARING = Duration.ofSeconds(2);
@@ -254,18 +264,18 @@ public final class Gateway implements AutoCloseable {
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
-        var credentials = new AdminCredentials(users, clock, new org.opencmg.server.admin.LoginThrottle(jdbc, clock), meters);
+        var credentials = new AdminCredentials(users, clock, new LoginThrottle(jdbc, clock), meters);
         var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
                 channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
                 quotaStore, quotaStep,
-                new org.opencmg.server.channel.ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
+                new ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
                         meters));
-        var adminCertificates = new org.opencmg.server.store.AdminCertificates(jdbc);
-        var configAsCode = new org.opencmg.server.admin.ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
+        var adminCertificates = new AdminCertificates(jdbc);
+        var configAsCode = new ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
                 audit, live, plugins::roles, clock, config.instance());
-        var operations = new org.opencmg.server.admin.AdminOperations(services, adminCertificates);
+        var operations = new AdminOperations(services, adminCertificates);
         var console = consoleFactory == null ? null : consoleFactory.open(new AdminConsole.Parts(operations, jdbc, refusals,
-                plugins::status, plugins.adminPages(), java.util.Collections.unmodifiableMap(connectorCertificates)));
+                plugins::status, plugins.adminPages(), Collections.unmodifiableMap(connectorCertificates)));
         var api = new AdminApiServlet(operations, console, refusals, configAsCode);
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
@@ -298,9 +308,9 @@ public final class Gateway implements AutoCloseable {
      * store, the other instances' back, so an endpoint's budget holds for the gateway as a whole
      * (a few seconds behind). Without budgets nothing is written or read.
      */
-    private java.util.concurrent.ScheduledExecutorService shareQuotaUse(QuotaStore store, QuotaStep step) {
+    private ScheduledExecutorService shareQuotaUse(QuotaStore store, QuotaStep step) {
         step.resume(store.own(config.instance(), clock.instant()));
-        var executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        var executor = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("quota-sharing").factory());
         shareQuotaUse = () -> {
             try {
@@ -312,7 +322,7 @@ public final class Gateway implements AutoCloseable {
             }
         };
         executor.scheduleWithFixedDelay(shareQuotaUse, QUOTA_SHARING.toMillis(), QUOTA_SHARING.toMillis(),
-                java.util.concurrent.TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS);
         return executor;
     }
 
@@ -455,8 +465,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** {@code cmg_certificate_reloads_total{connector,outcome}}: reloaded, or the reason it was refused. */
-    private io.micrometer.core.instrument.Counter certificateReloads(String connector, String outcome) {
-        return io.micrometer.core.instrument.Counter.builder("cmg_certificate_reloads_total")
+    private Counter certificateReloads(String connector, String outcome) {
+        return Counter.builder("cmg_certificate_reloads_total")
                 .description("Renewed connector certificates put in service (outcome reloaded) or refused (outcome: the reason)")
                 .tag("connector", connector).tag("outcome", outcome).register(meters);
     }

@@ -1,5 +1,9 @@
 package org.opencmg.server.channel;
 
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.http2.api.Stream;
+import org.eclipse.jetty.http2.frames.ResetFrame;
 import java.time.Instant;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.frames.GoAwayFrame;
@@ -27,7 +31,7 @@ final class Channel implements Session.Listener {
     private volatile long pingSentNanos;
     private volatile boolean draining;
     /** The held stream the connection point writes the site's notifications to (NotificationFeed). */
-    volatile org.eclipse.jetty.http2.api.Stream notifications;
+    volatile Stream notifications;
 
     Channel(ChannelRegistry registry, EndPoint endPoint, String remoteAddress, Instant now) {
         this.registry = registry;
@@ -96,25 +100,25 @@ final class Channel implements Session.Listener {
      * finish, then the connection closes; the connection point redials (another instance, or this
      * one once it is back). The future completes when the connection closed.
      */
-    java.util.concurrent.CompletableFuture<Void> drain() {
+    CompletableFuture<Void> drain() {
         draining = true;
         endNotifications();
         Session s = session;
-        return s == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : s.shutdown();
+        return s == null ? CompletableFuture.completedFuture(null) : s.shutdown();
     }
 
     /** Streams open on the channel but the held notification stream: device exchanges and control messages. */
     int exchangesInFlight() {
         Session s = session;
-        org.eclipse.jetty.http2.api.Stream n = notifications;
+        Stream n = notifications;
         return s == null ? 0 : s.getStreams().size() - (n != null && !n.isClosed() ? 1 : 0);
     }
 
     /** The notification stream never ends by itself: a channel that ends resets it first, or it would wait for it. */
     void endNotifications() {
-        org.eclipse.jetty.http2.api.Stream n = notifications;
+        Stream n = notifications;
         if (n != null && !n.isClosed()) {
-            n.reset(new org.eclipse.jetty.http2.frames.ResetFrame(n.getId(), org.eclipse.jetty.http2.ErrorCode.CANCEL_STREAM_ERROR.code),
+            n.reset(new ResetFrame(n.getId(), ErrorCode.CANCEL_STREAM_ERROR.code),
                     Callback.NOOP);
         }
     }
@@ -124,7 +128,7 @@ final class Channel implements Session.Listener {
         endNotifications();
         Session s = session;
         if (s != null) {
-            s.close(org.eclipse.jetty.http2.ErrorCode.NO_ERROR.code, reason, Callback.NOOP);
+            s.close(ErrorCode.NO_ERROR.code, reason, Callback.NOOP);
         } else {
             endPoint.close();
         }

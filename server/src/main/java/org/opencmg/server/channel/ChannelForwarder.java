@@ -1,5 +1,6 @@
 package org.opencmg.server.channel;
 
+import java.util.concurrent.atomic.AtomicReference;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -200,7 +201,7 @@ public final class ChannelForwarder implements Forwarder {
         int status = 502;
         Exchange exchange = null;
         // A device that goes away (its connection failed, timed out) ends its stream at once: the site stops working for nobody.
-        var current = new java.util.concurrent.atomic.AtomicReference<Exchange>();
+        var current = new AtomicReference<Exchange>();
         request.addFailureListener(failure -> {
             Exchange e = current.get();
             if (e != null) {

@@ -1,5 +1,8 @@
 package org.opencmg.server.channel;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -197,11 +200,11 @@ public final class ChannelRegistry implements AutoCloseable {
     }
 
     /** Sends a site's whole mapping table to one of its channels. */
-    private java.util.concurrent.CompletableFuture<Void> push(Channel c, MappingSnapshot snapshot) {
+    private CompletableFuture<Void> push(Channel c, MappingSnapshot snapshot) {
         var endpoints = snapshot.endpoints().stream()
                 .filter(e -> e.site().equals(c.site()) && !e.endpoint().heldByGateway())
                 .map(e -> new MappingTable.Mapping(e.endpoint().externalPath(), e.endpoint().internalUrl(),
-                        java.util.Set.copyOf(e.endpoint().methods())))
+                        Set.copyOf(e.endpoint().methods())))
                 .toList();
         byte[] table = ChannelJson.write(new MappingTable(c.site(), snapshot.revision(), endpoints));
         return ControlStream.send(c.session, "PUT", ChannelProtocol.MAPPINGS, table, 256).thenAccept(a -> {
@@ -270,12 +273,12 @@ public final class ChannelRegistry implements AutoCloseable {
     public int drain(Duration within) {
         draining = true;
         var channels = List.copyOf(open);
-        var closing = channels.stream().map(Channel::drain).toArray(java.util.concurrent.CompletableFuture[]::new);
+        var closing = channels.stream().map(Channel::drain).toArray(CompletableFuture[]::new);
         try {
-            java.util.concurrent.CompletableFuture.allOf(closing).get(Math.max(0, within.toMillis()), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+            CompletableFuture.allOf(closing).get(Math.max(0, within.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
             LOG.warn("channels not drained within {} ms: their streams are cut", within.toMillis());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             LOG.debug("draining channels: {}", e.getCause().toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

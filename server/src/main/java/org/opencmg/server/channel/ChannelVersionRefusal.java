@@ -1,5 +1,9 @@
 package org.opencmg.server.channel;
 
+import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.http2.HTTP2Connection;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
 import java.net.InetSocketAddress;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -34,7 +38,7 @@ public final class ChannelVersionRefusal extends Handler.Abstract {
         response.setStatus(400);
         // One answer per connection: then a GOAWAY, so an old point (or anyone posing as one) gets no second stream.
         var connection = request.getConnectionMetaData().getConnection();
-        org.eclipse.jetty.io.Content.Sink.write(response, true, "400 channel_protocol_unsupported: " + refusal.detail() + "\n",
+        Content.Sink.write(response, true, "400 channel_protocol_unsupported: " + refusal.detail() + "\n",
                 new Callback() {
                     @Override
                     public void succeeded() {
@@ -51,9 +55,9 @@ public final class ChannelVersionRefusal extends Handler.Abstract {
         return true;
     }
 
-    private static void goAway(org.eclipse.jetty.io.Connection connection) {
-        if (connection instanceof org.eclipse.jetty.http2.HTTP2Connection h2) {
-            h2.getSession().close(org.eclipse.jetty.http2.ErrorCode.NO_ERROR.code, "channel_protocol_unsupported", Callback.NOOP);
+    private static void goAway(Connection connection) {
+        if (connection instanceof HTTP2Connection h2) {
+            h2.getSession().close(ErrorCode.NO_ERROR.code, "channel_protocol_unsupported", Callback.NOOP);
         } else {
             connection.close();
         }

@@ -1,5 +1,7 @@
 package org.opencmg.server.channel;
 
+import java.util.HashSet;
+import java.util.Locale;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.cert.X509Certificate;
@@ -57,7 +59,7 @@ public final class ConnectionAnalyzer {
         }
 
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -151,7 +153,7 @@ public final class ConnectionAnalyzer {
         var byRole = new LinkedHashMap<String, List<PublishedEndpoint>>();
         live.mappings().endpoints().stream()
                 .filter(e -> !e.endpoint().heldByGateway())
-                .sorted(Comparator.comparing((PublishedEndpoint e) -> e.endpoint().externalPath().toLowerCase(java.util.Locale.ROOT)))
+                .sorted(Comparator.comparing((PublishedEndpoint e) -> e.endpoint().externalPath().toLowerCase(Locale.ROOT)))
                 .forEach(e -> byRole.computeIfAbsent(e.roleId() != null ? e.roleId() : e.endpoint().externalPath(),
                         r -> new ArrayList<>()).add(e));
         var wanted = new LinkedHashSet<String>(roles);
@@ -196,7 +198,7 @@ public final class ConnectionAnalyzer {
         hops.add(Hop.ok("mapping", endpoint + (e.device() == null ? "" : " (as " + e.device() + ")")));
         var rows = new ArrayList<Row>();
         var channels = registry.channels(site);
-        var seen = new java.util.HashSet<String>();
+        var seen = new HashSet<String>();
         for (Channel c : channels) {
             seen.add(c.name());
             var through = new ArrayList<>(hops);

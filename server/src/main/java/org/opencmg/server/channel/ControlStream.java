@@ -1,5 +1,6 @@
 package org.opencmg.server.channel;
 
+import org.eclipse.jetty.http2.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -78,7 +79,7 @@ final class ControlStream implements Stream.Listener {
         ByteBuffer buf = data.frame().getByteBuffer();
         if (body.size() + buf.remaining() > maxAnswer) {
             data.release();
-            stream.reset(new ResetFrame(stream.getId(), org.eclipse.jetty.http2.ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
+            stream.reset(new ResetFrame(stream.getId(), ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
             answer.completeExceptionally(new IOException("answer larger than " + maxAnswer + " bytes"));
             return;
         }

@@ -1,5 +1,7 @@
 package org.opencmg.server.channel;
 
+import org.eclipse.jetty.http2.RetryableStreamException;
+import org.eclipse.jetty.util.Promise;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +61,7 @@ final class Exchange implements Stream.Listener {
     /** Opens this exchange's stream on a channel, HEADERS only: a stream that cannot be opened fails it as never sent. */
     void openBodiless(Channel channel, MetaData.Request head) {
         try {
-            channel.session.newStream(new HeadersFrame(head, null, true), new org.eclipse.jetty.util.Promise<>() {
+            channel.session.newStream(new HeadersFrame(head, null, true), new Promise<>() {
                 @Override
                 public void succeeded(Stream stream) {
                     started(stream);
@@ -150,7 +152,7 @@ final class Exchange implements Stream.Listener {
 
     @Override
     public void onFailure(Stream stream, int error, String reason, Throwable failure, Callback callback) {
-        if (failure instanceof org.eclipse.jetty.http2.RetryableStreamException) {
+        if (failure instanceof RetryableStreamException) {
             fail(new NotProcessed("the connection point went away before it took the stream (GOAWAY)"));
             callback.succeeded();
             return;

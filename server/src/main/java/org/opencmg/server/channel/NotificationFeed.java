@@ -1,5 +1,6 @@
 package org.opencmg.server.channel;
 
+import java.util.concurrent.TimeoutException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -114,7 +115,7 @@ final class NotificationFeed implements Stream.Listener {
 
     /** Quiet is normal here (the point writes an empty line every minute): never ended for it. */
     @Override
-    public void onIdleTimeout(Stream stream, java.util.concurrent.TimeoutException x, Promise<Boolean> promise) {
+    public void onIdleTimeout(Stream stream, TimeoutException x, Promise<Boolean> promise) {
         promise.succeeded(false);
     }
 }

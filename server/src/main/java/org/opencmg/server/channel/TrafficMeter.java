@@ -1,5 +1,6 @@
 package org.opencmg.server.channel;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,9 +50,9 @@ public final class TrafficMeter implements AutoCloseable {
     private final ScheduledExecutorService flusher =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("traffic-flush").factory());
 
-    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final MeterRegistry meters;
 
-    public TrafficMeter(String instance, TrafficStore store, Clock clock, io.micrometer.core.instrument.MeterRegistry meters) {
+    public TrafficMeter(String instance, TrafficStore store, Clock clock, MeterRegistry meters) {
         this.meters = meters;
         this.instance = instance;
         this.store = store;

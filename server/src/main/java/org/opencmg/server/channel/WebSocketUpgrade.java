@@ -1,5 +1,7 @@
 package org.opencmg.server.channel;
 
+import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -51,7 +53,7 @@ final class WebSocketUpgrade {
         HttpFields h = request.getHeaders();
         return "GET".equals(request.getMethod()) && h.contains(HttpHeader.UPGRADE, "websocket")
                 && h.get(HttpHeader.SEC_WEBSOCKET_KEY) != null && "13".equals(h.get(HttpHeader.SEC_WEBSOCKET_VERSION))
-                && request.getConnectionMetaData().getConnection() instanceof org.eclipse.jetty.server.internal.HttpConnection;
+                && request.getConnectionMetaData().getConnection() instanceof HttpConnection;
     }
 
     /** Opens the tunnel on {@code channel} and prepares the device's 101; throws {@link RequestRefused} when the site will not. */
@@ -131,7 +133,7 @@ final class WebSocketUpgrade {
 
         void reset(Stream stream) {
             if (stream != null) {
-                stream.reset(new ResetFrame(stream.getId(), org.eclipse.jetty.http2.ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
+                stream.reset(new ResetFrame(stream.getId(), ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
             }
         }
 

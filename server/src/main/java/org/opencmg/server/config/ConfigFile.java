@@ -1,5 +1,9 @@
 package org.opencmg.server.config;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.regex.Pattern;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -58,7 +62,7 @@ public final class ConfigFile {
         // Where the offending token starts (the exception's own location is where the parser had
         // read ahead to, often the next line).
         JsonLocation at = e.getProcessor() instanceof JsonParser p && p.currentTokenLocation() != null
-                && p.currentTokenLocation().getLineNr() > 0 && !(e instanceof com.fasterxml.jackson.core.JsonParseException)
+                && p.currentTokenLocation().getLineNr() > 0 && !(e instanceof JsonParseException)
                 ? p.currentTokenLocation() : e.getLocation();
         String where0 = file + (at != null && at.getLineNr() > 0 ? " line " + at.getLineNr() : "") + ": ";
         String where = where0;
@@ -97,8 +101,8 @@ public final class ConfigFile {
             return -1;
         }
         try {
-            var lines = java.nio.file.Files.readAllLines(file);
-            var pattern = java.util.regex.Pattern.compile("(^|[\\s{,-])[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:");
+            var lines = Files.readAllLines(file);
+            var pattern = Pattern.compile("(^|[\\s{,-])[\"']?" + Pattern.quote(key) + "[\"']?\\s*:");
             for (int i = Math.min(reported, lines.size()) - 1; i >= 0; i--) {
                 if (pattern.matcher(lines.get(i)).find()) {
                     return i + 1;
@@ -144,7 +148,7 @@ public final class ConfigFile {
             return "a list ([a, b], or one \"- item\" line each)";
         }
         if (type.isEnum()) {
-            return "one of " + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.toString().toLowerCase())
+            return "one of " + Arrays.stream(type.getEnumConstants()).map(c -> c.toString().toLowerCase())
                     .collect(Collectors.joining(", "));
         }
         return "a mapping (indented \"key: value\" lines, or {key: value})";

@@ -1,5 +1,7 @@
 package org.opencmg.server.config;
 
+import org.eclipse.jetty.util.InetAddressSet;
+import org.opencmg.channel.Durations;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -285,7 +287,7 @@ public record GatewayConfig(
         }
         for (String entry : from) {
             try {
-                new org.eclipse.jetty.util.InetAddressSet().add(entry);
+                new InetAddressSet().add(entry);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("client.proxy-from: \"" + entry + "\" is not an address or CIDR block");
             }
@@ -297,7 +299,7 @@ public record GatewayConfig(
     }
 
     static Duration duration(String value, Duration fallback) {
-        return value == null ? fallback : org.opencmg.channel.Durations.parse(value);
+        return value == null ? fallback : Durations.parse(value);
     }
 
     /**

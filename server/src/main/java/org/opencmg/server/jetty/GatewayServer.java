@@ -1,5 +1,10 @@
 package org.opencmg.server.jetty;
 
+import org.conscrypt.Conscrypt;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.TlsProvider;
 import java.security.GeneralSecurityException;
@@ -185,7 +190,7 @@ public final class GatewayServer implements AutoCloseable {
         public void customize(SSLEngine engine) {
             super.customize(engine);
             if (TlsProvider.isConscrypt(engine)) {
-                org.conscrypt.Conscrypt.setUseSessionTickets(engine, true);
+                Conscrypt.setUseSessionTickets(engine, true);
             }
         }
     }
@@ -197,7 +202,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** Before {@link #start}: told of every failed TLS handshake on the client connector. */
-    public void onClientHandshakes(org.eclipse.jetty.io.ssl.SslHandshakeListener listener) {
+    public void onClientHandshakes(SslHandshakeListener listener) {
         client.addBean(listener);
     }
 
@@ -322,8 +327,8 @@ public final class GatewayServer implements AutoCloseable {
         }
 
         @Override
-        public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
-                              org.eclipse.jetty.util.Callback callback) throws Exception {
+        public boolean handle(Request request, Response response,
+                              Callback callback) throws Exception {
             String name = request.getConnectionMetaData().getConnector().getName();
             if (CLIENT.equals(name)) {
                 return clientHandler.handle(request, response, callback);

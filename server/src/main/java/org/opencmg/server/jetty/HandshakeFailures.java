@@ -1,5 +1,6 @@
 package org.opencmg.server.jetty;
 
+import java.util.TreeMap;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
@@ -137,7 +138,7 @@ public final class HandshakeFailures implements SslHandshakeListener {
 
     /** Failures counted so far, by reason (for status pages). */
     public Map<String, Long> counts() {
-        var out = new java.util.TreeMap<String, Long>();
+        var out = new TreeMap<String, Long>();
         counters.forEach((r, c) -> out.put(r.name(), (long) c.count()));
         return out;
     }

@@ -1,5 +1,7 @@
 package org.opencmg.server.notification;
 
+import java.util.Map;
+import org.opencmg.channel.Notification;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,7 +27,7 @@ import org.opencmg.server.refusal.RequestRefused;
 public final class NotificationChannels {
 
     /** A notification's message, and the little a device may send back (nothing but pings). */
-    private static final int MAX_MESSAGE = org.opencmg.channel.Notification.MAX_MESSAGE_BYTES;
+    private static final int MAX_MESSAGE = Notification.MAX_MESSAGE_BYTES;
 
     private final NotificationHub hub;
     private final Duration longPollWait;
@@ -103,7 +105,7 @@ public final class NotificationChannels {
         try {
             holding[0] = hub.hold(site, device.id(), poll);
         } catch (NotificationHub.Full e) {
-            throw new RequestRefused(Refusal.NOTIFICATION_CHANNELS_FULL, e.getMessage(), java.util.Map.of("Retry-After", "60"));
+            throw new RequestRefused(Refusal.NOTIFICATION_CHANNELS_FULL, e.getMessage(), Map.of("Retry-After", "60"));
         }
         Runnable end = () -> {
             if (answered.compareAndSet(false, true)) {

@@ -1,5 +1,9 @@
 package org.opencmg.server.pipeline;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -39,21 +43,21 @@ public final class ClientPipelineHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientPipelineHandler.class);
 
-    private final java.util.function.Supplier<ServerNames> serverNames;
+    private final Supplier<ServerNames> serverNames;
     private final ClientSteps steps;
     private final RequestLengthStep length = new RequestLengthStep();
     private final Forwarder forwarder;
     private final NotificationChannels notifications;
     private final Refusals refusals;
     private final Health health;
-    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final MeterRegistry meters;
 
     /**
      * @param serverNames the names this gateway answers for (they follow a renewed certificate); requests
      *                    naming another host are refused
      */
-    public ClientPipelineHandler(java.util.function.Supplier<ServerNames> serverNames, ClientSteps steps, Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
-                                 io.micrometer.core.instrument.MeterRegistry meters) {
+    public ClientPipelineHandler(Supplier<ServerNames> serverNames, ClientSteps steps, Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
+                                 MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.steps = steps;
@@ -79,7 +83,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
                     .tag("status", cls + "xx").publishPercentileHistogram().register(meters);
             timers[cls] = t;
         }
-        t.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
 
     private final Timer[] timers = new Timer[6];
@@ -210,7 +214,7 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         byte[] body = (ok ? "ok\n" : "unavailable: " + problem + "\n").getBytes(StandardCharsets.US_ASCII);
-        response.write(true, "HEAD".equals(request.getMethod()) ? java.nio.ByteBuffer.allocate(0) : java.nio.ByteBuffer.wrap(body), callback);
+        response.write(true, "HEAD".equals(request.getMethod()) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
     }
 
     private static String remote(Request request) {

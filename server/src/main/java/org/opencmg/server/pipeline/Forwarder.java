@@ -1,5 +1,6 @@
 package org.opencmg.server.pipeline;
 
+import org.eclipse.jetty.util.Callback;
 import java.io.IOException;
 import java.io.InputStream;
 import org.eclipse.jetty.server.Request;
@@ -19,7 +20,7 @@ public interface Forwarder {
      * {@link RequestRefused} (nothing written yet) or any other failure. A forwarder may return before
      * the exchange ended and complete the callback from another thread; by default it blocks.
      */
-    default void forward(Route route, Request request, InputStream body, Response response, org.eclipse.jetty.util.Callback callback) {
+    default void forward(Route route, Request request, InputStream body, Response response, Callback callback) {
         try {
             forward(route, request, body, response);
             callback.succeeded();

@@ -1,5 +1,8 @@
 package org.opencmg.server.pipeline;
 
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Locale;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
@@ -111,7 +114,7 @@ public final class QuotaStep {
                 egress = 0;
                 busiestRequests = 0;
                 busiestEgress = 0;
-                java.util.Arrays.fill(warned, false);
+                Arrays.fill(warned, false);
                 deviceWarningLogged = false;
             }
         }
@@ -386,14 +389,14 @@ public final class QuotaStep {
 
     /** The current window's use of one endpoint's budgets, if it has any. */
     public Optional<Use> use(String externalPath) {
-        var e = byEndpoint.get(externalPath.toLowerCase(java.util.Locale.ROOT));
+        var e = byEndpoint.get(externalPath.toLowerCase(Locale.ROOT));
         return e == null ? Optional.empty() : Optional.of(use(e));
     }
 
     /** Every budgeted endpoint's use in its current window. */
     public List<Use> use() {
         return byEndpoint.values().stream().map(this::use)
-                .sorted(java.util.Comparator.comparing(u -> u.quota().externalPathKey())).toList();
+                .sorted(Comparator.comparing(u -> u.quota().externalPathKey())).toList();
     }
 
     private Use use(EndpointUse e) {

@@ -1,5 +1,7 @@
 package org.opencmg.server.pipeline;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.HashSet;
@@ -61,8 +63,8 @@ public final class ServerNames {
             return h;
         }
         try {
-            return java.net.InetAddress.getByName(h).getHostAddress(); // a literal: no lookup
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByName(h).getHostAddress(); // a literal: no lookup
+        } catch (UnknownHostException e) {
             return h;
         }
     }

@@ -1,5 +1,6 @@
 package org.opencmg.server.pipeline;
 
+import java.util.function.Supplier;
 import java.util.List;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.Refusal;
@@ -14,10 +15,10 @@ import org.opencmg.api.ServiceResponse;
  */
 public final class ServiceMetadata implements GatewayService {
 
-    private final java.util.function.Supplier<String> serverCertificateSha256;
+    private final Supplier<String> serverCertificateSha256;
 
     /** {@code serverCertificateSha256}: of the certificate in service now (it follows a renewal). */
-    public ServiceMetadata(java.util.function.Supplier<String> serverCertificateSha256) {
+    public ServiceMetadata(Supplier<String> serverCertificateSha256) {
         this.serverCertificateSha256 = serverCertificateSha256;
     }
 

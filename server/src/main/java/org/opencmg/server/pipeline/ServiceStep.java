@@ -1,5 +1,9 @@
 package org.opencmg.server.pipeline;
 
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.opencmg.api.BodyStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -28,7 +32,7 @@ import org.opencmg.server.refusal.RequestRefused;
 public final class ServiceStep {
 
     /** The only headers a service's refusal passes on to the device. */
-    private static final java.util.Set<String> REFUSAL_HEADERS = java.util.Set.of("content-range", "retry-after", "www-authenticate");
+    private static final Set<String> REFUSAL_HEADERS = Set.of("content-range", "retry-after", "www-authenticate");
 
     /**
      * A request no plugin has authenticated yet carries at most this much body to a service (a
@@ -43,7 +47,7 @@ public final class ServiceStep {
         this.services = services;
     }
 
-    public java.util.Optional<GatewayService> find(CanonicalPath path) {
+    public Optional<GatewayService> find(CanonicalPath path) {
         return services.find(path);
     }
 
@@ -75,7 +79,7 @@ public final class ServiceStep {
         if (answer.reason() != null) {
             var kept = new LinkedHashMap<String, String>();
             answer.headers().forEach((name, value) -> {
-                if (REFUSAL_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+                if (REFUSAL_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                     kept.put(name, value);
                 }
             });
@@ -119,7 +123,7 @@ public final class ServiceStep {
      * constant whatever the length. For HEAD only the headers go out. A source shorter than it
      * said fails the response (the device sees a cut, never a wrong length).
      */
-    private static void writeStreamed(Request request, Response response, Callback callback, org.opencmg.api.BodyStream stream)
+    private static void writeStreamed(Request request, Response response, Callback callback, BodyStream stream)
             throws IOException {
         long length = stream.length();
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);

@@ -1,5 +1,6 @@
 package org.opencmg.server.plugin;
 
+import java.util.Map;
 import org.opencmg.api.AuthOutcome;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.ClientRequest;
@@ -46,12 +47,12 @@ final class AuthenticatorFacade implements Authenticator {
 
     /** The plugin's counters; an exception or null gives none. */
     @Override
-    public java.util.Map<String, Long> counters() {
+    public Map<String, Long> counters() {
         try {
-            java.util.Map<String, Long> c = delegate.counters();
-            return c == null ? java.util.Map.of() : c;
+            Map<String, Long> c = delegate.counters();
+            return c == null ? Map.of() : c;
         } catch (RuntimeException | LinkageError e) {
-            return java.util.Map.of();
+            return Map.of();
         }
     }
 }

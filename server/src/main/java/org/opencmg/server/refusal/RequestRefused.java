@@ -1,5 +1,6 @@
 package org.opencmg.server.refusal;
 
+import java.util.Map;
 import org.opencmg.api.Refusal;
 
 /**
@@ -12,14 +13,14 @@ public final class RequestRefused extends RuntimeException {
     private final int status;
     private final String reason;
     private final String detail;
-    private final java.util.Map<String, String> headers;
+    private final Map<String, String> headers;
 
     public RequestRefused(Refusal refusal, String detail) {
-        this(refusal, detail, java.util.Map.of());
+        this(refusal, detail, Map.of());
     }
 
     /** With answer headers a refusal must carry (416's Content-Range, 503's Retry-After). */
-    public RequestRefused(Refusal refusal, String detail, java.util.Map<String, String> headers) {
+    public RequestRefused(Refusal refusal, String detail, Map<String, String> headers) {
         this(refusal.status(), refusal.code(), detail, headers);
     }
 
@@ -29,19 +30,19 @@ public final class RequestRefused extends RuntimeException {
      * status Jetty chose. Codes decided here come from {@link Refusal}.
      */
     public RequestRefused(int status, String reason, String detail) {
-        this(status, reason, detail, java.util.Map.of());
+        this(status, reason, detail, Map.of());
     }
 
     /** {@link #RequestRefused(int, String, String)} with the answer headers the refusal came with. */
-    public RequestRefused(int status, String reason, String detail, java.util.Map<String, String> headers) {
+    public RequestRefused(int status, String reason, String detail, Map<String, String> headers) {
         super(status + " " + reason, null, false, false);
         this.status = status;
         this.reason = reason;
         this.detail = detail == null ? "" : detail;
-        this.headers = java.util.Map.copyOf(headers);
+        this.headers = Map.copyOf(headers);
     }
 
-    public java.util.Map<String, String> headers() {
+    public Map<String, String> headers() {
         return headers;
     }
 

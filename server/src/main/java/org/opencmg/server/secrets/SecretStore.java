@@ -1,5 +1,6 @@
 package org.opencmg.server.secrets;
 
+import org.opencmg.api.StoreException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -127,7 +128,7 @@ public final class SecretStore {
         }
         try {
             return rotate(name, generate, Duration.ZERO, actor);
-        } catch (org.opencmg.api.StoreException e) {
+        } catch (StoreException e) {
             // Another instance sharing the store made version 1 at the same moment: use its.
             reload();
             return current(name).orElseThrow(() -> e);

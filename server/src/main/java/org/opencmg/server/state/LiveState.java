@@ -1,5 +1,6 @@
 package org.opencmg.server.state;
 
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ public final class LiveState implements Settings, AutoCloseable {
     private final List<Consumer<Map<String, String>>> settingsListeners = new ArrayList<>();
     private final List<Consumer<MappingSnapshot>> mappingListeners = new ArrayList<>();
     private final Map<String, List<Runnable>> revisionListeners = new ConcurrentHashMap<>();
-    private final List<Runnable> pollListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> pollListeners = new CopyOnWriteArrayList<>();
     private volatile Function<PublishedEndpoint, HeaderPolicy> headerPolicies = e -> HeaderPolicy.STANDARD_ONLY;
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
@@ -168,7 +169,7 @@ public final class LiveState implements Settings, AutoCloseable {
      * moves, and once now, so that nothing changed before the registration is missed.
      */
     public synchronized void onRevision(String topic, Runnable reload) {
-        revisionListeners.computeIfAbsent(topic, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(reload);
+        revisionListeners.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(reload);
         reload.run();
     }
 

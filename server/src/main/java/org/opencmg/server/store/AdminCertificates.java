@@ -1,5 +1,7 @@
 package org.opencmg.server.store;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import org.opencmg.api.Jdbc;
 import java.time.Instant;
 import java.util.List;
@@ -56,7 +58,7 @@ public final class AdminCertificates {
         return jdbc.query("select * from admin_certificates order by admin_user, subject", AdminCertificates::row);
     }
 
-    private static AdminCertificate row(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static AdminCertificate row(ResultSet rs) throws SQLException {
         return new AdminCertificate(rs.getString("thumbprint_sha256"), rs.getString("admin_user"), rs.getString("subject"),
                 Jdbc.instant(rs, "not_after"), Jdbc.instant(rs, "added_at"), rs.getString("added_by"));
     }

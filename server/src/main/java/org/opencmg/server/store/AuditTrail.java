@@ -1,5 +1,11 @@
 package org.opencmg.server.store;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Locale;
 import org.opencmg.api.Jdbc;
 import java.time.Clock;
 import java.util.List;
@@ -12,7 +18,7 @@ public final class AuditTrail implements AuditLog {
 
     private static final Logger LOG = LoggerFactory.getLogger("audit");
 
-    public record Entry(long id, java.time.Instant at, String actor, String action, String target, String detail) {
+    public record Entry(long id, Instant at, String actor, String action, String target, String detail) {
     }
 
     private final Jdbc jdbc;
@@ -32,8 +38,8 @@ public final class AuditTrail implements AuditLog {
     }
 
     /** As {@link #record}, in the caller's transaction: the entry is stored only if the change it describes is. */
-    public void record(java.sql.Connection c, String actor, String action, String target, String detail)
-            throws java.sql.SQLException {
+    public void record(Connection c, String actor, String action, String target, String detail)
+            throws SQLException {
         String d = detail == null ? "" : detail;
         try (var ins = Jdbc.prepare(c, "insert into audit_log (at, actor, action, target, detail) values (?, ?, ?, ?, ?)",
                 clock.instant(), actor, action, target, d)) {
@@ -46,9 +52,9 @@ public final class AuditTrail implements AuditLog {
      * Entries matching every given filter (null or blank: any), newest first: exact actor, action
      * prefix, time range [from, to), and text contained in the target or detail (case-insensitive).
      */
-    public List<Entry> search(String actor, String action, java.time.Instant from, java.time.Instant to, String text, int limit) {
+    public List<Entry> search(String actor, String action, Instant from, Instant to, String text, int limit) {
         var where = new StringBuilder("1 = 1");
-        var args = new java.util.ArrayList<Object>();
+        var args = new ArrayList<Object>();
         if (actor != null && !actor.isBlank()) {
             where.append(" and actor = ?");
             args.add(actor.strip());
@@ -67,7 +73,7 @@ public final class AuditTrail implements AuditLog {
         }
         if (text != null && !text.isBlank()) {
             where.append(" and (lower(target) like ? escape '\\' or lower(detail) like ? escape '\\')");
-            String t = "%" + likeEscape(text.strip().toLowerCase(java.util.Locale.ROOT)) + "%";
+            String t = "%" + likeEscape(text.strip().toLowerCase(Locale.ROOT)) + "%";
             args.add(t);
             args.add(t);
         }
@@ -80,7 +86,7 @@ public final class AuditTrail implements AuditLog {
         return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
     }
 
-    private static Entry entry(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static Entry entry(ResultSet rs) throws SQLException {
         return new Entry(rs.getLong("id"), Jdbc.instant(rs, "at"), rs.getString("actor"), rs.getString("action"),
                 rs.getString("target"), rs.getString("detail"));
     }

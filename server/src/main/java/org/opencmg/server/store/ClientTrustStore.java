@@ -204,7 +204,7 @@ public final class ClientTrustStore {
     public static String scope(X509CRL crl) {
         byte[] idp = crl.getExtensionValue("2.5.29.28");
         boolean delta = crl.getExtensionValue("2.5.29.27") != null;
-        return (delta ? "delta|" : "complete|") + (idp == null ? "" : java.util.HexFormat.of().formatHex(idp));
+        return (delta ? "delta|" : "complete|") + (idp == null ? "" : HexFormat.of().formatHex(idp));
     }
 
     public boolean removeCrl(String sha256) {

@@ -1,5 +1,6 @@
 package org.opencmg.server.store;
 
+import java.sql.ResultSet;
 import org.opencmg.api.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -70,7 +71,7 @@ public final class ConnectionPointStore {
         return n > 0;
     }
 
-    private static Registration row(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static Registration row(ResultSet rs) throws SQLException {
         return new Registration(rs.getString("name"), rs.getString("site"), rs.getString("thumbprint_sha256"),
                 rs.getString("connection_id"), Jdbc.instant(rs, "registered_at"), rs.getString("registered_by"));
     }

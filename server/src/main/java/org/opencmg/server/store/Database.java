@@ -1,5 +1,9 @@
 package org.opencmg.server.store;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
@@ -35,7 +39,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** The pool's series (hikaricp_connections_active, _idle, _pending, _timeout_total, ...{pool="cmg-store"}) in {@code meters}. */
-    public void meterPool(io.micrometer.core.instrument.MeterRegistry meters) {
+    public void meterPool(MeterRegistry meters) {
         dataSource.setMetricRegistry(meters);
     }
 
@@ -47,8 +51,8 @@ public final class Database implements AutoCloseable {
         }
         if (config.passwordFile() != null) {
             try {
-                return java.nio.file.Files.readString(config.passwordFile(), java.nio.charset.StandardCharsets.UTF_8).strip();
-            } catch (java.io.IOException e) {
+                return Files.readString(config.passwordFile(), StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
                 throw new IllegalStateException("cannot read database.password-file " + config.passwordFile() + ": " + e.getMessage());
             }
         }

@@ -1,5 +1,7 @@
 package org.opencmg.plugins.entra;
 
+import java.net.MalformedURLException;
+import java.util.Collections;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -122,7 +124,7 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
                 throw new IllegalArgumentException(where + ": tenant " + tid + " is listed twice");
             }
         }
-        return java.util.Collections.unmodifiableMap(out);
+        return Collections.unmodifiableMap(out);
     }
 
     private static String required(Map<?, ?> o, String field, String where) {
@@ -152,7 +154,7 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
                 throw bad;
             }
             return uri.toURL();
-        } catch (URISyntaxException | java.net.MalformedURLException | IllegalArgumentException e) {
+        } catch (URISyntaxException | MalformedURLException | IllegalArgumentException e) {
             throw bad;
         }
     }

@@ -1,5 +1,6 @@
 package org.opencmg.plugins.token;
 
+import java.util.Arrays;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -163,7 +164,7 @@ final class SigningKeys {
             // No cause: nothing of the key travels with the exception.
             throw new IllegalStateException("token signing key v" + v.version() + " is not an RSA PKCS#8 key");
         } finally {
-            java.util.Arrays.fill(der, (byte) 0);
+            Arrays.fill(der, (byte) 0);
         }
     }
 

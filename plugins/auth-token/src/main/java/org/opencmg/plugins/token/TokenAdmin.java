@@ -1,5 +1,8 @@
 package org.opencmg.plugins.token;
 
+import java.security.interfaces.ECPublicKey;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
@@ -78,7 +81,7 @@ public final class TokenAdmin implements AdminResource {
             if (!"POST".equals(call.method())) {
                 return AdminReply.error(405, "POST /api/tokens/<id>/" + m.group(2));
             }
-            return block(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2).equals("block"), call.actor());
+            return block(m.group(1).toLowerCase(Locale.ROOT), m.group(2).equals("block"), call.actor());
         }
         return AdminReply.error(404, "no such API: " + call.method() + " /api/tokens" + sub);
     }
@@ -145,7 +148,7 @@ public final class TokenAdmin implements AdminResource {
 
     private AdminReply rotate(String actor) {
         SigningKeys.Key k = tokens.keys().rotate(actor);
-        Instant until = context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant until = context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(ChronoUnit.SECONDS);
         context.audit().record(actor, "token.rotate_signing_key", "signing-key",
                 "new kid " + k.kid() + " (v" + k.version() + "); previous keys valid until " + until);
         var out = new LinkedHashMap<String, Object>();
@@ -220,7 +223,7 @@ public final class TokenAdmin implements AdminResource {
             if (!m.matches()) {
                 return AdminReply.error(404, "no such API: " + call.method() + " /api/devices" + sub);
             }
-            String id = m.group(1).toLowerCase(java.util.Locale.ROOT);
+            String id = m.group(1).toLowerCase(Locale.ROOT);
             String action = m.group(2);
             if (action == null) {
                 return switch (call.method()) {
@@ -273,7 +276,7 @@ public final class TokenAdmin implements AdminResource {
 
         private static String keyType(String pem) {
             try {
-                return DeviceKeys.parsePem(pem).key() instanceof java.security.interfaces.ECPublicKey ? "EC P-256" : "RSA";
+                return DeviceKeys.parsePem(pem).key() instanceof ECPublicKey ? "EC P-256" : "RSA";
             } catch (DeviceKeys.BadKey e) {
                 return "unreadable";
             }

@@ -1,5 +1,6 @@
 package org.opencmg.plugins.content;
 
+import java.net.URI;
 import com.azure.core.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -139,9 +140,9 @@ final class Content implements AutoCloseable {
             throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT
                     + " is not set (https://ACCOUNT.blob.core.windows.net)");
         }
-        java.net.URI uri;
+        URI uri;
         try {
-            uri = java.net.URI.create(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint);
+            uri = URI.create(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint);
         } catch (IllegalArgumentException e) {
             throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " is not a URL");
         }
@@ -162,7 +163,7 @@ final class Content implements AutoCloseable {
     }
 
     /** ACCOUNT.blob.core.windows.net, or the emulator's http://host:port/ACCOUNT. */
-    private static String accountOf(java.net.URI uri) {
+    private static String accountOf(URI uri) {
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+", "");
         if (!path.isEmpty()) {
             return path.split("/")[0];
@@ -194,7 +195,7 @@ final class Content implements AutoCloseable {
      * SAS), else the gateway's content endpoint under {@code gatewayBase} with an HMAC signature.
      */
     String downloadUrl(ContentStore store, Catalog.FileEntry file, String gatewayBase, Instant expires) {
-        return store.signedUrl(file.storeKey(), expires).map(java.net.URI::toString).orElseGet(() -> {
+        return store.signedUrl(file.storeKey(), expires).map(URI::toString).orElseGet(() -> {
             String path = urlPath(file.packageId(), file.version(), file.name());
             return gatewayBase + path + "?" + signer.sign(path, expires);
         });

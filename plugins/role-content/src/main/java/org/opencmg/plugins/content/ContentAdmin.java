@@ -1,5 +1,7 @@
 package org.opencmg.plugins.content;
 
+import java.io.FilterInputStream;
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -311,7 +313,7 @@ public final class ContentAdmin implements AdminResource {
 
     /** {@code PUT /api/content/azure-keys/<1|2>[?force=true]}, body the key as Azure shows it (base64). */
     private AdminReply setAzureKey(int slot, AdminCall call) {
-        String key = new String(call.body(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        String key = new String(call.body(), StandardCharsets.US_ASCII).strip();
         boolean force = "true".equalsIgnoreCase(call.query().getOrDefault("force", ""));
         try {
             content.azureKeys.set(slot, key, force, content.context.clock().instant(), call.actor());
@@ -325,7 +327,7 @@ public final class ContentAdmin implements AdminResource {
     }
 
     /** The upload body; remembers whether reading it failed, to tell a broken upload from a failing store. */
-    private static final class UploadStream extends java.io.FilterInputStream {
+    private static final class UploadStream extends FilterInputStream {
         boolean broke;
 
         UploadStream(InputStream in) {

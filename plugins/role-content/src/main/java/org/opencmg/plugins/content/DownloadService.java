@@ -1,5 +1,6 @@
 package org.opencmg.plugins.content;
 
+import java.util.Map;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -125,7 +126,7 @@ public final class DownloadService implements GatewayService {
             range = rangeHeader == null ? null : parse(rangeHeader, size);
         } catch (Unsatisfiable u) {
             return ServiceResponse.refuse(u.reason, u.getMessage() + "; file is " + size + " bytes",
-                    java.util.Map.of("Content-Range", "bytes */" + size));
+                    Map.of("Content-Range", "bytes */" + size));
         }
         long first = range == null ? 0 : range.first();
         long length = range == null ? size : range.length();

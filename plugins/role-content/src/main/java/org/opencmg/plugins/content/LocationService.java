@@ -1,5 +1,7 @@
 package org.opencmg.plugins.content;
 
+import java.nio.charset.StandardCharsets;
+import org.opencmg.api.ContentStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +72,7 @@ public final class LocationService implements GatewayService {
         }
         Instant expires = now.plus(content.urlLifetime());
         String base = request.header("Host").map(h -> "https://" + h).orElse("");
-        org.opencmg.api.ContentStore store;
+        ContentStore store;
         try {
             content.rotateIfDue(now);
             store = content.store();
@@ -87,6 +89,6 @@ public final class LocationService implements GatewayService {
         }
         xml.append("</ContentLocation>\n");
         return new ServiceResponse(200, "application/xml; charset=utf-8",
-                xml.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), null);
+                xml.toString().getBytes(StandardCharsets.UTF_8), Map.of(), null);
     }
 }

@@ -1,5 +1,6 @@
 package org.opencmg.plugins.content;
 
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +23,7 @@ final class PublishedFiles {
         var grouped = new HashMap<String, List<Catalog.FileEntry>>();
         for (var f : files) {
             byKey.put(Content.storeKey(f.packageId(), f.version(), f.name()), f);
-            grouped.computeIfAbsent(f.packageId() + "/" + f.version(), k -> new java.util.ArrayList<>()).add(f);
+            grouped.computeIfAbsent(f.packageId() + "/" + f.version(), k -> new ArrayList<>()).add(f);
             latest.merge(f.packageId(), f.version(), Math::max);
         }
         grouped.forEach((k, list) -> byVersion.put(k, list.stream().sorted(Comparator.comparing(Catalog.FileEntry::name)).toList()));

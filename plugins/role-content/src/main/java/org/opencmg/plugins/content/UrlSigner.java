@@ -1,5 +1,8 @@
 package org.opencmg.plugins.content;
 
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -54,10 +57,10 @@ final class UrlSigner {
         return secrets.rotate(SECRET, UrlSigner::newKey, urlLifetime.plus(OVERLAP_MARGIN), actor);
     }
 
-    private final java.util.concurrent.locks.ReentrantLock rotation = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock rotation = new ReentrantLock();
 
     /** Rotates (once, even when called concurrently) if the active key was made before {@code now - maxAge}. */
-    void rotateIfOlder(Duration maxAge, Instant now, Duration urlLifetime, java.util.function.Consumer<SecretValue> rotated) {
+    void rotateIfOlder(Duration maxAge, Instant now, Duration urlLifetime, Consumer<SecretValue> rotated) {
         SecretValue current = secrets.currentOrCreate(SECRET, UrlSigner::newKey);
         if (current.createdAt().plus(maxAge).isAfter(now)) {
             return;
@@ -78,7 +81,7 @@ final class UrlSigner {
     }
 
     /** What {@link #mac} makes: base64url (no padding) of 32 bytes. */
-    private static final java.util.regex.Pattern SIGNATURE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{43}");
+    private static final Pattern SIGNATURE = Pattern.compile("[A-Za-z0-9_-]{43}");
 
     /**
      * Empty if the signature of {@code path} with these query values is good and not expired at
