@@ -13,8 +13,7 @@ public final class ChannelJson {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-    private ChannelJson() {
-    }
+    private ChannelJson() {}
 
     public static byte[] write(Object message) {
         try {

@@ -43,6 +43,7 @@ public final class ChannelProtocol {
     public static final int VERSION = 2;
     /** The ALPN protocol name a connection point offers, and the version it stands for. */
     public static final String ALPN = "cmg-channel/2";
+
     public static final String PREFIX = "/cmg-channel/v2/";
     public static final String HELLO = PREFIX + "hello";
     public static final String MAPPINGS = PREFIX + "mappings";
@@ -61,6 +62,7 @@ public final class ChannelProtocol {
 
     /** Control messages (hello, welcome) are small; mappings of a large site are not. */
     public static final int MAX_HELLO_BYTES = 1024;
+
     public static final int MAX_MAPPINGS_BYTES = 4 * 1024 * 1024;
     public static final int MAX_INSTANCES_BYTES = 256 * 1024;
     public static final int MAX_REPORT_BYTES = Notification.MAX_LINE_BYTES;
@@ -75,6 +77,5 @@ public final class ChannelProtocol {
     /** Concurrent streams a connection point lets a gateway open on one channel. */
     public static final int MAX_STREAMS = 20_000;
 
-    private ChannelProtocol() {
-    }
+    private ChannelProtocol() {}
 }

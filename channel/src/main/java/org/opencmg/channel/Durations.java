@@ -6,8 +6,7 @@ import java.util.Locale;
 /** The duration form of both ends' configuration files: 500ms, 30s, 5m, 1h, or ISO-8601 (PT30S). */
 public final class Durations {
 
-    private Durations() {
-    }
+    private Durations() {}
 
     public static Duration parse(String value) {
         return Duration.parse(iso(value));

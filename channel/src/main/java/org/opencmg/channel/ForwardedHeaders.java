@@ -14,6 +14,7 @@ public final class ForwardedHeaders {
 
     /** Headers the gateway sets to tell the site who the device is. Never taken from a device. */
     public static final String DEVICE_ID = "X-OpenCMG-Device-Id";
+
     public static final String DEVICE_NAME = "X-OpenCMG-Device-Name";
     public static final String AUTH_METHOD = "X-OpenCMG-Auth-Method";
     public static final String CLIENT_ADDRESS = "X-OpenCMG-Client-Address";
@@ -21,15 +22,22 @@ public final class ForwardedHeaders {
 
     /** Hop-by-hop headers (RFC 9110 7.6.1 and the proxy ones): they never cross, either way. */
     private static final Set<String> HOP_BY_HOP = Set.of(
-            "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-            "proxy-authorization", "proxy-authenticate", "host");
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authorization",
+            "proxy-authenticate",
+            "host");
 
     /** What an internal server's answer says about itself, or what the gateway sets on its own answer. */
-    private static final Set<String> RESPONSE_ONLY = Set.of("server", "x-powered-by", "x-aspnet-version",
-            "date" /* the gateway sends its own */);
+    private static final Set<String> RESPONSE_ONLY =
+            Set.of("server", "x-powered-by", "x-aspnet-version", "date" /* the gateway sends its own */);
 
-    private ForwardedHeaders() {
-    }
+    private ForwardedHeaders() {}
 
     /** True for a hop-by-hop header (or Host): it is the connection's, not the message's. */
     public static boolean hopByHop(String name) {

@@ -15,6 +15,5 @@ public record GatewayInstances(List<Instance> instances) {
     }
 
     /** @param channelUrl where connection points dial it ({@code https://host:port}) */
-    public record Instance(String name, String channelUrl) {
-    }
+    public record Instance(String name, String channelUrl) {}
 }

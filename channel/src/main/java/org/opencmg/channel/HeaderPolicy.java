@@ -24,10 +24,26 @@ public final class HeaderPolicy {
 
     /** The entity and conditional headers every endpoint's site sees. */
     public static final Set<String> STANDARD = Collections.unmodifiableSet(new TreeSet<>(Set.of(
-            "accept", "accept-charset", "accept-encoding", "accept-language", "cache-control",
-            "content-encoding", "content-language", "content-length", "content-md5", "content-range", "content-type",
-            "date", "if-match", "if-modified-since", "if-none-match", "if-range", "if-unmodified-since",
-            "pragma", "range", "user-agent")));
+            "accept",
+            "accept-charset",
+            "accept-encoding",
+            "accept-language",
+            "cache-control",
+            "content-encoding",
+            "content-language",
+            "content-length",
+            "content-md5",
+            "content-range",
+            "content-type",
+            "date",
+            "if-match",
+            "if-modified-since",
+            "if-none-match",
+            "if-range",
+            "if-unmodified-since",
+            "pragma",
+            "range",
+            "user-agent")));
 
     /**
      * Headers of the device's own connection to the gateway: consumed there, dropped without being
@@ -36,15 +52,24 @@ public final class HeaderPolicy {
      * and extensions on the extended CONNECT stream.
      */
     public static final Set<String> CONNECTION = Set.of(
-            "host", "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-            "http2-settings", "expect", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol",
+            "host",
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "transfer-encoding",
+            "upgrade",
+            "http2-settings",
+            "expect",
+            "sec-websocket-key",
+            "sec-websocket-version",
+            "sec-websocket-protocol",
             "sec-websocket-extensions");
 
     /** Where a policy reports the lower-case name of each header it dropped. */
     @FunctionalInterface
     public interface Drops {
-        Drops NONE = name -> {
-        };
+        Drops NONE = name -> {};
 
         void dropped(String lowerCaseName);
     }
@@ -77,7 +102,12 @@ public final class HeaderPolicy {
 
     /** The names of {@code declared} that {@link #of} leaves out, lower case: for a warning to the plugin's author. */
     public static List<String> undeclarable(Collection<String> declared) {
-        return declared == null ? List.of() : declared.stream().map(HeaderPolicy::lower).filter(n -> !declarable(n)).toList();
+        return declared == null
+                ? List.of()
+                : declared.stream()
+                        .map(HeaderPolicy::lower)
+                        .filter(n -> !declarable(n))
+                        .toList();
     }
 
     /**
@@ -86,8 +116,11 @@ public final class HeaderPolicy {
      * device's connection or a hop-by-hop header.
      */
     public static boolean declarable(String lowerCaseName) {
-        return lowerCaseName != null && isToken(lowerCaseName) && !lowerCaseName.startsWith(ForwardedHeaders.OWN_PREFIX)
-                && !lowerCaseName.equals("authorization") && !CONNECTION.contains(lowerCaseName)
+        return lowerCaseName != null
+                && isToken(lowerCaseName)
+                && !lowerCaseName.startsWith(ForwardedHeaders.OWN_PREFIX)
+                && !lowerCaseName.equals("authorization")
+                && !CONNECTION.contains(lowerCaseName)
                 && !ForwardedHeaders.hopByHop(lowerCaseName);
     }
 
@@ -158,7 +191,10 @@ public final class HeaderPolicy {
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            boolean ok = c >= 'a' && c <= 'z'
+                    || c >= 'A' && c <= 'Z'
+                    || c >= '0' && c <= '9'
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
             if (!ok) {
                 return false;
             }

@@ -11,6 +11,5 @@ import java.util.Set;
 public record MappingTable(String site, long revision, List<Mapping> endpoints) {
 
     /** One endpoint: its external path prefix, the internal base URL it maps to, and its methods. */
-    public record Mapping(String externalPath, String internalUrl, Set<String> methods) {
-    }
+    public record Mapping(String externalPath, String internalUrl, Set<String> methods) {}
 }

@@ -18,6 +18,7 @@ public record Notification(String id, List<String> devices, boolean all, String 
 
     /** A message is a nudge ("evaluate policy", "run script X"), never content. */
     public static final int MAX_MESSAGE_BYTES = 4096;
+
     public static final int MAX_DEVICES = 10_000;
     public static final int MAX_ID_LENGTH = 256;
     /** One notification as a line of the channel's notification stream, with room for its devices. */

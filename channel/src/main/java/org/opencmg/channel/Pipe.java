@@ -23,8 +23,7 @@ public final class Pipe {
 
     private static final int BUFFER = 16 * 1024;
 
-    private Pipe() {
-    }
+    private Pipe() {}
 
     /** The connections to install on {@code a} and {@code b} (by upgrade, or set and opened by the caller). */
     public static Connection[] between(EndPoint a, EndPoint b, Executor executor, ByteBufferPool pool) {
@@ -90,13 +89,17 @@ public final class Pipe {
             try {
                 int n = getEndPoint().fill(bytes);
                 if (n > 0) {
-                    to.write(Callback.from(() -> {
-                        buffer.release();
-                        fillInterested();
-                    }, x -> {
-                        buffer.release();
-                        closeBoth(x);
-                    }), bytes);
+                    to.write(
+                            Callback.from(
+                                    () -> {
+                                        buffer.release();
+                                        fillInterested();
+                                    },
+                                    x -> {
+                                        buffer.release();
+                                        closeBoth(x);
+                                    }),
+                            bytes);
                     return;
                 }
                 buffer.release();

@@ -19,8 +19,18 @@ class ForwardedHeadersTest {
 
     @Test
     void theConnectionPointStillDropsHopByHopHeaders() {
-        for (String h : new String[] {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding",
-                "Upgrade", "Proxy-Authorization", "Host", ":authority"}) {
+        for (String h : new String[] {
+            "Connection",
+            "Keep-Alive",
+            "Proxy-Connection",
+            "TE",
+            "Trailer",
+            "Transfer-Encoding",
+            "Upgrade",
+            "Proxy-Authorization",
+            "Host",
+            ":authority"
+        }) {
             assertThat(ForwardedHeaders.toSite(h)).as(h).isFalse();
         }
     }
@@ -29,8 +39,16 @@ class ForwardedHeadersTest {
     void theDeviceGetsNoHopByHopNorServerIdentityNorTheGatewaysOwnHeaders() {
         assertThat(ForwardedHeaders.toDevice("Content-Type")).isTrue();
         assertThat(ForwardedHeaders.toDevice("Set-Cookie")).isTrue();
-        for (String h : new String[] {"Connection", "Transfer-Encoding", "Server", "X-Powered-By", "X-AspNet-Version", "Date",
-                "X-OpenCMG-Refusal", ":status"}) {
+        for (String h : new String[] {
+            "Connection",
+            "Transfer-Encoding",
+            "Server",
+            "X-Powered-By",
+            "X-AspNet-Version",
+            "Date",
+            "X-OpenCMG-Refusal",
+            ":status"
+        }) {
             assertThat(ForwardedHeaders.toDevice(h)).as(h).isFalse();
         }
     }

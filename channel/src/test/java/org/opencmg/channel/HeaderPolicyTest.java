@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 class HeaderPolicyTest {
 
     final List<String> dropped = new ArrayList<>();
-    final HeaderPolicy mp = HeaderPolicy.of(Set.of("CCMClientID", "CCMClientIDSignature", "BITS-Packet-Type", "Depth"),
-            dropped::add);
+    final HeaderPolicy mp =
+            HeaderPolicy.of(Set.of("CCMClientID", "CCMClientIDSignature", "BITS-Packet-Type", "Depth"), dropped::add);
 
     static HttpFields fields(String... nameValues) {
         var f = HttpFields.build();
@@ -29,9 +29,30 @@ class HeaderPolicyTest {
 
     @Test
     void theStandardEntityAndConditionalHeadersPassForEveryEndpoint() {
-        var sent = fields("Accept", "*/*", "Accept-Encoding", "gzip", "Cache-Control", "no-cache", "Content-Type", "text/xml",
-                "Content-Length", "12", "Content-Range", "bytes 0-11/12", "If-None-Match", "\"x\"", "If-Modified-Since",
-                "Sun, 06 Nov 1994 08:49:37 GMT", "Range", "bytes=0-99", "Pragma", "no-cache", "User-Agent", "ccmsetup", "Date",
+        var sent = fields(
+                "Accept",
+                "*/*",
+                "Accept-Encoding",
+                "gzip",
+                "Cache-Control",
+                "no-cache",
+                "Content-Type",
+                "text/xml",
+                "Content-Length",
+                "12",
+                "Content-Range",
+                "bytes 0-11/12",
+                "If-None-Match",
+                "\"x\"",
+                "If-Modified-Since",
+                "Sun, 06 Nov 1994 08:49:37 GMT",
+                "Range",
+                "bytes=0-99",
+                "Pragma",
+                "no-cache",
+                "User-Agent",
+                "ccmsetup",
+                "Date",
                 "Sun, 06 Nov 1994 08:49:37 GMT");
 
         assertThat(names(HeaderPolicy.STANDARD_ONLY.fromDevice(sent, false))).hasSize(sent.size());
@@ -43,8 +64,10 @@ class HeaderPolicyTest {
     void aRoleDeclaredHeaderPassesOnlyForThatRolesEndpointsWhateverItsCase() {
         var sent = fields("ccmclientid", "GUID:1", "CCMCLIENTIDSIGNATURE", "0A1B", "BITS-Packet-Type", "Ping");
 
-        assertThat(names(mp.fromDevice(sent, false))).containsExactly("ccmclientid", "CCMCLIENTIDSIGNATURE", "BITS-Packet-Type");
-        assertThat(mp.roleHeaders()).containsExactly("bits-packet-type", "ccmclientid", "ccmclientidsignature", "depth");
+        assertThat(names(mp.fromDevice(sent, false)))
+                .containsExactly("ccmclientid", "CCMCLIENTIDSIGNATURE", "BITS-Packet-Type");
+        assertThat(mp.roleHeaders())
+                .containsExactly("bits-packet-type", "ccmclientid", "ccmclientidsignature", "depth");
 
         var sup = HeaderPolicy.of(Set.of("SOAPAction"), dropped::add);
         assertThat(sup.fromDevice(sent, false)).isEmpty();
@@ -53,8 +76,15 @@ class HeaderPolicyTest {
 
     @Test
     void anUnknownHeaderIsDroppedAndReportedByItsLowerCaseNameNeverItsValue() {
-        var sent = fields("X-Custom-Unknown", "secret-value", "Cookie", "session=1", "X-Forwarded-For", "10.0.0.1",
-                "Accept", "*/*");
+        var sent = fields(
+                "X-Custom-Unknown",
+                "secret-value",
+                "Cookie",
+                "session=1",
+                "X-Forwarded-For",
+                "10.0.0.1",
+                "Accept",
+                "*/*");
 
         assertThat(names(mp.fromDevice(sent, false))).containsExactly("Accept");
         assertThat(dropped).containsExactly("x-custom-unknown", "cookie", "x-forwarded-for");
@@ -62,8 +92,21 @@ class HeaderPolicyTest {
 
     @Test
     void theDevicesConnectionHeadersAreDroppedWithoutBeingCounted() {
-        var sent = fields("Host", "cmg.example", "Connection", "keep-alive", "Keep-Alive", "timeout=5", "TE", "trailers",
-                "Transfer-Encoding", "chunked", "Upgrade", "h2c", "Expect", "100-continue");
+        var sent = fields(
+                "Host",
+                "cmg.example",
+                "Connection",
+                "keep-alive",
+                "Keep-Alive",
+                "timeout=5",
+                "TE",
+                "trailers",
+                "Transfer-Encoding",
+                "chunked",
+                "Upgrade",
+                "h2c",
+                "Expect",
+                "100-continue");
 
         assertThat(mp.fromDevice(sent, false)).isEmpty();
         assertThat(dropped).isEmpty();
@@ -72,8 +115,19 @@ class HeaderPolicyTest {
 
     @Test
     void aWebSocketHandshakesHeadersAreTheGatewaysAndNotCountedAsDropped() {
-        var sent = fields("Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
-                "Sec-WebSocket-Version", "13", "Sec-WebSocket-Protocol", "notify", "Sec-WebSocket-Extensions", "permessage-deflate");
+        var sent = fields(
+                "Upgrade",
+                "websocket",
+                "Connection",
+                "Upgrade",
+                "Sec-WebSocket-Key",
+                "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version",
+                "13",
+                "Sec-WebSocket-Protocol",
+                "notify",
+                "Sec-WebSocket-Extensions",
+                "permessage-deflate");
 
         assertThat(mp.fromDevice(sent, false)).isEmpty();
         assertThat(dropped).isEmpty();
@@ -81,10 +135,19 @@ class HeaderPolicyTest {
 
     @Test
     void theGatewaysOwnHeadersAreNeverTakenFromADeviceNorDeclarable() {
-        var policy = HeaderPolicy.of(Set.of("X-OpenCMG-Device-Id", "Authorization", "Host", "Connection", "Proxy-Authorization",
-                "bad name", "SOAPAction"), dropped::add);
+        var policy = HeaderPolicy.of(
+                Set.of(
+                        "X-OpenCMG-Device-Id",
+                        "Authorization",
+                        "Host",
+                        "Connection",
+                        "Proxy-Authorization",
+                        "bad name",
+                        "SOAPAction"),
+                dropped::add);
         assertThat(policy.roleHeaders()).containsExactly("soapaction");
-        assertThat(HeaderPolicy.undeclarable(Set.of("X-OpenCMG-Device-Id", "SOAPAction"))).containsExactly("x-opencmg-device-id");
+        assertThat(HeaderPolicy.undeclarable(Set.of("X-OpenCMG-Device-Id", "SOAPAction")))
+                .containsExactly("x-opencmg-device-id");
 
         var sent = fields("X-OpenCMG-Device-Id", "forged", "x-opencmg-auth-method", "pki", "SOAPAction", "\"urn:x\"");
         assertThat(names(policy.fromDevice(sent, false))).containsExactly("SOAPAction");
@@ -114,7 +177,8 @@ class HeaderPolicyTest {
 
     @Test
     void aPolicyWithoutASinkCountsNothing() {
-        assertThat(HeaderPolicy.of(null, null).fromDevice(fields("X-Foo", "1"), false)).isEmpty();
+        assertThat(HeaderPolicy.of(null, null).fromDevice(fields("X-Foo", "1"), false))
+                .isEmpty();
         assertThat(HeaderPolicy.STANDARD_ONLY.roleHeaders()).isEmpty();
     }
 }

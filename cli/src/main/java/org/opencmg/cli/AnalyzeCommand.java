@@ -1,6 +1,5 @@
 package org.opencmg.cli;
 
-import java.util.ArrayDeque;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,8 +28,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import org.opencmg.cli.client.AdminClient;
-import org.opencmg.pki.KeyMaterial;
 import org.opencmg.demo.DemoTenant;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,14 +45,17 @@ import picocli.CommandLine.Spec;
  * ({@code POST /api/analyze}) runs the rest over each of its channels. Exit 0 when every row
  * passed, 1 when one failed (or nothing could be analyzed), 2 on usage or an unreachable admin API.
  */
-@Command(name = "analyze", description = {
-        "Send synthetic requests as a certificate device, a token device and an Entra device through every gateway instance, "
-                + "every connection point and every published role, and print a per-hop verdict: TLS, authentication, mapping, "
-                + "channel, connection point, internal server, answer; a failure names its hop and reason code.",
-        "With --demo DIR all three kinds of device run without other options. A kind of device without credentials is "
-                + "skipped, not failed. Each instance is reached through its admin API: the one of --demo or CMG_ADMIN_URL (or "
-                + "--admin-url), then the admin URL every instance the store lists as up advertises; one that cannot be "
-                + "reached fails the analysis."})
+@Command(
+        name = "analyze",
+        description = {
+            "Send synthetic requests as a certificate device, a token device and an Entra device through every gateway instance, "
+                    + "every connection point and every published role, and print a per-hop verdict: TLS, authentication, mapping, "
+                    + "channel, connection point, internal server, answer; a failure names its hop and reason code.",
+            "With --demo DIR all three kinds of device run without other options. A kind of device without credentials is "
+                    + "skipped, not failed. Each instance is reached through its admin API: the one of --demo or CMG_ADMIN_URL (or "
+                    + "--admin-url), then the admin URL every instance the store lists as up advertises; one that cannot be "
+                    + "reached fails the analysis."
+        })
 final class AnalyzeCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = Json.MAPPER;
@@ -60,62 +63,121 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     /** What a reason code met here means, in one line (the device's refusals: DeviceCommand's hints). */
     private static final Map<String, String> HINTS = Map.ofEntries(
-            Map.entry("gateway_unreachable", "no TCP connection to the client connector: is the instance up, the port open?"),
-            Map.entry("tls_handshake_failed", "the client connector's TLS handshake failed: check --ca, the gateway's certificate"
-                    + " and name, enforce-tls12"),
-            Map.entry("channel_down", "the connection point has no usable channel to this instance: is it running, can it dial"
-                    + " this instance's channel URL? (cmg status)"),
+            Map.entry(
+                    "gateway_unreachable",
+                    "no TCP connection to the client connector: is the instance up, the port open?"),
+            Map.entry(
+                    "tls_handshake_failed",
+                    "the client connector's TLS handshake failed: check --ca, the gateway's certificate"
+                            + " and name, enforce-tls12"),
+            Map.entry(
+                    "channel_down",
+                    "the connection point has no usable channel to this instance: is it running, can it dial"
+                            + " this instance's channel URL? (cmg status)"),
             Map.entry("channel_lost", "the channel failed during the exchange"),
             Map.entry("mapping_not_replicated", "the connection point has not received this mapping yet"),
             Map.entry("not_allowed_by_mapping", "the connection point's own table does not allow this method or path"),
-            Map.entry("internal_url_not_allowed", "the mapping's internal URL is outside the connection point's internal.allowed-urls"),
-            Map.entry("internal_server_unreachable", "the connection point cannot reach the internal server: is it running,"
-                    + " is its certificate trusted by internal.ca?"),
+            Map.entry(
+                    "internal_url_not_allowed",
+                    "the mapping's internal URL is outside the connection point's internal.allowed-urls"),
+            Map.entry(
+                    "internal_server_unreachable",
+                    "the connection point cannot reach the internal server: is it running,"
+                            + " is its certificate trusted by internal.ca?"),
             Map.entry("internal_server_timeout", "the internal server did not answer in time"),
             Map.entry("site_timeout", "no answer through the connection point within the request timeout"),
             Map.entry("internal_server_error", "the internal server answered with a 5xx status"),
-            Map.entry("instance_not_analyzed", "the store lists this instance as up, but its admin API could not be reached"
-                    + " (membership.admin-url, or pass --admin-url)"),
+            Map.entry(
+                    "instance_not_analyzed",
+                    "the store lists this instance as up, but its admin API could not be reached"
+                            + " (membership.admin-url, or pass --admin-url)"),
             Map.entry("not_forwarded", "the path is answered by the gateway itself, not a site"));
 
     @Mixin
     AdminOptions admin;
+
     @Spec
     CommandSpec spec;
-    @Option(names = "--admin-url", paramLabel = "URL", description = "The admin API of a gateway instance to start from "
-            + "(repeatable; default: the one of --demo or CMG_ADMIN_URL); the others are found in the instance table. The "
-            + "same login and CA are used for each.")
+
+    @Option(
+            names = "--admin-url",
+            paramLabel = "URL",
+            description = "The admin API of a gateway instance to start from "
+                    + "(repeatable; default: the one of --demo or CMG_ADMIN_URL); the others are found in the instance table. The "
+                    + "same login and CA are used for each.")
     List<URI> adminUrls = new ArrayList<>();
-    @Option(names = "--client-url", paramLabel = "URL", description = "The client connector to check TLS on, for every instance "
-            + "(e.g. the load balancer; default: each instance's own client port on its admin URL's host).")
+
+    @Option(
+            names = "--client-url",
+            paramLabel = "URL",
+            description = "The client connector to check TLS on, for every instance "
+                    + "(e.g. the load balancer; default: each instance's own client port on its admin URL's host).")
     URI clientUrl;
-    @Option(names = "--ca", paramLabel = "FILE", description = "PEM of the CA of the gateway's client certificate (default: the "
-            + "demo's, or the JDK's trust store).")
+
+    @Option(
+            names = "--ca",
+            paramLabel = "FILE",
+            description = "PEM of the CA of the gateway's client certificate (default: the "
+                    + "demo's, or the JDK's trust store).")
     Path ca;
-    @Option(names = "--cert", paramLabel = "FILE", description = "A certificate device's certificate (PEM, chain allowed).")
+
+    @Option(
+            names = "--cert",
+            paramLabel = "FILE",
+            description = "A certificate device's certificate (PEM, chain allowed).")
     Path cert;
-    @Option(names = "--key", paramLabel = "FILE", description = "The certificate device's private key (PEM), for the TLS handshake.")
+
+    @Option(
+            names = "--key",
+            paramLabel = "FILE",
+            description = "The certificate device's private key (PEM), for the TLS handshake.")
     Path key;
-    @Option(names = "--identity", paramLabel = "DIR", description = "A token device's identity folder (cmg device register): its "
-            + "device token is traded at CCM_STS for an access token.")
+
+    @Option(
+            names = "--identity",
+            paramLabel = "DIR",
+            description = "A token device's identity folder (cmg device register): its "
+                    + "device token is traded at CCM_STS for an access token.")
     Path identity;
-    @Option(names = "--token", paramLabel = "FILE", description = "A token device's access token (instead of --identity).")
+
+    @Option(
+            names = "--token",
+            paramLabel = "FILE",
+            description = "A token device's access token (instead of --identity).")
     Path token;
-    @Option(names = "--entra-token", paramLabel = "FILE", description = "An Entra ID device token, traded at CCM_STS for an access token.")
+
+    @Option(
+            names = "--entra-token",
+            paramLabel = "FILE",
+            description = "An Entra ID device token, traded at CCM_STS for an access token.")
     Path entraToken;
-    @Option(names = "--role", paramLabel = "ID", description = "A role ID that must be published (repeatable; default with --demo: "
-            + "its management point and software update point). Every published role is analyzed anyway.")
+
+    @Option(
+            names = "--role",
+            paramLabel = "ID",
+            description = "A role ID that must be published (repeatable; default with --demo: "
+                    + "its management point and software update point). Every published role is analyzed anyway.")
     List<String> roles = new ArrayList<>();
-    @Option(names = "--kind", split = ",", paramLabel = "KIND", description = "Only these kinds of device: certificate, token, entra "
-            + "(comma-separated; default: every kind with credentials). The others are skipped.")
+
+    @Option(
+            names = "--kind",
+            split = ",",
+            paramLabel = "KIND",
+            description = "Only these kinds of device: certificate, token, entra "
+                    + "(comma-separated; default: every kind with credentials). The others are skipped.")
     List<String> kinds = new ArrayList<>();
+
     @Option(names = "--json", description = "Print the rows as JSON, for scripts.")
     boolean json;
 
     /** A kind of device as this side holds it: its TLS material and what it sends the admin API, or why it has none. */
-    private record Device(String kind, KeyMaterial clientCert, String field, String credential, String authFailure,
-                          String authDetail) {
-    }
+    private record Device(
+            String kind,
+            KeyMaterial clientCert,
+            String field,
+            String credential,
+            String authFailure,
+            String authDetail) {}
 
     @Override
     public Integer call() {
@@ -136,7 +198,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter out) throws IOException, GeneralSecurityException, DeviceCommand.UsageError {
-        JsonNode demo = admin.demo == null ? null : JSON.readTree(admin.demo.resolve("demo.json").toFile());
+        JsonNode demo = admin.demo == null
+                ? null
+                : JSON.readTree(admin.demo.resolve("demo.json").toFile());
         AdminClient first = admin.client();
         var clients = new ArrayList<AdminClient>();
         if (adminUrls.isEmpty()) {
@@ -144,7 +208,9 @@ final class AnalyzeCommand implements Callable<Integer> {
         } else {
             adminUrls.forEach(u -> clients.add(first.at(u)));
         }
-        Path caFile = ca != null ? ca : demo != null ? admin.demo.resolve(demo.path("ca_cert").asText()) : null;
+        Path caFile = ca != null
+                ? ca
+                : demo != null ? admin.demo.resolve(demo.path("ca_cert").asText()) : null;
         var wanted = new LinkedHashSet<>(roles);
         if (wanted.isEmpty() && demo != null) {
             wanted.add(demo.path("mp_role_id").asText());
@@ -178,13 +244,18 @@ final class AnalyzeCommand implements Callable<Integer> {
             }
             String name = status.path("instance").asText();
             instances.put(name, c);
-            clientUrls.put(name, clientUrl != null ? clientUrl
-                    : URI.create("https://" + c.base().getHost() + ":" + status.path("client_port").asInt()));
+            clientUrls.put(
+                    name,
+                    clientUrl != null
+                            ? clientUrl
+                            : URI.create("https://" + c.base().getHost() + ":"
+                                    + status.path("client_port").asInt()));
             status.path("instances").forEach(i -> {
                 if ("up".equals(i.path("state").asText())) {
                     String advertised = i.path("admin_url").asText("");
                     up.put(i.path("instance").asText(), advertised);
-                    if (!advertised.isEmpty() && !instances.containsKey(i.path("instance").asText())) {
+                    if (!advertised.isEmpty()
+                            && !instances.containsKey(i.path("instance").asText())) {
                         queue.add(c.at(URI.create(advertised)));
                     }
                 }
@@ -214,8 +285,10 @@ final class AnalyzeCommand implements Callable<Integer> {
                 if (!"ok".equals(tls.path("verdict").asText())) {
                     rows.add(failedBefore(d.kind(), instance.getKey(), List.of(tls)));
                 } else if (d.authFailure() != null) {
-                    rows.add(failedBefore(d.kind(), instance.getKey(), List.of(tls,
-                            hop("authentication", "failed", d.authFailure(), d.authDetail()))));
+                    rows.add(failedBefore(
+                            d.kind(),
+                            instance.getKey(),
+                            List.of(tls, hop("authentication", "failed", d.authFailure(), d.authDetail()))));
                 } else {
                     body.put(d.field(), d.credential());
                 }
@@ -223,7 +296,8 @@ final class AnalyzeCommand implements Callable<Integer> {
             JsonNode report = instance.getValue().post("analyze", JSON.writeValueAsBytes(body), "application/json");
             for (JsonNode row : report.path("rows")) {
                 ObjectNode r = (ObjectNode) row;
-                if ("skipped".equals(r.path("verdict").asText()) && tlsHops.containsKey(r.path("kind").asText())) {
+                if ("skipped".equals(r.path("verdict").asText())
+                        && tlsHops.containsKey(r.path("kind").asText())) {
                     continue; // this kind failed before the instance: its row is above
                 }
                 ArrayNode hops = JSON.createArrayNode();
@@ -241,10 +315,17 @@ final class AnalyzeCommand implements Callable<Integer> {
             if (!instances.containsKey(name)) {
                 String url = member.getValue();
                 ObjectNode r = JSON.createObjectNode();
-                r.put("kind", "-").put("instance", name).put("verdict", "failed").put("failed_hop", "instance")
-                        .put("reason", "instance_not_analyzed").put("detail", url.isEmpty()
-                                ? "instance " + name + " advertises no admin URL and no --admin-url reaches it"
-                                : "its admin API " + url + " did not answer: " + unreachable.getOrDefault(url, "another instance answered there"));
+                r.put("kind", "-")
+                        .put("instance", name)
+                        .put("verdict", "failed")
+                        .put("failed_hop", "instance")
+                        .put("reason", "instance_not_analyzed")
+                        .put(
+                                "detail",
+                                url.isEmpty()
+                                        ? "instance " + name + " advertises no admin URL and no --admin-url reaches it"
+                                        : "its admin API " + url + " did not answer: "
+                                                + unreachable.getOrDefault(url, "another instance answered there"));
                 r.set("hops", JSON.createArrayNode());
                 rows.add(r);
             }
@@ -263,8 +344,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
         } else {
             Table.print(out, rows, "kind", "instance", "connection_point", "role", "verdict", "explanation");
-            out.println(!ran ? "nothing analyzed: give the credentials of at least one kind of device (or --demo DIR)"
-                    : ok ? "all passed" : "FAILED");
+            out.println(
+                    !ran
+                            ? "nothing analyzed: give the credentials of at least one kind of device (or --demo DIR)"
+                            : ok ? "all passed" : "FAILED");
         }
         return ok && ran ? 0 : 1;
     }
@@ -280,15 +363,21 @@ final class AnalyzeCommand implements Callable<Integer> {
         }
         String reason = r.path("reason").asText();
         String hint = HINTS.getOrDefault(reason, DeviceCommand.hint(reason));
-        return r.path("failed_hop").asText() + ": " + reason + ": " + (hint != null ? hint : r.path("detail").asText());
+        return r.path("failed_hop").asText() + ": " + reason + ": "
+                + (hint != null ? hint : r.path("detail").asText());
     }
 
     private static ObjectNode failedBefore(String kind, String instance, List<ObjectNode> hops) {
         ObjectNode last = hops.getLast();
         ObjectNode r = JSON.createObjectNode();
-        r.put("kind", kind).put("instance", instance).putNull("connection_point").putNull("role")
-                .put("verdict", "failed").put("failed_hop", last.path("name").asText())
-                .put("reason", last.path("reason").asText()).put("detail", last.path("detail").asText());
+        r.put("kind", kind)
+                .put("instance", instance)
+                .putNull("connection_point")
+                .putNull("role")
+                .put("verdict", "failed")
+                .put("failed_hop", last.path("name").asText())
+                .put("reason", last.path("reason").asText())
+                .put("detail", last.path("detail").asText());
         ArrayNode all = JSON.createArrayNode();
         hops.forEach(all::add);
         r.set("hops", all);
@@ -317,13 +406,21 @@ final class AnalyzeCommand implements Callable<Integer> {
             socket.setSoTimeout(10_000);
             try (var tls = (SSLSocket) ctx.getSocketFactory().createSocket(socket, host, port, true)) {
                 var params = tls.getSSLParameters();
-                params.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host, as for any device
+                params.setEndpointIdentificationAlgorithm(
+                        "HTTPS"); // the certificate must name the host, as for any device
                 tls.setSSLParameters(params);
                 tls.startHandshake();
                 var session = tls.getSession();
-                return hop("tls", "ok", null, client.getAuthority() + " " + session.getProtocol() + " " + session.getCipherSuite()
-                        + (clientCert == null ? "" : session.getLocalCertificates() != null ? ", client certificate sent"
-                        : ", client certificate not sent (its issuer is not among those the gateway asked for)"));
+                return hop(
+                        "tls",
+                        "ok",
+                        null,
+                        client.getAuthority() + " " + session.getProtocol() + " " + session.getCipherSuite()
+                                + (clientCert == null
+                                        ? ""
+                                        : session.getLocalCertificates() != null
+                                                ? ", client certificate sent"
+                                                : ", client certificate not sent (its issuer is not among those the gateway asked for)"));
             }
         } catch (SSLException e) {
             return hop("tls", "failed", "tls_handshake_failed", client.getAuthority() + ": " + e.getMessage());
@@ -346,9 +443,16 @@ final class AnalyzeCommand implements Callable<Integer> {
         }
         if (certFile != null) {
             if (keyFile == null) {
-                throw new DeviceCommand.UsageError("--cert wants --key: the TLS handshake needs the device's private key");
+                throw new DeviceCommand.UsageError(
+                        "--cert wants --key: the TLS handshake needs the device's private key");
             }
-            out.add(new Device("certificate", KeyMaterial.read(certFile, keyFile), "certificate", Files.readString(certFile), null, null));
+            out.add(new Device(
+                    "certificate",
+                    KeyMaterial.read(certFile, keyFile),
+                    "certificate",
+                    Files.readString(certFile),
+                    null,
+                    null));
         } else {
             out.add(new Device("certificate", null, null, null, null, null));
         }
@@ -359,9 +463,17 @@ final class AnalyzeCommand implements Callable<Integer> {
             out.add(new Device("token", null, "token", DeviceCommand.readToken(token, "access token"), null, null));
         } else {
             Path id = identity != null ? identity : demo != null ? demoIdentity(api, stsRole) : null;
-            out.add(id == null ? new Device("token", null, null, null, null, null)
-                    : traded("token", "token", DeviceCommand.readToken(id.resolve(DeviceCommand.DEVICE_TOKEN_FILE), "device token"),
-                            client, caFile, stsRole));
+            out.add(
+                    id == null
+                            ? new Device("token", null, null, null, null, null)
+                            : traded(
+                                    "token",
+                                    "token",
+                                    DeviceCommand.readToken(
+                                            id.resolve(DeviceCommand.DEVICE_TOKEN_FILE), "device token"),
+                                    client,
+                                    caFile,
+                                    stsRole));
         }
 
         String entra = null;
@@ -376,8 +488,10 @@ final class AnalyzeCommand implements Callable<Integer> {
                 throw new IOException("cannot make the demo's Entra token: " + e.getMessage(), e);
             }
         }
-        out.add(entra == null ? new Device("entra", null, null, null, null, null)
-                : traded("entra", "entra_token", entra, client, caFile, stsRole));
+        out.add(
+                entra == null
+                        ? new Device("entra", null, null, null, null, null)
+                        : traded("entra", "entra_token", entra, client, caFile, stsRole));
         return out;
     }
 
@@ -387,26 +501,44 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     /** A device or Entra token traded at CCM_STS for an access token, as the device would; a refusal is its authentication hop. */
     private static Device traded(String kind, String field, String bearer, URI client, Path caFile, String role) {
-        var request = HttpRequest.newBuilder(URI.create(client.toString().replaceAll("/+$", "") + "/CCM_Proxy_ServerAuth/" + role
-                        + "/CCM_STS/token")).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).build();
-        try (var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
-                .sslContext(DeviceCommand.tls(caFile, null)).build()) {
+        var request = HttpRequest.newBuilder(URI.create(
+                        client.toString().replaceAll("/+$", "") + "/CCM_Proxy_ServerAuth/" + role + "/CCM_STS/token"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + bearer)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build();
+        try (var http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .sslContext(DeviceCommand.tls(caFile, null))
+                .build()) {
             HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             if (response.statusCode() != 200) {
                 String reason = DeviceCommand.reason(response);
-                return new Device(kind, null, null, null, reason != null ? reason : "token_exchange_failed",
+                return new Device(
+                        kind,
+                        null,
+                        null,
+                        null,
+                        reason != null ? reason : "token_exchange_failed",
                         "CCM_STS/token answered " + response.statusCode());
             }
             String access = JSON.readTree(response.body()).path("access_token").asText();
-            return access.isEmpty() ? new Device(kind, null, null, null, "token_exchange_failed", "CCM_STS/token gave no access token")
+            return access.isEmpty()
+                    ? new Device(kind, null, null, null, "token_exchange_failed", "CCM_STS/token gave no access token")
                     : new Device(kind, null, field, access, null, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Device(kind, null, null, null, "token_exchange_failed", "interrupted");
         } catch (IOException | GeneralSecurityException e) {
-            return new Device(kind, null, null, null, "token_exchange_failed", "CCM_STS/token at " + client + ": " + e.getMessage());
+            return new Device(
+                    kind,
+                    null,
+                    null,
+                    null,
+                    "token_exchange_failed",
+                    "CCM_STS/token at " + client + ": " + e.getMessage());
         }
     }
 
@@ -419,19 +551,34 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (Files.exists(dir.resolve(DeviceCommand.DEVICE_TOKEN_FILE))) {
             return dir;
         }
-        JsonNode bulk = api.post("tokens", JSON.writeValueAsBytes(Map.of("lifetime_minutes", 60, "max_registrations", 1)),
+        JsonNode bulk = api.post(
+                "tokens",
+                JSON.writeValueAsBytes(Map.of("lifetime_minutes", 60, "max_registrations", 1)),
                 "application/json");
-        Path bulkFile = Files.createTempFile(admin.demo, "analyzer-bulk", ".jwt"); // 0600: the default of createTempFile
+        Path bulkFile =
+                Files.createTempFile(admin.demo, "analyzer-bulk", ".jwt"); // 0600: the default of createTempFile
         try {
             Files.writeString(bulkFile, bulk.path("token").asText() + "\n");
             var log = new StringWriter();
             var cmd = CmgCommand.commandLine();
             cmd.setOut(new PrintWriter(log));
             cmd.setErr(new PrintWriter(log));
-            int exit = cmd.execute("device", "register", "--demo", admin.demo.toString(), "--role-id", role, "--bulk-token",
-                    bulkFile.toString(), "--out", dir.toString(), "--name", "opencmg-analyzer");
+            int exit = cmd.execute(
+                    "device",
+                    "register",
+                    "--demo",
+                    admin.demo.toString(),
+                    "--role-id",
+                    role,
+                    "--bulk-token",
+                    bulkFile.toString(),
+                    "--out",
+                    dir.toString(),
+                    "--name",
+                    "opencmg-analyzer");
             if (exit != 0) {
-                throw new DeviceCommand.UsageError("could not register the demo's analyzer device: " + log.toString().strip());
+                throw new DeviceCommand.UsageError("could not register the demo's analyzer device: "
+                        + log.toString().strip());
             }
         } finally {
             Files.deleteIfExists(bulkFile);

@@ -1,7 +1,7 @@
 package org.opencmg.cli;
 
-import java.util.Locale;
 import java.net.BindException;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.opencmg.server.config.GatewayConfig;
@@ -15,8 +15,7 @@ final class BindFailure {
 
     private static final Pattern PORT = Pattern.compile(":(\\d{1,5})\\b");
 
-    private BindFailure() {
-    }
+    private BindFailure() {}
 
     /** The explanation of {@code failure} if it is a failed bind of one of {@code config}'s connectors. */
     static Optional<String> explain(Throwable failure, GatewayConfig config) {
@@ -37,23 +36,28 @@ final class BindFailure {
             return Optional.empty();
         }
         String reason = String.valueOf(bind.getMessage()).toLowerCase(Locale.ROOT);
-        boolean denied = reason.contains("permission denied") || reason.contains("access denied")
+        boolean denied = reason.contains("permission denied")
+                || reason.contains("access denied")
                 || reason.contains("operation not permitted");
         String connector = connector(config, port, denied);
         int p = port != null ? port : portOf(config, connector);
         String key = connector + ".port";
         if (denied && p < 1024) {
-            return Optional.of("the " + connector + " connector cannot listen on port " + p + " (" + key + "): ports below 1024 "
-                    + "need root or the CAP_NET_BIND_SERVICE capability. Run it from the release archive's systemd unit "
-                    + "(AmbientCapabilities=CAP_NET_BIND_SERVICE), grant the capability to the Java runtime "
-                    + "(setcap cap_net_bind_service=+ep \"$JAVA_HOME/bin/java\"), or choose a port of 1024 or above in " + key);
+            return Optional.of(
+                    "the " + connector + " connector cannot listen on port " + p + " (" + key + "): ports below 1024 "
+                            + "need root or the CAP_NET_BIND_SERVICE capability. Run it from the release archive's systemd unit "
+                            + "(AmbientCapabilities=CAP_NET_BIND_SERVICE), grant the capability to the Java runtime "
+                            + "(setcap cap_net_bind_service=+ep \"$JAVA_HOME/bin/java\"), or choose a port of 1024 or above in "
+                            + key);
         }
         if (reason.contains("in use")) {
-            return Optional.of("the " + connector + " connector cannot listen on port " + p + " (" + key + "): another process "
-                    + "holds it (another gateway instance? instances on one host share only the client port, with "
-                    + "client.reuse-port: true; each needs its own channel and admin port)");
+            return Optional.of(
+                    "the " + connector + " connector cannot listen on port " + p + " (" + key + "): another process "
+                            + "holds it (another gateway instance? instances on one host share only the client port, with "
+                            + "client.reuse-port: true; each needs its own channel and admin port)");
         }
-        return Optional.of("the " + connector + " connector cannot listen on port " + p + " (" + key + "): " + bind.getMessage());
+        return Optional.of(
+                "the " + connector + " connector cannot listen on port " + p + " (" + key + "): " + bind.getMessage());
     }
 
     /** The connector whose configured port the failure names; else, for a refusal, one below 1024. */

@@ -1,16 +1,38 @@
 package org.opencmg.cli;
 
-import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.boot.BuildVersion;
+import org.opencmg.server.config.ConfigFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "cmg", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = CmgCommand.Version.class,
+@Command(
+        name = "cmg",
+        mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = CmgCommand.Version.class,
         description = "OpenCMG: a self-hostable cloud management gateway.",
-        subcommands = {DemoCommand.class, GatewayCommand.class, ConnectionPointCommand.class, PkiCommand.class, EndpointCommand.class, TrustCommands.Roots.class,
-                TrustCommands.Ctl.class, TrustCommands.Crl.class, SettingsCommand.class, StatusCommand.class, ExplainCommand.class, AnalyzeCommand.class, AdminCertCommand.class,
-                TokenCommand.class, DeviceCommand.class, ContentCommand.class, ConfigCommand.class, SampleSiteCommand.class, CompletionCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            GatewayCommand.class,
+            ConnectionPointCommand.class,
+            PkiCommand.class,
+            EndpointCommand.class,
+            TrustCommands.Roots.class,
+            TrustCommands.Ctl.class,
+            TrustCommands.Crl.class,
+            SettingsCommand.class,
+            StatusCommand.class,
+            ExplainCommand.class,
+            AnalyzeCommand.class,
+            AdminCertCommand.class,
+            TokenCommand.class,
+            DeviceCommand.class,
+            ContentCommand.class,
+            ConfigCommand.class,
+            SampleSiteCommand.class,
+            CompletionCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class CmgCommand {
 
     /** The build's version and the JDK's. */
@@ -18,7 +40,10 @@ public final class CmgCommand {
 
         @Override
         public String[] getVersion() {
-            return new String[] {"OpenCMG " + BuildVersion.number(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+            return new String[] {
+                "OpenCMG " + BuildVersion.number(),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
+            };
         }
     }
 

@@ -1,6 +1,5 @@
 package org.opencmg.cli;
 
-import java.time.temporal.ChronoUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,6 +33,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -47,9 +47,9 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.pki.PrivateFiles;
-import org.opencmg.pki.KeyMaterial;
 import org.opencmg.server.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,9 +69,16 @@ import picocli.CommandLine.Spec;
  * {@code device-token.jwt} (0600), {@code access-token.jwt} (0600), {@code gateway-ca.pem} and
  * {@code identity.json} (gateway URL, role ID, device ID), so later commands need only {@code --identity}.
  */
-@Command(name = "device", description = "Act as a device: register with a bulk token, get tokens, call the gateway.",
-        subcommands = {DeviceCommand.Register.class, DeviceCommand.Token.class, DeviceCommand.Renew.class, DeviceCommand.Get.class,
-                DeviceDownload.class})
+@Command(
+        name = "device",
+        description = "Act as a device: register with a bulk token, get tokens, call the gateway.",
+        subcommands = {
+            DeviceCommand.Register.class,
+            DeviceCommand.Token.class,
+            DeviceCommand.Renew.class,
+            DeviceCommand.Get.class,
+            DeviceDownload.class
+        })
 final class DeviceCommand {
 
     static final String KEY_FILE = "device-key.pem";
@@ -85,32 +92,54 @@ final class DeviceCommand {
 
     /** Why a refusal happened, in words, by reason code. */
     private static final Map<String, String> HINTS = Map.ofEntries(
-            Map.entry("token_blocked", "the bulk registration token was blocked by an administrator (cmg token list; cmg token unblock ID)"),
-            Map.entry("registration_limit_reached", "the bulk token has registered as many devices as it may (cmg token list;"
-                    + " cmg token new --max-registrations N)"),
-            Map.entry("device_blocked", "an administrator blocked this device (cmg token device list; cmg token device unblock ID)"),
-            Map.entry("device_deleted", "an administrator deleted this device: its tokens are void; register it again (cmg device register)"),
-            Map.entry("token_expired", "the token has expired: a bulk token needs replacing (cmg token new), a device token"
-                    + " a new registration, an access token a new exchange (cmg device token)"),
-            Map.entry("token_not_yet_valid", "the token is not valid yet: compare this machine's clock with the gateway's"),
-            Map.entry("invalid_token", "the gateway does not accept this token: altered, signed by a key it no longer has,"
-                    + " for another audience, or naming a bulk token or device it does not know"),
+            Map.entry(
+                    "token_blocked",
+                    "the bulk registration token was blocked by an administrator (cmg token list; cmg token unblock ID)"),
+            Map.entry(
+                    "registration_limit_reached",
+                    "the bulk token has registered as many devices as it may (cmg token list;"
+                            + " cmg token new --max-registrations N)"),
+            Map.entry(
+                    "device_blocked",
+                    "an administrator blocked this device (cmg token device list; cmg token device unblock ID)"),
+            Map.entry(
+                    "device_deleted",
+                    "an administrator deleted this device: its tokens are void; register it again (cmg device register)"),
+            Map.entry(
+                    "token_expired",
+                    "the token has expired: a bulk token needs replacing (cmg token new), a device token"
+                            + " a new registration, an access token a new exchange (cmg device token)"),
+            Map.entry(
+                    "token_not_yet_valid",
+                    "the token is not valid yet: compare this machine's clock with the gateway's"),
+            Map.entry(
+                    "invalid_token",
+                    "the gateway does not accept this token: altered, signed by a key it no longer has,"
+                            + " for another audience, or naming a bulk token or device it does not know"),
             Map.entry("bulk_token_required", "registration takes a bulk registration token (cmg token new)"),
             Map.entry("device_token_required", "this takes the device token from registration (cmg device register)"),
-            Map.entry("token_required", "ServerAuth paths take an access token: run cmg device token --identity DIR first"),
-            Map.entry("client_certificate_required", "MutualAuth paths take a client certificate (--cert/--key);"
-                    + " token devices use /CCM_Proxy_ServerAuth/..."),
+            Map.entry(
+                    "token_required",
+                    "ServerAuth paths take an access token: run cmg device token --identity DIR first"),
+            Map.entry(
+                    "client_certificate_required",
+                    "MutualAuth paths take a client certificate (--cert/--key);"
+                            + " token devices use /CCM_Proxy_ServerAuth/..."),
             Map.entry("no_credentials", "the request carried no client certificate and no token the gateway accepts"),
-            Map.entry("invalid_proof", "the device key did not prove possession: use the identity folder the device registered with"),
+            Map.entry(
+                    "invalid_proof",
+                    "the device key did not prove possession: use the identity folder the device registered with"),
             Map.entry("bad_public_key", "the gateway takes EC P-256 or RSA (2048-4096 bit) public keys"),
-            Map.entry("unmapped_path", "no published mapping serves this path: check the role ID and cmg endpoint list"),
+            Map.entry(
+                    "unmapped_path", "no published mapping serves this path: check the role ID and cmg endpoint list"),
             Map.entry("method_not_allowed", "the endpoint does not allow this method"),
             Map.entry("no_connection_point", "no connection point of the endpoint's site is connected"),
-            Map.entry("untrusted_root", "the client certificate does not chain to a trusted root uploaded to the gateway"),
+            Map.entry(
+                    "untrusted_root",
+                    "the client certificate does not chain to a trusted root uploaded to the gateway"),
             Map.entry("auth_plugin_error", "an authentication plugin of the gateway failed: see the gateway log"));
 
-    private DeviceCommand() {
-    }
+    private DeviceCommand() {}
 
     /** What a reason code means, in words, or null. */
     static String hint(String reason) {
@@ -133,13 +162,25 @@ final class DeviceCommand {
 
     /** Where the gateway is and which management point (role ID) to use. */
     static final class Target {
-        @Option(names = "--gateway", paramLabel = "URL", description = "The gateway's client connector, e.g. https://cmg.example.com")
+        @Option(
+                names = "--gateway",
+                paramLabel = "URL",
+                description = "The gateway's client connector, e.g. https://cmg.example.com")
         URI gateway;
-        @Option(names = "--ca", paramLabel = "FILE", description = "PEM of the CA that issued the gateway's certificate (default: the JDK's trust store).")
+
+        @Option(
+                names = "--ca",
+                paramLabel = "FILE",
+                description = "PEM of the CA that issued the gateway's certificate (default: the JDK's trust store).")
         Path ca;
+
         @Option(names = "--role-id", paramLabel = "ID", description = "The management point's role ID.")
         String roleId;
-        @Option(names = "--demo", paramLabel = "DIR", description = "Take client_url, ca_cert and mp_role_id from DIR/demo.json.")
+
+        @Option(
+                names = "--demo",
+                paramLabel = "DIR",
+                description = "Take client_url, ca_cert and mp_role_id from DIR/demo.json.")
         Path demo;
 
         /** Explicit options win over the demo's, which win over {@code fallback} (an identity folder's). */
@@ -172,7 +213,8 @@ final class DeviceCommand {
                 role = roleId;
             }
             if (url == null || !"https".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
-                throw new UsageError("where is the gateway? pass --gateway https://HOST[:PORT] (or --demo DIR, or --identity DIR)");
+                throw new UsageError(
+                        "where is the gateway? pass --gateway https://HOST[:PORT] (or --demo DIR, or --identity DIR)");
             }
             if (needsRole && (role == null || !role.matches("[0-9A-Za-z_-]{1,64}"))) {
                 throw new UsageError("which management point? pass --role-id ID (or --demo DIR, or --identity DIR)");
@@ -221,14 +263,19 @@ final class DeviceCommand {
         abstract void run() throws UsageError, Refused;
 
         /** Sends one request, printing its request line and the answer's status (and reason) to {@code log}. */
-        HttpResponse<byte[]> send(PrintWriter log, Resolved target, KeyMaterial clientCert, HttpRequest request, String credential)
+        HttpResponse<byte[]> send(
+                PrintWriter log, Resolved target, KeyMaterial clientCert, HttpRequest request, String credential)
                 throws UsageError {
-            log.println("> " + request.method() + " " + request.uri() + (credential == null ? "" : "   [" + credential + "]"));
+            log.println("> " + request.method() + " " + request.uri()
+                    + (credential == null ? "" : "   [" + credential + "]"));
             log.flush();
             HttpClient http;
             try {
-                http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
-                        .sslContext(tls(target.ca(), clientCert)).build();
+                http = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(10))
+                        .sslContext(tls(target.ca(), clientCert))
+                        .build();
             } catch (IOException | GeneralSecurityException e) {
                 throw new UsageError("TLS set-up failed: " + e.getMessage());
             }
@@ -270,16 +317,28 @@ final class DeviceCommand {
 
     // ---- register ----
 
-    @Command(name = "register", description = "Register as a new token device with a bulk registration token: makes an "
-            + "EC P-256 key, sends its public key to the gateway's token service (CCM_STS/register) with a proof signed by "
-            + "that key (a JWS over the bulk token's ID and the device ID), keeps the device token.")
+    @Command(
+            name = "register",
+            description = "Register as a new token device with a bulk registration token: makes an "
+                    + "EC P-256 key, sends its public key to the gateway's token service (CCM_STS/register) with a proof signed by "
+                    + "that key (a JWS over the bulk token's ID and the device ID), keeps the device token.")
     static final class Register extends Step {
-        @Option(names = "--bulk-token", required = true, paramLabel = "FILE", description = "File holding the bulk registration token (cmg token new).")
+        @Option(
+                names = "--bulk-token",
+                required = true,
+                paramLabel = "FILE",
+                description = "File holding the bulk registration token (cmg token new).")
         Path bulkTokenFile;
+
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Identity folder to create.")
         Path out;
-        @Option(names = "--name", paramLabel = "NAME", description = "The device's name (default: chosen by the gateway).")
+
+        @Option(
+                names = "--name",
+                paramLabel = "NAME",
+                description = "The device's name (default: chosen by the gateway).")
         String name;
+
         @Mixin
         Target target;
 
@@ -301,21 +360,36 @@ final class DeviceCommand {
             String localId = sha256Hex(key.getPublic().getEncoded());
             out().println("made an EC P-256 device key; device ID (SHA-256 of the public key) " + localId);
             ObjectNode body = JSON.createObjectNode();
-            body.put("public_key", "-----BEGIN PUBLIC KEY-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getPublic().getEncoded())
-                    + "\n-----END PUBLIC KEY-----\n");
+            body.put(
+                    "public_key",
+                    "-----BEGIN PUBLIC KEY-----\n"
+                            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                    .encodeToString(key.getPublic().getEncoded())
+                            + "\n-----END PUBLIC KEY-----\n");
             if (name != null) {
                 body.put("name", name);
             }
             try {
-                body.put("proof", proof((ECPrivateKey) key.getPrivate(),
-                        Map.of("jti", tokenId(bulk), "device_id", localId, "iat", Instant.now().getEpochSecond())));
+                body.put(
+                        "proof",
+                        proof(
+                                (ECPrivateKey) key.getPrivate(),
+                                Map.of(
+                                        "jti",
+                                        tokenId(bulk),
+                                        "device_id",
+                                        localId,
+                                        "iat",
+                                        Instant.now().getEpochSecond())));
             } catch (JOSEException e) {
                 throw new UsageError("cannot make the proof of the device key: " + e.getMessage());
             }
-            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/register")).timeout(Duration.ofSeconds(30))
-                    .header("Authorization", "Bearer " + bulk).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/register"))
+                    .timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + bulk)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                    .build();
             var response = send(out(), t, null, request, "bulk registration token " + tokenId(bulk));
             if (response.statusCode() != 200) {
                 throw refusal(response);
@@ -339,13 +413,18 @@ final class DeviceCommand {
                 identity.put("role_id", t.roleId());
                 identity.put("device_id", deviceId);
                 identity.put("name", name);
-                identity.put("device_token_expires_at", answer.path("expires_at").asText());
-                Files.writeString(out.resolve(IDENTITY_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(identity) + "\n");
+                identity.put(
+                        "device_token_expires_at", answer.path("expires_at").asText());
+                Files.writeString(
+                        out.resolve(IDENTITY_FILE),
+                        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(identity) + "\n");
             } catch (IOException e) {
                 throw new UsageError("registered, but cannot write the identity to " + out + ": " + e.getMessage());
             }
-            out().println("registered device " + deviceId + "; device token valid until " + answer.path("expires_at").asText());
-            out().println("identity in " + out.toAbsolutePath() + " (" + KEY_FILE + ", " + DEVICE_TOKEN_FILE + ", " + IDENTITY_FILE + ")");
+            out().println("registered device " + deviceId + "; device token valid until "
+                    + answer.path("expires_at").asText());
+            out().println("identity in " + out.toAbsolutePath() + " (" + KEY_FILE + ", " + DEVICE_TOKEN_FILE + ", "
+                    + IDENTITY_FILE + ")");
             out().println("next: cmg device token --identity " + out);
         }
     }
@@ -359,8 +438,13 @@ final class DeviceCommand {
 
     /** Options of the commands that act as an already registered device. */
     static final class IdentityOptions {
-        @Option(names = "--identity", required = true, paramLabel = "DIR", description = "Identity folder from cmg device register.")
+        @Option(
+                names = "--identity",
+                required = true,
+                paramLabel = "DIR",
+                description = "Identity folder from cmg device register.")
         Path dir;
+
         @Mixin
         Target target;
 
@@ -371,7 +455,9 @@ final class DeviceCommand {
 
     // ---- token ----
 
-    @Command(name = "token", description = "Exchange the device token for an access token (8 hours) at the token service (CCM_STS).")
+    @Command(
+            name = "token",
+            description = "Exchange the device token for an access token (8 hours) at the token service (CCM_STS).")
     static final class Token extends Step {
         @Mixin
         IdentityOptions identity;
@@ -381,9 +467,12 @@ final class DeviceCommand {
             Resolved t = identity.resolve();
             String deviceToken = readToken(identity.dir.resolve(DEVICE_TOKEN_FILE), "device token");
             warnIfExpired(deviceToken, "device token");
-            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/token")).timeout(Duration.ofSeconds(30))
-                    .header("Authorization", "Bearer " + deviceToken).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/token"))
+                    .timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + deviceToken)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build();
             var response = send(out(), t, null, request, "device token");
             if (response.statusCode() != 200) {
                 throw refusal(response);
@@ -399,8 +488,9 @@ final class DeviceCommand {
                 throw new UsageError("cannot write " + identity.dir.resolve(ACCESS_TOKEN_FILE) + ": " + e.getMessage());
             }
             long seconds = answer.path("expires_in").asLong();
-            out().println("access token valid for " + seconds + " s (until " + Instant.now().plusSeconds(seconds).truncatedTo(
-                    ChronoUnit.SECONDS) + "); wrote " + identity.dir.resolve(ACCESS_TOKEN_FILE));
+            out().println("access token valid for " + seconds + " s (until "
+                    + Instant.now().plusSeconds(seconds).truncatedTo(ChronoUnit.SECONDS) + "); wrote "
+                    + identity.dir.resolve(ACCESS_TOKEN_FILE));
         }
 
         private void warnIfExpired(String token, String what) {
@@ -417,8 +507,10 @@ final class DeviceCommand {
 
     // ---- renew ----
 
-    @Command(name = "renew", description = "Renew the device token (another 90 days) at CCM_STS/renew, proving "
-            + "possession of the device key with a JWS over the current device token's ID.")
+    @Command(
+            name = "renew",
+            description = "Renew the device token (another 90 days) at CCM_STS/renew, proving "
+                    + "possession of the device key with a JWS over the current device token's ID.")
     static final class Renew extends Step {
         @Mixin
         IdentityOptions identity;
@@ -443,53 +535,77 @@ final class DeviceCommand {
             } catch (ParseException | JOSEException e) {
                 throw new UsageError("cannot make the proof: " + e.getMessage());
             }
-            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/renew")).timeout(Duration.ofSeconds(30))
-                    .header("Authorization", "Bearer " + deviceToken).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("proof", proof).toString())).build();
+            var request = HttpRequest.newBuilder(t.serverAuth("/CCM_STS/renew"))
+                    .timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + deviceToken)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            JSON.createObjectNode().put("proof", proof).toString()))
+                    .build();
             var response = send(out(), t, null, request, "device token + proof of the device key");
             if (response.statusCode() != 200) {
                 throw refusal(response);
             }
             JsonNode answer = json(response);
             try {
-                writePrivate(identity.dir.resolve(DEVICE_TOKEN_FILE), answer.path("device_token").asText() + "\n");
-                ObjectNode id = (ObjectNode) JSON.readTree(identity.dir.resolve(IDENTITY_FILE).toFile());
+                writePrivate(
+                        identity.dir.resolve(DEVICE_TOKEN_FILE),
+                        answer.path("device_token").asText() + "\n");
+                ObjectNode id = (ObjectNode)
+                        JSON.readTree(identity.dir.resolve(IDENTITY_FILE).toFile());
                 id.put("device_token_expires_at", answer.path("expires_at").asText());
-                Files.writeString(identity.dir.resolve(IDENTITY_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(id) + "\n");
+                Files.writeString(
+                        identity.dir.resolve(IDENTITY_FILE),
+                        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(id) + "\n");
             } catch (IOException e) {
                 throw new UsageError("cannot write the new device token: " + e.getMessage());
             }
-            out().println("new device token valid until " + answer.path("expires_at").asText() + "; wrote "
-                    + identity.dir.resolve(DEVICE_TOKEN_FILE));
+            out().println("new device token valid until "
+                    + answer.path("expires_at").asText() + "; wrote " + identity.dir.resolve(DEVICE_TOKEN_FILE));
         }
     }
 
     // ---- get ----
 
-    @Command(name = "get", description = {
-            "Call the gateway as a device: with the access token of --identity on a ServerAuth path, "
-                    + "or with a client certificate (--cert/--key) on a MutualAuth path.",
-            "A PATH without a leading / is taken under /CCM_Proxy_ServerAuth/<role id>/ (token) "
-                    + "or /CCM_Proxy_MutualAuth/<role id>/ (certificate).",
-            "What happened goes to stderr, the answer's body to stdout."})
+    @Command(
+            name = "get",
+            description = {
+                "Call the gateway as a device: with the access token of --identity on a ServerAuth path, "
+                        + "or with a client certificate (--cert/--key) on a MutualAuth path.",
+                "A PATH without a leading / is taken under /CCM_Proxy_ServerAuth/<role id>/ (token) "
+                        + "or /CCM_Proxy_MutualAuth/<role id>/ (certificate).",
+                "What happened goes to stderr, the answer's body to stdout."
+            })
     static final class Get extends Step {
         @Mixin
         CredentialOptions credentialOptions;
-        @Option(names = {"-X", "--method"}, paramLabel = "METHOD", description = "HTTP method (default GET; CCM_POST, BITS_POST, PROPFIND... pass as they are).")
+
+        @Option(
+                names = {"-X", "--method"},
+                paramLabel = "METHOD",
+                description = "HTTP method (default GET; CCM_POST, BITS_POST, PROPFIND... pass as they are).")
         String method = "GET";
+
         @Option(names = "--data", paramLabel = "TEXT", description = "Request body.")
         String data;
-        @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'", description = "Extra request header (repeatable).")
+
+        @Option(
+                names = {"-H", "--header"},
+                paramLabel = "'NAME: VALUE'",
+                description = "Extra request header (repeatable).")
         List<String> headers = new ArrayList<>();
+
         @Mixin
         Target target;
+
         @Parameters(paramLabel = "PATH", description = "The request path (see above), with its query string.")
         String path;
 
         @Override
         void run() throws UsageError, Refused {
             Credential c = credentialOptions.read();
-            Resolved t = target.resolve(credentialOptions.identityDir == null ? null : fromIdentity(credentialOptions.identityDir));
+            Resolved t = target.resolve(
+                    credentialOptions.identityDir == null ? null : fromIdentity(credentialOptions.identityDir));
             KeyMaterial clientCert = c.clientCert();
             String bearer = c.bearer();
             String credential = c.description();
@@ -503,9 +619,13 @@ final class DeviceCommand {
             if (!method.matches("[A-Za-z_-]{1,32}")) {
                 throw new UsageError("not an HTTP method: " + method);
             }
-            var builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                    .method(method.toUpperCase(Locale.ROOT), data == null ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(data));
+            var builder = HttpRequest.newBuilder(uri)
+                    .timeout(Duration.ofSeconds(30))
+                    .method(
+                            method.toUpperCase(Locale.ROOT),
+                            data == null
+                                    ? HttpRequest.BodyPublishers.noBody()
+                                    : HttpRequest.BodyPublishers.ofString(data));
             if (bearer != null) {
                 builder.header("Authorization", "Bearer " + bearer);
             }
@@ -515,9 +635,12 @@ final class DeviceCommand {
                     throw new UsageError("a header is 'NAME: VALUE', not " + h);
                 }
                 try {
-                    builder.header(h.substring(0, colon).strip(), h.substring(colon + 1).strip());
+                    builder.header(
+                            h.substring(0, colon).strip(),
+                            h.substring(colon + 1).strip());
                 } catch (IllegalArgumentException e) {
-                    throw new UsageError("header " + h.substring(0, colon).strip() + " cannot be set: " + e.getMessage());
+                    throw new UsageError(
+                            "header " + h.substring(0, colon).strip() + " cannot be set: " + e.getMessage());
                 }
             }
             var response = send(err(), t, clientCert, builder.build(), credential);
@@ -529,15 +652,22 @@ final class DeviceCommand {
     }
 
     /** How a device proves itself: a client certificate, or the access token of an identity folder. */
-    record Credential(KeyMaterial clientCert, String bearer, String description) {
-    }
+    record Credential(KeyMaterial clientCert, String bearer, String description) {}
 
     /** --identity DIR (a token device) or --cert FILE --key FILE (a certificate device). */
     static final class CredentialOptions {
-        @Option(names = "--identity", paramLabel = "DIR", description = "Identity folder (its access token; cmg device token makes it).")
+        @Option(
+                names = "--identity",
+                paramLabel = "DIR",
+                description = "Identity folder (its access token; cmg device token makes it).")
         Path identityDir;
-        @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM, leaf first) instead of a token.")
+
+        @Option(
+                names = "--cert",
+                paramLabel = "FILE",
+                description = "Client certificate (PEM, leaf first) instead of a token.")
         Path cert;
+
         @Option(names = "--key", paramLabel = "FILE", description = "Its private key (PEM).")
         Path key;
 
@@ -546,19 +676,28 @@ final class DeviceCommand {
                 throw new UsageError("--cert and --key go together");
             }
             if (identityDir == null && cert == null) {
-                throw new UsageError("pass --identity DIR (token device) or --cert FILE --key FILE (certificate device)");
+                throw new UsageError(
+                        "pass --identity DIR (token device) or --cert FILE --key FILE (certificate device)");
             }
             if (cert != null) {
                 try {
                     KeyMaterial clientCert = KeyMaterial.read(cert, key);
-                    return new Credential(clientCert, null, "client certificate " + clientCert.leaf().getSubjectX500Principal().getName());
+                    return new Credential(
+                            clientCert,
+                            null,
+                            "client certificate "
+                                    + clientCert
+                                            .leaf()
+                                            .getSubjectX500Principal()
+                                            .getName());
                 } catch (IOException e) {
                     throw new UsageError("cannot read the client certificate: " + e.getMessage());
                 }
             }
             Path file = identityDir.resolve(ACCESS_TOKEN_FILE);
             if (!Files.exists(file)) {
-                throw new UsageError("no access token in " + identityDir + ": run cmg device token --identity " + identityDir + " first");
+                throw new UsageError("no access token in " + identityDir + ": run cmg device token --identity "
+                        + identityDir + " first");
             }
             return new Credential(null, readToken(file, "access token"), "access token");
         }
@@ -571,7 +710,9 @@ final class DeviceCommand {
         try {
             JsonNode id = JSON.readTree(file.toFile());
             String ca = id.path("ca_cert").isTextual() ? id.path("ca_cert").asText() : null;
-            return new Resolved(URI.create(id.path("gateway").asText()), ca == null ? null : dir.resolve(ca).toAbsolutePath(),
+            return new Resolved(
+                    URI.create(id.path("gateway").asText()),
+                    ca == null ? null : dir.resolve(ca).toAbsolutePath(),
                     id.path("role_id").asText());
         } catch (IOException | IllegalArgumentException e) {
             throw new UsageError("cannot read " + file + " (made by cmg device register): " + e.getMessage());

@@ -1,7 +1,7 @@
 package org.opencmg.cli;
 
-import java.io.ByteArrayInputStream;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -47,10 +47,13 @@ import picocli.CommandLine.Option;
  * part file), and its SHA-256 checked before it takes its name. Each step is printed, including
  * the signed URLs. Memory does not grow with the file: the body is copied through one buffer.
  */
-@Command(name = "download", description = {
-        "Download a package as a device does: content access token, content location (signed URLs), ranged "
-                + "downloads that resume after a cut, SHA-256 check. Each step and each signed URL is printed.",
-        "Credential: --identity DIR (a token device's access token) or --cert/--key (a certificate device)."})
+@Command(
+        name = "download",
+        description = {
+            "Download a package as a device does: content access token, content location (signed URLs), ranged "
+                    + "downloads that resume after a cut, SHA-256 check. Each step and each signed URL is printed.",
+            "Credential: --identity DIR (a token device's access token) or --cert/--key (a certificate device)."
+        })
 final class DeviceDownload extends DeviceCommand.Step {
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
@@ -58,27 +61,43 @@ final class DeviceDownload extends DeviceCommand.Step {
 
     @Mixin
     DeviceCommand.CredentialOptions credentialOptions;
+
     @Option(names = "--package", required = true, paramLabel = "ID", description = "The package ID.")
     String packageId;
+
     @Option(names = "--version", paramLabel = "N", description = "This version (default: the latest).")
     Integer version;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the files go (made if missing).")
     Path out;
-    @Option(names = "--content-token", paramLabel = "FILE", description = "A content access token the management point handed "
-            + "out (default: ask the gateway for one with this device's credential).")
+
+    @Option(
+            names = "--content-token",
+            paramLabel = "FILE",
+            description = "A content access token the management point handed "
+                    + "out (default: ask the gateway for one with this device's credential).")
     Path contentTokenFile;
-    @Option(names = "--range-mib", paramLabel = "MIB", description = "Size of one ranged GET (default ${DEFAULT-VALUE}).")
+
+    @Option(
+            names = "--range-mib",
+            paramLabel = "MIB",
+            description = "Size of one ranged GET (default ${DEFAULT-VALUE}).")
     int rangeMib = 8;
-    @Option(names = "--attempts", paramLabel = "N", description = "Tries per range before giving up (default ${DEFAULT-VALUE}).")
+
+    @Option(
+            names = "--attempts",
+            paramLabel = "N",
+            description = "Tries per range before giving up (default ${DEFAULT-VALUE}).")
     int attempts = 6;
+
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
+
     @Mixin
     DeviceCommand.Target target;
 
     /** One file of the content location. */
-    record Located(String name, long size, String sha256, URI url) {
-    }
+    record Located(String name, long size, String sha256, URI url) {}
 
     private URI gateway;
     private HttpClient gatewayHttp;
@@ -100,9 +119,15 @@ final class DeviceDownload extends DeviceCommand.Step {
         String bearer = c.bearer();
         String credential = c.clientCert() != null ? "client certificate" : c.description();
         try {
-            gatewayHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
-                    .sslContext(DeviceCommand.tls(t.ca(), clientCert)).build();
-            storageHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+            gatewayHttp = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .sslContext(DeviceCommand.tls(t.ca(), clientCert))
+                    .build();
+            storageHttp = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
         } catch (IOException | GeneralSecurityException e) {
             throw new UsageError("TLS set-up failed: " + e.getMessage());
         }
@@ -128,28 +153,35 @@ final class DeviceDownload extends DeviceCommand.Step {
                             throw e.refused;
                         }
                         // An expired or rotated-away URL: a device asks for the location again and resumes.
-                        log.println(current.name() + ": the URL was refused (" + e.refused.getMessage() + "); asking for a new location");
+                        log.println(current.name() + ": the URL was refused (" + e.refused.getMessage()
+                                + "); asking for a new location");
                         relocated = true;
-                        current = locate(t, clientCert, contentToken).stream().filter(l -> l.name().equals(f.name())).findFirst()
+                        current = locate(t, clientCert, contentToken).stream()
+                                .filter(l -> l.name().equals(f.name()))
+                                .findFirst()
                                 .orElseThrow(() -> new Refused(f.name() + " is no longer in the package"));
                     }
                 }
                 total += f.size();
             }
-            log.println("done: " + files.size() + " files, " + total + " bytes in " + out.toAbsolutePath() + ", every SHA-256 checked");
+            log.println("done: " + files.size() + " files, " + total + " bytes in " + out.toAbsolutePath()
+                    + ", every SHA-256 checked");
         } finally {
             gatewayHttp.close();
             storageHttp.close();
         }
     }
 
-    private String contentToken(Resolved t, KeyMaterial clientCert, String bearer, String credential) throws UsageError, Refused {
+    private String contentToken(Resolved t, KeyMaterial clientCert, String bearer, String credential)
+            throws UsageError, Refused {
         if (contentTokenFile != null) {
             out().println("content access token from " + contentTokenFile);
             return DeviceCommand.readToken(contentTokenFile, "content access token");
         }
-        var b = HttpRequest.newBuilder(URI.create(t.gateway() + "/downloadrestservice.svc/contentaccesstoken?pid=" + packageId))
-                .timeout(Duration.ofSeconds(30)).GET();
+        var b = HttpRequest.newBuilder(
+                        URI.create(t.gateway() + "/downloadrestservice.svc/contentaccesstoken?pid=" + packageId))
+                .timeout(Duration.ofSeconds(30))
+                .GET();
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);
         }
@@ -158,14 +190,19 @@ final class DeviceDownload extends DeviceCommand.Step {
             throw refusal(response);
         }
         JsonNode answer = DeviceCommand.json(response);
-        out().println("content access token for " + answer.path("package_id").asText() + ", valid until " + answer.path("expires_at").asText());
+        out().println("content access token for " + answer.path("package_id").asText() + ", valid until "
+                + answer.path("expires_at").asText());
         return answer.path("token").asText();
     }
 
     private List<Located> locate(Resolved t, KeyMaterial clientCert, String contentToken) throws UsageError, Refused {
         String query = "pid=" + packageId + (version == null ? "" : "&version=" + version);
-        var request = HttpRequest.newBuilder(URI.create(t.gateway() + "/downloadrestservice.svc/getcontentxmlsecure?" + query))
-                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + contentToken).GET().build();
+        var request = HttpRequest.newBuilder(
+                        URI.create(t.gateway() + "/downloadrestservice.svc/getcontentxmlsecure?" + query))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + contentToken)
+                .GET()
+                .build();
         var response = send(out(), t, clientCert, request, "content access token");
         if (response.statusCode() != 200) {
             throw refusal(response);
@@ -195,7 +232,10 @@ final class DeviceDownload extends DeviceCommand.Step {
                 if (!name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")) {
                     throw new Refused("the content location names an unsafe file name: " + name);
                 }
-                files.add(new Located(name, Long.parseLong(e.getAttribute("Size")), e.getAttribute("Sha256"),
+                files.add(new Located(
+                        name,
+                        Long.parseLong(e.getAttribute("Size")),
+                        e.getAttribute("Sha256"),
                         URI.create(e.getAttribute("Url"))));
             }
             if (files.isEmpty()) {
@@ -244,7 +284,10 @@ final class DeviceDownload extends DeviceCommand.Step {
             int failures = 0;
             while (offset < f.size()) {
                 long last = Math.min(f.size(), offset + range) - 1;
-                var b = HttpRequest.newBuilder(f.url()).timeout(Duration.ofSeconds(60)).GET().header("Range", "bytes=" + offset + "-" + last);
+                var b = HttpRequest.newBuilder(f.url())
+                        .timeout(Duration.ofSeconds(60))
+                        .GET()
+                        .header("Range", "bytes=" + offset + "-" + last);
                 if (etag != null) {
                     b.header("If-Range", etag);
                 }
@@ -253,10 +296,13 @@ final class DeviceDownload extends DeviceCommand.Step {
                     HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
                     try (InputStream body = r.body()) {
                         if (r.statusCode() == 206) {
-                            Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
+                            Matcher m = CONTENT_RANGE.matcher(
+                                    r.headers().firstValue("Content-Range").orElse(""));
                             if (!m.matches() || Long.parseLong(m.group(1)) != offset) {
                                 throw new Refused(f.name() + ": the server answered another range ("
-                                        + r.headers().firstValue("Content-Range").orElse("none") + ")");
+                                        + r.headers()
+                                                .firstValue("Content-Range")
+                                                .orElse("none") + ")");
                             }
                         } else if (r.statusCode() == 200) {
                             if (offset > 0) {
@@ -266,7 +312,12 @@ final class DeviceDownload extends DeviceCommand.Step {
                             ch.truncate(0);
                         } else {
                             byte[] text = body.readNBytes(4096);
-                            String answer = r.statusCode() + " " + new String(text, StandardCharsets.UTF_8).strip().lines().findFirst().orElse("");
+                            String answer = r.statusCode() + " "
+                                    + new String(text, StandardCharsets.UTF_8)
+                                            .strip()
+                                            .lines()
+                                            .findFirst()
+                                            .orElse("");
                             Refused refused = new Refused(f.name() + ": " + answer);
                             if (r.statusCode() == 403 || r.statusCode() == 404) {
                                 throw new UrlRefused(refused);
@@ -290,11 +341,11 @@ final class DeviceDownload extends DeviceCommand.Step {
                     }
                     failures++;
                     if (failures >= attempts) {
-                        throw new UsageError(f.name() + ": gave up after " + attempts + " tries at byte " + offset + " ("
-                                + e.getMessage() + "); run the same command again to resume");
+                        throw new UsageError(f.name() + ": gave up after " + attempts + " tries at byte " + offset
+                                + " (" + e.getMessage() + "); run the same command again to resume");
                     }
-                    log.println(f.name() + ": cut at byte " + offset + " (" + describe(e) + "); resuming (try " + (failures + 1)
-                            + " of " + attempts + ")");
+                    log.println(f.name() + ": cut at byte " + offset + " (" + describe(e) + "); resuming (try "
+                            + (failures + 1) + " of " + attempts + ")");
                     log.flush();
                     sleep(Math.min(4000, 250L << (failures - 1)));
                 } catch (InterruptedException e) {
@@ -316,7 +367,8 @@ final class DeviceDownload extends DeviceCommand.Step {
             } catch (IOException e) {
                 // the check failed anyway; a later run starts from scratch either way
             }
-            throw new Refused(f.name() + ": SHA-256 " + sha + " is not the location's " + f.sha256() + "; the file was deleted");
+            throw new Refused(
+                    f.name() + ": SHA-256 " + sha + " is not the location's " + f.sha256() + "; the file was deleted");
         }
         try {
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

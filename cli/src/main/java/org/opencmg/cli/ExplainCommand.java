@@ -1,14 +1,14 @@
 package org.opencmg.cli;
 
-import java.util.ArrayList;
-import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.opencmg.cli.client.AdminClient;
 import org.opencmg.server.json.Json;
@@ -24,28 +24,50 @@ import picocli.CommandLine.Spec;
  * exact reason it would be refused: the gateway runs its own pipeline steps on it. Exit 0 when it
  * would be served, 1 when refused, 2 on usage or an unreachable admin API.
  */
-@Command(name = "explain", description = {"Which auth method, mapping, site and connection point would serve URL, or why not.",
-        "Refusals before HTTP are not explained here: a TLS handshake the client connector cannot complete (no common "
-                + "protocol or suite, a certificate the TLS layer rejects, a malformed hello) is counted by reason in "
-                + "cmg_tls_handshake_failures_total and `cmg status`, and logged with the client's address."})
+@Command(
+        name = "explain",
+        description = {
+            "Which auth method, mapping, site and connection point would serve URL, or why not.",
+            "Refusals before HTTP are not explained here: a TLS handshake the client connector cannot complete (no common "
+                    + "protocol or suite, a certificate the TLS layer rejects, a malformed hello) is counted by reason in "
+                    + "cmg_tls_handshake_failures_total and `cmg status`, and logged with the client's address."
+        })
 final class ExplainCommand implements Callable<Integer> {
 
     @Mixin
     AdminOptions admin;
+
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "URL", description = "The request target, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")
+
+    @Parameters(
+            paramLabel = "URL",
+            description = "The request target, e.g. /CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")
     String url;
-    @Option(names = {"-X", "--method"}, defaultValue = "GET", description = "The request's HTTP method (default GET).")
+
+    @Option(
+            names = {"-X", "--method"},
+            defaultValue = "GET",
+            description = "The request's HTTP method (default GET).")
     String method;
+
     @Option(names = "--cert", paramLabel = "FILE", description = "The device's certificate (PEM, chain allowed).")
     Path cert;
-    @Option(names = "--key", paramLabel = "FILE", description = "Accepted for symmetry with curl; not needed to explain.")
+
+    @Option(
+            names = "--key",
+            paramLabel = "FILE",
+            description = "Accepted for symmetry with curl; not needed to explain.")
     Path key;
+
     @Option(names = "--token", paramLabel = "FILE", description = "A file holding the device's bearer token.")
     Path token;
-    @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'",
-            description = "A header the request carries (repeatable): the answer says which ones its site would not see.")
+
+    @Option(
+            names = {"-H", "--header"},
+            paramLabel = "'NAME: VALUE'",
+            description =
+                    "A header the request carries (repeatable): the answer says which ones its site would not see.")
     List<String> headers = new ArrayList<>();
 
     @Override

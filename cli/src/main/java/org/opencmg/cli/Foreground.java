@@ -19,11 +19,10 @@ final class Foreground {
 
     private static final Logger LOG = LoggerFactory.getLogger(Foreground.class);
 
-    private Foreground() {
-    }
+    private Foreground() {}
 
     static int runUntilStopped(AutoCloseable component) throws InterruptedException {
-        return runUntilStopped(() -> { }, component);
+        return runUntilStopped(() -> {}, component);
     }
 
     /** Waits for the stop signal, runs {@code drain}, closes {@code component}; returns the exit code (0). */
@@ -36,16 +35,19 @@ final class Foreground {
         if (reload != null) {
             try {
                 // Off the signal dispatcher: a reload reads files and must never hold up another signal.
-                Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().name("reload").start(() -> {
-                    LOG.info("SIGHUP: reloading");
-                    try {
-                        reload.run();
-                    } catch (RuntimeException e) {
-                        LOG.error("reload failed: {}", e.toString());
-                    }
-                }));
+                Signal.handle(
+                        new Signal("HUP"),
+                        signal -> Thread.ofVirtual().name("reload").start(() -> {
+                            LOG.info("SIGHUP: reloading");
+                            try {
+                                reload.run();
+                            } catch (RuntimeException e) {
+                                LOG.error("reload failed: {}", e.toString());
+                            }
+                        }));
             } catch (IllegalArgumentException e) {
-                LOG.warn("SIGHUP cannot be handled here ({}): certificates are reloaded only when their files change",
+                LOG.warn(
+                        "SIGHUP cannot be handled here ({}): certificates are reloaded only when their files change",
                         e.getMessage());
             }
         }
@@ -58,14 +60,17 @@ final class Foreground {
                 LOG.debug("SIG{} left to the JVM: {}", name, e.getMessage());
             }
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await(5, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            stop.countDown();
+                            try {
+                                stopped.await(5, TimeUnit.MINUTES);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "shutdown"));
         stop.await();
         long at = System.nanoTime();
         try {

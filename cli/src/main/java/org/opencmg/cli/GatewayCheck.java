@@ -1,12 +1,12 @@
 package org.opencmg.cli;
 
-import java.nio.file.Path;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
-import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
 import org.pf4j.DefaultPluginManager;
 
@@ -18,11 +18,9 @@ import org.pf4j.DefaultPluginManager;
 public final class GatewayCheck {
 
     /** One line per check; {@code ok} false when any failed. */
-    public record Report(List<String> lines, boolean ok) {
-    }
+    public record Report(List<String> lines, boolean ok) {}
 
-    private GatewayCheck() {
-    }
+    private GatewayCheck() {}
 
     public static Report run(GatewayConfig config) {
         var lines = new ArrayList<String>();
@@ -47,8 +45,13 @@ public final class GatewayCheck {
         ok &= keys("channel", config.channel(), lines);
         ok &= keys("admin", config.admin(), lines);
         if (!ok) {
-            throw new IllegalStateException(String.join("; ", lines.stream().filter(l -> l.startsWith("FAIL "))
-                    .map(l -> l.substring("FAIL ".length())).toList()) + " (nothing was started or written)");
+            throw new IllegalStateException(String.join(
+                            "; ",
+                            lines.stream()
+                                    .filter(l -> l.startsWith("FAIL "))
+                                    .map(l -> l.substring("FAIL ".length()))
+                                    .toList())
+                    + " (nothing was started or written)");
         }
     }
 
@@ -57,10 +60,12 @@ public final class GatewayCheck {
             KeyMaterial keys = KeyMaterial.read(listener.certificate(), listener.key());
             var leaf = keys.leaf();
             if (!keys.belongTogether()) {
-                lines.add("FAIL " + connector + " connector: " + listener.key() + " is not the key of " + listener.certificate());
+                lines.add("FAIL " + connector + " connector: " + listener.key() + " is not the key of "
+                        + listener.certificate());
                 return false;
             }
-            lines.add("ok   " + connector + " connector: " + leaf.getSubjectX500Principal().getName() + ", valid until "
+            lines.add("ok   " + connector + " connector: "
+                    + leaf.getSubjectX500Principal().getName() + ", valid until "
                     + leaf.getNotAfter().toInstant());
             return true;
         } catch (Exception e) {
@@ -72,14 +77,16 @@ public final class GatewayCheck {
     private static boolean store(GatewayConfig.Database database, List<String> lines) {
         String url = Database.jdbcUrl(database.url());
         // An embedded store that does not exist yet is made on the first start; a check makes nothing.
-        if (url.startsWith("jdbc:h2:file:") && !Files.exists(Path.of(
-                url.substring("jdbc:h2:file:".length()).split(";")[0] + ".mv.db"))) {
+        if (url.startsWith("jdbc:h2:file:")
+                && !Files.exists(Path.of(url.substring("jdbc:h2:file:".length()).split(";")[0] + ".mv.db"))) {
             lines.add("ok   store: " + database.url() + " does not exist yet; the first start creates it");
             return true;
         }
-        try (var connection = DriverManager.getConnection(url + (url.startsWith("jdbc:h2:") ? ";IFEXISTS=TRUE" : ""),
-                database.user(), Database.password(database));
-             var statement = connection.createStatement()) {
+        try (var connection = DriverManager.getConnection(
+                        url + (url.startsWith("jdbc:h2:") ? ";IFEXISTS=TRUE" : ""),
+                        database.user(),
+                        Database.password(database));
+                var statement = connection.createStatement()) {
             statement.execute("select 1");
             lines.add("ok   store: " + database.url() + " answers");
             return true;
@@ -97,13 +104,20 @@ public final class GatewayCheck {
         var manager = new DefaultPluginManager(config.pluginsDir());
         try {
             manager.loadPlugins();
-            var loaded = manager.getPlugins().stream().map(p -> p.getPluginId()).sorted().toList();
-            var unresolved = manager.getUnresolvedPlugins().stream().map(p -> p.getPluginId()).sorted().toList();
+            var loaded = manager.getPlugins().stream()
+                    .map(p -> p.getPluginId())
+                    .sorted()
+                    .toList();
+            var unresolved = manager.getUnresolvedPlugins().stream()
+                    .map(p -> p.getPluginId())
+                    .sorted()
+                    .toList();
             if (!unresolved.isEmpty()) {
                 lines.add("FAIL plugins: cannot resolve " + String.join(", ", unresolved));
                 return false;
             }
-            lines.add("ok   plugins in " + config.pluginsDir() + ": " + (loaded.isEmpty() ? "none" : String.join(", ", loaded)));
+            lines.add("ok   plugins in " + config.pluginsDir() + ": "
+                    + (loaded.isEmpty() ? "none" : String.join(", ", loaded)));
             return true;
         } catch (RuntimeException e) {
             lines.add("FAIL plugins: " + e.getMessage());

@@ -11,16 +11,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "gateway", description = "Run a gateway instance in the foreground until stopped (SIGTERM or Ctrl-C); "
-        + "SIGHUP reloads the connectors' certificates and keys (so do changes of their files).")
+@Command(
+        name = "gateway",
+        description = "Run a gateway instance in the foreground until stopped (SIGTERM or Ctrl-C); "
+                + "SIGHUP reloads the connectors' certificates and keys (so do changes of their files).")
 final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "gateway.yaml")
     Path config;
 
-    @Option(names = "--check", description = "Read the configuration, the connectors' certificates and keys, "
-            + "the store and the plugins, say what is wrong, and exit (0: a start would get past them; 1: it would not). "
-            + "Nothing listens and nothing is written.")
+    @Option(
+            names = "--check",
+            description = "Read the configuration, the connectors' certificates and keys, "
+                    + "the store and the plugins, say what is wrong, and exit (0: a start would get past them; 1: it would not). "
+                    + "Nothing listens and nothing is written.")
     boolean check;
 
     @Spec

@@ -6,8 +6,7 @@ import java.nio.file.Path;
 /** Where the product's plugin JARs are: {@code $cmg.home/plugins}, as the launcher lays it out. */
 final class PluginsDir {
 
-    private PluginsDir() {
-    }
+    private PluginsDir() {}
 
     static Path find() {
         String home = System.getProperty("cmg.home");

@@ -6,7 +6,9 @@ import org.opencmg.cli.client.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "settings", description = "Gateway settings (enforce-tls12, verify-revocation, ...).",
+@Command(
+        name = "settings",
+        description = "Gateway settings (enforce-tls12, verify-revocation, ...).",
         subcommands = {SettingsCommand.Get.class, SettingsCommand.Set.class})
 final class SettingsCommand {
 
@@ -20,7 +22,9 @@ final class SettingsCommand {
             if (name == null) {
                 Table.print(out, api.get("settings"), "name", "value", "is_default", "description");
             } else {
-                out.println(api.get("settings/" + AdminClient.encode(name)).path("value").asText());
+                out.println(api.get("settings/" + AdminClient.encode(name))
+                        .path("value")
+                        .asText());
             }
         }
     }
@@ -29,7 +33,11 @@ final class SettingsCommand {
     static final class Set extends AdminCall {
         @Parameters(index = "0", paramLabel = "NAME", description = "The setting's name (see settings get).")
         String name;
-        @Parameters(index = "1", paramLabel = "VALUE", description = "Its new value (true/false, a number or text, as the setting takes).")
+
+        @Parameters(
+                index = "1",
+                paramLabel = "VALUE",
+                description = "Its new value (true/false, a number or text, as the setting takes).")
         String value;
 
         @Override

@@ -1,14 +1,17 @@
 package org.opencmg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.TreeMap;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.TreeMap;
 import org.opencmg.cli.client.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Instance health, the gateway instances, plugins, endpoints, refusal and dropped request header counts.")
+@Command(
+        name = "status",
+        description =
+                "Instance health, the gateway instances, plugins, endpoints, refusal and dropped request header counts.")
 final class StatusCommand extends AdminCall {
 
     @Option(names = "--json", description = "Print the status as JSON (for scripts) instead of tables.")
@@ -21,19 +24,37 @@ final class StatusCommand extends AdminCall {
             out.println(s.toPrettyString());
             return;
         }
-        out.printf("instance %s  healthy=%s  since %s%n", s.path("instance").asText(), s.path("healthy").asText(),
+        out.printf(
+                "instance %s  healthy=%s  since %s%n",
+                s.path("instance").asText(),
+                s.path("healthy").asText(),
                 s.path("started_at").asText());
-        out.printf("client port %s, admin port %s, TLS provider %s%n", s.path("client_port").asText(),
-                s.path("admin_port").asText(), s.path("tls_provider").asText());
+        out.printf(
+                "client port %s, admin port %s, TLS provider %s%n",
+                s.path("client_port").asText(),
+                s.path("admin_port").asText(),
+                s.path("tls_provider").asText());
         out.printf("auth methods: %s%n", s.path("auth_methods"));
         out.println("plugins:");
         Table.print(out, s.path("plugins"), "id", "version", "state", "error");
-        out.printf("endpoints: %s, trusted roots: %s%n", s.path("endpoints").asText(), s.path("trusted_roots").asText());
+        out.printf(
+                "endpoints: %s, trusted roots: %s%n",
+                s.path("endpoints").asText(), s.path("trusted_roots").asText());
         out.println("gateway instances sharing the store (gone: no heartbeat within membership.expiry):");
-        Table.print(out, s.path("instances"), "instance", "state", "channel_url", "version", "started_at", "heartbeat_at");
+        Table.print(
+                out, s.path("instances"), "instance", "state", "channel_url", "version", "started_at", "heartbeat_at");
         out.println("channels of connection points, as each gateway instance sees them:");
-        Table.print(out, api.get("channels"), "connection_point", "site", "instance", "state", "since", "last_heartbeat",
-                "rtt_micros", "remote_address");
+        Table.print(
+                out,
+                api.get("channels"),
+                "connection_point",
+                "site",
+                "instance",
+                "state",
+                "since",
+                "last_heartbeat",
+                "rtt_micros",
+                "remote_address");
         out.println("traffic per endpoint, last 24 hours (5-minute windows, all instances):");
         printTraffic(out, api.get("traffic?hours=24"));
         out.println("refusals:");
@@ -41,20 +62,26 @@ final class StatusCommand extends AdminCall {
         if (refusals.isEmpty()) {
             out.println("(none)");
         }
-        refusals.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
+        refusals.properties()
+                .forEach(
+                        e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
         out.println("failed TLS handshakes (refused before HTTP; this instance):");
         s.path("tls_handshake_failures").properties().forEach(e -> {
             if (e.getValue().asLong() > 0) {
                 out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText());
             }
         });
-        out.printf("notification channels held (this instance): %s%n", s.path("notification_channels").asText("0"));
+        out.printf(
+                "notification channels held (this instance): %s%n",
+                s.path("notification_channels").asText("0"));
         out.println("dropped request headers (sent by devices, seen by no site; this instance):");
         var dropped = s.path("dropped_request_headers");
         if (dropped.isEmpty()) {
             out.println("(none)");
         }
-        dropped.properties().forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
+        dropped.properties()
+                .forEach(
+                        e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue().asText()));
     }
 
     /** Sums the windows per endpoint. */
@@ -72,7 +99,10 @@ final class StatusCommand extends AdminCall {
             out.println("(none)");
             return;
         }
-        out.printf("  %-60s %9s %12s %12s %7s %7s %7s %7s%n", "endpoint", "requests", "bytes in", "bytes out", "2xx", "3xx", "4xx", "5xx");
-        totals.forEach((e, t) -> out.printf("  %-60s %9d %12d %12d %7d %7d %7d %7d%n", e, t[0], t[1], t[2], t[3], t[4], t[5], t[6]));
+        out.printf(
+                "  %-60s %9s %12s %12s %7s %7s %7s %7s%n",
+                "endpoint", "requests", "bytes in", "bytes out", "2xx", "3xx", "4xx", "5xx");
+        totals.forEach((e, t) ->
+                out.printf("  %-60s %9d %12d %12d %7d %7d %7d %7d%n", e, t[0], t[1], t[2], t[3], t[4], t[5], t[6]));
     }
 }

@@ -8,8 +8,7 @@ import java.util.List;
 /** Prints JSON rows as an aligned text table. */
 final class Table {
 
-    private Table() {
-    }
+    private Table() {}
 
     static void print(PrintWriter out, JsonNode rows, String... columns) {
         List<String[]> lines = new ArrayList<>();

@@ -10,15 +10,17 @@ import picocli.CommandLine.Parameters;
 /** roots, ctl and crl: the client-certificate trust the gateway checks devices against. */
 final class TrustCommands {
 
-    private TrustCommands() {
-    }
+    private TrustCommands() {}
 
-    @Command(name = "roots", description = "Trusted root and intermediate CA certificates for client certificates.",
+    @Command(
+            name = "roots",
+            description = "Trusted root and intermediate CA certificates for client certificates.",
             subcommands = {RootsList.class, RootsAdd.class, RootsRemove.class})
-    static final class Roots {
-    }
+    static final class Roots {}
 
-    @Command(name = "list", description = "Trusted root and intermediate certificates (kind, SHA-256 thumbprint, subject, expiry).")
+    @Command(
+            name = "list",
+            description = "Trusted root and intermediate certificates (kind, SHA-256 thumbprint, subject, expiry).")
     static final class RootsList extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -34,7 +36,9 @@ final class TrustCommands {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
             for (var row : api.post("roots", AdminClient.readFile(file), "application/x-pem-file")) {
-                out.println("added " + row.path("kind").asText() + " " + row.path("thumbprint_sha256").asText() + " " + row.path("subject").asText());
+                out.println("added " + row.path("kind").asText() + " "
+                        + row.path("thumbprint_sha256").asText() + " "
+                        + row.path("subject").asText());
             }
         }
     }
@@ -51,12 +55,16 @@ final class TrustCommands {
         }
     }
 
-    @Command(name = "ctl", description = "Certificate trust list: when not empty, only client certificates chaining to these roots pass.",
+    @Command(
+            name = "ctl",
+            description =
+                    "Certificate trust list: when not empty, only client certificates chaining to these roots pass.",
             subcommands = {CtlList.class, CtlAdd.class, CtlRemove.class})
-    static final class Ctl {
-    }
+    static final class Ctl {}
 
-    @Command(name = "list", description = "Root certificates of the certificate trust list (empty: every trusted root passes).")
+    @Command(
+            name = "list",
+            description = "Root certificates of the certificate trust list (empty: every trusted root passes).")
     static final class CtlList extends AdminCall {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
@@ -72,7 +80,8 @@ final class TrustCommands {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
             for (var row : api.post("ctl", AdminClient.readFile(file), "application/x-pem-file")) {
-                out.println("added " + row.path("thumbprint_sha256").asText() + " " + row.path("subject").asText());
+                out.println("added " + row.path("thumbprint_sha256").asText() + " "
+                        + row.path("subject").asText());
             }
         }
     }
@@ -89,10 +98,11 @@ final class TrustCommands {
         }
     }
 
-    @Command(name = "crl", description = "Uploaded CRLs (used beside those fetched from CRL distribution points).",
+    @Command(
+            name = "crl",
+            description = "Uploaded CRLs (used beside those fetched from CRL distribution points).",
             subcommands = {CrlList.class, CrlAdd.class, CrlRemove.class})
-    static final class Crl {
-    }
+    static final class Crl {}
 
     @Command(name = "list", description = "Uploaded CRLs (SHA-256, issuer, this and next update).")
     static final class CrlList extends AdminCall {
@@ -110,7 +120,8 @@ final class TrustCommands {
         @Override
         void run(AdminClient api, PrintWriter out) throws IOException {
             var row = api.post("crls", AdminClient.readFile(file), "application/pkix-crl");
-            out.println("added CRL " + row.path("sha256").asText() + " of " + row.path("issuer").asText());
+            out.println("added CRL " + row.path("sha256").asText() + " of "
+                    + row.path("issuer").asText());
         }
     }
 

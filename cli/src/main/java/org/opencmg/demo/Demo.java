@@ -1,7 +1,5 @@
 package org.opencmg.demo;
 
-import java.time.Duration;
-import java.util.Random;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -10,20 +8,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.opencmg.api.Endpoint;
-import org.opencmg.pki.DevPki;
-import org.opencmg.pki.PrivateFiles;
-import org.opencmg.server.boot.Gateway;
 import org.opencmg.cli.client.AdminClient;
-import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.connectionpoint.ConnectionPoint;
 import org.opencmg.connectionpoint.ConnectionPointConfig;
+import org.opencmg.pki.DevPki;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.PrivateFiles;
+import org.opencmg.server.boot.Gateway;
+import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.json.Json;
 import org.opencmg.webapp.WebConsole;
 import org.slf4j.Logger;
@@ -42,6 +42,7 @@ public final class Demo implements AutoCloseable {
     public static final String MP_ROLE_ID = "72057594037927939";
     /** The sample package the demo puts on its cloud distribution point. */
     public static final String CONTENT_PACKAGE = "DEMO0001";
+
     public static final String SUP_ROLE_ID = "72057594037927940";
     /** How often the sample site notifies all its devices. */
     static final Duration NOTIFY_EVERY = Duration.ofSeconds(10);
@@ -94,26 +95,59 @@ public final class Demo implements AutoCloseable {
                 admin: {host: 127.0.0.1, port: %d}
                 plugins-dir: %s
                 admin-account: {user: admin, initial-password-file: admin-password}
-                """.formatted(ports.client(), ports.channel(), ports.admin(), pluginsDir.toAbsolutePath()));
+                """.formatted(
+                        ports.client(), ports.channel(), ports.admin(), pluginsDir.toAbsolutePath()));
         gateway = Gateway.start(GatewayConfig.load(dir.resolve("gateway.yaml")), WebConsole::new);
         running.add(gateway);
 
         // Set up as an administrator would, through the admin API.
-        var admin = AdminClient.of(URI.create("https://localhost:" + gateway.adminPort()), "admin", adminPassword,
-                pki.caCert());
+        var admin = AdminClient.of(
+                URI.create("https://localhost:" + gateway.adminPort()), "admin", adminPassword, pki.caCert());
         String connectionId = secret(dir.resolve("connection-id"));
-        admin.post("connection-points", JSON.writeValueAsBytes(Map.of("name", "demo-cp", "site", SITE,
-                "certificate", Files.readString(pki.connectionPointCert()), "connection_id", connectionId)), "application/json");
+        admin.post(
+                "connection-points",
+                JSON.writeValueAsBytes(Map.of(
+                        "name",
+                        "demo-cp",
+                        "site",
+                        SITE,
+                        "certificate",
+                        Files.readString(pki.connectionPointCert()),
+                        "connection_id",
+                        connectionId)),
+                "application/json");
         int published = 0;
-        published += forwarded(admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "mp", "role_id", MP_ROLE_ID,
-                "site", SITE, "internal_url", "https://localhost:" + mp.port())), "application/json"));
-        published += forwarded(admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", SUP_ROLE_ID,
-                "site", SITE, "internal_url", "https://localhost:" + sup.port())), "application/json"));
+        published += forwarded(admin.post(
+                "endpoints",
+                JSON.writeValueAsBytes(Map.of(
+                        "role",
+                        "mp",
+                        "role_id",
+                        MP_ROLE_ID,
+                        "site",
+                        SITE,
+                        "internal_url",
+                        "https://localhost:" + mp.port())),
+                "application/json"));
+        published += forwarded(admin.post(
+                "endpoints",
+                JSON.writeValueAsBytes(Map.of(
+                        "role",
+                        "sup",
+                        "role_id",
+                        SUP_ROLE_ID,
+                        "site",
+                        SITE,
+                        "internal_url",
+                        "https://localhost:" + sup.port())),
+                "application/json"));
         admin.post("roots", Files.readAllBytes(pki.caCert()), "application/x-pem-file");
         admin.putSetting("verify-revocation", "off"); // the dev CA publishes no CRL distribution point
         // The dev PKI's admin certificate signs in to the console without a password (pki/admin.pem).
-        admin.post("admin-certs", JSON.writeValueAsBytes(Map.of("user", "admin", "certificate",
-                Files.readString(pki.adminCert()))), "application/json");
+        admin.post(
+                "admin-certs",
+                JSON.writeValueAsBytes(Map.of("user", "admin", "certificate", Files.readString(pki.adminCert()))),
+                "application/json");
         if (gateway.hasPlugin("role-content") && admin.get("content").isEmpty()) {
             uploadSamplePackage(admin);
         }
@@ -140,8 +174,8 @@ public final class Demo implements AutoCloseable {
         running.add(connectionPoint);
         awaitChannel(published);
         // The sample site notifies its devices, as a management point would, through its connection point.
-        running.add(new SampleNotifier(URI.create("http://127.0.0.1:" + connectionPoint.monitorPort() + "/notifications"),
-                NOTIFY_EVERY));
+        running.add(new SampleNotifier(
+                URI.create("http://127.0.0.1:" + connectionPoint.monitorPort() + "/notifications"), NOTIFY_EVERY));
         writeDemoJson(adminPassword);
     }
 
@@ -232,8 +266,16 @@ public final class Demo implements AutoCloseable {
                     --package %7$s --out %1$s/downloads
 
                 Administer it:  ./cmg status --demo %1$s     ./cmg endpoint list --demo %1$s     ./cmg content list --demo %1$s
-                """.formatted(d, base, gateway.channelPort(), gateway.adminPort(), MP_ROLE_ID, SUP_ROLE_ID, CONTENT_PACKAGE,
-                        NOTIFY_EVERY.toSeconds(), connectionPoint.monitorPort());
+                """.formatted(
+                        d,
+                        base,
+                        gateway.channelPort(),
+                        gateway.adminPort(),
+                        MP_ROLE_ID,
+                        SUP_ROLE_ID,
+                        CONTENT_PACKAGE,
+                        NOTIFY_EVERY.toSeconds(),
+                        connectionPoint.monitorPort());
     }
 
     public Gateway gateway() {
@@ -256,8 +298,9 @@ public final class Demo implements AutoCloseable {
         new Random(42).nextBytes(installer);
         Files.write(sample.resolve("setup.bin"), installer);
         Files.writeString(sample.resolve("readme.txt"), "A sample package of the OpenCMG demo.\n");
-        admin.postFile("content/" + CONTENT_PACKAGE + "/files/setup.bin", sample.resolve("setup.bin"), n -> { });
-        admin.postFile("content/" + CONTENT_PACKAGE + "/files/readme.txt?version=1", sample.resolve("readme.txt"), n -> { });
+        admin.postFile("content/" + CONTENT_PACKAGE + "/files/setup.bin", sample.resolve("setup.bin"), n -> {});
+        admin.postFile(
+                "content/" + CONTENT_PACKAGE + "/files/readme.txt?version=1", sample.resolve("readme.txt"), n -> {});
     }
 
     /** A random secret kept in a 0600 file so a later run reuses it. */

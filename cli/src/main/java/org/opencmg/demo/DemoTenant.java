@@ -25,8 +25,8 @@ import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.PrivateFiles;
 
 /**
  * A simulated Entra ID tenant for the demo only: an RSA signing key kept in the demo folder and
@@ -72,8 +72,7 @@ public final class DemoTenant implements AutoCloseable {
     /** The auth-entra plugin's tenants setting for this tenant. */
     public String tenantsSetting() {
         return """
-                [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s"}]"""
-                .formatted(TENANT_ID, CLIENT_APP_ID, APP_ID_URI, jwksUrl());
+                [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s"}]""".formatted(TENANT_ID, CLIENT_APP_ID, APP_ID_URI, jwksUrl());
     }
 
     /** A device token as the tenant would issue it (v1 form), valid for an hour. */
@@ -84,12 +83,21 @@ public final class DemoTenant implements AutoCloseable {
                 .issuer("https://sts.windows.net/" + TENANT_ID + "/")
                 .audience(APP_ID_URI)
                 .subject(UUID.randomUUID().toString())
-                .issueTime(Date.from(now)).notBeforeTime(Date.from(now.minusSeconds(60)))
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now.minusSeconds(60)))
                 .expirationTime(Date.from(now.plusSeconds(3600)))
-                .claim("tid", TENANT_ID).claim("oid", UUID.randomUUID().toString()).claim("deviceid", deviceId)
-                .claim("appid", CLIENT_APP_ID).claim("ver", "1.0")
+                .claim("tid", TENANT_ID)
+                .claim("oid", UUID.randomUUID().toString())
+                .claim("deviceid", deviceId)
+                .claim("appid", CLIENT_APP_ID)
+                .claim("ver", "1.0")
                 .build();
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(key.getKeyID()).build(), claims);
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(key.getKeyID())
+                        .build(),
+                claims);
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
     }
@@ -102,8 +110,10 @@ public final class DemoTenant implements AutoCloseable {
         var gen = KeyPairGenerator.getInstance("RSA");
         gen.initialize(2048);
         var pair = gen.generateKeyPair();
-        var key = new RSAKey.Builder((RSAPublicKey) pair.getPublic()).privateKey((RSAPrivateKey) pair.getPrivate())
-                .keyIDFromThumbprint().build();
+        var key = new RSAKey.Builder((RSAPublicKey) pair.getPublic())
+                .privateKey((RSAPrivateKey) pair.getPrivate())
+                .keyIDFromThumbprint()
+                .build();
         PrivateFiles.create(file, key.toJSONString());
         return key;
     }
@@ -114,6 +124,7 @@ public final class DemoTenant implements AutoCloseable {
     }
 
     static Map<String, String> settings(DemoTenant t, Path caFile) {
-        return Map.of("plugins.auth-entra.tenants", t.tenantsSetting(), "plugins.auth-entra.jwks-ca-file", caFile.toString());
+        return Map.of(
+                "plugins.auth-entra.tenants", t.tenantsSetting(), "plugins.auth-entra.jwks-ca-file", caFile.toString());
     }
 }

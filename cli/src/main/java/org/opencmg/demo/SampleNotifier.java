@@ -23,9 +23,10 @@ final class SampleNotifier implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SampleNotifier.class);
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("demo-notifier").factory());
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("demo-notifier").factory());
     private final URI push;
     private int sent;
 
@@ -35,12 +36,16 @@ final class SampleNotifier implements AutoCloseable {
     }
 
     private void send() {
-        String message = "demo notification " + (++sent) + " at " + LocalTime.now().truncatedTo(ChronoUnit.SECONDS)
-                + ": evaluate machine policy";
+        String message = "demo notification " + (++sent) + " at "
+                + LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + ": evaluate machine policy";
         try {
-            var answer = http.send(HttpRequest.newBuilder(push).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"all\": true, \"message\": \"" + message + "\"}")).build(),
+            var answer = http.send(
+                    HttpRequest.newBuilder(push)
+                            .timeout(Duration.ofSeconds(10))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"all\": true, \"message\": \"" + message + "\"}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             LOG.debug("notification sent: {} {}", answer.statusCode(), answer.body());
         } catch (IOException e) {

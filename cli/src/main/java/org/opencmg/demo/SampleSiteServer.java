@@ -1,9 +1,9 @@
 package org.opencmg.demo;
 
 import java.io.OutputStream;
-import java.util.HexFormat;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.HexFormat;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -44,7 +44,8 @@ public final class SampleSiteServer implements AutoCloseable {
         secure.setSniHostCheck(false);
         http.addCustomizer(secure);
         http.setSendServerVersion(false);
-        connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+        connector =
+                new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
         connector.setHost("127.0.0.1");
         connector.setPort(port);
         server.addConnector(connector);
@@ -98,7 +99,8 @@ public final class SampleSiteServer implements AutoCloseable {
         ManagementPointHandler(String site, KeyMaterial keys) throws GeneralSecurityException {
             super(InvocationType.BLOCKING);
             this.site = site;
-            this.signingCertHex = HexFormat.of().withUpperCase().formatHex(keys.leaf().getEncoded());
+            this.signingCertHex =
+                    HexFormat.of().withUpperCase().formatHex(keys.leaf().getEncoded());
         }
 
         @Override
@@ -114,21 +116,21 @@ public final class SampleSiteServer implements AutoCloseable {
                 if ("MPLIST2".equals(query)) {
                     return reply(response, callback, 200, "text/xml", """
                             <MPList2><MP Name="MP1.CORP.EXAMPLE" FQDN="mp1.corp.example" SiteCode="%s"><Version>9128</Version>\
-                            <Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="63"/></Capabilities></MP></MPList2>"""
-                            .formatted(site));
+                            <Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="63"/></Capabilities></MP></MPList2>""".formatted(site));
                 }
                 if ("SITESIGNCERT".equals(query)) {
                     return reply(response, callback, 200, "text/plain", signingCertHex);
                 }
             }
             if ("CCM_POST".equals(request.getMethod())
-                    && (path.equalsIgnoreCase("/ccm_system/request") || path.equalsIgnoreCase("/ccm_system_tokenauth/request"))) {
+                    && (path.equalsIgnoreCase("/ccm_system/request")
+                            || path.equalsIgnoreCase("/ccm_system_tokenauth/request"))) {
                 long n = Content.Source.asInputStream(request).transferTo(OutputStream.nullOutputStream());
                 // The device's address as the gateway saw it (behind a load balancer: from its PROXY header).
                 String client = request.getHeaders().get("X-OpenCMG-Client-Address");
                 return reply(response, callback, 200, "text/xml", """
-                        <Reply site="%s" device="%s" bytes="%d">accepted<Client>%s</Client></Reply>"""
-                        .formatted(site, deviceOf(request), n, client == null ? "" : client.replaceAll("[^0-9a-fA-F:.]", "")));
+                        <Reply site="%s" device="%s" bytes="%d">accepted<Client>%s</Client></Reply>""".formatted(
+                        site, deviceOf(request), n, client == null ? "" : client.replaceAll("[^0-9a-fA-F:.]", "")));
             }
             return reply(response, callback, 404, "text/plain", "not found\n");
         }
@@ -148,8 +150,8 @@ public final class SampleSiteServer implements AutoCloseable {
                 return reply(response, callback, 200, "text/xml; charset=utf-8", """
                         <?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">\
                         <soap:Body><%sResponse xmlns="http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService">\
-                        <%sResult><LastChange>2026-11-01T00:00:00Z</LastChange></%sResult></%sResponse></soap:Body></soap:Envelope>"""
-                        .formatted(action, action, action, action));
+                        <%sResult><LastChange>2026-11-01T00:00:00Z</LastChange></%sResult></%sResponse></soap:Body></soap:Envelope>""".formatted(
+                                action, action, action, action));
             }
             return reply(response, callback, 404, "text/plain", "not found\n");
         }

@@ -27,7 +27,9 @@ class CliReferenceTest {
             Files.writeString(DOC, expected, StandardCharsets.UTF_8);
         }
         String actual = Files.exists(DOC) ? Files.readString(DOC, StandardCharsets.UTF_8) : "";
-        assertThat(actual).as("docs/cli.md is out of date; regenerate it: " + REGENERATE).isEqualTo(expected);
+        assertThat(actual)
+                .as("docs/cli.md is out of date; regenerate it: " + REGENERATE)
+                .isEqualTo(expected);
     }
 
     static String reference() {
@@ -54,11 +56,20 @@ class CliReferenceTest {
     private static void walk(CommandLine command, StringBuilder b) {
         CommandSpec spec = command.getCommandSpec();
         command.setUsageHelpWidth(100);
-        b.append("## ").append(spec.qualifiedName(" ")).append("\n\n```text\n")
-                .append(command.getUsageMessage(CommandLine.Help.Ansi.OFF).stripTrailing()).append("\n```\n\n");
+        b.append("## ")
+                .append(spec.qualifiedName(" "))
+                .append("\n\n```text\n")
+                .append(command.getUsageMessage(CommandLine.Help.Ansi.OFF).stripTrailing())
+                .append("\n```\n\n");
         for (CommandLine sub : command.getSubcommands().values()) {
-            if (sub.getCommandSpec().parent() == spec && sub.getCommandSpec().name().equals(
-                    command.getSubcommands().entrySet().stream().filter(e -> e.getValue() == sub).findFirst().orElseThrow().getKey())) {
+            if (sub.getCommandSpec().parent() == spec
+                    && sub.getCommandSpec()
+                            .name()
+                            .equals(command.getSubcommands().entrySet().stream()
+                                    .filter(e -> e.getValue() == sub)
+                                    .findFirst()
+                                    .orElseThrow()
+                                    .getKey())) {
                 walk(sub, b);
             }
         }

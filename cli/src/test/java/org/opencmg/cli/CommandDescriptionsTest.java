@@ -22,7 +22,9 @@ class CommandDescriptionsTest {
         String rootDescription = String.join(" ", root.usageMessage().description());
         var missing = new ArrayList<String>();
         walk(root, rootDescription, missing);
-        assertThat(missing).as("commands, options and parameters without a description").isEmpty();
+        assertThat(missing)
+                .as("commands, options and parameters without a description")
+                .isEmpty();
     }
 
     private static void walk(CommandSpec spec, String rootDescription, List<String> missing) {

@@ -42,7 +42,9 @@ class CompletionCommandTest {
                 printf '%%s\\n' "${COMPREPLY[@]}"
                 """.formatted(script, line, words.length - 1, line, line.length());
         // stderr: compopt says it is "not currently executing completion function" outside readline.
-        var p = new ProcessBuilder("bash", "-c", bash).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        var p = new ProcessBuilder("bash", "-c", bash)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();

@@ -41,8 +41,8 @@ class ConfigErrorMessageTest {
             missing key         | connection-point | pulls: 3\\n                          | connection-point.yaml: name, connection-id, certificate, key and gateways are required
             misspelt point key  | connection-point | gateways: [https://gw]\\nheartbeat: 3s\\n | connection-point.yaml line 6: unknown key heartbeat (known there:
             """)
-    void aConfigMistakeIsOneLineNamingTheFileTheKeyAndTheExpectedForm(String mistake, String command, String yaml,
-            String expected) throws Exception {
+    void aConfigMistakeIsOneLineNamingTheFileTheKeyAndTheExpectedForm(
+            String mistake, String command, String yaml, String expected) throws Exception {
         Path file = dir.resolve(command + ".yaml");
         Files.writeString(file, (command.equals("gateway") ? GATEWAY : POINT) + yaml.replace("\\n", "\n"));
         String err = run(command, "--config", file.toString());

@@ -17,6 +17,7 @@ class GatewayCheckCommandTest {
 
     @TempDir
     Path dir;
+
     DevPki pki;
     String out;
 
@@ -33,7 +34,8 @@ class GatewayCheckCommandTest {
                 client: {host: 127.0.0.1, port: 0, certificate: %s, key: %s}
                 channel: {host: 127.0.0.1, port: 0, certificate: %s, key: %s}
                 admin: {host: 127.0.0.1, port: 0}
-                """.formatted(pki.gatewayCert(), clientKey, pki.channelCert(), pki.channelKey()));
+                """.formatted(
+                        pki.gatewayCert(), clientKey, pki.channelCert(), pki.channelKey()));
     }
 
     private int check(Path config) {
@@ -49,8 +51,14 @@ class GatewayCheckCommandTest {
     void aGoodConfigurationPassesAndNothingIsWritten() throws Exception {
         assertThat(check(config(pki.gatewayKey()))).as(out).isZero();
 
-        assertThat(out).contains("ok   client connector: CN=gateway", "ok   channel connector", "ok   admin connector",
-                "does not exist yet; the first start creates it", "ok   plugins in", "configuration OK");
+        assertThat(out)
+                .contains(
+                        "ok   client connector: CN=gateway",
+                        "ok   channel connector",
+                        "ok   admin connector",
+                        "does not exist yet; the first start creates it",
+                        "ok   plugins in",
+                        "configuration OK");
         assertThat(dir.resolve("data")).as("a check writes nothing").doesNotExist();
     }
 
@@ -68,8 +76,10 @@ class GatewayCheckCommandTest {
     void aKeyThatIsNotTheCertificatesFailsNamingBoth() throws Exception {
         assertThat(check(config(pki.channelKey()))).isEqualTo(1);
 
-        assertThat(out).contains("FAIL client connector: " + pki.channelKey() + " is not the key of " + pki.gatewayCert(),
-                "configuration has errors");
+        assertThat(out)
+                .contains(
+                        "FAIL client connector: " + pki.channelKey() + " is not the key of " + pki.gatewayCert(),
+                        "configuration has errors");
     }
 
     @Test

@@ -29,6 +29,7 @@ class GatewayStartTest {
 
     @TempDir
     Path dir;
+
     DevPki pki;
 
     @BeforeEach
@@ -45,7 +46,8 @@ class GatewayStartTest {
                 channel: {host: 127.0.0.1, port: 0, certificate: %s, key: %s}
                 admin: {host: 127.0.0.1, port: 0}
                 secrets: {master-key-env: CMG_TEST_UNSET_MASTER_KEY}
-                """.formatted(clientPort, pki.gatewayCert(), clientKey, pki.channelCert(), pki.channelKey()));
+                """.formatted(
+                        clientPort, pki.gatewayCert(), clientKey, pki.channelCert(), pki.channelKey()));
     }
 
     private static List<Path> tree(Path root) throws IOException {
@@ -65,20 +67,26 @@ class GatewayStartTest {
         int exit = cli.execute("gateway", "--config", config.toString());
 
         assertThat(exit).isEqualTo(1);
-        assertThat(err.toString()).contains("error: client connector: " + pki.channelKey() + " is not the key of "
-                + pki.gatewayCert(), "nothing was started or written");
-        assertThat(dir.resolve("data")).as("no data-dir, H2 file, master key or admin password").doesNotExist();
+        assertThat(err.toString())
+                .contains(
+                        "error: client connector: " + pki.channelKey() + " is not the key of " + pki.gatewayCert(),
+                        "nothing was started or written");
+        assertThat(dir.resolve("data"))
+                .as("no data-dir, H2 file, master key or admin password")
+                .doesNotExist();
         assertThat(tree(dir)).isEqualTo(before);
     }
 
     @Test
     void anUnreadableKeyAlsoStopsItFirst() throws Exception {
-        Path broken = Files.writeString(dir.resolve("broken-key.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        Path broken = Files.writeString(
+                dir.resolve("broken-key.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
         var err = new StringWriter();
         var cli = CmgCommand.commandLine();
         cli.setErr(new PrintWriter(err));
 
-        assertThat(cli.execute("gateway", "--config", config(broken, 0).toString())).isEqualTo(1);
+        assertThat(cli.execute("gateway", "--config", config(broken, 0).toString()))
+                .isEqualTo(1);
         assertThat(err.toString()).contains("error: client connector:");
         assertThat(dir.resolve("data")).doesNotExist();
     }
@@ -91,8 +99,13 @@ class GatewayStartTest {
 
         String said = BindFailure.explain(new RuntimeException(jetty), config).orElseThrow();
 
-        assertThat(said).contains("client connector cannot listen on port 443 (client.port)", "CAP_NET_BIND_SERVICE",
-                "setcap cap_net_bind_service=+ep", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "1024 or above in client.port");
+        assertThat(said)
+                .contains(
+                        "client connector cannot listen on port 443 (client.port)",
+                        "CAP_NET_BIND_SERVICE",
+                        "setcap cap_net_bind_service=+ep",
+                        "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                        "1024 or above in client.port");
     }
 
     @Test
@@ -101,7 +114,9 @@ class GatewayStartTest {
         var jetty = new IOException("Failed to bind to /127.0.0.1:8443", new BindException("Address already in use"));
 
         assertThat(BindFailure.explain(jetty, config).orElseThrow())
-                .contains("client connector cannot listen on port 8443 (client.port): another process holds it", "client.reuse-port");
+                .contains(
+                        "client connector cannot listen on port 8443 (client.port): another process holds it",
+                        "client.reuse-port");
         assertThat(BindFailure.explain(new IOException("disk full"), config)).isEmpty();
     }
 
@@ -112,21 +127,31 @@ class GatewayStartTest {
     @Test
     void aGatewayProcessWithoutTheCapabilityFailsOnPort443SayingSo() throws Exception {
         boolean root = "root".equals(System.getProperty("user.name"));
-        assumeTrue(!root || Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is needed to drop the capability as root");
+        assumeTrue(
+                !root || Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "setpriv is needed to drop the capability as root");
         Path config = config(pki.gatewayKey(), 443);
         var command = new ArrayList<String>();
         if (root) {
             command.addAll(List.of("/usr/bin/setpriv", "--bounding-set=-net_bind_service"));
         }
-        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), CmgCommand.class.getName(),
-                "gateway", "--config", config.toString()));
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                CmgCommand.class.getName(),
+                "gateway",
+                "--config",
+                config.toString()));
         var process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
 
         assertThat(process.exitValue()).as(output).isEqualTo(1);
-        assertThat(output).contains("error: the client connector cannot listen on port 443 (client.port): ports below 1024 "
-                + "need root or the CAP_NET_BIND_SERVICE capability", "(BindException: Permission denied)");
+        assertThat(output)
+                .contains(
+                        "error: the client connector cannot listen on port 443 (client.port): ports below 1024 "
+                                + "need root or the CAP_NET_BIND_SERVICE capability",
+                        "(BindException: Permission denied)");
     }
 }

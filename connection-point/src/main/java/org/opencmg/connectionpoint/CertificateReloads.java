@@ -35,9 +35,15 @@ final class CertificateReloads implements CertificateReloader.Outcomes {
 
     /** Appends the counter family in Prometheus' text format. */
     void appendTo(StringBuilder out) {
-        out.append("# HELP cmg_cp_certificate_reloads_total Renewed certificates put in service (outcome reloaded) or refused (the reason)\n")
+        out.append(
+                        "# HELP cmg_cp_certificate_reloads_total Renewed certificates put in service (outcome reloaded) or refused (the reason)\n")
                 .append("# TYPE cmg_cp_certificate_reloads_total counter\n");
-        counts.forEach((k, n) -> out.append("cmg_cp_certificate_reloads_total{identity=\"").append(MonitorHandler.label(k.identity))
-                .append("\",outcome=\"").append(k.outcome).append("\"} ").append(n.sum()).append('\n'));
+        counts.forEach((k, n) -> out.append("cmg_cp_certificate_reloads_total{identity=\"")
+                .append(MonitorHandler.label(k.identity))
+                .append("\",outcome=\"")
+                .append(k.outcome)
+                .append("\"} ")
+                .append(n.sum())
+                .append('\n'));
     }
 }

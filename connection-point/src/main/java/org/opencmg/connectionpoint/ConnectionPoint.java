@@ -1,10 +1,10 @@
 package org.opencmg.connectionpoint;
 
+import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,8 +43,13 @@ public final class ConnectionPoint implements AutoCloseable {
     private final NotificationRelay notifications;
     private final CertificateReloader certificates;
 
-    private ConnectionPoint(Server server, HttpClient internalClient, ServerConnector monitor,
-                            ExchangeMeter exchanges, NotificationRelay notifications, CertificateReloader certificates) {
+    private ConnectionPoint(
+            Server server,
+            HttpClient internalClient,
+            ServerConnector monitor,
+            ExchangeMeter exchanges,
+            NotificationRelay notifications,
+            CertificateReloader certificates) {
         this.server = server;
         this.certificates = certificates;
         this.notifications = notifications;
@@ -58,11 +63,16 @@ public final class ConnectionPoint implements AutoCloseable {
         HttpClient internal = HttpClients.internal(config.internal(), config.tlsProvider());
         InternalAllowList allowList = config.internal().allowList();
         if (!allowList.restricts()) {
-            LOG.warn("internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
+            LOG.warn(
+                    "internal.allowed-urls is not set: this connection point calls whatever internal URL the gateways map");
         }
         var server = new Server(HttpClients.threads("cp-channel"));
-        var exchanges = new ExchangeMeter(new MappingCheck(allowList, new WebSocketTunnel(internal, new FirstBytes(
-                new SiteProxy(internal, config.internal().responseTimeout().toMillis())))));
+        var exchanges = new ExchangeMeter(new MappingCheck(
+                allowList,
+                new WebSocketTunnel(
+                        internal,
+                        new FirstBytes(new SiteProxy(
+                                internal, config.internal().responseTimeout().toMillis())))));
         var dialler = new ClientConnector();
         dialler.setSslContextFactory(HttpClients.channelTls(identity, config.gatewayCa(), config.tlsProvider()));
         dialler.setConnectTimeout(Duration.ofSeconds(10));
@@ -83,11 +93,19 @@ public final class ConnectionPoint implements AutoCloseable {
         var reloads = new CertificateReloads(CHANNEL_IDENTITY, INTERNAL_IDENTITY);
         var certificates = new CertificateReloader(Clock.systemUTC(), reloads);
         var channelTls = dialler.getSslContextFactory();
-        certificates.register(CHANNEL_IDENTITY, config.certificate(), config.key(), identity,
+        certificates.register(
+                CHANNEL_IDENTITY,
+                config.certificate(),
+                config.key(),
+                identity,
                 keys -> channelTls.reload(f -> f.setKeyStore(keyStore(keys))));
         var internalTls = internal.getSslContextFactory();
-        certificates.register(INTERNAL_IDENTITY, config.internal().clientCertificate(), config.internal().clientKey(),
-                KeyMaterial.read(config.internal().clientCertificate(), config.internal().clientKey()),
+        certificates.register(
+                INTERNAL_IDENTITY,
+                config.internal().clientCertificate(),
+                config.internal().clientKey(),
+                KeyMaterial.read(
+                        config.internal().clientCertificate(), config.internal().clientKey()),
                 keys -> internalTls.reload(f -> f.setKeyStore(keyStore(keys))));
         var point = new ConnectionPoint(server, internal, monitor, exchanges, notifications, certificates);
         var dialling = point.new Dialler(config, dialler);
@@ -100,7 +118,8 @@ public final class ConnectionPoint implements AutoCloseable {
             server.addConnector(configured.getLast());
             point.links.add(link);
         }
-        server.setHandler(new Handler.Sequence(new NotificationPush(notifications, config.notificationSenders()),
+        server.setHandler(new Handler.Sequence(
+                new NotificationPush(notifications, config.notificationSenders()),
                 new MonitorHandler(point::status, () -> point.stopping, exchanges, notifications, reloads),
                 new ControlHandler(notifications, discovery, exchanges)));
         server.start();
@@ -111,7 +130,9 @@ public final class ConnectionPoint implements AutoCloseable {
         certificates.start(config.tlsWatchInterval());
         LOG.info("connection point {} dialling {} gateway instance(s)", config.name(), point.links.size());
         if (monitor != null) {
-            LOG.info("monitor listener (/health/live, /health/ready, /metrics) on http://{}:{}", monitor.getHost(),
+            LOG.info(
+                    "monitor listener (/health/live, /health/ready, /metrics) on http://{}:{}",
+                    monitor.getHost(),
                     monitor.getLocalPort());
         }
         return point;
@@ -138,7 +159,8 @@ public final class ConnectionPoint implements AutoCloseable {
             if (stopping) {
                 return;
             }
-            var link = new GatewayLink(channelUrl, config, dialler, dialler.getSslContextFactory(), discovery, instance);
+            var link =
+                    new GatewayLink(channelUrl, config, dialler, dialler.getSslContextFactory(), discovery, instance);
             var connector = new DialledConnector(server, link);
             try {
                 server.addConnector(connector);
@@ -177,6 +199,7 @@ public final class ConnectionPoint implements AutoCloseable {
 
     /** The identity presented on the channels to the gateways, and the one presented to internal servers. */
     static final String CHANNEL_IDENTITY = "channel";
+
     static final String INTERNAL_IDENTITY = "internal";
 
     private static KeyStore keyStore(KeyMaterial keys) {
@@ -227,10 +250,12 @@ public final class ConnectionPoint implements AutoCloseable {
         certificates.close();
         notifications.end(); // held streams would keep every channel's drain waiting
         stopping = true; // /health/ready answers 503 from now on
-        var closing = links.stream().map(link -> Thread.ofVirtual().name("link-close").start(() -> {
-            link.drain(DRAIN);
-            link.close();
-        })).toList();
+        var closing = links.stream()
+                .map(link -> Thread.ofVirtual().name("link-close").start(() -> {
+                    link.drain(DRAIN);
+                    link.close();
+                }))
+                .toList();
         for (Thread t : closing) {
             try {
                 t.join();

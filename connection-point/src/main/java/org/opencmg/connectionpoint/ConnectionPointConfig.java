@@ -1,6 +1,5 @@
 package org.opencmg.connectionpoint;
 
-import java.net.UnknownHostException;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,8 +48,7 @@ public record ConnectionPointConfig(
      * {@code /metrics}); off (null) unless {@code monitor.port} is set: a connection point opens no
      * port by default. {@code host} defaults to loopback.
      */
-    public record Monitor(String host, int port) {
-    }
+    public record Monitor(String host, int port) {}
 
     /**
      * How the connection point calls the site's internal servers.
@@ -61,8 +60,13 @@ public record ConnectionPointConfig(
      * @param allowedUrls             the internal base URLs it may call, whatever the gateway maps
      *                                (empty: any), and the only servers its certificate is shown to
      */
-    public record Internal(Path ca, Path clientCertificate, Path clientKey, int maxConnectionsPerServer,
-                           Duration responseTimeout, List<String> allowedUrls) {
+    public record Internal(
+            Path ca,
+            Path clientCertificate,
+            Path clientKey,
+            int maxConnectionsPerServer,
+            Duration responseTimeout,
+            List<String> allowedUrls) {
 
         InternalAllowList allowList() {
             return InternalAllowList.of(allowedUrls);
@@ -70,31 +74,41 @@ public record ConnectionPointConfig(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = false)
-    record Raw(String name, String connectionId, String certificate, String key, String gatewayCa,
-               List<String> gateways, RawInternal internal, String heartbeatInterval, String checkInterval,
-               Integer pulls, RawBackoff backoff, RawMonitor monitor, RawNotifications notifications,
-               RawTls tls) {
-    }
+    record Raw(
+            String name,
+            String connectionId,
+            String certificate,
+            String key,
+            String gatewayCa,
+            List<String> gateways,
+            RawInternal internal,
+            String heartbeatInterval,
+            String checkInterval,
+            Integer pulls,
+            RawBackoff backoff,
+            RawMonitor monitor,
+            RawNotifications notifications,
+            RawTls tls) {}
 
-    record RawNotifications(List<String> senders) {
-    }
+    record RawNotifications(List<String> senders) {}
 
     /**
      * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal
      * servers; watch-interval: how often the certificate and key files are checked for a change (0: only on SIGHUP).
      */
-    record RawTls(String provider, String watchInterval) {
-    }
+    record RawTls(String provider, String watchInterval) {}
 
-    record RawInternal(String ca, String clientCertificate, String clientKey, Integer maxConnectionsPerServer,
-                       String responseTimeout, List<String> allowedUrls) {
-    }
+    record RawInternal(
+            String ca,
+            String clientCertificate,
+            String clientKey,
+            Integer maxConnectionsPerServer,
+            String responseTimeout,
+            List<String> allowedUrls) {}
 
-    record RawBackoff(String initial, String max) {
-    }
+    record RawBackoff(String initial, String max) {}
 
-    record RawMonitor(String host, Integer port) {
-    }
+    record RawMonitor(String host, Integer port) {}
 
     /** The configuration file's reader: kebab-case keys, unknown keys refused (a typo is an error, not a default). */
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -110,8 +124,12 @@ public record ConnectionPointConfig(
     }
 
     static ConnectionPointConfig resolve(Raw raw, Path base) {
-        if (raw.name() == null || raw.connectionId() == null || raw.certificate() == null || raw.key() == null
-                || raw.gateways() == null || raw.gateways().isEmpty()) {
+        if (raw.name() == null
+                || raw.connectionId() == null
+                || raw.certificate() == null
+                || raw.key() == null
+                || raw.gateways() == null
+                || raw.gateways().isEmpty()) {
             throw new IllegalArgumentException("name, connection-id, certificate, key and gateways are required");
         }
         var in = raw.internal() == null ? new RawInternal(null, null, null, null, null, null) : raw.internal();
@@ -120,16 +138,26 @@ public record ConnectionPointConfig(
         Path key = base.resolve(raw.key()).normalize();
         if (raw.pulls() != null || raw.checkInterval() != null) {
             // Channel v1's keys: v2 has no pulls, and the gateways push every mapping change.
-            LoggerFactory.getLogger(ConnectionPointConfig.class).warn("pulls and check-interval are obsolete since channel"
-                    + " protocol 2 and ignored: remove them from the connection point's configuration");
+            LoggerFactory.getLogger(ConnectionPointConfig.class)
+                    .warn("pulls and check-interval are obsolete since channel"
+                            + " protocol 2 and ignored: remove them from the connection point's configuration");
         }
         var b = raw.backoff() == null ? new RawBackoff(null, null) : raw.backoff();
-        return new ConnectionPointConfig(raw.name(), raw.connectionId(), cert, key,
+        return new ConnectionPointConfig(
+                raw.name(),
+                raw.connectionId(),
+                cert,
+                key,
                 raw.gatewayCa() == null ? null : base.resolve(raw.gatewayCa()).normalize(),
                 raw.gateways().stream().map(URI::create).toList(),
-                new Internal(in.ca() == null ? null : base.resolve(in.ca()).normalize(),
-                        in.clientCertificate() == null ? cert : base.resolve(in.clientCertificate()).normalize(),
-                        in.clientKey() == null ? key : base.resolve(in.clientKey()).normalize(),
+                new Internal(
+                        in.ca() == null ? null : base.resolve(in.ca()).normalize(),
+                        in.clientCertificate() == null
+                                ? cert
+                                : base.resolve(in.clientCertificate()).normalize(),
+                        in.clientKey() == null
+                                ? key
+                                : base.resolve(in.clientKey()).normalize(),
                         in.maxConnectionsPerServer() == null ? 32 : in.maxConnectionsPerServer(),
                         duration(in.responseTimeout(), Duration.ofMinutes(5)),
                         in.allowedUrls() == null ? List.of() : List.copyOf(in.allowedUrls())),
@@ -137,8 +165,11 @@ public record ConnectionPointConfig(
                 duration(b.initial(), Duration.ofMillis(250)),
                 duration(b.max(), Duration.ofSeconds(4)),
                 monitor(raw.monitor()),
-                raw.notifications() == null || raw.notifications().senders() == null ? LOOPBACK_SENDERS
-                        : raw.notifications().senders().stream().map(ConnectionPointConfig::sender).collect(Collectors.toUnmodifiableSet()),
+                raw.notifications() == null || raw.notifications().senders() == null
+                        ? LOOPBACK_SENDERS
+                        : raw.notifications().senders().stream()
+                                .map(ConnectionPointConfig::sender)
+                                .collect(Collectors.toUnmodifiableSet()),
                 TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()),
                 duration(raw.tls() == null ? null : raw.tls().watchInterval(), Duration.ofSeconds(5)));
     }
@@ -162,7 +193,8 @@ public record ConnectionPointConfig(
     private static Monitor monitor(RawMonitor raw) {
         if (raw == null || raw.port() == null) {
             if (raw != null && raw.host() != null) {
-                throw new IllegalArgumentException("monitor.host needs monitor.port (the monitor listener is off without a port)");
+                throw new IllegalArgumentException(
+                        "monitor.host needs monitor.port (the monitor listener is off without a port)");
             }
             return null;
         }

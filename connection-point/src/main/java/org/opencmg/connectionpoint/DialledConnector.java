@@ -77,10 +77,10 @@ final class DialledConnector extends AbstractConnector {
             setInitialStreamRecvWindow(1024 * 1024);
             setInitialSessionRecvWindow(16 * 1024 * 1024);
             setStreamIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
-            setFlowControlStrategyFactory(StreamBoundFlowControl.factory()); // a stalled upload holds only its own window
+            setFlowControlStrategyFactory(
+                    StreamBoundFlowControl.factory()); // a stalled upload holds only its own window
             setConnectProtocolEnabled(true); // RFC 8441: WebSockets as extended CONNECT streams
-            setRateControlFactory(new RateControl.Factory() {
-            });
+            setRateControlFactory(new RateControl.Factory() {});
         }
 
         private static HttpConfiguration httpConfiguration() {

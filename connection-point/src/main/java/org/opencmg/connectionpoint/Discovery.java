@@ -48,16 +48,23 @@ final class Discovery {
             try {
                 url = URI.create(instance.channelUrl());
             } catch (IllegalArgumentException | NullPointerException e) {
-                LOG.warn("gateway instance {} advertises an unusable channel URL: {}", instance.name(), instance.channelUrl());
+                LOG.warn(
+                        "gateway instance {} advertises an unusable channel URL: {}",
+                        instance.name(),
+                        instance.channelUrl());
                 continue;
             }
             if (!"https".equals(url.getScheme()) || url.getHost() == null) {
-                LOG.warn("gateway instance {} advertises an unusable channel URL: {}", instance.name(), instance.channelUrl());
+                LOG.warn(
+                        "gateway instance {} advertises an unusable channel URL: {}",
+                        instance.name(),
+                        instance.channelUrl());
                 continue;
             }
             listed.add(url);
             boolean known = links.all().stream()
-                    .anyMatch(l -> instance.name().equals(l.welcomedInstance()) || l.gateway().equals(url));
+                    .anyMatch(l -> instance.name().equals(l.welcomedInstance())
+                            || l.gateway().equals(url));
             if (!known && settled) {
                 LOG.info("gateway instance {} discovered at {}: dialling it", instance.name(), url);
                 links.dial(instance.name(), url);
@@ -65,7 +72,9 @@ final class Discovery {
         }
         for (GatewayLink link : links.all()) {
             if (link.discovered() && !link.up() && !listed.contains(link.gateway())) {
-                LOG.info("gateway instance at {} is no longer listed and its channel is down: no longer dialled", link.gateway());
+                LOG.info(
+                        "gateway instance at {} is no longer listed and its channel is down: no longer dialled",
+                        link.gateway());
                 links.hangUp(link);
             } else if (link.discovered() && servedByAnother(link, link.listedAs())) {
                 links.hangUp(link); // a configured link said hello from that instance meanwhile
@@ -86,7 +95,9 @@ final class Discovery {
             if (other == link) {
                 continue;
             }
-            if (!link.discovered() && other.discovered() && instance.equals(other.listedAs())
+            if (!link.discovered()
+                    && other.discovered()
+                    && instance.equals(other.listedAs())
                     && other.welcomedInstance() == null) {
                 links.hangUp(other); // still dialling an instance this configured link reached
                 continue;
@@ -95,8 +106,11 @@ final class Discovery {
                 continue;
             }
             if (link.discovered()) {
-                LOG.info("{} reaches gateway instance {}, which {} serves already: not dialled again", link.gateway(),
-                        instance, other.gateway());
+                LOG.info(
+                        "{} reaches gateway instance {}, which {} serves already: not dialled again",
+                        link.gateway(),
+                        instance,
+                        other.gateway());
                 links.hangUp(link);
                 return false;
             }

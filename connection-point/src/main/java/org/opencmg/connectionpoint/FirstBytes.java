@@ -59,7 +59,9 @@ final class FirstBytes extends Handler.Wrapper {
             super(request);
             this.first = first;
             this.headers = chunked
-                    ? HttpFields.build(request.getHeaders()).put(HttpHeader.TRANSFER_ENCODING, "chunked").asImmutable()
+                    ? HttpFields.build(request.getHeaders())
+                            .put(HttpHeader.TRANSFER_ENCODING, "chunked")
+                            .asImmutable()
                     : request.getHeaders();
         }
 

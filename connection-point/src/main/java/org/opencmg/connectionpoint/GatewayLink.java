@@ -57,20 +57,29 @@ final class GatewayLink implements AutoCloseable {
     private volatile String instance = "";
     /** The instance whose hello this link answered with its welcome, while that connection lasts. */
     private volatile String welcomedInstance;
+
     private final Discovery discovery;
     /** The instance name a gateway listed this link's URL under; null: the configuration names the URL. */
     private final String listedAs;
+
     private volatile String lastError = "";
     private volatile String goAwayReason;
     /** The gateway said GOAWAY without an error: it is stopping (a drain), not refusing this point. */
     private volatile boolean gatewayDraining;
+
     private volatile Session session;
     /** The first attempt is over: this link was welcomed, or failed, at least once. */
     private volatile boolean settled;
+
     private Thread loop;
 
-    GatewayLink(URI gateway, ConnectionPointConfig config, ClientConnector dialler, SslContextFactory.Client tls,
-                Discovery discovery, String listedAs) {
+    GatewayLink(
+            URI gateway,
+            ConnectionPointConfig config,
+            ClientConnector dialler,
+            SslContextFactory.Client tls,
+            Discovery discovery,
+            String listedAs) {
         this.gateway = gateway;
         this.discovery = discovery;
         this.listedAs = listedAs;
@@ -178,30 +187,38 @@ final class GatewayLink implements AutoCloseable {
             connection.addEventListener(new Connection.Listener() {
                 @Override
                 public void onClosed(Connection c) {
-                    generation.complete(new IOException(goAwayReason != null ? "the gateway closed the channel: "
-                            + goAwayReason : "connection closed"));
+                    generation.complete(new IOException(
+                            goAwayReason != null
+                                    ? "the gateway closed the channel: " + goAwayReason
+                                    : "connection closed"));
                 }
             });
             return connection;
         };
         var alpn = new ALPNClientConnectionFactory(dialler.getExecutor(), channel, List.of(ChannelProtocol.ALPN));
         context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
-        context.put(ClientConnectionFactory.CONTEXT_KEY,
+        context.put(
+                ClientConnectionFactory.CONTEXT_KEY,
                 new SslClientConnectionFactory(tls, dialler.getByteBufferPool(), dialler.getExecutor(), alpn));
-        context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, Promise.from(c -> { }, generation::complete));
+        context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, Promise.from(c -> {}, generation::complete));
         int port = gateway.getPort() > 0 ? gateway.getPort() : 443;
         dialler.connect(new InetSocketAddress(gateway.getHost(), port), context);
         // Up is when the hello and the first mappings arrived; a channel that never gets there is cut.
-        dialler.getScheduler().schedule(() -> {
-            if (failure == generation && !"up".equals(state)) {
-                generation.complete(new IOException("no hello from the gateway within 15 s"));
-            }
-        }, 15, TimeUnit.SECONDS);
+        dialler.getScheduler()
+                .schedule(
+                        () -> {
+                            if (failure == generation && !"up".equals(state)) {
+                                generation.complete(new IOException("no hello from the gateway within 15 s"));
+                            }
+                        },
+                        15,
+                        TimeUnit.SECONDS);
     }
 
     private static String negotiated(EndPoint endPoint) {
         return endPoint instanceof SslConnection.SslEndPoint ssl
-                ? ssl.getSslConnection().getSSLEngine().getApplicationProtocol() : null;
+                ? ssl.getSslConnection().getSSLEngine().getApplicationProtocol()
+                : null;
     }
 
     /**
@@ -228,10 +245,18 @@ final class GatewayLink implements AutoCloseable {
             state = "up";
             since = Instant.now();
             lastError = "";
-            LOG.info("channel to {} up (instance {}, site {}, {} mappings)", gateway, instance, table.site(),
+            LOG.info(
+                    "channel to {} up (instance {}, site {}, {} mappings)",
+                    gateway,
+                    instance,
+                    table.site(),
                     table.endpoints().size());
         } else {
-            LOG.debug("mappings from {}: revision {}, {} endpoints", gateway, table.revision(), table.endpoints().size());
+            LOG.debug(
+                    "mappings from {}: revision {}, {} endpoints",
+                    gateway,
+                    table.revision(),
+                    table.endpoints().size());
         }
     }
 
@@ -300,8 +325,8 @@ final class GatewayLink implements AutoCloseable {
         }
         String message = root.getMessage() == null ? root.toString() : root.getMessage();
         if (message.contains("no_application_protocol") || message.contains("No application protocol")) {
-            return "the gateway does not offer channel protocol " + ChannelProtocol.VERSION + " (ALPN " + ChannelProtocol.ALPN
-                    + "): it runs an older OpenCMG; upgrade the gateway";
+            return "the gateway does not offer channel protocol " + ChannelProtocol.VERSION + " (ALPN "
+                    + ChannelProtocol.ALPN + "): it runs an older OpenCMG; upgrade the gateway";
         }
         return message;
     }
@@ -325,8 +350,17 @@ final class GatewayLink implements AutoCloseable {
 
     LinkStatus status() {
         MappingTable m = mappings;
-        return new LinkStatus(gateway, state, since, lastPing, rttMicros, instance, m.revision(), m.endpoints().size(),
-                lastError, discovered());
+        return new LinkStatus(
+                gateway,
+                state,
+                since,
+                lastPing,
+                rttMicros,
+                instance,
+                m.revision(),
+                m.endpoints().size(),
+                lastError,
+                discovered());
     }
 
     @Override

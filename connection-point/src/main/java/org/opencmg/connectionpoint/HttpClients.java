@@ -1,19 +1,19 @@
 package org.opencmg.connectionpoint;
 
-import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.concurrent.Executors;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
-import java.util.concurrent.Executors;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -25,8 +25,7 @@ import org.opencmg.pki.TlsProvider;
 /** The TLS of a connection point's channels, and its HTTP/1.1 client to the internal servers. */
 final class HttpClients {
 
-    private HttpClients() {
-    }
+    private HttpClients() {}
 
     /** The TLS of the channels: this point's certificate, and the gateways' CA (TLS 1.3 and 1.2 only). */
     static SslContextFactory.Client channelTls(KeyMaterial identity, Path gatewayCa, TlsProvider provider)
@@ -37,8 +36,11 @@ final class HttpClients {
     /** A bounded pool of HTTP/1.1 connections per internal server, not one per device. */
     static HttpClient internal(ConnectionPointConfig.Internal config, TlsProvider provider)
             throws GeneralSecurityException, IOException {
-        var tls = tls(KeyMaterial.read(config.clientCertificate(), config.clientKey()), config.ca(),
-                config.allowList(), provider);
+        var tls = tls(
+                KeyMaterial.read(config.clientCertificate(), config.clientKey()),
+                config.ca(),
+                config.allowList(),
+                provider);
         var connector = new ClientConnector();
         connector.setSslContextFactory(tls);
         connector.setExecutor(threads("cp-internal"));
@@ -67,8 +69,9 @@ final class HttpClients {
     }
 
     /** The JDK's key and trust managers judge and choose certificates; {@code provider} runs the protocol. */
-    private static SslContextFactory.Client tls(KeyMaterial identity, Path ca, InternalAllowList certificateTo,
-                                                TlsProvider provider) throws GeneralSecurityException, IOException {
+    private static SslContextFactory.Client tls(
+            KeyMaterial identity, Path ca, InternalAllowList certificateTo, TlsProvider provider)
+            throws GeneralSecurityException, IOException {
         var tls = certificateTo.restricts() ? new CertificateOnlyTo(certificateTo) : new SslContextFactory.Client();
         tls.setProvider(provider.jcaName());
         tls.setKeyStore(identity.keyStore());
@@ -114,7 +117,8 @@ final class HttpClients {
         @Override
         public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
             return allowList.presentsCertificateTo(engine.getPeerHost(), engine.getPeerPort())
-                    ? keys.chooseEngineClientAlias(keyType, issuers, engine) : null;
+                    ? keys.chooseEngineClientAlias(keyType, issuers, engine)
+                    : null;
         }
 
         @Override

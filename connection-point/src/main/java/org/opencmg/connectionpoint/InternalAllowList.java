@@ -23,8 +23,11 @@ record InternalAllowList(List<Base> bases) {
                 throw new IllegalArgumentException("internal.allowed-urls: '" + url + "' is not a URL");
             }
             String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("https") && !scheme.equals("http") || u.getHost() == null || u.getRawQuery() != null
-                    || u.getRawFragment() != null || u.getRawUserInfo() != null) {
+            if (!scheme.equals("https") && !scheme.equals("http")
+                    || u.getHost() == null
+                    || u.getRawQuery() != null
+                    || u.getRawFragment() != null
+                    || u.getRawUserInfo() != null) {
                 throw new IllegalArgumentException("internal.allowed-urls: '" + url
                         + "' must be http(s)://host[:port][/path] with no query, fragment or user");
             }
@@ -41,7 +44,8 @@ record InternalAllowList(List<Base> bases) {
             String p = rawPath == null || rawPath.isEmpty() ? "/" : rawPath;
             String lower = p.toLowerCase(Locale.ROOT);
             String base = path.toLowerCase(Locale.ROOT);
-            return base.endsWith("/") ? lower.startsWith(base) || lower.equals(base.substring(0, base.length() - 1))
+            return base.endsWith("/")
+                    ? lower.startsWith(base) || lower.equals(base.substring(0, base.length() - 1))
                     : lower.equals(base) || lower.startsWith(base + "/");
         }
     }
@@ -49,7 +53,9 @@ record InternalAllowList(List<Base> bases) {
     static final InternalAllowList ANY = new InternalAllowList(List.of());
 
     static InternalAllowList of(List<String> urls) {
-        return urls == null || urls.isEmpty() ? ANY : new InternalAllowList(urls.stream().map(Base::parse).toList());
+        return urls == null || urls.isEmpty()
+                ? ANY
+                : new InternalAllowList(urls.stream().map(Base::parse).toList());
     }
 
     boolean restricts() {

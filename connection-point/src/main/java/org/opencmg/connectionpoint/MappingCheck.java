@@ -40,21 +40,41 @@ final class MappingCheck extends Handler.Wrapper {
         String method = WebSocketTunnel.isWebSocket(request) ? "GET" : request.getMethod();
         MappingTable.Mapping mapping = endpoint == null ? null : find(link.mappings(), endpoint);
         if (mapping == null) {
-            return refuse(request, response, callback, Refusal.MAPPING_NOT_REPLICATED, "no mapping for " + endpoint + " here yet");
+            return refuse(
+                    request,
+                    response,
+                    callback,
+                    Refusal.MAPPING_NOT_REPLICATED,
+                    "no mapping for " + endpoint + " here yet");
         }
-        if (!mapping.methods().contains(method) || path == null
-                || !path.toLowerCase(Locale.ROOT).startsWith(mapping.externalPath().toLowerCase(Locale.ROOT))) {
-            return refuse(request, response, callback, Refusal.NOT_ALLOWED_BY_MAPPING, "method or path outside " + mapping.externalPath());
+        if (!mapping.methods().contains(method)
+                || path == null
+                || !path.toLowerCase(Locale.ROOT)
+                        .startsWith(mapping.externalPath().toLowerCase(Locale.ROOT))) {
+            return refuse(
+                    request,
+                    response,
+                    callback,
+                    Refusal.NOT_ALLOWED_BY_MAPPING,
+                    "method or path outside " + mapping.externalPath());
         }
         URI target;
         try {
-            target = URI.create(internalUrl(mapping.internalUrl(), request.getHttpURI().getPath().substring(mapping.externalPath().length()),
+            target = URI.create(internalUrl(
+                    mapping.internalUrl(),
+                    request.getHttpURI()
+                            .getPath()
+                            .substring(mapping.externalPath().length()),
                     request.getHttpURI().getQuery()));
         } catch (IllegalArgumentException e) {
             return refuse(request, response, callback, Refusal.TARGET_UNPARSEABLE, e.getMessage());
         }
         if (!allowList.allows(target)) {
-            return refuse(request, response, callback, Refusal.INTERNAL_URL_NOT_ALLOWED,
+            return refuse(
+                    request,
+                    response,
+                    callback,
+                    Refusal.INTERNAL_URL_NOT_ALLOWED,
                     mapping.internalUrl() + " is outside internal.allowed-urls");
         }
         request.setAttribute(TARGET, HttpURI.from(target));
@@ -77,7 +97,12 @@ final class MappingCheck extends Handler.Wrapper {
 
     /** A refusal decided here: its status, and its reason for the gateway to count and log. */
     static boolean refuse(Request request, Response response, Callback callback, Refusal reason, String detail) {
-        LOG.warn("refused {} {}: {} ({})", request.getMethod(), request.getHttpURI().getPath(), reason.code(), detail);
+        LOG.warn(
+                "refused {} {}: {} ({})",
+                request.getMethod(),
+                request.getHttpURI().getPath(),
+                reason.code(),
+                detail);
         response.setStatus(reason.status());
         response.getHeaders().put(ChannelProtocol.REFUSAL_HEADER, reason.code());
         response.write(true, null, callback);

@@ -27,8 +27,12 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
     private final NotificationRelay notifications;
     private final CertificateReloads certificateReloads;
 
-    MonitorHandler(Supplier<List<LinkStatus>> links, BooleanSupplier stopping, ExchangeMeter exchanges,
-                   NotificationRelay notifications, CertificateReloads certificateReloads) {
+    MonitorHandler(
+            Supplier<List<LinkStatus>> links,
+            BooleanSupplier stopping,
+            ExchangeMeter exchanges,
+            NotificationRelay notifications,
+            CertificateReloads certificateReloads) {
         this.notifications = notifications;
         this.certificateReloads = certificateReloads;
         this.links = links;
@@ -48,7 +52,8 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
             case "/health", "/health/live" -> answer(request, response, callback, 200, "text/plain", "ok\n");
             case "/health/ready" -> {
                 String problem = notReadyBecause();
-                yield problem == null ? answer(request, response, callback, 200, "text/plain", "ok\n")
+                yield problem == null
+                        ? answer(request, response, callback, 200, "text/plain", "ok\n")
                         : answer(request, response, callback, 503, "text/plain", "unavailable: " + problem + "\n");
             }
             case "/metrics" -> answer(request, response, callback, 200, "text/plain; version=0.0.4", metrics());
@@ -66,39 +71,69 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
     String metrics() {
         var links = this.links.get();
         var out = new StringBuilder();
-        gauge(out, "cmg_cp_channels_up", "Channels to gateway instances that are up",
+        gauge(
+                out,
+                "cmg_cp_channels_up",
+                "Channels to gateway instances that are up",
                 links.stream().filter(l -> "up".equals(l.state())).count());
         out.append("# HELP cmg_cp_channel_up Whether the channel to one gateway instance is up\n")
                 .append("# TYPE cmg_cp_channel_up gauge\n");
         for (LinkStatus l : links) {
-            out.append("cmg_cp_channel_up{gateway=\"").append(label(l.gateway().toString())).append("\"} ")
-                    .append("up".equals(l.state()) ? 1 : 0).append('\n');
+            out.append("cmg_cp_channel_up{gateway=\"")
+                    .append(label(l.gateway().toString()))
+                    .append("\"} ")
+                    .append("up".equals(l.state()) ? 1 : 0)
+                    .append('\n');
         }
         gauge(out, "cmg_cp_exchanges_in_flight", "Exchanges (device requests) being proxied now", exchanges.inFlight());
         out.append("# HELP cmg_cp_exchanges_forwarded_total Exchanges proxied to an internal server and answered\n")
                 .append("# TYPE cmg_cp_exchanges_forwarded_total counter\n")
-                .append("cmg_cp_exchanges_forwarded_total ").append(exchanges.forwarded()).append('\n');
+                .append("cmg_cp_exchanges_forwarded_total ")
+                .append(exchanges.forwarded())
+                .append('\n');
         out.append("# HELP cmg_cp_exchanges_refused_total Exchanges refused here, by reason\n")
                 .append("# TYPE cmg_cp_exchanges_refused_total counter\n");
-        exchanges.refused().forEach((reason, n) ->
-                out.append("cmg_cp_exchanges_refused_total{reason=\"").append(label(reason)).append("\"} ").append(n).append('\n'));
-        out.append("# HELP cmg_cp_analyzer_exchanges_total Synthetic exchanges of the connection analyzer (not device traffic)\n")
+        exchanges
+                .refused()
+                .forEach((reason, n) -> out.append("cmg_cp_exchanges_refused_total{reason=\"")
+                        .append(label(reason))
+                        .append("\"} ")
+                        .append(n)
+                        .append('\n'));
+        out.append(
+                        "# HELP cmg_cp_analyzer_exchanges_total Synthetic exchanges of the connection analyzer (not device traffic)\n")
                 .append("# TYPE cmg_cp_analyzer_exchanges_total counter\n")
-                .append("cmg_cp_analyzer_exchanges_total ").append(exchanges.analyzer()).append('\n');
+                .append("cmg_cp_analyzer_exchanges_total ")
+                .append(exchanges.analyzer())
+                .append('\n');
         out.append("# HELP cmg_cp_notifications_total Client notifications posted by the site's senders and relayed\n")
                 .append("# TYPE cmg_cp_notifications_total counter\n")
-                .append("cmg_cp_notifications_total ").append(notifications.pushed()).append('\n');
-        out.append("# HELP cmg_cp_notification_lines_dropped_total Notifications not written to a gateway that left too many unread\n")
+                .append("cmg_cp_notifications_total ")
+                .append(notifications.pushed())
+                .append('\n');
+        out.append(
+                        "# HELP cmg_cp_notification_lines_dropped_total Notifications not written to a gateway that left too many unread\n")
                 .append("# TYPE cmg_cp_notification_lines_dropped_total counter\n")
-                .append("cmg_cp_notification_lines_dropped_total ").append(notifications.dropped()).append('\n');
+                .append("cmg_cp_notification_lines_dropped_total ")
+                .append(notifications.dropped())
+                .append('\n');
         certificateReloads.appendTo(out);
         return out.toString();
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(" gauge\n")
-                .append(name).append(' ').append(value).append('\n');
+        out.append("# HELP ")
+                .append(name)
+                .append(' ')
+                .append(help)
+                .append('\n')
+                .append("# TYPE ")
+                .append(name)
+                .append(" gauge\n")
+                .append(name)
+                .append(' ')
+                .append(value)
+                .append('\n');
     }
 
     /** A label value as the text format wants it: backslash, double quote and line feed escaped. */
@@ -106,7 +141,8 @@ final class MonitorHandler extends Handler.Abstract.NonBlocking {
         return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
-    private static boolean answer(Request request, Response response, Callback callback, int status, String type, String body) {
+    private static boolean answer(
+            Request request, Response response, Callback callback, int status, String type, String body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, type + (type.contains("charset") ? "" : "; charset=utf-8"));
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

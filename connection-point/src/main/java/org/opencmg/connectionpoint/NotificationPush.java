@@ -50,12 +50,14 @@ public final class NotificationPush extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         // Only on the monitor listener: a channel's stream never reaches it, whatever its path.
-        if (!MonitorHandler.CONNECTOR.equals(request.getConnectionMetaData().getConnector().getName())
+        if (!MonitorHandler.CONNECTOR.equals(
+                        request.getConnectionMetaData().getConnector().getName())
                 || !PATH.equals(request.getHttpURI().getPath())) {
             return false;
         }
         InetAddress from = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
-                ? a.getAddress() : null;
+                ? a.getAddress()
+                : null;
         if (from == null || !senders.contains(from)) {
             LOG.warn("notification refused: sender {} is not in notifications.senders", from);
             return refuse(response, callback, Refusal.SENDER_NOT_ALLOWED, null);
@@ -101,7 +103,10 @@ public final class NotificationPush extends Handler.Abstract {
 
     /** {"reason": code} with the refusal's status, and {"detail"} when there is one. */
     private static boolean refuse(Response response, Callback callback, Refusal refusal, String detail) {
-        return answer(response, callback, refusal.status(),
+        return answer(
+                response,
+                callback,
+                refusal.status(),
                 detail == null ? Map.of("reason", refusal.code()) : Map.of("reason", refusal.code(), "detail", detail));
     }
 
@@ -112,5 +117,4 @@ public final class NotificationPush extends Handler.Abstract {
         response.write(true, ByteBuffer.wrap(json), callback);
         return true;
     }
-
 }

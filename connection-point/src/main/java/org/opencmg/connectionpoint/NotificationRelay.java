@@ -33,12 +33,17 @@ import org.opencmg.channel.NotificationReport;
 public final class NotificationRelay {
 
     /** What became of one notification. */
-    public record Outcome(String id, int channels, int reports, List<String> delivered, List<String> undelivered,
-                          int deliveredCount) {
-    }
+    public record Outcome(
+            String id,
+            int channels,
+            int reports,
+            List<String> delivered,
+            List<String> undelivered,
+            int deliveredCount) {}
 
     /** Lines one gateway may leave unread before further ones to it are dropped (and counted). */
     static final int MAX_QUEUED = 64;
+
     private static final byte[] KEEP_ALIVE = {'\n'};
 
     private final Set<Feed> feeds = ConcurrentHashMap.newKeySet();
@@ -99,7 +104,8 @@ public final class NotificationRelay {
 
     /** Writes the notification to every gateway instance, then gathers their reports for up to {@code wait}. */
     public CompletableFuture<Outcome> push(Notification n, Duration wait) {
-        byte[] line = (new String(ChannelJson.write(n), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] line =
+                (new String(ChannelJson.write(n), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8);
         var targets = List.copyOf(feeds);
         var p = new Pending(n, targets.size());
         pending.put(n.id(), p);
@@ -147,10 +153,19 @@ public final class NotificationRelay {
             if (outcome.isDone()) {
                 return;
             }
-            List<String> missed = notification.all() ? List.of()
-                    : notification.devices().stream().filter(d -> !delivered.contains(d)).distinct().toList();
-            outcome.complete(new Outcome(notification.id(), expected, reports,
-                    notification.all() ? List.of() : List.copyOf(delivered), missed, delivered.size()));
+            List<String> missed = notification.all()
+                    ? List.of()
+                    : notification.devices().stream()
+                            .filter(d -> !delivered.contains(d))
+                            .distinct()
+                            .toList();
+            outcome.complete(new Outcome(
+                    notification.id(),
+                    expected,
+                    reports,
+                    notification.all() ? List.of() : List.copyOf(delivered),
+                    missed,
+                    delivered.size()));
         }
     }
 

@@ -66,9 +66,13 @@ final class SiteProxy extends ProxyHandler {
     }
 
     @Override
-    protected void onServerToProxyResponseFailure(Request request, org.eclipse.jetty.client.Request toSite,
-                                                  org.eclipse.jetty.client.Response fromSite, Response response,
-                                                  Callback callback, Throwable failure) {
+    protected void onServerToProxyResponseFailure(
+            Request request,
+            org.eclipse.jetty.client.Request toSite,
+            org.eclipse.jetty.client.Response fromSite,
+            Response response,
+            Callback callback,
+            Throwable failure) {
         if (response.isCommitted()) {
             LOG.debug("internal answer for {} broke off: {}", toSite.getURI(), failure.toString());
             callback.failed(failure);
@@ -77,7 +81,11 @@ final class SiteProxy extends ProxyHandler {
         boolean timeout = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException;
         LOG.warn("internal server {} failed: {}", toSite.getURI(), failure.toString());
         response.reset();
-        MappingCheck.refuse(request, response, callback,
-                timeout ? Refusal.INTERNAL_SERVER_TIMEOUT : Refusal.INTERNAL_SERVER_UNREACHABLE, failure.toString());
+        MappingCheck.refuse(
+                request,
+                response,
+                callback,
+                timeout ? Refusal.INTERNAL_SERVER_TIMEOUT : Refusal.INTERNAL_SERVER_UNREACHABLE,
+                failure.toString());
     }
 }

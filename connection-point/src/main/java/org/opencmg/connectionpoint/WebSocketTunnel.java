@@ -69,22 +69,38 @@ final class WebSocketTunnel extends Handler.Wrapper {
         ClientConnector connector = ((HttpClientTransportOverHTTP) internal.getTransport()).getClientConnector();
         var answer = new CompletableFuture<Handshake>();
         byte[] upgrade = upgradeRequest(request, target, port);
-        ClientConnectionFactory handshake = (endPoint, context) -> new Handshake(endPoint, connector.getExecutor(), upgrade, answer);
+        ClientConnectionFactory handshake =
+                (endPoint, context) -> new Handshake(endPoint, connector.getExecutor(), upgrade, answer);
         var context = new HashMap<String, Object>();
         context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
-        context.put(ClientConnectionFactory.CONTEXT_KEY, tls ? new SslClientConnectionFactory(internal.getSslContextFactory(),
-                connector.getByteBufferPool(), connector.getExecutor(), handshake) : handshake);
-        context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, Promise.from(c -> { }, answer::completeExceptionally));
+        context.put(
+                ClientConnectionFactory.CONTEXT_KEY,
+                tls
+                        ? new SslClientConnectionFactory(
+                                internal.getSslContextFactory(),
+                                connector.getByteBufferPool(),
+                                connector.getExecutor(),
+                                handshake)
+                        : handshake);
+        context.put(
+                ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, Promise.from(c -> {}, answer::completeExceptionally));
         connector.connect(new InetSocketAddress(target.getHost(), port), context);
         answer.whenComplete((site, failure) -> {
             if (failure != null) {
-                MappingCheck.refuse(request, response, callback, Refusal.INTERNAL_SERVER_UNREACHABLE, failure.toString());
+                MappingCheck.refuse(
+                        request, response, callback, Refusal.INTERNAL_SERVER_UNREACHABLE, failure.toString());
             } else if (site.status != 101) {
                 site.getEndPoint().close();
-                MappingCheck.refuse(request, response, callback, Refusal.WEBSOCKET_REFUSED_BY_SITE, "the internal server answered " + site.status);
+                MappingCheck.refuse(
+                        request,
+                        response,
+                        callback,
+                        Refusal.WEBSOCKET_REFUSED_BY_SITE,
+                        "the internal server answered " + site.status);
             } else {
                 response.setStatus(200);
-                for (HttpHeader h : new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {
+                for (HttpHeader h :
+                        new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {
                     String v = site.headers.get(h);
                     if (v != null) {
                         response.getHeaders().put(h, v);
@@ -93,7 +109,8 @@ final class WebSocketTunnel extends Handler.Wrapper {
                 EndPoint stream = request.getTunnelSupport().getEndPoint();
                 stream.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
                 site.getEndPoint().setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
-                Connection[] pipe = Pipe.between(stream, site.getEndPoint(), connector.getExecutor(), connector.getByteBufferPool());
+                Connection[] pipe = Pipe.between(
+                        stream, site.getEndPoint(), connector.getExecutor(), connector.getByteBufferPool());
                 site.getEndPoint().upgrade(pipe[1]); // bytes read past the 101 go first
                 request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, pipe[0]);
                 callback.succeeded();
@@ -106,14 +123,20 @@ final class WebSocketTunnel extends Handler.Wrapper {
         byte[] key = new byte[16];
         RANDOM.nextBytes(key);
         var sb = new StringBuilder();
-        sb.append("GET ").append(target.getPathQuery() == null ? "/" : target.getPathQuery()).append(" HTTP/1.1\r\n");
+        sb.append("GET ")
+                .append(target.getPathQuery() == null ? "/" : target.getPathQuery())
+                .append(" HTTP/1.1\r\n");
         sb.append("Host: ").append(target.getHost()).append(':').append(port).append("\r\n");
         sb.append("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n");
-        sb.append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(key)).append("\r\n");
+        sb.append("Sec-WebSocket-Key: ")
+                .append(Base64.getEncoder().encodeToString(key))
+                .append("\r\n");
         for (HttpField f : request.getHeaders()) {
-            if (f.is(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL.asString()) || f.is(HttpHeader.SEC_WEBSOCKET_EXTENSIONS.asString())
-                    || ForwardedHeaders.toSite(f.getName()) && !f.is(ChannelProtocol.ENDPOINT_HEADER)
-                    && !f.is(HttpHeader.CONTENT_LENGTH.asString())) {
+            if (f.is(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL.asString())
+                    || f.is(HttpHeader.SEC_WEBSOCKET_EXTENSIONS.asString())
+                    || ForwardedHeaders.toSite(f.getName())
+                            && !f.is(ChannelProtocol.ENDPOINT_HEADER)
+                            && !f.is(HttpHeader.CONTENT_LENGTH.asString())) {
                 sb.append(f.getName()).append(": ").append(f.getValue()).append("\r\n");
             }
         }
@@ -138,7 +161,10 @@ final class WebSocketTunnel extends Handler.Wrapper {
         @Override
         public void onOpen() {
             super.onOpen();
-            getEndPoint().write(Callback.from(this::fillInterested, answer::completeExceptionally), ByteBuffer.wrap(upgrade));
+            getEndPoint()
+                    .write(
+                            Callback.from(this::fillInterested, answer::completeExceptionally),
+                            ByteBuffer.wrap(upgrade));
         }
 
         @Override
@@ -178,7 +204,9 @@ final class WebSocketTunnel extends Handler.Wrapper {
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
                 if (colon > 0) {
-                    fields.add(lines[i].substring(0, colon).strip(), lines[i].substring(colon + 1).strip());
+                    fields.add(
+                            lines[i].substring(0, colon).strip(),
+                            lines[i].substring(colon + 1).strip());
                 }
             }
             headers = fields.asImmutable();

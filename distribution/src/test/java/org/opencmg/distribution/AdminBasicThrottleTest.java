@@ -30,6 +30,7 @@ class AdminBasicThrottleTest {
 
     @TempDir
     Path dir;
+
     GatewayFixture gw;
     HttpClient http;
     String scrapeToken;
@@ -39,10 +40,14 @@ class AdminBasicThrottleTest {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         gw = new GatewayFixture(dir, pki, new RecordingForwarder());
         http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
-        var made = http.send(HttpRequest.newBuilder(gw.adminUrl("/metrics/token"))
-                .header("Authorization", basic("admin", GatewayFixture.ADMIN_PASSWORD))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        scrapeToken = new ObjectMapper().readTree(made.body()).path("scrape_token").asText();
+        var made = http.send(
+                HttpRequest.newBuilder(gw.adminUrl("/metrics/token"))
+                        .header("Authorization", basic("admin", GatewayFixture.ADMIN_PASSWORD))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        scrapeToken =
+                new ObjectMapper().readTree(made.body()).path("scrape_token").asText();
     }
 
     @AfterEach
@@ -55,7 +60,10 @@ class AdminBasicThrottleTest {
     }
 
     private HttpResponse<String> get(String path, String authorization) throws Exception {
-        return http.send(HttpRequest.newBuilder(gw.adminUrl(path)).header("Authorization", authorization).build(),
+        return http.send(
+                HttpRequest.newBuilder(gw.adminUrl(path))
+                        .header("Authorization", authorization)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -67,7 +75,8 @@ class AdminBasicThrottleTest {
     }
 
     private static void waitOut(HttpResponse<String> throttled) throws InterruptedException {
-        Thread.sleep(Long.parseLong(throttled.headers().firstValue("Retry-After").orElseThrow()) * 1000 + 100);
+        Thread.sleep(
+                Long.parseLong(throttled.headers().firstValue("Retry-After").orElseThrow()) * 1000 + 100);
     }
 
     @Test
@@ -77,17 +86,22 @@ class AdminBasicThrottleTest {
         assertThat(first.body()).contains("bad_credentials");
 
         var second = get("/api/status", basic("admin", "guess-2"));
-        assertThat(second.statusCode()).as("one failure: the next guess waits 1 s, as on the console").isEqualTo(429);
+        assertThat(second.statusCode())
+                .as("one failure: the next guess waits 1 s, as on the console")
+                .isEqualTo(429);
         assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(second.body()).contains("login_throttled");
 
         var onMetrics = get("/metrics", basic("admin", "guess-3"));
-        assertThat(onMetrics.statusCode()).as("one throttle for the API and /metrics").isEqualTo(429);
+        assertThat(onMetrics.statusCode())
+                .as("one throttle for the API and /metrics")
+                .isEqualTo(429);
         assertThat(onMetrics.headers().firstValue("Retry-After")).isPresent();
 
         var console = gw.consoleSignIn(http, "admin", "guess-4");
         assertThat(console.statusCode()).as("and for the console's form").isEqualTo(429);
-        assertThat(get("/metrics", "Bearer " + scrapeToken).body()).as("each refusal counted, the console's too")
+        assertThat(get("/metrics", "Bearer " + scrapeToken).body())
+                .as("each refusal counted, the console's too")
                 .contains("cmg_refusals_total{reason=\"login_throttled\",status=\"429\"} 3.0")
                 .contains("cmg_refusals_total{reason=\"bad_credentials\",status=\"401\"} 1.0");
 
@@ -95,10 +109,14 @@ class AdminBasicThrottleTest {
         assertThat(get("/metrics", basic("admin", "guess-5")).statusCode()).isEqualTo(401);
         var fourth = get("/api/status", basic("admin", "guess-6"));
         assertThat(fourth.statusCode()).isEqualTo(429);
-        assertThat(fourth.headers().firstValue("Retry-After")).as("two failures: 2 s").hasValue("2");
+        assertThat(fourth.headers().firstValue("Retry-After"))
+                .as("two failures: 2 s")
+                .hasValue("2");
 
         waitOut(fourth);
-        assertThat(get("/api/status", basic("admin", GatewayFixture.ADMIN_PASSWORD)).statusCode()).isEqualTo(200);
+        assertThat(get("/api/status", basic("admin", GatewayFixture.ADMIN_PASSWORD))
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -107,8 +125,11 @@ class AdminBasicThrottleTest {
         long start = System.nanoTime();
         var answers = new ArrayList<CompletableFuture<HttpResponse<String>>>();
         for (int i = 0; i < 60; i++) {
-            answers.add(http.sendAsync(HttpRequest.newBuilder(gw.adminUrl(i % 2 == 0 ? "/api/status" : "/metrics"))
-                    .header("Authorization", basic("admin", "guess-" + i)).build(), HttpResponse.BodyHandlers.ofString()));
+            answers.add(http.sendAsync(
+                    HttpRequest.newBuilder(gw.adminUrl(i % 2 == 0 ? "/api/status" : "/metrics"))
+                            .header("Authorization", basic("admin", "guess-" + i))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString()));
         }
         int checked = 0;
         int throttled = 0;
@@ -136,7 +157,9 @@ class AdminBasicThrottleTest {
         var unknown = get("/api/status", basic("no-such-admin", "guess"));
         assertThat(unknown.statusCode()).isEqualTo(401);
         assertThat(unknown.body()).as("the same answer").isEqualTo(known.body());
-        assertThat(passwordChecks() - before).as("the unknown name was hashed too").isEqualTo(2);
+        assertThat(passwordChecks() - before)
+                .as("the unknown name was hashed too")
+                .isEqualTo(2);
 
         var tooLong = get("/api/status", basic("a".repeat(129), "guess"));
         assertThat(tooLong.statusCode()).isEqualTo(400);

@@ -30,6 +30,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
+import org.opencmg.pki.IssuedCertificate;
+import org.opencmg.pki.PemFiles;
+import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.secrets.MasterKey;
+import org.opencmg.server.secrets.SecretStore;
+import org.opencmg.server.store.Database;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
@@ -38,13 +45,6 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.opencmg.pki.IssuedCertificate;
-import org.opencmg.pki.PemFiles;
-import org.opencmg.server.config.GatewayConfig;
-import org.opencmg.server.secrets.MasterKey;
-import org.opencmg.server.secrets.SecretStore;
-import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 
 /**
  * The admin console in a real headless Chromium, against a real gateway process (with its log
@@ -73,6 +73,7 @@ class AdminConsoleBrowserTest {
     private HttpClient http;
     /** Every page and API answer seen (but the two that show a new secret once), for the planted-secret check. */
     private final List<String> seen = new ArrayList<>();
+
     private String bulkToken;
     private String scrapeToken;
     private int shot;
@@ -82,17 +83,28 @@ class AdminConsoleBrowserTest {
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         site = new InternalServer(pki);
         Path gwDir = Files.createDirectories(dir.resolve("gw"));
-        gw = GatewayFixture.process(gwDir, pki, "{idle: 30s}",
-                "-Dlogback.configurationFile=" + Path.of("../config/logback.xml").toAbsolutePath().normalize(),
+        gw = GatewayFixture.process(
+                gwDir,
+                pki,
+                "{idle: 30s}",
+                "-Dlogback.configurationFile="
+                        + Path.of("../config/logback.xml").toAbsolutePath().normalize(),
                 "-Dcmg.logs=" + gwDir.resolve("logs"));
         gw.trustTestDevices();
         gw.publish(MP, site.url("/mp"), "PS1");
-        cp = new ConnectionPointFixture(dir, pki, "cp-console", "PS1").register(gw).start(gw.channelUrl()).awaitUp();
+        cp = new ConnectionPointFixture(dir, pki, "cp-console", "PS1")
+                .register(gw)
+                .start(gw.channelUrl())
+                .awaitUp();
         var device = new DeviceClient(gw, pki.device("console-device"));
         for (int i = 0; i < 5; i++) {
-            assertThat(device.send("CCM_POST", MP + "/request", "hello " + i).statusCode()).isEqualTo(200);
+            assertThat(device.send("CCM_POST", MP + "/request", "hello " + i).statusCode())
+                    .isEqualTo(200);
         }
-        http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).followRedirects(HttpClient.Redirect.NEVER).build();
+        http = HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
         browser = chromium(pki.server.certificate());
     }
 
@@ -101,14 +113,25 @@ class AdminConsoleBrowserTest {
      * --ignore-certificate-errors alone the page counts as insecure and Chromium drops Secure cookies.
      */
     static ChromeDriver chromium(java.security.cert.X509Certificate server) throws Exception {
-        assertThat(Path.of("/usr/bin/chromium")).as("install chromium and chromium-driver (./run-tests does)").isExecutable();
+        assertThat(Path.of("/usr/bin/chromium"))
+                .as("install chromium and chromium-driver (./run-tests does)")
+                .isExecutable();
         System.setProperty("webdriver.chrome.driver", "/usr/bin/chromedriver");
         var options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--ignore-certificate-errors-spki-list=" + Base64.getEncoder().encodeToString(
-                        java.security.MessageDigest.getInstance("SHA-256").digest(server.getPublicKey().getEncoded())),
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--ignore-certificate-errors-spki-list="
+                        + Base64.getEncoder()
+                                .encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+                                        .digest(server.getPublicKey().getEncoded())),
                 "--window-size=1280,1100",
                 "--user-data-dir=" + Files.createDirectories(dir.resolve("chromium-profile")));
         var driver = new ChromeDriver(options);
@@ -143,15 +166,30 @@ class AdminConsoleBrowserTest {
         assertThat(message("Wrong user name or password")).contains("1 s");
         Thread.sleep(1100);
         signIn("admin", WRONG_PASSWORD);
-        assertThat(message("Wrong user name or password")).as("the delay doubles").contains("2 s");
+        assertThat(message("Wrong user name or password"))
+                .as("the delay doubles")
+                .contains("2 s");
 
-        // Inside the delay an attempt is refused before the password is even checked (HTTP: fast enough to be inside it).
-        var login = http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
-        var early = http.send(post("/login", "user=admin&password=" + GatewayFixture.ADMIN_PASSWORD + "&login_token="
-                + field(login.body(), "login_token")).header("Cookie", login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0])
-                .build(), HttpResponse.BodyHandlers.ofString());
+        // Inside the delay an attempt is refused before the password is even checked (HTTP: fast enough to be inside
+        // it).
+        var login =
+                http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        var early = http.send(
+                post(
+                                "/login",
+                                "user=admin&password=" + GatewayFixture.ADMIN_PASSWORD + "&login_token="
+                                        + field(login.body(), "login_token"))
+                        .header(
+                                "Cookie",
+                                login.headers()
+                                        .firstValue("Set-Cookie")
+                                        .orElseThrow()
+                                        .split(";")[0])
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(early.statusCode()).isEqualTo(429);
-        assertThat(early.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isBetween(1, 2));
+        assertThat(early.headers().firstValue("Retry-After"))
+                .hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isBetween(1, 2));
         assertThat(early.body()).contains("Too many failed sign-ins");
         assertThat(early.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(SESSION_COOKIE));
         Thread.sleep(2100);
@@ -164,7 +202,9 @@ class AdminConsoleBrowserTest {
         assertThat(cookie.isSecure()).isTrue();
         assertThat(cookie.isHttpOnly()).isTrue();
         assertThat(cookie.getSameSite()).isEqualTo("Strict");
-        assertThat(Base64.getUrlDecoder().decode(cookie.getValue())).as("a 256-bit session ID").hasSize(32);
+        assertThat(Base64.getUrlDecoder().decode(cookie.getValue()))
+                .as("a 256-bit session ID")
+                .hasSize(32);
         keep();
         screenshot("dashboard");
     }
@@ -176,20 +216,31 @@ class AdminConsoleBrowserTest {
         String flipped = "true".equals(before) ? "false" : "true";
         for (String csrf : new String[] {null, "", "not-the-token"}) {
             String form = "name=enforce-tls12&value=" + flipped + (csrf == null ? "" : "&csrf=" + csrf);
-            var answer = http.send(post("/settings", form).header("Cookie", SESSION_COOKIE + "=" + session()).build(),
+            var answer = http.send(
+                    post("/settings", form)
+                            .header("Cookie", SESSION_COOKIE + "=" + session())
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).as("CSRF token %s", csrf).isEqualTo(403);
             assertThat(answer.body()).doesNotContain("Exception").doesNotContain("at org.");
         }
-        assertThat(gw.api().get("settings/enforce-tls12").path("value").asText()).isEqualTo(before);
+        assertThat(gw.api().get("settings/enforce-tls12").path("value").asText())
+                .isEqualTo(before);
 
-        var apiWithoutHeader = http.send(HttpRequest.newBuilder(gw.adminUrl("/api/status"))
-                .header("Cookie", SESSION_COOKIE + "=" + session()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(apiWithoutHeader.statusCode()).as("the API takes a session only with its CSRF token").isEqualTo(401);
+        var apiWithoutHeader = http.send(
+                HttpRequest.newBuilder(gw.adminUrl("/api/status"))
+                        .header("Cookie", SESSION_COOKIE + "=" + session())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(apiWithoutHeader.statusCode())
+                .as("the API takes a session only with its CSRF token")
+                .isEqualTo(401);
 
-        var noSession = http.send(post("/settings", "name=enforce-tls12&value=" + flipped).build(), HttpResponse.BodyHandlers.ofString());
+        var noSession = http.send(
+                post("/settings", "name=enforce-tls12&value=" + flipped).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(noSession.statusCode()).isEqualTo(403);
-        assertThat(gw.api().get("settings/enforce-tls12").path("value").asText()).isEqualTo(before);
+        assertThat(gw.api().get("settings/enforce-tls12").path("value").asText())
+                .isEqualTo(before);
     }
 
     @Test
@@ -205,14 +256,29 @@ class AdminConsoleBrowserTest {
         bulkToken = waitFor(By.id("token-value")).getText().strip();
         assertThat(bulkToken.split("\\.")).as("a JWT").hasSize(3);
         screenshot("token-created");
-        String id = browser.findElement(By.cssSelector("#new-token h2")).getText().replace("New bulk token ", "").strip();
+        String id = browser.findElement(By.cssSelector("#new-token h2"))
+                .getText()
+                .replace("New bulk token ", "")
+                .strip();
 
         // A device registers with it, and the administrator blocks that device from the page.
         Path identity = dir.resolve("console-device");
-        gw.check(gw.cli("device", "register", "--gateway", "https://localhost:" + gw.clientPort(), "--ca",
-                pki.file("root.pem").toString(), "--role-id", "72057594037927939", "--bulk-token",
-                Files.writeString(dir.resolve("console-bulk.jwt"), bulkToken + "\n").toString(), "--out", identity.toString(),
-                "--name", "console-laptop"));
+        gw.check(gw.cli(
+                "device",
+                "register",
+                "--gateway",
+                "https://localhost:" + gw.clientPort(),
+                "--ca",
+                pki.file("root.pem").toString(),
+                "--role-id",
+                "72057594037927939",
+                "--bulk-token",
+                Files.writeString(dir.resolve("console-bulk.jwt"), bulkToken + "\n")
+                        .toString(),
+                "--out",
+                identity.toString(),
+                "--name",
+                "console-laptop"));
         String deviceId = gw.out.replaceAll("(?s).*registered device ([0-9a-f]{64}).*", "$1");
 
         browser.get(url("/plugins/auth-token/tokens"));
@@ -222,7 +288,9 @@ class AdminConsoleBrowserTest {
         assertThat(device.getText()).contains("console-laptop").contains("active");
         device.findElement(By.xpath(".//button[text()='Block']")).click();
         assertThat(message("Blocked device " + deviceId)).isNotEmpty();
-        assertThat(browser.findElement(By.cssSelector("tr[data-device='" + deviceId + "']")).getText()).contains("blocked");
+        assertThat(browser.findElement(By.cssSelector("tr[data-device='" + deviceId + "']"))
+                        .getText())
+                .contains("blocked");
         keep();
         assertThat(gw.api().get("audit").toString()).contains("token.device_block");
 
@@ -230,7 +298,9 @@ class AdminConsoleBrowserTest {
         assertThat(row.getText()).contains("active").contains("1 of 5");
         row.findElement(By.tagName("button")).click();
         assertThat(message("Blocked token " + id)).isNotEmpty();
-        assertThat(browser.findElement(By.cssSelector("tr[data-token='" + id + "']")).getText()).contains("blocked");
+        assertThat(browser.findElement(By.cssSelector("tr[data-token='" + id + "']"))
+                        .getText())
+                .contains("blocked");
         keep();
         screenshot("token-blocked");
         assertThat(gw.api().get("audit").toString()).contains("token.block").contains("\"actor\":\"admin\"");
@@ -244,8 +314,10 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.id("role_id")).sendKeys("72057594037927951");
         browser.findElement(By.id("site")).sendKeys("PS1");
         browser.findElement(By.id("internal_url")).sendKeys("https://mp.example/");
-        browser.findElement(By.cssSelector("form[action='/endpoints/publish-role'] button")).click();
-        assertThat(waitFor(By.cssSelector("p.msg.error")).getText()).as("refused with the API's reason, nothing published")
+        browser.findElement(By.cssSelector("form[action='/endpoints/publish-role'] button"))
+                .click();
+        assertThat(waitFor(By.cssSelector("p.msg.error")).getText())
+                .as("refused with the API's reason, nothing published")
                 .contains("without a trailing /");
         assertThat(gw.api().get("endpoints").toString()).doesNotContain("72057594037927951");
 
@@ -253,7 +325,8 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.id("role_id")).sendKeys("72057594037927950");
         browser.findElement(By.id("site")).sendKeys("PS1");
         browser.findElement(By.id("internal_url")).sendKeys(site.url("/mp2"));
-        browser.findElement(By.cssSelector("form[action='/endpoints/publish-role'] button")).click();
+        browser.findElement(By.cssSelector("form[action='/endpoints/publish-role'] button"))
+                .click();
         assertThat(message("Published")).contains("72057594037927950");
         assertThat(browser.getPageSource()).contains("/CCM_Proxy_MutualAuth/72057594037927950/SMS_MP");
         screenshot("endpoints");
@@ -262,9 +335,12 @@ class AdminConsoleBrowserTest {
         var unpublish = browser.findElement(By.xpath(
                 "//tr[th/code[text()='/CCM_Proxy_MutualAuth/72057594037927950/SMS_MP']]//button[text()='Unpublish']"));
         unpublish.click();
-        assertThat(message("Unpublished /CCM_Proxy_MutualAuth/72057594037927950/SMS_MP")).isNotEmpty();
-        assertThat(gw.api().get("endpoints").toString()).doesNotContain("MutualAuth/72057594037927950/SMS_MP\"")
-                .contains("ServerAuth/72057594037927950/SMS_MP\"").contains("MutualAuth/72057594037927950/CCM_System\"");
+        assertThat(message("Unpublished /CCM_Proxy_MutualAuth/72057594037927950/SMS_MP"))
+                .isNotEmpty();
+        assertThat(gw.api().get("endpoints").toString())
+                .doesNotContain("MutualAuth/72057594037927950/SMS_MP\"")
+                .contains("ServerAuth/72057594037927950/SMS_MP\"")
+                .contains("MutualAuth/72057594037927950/CCM_System\"");
         keep();
     }
 
@@ -283,15 +359,22 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.id("package")).sendKeys("console-pkg");
         browser.findElement(By.id("file")).sendKeys(file.toString());
         browser.findElement(By.cssSelector("#upload button")).click();
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-                !"sending".equals(browser.findElement(By.id("upload")).getDomAttribute("data-state")));
-        assertThat(browser.findElement(By.id("upload")).getDomAttribute("data-state")).isEqualTo("done");
-        assertThat(browser.findElement(By.id("progress")).getDomProperty("value")).isEqualTo("100");
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() ->
+                        !"sending".equals(browser.findElement(By.id("upload")).getDomAttribute("data-state")));
+        assertThat(browser.findElement(By.id("upload")).getDomAttribute("data-state"))
+                .isEqualTo("done");
+        assertThat(browser.findElement(By.id("progress")).getDomProperty("value"))
+                .isEqualTo("100");
         assertThat(browser.findElement(By.id("upload-status")).getText()).contains("Uploaded package-payload.bin");
         screenshot("content-uploaded");
 
         browser.get(url("/plugins/role-content/packages"));
-        assertThat(browser.findElement(By.id("packages")).getText()).contains("console-pkg").contains("package-payload.bin")
+        assertThat(browser.findElement(By.id("packages")).getText())
+                .contains("console-pkg")
+                .contains("package-payload.bin")
                 .contains("24.0 MiB");
         keep();
         assertThat(gw.api().get("audit").toString()).contains("content.upload");
@@ -301,13 +384,19 @@ class AdminConsoleBrowserTest {
     @Order(6)
     void theTrafficPageChartsEachEndpointsWindows() throws Exception {
         // The gateway process writes its counts every 10 s.
-        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            browser.get(url("/traffic"));
-            return !browser.findElements(By.cssSelector("svg.traffic rect.bar")).isEmpty();
-        });
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofSeconds(1))
+                .until(() -> {
+                    browser.get(url("/traffic"));
+                    return !browser.findElements(By.cssSelector("svg.traffic rect.bar"))
+                            .isEmpty();
+                });
         assertThat(browser.findElement(By.tagName("table")).getText()).contains(MP);
-        assertThat(browser.findElement(By.cssSelector("svg.traffic")).getDomAttribute("aria-label")).contains("5 requests");
-        assertThat(browser.findElements(By.cssSelector("svg.traffic polyline.egress"))).hasSize(1);
+        assertThat(browser.findElement(By.cssSelector("svg.traffic")).getDomAttribute("aria-label"))
+                .contains("5 requests");
+        assertThat(browser.findElements(By.cssSelector("svg.traffic polyline.egress")))
+                .hasSize(1);
         keep();
         screenshot("traffic");
     }
@@ -325,7 +414,11 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.id("quota-warn")).sendKeys("50");
         browser.findElement(By.cssSelector("#quota-form button")).click();
         assertThat(message("Set the quota of")).contains(MP);
-        assertThat(browser.findElement(By.id("quotas")).getText()).contains(MP).contains("1h").contains("1.0 GiB").contains("50 %");
+        assertThat(browser.findElement(By.id("quotas")).getText())
+                .contains(MP)
+                .contains("1h")
+                .contains("1.0 GiB")
+                .contains("50 %");
         screenshot("quota-set");
         keep();
 
@@ -340,7 +433,8 @@ class AdminConsoleBrowserTest {
         var cell = browser.findElement(By.cssSelector("#budgets td[data-budget='device_requests']"));
         assertThat(cell.getDomAttribute("data-state")).isEqualTo("over");
         assertThat(cell.getText()).contains("3 of 3 (100 %)");
-        assertThat(browser.findElement(By.cssSelector("#budgets td[data-budget='egress_bytes']")).getDomAttribute("data-state"))
+        assertThat(browser.findElement(By.cssSelector("#budgets td[data-budget='egress_bytes']"))
+                        .getDomAttribute("data-state"))
                 .isEqualTo("ok");
         screenshot("traffic-budgets");
         keep();
@@ -350,9 +444,12 @@ class AdminConsoleBrowserTest {
         keep();
 
         browser.get(url("/endpoints"));
-        browser.findElement(By.xpath("//table[@id='quotas']//tr[th/code[text()='" + MP + "']]//button[text()='Remove']")).click();
+        browser.findElement(
+                        By.xpath("//table[@id='quotas']//tr[th/code[text()='" + MP + "']]//button[text()='Remove']"))
+                .click();
         assertThat(message("Removed the quota of")).contains(MP);
-        assertThat(device.send("CCM_POST", MP + "/request", "free again").statusCode()).isEqualTo(200);
+        assertThat(device.send("CCM_POST", MP + "/request", "free again").statusCode())
+                .isEqualTo(200);
         assertThat(gw.api().get("audit").toString()).contains("quota.set").contains("quota.remove");
         keep();
     }
@@ -369,7 +466,11 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.id("cert-file")).sendKeys(cert.toString());
         browser.findElement(By.cssSelector("#explain button")).click();
         String result = waitFor(By.id("result")).getText();
-        assertThat(result).startsWith("Served").contains("explained-device").contains(MP).contains("cp-console");
+        assertThat(result)
+                .startsWith("Served")
+                .contains("explained-device")
+                .contains(MP)
+                .contains("cp-console");
         keep();
         screenshot("explain");
 
@@ -390,7 +491,10 @@ class AdminConsoleBrowserTest {
         browser.findElement(By.cssSelector("#analyze button")).click();
         String result = waitFor(By.id("result")).getText();
         // The certificate device passes every hop to cp-console; the token and Entra kinds had no credentials.
-        assertThat(result).startsWith("All passed at instance").contains("cp-console").contains(MP)
+        assertThat(result)
+                .startsWith("All passed at instance")
+                .contains("cp-console")
+                .contains(MP)
                 .contains("skipped: no credentials given");
         keep();
         screenshot("analyze");
@@ -400,30 +504,64 @@ class AdminConsoleBrowserTest {
     @Order(11)
     void everyPageLoadsWithoutAServerErrorAndLooksTheSame() throws Exception {
         browser.get(url("/"));
-        var links = browser.findElements(By.cssSelector("nav a")).stream().map(a -> a.getDomAttribute("href")).toList();
-        assertThat(links).contains("/", "/traffic", "/endpoints", "/trust", "/settings", "/plugins/role-content/packages", "/secrets", "/audit",
-                "/plugins", "/explain", "/admin-certificates", "/plugins/auth-token/tokens");
+        var links = browser.findElements(By.cssSelector("nav a")).stream()
+                .map(a -> a.getDomAttribute("href"))
+                .toList();
+        assertThat(links)
+                .contains(
+                        "/",
+                        "/traffic",
+                        "/endpoints",
+                        "/trust",
+                        "/settings",
+                        "/plugins/role-content/packages",
+                        "/secrets",
+                        "/audit",
+                        "/plugins",
+                        "/explain",
+                        "/admin-certificates",
+                        "/plugins/auth-token/tokens");
         for (String href : links) {
-            var answer = http.send(HttpRequest.newBuilder(gw.adminUrl(href)).header("Cookie", SESSION_COOKIE + "=" + session()).build(),
+            var answer = http.send(
+                    HttpRequest.newBuilder(gw.adminUrl(href))
+                            .header("Cookie", SESSION_COOKIE + "=" + session())
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).as(href).isEqualTo(200);
-            assertThat(answer.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(v -> assertThat(v).startsWith("default-src 'self'"));
-            assertThat(answer.body()).as(href).doesNotContain("internal error").doesNotContain("Exception").contains("<main id=\"main\"");
-            assertThat(answer.body()).as("no inline script or style: %s", href).doesNotContain("<script>").doesNotContain("style=");
+            assertThat(answer.headers().firstValue("Content-Security-Policy"))
+                    .hasValueSatisfying(v -> assertThat(v).startsWith("default-src 'self'"));
+            assertThat(answer.body())
+                    .as(href)
+                    .doesNotContain("internal error")
+                    .doesNotContain("Exception")
+                    .contains("<main id=\"main\"");
+            assertThat(answer.body())
+                    .as("no inline script or style: %s", href)
+                    .doesNotContain("<script>")
+                    .doesNotContain("style=");
             seen.add(answer.body());
             browser.get(url(href));
-            assertThat(browser.findElement(By.cssSelector("nav a[aria-current='page']")).getDomAttribute("href")).isEqualTo(href);
-            assertThat(browser.findElement(By.cssSelector("a.skip")).getDomAttribute("href")).isEqualTo("#main");
+            assertThat(browser.findElement(By.cssSelector("nav a[aria-current='page']"))
+                            .getDomAttribute("href"))
+                    .isEqualTo(href);
+            assertThat(browser.findElement(By.cssSelector("a.skip")).getDomAttribute("href"))
+                    .isEqualTo("#main");
             screenshot("page" + href.replace('/', '-'));
         }
         browser.get(url("/audit?action=token.&actor=admin"));
-        assertThat(browser.findElement(By.id("audit")).getText()).contains("token.new").contains("token.block").doesNotContain("content.upload");
+        assertThat(browser.findElement(By.id("audit")).getText())
+                .contains("token.new")
+                .contains("token.block")
+                .doesNotContain("content.upload");
         keep();
         browser.get(url("/audit?q=console-pkg"));
-        assertThat(browser.findElement(By.id("audit")).getText()).contains("content.upload").doesNotContain("token.block");
+        assertThat(browser.findElement(By.id("audit")).getText())
+                .contains("content.upload")
+                .doesNotContain("token.block");
         browser.get(url("/secrets"));
         assertThat(browser.getPageSource()).contains("plugin.auth-token.signing-key");
-        browser.findElement(By.xpath("//tr[th[text()='plugin.auth-token.signing-key']]//button")).click();
+        browser.findElement(By.xpath("//tr[th[text()='plugin.auth-token.signing-key']]//button"))
+                .click();
         assertThat(message("Rotated plugin.auth-token.signing-key")).isNotEmpty();
         keep();
     }
@@ -436,36 +574,59 @@ class AdminConsoleBrowserTest {
         PemFiles.writeCertificates(certFile, List.of(adminCert.certificate()));
         gw.check(gw.cli("admin-cert", "add", "--user", "admin", "--cert", certFile.toString()));
         assertThat(gw.out).contains("registered CN=console-admin for admin");
-        var withCert = HttpClient.newBuilder().sslContext(pki.clientContext(adminCert)).followRedirects(HttpClient.Redirect.NEVER).build();
-        var login = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        var withCert = HttpClient.newBuilder()
+                .sslContext(pki.clientContext(adminCert))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        var login = withCert.send(
+                HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(login.body()).contains("Sign in with the certificate");
         String token = field(login.body(), "login_token");
         String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
-        var signedIn = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).header("Cookie", cookie)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("mode=certificate&login_token=" + token)).build(), HttpResponse.BodyHandlers.ofString());
+        var signedIn = withCert.send(
+                HttpRequest.newBuilder(gw.adminUrl("/login"))
+                        .header("Cookie", cookie)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString("mode=certificate&login_token=" + token))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(signedIn.statusCode()).isEqualTo(303);
-        String session = signedIn.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(SESSION_COOKIE)).findFirst()
-                .orElseThrow().split(";")[0];
-        var dashboard = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/")).header("Cookie", session).build(),
+        String session = signedIn.headers().allValues("Set-Cookie").stream()
+                .filter(c -> c.startsWith(SESSION_COOKIE))
+                .findFirst()
+                .orElseThrow()
+                .split(";")[0];
+        var dashboard = withCert.send(
+                HttpRequest.newBuilder(gw.adminUrl("/"))
+                        .header("Cookie", session)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(dashboard.statusCode()).isEqualTo(200);
         assertThat(dashboard.body()).contains("Signed in as <strong>admin</strong>");
 
-        var noCert = http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        var noCert =
+                http.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(noCert.body()).doesNotContain("Sign in with the certificate");
         assertThat(gw.api().get("audit").toString()).contains("console.login").contains("with certificate");
 
         // Removed by its thumbprint as typed in lower case, the certificate signs nobody in any more.
-        String thumbprint = org.opencmg.pki.Thumbprints.sha256(adminCert.certificate()).toLowerCase(java.util.Locale.ROOT);
+        String thumbprint =
+                org.opencmg.pki.Thumbprints.sha256(adminCert.certificate()).toLowerCase(java.util.Locale.ROOT);
         gw.check(gw.cli("admin-cert", "remove", thumbprint));
-        assertThat(gw.api().get("admin-certs").toString()).doesNotContain(thumbprint.toUpperCase(java.util.Locale.ROOT));
-        var after = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(gw.api().get("admin-certs").toString())
+                .doesNotContain(thumbprint.toUpperCase(java.util.Locale.ROOT));
+        var after = withCert.send(
+                HttpRequest.newBuilder(gw.adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(after.body()).doesNotContain("Sign in with the certificate");
-        String afterCookie = after.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
-        var refused = withCert.send(HttpRequest.newBuilder(gw.adminUrl("/login")).header("Cookie", afterCookie)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("mode=certificate&login_token=" + field(after.body(), "login_token"))).build(),
+        String afterCookie =
+                after.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        var refused = withCert.send(
+                HttpRequest.newBuilder(gw.adminUrl("/login"))
+                        .header("Cookie", afterCookie)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "mode=certificate&login_token=" + field(after.body(), "login_token")))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(refused.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(SESSION_COOKIE));
         assertThat(refused.statusCode()).isEqualTo(401);
@@ -479,7 +640,10 @@ class AdminConsoleBrowserTest {
         browser.get(url("/"));
         browser.findElement(By.cssSelector("header form button")).click();
         new WebDriverWait(browser, Duration.ofSeconds(15)).until(ExpectedConditions.urlToBe(url("/login")));
-        var reuse = http.send(HttpRequest.newBuilder(gw.adminUrl("/")).header("Cookie", SESSION_COOKIE + "=" + old).build(),
+        var reuse = http.send(
+                HttpRequest.newBuilder(gw.adminUrl("/"))
+                        .header("Cookie", SESSION_COOKIE + "=" + old)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(reuse.statusCode()).as("the old session ID is dead").isEqualTo(303);
         assertThat(reuse.headers().firstValue("Location")).hasValue("/login");
@@ -488,18 +652,47 @@ class AdminConsoleBrowserTest {
     @Test
     @Order(14)
     void noPlantedSecretAppearsInAnyPageLogOrApiAnswer() throws Exception {
-        var basic = HttpRequest.newBuilder(gw.adminUrl("/metrics/token")).header("Authorization", "Basic "
-                + Base64.getEncoder().encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)));
-        var made = http.send(basic.POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        scrapeToken = new com.fasterxml.jackson.databind.ObjectMapper().readTree(made.body()).path("scrape_token").asText();
+        var basic = HttpRequest.newBuilder(gw.adminUrl("/metrics/token"))
+                .header(
+                        "Authorization",
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD)
+                                                .getBytes(StandardCharsets.UTF_8)));
+        var made = http.send(
+                basic.POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        scrapeToken = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(made.body())
+                .path("scrape_token")
+                .asText();
         assertThat(scrapeToken).isNotEmpty();
         var api = gw.api();
-        seen.add(api.post("content/rotate-key", new byte[0], "application/json").toString()); // a storage key to look for
-        for (String resource : List.of("status", "endpoints", "quotas", "roots", "ctl", "crls", "settings", "audit?limit=1000", "connection-points",
-                "channels", "secrets", "traffic", "tokens", "tokens/signing-keys", "devices", "content", "admin-certs")) {
+        seen.add(api.post("content/rotate-key", new byte[0], "application/json")
+                .toString()); // a storage key to look for
+        for (String resource : List.of(
+                "status",
+                "endpoints",
+                "quotas",
+                "roots",
+                "ctl",
+                "crls",
+                "settings",
+                "audit?limit=1000",
+                "connection-points",
+                "channels",
+                "secrets",
+                "traffic",
+                "tokens",
+                "tokens/signing-keys",
+                "devices",
+                "content",
+                "admin-certs")) {
             seen.add(api.get(resource).toString());
         }
-        var metrics = http.send(HttpRequest.newBuilder(gw.adminUrl("/metrics")).header("Authorization", "Bearer " + scrapeToken).build(),
+        var metrics = http.send(
+                HttpRequest.newBuilder(gw.adminUrl("/metrics"))
+                        .header("Authorization", "Bearer " + scrapeToken)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.statusCode()).isEqualTo(200);
         seen.add(metrics.body());
@@ -512,33 +705,50 @@ class AdminConsoleBrowserTest {
         planted.put("bulk token signature", bulkToken.substring(bulkToken.lastIndexOf('.') + 1));
         planted.put("metrics scrape token", scrapeToken);
         var config = GatewayConfig.load(gw.dir.resolve("gateway.yaml"));
-        planted.put("master key", Files.readString(config.secrets().masterKeyFile()).strip());
+        planted.put(
+                "master key", Files.readString(config.secrets().masterKeyFile()).strip());
         try (var db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(null, config.secrets().masterKeyFile()), (a, b, c, d) -> { },
+            var store = new SecretStore(
+                    new Jdbc(db.dataSource()),
+                    MasterKey.load(null, config.secrets().masterKeyFile()),
+                    (a, b, c, d) -> {},
                     Clock.systemUTC());
             for (var meta : store.list()) {
                 for (var v : store.valid(meta.name())) {
                     byte[] raw = v.bytes();
-                    planted.put(meta.name() + " v" + v.version() + " (base64)", Base64.getEncoder().encodeToString(raw));
-                    planted.put(meta.name() + " v" + v.version() + " (base64url)", Base64.getUrlEncoder().withoutPadding().encodeToString(raw));
-                    planted.put(meta.name() + " v" + v.version() + " (hex)", HexFormat.of().formatHex(raw));
+                    planted.put(
+                            meta.name() + " v" + v.version() + " (base64)",
+                            Base64.getEncoder().encodeToString(raw));
+                    planted.put(
+                            meta.name() + " v" + v.version() + " (base64url)",
+                            Base64.getUrlEncoder().withoutPadding().encodeToString(raw));
+                    planted.put(
+                            meta.name() + " v" + v.version() + " (hex)",
+                            HexFormat.of().formatHex(raw));
                 }
             }
-            assertThat(planted.keySet()).anyMatch(k -> k.startsWith("plugin.role-content.storage-key"))
+            assertThat(planted.keySet())
+                    .anyMatch(k -> k.startsWith("plugin.role-content.storage-key"))
                     .anyMatch(k -> k.startsWith("plugin.auth-token.signing-key"));
         }
         List<Path> logs;
         try (Stream<Path> files = Files.walk(gw.dir)) {
             logs = files.filter(p -> p.toString().endsWith(".log")).toList();
         }
-        assertThat(logs).extracting(p -> p.getFileName().toString()).contains("gateway.log", "audit.log", "refusals.log");
+        assertThat(logs)
+                .extracting(p -> p.getFileName().toString())
+                .contains("gateway.log", "audit.log", "refusals.log");
         assertThat(String.join("\n", seen)).contains("console-pkg"); // the pages were really read
         for (var secret : planted.entrySet()) {
             for (int i = 0; i < seen.size(); i++) {
-                assertThat(seen.get(i)).as("%s in page or API answer #%d", secret.getKey(), i).doesNotContain(secret.getValue());
+                assertThat(seen.get(i))
+                        .as("%s in page or API answer #%d", secret.getKey(), i)
+                        .doesNotContain(secret.getValue());
             }
             for (Path log : logs) {
-                assertThat(Files.readString(log)).as("%s in %s", secret.getKey(), log).doesNotContain(secret.getValue());
+                assertThat(Files.readString(log))
+                        .as("%s in %s", secret.getKey(), log)
+                        .doesNotContain(secret.getValue());
             }
         }
     }
@@ -560,13 +770,14 @@ class AdminConsoleBrowserTest {
 
     /** The message the page shows after a form (waits for the answer: a click does not wait for a POST). */
     private String message(String containing) {
-        new WebDriverWait(browser, Duration.ofSeconds(15)).until(
-                ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("p.msg"), containing));
+        new WebDriverWait(browser, Duration.ofSeconds(15))
+                .until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("p.msg"), containing));
         return browser.findElement(By.cssSelector("p.msg")).getText();
     }
 
     private WebElement waitFor(By what) {
-        return new WebDriverWait(browser, Duration.ofSeconds(15)).until(ExpectedConditions.presenceOfElementLocated(what));
+        return new WebDriverWait(browser, Duration.ofSeconds(15))
+                .until(ExpectedConditions.presenceOfElementLocated(what));
     }
 
     private String session() {
@@ -574,7 +785,8 @@ class AdminConsoleBrowserTest {
     }
 
     private HttpRequest.Builder post(String path, String form) {
-        return HttpRequest.newBuilder(gw.adminUrl(path)).header("Content-Type", "application/x-www-form-urlencoded")
+        return HttpRequest.newBuilder(gw.adminUrl(path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form));
     }
 
@@ -585,7 +797,8 @@ class AdminConsoleBrowserTest {
 
     private void screenshot(String name) throws IOException {
         Files.createDirectories(SCREENSHOTS);
-        Files.write(SCREENSHOTS.resolve(String.format("%02d%s.png", ++shot, name.startsWith("-") ? name : "-" + name)),
+        Files.write(
+                SCREENSHOTS.resolve(String.format("%02d%s.png", ++shot, name.startsWith("-") ? name : "-" + name)),
                 browser.getScreenshotAs(OutputType.BYTES));
     }
 
@@ -594,5 +807,4 @@ class AdminConsoleBrowserTest {
         assertThat(m.find()).as("field %s", name).isTrue();
         return URLEncoder.encode(m.group(1), StandardCharsets.UTF_8);
     }
-
 }

@@ -43,11 +43,12 @@ import org.opencmg.pki.KeyMaterial;
 class AnalyzeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> HOPS = List.of("tls", "authentication", "mapping", "channel", "connection_point",
-            "internal_server", "answer");
+    private static final List<String> HOPS =
+            List.of("tls", "authentication", "mapping", "channel", "connection_point", "internal_server", "answer");
 
     @TempDir
     static Path dir;
+
     private TokenTopology demo;
     private String mp;
     private String sup;
@@ -72,7 +73,9 @@ class AnalyzeTest {
         var run = demo.cli(args.toArray(String[]::new));
         assertThat(run.code()).as(run.all()).isIn(0, 1);
         JsonNode report = JSON.readTree(run.out());
-        assertThat(run.code()).as("exit code follows the verdict: " + run.all()).isEqualTo(report.path("ok").asBoolean() ? 0 : 1);
+        assertThat(run.code())
+                .as("exit code follows the verdict: " + run.all())
+                .isEqualTo(report.path("ok").asBoolean() ? 0 : 1);
         return report;
     }
 
@@ -108,7 +111,13 @@ class AnalyzeTest {
                 assertThat(r.path("hops").findValuesAsText("verdict")).containsOnly("ok");
             }
         }
-        assertThat(rows(report, "certificate").getFirst().path("hops").get(1).path("detail").asText()).startsWith("pki:");
+        assertThat(rows(report, "certificate")
+                        .getFirst()
+                        .path("hops")
+                        .get(1)
+                        .path("detail")
+                        .asText())
+                .startsWith("pki:");
         assertThat(rows(report, "certificate").getFirst().path("path").asText()).startsWith("/CCM_Proxy_MutualAuth/");
         assertThat(rows(report, "entra").getFirst().path("path").asText()).startsWith("/CCM_Proxy_ServerAuth/");
 
@@ -126,8 +135,12 @@ class AnalyzeTest {
         var tls = SSLContext.getInstance("TLS");
         tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         try (var http = HttpClient.newBuilder().sslContext(tls).build()) {
-            var answer = http.send(HttpRequest.newBuilder(URI.create(demo.clientUrl() + "/CCM_Proxy_MutualAuth/" + mp
-                    + "/SMS_MP/.sms_aut?MPLIST")).header("X-OpenCMG-Analyzer", "1").build(), HttpResponse.BodyHandlers.ofString());
+            var answer = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    demo.clientUrl() + "/CCM_Proxy_MutualAuth/" + mp + "/SMS_MP/.sms_aut?MPLIST"))
+                            .header("X-OpenCMG-Analyzer", "1")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).isEqualTo(200);
         }
         assertThat(cpMetric("cmg_cp_exchanges_forwarded_total")).isEqualTo(forwardedBefore + 1);
@@ -154,7 +167,11 @@ class AnalyzeTest {
     @Order(3)
     void aCertificateTheGatewayDoesNotTrustFailsAtAuthentication() throws Exception {
         DevPki other = DevPki.init(dir.resolve("other-pki"), List.of());
-        JsonNode report = analyze("--cert", other.clientCert().toString(), "--key", other.clientKey().toString());
+        JsonNode report = analyze(
+                "--cert",
+                other.clientCert().toString(),
+                "--key",
+                other.clientKey().toString());
         assertThat(report.path("ok").asBoolean()).isFalse();
         for (JsonNode r : rows(report, "certificate")) {
             assertThat(r.path("verdict").asText()).isEqualTo("failed");
@@ -162,11 +179,16 @@ class AnalyzeTest {
             // Another development CA of the same name as the trusted one: its signature gives it away.
             assertThat(r.path("reason").asText()).isEqualTo("bad_signature");
             assertThat(r.path("explanation").asText()).startsWith("authentication: bad_signature: ");
-            assertThat(r.path("hops").get(0).path("verdict").asText()).as("TLS itself passed").isEqualTo("ok");
-            assertThat(r.path("hops").findValuesAsText("verdict").subList(2, HOPS.size())).containsOnly("not_reached");
+            assertThat(r.path("hops").get(0).path("verdict").asText())
+                    .as("TLS itself passed")
+                    .isEqualTo("ok");
+            assertThat(r.path("hops").findValuesAsText("verdict").subList(2, HOPS.size()))
+                    .containsOnly("not_reached");
         }
         // The other kinds are not affected.
-        assertThat(rows(report, "token")).extracting(r -> r.path("verdict").asText()).containsOnly("ok");
+        assertThat(rows(report, "token"))
+                .extracting(r -> r.path("verdict").asText())
+                .containsOnly("ok");
     }
 
     @Test
@@ -175,7 +197,8 @@ class AnalyzeTest {
         var admin = demo.admin();
         String internal = null;
         for (JsonNode e : admin.get("endpoints")) {
-            if (e.path("role_id").asText().equals(sup) && e.path("name").asText().equals("clientwebservice")) {
+            if (e.path("role_id").asText().equals(sup)
+                    && e.path("name").asText().equals("clientwebservice")) {
                 internal = e.path("internal_url").asText().replaceAll("/ClientWebService$", "");
             }
         }
@@ -185,17 +208,27 @@ class AnalyzeTest {
             JsonNode report = analyze();
             assertThat(report.path("ok").asBoolean()).isFalse();
             for (String kind : List.of("certificate", "token", "entra")) {
-                JsonNode r = rows(report, kind).stream().filter(x -> x.path("role").asText().equals(sup)).findFirst().orElseThrow();
+                JsonNode r = rows(report, kind).stream()
+                        .filter(x -> x.path("role").asText().equals(sup))
+                        .findFirst()
+                        .orElseThrow();
                 assertThat(r.path("failed_hop").asText()).as(r.toString()).isEqualTo("mapping");
                 assertThat(r.path("reason").asText()).isEqualTo("unmapped_path");
-                assertThat(rows(report, kind).stream().filter(x -> x.path("role").asText().equals(mp)))
-                        .extracting(x -> x.path("verdict").asText()).containsOnly("ok");
+                assertThat(rows(report, kind).stream()
+                                .filter(x -> x.path("role").asText().equals(mp)))
+                        .extracting(x -> x.path("verdict").asText())
+                        .containsOnly("ok");
             }
         } finally {
-            admin.post("endpoints", JSON.writeValueAsBytes(Map.of("role", "sup", "role_id", sup, "site", "PS1",
-                    "internal_url", internal)), "application/json");
+            admin.post(
+                    "endpoints",
+                    JSON.writeValueAsBytes(
+                            Map.of("role", "sup", "role_id", sup, "site", "PS1", "internal_url", internal)),
+                    "application/json");
         }
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> analyze("--kind", "certificate").path("ok").asBoolean());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> analyze("--kind", "certificate").path("ok").asBoolean());
     }
 
     @Test
@@ -204,22 +237,29 @@ class AnalyzeTest {
         demo.demo.managementPoint().close();
         JsonNode report = analyze();
         for (String kind : List.of("certificate", "token", "entra")) {
-            JsonNode r = rows(report, kind).stream().filter(x -> x.path("role").asText().equals(mp)).findFirst().orElseThrow();
+            JsonNode r = rows(report, kind).stream()
+                    .filter(x -> x.path("role").asText().equals(mp))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(r.path("failed_hop").asText()).as(r.toString()).isEqualTo("internal_server");
             assertThat(r.path("reason").asText()).isEqualTo("internal_server_unreachable");
             assertThat(r.path("connection_point").asText()).isEqualTo("demo-cp");
             assertThat(r.path("explanation").asText()).startsWith("internal_server: internal_server_unreachable: ");
         }
         // The software update point's server still runs.
-        assertThat(rows(report, "certificate").stream().filter(x -> x.path("role").asText().equals(sup)))
-                .extracting(x -> x.path("verdict").asText()).containsOnly("ok");
+        assertThat(rows(report, "certificate").stream()
+                        .filter(x -> x.path("role").asText().equals(sup)))
+                .extracting(x -> x.path("verdict").asText())
+                .containsOnly("ok");
     }
 
     @Test
     @Order(6)
     void aStoppedConnectionPointFailsAtItsChannel() throws Exception {
         demo.demo.connectionPoint().close();
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !analyze("--kind", "certificate").path("ok").asBoolean());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> !analyze("--kind", "certificate").path("ok").asBoolean());
         JsonNode report = analyze();
         for (String kind : List.of("certificate", "token", "entra")) {
             for (JsonNode r : rows(report, kind)) {
@@ -230,13 +270,19 @@ class AnalyzeTest {
         }
         var table = demo.cli("analyze", "--demo", demo.dir.toString());
         assertThat(table.code()).isEqualTo(1);
-        assertThat(table.out()).contains("channel: channel_down: the connection point has no usable channel").contains("FAILED");
+        assertThat(table.out())
+                .contains("channel: channel_down: the connection point has no usable channel")
+                .contains("FAILED");
     }
 
     private long cpMetric(String name) throws Exception {
         try (var http = HttpClient.newHttpClient()) {
-            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + demo.demo.connectionPoint().monitorPort()
-                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String body = http.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                            + demo.demo.connectionPoint().monitorPort() + "/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)").matcher(body);
             assertThat(m.find()).as(name + " in " + body).isTrue();
             return Long.parseLong(m.group(1));
@@ -248,11 +294,18 @@ class AnalyzeTest {
         tmf.init(KeyMaterial.trustStore(demo.ca()));
         var ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
-        String basic = Base64.getEncoder().encodeToString((demo.demoJson.path("admin_user").asText() + ":"
-                + demo.demoJson.path("admin_password").asText()).getBytes(StandardCharsets.UTF_8));
+        String basic = Base64.getEncoder()
+                .encodeToString((demo.demoJson.path("admin_user").asText() + ":"
+                                + demo.demoJson.path("admin_password").asText())
+                        .getBytes(StandardCharsets.UTF_8));
         try (var http = HttpClient.newBuilder().sslContext(ctx).build()) {
-            return http.send(HttpRequest.newBuilder(URI.create(demo.demoJson.path("admin_url").asText() + "/metrics"))
-                    .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(
+                            HttpRequest.newBuilder(URI.create(
+                                            demo.demoJson.path("admin_url").asText() + "/metrics"))
+                                    .header("Authorization", "Basic " + basic)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         }
     }
 }

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencmg.pki.KeyMaterial;
 import org.opencmg.cli.CmgCommand;
 import org.opencmg.demo.DemoTenant;
+import org.opencmg.pki.KeyMaterial;
 
 /**
  * {@code cmg analyze} against the topology of {@code topology/topology.sh} (PostgreSQL, HAProxy, two
@@ -39,27 +39,46 @@ class AnalyzeTopologyTest {
             demo.put("client_url", env.getProperty("LB_URL"));
             demo.put("admin_url", env.getProperty("GW1_ADMIN_URL"));
             demo.put("admin_user", "admin");
-            demo.put("admin_password", Files.readString(topology.dir.resolve("admin-password")).strip());
+            demo.put(
+                    "admin_password",
+                    Files.readString(topology.dir.resolve("admin-password")).strip());
             demo.put("ca_cert", env.getProperty("CA"));
             demo.put("client_cert", env.getProperty("CLIENT_CERT"));
             demo.put("client_key", env.getProperty("CLIENT_KEY"));
             demo.put("mp_role_id", env.getProperty("MP_ROLE_ID"));
             demo.put("sup_role_id", env.getProperty("SUP_ROLE_ID"));
             Files.writeString(folder.resolve("demo.json"), JSON.writeValueAsString(demo));
-            // The first token ever minted makes the signing key (on gateway 1); the other instance's secret store sees it
+            // The first token ever minted makes the signing key (on gateway 1); the other instance's secret store sees
+            // it
             // within its polling interval, and until then refuses tokens of that key as invalid_token.
             assertThat(cli("token", "new", "--demo", folder.toString())).startsWith("0");
             Thread.sleep(1500);
             // An Entra ID tenant for the topology, as the demo simulates one (its key in the folder).
-            try (var tenant = DemoTenant.start(folder, KeyMaterial.read(topology.dir.resolve("pki/gateway.pem"),
-                    topology.dir.resolve("pki/gateway-key.pem")))) {
-                assertThat(cli("settings", "set", "plugins.auth-entra.tenants", tenant.tenantsSetting(), "--demo", folder.toString()))
+            try (var tenant = DemoTenant.start(
+                    folder,
+                    KeyMaterial.read(
+                            topology.dir.resolve("pki/gateway.pem"), topology.dir.resolve("pki/gateway-key.pem")))) {
+                assertThat(cli(
+                                "settings",
+                                "set",
+                                "plugins.auth-entra.tenants",
+                                tenant.tenantsSetting(),
+                                "--demo",
+                                folder.toString()))
                         .startsWith("0");
-                assertThat(cli("settings", "set", "plugins.auth-entra.jwks-ca-file", env.getProperty("CA"), "--demo",
-                        folder.toString())).startsWith("0");
+                assertThat(cli(
+                                "settings",
+                                "set",
+                                "plugins.auth-entra.jwks-ca-file",
+                                env.getProperty("CA"),
+                                "--demo",
+                                folder.toString()))
+                        .startsWith("0");
 
-                // Only gateway 1's admin API is given: gateway 2 is found in the instance table, by the admin URL it advertises.
-                String out = cli("analyze", "--demo", folder.toString(), "--client-url", env.getProperty("LB_URL"), "--json");
+                // Only gateway 1's admin API is given: gateway 2 is found in the instance table, by the admin URL it
+                // advertises.
+                String out = cli(
+                        "analyze", "--demo", folder.toString(), "--client-url", env.getProperty("LB_URL"), "--json");
                 assertThat(out).as(out).startsWith("0 ");
                 JsonNode report = JSON.readTree(out.substring(2));
                 assertThat(report.path("ok").asBoolean()).isTrue();
@@ -72,13 +91,23 @@ class AnalyzeTopologyTest {
                     });
                     // 2 instances × 2 connection points × 2 roles, each row with every hop ok.
                     assertThat(rows).as(kind).hasSize(8);
-                    assertThat(new TreeSet<>(rows.stream().map(r -> r.path("instance").asText()).toList())).hasSize(2);
-                    assertThat(new TreeSet<>(rows.stream().map(r -> r.path("connection_point").asText()).toList()))
+                    assertThat(new TreeSet<>(rows.stream()
+                                    .map(r -> r.path("instance").asText())
+                                    .toList()))
+                            .hasSize(2);
+                    assertThat(new TreeSet<>(rows.stream()
+                                    .map(r -> r.path("connection_point").asText())
+                                    .toList()))
                             .containsExactly("cp1", "cp2");
-                    assertThat(new TreeSet<>(rows.stream().map(r -> r.path("role").asText()).toList()))
+                    assertThat(new TreeSet<>(rows.stream()
+                                    .map(r -> r.path("role").asText())
+                                    .toList()))
                             .containsExactlyInAnyOrder(env.getProperty("MP_ROLE_ID"), env.getProperty("SUP_ROLE_ID"));
                     for (JsonNode r : rows) {
-                        assertThat(r.path("hops").findValuesAsText("verdict")).as(r.toString()).hasSize(7).containsOnly("ok");
+                        assertThat(r.path("hops").findValuesAsText("verdict"))
+                                .as(r.toString())
+                                .hasSize(7)
+                                .containsOnly("ok");
                     }
                 }
             }
@@ -89,7 +118,10 @@ class AnalyzeTopologyTest {
     private static String cli(String... args) {
         var out = new StringWriter();
         var err = new StringWriter();
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = CmgCommand.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
         return code + " " + out + err;
     }
 }

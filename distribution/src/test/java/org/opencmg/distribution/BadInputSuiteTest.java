@@ -32,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
@@ -72,7 +71,6 @@ class BadInputSuiteTest {
     @Parameter
     String provider;
 
-
     static final String SITE = "PS1";
     static final String MP = RequestFilterTest.MP;
     static final String ENTRA = "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth";
@@ -80,6 +78,7 @@ class BadInputSuiteTest {
     static final Duration HEADER_DEADLINE = Duration.ofSeconds(3);
     /** The sweep runs once a second, and a loaded CI machine adds its own delay. */
     static final Duration CLOSE_SLACK = Duration.ofMillis(2500);
+
     static final String GOOD = "GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
     Path dir;
@@ -102,7 +101,9 @@ class BadInputSuiteTest {
         long slowestCloseMillis = -1;
 
         String answers() {
-            return answers.entrySet().stream().map(e -> e.getValue() + " × " + e.getKey()).collect(Collectors.joining(", "));
+            return answers.entrySet().stream()
+                    .map(e -> e.getValue() + " × " + e.getKey())
+                    .collect(Collectors.joining(", "));
         }
     }
 
@@ -112,9 +113,13 @@ class BadInputSuiteTest {
         figures.clear();
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         site = new InternalServer(pki);
-        gw = GatewayFixture.processWithConfig(Files.createDirectories(dir.resolve("gw")), pki,
-                "{idle: 10s, header: " + HEADER_DEADLINE.toSeconds() + "s}", GatewayFixture.tlsProvider(provider),
-                "-Xmx256m", "--enable-native-access=ALL-UNNAMED");
+        gw = GatewayFixture.processWithConfig(
+                Files.createDirectories(dir.resolve("gw")),
+                pki,
+                "{idle: 10s, header: " + HEADER_DEADLINE.toSeconds() + "s}",
+                GatewayFixture.tlsProvider(provider),
+                "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED");
         assertThat(gw.runningTlsProvider()).isEqualTo(provider);
         gatewayPid = gw.processHandle().pid();
         gw.trustTestDevices();
@@ -129,8 +134,12 @@ class BadInputSuiteTest {
         anonymous = pki.clientContext(null);
         // The counting works: a good request of each kind reaches the site.
         assertThat(send(device, GOOD).status()).isEqualTo(200);
-        assertThat(send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                + tenant.token() + "\r\nConnection: close\r\n\r\n").status()).isEqualTo(200);
+        assertThat(send(
+                                anonymous,
+                                "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                                        + tenant.token() + "\r\nConnection: close\r\n\r\n")
+                        .status())
+                .isEqualTo(200);
         assertThat(arrivals()).isEqualTo(2);
         site.reset();
     }
@@ -162,8 +171,12 @@ class BadInputSuiteTest {
     @Test
     @Order(1)
     void urlAttacks() throws Exception {
-        close(run("URL attacks", RequestFilterTest.hostilePaths()
-                .map(p -> "GET " + p + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), device, status(400, 414, 431)));
+        close(run(
+                "URL attacks",
+                RequestFilterTest.hostilePaths()
+                        .map(p -> "GET " + p + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                device,
+                status(400, 414, 431)));
     }
 
     @Test
@@ -173,8 +186,10 @@ class BadInputSuiteTest {
         String get = "GET " + MP + "/x HTTP/1.1\r\nHost: localhost\r\n";
         var extra = Stream.of(
                 // CL.TE and TE.CL, each hiding a second request for an unmapped path
-                post + "Content-Length: 54\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                post + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n2d\r\nGET /SMS_MP/.sms_aut HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n0\r\n\r\n",
+                post
+                        + "Content-Length: 54\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                post
+                        + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n2d\r\nGET /SMS_MP/.sms_aut HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n0\r\n\r\n",
                 post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
                 post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
                 post + "Transfer-Encoding: chunked\r\nTransfer-encoding: cow\r\n\r\n0\r\n\r\n",
@@ -194,10 +209,14 @@ class BadInputSuiteTest {
                 "GET " + MP + "/x HTTP/2.0\r\nHost: localhost\r\n\r\n",
                 "GET " + MP + "/x HTTP/1.2\r\nHost: localhost\r\n\r\n",
                 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-        var f = run("request smuggling and framing", Stream.concat(RequestFilterTest.badFraming(), extra), device,
+        var f = run(
+                "request smuggling and framing",
+                Stream.concat(RequestFilterTest.badFraming(), extra),
+                device,
                 status(400, 404, 405, 421, 426, 501, 505).or(closed()));
         // A request line other servers could read differently: lower-case version, extra spaces.
-        for (String line : List.of(MP + "/x http/1.1", " " + MP + "/x HTTP/1.1", MP + "/x  HTTP/1.1", MP + "/x HTTP/1.1 ")) {
+        for (String line :
+                List.of(MP + "/x http/1.1", " " + MP + "/x HTTP/1.1", MP + "/x  HTTP/1.1", MP + "/x HTTP/1.1 ")) {
             record(f, send(device, "GET " + line + "\r\nHost: localhost\r\n\r\n"), status(400));
         }
         // A chunk announced larger than the endpoint's limit (1 MiB) is refused on its size line, at once.
@@ -230,16 +249,32 @@ class BadInputSuiteTest {
     @Order(4)
     void oversizedInput() throws Exception {
         var f = figures("oversized heads and bodies");
-        record(f, send(device, "GET " + MP + "/" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"), status(414, 431));
+        record(
+                f,
+                send(device, "GET " + MP + "/" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                status(414, 431));
         record(f, send(device, get("X-Big: " + "b".repeat(17_000) + "\r\n")), status(431));
         record(f, send(device, get(fields(16, i -> "X-Big-" + i + ": " + "c".repeat(4000)))), status(431));
-        record(f, send(device, "GET " + MP + "/" + "d".repeat(1 << 20)), status(400, 414, 431).or(closed()));
-        record(f, send(device, "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000000\r\n\r\n"),
+        record(
+                f,
+                send(device, "GET " + MP + "/" + "d".repeat(1 << 20)),
+                status(400, 414, 431).or(closed()));
+        record(
+                f,
+                send(
+                        device,
+                        "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000000\r\n\r\n"),
                 status(413));
-        // Chunked, so its size shows only on the way: the site gets the head and an aborted body, never a whole request.
+        // Chunked, so its size shows only on the way: the site gets the head and an aborted body, never a whole
+        // request.
         var chunk = "10000\r\n" + "x".repeat(0x10000) + "\r\n";
-        record(f, send(device, "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
-                + chunk.repeat(20) + "0\r\n\r\n"), status(413).or(closed()));
+        record(
+                f,
+                send(
+                        device,
+                        "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + chunk.repeat(20) + "0\r\n\r\n"),
+                status(413).or(closed()));
         close(f, 1);
     }
 
@@ -250,15 +285,20 @@ class BadInputSuiteTest {
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             var cases = new ArrayList<Future<Long>>();
             cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), null, 0)));
-            cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), new byte[] {0x16, 3, 1, 2, 0, 1, 0, 1}, 0)));
+            cases.add(pool.submit(() ->
+                    closedAfter(new Socket("127.0.0.1", gw.clientPort()), new byte[] {0x16, 3, 1, 2, 0, 1, 0, 1}, 0)));
             cases.add(pool.submit(() -> closedAfter(new Socket("127.0.0.1", gw.clientPort()), clientHello(), 200)));
             // Empty lines before a request line are part of its head, not an idle gap.
-            cases.add(pool.submit(() -> closedAfter(handshake(device), "\r\n".repeat(40).getBytes(StandardCharsets.US_ASCII), 125)));
+            cases.add(pool.submit(
+                    () -> closedAfter(handshake(device), "\r\n".repeat(40).getBytes(StandardCharsets.US_ASCII), 125)));
             for (int i = 0; i < 20; i++) {
                 cases.add(pool.submit(() -> {
                     SSLSocket s = handshake(device);
-                    return closedAfter(s, ("GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "z".repeat(200))
-                            .getBytes(StandardCharsets.US_ASCII), 250);
+                    return closedAfter(
+                            s,
+                            ("GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "z".repeat(200))
+                                    .getBytes(StandardCharsets.US_ASCII),
+                            250);
                 }));
             }
             // Meanwhile a good device is served at once.
@@ -271,7 +311,8 @@ class BadInputSuiteTest {
                 f.cases++;
                 f.answers.merge("closed by the deadline", 1, Integer::sum);
                 f.slowestCloseMillis = Math.max(f.slowestCloseMillis, ms);
-                assertThat(Duration.ofMillis(ms)).isBetween(HEADER_DEADLINE.minusMillis(500), HEADER_DEADLINE.plus(CLOSE_SLACK));
+                assertThat(Duration.ofMillis(ms))
+                        .isBetween(HEADER_DEADLINE.minusMillis(500), HEADER_DEADLINE.plus(CLOSE_SLACK));
             }
         }
         close(f);
@@ -286,24 +327,41 @@ class BadInputSuiteTest {
             for (int i = 0; i < 5; i++) {
                 cases.add(pool.submit(() -> {
                     SSLSocket s = handshake(device);
-                    return trickle(s, ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII), 8, 250, Duration.ofSeconds(25));
+                    return trickle(
+                            s,
+                            ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII),
+                            8,
+                            250,
+                            Duration.ofSeconds(25));
                 }));
             }
             // Before any authentication: a gateway service's body is small and read at the same minimum rate.
             var anonymous = new ArrayList<Future<RawHttps.Reply>>();
-            for (String service : List.of("/CCM_Proxy_MutualAuth/ServiceMetadata", "/CCM_Proxy_ServerAuth/ServiceMetadata")) {
-                anonymous.add(pool.submit(() -> trickle(handshake(this.anonymous), ("POST " + service
-                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8000\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
-                        8, 250, Duration.ofSeconds(25))));
-                anonymous.add(pool.submit(() -> send(this.anonymous, "POST " + service
-                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 262144\r\n\r\n")));
+            for (String service :
+                    List.of("/CCM_Proxy_MutualAuth/ServiceMetadata", "/CCM_Proxy_ServerAuth/ServiceMetadata")) {
+                anonymous.add(pool.submit(() -> trickle(
+                        handshake(this.anonymous),
+                        ("POST " + service + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8000\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII),
+                        8,
+                        250,
+                        Duration.ofSeconds(25))));
+                anonymous.add(pool.submit(() -> send(
+                        this.anonymous,
+                        "POST " + service + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 262144\r\n\r\n")));
             }
             // A body that stops: a few bytes, then nothing, is cut well before the idle timeout.
             var stopped = new ArrayList<Future<RawHttps.Reply>>();
-            for (String framing : List.of("Content-Length: 1000\r\n\r\n0123456789", "Transfer-Encoding: chunked\r\n\r\n3e8\r\n0123456789")) {
-                stopped.add(pool.submit(() -> trickle(handshake(device), ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n"
-                        + framing).getBytes(StandardCharsets.US_ASCII), 0, 1000, Duration.ofSeconds(9))));
+            for (String framing : List.of(
+                    "Content-Length: 1000\r\n\r\n0123456789", "Transfer-Encoding: chunked\r\n\r\n3e8\r\n0123456789")) {
+                stopped.add(pool.submit(() -> trickle(
+                        handshake(device),
+                        ("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n" + framing)
+                                .getBytes(StandardCharsets.US_ASCII),
+                        0,
+                        1000,
+                        Duration.ofSeconds(9))));
             }
             for (var c : cases) {
                 record(f, c.get(), status(408).or(closed()));
@@ -338,8 +396,56 @@ class BadInputSuiteTest {
                 random,
                 concat(new byte[] {0x16, 3, 3, (byte) 0xff, (byte) 0xff}, new byte[100]),
                 new byte[] {0x18, 3, 3, 0, 3, 1, 0x40, 0},
-                new byte[] {(byte) 0x80, 0x2e, 1, 0, 2, 0, 0x15, 0, 0, 0, 0x10, 1, 0, (byte) 0x80, 2, 0, (byte) 0x80, 3, 0, (byte) 0x80,
-                        4, 0, (byte) 0x80, 5, 0, (byte) 0x80, 6, 0, 0x40, 7, 0, (byte) 0xc0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                new byte[] {
+                    (byte) 0x80,
+                    0x2e,
+                    1,
+                    0,
+                    2,
+                    0,
+                    0x15,
+                    0,
+                    0,
+                    0,
+                    0x10,
+                    1,
+                    0,
+                    (byte) 0x80,
+                    2,
+                    0,
+                    (byte) 0x80,
+                    3,
+                    0,
+                    (byte) 0x80,
+                    4,
+                    0,
+                    (byte) 0x80,
+                    5,
+                    0,
+                    (byte) 0x80,
+                    6,
+                    0,
+                    0x40,
+                    7,
+                    0,
+                    (byte) 0xc0,
+                    1,
+                    2,
+                    3,
+                    4,
+                    5,
+                    6,
+                    7,
+                    8,
+                    9,
+                    10,
+                    11,
+                    12,
+                    13,
+                    14,
+                    15,
+                    16
+                },
                 badLengths,
                 new byte[] {0x14, 3, 3, 0, 1, 1},
                 concat(new byte[] {0x17, 3, 3, 0, 32}, new byte[32]),
@@ -367,7 +473,12 @@ class BadInputSuiteTest {
         String[] parts = good.split("\\.");
         String claims = parts[1];
         var bearers = new ArrayList<String>(List.of(
-                "Bearer", "Bearer ", "Bearer abc", "Bearer a.b", "Bearer a.b.c.d.e", "Bearer !!!.###.$$$",
+                "Bearer",
+                "Bearer ",
+                "Bearer abc",
+                "Bearer a.b",
+                "Bearer a.b.c.d.e",
+                "Bearer !!!.###.$$$",
                 "Bearer " + b64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + claims + ".",
                 "Bearer " + b64("{\"alg\":\"none\"}") + "." + claims + "." + parts[2],
                 "Bearer " + hs256WithPublicKey(tenant.key, claims),
@@ -375,32 +486,99 @@ class BadInputSuiteTest {
                 "Bearer " + parts[0] + "." + b64("{\"tid\":\"x\"") + "." + parts[2],
                 "Bearer " + b64("[".repeat(5000) + "]".repeat(5000)) + "." + claims + "." + parts[2],
                 "Bearer " + b64("not json") + "." + b64("not json") + "." + parts[2],
-                "Bearer " + EntraTenant.sign(forger, tenant.claims(EntraTenant.TENANT).build()),
-                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("../../../../etc/passwd").build()),
-                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1")
-                        .jwkURL(URI.create("https://127.0.0.1:1/keys")).build()),
-                "Bearer " + signWith(forger, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1").jwk(forger.toPublicJWK()).build()),
-                "Bearer " + signWith(tenant.key, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("entra-key-1")
-                        .criticalParams(java.util.Set.of("x-unknown")).customParam("x-unknown", 1).build()),
-                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT)
-                        .expirationTime(Date.from(Instant.now().minusSeconds(3600))).build()),
-                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT)
-                        .notBeforeTime(Date.from(Instant.now().plusSeconds(3600))).build()),
-                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT).audience("https://graph.microsoft.com").build()),
-                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims(EntraTenant.TENANT).issuer("https://evil.example/").build()),
-                "Bearer " + EntraTenant.sign(tenant.key, tenant.claims("deadbeef-0000-4000-8000-000000000000").build()),
-                "Bearer " + EntraTenant.sign(forger, tenant.claims(EntraTenant.TENANT).claim("pad", "p".repeat(12_000)).build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                forger, tenant.claims(EntraTenant.TENANT).build()),
+                "Bearer "
+                        + signWith(
+                                forger,
+                                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                                        .keyID("../../../../etc/passwd")
+                                        .build()),
+                "Bearer "
+                        + signWith(
+                                forger,
+                                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                                        .keyID("entra-key-1")
+                                        .jwkURL(URI.create("https://127.0.0.1:1/keys"))
+                                        .build()),
+                "Bearer "
+                        + signWith(
+                                forger,
+                                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                                        .keyID("entra-key-1")
+                                        .jwk(forger.toPublicJWK())
+                                        .build()),
+                "Bearer "
+                        + signWith(
+                                tenant.key,
+                                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                                        .keyID("entra-key-1")
+                                        .criticalParams(java.util.Set.of("x-unknown"))
+                                        .customParam("x-unknown", 1)
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                tenant.key,
+                                tenant.claims(EntraTenant.TENANT)
+                                        .expirationTime(Date.from(Instant.now().minusSeconds(3600)))
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                tenant.key,
+                                tenant.claims(EntraTenant.TENANT)
+                                        .notBeforeTime(Date.from(Instant.now().plusSeconds(3600)))
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                tenant.key,
+                                tenant.claims(EntraTenant.TENANT)
+                                        .audience("https://graph.microsoft.com")
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                tenant.key,
+                                tenant.claims(EntraTenant.TENANT)
+                                        .issuer("https://evil.example/")
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                tenant.key,
+                                tenant.claims("deadbeef-0000-4000-8000-000000000000")
+                                        .build()),
+                "Bearer "
+                        + EntraTenant.sign(
+                                forger,
+                                tenant.claims(EntraTenant.TENANT)
+                                        .claim("pad", "p".repeat(12_000))
+                                        .build()),
                 "Basic dXNlcjpwYXNz"));
         for (String bearer : bearers) {
-            record(f, send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
-                    + "\r\nConnection: close\r\n\r\n"), status(400, 401, 431));
+            record(
+                    f,
+                    send(
+                            anonymous,
+                            "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
+                                    + "\r\nConnection: close\r\n\r\n"),
+                    status(400, 401, 431));
         }
-        record(f, send(anonymous, "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + good
-                + "\r\nAuthorization: Bearer " + good + "\r\nConnection: close\r\n\r\n"), status(400));
+        record(
+                f,
+                send(
+                        anonymous,
+                        "GET " + ENTRA + "/request HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + good
+                                + "\r\nAuthorization: Bearer " + good + "\r\nConnection: close\r\n\r\n"),
+                status(400));
         // A site-token endpoint takes no Entra token, and no unsigned or foreign one.
-        for (String bearer : List.of("Bearer " + good, "Bearer " + b64("{\"alg\":\"none\"}") + "." + claims + ".", "Bearer abc")) {
-            record(f, send(anonymous, "GET " + TOKEN + "/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
-                    + "\r\nConnection: close\r\n\r\n"), status(400, 401));
+        for (String bearer :
+                List.of("Bearer " + good, "Bearer " + b64("{\"alg\":\"none\"}") + "." + claims + ".", "Bearer abc")) {
+            record(
+                    f,
+                    send(
+                            anonymous,
+                            "GET " + TOKEN + "/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
+                                    + "\r\nConnection: close\r\n\r\n"),
+                    status(400, 401));
         }
         close(f);
     }
@@ -412,8 +590,10 @@ class BadInputSuiteTest {
         IssuedCertificate good = pki.device("tampered");
         byte[] der = good.certificate().getEncoded();
         der[der.length - 10] ^= 0x01; // inside the signature
-        var tampered = new IssuedCertificate((X509Certificate) CertificateFactory.getInstance("X.509")
-                .generateCertificate(new java.io.ByteArrayInputStream(der)), good.privateKey());
+        var tampered = new IssuedCertificate(
+                (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(der)),
+                good.privateKey());
         var certs = List.of(
                 pki.clientContext(pki.strangerDevice()),
                 pki.clientContext(pki.strangerDevice(), pki.otherRoot.certificate()),
@@ -426,9 +606,12 @@ class BadInputSuiteTest {
         }
         // CA certificates as client certificates: Conscrypt (BoringSSL) ends such a handshake itself, so
         // no HTTP answer and no logged reason; on the JDK's provider the gateway refuses them with one.
-        Predicate<String> caRefused = provider.equals("conscrypt") ? status(401, 403).or(closed()) : status(401, 403);
-        for (SSLContext ctx : List.of(pki.clientContext(pki.intermediate),
-                pki.clientContext(org.opencmg.pki.CertificateBuilder.rootCa("Test Issuing CA").build()))) {
+        Predicate<String> caRefused =
+                provider.equals("conscrypt") ? status(401, 403).or(closed()) : status(401, 403);
+        for (SSLContext ctx : List.of(
+                pki.clientContext(pki.intermediate),
+                pki.clientContext(org.opencmg.pki.CertificateBuilder.rootCa("Test Issuing CA")
+                        .build()))) {
             record(f, send(ctx, GOOD), caRefused);
         }
         close(f);
@@ -448,7 +631,9 @@ class BadInputSuiteTest {
             for (String target : List.of(MP + "/request?x=a" + (char) b + "b", MP + "/a" + (char) b + "b")) {
                 long t0 = System.nanoTime();
                 var reply = send(device, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("answer to byte 0x%02x", b).isLessThan(Duration.ofSeconds(1));
+                assertThat(Duration.ofNanos(System.nanoTime() - t0))
+                        .as("answer to byte 0x%02x", b)
+                        .isLessThan(Duration.ofSeconds(1));
                 // A forwarded request's answer is the site's own (JSON), not a refusal line.
                 record(f, reply.status() == 200 ? "200 forwarded" : answer(reply), status(200, 400, 404));
                 forwarded += reply.status() == 200 ? 1 : 0;
@@ -456,10 +641,14 @@ class BadInputSuiteTest {
         }
         assertThat(cp.links().getFirst().state()).isEqualTo("up");
         assertThat(send(device, GOOD).status()).isEqualTo(200);
-        assertThat(site.seen).extracting(InternalServer.Seen::query).contains("x=a%7Bb", "x=a%7Cb", "x=a%60b", "x=a%5Eb");
+        assertThat(site.seen)
+                .extracting(InternalServer.Seen::query)
+                .contains("x=a%7Bb", "x=a%7Cb", "x=a%60b", "x=a%5Eb");
         f.reachedSite = arrivals();
         f.completedAtSite = site.seen.size();
-        assertThat(f.completedAtSite).as("only the answered requests completed at the site").isEqualTo(forwarded + 1);
+        assertThat(f.completedAtSite)
+                .as("only the answered requests completed at the site")
+                .isEqualTo(forwarded + 1);
     }
 
     /**
@@ -497,7 +686,9 @@ class BadInputSuiteTest {
                 opened.add(pool.submit(s::open));
             }
             for (var o : opened) {
-                assertThat(o.get()).as("streams a connection may open before its hello").isLessThanOrEqualTo(2);
+                assertThat(o.get())
+                        .as("streams a connection may open before its hello")
+                        .isLessThanOrEqualTo(2);
             }
             // Early ones have met the hello deadline already; what is left open at once is bounded.
             long held = squatters.stream().filter(s -> !s.closed()).count();
@@ -518,11 +709,17 @@ class BadInputSuiteTest {
             // The hello deadline closes every one of them, and the idle sockets as well.
             Thread.sleep(HEADER_DEADLINE.plus(CLOSE_SLACK).toMillis());
             for (var s : squatters) {
-                record(f, s.closed() ? "closed at the hello deadline" : "still open", "closed at the hello deadline"::equals);
+                record(
+                        f,
+                        s.closed() ? "closed at the hello deadline" : "still open",
+                        "closed at the hello deadline"::equals);
             }
             for (Socket socket : idle) {
                 socket.setSoTimeout(2000);
-                record(f, closedNow(socket) ? "closed at the hello deadline" : "still open", "closed at the hello deadline"::equals);
+                record(
+                        f,
+                        closedNow(socket) ? "closed at the hello deadline" : "still open",
+                        "closed at the hello deadline"::equals);
             }
         } finally {
             for (var s : squatters) {
@@ -541,7 +738,9 @@ class BadInputSuiteTest {
         // Only the three good device requests above reached the site; nothing of the attack did.
         f.reachedSite = arrivals() - 3;
         f.completedAtSite = site.seen.size() - 3;
-        assertThat(f.reachedSite).as("attack requests that reached the internal server").isZero();
+        assertThat(f.reachedSite)
+                .as("attack requests that reached the internal server")
+                .isZero();
     }
 
     /** A TLS handshake on the channel port, then a read: how the gateway answered. */
@@ -567,7 +766,8 @@ class BadInputSuiteTest {
 
     /** The gateway process's live heap after a full collection, through jcmd. */
     long liveHeapBytes() throws Exception {
-        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Path jcmd =
+                Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
         run(jcmd.toString(), Long.toString(gatewayPid), "GC.run");
         String info = run(jcmd.toString(), Long.toString(gatewayPid), "GC.heap_info");
         var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
@@ -589,11 +789,15 @@ class BadInputSuiteTest {
     void theGatewayIsTheSameHealthyProcessAndLoggedNoError() throws Exception {
         assertThat(gw.processHandle().isAlive()).isTrue();
         assertThat(gw.processHandle().pid()).isEqualTo(gatewayPid);
-        assertThat(send(anonymous, "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status()).isEqualTo(200);
+        assertThat(send(anonymous, "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                        .status())
+                .isEqualTo(200);
         assertThat(send(device, GOOD).status()).isEqualTo(200);
         var log = Files.readAllLines(gw.log());
-        assertThat(log).filteredOn(l -> l.contains(" ERROR ") || l.startsWith("\tat ") || l.contains("Exception in thread"))
-                .as("errors in the gateway log").isEmpty();
+        assertThat(log)
+                .filteredOn(l -> l.contains(" ERROR ") || l.startsWith("\tat ") || l.contains("Exception in thread"))
+                .as("errors in the gateway log")
+                .isEmpty();
     }
 
     // ---- how a case is sent and judged ------------------------------------------------------------
@@ -610,7 +814,9 @@ class BadInputSuiteTest {
         var f = figures(category);
         for (String r : (Iterable<String>) requests::iterator) {
             var reply = send(ctx, r);
-            assertThat(answer(reply)).as(r.substring(0, Math.min(300, r.length())) + "\n->\n" + reply.head()).matches(expected);
+            assertThat(answer(reply))
+                    .as(r.substring(0, Math.min(300, r.length())) + "\n->\n" + reply.head())
+                    .matches(expected);
             record(f, reply, expected);
         }
         return f;
@@ -630,8 +836,12 @@ class BadInputSuiteTest {
     void close(Figures f, int streamed) {
         f.reachedSite = arrivals();
         f.completedAtSite = site.seen.size();
-        assertThat(f.reachedSite).as("requests that reached the internal server").isLessThanOrEqualTo(streamed);
-        assertThat(f.completedAtSite).as("requests the internal server completed").isZero();
+        assertThat(f.reachedSite)
+                .as("requests that reached the internal server")
+                .isLessThanOrEqualTo(streamed);
+        assertThat(f.completedAtSite)
+                .as("requests the internal server completed")
+                .isZero();
     }
 
     static void record(Figures f, RawHttps.Reply reply, Predicate<String> expected) {
@@ -650,14 +860,19 @@ class BadInputSuiteTest {
      */
     static String answer(RawHttps.Reply r) {
         if (r.status() < 0) {
-            return r.head().isEmpty() ? "closed" : "garbled: " + r.head().substring(0, Math.min(40, r.head().length()));
+            return r.head().isEmpty()
+                    ? "closed"
+                    : "garbled: " + r.head().substring(0, Math.min(40, r.head().length()));
         }
         if (r.status() >= 400 && r.body().isEmpty()) {
             return Integer.toString(r.status());
         }
         String line = r.body().strip();
-        return line.matches("\\d{3} [a-z0-9_]+") && line.startsWith(r.status() + " ") && !r.body().contains("Exception")
-                ? line : r.status() + " unclear: " + line.substring(0, Math.min(40, line.length()));
+        return line.matches("\\d{3} [a-z0-9_]+")
+                        && line.startsWith(r.status() + " ")
+                        && !r.body().contains("Exception")
+                ? line
+                : r.status() + " unclear: " + line.substring(0, Math.min(40, line.length()));
     }
 
     static Predicate<String> status(int... allowed) {
@@ -673,7 +888,9 @@ class BadInputSuiteTest {
     }
 
     int arrivals() {
-        return site.byClient.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum();
+        return site.byClient.values().stream()
+                .mapToInt(java.util.concurrent.atomic.AtomicInteger::get)
+                .sum();
     }
 
     static String get(String headerLines) {
@@ -727,7 +944,8 @@ class BadInputSuiteTest {
     }
 
     /** Sends the head, then {@code chunk} body bytes every {@code pauseMillis}, reading the answer meanwhile. */
-    static RawHttps.Reply trickle(SSLSocket s, byte[] head, int chunk, long pauseMillis, Duration limit) throws Exception {
+    static RawHttps.Reply trickle(SSLSocket s, byte[] head, int chunk, long pauseMillis, Duration limit)
+            throws Exception {
         try (s) {
             s.setSoTimeout((int) limit.toMillis());
             OutputStream out = s.getOutputStream();
@@ -822,8 +1040,13 @@ class BadInputSuiteTest {
 
     /** The classic key confusion: HS256 keyed with the tenant's public key, which anyone can fetch. */
     static String hs256WithPublicKey(RSAKey key, String claims) throws Exception {
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).keyID(key.getKeyID()).build(),
-                com.nimbusds.jwt.JWTClaimsSet.parse(new String(Base64.getUrlDecoder().decode(claims), StandardCharsets.UTF_8)));
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(key.getKeyID())
+                        .build(),
+                com.nimbusds.jwt.JWTClaimsSet.parse(
+                        new String(Base64.getUrlDecoder().decode(claims), StandardCharsets.UTF_8)));
         byte[] secret = key.toPublicJWK().toRSAPublicKey().getEncoded();
         jwt.sign(new MACSigner(secret));
         return jwt.serialize();
@@ -836,19 +1059,36 @@ class BadInputSuiteTest {
     }
 
     void printFigures() throws IOException {
-        var out = new StringBuilder("\n| category | cases | answers | reached the site | completed there |\n|---|---:|---|---:|---:|\n");
+        var out = new StringBuilder(
+                "\n| category | cases | answers | reached the site | completed there |\n|---|---:|---|---:|---:|\n");
         int cases = 0;
         for (var e : figures.entrySet()) {
             var f = e.getValue();
             cases += f.cases;
-            out.append("| ").append(e.getKey()).append(" | ").append(f.cases).append(" | ").append(f.answers())
+            out.append("| ")
+                    .append(e.getKey())
+                    .append(" | ")
+                    .append(f.cases)
+                    .append(" | ")
+                    .append(f.answers())
                     .append(f.slowestCloseMillis >= 0 ? "; slowest close " + f.slowestCloseMillis + " ms" : "")
-                    .append(" | ").append(f.reachedSite).append(" | ").append(f.completedAtSite).append(" |\n");
+                    .append(" | ")
+                    .append(f.reachedSite)
+                    .append(" | ")
+                    .append(f.completedAtSite)
+                    .append(" |\n");
         }
-        long refusals = Files.readAllLines(gw.log()).stream().filter(l -> l.contains("refused status=")).count();
-        out.append("\ncases: ").append(cases).append("; gateway process ").append(gatewayPid)
+        long refusals = Files.readAllLines(gw.log()).stream()
+                .filter(l -> l.contains("refused status="))
+                .count();
+        out.append("\ncases: ")
+                .append(cases)
+                .append("; gateway process ")
+                .append(gatewayPid)
                 .append(gw.processHandle().isAlive() ? " alive" : " DEAD")
-                .append("; refusals logged with a reason: ").append(refusals).append('\n');
+                .append("; refusals logged with a reason: ")
+                .append(refusals)
+                .append('\n');
         System.out.println(out);
     }
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.opencmg.connectionpoint.LinkStatus;
 import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.connectionpoint.LinkStatus;
 
 /**
  * Device → gateway → connection point → internal server and back, everything real: mutual TLS on
@@ -60,7 +60,10 @@ class ChannelForwardingTest {
         gw.publish(MP, site.url("/internal/CCM_System"), SITE, "--role", "mp"); // its site sees the headers mp declares
         gw.publish(UNREACHABLE, "https://localhost:" + GatewayFixture.freePort() + "/gone", SITE);
         gw.publish(ORPHAN, site.url("/orphan"), "NOBODY");
-        cp = new ConnectionPointFixture(dir, pki, "cp-main", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        cp = new ConnectionPointFixture(dir, pki, "cp-main", SITE)
+                .register(gw)
+                .start(gw.channelUrl())
+                .awaitUp();
         deviceCert = pki.device("device-1");
         device = new DeviceClient(gw, deviceCert);
     }
@@ -98,15 +101,29 @@ class ChannelForwardingTest {
         var access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access");
         access.addAppender(lines);
         try {
-            assertThat(device.send("POST", MP + "/request?id=9", "hello").statusCode()).isEqualTo(200);
+            assertThat(device.send("POST", MP + "/request?id=9", "hello").statusCode())
+                    .isEqualTo(200);
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !lines.list.isEmpty());
         } finally {
             access.detachAppender(lines);
         }
 
-        assertThat(lines.list).singleElement().extracting(e -> e.getFormattedMessage()).asString()
-                .contains("client=127.0.0.1 ", "auth=pki ", "device=\"", "device_id=", "method=POST ",
-                        "path=\"" + MP + "/request\" ", "status=200 ", "in=5 ", "out=", "ms=", "connection_point=cp-main ",
+        assertThat(lines.list)
+                .singleElement()
+                .extracting(e -> e.getFormattedMessage())
+                .asString()
+                .contains(
+                        "client=127.0.0.1 ",
+                        "auth=pki ",
+                        "device=\"",
+                        "device_id=",
+                        "method=POST ",
+                        "path=\"" + MP + "/request\" ",
+                        "status=200 ",
+                        "in=5 ",
+                        "out=",
+                        "ms=",
+                        "connection_point=cp-main ",
                         "instance=");
     }
 
@@ -114,8 +131,11 @@ class ChannelForwardingTest {
     void aDeviceBodyThatBreaksAtOnceEndsItsExchangeNotTheChannel() throws Exception {
         var ctx = pki.clientContext(deviceCert);
         for (int i = 0; i < 5; i++) {
-            var broken = RawHttps.exchange(ctx, gw.clientPort(), "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n3g\r\nabc\r\n0\r\n\r\n");
+            var broken = RawHttps.exchange(
+                    ctx,
+                    gw.clientPort(),
+                    "POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n3g\r\nabc\r\n0\r\n\r\n");
             assertThat(broken.status()).isEqualTo(400);
             // Had the channel gone down with it, this would be 503 no_connection_point until the point redialled.
             assertThat(device.get(MP + "/after-broken-body").statusCode()).isEqualTo(200);
@@ -127,7 +147,8 @@ class ChannelForwardingTest {
         try (var c = RawHttps.open(pki.clientContext(deviceCert), gw.clientPort())) {
             var out = c.socket().getOutputStream();
             out.write(("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
-                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "Expect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             var in = c.socket().getInputStream();
             var interim = new StringBuilder();
@@ -137,7 +158,11 @@ class ChannelForwardingTest {
             assertThat(interim.toString()).startsWith("HTTP/1.1 100 Continue");
             var reply = c.exchange("hello");
             assertThat(reply.status()).isEqualTo(200);
-            assertThat(InternalServer.JSON.readTree(reply.body()).path("body_length").asLong()).isEqualTo(5);
+            assertThat(InternalServer.JSON
+                            .readTree(reply.body())
+                            .path("body_length")
+                            .asLong())
+                    .isEqualTo(5);
         }
     }
 
@@ -147,8 +172,10 @@ class ChannelForwardingTest {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("X-Site-Header")).hasValue("from-site");
-        assertThat(response.headers().firstValue("Content-Length")).hasValue(String.valueOf(response.body().length()));
-        assertThat(response.headers().map().keySet()).map(h -> h.toLowerCase(Locale.ROOT))
+        assertThat(response.headers().firstValue("Content-Length"))
+                .hasValue(String.valueOf(response.body().length()));
+        assertThat(response.headers().map().keySet())
+                .map(h -> h.toLowerCase(Locale.ROOT))
                 .doesNotContain("x-powered-by", "x-opencmg-leak");
     }
 
@@ -158,7 +185,8 @@ class ChannelForwardingTest {
         assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
         assertThat(new String(plain.body(), StandardCharsets.UTF_8)).startsWith("a compressible answer");
 
-        var gzip = device.http.send(device.request(MP + "/gzip").header("Accept-Encoding", "gzip").build(),
+        var gzip = device.http.send(
+                device.request(MP + "/gzip").header("Accept-Encoding", "gzip").build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(gzip.headers().firstValue("Content-Encoding")).hasValue("gzip");
         assertThat(gzip.headers().firstValue("Content-Length")).hasValue(String.valueOf(gzip.body().length));
@@ -169,7 +197,10 @@ class ChannelForwardingTest {
 
     @Test
     void headAnswersTheSitesHeadersWithoutABody() throws Exception {
-        var head = device.http.send(device.request(MP + "/probe").method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        var head = device.http.send(
+                device.request(MP + "/probe")
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
 
         assertThat(head.statusCode()).isEqualTo(200);
@@ -204,7 +235,8 @@ class ChannelForwardingTest {
                 + "Connection: close\r\n\r\n");
 
         var seen = seenBy(reply);
-        assertThat(seen).containsEntry("range", List.of("bytes=0-99"))
+        assertThat(seen)
+                .containsEntry("range", List.of("bytes=0-99"))
                 .containsEntry("bits-packet-type", List.of("Ping"))
                 .containsEntry("depth", List.of("1"))
                 .containsEntry("ccmclientid", List.of("GUID:5B0C4D38-6F0A-4A4B-8C3A-000000000001"))
@@ -231,11 +263,24 @@ class ChannelForwardingTest {
                 + "Accept: */*\r\n\r\n");
 
         var seen = seenBy(reply);
-        assertThat(seen.keySet()).doesNotContain("connection", "x-hop", "keep-alive", "te", "trailer",
-                "proxy-authorization", "proxy-connection", "cookie", "x-forwarded-for", "x-custom-unknown");
+        assertThat(seen.keySet())
+                .doesNotContain(
+                        "connection",
+                        "x-hop",
+                        "keep-alive",
+                        "te",
+                        "trailer",
+                        "proxy-authorization",
+                        "proxy-connection",
+                        "cookie",
+                        "x-forwarded-for",
+                        "x-custom-unknown");
         // Deny by default: nothing but allowed headers, the gateway's own and the connection point's framing.
-        assertThat(seen.keySet()).allSatisfy(h -> assertThat(h).matches(
-                "accept|host|content-length|x-opencmg-(device-id|device-name|auth-method|client-address)"));
+        assertThat(seen.keySet())
+                .allSatisfy(
+                        h -> assertThat(h)
+                                .matches(
+                                        "accept|host|content-length|x-opencmg-(device-id|device-name|auth-method|client-address)"));
     }
 
     @Test
@@ -248,14 +293,23 @@ class ChannelForwardingTest {
 
         assertThat(seen).containsKey("ccmclientid").doesNotContainKeys("soapaction", "x-probe-dropped");
 
-        var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
-        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD)
-                .getBytes(StandardCharsets.UTF_8));
-        String metrics = http.send(HttpRequest.newBuilder(gw.adminUrl("/metrics")).header("Authorization", basic).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("cmg_request_headers_dropped_total{header=\"x-probe-dropped\"}")
+        var http = java.net.http.HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .build();
+        String basic = "Basic "
+                + java.util.Base64.getEncoder()
+                        .encodeToString(("admin:" + GatewayFixture.ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String metrics = http.send(
+                        HttpRequest.newBuilder(gw.adminUrl("/metrics"))
+                                .header("Authorization", basic)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+                .contains("cmg_request_headers_dropped_total{header=\"x-probe-dropped\"}")
                 .contains("cmg_request_headers_dropped_total{header=\"soapaction\"}")
-                .doesNotContain("header=\"ccmclientid\"").doesNotContain("header=\"host\"")
+                .doesNotContain("header=\"ccmclientid\"")
+                .doesNotContain("header=\"host\"")
                 .doesNotContain("do-not-count-this-value");
 
         assertThat(gw.cli("status")).as(gw.out).isZero();
@@ -263,9 +317,23 @@ class ChannelForwardingTest {
 
         Path cert = dir.resolve("explain-device.pem");
         org.opencmg.pki.PemFiles.writeCertificates(cert, List.of(deviceCert.certificate()));
-        assertThat(gw.cli("explain", MP + "/request", "--cert", cert.toString(), "-H", "CCMClientID: GUID:1",
-                "-H", "SOAPAction: x", "-H", "X-Probe-Dropped: 1", "-H", "Range: bytes=0-1")).as(gw.out).isZero();
-        assertThat(gw.out).containsPattern("role headers: +\\[.*\"ccmclientid\"")
+        assertThat(gw.cli(
+                        "explain",
+                        MP + "/request",
+                        "--cert",
+                        cert.toString(),
+                        "-H",
+                        "CCMClientID: GUID:1",
+                        "-H",
+                        "SOAPAction: x",
+                        "-H",
+                        "X-Probe-Dropped: 1",
+                        "-H",
+                        "Range: bytes=0-1"))
+                .as(gw.out)
+                .isZero();
+        assertThat(gw.out)
+                .containsPattern("role headers: +\\[.*\"ccmclientid\"")
                 .containsPattern("dropped headers: +\\[\"soapaction\",\"x-probe-dropped\"\\]");
     }
 
@@ -284,7 +352,8 @@ class ChannelForwardingTest {
             var refused = device.get(outside + "/request");
 
             assertThat(allowed.statusCode()).isEqualTo(200);
-            assertThat(DeviceClient.echo(allowed).path("client").asText()).as("its certificate, shown to a listed server")
+            assertThat(DeviceClient.echo(allowed).path("client").asText())
+                    .as("its certificate, shown to a listed server")
                     .contains("CN=cp-listed");
             assertThat(refused.statusCode()).isEqualTo(403);
             assertThat(refused.body()).isEqualTo("403 internal_url_not_allowed\n");
@@ -294,8 +363,11 @@ class ChannelForwardingTest {
 
     @Test
     void aCertificateDeviceNeverSendsAuthorizationToTheSite() throws Exception {
-        for (String scheme : List.of("Basic Zm9vOmJhcg==", "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAF1YAAAADw==",
-                "Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXagMDAu", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig")) {
+        for (String scheme : List.of(
+                "Basic Zm9vOmJhcg==",
+                "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAF1YAAAADw==",
+                "Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXagMDAu",
+                "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig")) {
             var seen = seenBy(raw("GET " + MP + "/headers HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + scheme
                     + "\r\nAccept: */*\r\n\r\n"));
 
@@ -312,7 +384,8 @@ class ChannelForwardingTest {
                 + "Connection: close\r\n\r\n");
 
         var seen = seenBy(reply);
-        assertThat(seen).containsEntry("x-opencmg-device-id", List.of(Thumbprints.sha256(deviceCert.certificate())))
+        assertThat(seen)
+                .containsEntry("x-opencmg-device-id", List.of(Thumbprints.sha256(deviceCert.certificate())))
                 .containsEntry("x-opencmg-auth-method", List.of("pki"))
                 .containsEntry("x-opencmg-client-address", List.of("127.0.0.1"))
                 .doesNotContainKey("x-opencmg-something-else");
@@ -322,8 +395,8 @@ class ChannelForwardingTest {
     @Test
     void theInternalServerSeesTheCanonicalPathUnderTheInternalUrl() throws Exception {
         // Prefix in another case, an unreserved character needlessly encoded, an encoded space.
-        var echo = DeviceClient.echo(device.get(
-                "/ccm_proxy_mutualauth/72057594037927939/ccm_system/Item%41/%7Euser/a%20b?q=%41&r=1"));
+        var echo = DeviceClient.echo(
+                device.get("/ccm_proxy_mutualauth/72057594037927939/ccm_system/Item%41/%7Euser/a%20b?q=%41&r=1"));
 
         assertThat(echo.path("path").asText()).isEqualTo("/internal/CCM_System/ItemA/~user/a%20b");
         assertThat(echo.path("query").asText()).isEqualTo("q=%41&r=1");
@@ -334,10 +407,13 @@ class ChannelForwardingTest {
         String incoming = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming";
         gw.publish(incoming, site.url("/internal/CCM_Incoming"), SITE);
         long published = System.nanoTime();
-        Awaitility.await("new endpoint served").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(10))
+        Awaitility.await("new endpoint served")
+                .atMost(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> device.get(incoming + "/x").statusCode() == 200);
         System.out.printf("endpoint served %d ms after publish%n", (System.nanoTime() - published) / 1_000_000);
-        assertThat(DeviceClient.echo(device.get(incoming + "/x")).path("path").asText()).isEqualTo("/internal/CCM_Incoming/x");
+        assertThat(DeviceClient.echo(device.get(incoming + "/x")).path("path").asText())
+                .isEqualTo("/internal/CCM_Incoming/x");
 
         gw.check(gw.cli("endpoint", "unpublish", incoming));
         var response = device.get(incoming + "/x");
@@ -381,11 +457,14 @@ class ChannelForwardingTest {
         long hellosRefused = refusals("403 connection_point_unregistered");
         stranger.start(gw.channelUrl());
         // It never gets HTTP/2, so it never reaches the hello; every attempt is logged and counted.
-        Awaitility.await("refusals counted").atMost(Duration.ofSeconds(5))
+        Awaitility.await("refusals counted")
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> refusals("403 channel_certificate_unregistered") >= before + 2);
         LinkStatus link = stranger.links().getFirst();
         assertThat(link.state()).isNotEqualTo("up");
-        assertThat(refusals("403 connection_point_unregistered")).as("no hello was read").isEqualTo(hellosRefused);
+        assertThat(refusals("403 connection_point_unregistered"))
+                .as("no hello was read")
+                .isEqualTo(hellosRefused);
         assertThat(gw.openChannels()).doesNotContain(stranger.name);
         stranger.close();
     }
@@ -402,13 +481,15 @@ class ChannelForwardingTest {
         long before = refusals("403 connection_point_unregistered");
         point.start(gw.channelUrl());
         // It keeps trying (backoff), and every attempt is refused, logged and counted.
-        Awaitility.await("refusals counted").atMost(Duration.ofSeconds(5))
+        Awaitility.await("refusals counted")
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> refusals("403 connection_point_unregistered") >= before + 2);
         LinkStatus link = point.links().getFirst();
         assertThat(link.state()).isNotEqualTo("up");
         assertThat(link.lastError()).contains("403").contains("connection_point_unregistered");
         assertThat(gw.openChannels()).doesNotContain(point.name);
-        assertThat(gw.api().get("channels").findValuesAsText("connection_point")).doesNotContain(point.name);
+        assertThat(gw.api().get("channels").findValuesAsText("connection_point"))
+                .doesNotContain(point.name);
         point.close();
     }
 
@@ -416,20 +497,26 @@ class ChannelForwardingTest {
     void unregisteringAConnectedPointClosesItsChannel() throws Exception {
         String leaving = "/CCM_Proxy_MutualAuth/72057594037927960/CCM_System";
         gw.publish(leaving, site.url("/leaving"), "LEAVE");
-        var point = new ConnectionPointFixture(dir, pki, "cp-leaving", "LEAVE").register(gw).start(gw.channelUrl()).awaitUp();
+        var point = new ConnectionPointFixture(dir, pki, "cp-leaving", "LEAVE")
+                .register(gw)
+                .start(gw.channelUrl())
+                .awaitUp();
         extra.add(point);
         assertThat(device.get(leaving + "/x").statusCode()).isEqualTo(200);
 
         gw.check(gw.cli("connection-point", "unregister", "cp-leaving"));
 
-        Awaitility.await("channel closed").atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(50))
+        Awaitility.await("channel closed")
+                .atMost(Duration.ofSeconds(8))
+                .pollInterval(Duration.ofMillis(50))
                 .until(() -> !gw.openChannels().contains("cp-leaving"));
         assertThat(gw.channelState("cp-leaving")).isEqualTo("down");
         var response = device.get(leaving + "/x");
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.body()).isEqualTo("503 no_connection_point\n");
         // ...and it stays out: its redials are refused.
-        Awaitility.await("redial refused").atMost(Duration.ofSeconds(8))
+        Awaitility.await("redial refused")
+                .atMost(Duration.ofSeconds(8))
                 .until(() -> point.links().getFirst().lastError().contains("connection_point_unregistered"));
         assertThat(point.point().allUp()).isFalse();
         point.close();
@@ -448,7 +535,8 @@ class ChannelForwardingTest {
         JsonNode echo = InternalServer.JSON.readTree(reply.body());
         var out = new java.util.TreeMap<String, List<String>>();
         for (JsonNode h : echo.path("headers")) {
-            out.computeIfAbsent(h.get(0).asText().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.get(1).asText());
+            out.computeIfAbsent(h.get(0).asText().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                    .add(h.get(1).asText());
         }
         return out;
     }
@@ -456,6 +544,4 @@ class ChannelForwardingTest {
     long refusals(String key) {
         return gw.gateway().refusals().counts().getOrDefault(key, 0L);
     }
-
-
 }

@@ -7,18 +7,18 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,13 +60,13 @@ class ChannelScaleTest {
     void aThousandConcurrentRequestsOverOneChannelAllSucceed() throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 120s}")) {
+                var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 120s}")) {
             gw.trustTestDevices();
             gw.publish(MP, site.url("/mp"), "PS1");
             var cp = new ConnectionPointFixture(dir, pki, "cp-scale", "PS1");
             cp.maxConnectionsPerServer = POOL;
             try (var point = cp.register(gw).start(gw.channelUrl()).awaitUp();
-                 var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                    var threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 SSLContext device = pki.clientContext(pki.device("busy-device"));
                 long t0 = System.nanoTime();
                 var connections = openConnections(device, gw.clientPort(), threads);
@@ -78,7 +78,9 @@ class ChannelScaleTest {
                 var sampling = new AtomicBoolean(true);
                 var sampler = Thread.ofPlatform().daemon().start(() -> {
                     while (sampling.get()) {
-                        channels(gw).forEach(c -> maxPending.accumulateAndGet(((Number) c.get("pending")).intValue(), Math::max));
+                        channels(gw)
+                                .forEach(c ->
+                                        maxPending.accumulateAndGet(((Number) c.get("pending")).intValue(), Math::max));
                         try {
                             Thread.sleep(10);
                         } catch (InterruptedException e) {
@@ -103,8 +105,18 @@ class ChannelScaleTest {
                 int echoedRight = 0;
                 for (int i = 0; i < REQUESTS; i++) {
                     RawHttps.Reply r = answers.get(i).get(60, TimeUnit.SECONDS);
-                    statuses.merge(r.status() == 200 ? "200" : r.status() + " " + r.body().strip(), 1, Integer::sum);
-                    if (r.status() == 200 && InternalServer.JSON.readTree(r.body()).path("query").asText().equals("ms=200&n=" + i)) {
+                    statuses.merge(
+                            r.status() == 200
+                                    ? "200"
+                                    : r.status() + " " + r.body().strip(),
+                            1,
+                            Integer::sum);
+                    if (r.status() == 200
+                            && InternalServer.JSON
+                                    .readTree(r.body())
+                                    .path("query")
+                                    .asText()
+                                    .equals("ms=200&n=" + i)) {
                         echoedRight++;
                     }
                 }
@@ -115,7 +127,8 @@ class ChannelScaleTest {
                     c.close();
                 }
 
-                System.out.printf("%d concurrent requests answered in %d ms; at most %d pending on the channel, %d at the internal server%n",
+                System.out.printf(
+                        "%d concurrent requests answered in %d ms; at most %d pending on the channel, %d at the internal server%n",
                         REQUESTS, millis, maxPending.get(), site.maxInFlight.get());
                 assertThat(statuses).containsExactly(Map.entry("200", REQUESTS));
                 assertThat(echoedRight).as("each device got its own answer").isEqualTo(REQUESTS);
@@ -145,9 +158,9 @@ class ChannelScaleTest {
     void tenThousandLongPollsStayOpenOnOneChannelWithinAHeapBudgetAndAreAllAnswered() throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki).idleTimeout(Duration.ofMinutes(3));
-             var gw = GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 120s, request: 120s}",
-                     "-Xmx1g");
-             var cp = new ConnectionPointFixture(dir, pki, "cp-polls", "PS1")) {
+                var gw = GatewayFixture.process(
+                        Files.createDirectories(dir.resolve("gw")), pki, "{idle: 120s, request: 120s}", "-Xmx1g");
+                var cp = new ConnectionPointFixture(dir, pki, "cp-polls", "PS1")) {
             try {
                 gw.trustTestDevices();
                 gw.publish(MP, site.url("/mp"), "PS1");
@@ -157,13 +170,18 @@ class ChannelScaleTest {
                 // Warm-up: the path answers, and both processes have run it often enough to be compiled.
                 var warm = devices(device, 64);
                 try {
-                    Awaitility.await("a request passes the whole path").atMost(Duration.ofSeconds(60))
-                            .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                            .until(() -> warm.GET(gw.clientUrl(MP + "/hold?warm")).getStatus() == 200);
+                    Awaitility.await("a request passes the whole path")
+                            .atMost(Duration.ofSeconds(60))
+                            .pollInterval(Duration.ofMillis(250))
+                            .ignoreExceptions()
+                            .until(() ->
+                                    warm.GET(gw.clientUrl(MP + "/hold?warm")).getStatus() == 200);
                     var warming = new ArrayList<CompletableFuture<ContentResponse>>();
                     for (int i = 0; i < 1000; i++) {
-                        warming.add(new CompletableResponseListener(warm.newRequest(gw.clientUrl(MP + "/hold?warm=" + i))
-                                .timeout(60, TimeUnit.SECONDS)).send());
+                        warming.add(
+                                new CompletableResponseListener(warm.newRequest(gw.clientUrl(MP + "/hold?warm=" + i))
+                                                .timeout(60, TimeUnit.SECONDS))
+                                        .send());
                     }
                     for (var w : warming) {
                         assertThat(w.get(60, TimeUnit.SECONDS).getStatus()).isEqualTo(200);
@@ -192,11 +210,14 @@ class ChannelScaleTest {
                             handshaking.release();
                         }
                     };
-                    var request = polls.newRequest(gw.clientUrl(MP + "/hold?n=" + i)).timeout(120, TimeUnit.SECONDS)
-                            .onRequestCommit(r -> sent.run()).onRequestFailure((r, x) -> sent.run());
+                    var request = polls.newRequest(gw.clientUrl(MP + "/hold?n=" + i))
+                            .timeout(120, TimeUnit.SECONDS)
+                            .onRequestCommit(r -> sent.run())
+                            .onRequestFailure((r, x) -> sent.run());
                     answers.add(new CompletableResponseListener(request).send());
                 }
-                Awaitility.await("10,000 streams open on the channel").atMost(Duration.ofSeconds(60))
+                Awaitility.await("10,000 streams open on the channel")
+                        .atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500))
                         .until(() -> channelOf(gw, "cp-polls").path("pending").asInt() >= LONG_POLLS);
                 long openMillis = millisSince(t0);
@@ -210,11 +231,19 @@ class ChannelScaleTest {
                 int pending = channelOf(gw, "cp-polls").path("pending").asInt();
                 double gatewayPerStream = (gatewayHeld - gatewayBefore) / (double) LONG_POLLS;
                 double pointPerStream = (pointHeld - pointBefore) / (double) LONG_POLLS;
-                System.out.printf("%,d open streams (%,d pending on the channel) opened in %d ms: gateway +%.1f KB/stream"
+                System.out.printf(
+                        "%,d open streams (%,d pending on the channel) opened in %d ms: gateway +%.1f KB/stream"
                                 + " (%,d -> %,d KB), connection point +%.1f KB/stream (%,d -> %,d KB);"
                                 + " devices and site in the test JVM +%.1f KB/stream%n",
-                        LONG_POLLS, pending, openMillis, gatewayPerStream / 1024, gatewayBefore >> 10, gatewayHeld >> 10,
-                        pointPerStream / 1024, pointBefore >> 10, pointHeld >> 10,
+                        LONG_POLLS,
+                        pending,
+                        openMillis,
+                        gatewayPerStream / 1024,
+                        gatewayBefore >> 10,
+                        gatewayHeld >> 10,
+                        pointPerStream / 1024,
+                        pointBefore >> 10,
+                        pointHeld >> 10,
                         (hereHeld - hereBefore) / (double) LONG_POLLS / 1024);
                 assertThat(pending).isGreaterThanOrEqualTo(LONG_POLLS);
 
@@ -229,10 +258,12 @@ class ChannelScaleTest {
                         ok++;
                         ownAnswer += r.getContentAsString().equals("held n=" + i + ": 0 bytes") ? 1 : 0;
                     } else {
-                        others.merge(r.getStatus() + " " + r.getContentAsString().strip(), 1, Integer::sum);
+                        others.merge(
+                                r.getStatus() + " " + r.getContentAsString().strip(), 1, Integer::sum);
                     }
                 }
-                System.out.printf("%,d long polls answered in %d ms after their release%n", LONG_POLLS, millisSince(t1));
+                System.out.printf(
+                        "%,d long polls answered in %d ms after their release%n", LONG_POLLS, millisSince(t1));
                 polls.stop();
 
                 assertThat(others).isEmpty();
@@ -240,7 +271,8 @@ class ChannelScaleTest {
                 assertThat(ownAnswer).as("each device got its own answer").isEqualTo(LONG_POLLS);
                 // All on the channel the point dialled at the start: it was neither lost nor redialled.
                 assertThat(channelOf(gw, "cp-polls").path("since").asText()).isEqualTo(since);
-                assertThat(Files.readString(cp.log()).split(" up \\(instance ", -1)).hasSize(2);
+                assertThat(Files.readString(cp.log()).split(" up \\(instance ", -1))
+                        .hasSize(2);
                 // The budget: measured at about 18 KB (gateway) + 6 KB (connection point) per open stream
                 // (JDK 25, Jetty 12.1). The gateway's share is mostly the device's own TLS connection
                 // and the virtual thread waiting for the answer, the point's the HTTP/2 stream and its
@@ -320,16 +352,19 @@ class ChannelScaleTest {
     void stalledUploadsDelayNoOneElse(int stalledUploads) throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 60s}")) {
+                var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 60s}")) {
             gw.trustTestDevices();
             gw.publish(MP, site.url("/mp"), "PS1", "--max-request-bytes", String.valueOf(2 * STALLED_BODY));
-            try (var point = new ConnectionPointFixture(dir, pki, "cp-stall", "PS1").register(gw).start(gw.channelUrl())
-                    .awaitUp();
-                 var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            try (var point = new ConnectionPointFixture(dir, pki, "cp-stall", "PS1")
+                            .register(gw)
+                            .start(gw.channelUrl())
+                            .awaitUp();
+                    var threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 Instant since = point.links().getFirst().since();
                 var device = new DeviceClient(gw, pki.device("quick-device"));
                 SSLContext uploader = pki.clientContext(pki.device("stalled-device"));
-                // The same before any stall, on the devices' kept-alive connections: how prompt is prompt on this machine.
+                // The same before any stall, on the devices' kept-alive connections: how prompt is prompt on this
+                // machine.
                 long unstalled = others(device, threads, "before");
                 site.hold();
 
@@ -345,8 +380,10 @@ class ChannelScaleTest {
                             try (var c = RawHttps.open(uploader, gw.clientPort())) {
                                 sockets.add(c);
                                 OutputStream out = c.socket().getOutputStream();
-                                out.write(("POST " + MP + "/hold?stalled=" + id + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
-                                        + STALLED_BODY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                out.write(("POST " + MP + "/hold?stalled=" + id
+                                                + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + STALLED_BODY
+                                                + "\r\n\r\n")
+                                        .getBytes(StandardCharsets.US_ASCII));
                                 byte[] block = new byte[64 * 1024];
                                 for (long sent = 0; sent < STALLED_BODY; sent += block.length) {
                                     out.write(block);
@@ -358,10 +395,13 @@ class ChannelScaleTest {
                         }));
                     }
                     // Stalled: all at the site, not one of the devices able to send more for a second.
-                    Awaitility.await("the uploads held at the site").atMost(Duration.ofSeconds(30))
+                    Awaitility.await("the uploads held at the site")
+                            .atMost(Duration.ofSeconds(30))
                             .until(() -> site.holding.get() == stalledUploads);
                     long[] before = new long[stalledUploads];
-                    Awaitility.await("the uploads stalled").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+                    Awaitility.await("the uploads stalled")
+                            .atMost(Duration.ofSeconds(30))
+                            .pollInterval(Duration.ofSeconds(1))
                             .until(() -> {
                                 boolean still = true;
                                 for (int k = 0; k < stalledUploads; k++) {
@@ -371,19 +411,24 @@ class ChannelScaleTest {
                                 }
                                 return still;
                             });
-                    long stalledBytes = written.stream().mapToLong(AtomicLong::get).sum();
+                    long stalledBytes =
+                            written.stream().mapToLong(AtomicLong::get).sum();
                     assertThat(written).allMatch(w -> w.get() < STALLED_BODY);
 
-                    // Everyone else on the same channel: twenty GETs and twenty 256 KiB uploads at once, each answered promptly.
+                    // Everyone else on the same channel: twenty GETs and twenty 256 KiB uploads at once, each answered
+                    // promptly.
                     long slowest = others(device, threads, "stalled");
-                    System.out.printf("%d uploads stalled at the connection point after %,d bytes sent by their devices;"
-                            + " meanwhile 20 GETs and 20 uploads of 256 KiB on the same channel, the slowest in %d ms (%d ms"
-                            + " without the stall)%n", stalledUploads, stalledBytes, slowest, unstalled);
+                    System.out.printf(
+                            "%d uploads stalled at the connection point after %,d bytes sent by their devices;"
+                                    + " meanwhile 20 GETs and 20 uploads of 256 KiB on the same channel, the slowest in %d ms (%d ms"
+                                    + " without the stall)%n",
+                            stalledUploads, stalledBytes, slowest, unstalled);
                     // Within 2 s more than the same took without the stall (this machine's two cores are shared).
                     assertThat(slowest).as("the slowest of the others, ms").isLessThan(unstalled + 2000);
                     // The stalled ones are still stalled, on the channel the point dialled at the start.
                     assertThat(stalled).noneMatch(Future::isDone);
-                    assertThat(written.stream().mapToLong(AtomicLong::get).sum()).isEqualTo(stalledBytes);
+                    assertThat(written.stream().mapToLong(AtomicLong::get).sum())
+                            .isEqualTo(stalledBytes);
                     assertThat(point.links().getFirst().since()).isEqualTo(since);
                     assertThat(point.links().getFirst().state()).isEqualTo("up");
 
@@ -412,8 +457,10 @@ class ChannelScaleTest {
         for (int i = 0; i < 20; i++) {
             String n = tag + i;
             quick.add(threads.submit(() -> timed(() -> device.get(MP + "/echo?get=" + n))));
-            quick.add(threads.submit(() -> timed(() -> device.http.send(device.request(MP + "/echo?post=" + n)
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+            quick.add(threads.submit(() -> timed(() -> device.http.send(
+                    device.request(MP + "/echo?post=" + n)
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                            .build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()))));
         }
         long slowest = 0;
@@ -433,8 +480,8 @@ class ChannelScaleTest {
     }
 
     /** Opens the devices' connections, 8 at a time, each authenticated by a first request. */
-    static List<RawHttps.Connection> openConnections(SSLContext device, int port, java.util.concurrent.ExecutorService threads)
-            throws Exception {
+    static List<RawHttps.Connection> openConnections(
+            SSLContext device, int port, java.util.concurrent.ExecutorService threads) throws Exception {
         var permits = new java.util.concurrent.Semaphore(8);
         var opening = new ArrayList<Future<RawHttps.Connection>>();
         for (int i = 0; i < REQUESTS; i++) {

@@ -60,24 +60,28 @@ final class ChannelSquatter implements AutoCloseable {
         var settings = new CompletableFuture<Integer>();
         try {
             session = client.connect(tls, new InetSocketAddress("127.0.0.1", port), new Session.Listener() {
-                @Override
-                public void onSettings(Session s, SettingsFrame frame) {
-                    Integer max = frame.getSettings().get(SettingsFrame.MAX_CONCURRENT_STREAMS);
-                    settings.complete(max == null ? Integer.MAX_VALUE : max);
-                }
+                        @Override
+                        public void onSettings(Session s, SettingsFrame frame) {
+                            Integer max = frame.getSettings().get(SettingsFrame.MAX_CONCURRENT_STREAMS);
+                            settings.complete(max == null ? Integer.MAX_VALUE : max);
+                        }
 
-                @Override
-                public void onClose(Session s, org.eclipse.jetty.http2.frames.GoAwayFrame frame, org.eclipse.jetty.util.Callback callback) {
-                    closedByServer.complete(null);
-                    callback.succeeded();
-                }
+                        @Override
+                        public void onClose(
+                                Session s,
+                                org.eclipse.jetty.http2.frames.GoAwayFrame frame,
+                                org.eclipse.jetty.util.Callback callback) {
+                            closedByServer.complete(null);
+                            callback.succeeded();
+                        }
 
-                @Override
-                public void onFailure(Session s, Throwable failure, org.eclipse.jetty.util.Callback callback) {
-                    closedByServer.complete(null);
-                    callback.succeeded();
-                }
-            }).get(5, TimeUnit.SECONDS);
+                        @Override
+                        public void onFailure(Session s, Throwable failure, org.eclipse.jetty.util.Callback callback) {
+                            closedByServer.complete(null);
+                            callback.succeeded();
+                        }
+                    })
+                    .get(5, TimeUnit.SECONDS);
             settings.get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             closedByServer.complete(null);
@@ -85,17 +89,21 @@ final class ChannelSquatter implements AutoCloseable {
         }
         int opened = 0;
         for (int i = 0; i < STREAMS_TRIED; i++) {
-            var request = new MetaData.Request("POST", HttpURI.from("https://127.0.0.1:" + port + "/cmg-channel/v1/hello"),
-                    HttpVersion.HTTP_2, HttpFields.build().put("content-type", "application/json"));
+            var request = new MetaData.Request(
+                    "POST",
+                    HttpURI.from("https://127.0.0.1:" + port + "/cmg-channel/v1/hello"),
+                    HttpVersion.HTTP_2,
+                    HttpFields.build().put("content-type", "application/json"));
             Stream stream;
             try {
-                stream = session.newStream(new HeadersFrame(request, null, false), new Stream.Listener() { })
+                stream = session.newStream(new HeadersFrame(request, null, false), new Stream.Listener() {})
                         .get(2, TimeUnit.SECONDS);
             } catch (Exception e) {
                 break; // beyond the limit the server announced
             }
             // Part of a hello, never ended.
-            stream.data(new DataFrame(stream.getId(), ByteBuffer.wrap("{\"protocols\":[1],\"connection_id\":\"".getBytes()), false));
+            stream.data(new DataFrame(
+                    stream.getId(), ByteBuffer.wrap("{\"protocols\":[1],\"connection_id\":\"".getBytes()), false));
             opened++;
         }
         return opened;

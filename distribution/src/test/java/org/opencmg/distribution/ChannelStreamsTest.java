@@ -43,7 +43,10 @@ class ChannelStreamsTest {
         gw.publish(MP, site.url("/internal/CCM_System"), SITE);
         webSockets = new WebSocketEchoServer(pki);
         gw.publish(WS, webSockets.url("/notify"), SITE);
-        cp = new ConnectionPointFixture(dir, pki, "cp-streams", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+        cp = new ConnectionPointFixture(dir, pki, "cp-streams", SITE)
+                .register(gw)
+                .start(gw.channelUrl())
+                .awaitUp();
         device = new DeviceClient(gw, pki.device("device-streams"));
     }
 
@@ -62,7 +65,8 @@ class ChannelStreamsTest {
             final StringBuilder message = new StringBuilder();
 
             @Override
-            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+            public java.util.concurrent.CompletionStage<?> onText(
+                    java.net.http.WebSocket ws, CharSequence data, boolean last) {
                 message.append(data);
                 if (last) {
                     received.add(message.toString());
@@ -73,7 +77,8 @@ class ChannelStreamsTest {
             }
         };
         var uri = java.net.URI.create(gw.clientUrl(WS + "/channel").toString().replaceFirst("^https", "wss"));
-        java.net.http.WebSocket ws = device.http.newWebSocketBuilder().buildAsync(uri, listener).get(10, TimeUnit.SECONDS);
+        java.net.http.WebSocket ws =
+                device.http.newWebSocketBuilder().buildAsync(uri, listener).get(10, TimeUnit.SECONDS);
         for (int i = 0; i < 50; i++) {
             ws.sendText("message " + i, true).get(5, TimeUnit.SECONDS);
         }
@@ -105,7 +110,8 @@ class ChannelStreamsTest {
         try (var socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
             OutputStream out = socket.getOutputStream();
             out.write(("POST " + MP + "/upload-vanishing HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + (4 << 20)
-                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             byte[] block = new byte[64 * 1024];
             for (int i = 0; i < 16; i++) {
                 out.write(block);
@@ -125,22 +131,33 @@ class ChannelStreamsTest {
     }
 
     @Test
-    void aStoppingConnectionPointDrainsItsChannelExchangesInFlightFinishNewOnesGoToTheOthers(@TempDir Path dir) throws Exception {
-        var second = new ConnectionPointFixture(dir, pki, "cp-draining", SITE).register(gw).start(gw.channelUrl()).awaitUp();
+    void aStoppingConnectionPointDrainsItsChannelExchangesInFlightFinishNewOnesGoToTheOthers(@TempDir Path dir)
+            throws Exception {
+        var second = new ConnectionPointFixture(dir, pki, "cp-draining", SITE)
+                .register(gw)
+                .start(gw.channelUrl())
+                .awaitUp();
         // Two slow requests at once: round-robin puts one on each point.
-        var slow = new java.util.ArrayList<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>>();
+        var slow =
+                new java.util.ArrayList<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>>();
         for (int i = 0; i < 2; i++) {
-            slow.add(device.http.sendAsync(device.request(MP + "/slow?ms=1500&i=" + i).GET().build(),
+            slow.add(device.http.sendAsync(
+                    device.request(MP + "/slow?ms=1500&i=" + i).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()));
         }
-        org.awaitility.Awaitility.await("both at the site").atMost(java.time.Duration.ofSeconds(5)).until(() -> site.inFlight.get() == 2);
+        org.awaitility.Awaitility.await("both at the site")
+                .atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> site.inFlight.get() == 2);
         long t0 = System.nanoTime();
         second.close(); // GOAWAY to the gateway, then waits for its exchange in flight
-        assertThat((System.nanoTime() - t0) / 1_000_000).as("close waited for the exchange in flight").isGreaterThan(500);
+        assertThat((System.nanoTime() - t0) / 1_000_000)
+                .as("close waited for the exchange in flight")
+                .isGreaterThan(500);
         for (var r : slow) {
             assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
-        assertThat(slow.stream().map(r -> DeviceClientEcho.client(r.join()))).anyMatch(c -> c.contains("CN=cp-draining"));
+        assertThat(slow.stream().map(r -> DeviceClientEcho.client(r.join())))
+                .anyMatch(c -> c.contains("CN=cp-draining"));
         for (int i = 0; i < 10; i++) {
             var r = device.get(MP + "/after-drain?i=" + i);
             assertThat(r.statusCode()).isEqualTo(200);

@@ -47,7 +47,8 @@ class ClientCertificateTest {
 
     RawHttps.Reply get(IssuedCertificate device, X509Certificate... chain) throws Exception {
         SSLContext ctx = pki.clientContext(device, chain);
-        return RawHttps.exchange(ctx, gw.clientPort(), "GET " + PATH + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        return RawHttps.exchange(
+                ctx, gw.clientPort(), "GET " + PATH + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     }
 
     @Test
@@ -60,7 +61,8 @@ class ClientCertificateTest {
 
     @Test
     void aDevicePresentingItsIntermediateIsAccepted() throws Exception {
-        assertThat(get(pki.device("chained"), pki.intermediate.certificate()).status()).isEqualTo(200);
+        assertThat(get(pki.device("chained"), pki.intermediate.certificate()).status())
+                .isEqualTo(200);
     }
 
     @Test

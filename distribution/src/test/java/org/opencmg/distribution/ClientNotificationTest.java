@@ -55,11 +55,22 @@ class ClientNotificationTest {
         gw1 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw1")), pki, shared);
         gw2 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw2")), pki, shared);
         gw1.trustTestDevices();
-        gw1.check(gw1.cli("endpoint", "publish", "--role", "mp", "--role-id", ROLE_ID, "--internal", site.url(""), "--site", SITE));
+        gw1.check(gw1.cli(
+                "endpoint",
+                "publish",
+                "--role",
+                "mp",
+                "--role-id",
+                ROLE_ID,
+                "--internal",
+                site.url(""),
+                "--site",
+                SITE));
         cp = new ConnectionPointFixture(dir, pki, "cp-notify", SITE);
         cp.extraConfig = "monitor: {port: 0}";
         cp.register(gw1).start(gw1.channelUrl(), gw2.channelUrl()).awaitUp();
-        Awaitility.await("notification streams held").atMost(Duration.ofSeconds(10))
+        Awaitility.await("notification streams held")
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> cp.point().notifications().channels() == 2);
     }
 
@@ -86,7 +97,9 @@ class ClientNotificationTest {
         assertThat(onSecond.next()).isEqualTo("evaluate machine policy");
         assertThat(outcome.path("channels").asInt()).isEqualTo(2);
         assertThat(outcome.path("reports").asInt()).isEqualTo(2);
-        assertThat(outcome.path("delivered")).extracting(JsonNode::asText).containsExactlyInAnyOrder(onFirst.id, onSecond.id);
+        assertThat(outcome.path("delivered"))
+                .extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder(onFirst.id, onSecond.id);
         assertThat(outcome.path("undelivered")).extracting(JsonNode::asText).containsExactly("not-connected");
         // Nothing of it reached the site: no connection is held there per device.
         assertThat(site.seen).hasSize(siteRequestsBefore);
@@ -110,8 +123,8 @@ class ClientNotificationTest {
     void aLongPollIsAnsweredWithTheFirstNotification() throws Exception {
         var device = new DeviceClient(gw1, pki.device("device-poll"));
         String id = Thumbprints.sha256(device.certificate.certificate());
-        CompletableFuture<HttpResponse<String>> poll = device.http.sendAsync(device.request(NOTIFY).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> poll =
+                device.http.sendAsync(device.request(NOTIFY).GET().build(), HttpResponse.BodyHandlers.ofString());
         Awaitility.await("long poll held").atMost(Duration.ofSeconds(5)).until(() -> held(gw1) >= 1);
 
         JsonNode outcome = push("{\"devices\": [\"" + id + "\"], \"message\": \"download policy\"}");
@@ -125,13 +138,24 @@ class ClientNotificationTest {
     @Test
     void onlyListedSendersPostAndABadNotificationIsRefusedWithItsReason() throws Exception {
         assertThat(post("{\"message\": \"to nobody\"}").statusCode()).isEqualTo(400);
-        assertThat(post("{\"all\": true, \"devices\": [\"x\"], \"message\": \"both\"}").body()).contains("bad_notification");
-        assertThat(post("{\"all\": true, \"message\": \"" + "x".repeat(5000) + "\"}").body()).contains("4096");
+        assertThat(post("{\"all\": true, \"devices\": [\"x\"], \"message\": \"both\"}")
+                        .body())
+                .contains("bad_notification");
+        assertThat(post("{\"all\": true, \"message\": \"" + "x".repeat(5000) + "\"}")
+                        .body())
+                .contains("4096");
         assertThat(post("not json").statusCode()).isEqualTo(400);
         // A notification channel is for devices: an unauthenticated one is refused like any request.
-        var anonymous = HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
-        assertThat(anonymous.send(HttpRequest.newBuilder(gw1.clientUrl(NOTIFY)).GET().build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        var anonymous =
+                HttpClient.newBuilder().sslContext(pki.clientContext(null)).build();
+        assertThat(anonymous
+                        .send(
+                                HttpRequest.newBuilder(gw1.clientUrl(NOTIFY))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode())
+                .isEqualTo(401);
     }
 
     private JsonNode push(String json) throws Exception {
@@ -141,13 +165,18 @@ class ClientNotificationTest {
     }
 
     private HttpResponse<String> post(String json) throws Exception {
-        return sender.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.point().monitorPort() + "/notifications"))
-                .POST(HttpRequest.BodyPublishers.ofString(json)).header("Content-Type", "application/json").build(),
+        return sender.send(
+                HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + cp.point().monitorPort() + "/notifications"))
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .header("Content-Type", "application/json")
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     private void awaitHeld(int n) {
-        Awaitility.await(n + " notification channels held").atMost(Duration.ofSeconds(5))
+        Awaitility.await(n + " notification channels held")
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> held(gw1) + held(gw2) >= n);
     }
 

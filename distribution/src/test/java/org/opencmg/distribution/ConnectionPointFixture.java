@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
-import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.connectionpoint.ConnectionPoint;
 import org.opencmg.connectionpoint.ConnectionPointConfig;
 import org.opencmg.connectionpoint.LinkStatus;
+import org.opencmg.pki.IssuedCertificate;
 
 /**
  * A real connection point: its own certificate from the test PKI (issued by the test root, which
@@ -38,6 +38,7 @@ final class ConnectionPointFixture implements AutoCloseable {
     Integer maxConnectionsPerServer;
     /** internal.allowed-urls (empty: not set). */
     List<String> allowedUrls = List.of();
+
     private ConnectionPoint point;
     private Process process;
 
@@ -58,8 +59,17 @@ final class ConnectionPointFixture implements AutoCloseable {
 
     /** {@code cmg connection-point register --name N --site S --cert FILE --connection-id ID}. */
     ConnectionPointFixture register(GatewayFixture gw) {
-        gw.check(gw.cli("connection-point", "register", "--name", name, "--site", site, "--cert",
-                certificateFile().toString(), "--connection-id", connectionId));
+        gw.check(gw.cli(
+                "connection-point",
+                "register",
+                "--name",
+                name,
+                "--site",
+                site,
+                "--cert",
+                certificateFile().toString(),
+                "--connection-id",
+                connectionId));
         return this;
     }
 
@@ -78,11 +88,22 @@ final class ConnectionPointFixture implements AutoCloseable {
                 gateways: [ %s ]
                 internal: {ca: %s%s}
                 %s
-                """.formatted(name, connectionId, certificateFile(), pki.file(name + "-key.pem"), pki.file("root.pem"),
-                list, pki.file("root.pem"),
+                """.formatted(
+                name,
+                connectionId,
+                certificateFile(),
+                pki.file(name + "-key.pem"),
+                pki.file("root.pem"),
+                list,
+                pki.file("root.pem"),
                 (maxConnectionsPerServer == null ? "" : ", max-connections-per-server: " + maxConnectionsPerServer)
-                        + (allowedUrls.isEmpty() ? "" : ", allowed-urls: [" + allowedUrls.stream().map(u -> "\"" + u + "\"")
-                        .collect(Collectors.joining(", ")) + "]"),
+                        + (allowedUrls.isEmpty()
+                                ? ""
+                                : ", allowed-urls: ["
+                                        + allowedUrls.stream()
+                                                .map(u -> "\"" + u + "\"")
+                                                .collect(Collectors.joining(", "))
+                                        + "]"),
                 extraConfig));
     }
 
@@ -99,10 +120,17 @@ final class ConnectionPointFixture implements AutoCloseable {
         var command = new ArrayList<String>();
         command.add(GatewayFixture.java());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", GatewayFixture.home().resolve("lib") + "/*", "org.opencmg.cli.CmgCommand",
-                "connection-point", "--config", config().toString()));
-        process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+        command.addAll(List.of(
+                "-cp",
+                GatewayFixture.home().resolve("lib") + "/*",
+                "org.opencmg.cli.CmgCommand",
+                "connection-point",
+                "--config",
+                config().toString()));
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
+                .start();
         return this;
     }
 
@@ -125,7 +153,9 @@ final class ConnectionPointFixture implements AutoCloseable {
 
     /** Waits (bounded) until every link of the in-JVM point is up and has its site's mappings. */
     ConnectionPointFixture awaitUp() {
-        Awaitility.await("channels of " + name + " up").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+        Awaitility.await("channels of " + name + " up")
+                .atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(20))
                 .until(() -> point.allUp() && point.status().stream().allMatch(l -> l.mappingsRevision() >= 0));
         return this;
     }

@@ -30,11 +30,16 @@ class ConsoleSharedSessionsTest {
             String shared = GatewayFixture.sharedStore(dir, pg);
             var a = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("a")), pki, shared);
             try (var b = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("b")), pki, shared);
-                 var http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).build()) {
-                String session = signIn(http, a, "admin", GatewayFixture.ADMIN_PASSWORD).orElseThrow();
+                    var http = HttpClient.newBuilder()
+                            .sslContext(pki.clientContext(null))
+                            .build()) {
+                String session =
+                        signIn(http, a, "admin", GatewayFixture.ADMIN_PASSWORD).orElseThrow();
 
                 var dashboard = get(http, b, "/", session);
-                assertThat(dashboard.statusCode()).as("instance B knows A's session").isEqualTo(200);
+                assertThat(dashboard.statusCode())
+                        .as("instance B knows A's session")
+                        .isEqualTo(200);
                 assertThat(dashboard.body()).contains("admin");
                 var settings = get(http, b, "/settings", session);
                 var csrf = CSRF.matcher(settings.body());
@@ -42,20 +47,31 @@ class ConsoleSharedSessionsTest {
 
                 var forged = post(http, b, "/settings", session, "name=max-chain-depth&value=7");
                 assertThat(forged.statusCode()).as("no CSRF token: refused").isEqualTo(403);
-                var saved = post(http, b, "/settings", session, "csrf=" + csrf.group(1) + "&name=max-chain-depth&value=7");
-                assertThat(saved.statusCode()).as("the form with the session's token works on B").isEqualTo(303);
-                assertThat(get(http, a, "/settings", session).body()).as("its message shows on A, once")
+                var saved =
+                        post(http, b, "/settings", session, "csrf=" + csrf.group(1) + "&name=max-chain-depth&value=7");
+                assertThat(saved.statusCode())
+                        .as("the form with the session's token works on B")
+                        .isEqualTo(303);
+                assertThat(get(http, a, "/settings", session).body())
+                        .as("its message shows on A, once")
                         .contains("Saved max-chain-depth.");
                 assertThat(get(http, b, "/settings", session).body()).doesNotContain("Saved max-chain-depth.");
-                assertThat(a.api().get("settings").toString()).contains("max-chain-depth").contains("\"7\"");
+                assertThat(a.api().get("settings").toString())
+                        .contains("max-chain-depth")
+                        .contains("\"7\"");
 
                 // A second session, made on B and ended on B: A no longer knows it.
-                String other = signIn(http, b, "admin", GatewayFixture.ADMIN_PASSWORD).orElseThrow();
+                String other =
+                        signIn(http, b, "admin", GatewayFixture.ADMIN_PASSWORD).orElseThrow();
                 var otherCsrf = CSRF.matcher(get(http, a, "/settings", other).body());
                 assertThat(otherCsrf.find()).isTrue();
-                assertThat(post(http, b, "/logout", other, "csrf=" + otherCsrf.group(1)).statusCode()).isEqualTo(303);
+                assertThat(post(http, b, "/logout", other, "csrf=" + otherCsrf.group(1))
+                                .statusCode())
+                        .isEqualTo(303);
                 var afterLogout = get(http, a, "/", other);
-                assertThat(afterLogout.statusCode()).as("signed out on B, so on A too").isEqualTo(303);
+                assertThat(afterLogout.statusCode())
+                        .as("signed out on B, so on A too")
+                        .isEqualTo(303);
                 assertThat(afterLogout.headers().firstValue("Location")).hasValue("/login");
 
                 // A dies; the browser's next request goes to B, signed in as before.
@@ -63,14 +79,18 @@ class ConsoleSharedSessionsTest {
                 assertThat(get(http, b, "/", session).statusCode()).isEqualTo(200);
 
                 // Failed sign-ins on one instance delay sign-ins on the other.
-                try (var c = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("c")), pki, shared)) {
+                try (var c =
+                        GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("c")), pki, shared)) {
                     var wrong = c.consoleSignIn(http, "admin", "a wrong guess");
                     assertThat(wrong.statusCode()).isEqualTo(401);
                     var right = b.consoleSignIn(http, "admin", GatewayFixture.ADMIN_PASSWORD);
-                    assertThat(right.statusCode()).as("B makes the right password wait too").isEqualTo(429);
+                    assertThat(right.statusCode())
+                            .as("B makes the right password wait too")
+                            .isEqualTo(429);
                     assertThat(right.headers().firstValue("Retry-After")).hasValue("1");
                     Thread.sleep(1_100);
-                    assertThat(signIn(http, b, "admin", GatewayFixture.ADMIN_PASSWORD)).isPresent();
+                    assertThat(signIn(http, b, "admin", GatewayFixture.ADMIN_PASSWORD))
+                            .isPresent();
                 }
             } finally {
                 a.close();
@@ -82,19 +102,30 @@ class ConsoleSharedSessionsTest {
     private static java.util.Optional<String> signIn(HttpClient http, GatewayFixture gw, String user, String password)
             throws Exception {
         var answer = gw.consoleSignIn(http, user, password);
-        return answer.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-session="))
-                .map(c -> c.split(";")[0]).filter(c -> c.length() > "__Host-cmg-session=".length()).findFirst();
+        return answer.headers().allValues("Set-Cookie").stream()
+                .filter(c -> c.startsWith("__Host-cmg-session="))
+                .map(c -> c.split(";")[0])
+                .filter(c -> c.length() > "__Host-cmg-session=".length())
+                .findFirst();
     }
 
-    private static HttpResponse<String> get(HttpClient http, GatewayFixture gw, String path, String session) throws Exception {
-        return http.send(HttpRequest.newBuilder(gw.adminUrl(path)).header("Cookie", session).build(),
+    private static HttpResponse<String> get(HttpClient http, GatewayFixture gw, String path, String session)
+            throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(gw.adminUrl(path))
+                        .header("Cookie", session)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static HttpResponse<String> post(HttpClient http, GatewayFixture gw, String path, String session, String form)
-            throws Exception {
-        return http.send(HttpRequest.newBuilder(gw.adminUrl(path)).header("Cookie", session)
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
+    private static HttpResponse<String> post(
+            HttpClient http, GatewayFixture gw, String path, String session, String form) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(gw.adminUrl(path))
+                        .header("Cookie", session)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -33,12 +33,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
 import org.opencmg.cli.CmgCommand;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 
 /**
  * The cloud distribution point with the filesystem store, through a real gateway with the
@@ -52,10 +52,10 @@ import org.opencmg.api.Jdbc;
 class ContentDistributionTest {
 
     static final String PKG = "ABC00012";
-    static final Pattern FILE = Pattern.compile("<File Name=\"([^\"]+)\" Size=\"(\\d+)\" Sha256=\"([0-9a-f]{64})\" Url=\"([^\"]+)\"/>");
+    static final Pattern FILE =
+            Pattern.compile("<File Name=\"([^\"]+)\" Size=\"(\\d+)\" Sha256=\"([0-9a-f]{64})\" Url=\"([^\"]+)\"/>");
 
-    record Located(String name, long size, String sha256, String url) {
-    }
+    record Located(String name, long size, String sha256, String url) {}
 
     Path dir;
     TestPki pki;
@@ -70,9 +70,16 @@ class ContentDistributionTest {
         this.dir = dir;
         pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         gw = GatewayFixture.withChannels(dir, pki);
-        http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
-        gw.check(gw.cli("settings", "set", "plugins.role-content.fs-root", dir.resolve("content-store").toString()));
+        http = HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
+        gw.check(gw.cli(
+                "settings",
+                "set",
+                "plugins.role-content.fs-root",
+                dir.resolve("content-store").toString()));
         big = dir.resolve("payload.bin");
         small = dir.resolve("readme.txt");
         byte[] data = new byte[5 * 1024 * 1024 + 123];
@@ -102,7 +109,9 @@ class ContentDistributionTest {
         var all = new ArrayList<>(List.of(args));
         all.add("--demo");
         all.add(dir.toString());
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+        int code = CmgCommand.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
                 .execute(all.toArray(String[]::new));
         return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
@@ -112,7 +121,9 @@ class ContentDistributionTest {
     }
 
     HttpResponse<byte[]> send(String method, String url, String... headers) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).method(method, HttpRequest.BodyPublishers.noBody());
+        var b = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, HttpRequest.BodyPublishers.noBody());
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
@@ -120,20 +131,31 @@ class ContentDistributionTest {
     }
 
     List<Located> locate() throws Exception {
-        var r = get(gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG
-                + "&cid=content_1&tid=GUID:1234&alg=1.2.840.113549.1.1.11").toString(), "Authorization", "Bearer " + token);
+        var r = get(
+                gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG
+                                + "&cid=content_1&tid=GUID:1234&alg=1.2.840.113549.1.1.11")
+                        .toString(),
+                "Authorization",
+                "Bearer " + token);
         String body = new String(r.body(), StandardCharsets.UTF_8);
         assertThat(r.statusCode()).as(body).isEqualTo(200);
         var out = new ArrayList<Located>();
         Matcher m = FILE.matcher(body);
         while (m.find()) {
-            out.add(new Located(m.group(1), Long.parseLong(m.group(2)), m.group(3), m.group(4).replace("&amp;", "&")));
+            out.add(new Located(
+                    m.group(1),
+                    Long.parseLong(m.group(2)),
+                    m.group(3),
+                    m.group(4).replace("&amp;", "&")));
         }
         return out;
     }
 
     Located payload() throws Exception {
-        return locate().stream().filter(l -> l.name().equals("payload.bin")).findFirst().orElseThrow();
+        return locate().stream()
+                .filter(l -> l.name().equals("payload.bin"))
+                .findFirst()
+                .orElseThrow();
     }
 
     static String sha256(byte[] data) throws Exception {
@@ -157,7 +179,8 @@ class ContentDistributionTest {
         assertThat(list[1]).contains(PKG + " version 1").contains("payload.bin").contains("readme.txt");
 
         // No token, a garbage token: refused with reasons, before anything is located.
-        var none = get(gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG).toString());
+        var none = get(gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG)
+                .toString());
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(new String(none.body(), StandardCharsets.UTF_8)).contains("content_token_missing");
 
@@ -166,15 +189,22 @@ class ContentDistributionTest {
         String[] lines = tok[1].strip().split("\n");
         token = lines[lines.length - 1].strip();
 
-        var wrong = get(gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=OTHER001").toString(),
-                "Authorization", "Bearer " + token);
+        var wrong = get(
+                gw.clientUrl("/downloadrestservice.svc/getcontentxmlsecure?pid=OTHER001")
+                        .toString(),
+                "Authorization",
+                "Bearer " + token);
         assertThat(wrong.statusCode()).isEqualTo(403);
         assertThat(new String(wrong.body(), StandardCharsets.UTF_8)).contains("content_token_wrong_package");
 
         var located = locate();
         assertThat(located).extracting(Located::name).containsExactly("payload.bin", "readme.txt");
         for (Located l : located) {
-            assertThat(l.url()).startsWith(gw.clientUrl("/content/" + PKG + "/1/").toString()).contains("se=").contains("kid=").contains("sig=");
+            assertThat(l.url())
+                    .startsWith(gw.clientUrl("/content/" + PKG + "/1/").toString())
+                    .contains("se=")
+                    .contains("kid=")
+                    .contains("sig=");
             var r = get(l.url());
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).hasSize((int) l.size());
@@ -233,7 +263,9 @@ class ContentDistributionTest {
         String path = "/content/" + PKG + "/1/payload.bin";
         long se = Instant.now().minusSeconds(60).getEpochSecond();
         var key = storageKey();
-        var expired = get(gw.clientUrl(path + "?se=" + se + "&kid=" + key.version() + "&sig=" + mac(key.bytes(), path, se, key.version())).toString());
+        var expired = get(gw.clientUrl(path + "?se=" + se + "&kid=" + key.version() + "&sig="
+                        + mac(key.bytes(), path, se, key.version()))
+                .toString());
         assertThat(expired.statusCode()).isEqualTo(403);
         assertThat(new String(expired.body(), StandardCharsets.UTF_8)).contains("signature_expired");
     }
@@ -241,13 +273,19 @@ class ContentDistributionTest {
     /** The status line of GET {@code url} over exactly {@code protocol}. */
     String getOver(String protocol, String url) throws Exception {
         URI u = URI.create(url);
-        try (var socket = (javax.net.ssl.SSLSocket) pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", u.getPort())) {
+        try (var socket = (javax.net.ssl.SSLSocket)
+                pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", u.getPort())) {
             socket.setSoTimeout(10_000);
             socket.setEnabledProtocols(new String[] {protocol});
             socket.startHandshake();
-            socket.getOutputStream().write(("GET " + u.getRawPath() + "?" + u.getRawQuery() + " HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Range: bytes=0-0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+            socket.getOutputStream()
+                    .write(("GET " + u.getRawPath() + "?" + u.getRawQuery() + " HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Range: bytes=0-0\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1)
+                    .lines()
+                    .findFirst()
+                    .orElse("");
         }
     }
 
@@ -277,7 +315,8 @@ class ContentDistributionTest {
         byte[] first;
         String etag;
         // A download broken off after ~1 MiB: the device closes the connection.
-        var resp = http.send(HttpRequest.newBuilder(URI.create(l.url())).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        var resp = http.send(
+                HttpRequest.newBuilder(URI.create(l.url())).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         etag = resp.headers().firstValue("ETag").orElseThrow();
         try (InputStream in = resp.body()) {
             first = in.readNBytes(cut);
@@ -323,8 +362,13 @@ class ContentDistributionTest {
     org.opencmg.api.SecretValue storageKey() throws Exception {
         GatewayConfig config = GatewayConfig.load(dir.resolve("gateway.yaml"));
         try (Database db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
-                    config.secrets().masterKeyFile()), (actor, action, target, detail) -> { }, Clock.systemUTC());
+            var store = new SecretStore(
+                    new Jdbc(db.dataSource()),
+                    MasterKey.load(
+                            System.getenv(config.secrets().masterKeyEnv()),
+                            config.secrets().masterKeyFile()),
+                    (actor, action, target, detail) -> {},
+                    Clock.systemUTC());
             return store.current("plugin.role-content.storage-key").orElseThrow();
         }
     }
@@ -332,7 +376,8 @@ class ContentDistributionTest {
     static String mac(byte[] key, String path, long se, int kid) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(
-                mac.doFinal((path + "\n" + se + "\n" + kid).getBytes(StandardCharsets.UTF_8)));
+        return Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(mac.doFinal((path + "\n" + se + "\n" + kid).getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -2,7 +2,6 @@ package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -42,26 +41,54 @@ class ContentLargeFileProcessTest {
             }
         }
         String expected = HexFormat.of().formatHex(sha.digest());
-        try (var gw = GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 30s}", "-Xmx128m")) {
+        try (var gw =
+                GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 30s}", "-Xmx128m")) {
             gw.trustTestDevices();
-            gw.check(gw.cli("settings", "set", "plugins.role-content.fs-root", dir.resolve("store").toString()));
+            gw.check(gw.cli(
+                    "settings",
+                    "set",
+                    "plugins.role-content.fs-root",
+                    dir.resolve("store").toString()));
             long t0 = System.nanoTime();
-            String up = cmg("content", "upload", file.toString(), "--package", "BIG00001", "--quiet", "--demo", gw.dir.toString());
+            String up = cmg(
+                    "content",
+                    "upload",
+                    file.toString(),
+                    "--package",
+                    "BIG00001",
+                    "--quiet",
+                    "--demo",
+                    gw.dir.toString());
             long upMillis = (System.nanoTime() - t0) / 1_000_000;
             assertThat(up).contains("sha256 " + expected);
 
             Path out = dir.resolve("download");
             t0 = System.nanoTime();
-            String down = cmg("device", "download", "--cert", pki.file("big-device.pem").toString(), "--key",
-                    pki.file("big-device-key.pem").toString(), "--gateway", gw.clientUrl("/").toString(), "--ca",
-                    pki.file("root.pem").toString(), "--package", "BIG00001", "--out", out.toString(), "--quiet");
+            String down = cmg(
+                    "device",
+                    "download",
+                    "--cert",
+                    pki.file("big-device.pem").toString(),
+                    "--key",
+                    pki.file("big-device-key.pem").toString(),
+                    "--gateway",
+                    gw.clientUrl("/").toString(),
+                    "--ca",
+                    pki.file("root.pem").toString(),
+                    "--package",
+                    "BIG00001",
+                    "--out",
+                    out.toString(),
+                    "--quiet");
             long downMillis = (System.nanoTime() - t0) / 1_000_000;
             assertThat(down).contains("big.bin: " + SIZE + " bytes, sha256 " + expected + " ok");
             assertThat(Files.size(out.resolve("big.bin"))).isEqualTo(SIZE);
             Files.delete(out.resolve("big.bin")); // 2 GiB less on the disk for the rest of the build
             assertThat(Files.readString(gw.log())).doesNotContain("OutOfMemoryError");
-            System.out.printf("2 GiB content up in %d ms (%.0f MiB/s), down in %d ms (%.0f MiB/s, with the device's hash check; "
-                    + "gateway -Xmx128m)%n", upMillis, 2048_000.0 / upMillis, downMillis, 2048_000.0 / downMillis);
+            System.out.printf(
+                    "2 GiB content up in %d ms (%.0f MiB/s), down in %d ms (%.0f MiB/s, with the device's hash check; "
+                            + "gateway -Xmx128m)%n",
+                    upMillis, 2048_000.0 / upMillis, downMillis, 2048_000.0 / downMillis);
         }
     }
 
@@ -69,7 +96,10 @@ class ContentLargeFileProcessTest {
     private static String cmg(String... args) {
         var out = new StringWriter();
         var err = new StringWriter();
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = CmgCommand.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
         assertThat(code).as(out + "" + err).isZero();
         return out.toString();
     }

@@ -7,11 +7,9 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -48,7 +46,9 @@ class ContentRequestPathTest {
     static final List<String> BACKGROUND_STATEMENTS = List.of(
             "select topic, revision from state_revisions",
             "select revision from content_revision",
-            "set mode postgresql", "set default_null_ordering high", "call readonly()");
+            "set mode postgresql",
+            "set default_null_ordering high",
+            "call readonly()");
 
     Path dir;
     GatewayFixture gw;
@@ -62,11 +62,19 @@ class ContentRequestPathTest {
         this.dir = dir;
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         gw = new GatewayFixture(dir, pki, new RecordingForwarder());
-        http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).version(HttpClient.Version.HTTP_1_1).build();
-        gw.check(gw.cli("settings", "set", "plugins.role-content.fs-root", dir.resolve("content-store").toString()));
+        http = HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+        gw.check(gw.cli(
+                "settings",
+                "set",
+                "plugins.role-content.fs-root",
+                dir.resolve("content-store").toString()));
         Path file = dir.resolve("readme.txt");
         Files.writeString(file, "hello content\n");
-        assertThat(cmg("content", "upload", file.toString(), "--package", PKG)[0]).isEqualTo("0");
+        assertThat(cmg("content", "upload", file.toString(), "--package", PKG)[0])
+                .isEqualTo("0");
         String[] lines = cmg("content", "token", "--package", PKG)[1].strip().split("\n");
         token = lines[lines.length - 1].strip();
         var located = get("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG, "Bearer " + token);
@@ -96,42 +104,72 @@ class ContentRequestPathTest {
         String forgedJwt = forgedContentToken();
         var statuses = new HashMap<String, Integer>();
         Thread.sleep(1500); // three polls: the pollers have reloaded whatever the set-up changed
-        try (Connection c = db.connection(); var s = c.createStatement()) {
+        try (Connection c = db.connection();
+                var s = c.createStatement()) {
             s.execute("set query_statistics false");
             s.execute("set query_statistics true"); // starts counting afresh
         }
         for (int i = 0; i < 50; i++) {
             statuses.put("garbage", get("/content/x/1/y?se=1&kid=1&sig=x", null).statusCode());
-            statuses.put("well-formed forgery", get("/content/" + PKG + "/1/readme.txt?se=" + se + "&kid=1&sig="
-                    + "A".repeat(43), null).statusCode());
-            statuses.put("unknown kid", get("/content/" + PKG + "/1/readme.txt?se=" + se + "&kid=99&sig=" + "A".repeat(43),
-                    null).statusCode());
+            statuses.put(
+                    "well-formed forgery",
+                    get("/content/" + PKG + "/1/readme.txt?se=" + se + "&kid=1&sig=" + "A".repeat(43), null)
+                            .statusCode());
+            statuses.put(
+                    "unknown kid",
+                    get("/content/" + PKG + "/1/readme.txt?se=" + se + "&kid=99&sig=" + "A".repeat(43), null)
+                            .statusCode());
             statuses.put("genuine url", get(url, null).statusCode());
-            statuses.put("forged jwt", get("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG, "Bearer " + forgedJwt)
-                    .statusCode());
-            statuses.put("genuine token", get("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG, "Bearer " + token)
-                    .statusCode());
+            statuses.put(
+                    "forged jwt",
+                    get("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG, "Bearer " + forgedJwt)
+                            .statusCode());
+            statuses.put(
+                    "genuine token",
+                    get("/downloadrestservice.svc/getcontentxmlsecure?pid=" + PKG, "Bearer " + token)
+                            .statusCode());
         }
         List<String> ran = new ArrayList<>();
-        try (Connection c = db.connection(); var s = c.createStatement();
-             var rs = s.executeQuery("select sql_statement, execution_count from information_schema.query_statistics")) {
+        try (Connection c = db.connection();
+                var s = c.createStatement();
+                var rs = s.executeQuery(
+                        "select sql_statement, execution_count from information_schema.query_statistics")) {
             while (rs.next()) {
                 ran.add(rs.getString(1).strip().toLowerCase(java.util.Locale.ROOT) + " (" + rs.getLong(2) + "x)");
             }
             s.execute("set query_statistics false");
         }
 
-        assertThat(statuses).containsExactlyInAnyOrderEntriesOf(Map.of("garbage", 403, "well-formed forgery", 403,
-                "unknown kid", 403, "genuine url", 200, "forged jwt", 401, "genuine token", 200));
-        assertThat(ran).as("statements during 300 device requests")
-                .allSatisfy(sql -> assertThat(BACKGROUND_STATEMENTS).anySatisfy(p -> assertThat(sql).startsWith(p)));
+        assertThat(statuses)
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "garbage",
+                        403,
+                        "well-formed forgery",
+                        403,
+                        "unknown kid",
+                        403,
+                        "genuine url",
+                        200,
+                        "forged jwt",
+                        401,
+                        "genuine token",
+                        200));
+        assertThat(ran)
+                .as("statements during 300 device requests")
+                .allSatisfy(sql -> assertThat(BACKGROUND_STATEMENTS)
+                        .anySatisfy(p -> assertThat(sql).startsWith(p)));
     }
 
     /** An HS256 JWT of the content issuer, signed with a key the gateway never had. */
     static String forgedContentToken() throws Exception {
-        var claims = new JWTClaimsSet.Builder().issuer("urn:opencmg:content").audience("opencmg-content").claim("pid", PKG)
-                .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(1)))).build();
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("1").build(), claims);
+        var claims = new JWTClaimsSet.Builder()
+                .issuer("urn:opencmg:content")
+                .audience("opencmg-content")
+                .claim("pid", PKG)
+                .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(1))))
+                .build();
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("1").build(), claims);
         jwt.sign(new MACSigner(new byte[32]));
         return jwt.serialize();
     }

@@ -21,8 +21,11 @@ final class DeviceClient {
     DeviceClient(GatewayFixture gw, IssuedCertificate certificate) throws Exception {
         this.gw = gw;
         this.certificate = certificate;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(gw.pki.clientContext(certificate)).connectTimeout(Duration.ofSeconds(10)).build();
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(gw.pki.clientContext(certificate))
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
     }
 
     HttpRequest.Builder request(String pathAndQuery) {
@@ -33,7 +36,8 @@ final class DeviceClient {
         return http.send(request(pathAndQuery).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> send(String method, String pathAndQuery, String body) throws IOException, InterruptedException {
+    HttpResponse<String> send(String method, String pathAndQuery, String body)
+            throws IOException, InterruptedException {
         var publisher = body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
         return http.send(request(pathAndQuery).method(method, publisher).build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -41,7 +45,8 @@ final class DeviceClient {
     /** The internal server's echo of the request, from a 200 answer. */
     static JsonNode echo(HttpResponse<String> response) throws IOException {
         if (response.statusCode() != 200) {
-            throw new AssertionError("expected the internal server's echo, got " + response.statusCode() + ": " + response.body());
+            throw new AssertionError(
+                    "expected the internal server's echo, got " + response.statusCode() + ": " + response.body());
         }
         return InternalServer.JSON.readTree(response.body());
     }

@@ -60,7 +60,10 @@ class DeviceDownloadTest {
     static String[] cmg(String... args) {
         var out = new StringWriter();
         var err = new StringWriter();
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = CmgCommand.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
         return new String[] {Integer.toString(code), out + "\n" + err};
     }
 
@@ -72,9 +75,22 @@ class DeviceDownloadTest {
     }
 
     String[] download(int port, String pkg, Path out, String... more) {
-        var args = new ArrayList<>(List.of("device", "download", "--cert", pki.file("downloader.pem").toString(), "--key",
-                pki.file("downloader-key.pem").toString(), "--gateway", "https://localhost:" + port, "--ca",
-                pki.file("root.pem").toString(), "--package", pkg, "--out", out.toString(), "--quiet"));
+        var args = new ArrayList<>(List.of(
+                "device",
+                "download",
+                "--cert",
+                pki.file("downloader.pem").toString(),
+                "--key",
+                pki.file("downloader-key.pem").toString(),
+                "--gateway",
+                "https://localhost:" + port,
+                "--ca",
+                pki.file("root.pem").toString(),
+                "--package",
+                pkg,
+                "--out",
+                out.toString(),
+                "--quiet"));
         args.addAll(List.of(more));
         return cmg(args.toArray(String[]::new));
     }
@@ -91,7 +107,11 @@ class DeviceDownloadTest {
 
     void useFilesystemStore() {
         gw.check(gw.cli("settings", "set", "plugins.role-content.store", "filesystem"));
-        gw.check(gw.cli("settings", "set", "plugins.role-content.fs-root", dir.resolve("fs-store").toString()));
+        gw.check(gw.cli(
+                "settings",
+                "set",
+                "plugins.role-content.fs-root",
+                dir.resolve("fs-store").toString()));
     }
 
     @Test
@@ -104,9 +124,12 @@ class DeviceDownloadTest {
         Path out = dir.resolve("out-cut");
         Path part = out.resolve("cut.bin.part");
         try (var network = new TcpProxy(gw.clientPort())) {
-            var run = CompletableFuture.supplyAsync(() -> download(network.port(), "CUT00001", out, "--range-mib", "32"));
+            var run =
+                    CompletableFuture.supplyAsync(() -> download(network.port(), "CUT00001", out, "--range-mib", "32"));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!(Files.exists(part) && Files.size(part) >= 8 * 1024 * 1024) && !run.isDone() && System.nanoTime() < deadline) {
+            while (!(Files.exists(part) && Files.size(part) >= 8 * 1024 * 1024)
+                    && !run.isDone()
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(2);
             }
             assertThat(run.isDone()).as("the download ended before the cut").isFalse();
@@ -114,8 +137,10 @@ class DeviceDownloadTest {
             String[] result = run.get();
             assertThat(result[0]).as(result[1]).isEqualTo("0");
             assertThat(result[1])
-                    .contains("> GET https://localhost:" + network.port() + "/downloadrestservice.svc/contentaccesstoken?pid=CUT00001")
-                    .contains("> GET https://localhost:" + network.port() + "/downloadrestservice.svc/getcontentxmlsecure?pid=CUT00001")
+                    .contains("> GET https://localhost:" + network.port()
+                            + "/downloadrestservice.svc/contentaccesstoken?pid=CUT00001")
+                    .contains("> GET https://localhost:" + network.port()
+                            + "/downloadrestservice.svc/getcontentxmlsecure?pid=CUT00001")
                     .contains("https://localhost:" + network.port() + "/content/CUT00001/1/cut.bin?se=")
                     .contains("cut at byte")
                     .contains("cut.bin: " + Files.size(payload) + " bytes, sha256 " + sha256(payload) + " ok");
@@ -128,7 +153,8 @@ class DeviceDownloadTest {
     void aLaterRunResumesFromThePartFileAndStartsAgainIfTheFileChanged() throws Exception {
         useFilesystemStore();
         Path payload = file("part.bin", 5 * 1024 * 1024 + 17, 12);
-        assertThat(admin("content", "upload", payload.toString(), "--package", "PART0001", "--quiet")[0]).isEqualTo("0");
+        assertThat(admin("content", "upload", payload.toString(), "--package", "PART0001", "--quiet")[0])
+                .isEqualTo("0");
         byte[] all = Files.readAllBytes(payload);
         String etag = "\"" + sha256(payload) + "\"";
 
@@ -137,7 +163,9 @@ class DeviceDownloadTest {
         Files.writeString(out.resolve("part.bin.part.etag"), etag + "\n");
         String[] resumed = download(gw.clientPort(), "PART0001", out);
         assertThat(resumed[0]).as(resumed[1]).isEqualTo("0");
-        assertThat(resumed[1]).contains("part.bin: resuming at byte 3145728 of " + all.length).doesNotContain("starting again");
+        assertThat(resumed[1])
+                .contains("part.bin: resuming at byte 3145728 of " + all.length)
+                .doesNotContain("starting again");
         assertThat(Files.readAllBytes(out.resolve("part.bin"))).isEqualTo(all);
 
         // A part file of another version of the file (its ETag differs): If-Range makes the gateway send it whole.
@@ -150,8 +178,15 @@ class DeviceDownloadTest {
         assertThat(Files.readAllBytes(again.resolve("part.bin"))).isEqualTo(all);
 
         // No credential the gateway accepts: refused before any content is located.
-        var anonymous = cmg("device", "download", "--identity", dir.resolve("no-such-identity").toString(), "--package", "PART0001",
-                "--out", again.toString());
+        var anonymous = cmg(
+                "device",
+                "download",
+                "--identity",
+                dir.resolve("no-such-identity").toString(),
+                "--package",
+                "PART0001",
+                "--out",
+                again.toString());
         assertThat(anonymous[0]).isEqualTo("2");
     }
 
@@ -161,10 +196,23 @@ class DeviceDownloadTest {
         gw.check(gw.cli("settings", "set", "plugins.role-content.azure-endpoint", azurite.endpoint()));
         Files.writeString(dir.resolve("key1"), azurite.key1());
         Files.writeString(dir.resolve("key2"), azurite.key2());
-        var k1 = admin("content", "azure-key", "--slot", "1", "--key-file", dir.resolve("key1").toString());
+        var k1 = admin(
+                "content",
+                "azure-key",
+                "--slot",
+                "1",
+                "--key-file",
+                dir.resolve("key1").toString());
         assertThat(k1[0]).as(k1[1]).isEqualTo("0");
         assertThat(k1[1]).contains("key1 stored (active)");
-        assertThat(admin("content", "azure-key", "--slot", "2", "--key-file", dir.resolve("key2").toString())[1]).contains("key2 stored (standby)");
+        assertThat(admin(
+                        "content",
+                        "azure-key",
+                        "--slot",
+                        "2",
+                        "--key-file",
+                        dir.resolve("key2").toString())[1])
+                .contains("key2 stored (standby)");
 
         Path payload = file("azure.bin", 9 * 1024 * 1024 + 5, 13);
         var up = admin("content", "upload", payload.toString(), "--package", "AZ000001", "--quiet");
@@ -174,16 +222,24 @@ class DeviceDownloadTest {
         Path out = dir.resolve("out-azure");
         String[] result = download(gw.clientPort(), "AZ000001", out, "--range-mib", "2");
         assertThat(result[0]).as(result[1]).isEqualTo("0");
-        assertThat(result[1]).contains(azurite.endpoint() + "/opencmg-content/AZ000001/1/azure.bin?sv=").contains("&sig=")
+        assertThat(result[1])
+                .contains(azurite.endpoint() + "/opencmg-content/AZ000001/1/azure.bin?sv=")
+                .contains("&sig=")
                 .contains("azure.bin: " + Files.size(payload) + " bytes, sha256 " + sha256(payload) + " ok");
         assertThat(sha256(out.resolve("azure.bin"))).isEqualTo(sha256(payload));
 
         var rotated = admin("content", "rotate-key");
-        assertThat(rotated[1]).contains("storage key key2 signs new content URLs now (azure-blob store)")
+        assertThat(rotated[1])
+                .contains("storage key key2 signs new content URLs now (azure-blob store)")
                 .contains("regenerate key1 in Azure");
         var keys = admin("content", "keys");
-        assertThat(keys[1]).contains("key1").contains("retired").contains("key2").contains("active")
-                .doesNotContain(azurite.key1()).doesNotContain(azurite.key2());
+        assertThat(keys[1])
+                .contains("key1")
+                .contains("retired")
+                .contains("key2")
+                .contains("active")
+                .doesNotContain(azurite.key1())
+                .doesNotContain(azurite.key2());
         String[] afterRotation = download(gw.clientPort(), "AZ000001", dir.resolve("out-azure-2"));
         assertThat(afterRotation[0]).as(afterRotation[1]).isEqualTo("0");
     }

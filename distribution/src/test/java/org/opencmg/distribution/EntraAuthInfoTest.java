@@ -60,11 +60,17 @@ class EntraAuthInfoTest {
         tenant = new EntraTenant(pki);
         key = tenant.key;
         gw = new GatewayFixture(dir, pki, forwarder);
-        tenant.onboard(gw, "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth",
-                "https://mp.corp.example/ccm_system_tokenauth", "ABC");
+        tenant.onboard(
+                gw,
+                "/CCM_Proxy_ServerAuth/72057594037927939/ccm_system_tokenauth",
+                "https://mp.corp.example/ccm_system_tokenauth",
+                "ABC");
         gw.publish("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System", "https://mp.corp.example/CCM_System", "ABC");
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(pki.clientContext(null))
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(pki.clientContext(null))
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     @AfterAll
@@ -86,7 +92,9 @@ class EntraAuthInfoTest {
     }
 
     HttpResponse<String> get(String pathAndQuery, String bearer) throws Exception {
-        var b = HttpRequest.newBuilder(gw.clientUrl(pathAndQuery)).timeout(Duration.ofSeconds(10)).GET();
+        var b = HttpRequest.newBuilder(gw.clientUrl(pathAndQuery))
+                .timeout(Duration.ofSeconds(10))
+                .GET();
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);
         }
@@ -97,9 +105,12 @@ class EntraAuthInfoTest {
     void aadAuthInfoAnswersAnOnboardedTenant() throws Exception {
         var r = get("/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + TENANT, null);
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
-        assertThat(JSONObjectUtils.parse(r.body())).containsEntry("client_app_id", CLIENT_APP)
-                .containsEntry("resource", RESOURCE).containsEntry("tenant_id", TENANT);
+        assertThat(r.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+        assertThat(JSONObjectUtils.parse(r.body()))
+                .containsEntry("client_app_id", CLIENT_APP)
+                .containsEntry("resource", RESOURCE)
+                .containsEntry("tenant_id", TENANT);
     }
 
     @Test
@@ -111,8 +122,10 @@ class EntraAuthInfoTest {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).isEqualTo("400 missing_tenant_id\n");
         var post = HttpRequest.newBuilder(gw.clientUrl("/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + TENANT))
-                .POST(HttpRequest.BodyPublishers.ofString("x")).build();
-        assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(405);
+                .POST(HttpRequest.BodyPublishers.ofString("x"))
+                .build();
+        assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode())
+                .isEqualTo(405);
     }
 
     @Test
@@ -124,27 +137,60 @@ class EntraAuthInfoTest {
             assertThat(d.method()).isEqualTo("entra");
             assertThat(d.id()).isEqualTo("entra:" + TENANT + ":aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
             assertThat(d.name()).isEqualTo("desktop-42@contoso.example");
-            assertThat(d.attributes()).containsEntry("tid", TENANT).containsEntry("oid", "11111111-2222-3333-4444-555555555555");
+            assertThat(d.attributes())
+                    .containsEntry("tid", TENANT)
+                    .containsEntry("oid", "11111111-2222-3333-4444-555555555555");
         });
         // A v2 token of the same tenant too; the keys were fetched once.
-        var v2 = claims(TENANT).issuer("https://login.microsoftonline.com/" + TENANT + "/v2.0").build();
+        var v2 = claims(TENANT)
+                .issuer("https://login.microsoftonline.com/" + TENANT + "/v2.0")
+                .build();
         assertThat(get(ENTRA_PATH, sign(key, v2)).statusCode()).isEqualTo(200);
         assertThat(tenant.jwksFetches.get()).isEqualTo(1);
     }
 
     @Test
     void badEntraTokensAreRefusedWithTheirReason() throws Exception {
-        assertRefused(get(ENTRA_PATH, sign(key, claims(TENANT).audience("https://graph.microsoft.com").build())), 401, "wrong_audience");
-        assertRefused(get(ENTRA_PATH, sign(key, claims(TENANT)
-                .expirationTime(Date.from(Instant.now().minus(Duration.ofHours(1)))).build())), 401, "token_expired");
-        assertRefused(get(ENTRA_PATH, sign(key, claims(TENANT)
-                .notBeforeTime(Date.from(Instant.now().plus(Duration.ofHours(1)))).build())), 401, "token_not_yet_valid");
+        assertRefused(
+                get(
+                        ENTRA_PATH,
+                        sign(
+                                key,
+                                claims(TENANT)
+                                        .audience("https://graph.microsoft.com")
+                                        .build())),
+                401,
+                "wrong_audience");
+        assertRefused(
+                get(
+                        ENTRA_PATH,
+                        sign(
+                                key,
+                                claims(TENANT)
+                                        .expirationTime(Date.from(Instant.now().minus(Duration.ofHours(1))))
+                                        .build())),
+                401,
+                "token_expired");
+        assertRefused(
+                get(
+                        ENTRA_PATH,
+                        sign(
+                                key,
+                                claims(TENANT)
+                                        .notBeforeTime(Date.from(Instant.now().plus(Duration.ofHours(1))))
+                                        .build())),
+                401,
+                "token_not_yet_valid");
         assertRefused(get(ENTRA_PATH, sign(key, claims(STRANGER).build())), 401, "tenant_not_onboarded");
         RSAKey forger = new RSAKeyGenerator(2048).keyID("entra-key-1").generate();
         assertRefused(get(ENTRA_PATH, sign(forger, claims(TENANT).build())), 401, "invalid_token");
         // The AADAuthInfo lookup is anonymous, but a bad token on it is still refused.
-        assertRefused(get("/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + TENANT, sign(forger, claims(TENANT).build())),
-                401, "invalid_token");
+        assertRefused(
+                get(
+                        "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + TENANT,
+                        sign(forger, claims(TENANT).build())),
+                401,
+                "invalid_token");
     }
 
     @Test
@@ -173,8 +219,11 @@ class EntraAuthInfoTest {
             body.transferTo(java.io.OutputStream.nullOutputStream());
             devices.add(route.device());
             response.setStatus(200);
-            Content.Sink.write(response, true, java.nio.ByteBuffer.wrap(("forwarded " + route.internalTarget() + "\n")
-                    .getBytes(StandardCharsets.UTF_8)));
+            Content.Sink.write(
+                    response,
+                    true,
+                    java.nio.ByteBuffer.wrap(
+                            ("forwarded " + route.internalTarget() + "\n").getBytes(StandardCharsets.UTF_8)));
         }
     }
 }

@@ -20,6 +20,7 @@ class EntraDeviceLifecycleTest {
 
     @TempDir
     static Path tmp;
+
     static TokenTopology topology;
 
     @BeforeAll
@@ -36,14 +37,20 @@ class EntraDeviceLifecycleTest {
 
     @Test
     void anEntraDeviceTradesItsTokenForAnAccessTokenAndReachesItsEndpoint() throws Exception {
-        var print = topology.cli("demo", "entra-token", "--dir", topology.dir.toString(), "--device-id",
+        var print = topology.cli(
+                "demo",
+                "entra-token",
+                "--dir",
+                topology.dir.toString(),
+                "--device-id",
                 "11111111-2222-4333-8444-555555555555");
         assertThat(print.code()).as(print.all()).isZero();
         String entraToken = print.lastLine();
 
         var sts = topology.send("POST", "CCM_STS/token", entraToken, "");
         assertThat(sts.statusCode()).as(sts.body()).isEqualTo(200);
-        String access = new ObjectMapper().readTree(sts.body()).path("access_token").asText();
+        String access =
+                new ObjectMapper().readTree(sts.body()).path("access_token").asText();
         var claims = SignedJWT.parse(access).getJWTClaimsSet();
         String deviceId = "entra:" + DemoTenant.TENANT_ID + ":11111111-2222-4333-8444-555555555555";
         assertThat(claims.getSubject()).isEqualTo(deviceId);
@@ -64,10 +71,12 @@ class EntraDeviceLifecycleTest {
 
     @Test
     void aadAuthInfoAnswersForTheOnboardedTenantOnly() throws Exception {
-        var known = topology.send("GET", "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + DemoTenant.TENANT_ID, null, null);
+        var known =
+                topology.send("GET", "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + DemoTenant.TENANT_ID, null, null);
         assertThat(known.statusCode()).isEqualTo(200);
         assertThat(known.body()).contains(DemoTenant.CLIENT_APP_ID).contains(DemoTenant.APP_ID_URI);
-        var unknown = topology.send("GET", "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=00000000-0000-4000-8000-000000000000", null, null);
+        var unknown = topology.send(
+                "GET", "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=00000000-0000-4000-8000-000000000000", null, null);
         assertThat(unknown.statusCode()).isEqualTo(404);
     }
 }

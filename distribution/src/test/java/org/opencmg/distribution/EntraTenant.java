@@ -49,9 +49,13 @@ final class EntraTenant implements AutoCloseable {
     void onboard(GatewayFixture gw, String external, String internal, String site) {
         gw.check(gw.cli("settings", "set", "plugins.auth-entra.tenants", """
                 [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s",
-                  "jwks_url": "https://127.0.0.1:%d/%s/discovery/keys"}]"""
-                .formatted(TENANT, CLIENT_APP, RESOURCE, jwksServer.getAddress().getPort(), TENANT)));
-        gw.check(gw.cli("settings", "set", "plugins.auth-entra.jwks-ca-file", pki.file("root.pem").toString()));
+                  "jwks_url": "https://127.0.0.1:%d/%s/discovery/keys"}]""".formatted(
+                        TENANT, CLIENT_APP, RESOURCE, jwksServer.getAddress().getPort(), TENANT)));
+        gw.check(gw.cli(
+                "settings",
+                "set",
+                "plugins.auth-entra.jwks-ca-file",
+                pki.file("root.pem").toString()));
         gw.publish(external, internal, site, "--auth", "entra");
     }
 
@@ -73,7 +77,12 @@ final class EntraTenant implements AutoCloseable {
 
     /** RS256 over {@code claims} with {@code signer}'s key ID in the header. */
     static String sign(RSAKey signer, JWTClaimsSet claims) throws Exception {
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(signer.getKeyID()).build(), claims);
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(signer.getKeyID())
+                        .build(),
+                claims);
         jwt.sign(new RSASSASigner(signer));
         return jwt.serialize();
     }
@@ -86,8 +95,9 @@ final class EntraTenant implements AutoCloseable {
     private HttpsServer serve(String body) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
-        ks.setKeyEntry("jwks", pki.server.privateKey(), "pw".toCharArray(),
-                new X509Certificate[] {pki.server.certificate(), pki.root.certificate()});
+        ks.setKeyEntry("jwks", pki.server.privateKey(), "pw".toCharArray(), new X509Certificate[] {
+            pki.server.certificate(), pki.root.certificate()
+        });
         var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "pw".toCharArray());
         SSLContext ctx = SSLContext.getInstance("TLS");

@@ -45,21 +45,38 @@ class ExplainTest {
 
     @Test
     void aMappedRequestNamesTheMappingAndWhyItCannotBeServedWithoutAConnectionPoint() throws Exception {
-        int code = gw.cli("explain", MP + "/request", "-X", "CCM_POST", "--cert", certFile("good", pki.device("good")).toString());
+        int code = gw.cli(
+                "explain",
+                MP + "/request",
+                "-X",
+                "CCM_POST",
+                "--cert",
+                certFile("good", pki.device("good")).toString());
         assertThat(code).as(gw.out).isEqualTo(1);
-        assertThat(gw.out).startsWith("503 no_connection_point").contains("site ABC").contains("pki:CN=good");
+        assertThat(gw.out)
+                .startsWith("503 no_connection_point")
+                .contains("site ABC")
+                .contains("pki:CN=good");
     }
 
     @Test
     void refusalsComeWithTheSameReasonsThePipelineGives() throws Exception {
         Path good = certFile("good2", pki.device("good2"));
-        assertThat(gw.cli("explain", MP + "/..%2f..%2fadmin", "--cert", good.toString())).isEqualTo(1);
+        assertThat(gw.cli("explain", MP + "/..%2f..%2fadmin", "--cert", good.toString()))
+                .isEqualTo(1);
         assertThat(gw.out).startsWith("400 encoded_slash");
-        assertThat(gw.cli("explain", "/CCM_Proxy_MutualAuth/1/Unknown", "--cert", good.toString())).isEqualTo(1);
+        assertThat(gw.cli("explain", "/CCM_Proxy_MutualAuth/1/Unknown", "--cert", good.toString()))
+                .isEqualTo(1);
         assertThat(gw.out).startsWith("404 unmapped_path");
-        assertThat(gw.cli("explain", MP + "/x", "-X", "DELETE", "--cert", good.toString())).isEqualTo(1);
+        assertThat(gw.cli("explain", MP + "/x", "-X", "DELETE", "--cert", good.toString()))
+                .isEqualTo(1);
         assertThat(gw.out).startsWith("405 method_not_allowed");
-        assertThat(gw.cli("explain", MP + "/x", "--cert", certFile("expired", pki.expiredDevice()).toString())).isEqualTo(1);
+        assertThat(gw.cli(
+                        "explain",
+                        MP + "/x",
+                        "--cert",
+                        certFile("expired", pki.expiredDevice()).toString()))
+                .isEqualTo(1);
         assertThat(gw.out).startsWith("403 expired");
         assertThat(gw.cli("explain", MP + "/x")).isEqualTo(1);
         assertThat(gw.out).startsWith("401 no_credentials");
@@ -67,7 +84,9 @@ class ExplainTest {
 
     @Test
     void whatTheGatewayAnswersItselfIsServedWithoutAConnectionPoint() {
-        assertThat(gw.cli("explain", "/CCM_Proxy_ServerAuth/ServiceMetadata")).as(gw.out).isZero();
+        assertThat(gw.cli("explain", "/CCM_Proxy_ServerAuth/ServiceMetadata"))
+                .as(gw.out)
+                .isZero();
         assertThat(gw.out).startsWith("served").contains("gateway service:  ServiceMetadata");
     }
 }

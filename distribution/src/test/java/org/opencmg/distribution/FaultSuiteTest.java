@@ -41,8 +41,7 @@ class FaultSuiteTest {
     AdminClient admin;
 
     /** One device request: when it ended, whether idempotent, whether it succeeded. */
-    record Outcome(long startNanos, long atNanos, boolean idempotent, boolean ok, String failure, int retries) {
-    }
+    record Outcome(long startNanos, long atNanos, boolean idempotent, boolean ok, String failure, int retries) {}
 
     /** How often a device tries an idempotent request whose connection was cut, before it counts as lost. */
     static final int IDEMPOTENT_TRIES = 3;
@@ -54,8 +53,11 @@ class FaultSuiteTest {
     @BeforeAll
     void up(@TempDir Path tmp) throws Exception {
         topology = TopologyFixture.up(tmp.resolve("topology"));
-        admin = AdminClient.of(URI.create(topology.env.getProperty("GW1_ADMIN_URL")), "admin",
-                Files.readString(topology.dir.resolve("admin-password")).strip(), topology.dir.resolve("pki/ca.pem"));
+        admin = AdminClient.of(
+                URI.create(topology.env.getProperty("GW1_ADMIN_URL")),
+                "admin",
+                Files.readString(topology.dir.resolve("admin-password")).strip(),
+                topology.dir.resolve("pki/ca.pem"));
     }
 
     @AfterAll
@@ -68,13 +70,18 @@ class FaultSuiteTest {
 
     /** A device's loop: GET the MP list (idempotent) or CCM_POST a message (not idempotent), 50/50. */
     void deviceLoop() {
-        String base = topology.env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + topology.env.getProperty("MP_ROLE_ID");
+        String base =
+                topology.env.getProperty("LB_URL") + "/CCM_Proxy_MutualAuth/" + topology.env.getProperty("MP_ROLE_ID");
         while (loading.get()) {
             boolean idempotent = ThreadLocalRandom.current().nextBoolean();
             var request = idempotent
-                    ? HttpRequest.newBuilder(URI.create(base + "/SMS_MP/.sms_aut?MPLIST")).timeout(Duration.ofSeconds(10)).build()
-                    : HttpRequest.newBuilder(URI.create(base + "/CCM_System/request")).timeout(Duration.ofSeconds(10))
-                            .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello")).build();
+                    ? HttpRequest.newBuilder(URI.create(base + "/SMS_MP/.sms_aut?MPLIST"))
+                            .timeout(Duration.ofSeconds(10))
+                            .build()
+                    : HttpRequest.newBuilder(URI.create(base + "/CCM_System/request"))
+                            .timeout(Duration.ofSeconds(10))
+                            .method("CCM_POST", HttpRequest.BodyPublishers.ofString("hello"))
+                            .build();
             String failure = null;
             int tries = 0;
             long started = System.nanoTime();
@@ -127,8 +134,7 @@ class FaultSuiteTest {
     }
 
     /** What one phase cost the devices. */
-    record Phase(long idempotentLost, long otherFailed, long retries, long requests) {
-    }
+    record Phase(long idempotentLost, long otherFailed, long retries, long requests) {}
 
     /** Runs {@code fault} under load, then waits until requests have all succeeded for 3 s; records the figures. */
     Phase underLoad(String name, ThrowingRunnable fault) throws Exception {
@@ -140,30 +146,61 @@ class FaultSuiteTest {
         while (System.nanoTime() < deadline) {
             Thread.sleep(500);
             long now = System.nanoTime();
-            boolean quiet = outcomes.stream().filter(o -> o.atNanos() > now - Duration.ofSeconds(3).toNanos()).allMatch(Outcome::ok)
-                    && outcomes.stream().anyMatch(o -> o.atNanos() > now - Duration.ofSeconds(1).toNanos());
+            boolean quiet = outcomes.stream()
+                            .filter(o ->
+                                    o.atNanos() > now - Duration.ofSeconds(3).toNanos())
+                            .allMatch(Outcome::ok)
+                    && outcomes.stream()
+                            .anyMatch(o ->
+                                    o.atNanos() > now - Duration.ofSeconds(1).toNanos());
             if (quiet && now - faultAt > Duration.ofSeconds(4).toNanos()) {
                 break;
             }
         }
         var during = outcomes.stream().filter(o -> o.atNanos() >= start).toList();
         long idemLost = during.stream().filter(o -> o.idempotent() && !o.ok()).count();
-        long otherFailed = during.stream().filter(o -> !o.idempotent() && !o.ok()).count();
-        long lastFailure = during.stream().filter(o -> !o.ok()).mapToLong(Outcome::atNanos).max().orElse(faultAt);
+        long otherFailed =
+                during.stream().filter(o -> !o.idempotent() && !o.ok()).count();
+        long lastFailure = during.stream()
+                .filter(o -> !o.ok())
+                .mapToLong(Outcome::atNanos)
+                .max()
+                .orElse(faultAt);
         long retries = during.stream().mapToLong(Outcome::retries).sum();
-        long longest = during.stream().mapToLong(o -> o.atNanos() - o.startNanos()).max().orElse(0);
-        String line = String.format("| %s | %d | %d | %d (of %d) | %d | %d ms | %d ms |", name, idemLost, retries, otherFailed,
-                during.stream().filter(o -> !o.idempotent()).count(), during.size(),
-                Math.max(0, (lastFailure - faultAt) / 1_000_000), longest / 1_000_000);
+        long longest = during.stream()
+                .mapToLong(o -> o.atNanos() - o.startNanos())
+                .max()
+                .orElse(0);
+        String line = String.format(
+                "| %s | %d | %d | %d (of %d) | %d | %d ms | %d ms |",
+                name,
+                idemLost,
+                retries,
+                otherFailed,
+                during.stream().filter(o -> !o.idempotent()).count(),
+                during.size(),
+                Math.max(0, (lastFailure - faultAt) / 1_000_000),
+                longest / 1_000_000);
         figures.add(line);
-        during.stream().filter(o -> !o.ok()).map(Outcome::failure).distinct().limit(5)
-                .forEach(f -> figures.add("|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | | | |"));
+        during.stream()
+                .filter(o -> !o.ok())
+                .map(Outcome::failure)
+                .distinct()
+                .limit(5)
+                .forEach(f -> figures.add(
+                        "|   ↳ " + f.replace('|', '/').lines().findFirst().orElse("") + " | | | | | | |"));
         // At once, and in the assertion: a failing phase is explained where CI shows it.
-        String reasons = during.stream().filter(o -> !o.ok()).map(o -> o.failure().lines().findFirst().orElse(""))
-                .distinct().limit(5).collect(Collectors.joining("; "));
+        String reasons = during.stream()
+                .filter(o -> !o.ok())
+                .map(o -> o.failure().lines().findFirst().orElse(""))
+                .distinct()
+                .limit(5)
+                .collect(Collectors.joining("; "));
         System.out.println(line + (reasons.isEmpty() ? "" : " failures: " + reasons));
-        assertThat(idemLost).as(() -> name + ": idempotent requests lost; " + line + " failures: " + reasons
-                + "; what the processes logged: " + logged()).isZero();
+        assertThat(idemLost)
+                .as(() -> name + ": idempotent requests lost; " + line + " failures: " + reasons
+                        + "; what the processes logged: " + logged())
+                .isZero();
         outcomes.clear();
         return new Phase(idemLost, otherFailed, retries, during.size());
     }
@@ -177,16 +214,24 @@ class FaultSuiteTest {
             var counts = new TreeMap<String, Integer>();
             for (Path log : files.toList()) {
                 for (String l : Files.readAllLines(log)) {
-                    boolean notice = l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("refused")
+                    boolean notice = l.contains(" WARN ")
+                            || l.contains(" ERROR ")
+                            || l.contains("refused")
                             || (l.contains("[access]") && !l.contains("status=200 "));
                     if (notice) {
                         String kind = l.replaceFirst("^\\S+ ", "").replaceAll("[0-9]+", "#");
-                        counts.merge(log.getFileName() + ": " + kind.substring(0, Math.min(200, kind.length())), 1, Integer::sum);
+                        counts.merge(
+                                log.getFileName() + ": " + kind.substring(0, Math.min(200, kind.length())),
+                                1,
+                                Integer::sum);
                     }
                 }
             }
-            return counts.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue()).limit(12)
-                    .map(e -> e.getValue() + "× " + e.getKey()).collect(Collectors.joining(" | "));
+            return counts.entrySet().stream()
+                    .sorted((a, b) -> b.getValue() - a.getValue())
+                    .limit(12)
+                    .map(e -> e.getValue() + "× " + e.getKey())
+                    .collect(Collectors.joining(" | "));
         } catch (IOException e) {
             return "(logs not readable: " + e + ")";
         }
@@ -201,7 +246,8 @@ class FaultSuiteTest {
      * (rise 2, inter 1 s) took it back, a connection point until its channels to both gateways are up.
      */
     void restartWithSigterm(String process) throws Exception {
-        long pid = Long.parseLong(Files.readString(topology.dir.resolve("pids/" + process)).strip());
+        long pid = Long.parseLong(
+                Files.readString(topology.dir.resolve("pids/" + process)).strip());
         ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
         boolean gateway = process.startsWith("gateway");
         String url = gateway ? topology.env.getProperty(process.equals("gateway-1") ? "GW1_URL" : "GW2_URL") : null;
@@ -221,11 +267,14 @@ class FaultSuiteTest {
             }
             Thread.sleep(10);
         }
-        assertThat(running(pid)).as(process + " still running 60 s after SIGTERM").isFalse();
+        assertThat(running(pid))
+                .as(process + " still running 60 s after SIGTERM")
+                .isFalse();
         long exited = (System.nanoTime() - t0) / 1_000_000;
         if (gateway) {
             drains.add(String.format("| %s | %d ms | %d ms | %d ms |", process, unready, closed, exited));
-            assertThat(ProcessLogs.tail(topology.dir.resolve("logs/" + process + ".log"), 40)).contains("stopped")
+            assertThat(ProcessLogs.tail(topology.dir.resolve("logs/" + process + ".log"), 40))
+                    .contains("stopped")
                     .contains("channels ended by GOAWAY");
         }
         var run = topology.script("up");
@@ -256,8 +305,13 @@ class FaultSuiteTest {
     /** The status of a GET to a gateway's own client connector (no client certificate); -1 when nothing answers. */
     int probe(String url) {
         try {
-            return topology.probe.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return topology.probe
+                    .send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                    .timeout(Duration.ofSeconds(2))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -291,9 +345,13 @@ class FaultSuiteTest {
                 assertThat(run.exitCode()).as(run.output()).isZero();
             });
             underLoad("PostgreSQL restarted (fast shutdown)", () -> {
-                var pb = new ProcessBuilder("bash", "-c", "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-                        + "/pg_ctl -D " + topology.pgCluster() + "/cluster -m fast -w restart -l "
-                        + topology.pgCluster() + "/postgres.log").redirectErrorStream(true);
+                var pb = new ProcessBuilder(
+                                "bash",
+                                "-c",
+                                "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+                                        + "/pg_ctl -D " + topology.pgCluster() + "/cluster -m fast -w restart -l "
+                                        + topology.pgCluster() + "/postgres.log")
+                        .redirectErrorStream(true);
                 Process p = pb.start();
                 String out = new String(p.getInputStream().readAllBytes());
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -301,26 +359,35 @@ class FaultSuiteTest {
             });
             // A rolling restart: every gateway, then every connection point, stopped with SIGTERM (a
             // drain) and started again, one after the other. Not one request of any kind may fail.
-            var rolling = underLoad("rolling restart (SIGTERM, then started again): gateway 1, gateway 2, "
-                    + "connection point 1, connection point 2", () -> {
-                for (String process : List.of("gateway-1", "gateway-2", "connection-point-1", "connection-point-2")) {
-                    restartWithSigterm(process);
-                }
-            });
-            assertThat(rolling.idempotentLost() + rolling.otherFailed()).as("requests failed in the rolling restart").isZero();
-            assertThat(rolling.retries()).as("connections cut in the rolling restart (device retries)").isZero();
+            var rolling = underLoad(
+                    "rolling restart (SIGTERM, then started again): gateway 1, gateway 2, "
+                            + "connection point 1, connection point 2",
+                    () -> {
+                        for (String process :
+                                List.of("gateway-1", "gateway-2", "connection-point-1", "connection-point-2")) {
+                            restartWithSigterm(process);
+                        }
+                    });
+            assertThat(rolling.idempotentLost() + rolling.otherFailed())
+                    .as("requests failed in the rolling restart")
+                    .isZero();
+            assertThat(rolling.retries())
+                    .as("connections cut in the rolling restart (device retries)")
+                    .isZero();
         } finally {
             loading.set(false);
             for (Thread t : load) {
                 t.join(15_000);
             }
         }
-        System.out.println("| fault | idempotent lost | device retries | other failed | requests | last failure after the fault "
-                + "| longest request |");
+        System.out.println(
+                "| fault | idempotent lost | device retries | other failed | requests | last failure after the fault "
+                        + "| longest request |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|");
         figures.forEach(System.out::println);
         System.out.println();
-        System.out.println("| drained gateway | SIGTERM to /health/ready 503 | to the connector closed | to the exit |");
+        System.out.println(
+                "| drained gateway | SIGTERM to /health/ready 503 | to the connector closed | to the exit |");
         System.out.println("|---|---:|---:|---:|");
         drains.forEach(System.out::println);
         // Nothing stored was lost along the way, and writes work again after the database restart.
@@ -333,7 +400,8 @@ class FaultSuiteTest {
                 admin.putSetting("verify-revocation", "on");
                 break;
             } catch (IOException e) {
-                assertThat(System.nanoTime() - t0).as("a write after the database restart: " + e.getMessage())
+                assertThat(System.nanoTime() - t0)
+                        .as("a write after the database restart: " + e.getMessage())
                         .isLessThan(Duration.ofSeconds(30).toNanos());
                 Thread.sleep(200);
             }

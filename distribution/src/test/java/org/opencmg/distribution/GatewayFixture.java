@@ -14,9 +14,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.opencmg.server.boot.Gateway;
-import org.opencmg.cli.client.AdminClient;
 import org.opencmg.cli.CmgCommand;
+import org.opencmg.cli.client.AdminClient;
+import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.testkit.Postgres;
@@ -46,7 +46,9 @@ final class GatewayFixture implements AutoCloseable {
 
     /** The java launcher the build runs with (processes of the product are started with it). */
     static String java() {
-        return System.getProperty("cmg.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return System.getProperty(
+                "cmg.java",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
     final Path dir;
@@ -57,6 +59,7 @@ final class GatewayFixture implements AutoCloseable {
     private final String timeouts;
     /** Extra lines of gateway.yaml (a database, a shared master key); empty for the defaults. */
     private final String extraConfig;
+
     private Gateway gateway;
     private Process process;
     private int clientPort;
@@ -74,8 +77,14 @@ final class GatewayFixture implements AutoCloseable {
         this(dir, pki, forwarder, null, "{idle: 10s}", "");
     }
 
-    private GatewayFixture(Path dir, TestPki pki, Forwarder forwarder, List<String> processJvmOptions, String timeouts,
-                           String extraConfig) throws Exception {
+    private GatewayFixture(
+            Path dir,
+            TestPki pki,
+            Forwarder forwarder,
+            List<String> processJvmOptions,
+            String timeouts,
+            String extraConfig)
+            throws Exception {
         this.dir = dir;
         this.pki = pki;
         this.forwarder = forwarder;
@@ -130,8 +139,8 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     /** As {@link #process}, with more lines of gateway.yaml (e.g. {@link #tlsProvider}). */
-    static GatewayFixture processWithConfig(Path dir, TestPki pki, String timeouts, String extraConfig,
-                                            String... jvmOptions) throws Exception {
+    static GatewayFixture processWithConfig(
+            Path dir, TestPki pki, String timeouts, String extraConfig, String... jvmOptions) throws Exception {
         return new GatewayFixture(dir, pki, null, List.of(jvmOptions), timeouts, extraConfig);
     }
 
@@ -151,7 +160,9 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     private void writeConfig() throws IOException {
-        Files.writeString(dir.resolve("gateway.yaml"), """
+        Files.writeString(
+                dir.resolve("gateway.yaml"),
+                """
                 instance: test-%s
                 data-dir: data
                 client: {host: 127.0.0.1, port: %d, certificate: %s, key: %s%s}
@@ -160,9 +171,17 @@ final class GatewayFixture implements AutoCloseable {
                 plugins-dir: %s
                 admin-account: {user: admin, initial-password-file: admin-password}
                 timeouts: %s
-                """.formatted(dir.getFileName(), clientPort, pki.file("server.pem"), pki.file("server-key.pem"), clientOptions,
-                channelPort, adminPort,
-                home().resolve("plugins"), timeouts) + extraConfig);
+                """.formatted(
+                                        dir.getFileName(),
+                                        clientPort,
+                                        pki.file("server.pem"),
+                                        pki.file("server-key.pem"),
+                                        clientOptions,
+                                        channelPort,
+                                        adminPort,
+                                        home().resolve("plugins"),
+                                        timeouts)
+                        + extraConfig);
     }
 
     void start() throws Exception {
@@ -185,17 +204,29 @@ final class GatewayFixture implements AutoCloseable {
         var command = new ArrayList<String>();
         command.add(java());
         command.addAll(processJvmOptions);
-        command.addAll(List.of("-cp", home().resolve("lib") + "/*", "org.opencmg.cli.CmgCommand", "gateway",
-                "--config", dir.resolve("gateway.yaml").toString()));
-        process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
-        var http = HttpClient.newBuilder().sslContext(pki.clientContext(null)).connectTimeout(Duration.ofSeconds(2)).build();
+        command.addAll(List.of(
+                "-cp",
+                home().resolve("lib") + "/*",
+                "org.opencmg.cli.CmgCommand",
+                "gateway",
+                "--config",
+                dir.resolve("gateway.yaml").toString()));
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
+                .start();
+        var http = HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
         var probe = HttpRequest.newBuilder(URI.create("https://localhost:" + clientPort + "/health"))
-                .timeout(Duration.ofSeconds(2)).build();
+                .timeout(Duration.ofSeconds(2))
+                .build();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             if (!process.isAlive()) {
-                throw new AssertionError("the gateway process exited (" + process.exitValue() + "):\n" + ProcessLogs.tail(log(), 40));
+                throw new AssertionError(
+                        "the gateway process exited (" + process.exitValue() + "):\n" + ProcessLogs.tail(log(), 40));
             }
             try {
                 if (http.send(probe, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
@@ -205,7 +236,8 @@ final class GatewayFixture implements AutoCloseable {
                 // not listening yet
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the gateway process was not healthy within 60 s:\n" + ProcessLogs.tail(log(), 40));
+                throw new AssertionError(
+                        "the gateway process was not healthy within 60 s:\n" + ProcessLogs.tail(log(), 40));
             }
             Thread.sleep(200);
         }
@@ -268,17 +300,29 @@ final class GatewayFixture implements AutoCloseable {
 
     /** One series of the instance's /metrics (admin's HTTP Basic), named with its labels as printed, or NaN when absent. */
     double metric(String name) throws Exception {
-        return metrics().lines().filter(l -> l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1))).findFirst().orElse(Double.NaN);
+        return metrics()
+                .lines()
+                .filter(l -> l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
+                .findFirst()
+                .orElse(Double.NaN);
     }
 
     /** The instance's whole /metrics (Prometheus text), scraped as the administrator (HTTP Basic). */
     String metrics() throws Exception {
-        try (var http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null)).build()) {
-            String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(
-                    java.nio.charset.StandardCharsets.UTF_8));
-            return http.send(java.net.http.HttpRequest.newBuilder(adminUrl("/metrics")).header("Authorization", basic).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        try (var http = java.net.http.HttpClient.newBuilder()
+                .sslContext(pki.clientContext(null))
+                .build()) {
+            String basic = "Basic "
+                    + java.util.Base64.getEncoder()
+                            .encodeToString(
+                                    ("admin:" + ADMIN_PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return http.send(
+                            java.net.http.HttpRequest.newBuilder(adminUrl("/metrics"))
+                                    .header("Authorization", basic)
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .body();
         }
     }
 
@@ -290,13 +334,21 @@ final class GatewayFixture implements AutoCloseable {
     /** The console's sign-in form as a browser sends it, with the token of its login cookie. */
     HttpResponse<String> consoleSignIn(HttpClient http, String user, String password) throws Exception {
         var page = http.send(HttpRequest.newBuilder(adminUrl("/login")).build(), HttpResponse.BodyHandlers.ofString());
-        String cookie = page.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("__Host-cmg-login="))
-                .findFirst().orElseThrow().split(";")[0];
+        String cookie = page.headers().allValues("Set-Cookie").stream()
+                .filter(c -> c.startsWith("__Host-cmg-login="))
+                .findFirst()
+                .orElseThrow()
+                .split(";")[0];
         String token = cookie.substring(cookie.indexOf('=') + 1);
-        String form = "login_token=" + token + "&user=" + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8)
-                + "&password=" + java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
-        return http.send(HttpRequest.newBuilder(adminUrl("/login")).header("Cookie", cookie)
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
+        String form = "login_token=" + token + "&user="
+                + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8) + "&password="
+                + java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
+        return http.send(
+                HttpRequest.newBuilder(adminUrl("/login"))
+                        .header("Cookie", cookie)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -326,7 +378,18 @@ final class GatewayFixture implements AutoCloseable {
         if (args.getFirst().equals("connection-point")) { // its subcommands administer; the bare command runs a point
             return args.size() > 1 && List.of("register", "list", "unregister").contains(args.get(1));
         }
-        return List.of("endpoint", "roots", "ctl", "crl", "settings", "status", "explain", "token", "content", "admin-cert", "config")
+        return List.of(
+                        "endpoint",
+                        "roots",
+                        "ctl",
+                        "crl",
+                        "settings",
+                        "status",
+                        "explain",
+                        "token",
+                        "content",
+                        "admin-cert",
+                        "config")
                 .contains(args.getFirst());
     }
 
@@ -345,13 +408,23 @@ final class GatewayFixture implements AutoCloseable {
     /** Uploads the test root and intermediate, and publishes one management point endpoint. */
     void trustAndPublish() throws IOException {
         trust();
-        check(cli("endpoint", "publish", "--external", "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System",
-                "--internal", "https://mp.corp.example/CCM_System", "--site", "ABC", "--max-request-bytes", "1024"));
+        check(cli(
+                "endpoint",
+                "publish",
+                "--external",
+                "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System",
+                "--internal",
+                "https://mp.corp.example/CCM_System",
+                "--site",
+                "ABC",
+                "--max-request-bytes",
+                "1024"));
     }
 
     /** {@code cmg endpoint publish --external E --internal I --site S [OPTIONS...]}. */
     void publish(String external, String internal, String site, String... options) {
-        var args = new ArrayList<>(List.of("endpoint", "publish", "--external", external, "--internal", internal, "--site", site));
+        var args = new ArrayList<>(
+                List.of("endpoint", "publish", "--external", external, "--internal", internal, "--site", site));
         args.addAll(Arrays.asList(options));
         check(cli(args.toArray(String[]::new)));
     }

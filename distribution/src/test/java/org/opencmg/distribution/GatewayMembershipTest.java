@@ -56,22 +56,31 @@ class GatewayMembershipTest {
             cp.register(gw1).start(gw1.channelUrl());
             // The instances advertise the address their channel connector is bound to: 127.0.0.1.
             String second = "https://127.0.0.1:" + gw2.channelPort();
-            Awaitility.await("the point dials the instance it was not told of").atMost(Duration.ofSeconds(20))
+            Awaitility.await("the point dials the instance it was not told of")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> up(cp.links()).contains(second));
             // Only that one (an instance stopped by another test may be listed for one more heartbeat).
-            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cp.links())
-                    .filteredOn(LinkStatus::discovered).extracting(l -> l.gateway().toString()).containsExactly(second));
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(cp.links())
+                            .filteredOn(LinkStatus::discovered)
+                            .extracting(l -> l.gateway().toString())
+                            .containsExactly(second));
             assertThat(gw2.openChannels()).containsExactly("cp-one");
             assertThat(instances(gw1)).containsEntry(instanceOf(gw2), "up").containsEntry(instanceOf(gw1), "up");
 
             String secondName = instanceOf(gw2);
             gw2.stop(); // a clean stop: shown stopped (not gone), no longer listed, no longer dialled
-            Awaitility.await("the stopped instance is no longer dialled").atMost(Duration.ofSeconds(20))
+            Awaitility.await("the stopped instance is no longer dialled")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> cp.links().stream().noneMatch(LinkStatus::discovered));
-            assertThat(cp.links()).extracting(l -> l.gateway().toString()).containsExactly(gw1.channelUrl().toString());
+            assertThat(cp.links())
+                    .extracting(l -> l.gateway().toString())
+                    .containsExactly(gw1.channelUrl().toString());
             assertThat(instances(gw1)).containsEntry(instanceOf(gw1), "up").containsEntry(secondName, "stopped");
             gw2.start();
-            Awaitility.await("the restarted instance is dialled again").atMost(Duration.ofSeconds(20))
+            Awaitility.await("the restarted instance is dialled again")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> up(cp.links()).contains("https://127.0.0.1:" + gw2.channelPort()));
         }
     }
@@ -94,18 +103,34 @@ class GatewayMembershipTest {
     void anInstanceWithoutAChannelOtherInstancesHaveIsNotReady() throws Exception {
         var site = new InternalServer(pki);
         // A third instance whose advertised channel URL nobody can dial: the point never reaches it.
-        try (var gw3 = GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw3")), pki,
-                GatewayFixture.sharedStore(dir, pg) + "membership: {heartbeat: 1s, expiry: 3s, channel-url: \"https://127.0.0.1:1\"}\n");
-             var cp = new ConnectionPointFixture(dir, pki, "cp-ps9", "PS9")) {
-            gw1.check(gw1.cli("endpoint", "publish", "--external", "/PS9_Role", "--internal", site.url("/internal"), "--site", "PS9"));
+        try (var gw3 = GatewayFixture.withChannelsAndConfig(
+                        Files.createDirectories(dir.resolve("gw3")),
+                        pki,
+                        GatewayFixture.sharedStore(dir, pg)
+                                + "membership: {heartbeat: 1s, expiry: 3s, channel-url: \"https://127.0.0.1:1\"}\n");
+                var cp = new ConnectionPointFixture(dir, pki, "cp-ps9", "PS9")) {
+            gw1.check(gw1.cli(
+                    "endpoint",
+                    "publish",
+                    "--external",
+                    "/PS9_Role",
+                    "--internal",
+                    site.url("/internal"),
+                    "--site",
+                    "PS9"));
             cp.register(gw1).start(gw1.channelUrl()); // not all its links come up: gw3's advertised URL is dead
-            Awaitility.await("the other instances reach site PS9").atMost(Duration.ofSeconds(20))
-                    .until(() -> gw1.openChannels().contains("cp-ps9") && gw2.openChannels().contains("cp-ps9"));
+            Awaitility.await("the other instances reach site PS9")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> gw1.openChannels().contains("cp-ps9")
+                            && gw2.openChannels().contains("cp-ps9"));
             var probe = new DeviceClient(gw3, null);
-            Awaitility.await("gw3, which site PS9 cannot reach, is not ready").atMost(Duration.ofSeconds(20))
+            Awaitility.await("gw3, which site PS9 cannot reach, is not ready")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> probe.get("/health/ready").statusCode() == 503);
-            assertThat(probe.get("/health/ready").body()).contains("no channel for site PS9 (other instances have one)");
-            assertThat(new DeviceClient(gw1, null).get("/health/ready").statusCode()).isEqualTo(200);
+            assertThat(probe.get("/health/ready").body())
+                    .contains("no channel for site PS9 (other instances have one)");
+            assertThat(new DeviceClient(gw1, null).get("/health/ready").statusCode())
+                    .isEqualTo(200);
             gw1.check(gw1.cli("endpoint", "unpublish", "/PS9_Role"));
         } finally {
             site.close();
@@ -113,7 +138,10 @@ class GatewayMembershipTest {
     }
 
     private static List<String> up(List<LinkStatus> links) {
-        return links.stream().filter(l -> "up".equals(l.state())).map(l -> l.gateway().toString()).toList();
+        return links.stream()
+                .filter(l -> "up".equals(l.state()))
+                .map(l -> l.gateway().toString())
+                .toList();
     }
 
     private static String instanceOf(GatewayFixture gw) {

@@ -49,21 +49,28 @@ class ImageTest {
 
         JsonNode index = JSON.readTree(layout.resolve("index.json").toFile());
         assertThat(index.path("manifests")).hasSize(1);
-        assertThat(index.at("/manifests/0/annotations/org.opencontainers.image.ref.name").asText())
+        assertThat(index.at("/manifests/0/annotations/org.opencontainers.image.ref.name")
+                        .asText())
                 .isEqualTo("opencmg:" + ReleaseArchiveTest.version());
-        JsonNode manifest = JSON.readTree(blob(layout, index.at("/manifests/0/digest").asText()).toFile());
-        JsonNode config = JSON.readTree(blob(layout, manifest.at("/config/digest").asText()).toFile());
+        JsonNode manifest = JSON.readTree(
+                blob(layout, index.at("/manifests/0/digest").asText()).toFile());
+        JsonNode config = JSON.readTree(
+                blob(layout, manifest.at("/config/digest").asText()).toFile());
 
         assertThat(config.path("os").asText()).isEqualTo("linux");
-        assertThat(config.path("created").asText()).as("reproducible: epoch timestamps").startsWith("1970-01-01T00:00:00");
+        assertThat(config.path("created").asText())
+                .as("reproducible: epoch timestamps")
+                .startsWith("1970-01-01T00:00:00");
         JsonNode c = config.path("config");
         assertThat(c.path("User").asText()).isEqualTo("10001:10001");
         assertThat(c.path("Volumes").has("/etc/opencmg")).isTrue();
         assertThat(c.path("Volumes").has("/var/lib/opencmg")).isTrue();
         assertThat(c.path("ExposedPorts").has("443/tcp")).isTrue();
         assertThat(c.path("ExposedPorts").has("10124/tcp")).isTrue();
-        assertThat(c.path("Labels").path("org.opencontainers.image.licenses").asText()).isEqualTo("Apache-2.0");
-        assertThat(c.path("Labels").path("org.opencontainers.image.version").asText()).isEqualTo(ReleaseArchiveTest.version());
+        assertThat(c.path("Labels").path("org.opencontainers.image.licenses").asText())
+                .isEqualTo("Apache-2.0");
+        assertThat(c.path("Labels").path("org.opencontainers.image.version").asText())
+                .isEqualTo(ReleaseArchiveTest.version());
         var entrypoint = new ArrayList<String>();
         c.path("Entrypoint").forEach(a -> entrypoint.add(a.asText()));
         assertThat(entrypoint).startsWith("/opt/java/bin/java").endsWith("org.opencmg.cli.CmgCommand");
@@ -72,12 +79,20 @@ class ImageTest {
         // Every blob is what its digest says; the layers, in order, make the root filesystem.
         Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
         for (JsonNode layer : manifest.path("layers")) {
-            exec(List.of("tar", "-xzf", blob(layout, layer.path("digest").asText()).toString(), "-C", rootfs.toString()));
+            exec(List.of(
+                    "tar", "-xzf", blob(layout, layer.path("digest").asText()).toString(), "-C", rootfs.toString()));
         }
-        for (String f : List.of("opt/java/bin/java", "opt/opencmg/LICENSE", "opt/opencmg/NOTICE", "opt/opencmg/plugins/auth-pki.jar",
-                "opt/opencmg/plugins/role-content/plugin.properties", "opt/opencmg/config/gateway.yaml", "lib64/ld-linux-x86-64.so.2",
+        for (String f : List.of(
+                "opt/java/bin/java",
+                "opt/opencmg/LICENSE",
+                "opt/opencmg/NOTICE",
+                "opt/opencmg/plugins/auth-pki.jar",
+                "opt/opencmg/plugins/role-content/plugin.properties",
+                "opt/opencmg/config/gateway.yaml",
+                "lib64/ld-linux-x86-64.so.2",
                 // the licences of what the image ships besides OpenCMG: the Java runtime's, and glibc's (LGPL)
-                "opt/java/legal/java.base/LICENSE", "usr/share/doc/libc6/copyright")) {
+                "opt/java/legal/java.base/LICENSE",
+                "usr/share/doc/libc6/copyright")) {
             assertThat(rootfs.resolve(f)).as(f).isRegularFile();
         }
         try (var libs = Files.list(rootfs.resolve("opt/opencmg/libs"))) {
@@ -85,8 +100,11 @@ class ImageTest {
         }
         assertThat(rootfs.resolve("bin/sh")).as("FROM scratch: no shell").doesNotExist();
 
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/chroot")) && Files.isExecutable(Path.of("/usr/bin/unshare"))
-                && "root".equals(System.getProperty("user.name")), "running the image's filesystem needs unshare and chroot as root");
+        assumeTrue(
+                Files.isExecutable(Path.of("/usr/sbin/chroot"))
+                        && Files.isExecutable(Path.of("/usr/bin/unshare"))
+                        && "root".equals(System.getProperty("user.name")),
+                "running the image's filesystem needs unshare and chroot as root");
         var env = new ArrayList<String>();
         c.path("Env").forEach(e -> env.add(e.asText()));
         var version = chroot(rootfs, env, entrypoint, List.of("--version"));
@@ -101,18 +119,30 @@ class ImageTest {
                 admin: {port: 0}
                 """.formatted(port));
         long started = System.nanoTime();
-        Process gateway = container(rootfs, env, entrypoint, List.of("gateway", "--config", "/etc/opencmg/gateway.yaml"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
+        Process gateway = container(
+                        rootfs, env, entrypoint, List.of("gateway", "--config", "/etc/opencmg/gateway.yaml"))
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("gateway.log").toFile())
+                .start();
         try {
             var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(KeyMaterial.trustStore(rootfs.resolve("var/lib/opencmg/pki/ca.pem")));
             var tls = SSLContext.getInstance("TLS");
             tls.init(null, tmf.getTrustManagers(), null);
-            try (var http = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build()) {
-                var health = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/health")).build();
-                Awaitility.await("the image's gateway /health").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                        .ignoreExceptions().failFast(() -> !gateway.isAlive())
-                        .until(() -> http.send(health, HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+            try (var http = HttpClient.newBuilder()
+                    .sslContext(tls)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build()) {
+                var health = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/health"))
+                        .build();
+                Awaitility.await("the image's gateway /health")
+                        .atMost(Duration.ofSeconds(90))
+                        .pollInterval(Duration.ofMillis(250))
+                        .ignoreExceptions()
+                        .failFast(() -> !gateway.isAlive())
+                        .until(() -> http.send(health, HttpResponse.BodyHandlers.ofString())
+                                        .statusCode()
+                                == 200);
             }
             System.err.printf("image gateway healthy after %d ms%n", (System.nanoTime() - started) / 1_000_000);
         } finally {
@@ -121,10 +151,14 @@ class ImageTest {
             if (!gateway.waitFor(30, TimeUnit.SECONDS)) {
                 gateway.destroyForcibly();
             }
-            System.err.printf("image gateway stopped in %d ms (exit %d)%n", (System.nanoTime() - stopping) / 1_000_000, gateway.exitValue());
+            System.err.printf(
+                    "image gateway stopped in %d ms (exit %d)%n",
+                    (System.nanoTime() - stopping) / 1_000_000, gateway.exitValue());
         }
-        assertThat(Files.getOwner(rootfs.resolve("var/lib/opencmg/data/initial-admin-password")).getName())
-                .as("written by the image's user, not root").isNotEqualTo("root");
+        assertThat(Files.getOwner(rootfs.resolve("var/lib/opencmg/data/initial-admin-password"))
+                        .getName())
+                .as("written by the image's user, not root")
+                .isNotEqualTo("root");
     }
 
     private static Path blob(Path layout, String digest) throws Exception {
@@ -148,7 +182,11 @@ class ImageTest {
      * process started is the JVM itself and SIGTERM reaches it.
      */
     private static ProcessBuilder container(Path rootfs, List<String> env, List<String> entrypoint, List<String> args) {
-        var command = new ArrayList<>(List.of("/usr/bin/unshare", "--mount", "/bin/sh", "-c",
+        var command = new ArrayList<>(List.of(
+                "/usr/bin/unshare",
+                "--mount",
+                "/bin/sh",
+                "-c",
                 "mount --bind \"$0\" \"$0\" && mount -t proc proc \"$0/proc\" && exec /usr/sbin/chroot --userspec=10001:10001 \"$0\" \"$@\"",
                 rootfs.toString()));
         command.addAll(entrypoint);
@@ -160,8 +198,11 @@ class ImageTest {
         return pb;
     }
 
-    private static String chroot(Path rootfs, List<String> env, List<String> entrypoint, List<String> args) throws Exception {
-        Process p = container(rootfs, env, entrypoint, args).redirectErrorStream(true).start();
+    private static String chroot(Path rootfs, List<String> env, List<String> entrypoint, List<String> args)
+            throws Exception {
+        Process p = container(rootfs, env, entrypoint, args)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();

@@ -61,7 +61,10 @@ final class InternalServer implements AutoCloseable {
     /** One request as this server received it. */
     record Seen(String method, String path, String query, List<List<String>> headers, long bodyLength, String client) {
         List<String> values(String name) {
-            return headers.stream().filter(h -> h.get(0).equalsIgnoreCase(name)).map(h -> h.get(1)).toList();
+            return headers.stream()
+                    .filter(h -> h.get(0).equalsIgnoreCase(name))
+                    .map(h -> h.get(1))
+                    .toList();
         }
     }
 
@@ -70,10 +73,12 @@ final class InternalServer implements AutoCloseable {
     final List<Seen> seen = new CopyOnWriteArrayList<>();
     /** Requests per client certificate subject ("none" without one). */
     final Map<String, AtomicInteger> byClient = new ConcurrentHashMap<>();
+
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
     /** Requests at .../hold not answered yet. */
     final AtomicInteger holding = new AtomicInteger();
+
     private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean released;
 
@@ -83,7 +88,8 @@ final class InternalServer implements AutoCloseable {
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server = new Server(threads);
         var tls = new SslContextFactory.Server();
-        tls.setKeyStore(KeyMaterial.read(pki.file("server.pem"), pki.file("server-key.pem")).keyStore());
+        tls.setKeyStore(KeyMaterial.read(pki.file("server.pem"), pki.file("server-key.pem"))
+                .keyStore());
         tls.setKeyStorePassword(KeyMaterial.TRANSIENT_PASSWORD);
         tls.setTrustStore(KeyMaterial.trustStore(pki.file("root.pem")));
         tls.setWantClientAuth(true);
@@ -92,7 +98,8 @@ final class InternalServer implements AutoCloseable {
         secure.setSniHostCheck(false);
         http.addCustomizer(secure);
         http.setSendServerVersion(false);
-        connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+        connector =
+                new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         connector.setAcceptQueueSize(1024);
@@ -137,8 +144,10 @@ final class InternalServer implements AutoCloseable {
 
     /** How many requests reached this server with a certificate whose subject contains {@code cn}. */
     int servedFor(String cn) {
-        return byClient.entrySet().stream().filter(e -> e.getKey().contains("CN=" + cn))
-                .mapToInt(e -> e.getValue().get()).sum();
+        return byClient.entrySet().stream()
+                .filter(e -> e.getKey().contains("CN=" + cn))
+                .mapToInt(e -> e.getValue().get())
+                .sum();
     }
 
     void reset() {
@@ -194,7 +203,8 @@ final class InternalServer implements AutoCloseable {
             }
         }
         record(request, request.getHttpURI().getPath(), n, clientOf(request));
-        byte[] text = ("held " + request.getHttpURI().getQuery() + ": " + n + " bytes").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] text = ("held " + request.getHttpURI().getQuery() + ": " + n + " bytes")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, text.length);
@@ -210,7 +220,8 @@ final class InternalServer implements AutoCloseable {
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, n);
-            try (OutputStream out = Content.Sink.asOutputStream(response); var in = new PatternBytes(n)) {
+            try (OutputStream out = Content.Sink.asOutputStream(response);
+                    var in = new PatternBytes(n)) {
                 in.transferTo(out);
             }
             record(request, path, 0, client);
@@ -245,7 +256,8 @@ final class InternalServer implements AutoCloseable {
         if (path.endsWith("/gzip")) { // as IIS with dynamic compression: gzip only when the client asked for it
             record(request, path, length, client);
             String accept = request.getHeaders().get(HttpHeader.ACCEPT_ENCODING);
-            byte[] text = "a compressible answer, a compressible answer".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] text =
+                    "a compressible answer, a compressible answer".getBytes(java.nio.charset.StandardCharsets.UTF_8);
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
             if (accept != null && accept.contains("gzip")) {
@@ -292,7 +304,9 @@ final class InternalServer implements AutoCloseable {
     private static String clientOf(Request request) {
         var tls = (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
         X509Certificate[] chain = tls == null ? null : tls.peerCertificates();
-        return chain == null || chain.length == 0 ? "none" : chain[0].getSubjectX500Principal().getName();
+        return chain == null || chain.length == 0
+                ? "none"
+                : chain[0].getSubjectX500Principal().getName();
     }
 
     private static String param(Request request, String name, String fallback) {

@@ -16,8 +16,7 @@ final class JvmHeap {
 
     private static final Pattern USED = Pattern.compile("heap\\s+total[^\\n]*?used (\\d+)K");
 
-    private JvmHeap() {
-    }
+    private JvmHeap() {}
 
     /** Bytes of heap used in this JVM after System.gc(). */
     static long usedAfterGc() {
@@ -41,7 +40,9 @@ final class JvmHeap {
 
     private static String jcmd(ProcessHandle process, String command) throws IOException, InterruptedException {
         String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        var p = new ProcessBuilder(jcmd, String.valueOf(process.pid()), command).redirectErrorStream(true).start();
+        var p = new ProcessBuilder(jcmd, String.valueOf(process.pid()), command)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new AssertionError("jcmd " + process.pid() + " " + command + " failed:\n" + out);

@@ -37,24 +37,34 @@ class LargeBodyProcessTest {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         String expected = InternalServer.PatternBytes.sha256(SIZE);
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.process(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 30s}", "-Xmx128m");
-             var cp = new ConnectionPointFixture(dir, pki, "cp-big", "PS1")) {
+                var gw = GatewayFixture.process(
+                        Files.createDirectories(dir.resolve("gw")), pki, "{idle: 30s}", "-Xmx128m");
+                var cp = new ConnectionPointFixture(dir, pki, "cp-big", "PS1")) {
             try {
                 gw.trustTestDevices();
-                gw.publish(CONTENT, site.url("/site/Content"), "PS1", "--max-request-bytes", String.valueOf(SIZE + 1024));
+                gw.publish(
+                        CONTENT, site.url("/site/Content"), "PS1", "--max-request-bytes", String.valueOf(SIZE + 1024));
                 cp.register(gw).startProcess(SMALL_HEAP, gw.channelUrl());
                 var device = new DeviceClient(gw, pki.device("big-device"));
-                Awaitility.await("a request passes the whole path").atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                Awaitility.await("a request passes the whole path")
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(250))
+                        .ignoreExceptions()
                         .until(() -> device.get(CONTENT + "/ping").statusCode() == 200);
-                assertThat(gw.api().get("channels").toString()).contains("\"connection_point\":\"cp-big\"")
+                assertThat(gw.api().get("channels").toString())
+                        .contains("\"connection_point\":\"cp-big\"")
                         .contains("\"state\":\"up\"");
 
                 long t0 = System.nanoTime();
-                var upload = device.http.send(device.request(CONTENT + "/big/upload").timeout(Duration.ofMinutes(3))
+                var upload = device.http.send(
+                        device.request(CONTENT + "/big/upload")
+                                .timeout(Duration.ofMinutes(3))
                                 .POST(HttpRequest.BodyPublishers.fromPublisher(
-                                        HttpRequest.BodyPublishers.ofInputStream(() -> new InternalServer.PatternBytes(SIZE)), SIZE))
-                                .build(), HttpResponse.BodyHandlers.ofString());
+                                        HttpRequest.BodyPublishers.ofInputStream(
+                                                () -> new InternalServer.PatternBytes(SIZE)),
+                                        SIZE))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
                 JsonNode received = InternalServer.JSON.readTree(upload.body());
@@ -62,10 +72,14 @@ class LargeBodyProcessTest {
                 assertThat(received.path("sha256").asText()).isEqualTo(expected);
 
                 t0 = System.nanoTime();
-                var download = device.http.send(device.request(CONTENT + "/big/download?bytes=" + SIZE)
-                        .timeout(Duration.ofMinutes(3)).build(), HttpResponse.BodyHandlers.ofInputStream());
+                var download = device.http.send(
+                        device.request(CONTENT + "/big/download?bytes=" + SIZE)
+                                .timeout(Duration.ofMinutes(3))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(download.statusCode()).isEqualTo(200);
-                assertThat(download.headers().firstValueAsLong("Content-Length")).hasValue(SIZE);
+                assertThat(download.headers().firstValueAsLong("Content-Length"))
+                        .hasValue(SIZE);
                 var sha = MessageDigest.getInstance("SHA-256");
                 long n = 0;
                 try (InputStream in = download.body()) {
@@ -79,8 +93,9 @@ class LargeBodyProcessTest {
                 long downMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertThat(n).isEqualTo(SIZE);
                 assertThat(HexFormat.of().formatHex(sha.digest())).isEqualTo(expected);
-                System.out.printf("256 MiB up in %d ms (%.0f MiB/s), down in %d ms (%.0f MiB/s)%n", upMillis,
-                        256_000.0 / upMillis, downMillis, 256_000.0 / downMillis);
+                System.out.printf(
+                        "256 MiB up in %d ms (%.0f MiB/s), down in %d ms (%.0f MiB/s)%n",
+                        upMillis, 256_000.0 / upMillis, downMillis, 256_000.0 / downMillis);
 
                 assertThat(Files.readString(gw.log())).doesNotContain("OutOfMemoryError");
                 assertThat(Files.readString(cp.log())).doesNotContain("OutOfMemoryError");

@@ -28,7 +28,8 @@ class LauncherTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isEqualTo(1);
-        assertThat(out).contains("cmg: no JDK 21 or newer found", "set JAVA_HOME")
+        assertThat(out)
+                .contains("cmg: no JDK 21 or newer found", "set JAVA_HOME")
                 .doesNotContain("building", "mvn", "No such file");
     }
 
@@ -38,8 +39,11 @@ class LauncherTest {
             return false;
         }
         Path java = javac.toRealPath().resolveSibling("java");
-        var p = new ProcessBuilder(java.toString(), "-XshowSettings:properties", "-version").redirectErrorStream(true).start();
-        var m = Pattern.compile("java\\.specification\\.version = (\\d+)").matcher(new String(p.getInputStream().readAllBytes()));
+        var p = new ProcessBuilder(java.toString(), "-XshowSettings:properties", "-version")
+                .redirectErrorStream(true)
+                .start();
+        var m = Pattern.compile("java\\.specification\\.version = (\\d+)")
+                .matcher(new String(p.getInputStream().readAllBytes()));
         p.waitFor();
         return m.find() && Integer.parseInt(m.group(1)) >= 21;
     }

@@ -22,9 +22,10 @@ class LogbackConfigTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
 
     static List<Path> configs() throws Exception {
-        try (Stream<Path> files = Stream.concat(Files.list(ROOT.resolve("config")),
-                Files.walk(ROOT.resolve("server/src/main/resources")))) {
-            return files.filter(p -> p.getFileName().toString().matches("logback.*\\.xml")).toList();
+        try (Stream<Path> files = Stream.concat(
+                Files.list(ROOT.resolve("config")), Files.walk(ROOT.resolve("server/src/main/resources")))) {
+            return files.filter(p -> p.getFileName().toString().matches("logback.*\\.xml"))
+                    .toList();
         }
     }
 
@@ -39,7 +40,8 @@ class LogbackConfigTest {
             for (int i = 0; i < list.getLength(); i++) {
                 var policy = (Element) list.item(i);
                 assertThat(policy.getElementsByTagName("totalSizeCap").getLength())
-                        .as("totalSizeCap of a rolling policy in %s", config).isEqualTo(1);
+                        .as("totalSizeCap of a rolling policy in %s", config)
+                        .isEqualTo(1);
                 policies++;
             }
         }
@@ -49,21 +51,28 @@ class LogbackConfigTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"config/logback.xml", "config/logback-json.xml"})
-    void theProductionConfigurationsLoadWithoutErrorsAndHaveTheirOwnAccessLog(String config, @TempDir Path logs) throws Exception {
+    void theProductionConfigurationsLoadWithoutErrorsAndHaveTheirOwnAccessLog(String config, @TempDir Path logs)
+            throws Exception {
         var context = new LoggerContext();
         context.putProperty("cmg.logs", logs.toString());
         var configurator = new JoranConfigurator();
         configurator.setContext(context);
         configurator.doConfigure(ROOT.resolve(config).toFile());
         assertThat(context.getStatusManager().getCopyOfStatusList())
-                .filteredOn(s -> s.getLevel() >= Status.WARN).isEmpty();
+                .filteredOn(s -> s.getLevel() >= Status.WARN)
+                .isEmpty();
 
         var access = context.getLogger("access");
         var appender = (ch.qos.logback.core.rolling.RollingFileAppender<?>) access.getAppender("ACCESS");
-        assertThat(access.isAdditive()).as("access lines stay out of the gateway log").isFalse();
+        assertThat(access.isAdditive())
+                .as("access lines stay out of the gateway log")
+                .isFalse();
         assertThat(Path.of(appender.getFile())).isEqualTo(logs.resolve("access.log"));
-        assertThat(appender.getEncoder()).isInstanceOf(config.endsWith("json.xml")
-                ? ch.qos.logback.classic.encoder.JsonEncoder.class : ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
+        assertThat(appender.getEncoder())
+                .isInstanceOf(
+                        config.endsWith("json.xml")
+                                ? ch.qos.logback.classic.encoder.JsonEncoder.class
+                                : ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
         context.stop();
     }
 }

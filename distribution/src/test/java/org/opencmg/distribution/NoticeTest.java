@@ -17,7 +17,8 @@ class NoticeTest {
     void theCommittedNoticeListsEveryThirdPartyLibraryTheBuildShips() throws Exception {
         Path root = Path.of("..").toAbsolutePath().normalize();
         String generated = Files.readString(root.resolve("target/NOTICE"));
-        assertThat(generated).contains("Apache-2.0:", "org.eclipse.jetty:jetty-server", "com.azure:azure-storage-blob")
+        assertThat(generated)
+                .contains("Apache-2.0:", "org.eclipse.jetty:jetty-server", "com.azure:azure-storage-blob")
                 .doesNotContain("org.opencmg:", "Unknown license");
         assertThat(Files.readString(root.resolve("NOTICE")))
                 .as("NOTICE is out of date: after `mvn verify`, run `cp target/NOTICE NOTICE` at the repository's root")

@@ -9,8 +9,7 @@ import java.util.List;
 /** The last lines of a process's log, for failure messages. */
 final class ProcessLogs {
 
-    private ProcessLogs() {
-    }
+    private ProcessLogs() {}
 
     static String tail(Path log, int lines) {
         try {

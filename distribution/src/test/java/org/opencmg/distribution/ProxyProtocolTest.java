@@ -31,25 +31,41 @@ class ProxyProtocolTest {
     void theLoadBalancerNamesTheDeviceAndNobodyElseMay(@TempDir Path dir) throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki)) {
+                var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki)) {
             gw.clientOptions = ", proxy-protocol: true, proxy-from: [127.0.0.1]";
             gw.restart();
             gw.trustTestDevices();
             gw.publish(ChannelStreamsTest.MP, site.url("/internal/CCM_System"), ChannelStreamsTest.SITE);
-            try (var cp = new ConnectionPointFixture(dir, pki, "cp-proxy", ChannelStreamsTest.SITE).register(gw)
-                    .start(gw.channelUrl()).awaitUp()) {
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-proxy", ChannelStreamsTest.SITE)
+                    .register(gw)
+                    .start(gw.channelUrl())
+                    .awaitUp()) {
                 SSLContext device = pki.clientContext(pki.device("device-proxy"));
 
-                String answer = exchange(device, gw.clientPort(), "127.0.0.1", proxyV2("203.0.113.7", 40123, "127.0.0.1", gw.clientPort()),
-                        "GET " + ChannelStreamsTest.MP + "/behind-the-balancer HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                String answer = exchange(
+                        device,
+                        gw.clientPort(),
+                        "127.0.0.1",
+                        proxyV2("203.0.113.7", 40123, "127.0.0.1", gw.clientPort()),
+                        "GET " + ChannelStreamsTest.MP
+                                + "/behind-the-balancer HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertThat(answer).startsWith("HTTP/1.1 200");
-                var seen = site.seen.stream().filter(s -> s.path().endsWith("/behind-the-balancer")).findFirst().orElseThrow();
+                var seen = site.seen.stream()
+                        .filter(s -> s.path().endsWith("/behind-the-balancer"))
+                        .findFirst()
+                        .orElseThrow();
                 assertThat(seen.values("X-OpenCMG-Client-Address")).containsExactly("203.0.113.7");
-                assertThat(seen.values("X-OpenCMG-Auth-Method")).containsExactly("pki"); // the device's certificate, end to end
+                assertThat(seen.values("X-OpenCMG-Auth-Method"))
+                        .containsExactly("pki"); // the device's certificate, end to end
 
                 // The balancer's own connection (its health check), no header: served as the balancer.
-                assertThat(exchange(pki.clientContext(null), gw.clientPort(), "127.0.0.1", new byte[0],
-                        "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 200");
+                assertThat(exchange(
+                                pki.clientContext(null),
+                                gw.clientPort(),
+                                "127.0.0.1",
+                                new byte[0],
+                                "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                        .startsWith("HTTP/1.1 200");
 
                 // Anyone else: closed before a byte is read, whatever it says, and counted.
                 try (var stranger = new Socket()) {
@@ -59,9 +75,12 @@ class ProxyProtocolTest {
                     stranger.getOutputStream().write(proxyV2("198.51.100.1", 1, "127.0.0.1", gw.clientPort()));
                     assertThat(readAll(stranger.getInputStream())).isEmpty();
                 }
-                Awaitility.await().atMost(Duration.ofSeconds(2))
-                        .until(() -> gw.gateway().refusals().counts().getOrDefault("403 proxy_source_not_allowed", 0L) == 1L);
-                assertThat(site.seen).noneMatch(s -> s.values("X-OpenCMG-Client-Address").contains("198.51.100.1"));
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(2))
+                        .until(() -> gw.gateway().refusals().counts().getOrDefault("403 proxy_source_not_allowed", 0L)
+                                == 1L);
+                assertThat(site.seen)
+                        .noneMatch(s -> s.values("X-OpenCMG-Client-Address").contains("198.51.100.1"));
             }
         }
     }
@@ -71,7 +90,8 @@ class ProxyProtocolTest {
         var b = ByteBuffer.allocate(16 + 12);
         b.put(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
         b.put((byte) 0x21).put((byte) 0x11).putShort((short) 12);
-        b.put(InetAddress.getByName(source).getAddress()).put(InetAddress.getByName(destination).getAddress());
+        b.put(InetAddress.getByName(source).getAddress())
+                .put(InetAddress.getByName(destination).getAddress());
         b.putShort((short) sourcePort).putShort((short) destinationPort);
         return b.array();
     }

@@ -15,11 +15,9 @@ import javax.net.ssl.SSLSocket;
  */
 final class RawHttps {
 
-    record Reply(int status, String head, String body) {
-    }
+    record Reply(int status, String head, String body) {}
 
-    private RawHttps() {
-    }
+    private RawHttps() {}
 
     static Reply exchange(SSLContext ctx, int port, String request) throws IOException {
         return exchange(ctx, port, request.getBytes(StandardCharsets.ISO_8859_1), null);
@@ -95,7 +93,9 @@ final class RawHttps {
                 throw new IOException("connection closed after " + body.length + " of " + length + " body bytes");
             }
             String h = head.toString();
-            return new Reply(Integer.parseInt(h.substring(9, 12)), h.substring(0, h.length() - 4),
+            return new Reply(
+                    Integer.parseInt(h.substring(9, 12)),
+                    h.substring(0, h.length() - 4),
                     new String(body, StandardCharsets.UTF_8));
         }
 

@@ -17,15 +17,15 @@ import org.opencmg.server.pipeline.Route;
  */
 final class RecordingForwarder implements Forwarder {
 
-    record Forwarded(String method, String internalTarget, String device, long bodyBytes) {
-    }
+    record Forwarded(String method, String internalTarget, String device, long bodyBytes) {}
 
     final List<Forwarded> forwarded = new CopyOnWriteArrayList<>();
 
     @Override
     public void forward(Route route, Request request, InputStream body, Response response) throws IOException {
         long n = body.transferTo(java.io.OutputStream.nullOutputStream());
-        forwarded.add(new Forwarded(route.method(), route.internalTarget(), route.device().name(), n));
+        forwarded.add(new Forwarded(
+                route.method(), route.internalTarget(), route.device().name(), n));
         response.setStatus(200);
         byte[] reply = ("forwarded " + route.internalTarget() + " " + n + "\n").getBytes(StandardCharsets.UTF_8);
         Content.Sink.write(response, true, java.nio.ByteBuffer.wrap(reply));

@@ -53,14 +53,46 @@ class RequestFilterTest {
 
     static Stream<String> hostilePaths() {
         return Stream.of(
-                MP + "/..%2f..%2fadmin", MP + "/%2e%2e/%2e%2e/admin", MP + "/../../SMS_MP", MP + "/./x",
-                MP + "%2fx", MP + "%2Fx", MP + "%5cx", MP + "\\..\\x", MP + "/%252e%252e/x", MP + "/%25",
-                MP + "/x%00.asp", MP + "/x%0d%0aSet-Cookie:a", MP + "/%c0%af", MP + "/%c0%ae%c0%ae/x",
-                MP + "/%e0%80%af", MP + "/%u002e%u002e/x", MP + ";jsessionid=1", MP + "/x;.css", MP + "/%3bx",
-                MP + "/web.config::$DATA", MP + "/x%3a%3a$DATA", MP + "//x", MP + "/x.", MP + "/x%20",
-                MP + "/%3f", MP + "/%23", MP + "/%ff", MP + "/%", MP + "/%4", MP + "/%zz", MP + "/..",
-                MP + "/x/..%5c..%5cwindows", MP + "/%2e", MP + "/.%2e/x", MP + "/x%09y", MP + "/x|y",
-                MP + "/x\"y", MP + "/x<y", MP + "/x{y", MP + "/" + "a".repeat(3000));
+                MP + "/..%2f..%2fadmin",
+                MP + "/%2e%2e/%2e%2e/admin",
+                MP + "/../../SMS_MP",
+                MP + "/./x",
+                MP + "%2fx",
+                MP + "%2Fx",
+                MP + "%5cx",
+                MP + "\\..\\x",
+                MP + "/%252e%252e/x",
+                MP + "/%25",
+                MP + "/x%00.asp",
+                MP + "/x%0d%0aSet-Cookie:a",
+                MP + "/%c0%af",
+                MP + "/%c0%ae%c0%ae/x",
+                MP + "/%e0%80%af",
+                MP + "/%u002e%u002e/x",
+                MP + ";jsessionid=1",
+                MP + "/x;.css",
+                MP + "/%3bx",
+                MP + "/web.config::$DATA",
+                MP + "/x%3a%3a$DATA",
+                MP + "//x",
+                MP + "/x.",
+                MP + "/x%20",
+                MP + "/%3f",
+                MP + "/%23",
+                MP + "/%ff",
+                MP + "/%",
+                MP + "/%4",
+                MP + "/%zz",
+                MP + "/..",
+                MP + "/x/..%5c..%5cwindows",
+                MP + "/%2e",
+                MP + "/.%2e/x",
+                MP + "/x%09y",
+                MP + "/x|y",
+                MP + "/x\"y",
+                MP + "/x<y",
+                MP + "/x{y",
+                MP + "/" + "a".repeat(3000));
     }
 
     @ParameterizedTest
@@ -83,8 +115,13 @@ class RequestFilterTest {
     @Test
     void anUnmappedPathIs404AndNotForwarded() throws Exception {
         int before = forwarder.forwarded.size();
-        for (String p : new String[] {"/", "/CCM_Proxy_MutualAuth/72057594037927939", "/CCM_Proxy_MutualAuth/1/CCM_System",
-                MP + "x", "/SMS_MP/.sms_aut?MPLIST"}) {
+        for (String p : new String[] {
+            "/",
+            "/CCM_Proxy_MutualAuth/72057594037927939",
+            "/CCM_Proxy_MutualAuth/1/CCM_System",
+            MP + "x",
+            "/SMS_MP/.sms_aut?MPLIST"
+        }) {
             var reply = send("GET " + p + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
             assertThat(reply.status()).as(p).isEqualTo(404);
             assertThat(reply.body()).isEqualTo("404 unmapped_path\n");
@@ -95,7 +132,8 @@ class RequestFilterTest {
     @ParameterizedTest
     @ValueSource(strings = {"CCM_POST", "BITS_POST", "PROPFIND", "HEAD", "PUT"})
     void customAndStandardVerbsPassAsTheyCame(String method) throws Exception {
-        var reply = send(method + " " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+        var reply = send(method + " " + MP
+                + "/request HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
         assertThat(reply.status()).isEqualTo(200);
         assertThat(forwarder.forwarded).anySatisfy(f -> {
             assertThat(f.method()).isEqualTo(method);
@@ -127,7 +165,8 @@ class RequestFilterTest {
         var reply = send("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + chunk.repeat(3) + "0\r\n\r\n");
         assertThat(reply.status()).isEqualTo(413);
-        var small = send("POST " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        var small = send("POST " + MP
+                + "/request HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + chunk + "0\r\n\r\n");
         assertThat(small.status()).isEqualTo(200);
         assertThat(small.body()).endsWith(" 512\n");
@@ -167,7 +206,9 @@ class RequestFilterTest {
 
     @Test
     void theHealthProbeAnswersWithoutAuthenticationAndSaysNothingElse() throws Exception {
-        var reply = RawHttps.exchange(pki.clientContext(null), gw.clientPort(),
+        var reply = RawHttps.exchange(
+                pki.clientContext(null),
+                gw.clientPort(),
                 "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         assertThat(reply.status()).isEqualTo(200);
         assertThat(reply.body()).isEqualTo("ok\n");

@@ -44,23 +44,41 @@ class RevocationPathsRoundTripTest {
     void start(@TempDir Path dir) throws Exception {
         pki = new TestPki(java.nio.file.Files.createDirectories(dir.resolve("pki")));
         // The issuing CA renews with a new key: same name, a new certificate from the root.
-        renewedCa = CertificateBuilder.intermediateCa("Test Issuing CA", pki.root).keyPair(ec()).build();
-        crlAuthority = CertificateBuilder.intermediateCa("Test CRL Authority", pki.root).keyUsage(KeyUsage.cRLSign).build();
+        renewedCa = CertificateBuilder.intermediateCa("Test Issuing CA", pki.root)
+                .keyPair(ec())
+                .build();
+        crlAuthority = CertificateBuilder.intermediateCa("Test CRL Authority", pki.root)
+                .keyUsage(KeyUsage.cRLSign)
+                .build();
         oldKeyDevice = pki.device("old-key-device");
         oldKeyRevoked = pki.device("old-key-revoked");
-        newKeyDevice = CertificateBuilder.leaf("new-key-device", renewedCa).clientAuth().build();
-        indirectDevice = CertificateBuilder.leaf("indirect-device", pki.intermediate).clientAuth()
-                .indirectCrlDistributionPoint(INDIRECT_URL, crlAuthority.certificate()).build();
-        indirectRevoked = CertificateBuilder.leaf("indirect-revoked", pki.intermediate).clientAuth()
-                .indirectCrlDistributionPoint(INDIRECT_URL, crlAuthority.certificate()).build();
+        newKeyDevice = CertificateBuilder.leaf("new-key-device", renewedCa)
+                .clientAuth()
+                .build();
+        indirectDevice = CertificateBuilder.leaf("indirect-device", pki.intermediate)
+                .clientAuth()
+                .indirectCrlDistributionPoint(INDIRECT_URL, crlAuthority.certificate())
+                .build();
+        indirectRevoked = CertificateBuilder.leaf("indirect-revoked", pki.intermediate)
+                .clientAuth()
+                .indirectCrlDistributionPoint(INDIRECT_URL, crlAuthority.certificate())
+                .build();
 
         PemFiles.writeCertificates(dir.resolve("renewed-ca.pem"), List.of(renewedCa.certificate()));
         PemFiles.writeCertificates(dir.resolve("crl-authority.pem"), List.of(crlAuthority.certificate()));
         PemFiles.writeCrl(dir.resolve("root.crl"), CrlBuilder.issuedBy(pki.root).build());
         // After the renewal only the new key signs the issuing CA's CRL; it covers the old key's certificates.
-        PemFiles.writeCrl(dir.resolve("issuing.crl"), CrlBuilder.issuedBy(renewedCa).revoke(oldKeyRevoked.certificate()).build());
-        PemFiles.writeCrl(dir.resolve("indirect.crl"), CrlBuilder.issuedBy(crlAuthority).distributionPoint(INDIRECT_URL)
-                .revokeOnBehalf(indirectRevoked.certificate()).build());
+        PemFiles.writeCrl(
+                dir.resolve("issuing.crl"),
+                CrlBuilder.issuedBy(renewedCa)
+                        .revoke(oldKeyRevoked.certificate())
+                        .build());
+        PemFiles.writeCrl(
+                dir.resolve("indirect.crl"),
+                CrlBuilder.issuedBy(crlAuthority)
+                        .distributionPoint(INDIRECT_URL)
+                        .revokeOnBehalf(indirectRevoked.certificate())
+                        .build());
 
         gw = new GatewayFixture(dir, pki, new RecordingForwarder());
         gw.trustAndPublish();
@@ -86,7 +104,8 @@ class RevocationPathsRoundTripTest {
 
     RawHttps.Reply get(IssuedCertificate device, X509Certificate... chain) throws Exception {
         SSLContext ctx = pki.clientContext(device, chain);
-        return RawHttps.exchange(ctx, gw.clientPort(), "GET " + PATH + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        return RawHttps.exchange(
+                ctx, gw.clientPort(), "GET " + PATH + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     }
 
     @Test
@@ -109,8 +128,10 @@ class RevocationPathsRoundTripTest {
     @Test
     void softModeLetsADeviceWhoseCrlCannotBeObtainedPassAndCountsIt() throws Exception {
         // A CA whose CRL is neither uploaded nor published anywhere.
-        IssuedCertificate silentCa = CertificateBuilder.intermediateCa("Silent CA", pki.root).build();
-        IssuedCertificate device = CertificateBuilder.leaf("silent-device", silentCa).clientAuth().build();
+        IssuedCertificate silentCa =
+                CertificateBuilder.intermediateCa("Silent CA", pki.root).build();
+        IssuedCertificate device =
+                CertificateBuilder.leaf("silent-device", silentCa).clientAuth().build();
         assertRefused(get(device, silentCa.certificate()), "revocation_unknown");
         gw.check(gw.cli("settings", "set", "revocation-mode", "soft"));
         try {

@@ -64,7 +64,9 @@ class SharedStoreTest {
     static long millisUntil(BooleanSupplier condition) throws InterruptedException {
         long t0 = System.nanoTime();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() - t0).as("not within 10 s").isLessThan(Duration.ofSeconds(10).toNanos());
+            assertThat(System.nanoTime() - t0)
+                    .as("not within 10 s")
+                    .isLessThan(Duration.ofSeconds(10).toNanos());
             Thread.sleep(20);
         }
         return (System.nanoTime() - t0) / 1_000_000;
@@ -89,8 +91,10 @@ class SharedStoreTest {
         String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP";
         try (var site = new InternalServer(pki)) {
             gw1.publish(endpoint, site.url("/mp"), "PS2");
-            try (var cp = new ConnectionPointFixture(dir, pki, "cp-shared", "PS2").register(gw1)
-                    .start(gw1.channelUrl(), gw2.channelUrl()).awaitUp()) {
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-shared", "PS2")
+                    .register(gw1)
+                    .start(gw1.channelUrl(), gw2.channelUrl())
+                    .awaitUp()) {
                 var tally = new TrafficTest.Tally();
                 var onGw1 = new DeviceClient(gw1, pki.device("device-a"));
                 var onGw2 = new DeviceClient(gw2, pki.device("device-b"));
@@ -103,8 +107,10 @@ class SharedStoreTest {
                 assertThat(tally.classes[0]).isEqualTo(7);
                 TrafficTest.awaitAnswersFinished(gw1);
                 TrafficTest.awaitAnswersFinished(gw2);
-                org.awaitility.Awaitility.await("traffic of both stored").atMost(Duration.ofSeconds(5))
-                        .pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                org.awaitility.Awaitility.await("traffic of both stored")
+                        .atMost(Duration.ofSeconds(5))
+                        .pollInterval(Duration.ofMillis(50))
+                        .untilAsserted(() -> {
                             gw1.gateway().flushTraffic();
                             gw2.gateway().flushTraffic();
                             TrafficTest.assertStored(gw1, endpoint, tally);
@@ -124,11 +130,15 @@ class SharedStoreTest {
         String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/SMS_Budgeted";
         try (var site = new InternalServer(pki)) {
             gw1.publish(endpoint, site.url("/budgeted"), "PS3");
-            try (var cp = new ConnectionPointFixture(dir, pki, "cp-budget", "PS3").register(gw1)
-                    .start(gw1.channelUrl(), gw2.channelUrl()).awaitUp()) {
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-budget", "PS3")
+                    .register(gw1)
+                    .start(gw1.channelUrl(), gw2.channelUrl())
+                    .awaitUp()) {
                 gw1.check(gw1.cli("endpoint", "quota", "set", endpoint, "--window", "1h", "--requests", "10"));
                 // In force on gw2: its pipeline holds the budget (not only its store), so it shares its counts.
-                org.awaitility.Awaitility.await("the quota on gw2").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+                org.awaitility.Awaitility.await("the quota on gw2")
+                        .atMost(Duration.ofSeconds(3))
+                        .pollInterval(Duration.ofMillis(50))
                         .until(() -> gw2.metrics().contains("cmg_quota_warn_ratio{endpoint=\"" + endpoint + "\"}"));
                 var onGw1 = new DeviceClient(gw1, pki.device("budget-a"));
                 var onGw2 = new DeviceClient(gw2, pki.device("budget-b"));
@@ -138,15 +148,25 @@ class SharedStoreTest {
                 gw1.gateway().shareQuotaUse();
                 gw2.gateway().shareQuotaUse();
                 for (int i = 0; i < 4; i++) {
-                    assertThat(onGw2.get(endpoint + "/b").statusCode()).as("request %d on gw2", i + 7).isEqualTo(200);
+                    assertThat(onGw2.get(endpoint + "/b").statusCode())
+                            .as("request %d on gw2", i + 7)
+                            .isEqualTo(200);
                 }
                 var refused = onGw2.get(endpoint + "/b");
                 assertThat(refused.statusCode()).isEqualTo(429);
                 assertThat(refused.body()).isEqualTo("429 quota_exceeded\n");
                 gw2.gateway().shareQuotaUse();
                 gw1.gateway().shareQuotaUse();
-                assertThat(onGw1.get(endpoint + "/a").statusCode()).as("gw1 knows what gw2 let through").isEqualTo(429);
-                assertThat(gw1.api().get("quotas").get(0).path("use").path("requests").asLong()).isEqualTo(10);
+                assertThat(onGw1.get(endpoint + "/a").statusCode())
+                        .as("gw1 knows what gw2 let through")
+                        .isEqualTo(429);
+                assertThat(gw1.api()
+                                .get("quotas")
+                                .get(0)
+                                .path("use")
+                                .path("requests")
+                                .asLong())
+                        .isEqualTo(10);
                 assertThat(site.seen).hasSize(10);
             }
         }
@@ -159,26 +179,34 @@ class SharedStoreTest {
     @Test
     void oneConnectionPointServesSixteenInstances() throws Exception {
         String endpoint = "/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming";
-        String shared = Files.readString(gw1.dir.resolve("gateway.yaml")).lines()
-                .filter(l -> l.startsWith("database:") || l.startsWith("secrets:")).reduce("", (a, l) -> a + l + "\n");
+        String shared = Files.readString(gw1.dir.resolve("gateway.yaml"))
+                .lines()
+                .filter(l -> l.startsWith("database:") || l.startsWith("secrets:"))
+                .reduce("", (a, l) -> a + l + "\n");
         var more = new java.util.ArrayList<GatewayFixture>();
         try (var site = new InternalServer(pki)) {
             gw1.publish(endpoint, site.url("/incoming"), "PS16");
             for (int i = 3; i <= 16; i++) {
-                more.add(GatewayFixture.withChannelsAndConfig(Files.createDirectories(dir.resolve("gw" + i)), pki, shared));
+                more.add(GatewayFixture.withChannelsAndConfig(
+                        Files.createDirectories(dir.resolve("gw" + i)), pki, shared));
             }
             var all = new java.util.ArrayList<GatewayFixture>(List.of(gw1, gw2));
             all.addAll(more);
             var urls = all.stream().map(GatewayFixture::channelUrl).toArray(java.net.URI[]::new);
-            try (var cp = new ConnectionPointFixture(dir, pki, "cp-sixteen", "PS16").register(gw1).start(urls).awaitUp()) {
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-sixteen", "PS16")
+                    .register(gw1)
+                    .start(urls)
+                    .awaitUp()) {
                 assertThat(cp.links()).hasSize(16);
                 for (var gw : all) {
                     var device = new DeviceClient(gw, pki.device("device-16"));
-                    var r = device.http.send(device.request(endpoint + "/x").GET().build(),
+                    var r = device.http.send(
+                            device.request(endpoint + "/x").GET().build(),
                             java.net.http.HttpResponse.BodyHandlers.ofString());
                     assertThat(r.statusCode()).as(gw.dir + ": " + r.body()).isEqualTo(200);
                 }
-                System.out.println("one connection point, 16 gateway instances: 16 channels up, a device served through each");
+                System.out.println(
+                        "one connection point, 16 gateway instances: 16 channels up, a device served through each");
             }
         } finally {
             for (var gw : more) {
@@ -190,7 +218,12 @@ class SharedStoreTest {
     @Test
     void aBulkTokenBlockedOnOneInstanceIsRefusedByTheOtherWithinASecond() throws Exception {
         gw1.check(gw1.cli("token", "new"));
-        String id = gw1.out.lines().findFirst().orElseThrow().replaceAll(".*ID: ", "").strip();
+        String id = gw1.out
+                .lines()
+                .findFirst()
+                .orElseThrow()
+                .replaceAll(".*ID: ", "")
+                .strip();
         String[] lines = gw1.out.strip().split("\n");
         Path bulk = Files.writeString(dir.resolve("bulk.jwt"), lines[lines.length - 1].strip() + "\n");
         // Registered through the other instance: the token service's keys are shared through the store.
@@ -217,8 +250,10 @@ class SharedStoreTest {
         assertThat(registerOn(gw2, bulk, "to-block")).as(gw2.out).isZero();
         Path identity = dir.resolve("device-to-block");
         gw2.check(gw2.cli("device", "token", "--identity", identity.toString()));
-        String deviceId = com.nimbusds.jwt.SignedJWT.parse(Files.readString(identity.resolve("access-token.jwt")).strip())
-                .getJWTClaimsSet().getSubject();
+        String deviceId = com.nimbusds.jwt.SignedJWT.parse(
+                        Files.readString(identity.resolve("access-token.jwt")).strip())
+                .getJWTClaimsSet()
+                .getSubject();
         // No endpoint is published here: an accepted access token meets 404 unmapped_path, a refused one 401.
         assertThat(accessTokenOn(gw2, identity)).contains("404 unmapped_path");
 
@@ -226,7 +261,8 @@ class SharedStoreTest {
         long ms = millisUntil(() -> accessTokenOn(gw2, identity).contains("401 device_blocked"));
         System.out.println("device blocked on gw1 refused by gw2 in " + ms + " ms");
         assertThat(ms).isLessThan(1000);
-        assertThat(gw2.cli("device", "token", "--identity", identity.toString())).isEqualTo(1);
+        assertThat(gw2.cli("device", "token", "--identity", identity.toString()))
+                .isEqualTo(1);
         assertThat(gw2.out).contains("401 device_blocked");
     }
 
@@ -237,7 +273,11 @@ class SharedStoreTest {
 
     @Test
     void aPackageUploadedAndAKeyRotatedOnOneInstanceServeOnTheOtherWithinASecond() throws Exception {
-        gw1.check(gw1.cli("settings", "set", "plugins.role-content.fs-root", dir.resolve("content-store").toString()));
+        gw1.check(gw1.cli(
+                "settings",
+                "set",
+                "plugins.role-content.fs-root",
+                dir.resolve("content-store").toString()));
         Path file = Files.writeString(dir.resolve("shared.txt"), "served by both instances\n");
         gw1.check(gw1.cli("content", "upload", file.toString(), "--package", "SHARED01"));
         gw1.check(gw1.cli("content", "token", "--package", "SHARED01"));
@@ -258,10 +298,14 @@ class SharedStoreTest {
     /** The first signed URL (path and query) of SHARED01 that {@code gw} locates, or null. */
     String contentUrl(GatewayFixture gw, String token) {
         try {
-            var r = http().send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + gw.clientPort()
-                            + "/downloadrestservice.svc/getcontentxmlsecure?pid=SHARED01")).header("Authorization", "Bearer " + token)
-                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            var m = java.util.regex.Pattern.compile("Url=\"https://[^/]+([^\"]+)\"").matcher(r.body());
+            var r = http().send(
+                            java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + gw.clientPort()
+                                            + "/downloadrestservice.svc/getcontentxmlsecure?pid=SHARED01"))
+                                    .header("Authorization", "Bearer " + token)
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+            var m = java.util.regex.Pattern.compile("Url=\"https://[^/]+([^\"]+)\"")
+                    .matcher(r.body());
             return r.statusCode() == 200 && m.find() ? m.group(1).replace("&amp;", "&") : null;
         } catch (Exception e) {
             throw new IllegalStateException(e);
@@ -270,8 +314,12 @@ class SharedStoreTest {
 
     int status(GatewayFixture gw, String pathAndQuery) {
         try {
-            return http().send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + gw.clientPort() + pathAndQuery))
-                    .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http().send(
+                            java.net.http.HttpRequest.newBuilder(
+                                            URI.create("https://localhost:" + gw.clientPort() + pathAndQuery))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -281,24 +329,38 @@ class SharedStoreTest {
 
     synchronized java.net.http.HttpClient http() throws Exception {
         if (http == null) {
-            http = java.net.http.HttpClient.newBuilder().sslContext(pki.clientContext(null))
-                    .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+            http = java.net.http.HttpClient.newBuilder()
+                    .sslContext(pki.clientContext(null))
+                    .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                    .build();
         }
         return http;
     }
 
     int registerOn(GatewayFixture gw, Path bulk, String name) {
-        return gw.cli("device", "register", "--gateway", "https://localhost:" + gw.clientPort(), "--ca",
-                pki.file("root.pem").toString(), "--role-id", "72057594037927939", "--bulk-token", bulk.toString(),
-                "--out", dir.resolve("device-" + name).toString());
+        return gw.cli(
+                "device",
+                "register",
+                "--gateway",
+                "https://localhost:" + gw.clientPort(),
+                "--ca",
+                pki.file("root.pem").toString(),
+                "--role-id",
+                "72057594037927939",
+                "--bulk-token",
+                bulk.toString(),
+                "--out",
+                dir.resolve("device-" + name).toString());
     }
 
     boolean tls11Accepted(GatewayFixture gw) {
-        try (var socket = (SSLSocket) pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
+        try (var socket =
+                (SSLSocket) pki.clientContext(null).getSocketFactory().createSocket("127.0.0.1", gw.clientPort())) {
             socket.setSoTimeout(5000);
             socket.setEnabledProtocols(new String[] {"TLSv1.1"});
             socket.startHandshake();
-            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                    .write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             return true;
         } catch (Exception e) {
             return false;

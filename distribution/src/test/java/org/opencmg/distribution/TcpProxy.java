@@ -21,8 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class TcpProxy implements AutoCloseable {
 
-    private record Pair(Socket downstream, Socket upstream) {
-    }
+    private record Pair(Socket downstream, Socket upstream) {}
 
     private final ServerSocket listener;
     private final int targetPort;
@@ -68,7 +67,8 @@ final class TcpProxy implements AutoCloseable {
 
     private void relay(Pair pair, Socket from, Socket to) {
         byte[] buf = new byte[32 * 1024];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buf)) >= 0) {
                 awaitThawed();

@@ -1,22 +1,22 @@
 package org.opencmg.distribution;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.net.Socket;
-import java.security.Principal;
-import java.security.PrivateKey;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.opencmg.pki.CertificateBuilder;
 import org.opencmg.pki.CrlBuilder;
 import org.opencmg.pki.IssuedCertificate;
@@ -37,9 +37,14 @@ final class TestPki {
     TestPki(Path dir) throws IOException {
         this.dir = dir;
         root = CertificateBuilder.rootCa("Test Root").build();
-        intermediate = CertificateBuilder.intermediateCa("Test Issuing CA", root).build();
+        intermediate =
+                CertificateBuilder.intermediateCa("Test Issuing CA", root).build();
         otherRoot = CertificateBuilder.rootCa("Someone Else's Root").build();
-        server = CertificateBuilder.leaf("gateway", root).serverAuth().dnsNames("localhost").ipAddresses("127.0.0.1").build();
+        server = CertificateBuilder.leaf("gateway", root)
+                .serverAuth()
+                .dnsNames("localhost")
+                .ipAddresses("127.0.0.1")
+                .build();
         write("root.pem", root);
         write("intermediate.pem", intermediate);
         write("other-root.pem", otherRoot);
@@ -71,13 +76,19 @@ final class TestPki {
     }
 
     IssuedCertificate expiredDevice() {
-        return CertificateBuilder.leaf("expired", intermediate).clientAuth()
-                .validFrom(Instant.now().minus(Duration.ofDays(30))).validUntil(Instant.now().minus(Duration.ofDays(1))).build();
+        return CertificateBuilder.leaf("expired", intermediate)
+                .clientAuth()
+                .validFrom(Instant.now().minus(Duration.ofDays(30)))
+                .validUntil(Instant.now().minus(Duration.ofDays(1)))
+                .build();
     }
 
     IssuedCertificate futureDevice() {
-        return CertificateBuilder.leaf("future", intermediate).clientAuth()
-                .validFrom(Instant.now().plus(Duration.ofDays(1))).validUntil(Instant.now().plus(Duration.ofDays(30))).build();
+        return CertificateBuilder.leaf("future", intermediate)
+                .clientAuth()
+                .validFrom(Instant.now().plus(Duration.ofDays(1)))
+                .validUntil(Instant.now().plus(Duration.ofDays(30)))
+                .build();
     }
 
     IssuedCertificate serverAuthOnlyDevice() {
@@ -122,7 +133,8 @@ final class TestPki {
         }
         // Present the device certificate whatever CA names the server lists, as a misconfigured
         // or hostile client would: the gateway, not the client, must decide.
-        KeyManager[] keyManagers = kmf == null ? null
+        KeyManager[] keyManagers = kmf == null
+                ? null
                 : new KeyManager[] {new AlwaysPresent((X509ExtendedKeyManager) kmf.getKeyManagers()[0])};
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);

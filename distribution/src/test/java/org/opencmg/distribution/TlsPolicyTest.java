@@ -57,8 +57,9 @@ class TlsPolicyTest {
                 socket.setEnabledCipherSuites(suites);
             }
             socket.startHandshake();
-            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                    .write("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
             return socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite();
         }
     }
@@ -85,7 +86,9 @@ class TlsPolicyTest {
     @Test
     void tls12And13WithStrongSuitesAreAccepted() throws Exception {
         assertThat(handshake("TLSv1.3")).startsWith("TLSv1.3 TLS_AES_");
-        assertThat(handshake("TLSv1.2")).startsWith("TLSv1.2 TLS_ECDHE_ECDSA_WITH_").contains("GCM");
+        assertThat(handshake("TLSv1.2"))
+                .startsWith("TLSv1.2 TLS_ECDHE_ECDSA_WITH_")
+                .contains("GCM");
     }
 
     /**
@@ -105,12 +108,14 @@ class TlsPolicyTest {
         var serverContext = SSLContext.getInstance("TLS");
         var ks = java.security.KeyStore.getInstance("PKCS12");
         ks.load(null, null);
-        ks.setKeyEntry("server", pki.server.privateKey(), "pw".toCharArray(),
-                new java.security.cert.X509Certificate[] {pki.server.certificate(), pki.root.certificate()});
+        ks.setKeyEntry("server", pki.server.privateKey(), "pw".toCharArray(), new java.security.cert.X509Certificate[] {
+            pki.server.certificate(), pki.root.certificate()
+        });
         var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "pw".toCharArray());
         serverContext.init(kmf.getKeyManagers(), null, null);
-        try (var server = (javax.net.ssl.SSLServerSocket) serverContext.getServerSocketFactory()
+        try (var server = (javax.net.ssl.SSLServerSocket) serverContext
+                .getServerSocketFactory()
                 .createServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             server.setEnabledProtocols(protocols);
             var accepted = Thread.ofVirtual().start(() -> {

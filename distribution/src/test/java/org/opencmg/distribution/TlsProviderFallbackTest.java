@@ -24,10 +24,16 @@ class TlsProviderFallbackTest {
     void withoutItsNativeLibraryConscryptFallsBackToTheJdkProviderLoggedOnce() throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.processWithConfig(Files.createDirectories(dir.resolve("gw")), pki, "{idle: 10s}",
-                     GatewayFixture.tlsProvider("conscrypt"), "-Xmx128m", "-Dos.arch=aarch64")) {
+                var gw = GatewayFixture.processWithConfig(
+                        Files.createDirectories(dir.resolve("gw")),
+                        pki,
+                        "{idle: 10s}",
+                        GatewayFixture.tlsProvider("conscrypt"),
+                        "-Xmx128m",
+                        "-Dos.arch=aarch64")) {
             assertThat(gw.runningTlsProvider()).isEqualTo("jdk");
-            assertThat(Files.readAllLines(gw.log())).filteredOn(l -> l.contains("Conscrypt's native library cannot load"))
+            assertThat(Files.readAllLines(gw.log()))
+                    .filteredOn(l -> l.contains("Conscrypt's native library cannot load"))
                     .hasSize(1)
                     .allMatch(l -> l.contains(" WARN ") && l.contains("using the JDK's TLS provider instead"));
 
@@ -36,7 +42,9 @@ class TlsProviderFallbackTest {
             var cp = new ConnectionPointFixture(dir, pki, "cp-fallback", "PS1").register(gw);
             cp.extraConfig = GatewayFixture.tlsProvider("conscrypt");
             try (var point = cp.start(gw.channelUrl()).awaitUp()) {
-                var reply = RawHttps.exchange(pki.clientContext(pki.device("fallback-device")), gw.clientPort(),
+                var reply = RawHttps.exchange(
+                        pki.clientContext(pki.device("fallback-device")),
+                        gw.clientPort(),
                         "GET " + MP + "/request HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertThat(reply.status()).isEqualTo(200);
             }

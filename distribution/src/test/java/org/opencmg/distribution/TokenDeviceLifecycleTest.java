@@ -2,7 +2,6 @@ package org.opencmg.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
@@ -65,15 +64,19 @@ class TokenDeviceLifecycleTest {
     }
 
     /** {@code cmg token new}: the ID from the first line, the token from the last; written to a file as a user would. */
-    record Bulk(String id, String token, Path file) {
-    }
+    record Bulk(String id, String token, Path file) {}
 
     Bulk newBulkToken(String... options) throws Exception {
         var args = new java.util.ArrayList<>(java.util.List.of("token", "new", "--demo", demo()));
         args.addAll(java.util.List.of(options));
         var run = cli(args.toArray(String[]::new));
         assertThat(run.code()).as(run.all()).isZero();
-        String id = run.out().lines().findFirst().orElseThrow().replaceAll(".*ID: ", "").strip();
+        String id = run.out()
+                .lines()
+                .findFirst()
+                .orElseThrow()
+                .replaceAll(".*ID: ", "")
+                .strip();
         String token = run.lastLine();
         assertThat(token).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
         Path file = tmp.resolve("bulk-" + id + ".jwt");
@@ -84,8 +87,17 @@ class TokenDeviceLifecycleTest {
     /** A registered device with an access token, through the CLI. */
     Path registeredDevice(String name) throws Exception {
         Path identity = tmp.resolve("device-" + name);
-        var reg = cli("device", "register", "--bulk-token", newBulkToken().file().toString(), "--out", identity.toString(),
-                "--name", name, "--demo", demo());
+        var reg = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                newBulkToken().file().toString(),
+                "--out",
+                identity.toString(),
+                "--name",
+                name,
+                "--demo",
+                demo());
         assertThat(reg.code()).as(reg.all()).isZero();
         var token = cli("device", "token", "--identity", identity.toString());
         assertThat(token.code()).as(token.all()).isZero();
@@ -101,41 +113,72 @@ class TokenDeviceLifecycleTest {
         Bulk bulk = newBulkToken();
         var claims = SignedJWT.parse(bulk.token()).getJWTClaimsSet();
         assertThat(claims.getJWTID()).isEqualTo(bulk.id());
-        assertThat(Duration.between(claims.getNotBeforeTime().toInstant(), claims.getExpirationTime().toInstant())).hasMinutes(4_320);
+        assertThat(Duration.between(
+                        claims.getNotBeforeTime().toInstant(),
+                        claims.getExpirationTime().toInstant()))
+                .hasMinutes(4_320);
         var list = cli("token", "list", "--demo", demo());
         assertThat(list.out()).contains(bulk.id()).contains("active").doesNotContain(bulk.token());
 
         Path identity = tmp.resolve("lifecycle");
-        var reg = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", identity.toString(),
-                "--name", "laptop-lifecycle", "--demo", demo());
+        var reg = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                bulk.file().toString(),
+                "--out",
+                identity.toString(),
+                "--name",
+                "laptop-lifecycle",
+                "--demo",
+                demo());
         assertThat(reg.code()).as(reg.all()).isZero();
-        assertThat(reg.out()).contains("> POST " + topology.clientUrl() + "/CCM_Proxy_ServerAuth/" + topology.roleId() + "/CCM_STS/register")
-                .contains("< 200 OK").contains("registered device").doesNotContain(bulk.token());
+        assertThat(reg.out())
+                .contains("> POST " + topology.clientUrl() + "/CCM_Proxy_ServerAuth/" + topology.roleId()
+                        + "/CCM_STS/register")
+                .contains("< 200 OK")
+                .contains("registered device")
+                .doesNotContain(bulk.token());
         String deviceToken = read(identity.resolve("device-token.jwt"));
         String deviceId = SignedJWT.parse(deviceToken).getJWTClaimsSet().getSubject();
         assertThat(deviceId).matches("[0-9a-f]{64}");
         assertThat(reg.out()).contains("registered device " + deviceId);
         for (String f : new String[] {"device-key.pem", "device-token.jwt"}) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(identity.resolve(f)))).as(f).isEqualTo("rw-------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(identity.resolve(f))))
+                    .as(f)
+                    .isEqualTo("rw-------");
         }
         var deviceClaims = SignedJWT.parse(deviceToken).getJWTClaimsSet();
         assertThat(deviceClaims.getClaim("Type")).isEqualTo("DeviceToken");
-        assertThat(Duration.between(deviceClaims.getNotBeforeTime().toInstant(), deviceClaims.getExpirationTime().toInstant()))
+        assertThat(Duration.between(
+                        deviceClaims.getNotBeforeTime().toInstant(),
+                        deviceClaims.getExpirationTime().toInstant()))
                 .isEqualTo(Duration.ofDays(90));
 
         var token = cli("device", "token", "--identity", identity.toString());
         assertThat(token.code()).as(token.all()).isZero();
         assertThat(token.out()).contains("/CCM_STS/token").contains("< 200 OK").contains("valid for 28800 s");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(identity.resolve("access-token.jwt")))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(identity.resolve("access-token.jwt"))))
+                .isEqualTo("rw-------");
         var access = SignedJWT.parse(read(identity.resolve("access-token.jwt"))).getJWTClaimsSet();
         assertThat(access.getSubject()).isEqualTo(deviceId);
         assertThat(access.getClaim("auth")).isEqualTo("token");
 
-        var get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "hello",
+        var get = cli(
+                "device",
+                "get",
+                "--identity",
+                identity.toString(),
+                "-X",
+                "CCM_POST",
+                "--data",
+                "hello",
                 "ccm_system_tokenauth/request");
         assertThat(get.code()).as(get.all()).isZero();
-        assertThat(get.err()).contains("> CCM_POST " + topology.clientUrl() + "/CCM_Proxy_ServerAuth/" + topology.roleId()
-                + "/ccm_system_tokenauth/request").contains("< 200 OK");
+        assertThat(get.err())
+                .contains("> CCM_POST " + topology.clientUrl() + "/CCM_Proxy_ServerAuth/" + topology.roleId()
+                        + "/ccm_system_tokenauth/request")
+                .contains("< 200 OK");
         // The management point was told who the device is and how it authenticated.
         assertThat(get.out()).contains("<Reply site=\"PS1\" device=\"token:" + deviceId + "\" bytes=\"5\">");
 
@@ -143,8 +186,12 @@ class TokenDeviceLifecycleTest {
         assertThat(renew.code()).as(renew.all()).isZero();
         assertThat(renew.out()).contains("/CCM_STS/renew").contains("< 200 OK");
         assertThat(read(identity.resolve("device-token.jwt"))).isNotEqualTo(deviceToken);
-        assertThat(cli("device", "token", "--identity", identity.toString()).code()).isZero();
-        assertThat(topology.admin().get("devices").toString()).contains(deviceId).contains("laptop-lifecycle").contains(bulk.id());
+        assertThat(cli("device", "token", "--identity", identity.toString()).code())
+                .isZero();
+        assertThat(topology.admin().get("devices").toString())
+                .contains(deviceId)
+                .contains("laptop-lifecycle")
+                .contains(bulk.id());
     }
 
     @Test
@@ -155,7 +202,15 @@ class TokenDeviceLifecycleTest {
         assertThat(cli("token", "list", "--demo", demo()).out()).containsPattern(bulk.id() + "\\s+blocked");
 
         Path identity = tmp.resolve("blocked");
-        var reg = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", identity.toString(), "--demo", demo());
+        var reg = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                bulk.file().toString(),
+                "--out",
+                identity.toString(),
+                "--demo",
+                demo());
         assertThat(reg.code()).as(reg.all()).isEqualTo(1);
         assertThat(reg.out()).contains("< 401 token_blocked");
         assertThat(reg.err()).contains("refused: 401 token_blocked").contains("cmg token unblock");
@@ -163,21 +218,46 @@ class TokenDeviceLifecycleTest {
         assertThat(topology.demo.gateway().refusals().counts()).containsKey("401 token_blocked");
 
         assertThat(cli("token", "unblock", bulk.id(), "--demo", demo()).code()).isZero();
-        var again = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", identity.toString(), "--demo", demo());
+        var again = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                bulk.file().toString(),
+                "--out",
+                identity.toString(),
+                "--demo",
+                demo());
         assertThat(again.code()).as(again.all()).isZero();
 
-        assertThat(cli("token", "block", UUID.randomUUID().toString(), "--demo", demo()).code()).isEqualTo(1);
+        assertThat(cli("token", "block", UUID.randomUUID().toString(), "--demo", demo())
+                        .code())
+                .isEqualTo(1);
     }
 
     /** A registration body for {@code key}, with a proof signed by {@code signer} over the bulk token's ID and that key's ID. */
     static String registration(KeyPair key, String name, PrivateKey signer, String bulkId) throws Exception {
-        String spki = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getPublic().getEncoded());
-        String deviceId = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getPublic().getEncoded()));
-        var jws = new JWSObject(new JWSHeader(JWSAlgorithm.ES256),
-                new Payload(Map.of("jti", bulkId, "device_id", deviceId, "iat", Instant.now().getEpochSecond())));
+        String spki = Base64.getMimeEncoder(64, "\n".getBytes())
+                .encodeToString(key.getPublic().getEncoded());
+        String deviceId = HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256")
+                        .digest(key.getPublic().getEncoded()));
+        var jws = new JWSObject(
+                new JWSHeader(JWSAlgorithm.ES256),
+                new Payload(Map.of(
+                        "jti",
+                        bulkId,
+                        "device_id",
+                        deviceId,
+                        "iat",
+                        Instant.now().getEpochSecond())));
         jws.sign(new ECDSASigner((ECPrivateKey) signer));
-        return JSONObjectUtils.toJSONString(Map.of("public_key", "-----BEGIN PUBLIC KEY-----\n" + spki + "\n-----END PUBLIC KEY-----\n",
-                "name", name, "proof", jws.serialize()));
+        return JSONObjectUtils.toJSONString(Map.of(
+                "public_key",
+                "-----BEGIN PUBLIC KEY-----\n" + spki + "\n-----END PUBLIC KEY-----\n",
+                "name",
+                name,
+                "proof",
+                jws.serialize()));
     }
 
     static KeyPair p256() throws Exception {
@@ -190,20 +270,36 @@ class TokenDeviceLifecycleTest {
     void aBulkTokenHolderCannotRegisterAnotherDevicesPublicKey() throws Exception {
         KeyPair victim = p256();
         Bulk first = newBulkToken();
-        var ok = topology.send("POST", "CCM_STS/register", first.token(), registration(victim, "victim-laptop", victim.getPrivate(), first.id()));
+        var ok = topology.send(
+                "POST",
+                "CCM_STS/register",
+                first.token(),
+                registration(victim, "victim-laptop", victim.getPrivate(), first.id()));
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
 
         // The review's recipe: the victim's public key, without the victim's private key.
         Bulk second = newBulkToken();
-        String noProof = JSONObjectUtils.toJSONString(Map.of("public_key", JSONObjectUtils.parse(
-                registration(victim, "x", victim.getPrivate(), second.id())).get("public_key"), "name", "attacker-box"));
+        String noProof = JSONObjectUtils.toJSONString(Map.of(
+                "public_key",
+                JSONObjectUtils.parse(registration(victim, "x", victim.getPrivate(), second.id()))
+                        .get("public_key"),
+                "name",
+                "attacker-box"));
         var r = topology.send("POST", "CCM_STS/register", second.token(), noProof);
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.body()).isEqualTo("401 invalid_proof\n");
-        r = topology.send("POST", "CCM_STS/register", second.token(), registration(victim, "attacker-box", p256().getPrivate(), second.id()));
+        r = topology.send(
+                "POST",
+                "CCM_STS/register",
+                second.token(),
+                registration(victim, "attacker-box", p256().getPrivate(), second.id()));
         assertThat(r.body()).isEqualTo("401 invalid_proof\n");
         // The victim's own proof names the bulk token it was made for.
-        r = topology.send("POST", "CCM_STS/register", second.token(), registration(victim, "attacker-box", victim.getPrivate(), first.id()));
+        r = topology.send(
+                "POST",
+                "CCM_STS/register",
+                second.token(),
+                registration(victim, "attacker-box", victim.getPrivate(), first.id()));
         assertThat(r.body()).isEqualTo("401 invalid_proof\n");
 
         String devices = topology.admin().get("devices").toString();
@@ -214,24 +310,34 @@ class TokenDeviceLifecycleTest {
     @Test
     void anAdministratorBlocksAndDeletesATokenDevice() throws Exception {
         Path identity = registeredDevice("stolen-laptop");
-        String deviceId = SignedJWT.parse(read(identity.resolve("device-token.jwt"))).getJWTClaimsSet().getSubject();
+        String deviceId = SignedJWT.parse(read(identity.resolve("device-token.jwt")))
+                .getJWTClaimsSet()
+                .getSubject();
         String path = "ccm_system_tokenauth/request";
-        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path).code()).isZero();
+        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path)
+                        .code())
+                .isZero();
 
         var block = cli("token", "device", "block", deviceId, "--demo", demo());
         assertThat(block.code()).as(block.all()).isZero();
         assertThat(block.out()).contains("blocked device " + deviceId + " (stolen-laptop)");
-        assertThat(cli("token", "device", "list", "--demo", demo()).out()).containsPattern(deviceId + "\\s+stolen-laptop\\s+blocked");
+        assertThat(cli("token", "device", "list", "--demo", demo()).out())
+                .containsPattern(deviceId + "\\s+stolen-laptop\\s+blocked");
         // The access token, the device token and the key: none of them gets the device anywhere.
         var get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path);
         assertThat(get.code()).isEqualTo(1);
         assertThat(get.err()).contains("< 401 device_blocked").contains("an administrator blocked this device");
-        assertThat(cli("device", "token", "--identity", identity.toString()).out()).contains("< 401 device_blocked");
-        assertThat(cli("device", "renew", "--identity", identity.toString()).out()).contains("< 401 device_blocked");
+        assertThat(cli("device", "token", "--identity", identity.toString()).out())
+                .contains("< 401 device_blocked");
+        assertThat(cli("device", "renew", "--identity", identity.toString()).out())
+                .contains("< 401 device_blocked");
         assertThat(topology.demo.gateway().refusals().counts()).containsKey("401 device_blocked");
 
-        assertThat(cli("token", "device", "unblock", deviceId, "--demo", demo()).code()).isZero();
-        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path).code()).isZero();
+        assertThat(cli("token", "device", "unblock", deviceId, "--demo", demo()).code())
+                .isZero();
+        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path)
+                        .code())
+                .isZero();
 
         var delete = cli("token", "device", "delete", deviceId, "--demo", demo());
         assertThat(delete.code()).as(delete.all()).isZero();
@@ -239,19 +345,36 @@ class TokenDeviceLifecycleTest {
         get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path);
         assertThat(get.err()).contains("< 401 device_deleted");
         assertThat(topology.admin().get("devices").toString()).doesNotContain(deviceId);
-        assertThat(topology.admin().get("audit?limit=50").toString()).contains("token.device_block").contains("token.device_delete");
-        assertThat(cli("token", "device", "delete", deviceId, "--demo", demo()).code()).isEqualTo(1);
+        assertThat(topology.admin().get("audit?limit=50").toString())
+                .contains("token.device_block")
+                .contains("token.device_delete");
+        assertThat(cli("token", "device", "delete", deviceId, "--demo", demo()).code())
+                .isEqualTo(1);
     }
 
     @Test
     void aBulkTokenWithAMaximumRegistersNoMoreDevicesThanThat() throws Exception {
         Bulk bulk = newBulkToken("--max-registrations", "1");
         assertThat(cli("token", "list", "--demo", demo()).out()).containsPattern(bulk.id() + "\\s+active");
-        var first = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", tmp.resolve("quota-1").toString(),
-                "--demo", demo());
+        var first = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                bulk.file().toString(),
+                "--out",
+                tmp.resolve("quota-1").toString(),
+                "--demo",
+                demo());
         assertThat(first.code()).as(first.all()).isZero();
-        var second = cli("device", "register", "--bulk-token", bulk.file().toString(), "--out", tmp.resolve("quota-2").toString(),
-                "--demo", demo());
+        var second = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                bulk.file().toString(),
+                "--out",
+                tmp.resolve("quota-2").toString(),
+                "--demo",
+                demo());
         assertThat(second.code()).isEqualTo(1);
         assertThat(second.out()).contains("< 403 registration_limit_reached");
         assertThat(second.err()).contains("has registered as many devices as it may");
@@ -268,20 +391,52 @@ class TokenDeviceLifecycleTest {
         String role = topology.roleId();
 
         // A ServerAuth path with a client certificate but no token: 401.
-        var cert = cli("device", "get", "--demo", demo(), "--cert", topology.clientCert().toString(), "--key",
-                topology.clientKey().toString(), "-X", "CCM_POST", "--data", "x", "/CCM_Proxy_ServerAuth/" + role + "/ccm_system_tokenauth/request");
+        var cert = cli(
+                "device",
+                "get",
+                "--demo",
+                demo(),
+                "--cert",
+                topology.clientCert().toString(),
+                "--key",
+                topology.clientKey().toString(),
+                "-X",
+                "CCM_POST",
+                "--data",
+                "x",
+                "/CCM_Proxy_ServerAuth/" + role + "/ccm_system_tokenauth/request");
         assertThat(cert.code()).as(cert.all()).isEqualTo(1);
         assertThat(cert.err()).contains("< 401 token_required");
 
         // A MutualAuth path with only a token: 403.
-        var token = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x",
+        var token = cli(
+                "device",
+                "get",
+                "--identity",
+                identity.toString(),
+                "-X",
+                "CCM_POST",
+                "--data",
+                "x",
                 "/CCM_Proxy_MutualAuth/" + role + "/CCM_System/request");
         assertThat(token.code()).as(token.all()).isEqualTo(1);
         assertThat(token.err()).contains("< 403 client_certificate_required");
 
         // The same certificate on its own family passes.
-        var mutual = cli("device", "get", "--demo", demo(), "--cert", topology.clientCert().toString(), "--key",
-                topology.clientKey().toString(), "-X", "CCM_POST", "--data", "x", "CCM_System/request");
+        var mutual = cli(
+                "device",
+                "get",
+                "--demo",
+                demo(),
+                "--cert",
+                topology.clientCert().toString(),
+                "--key",
+                topology.clientKey().toString(),
+                "-X",
+                "CCM_POST",
+                "--data",
+                "x",
+                "CCM_System/request");
         assertThat(mutual.code()).as(mutual.all()).isZero();
         assertThat(mutual.out()).contains("device=\"pki:");
 
@@ -314,7 +469,16 @@ class TokenDeviceLifecycleTest {
         assertThat(topology.admin().get("audit?limit=50").toString()).contains("token.rotate_signing_key");
 
         // The access token from before still reaches the management point...
-        var get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", "ccm_system_tokenauth/request");
+        var get = cli(
+                "device",
+                "get",
+                "--identity",
+                identity.toString(),
+                "-X",
+                "CCM_POST",
+                "--data",
+                "x",
+                "ccm_system_tokenauth/request");
         assertThat(get.code()).as(get.all()).isZero();
         // ...the device token from before still gets an access token, now signed with the new key...
         var token = cli("device", "token", "--identity", identity.toString());
@@ -322,38 +486,67 @@ class TokenDeviceLifecycleTest {
         String newAccess = read(identity.resolve("access-token.jwt"));
         assertThat(newAccess).isNotEqualTo(oldAccessToken);
         assertThat(SignedJWT.parse(newAccess).getHeader().getKeyID()).isNotEqualTo(oldKid);
-        assertThat(cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x",
-                "ccm_system_tokenauth/request").code()).isZero();
+        assertThat(cli(
+                                "device",
+                                "get",
+                                "--identity",
+                                identity.toString(),
+                                "-X",
+                                "CCM_POST",
+                                "--data",
+                                "x",
+                                "ccm_system_tokenauth/request")
+                        .code())
+                .isZero();
         // ...and renews.
         var renew = cli("device", "renew", "--identity", identity.toString());
         assertThat(renew.code()).as(renew.all()).isZero();
-        assertThat(SignedJWT.parse(read(identity.resolve("device-token.jwt"))).getHeader().getKeyID()).isNotEqualTo(oldKid);
+        assertThat(SignedJWT.parse(read(identity.resolve("device-token.jwt")))
+                        .getHeader()
+                        .getKeyID())
+                .isNotEqualTo(oldKid);
     }
 
     @Test
     void expiredForgedAndWrongAudienceTokensAreRefusedWithReasonCodes() throws Exception {
         Path identity = registeredDevice("refusals");
-        String deviceId = SignedJWT.parse(read(identity.resolve("device-token.jwt"))).getJWTClaimsSet().getSubject();
+        String deviceId = SignedJWT.parse(read(identity.resolve("device-token.jwt")))
+                .getJWTClaimsSet()
+                .getSubject();
         var site = topology.siteKey();
         Instant now = Instant.now();
-        JWTClaimsSet good = new JWTClaimsSet.Builder().issuer(site.issuer()).audience("urn:sccm:service")
-                .jwtID(UUID.randomUUID().toString()).subject(deviceId).claim("Type", "AccessToken").claim("auth", "token")
-                .issueTime(Date.from(now)).notBeforeTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600))).build();
+        JWTClaimsSet good = new JWTClaimsSet.Builder()
+                .issuer(site.issuer())
+                .audience("urn:sccm:service")
+                .jwtID(UUID.randomUUID().toString())
+                .subject(deviceId)
+                .claim("Type", "AccessToken")
+                .claim("auth", "token")
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(600)))
+                .build();
         String path = "ccm_system_tokenauth/request";
 
         // Genuine: made with the site's key, it passes (so what follows fails for the one reason each changes).
         var ok = topology.send("CCM_POST", path, TokenTopology.sign(good, site.kid(), site.key()), "x");
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
 
-        var expired = new JWTClaimsSet.Builder(good).notBeforeTime(Date.from(now.minusSeconds(7200)))
-                .expirationTime(Date.from(now.minusSeconds(3600))).build();
+        var expired = new JWTClaimsSet.Builder(good)
+                .notBeforeTime(Date.from(now.minusSeconds(7200)))
+                .expirationTime(Date.from(now.minusSeconds(3600)))
+                .build();
         expectRefusal(path, TokenTopology.sign(expired, site.kid(), site.key()), "token_expired");
 
-        var notYet = new JWTClaimsSet.Builder(good).notBeforeTime(Date.from(now.plusSeconds(3600)))
-                .expirationTime(Date.from(now.plusSeconds(7200))).build();
+        var notYet = new JWTClaimsSet.Builder(good)
+                .notBeforeTime(Date.from(now.plusSeconds(3600)))
+                .expirationTime(Date.from(now.plusSeconds(7200)))
+                .build();
         expectRefusal(path, TokenTopology.sign(notYet, site.kid(), site.key()), "token_not_yet_valid");
 
-        var wrongAudience = new JWTClaimsSet.Builder(good).audience("https://ConfigMgrService").build();
+        var wrongAudience = new JWTClaimsSet.Builder(good)
+                .audience("https://ConfigMgrService")
+                .build();
         expectRefusal(path, TokenTopology.sign(wrongAudience, site.kid(), site.key()), "invalid_token");
 
         var gen = KeyPairGenerator.getInstance("RSA");
@@ -364,17 +557,25 @@ class TokenDeviceLifecycleTest {
         expectRefusal(path, "garbage", "invalid_token");
 
         // An expired bulk token cannot register.
-        var expiredBulk = new JWTClaimsSet.Builder(expired).subject(null).claim("Type", "BulkRegistration")
-                .claim("SCCMTokenCategory", "SCCMPreAuthToken").claim("auth", null).build();
-        var r = topology.send("POST", "CCM_STS/register", TokenTopology.sign(expiredBulk, site.kid(), site.key()), "{}");
+        var expiredBulk = new JWTClaimsSet.Builder(expired)
+                .subject(null)
+                .claim("Type", "BulkRegistration")
+                .claim("SCCMTokenCategory", "SCCMPreAuthToken")
+                .claim("auth", null)
+                .build();
+        var r = topology.send(
+                "POST", "CCM_STS/register", TokenTopology.sign(expiredBulk, site.kid(), site.key()), "{}");
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.body()).isEqualTo("401 token_expired\n");
 
         // The CLI explains it too.
-        Files.writeString(identity.resolve("access-token.jwt"), TokenTopology.sign(expired, site.kid(), site.key()) + "\n");
+        Files.writeString(
+                identity.resolve("access-token.jwt"), TokenTopology.sign(expired, site.kid(), site.key()) + "\n");
         var get = cli("device", "get", "--identity", identity.toString(), "-X", "CCM_POST", "--data", "x", path);
         assertThat(get.code()).isEqualTo(1);
-        assertThat(get.err()).contains("< 401 token_expired").contains("refused: 401 token_expired: the token has expired");
+        assertThat(get.err())
+                .contains("< 401 token_expired")
+                .contains("refused: 401 token_expired: the token has expired");
     }
 
     private static void expectRefusal(String path, String token, String reason) throws Exception {
@@ -389,11 +590,17 @@ class TokenDeviceLifecycleTest {
         assertThat(noCredential.code()).isEqualTo(2);
         assertThat(noCredential.err()).contains("--identity DIR").contains("--cert FILE --key FILE");
 
-        var noIdentity = cli("device", "token", "--identity", tmp.resolve("nowhere").toString());
+        var noIdentity =
+                cli("device", "token", "--identity", tmp.resolve("nowhere").toString());
         assertThat(noIdentity.code()).isEqualTo(2);
         assertThat(noIdentity.err()).contains("identity.json");
 
-        var noGateway = cli("device", "register", "--bulk-token", newBulkToken().file().toString(), "--out",
+        var noGateway = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                newBulkToken().file().toString(),
+                "--out",
                 tmp.resolve("nogateway").toString());
         assertThat(noGateway.code()).isEqualTo(2);
         assertThat(noGateway.err()).contains("--gateway");
@@ -402,15 +609,34 @@ class TokenDeviceLifecycleTest {
         try (var s = new java.net.ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        var unreachable = cli("device", "register", "--bulk-token", newBulkToken().file().toString(), "--out",
-                tmp.resolve("unreachable").toString(), "--gateway", "https://localhost:" + closedPort, "--ca",
-                topology.ca().toString(), "--role-id", topology.roleId());
+        var unreachable = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                newBulkToken().file().toString(),
+                "--out",
+                tmp.resolve("unreachable").toString(),
+                "--gateway",
+                "https://localhost:" + closedPort,
+                "--ca",
+                topology.ca().toString(),
+                "--role-id",
+                topology.roleId());
         assertThat(unreachable.code()).isEqualTo(2);
         assertThat(unreachable.err()).contains("cannot reach the gateway");
 
         // A gateway whose certificate the device does not trust (no --ca: the JDK's roots).
-        var untrusted = cli("device", "register", "--bulk-token", newBulkToken().file().toString(), "--out",
-                tmp.resolve("untrusted").toString(), "--gateway", topology.clientUrl(), "--role-id", topology.roleId());
+        var untrusted = cli(
+                "device",
+                "register",
+                "--bulk-token",
+                newBulkToken().file().toString(),
+                "--out",
+                tmp.resolve("untrusted").toString(),
+                "--gateway",
+                topology.clientUrl(),
+                "--role-id",
+                topology.roleId());
         assertThat(untrusted.code()).isEqualTo(2);
         assertThat(untrusted.err()).contains("TLS handshake");
     }
@@ -424,7 +650,9 @@ class TokenDeviceLifecycleTest {
 
         Bulk week = newBulkToken("--lifetime", "10080");
         var claims = SignedJWT.parse(week.token()).getJWTClaimsSet();
-        assertThat(Duration.between(claims.getNotBeforeTime().toInstant(), claims.getExpirationTime().toInstant()))
+        assertThat(Duration.between(
+                        claims.getNotBeforeTime().toInstant(),
+                        claims.getExpirationTime().toInstant()))
                 .isEqualTo(Duration.ofDays(7));
     }
 }

@@ -27,15 +27,15 @@ import java.time.Duration;
 import java.util.Base64;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.opencmg.cli.client.AdminClient;
+import org.opencmg.api.Jdbc;
 import org.opencmg.cli.CmgCommand;
-import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.cli.client.AdminClient;
 import org.opencmg.demo.Demo;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 
 /**
  * A whole topology in this JVM for token devices: {@link Demo} (dev PKI, gateway with the real
@@ -71,12 +71,17 @@ final class TokenTopology implements AutoCloseable {
         tmf.init(KeyMaterial.trustStore(ca()));
         var ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
-        this.http = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        this.http = HttpClient.newBuilder()
+                .sslContext(ctx)
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
     }
 
     static TokenTopology start(Path dir) throws Exception {
-        return new TokenTopology(dir, Demo.start(dir, new Demo.Ports(0, 0, 0), GatewayFixture.home().resolve("plugins")));
+        return new TokenTopology(
+                dir,
+                Demo.start(dir, new Demo.Ports(0, 0, 0), GatewayFixture.home().resolve("plugins")));
     }
 
     String clientUrl() {
@@ -107,15 +112,21 @@ final class TokenTopology implements AutoCloseable {
     Run cli(String... args) {
         var out = new StringWriter();
         var err = new StringWriter();
-        int code = CmgCommand.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = CmgCommand.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
         return new Run(code, out.toString(), err.toString());
     }
 
     /** A request to the client connector; {@code path} under /CCM_Proxy_ServerAuth/&lt;role id&gt;/ unless it starts with /. */
     HttpResponse<String> send(String method, String path, String bearer, String body) throws Exception {
         String p = path.startsWith("/") ? path : "/CCM_Proxy_ServerAuth/" + roleId() + "/" + path;
-        var b = HttpRequest.newBuilder(URI.create(clientUrl() + p)).timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        var b = HttpRequest.newBuilder(URI.create(clientUrl() + p))
+                .timeout(Duration.ofSeconds(30))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);
         }
@@ -124,26 +135,39 @@ final class TokenTopology implements AutoCloseable {
 
     // ---- the site's real signing key, from the secret store (as another gateway instance would read it) ----
 
-    record SiteKey(String kid, PrivateKey key, String issuer) {
-    }
+    record SiteKey(String kid, PrivateKey key, String issuer) {}
 
     SiteKey siteKey() throws Exception {
         GatewayConfig config = GatewayConfig.load(dir.resolve("gateway.yaml"));
         try (Database db = Database.open(config.database())) {
-            var store = new SecretStore(new Jdbc(db.dataSource()), MasterKey.load(System.getenv(config.secrets().masterKeyEnv()),
-                    config.secrets().masterKeyFile()), (actor, action, target, detail) -> { }, Clock.systemUTC());
-            byte[] der = store.current("plugin.auth-token.signing-key").orElseThrow().bytes();
-            String siteId = new String(store.current("plugin.auth-token.site-id").orElseThrow().bytes(), StandardCharsets.US_ASCII);
+            var store = new SecretStore(
+                    new Jdbc(db.dataSource()),
+                    MasterKey.load(
+                            System.getenv(config.secrets().masterKeyEnv()),
+                            config.secrets().masterKeyFile()),
+                    (actor, action, target, detail) -> {},
+                    Clock.systemUTC());
+            byte[] der =
+                    store.current("plugin.auth-token.signing-key").orElseThrow().bytes();
+            String siteId = new String(
+                    store.current("plugin.auth-token.site-id").orElseThrow().bytes(), StandardCharsets.US_ASCII);
             var kf = KeyFactory.getInstance("RSA");
             var priv = (RSAPrivateCrtKey) kf.generatePrivate(new PKCS8EncodedKeySpec(der));
             var pub = kf.generatePublic(new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
-            String kid = Base64.getUrlEncoder().withoutPadding().encodeToString(MessageDigest.getInstance("SHA-256").digest(pub.getEncoded()));
+            String kid = Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(MessageDigest.getInstance("SHA-256").digest(pub.getEncoded()));
             return new SiteKey(kid, priv, "urn:sccm:oauth2:" + siteId);
         }
     }
 
     static String sign(JWTClaimsSet claims, String kid, PrivateKey key) throws Exception {
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(kid).build(), claims);
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(kid)
+                        .build(),
+                claims);
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
     }

@@ -24,8 +24,7 @@ import org.opencmg.pki.KeyMaterial;
 final class TopologyFixture implements AutoCloseable {
 
     /** What a run of the script printed, and its exit code. */
-    record Run(int exitCode, String output) {
-    }
+    record Run(int exitCode, String output) {}
 
     final Path dir;
     final Properties env = new Properties();
@@ -34,6 +33,7 @@ final class TopologyFixture implements AutoCloseable {
     final SSLContext deviceTls;
     /** Trusts the topology's CA and shows no certificate: for the gateways' probes. */
     final HttpClient probe;
+
     private final int basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
 
     private TopologyFixture(Path dir) throws Exception {
@@ -52,10 +52,16 @@ final class TopologyFixture implements AutoCloseable {
         var tls = SSLContext.getInstance("TLS");
         tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         deviceTls = tls;
-        device = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+        device = HttpClient.newBuilder()
+                .sslContext(tls)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         var anonymous = SSLContext.getInstance("TLS");
         anonymous.init(null, tmf.getTrustManagers(), null);
-        probe = HttpClient.newBuilder().sslContext(anonymous).connectTimeout(Duration.ofSeconds(2)).build();
+        probe = HttpClient.newBuilder()
+                .sslContext(anonymous)
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
     }
 
     static TopologyFixture up(Path dir) throws Exception {
@@ -64,7 +70,8 @@ final class TopologyFixture implements AutoCloseable {
 
     /** {@code topology/topology.sh COMMAND DIR} with the built distribution. */
     Run script(String command) throws IOException, InterruptedException {
-        var pb = new ProcessBuilder("bash", Path.of("..", "topology", "topology.sh").toString(), command, dir.toString())
+        var pb = new ProcessBuilder(
+                        "bash", Path.of("..", "topology", "topology.sh").toString(), command, dir.toString())
                 .redirectErrorStream(true);
         pb.environment().put("CMG_HOME", GatewayFixture.home().toString());
         pb.environment().put("CMG_JAVA", GatewayFixture.java());
@@ -77,8 +84,11 @@ final class TopologyFixture implements AutoCloseable {
 
     /** SIGKILL to one of the topology's processes (gateway-1, connection-point-2, ...). */
     void kill9(String process) throws IOException {
-        long pid = Long.parseLong(Files.readString(dir.resolve("pids/" + process)).strip());
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).as(process).hasValue(true);
+        long pid =
+                Long.parseLong(Files.readString(dir.resolve("pids/" + process)).strip());
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly))
+                .as(process)
+                .hasValue(true);
     }
 
     /** PostgreSQL's cluster: outside the test's folder, where the postgres user can reach it. */

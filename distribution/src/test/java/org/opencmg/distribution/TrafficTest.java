@@ -47,11 +47,14 @@ class TrafficTest {
     void trafficPerEndpointIsStoredShownAndSurvivesACleanRestart() throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));
         try (var site = new InternalServer(pki);
-             var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki)) {
+                var gw = GatewayFixture.withChannels(Files.createDirectories(dir.resolve("gw")), pki)) {
             gw.trustTestDevices();
             gw.publish(MP, site.url("/mp"), "PS1");
             gw.publish(GONE, "https://localhost:" + GatewayFixture.freePort() + "/gone", "PS1");
-            try (var cp = new ConnectionPointFixture(dir, pki, "cp-traffic", "PS1").register(gw).start(gw.channelUrl()).awaitUp()) {
+            try (var cp = new ConnectionPointFixture(dir, pki, "cp-traffic", "PS1")
+                    .register(gw)
+                    .start(gw.channelUrl())
+                    .awaitUp()) {
                 var device = new DeviceClient(gw, pki.device("counted-device"));
                 var mp = new Tally();
                 var gone = new Tally();
@@ -64,16 +67,20 @@ class TrafficTest {
                 assertThat(mp.classes).containsExactly(3, 0, 1, 0);
                 assertThat(gone.classes).containsExactly(0, 0, 0, 1);
                 // Each answer is counted a moment after the device has it; flush until all are in.
-                Awaitility.await("traffic stored").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                Awaitility.await("traffic stored")
+                        .atMost(Duration.ofSeconds(5))
+                        .pollInterval(Duration.ofMillis(50))
                         .untilAsserted(() -> {
                             gw.gateway().flushTraffic();
                             assertStored(gw, MP, mp);
                             assertStored(gw, GONE, gone);
                         });
                 gw.check(gw.cli("status"));
-                assertThat(gw.out).containsPattern(Pattern.compile(Pattern.quote(MP) + "\\s+" + mp.requests + "\\s+" + mp.in
-                        + "\\s+" + mp.out + "\\s+3\\s+0\\s+1\\s+0"));
-                assertThat(gw.out).containsPattern(Pattern.compile(Pattern.quote(GONE) + "\\s+1\\s+0\\s+0\\s+0\\s+0\\s+0\\s+1"));
+                assertThat(gw.out)
+                        .containsPattern(Pattern.compile(Pattern.quote(MP) + "\\s+" + mp.requests + "\\s+" + mp.in
+                                + "\\s+" + mp.out + "\\s+3\\s+0\\s+1\\s+0"));
+                assertThat(gw.out)
+                        .containsPattern(Pattern.compile(Pattern.quote(GONE) + "\\s+1\\s+0\\s+0\\s+0\\s+0\\s+0\\s+1"));
 
                 // Counted but not yet written when the gateway stops: the clean stop writes them.
                 send(device, "PUT", MP + "/d", "abc", mp);
@@ -94,15 +101,18 @@ class TrafficTest {
      */
     @SuppressWarnings("unchecked")
     static void awaitAnswersFinished(GatewayFixture gw) throws InterruptedException {
-        Awaitility.await("answers finished").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
-                .until(() -> ((List<Map<String, Object>>) gw.gateway().status().get("channels")).stream()
-                        .allMatch(c -> ((Number) c.get("pending")).intValue() == 0));
+        Awaitility.await("answers finished")
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> ((List<Map<String, Object>>) gw.gateway().status().get("channels"))
+                        .stream().allMatch(c -> ((Number) c.get("pending")).intValue() == 0));
         Thread.sleep(200);
     }
 
     static void send(DeviceClient device, String method, String path, String body, Tally tally) throws Exception {
         var publisher = body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
-        var r = device.http.send(device.request(path).method(method, publisher).build(), HttpResponse.BodyHandlers.ofByteArray());
+        var r = device.http.send(
+                device.request(path).method(method, publisher).build(), HttpResponse.BodyHandlers.ofByteArray());
         tally.add(r.statusCode(), body == null ? 0 : body.length(), r.body().length);
     }
 
@@ -117,8 +127,15 @@ class TrafficTest {
                 }
             }
         }
-        assertThat(sums).as("traffic of " + endpoint + " (requests, in, out, 2xx, 3xx, 4xx, 5xx)").containsExactly(
-                expected.requests, expected.in, expected.out,
-                expected.classes[0], expected.classes[1], expected.classes[2], expected.classes[3]);
+        assertThat(sums)
+                .as("traffic of " + endpoint + " (requests, in, out, 2xx, 3xx, 4xx, 5xx)")
+                .containsExactly(
+                        expected.requests,
+                        expected.in,
+                        expected.out,
+                        expected.classes[0],
+                        expected.classes[1],
+                        expected.classes[2],
+                        expected.classes[3]);
     }
 }

@@ -22,13 +22,15 @@ final class WebSocketEchoServer implements AutoCloseable {
 
     WebSocketEchoServer(TestPki pki) throws Exception {
         var tls = new SslContextFactory.Server();
-        tls.setKeyStore(KeyMaterial.read(pki.file("server.pem"), pki.file("server-key.pem")).keyStore());
+        tls.setKeyStore(KeyMaterial.read(pki.file("server.pem"), pki.file("server-key.pem"))
+                .keyStore());
         tls.setKeyStorePassword(KeyMaterial.TRANSIENT_PASSWORD);
         var http = new HttpConfiguration();
         var secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         http.addCustomizer(secure);
-        connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+        connector =
+                new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         server.setHandler(WebSocketUpgradeHandler.from(server, container -> {

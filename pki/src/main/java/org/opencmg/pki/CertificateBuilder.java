@@ -1,32 +1,5 @@
 package org.opencmg.pki;
 
-import org.bouncycastle.asn1.x509.CertificatePolicies;
-import org.bouncycastle.asn1.x509.PolicyConstraints;
-import org.bouncycastle.asn1.x509.PolicyInformation;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DERNull;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.X500NameBuilder;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.CRLDistPoint;
-import org.bouncycastle.asn1.x509.DistributionPoint;
-import org.bouncycastle.asn1.x509.DistributionPointName;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.GeneralSubtree;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.NameConstraints;
-import org.bouncycastle.cert.CertIOException;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-
-import javax.security.auth.x500.X500Principal;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -41,6 +14,32 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.CertificatePolicies;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.NameConstraints;
+import org.bouncycastle.asn1.x509.PolicyConstraints;
+import org.bouncycastle.asn1.x509.PolicyInformation;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 
 /**
  * Makes X.509 certificates for the development CA and for tests. Fluent; {@link #build()} generates a fresh key.
@@ -51,10 +50,14 @@ public final class CertificateBuilder {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private enum Kind { ROOT, INTERMEDIATE, LEAF }
+    private enum Kind {
+        ROOT,
+        INTERMEDIATE,
+        LEAF
+    }
 
     private final Kind kind;
-    private final IssuedCertificate issuer;   // null for a self-signed root
+    private final IssuedCertificate issuer; // null for a self-signed root
     private X500Name subject;
     private Instant notBefore;
     private Instant notAfter;
@@ -62,7 +65,7 @@ public final class CertificateBuilder {
     private boolean includeBasicConstraints = true;
     private boolean ca;
     private Integer pathLength;
-    private Integer keyUsageBits;   // null = the kind's default
+    private Integer keyUsageBits; // null = the kind's default
     private boolean includeKeyUsage = true;
     private final Set<String> ekus = new LinkedHashSet<>();
     private boolean includeEku = true;
@@ -70,8 +73,8 @@ public final class CertificateBuilder {
     private final List<GeneralSubtree> permitted = new ArrayList<>();
     private final List<String> crlUrls = new ArrayList<>();
     private final List<String> criticalExtensions = new ArrayList<>();
-    private int rsaBits;   // 0 = EC P-256
-    private KeyPair keyPair;   // null = a fresh key
+    private int rsaBits; // 0 = EC P-256
+    private KeyPair keyPair; // null = a fresh key
     private final List<GeneralSubtree> excluded = new ArrayList<>();
     private final List<DistributionPoint> indirectPoints = new ArrayList<>();
     private final List<String> freshestUrls = new ArrayList<>();
@@ -81,7 +84,8 @@ public final class CertificateBuilder {
     private CertificateBuilder(Kind kind, String cn, IssuedCertificate issuer) {
         this.kind = kind;
         this.issuer = issuer;
-        this.subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, cn).build();
+        this.subject =
+                new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, cn).build();
         this.ca = kind != Kind.LEAF;
     }
 
@@ -225,17 +229,22 @@ public final class CertificateBuilder {
 
     /** A distribution point whose CRL is issued by another CA ({@code crlIssuerDn}): an indirect CRL. */
     public CertificateBuilder indirectCrlDistributionPoint(String url, String crlIssuerDn) {
-        indirectPoints.add(new DistributionPoint(new DistributionPointName(
-                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null,
+        indirectPoints.add(new DistributionPoint(
+                new DistributionPointName(
+                        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))),
+                null,
                 new GeneralNames(new GeneralName(x500(crlIssuerDn)))));
         return this;
     }
 
     /** Same, naming the CRL issuer exactly as its certificate spells its subject. */
     public CertificateBuilder indirectCrlDistributionPoint(String url, X509Certificate crlIssuer) {
-        indirectPoints.add(new DistributionPoint(new DistributionPointName(
-                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null,
-                new GeneralNames(new GeneralName(X500Name.getInstance(crlIssuer.getSubjectX500Principal().getEncoded())))));
+        indirectPoints.add(new DistributionPoint(
+                new DistributionPointName(
+                        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))),
+                null,
+                new GeneralNames(new GeneralName(
+                        X500Name.getInstance(crlIssuer.getSubjectX500Principal().getEncoded())))));
         return this;
     }
 
@@ -288,16 +297,17 @@ public final class CertificateBuilder {
         KeyPair keys = keyPair != null ? keyPair : rsaBits > 0 ? Keys.rsa(rsaBits) : Keys.ecP256();
         Instant now = Instant.now();
         Instant from = notBefore != null ? notBefore : now.minus(Duration.ofHours(1));
-        Instant until = notAfter != null ? notAfter
-                : validity != null ? from.plus(validity)
-                : now.plus(Duration.ofDays(365));
+        Instant until =
+                notAfter != null ? notAfter : validity != null ? from.plus(validity) : now.plus(Duration.ofDays(365));
         // Take the issuer name from its certificate's encoding so that name chaining matches byte for byte.
-        X500Name issuerName = issuer == null ? subject
-                : X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
+        X500Name issuerName = issuer == null
+                ? subject
+                : X500Name.getInstance(
+                        issuer.certificate().getSubjectX500Principal().getEncoded());
         PrivateKey signingKey = issuer == null ? keys.getPrivate() : issuer.privateKey();
         try {
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerName, serial(),
-                    Date.from(from), Date.from(until), subject, keys.getPublic());
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                    issuerName, serial(), Date.from(from), Date.from(until), subject, keys.getPublic());
             addExtensions(b, keys);
             return new IssuedCertificate(
                     new JcaX509CertificateConverter().getCertificate(b.build(Keys.signer(signingKey))),
@@ -307,54 +317,83 @@ public final class CertificateBuilder {
         }
     }
 
-    private void addExtensions(X509v3CertificateBuilder b, KeyPair keys) throws GeneralSecurityException, CertIOException {
+    private void addExtensions(X509v3CertificateBuilder b, KeyPair keys)
+            throws GeneralSecurityException, CertIOException {
         JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
         b.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(keys.getPublic()));
         if (issuer != null) {
-            b.addExtension(Extension.authorityKeyIdentifier, false,
+            b.addExtension(
+                    Extension.authorityKeyIdentifier,
+                    false,
                     utils.createAuthorityKeyIdentifier(issuer.certificate().getPublicKey()));
         }
         if (includeBasicConstraints) {
-            b.addExtension(Extension.basicConstraints, true,
+            b.addExtension(
+                    Extension.basicConstraints,
+                    true,
                     pathLength != null ? new BasicConstraints(pathLength) : new BasicConstraints(ca));
         }
         if (includeKeyUsage) {
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsageBits != null ? keyUsageBits : defaultKeyUsage()));
+            b.addExtension(
+                    Extension.keyUsage, true, new KeyUsage(keyUsageBits != null ? keyUsageBits : defaultKeyUsage()));
         }
         if (includeEku && !ekus.isEmpty()) {
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-                    ekus.stream().map(oid -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(oid))).toArray(KeyPurposeId[]::new)));
+            b.addExtension(
+                    Extension.extendedKeyUsage,
+                    false,
+                    new ExtendedKeyUsage(ekus.stream()
+                            .map(oid -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(oid)))
+                            .toArray(KeyPurposeId[]::new)));
         }
         if (!altNames.isEmpty()) {
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(altNames.toArray(GeneralName[]::new)));
+            b.addExtension(
+                    Extension.subjectAlternativeName, false, new GeneralNames(altNames.toArray(GeneralName[]::new)));
         }
         if (!permitted.isEmpty() || !excluded.isEmpty()) {
-            b.addExtension(Extension.nameConstraints, true, new NameConstraints(
-                    permitted.isEmpty() ? null : permitted.toArray(GeneralSubtree[]::new),
-                    excluded.isEmpty() ? null : excluded.toArray(GeneralSubtree[]::new)));
+            b.addExtension(
+                    Extension.nameConstraints,
+                    true,
+                    new NameConstraints(
+                            permitted.isEmpty() ? null : permitted.toArray(GeneralSubtree[]::new),
+                            excluded.isEmpty() ? null : excluded.toArray(GeneralSubtree[]::new)));
         }
         if (!crlUrls.isEmpty() || !indirectPoints.isEmpty()) {
             List<DistributionPoint> points = new ArrayList<>(crlUrls.stream()
-                    .map(url -> new DistributionPoint(new DistributionPointName(
-                            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null, null))
+                    .map(url -> new DistributionPoint(
+                            new DistributionPointName(
+                                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))),
+                            null,
+                            null))
                     .toList());
             points.addAll(indirectPoints);
-            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(points.toArray(DistributionPoint[]::new)));
+            b.addExtension(
+                    Extension.cRLDistributionPoints, false, new CRLDistPoint(points.toArray(DistributionPoint[]::new)));
         }
         if (!policies.isEmpty()) {
-            b.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(
-                    policies.stream().map(oid -> new PolicyInformation(new ASN1ObjectIdentifier(oid)))
+            b.addExtension(
+                    Extension.certificatePolicies,
+                    false,
+                    new CertificatePolicies(policies.stream()
+                            .map(oid -> new PolicyInformation(new ASN1ObjectIdentifier(oid)))
                             .toArray(PolicyInformation[]::new)));
         }
         if (requireExplicitPolicy != null) {
-            b.addExtension(Extension.policyConstraints, true,
+            b.addExtension(
+                    Extension.policyConstraints,
+                    true,
                     new PolicyConstraints(BigInteger.valueOf(requireExplicitPolicy), null));
         }
         if (!freshestUrls.isEmpty()) {
-            b.addExtension(Extension.freshestCRL, false, new CRLDistPoint(freshestUrls.stream()
-                    .map(url -> new DistributionPoint(new DistributionPointName(
-                            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))), null, null))
-                    .toArray(DistributionPoint[]::new)));
+            b.addExtension(
+                    Extension.freshestCRL,
+                    false,
+                    new CRLDistPoint(freshestUrls.stream()
+                            .map(url -> new DistributionPoint(
+                                    new DistributionPointName(new GeneralNames(
+                                            new GeneralName(GeneralName.uniformResourceIdentifier, url))),
+                                    null,
+                                    null))
+                            .toArray(DistributionPoint[]::new)));
         }
         for (String oid : criticalExtensions) {
             b.addExtension(new ASN1ObjectIdentifier(oid), true, DERNull.INSTANCE);

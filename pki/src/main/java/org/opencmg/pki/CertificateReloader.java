@@ -1,9 +1,9 @@
 package org.opencmg.pki;
 
-import java.security.GeneralSecurityException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
@@ -44,7 +44,8 @@ public final class CertificateReloader implements AutoCloseable {
 
     public static final String RELOADED = "reloaded";
     /** Every outcome but {@link #RELOADED} is a refusal with this reason. */
-    public static final List<String> REFUSALS = List.of("unreadable", "key_mismatch", "expired", "not_yet_valid", "apply_failed");
+    public static final List<String> REFUSALS =
+            List.of("unreadable", "key_mismatch", "expired", "not_yet_valid", "apply_failed");
 
     /** Puts a checked pair in service. */
     @FunctionalInterface
@@ -189,7 +190,8 @@ public final class CertificateReloader implements AutoCloseable {
                 return refused(id, "expired", describe(leaf));
             }
             if (now.isBefore(leaf.getNotBefore().toInstant())) {
-                return refused(id, "not_yet_valid", "valid from " + leaf.getNotBefore().toInstant());
+                return refused(
+                        id, "not_yet_valid", "valid from " + leaf.getNotBefore().toInstant());
             }
             try {
                 id.apply.accept(keys);
@@ -215,13 +217,15 @@ public final class CertificateReloader implements AutoCloseable {
 
     private String refused(Identity id, String reason, String detail) {
         outcomes.count(id.name, reason);
-        String line = id.name + ": refused (" + reason + ": " + detail + "); still serving " + describe(id.inService.leaf());
+        String line =
+                id.name + ": refused (" + reason + ": " + detail + "); still serving " + describe(id.inService.leaf());
         LOG.warn("certificate reload: {}", line);
         return line;
     }
 
     private static String describe(X509Certificate leaf) {
-        return leaf.getSubjectX500Principal().getName() + ", serial " + leaf.getSerialNumber().toString(16) + ", valid until "
+        return leaf.getSubjectX500Principal().getName() + ", serial "
+                + leaf.getSerialNumber().toString(16) + ", valid until "
                 + leaf.getNotAfter().toInstant();
     }
 

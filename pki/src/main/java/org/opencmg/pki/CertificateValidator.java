@@ -18,7 +18,8 @@ public final class CertificateValidator {
     }
 
     /** presentedChain: what the client sent, leaf first (may be only the leaf). Thread-safe. */
-    public ValidationResult validate(List<X509Certificate> presentedChain, TrustMaterial trust, ValidationOptions options) {
+    public ValidationResult validate(
+            List<X509Certificate> presentedChain, TrustMaterial trust, ValidationOptions options) {
         PathBuilder.BuiltPath built = null;
         try {
             if (presentedChain == null || presentedChain.isEmpty()) {
@@ -30,7 +31,8 @@ public final class CertificateValidator {
             PkixCheck.structure(built, options.at());
             EkuCheck.check(built.path().getFirst(), options.eku());
             if (options.checkRevocation()) {
-                RevocationCheck.Outcome outcome = revocation.check(built, trust, options.at(), options.revocationMode());
+                RevocationCheck.Outcome outcome =
+                        revocation.check(built, trust, options.at(), options.revocationMode());
                 return new ValidationResult.Valid(built.path(), built.anchor(), outcome.crls(), outcome.warnings());
             }
             return new ValidationResult.Valid(built.path(), built.anchor());
@@ -51,9 +53,11 @@ public final class CertificateValidator {
         }
         String thumbprint = Thumbprints.sha256(built.anchor());
         if (!trust.ctlThumbprints().contains(thumbprint)) {
-            throw new RefusedException(RefusalReason.NOT_IN_CTL, "the chain of " + Certs.subject(built.path().getFirst())
-                    + " ends at root " + Certs.subject(built.anchor()) + " (SHA-256 " + thumbprint
-                    + "), which is not in the certificate trust list");
+            throw new RefusedException(
+                    RefusalReason.NOT_IN_CTL,
+                    "the chain of " + Certs.subject(built.path().getFirst())
+                            + " ends at root " + Certs.subject(built.anchor()) + " (SHA-256 " + thumbprint
+                            + "), which is not in the certificate trust list");
         }
     }
 }

@@ -6,8 +6,7 @@ import java.security.cert.X509Certificate;
 /** Small certificate helpers shared by the validation steps. */
 final class Certs {
 
-    private Certs() {
-    }
+    private Certs() {}
 
     static String subject(X509Certificate c) {
         return c.getSubjectX500Principal().getName();

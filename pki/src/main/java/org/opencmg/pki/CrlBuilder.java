@@ -1,5 +1,16 @@
 package org.opencmg.pki;
 
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.CRLReason;
@@ -14,18 +25,6 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 
-import java.io.IOException;
-import java.math.BigInteger;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509CRL;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
-import java.util.List;
-import java.util.Objects;
-
 /**
  * Makes a CRL signed by a CA (defaults: thisUpdate one minute ago, nextUpdate in seven days, a CRL number, an
  * authority key identifier). Also makes the less common kinds RFC 5280 section 5 allows, for tests: delta CRLs,
@@ -33,8 +32,7 @@ import java.util.Objects;
  */
 public final class CrlBuilder {
 
-    private record Entry(BigInteger serial, Instant when, int reason, X509Certificate certificateIssuer) {
-    }
+    private record Entry(BigInteger serial, Instant when, int reason, X509Certificate certificateIssuer) {}
 
     private final IssuedCertificate ca;
     private final List<Entry> revoked = new ArrayList<>();
@@ -150,26 +148,37 @@ public final class CrlBuilder {
                 if (e.reason() >= 0) {
                     ext.addExtension(Extension.reasonCode, false, CRLReason.lookup(e.reason()));
                 }
-                ext.addExtension(Extension.certificateIssuer, true, new GeneralNames(new GeneralName(
-                        X500Name.getInstance(e.certificateIssuer().getIssuerX500Principal().getEncoded()))));
+                ext.addExtension(
+                        Extension.certificateIssuer,
+                        true,
+                        new GeneralNames(new GeneralName(X500Name.getInstance(
+                                e.certificateIssuer().getIssuerX500Principal().getEncoded()))));
                 b.addCRLEntry(e.serial(), when, ext.generate());
             }
             if (includeAki) {
-                b.addExtension(Extension.authorityKeyIdentifier, false,
+                b.addExtension(
+                        Extension.authorityKeyIdentifier,
+                        false,
                         new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ca.certificate()));
             }
             if (includeNumber) {
                 // Monotonic enough for a dev CA: CRLs made later get higher numbers.
-                b.addExtension(Extension.cRLNumber, false,
+                b.addExtension(
+                        Extension.cRLNumber,
+                        false,
                         new CRLNumber(number != null ? number : BigInteger.valueOf(thisUpd.toEpochMilli())));
             }
             if (deltaOf != null) {
                 b.addExtension(Extension.deltaCRLIndicator, true, new CRLNumber(deltaOf));
             }
             if (idpUrl != null || onlySomeReasons != null || indirect) {
-                DistributionPointName dp = idpUrl == null ? null : new DistributionPointName(
-                        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, idpUrl)));
-                b.addExtension(Extension.issuingDistributionPoint, true,
+                DistributionPointName dp = idpUrl == null
+                        ? null
+                        : new DistributionPointName(
+                                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, idpUrl)));
+                b.addExtension(
+                        Extension.issuingDistributionPoint,
+                        true,
                         new IssuingDistributionPoint(dp, false, false, onlySomeReasons, indirect, false));
             }
             return new JcaX509CRLConverter().getCRL(b.build(Keys.signer(ca.privateKey())));

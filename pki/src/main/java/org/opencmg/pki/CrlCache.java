@@ -1,15 +1,7 @@
 package org.opencmg.pki;
 
-import java.util.HexFormat;
-import java.util.Locale;
-import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.x509.Extension;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
@@ -23,13 +15,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fetches CRLs from the http(s) distribution points named in certificates and keeps each one until its
@@ -53,11 +52,13 @@ public final class CrlCache implements CrlSource {
     private static final int MAX_CRL_BYTES = 64 * 1024 * 1024;
     /** How long to keep a CRL that has no nextUpdate (RFC 5280 requires one, but some CAs omit it). */
     private static final Duration NO_NEXT_UPDATE_TTL = Duration.ofHours(1);
+
     static final int MAX_TRUST_HOURS = 24;
     /** Distribution points (per issuer) whose CRLs are kept; a CRL can be large, so there is a bound. */
     static final int MAX_DISTRIBUTION_POINTS = 1_000;
     /** However far away its nextUpdate, a CRL is fetched again after this: a revocation published early is seen. */
     private static final Duration MAX_TRUST = Duration.ofHours(MAX_TRUST_HOURS);
+
     static final int MAX_REDIRECTS = 3;
 
     /** How new the newest CRL accepted from one issuer is. */
@@ -75,8 +76,7 @@ public final class CrlCache implements CrlSource {
     }
 
     /** What the admin console shows per distribution point. */
-    public record Status(String url, Instant fetchedAt, Instant nextUpdate, String lastError) {
-    }
+    public record Status(String url, Instant fetchedAt, Instant nextUpdate, String lastError) {}
 
     private final Duration fetchTimeout;
     private final Duration failureBackoff;
@@ -86,7 +86,8 @@ public final class CrlCache implements CrlSource {
      * By distribution point and issuer: at most {@value #MAX_DISTRIBUTION_POINTS}, least recently used out
      * first (an entry evicted is fetched again when next needed; the rollback marks below stay).
      */
-    private final Cache<String, Entry> entries = Caffeine.newBuilder().maximumSize(MAX_DISTRIBUTION_POINTS).build();
+    private final Cache<String, Entry> entries =
+            Caffeine.newBuilder().maximumSize(MAX_DISTRIBUTION_POINTS).build();
     /** By CRL issuer and scope ({@link #scope}): only trusted CAs reach here, so this stays small. */
     private final ConcurrentMap<String, Mark> newest = new ConcurrentHashMap<>();
 
@@ -150,8 +151,15 @@ public final class CrlCache implements CrlSource {
 
         synchronized X509CRL current(List<X509Certificate> signers) {
             X509CRL result = refresh(signers);
-            snapshot = new Status(url, fetchedAt, crl == null ? null
-                    : crl.getNextUpdate() == null ? expiresAt : crl.getNextUpdate().toInstant(), lastError);
+            snapshot = new Status(
+                    url,
+                    fetchedAt,
+                    crl == null
+                            ? null
+                            : crl.getNextUpdate() == null
+                                    ? expiresAt
+                                    : crl.getNextUpdate().toInstant(),
+                    lastError);
             return result;
         }
 
@@ -160,19 +168,22 @@ public final class CrlCache implements CrlSource {
             if (crl != null && now.isBefore(expiresAt)) {
                 return crl;
             }
-            crl = null;   // past nextUpdate: never hand out a stale CRL, even if the refetch fails
+            crl = null; // past nextUpdate: never hand out a stale CRL, even if the refetch fails
             if (failedAt != null && now.isBefore(failedAt.plus(failureBackoff))) {
                 return null;
             }
             try {
                 X509CRL fetched = fetch();
-                Instant next = fetched.getNextUpdate() == null ? null : fetched.getNextUpdate().toInstant();
+                Instant next = fetched.getNextUpdate() == null
+                        ? null
+                        : fetched.getNextUpdate().toInstant();
                 if (next != null && !now.isBefore(next)) {
                     throw new IOException("the CRL served is stale (nextUpdate " + next + ")");
                 }
                 if (signers.stream().noneMatch(s -> Certs.crlSignedBy(fetched, s))) {
-                    throw new IOException("the CRL served (issuer " + fetched.getIssuerX500Principal().getName()
-                            + ") is not signed by " + Certs.subject(signers.getFirst()) + " nor by another known CA of its name");
+                    throw new IOException("the CRL served (issuer "
+                            + fetched.getIssuerX500Principal().getName() + ") is not signed by "
+                            + Certs.subject(signers.getFirst()) + " nor by another known CA of its name");
                 }
                 acceptIfNotOlder(fetched);
                 crl = fetched;
@@ -199,7 +210,8 @@ public final class CrlCache implements CrlSource {
             Mark kept = newest.merge(scope(fetched), mark, (held, offered) -> offered.newerThan(held) ? offered : held);
             if (kept != mark && kept.newerThan(mark)) {
                 throw new IOException("the CRL served (number " + mark.number() + ", thisUpdate " + mark.thisUpdate()
-                        + ") is older than one already accepted (number " + kept.number() + ", thisUpdate " + kept.thisUpdate() + ")");
+                        + ") is older than one already accepted (number " + kept.number() + ", thisUpdate "
+                        + kept.thisUpdate() + ")");
             }
         }
 
@@ -230,7 +242,8 @@ public final class CrlCache implements CrlSource {
                 } catch (IllegalArgumentException e) {
                     throw new IOException("redirect to a malformed URL");
                 }
-                String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+                String scheme =
+                        target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
                 if (!scheme.equals("http") && !scheme.equals("https")) {
                     throw new IOException("redirect to a " + (scheme.isEmpty() ? "relative" : scheme) + " URL refused");
                 }
@@ -244,7 +257,10 @@ public final class CrlCache implements CrlSource {
             }
             HttpRequest request;
             try {
-                request = HttpRequest.newBuilder(target).timeout(Duration.ofNanos(left)).GET().build();
+                request = HttpRequest.newBuilder(target)
+                        .timeout(Duration.ofNanos(left))
+                        .GET()
+                        .build();
             } catch (IllegalArgumentException e) {
                 throw new IOException("malformed URL", e);
             }
@@ -256,7 +272,10 @@ public final class CrlCache implements CrlSource {
                 throw new IOException("timed out after " + fetchTimeout.toMillis() + " ms (body still arriving)");
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                throw new IOException(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+                throw new IOException(
+                        cause.getClass().getSimpleName()
+                                + (cause.getMessage() == null ? "" : ": " + cause.getMessage()),
+                        cause);
             }
         }
 
@@ -272,8 +291,8 @@ public final class CrlCache implements CrlSource {
     private static String scope(X509CRL crl) {
         byte[] idp = crl.getExtensionValue(Extension.issuingDistributionPoint.getId());
         boolean delta = crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null;
-        return crl.getIssuerX500Principal().getName() + "|" + (idp == null ? "" : HexFormat.of().formatHex(idp))
-                + "|" + (delta ? "delta" : "complete");
+        return crl.getIssuerX500Principal().getName() + "|"
+                + (idp == null ? "" : HexFormat.of().formatHex(idp)) + "|" + (delta ? "delta" : "complete");
     }
 
     /** The CRL number extension's value, or null if there is none. */
@@ -283,8 +302,8 @@ public final class CrlCache implements CrlSource {
             return null;
         }
         try {
-            return ASN1Integer.getInstance(
-                    ASN1OctetString.getInstance(ext).getOctets()).getValue();
+            return ASN1Integer.getInstance(ASN1OctetString.getInstance(ext).getOctets())
+                    .getValue();
         } catch (RuntimeException e) {
             return null;
         }

@@ -1,6 +1,10 @@
 package org.opencmg.pki;
 
 import java.io.IOException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.ASN1IA5String;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -11,16 +15,10 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 
-import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-
 /** The http(s) URLs of a certificate's CRL Distribution Points extension (ldap: and others are skipped). */
 final class CrlDistributionPoints {
 
-    private CrlDistributionPoints() {
-    }
+    private CrlDistributionPoints() {}
 
     static List<String> httpUrls(X509Certificate cert) {
         return httpUrls(cert, Extension.cRLDistributionPoints.getId());
@@ -34,7 +32,9 @@ final class CrlDistributionPoints {
         }
         List<String> out = new ArrayList<>();
         try {
-            for (DistributionPoint dp : CRLDistPoint.getInstance(ASN1OctetString.getInstance(ext).getOctets()).getDistributionPoints()) {
+            for (DistributionPoint dp : CRLDistPoint.getInstance(
+                            ASN1OctetString.getInstance(ext).getOctets())
+                    .getDistributionPoints()) {
                 if (dp.getCRLIssuer() == null) {
                     continue;
                 }
@@ -62,7 +62,8 @@ final class CrlDistributionPoints {
         }
         List<String> urls = new ArrayList<>();
         try {
-            CRLDistPoint cdp = CRLDistPoint.getInstance(ASN1OctetString.getInstance(ext).getOctets());
+            CRLDistPoint cdp =
+                    CRLDistPoint.getInstance(ASN1OctetString.getInstance(ext).getOctets());
             for (DistributionPoint dp : cdp.getDistributionPoints()) {
                 DistributionPointName name = dp.getDistributionPoint();
                 if (name == null || name.getType() != DistributionPointName.FULL_NAME) {

@@ -10,8 +10,7 @@ import java.util.List;
 public interface CrlSource {
 
     /** A fetched CRL and where it came from. */
-    record Fetched(X509CRL crl, String url) {
-    }
+    record Fetched(X509CRL crl, String url) {}
 
     /**
      * CRLs that may cover {@code cert}, issued by {@code issuer} (the next certificate of the validated path):
@@ -28,7 +27,9 @@ public interface CrlSource {
      * an indirect CRL). Validation then checks the CRL signer's own path. Never throws.
      */
     default List<Fetched> fetch(X509Certificate cert, List<X509Certificate> signers, Instant at) {
-        return crlsFor(cert, signers.getFirst(), at).stream().map(crl -> new Fetched(crl, "fetched")).toList();
+        return crlsFor(cert, signers.getFirst(), at).stream()
+                .map(crl -> new Fetched(crl, "fetched"))
+                .toList();
     }
 
     /** No fetching: only uploaded CRLs count. */

@@ -14,8 +14,7 @@ final class EkuCheck {
 
     static final String EKU_OID = "2.5.29.37";
 
-    private EkuCheck() {
-    }
+    private EkuCheck() {}
 
     static void check(X509Certificate leaf, EkuRequirement requirement) throws RefusedException {
         if (requirement == EkuRequirement.ANY) {
@@ -25,16 +24,21 @@ final class EkuCheck {
         try {
             ekus = leaf.getExtendedKeyUsage();
         } catch (CertificateParsingException e) {
-            throw new RefusedException(RefusalReason.WRONG_EKU,
+            throw new RefusedException(
+                    RefusalReason.WRONG_EKU,
                     "certificate " + Certs.subject(leaf) + " has a malformed extended key usage extension");
         }
         if (ekus == null) {
-            throw new RefusedException(RefusalReason.WRONG_EKU, "certificate " + Certs.subject(leaf)
-                    + " has no extended key usage extension; " + purpose(requirement) + " is required");
+            throw new RefusedException(
+                    RefusalReason.WRONG_EKU,
+                    "certificate " + Certs.subject(leaf) + " has no extended key usage extension; "
+                            + purpose(requirement) + " is required");
         }
         if (!ekus.contains(requirement.oid())) {
-            throw new RefusedException(RefusalReason.WRONG_EKU, "certificate " + Certs.subject(leaf)
-                    + " is not valid for " + purpose(requirement) + " (its extended key usages: " + ekus + ")");
+            throw new RefusedException(
+                    RefusalReason.WRONG_EKU,
+                    "certificate " + Certs.subject(leaf) + " is not valid for " + purpose(requirement)
+                            + " (its extended key usages: " + ekus + ")");
         }
     }
 
@@ -48,8 +52,7 @@ final class EkuCheck {
      */
     static final class ProcessedMarker extends PKIXCertPathChecker {
         @Override
-        public void init(boolean forward) {
-        }
+        public void init(boolean forward) {}
 
         @Override
         public boolean isForwardCheckingSupported() {

@@ -24,6 +24,7 @@ public record IssuedCertificate(X509Certificate certificate, PrivateKey privateK
     /** Never prints the key: records would otherwise put it into every log line that prints this. */
     @Override
     public String toString() {
-        return "IssuedCertificate[" + subject() + ", serial " + certificate.getSerialNumber().toString(16) + "]";
+        return "IssuedCertificate[" + subject() + ", serial "
+                + certificate.getSerialNumber().toString(16) + "]";
     }
 }

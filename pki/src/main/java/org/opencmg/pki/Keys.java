@@ -1,20 +1,18 @@
 package org.opencmg.pki;
 
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.spec.ECGenParameterSpec;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Key generation and signer choice for the certificates and CRLs this module makes. JDK providers only. */
 final class Keys {
 
-    private Keys() {
-    }
+    private Keys() {}
 
     static KeyPair ecP256() {
         try {

@@ -1,6 +1,5 @@
 package org.opencmg.pki;
 
-import java.nio.file.NoSuchFileException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +7,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.CRLException;
@@ -42,8 +42,7 @@ public final class PemFiles {
     private static final Set<String> CERT_TYPES = Set.of("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE");
     private static final Set<String> CRL_TYPES = Set.of("X509 CRL", "CRL");
 
-    private PemFiles() {
-    }
+    private PemFiles() {}
 
     // ---- reading ----
 
@@ -114,12 +113,13 @@ public final class PemFiles {
                     if (sec1.getParametersObject() == null) {
                         throw new IOException("EC private key without curve parameters");
                     }
-                    AlgorithmIdentifier alg = new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
-                            sec1.getParametersObject());
+                    AlgorithmIdentifier alg =
+                            new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, sec1.getParametersObject());
                     return toPrivateKey(new PrivateKeyInfo(alg, sec1));
                 }
                 case "RSA PRIVATE KEY" -> {
-                    AlgorithmIdentifier alg = new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
+                    AlgorithmIdentifier alg =
+                            new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
                     return toPrivateKey(new PrivateKeyInfo(alg, RSAPrivateKey.getInstance(der)));
                 }
                 case "ENCRYPTED PRIVATE KEY" -> throw new IOException("encrypted private keys are not supported");
@@ -182,7 +182,8 @@ public final class PemFiles {
 
     private static List<PemObject> pemBlocks(byte[] pem) throws IOException {
         List<PemObject> blocks = new ArrayList<>();
-        try (PemReader reader = new PemReader(new InputStreamReader(new ByteArrayInputStream(pem), StandardCharsets.US_ASCII))) {
+        try (PemReader reader =
+                new PemReader(new InputStreamReader(new ByteArrayInputStream(pem), StandardCharsets.US_ASCII))) {
             for (PemObject o = reader.readPemObject(); o != null; o = reader.readPemObject()) {
                 blocks.add(o);
             }
@@ -195,7 +196,8 @@ public final class PemFiles {
     private static Collection<X509Certificate> parseCertificates(byte[] der) throws IOException {
         try {
             List<X509Certificate> out = new ArrayList<>();
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(der))) {
+            for (Certificate c :
+                    CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(der))) {
                 out.add((X509Certificate) c);
             }
             return out;

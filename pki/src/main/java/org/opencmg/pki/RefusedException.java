@@ -10,7 +10,7 @@ final class RefusedException extends Exception {
     private transient List<ValidationResult.CrlUsed> crls = List.of();
 
     RefusedException(RefusalReason reason, String detail) {
-        super(detail, null, false, false);   // no stack trace: refusals are expected, not bugs
+        super(detail, null, false, false); // no stack trace: refusals are expected, not bugs
         this.refused = new ValidationResult.Refused(reason, detail);
     }
 

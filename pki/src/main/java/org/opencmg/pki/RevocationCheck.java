@@ -3,12 +3,6 @@ package org.opencmg.pki;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.ByteArrayInputStream;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.jcajce.PKIXExtendedParameters;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.security.GeneralSecurityException;
 import java.security.Provider;
 import java.security.cert.CertPathValidator;
@@ -34,6 +28,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.jcajce.PKIXExtendedParameters;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Step 6: every certificate of the path (the anchor excepted) must be covered by a current CRL.
@@ -69,14 +68,14 @@ final class RevocationCheck {
     }
 
     /** What the check returns when the path is acceptable: the CRLs it had and what passed only in soft mode. */
-    record Outcome(List<ValidationResult.CrlUsed> crls, List<String> warnings) {
-    }
+    record Outcome(List<ValidationResult.CrlUsed> crls, List<String> warnings) {}
 
     long softPasses() {
         return softPasses.get();
     }
 
-    Outcome check(PathBuilder.BuiltPath built, TrustMaterial trust, Instant at, RevocationMode mode) throws RefusedException {
+    Outcome check(PathBuilder.BuiltPath built, TrustMaterial trust, Instant at, RevocationMode mode)
+            throws RefusedException {
         List<X509Certificate> path = built.path();
         // Possible CRL signers: the validated path, the anchor and what the admin uploaded. BouncyCastle still
         // validates the signer's path to the anchor; this list only decides which fetched CRLs are worth keeping.
@@ -108,7 +107,8 @@ final class RevocationCheck {
         order.removeIf(crl -> {
             String why = unusable(crl);
             if (why != null) {
-                unusable.add("the CRL of " + crl.getIssuerX500Principal().getName() + " (" + crls.get(crl) + ") " + why);
+                unusable.add(
+                        "the CRL of " + crl.getIssuerX500Principal().getName() + " (" + crls.get(crl) + ") " + why);
             }
             return why != null;
         });
@@ -132,8 +132,13 @@ final class RevocationCheck {
         }
     }
 
-    private static void validate(PathBuilder.BuiltPath built, List<X509Certificate> path, List<X509Certificate> known,
-                                 Collection<X509CRL> crls, Instant at) throws CertPathValidatorException {
+    private static void validate(
+            PathBuilder.BuiltPath built,
+            List<X509Certificate> path,
+            List<X509Certificate> known,
+            Collection<X509CRL> crls,
+            Instant at)
+            throws CertPathValidatorException {
         try {
             List<Object> store = new ArrayList<>(new LinkedHashSet<>(path));
             known.stream().filter(c -> !path.contains(c)).distinct().forEach(store::add);
@@ -147,7 +152,9 @@ final class RevocationCheck {
             params.setRevocationEnabled(true);
             params.addCertPathChecker(new EkuCheck.ProcessedMarker());
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(store)));
-            PKIXExtendedParameters extended = new PKIXExtendedParameters.Builder(params).setUseDeltasEnabled(true).build();
+            PKIXExtendedParameters extended = new PKIXExtendedParameters.Builder(params)
+                    .setUseDeltasEnabled(true)
+                    .build();
             CertPathValidator.getInstance("PKIX", BC)
                     .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), extended);
         } catch (CertPathValidatorException e) {
@@ -171,9 +178,11 @@ final class RevocationCheck {
     private static X509CRL bcCrl(X509CRL crl) {
         try {
             CertificateFactory bcFactory = CertificateFactory.getInstance("X.509", BC);
-            return new KnownEntryExtensionsCrl((X509CRL) bcFactory.generateCRL(new ByteArrayInputStream(crl.getEncoded())));
+            return new KnownEntryExtensionsCrl(
+                    (X509CRL) bcFactory.generateCRL(new ByteArrayInputStream(crl.getEncoded())));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("CRL of " + crl.getIssuerX500Principal().getName() + " cannot be re-read: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "CRL of " + crl.getIssuerX500Principal().getName() + " cannot be re-read: " + e.getMessage(), e);
         }
     }
 
@@ -181,20 +190,30 @@ final class RevocationCheck {
      * Soft mode, the CRL of {@code index} could not be obtained. Everything above it was checked by BouncyCastle
      * before it stopped there; below it, the direct CRLs of each issuer that are at hand still revoke.
      */
-    private Outcome softPass(PathBuilder.BuiltPath built, int index, Collection<X509CRL> crls,
-                             List<ValidationResult.CrlUsed> used, RefusedException refusal, Instant at) throws RefusedException {
+    private Outcome softPass(
+            PathBuilder.BuiltPath built,
+            int index,
+            Collection<X509CRL> crls,
+            List<ValidationResult.CrlUsed> used,
+            RefusedException refusal,
+            Instant at)
+            throws RefusedException {
         List<X509Certificate> path = built.path();
         List<String> warnings = new ArrayList<>();
         for (int i = index; i >= 0; i--) {
             X509Certificate cert = path.get(i);
             X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : built.anchor();
-            List<X509CRL> direct = crls.stream().filter(crl -> current(crl, issuer, at)).toList();
+            List<X509CRL> direct =
+                    crls.stream().filter(crl -> current(crl, issuer, at)).toList();
             for (X509CRL crl : direct) {
                 X509CRLEntry entry = crl.getRevokedCertificate(cert);
                 if (entry != null && !entry.getRevocationDate().toInstant().isAfter(at)) {
-                    throw new RefusedException(RefusalReason.REVOKED, "certificate " + Certs.subject(cert) + " (serial "
-                            + cert.getSerialNumber().toString(16).toUpperCase() + ") was revoked by " + Certs.issuer(cert)
-                            + " on " + entry.getRevocationDate().toInstant());
+                    throw new RefusedException(
+                            RefusalReason.REVOKED,
+                            "certificate " + Certs.subject(cert) + " (serial "
+                                    + cert.getSerialNumber().toString(16).toUpperCase() + ") was revoked by "
+                                    + Certs.issuer(cert)
+                                    + " on " + entry.getRevocationDate().toInstant());
                 }
             }
             if (direct.isEmpty() && !obtainable(cert, crls)) {
@@ -206,8 +225,11 @@ final class RevocationCheck {
                 Instant now = Instant.now();
                 if (last == null || now.isAfter(last.plus(LOG_INTERVAL))) {
                     lastLogged.put(issuerName, now);
-                    LOG.warn("soft revocation mode: certificates of {} pass unchecked, {} (logged once per {})",
-                            issuerName, refusal.getMessage(), LOG_INTERVAL);
+                    LOG.warn(
+                            "soft revocation mode: certificates of {} pass unchecked, {} (logged once per {})",
+                            issuerName,
+                            refusal.getMessage(),
+                            LOG_INTERVAL);
                 }
             }
         }
@@ -218,13 +240,15 @@ final class RevocationCheck {
     private static boolean obtainable(X509Certificate cert, Collection<X509CRL> crls) {
         Set<String> issuers = new LinkedHashSet<>(CrlDistributionPoints.crlIssuers(cert));
         issuers.add(cert.getIssuerX500Principal().getName());
-        return crls.stream().anyMatch(crl -> issuers.contains(crl.getIssuerX500Principal().getName()));
+        return crls.stream()
+                .anyMatch(crl -> issuers.contains(crl.getIssuerX500Principal().getName()));
     }
 
     private static boolean current(X509CRL crl, X509Certificate issuer, Instant at) {
         return Certs.crlSignedBy(crl, issuer)
                 && !crl.getThisUpdate().toInstant().isAfter(at.plus(CLOCK_SKEW))
-                && (crl.getNextUpdate() == null || crl.getNextUpdate().toInstant().isAfter(at));
+                && (crl.getNextUpdate() == null
+                        || crl.getNextUpdate().toInstant().isAfter(at));
     }
 
     private List<CrlSource.Fetched> fetched(X509Certificate c, List<X509Certificate> signers, Instant at) {
@@ -237,7 +261,8 @@ final class RevocationCheck {
     }
 
     /** The CRLs of issuers the path deals with, for the CLI and logs. */
-    private static List<ValidationResult.CrlUsed> used(PathBuilder.BuiltPath built, List<X509CRL> order, Map<X509CRL, String> sources) {
+    private static List<ValidationResult.CrlUsed> used(
+            PathBuilder.BuiltPath built, List<X509CRL> order, Map<X509CRL, String> sources) {
         Set<String> names = new LinkedHashSet<>();
         for (X509Certificate c : built.path()) {
             names.add(c.getIssuerX500Principal().getName());
@@ -247,10 +272,13 @@ final class RevocationCheck {
         order.forEach(crl -> {
             String src = sources.get(crl);
             if (names.contains(crl.getIssuerX500Principal().getName())) {
-                out.add(new ValidationResult.CrlUsed(crl.getIssuerX500Principal().getName(), CrlCache.crlNumber(crl),
+                out.add(new ValidationResult.CrlUsed(
+                        crl.getIssuerX500Principal().getName(),
+                        CrlCache.crlNumber(crl),
                         crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null,
                         crl.getThisUpdate().toInstant(),
-                        crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(), src));
+                        crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(),
+                        src));
             }
         });
         return out;
@@ -272,24 +300,35 @@ final class RevocationCheck {
         return null;
     }
 
-    private static RefusedException refusal(CertPathValidatorException e, PathBuilder.BuiltPath built, TrustMaterial trust,
-                                            Instant at, List<String> unusable) {
+    private static RefusedException refusal(
+            CertPathValidatorException e,
+            PathBuilder.BuiltPath built,
+            TrustMaterial trust,
+            Instant at,
+            List<String> unusable) {
         X509Certificate cert = PkixCheck.concerned(e, built);
         String messages = messages(e);
-        if (e.getReason() == CertPathValidatorException.BasicReason.REVOKED || messages.contains("Certificate revocation after")) {
-            return new RefusedException(RefusalReason.REVOKED, "certificate " + Certs.subject(cert) + " (serial "
-                    + cert.getSerialNumber().toString(16).toUpperCase() + ") was revoked by " + Certs.issuer(cert)
-                    + ": " + revocationPart(messages));
+        if (e.getReason() == CertPathValidatorException.BasicReason.REVOKED
+                || messages.contains("Certificate revocation after")) {
+            return new RefusedException(
+                    RefusalReason.REVOKED,
+                    "certificate " + Certs.subject(cert) + " (serial "
+                            + cert.getSerialNumber().toString(16).toUpperCase() + ") was revoked by "
+                            + Certs.issuer(cert)
+                            + ": " + revocationPart(messages));
         }
-        if (revocationFailure(messages) || e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
+        if (revocationFailure(messages)
+                || e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
             String skipped = unusable.isEmpty() ? "" : "; " + String.join("; ", unusable);
-            return new RefusedException(RefusalReason.REVOCATION_UNKNOWN, unknownDetail(cert, trust, at) + skipped + " [" + messages + "]");
+            return new RefusedException(
+                    RefusalReason.REVOCATION_UNKNOWN, unknownDetail(cert, trust, at) + skipped + " [" + messages + "]");
         }
         return PkixCheck.refusal(e, built, at);
     }
 
     private static boolean revocationFailure(String messages) {
-        return messages.contains("CRL") || messages.contains("Certificate status could not be determined")
+        return messages.contains("CRL")
+                || messages.contains("Certificate status could not be determined")
                 || messages.contains("revocation");
     }
 
@@ -316,12 +355,17 @@ final class RevocationCheck {
         List<X509CRL> uploaded = trust.crls().stream()
                 .filter(crl -> crl.getIssuerX500Principal().equals(cert.getIssuerX500Principal()))
                 .toList();
-        String uploadedText = uploaded.isEmpty() ? "none uploaded"
-                : uploaded.stream().map(crl -> crl.getNextUpdate() == null ? "uploaded CRL without nextUpdate"
-                        : "uploaded CRL valid until " + crl.getNextUpdate().toInstant())
-                .collect(Collectors.joining(", "));
+        String uploadedText = uploaded.isEmpty()
+                ? "none uploaded"
+                : uploaded.stream()
+                        .map(crl -> crl.getNextUpdate() == null
+                                ? "uploaded CRL without nextUpdate"
+                                : "uploaded CRL valid until "
+                                        + crl.getNextUpdate().toInstant())
+                        .collect(Collectors.joining(", "));
         List<String> urls = CrlDistributionPoints.httpUrls(cert);
-        String cdpText = urls.isEmpty() ? "the certificate names no http distribution point"
+        String cdpText = urls.isEmpty()
+                ? "the certificate names no http distribution point"
                 : "distribution points " + String.join(", ", urls) + " gave no usable CRL";
         return "revocation status of " + Certs.subject(cert) + " unknown at " + at + ": no current CRL from "
                 + Certs.issuer(cert) + " (" + uploadedText + "; " + cdpText + ")";

@@ -1,6 +1,14 @@
 package org.opencmg.pki;
 
 import java.io.IOException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.DSAKey;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -12,15 +20,6 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.NameConstraints;
 
-import java.security.cert.CertificateEncodingException;
-import java.security.cert.CertificateParsingException;
-import java.security.cert.X509Certificate;
-import java.security.interfaces.DSAKey;
-import java.util.Collection;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
 /**
  * Step 3: encodings that RFC 5280 forbids and strict validators refuse, before any path processing. The JDK's
  * parser tolerates some of them, and each is a way to make two validators read one certificate two ways.
@@ -30,10 +29,10 @@ final class StrictCheck {
 
     /** Subtrees × names of a path above which it is refused unprocessed: far above any real PKI, far below a stall. */
     static final long MAX_NAME_CONSTRAINT_CHECKS = 65_536;
+
     private static final int MAX_SERIAL_OCTETS = 20;
 
-    private StrictCheck() {
-    }
+    private StrictCheck() {}
 
     static void check(PathBuilder.BuiltPath built) throws RefusedException {
         List<X509Certificate> path = built.path();
@@ -48,10 +47,14 @@ final class StrictCheck {
 
     /** DSA keys can inherit their parameters from the issuer (RFC 3279 2.3.2); we do not support DSA at all. */
     private static void key(X509Certificate c, boolean anchor) throws RefusedException {
-        if (c.getPublicKey() instanceof DSAKey || "DSA".equalsIgnoreCase(c.getPublicKey().getAlgorithm())
-                || c.getSigAlgName().toUpperCase().contains("DSA") && !c.getSigAlgName().toUpperCase().contains("ECDSA")) {
-            throw new RefusedException(RefusalReason.UNSUPPORTED_KEY, (anchor ? "trusted root " : "certificate ")
-                    + Certs.subject(c) + " uses DSA (" + c.getSigAlgName() + "), which the gateway does not accept: use RSA or ECDSA");
+        if (c.getPublicKey() instanceof DSAKey
+                || "DSA".equalsIgnoreCase(c.getPublicKey().getAlgorithm())
+                || c.getSigAlgName().toUpperCase().contains("DSA")
+                        && !c.getSigAlgName().toUpperCase().contains("ECDSA")) {
+            throw new RefusedException(
+                    RefusalReason.UNSUPPORTED_KEY,
+                    (anchor ? "trusted root " : "certificate ") + Certs.subject(c) + " uses DSA (" + c.getSigAlgName()
+                            + "), which the gateway does not accept: use RSA or ECDSA");
         }
     }
 
@@ -64,9 +67,10 @@ final class StrictCheck {
             throw malformed(who + " cannot be re-read: " + e.getMessage());
         }
         ASN1Sequence tbs = ASN1Sequence.getInstance(cert.getObjectAt(0));
-        int at = tbs.getObjectAt(0) instanceof ASN1TaggedObject ? 1 : 0;   // [0] version, absent for v1
+        int at = tbs.getObjectAt(0) instanceof ASN1TaggedObject ? 1 : 0; // [0] version, absent for v1
         if (ca && c.getVersion() != 3) {
-            throw malformed(who + " is a version " + c.getVersion() + " certificate used as a CA: only v3 CAs carry basic constraints");
+            throw malformed(who + " is a version " + c.getVersion()
+                    + " certificate used as a CA: only v3 CAs carry basic constraints");
         }
         // The signature algorithm inside the signed part must be the one of the outer signature (RFC 5280 4.1.1.2).
         ASN1Encodable inner = tbs.getObjectAt(at + 1);
@@ -75,9 +79,10 @@ final class StrictCheck {
             throw malformed(who + " names one signature algorithm in its signed part and another on its signature");
         }
         serial(ASN1Integer.getInstance(tbs.getObjectAt(at)), who);
-        if (c.getSubjectX500Principal().getEncoded().length <= 2) {   // an empty SEQUENCE
+        if (c.getSubjectX500Principal().getEncoded().length <= 2) { // an empty SEQUENCE
             if (ca) {
-                throw malformed(who.replace("certificate ", "a CA certificate issued by " + Certs.issuer(c) + " ") + "has an empty subject");
+                throw malformed(who.replace("certificate ", "a CA certificate issued by " + Certs.issuer(c) + " ")
+                        + "has an empty subject");
             }
             if (!c.getCriticalExtensionOIDs().contains(Extension.subjectAlternativeName.getId())) {
                 throw malformed("a certificate issued by " + Certs.issuer(c)
@@ -99,7 +104,8 @@ final class StrictCheck {
         }
     }
 
-    private static void extensions(X509Certificate c, ASN1Sequence tbs, String who, boolean ca) throws RefusedException {
+    private static void extensions(X509Certificate c, ASN1Sequence tbs, String who, boolean ca)
+            throws RefusedException {
         ASN1Sequence extensions = null;
         for (ASN1Encodable e : tbs) {
             if (e instanceof ASN1TaggedObject t && t.getTagNo() == 3) {
@@ -109,7 +115,8 @@ final class StrictCheck {
         Set<ASN1ObjectIdentifier> seen = new HashSet<>();
         if (extensions != null) {
             for (ASN1Encodable e : extensions) {
-                ASN1ObjectIdentifier oid = ASN1ObjectIdentifier.getInstance(ASN1Sequence.getInstance(e).getObjectAt(0));
+                ASN1ObjectIdentifier oid = ASN1ObjectIdentifier.getInstance(
+                        ASN1Sequence.getInstance(e).getObjectAt(0));
                 if (!seen.add(oid)) {
                     throw malformed(who + " has the extension " + oid + " twice (RFC 5280 4.2)");
                 }
@@ -132,8 +139,11 @@ final class StrictCheck {
         byte[] eku = c.getExtensionValue(Extension.extendedKeyUsage.getId());
         if (eku != null) {
             try {
-                if (ASN1Sequence.getInstance(ASN1OctetString.getInstance(eku).getOctets()).size() == 0) {
-                    throw malformed(who + " has an empty extended key usage extension (RFC 5280 4.2.1.12: at least one purpose)");
+                if (ASN1Sequence.getInstance(ASN1OctetString.getInstance(eku).getOctets())
+                                .size()
+                        == 0) {
+                    throw malformed(who
+                            + " has an empty extended key usage extension (RFC 5280 4.2.1.12: at least one purpose)");
                 }
             } catch (IllegalArgumentException e) {
                 throw malformed(who + " has a malformed extended key usage extension");
@@ -160,9 +170,12 @@ final class StrictCheck {
             }
             checks += subtrees * names;
             if (checks > MAX_NAME_CONSTRAINT_CHECKS) {
-                throw new RefusedException(RefusalReason.NAME_CONSTRAINTS_TOO_COMPLEX, "the name constraints of "
-                        + Certs.subject(ca) + " (" + subtrees + " subtrees) against " + names
-                        + " names below it need more than " + MAX_NAME_CONSTRAINT_CHECKS + " comparisons: refused unprocessed");
+                throw new RefusedException(
+                        RefusalReason.NAME_CONSTRAINTS_TOO_COMPLEX,
+                        "the name constraints of "
+                                + Certs.subject(ca) + " (" + subtrees + " subtrees) against " + names
+                                + " names below it need more than " + MAX_NAME_CONSTRAINT_CHECKS
+                                + " comparisons: refused unprocessed");
             }
         }
     }
@@ -173,13 +186,15 @@ final class StrictCheck {
             return 0;
         }
         try {
-            NameConstraints nc = NameConstraints.getInstance(ASN1OctetString.getInstance(ext).getOctets());
+            NameConstraints nc =
+                    NameConstraints.getInstance(ASN1OctetString.getInstance(ext).getOctets());
             GeneralSubtree[] p = nc.getPermittedSubtrees();
             GeneralSubtree[] x = nc.getExcludedSubtrees();
             return (p == null ? 0 : p.length) + (x == null ? 0 : x.length);
         } catch (IllegalArgumentException e) {
-            throw new RefusedException(RefusalReason.NAME_CONSTRAINTS, "certificate " + Certs.subject(c)
-                    + " has a malformed name constraints extension");
+            throw new RefusedException(
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "certificate " + Certs.subject(c) + " has a malformed name constraints extension");
         }
     }
 

@@ -11,8 +11,7 @@ public final class Thumbprints {
 
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
 
-    private Thumbprints() {
-    }
+    private Thumbprints() {}
 
     public static String sha256(X509Certificate c) {
         return digest("SHA-256", c);

@@ -1,6 +1,5 @@
 package org.opencmg.pki;
 
-import org.conscrypt.Conscrypt;
 import java.security.GeneralSecurityException;
 import java.security.Provider;
 import java.security.SecureRandom;
@@ -10,6 +9,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
+import org.conscrypt.Conscrypt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,8 +97,10 @@ public enum TlsProvider {
                 LOG.info("TLS provider: Conscrypt (BoringSSL)");
                 return p;
             } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError
-                LOG.warn("TLS provider: Conscrypt's native library cannot load here ({}); using the JDK's TLS "
-                        + "provider instead", e.toString());
+                LOG.warn(
+                        "TLS provider: Conscrypt's native library cannot load here ({}); using the JDK's TLS "
+                                + "provider instead",
+                        e.toString());
                 return null;
             }
         }

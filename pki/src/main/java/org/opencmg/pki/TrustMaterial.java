@@ -16,14 +16,18 @@ import java.util.stream.Collectors;
  *                       empty = every uploaded root is allowed
  * @param crls           CRLs uploaded by the administrator
  */
-public record TrustMaterial(List<X509Certificate> roots, List<X509Certificate> intermediates,
-                            Set<String> ctlThumbprints, List<X509CRL> crls) {
+public record TrustMaterial(
+        List<X509Certificate> roots,
+        List<X509Certificate> intermediates,
+        Set<String> ctlThumbprints,
+        List<X509CRL> crls) {
 
     public TrustMaterial {
         roots = roots == null ? List.of() : List.copyOf(roots);
         intermediates = intermediates == null ? List.of() : List.copyOf(intermediates);
         // Admins paste thumbprints in all shapes ("ab:cd ..."); compare in one canonical form.
-        ctlThumbprints = ctlThumbprints == null ? Set.of()
+        ctlThumbprints = ctlThumbprints == null
+                ? Set.of()
                 : ctlThumbprints.stream().map(TrustMaterial::normalize).collect(Collectors.toUnmodifiableSet());
         crls = crls == null ? List.of() : List.copyOf(crls);
     }

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param revocationMode  what a CRL that cannot be obtained does (only when checkRevocation)
  * @param maxChainDepth   the most certificates a path may have, leaf included, anchor excluded
  */
-public record ValidationOptions(EkuRequirement eku, boolean checkRevocation, Instant at,
-                                RevocationMode revocationMode, int maxChainDepth) {
+public record ValidationOptions(
+        EkuRequirement eku, boolean checkRevocation, Instant at, RevocationMode revocationMode, int maxChainDepth) {
 
     /** The default maximum chain depth: deeper PKIs do not occur in practice. */
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 8;
@@ -24,7 +24,8 @@ public record ValidationOptions(EkuRequirement eku, boolean checkRevocation, Ins
         Objects.requireNonNull(at, "at");
         Objects.requireNonNull(revocationMode, "revocationMode");
         if (maxChainDepth < 1 || maxChainDepth > LIMIT_MAX_CHAIN_DEPTH) {
-            throw new IllegalArgumentException("max chain depth must be 1 to " + LIMIT_MAX_CHAIN_DEPTH + ", not " + maxChainDepth);
+            throw new IllegalArgumentException(
+                    "max chain depth must be 1 to " + LIMIT_MAX_CHAIN_DEPTH + ", not " + maxChainDepth);
         }
     }
 

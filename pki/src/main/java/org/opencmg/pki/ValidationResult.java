@@ -63,8 +63,8 @@ public sealed interface ValidationResult {
      * @param nextUpdate when the next one is due (null: not said)
      * @param source     "uploaded" or the URL it was fetched from
      */
-    record CrlUsed(String issuer, BigInteger number, boolean delta, Instant thisUpdate, Instant nextUpdate, String source) {
-    }
+    record CrlUsed(
+            String issuer, BigInteger number, boolean delta, Instant thisUpdate, Instant nextUpdate, String source) {}
 
     default boolean isValid() {
         return this instanceof Valid;

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CertificateReloaderTest {
 
-    private final IssuedCertificate root = CertificateBuilder.rootCa("Reload Root").build();
+    private final IssuedCertificate root =
+            CertificateBuilder.rootCa("Reload Root").build();
     private final List<KeyMaterial> applied = new ArrayList<>();
     private final List<String> outcomes = new ArrayList<>();
 
@@ -34,7 +35,8 @@ class CertificateReloaderTest {
         assertThat(applied).as("not while it may still be changing").isEmpty();
         reloader.poll();
         assertThat(applied).hasSize(1);
-        assertThat(reloader.current("client").getSerialNumber()).isEqualTo(second.certificate().getSerialNumber());
+        assertThat(reloader.current("client").getSerialNumber())
+                .isEqualTo(second.certificate().getSerialNumber());
         assertThat(outcomes).containsExactly("client reloaded");
 
         reloader.poll();
@@ -53,8 +55,11 @@ class CertificateReloaderTest {
         reloader.poll();
         assertThat(outcomes).containsExactly("client key_mismatch");
 
-        var future = CertificateBuilder.leaf("gateway", root).serverAuth().validFrom(Instant.now().plus(Duration.ofDays(1)))
-                .validUntil(Instant.now().plus(Duration.ofDays(90))).build();
+        var future = CertificateBuilder.leaf("gateway", root)
+                .serverAuth()
+                .validFrom(Instant.now().plus(Duration.ofDays(1)))
+                .validUntil(Instant.now().plus(Duration.ofDays(90)))
+                .build();
         write(dir, future, future);
         reloader.poll();
         reloader.poll();
@@ -65,7 +70,8 @@ class CertificateReloaderTest {
         reloader.poll();
         assertThat(outcomes).last().isEqualTo("client unreadable");
         assertThat(applied).isEmpty();
-        assertThat(reloader.current("client").getSerialNumber()).isEqualTo(first.certificate().getSerialNumber());
+        assertThat(reloader.current("client").getSerialNumber())
+                .isEqualTo(first.certificate().getSerialNumber());
     }
 
     @Test
@@ -74,29 +80,48 @@ class CertificateReloaderTest {
         var reloader = watching(dir, first);
         assertThat(reloader.reloadAll()).singleElement().asString().startsWith("client: unchanged (CN=gateway");
 
-        var expired = CertificateBuilder.leaf("gateway", root).serverAuth().validFrom(Instant.now().minus(Duration.ofDays(9)))
-                .validUntil(Instant.now().minus(Duration.ofDays(1))).build();
+        var expired = CertificateBuilder.leaf("gateway", root)
+                .serverAuth()
+                .validFrom(Instant.now().minus(Duration.ofDays(9)))
+                .validUntil(Instant.now().minus(Duration.ofDays(1)))
+                .build();
         write(dir, expired, expired);
-        assertThat(reloader.reloadAll()).singleElement().asString().startsWith("client: refused (expired: ")
-                .contains("still serving CN=gateway, serial " + first.certificate().getSerialNumber().toString(16));
+        assertThat(reloader.reloadAll())
+                .singleElement()
+                .asString()
+                .startsWith("client: refused (expired: ")
+                .contains("still serving CN=gateway, serial "
+                        + first.certificate().getSerialNumber().toString(16));
 
         var renewed = leaf(Instant.now().plus(Duration.ofDays(90)));
         write(dir, renewed, renewed);
-        assertThat(reloader.reloadAll()).singleElement().asString()
-                .startsWith("client: reloaded CN=gateway, serial " + renewed.certificate().getSerialNumber().toString(16));
+        assertThat(reloader.reloadAll())
+                .singleElement()
+                .asString()
+                .startsWith("client: reloaded CN=gateway, serial "
+                        + renewed.certificate().getSerialNumber().toString(16));
         assertThat(applied).hasSize(1);
     }
 
     private CertificateReloader watching(Path dir, IssuedCertificate first) throws Exception {
         write(dir, first, first);
-        var reloader = new CertificateReloader(Clock.systemUTC(), (name, outcome) -> outcomes.add(name + " " + outcome));
-        reloader.register("client", dir.resolve("cert.pem"), dir.resolve("key.pem"),
-                KeyMaterial.read(dir.resolve("cert.pem"), dir.resolve("key.pem")), applied::add);
+        var reloader =
+                new CertificateReloader(Clock.systemUTC(), (name, outcome) -> outcomes.add(name + " " + outcome));
+        reloader.register(
+                "client",
+                dir.resolve("cert.pem"),
+                dir.resolve("key.pem"),
+                KeyMaterial.read(dir.resolve("cert.pem"), dir.resolve("key.pem")),
+                applied::add);
         return reloader;
     }
 
     private IssuedCertificate leaf(Instant notAfter) {
-        return CertificateBuilder.leaf("gateway", root).serverAuth().dnsNames("localhost").validUntil(notAfter).build();
+        return CertificateBuilder.leaf("gateway", root)
+                .serverAuth()
+                .dnsNames("localhost")
+                .validUntil(notAfter)
+                .build();
     }
 
     private static void write(Path dir, IssuedCertificate certificate, IssuedCertificate keyOf) throws Exception {

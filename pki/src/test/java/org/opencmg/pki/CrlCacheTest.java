@@ -1,8 +1,6 @@
 package org.opencmg.pki;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.security.cert.X509CRL;
@@ -16,8 +14,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 class CrlCacheTest {
 
@@ -52,7 +51,8 @@ class CrlCacheTest {
     final Instant start = Instant.now();
     final ManualClock clock = new ManualClock(start);
     final IssuedCertificate ca = CertificateBuilder.rootCa("Cache CA").build();
-    final X509CRL crl = CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofHours(1))).build();
+    final X509CRL crl =
+            CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofHours(1))).build();
     CrlServer cdp;
     CrlCache cache;
     IssuedCertificate leaf;
@@ -61,7 +61,9 @@ class CrlCacheTest {
     void setUp() throws IOException {
         cdp = new CrlServer();
         cache = new CrlCache(Duration.ofSeconds(5), Duration.ofMinutes(1), clock);
-        leaf = CertificateBuilder.leaf("leaf", ca).crlDistributionPoint(cdp.url("ca.crl")).build();
+        leaf = CertificateBuilder.leaf("leaf", ca)
+                .crlDistributionPoint(cdp.url("ca.crl"))
+                .build();
     }
 
     @AfterEach
@@ -71,7 +73,8 @@ class CrlCacheTest {
 
     @Test
     void certificateWithoutDistributionPointGivesNothing() {
-        assertThat(cache.crlsFor(CertificateBuilder.leaf("plain", ca).build().certificate(), ca.certificate(), start)).isEmpty();
+        assertThat(cache.crlsFor(CertificateBuilder.leaf("plain", ca).build().certificate(), ca.certificate(), start))
+                .isEmpty();
         assertThat(cdp.fetches()).isZero();
     }
 
@@ -84,12 +87,17 @@ class CrlCacheTest {
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
         assertThat(cdp.fetches()).isEqualTo(1);
 
-        X509CRL newer = CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofHours(3))).build();
+        X509CRL newer = CrlBuilder.issuedBy(ca)
+                .nextUpdate(start.plus(Duration.ofHours(3)))
+                .build();
         cdp.serve(newer);
         clock.advance(Duration.ofMinutes(2));
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(newer);
         assertThat(cdp.fetches()).isEqualTo(2);
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.nextUpdate()).isEqualTo(newer.getNextUpdate().toInstant()));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.nextUpdate())
+                        .isEqualTo(newer.getNextUpdate().toInstant()));
     }
 
     @Test
@@ -119,7 +127,9 @@ class CrlCacheTest {
         clock.advance(Duration.ofSeconds(2));
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
         assertThat(cdp.fetches()).isEqualTo(2);
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).isNull());
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).isNull());
     }
 
     @Test
@@ -140,7 +150,9 @@ class CrlCacheTest {
         cdp.serveRaw("<html>not a CRL</html>".getBytes());
 
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("no CRL"));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("no CRL"));
     }
 
     @Test
@@ -166,10 +178,14 @@ class CrlCacheTest {
     @Test
     void aCrlSignedByAnotherKeyIsNotUsed() {
         IssuedCertificate impostor = CertificateBuilder.rootCa("Cache CA").build(); // same name, another key
-        cdp.serve(CrlBuilder.issuedBy(impostor).nextUpdate(start.plus(Duration.ofDays(30000))).build());
+        cdp.serve(CrlBuilder.issuedBy(impostor)
+                .nextUpdate(start.plus(Duration.ofDays(30000)))
+                .build());
 
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("not signed by"));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("not signed by"));
 
         cdp.serve(crl); // the genuine one is taken once the backoff is over: nothing was pinned
         clock.advance(Duration.ofMinutes(2));
@@ -178,8 +194,10 @@ class CrlCacheTest {
 
     @Test
     void anOlderCrlNeverReplacesANewerOne() {
-        X509CRL older = CrlBuilder.issuedBy(ca).thisUpdate(start.minus(Duration.ofDays(7)))
-                .nextUpdate(start.plus(Duration.ofDays(365))).build();
+        X509CRL older = CrlBuilder.issuedBy(ca)
+                .thisUpdate(start.minus(Duration.ofDays(7)))
+                .nextUpdate(start.plus(Duration.ofDays(365)))
+                .build();
         assertThat(CrlCache.crlNumber(older)).isLessThan(CrlCache.crlNumber(crl));
         cdp.serve(crl);
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
@@ -187,16 +205,22 @@ class CrlCacheTest {
         cdp.serve(older); // replayed: it does not show last week's revocations... or this week's
         clock.advance(Duration.ofMinutes(61));
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("older than"));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("older than"));
 
         // Nor through another distribution point of the same issuer.
-        var other = CertificateBuilder.leaf("other", ca).crlDistributionPoint(cdp.url("mirror.crl")).build();
+        var other = CertificateBuilder.leaf("other", ca)
+                .crlDistributionPoint(cdp.url("mirror.crl"))
+                .build();
         assertThat(cache.crlsFor(other.certificate(), ca.certificate(), start)).isEmpty();
     }
 
     @Test
     void aCrlIsTrustedAtMost24HoursWithoutBeingFetchedAgain() {
-        X509CRL longLived = CrlBuilder.issuedBy(ca).nextUpdate(start.plus(Duration.ofDays(30000))).build();
+        X509CRL longLived = CrlBuilder.issuedBy(ca)
+                .nextUpdate(start.plus(Duration.ofDays(30000)))
+                .build();
         cdp.serve(longLived);
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(longLived);
         clock.advance(Duration.ofHours(23));
@@ -216,7 +240,9 @@ class CrlCacheTest {
         long t0 = System.nanoTime();
         assertThat(quick.crlsFor(leaf.certificate(), ca.certificate(), start)).isEmpty();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
-        assertThat(quick.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("timed out"));
+        assertThat(quick.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("timed out"));
     }
 
     @Test
@@ -225,10 +251,15 @@ class CrlCacheTest {
         cdp.redirectTo(cdp.url("moved.crl"));
         assertThat(cache.crlsFor(leaf.certificate(), ca.certificate(), start)).containsExactly(crl);
 
-        var elsewhere = CertificateBuilder.leaf("elsewhere", ca).crlDistributionPoint(cdp.url("file.crl")).build();
+        var elsewhere = CertificateBuilder.leaf("elsewhere", ca)
+                .crlDistributionPoint(cdp.url("file.crl"))
+                .build();
         cdp.redirectTo("file:///etc/passwd");
-        assertThat(cache.crlsFor(elsewhere.certificate(), ca.certificate(), start)).isEmpty();
-        assertThat(cache.status()).filteredOn(s -> s.url().endsWith("file.crl")).singleElement()
+        assertThat(cache.crlsFor(elsewhere.certificate(), ca.certificate(), start))
+                .isEmpty();
+        assertThat(cache.status())
+                .filteredOn(s -> s.url().endsWith("file.crl"))
+                .singleElement()
                 .satisfies(s -> assertThat(s.lastError()).contains("file URL refused"));
     }
 }

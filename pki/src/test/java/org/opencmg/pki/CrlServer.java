@@ -1,7 +1,6 @@
 package org.opencmg.pki;
 
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

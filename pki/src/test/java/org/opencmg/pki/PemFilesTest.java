@@ -1,7 +1,7 @@
 package org.opencmg.pki;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,16 +13,15 @@ import java.security.Signature;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
-
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PemFilesTest {
 
     static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Pem Root").build();
-    static final IssuedCertificate LEAF = CertificateBuilder.leaf("pem-leaf", ROOT).clientAuth().build();
+    static final IssuedCertificate LEAF =
+            CertificateBuilder.leaf("pem-leaf", ROOT).clientAuth().build();
 
     @TempDir
     Path dir;
@@ -51,7 +50,8 @@ class PemFilesTest {
         String pem = "subject=CN=pem-leaf\n" + PemFiles.toPem(LEAF.certificate()) + pkcs1OrSec1(LEAF.privateKey())
                 + "-----BEGIN SOMETHING ELSE-----\nAAAA\n-----END SOMETHING ELSE-----\n";
 
-        assertThat(PemFiles.readCertificates(pem.getBytes(StandardCharsets.US_ASCII))).containsExactly(LEAF.certificate());
+        assertThat(PemFiles.readCertificates(pem.getBytes(StandardCharsets.US_ASCII)))
+                .containsExactly(LEAF.certificate());
     }
 
     @Test
@@ -60,9 +60,12 @@ class PemFilesTest {
         Files.writeString(file, "hello");
 
         assertThatThrownBy(() -> PemFiles.readCertificates(file))
-                .isInstanceOf(IOException.class).hasMessageContaining("empty.pem").hasMessageContaining("no certificate");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("empty.pem")
+                .hasMessageContaining("no certificate");
         assertThatThrownBy(() -> PemFiles.readCertificates(dir.resolve("missing.pem")))
-                .isInstanceOf(IOException.class).hasMessageContaining("missing.pem");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("missing.pem");
     }
 
     @Test
@@ -72,7 +75,8 @@ class PemFilesTest {
         PemFiles.writePrivateKey(file, LEAF.privateKey());
 
         assertThat(Files.readString(file)).startsWith("-----BEGIN PRIVATE KEY-----");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         PrivateKey read = PemFiles.readPrivateKey(file);
         assertThat(read.getEncoded()).isEqualTo(LEAF.privateKey().getEncoded());
         assertSignsFor(read, LEAF.certificate());
@@ -116,7 +120,9 @@ class PemFilesTest {
         PemFiles.writeCertificates(file, List.of(LEAF.certificate()));
 
         assertThatThrownBy(() -> PemFiles.readPrivateKey(file))
-                .isInstanceOf(IOException.class).hasMessageContaining("cert-only.pem").hasMessageContaining("no private key");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("cert-only.pem")
+                .hasMessageContaining("no private key");
     }
 
     @Test
@@ -132,7 +138,8 @@ class PemFilesTest {
         assertThat(PemFiles.readCrls(pem)).containsExactly(crl);
         assertThat(PemFiles.readCrls(der)).containsExactly(crl);
         assertThat(PemFiles.readCrl(crl.getEncoded())).isEqualTo(crl);
-        assertThat(PemFiles.readCrl(Files.readAllBytes(pem)).isRevoked(LEAF.certificate())).isTrue();
+        assertThat(PemFiles.readCrl(Files.readAllBytes(pem)).isRevoked(LEAF.certificate()))
+                .isTrue();
     }
 
     /** The traditional OpenSSL forms ("EC PRIVATE KEY" with its curve, "RSA PRIVATE KEY"), as `openssl ec|rsa -traditional` writes them. */
@@ -140,8 +147,9 @@ class PemFilesTest {
         java.io.StringWriter out = new java.io.StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(out)) {
             if (key instanceof java.security.interfaces.ECPrivateKey ec) {
-                byte[] sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, ec.getS(),
-                        org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1).getEncoded();
+                byte[] sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(
+                                256, ec.getS(), org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1)
+                        .getEncoded();
                 w.writeObject(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1));
             } else {
                 w.writeObject(key);

@@ -1,8 +1,7 @@
 package org.opencmg.pki;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.opencmg.pki.CertificateValidatorTest.assertRefused;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -10,17 +9,20 @@ import java.security.cert.X509CRL;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.opencmg.pki.CertificateValidatorTest.assertRefused;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 class RevocationTest {
 
     final Instant now = Instant.now();
     final IssuedCertificate root = CertificateBuilder.rootCa("Revoking Root").build();
-    final IssuedCertificate device = CertificateBuilder.leaf("device", root).clientAuth().build();
-    final IssuedCertificate revokedDevice = CertificateBuilder.leaf("stolen", root).clientAuth().build();
-    final X509CRL crl = CrlBuilder.issuedBy(root).revoke(revokedDevice.certificate()).build();
+    final IssuedCertificate device =
+            CertificateBuilder.leaf("device", root).clientAuth().build();
+    final IssuedCertificate revokedDevice =
+            CertificateBuilder.leaf("stolen", root).clientAuth().build();
+    final X509CRL crl =
+            CrlBuilder.issuedBy(root).revoke(revokedDevice.certificate()).build();
     final ValidationOptions withRevocation = new ValidationOptions(EkuRequirement.CLIENT, true, now);
 
     CrlServer cdp;
@@ -38,12 +40,16 @@ class RevocationTest {
     }
 
     ValidationResult validateUploaded(IssuedCertificate leaf, List<X509CRL> uploaded) {
-        return new CertificateValidator(CrlSource.NONE).validate(List.of(leaf.certificate()),
-                TrustMaterial.of(root.certificate()).withCrls(uploaded), withRevocation);
+        return new CertificateValidator(CrlSource.NONE)
+                .validate(
+                        List.of(leaf.certificate()),
+                        TrustMaterial.of(root.certificate()).withCrls(uploaded),
+                        withRevocation);
     }
 
     ValidationResult validateFetched(IssuedCertificate leaf) {
-        return new CertificateValidator(cache).validate(List.of(leaf.certificate()), TrustMaterial.of(root.certificate()), withRevocation);
+        return new CertificateValidator(cache)
+                .validate(List.of(leaf.certificate()), TrustMaterial.of(root.certificate()), withRevocation);
     }
 
     @Test
@@ -52,7 +58,11 @@ class RevocationTest {
 
         assertRefused(result, RefusalReason.REVOKED, "CN=stolen");
         assertThat(((ValidationResult.Refused) result).detail())
-                .contains(revokedDevice.certificate().getSerialNumber().toString(16).toUpperCase());
+                .contains(revokedDevice
+                        .certificate()
+                        .getSerialNumber()
+                        .toString(16)
+                        .toUpperCase());
     }
 
     @Test
@@ -62,8 +72,11 @@ class RevocationTest {
 
     @Test
     void revocationOffLetsARevokedCertificatePass() {
-        ValidationResult result = new CertificateValidator(CrlSource.NONE).validate(List.of(revokedDevice.certificate()),
-                TrustMaterial.of(root.certificate()).withCrls(List.of(crl)), new ValidationOptions(EkuRequirement.CLIENT, false, now));
+        ValidationResult result = new CertificateValidator(CrlSource.NONE)
+                .validate(
+                        List.of(revokedDevice.certificate()),
+                        TrustMaterial.of(root.certificate()).withCrls(List.of(crl)),
+                        new ValidationOptions(EkuRequirement.CLIENT, false, now));
 
         assertThat(result.isValid()).isTrue();
     }
@@ -73,49 +86,70 @@ class RevocationTest {
         ValidationResult result = validateUploaded(device, List.of());
 
         assertRefused(result, RefusalReason.REVOCATION_UNKNOWN, "CN=device");
-        assertThat(((ValidationResult.Refused) result).detail()).contains("none uploaded", "no http distribution point");
+        assertThat(((ValidationResult.Refused) result).detail())
+                .contains("none uploaded", "no http distribution point");
     }
 
     @Test
     void crlPastItsNextUpdateIsNotUsed() {
-        X509CRL stale = CrlBuilder.issuedBy(root).thisUpdate(now.minus(Duration.ofDays(10)))
-                .nextUpdate(now.minus(Duration.ofDays(1))).build();
+        X509CRL stale = CrlBuilder.issuedBy(root)
+                .thisUpdate(now.minus(Duration.ofDays(10)))
+                .nextUpdate(now.minus(Duration.ofDays(1)))
+                .build();
 
         ValidationResult result = validateUploaded(device, List.of(stale));
 
-        assertRefused(result, RefusalReason.REVOCATION_UNKNOWN, "valid until " + stale.getNextUpdate().toInstant());
+        assertRefused(
+                result,
+                RefusalReason.REVOCATION_UNKNOWN,
+                "valid until " + stale.getNextUpdate().toInstant());
     }
 
     @Test
     void crlJustPastItsNextUpdateIsNotUsedEither() {
         // The JDK alone would still accept it: it allows 15 minutes of clock skew on nextUpdate.
-        X509CRL justStale = CrlBuilder.issuedBy(root).thisUpdate(now.minus(Duration.ofDays(7)))
-                .nextUpdate(now.minus(Duration.ofMinutes(5))).build();
+        X509CRL justStale = CrlBuilder.issuedBy(root)
+                .thisUpdate(now.minus(Duration.ofDays(7)))
+                .nextUpdate(now.minus(Duration.ofMinutes(5)))
+                .build();
 
         assertRefused(validateUploaded(device, List.of(justStale)), RefusalReason.REVOCATION_UNKNOWN, "CN=device");
     }
 
     @Test
     void crlOfAnotherCaDoesNotCover() {
-        IssuedCertificate otherCa = CertificateBuilder.rootCa("Revoking Root").build();   // same name, other key
+        IssuedCertificate otherCa = CertificateBuilder.rootCa("Revoking Root").build(); // same name, other key
 
-        assertRefused(validateUploaded(device, List.of(CrlBuilder.issuedBy(otherCa).build())),
-                RefusalReason.REVOCATION_UNKNOWN, "CN=device");
+        assertRefused(
+                validateUploaded(device, List.of(CrlBuilder.issuedBy(otherCa).build())),
+                RefusalReason.REVOCATION_UNKNOWN,
+                "CN=device");
     }
 
     @Test
     void everyCertificateOfThePathNeedsACrl() {
-        IssuedCertificate ca = CertificateBuilder.intermediateCa("Issuing CA", root).build();
-        IssuedCertificate leaf = CertificateBuilder.leaf("deep", ca).clientAuth().build();
+        IssuedCertificate ca =
+                CertificateBuilder.intermediateCa("Issuing CA", root).build();
+        IssuedCertificate leaf =
+                CertificateBuilder.leaf("deep", ca).clientAuth().build();
         TrustMaterial trust = TrustMaterial.of(root.certificate()).withIntermediates(List.of(ca.certificate()));
         CertificateValidator validator = new CertificateValidator(CrlSource.NONE);
 
-        ValidationResult leafCrlOnly = validator.validate(List.of(leaf.certificate()),
-                trust.withCrls(List.of(CrlBuilder.issuedBy(ca).build())), withRevocation);
-        ValidationResult both = validator.validate(List.of(leaf.certificate()),
-                trust.withCrls(List.of(CrlBuilder.issuedBy(ca).build(), CrlBuilder.issuedBy(root).build())), withRevocation);
-        ValidationResult caRevoked = validator.validate(List.of(leaf.certificate()),
-                trust.withCrls(List.of(CrlBuilder.issuedBy(ca).build(), CrlBuilder.issuedBy(root).revoke(ca.certificate()).build())),
+        ValidationResult leafCrlOnly = validator.validate(
+                List.of(leaf.certificate()),
+                trust.withCrls(List.of(CrlBuilder.issuedBy(ca).build())),
+                withRevocation);
+        ValidationResult both = validator.validate(
+                List.of(leaf.certificate()),
+                trust.withCrls(List.of(
+                        CrlBuilder.issuedBy(ca).build(),
+                        CrlBuilder.issuedBy(root).build())),
+                withRevocation);
+        ValidationResult caRevoked = validator.validate(
+                List.of(leaf.certificate()),
+                trust.withCrls(List.of(
+                        CrlBuilder.issuedBy(ca).build(),
+                        CrlBuilder.issuedBy(root).revoke(ca.certificate()).build())),
                 withRevocation);
 
         assertRefused(leafCrlOnly, RefusalReason.REVOCATION_UNKNOWN, "CN=Issuing CA");
@@ -125,29 +159,47 @@ class RevocationTest {
 
     @Test
     void crlFetchedFromTheDistributionPointSignedByTheRenewedKeyOfTheIssuerIsUsed() {
-        IssuedCertificate oldCa = CertificateBuilder.intermediateCa("Renewing CA", root).build();
-        IssuedCertificate newCa = CertificateBuilder.intermediateCa("Renewing CA", root).build();
-        IssuedCertificate good = CertificateBuilder.leaf("good", oldCa).clientAuth().crlDistributionPoint(cdp.url("ca.crl")).build();
-        IssuedCertificate bad = CertificateBuilder.leaf("bad", oldCa).clientAuth().crlDistributionPoint(cdp.url("ca.crl")).build();
+        IssuedCertificate oldCa =
+                CertificateBuilder.intermediateCa("Renewing CA", root).build();
+        IssuedCertificate newCa =
+                CertificateBuilder.intermediateCa("Renewing CA", root).build();
+        IssuedCertificate good = CertificateBuilder.leaf("good", oldCa)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("ca.crl"))
+                .build();
+        IssuedCertificate bad = CertificateBuilder.leaf("bad", oldCa)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("ca.crl"))
+                .build();
         cdp.serve(CrlBuilder.issuedBy(newCa).revoke(bad.certificate()).build());
-        TrustMaterial trust = TrustMaterial.of(root.certificate()).withIntermediates(List.of(oldCa.certificate(), newCa.certificate()))
+        TrustMaterial trust = TrustMaterial.of(root.certificate())
+                .withIntermediates(List.of(oldCa.certificate(), newCa.certificate()))
                 .withCrls(List.of(crl));
         CertificateValidator validator = new CertificateValidator(cache);
 
         ValidationResult valid = validator.validate(List.of(good.certificate()), trust, withRevocation);
         assertThat(valid.isValid()).isTrue();
-        assertThat(((ValidationResult.Valid) valid).crls()).extracting(ValidationResult.CrlUsed::source)
+        assertThat(((ValidationResult.Valid) valid).crls())
+                .extracting(ValidationResult.CrlUsed::source)
                 .containsExactlyInAnyOrder("uploaded", cdp.url("ca.crl"));
-        assertRefused(validator.validate(List.of(bad.certificate()), trust, withRevocation), RefusalReason.REVOKED, "CN=bad");
+        assertRefused(
+                validator.validate(List.of(bad.certificate()), trust, withRevocation), RefusalReason.REVOKED, "CN=bad");
     }
 
     @Test
     void deltaCrlFetchedFromTheFreshestCrlPointRevokes() throws IOException {
         try (CrlServer deltas = new CrlServer()) {
-            IssuedCertificate leaf = CertificateBuilder.leaf("delta-revoked", root).clientAuth()
-                    .crlDistributionPoint(cdp.url("base.crl")).freshestCrl(deltas.url("delta.crl")).build();
+            IssuedCertificate leaf = CertificateBuilder.leaf("delta-revoked", root)
+                    .clientAuth()
+                    .crlDistributionPoint(cdp.url("base.crl"))
+                    .freshestCrl(deltas.url("delta.crl"))
+                    .build();
             cdp.serve(CrlBuilder.issuedBy(root).number(100).build());
-            deltas.serve(CrlBuilder.issuedBy(root).number(101).deltaOf(100).revoke(leaf.certificate()).build());
+            deltas.serve(CrlBuilder.issuedBy(root)
+                    .number(101)
+                    .deltaOf(100)
+                    .revoke(leaf.certificate())
+                    .build());
 
             ValidationResult result = validateFetched(leaf);
 
@@ -158,7 +210,10 @@ class RevocationTest {
 
     @Test
     void crlFetchedFromTheDistributionPointRevokesAndIsCachedUntilNextUpdate() {
-        IssuedCertificate stolen = CertificateBuilder.leaf("stolen", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
+        IssuedCertificate stolen = CertificateBuilder.leaf("stolen", root)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("root.crl"))
+                .build();
         cdp.serve(CrlBuilder.issuedBy(root).revoke(stolen.certificate()).build());
 
         ValidationResult first = validateFetched(stolen);
@@ -177,7 +232,10 @@ class RevocationTest {
     @Test
     void crlFetchedFromTheDistributionPointLetsAGoodCertificatePass() {
         cdp.serve(crl);
-        IssuedCertificate good = CertificateBuilder.leaf("good", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
+        IssuedCertificate good = CertificateBuilder.leaf("good", root)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("root.crl"))
+                .build();
 
         assertThat(validateFetched(good).isValid()).isTrue();
     }
@@ -185,7 +243,10 @@ class RevocationTest {
     @Test
     void deadDistributionPointIsRevocationUnknownAndNotHammered() {
         cdp.fail();
-        IssuedCertificate leaf = CertificateBuilder.leaf("device", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
+        IssuedCertificate leaf = CertificateBuilder.leaf("device", root)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("root.crl"))
+                .build();
 
         ValidationResult first = validateFetched(leaf);
         ValidationResult second = validateFetched(leaf);
@@ -193,16 +254,21 @@ class RevocationTest {
         assertRefused(first, RefusalReason.REVOCATION_UNKNOWN, cdp.url("root.crl"));
         assertRefused(second, RefusalReason.REVOCATION_UNKNOWN, "CN=device");
         assertThat(cdp.fetches()).isEqualTo(1);
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("503"));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("503"));
     }
 
     @Test
     void onlyTheCrlSourceFetchesNeverTheJdkItself() {
         cdp.serve(crl);
-        IssuedCertificate leaf = CertificateBuilder.leaf("device", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
+        IssuedCertificate leaf = CertificateBuilder.leaf("device", root)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("root.crl"))
+                .build();
 
-        ValidationResult result = new CertificateValidator(CrlSource.NONE).validate(List.of(leaf.certificate()),
-                TrustMaterial.of(root.certificate()), withRevocation);
+        ValidationResult result = new CertificateValidator(CrlSource.NONE)
+                .validate(List.of(leaf.certificate()), TrustMaterial.of(root.certificate()), withRevocation);
 
         assertRefused(result, RefusalReason.REVOCATION_UNKNOWN, cdp.url("root.crl"));
         assertThat(cdp.fetches()).isZero();
@@ -214,19 +280,31 @@ class RevocationTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        IssuedCertificate leaf = CertificateBuilder.leaf("device", root).clientAuth()
-                .crlDistributionPoint("http://127.0.0.1:" + closedPort + "/root.crl").build();
+        IssuedCertificate leaf = CertificateBuilder.leaf("device", root)
+                .clientAuth()
+                .crlDistributionPoint("http://127.0.0.1:" + closedPort + "/root.crl")
+                .build();
 
         assertRefused(validateFetched(leaf), RefusalReason.REVOCATION_UNKNOWN, "CN=device");
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).isNotBlank());
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).isNotBlank());
     }
 
     @Test
     void staleCrlServedByTheDistributionPointIsNotUsed() {
-        cdp.serve(CrlBuilder.issuedBy(root).thisUpdate(now.minus(Duration.ofDays(10))).nextUpdate(now.minus(Duration.ofDays(1))).build());
-        IssuedCertificate leaf = CertificateBuilder.leaf("device", root).clientAuth().crlDistributionPoint(cdp.url("root.crl")).build();
+        cdp.serve(CrlBuilder.issuedBy(root)
+                .thisUpdate(now.minus(Duration.ofDays(10)))
+                .nextUpdate(now.minus(Duration.ofDays(1)))
+                .build());
+        IssuedCertificate leaf = CertificateBuilder.leaf("device", root)
+                .clientAuth()
+                .crlDistributionPoint(cdp.url("root.crl"))
+                .build();
 
         assertRefused(validateFetched(leaf), RefusalReason.REVOCATION_UNKNOWN, "CN=device");
-        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.lastError()).contains("stale"));
+        assertThat(cache.status())
+                .singleElement()
+                .satisfies(s -> assertThat(s.lastError()).contains("stale"));
     }
 }

@@ -1,7 +1,25 @@
 package org.opencmg.pki;
 
-import org.bouncycastle.asn1.ASN1EncodableVector;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.opencmg.pki.CertificateValidatorTest.assertRefused;
+
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Sequence;
@@ -20,40 +38,26 @@ import org.bouncycastle.cert.jcajce.JcaX509v1CertificateBuilder;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.math.BigInteger;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509CRL;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
-import java.util.List;
-import java.util.function.UnaryOperator;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.opencmg.pki.CertificateValidatorTest.assertRefused;
-
 /** Encodings strict validators refuse, self-issued CAs, name constraints of every kind, bounded work, chain depth. */
 class StrictValidationTest {
 
     static final Instant NOW = Instant.now();
-    static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Strict Root").build();
-    static final IssuedCertificate CA = CertificateBuilder.intermediateCa("Strict CA", ROOT).build();
+    static final IssuedCertificate ROOT =
+            CertificateBuilder.rootCa("Strict Root").build();
+    static final IssuedCertificate CA =
+            CertificateBuilder.intermediateCa("Strict CA", ROOT).build();
 
     static ValidationResult validate(X509Certificate leaf, X509Certificate... intermediates) {
-        return new CertificateValidator(CrlSource.NONE).validate(List.of(leaf),
-                TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(intermediates)),
-                new ValidationOptions(EkuRequirement.CLIENT, false, NOW));
+        return new CertificateValidator(CrlSource.NONE)
+                .validate(
+                        List.of(leaf),
+                        TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(intermediates)),
+                        new ValidationOptions(EkuRequirement.CLIENT, false, NOW));
     }
 
     /** Re-signs {@code c} with {@code issuer}'s key after {@code edit} changed the elements of its TBS. */
-    static X509Certificate tampered(IssuedCertificate c, IssuedCertificate issuer, UnaryOperator<List<ASN1Encodable>> edit) throws Exception {
+    static X509Certificate tampered(
+            IssuedCertificate c, IssuedCertificate issuer, UnaryOperator<List<ASN1Encodable>> edit) throws Exception {
         ASN1Sequence cert = ASN1Sequence.getInstance(c.certificate().getEncoded());
         List<ASN1Encodable> tbs = new ArrayList<>();
         ASN1Sequence.getInstance(cert.getObjectAt(0)).forEach(tbs::add);
@@ -74,7 +78,10 @@ class StrictValidationTest {
             if (tbs.get(i) instanceof ASN1TaggedObject t && t.getTagNo() == 3) {
                 List<ASN1Encodable> ext = new ArrayList<>();
                 ASN1Sequence.getInstance(t.getExplicitBaseObject()).forEach(ext::add);
-                tbs.set(i, new DERTaggedObject(true, 3, new DERSequence(edit.apply(ext).toArray(ASN1Encodable[]::new))));
+                tbs.set(
+                        i,
+                        new DERTaggedObject(
+                                true, 3, new DERSequence(edit.apply(ext).toArray(ASN1Encodable[]::new))));
             }
         }
         return tbs;
@@ -95,18 +102,28 @@ class StrictValidationTest {
         // such a certificate never reaches the validator; StrictCheck refuses them again for any other parser.
         @Test
         void duplicatedExtensionIsNotEvenParsed() {
-            assertThatThrownBy(() -> tampered(device(), CA, tbs -> withExtensions(tbs, ext -> {
-                ext.add(ext.getFirst());
-                return ext;
-            }))).isInstanceOf(CertificateException.class).hasMessageContaining("Duplicate extensions");
+            assertThatThrownBy(() -> tampered(
+                            device(),
+                            CA,
+                            tbs -> withExtensions(tbs, ext -> {
+                                ext.add(ext.getFirst());
+                                return ext;
+                            })))
+                    .isInstanceOf(CertificateException.class)
+                    .hasMessageContaining("Duplicate extensions");
         }
 
         @Test
         void signatureAlgorithmOfTheSignedPartDifferentFromTheOuterOneIsNotEvenParsed() {
             assertThatThrownBy(() -> tampered(device(), CA, tbs -> {
-                tbs.set(2, new AlgorithmIdentifier(new ASN1ObjectIdentifier("1.2.840.10045.4.3.3")));   // ecdsa-with-SHA384
-                return tbs;
-            })).isInstanceOf(CertificateException.class).hasMessageContaining("mismatch");
+                        tbs.set(
+                                2,
+                                new AlgorithmIdentifier(
+                                        new ASN1ObjectIdentifier("1.2.840.10045.4.3.3"))); // ecdsa-with-SHA384
+                        return tbs;
+                    }))
+                    .isInstanceOf(CertificateException.class)
+                    .hasMessageContaining("mismatch");
         }
 
         @Test
@@ -118,10 +135,14 @@ class StrictValidationTest {
                 });
                 assertThat(validate(c, CA.certificate()).isValid()).isTrue();
                 X509CRL crl = CrlBuilder.issuedBy(CA).revoke(c).build();
-                ValidationResult revoked = new CertificateValidator(CrlSource.NONE).validate(List.of(c),
-                        TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(CA.certificate()))
-                                .withCrls(List.of(crl, CrlBuilder.issuedBy(ROOT).build())),
-                        new ValidationOptions(EkuRequirement.CLIENT, true, NOW));
+                ValidationResult revoked = new CertificateValidator(CrlSource.NONE)
+                        .validate(
+                                List.of(c),
+                                TrustMaterial.of(ROOT.certificate())
+                                        .withIntermediates(List.of(CA.certificate()))
+                                        .withCrls(List.of(
+                                                crl, CrlBuilder.issuedBy(ROOT).build())),
+                                new ValidationOptions(EkuRequirement.CLIENT, true, NOW));
                 assertRefused(revoked, RefusalReason.REVOKED, "CN=device");
             }
         }
@@ -137,48 +158,68 @@ class StrictValidationTest {
 
         @Test
         void criticalAuthorityKeyIdentifierIsMalformed() throws Exception {
-            X509Certificate c = tampered(device(), CA, tbs -> withExtensions(tbs, ext -> {
-                for (int i = 0; i < ext.size(); i++) {
-                    Extension e = Extension.getInstance(ext.get(i));
-                    if (e.getExtnId().equals(Extension.authorityKeyIdentifier)) {
-                        ext.set(i, new Extension(e.getExtnId(), true, e.getExtnValue()));
-                    }
-                }
-                return ext;
-            }));
-            assertRefused(validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "authority key identifier");
+            X509Certificate c = tampered(
+                    device(),
+                    CA,
+                    tbs -> withExtensions(tbs, ext -> {
+                        for (int i = 0; i < ext.size(); i++) {
+                            Extension e = Extension.getInstance(ext.get(i));
+                            if (e.getExtnId().equals(Extension.authorityKeyIdentifier)) {
+                                ext.set(i, new Extension(e.getExtnId(), true, e.getExtnValue()));
+                            }
+                        }
+                        return ext;
+                    }));
+            assertRefused(
+                    validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "authority key identifier");
         }
 
         @Test
         void missingAuthorityKeyIdentifierIsMalformed() throws Exception {
-            X509Certificate c = tampered(device(), CA, tbs -> withExtensions(tbs, ext -> {
-                ext.removeIf(e -> Extension.getInstance(e).getExtnId().equals(Extension.authorityKeyIdentifier));
-                return ext;
-            }));
-            assertRefused(validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "no authority key identifier");
+            X509Certificate c = tampered(
+                    device(),
+                    CA,
+                    tbs -> withExtensions(tbs, ext -> {
+                        ext.removeIf(
+                                e -> Extension.getInstance(e).getExtnId().equals(Extension.authorityKeyIdentifier));
+                        return ext;
+                    }));
+            assertRefused(
+                    validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "no authority key identifier");
         }
 
         @Test
         void emptyExtendedKeyUsageIsMalformed() throws Exception {
-            X509Certificate c = tampered(device(), CA, tbs -> withExtensions(tbs, ext -> {
-                ext.replaceAll(e -> Extension.getInstance(e).getExtnId().equals(Extension.extendedKeyUsage)
-                        ? new Extension(Extension.extendedKeyUsage, false, new DEROctetString(new byte[] {0x30, 0x00}))
-                        : e);
-                return ext;
-            }));
-            assertRefused(validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "empty extended key usage");
+            X509Certificate c = tampered(
+                    device(),
+                    CA,
+                    tbs -> withExtensions(tbs, ext -> {
+                        ext.replaceAll(e -> Extension.getInstance(e).getExtnId().equals(Extension.extendedKeyUsage)
+                                ? new Extension(
+                                        Extension.extendedKeyUsage, false, new DEROctetString(new byte[] {0x30, 0x00}))
+                                : e);
+                        return ext;
+                    }));
+            assertRefused(
+                    validate(c, CA.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "empty extended key usage");
         }
 
         @Test
         void versionOneIntermediateIsRefused() throws Exception {
             var keys = Keys.ecP256();
             X509v1CertificateBuilder b = new JcaX509v1CertificateBuilder(
-                    X500Name.getInstance(ROOT.certificate().getSubjectX500Principal().getEncoded()), BigInteger.valueOf(77),
-                    Date.from(NOW.minus(Duration.ofHours(1))), Date.from(NOW.plus(Duration.ofDays(30))),
-                    new X500Name("CN=V1 CA"), keys.getPublic());
+                    X500Name.getInstance(
+                            ROOT.certificate().getSubjectX500Principal().getEncoded()),
+                    BigInteger.valueOf(77),
+                    Date.from(NOW.minus(Duration.ofHours(1))),
+                    Date.from(NOW.plus(Duration.ofDays(30))),
+                    new X500Name("CN=V1 CA"),
+                    keys.getPublic());
             IssuedCertificate v1 = new IssuedCertificate(
-                    new JcaX509CertificateConverter().getCertificate(b.build(Keys.signer(ROOT.privateKey()))), keys.getPrivate());
-            X509Certificate leaf = CertificateBuilder.leaf("below-v1", v1).clientAuth().build().certificate();
+                    new JcaX509CertificateConverter().getCertificate(b.build(Keys.signer(ROOT.privateKey()))),
+                    keys.getPrivate());
+            X509Certificate leaf =
+                    CertificateBuilder.leaf("below-v1", v1).clientAuth().build().certificate();
 
             assertRefused(validate(leaf, v1.certificate()), RefusalReason.MALFORMED_CERTIFICATE, "version 1");
         }
@@ -186,18 +227,29 @@ class StrictValidationTest {
         @Test
         void emptySubjectWithoutACriticalAltNameIsNotEvenParsed() {
             // The JDK refuses it when the certificate is made (and parsed): RFC 5280 4.1.2.6.
-            assertThatThrownBy(() -> CertificateBuilder.leaf("x", CA).subject("").clientAuth().dnsNames("device.example").build())
-                    .isInstanceOf(IllegalStateException.class).hasRootCauseInstanceOf(java.security.cert.CertificateParsingException.class);
+            assertThatThrownBy(() -> CertificateBuilder.leaf("x", CA)
+                            .subject("")
+                            .clientAuth()
+                            .dnsNames("device.example")
+                            .build())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasRootCauseInstanceOf(java.security.cert.CertificateParsingException.class);
         }
 
         @Test
         void caWithAnEmptySubjectIsMalformed() throws Exception {
-            IssuedCertificate named = CertificateBuilder.intermediateCa("x", ROOT).dnsNames("ca.example").build();
+            IssuedCertificate named = CertificateBuilder.intermediateCa("x", ROOT)
+                    .dnsNames("ca.example")
+                    .build();
             X509Certificate nameless = tampered(named, ROOT, tbs -> {
-                tbs.set(5, new DERSequence());   // subject
+                tbs.set(5, new DERSequence()); // subject
                 return withExtensions(tbs, ext -> {
                     ext.replaceAll(e -> Extension.getInstance(e).getExtnId().equals(Extension.subjectAlternativeName)
-                            ? new Extension(Extension.subjectAlternativeName, true, Extension.getInstance(e).getExtnValue()) : e);
+                            ? new Extension(
+                                    Extension.subjectAlternativeName,
+                                    true,
+                                    Extension.getInstance(e).getExtnValue())
+                            : e);
                     return ext;
                 });
             });
@@ -205,7 +257,8 @@ class StrictValidationTest {
             // asked directly, with the CA in the issuer's place, as another parser could hand it over.
             X509Certificate leaf = device().certificate();
             assertThat(nameless.getSubjectX500Principal().getEncoded()).hasSize(2);
-            assertThatThrownBy(() -> StrictCheck.check(new PathBuilder.BuiltPath(List.of(leaf, nameless), ROOT.certificate())))
+            assertThatThrownBy(() ->
+                            StrictCheck.check(new PathBuilder.BuiltPath(List.of(leaf, nameless), ROOT.certificate())))
                     .isInstanceOfSatisfying(RefusedException.class, e -> {
                         assertThat(e.refused().reason()).isEqualTo(RefusalReason.MALFORMED_CERTIFICATE);
                         assertThat(e.refused().detail()).contains("empty subject");
@@ -216,7 +269,11 @@ class StrictValidationTest {
         void dsaKeyIsUnsupported() throws Exception {
             KeyPairGenerator g = KeyPairGenerator.getInstance("DSA");
             g.initialize(2048);
-            X509Certificate leaf = CertificateBuilder.leaf("dsa-device", CA).keyPair(g.generateKeyPair()).clientAuth().build().certificate();
+            X509Certificate leaf = CertificateBuilder.leaf("dsa-device", CA)
+                    .keyPair(g.generateKeyPair())
+                    .clientAuth()
+                    .build()
+                    .certificate();
 
             assertRefused(validate(leaf, CA.certificate()), RefusalReason.UNSUPPORTED_KEY, "DSA");
         }
@@ -224,55 +281,96 @@ class StrictValidationTest {
 
     @Nested
     class SelfIssuedIntermediates {
-        final IssuedCertificate limited = CertificateBuilder.intermediateCa("Limited CA", ROOT).pathLength(0).build();
+        final IssuedCertificate limited = CertificateBuilder.intermediateCa("Limited CA", ROOT)
+                .pathLength(0)
+                .build();
 
         @Test
         void selfIssuedCaDoesNotCountAgainstPathLength() {
-            IssuedCertificate renewed = CertificateBuilder.intermediateCa("Limited CA", limited).pathLength(0).build();
-            X509Certificate leaf = CertificateBuilder.leaf("device", renewed).clientAuth().build().certificate();
+            IssuedCertificate renewed = CertificateBuilder.intermediateCa("Limited CA", limited)
+                    .pathLength(0)
+                    .build();
+            X509Certificate leaf = CertificateBuilder.leaf("device", renewed)
+                    .clientAuth()
+                    .build()
+                    .certificate();
 
-            assertThat(validate(leaf, renewed.certificate(), limited.certificate()).isValid()).isTrue();
+            assertThat(validate(leaf, renewed.certificate(), limited.certificate())
+                            .isValid())
+                    .isTrue();
         }
 
         // requireExplicitPolicy 2 at the top CA: two more non-self-issued certificates may come without a policy.
         @Test
         void selfIssuedCaDoesNotCountTowardsRequireExplicitPolicy() {
-            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT).requireExplicitPolicy(2).build();
-            IssuedCertificate renewed = CertificateBuilder.intermediateCa("Policy CA", top).build();
-            X509Certificate leaf = CertificateBuilder.leaf("device", renewed).clientAuth().build().certificate();
+            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT)
+                    .requireExplicitPolicy(2)
+                    .build();
+            IssuedCertificate renewed =
+                    CertificateBuilder.intermediateCa("Policy CA", top).build();
+            X509Certificate leaf = CertificateBuilder.leaf("device", renewed)
+                    .clientAuth()
+                    .build()
+                    .certificate();
 
-            assertThat(validate(leaf, renewed.certificate(), top.certificate()).isValid()).isTrue();
+            assertThat(validate(leaf, renewed.certificate(), top.certificate()).isValid())
+                    .isTrue();
         }
 
         @Test
         void anotherCaCountsTowardsRequireExplicitPolicyAndThePathThenNeedsAPolicy() {
-            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT).requireExplicitPolicy(2).build();
-            IssuedCertificate sub = CertificateBuilder.intermediateCa("Policy Sub CA", top).build();
-            X509Certificate leaf = CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
+            IssuedCertificate top = CertificateBuilder.intermediateCa("Policy CA", ROOT)
+                    .requireExplicitPolicy(2)
+                    .build();
+            IssuedCertificate sub =
+                    CertificateBuilder.intermediateCa("Policy Sub CA", top).build();
+            X509Certificate leaf =
+                    CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
 
-            assertRefused(validate(leaf, sub.certificate(), top.certificate()), RefusalReason.INVALID_POLICY, "explicit policy");
+            assertRefused(
+                    validate(leaf, sub.certificate(), top.certificate()),
+                    RefusalReason.INVALID_POLICY,
+                    "explicit policy");
 
             String policy = "1.3.6.1.4.1.99999.1";
-            IssuedCertificate topP = CertificateBuilder.intermediateCa("Policy CA 2", ROOT).requireExplicitPolicy(2).policies(policy).build();
-            IssuedCertificate subP = CertificateBuilder.intermediateCa("Policy Sub CA 2", topP).policies(policy).build();
-            X509Certificate leafP = CertificateBuilder.leaf("device", subP).clientAuth().policies(policy).build().certificate();
-            assertThat(validate(leafP, subP.certificate(), topP.certificate()).isValid()).isTrue();
+            IssuedCertificate topP = CertificateBuilder.intermediateCa("Policy CA 2", ROOT)
+                    .requireExplicitPolicy(2)
+                    .policies(policy)
+                    .build();
+            IssuedCertificate subP = CertificateBuilder.intermediateCa("Policy Sub CA 2", topP)
+                    .policies(policy)
+                    .build();
+            X509Certificate leafP = CertificateBuilder.leaf("device", subP)
+                    .clientAuth()
+                    .policies(policy)
+                    .build()
+                    .certificate();
+            assertThat(validate(leafP, subP.certificate(), topP.certificate()).isValid())
+                    .isTrue();
         }
 
         @Test
         void anotherCaBelowAPathLengthOfZeroIsTooLong() {
-            IssuedCertificate sub = CertificateBuilder.intermediateCa("Sub CA", limited).build();
-            X509Certificate leaf = CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
+            IssuedCertificate sub =
+                    CertificateBuilder.intermediateCa("Sub CA", limited).build();
+            X509Certificate leaf =
+                    CertificateBuilder.leaf("device", sub).clientAuth().build().certificate();
 
-            assertRefused(validate(leaf, sub.certificate(), limited.certificate()), RefusalReason.PATH_LENGTH_EXCEEDED, "CN=Sub CA");
+            assertRefused(
+                    validate(leaf, sub.certificate(), limited.certificate()),
+                    RefusalReason.PATH_LENGTH_EXCEEDED,
+                    "CN=Sub CA");
         }
     }
 
     @Nested
     class NameConstraints {
-        ValidationResult below(CertificateBuilder constrainedCa, java.util.function.Function<IssuedCertificate, IssuedCertificate> leaf) {
+        ValidationResult below(
+                CertificateBuilder constrainedCa,
+                java.util.function.Function<IssuedCertificate, IssuedCertificate> leaf) {
             IssuedCertificate ca = constrainedCa.build();
-            IssuedCertificate sub = CertificateBuilder.intermediateCa("Sub CA", ca).build();
+            IssuedCertificate sub =
+                    CertificateBuilder.intermediateCa("Sub CA", ca).build();
             return validate(leaf.apply(sub).certificate(), sub.certificate(), ca.certificate());
         }
 
@@ -282,37 +380,99 @@ class StrictValidationTest {
 
         @Test
         void dnsPermittedAndExcludedApplyTwoLevelsDown() {
-            var ca = nc().permittedDnsSubtree("corp.example").excludedSubtree(new GeneralName(GeneralName.dNSName, "lab.corp.example"));
-            assertThat(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().dnsNames("pc1.corp.example").build()).isValid()).isTrue();
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().dnsNames("pc1.lab.corp.example").build()),
-                    RefusalReason.NAME_CONSTRAINTS, "CN=d");
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().dnsNames("pc1.other.example").build()),
-                    RefusalReason.NAME_CONSTRAINTS, "CN=d");
+            var ca = nc().permittedDnsSubtree("corp.example")
+                    .excludedSubtree(new GeneralName(GeneralName.dNSName, "lab.corp.example"));
+            assertThat(below(
+                                    ca,
+                                    i -> CertificateBuilder.leaf("d", i)
+                                            .clientAuth()
+                                            .dnsNames("pc1.corp.example")
+                                            .build())
+                            .isValid())
+                    .isTrue();
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .clientAuth()
+                                    .dnsNames("pc1.lab.corp.example")
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "CN=d");
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .clientAuth()
+                                    .dnsNames("pc1.other.example")
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "CN=d");
         }
 
         @Test
         void emailPermitted() {
             var ca = nc().permittedSubtree(new GeneralName(GeneralName.rfc822Name, "corp.example"));
-            assertThat(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth()
-                    .altName(new GeneralName(GeneralName.rfc822Name, "ann@corp.example")).build()).isValid()).isTrue();
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth()
-                    .altName(new GeneralName(GeneralName.rfc822Name, "ann@evil.example")).build()), RefusalReason.NAME_CONSTRAINTS, "CN=d");
+            assertThat(below(
+                                    ca,
+                                    i -> CertificateBuilder.leaf("d", i)
+                                            .clientAuth()
+                                            .altName(new GeneralName(GeneralName.rfc822Name, "ann@corp.example"))
+                                            .build())
+                            .isValid())
+                    .isTrue();
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .clientAuth()
+                                    .altName(new GeneralName(GeneralName.rfc822Name, "ann@evil.example"))
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "CN=d");
         }
 
         @Test
         void ipAddressExcluded() {
             var ca = nc().excludedSubtree(new GeneralName(GeneralName.iPAddress, "10.0.0.0/8"));
-            assertThat(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().ipAddresses("192.0.2.7").build()).isValid()).isTrue();
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().ipAddresses("10.1.2.3").build()),
-                    RefusalReason.NAME_CONSTRAINTS, "CN=d");
+            assertThat(below(
+                                    ca,
+                                    i -> CertificateBuilder.leaf("d", i)
+                                            .clientAuth()
+                                            .ipAddresses("192.0.2.7")
+                                            .build())
+                            .isValid())
+                    .isTrue();
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .clientAuth()
+                                    .ipAddresses("10.1.2.3")
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "CN=d");
         }
 
         @Test
         void directoryNameExcluded() {
             var ca = nc().excludedSubtree(new GeneralName(new X500Name("O=Evil")));
-            assertThat(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().build()).isValid()).isTrue();
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).subject("CN=d,O=Evil").clientAuth().build()),
-                    RefusalReason.NAME_CONSTRAINTS, "CN=d");
+            assertThat(below(
+                                    ca,
+                                    i -> CertificateBuilder.leaf("d", i)
+                                            .clientAuth()
+                                            .build())
+                            .isValid())
+                    .isTrue();
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .subject("CN=d,O=Evil")
+                                    .clientAuth()
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS,
+                    "CN=d");
         }
 
         @Test
@@ -326,8 +486,15 @@ class StrictValidationTest {
                 names[i] = "n" + i + ".corp.example";
             }
             long start = System.nanoTime();
-            assertRefused(below(ca, i -> CertificateBuilder.leaf("d", i).clientAuth().dnsNames(names).build()),
-                    RefusalReason.NAME_CONSTRAINTS_TOO_COMPLEX, "3000 subtrees");
+            assertRefused(
+                    below(
+                            ca,
+                            i -> CertificateBuilder.leaf("d", i)
+                                    .clientAuth()
+                                    .dnsNames(names)
+                                    .build()),
+                    RefusalReason.NAME_CONSTRAINTS_TOO_COMPLEX,
+                    "3000 subtrees");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
     }
@@ -336,12 +503,19 @@ class StrictValidationTest {
     void chainDeeperThanTheMaximumIsRefused() {
         IssuedCertificate a = CertificateBuilder.intermediateCa("A", ROOT).build();
         IssuedCertificate b = CertificateBuilder.intermediateCa("B", a).build();
-        X509Certificate leaf = CertificateBuilder.leaf("deep", b).clientAuth().build().certificate();
-        TrustMaterial trust = TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(a.certificate(), b.certificate()));
+        X509Certificate leaf =
+                CertificateBuilder.leaf("deep", b).clientAuth().build().certificate();
+        TrustMaterial trust =
+                TrustMaterial.of(ROOT.certificate()).withIntermediates(List.of(a.certificate(), b.certificate()));
         CertificateValidator v = new CertificateValidator(CrlSource.NONE);
         ValidationOptions options = new ValidationOptions(EkuRequirement.CLIENT, false, NOW);
 
-        assertThat(v.validate(List.of(leaf), trust, options.withMaxChainDepth(3)).isValid()).isTrue();
-        assertRefused(v.validate(List.of(leaf), trust, options.withMaxChainDepth(2)), RefusalReason.CHAIN_TOO_DEEP, "CN=deep");
+        assertThat(v.validate(List.of(leaf), trust, options.withMaxChainDepth(3))
+                        .isValid())
+                .isTrue();
+        assertRefused(
+                v.validate(List.of(leaf), trust, options.withMaxChainDepth(2)),
+                RefusalReason.CHAIN_TOO_DEEP,
+                "CN=deep");
     }
 }

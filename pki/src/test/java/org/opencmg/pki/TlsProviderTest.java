@@ -21,7 +21,8 @@ class TlsProviderTest {
         var context = TlsProvider.CONSCRYPT.context(null, null);
         assertThat(context.getProvider().getName()).isEqualTo("Conscrypt");
         assertThat(TlsProvider.CONSCRYPT.effective()).isEqualTo(TlsProvider.CONSCRYPT);
-        assertThat(javax.net.ssl.SSLContext.getDefault().getProvider().getName()).isEqualTo("SunJSSE");
+        assertThat(javax.net.ssl.SSLContext.getDefault().getProvider().getName())
+                .isEqualTo("SunJSSE");
         assertThat(TlsProvider.JDK.context(null, null).getProvider().getName()).isEqualTo("SunJSSE");
     }
 }

@@ -14,8 +14,8 @@ import java.util.Map;
  *                   ({@link AdminResource#streamsBody}); null otherwise. Read it during
  *                   {@code handle}; the gateway closes it.
  */
-public record AdminCall(String method, String subPath, Map<String, String> query, byte[] body, String actor,
-                        InputStream bodyStream) {
+public record AdminCall(
+        String method, String subPath, Map<String, String> query, byte[] body, String actor, InputStream bodyStream) {
 
     public AdminCall {
         body = body == null ? new byte[0] : body;

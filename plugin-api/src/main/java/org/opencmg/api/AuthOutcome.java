@@ -13,8 +13,7 @@ public sealed interface AuthOutcome {
     }
 
     /** The request carries no credentials of this method; the next authenticator is asked. */
-    record NotMine() implements AuthOutcome {
-    }
+    record NotMine() implements AuthOutcome {}
 
     /**
      * The request carries credentials of this method and they are not acceptable.

@@ -15,8 +15,12 @@ import java.util.Set;
  * @param crls            CRLs the administrator uploaded
  * @param revision        changes whenever any of the above changes (for caches)
  */
-public record ClientTrust(List<X509Certificate> roots, List<X509Certificate> intermediates,
-                          Set<String> ctlThumbprints, List<X509CRL> crls, long revision) {
+public record ClientTrust(
+        List<X509Certificate> roots,
+        List<X509Certificate> intermediates,
+        Set<String> ctlThumbprints,
+        List<X509CRL> crls,
+        long revision) {
     public ClientTrust {
         roots = List.copyOf(roots);
         intermediates = List.copyOf(intermediates);

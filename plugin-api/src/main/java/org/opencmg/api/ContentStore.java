@@ -1,8 +1,8 @@
 package org.opencmg.api;
 
-import java.net.URI;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -16,12 +16,10 @@ import org.pf4j.ExtensionPoint;
 public interface ContentStore extends ExtensionPoint {
 
     /** What {@link #put} stored. */
-    record Stored(String key, long size, String sha256Hex) {
-    }
+    record Stored(String key, long size, String sha256Hex) {}
 
     /** A stored blob's metadata. */
-    record BlobInfo(String key, long size, Instant lastModified) {
-    }
+    record BlobInfo(String key, long size, Instant lastModified) {}
 
     /** A short name of the kind of store ("filesystem", "azure-blob"). */
     String kind();

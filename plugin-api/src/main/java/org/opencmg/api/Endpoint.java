@@ -16,8 +16,13 @@ import java.util.TreeSet;
  * @param maxRequestBytes the largest request body accepted
  * @param authMethods     ids of the {@link Authenticator}s whose devices may use it
  */
-public record Endpoint(String name, String externalPath, String internalUrl, Set<String> methods,
-                       long maxRequestBytes, Set<String> authMethods) {
+public record Endpoint(
+        String name,
+        String externalPath,
+        String internalUrl,
+        Set<String> methods,
+        long maxRequestBytes,
+        Set<String> authMethods) {
 
     /**
      * The internal URL of a client notification endpoint: a device's request there (a WebSocket,

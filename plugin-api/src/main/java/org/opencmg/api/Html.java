@@ -8,8 +8,7 @@ import java.util.Locale;
  */
 public final class Html {
 
-    private Html() {
-    }
+    private Html() {}
 
     /** Escapes text for element content and for quoted attribute values. */
     public static String text(Object value) {
@@ -67,16 +66,23 @@ public final class Html {
      * As {@link #buttonForm(String, String, String, String...)}, the button named for assistive
      * technology by {@code accessibleName} ("Block token 42" rather than one "Block" per table row).
      */
-    public static String namedButtonForm(String action, String csrfToken, String label, String accessibleName, String... hidden) {
+    public static String namedButtonForm(
+            String action, String csrfToken, String label, String accessibleName, String... hidden) {
         return buttonForm(action, csrfToken, label, accessibleName, hidden);
     }
 
-    private static String buttonForm(String action, String csrfToken, String label, String accessibleName, String[] hidden) {
-        var sb = new StringBuilder("<form method=\"post\" class=\"inline\" action=\"").append(text(action)).append("\">")
+    private static String buttonForm(
+            String action, String csrfToken, String label, String accessibleName, String[] hidden) {
+        var sb = new StringBuilder("<form method=\"post\" class=\"inline\" action=\"")
+                .append(text(action))
+                .append("\">")
                 .append(csrfField(csrfToken));
         for (int i = 0; i + 1 < hidden.length; i += 2) {
-            sb.append("<input type=\"hidden\" name=\"").append(text(hidden[i])).append("\" value=\"")
-                    .append(text(hidden[i + 1])).append("\">");
+            sb.append("<input type=\"hidden\" name=\"")
+                    .append(text(hidden[i]))
+                    .append("\" value=\"")
+                    .append(text(hidden[i + 1]))
+                    .append("\">");
         }
         sb.append("<button type=\"submit\"");
         if (accessibleName != null) {

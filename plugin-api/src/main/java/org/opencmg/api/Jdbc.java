@@ -35,7 +35,9 @@ public class Jdbc {
     }
 
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        try (var c = dataSource.getConnection(); var ps = prepare(c, sql, args); var rs = ps.executeQuery()) {
+        try (var c = dataSource.getConnection();
+                var ps = prepare(c, sql, args);
+                var rs = ps.executeQuery()) {
             var out = new ArrayList<T>();
             while (rs.next()) {
                 out.add(mapper.map(rs));
@@ -47,7 +49,8 @@ public class Jdbc {
     }
 
     public int update(String sql, Object... args) {
-        try (var c = dataSource.getConnection(); var ps = prepare(c, sql, args)) {
+        try (var c = dataSource.getConnection();
+                var ps = prepare(c, sql, args)) {
             return ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException(sql, e);

@@ -11,8 +11,8 @@ import java.util.Map;
  * @param csrfToken the session's CSRF token, for the page's forms
  * @param action    the URL of the page itself (for form actions)
  */
-public record PageRequest(String method, String subPath, Map<String, String> params, String actor, String csrfToken,
-                          String action) {
+public record PageRequest(
+        String method, String subPath, Map<String, String> params, String actor, String csrfToken, String action) {
 
     public PageRequest {
         params = Map.copyOf(params);

@@ -1,10 +1,10 @@
 package org.opencmg.api;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
-import java.time.Clock;
 
 /**
  * What the gateway gives a plugin. An extension class receives it through a public constructor

@@ -36,8 +36,10 @@ public enum Refusal {
     UPGRADE_REQUIRED(426, "an HTTP/2 preface on the HTTP/1.1 client connector"),
     HTTP_VERSION_NOT_SUPPORTED(505, "an HTTP version the gateway does not speak"),
     SERVER_ERROR(500, "Jetty failed on the request before the pipeline had it"),
-    HEADER_TIMEOUT(408, "the TLS handshake or a request head did not arrive within timeouts.header; the connection is closed"),
-    PROXY_SOURCE_NOT_ALLOWED(403, "a PROXY-protocol connection from an address outside client.proxy-from; closed unread"),
+    HEADER_TIMEOUT(
+            408, "the TLS handshake or a request head did not arrive within timeouts.header; the connection is closed"),
+    PROXY_SOURCE_NOT_ALLOWED(
+            403, "a PROXY-protocol connection from an address outside client.proxy-from; closed unread"),
     INTERNAL_ERROR(500, "the gateway failed on the request; the log has the cause under an incident number"),
 
     // --- authentication ---
@@ -93,10 +95,12 @@ public enum Refusal {
     CHANNEL_HELLO_TIMEOUT(403, "no welcome within the header timeout"),
     CHANNEL_HELLO_FAILED(403, "the hello stream failed"),
     CHANNEL_HELLO_REFUSED(403, "the point answered the hello with an error"),
-    CHANNEL_DUPLICATE(409, "the point reached this instance by a second address and keeps its first channel (not counted)"),
+    CHANNEL_DUPLICATE(
+            409, "the point reached this instance by a second address and keeps its first channel (not counted)"),
     CHANNEL_MESSAGE_MALFORMED(400, "the welcome is not the JSON it should be"),
     CHANNEL_PROTOCOL_UNSUPPORTED(400, "the point speaks another channel protocol version"),
-    CONNECTION_POINT_UNREGISTERED(403, "certificate and connection ID are not registered together, or were unregistered"),
+    CONNECTION_POINT_UNREGISTERED(
+            403, "certificate and connection ID are not registered together, or were unregistered"),
 
     // --- the connection point, per request (carried back in X-OpenCMG-Refusal) ---
     MAPPING_NOT_REPLICATED(503, "the connection point has no mapping for the endpoint yet"),
@@ -108,9 +112,12 @@ public enum Refusal {
 
     // --- client notifications ---
     BAD_WEBSOCKET_UPGRADE(400, "a WebSocket upgrade the gateway cannot take (not version 13, no key)"),
-    NOTIFICATION_CHANNELS_FULL(503, "notifications.max-channels, or the device's notifications.max-per-device, reached (Retry-After: 60)"),
+    NOTIFICATION_CHANNELS_FULL(
+            503, "notifications.max-channels, or the device's notifications.max-per-device, reached (Retry-After: 60)"),
     SENDER_NOT_ALLOWED(403, "connection point POST /notifications: a sender not in notifications.senders"),
-    BAD_NOTIFICATION(400, "connection point POST /notifications: no id/message/devices, both devices and all, or over its limits"),
+    BAD_NOTIFICATION(
+            400,
+            "connection point POST /notifications: no id/message/devices, both devices and all, or over its limits"),
     NOTIFICATION_TOO_LARGE(413, "connection point POST /notifications: a larger body than a notification may have"),
     NO_CHANNEL(503, "connection point POST /notifications: no channel to any gateway instance"),
 
@@ -133,7 +140,8 @@ public enum Refusal {
     REVOCATION_UNKNOWN(403, "the revocation status cannot be learnt (hard revocation mode)"),
     CHAIN_TOO_DEEP(403, "more certificates below the root than max-chain-depth allows"),
     UNSUPPORTED_KEY(403, "a key algorithm the gateway refuses (DSA)"),
-    MALFORMED_CERTIFICATE(403, "an encoding strict validators refuse (duplicate extensions, mismatched algorithms, v1 CA)"),
+    MALFORMED_CERTIFICATE(
+            403, "an encoding strict validators refuse (duplicate extensions, mismatched algorithms, v1 CA)"),
     NAME_CONSTRAINTS_TOO_COMPLEX(403, "more name-constraint work than the cap allows"),
     INVALID_POLICY(403, "certificate policy processing left no valid policy where one is required"),
 
@@ -164,7 +172,8 @@ public enum Refusal {
 
     // --- content (role-content) ---
     BAD_PACKAGE_ID(400, "pid missing or malformed"),
-    DEVICE_CREDENTIAL_REQUIRED(403, "content tokens go to devices that proved who they are, not to bulk or device tokens"),
+    DEVICE_CREDENTIAL_REQUIRED(
+            403, "content tokens go to devices that proved who they are, not to bulk or device tokens"),
     PACKAGE_NOT_FOUND(404, "no such package (or version)"),
     CONTENT_TOKEN_MISSING(401, "no Authorization: Bearer content access token"),
     CONTENT_TOKEN_INVALID(401, "the content access token is malformed, forged, not yet valid or has no pid"),
@@ -190,8 +199,8 @@ public enum Refusal {
     CROSS_SITE(403, "a request a page of another site sent (Sec-Fetch-Site, Origin)"),
     UNSUPPORTED_CONTENT_TYPE(415, "a body in another Content-Type than the API takes");
 
-    private static final Map<String, Refusal> BY_CODE = Stream.of(values())
-            .collect(Collectors.toUnmodifiableMap(Refusal::code, Function.identity()));
+    private static final Map<String, Refusal> BY_CODE =
+            Stream.of(values()).collect(Collectors.toUnmodifiableMap(Refusal::code, Function.identity()));
 
     private final int status;
     private final String code;

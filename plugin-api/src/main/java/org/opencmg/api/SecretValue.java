@@ -22,7 +22,10 @@ public record SecretValue(String name, int version, Instant createdAt, Instant v
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SecretValue s && s.name.equals(name) && s.version == version && Arrays.equals(s.value, value);
+        return o instanceof SecretValue s
+                && s.name.equals(name)
+                && s.version == version
+                && Arrays.equals(s.value, value);
     }
 
     @Override

@@ -14,15 +14,24 @@ import java.util.Optional;
  * @param body    the request body, at most {@link #MAX_BODY} bytes (longer bodies are refused before)
  * @param devices the devices the request authenticated as, in authentication order; may be empty
  */
-public record ServiceRequest(String method, String path, String query, Map<String, String> params,
-                             Map<String, String> headers, byte[] body, List<Device> devices,
-                             InetSocketAddress remoteAddress) {
+public record ServiceRequest(
+        String method,
+        String path,
+        String query,
+        Map<String, String> params,
+        Map<String, String> headers,
+        byte[] body,
+        List<Device> devices,
+        InetSocketAddress remoteAddress) {
 
     public static final int MAX_BODY = 256 * 1024;
 
     /** A header by name, case-insensitively. */
     public Optional<String> header(String name) {
-        return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst();
+        return headers.entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(name))
+                .map(Map.Entry::getValue)
+                .findFirst();
     }
 
     /** The first device authenticated by one of these methods. */

@@ -1,9 +1,9 @@
 package org.opencmg.api;
 
-import java.util.LinkedHashMap;
-import java.util.Objects;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A {@link GatewayService}'s answer. A refusal carries a reason code that the gateway logs and
@@ -13,8 +13,8 @@ import java.util.Map;
  * @param stream a body the gateway copies without buffering it (then {@code body} is ignored and
  *               Content-Length is the stream's length); null for the in-memory {@code body}
  */
-public record ServiceResponse(int status, String contentType, byte[] body, Map<String, String> headers, String reason,
-                              BodyStream stream) {
+public record ServiceResponse(
+        int status, String contentType, byte[] body, Map<String, String> headers, String reason, BodyStream stream) {
 
     public ServiceResponse {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
@@ -34,7 +34,8 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
     }
 
     /** A streamed answer (a download): copied with constant memory; for HEAD only the headers are sent. */
-    public static ServiceResponse streamed(int status, String contentType, Map<String, String> headers, BodyStream stream) {
+    public static ServiceResponse streamed(
+            int status, String contentType, Map<String, String> headers, BodyStream stream) {
         return new ServiceResponse(status, contentType, null, headers, null, Objects.requireNonNull(stream, "stream"));
     }
 
@@ -50,7 +51,11 @@ public record ServiceResponse(int status, String contentType, byte[] body, Map<S
     public static ServiceResponse refuse(Refusal refusal, String detail, Map<String, String> headers) {
         var all = new LinkedHashMap<String, String>(headers);
         all.put("X-Refusal-Detail", detail);
-        return new ServiceResponse(refusal.status(), "text/plain; charset=utf-8",
-                (refusal + "\n").getBytes(StandardCharsets.UTF_8), all, refusal.code());
+        return new ServiceResponse(
+                refusal.status(),
+                "text/plain; charset=utf-8",
+                (refusal + "\n").getBytes(StandardCharsets.UTF_8),
+                all,
+                refusal.code());
     }
 }

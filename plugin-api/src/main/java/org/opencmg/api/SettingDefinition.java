@@ -6,5 +6,4 @@ package org.opencmg.api;
  *
  * @param bool true for an on/off setting, false for free text (validated by the plugin when read)
  */
-public record SettingDefinition(String name, boolean bool, String defaultValue, String description) {
-}
+public record SettingDefinition(String name, boolean bool, String defaultValue, String description) {}

@@ -9,6 +9,8 @@ public interface Settings {
     Optional<String> get(String name);
 
     default boolean flag(String name, boolean fallback) {
-        return get(name).map(v -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("on")).orElse(fallback);
+        return get(name)
+                .map(v -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("on"))
+                .orElse(fallback);
     }
 }

@@ -15,7 +15,11 @@ class RefusalTest {
             assertThat(codes.add(r.code())).as(r.code()).isTrue();
             assertThat(r.code()).matches("[a-z0-9]+(_[a-z0-9]+)*");
             assertThat(r.status()).as(r.code()).isBetween(400, 599);
-            assertThat(r.description()).as(r.code()).isNotBlank().doesNotContain("|").doesNotContain("\n");
+            assertThat(r.description())
+                    .as(r.code())
+                    .isNotBlank()
+                    .doesNotContain("|")
+                    .doesNotContain("\n");
             assertThat(Refusal.ofCode(r.code())).contains(r);
         }
     }
@@ -36,6 +40,7 @@ class RefusalTest {
         var answer = ServiceResponse.refuse(Refusal.BAD_PACKAGE_ID, "pid missing");
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.reason()).isEqualTo("bad_package_id");
-        assertThat(new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("400 bad_package_id\n");
+        assertThat(new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("400 bad_package_id\n");
     }
 }

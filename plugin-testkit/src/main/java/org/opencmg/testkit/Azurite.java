@@ -1,6 +1,5 @@
 package org.opencmg.testkit;
 
-import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,6 +11,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Azurite blob service (the Azure Storage emulator from npm) on loopback, for tests of the
@@ -55,11 +55,20 @@ public final class Azurite implements AutoCloseable {
 
     public static Path binary() {
         String explicit = System.getProperty("azurite.blob", System.getenv("AZURITE_BLOB"));
-        Path p = explicit != null && !explicit.isBlank() ? Path.of(explicit)
-                : Path.of(System.getProperty("user.home"), ".cache", "opencmg", "azurite-" + VERSION, "node_modules", ".bin", "azurite-blob");
+        Path p = explicit != null && !explicit.isBlank()
+                ? Path.of(explicit)
+                : Path.of(
+                        System.getProperty("user.home"),
+                        ".cache",
+                        "opencmg",
+                        "azurite-" + VERSION,
+                        "node_modules",
+                        ".bin",
+                        "azurite-blob");
         if (!Files.isExecutable(p)) {
-            throw new IllegalStateException("Azurite is not installed at " + p + ": ./run-tests installs it (npm install --prefix "
-                    + "~/.cache/opencmg/azurite-" + VERSION + " azurite@" + VERSION + "), or set AZURITE_BLOB");
+            throw new IllegalStateException(
+                    "Azurite is not installed at " + p + ": ./run-tests installs it (npm install --prefix "
+                            + "~/.cache/opencmg/azurite-" + VERSION + " azurite@" + VERSION + "), or set AZURITE_BLOB");
         }
         return p;
     }
@@ -89,16 +98,27 @@ public final class Azurite implements AutoCloseable {
 
     private void launch(List<String> keys) throws IOException {
         Files.createDirectories(dir);
-        var pb = new ProcessBuilder(binary().toString(), "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port),
-                "--location", dir.toString(), "--disableTelemetry", "--skipApiVersionCheck", "--loose")
+        var pb = new ProcessBuilder(
+                        binary().toString(),
+                        "--blobHost",
+                        "127.0.0.1",
+                        "--blobPort",
+                        Integer.toString(port),
+                        "--location",
+                        dir.toString(),
+                        "--disableTelemetry",
+                        "--skipApiVersionCheck",
+                        "--loose")
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("azurite.log").toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dir.resolve("azurite.log").toFile()));
         pb.environment().put("AZURITE_ACCOUNTS", ACCOUNT + ":" + String.join(":", keys));
         process = pb.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("Azurite exited with " + process.exitValue() + ": see " + dir.resolve("azurite.log"));
+                throw new IOException(
+                        "Azurite exited with " + process.exitValue() + ": see " + dir.resolve("azurite.log"));
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);

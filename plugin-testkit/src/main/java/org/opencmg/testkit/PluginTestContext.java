@@ -2,15 +2,14 @@ package org.opencmg.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.ZoneId;
-import java.util.concurrent.ConcurrentHashMap;
-import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -100,7 +100,8 @@ public class PluginTestContext implements PluginContext {
             var list = versions.computeIfAbsent(name, k -> new ArrayList<>());
             int next = list.stream().mapToInt(SecretValue::version).max().orElse(0) + 1;
             list.replaceAll(v -> v.validUntil() == null
-                    ? new SecretValue(v.name(), v.version(), v.createdAt(), now.plus(overlap), v.value()) : v);
+                    ? new SecretValue(v.name(), v.version(), v.createdAt(), now.plus(overlap), v.value())
+                    : v);
             var v = new SecretValue(name, next, now, null, generate.get());
             list.add(v);
             audit.add(actor + " secret.rotate " + name + " v" + next);
@@ -112,6 +113,7 @@ public class PluginTestContext implements PluginContext {
     public final Map<String, String> settings = new ConcurrentHashMap<>();
     /** The site of each published role instance, by role ID, as the host's mappings would say. */
     public final Map<String, String> roleSites = new ConcurrentHashMap<>();
+
     public final List<String> audit = new CopyOnWriteArrayList<>();
     public final MemorySecrets secrets = new MemorySecrets();
     public final DataSource dataSource;
@@ -120,11 +122,16 @@ public class PluginTestContext implements PluginContext {
     public PluginTestContext(String pluginId) {
         this.pluginId = pluginId;
         var ds = new JdbcDataSource();
-        ds.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+        ds.setURL("jdbc:h2:mem:" + UUID.randomUUID()
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
         if (PluginTestContext.class.getClassLoader().getResource("db/" + pluginId) != null
                 || Thread.currentThread().getContextClassLoader().getResource("db/" + pluginId) != null) {
-            Flyway.configure().dataSource(ds).locations("classpath:db/" + pluginId)
-                    .table("flyway_history_" + pluginId.replaceAll("[^A-Za-z0-9]", "_")).load().migrate();
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/" + pluginId)
+                    .table("flyway_history_" + pluginId.replaceAll("[^A-Za-z0-9]", "_"))
+                    .load()
+                    .migrate();
         }
         this.dataSource = ds;
     }
@@ -218,7 +225,9 @@ public class PluginTestContext implements PluginContext {
 
             @Override
             public Optional<String> header(String name) {
-                return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue)
+                return headers.entrySet().stream()
+                        .filter(e -> e.getKey().equalsIgnoreCase(name))
+                        .map(Map.Entry::getValue)
                         .findFirst();
             }
 

@@ -1,11 +1,11 @@
 package org.opencmg.testkit;
 
-import java.nio.file.attribute.PosixFilePermissions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,7 +47,15 @@ public final class Postgres implements AutoCloseable {
         var pg = new Postgres(dir, binaries(), freePort());
         pg.init();
         pg.startServer();
-        pg.run(pg.bin.resolve("createdb").toString(), "-h", "127.0.0.1", "-p", Integer.toString(pg.port), "-U", USER, DATABASE);
+        pg.run(
+                pg.bin.resolve("createdb").toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(pg.port),
+                "-U",
+                USER,
+                DATABASE);
         return pg;
     }
 
@@ -56,7 +64,8 @@ public final class Postgres implements AutoCloseable {
         if (Files.isDirectory(root)) {
             try (Stream<Path> versions = Files.list(root)) {
                 var newest = versions.filter(v -> Files.isExecutable(v.resolve("bin/initdb")))
-                        .max(Comparator.comparing(v -> Integer.parseInt(v.getFileName().toString().replaceAll("\\D", "0"))));
+                        .max(Comparator.comparing(
+                                v -> Integer.parseInt(v.getFileName().toString().replaceAll("\\D", "0"))));
                 if (newest.isPresent()) {
                     return newest.get().resolve("bin");
                 }
@@ -86,19 +95,39 @@ public final class Postgres implements AutoCloseable {
         Path pwfile = dir.resolve("pwfile");
         Files.writeString(pwfile, PASSWORD + "\n");
         if (asPostgresUser) {
-            UserPrincipal postgres = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
+            UserPrincipal postgres =
+                    dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
             Files.setOwner(dir, postgres);
             Files.setOwner(data(), postgres);
             Files.setOwner(pwfile, postgres);
         }
-        run(bin.resolve("initdb").toString(), "-D", data().toString(), "-U", USER, "--pwfile=" + pwfile, "--auth=scram-sha-256",
-                "-E", "UTF8", "--no-instructions");
+        run(
+                bin.resolve("initdb").toString(),
+                "-D",
+                data().toString(),
+                "-U",
+                USER,
+                "--pwfile=" + pwfile,
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-instructions");
     }
 
     private void startServer() throws IOException, InterruptedException {
-        run(bin.resolve("pg_ctl").toString(), "-D", data().toString(), "-l", dir.resolve("postgres.log").toString(), "-w", "-t", "60",
-                "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dir + " -c max_connections=200"
-                        + " -c fsync=off -c synchronous_commit=off", "start");
+        run(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                data().toString(),
+                "-l",
+                dir.resolve("postgres.log").toString(),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dir
+                        + " -c max_connections=200" + " -c fsync=off -c synchronous_commit=off",
+                "start");
     }
 
     /** Stops PostgreSQL (fast shutdown: open connections are cut) and starts it again on the same port and data. */

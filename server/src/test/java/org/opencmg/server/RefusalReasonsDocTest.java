@@ -35,7 +35,8 @@ class RefusalReasonsDocTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
     private static final Path SECURITY_MD = ROOT.resolve("docs/security.md");
     private static final Path CHANNEL_MD = ROOT.resolve("docs/channel.md");
-    private static final String BEGIN = "<!-- generated from org.opencmg.api.Refusal by RefusalReasonsDocTest: begin -->";
+    private static final String BEGIN =
+            "<!-- generated from org.opencmg.api.Refusal by RefusalReasonsDocTest: begin -->";
     private static final String END = "<!-- generated from org.opencmg.api.Refusal by RefusalReasonsDocTest: end -->";
     private static final String REGENERATE = "mvn -B -pl server verify -Dtest=RefusalReasonsDocTest "
             + "-Dsurefire.failIfNoSpecifiedTests=false -Dcmg.regenerate-docs=true";
@@ -55,14 +56,18 @@ class RefusalReasonsDocTest {
         String doc = Files.readString(SECURITY_MD);
         int begin = doc.indexOf(BEGIN);
         int end = doc.indexOf(END);
-        assertThat(begin).as("docs/security.md has the generated catalogue between its markers").isNotNegative();
+        assertThat(begin)
+                .as("docs/security.md has the generated catalogue between its markers")
+                .isNotNegative();
         assertThat(end).isGreaterThan(begin);
         String expected = doc.substring(0, begin + BEGIN.length()) + "\n" + table() + doc.substring(end);
         if (Boolean.getBoolean("cmg.regenerate-docs")) {
             Files.writeString(SECURITY_MD, expected, StandardCharsets.UTF_8);
             doc = expected;
         }
-        assertThat(doc).as("docs/security.md's refusal table is out of date; regenerate it: " + REGENERATE).isEqualTo(expected);
+        assertThat(doc)
+                .as("docs/security.md's refusal table is out of date; regenerate it: " + REGENERATE)
+                .isEqualTo(expected);
     }
 
     @Test
@@ -98,7 +103,8 @@ class RefusalReasonsDocTest {
             codes.add(m.group(1));
         }
         assertThat(codes).as("the channel's reasons").contains("channel_duplicate", "mapping_not_replicated");
-        assertThat(codes).allSatisfy(code -> assertThat(Refusal.ofCode(code)).as(code).isPresent());
+        assertThat(codes)
+                .allSatisfy(code -> assertThat(Refusal.ofCode(code)).as(code).isPresent());
     }
 
     @Test
@@ -132,15 +138,25 @@ class RefusalReasonsDocTest {
                 }
             }
         }
-        assertThat(unknown).as("refusal codes (and where they are used) that are not in the catalogue org.opencmg.api.Refusal").isEmpty();
-        assertThat(literal).as("refusal codes written as strings (use org.opencmg.api.Refusal)").isEmpty();
+        assertThat(unknown)
+                .as("refusal codes (and where they are used) that are not in the catalogue org.opencmg.api.Refusal")
+                .isEmpty();
+        assertThat(literal)
+                .as("refusal codes written as strings (use org.opencmg.api.Refusal)")
+                .isEmpty();
     }
 
     /** The catalogue as docs/security.md shows it, one row per reason in the catalogue's order. */
     static String table() {
         var out = new StringBuilder("| reason | status | when |\n|---|---|---|\n");
         for (Refusal r : Refusal.values()) {
-            out.append("| `").append(r.code()).append("` | ").append(r.status()).append(" | ").append(r.description()).append(" |\n");
+            out.append("| `")
+                    .append(r.code())
+                    .append("` | ")
+                    .append(r.status())
+                    .append(" | ")
+                    .append(r.description())
+                    .append(" |\n");
         }
         return out.toString();
     }
@@ -151,7 +167,9 @@ class RefusalReasonsDocTest {
             roots.add(ROOT.resolve(module).resolve("src/main/java"));
         }
         try (Stream<Path> plugins = Files.list(ROOT.resolve("plugins"))) {
-            plugins.map(p -> p.resolve("src/main/java")).filter(Files::isDirectory).forEach(roots::add);
+            plugins.map(p -> p.resolve("src/main/java"))
+                    .filter(Files::isDirectory)
+                    .forEach(roots::add);
         }
         return List.copyOf(roots);
     }

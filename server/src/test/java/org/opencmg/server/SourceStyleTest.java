@@ -42,7 +42,11 @@ class SourceStyleTest {
             for (String line : source.split("\n", -1)) {
                 n++;
                 String s = line.strip();
-                if (inComment || s.startsWith("/*") || s.startsWith("*") || s.startsWith("//") || s.startsWith("import ")
+                if (inComment
+                        || s.startsWith("/*")
+                        || s.startsWith("*")
+                        || s.startsWith("//")
+                        || s.startsWith("import ")
                         || s.startsWith("package ")) {
                     inComment = (inComment || s.startsWith("/*")) && !s.contains("*/");
                     continue;
@@ -52,21 +56,26 @@ class SourceStyleTest {
                 Matcher m = FQN.matcher(comment >= 0 ? code.substring(0, comment) : code);
                 while (m.find()) {
                     String fqn = m.group(1) + "." + m.group(2);
-                    boolean clash = imported.containsKey(m.group(2)) && !imported.get(m.group(2)).equals(fqn);
+                    boolean clash = imported.containsKey(m.group(2))
+                            && !imported.get(m.group(2)).equals(fqn);
                     if (!clash) {
                         inline.add(ROOT.relativize(file) + ":" + n + " " + fqn);
                     }
                 }
             }
         }
-        assertThat(inline).as("fully-qualified type names in main code (import them)").isEmpty();
+        assertThat(inline)
+                .as("fully-qualified type names in main code (import them)")
+                .isEmpty();
     }
 
     static List<Path> mainSources() throws IOException {
         List<Path> roots = new ArrayList<>();
         for (Path parent : List.of(ROOT, ROOT.resolve("plugins"))) {
             try (Stream<Path> modules = Files.list(parent)) {
-                modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).forEach(roots::add);
+                modules.map(m -> m.resolve("src/main/java"))
+                        .filter(Files::isDirectory)
+                        .forEach(roots::add);
             }
         }
         assertThat(roots).as("the modules' main sources").anyMatch(r -> r.startsWith(ROOT.resolve("server")));

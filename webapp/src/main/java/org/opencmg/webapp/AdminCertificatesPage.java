@@ -7,7 +7,6 @@ import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
-import org.opencmg.server.json.Json;
 
 /** Administrators' client certificates: one registered here signs its holder in to the console. */
 final class AdminCertificatesPage implements AdminPage {
@@ -30,29 +29,55 @@ final class AdminCertificatesPage implements AdminPage {
 
     @Override
     public PageReply render(PageRequest r) {
-        var sb = new StringBuilder("<p>The admin connector asks browsers for a client certificate. One whose SHA-256 thumbprint is ")
+        var sb = new StringBuilder(
+                        "<p>The admin connector asks browsers for a client certificate. One whose SHA-256 thumbprint is ")
                 .append("registered here signs its holder in as its administrator, without a password.</p>");
         var list = ctx.operations().adminCertificates().list();
         if (list.isEmpty()) {
             sb.append("<p>None registered.</p>");
         } else {
-            sb.append("<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Administrator</th><th scope=\"col\">Valid until</th>")
-                    .append("<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+            sb.append(
+                            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Administrator</th><th scope=\"col\">Valid until</th>")
+                    .append(
+                            "<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
             for (var c : list) {
-                sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td>").append(text(c.user())).append("</td><td>")
-                        .append(text(Format.time(c.notAfter()))).append("</td><td><code class=\"thumb\">").append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>").append(Html.namedButtonForm(r.action() + "/remove", r.csrfToken(), "Remove",
-                                "Remove the certificate " + c.subject(), "thumbprint", c.thumbprintSha256())).append("</td></tr>");
+                sb.append("<tr><th scope=\"row\">")
+                        .append(text(c.subject()))
+                        .append("</th><td>")
+                        .append(text(c.user()))
+                        .append("</td><td>")
+                        .append(text(Format.time(c.notAfter())))
+                        .append("</td><td><code class=\"thumb\">")
+                        .append(text(c.thumbprintSha256()))
+                        .append("</code></td><td>")
+                        .append(Html.namedButtonForm(
+                                r.action() + "/remove",
+                                r.csrfToken(),
+                                "Remove",
+                                "Remove the certificate " + c.subject(),
+                                "thumbprint",
+                                c.thumbprintSha256()))
+                        .append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
-        sb.append("<form method=\"post\" enctype=\"multipart/form-data\" action=\"").append(text(r.action()))
-                .append("/add\" class=\"stack\"><fieldset><legend>Register a certificate</legend>").append(r.csrfField())
+        sb.append("<form method=\"post\" enctype=\"multipart/form-data\" action=\"")
+                .append(text(r.action()))
+                .append("/add\" class=\"stack\"><fieldset><legend>Register a certificate</legend>")
+                .append(r.csrfField())
                 .append("<label for=\"user\">Administrator</label><select id=\"user\" name=\"user\">");
-        ctx.services().credentials().names().forEach(n -> sb.append("<option").append(n.equals(r.actor()) ? " selected" : "").append('>')
-                .append(text(n)).append("</option>"));
-        sb.append("</select><label for=\"cert-file\">Certificate (PEM)</label><input id=\"cert-file\" name=\"certificate\" type=\"file\" accept=\".pem,.crt,.cer\">")
-                .append("<label for=\"cert-text\">or paste it</label><textarea id=\"cert-text\" name=\"certificate\" rows=\"4\"></textarea>")
+        ctx.services()
+                .credentials()
+                .names()
+                .forEach(n -> sb.append("<option")
+                        .append(n.equals(r.actor()) ? " selected" : "")
+                        .append('>')
+                        .append(text(n))
+                        .append("</option>"));
+        sb.append(
+                        "</select><label for=\"cert-file\">Certificate (PEM)</label><input id=\"cert-file\" name=\"certificate\" type=\"file\" accept=\".pem,.crt,.cer\">")
+                .append(
+                        "<label for=\"cert-text\">or paste it</label><textarea id=\"cert-text\" name=\"certificate\" rows=\"4\"></textarea>")
                 .append("<button type=\"submit\">Register</button></fieldset></form>");
         return PageReply.ok(sb.toString());
     }

@@ -1,11 +1,11 @@
 package org.opencmg.webapp;
 
-import java.util.HashMap;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.PageReply;
@@ -49,7 +49,8 @@ final class AnalyzePage implements AdminPage {
     }
 
     private static String form(PageRequest r) {
-        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action()) + "\" class=\"stack\" id=\"analyze\">"
+        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action())
+                + "\" class=\"stack\" id=\"analyze\">"
                 + r.csrfField()
                 + "<label for=\"cert-file\">Certificate device: its certificate (PEM, chain allowed; optional)</label>"
                 + "<input id=\"cert-file\" name=\"certificate\" type=\"file\" accept=\".pem,.crt,.cer\">"
@@ -77,9 +78,12 @@ final class AnalyzePage implements AdminPage {
                 roles.add(role.strip());
             }
         }
-        var report = ctx.operations().analyze(chain, r.param("token").strip(), r.param("entra_token").strip(), roles, r.actor());
+        var report = ctx.operations()
+                .analyze(chain, r.param("token").strip(), r.param("entra_token").strip(), roles, r.actor());
         var sb = new StringBuilder("<section aria-labelledby=\"result-h\" id=\"result\"><h2 id=\"result-h\">")
-                .append(report.allPassed() ? "All passed" : "Failed").append(" at instance ").append(text(report.instance()))
+                .append(report.allPassed() ? "All passed" : "Failed")
+                .append(" at instance ")
+                .append(text(report.instance()))
                 .append("</h2><table><thead><tr><th scope=\"col\">Device</th><th scope=\"col\">Connection point</th>")
                 .append("<th scope=\"col\">Role</th>");
         for (String hop : ConnectionAnalyzer.HOPS.subList(1, ConnectionAnalyzer.HOPS.size())) {
@@ -87,33 +91,51 @@ final class AnalyzePage implements AdminPage {
         }
         sb.append("<th scope=\"col\">Verdict</th></tr></thead><tbody>");
         for (var row : report.rows()) {
-            sb.append("<tr><th scope=\"row\">").append(text(row.kind())).append("</th><td>").append(text(dash(row.connectionPoint())))
-                    .append("</td><td>").append(text(dash(row.role()))).append("</td>");
+            sb.append("<tr><th scope=\"row\">")
+                    .append(text(row.kind()))
+                    .append("</th><td>")
+                    .append(text(dash(row.connectionPoint())))
+                    .append("</td><td>")
+                    .append(text(dash(row.role())))
+                    .append("</td>");
             if (row.hops().isEmpty()) { // skipped: the reason spans the hops
-                sb.append("<td colspan=\"").append(ConnectionAnalyzer.HOPS.size()).append("\">skipped: ").append(text(row.detail()))
+                sb.append("<td colspan=\"")
+                        .append(ConnectionAnalyzer.HOPS.size())
+                        .append("\">skipped: ")
+                        .append(text(row.detail()))
                         .append("</td></tr>");
                 continue;
             }
             for (var hop : row.hops()) {
-                sb.append("<td title=\"").append(text(hop.detail() == null ? "" : hop.detail())).append("\">")
-                        .append(text(switch (hop.verdict()) {
-                            case "ok" -> "ok";
-                            case "failed" -> hop.reason();
-                            default -> "–";
-                        })).append("</td>");
+                sb.append("<td title=\"")
+                        .append(text(hop.detail() == null ? "" : hop.detail()))
+                        .append("\">")
+                        .append(text(
+                                switch (hop.verdict()) {
+                                    case "ok" -> "ok";
+                                    case "failed" -> hop.reason();
+                                    default -> "–";
+                                }))
+                        .append("</td>");
             }
-            sb.append("<td>").append(text(switch (row.verdict()) {
-                case "ok" -> "ok";
-                case "skipped" -> "skipped: " + row.detail();
-                default -> row.failedHop() + ": " + row.reason() + (row.detail() == null ? "" : " (" + row.detail() + ")");
-            })).append("</td></tr>");
+            sb.append("<td>")
+                    .append(text(
+                            switch (row.verdict()) {
+                                case "ok" -> "ok";
+                                case "skipped" -> "skipped: " + row.detail();
+                                default ->
+                                    row.failedHop() + ": " + row.reason()
+                                            + (row.detail() == null ? "" : " (" + row.detail() + ")");
+                            }))
+                    .append("</td></tr>");
         }
         sb.append("</tbody></table></section><h2>Again</h2>");
         // Fill the form again, but never echo a token back into the page.
         var again = new HashMap<>(r.params());
         again.remove("token");
         again.remove("entra_token");
-        return PageReply.ok(sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));
+        return PageReply.ok(
+                sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));
     }
 
     private static String dash(String s) {

@@ -12,12 +12,12 @@ final class Assets {
             "/assets/console.css", "text/css; charset=utf-8",
             "/assets/upload.js", "text/javascript; charset=utf-8");
 
-    private Assets() {
-    }
+    private Assets() {}
 
     static void serve(String path, HttpServletResponse resp) throws IOException {
         String type = TYPES.get(path);
-        InputStream in = type == null ? null
+        InputStream in = type == null
+                ? null
                 : Assets.class.getResourceAsStream("/org/opencmg/webapp/" + path.substring("/assets/".length()));
         if (in == null) {
             resp.sendError(404);

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.opencmg.server.admin.AdminOperations;
 import org.opencmg.server.admin.AdminServices;
-import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.plugin.PluginHost;
+import org.opencmg.server.refusal.Refusals;
 
 /**
  * What the console's pages work on: the admin services and operations (so a form does exactly
@@ -15,7 +15,11 @@ import org.opencmg.server.plugin.PluginHost;
  *
  * @param gatewayCertificates the connectors' own certificates by connector name (for expiry alerts)
  */
-public record ConsoleContext(AdminServices services, AdminOperations operations, ConsoleSessions sessions, Refusals refusals,
-                             Supplier<List<PluginHost.PluginStatus>> plugins,
-                             List<PluginHost.ContributedPage> pluginPages, Map<String, X509Certificate> gatewayCertificates) {
-}
+public record ConsoleContext(
+        AdminServices services,
+        AdminOperations operations,
+        ConsoleSessions sessions,
+        Refusals refusals,
+        Supplier<List<PluginHost.PluginStatus>> plugins,
+        List<PluginHost.ContributedPage> pluginPages,
+        Map<String, X509Certificate> gatewayCertificates) {}

@@ -28,6 +28,7 @@ public final class ConsoleServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleServlet.class);
     /** The largest file a console form takes (certificates, CRLs). */
     public static final long MAX_UPLOAD = FormFields.MAX_FILE;
+
     static final String CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
     private final transient ConsoleContext ctx;
@@ -38,9 +39,18 @@ public final class ConsoleServlet extends HttpServlet {
     public ConsoleServlet(ConsoleContext ctx) {
         this.ctx = ctx;
         this.login = new LoginPage(ctx);
-        for (AdminPage p : List.of(new DashboardPage(ctx), new TrafficPage(ctx), new EndpointsPage(ctx), new TrustPage(ctx),
-                new SettingsPage(ctx), new SecretsPage(ctx), new AuditPage(ctx), new PluginsPage(ctx),
-                new ExplainPage(ctx), new AnalyzePage(ctx), new AdminCertificatesPage(ctx))) {
+        for (AdminPage p : List.of(
+                new DashboardPage(ctx),
+                new TrafficPage(ctx),
+                new EndpointsPage(ctx),
+                new TrustPage(ctx),
+                new SettingsPage(ctx),
+                new SecretsPage(ctx),
+                new AuditPage(ctx),
+                new PluginsPage(ctx),
+                new ExplainPage(ctx),
+                new AnalyzePage(ctx),
+                new AdminCertificatesPage(ctx))) {
             pages.put(p.path(), p);
         }
     }
@@ -84,10 +94,19 @@ public final class ConsoleServlet extends HttpServlet {
             }
             Map<String, String> fields = FormFields.read(req);
             if ("POST".equals(method) && !CsrfTokens.matches(session.get().csrfToken(), fields.get("csrf"))) {
-                LOG.warn("console POST {} without a valid CSRF token from {} (session of {})", path, req.getRemoteAddr(),
+                LOG.warn(
+                        "console POST {} without a valid CSRF token from {} (session of {})",
+                        path,
+                        req.getRemoteAddr(),
                         session.get().user());
-                page(resp, 403, "Forbidden", "<p>The form's security token is missing or wrong, so nothing was changed. "
-                        + "<a href=\"/\">Reload the console</a> and try again.</p>", session.get(), null);
+                page(
+                        resp,
+                        403,
+                        "Forbidden",
+                        "<p>The form's security token is missing or wrong, so nothing was changed. "
+                                + "<a href=\"/\">Reload the console</a> and try again.</p>",
+                        session.get(),
+                        null);
                 return;
             }
             if ("/logout".equals(path) && "POST".equals(method)) {
@@ -103,8 +122,13 @@ public final class ConsoleServlet extends HttpServlet {
         }
     }
 
-    private void dispatch(HttpServletRequest req, HttpServletResponse resp, String path, Map<String, String> fields,
-                          ConsoleSessions.Session session) throws IOException {
+    private void dispatch(
+            HttpServletRequest req,
+            HttpServletResponse resp,
+            String path,
+            Map<String, String> fields,
+            ConsoleSessions.Session session)
+            throws IOException {
         AdminPage page = null;
         String base = null;
         String sub = "";
@@ -123,7 +147,13 @@ public final class ConsoleServlet extends HttpServlet {
             sub = seg.length == 2 ? "/" + seg[1] : "";
         }
         if (page == null) {
-            page(resp, 404, "Not found", "<p>There is no such page. <a href=\"/\">Back to the dashboard</a>.</p>", session, null);
+            page(
+                    resp,
+                    404,
+                    "Not found",
+                    "<p>There is no such page. <a href=\"/\">Back to the dashboard</a>.</p>",
+                    session,
+                    null);
             return;
         }
         var request = new PageRequest(req.getMethod(), sub, fields, session.user(), session.csrfToken(), base);
@@ -137,7 +167,8 @@ public final class ConsoleServlet extends HttpServlet {
             reply = post ? PageReply.refused(e.getMessage()) : PageReply.error(400, e.getMessage());
         } catch (RuntimeException | LinkageError e) {
             LOG.error("console page {} failed", path, e);
-            reply = post ? PageReply.refused("internal error; see the gateway log")
+            reply = post
+                    ? PageReply.refused("internal error; see the gateway log")
                     : PageReply.error(500, "internal error; see the gateway log");
         }
         if (reply == null) {
@@ -148,7 +179,8 @@ public final class ConsoleServlet extends HttpServlet {
                 session.flash(reply.message(), reply.failed());
             }
             resp.setStatus(303);
-            resp.setHeader("Location", base.isEmpty() || base.equals("/") ? "/" + reply.redirect() : base + reply.redirect());
+            resp.setHeader(
+                    "Location", base.isEmpty() || base.equals("/") ? "/" + reply.redirect() : base + reply.redirect());
             return;
         }
         String title = page.title();
@@ -159,8 +191,14 @@ public final class ConsoleServlet extends HttpServlet {
         page(resp, reply.status(), title, reply.html(), session, null);
     }
 
-    private void page(HttpServletResponse resp, int status, String title, String body, ConsoleSessions.Session session,
-                      String error) throws IOException {
+    private void page(
+            HttpServletResponse resp,
+            int status,
+            String title,
+            String body,
+            ConsoleSessions.Session session,
+            String error)
+            throws IOException {
         String message = error;
         boolean failed = error != null;
         if (message == null) {
@@ -171,7 +209,10 @@ public final class ConsoleServlet extends HttpServlet {
             }
         }
         String current = currentHref(title);
-        write(resp, status, Layout.page(title, body, nav(), current, session.user(), session.csrfToken(), message, failed));
+        write(
+                resp,
+                status,
+                Layout.page(title, body, nav(), current, session.user(), session.csrfToken(), message, failed));
     }
 
     private String currentHref(String title) {
@@ -189,7 +230,8 @@ public final class ConsoleServlet extends HttpServlet {
             out.add(new Layout.Link("/" + p.path(), p.title()));
         }
         for (var c : ctx.pluginPages()) {
-            out.add(new Layout.Link("/plugins/" + c.pluginId() + "/" + c.page().path(), c.page().title()));
+            out.add(new Layout.Link(
+                    "/plugins/" + c.pluginId() + "/" + c.page().path(), c.page().title()));
         }
         return out;
     }
@@ -204,8 +246,12 @@ public final class ConsoleServlet extends HttpServlet {
 
     /** A short page for answers outside the layout (no session, or a refused request). */
     static void plain(HttpServletResponse resp, int status, String message) throws IOException {
-        write(resp, status, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + status
-                + " · OpenCMG</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body><main id=\"main\"><h1>"
-                + status + "</h1><p role=\"alert\">" + text(message) + "</p><p><a href=\"/\">OpenCMG admin console</a></p></main></body></html>\n");
+        write(
+                resp,
+                status,
+                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + status
+                        + " · OpenCMG</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body><main id=\"main\"><h1>"
+                        + status + "</h1><p role=\"alert\">" + text(message)
+                        + "</p><p><a href=\"/\">OpenCMG admin console</a></p></main></body></html>\n");
     }
 }

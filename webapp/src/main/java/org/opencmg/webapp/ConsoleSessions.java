@@ -1,8 +1,8 @@
 package org.opencmg.webapp;
 
-import jakarta.servlet.http.Cookie;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import jakarta.servlet.http.Cookie;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,10 +33,12 @@ public final class ConsoleSessions {
 
     /** The session cookie; the __Host- prefix makes browsers insist on Secure, Path=/ and no Domain. */
     public static final String COOKIE = "__Host-cmg-session";
+
     public static final Duration IDLE = Duration.ofMinutes(30);
     public static final Duration ABSOLUTE = Duration.ofHours(8);
     /** The idle clock of a session is written to the store when it is at least this old. */
     static final Duration TOUCH = Duration.ofMinutes(1);
+
     private static final int MAX_CACHED = 10_000;
     private static final int MAX_FLASH = 2000;
 
@@ -75,7 +77,8 @@ public final class ConsoleSessions {
             String m = message == null || message.length() <= MAX_FLASH ? message : message.substring(0, MAX_FLASH);
             this.flash = m;
             this.flashFailed = failed;
-            store.jdbc.update("update console_sessions set flash = ?, flash_failed = ? where id_hash = ?", m, failed, hash(id));
+            store.jdbc.update(
+                    "update console_sessions set flash = ?, flash_failed = ? where id_hash = ?", m, failed, hash(id));
         }
 
         /** The pending message (and whether it reports a failure), once. */
@@ -95,8 +98,8 @@ public final class ConsoleSessions {
         }
     }
 
-    private record Row(String user, String csrfToken, Instant createdAt, Instant lastSeen, String flash, boolean flashFailed) {
-    }
+    private record Row(
+            String user, String csrfToken, Instant createdAt, Instant lastSeen, String flash, boolean flashFailed) {}
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -106,18 +109,30 @@ public final class ConsoleSessions {
     public ConsoleSessions(Jdbc jdbc, Clock clock) {
         this.jdbc = jdbc;
         this.clock = clock;
-        this.served = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterAccess(IDLE)
-                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).executor(Runnable::run).build();
+        this.served = Caffeine.newBuilder()
+                .maximumSize(MAX_CACHED)
+                .expireAfterAccess(IDLE)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+                .executor(Runnable::run)
+                .build();
     }
 
     /** A new session for an administrator who just logged in (always a new ID: no fixation). */
     public Session create(String user) {
         Instant now = clock.instant();
         // Sign-ins are rare (and throttled): the moment to forget the sessions that expired.
-        jdbc.update("delete from console_sessions where last_seen <= ? or created_at <= ?", now.minus(IDLE), now.minus(ABSOLUTE));
+        jdbc.update(
+                "delete from console_sessions where last_seen <= ? or created_at <= ?",
+                now.minus(IDLE),
+                now.minus(ABSOLUTE));
         var s = new Session(CsrfTokens.random(), user, CsrfTokens.random(), now, this);
-        jdbc.update("insert into console_sessions (id_hash, admin_user, csrf_token, created_at, last_seen) values (?, ?, ?, ?, ?)",
-                hash(s.id), user, s.csrfToken, now, now);
+        jdbc.update(
+                "insert into console_sessions (id_hash, admin_user, csrf_token, created_at, last_seen) values (?, ?, ?, ?, ?)",
+                hash(s.id),
+                user,
+                s.csrfToken,
+                now,
+                now);
         served.put(hash(s.id), s);
         return s;
     }
@@ -128,10 +143,17 @@ public final class ConsoleSessions {
             return Optional.empty(); // not an ID this class makes: no need to ask the store
         }
         String h = hash(id);
-        var rows = jdbc.query("select admin_user, csrf_token, created_at, last_seen, flash, flash_failed from console_sessions "
+        var rows = jdbc.query(
+                "select admin_user, csrf_token, created_at, last_seen, flash, flash_failed from console_sessions "
                         + "where id_hash = ?",
-                rs -> new Row(rs.getString(1), rs.getString(2), Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "last_seen"),
-                        rs.getString(5), rs.getBoolean(6)), h);
+                rs -> new Row(
+                        rs.getString(1),
+                        rs.getString(2),
+                        Jdbc.instant(rs, "created_at"),
+                        Jdbc.instant(rs, "last_seen"),
+                        rs.getString(5),
+                        rs.getBoolean(6)),
+                h);
         if (rows.isEmpty()) {
             served.invalidate(h); // ended on another instance
             return Optional.empty();
@@ -198,7 +220,8 @@ public final class ConsoleSessions {
     /** What the store keeps of a session ID: its SHA-256, hex. */
     static String hash(String id) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.US_ASCII)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.US_ASCII)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -10,8 +10,7 @@ public final class CsrfTokens {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private CsrfTokens() {
-    }
+    private CsrfTokens() {}
 
     /** 32 random bytes, base64url without padding (43 characters). */
     public static String random() {
@@ -25,6 +24,7 @@ public final class CsrfTokens {
         if (expected == null || presented == null || expected.isEmpty()) {
             return false;
         }
-        return MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII));
+        return MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII));
     }
 }

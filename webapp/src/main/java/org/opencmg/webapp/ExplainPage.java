@@ -1,10 +1,10 @@
 package org.opencmg.webapp;
 
-import java.util.HashMap;
 import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
 import java.security.cert.X509Certificate;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import org.opencmg.api.AdminPage;
@@ -42,11 +42,14 @@ final class ExplainPage implements AdminPage {
 
     private static String form(PageRequest r) {
         String method = r.param("method").isEmpty() ? "GET" : r.param("method");
-        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action()) + "\" class=\"stack\" id=\"explain\">"
+        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action())
+                + "\" class=\"stack\" id=\"explain\">"
                 + r.csrfField()
-                + "<label for=\"url\">URL (path and query)</label><input id=\"url\" name=\"url\" required value=\"" + text(r.param("url"))
+                + "<label for=\"url\">URL (path and query)</label><input id=\"url\" name=\"url\" required value=\""
+                + text(r.param("url"))
                 + "\" placeholder=\"/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request\">"
-                + "<label for=\"method\">Method</label><input id=\"method\" name=\"method\" value=\"" + text(method) + "\">"
+                + "<label for=\"method\">Method</label><input id=\"method\" name=\"method\" value=\"" + text(method)
+                + "\">"
                 + "<label for=\"cert-file\">Device certificate (PEM, chain allowed; optional)</label>"
                 + "<input id=\"cert-file\" name=\"certificate\" type=\"file\" accept=\".pem,.crt,.cer\">"
                 + "<label for=\"cert-text\">or paste it</label><textarea id=\"cert-text\" name=\"certificate\" rows=\"3\"></textarea>"
@@ -67,10 +70,13 @@ final class ExplainPage implements AdminPage {
             return PageReply.refused("The certificate is not readable PEM.");
         }
         String token = r.param("token").strip();
-        String method = r.param("method").isBlank() ? "GET" : r.param("method").strip().toUpperCase(Locale.ROOT);
-        RequestExplainer.Explanation e = ctx.services().explainer().explain(method, url, chain, token.isEmpty() ? null : token);
+        String method =
+                r.param("method").isBlank() ? "GET" : r.param("method").strip().toUpperCase(Locale.ROOT);
+        RequestExplainer.Explanation e =
+                ctx.services().explainer().explain(method, url, chain, token.isEmpty() ? null : token);
         var sb = new StringBuilder("<section aria-labelledby=\"result-h\" id=\"result\"><h2 id=\"result-h\">")
-                .append(e.served() ? "Served" : text(e.status() + " " + e.reason())).append("</h2><dl class=\"facts\">");
+                .append(e.served() ? "Served" : text(e.status() + " " + e.reason()))
+                .append("</h2><dl class=\"facts\">");
         fact(sb, "Detail", e.detail());
         fact(sb, "Devices", e.devices().isEmpty() ? null : String.join(", ", e.devices()));
         fact(sb, "As", e.device());
@@ -83,12 +89,17 @@ final class ExplainPage implements AdminPage {
         // Fill the form again, but never echo the token back into the page.
         var again = new HashMap<>(r.params());
         again.remove("token");
-        return PageReply.ok(sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));
+        return PageReply.ok(
+                sb + form(new PageRequest(r.method(), r.subPath(), again, r.actor(), r.csrfToken(), r.action())));
     }
 
     private static void fact(StringBuilder sb, String name, String value) {
         if (value != null && !value.isEmpty()) {
-            sb.append("<dt>").append(text(name)).append("</dt><dd>").append(text(value)).append("</dd>");
+            sb.append("<dt>")
+                    .append(text(name))
+                    .append("</dt><dd>")
+                    .append(text(value))
+                    .append("</dd>");
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.opencmg.webapp;
 
-import java.util.Locale;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.Part;
@@ -8,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -19,13 +19,14 @@ final class FormFields {
 
     static final int MAX_FILE = 1024 * 1024;
 
-    private FormFields() {
-    }
+    private FormFields() {}
 
     static Map<String, String> read(HttpServletRequest req) throws IOException {
         var out = new LinkedHashMap<String, String>();
         String type = req.getContentType();
-        if ("POST".equals(req.getMethod()) && type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+        if ("POST".equals(req.getMethod())
+                && type != null
+                && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
             try {
                 for (Part p : req.getParts()) {
                     String value;

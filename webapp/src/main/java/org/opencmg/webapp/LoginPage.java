@@ -42,31 +42,44 @@ final class LoginPage {
         form(req, resp, 200, null, "");
     }
 
-    private void form(HttpServletRequest req, HttpServletResponse resp, int status, String error, String user) throws IOException {
+    private void form(HttpServletRequest req, HttpServletResponse resp, int status, String error, String user)
+            throws IOException {
         // One token per browser, reused while its cookie lives: a second tab, or a request the
         // browser makes on its own (a favicon sent to this page), must not invalidate the first form.
         String token = loginCookie(req);
         if (token == null || !token.matches("[A-Za-z0-9_-]{43}")) {
             token = CsrfTokens.random();
         }
-        resp.addHeader("Set-Cookie", LOGIN_COOKIE + "=" + token + "; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Strict");
+        resp.addHeader(
+                "Set-Cookie", LOGIN_COOKIE + "=" + token + "; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Strict");
         var sb = new StringBuilder();
         var cert = adminCertificate(req);
         if (cert.isPresent()) {
-            sb.append("<section aria-labelledby=\"cert-h\"><h2 id=\"cert-h\">With your certificate</h2><p>Your browser presented ")
-                    .append("the admin certificate <code>").append(text(cert.get().subject())).append("</code> of <strong>")
-                    .append(text(cert.get().user())).append("</strong>.</p><form method=\"post\" action=\"/login\">")
-                    .append(hidden(token)).append("<input type=\"hidden\" name=\"mode\" value=\"certificate\">")
-                    .append("<button type=\"submit\" id=\"cert-login\">Sign in with the certificate</button></form></section>")
+            sb.append(
+                            "<section aria-labelledby=\"cert-h\"><h2 id=\"cert-h\">With your certificate</h2><p>Your browser presented ")
+                    .append("the admin certificate <code>")
+                    .append(text(cert.get().subject()))
+                    .append("</code> of <strong>")
+                    .append(text(cert.get().user()))
+                    .append("</strong>.</p><form method=\"post\" action=\"/login\">")
+                    .append(hidden(token))
+                    .append("<input type=\"hidden\" name=\"mode\" value=\"certificate\">")
+                    .append(
+                            "<button type=\"submit\" id=\"cert-login\">Sign in with the certificate</button></form></section>")
                     .append("<h2>With a password</h2>");
         }
-        sb.append("<form method=\"post\" action=\"/login\" class=\"stack\" id=\"login\">").append(hidden(token))
-                .append("<label for=\"user\">User name</label><input id=\"user\" name=\"user\" autocomplete=\"username\" required value=\"")
-                .append(text(user)).append("\">")
-                .append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" ")
+        sb.append("<form method=\"post\" action=\"/login\" class=\"stack\" id=\"login\">")
+                .append(hidden(token))
+                .append(
+                        "<label for=\"user\">User name</label><input id=\"user\" name=\"user\" autocomplete=\"username\" required value=\"")
+                .append(text(user))
+                .append("\">")
+                .append(
+                        "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" ")
                 .append("autocomplete=\"current-password\" required>")
                 .append("<button type=\"submit\">Sign in</button></form>");
-        ConsoleServlet.write(resp, status, Layout.page("Sign in", sb.toString(), null, null, null, null, error, error != null));
+        ConsoleServlet.write(
+                resp, status, Layout.page("Sign in", sb.toString(), null, null, null, null, error, error != null));
     }
 
     private static String hidden(String token) {
@@ -76,7 +89,8 @@ final class LoginPage {
     private void submit(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Map<String, String> fields = FormFields.read(req);
         if (!CsrfTokens.matches(loginCookie(req), fields.get("login_token"))) {
-            ConsoleServlet.plain(resp, 403, "forbidden: the login form's token is missing or wrong; reload the login page");
+            ConsoleServlet.plain(
+                    resp, 403, "forbidden: the login form's token is missing or wrong; reload the login page");
             return;
         }
         String address = req.getRemoteAddr();
@@ -90,21 +104,41 @@ final class LoginPage {
             return;
         }
         String user = fields.getOrDefault("user", "").strip();
-        var login = ctx.services().credentials().signIn(user, fields.getOrDefault("password", "").toCharArray(), address);
+        var login = ctx.services()
+                .credentials()
+                .signIn(user, fields.getOrDefault("password", "").toCharArray(), address);
         if (login.isAccepted()) {
             start(req, user, "password", address, resp);
             return;
         }
         // Logged and counted without the user name: it may be a mistyped password.
-        ctx.refusals().record(new RequestRefused(login.status(), login.reason(), "console sign-in"), "POST", "/login", address, "");
+        ctx.refusals()
+                .record(
+                        new RequestRefused(login.status(), login.reason(), "console sign-in"),
+                        "POST",
+                        "/login",
+                        address,
+                        "");
         switch (login.status()) {
             case 429 -> {
                 resp.setHeader("Retry-After", Long.toString(login.retryAfterSeconds()));
-                form(req, resp, 429, "Too many failed sign-ins: try again in " + login.retryAfterSeconds() + " s.", user);
+                form(
+                        req,
+                        resp,
+                        429,
+                        "Too many failed sign-ins: try again in " + login.retryAfterSeconds() + " s.",
+                        user);
             }
-            case 400 -> form(req, resp, 400, "User names are at most " + LoginThrottle.MAX_USER_NAME + " characters.", "");
-            default -> form(req, resp, 401, "Wrong user name or password. The next attempt is possible in "
-                    + login.retryAfter().toSeconds() + " s.", user);
+            case 400 ->
+                form(req, resp, 400, "User names are at most " + LoginThrottle.MAX_USER_NAME + " characters.", "");
+            default ->
+                form(
+                        req,
+                        resp,
+                        401,
+                        "Wrong user name or password. The next attempt is possible in "
+                                + login.retryAfter().toSeconds() + " s.",
+                        user);
         }
     }
 
@@ -139,10 +173,13 @@ final class LoginPage {
 
     /** The registered admin certificate the TLS client presented, if any. */
     private Optional<AdminCertificates.AdminCertificate> adminCertificate(HttpServletRequest req) {
-        if (!(req.getAttribute("jakarta.servlet.request.X509Certificate") instanceof X509Certificate[] chain) || chain.length == 0) {
+        if (!(req.getAttribute("jakarta.servlet.request.X509Certificate") instanceof X509Certificate[] chain)
+                || chain.length == 0) {
             return Optional.empty();
         }
-        return ctx.operations().adminCertificates().find(Thumbprints.sha256(chain[0]))
+        return ctx.operations()
+                .adminCertificates()
+                .find(Thumbprints.sha256(chain[0]))
                 .filter(c -> c.notAfter().isAfter(ctx.services().clock().instant()))
                 .filter(c -> ctx.services().credentials().exists(c.user()));
     }

@@ -27,17 +27,33 @@ final class PluginsPage implements AdminPage {
 
     @Override
     public PageReply render(PageRequest r) {
-        var sb = new StringBuilder("<p>Plugins are JARs in the plugins directory, loaded at start.</p><table><thead><tr>")
-                .append("<th scope=\"col\">Plugin</th><th scope=\"col\">Version</th><th scope=\"col\">State</th><th scope=\"col\">Error</th>")
+        var sb = new StringBuilder(
+                        "<p>Plugins are JARs in the plugins directory, loaded at start.</p><table><thead><tr>")
+                .append(
+                        "<th scope=\"col\">Plugin</th><th scope=\"col\">Version</th><th scope=\"col\">State</th><th scope=\"col\">Error</th>")
                 .append("<th scope=\"col\">Pages</th></tr></thead><tbody>");
         for (var p : ctx.plugins().get()) {
-            sb.append("<tr><th scope=\"row\">").append(text(p.id())).append("</th><td>").append(text(p.version())).append("</td><td>")
-                    .append("<span class=\"state ").append("STARTED".equals(p.state()) ? "up" : "down").append("\">").append(text(p.state()))
-                    .append("</span></td><td>").append(text(p.error())).append("</td><td>");
+            sb.append("<tr><th scope=\"row\">")
+                    .append(text(p.id()))
+                    .append("</th><td>")
+                    .append(text(p.version()))
+                    .append("</td><td>")
+                    .append("<span class=\"state ")
+                    .append("STARTED".equals(p.state()) ? "up" : "down")
+                    .append("\">")
+                    .append(text(p.state()))
+                    .append("</span></td><td>")
+                    .append(text(p.error()))
+                    .append("</td><td>");
             for (var c : ctx.pluginPages()) {
                 if (c.pluginId().equals(p.id())) {
-                    sb.append("<a href=\"/plugins/").append(text(c.pluginId())).append('/').append(text(c.page().path())).append("\">")
-                            .append(text(c.page().title())).append("</a> ");
+                    sb.append("<a href=\"/plugins/")
+                            .append(text(c.pluginId()))
+                            .append('/')
+                            .append(text(c.page().path()))
+                            .append("\">")
+                            .append(text(c.page().title()))
+                            .append("</a> ");
                 }
             }
             sb.append("</td></tr>");

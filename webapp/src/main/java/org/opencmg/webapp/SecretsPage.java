@@ -45,15 +45,30 @@ final class SecretsPage implements AdminPage {
         if (list.isEmpty()) {
             return PageReply.ok(sb.append("<p>No secret yet.</p>").toString());
         }
-        sb.append("<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Version</th><th scope=\"col\">Created</th>")
-                .append("<th scope=\"col\">Valid until</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+        sb.append(
+                        "<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Version</th><th scope=\"col\">Created</th>")
+                .append(
+                        "<th scope=\"col\">Valid until</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
         for (var s : list) {
-            sb.append("<tr><th scope=\"row\">").append(text(s.name())).append("</th><td>").append(s.version()).append("</td><td>")
-                    .append(text(Format.time(s.createdAt()))).append(" by ").append(text(s.createdBy())).append("</td><td>")
-                    .append(s.active() ? "active" : text(Format.time(s.validUntil()))).append("</td><td>");
+            sb.append("<tr><th scope=\"row\">")
+                    .append(text(s.name()))
+                    .append("</th><td>")
+                    .append(s.version())
+                    .append("</td><td>")
+                    .append(text(Format.time(s.createdAt())))
+                    .append(" by ")
+                    .append(text(s.createdBy()))
+                    .append("</td><td>")
+                    .append(s.active() ? "active" : text(Format.time(s.validUntil())))
+                    .append("</td><td>");
             if (s.active() && ROTATIONS.containsKey(s.name())) {
-                sb.append(Html.namedButtonForm(r.action() + "/rotate", r.csrfToken(), "Rotate now", "Rotate " + s.name() + " now",
-                        "name", s.name()));
+                sb.append(Html.namedButtonForm(
+                        r.action() + "/rotate",
+                        r.csrfToken(),
+                        "Rotate now",
+                        "Rotate " + s.name() + " now",
+                        "name",
+                        s.name()));
             }
             sb.append("</td></tr>");
         }
@@ -66,13 +81,16 @@ final class SecretsPage implements AdminPage {
         if (!"/rotate".equals(r.subPath()) || call == null) {
             return PageReply.refused("That secret cannot be rotated from here.");
         }
-        var owner = ctx.services().pluginResources().stream().filter(a -> a.name().equals(call[0])).findFirst();
+        var owner = ctx.services().pluginResources().stream()
+                .filter(a -> a.name().equals(call[0]))
+                .findFirst();
         if (owner.isEmpty()) {
             return PageReply.refused("The plugin that owns " + r.param("name") + " is not loaded.");
         }
         AdminReply reply = owner.get().handle(new AdminCall("POST", call[1], Map.of(), new byte[0], r.actor()));
         if (reply.status() >= 400) {
-            return PageReply.refused("Rotation refused: " + (reply.json() instanceof Map<?, ?> m ? m.get("error") : reply.status()));
+            return PageReply.refused(
+                    "Rotation refused: " + (reply.json() instanceof Map<?, ?> m ? m.get("error") : reply.status()));
         }
         return PageReply.done("Rotated " + r.param("name") + "; the previous version stays valid for its overlap.");
     }

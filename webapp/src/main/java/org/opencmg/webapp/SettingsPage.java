@@ -28,23 +28,46 @@ final class SettingsPage implements AdminPage {
 
     @Override
     public PageReply render(PageRequest r) {
-        var sb = new StringBuilder("<p>A change reaches every gateway instance within a second. Settings never hold secrets.</p>")
-                .append("<table><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Description</th><th scope=\"col\">Value</th></tr></thead><tbody>");
+        var sb = new StringBuilder(
+                        "<p>A change reaches every gateway instance within a second. Settings never hold secrets.</p>")
+                .append(
+                        "<table><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Description</th><th scope=\"col\">Value</th></tr></thead><tbody>");
         int i = 0;
         for (var v : ctx.services().settings().list()) {
             String id = "s" + i++;
             var def = ctx.services().settings().catalog().find(v.name());
-            boolean bool = def.map(d -> d.type() == SettingsCatalog.Type.BOOLEAN).orElse(false);
-            sb.append("<tr><th scope=\"row\"><label for=\"").append(id).append("\">").append(text(v.name())).append("</label></th><td>")
-                    .append(text(v.description())).append(v.isDefault() ? " <em>(default)</em>" : "").append("</td><td>")
-                    .append("<form method=\"post\" class=\"inline\" action=\"").append(text(r.action())).append("\">").append(r.csrfField())
-                    .append("<input type=\"hidden\" name=\"name\" value=\"").append(text(v.name())).append("\">");
+            boolean bool =
+                    def.map(d -> d.type() == SettingsCatalog.Type.BOOLEAN).orElse(false);
+            sb.append("<tr><th scope=\"row\"><label for=\"")
+                    .append(id)
+                    .append("\">")
+                    .append(text(v.name()))
+                    .append("</label></th><td>")
+                    .append(text(v.description()))
+                    .append(v.isDefault() ? " <em>(default)</em>" : "")
+                    .append("</td><td>")
+                    .append("<form method=\"post\" class=\"inline\" action=\"")
+                    .append(text(r.action()))
+                    .append("\">")
+                    .append(r.csrfField())
+                    .append("<input type=\"hidden\" name=\"name\" value=\"")
+                    .append(text(v.name()))
+                    .append("\">");
             if (bool) {
                 boolean on = Boolean.parseBoolean(v.value());
-                sb.append("<select id=\"").append(id).append("\" name=\"value\"><option value=\"true\"").append(on ? " selected" : "")
-                        .append(">on</option><option value=\"false\"").append(on ? "" : " selected").append(">off</option></select>");
+                sb.append("<select id=\"")
+                        .append(id)
+                        .append("\" name=\"value\"><option value=\"true\"")
+                        .append(on ? " selected" : "")
+                        .append(">on</option><option value=\"false\"")
+                        .append(on ? "" : " selected")
+                        .append(">off</option></select>");
             } else {
-                sb.append("<input id=\"").append(id).append("\" name=\"value\" value=\"").append(text(v.value())).append("\">");
+                sb.append("<input id=\"")
+                        .append(id)
+                        .append("\" name=\"value\" value=\"")
+                        .append(text(v.value()))
+                        .append("\">");
             }
             sb.append("<button type=\"submit\">Save</button></form></td></tr>");
         }

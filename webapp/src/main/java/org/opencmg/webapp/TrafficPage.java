@@ -8,8 +8,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.opencmg.api.Html;
 import org.opencmg.api.AdminPage;
+import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
 import org.opencmg.server.pipeline.QuotaStep;
@@ -60,28 +60,46 @@ final class TrafficPage implements AdminPage {
             series[i] = series[i] == null ? row.counts() : series[i].plus(row.counts());
         }
         var sb = new StringBuilder();
-        sb.append("<p>Requests (bars) and bytes out to devices (line) per 5-minute window, ").append(text(Format.time(first)))
-                .append(" to ").append(text(Format.time(last.plus(WINDOW)))).append(". Every instance writes its counts every 10 s.</p>");
+        sb.append("<p>Requests (bars) and bytes out to devices (line) per 5-minute window, ")
+                .append(text(Format.time(first)))
+                .append(" to ")
+                .append(text(Format.time(last.plus(WINDOW))))
+                .append(". Every instance writes its counts every 10 s.</p>");
         budgets(sb);
         if (byEndpoint.isEmpty()) {
             sb.append("<p>No traffic in the last 24 hours.</p>");
             return PageReply.ok(sb.toString());
         }
         sb.append("<h2>Totals</h2><table><thead><tr><th scope=\"col\">Endpoint</th><th scope=\"col\">Requests</th>")
-                .append("<th scope=\"col\">Bytes in</th><th scope=\"col\">Bytes out (egress)</th><th scope=\"col\">2xx</th>")
-                .append("<th scope=\"col\">3xx</th><th scope=\"col\">4xx</th><th scope=\"col\">5xx</th></tr></thead><tbody>");
+                .append(
+                        "<th scope=\"col\">Bytes in</th><th scope=\"col\">Bytes out (egress)</th><th scope=\"col\">2xx</th>")
+                .append(
+                        "<th scope=\"col\">3xx</th><th scope=\"col\">4xx</th><th scope=\"col\">5xx</th></tr></thead><tbody>");
         var grand = new TrafficStore.Counts(0, 0, 0, 0, 0, 0, 0);
         for (Map.Entry<String, TrafficStore.Counts[]> e : byEndpoint.entrySet()) {
             var t = total(e.getValue());
             grand = grand.plus(t);
-            sb.append("<tr><th scope=\"row\"><a href=\"#").append(text(anchor(e.getKey()))).append("\">").append(text(e.getKey()))
-                    .append("</a></th>").append(cells(t)).append("</tr>");
+            sb.append("<tr><th scope=\"row\"><a href=\"#")
+                    .append(text(anchor(e.getKey())))
+                    .append("\">")
+                    .append(text(e.getKey()))
+                    .append("</a></th>")
+                    .append(cells(t))
+                    .append("</tr>");
         }
-        sb.append("</tbody><tfoot><tr><th scope=\"row\">All endpoints</th>").append(cells(grand)).append("</tr></tfoot></table>");
+        sb.append("</tbody><tfoot><tr><th scope=\"row\">All endpoints</th>")
+                .append(cells(grand))
+                .append("</tr></tfoot></table>");
         for (Map.Entry<String, TrafficStore.Counts[]> e : byEndpoint.entrySet()) {
-            sb.append("<section class=\"chart\" aria-labelledby=\"").append(text(anchor(e.getKey()))).append("\"><h2 id=\"")
-                    .append(text(anchor(e.getKey()))).append("\">").append(text(e.getKey())).append("</h2>")
-                    .append(chart(e.getKey(), e.getValue(), first)).append("</section>");
+            sb.append("<section class=\"chart\" aria-labelledby=\"")
+                    .append(text(anchor(e.getKey())))
+                    .append("\"><h2 id=\"")
+                    .append(text(anchor(e.getKey())))
+                    .append("\">")
+                    .append(text(e.getKey()))
+                    .append("</h2>")
+                    .append(chart(e.getKey(), e.getValue(), first))
+                    .append("</section>");
         }
         return PageReply.ok(sb.toString());
     }
@@ -92,23 +110,41 @@ final class TrafficPage implements AdminPage {
         if (uses.isEmpty()) {
             return;
         }
-        sb.append("<h2 id=\"budgets-h\">Use against budgets, current window</h2><p>Set on the <a href=\"/endpoints\">Endpoints</a>")
-                .append(" page. Per device: the busiest device on this instance. At 100% the endpoint, or the device, is answered 429")
+        sb.append(
+                        "<h2 id=\"budgets-h\">Use against budgets, current window</h2><p>Set on the <a href=\"/endpoints\">Endpoints</a>")
+                .append(
+                        " page. Per device: the busiest device on this instance. At 100% the endpoint, or the device, is answered 429")
                 .append(" until its window ends.</p><table id=\"budgets\" aria-labelledby=\"budgets-h\"><thead><tr>")
                 .append("<th scope=\"col\">Endpoint</th><th scope=\"col\">Window</th><th scope=\"col\">Requests</th>")
                 .append("<th scope=\"col\">Egress</th><th scope=\"col\">Busiest device, requests</th>")
                 .append("<th scope=\"col\">Busiest device, egress</th></tr></thead><tbody>");
         for (var u : uses) {
             var q = u.quota();
-            sb.append("<tr><th scope=\"row\"><code>").append(text(q.externalPath())).append("</code></th><td>")
-                    .append(text(Quota.formatWindow(q.window()) + ", " + Format.hour(u.windowStart()) + " to " + Format.hour(u.windowEnd())))
+            sb.append("<tr><th scope=\"row\"><code>")
+                    .append(text(q.externalPath()))
+                    .append("</code></th><td>")
+                    .append(text(Quota.formatWindow(q.window()) + ", " + Format.hour(u.windowStart()) + " to "
+                            + Format.hour(u.windowEnd())))
                     .append("</td>")
-                    .append(budget(u, QuotaStep.Budget.REQUESTS, Long.toString(u.requests()), q.requests() == null ? null : Long.toString(q.requests())))
-                    .append(budget(u, QuotaStep.Budget.EGRESS_BYTES, Html.bytes(u.egressBytes()),
+                    .append(budget(
+                            u,
+                            QuotaStep.Budget.REQUESTS,
+                            Long.toString(u.requests()),
+                            q.requests() == null ? null : Long.toString(q.requests())))
+                    .append(budget(
+                            u,
+                            QuotaStep.Budget.EGRESS_BYTES,
+                            Html.bytes(u.egressBytes()),
                             q.egressBytes() == null ? null : Html.bytes(q.egressBytes())))
-                    .append(budget(u, QuotaStep.Budget.DEVICE_REQUESTS, Long.toString(u.busiestDeviceRequests()),
+                    .append(budget(
+                            u,
+                            QuotaStep.Budget.DEVICE_REQUESTS,
+                            Long.toString(u.busiestDeviceRequests()),
                             q.deviceRequests() == null ? null : Long.toString(q.deviceRequests())))
-                    .append(budget(u, QuotaStep.Budget.DEVICE_EGRESS_BYTES, Html.bytes(u.busiestDeviceEgressBytes()),
+                    .append(budget(
+                            u,
+                            QuotaStep.Budget.DEVICE_EGRESS_BYTES,
+                            Html.bytes(u.busiestDeviceEgressBytes()),
                             q.deviceEgressBytes() == null ? null : Html.bytes(q.deviceEgressBytes())))
                     .append("</tr>");
         }
@@ -122,15 +158,18 @@ final class TrafficPage implements AdminPage {
         }
         double ratio = u.ratio(b);
         String state = ratio >= 1 ? "over" : ratio * 100 >= u.quota().warnPercent() ? "warn" : "ok";
-        return "<td data-budget=\"" + b.label + "\" data-state=\"" + state + "\">" + text(used + " of " + limit + " ("
-                + Math.round(ratio * 100) + " %)") + (state.equals("ok") ? "" : state.equals("warn") ? " — warning" : " — refused")
-                + " <meter min=\"0\" max=\"1\" low=\"" + u.quota().warnPercent() / 100.0 + "\" high=\"0.999\" optimum=\"0\" value=\""
+        return "<td data-budget=\"" + b.label + "\" data-state=\"" + state + "\">"
+                + text(used + " of " + limit + " (" + Math.round(ratio * 100) + " %)")
+                + (state.equals("ok") ? "" : state.equals("warn") ? " — warning" : " — refused")
+                + " <meter min=\"0\" max=\"1\" low=\"" + u.quota().warnPercent() / 100.0
+                + "\" high=\"0.999\" optimum=\"0\" value=\""
                 + Math.min(1, ratio) + "\"></meter></td>";
     }
 
     private static String cells(TrafficStore.Counts t) {
-        return "<td>" + t.requests() + "</td><td>" + text(Html.bytes(t.bytesIn())) + "</td><td>" + text(Html.bytes(t.bytesOut()))
-                + "</td><td>" + t.s2xx() + "</td><td>" + t.s3xx() + "</td><td>" + t.s4xx() + "</td><td>" + t.s5xx() + "</td>";
+        return "<td>" + t.requests() + "</td><td>" + text(Html.bytes(t.bytesIn())) + "</td><td>"
+                + text(Html.bytes(t.bytesOut())) + "</td><td>" + t.s2xx() + "</td><td>" + t.s3xx() + "</td><td>"
+                + t.s4xx() + "</td><td>" + t.s5xx() + "</td>";
     }
 
     private static TrafficStore.Counts total(TrafficStore.Counts[] series) {
@@ -162,34 +201,61 @@ final class TrafficPage implements AdminPage {
         double bw = (double) W / WINDOWS;
         var t = total(series);
         var sb = new StringBuilder();
-        sb.append("<svg class=\"traffic\" viewBox=\"0 0 ").append(W).append(' ').append(H).append("\" role=\"img\" aria-label=\"")
-                .append(text(endpoint + ": " + t.requests() + " requests, " + Html.bytes(t.bytesOut()) + " out in 24 hours; at most "
-                        + maxReq + " requests in one window")).append("\">");
-        sb.append("<line class=\"axis\" x1=\"0\" y1=\"").append(bottom).append("\" x2=\"").append(W).append("\" y2=\"").append(bottom).append("\"/>");
+        sb.append("<svg class=\"traffic\" viewBox=\"0 0 ")
+                .append(W)
+                .append(' ')
+                .append(H)
+                .append("\" role=\"img\" aria-label=\"")
+                .append(text(endpoint + ": " + t.requests() + " requests, " + Html.bytes(t.bytesOut())
+                        + " out in 24 hours; at most " + maxReq + " requests in one window"))
+                .append("\">");
+        sb.append("<line class=\"axis\" x1=\"0\" y1=\"")
+                .append(bottom)
+                .append("\" x2=\"")
+                .append(W)
+                .append("\" y2=\"")
+                .append(bottom)
+                .append("\"/>");
         for (int i = 0; i < WINDOWS; i++) {
             var c = series[i];
             if (c == null || c.requests() == 0) {
                 continue;
             }
             double h = (double) c.requests() / maxReq * (bottom - top);
-            sb.append(String.format(Locale.ROOT, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>%s: %d requests, %s out</title></rect>",
-                    i * bw, bottom - h, Math.max(1, bw - 0.6), h, text(Format.time(first.plus(WINDOW.multipliedBy(i)))), c.requests(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>%s: %d requests, %s out</title></rect>",
+                    i * bw,
+                    bottom - h,
+                    Math.max(1, bw - 0.6),
+                    h,
+                    text(Format.time(first.plus(WINDOW.multipliedBy(i)))),
+                    c.requests(),
                     text(Html.bytes(c.bytesOut()))));
         }
         sb.append("<polyline class=\"egress\" points=\"");
         for (int i = 0; i < WINDOWS; i++) {
             long out = series[i] == null ? 0 : series[i].bytesOut();
-            sb.append(String.format(Locale.ROOT, "%.2f,%.2f ", i * bw + bw / 2, bottom - (double) out / maxOut * (bottom - top)));
+            sb.append(String.format(
+                    Locale.ROOT, "%.2f,%.2f ", i * bw + bw / 2, bottom - (double) out / maxOut * (bottom - top)));
         }
         sb.append("\"/>");
         for (int i = 0; i < WINDOWS; i += 72) {
             Instant at = first.plus(WINDOW.multipliedBy(i)).truncatedTo(ChronoUnit.MINUTES);
-            sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%s</text>", i * bw + 2, H - 5, text(Format.hour(at))));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%s</text>",
+                    i * bw + 2,
+                    H - 5,
+                    text(Format.hour(at))));
         }
-        sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"4\" y=\"%d\">max %d req · %s</text>", top + 2, maxReq,
+        sb.append(String.format(
+                Locale.ROOT,
+                "<text class=\"tick\" x=\"4\" y=\"%d\">max %d req · %s</text>",
+                top + 2,
+                maxReq,
                 text(Html.bytes(maxOut))));
         sb.append("</svg>");
         return sb.toString();
     }
-
 }

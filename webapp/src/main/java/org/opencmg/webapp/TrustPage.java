@@ -36,8 +36,13 @@ final class TrustPage implements AdminPage {
         var settings = ctx.services().settings();
         sb.append("<h2>TLS and revocation</h2><dl class=\"facts\">");
         for (String name : List.of(SettingsCatalog.ENFORCE_TLS12, SettingsCatalog.VERIFY_REVOCATION)) {
-            settings.get(name).ifPresent(v -> sb.append("<dt>").append(text(name)).append("</dt><dd>").append(Boolean.parseBoolean(v.value()) ? "on" : "off")
-                    .append(v.isDefault() ? " (default)" : "").append("</dd>"));
+            settings.get(name)
+                    .ifPresent(v -> sb.append("<dt>")
+                            .append(text(name))
+                            .append("</dt><dd>")
+                            .append(Boolean.parseBoolean(v.value()) ? "on" : "off")
+                            .append(v.isDefault() ? " (default)" : "")
+                            .append("</dd>"));
         }
         sb.append("</dl><p><a href=\"/settings\">Change them on the settings page</a>.</p>");
 
@@ -46,13 +51,28 @@ final class TrustPage implements AdminPage {
         if (roots.isEmpty()) {
             sb.append("<p>None: every client certificate is refused.</p>");
         } else {
-            sb.append("<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Kind</th><th scope=\"col\">Valid until</th>")
-                    .append("<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+            sb.append(
+                            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Kind</th><th scope=\"col\">Valid until</th>")
+                    .append(
+                            "<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
             for (var c : roots) {
-                sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td>").append(text(c.kind())).append("</td><td>")
-                        .append(text(Format.time(c.notAfter()))).append("</td><td><code class=\"thumb\">").append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>").append(Html.namedButtonForm(r.action() + "/remove-root", r.csrfToken(), "Remove",
-                                "Remove " + c.subject(), "thumbprint", c.thumbprintSha256())).append("</td></tr>");
+                sb.append("<tr><th scope=\"row\">")
+                        .append(text(c.subject()))
+                        .append("</th><td>")
+                        .append(text(c.kind()))
+                        .append("</td><td>")
+                        .append(text(Format.time(c.notAfter())))
+                        .append("</td><td><code class=\"thumb\">")
+                        .append(text(c.thumbprintSha256()))
+                        .append("</code></td><td>")
+                        .append(Html.namedButtonForm(
+                                r.action() + "/remove-root",
+                                r.csrfToken(),
+                                "Remove",
+                                "Remove " + c.subject(),
+                                "thumbprint",
+                                c.thumbprintSha256()))
+                        .append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
@@ -63,13 +83,25 @@ final class TrustPage implements AdminPage {
         if (ctl.isEmpty()) {
             sb.append("<p>Empty: any uploaded root is accepted.</p>");
         } else {
-            sb.append("<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">SHA-256</th><th scope=\"col\">Added</th>")
+            sb.append(
+                            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">SHA-256</th><th scope=\"col\">Added</th>")
                     .append("<th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
             for (var c : ctl) {
-                sb.append("<tr><th scope=\"row\">").append(text(c.subject())).append("</th><td><code class=\"thumb\">")
-                        .append(text(c.thumbprintSha256())).append("</code></td><td>").append(text(Format.time(c.addedAt())))
-                        .append("</td><td>").append(Html.namedButtonForm(r.action() + "/remove-ctl", r.csrfToken(), "Remove",
-                                "Remove " + c.subject() + " from the CTL", "thumbprint", c.thumbprintSha256())).append("</td></tr>");
+                sb.append("<tr><th scope=\"row\">")
+                        .append(text(c.subject()))
+                        .append("</th><td><code class=\"thumb\">")
+                        .append(text(c.thumbprintSha256()))
+                        .append("</code></td><td>")
+                        .append(text(Format.time(c.addedAt())))
+                        .append("</td><td>")
+                        .append(Html.namedButtonForm(
+                                r.action() + "/remove-ctl",
+                                r.csrfToken(),
+                                "Remove",
+                                "Remove " + c.subject() + " from the CTL",
+                                "thumbprint",
+                                c.thumbprintSha256()))
+                        .append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
@@ -81,15 +113,29 @@ final class TrustPage implements AdminPage {
             sb.append("<p>None uploaded; CRLs are fetched from each certificate's distribution point.</p>");
         } else {
             var now = ctx.services().clock().instant();
-            sb.append("<table><thead><tr><th scope=\"col\">Issuer</th><th scope=\"col\">This update</th><th scope=\"col\">Next update</th>")
-                    .append("<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
+            sb.append(
+                            "<table><thead><tr><th scope=\"col\">Issuer</th><th scope=\"col\">This update</th><th scope=\"col\">Next update</th>")
+                    .append(
+                            "<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
             for (var c : crls) {
                 boolean stale = c.nextUpdate() != null && c.nextUpdate().isBefore(now);
-                sb.append("<tr><th scope=\"row\">").append(text(c.issuer())).append("</th><td>").append(text(Format.time(c.thisUpdate())))
-                        .append("</td><td>").append(text(Format.time(c.nextUpdate()))).append(stale ? " <strong>(stale)</strong>" : "")
-                        .append("</td><td><code class=\"thumb\">").append(text(c.sha256())).append("</code></td><td>")
-                        .append(Html.namedButtonForm(r.action() + "/remove-crl", r.csrfToken(), "Remove",
-                                "Remove the CRL of " + c.issuer(), "sha256", c.sha256()))
+                sb.append("<tr><th scope=\"row\">")
+                        .append(text(c.issuer()))
+                        .append("</th><td>")
+                        .append(text(Format.time(c.thisUpdate())))
+                        .append("</td><td>")
+                        .append(text(Format.time(c.nextUpdate())))
+                        .append(stale ? " <strong>(stale)</strong>" : "")
+                        .append("</td><td><code class=\"thumb\">")
+                        .append(text(c.sha256()))
+                        .append("</code></td><td>")
+                        .append(Html.namedButtonForm(
+                                r.action() + "/remove-crl",
+                                r.csrfToken(),
+                                "Remove",
+                                "Remove the CRL of " + c.issuer(),
+                                "sha256",
+                                c.sha256()))
                         .append("</td></tr>");
             }
             sb.append("</tbody></table>");
@@ -99,10 +145,13 @@ final class TrustPage implements AdminPage {
     }
 
     private static String upload(PageRequest r, String form, String legend) {
-        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action()) + "/" + form + "\" class=\"stack\">"
+        return "<form method=\"post\" enctype=\"multipart/form-data\" action=\"" + text(r.action()) + "/" + form
+                + "\" class=\"stack\">"
                 + "<fieldset><legend>" + text(legend) + "</legend>" + r.csrfField()
-                + "<label for=\"" + form + "-file\">File</label><input id=\"" + form + "-file\" name=\"pem\" type=\"file\" accept=\".pem,.crt,.cer,.crl\">"
-                + "<label for=\"" + form + "-text\">or paste it</label><textarea id=\"" + form + "-text\" name=\"pem\" rows=\"4\"></textarea>"
+                + "<label for=\"" + form + "-file\">File</label><input id=\"" + form
+                + "-file\" name=\"pem\" type=\"file\" accept=\".pem,.crt,.cer,.crl\">"
+                + "<label for=\"" + form + "-text\">or paste it</label><textarea id=\"" + form
+                + "-text\" name=\"pem\" rows=\"4\"></textarea>"
                 + "<button type=\"submit\">Upload</button></fieldset></form>";
     }
 

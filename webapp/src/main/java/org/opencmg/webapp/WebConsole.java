@@ -15,7 +15,8 @@ public final class WebConsole implements AdminConsole {
 
     public WebConsole(Parts parts) {
         this.parts = parts;
-        this.sessions = new ConsoleSessions(parts.jdbc(), parts.operations().services().clock());
+        this.sessions =
+                new ConsoleSessions(parts.jdbc(), parts.operations().services().clock());
     }
 
     @Override
@@ -27,11 +28,21 @@ public final class WebConsole implements AdminConsole {
 
     @Override
     public void mount(ServletContextHandler admin) {
-        var holder = new ServletHolder(new ConsoleServlet(new ConsoleContext(parts.operations().services(), parts.operations(),
-                sessions, parts.refusals(), parts.plugins(), parts.pluginPages(), parts.gatewayCertificates())));
+        var holder = new ServletHolder(new ConsoleServlet(new ConsoleContext(
+                parts.operations().services(),
+                parts.operations(),
+                sessions,
+                parts.refusals(),
+                parts.plugins(),
+                parts.pluginPages(),
+                parts.gatewayCertificates())));
         // Console forms upload small text files (PEM); kept in memory, bounded.
-        holder.getRegistration().setMultipartConfig(new MultipartConfigElement("", ConsoleServlet.MAX_UPLOAD,
-                ConsoleServlet.MAX_UPLOAD * 2, (int) ConsoleServlet.MAX_UPLOAD * 2));
+        holder.getRegistration()
+                .setMultipartConfig(new MultipartConfigElement(
+                        "",
+                        ConsoleServlet.MAX_UPLOAD,
+                        ConsoleServlet.MAX_UPLOAD * 2,
+                        (int) ConsoleServlet.MAX_UPLOAD * 2));
         admin.addServlet(holder, "/");
     }
 }

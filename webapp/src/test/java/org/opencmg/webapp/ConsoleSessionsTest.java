@@ -10,24 +10,27 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** Console sessions in a real H2 store; two {@link ConsoleSessions} on one store are two instances sharing it. */
 class ConsoleSessionsTest {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
     @TempDir
     Path dir;
+
     private Database database;
     private Jdbc jdbc;
     private ConsoleSessions sessions;
 
     @BeforeEach
     void open() {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
+        database =
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
         jdbc = new Jdbc(database.dataSource());
         sessions = new ConsoleSessions(jdbc, clock);
     }
@@ -81,8 +84,12 @@ class ConsoleSessionsTest {
     @Test
     void theCookieIsSecureHttpOnlySameSiteStrictAndHostOnly() {
         var s = sessions.create("admin");
-        assertThat(ConsoleSessions.setCookie(s)).startsWith("__Host-cmg-session=" + s.id() + ";")
-                .contains("; Path=/").contains("; Secure").contains("; HttpOnly").contains("; SameSite=Strict")
+        assertThat(ConsoleSessions.setCookie(s))
+                .startsWith("__Host-cmg-session=" + s.id() + ";")
+                .contains("; Path=/")
+                .contains("; Secure")
+                .contains("; HttpOnly")
+                .contains("; SameSite=Strict")
                 .doesNotContain("Domain");
         assertThat(s.toString()).doesNotContain(s.id()).doesNotContain(s.csrfToken());
     }
@@ -93,7 +100,9 @@ class ConsoleSessionsTest {
         var s = sessions.create("admin");
         var there = other.find(s.id()).orElseThrow();
         assertThat(there.user()).isEqualTo("admin");
-        assertThat(there.csrfToken()).as("the same CSRF token, so a form made here is accepted there").isEqualTo(s.csrfToken());
+        assertThat(there.csrfToken())
+                .as("the same CSRF token, so a form made here is accepted there")
+                .isEqualTo(s.csrfToken());
         clock.advance(Duration.ofMinutes(20));
         assertThat(other.find(s.id())).isPresent();
         clock.advance(Duration.ofMinutes(20)); // idle 40 min here, but used there 20 min ago
@@ -127,7 +136,8 @@ class ConsoleSessionsTest {
         var other = new ConsoleSessions(jdbc, clock);
         var s = sessions.create("admin");
         sessions.find(s.id()).orElseThrow().flash("Published.", false);
-        assertThat(other.find(s.id()).orElseThrow().takeFlash()).hasValueSatisfying(m -> assertThat(m.getKey()).isEqualTo("Published."));
+        assertThat(other.find(s.id()).orElseThrow().takeFlash())
+                .hasValueSatisfying(m -> assertThat(m.getKey()).isEqualTo("Published."));
         assertThat(sessions.find(s.id()).orElseThrow().takeFlash()).isEmpty();
     }
 

@@ -20,7 +20,9 @@ class CsrfTokensTest {
         assertThat(CsrfTokens.matches(CsrfTokens.random(), null)).isFalse();
         assertThat(CsrfTokens.matches(CsrfTokens.random(), "")).isFalse();
         assertThat(CsrfTokens.matches(null, null)).isFalse();
-        assertThat(CsrfTokens.matches("", "")).as("an empty expected token is no token").isFalse();
+        assertThat(CsrfTokens.matches("", ""))
+                .as("an empty expected token is no token")
+                .isFalse();
     }
 
     @Test

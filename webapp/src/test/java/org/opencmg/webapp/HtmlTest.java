@@ -9,8 +9,8 @@ class HtmlTest {
 
     @Test
     void markupInValuesIsEscapedForTextAndAttributes() {
-        assertThat(Html.text("<script>alert('x')</script> & \"q\"")).isEqualTo(
-                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+        assertThat(Html.text("<script>alert('x')</script> & \"q\""))
+                .isEqualTo("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
         assertThat(Html.text(null)).isEmpty();
         assertThat(Html.text("a\u0000b")).doesNotContain("\u0000");
     }
@@ -19,7 +19,8 @@ class HtmlTest {
     void everyButtonFormCarriesTheCsrfToken() {
         assertThat(Html.buttonForm("/x", "tok\"en", "Go", "id", "<1>"))
                 .contains("<input type=\"hidden\" name=\"csrf\" value=\"tok&quot;en\">")
-                .contains("value=\"&lt;1&gt;\"").contains("method=\"post\"");
+                .contains("value=\"&lt;1&gt;\"")
+                .contains("method=\"post\"");
     }
 
     @Test

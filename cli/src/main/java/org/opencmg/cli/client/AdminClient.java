@@ -1,13 +1,12 @@
 package org.opencmg.cli.client;
 
 import com.fasterxml.jackson.core.JacksonException;
-import java.io.FilterInputStream;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.function.LongConsumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -21,6 +20,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.function.LongConsumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.opencmg.pki.PemFiles;
@@ -51,7 +51,8 @@ public final class AdminClient {
 
     AdminClient(URI base, String user, String password, Path caFile) throws IOException, GeneralSecurityException {
         this.base = base;
-        this.authorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.authorization =
+                "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
         var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         if (caFile != null) {
             builder.sslContext(trusting(caFile));
@@ -74,24 +75,32 @@ public final class AdminClient {
         return base;
     }
 
-    public static AdminClient of(URI base, String user, String password, Path caFile) throws IOException, GeneralSecurityException {
+    public static AdminClient of(URI base, String user, String password, Path caFile)
+            throws IOException, GeneralSecurityException {
         return new AdminClient(base, user, password, caFile);
     }
 
     public static AdminClient from(Path demoDir) throws IOException, GeneralSecurityException {
         if (demoDir != null) {
             JsonNode demo = JSON.readTree(demoDir.resolve("demo.json").toFile());
-            return new AdminClient(URI.create(demo.path("admin_url").asText()), demo.path("admin_user").asText(),
-                    demo.path("admin_password").asText(), demoDir.resolve(demo.path("ca_cert").asText()));
+            return new AdminClient(
+                    URI.create(demo.path("admin_url").asText()),
+                    demo.path("admin_user").asText(),
+                    demo.path("admin_password").asText(),
+                    demoDir.resolve(demo.path("ca_cert").asText()));
         }
         String url = System.getenv("CMG_ADMIN_URL");
         String credentials = System.getenv("CMG_ADMIN_CREDENTIALS");
         if (url == null || credentials == null || !credentials.contains(":")) {
-            throw new IOException("no admin API: pass --demo DIR, or set CMG_ADMIN_URL and CMG_ADMIN_CREDENTIALS (user:password)");
+            throw new IOException(
+                    "no admin API: pass --demo DIR, or set CMG_ADMIN_URL and CMG_ADMIN_CREDENTIALS (user:password)");
         }
         String ca = System.getenv("CMG_ADMIN_CA");
         int colon = credentials.indexOf(':');
-        return new AdminClient(URI.create(url), credentials.substring(0, colon), credentials.substring(colon + 1),
+        return new AdminClient(
+                URI.create(url),
+                credentials.substring(0, colon),
+                credentials.substring(colon + 1),
                 ca == null ? null : Path.of(ca));
     }
 
@@ -119,7 +128,8 @@ public final class AdminClient {
     }
 
     public JsonNode post(String path, byte[] body, String contentType) throws IOException {
-        return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        return send(
+                request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     /**
@@ -135,8 +145,12 @@ public final class AdminClient {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                }), size);
-        return send(request(path).timeout(Duration.ofHours(6)).header("Content-Type", "application/octet-stream").POST(publisher));
+                }),
+                size);
+        return send(request(path)
+                .timeout(Duration.ofHours(6))
+                .header("Content-Type", "application/octet-stream")
+                .POST(publisher));
     }
 
     /** Tells {@code progress} the bytes read so far. */
@@ -170,12 +184,16 @@ public final class AdminClient {
     }
 
     public JsonNode put(String path, byte[] body, String contentType) throws IOException {
-        return send(request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+        return send(
+                request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     /** {@code PUT /api/settings/NAME} with {"value": VALUE}. */
     public JsonNode putSetting(String name, String value) throws IOException {
-        return put("settings/" + encode(name), JSON.writeValueAsBytes(JSON.createObjectNode().put("value", value)), "application/json");
+        return put(
+                "settings/" + encode(name),
+                JSON.writeValueAsBytes(JSON.createObjectNode().put("value", value)),
+                "application/json");
     }
 
     public JsonNode delete(String path) throws IOException {

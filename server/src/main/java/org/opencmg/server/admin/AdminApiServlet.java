@@ -2,9 +2,21 @@ package org.opencmg.server.admin;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,25 +25,11 @@ import org.opencmg.api.AdminCall;
 import org.opencmg.api.AdminReply;
 import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.channel.ConnectionAnalyzer;
-import org.opencmg.server.store.Quota;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import org.opencmg.pki.PemFiles;
 import org.opencmg.server.json.Json;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
-import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.PublishedEndpoint;
+import org.opencmg.server.store.Quota;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +60,8 @@ public final class AdminApiServlet extends HttpServlet {
      * @param refusals          where refused requests are logged and counted
      * @param configAsCode      configuration export and apply ({@code /api/config})
      */
-    public AdminApiServlet(AdminOperations operations, AdminConsole console, Refusals refusals, ConfigAsCode configAsCode) {
+    public AdminApiServlet(
+            AdminOperations operations, AdminConsole console, Refusals refusals, ConfigAsCode configAsCode) {
         this.services = operations.services();
         this.operations = operations;
         this.console = console;
@@ -71,8 +70,7 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     /** An answer that is not JSON (the exported configuration). */
-    private record Text(String contentType, String body) {
-    }
+    private record Text(String contentType, String body) {}
 
     /** The administrator of a console session whose CSRF token came along in X-CSRF-Token. */
     private Optional<String> sessionUser(HttpServletRequest req) {
@@ -84,13 +82,19 @@ public final class AdminApiServlet extends HttpServlet {
         resp.setHeader("Cache-Control", "no-store");
         var crossSite = CrossSiteCheck.violation(req);
         if (crossSite.isPresent()) {
-            refuse(req, resp, new ApiError(403, "cross_site", "refused: a request sent by a page of another site"),
-                    crossSite.get(), "");
+            refuse(
+                    req,
+                    resp,
+                    new ApiError(403, "cross_site", "refused: a request sent by a page of another site"),
+                    crossSite.get(),
+                    "");
             return;
         }
         String authorization = req.getHeader("Authorization");
-        var login = authorization != null ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
-                : sessionUser(req).map(AdminCredentials.Login::accepted)
+        var login = authorization != null
+                ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
+                : sessionUser(req)
+                        .map(AdminCredentials.Login::accepted)
                         .orElse(AdminCredentials.Login.refused(401, "login_required", Duration.ZERO));
         if (!login.isAccepted()) {
             refuseLogin(req, resp, login);
@@ -107,7 +111,8 @@ public final class AdminApiServlet extends HttpServlet {
         String resource = parts[0];
         String id = parts.length > 1 ? parts[1] : null;
         Object result;
-        int status = "POST".equals(req.getMethod()) && !"config".equals(resource) ? 201 : 200; // an apply creates nothing
+        int status =
+                "POST".equals(req.getMethod()) && !"config".equals(resource) ? 201 : 200; // an apply creates nothing
         try {
             result = route(req.getMethod(), resource, id, req, actor);
         } catch (ApiError e) {
@@ -134,15 +139,23 @@ public final class AdminApiServlet extends HttpServlet {
         send(resp, status, result);
     }
 
-    private Object route(String method, String resource, String id, HttpServletRequest req, String actor) throws IOException {
+    private Object route(String method, String resource, String id, HttpServletRequest req, String actor)
+            throws IOException {
         return switch (resource + " " + method) {
             case "status GET" -> services.status().get();
-            case "endpoints GET" -> services.endpoints().list().stream().map(AdminApiServlet::endpointJson).toList();
+            case "endpoints GET" ->
+                services.endpoints().list().stream()
+                        .map(AdminApiServlet::endpointJson)
+                        .toList();
             case "endpoints POST" -> publish(req, actor);
-            case "endpoints DELETE" -> req.getParameter("role_id") != null ? operations.unpublishRole(req.getParameter("role_id"), actor)
-                    : operations.unpublish(req.getParameter("external_path"), actor);
-            case "roles GET" -> services.roles().stream().map(r -> Map.of("kind", r.kind(), "request_headers",
-                    new TreeSet<>(r.requestHeaders()))).toList();
+            case "endpoints DELETE" ->
+                req.getParameter("role_id") != null
+                        ? operations.unpublishRole(req.getParameter("role_id"), actor)
+                        : operations.unpublish(req.getParameter("external_path"), actor);
+            case "roles GET" ->
+                services.roles().stream()
+                        .map(r -> Map.of("kind", r.kind(), "request_headers", new TreeSet<>(r.requestHeaders())))
+                        .toList();
             case "roots GET" -> services.trust().list();
             case "roots POST" -> operations.addRoots(body(req, BodyTypes.PEM), actor);
             case "roots DELETE" -> operations.removeRoot(required(id, "thumbprint"), actor);
@@ -152,8 +165,10 @@ public final class AdminApiServlet extends HttpServlet {
             case "crls GET" -> services.trust().crls();
             case "crls POST" -> operations.addCrl(body(req, BodyTypes.PEM), actor);
             case "crls DELETE" -> operations.removeCrl(required(id, "sha256"), actor);
-            case "settings GET" -> id == null ? services.settings().list()
-                    : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
+            case "settings GET" ->
+                id == null
+                        ? services.settings().list()
+                        : services.settings().get(id).orElseThrow(() -> new ApiError(404, "unknown setting: " + id));
             case "settings PUT" -> setSetting(required(id, "setting name"), body(req), actor);
             case "audit GET" -> services.audit().recent(limit(req.getParameter("limit")));
             case "connection-points GET" -> services.connectionPoints().list();
@@ -166,13 +181,16 @@ public final class AdminApiServlet extends HttpServlet {
             case "admin-certs GET" -> operations.adminCertificates().list();
             case "admin-certs POST" -> addAdminCertificate(body(req), actor);
             case "admin-certs DELETE" -> operations.removeAdminCertificate(required(id, "thumbprint"), actor);
-            case "quotas GET" -> services.quotas().list().stream().map(this::quotaJson).toList();
+            case "quotas GET" ->
+                services.quotas().list().stream().map(this::quotaJson).toList();
             case "quotas POST" -> quotaJson(operations.setQuota(JSON.readTree(body(req)), actor));
-            case "quotas DELETE" -> operations.removeQuota(required(req.getParameter("external_path"), "external_path parameter"), actor);
+            case "quotas DELETE" ->
+                operations.removeQuota(required(req.getParameter("external_path"), "external_path parameter"), actor);
             case "config GET" -> new Text("application/yaml", configAsCode().export(actor));
             case "config POST" -> applyConfig(req, actor);
-            case "traffic GET" -> services.traffic().since(services.clock().instant()
-                    .minus(Duration.ofHours(limit(req.getParameter("hours")))));
+            case "traffic GET" ->
+                services.traffic()
+                        .since(services.clock().instant().minus(Duration.ofHours(limit(req.getParameter("hours")))));
             default -> pluginResource(method, resource, id, req, actor);
         };
     }
@@ -186,8 +204,16 @@ public final class AdminApiServlet extends HttpServlet {
     private Object publish(HttpServletRequest req, String actor) throws IOException {
         var json = JSON.readTree(body(req));
         if (json.has("role")) {
-            return operations.publishRole(json.path("role").asText(), json.path("role_id").asText(""), json.path("site").asText(null),
-                    json.path("internal_url").asText(null), actor).stream().map(AdminApiServlet::endpointJson).toList();
+            return operations
+                    .publishRole(
+                            json.path("role").asText(),
+                            json.path("role_id").asText(""),
+                            json.path("site").asText(null),
+                            json.path("internal_url").asText(null),
+                            actor)
+                    .stream()
+                    .map(AdminApiServlet::endpointJson)
+                    .toList();
         }
         String roleKind = null;
         if (json instanceof ObjectNode o && o.has("role_kind")) {
@@ -215,10 +241,16 @@ public final class AdminApiServlet extends HttpServlet {
         if (url.isEmpty()) {
             throw new IllegalArgumentException("url is required");
         }
-        List<X509Certificate> chain = AdminOperations.chain(json.path("certificate").asText(""));
+        List<X509Certificate> chain =
+                AdminOperations.chain(json.path("certificate").asText(""));
         String token = json.path("token").asText("");
-        return services.explainer().explain(json.path("method").asText("GET").toUpperCase(Locale.ROOT), url, chain,
-                token.isEmpty() ? null : token, explainHeaders(json.path("headers")));
+        return services.explainer()
+                .explain(
+                        json.path("method").asText("GET").toUpperCase(Locale.ROOT),
+                        url,
+                        chain,
+                        token.isEmpty() ? null : token,
+                        explainHeaders(json.path("headers")));
     }
 
     /**
@@ -231,8 +263,11 @@ public final class AdminApiServlet extends HttpServlet {
         var roles = new ArrayList<String>();
         json.path("roles").forEach(r -> roles.add(r.asText()));
         return ConnectionAnalyzer.json(operations.analyze(
-                AdminOperations.chain(json.path("certificate").asText("")), json.path("token").asText(null),
-                json.path("entra_token").asText(null), roles, actor));
+                AdminOperations.chain(json.path("certificate").asText("")),
+                json.path("token").asText(null),
+                json.path("entra_token").asText(null),
+                roles,
+                actor));
     }
 
     private static HttpFields explainHeaders(JsonNode headers) {
@@ -257,7 +292,9 @@ public final class AdminApiServlet extends HttpServlet {
     /** /api/&lt;name&gt; served by a plugin's {@link org.opencmg.api.AdminResource}. */
     private Object pluginResource(String method, String resource, String id, HttpServletRequest req, String actor)
             throws IOException {
-        var plugin = services.pluginResources().stream().filter(r -> r.name().equals(resource)).findFirst()
+        var plugin = services.pluginResources().stream()
+                .filter(r -> r.name().equals(resource))
+                .findFirst()
                 .orElseThrow(() -> new ApiError(404, "no such API: " + method + " /api/" + resource));
         var query = new LinkedHashMap<String, String>();
         req.getParameterMap().forEach((k, v) -> query.put(k, v.length > 0 ? v[0] : ""));
@@ -266,7 +303,8 @@ public final class AdminApiServlet extends HttpServlet {
         if (streamed && !BodyTypes.accepts(BodyTypes.STREAM, req.getContentType())) {
             throw unsupportedType(BodyTypes.STREAM);
         }
-        byte[] body = streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req, BodyTypes.PLUGIN);
+        byte[] body =
+                streamed || "GET".equals(method) || "DELETE".equals(method) ? new byte[0] : body(req, BodyTypes.PLUGIN);
         AdminReply reply;
         try (InputStream stream = streamed ? req.getInputStream() : null) {
             reply = plugin.handle(new AdminCall(method, subPath, query, body, actor, stream));
@@ -287,7 +325,8 @@ public final class AdminApiServlet extends HttpServlet {
     /** Body: the value as text, or JSON {"value": ...}. */
     private Object setSetting(String name, byte[] body, String actor) throws IOException {
         String text = new String(body, StandardCharsets.UTF_8).strip();
-        return operations.setSetting(name, text.startsWith("{") ? JSON.readTree(text).path("value").asText() : text, actor);
+        return operations.setSetting(
+                name, text.startsWith("{") ? JSON.readTree(text).path("value").asText() : text, actor);
     }
 
     /** A quota with its use in the current window as this instance sees it (the other instances' included). */
@@ -302,24 +341,31 @@ public final class AdminApiServlet extends HttpServlet {
         m.put("warn_percent", q.warnPercent());
         m.put("updated_at", q.updatedAt());
         m.put("updated_by", q.updatedBy());
-        services.quotaUse().use(q.externalPath()).filter(u -> u.quota().window().equals(q.window())).ifPresent(u -> {
-            var use = new LinkedHashMap<String, Object>();
-            use.put("window_start", u.windowStart());
-            use.put("window_end", u.windowEnd());
-            use.put("requests", u.requests());
-            use.put("egress_bytes", u.egressBytes());
-            use.put("busiest_device_requests", u.busiestDeviceRequests());
-            use.put("busiest_device_egress_bytes", u.busiestDeviceEgressBytes());
-            m.put("use", use);
-        });
+        services.quotaUse()
+                .use(q.externalPath())
+                .filter(u -> u.quota().window().equals(q.window()))
+                .ifPresent(u -> {
+                    var use = new LinkedHashMap<String, Object>();
+                    use.put("window_start", u.windowStart());
+                    use.put("window_end", u.windowEnd());
+                    use.put("requests", u.requests());
+                    use.put("egress_bytes", u.egressBytes());
+                    use.put("busiest_device_requests", u.busiestDeviceRequests());
+                    use.put("busiest_device_egress_bytes", u.busiestDeviceEgressBytes());
+                    m.put("use", use);
+                });
         return m;
     }
 
     /** Body: JSON {name, site, certificate (PEM), connection_id (optional: one is made)}. */
     private Object registerConnectionPoint(HttpServletRequest req, String actor) throws IOException {
         var json = JSON.readTree(body(req));
-        return operations.registerConnectionPoint(json.path("name").asText(""), json.path("site").asText(""),
-                json.path("certificate").asText(""), json.path("connection_id").asText(""), actor);
+        return operations.registerConnectionPoint(
+                json.path("name").asText(""),
+                json.path("site").asText(""),
+                json.path("certificate").asText(""),
+                json.path("connection_id").asText(""),
+                actor);
     }
 
     private ConfigAsCode configAsCode() {
@@ -339,9 +385,15 @@ public final class AdminApiServlet extends HttpServlet {
         m.put("prune", result.prune());
         m.put("applied", result.applied());
         m.put("summary", result.plan().summary());
-        m.put("changes", result.plan().changes().stream().map(AdminApiServlet::changeJson).toList());
+        m.put(
+                "changes",
+                result.plan().changes().stream()
+                        .map(AdminApiServlet::changeJson)
+                        .toList());
         m.put("unchanged", result.plan().unchanged());
-        m.put("kept", result.plan().kept().stream().map(AdminApiServlet::changeJson).toList());
+        m.put(
+                "kept",
+                result.plan().kept().stream().map(AdminApiServlet::changeJson).toList());
         m.put("untouched_sections", result.plan().untouched());
         m.put("connection_ids", result.connectionIds()); // made for added registrations, shown on this answer only
         return m;
@@ -371,7 +423,8 @@ public final class AdminApiServlet extends HttpServlet {
     /** Body: JSON {user, certificate (PEM)}: that certificate logs its holder in to the console as that administrator. */
     private Object addAdminCertificate(byte[] body, String actor) throws IOException {
         var json = JSON.readTree(body);
-        return operations.addAdminCertificate(json.path("user").asText(""), json.path("certificate").asText(""), actor);
+        return operations.addAdminCertificate(
+                json.path("user").asText(""), json.path("certificate").asText(""), actor);
     }
 
     static Map<String, Object> endpointJson(PublishedEndpoint p) {
@@ -429,11 +482,14 @@ public final class AdminApiServlet extends HttpServlet {
     }
 
     private static ApiError unsupportedType(Set<String> accepted) {
-        return new ApiError(415, "unsupported_content_type", "Content-Type must be " + String.join(" or ",
-                new TreeSet<>(accepted)));
+        return new ApiError(
+                415,
+                "unsupported_content_type",
+                "Content-Type must be " + String.join(" or ", new TreeSet<>(accepted)));
     }
 
-    private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login) throws IOException {
+    private void refuseLogin(HttpServletRequest req, HttpServletResponse resp, AdminCredentials.Login login)
+            throws IOException {
         String message = switch (login.status()) {
             case 429 -> "too many failed logins: retry in " + login.retryAfterSeconds() + " s";
             case 400 -> "user names are at most " + LoginThrottle.MAX_USER_NAME + " characters";
@@ -450,10 +506,15 @@ public final class AdminApiServlet extends HttpServlet {
     /** Logs and counts a refusal and answers it: {"error": message, "reason": code}. */
     private void refuse(HttpServletRequest req, HttpServletResponse resp, ApiError e, String detail, String actor)
             throws IOException {
-        refusals.record(new RequestRefused(e.status, e.reason, detail), req.getMethod(), req.getRequestURI(),
-                req.getRemoteAddr(), actor);
+        refusals.record(
+                new RequestRefused(e.status, e.reason, detail),
+                req.getMethod(),
+                req.getRequestURI(),
+                req.getRemoteAddr(),
+                actor);
         if (req.getContentLengthLong() != 0) {
-            resp.setHeader("Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
+            resp.setHeader(
+                    "Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
         }
         var body = new LinkedHashMap<String, Object>();
         body.put("error", e.getMessage());
@@ -463,7 +524,9 @@ public final class AdminApiServlet extends HttpServlet {
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {
         // serialise first: a failure must not leave half a body
-        byte[] json = body instanceof Text t ? t.body().getBytes(StandardCharsets.UTF_8) : Json.PRETTY.writeValueAsBytes(body);
+        byte[] json = body instanceof Text t
+                ? t.body().getBytes(StandardCharsets.UTF_8)
+                : Json.PRETTY.writeValueAsBytes(body);
         resp.setStatus(status);
         resp.setContentType(body instanceof Text t ? t.contentType() : "application/json");
         resp.setCharacterEncoding("UTF-8");

@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.plugin.PluginHost;
 import org.opencmg.server.refusal.Refusals;
-import org.opencmg.api.Jdbc;
 
 /**
  * The admin console of one instance, at "/" of the admin connector beside {@code /api} and
@@ -32,9 +32,13 @@ public interface AdminConsole {
      *
      * @param gatewayCertificates the connectors' own certificates by connector name (for expiry alerts)
      */
-    record Parts(AdminOperations operations, Jdbc jdbc, Refusals refusals, Supplier<List<PluginHost.PluginStatus>> plugins, List<PluginHost.ContributedPage> pluginPages,
-                 Map<String, X509Certificate> gatewayCertificates) {
-    }
+    record Parts(
+            AdminOperations operations,
+            Jdbc jdbc,
+            Refusals refusals,
+            Supplier<List<PluginHost.PluginStatus>> plugins,
+            List<PluginHost.ContributedPage> pluginPages,
+            Map<String, X509Certificate> gatewayCertificates) {}
 
     /**
      * The administrator of a console session on this request whose CSRF token came along in

@@ -1,12 +1,11 @@
 package org.opencmg.server.admin;
 
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.util.List;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
@@ -16,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.opencmg.server.store.AdminUsers;
@@ -74,7 +74,9 @@ public final class AdminCredentials {
     private final byte[] cacheKey = new byte[32];
     /** Credentials checked lately, by fingerprint: at most 1,000, least recently used out first. */
     private final Cache<String, Instant> verified = Caffeine.newBuilder()
-            .maximumSize(1_000).expireAfterWrite(Duration.ofSeconds(REMEMBER_SECONDS)).build();
+            .maximumSize(1_000)
+            .expireAfterWrite(Duration.ofSeconds(REMEMBER_SECONDS))
+            .build();
 
     public AdminCredentials(AdminUsers users, Clock clock, LoginThrottle throttle, MeterRegistry meters) {
         this.users = users;
@@ -96,7 +98,8 @@ public final class AdminCredentials {
         }
         String decoded;
         try {
-            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
+            decoded = new String(
+                    Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return Login.refused(401, "malformed_credentials", Duration.ZERO);
         }

@@ -1,8 +1,5 @@
 package org.opencmg.server.admin;
 
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +8,9 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import org.opencmg.api.Role;
 import org.opencmg.pki.PemFiles;
 import org.opencmg.pki.Thumbprints;
@@ -53,18 +53,30 @@ public final class AdminOperations {
 
     private PublishedEndpoint publishOne(PublishedEndpoint p, String actor) {
         services.endpoints().publish(p);
-        services.audit().record(actor, "endpoint.publish", p.endpoint().externalPath(),
-                "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods=" + p.endpoint().methods()
-                        + " auth=" + p.endpoint().authMethods() + " max=" + p.endpoint().maxRequestBytes()
-                        + (p.roleKind() == null ? "" : " role=" + p.roleKind() + (p.roleId() == null ? "" : ":" + p.roleId())));
+        services.audit()
+                .record(
+                        actor,
+                        "endpoint.publish",
+                        p.endpoint().externalPath(),
+                        "site=" + p.site() + " internal=" + p.endpoint().internalUrl() + " methods="
+                                + p.endpoint().methods()
+                                + " auth=" + p.endpoint().authMethods() + " max="
+                                + p.endpoint().maxRequestBytes()
+                                + (p.roleKind() == null
+                                        ? ""
+                                        : " role=" + p.roleKind() + (p.roleId() == null ? "" : ":" + p.roleId())));
         services.live().refresh();
         return p;
     }
 
     private Role role(String kind) {
-        return services.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst()
-                .orElseThrow(() -> new ApiError(404, "no role plugin of kind '" + kind + "' (loaded: "
-                        + services.roles().stream().map(Role::kind).toList() + ")"));
+        return services.roles().stream()
+                .filter(r -> r.kind().equalsIgnoreCase(kind))
+                .findFirst()
+                .orElseThrow(() -> new ApiError(
+                        404,
+                        "no role plugin of kind '" + kind + "' (loaded: "
+                                + services.roles().stream().map(Role::kind).toList() + ")"));
     }
 
     /** Every mapping of a role instance, as its plugin defines them; {@code internal} is the role server's base URL. */
@@ -74,12 +86,19 @@ public final class AdminOperations {
         }
         var role = role(kind);
         if (internal == null || internal.endsWith("/")) {
-            throw new IllegalArgumentException("internal_url is required: the role server's base URL, without a trailing /");
+            throw new IllegalArgumentException(
+                    "internal_url is required: the role server's base URL, without a trailing /");
         }
         var validated = new ArrayList<PublishedEndpoint>();
         for (var e : role.endpoints(roleId, internal)) {
-            var request = new EndpointRequest(e.externalPath(), e.internalUrl(), site, e.name(), List.copyOf(e.methods()),
-                    List.copyOf(e.authMethods()), e.maxRequestBytes());
+            var request = new EndpointRequest(
+                    e.externalPath(),
+                    e.internalUrl(),
+                    site,
+                    e.name(),
+                    List.copyOf(e.methods()),
+                    List.copyOf(e.authMethods()),
+                    e.maxRequestBytes());
             validated.add(request.validate(actor, services.clock().instant()).withRole(role.kind(), roleId));
         }
         return validated.stream().map(p -> publishOne(p, actor)).toList();
@@ -99,8 +118,13 @@ public final class AdminOperations {
         if (externalPath == null) {
             throw new IllegalArgumentException("external_path is required");
         }
-        return removed(services.endpoints().unpublish(externalPath),
-                "no endpoint with external path ", "endpoint.unpublish", externalPath, actor, "unpublished");
+        return removed(
+                services.endpoints().unpublish(externalPath),
+                "no endpoint with external path ",
+                "endpoint.unpublish",
+                externalPath,
+                actor,
+                "unpublished");
     }
 
     public List<ClientTrustStore.TrustedCertificate> addRoots(byte[] pem, String actor) throws IOException {
@@ -111,7 +135,8 @@ public final class AdminOperations {
         var added = new ArrayList<ClientTrustStore.TrustedCertificate>();
         for (X509Certificate c : certs) {
             var row = services.trust().add(c, services.clock().instant());
-            services.audit().record(actor, "trust.add", row.subject(), row.kind() + " sha256=" + row.thumbprintSha256());
+            services.audit()
+                    .record(actor, "trust.add", row.subject(), row.kind() + " sha256=" + row.thumbprintSha256());
             added.add(row);
         }
         services.live().refresh();
@@ -119,8 +144,13 @@ public final class AdminOperations {
     }
 
     public Map<String, Object> removeRoot(String thumbprint, String actor) {
-        return removed(services.trust().remove(thumbprint),
-                "no trusted certificate with thumbprint ", "trust.remove", thumbprint, actor, "removed");
+        return removed(
+                services.trust().remove(thumbprint),
+                "no trusted certificate with thumbprint ",
+                "trust.remove",
+                thumbprint,
+                actor,
+                "removed");
     }
 
     public List<Object> addCtl(byte[] pem, String actor) throws IOException {
@@ -138,26 +168,35 @@ public final class AdminOperations {
     }
 
     public Map<String, Object> removeCtl(String thumbprint, String actor) {
-        return removed(services.trust().removeFromCtl(thumbprint),
-                "no CTL entry with thumbprint ", "ctl.remove", thumbprint, actor, "removed");
+        return removed(
+                services.trust().removeFromCtl(thumbprint),
+                "no CTL entry with thumbprint ",
+                "ctl.remove",
+                thumbprint,
+                actor,
+                "removed");
     }
 
     public Object addCrl(byte[] pem, String actor) throws IOException {
         X509CRL crl = PemFiles.readCrl(pem);
         var row = services.trust().addCrl(crl, services.clock().instant());
-        services.audit().record(actor, "crl.add", row.issuer(), "sha256=" + row.sha256() + " next_update=" + row.nextUpdate());
+        services.audit()
+                .record(actor, "crl.add", row.issuer(), "sha256=" + row.sha256() + " next_update=" + row.nextUpdate());
         services.live().refresh();
         return row;
     }
 
     public Map<String, Object> removeCrl(String sha256, String actor) {
-        return removed(services.trust().removeCrl(sha256), "no CRL with sha256 ", "crl.remove", sha256, actor, "removed");
+        return removed(
+                services.trust().removeCrl(sha256), "no CRL with sha256 ", "crl.remove", sha256, actor, "removed");
     }
 
     public SettingsStore.Value setSetting(String name, String value, String actor) {
-        String before = services.settings().get(name).map(SettingsStore.Value::value).orElse("?");
+        String before =
+                services.settings().get(name).map(SettingsStore.Value::value).orElse("?");
         // Setting values are never secrets (those live in the secret store), so they may be audited.
-        String stored = services.settings().set(name, value, actor, services.clock().instant());
+        String stored =
+                services.settings().set(name, value, actor, services.clock().instant());
         services.audit().record(actor, "setting.set", name, before + " -> " + stored);
         services.live().refresh();
         return services.settings().get(name).orElseThrow();
@@ -169,7 +208,13 @@ public final class AdminOperations {
      * such budget), warn_percent (default 80)}. Sets or replaces the endpoint's budgets.
      */
     public Quota setQuota(JsonNode json, String actor) {
-        var known = Set.of("external_path", "window", "requests", "egress_bytes", "device_requests", "device_egress_bytes",
+        var known = Set.of(
+                "external_path",
+                "window",
+                "requests",
+                "egress_bytes",
+                "device_requests",
+                "device_egress_bytes",
                 "warn_percent");
         json.fieldNames().forEachRemaining(f -> {
             if (!known.contains(f)) {
@@ -177,13 +222,20 @@ public final class AdminOperations {
             }
         });
         String path = json.path("external_path").asText("");
-        var endpoint = services.endpoints().find(path).orElseThrow(() -> new ApiError(404, "no endpoint is published at '" + path
-                + "' (cmg endpoint list)"));
+        var endpoint = services.endpoints()
+                .find(path)
+                .orElseThrow(() -> new ApiError(404, "no endpoint is published at '" + path + "' (cmg endpoint list)"));
         var window = Quota.parseWindow(json.path("window").asText(""));
-        var q = new Quota(endpoint.endpoint().externalPath(), window, budget(json, "requests", false),
-                budget(json, "egress_bytes", true), budget(json, "device_requests", false), budget(json, "device_egress_bytes", true),
+        var q = new Quota(
+                endpoint.endpoint().externalPath(),
+                window,
+                budget(json, "requests", false),
+                budget(json, "egress_bytes", true),
+                budget(json, "device_requests", false),
+                budget(json, "device_egress_bytes", true),
                 json.hasNonNull("warn_percent") ? json.path("warn_percent").asInt(-1) : Quota.DEFAULT_WARN_PERCENT,
-                services.clock().instant(), actor);
+                services.clock().instant(),
+                actor);
         services.quotas().put(q);
         services.audit().record(actor, "quota.set", q.externalPath(), quotaDetail(q));
         services.live().refresh();
@@ -200,32 +252,42 @@ public final class AdminOperations {
         }
         if (v.isTextual()) {
             try {
-                return bytes ? Quota.parseBytes(v.asText()) : Long.parseLong(v.asText().strip());
+                return bytes
+                        ? Quota.parseBytes(v.asText())
+                        : Long.parseLong(v.asText().strip());
             } catch (NumberFormatException | ArithmeticException e) {
                 throw new IllegalArgumentException(field + ": not a count: '" + v.asText() + "'");
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(field + ": " + e.getMessage());
             }
         }
-        throw new IllegalArgumentException(field + " must be a whole number" + (bytes ? " of bytes (or a size like 10GiB)" : ""));
+        throw new IllegalArgumentException(
+                field + " must be a whole number" + (bytes ? " of bytes (or a size like 10GiB)" : ""));
     }
 
     public Map<String, Object> removeQuota(String externalPath, String actor) {
-        return removed(services.quotas().remove(externalPath),
-                "no budgets are set on ", "quota.remove", externalPath, actor, "removed");
+        return removed(
+                services.quotas().remove(externalPath),
+                "no budgets are set on ",
+                "quota.remove",
+                externalPath,
+                actor,
+                "removed");
     }
 
     static String quotaDetail(Quota q) {
         return "window=" + Quota.formatWindow(q.window()) + " requests=" + q.requests() + " egress_bytes="
-                + q.egressBytes() + " device_requests=" + q.deviceRequests() + " device_egress_bytes=" + q.deviceEgressBytes()
+                + q.egressBytes() + " device_requests=" + q.deviceRequests() + " device_egress_bytes="
+                + q.deviceEgressBytes()
                 + " warn_percent=" + q.warnPercent();
     }
 
     /** A connection point by name and site, its PEM certificate and connection ID (empty: one is made). */
-    public ConnectionPointStore.Registration registerConnectionPoint(String name, String site, String certificatePem,
-                                                                     String connectionId, String actor) throws IOException {
+    public ConnectionPointStore.Registration registerConnectionPoint(
+            String name, String site, String certificatePem, String connectionId, String actor) throws IOException {
         if (!name.matches("[A-Za-z0-9._-]{1,128}") || !site.matches("[A-Za-z0-9_-]{1,64}")) {
-            throw new IllegalArgumentException("name (1-128 of A-Z a-z 0-9 . _ -) and site (1-64 of A-Z a-z 0-9 _ -) are required");
+            throw new IllegalArgumentException(
+                    "name (1-128 of A-Z a-z 0-9 . _ -) and site (1-64 of A-Z a-z 0-9 _ -) are required");
         }
         List<X509Certificate> certs = chain(certificatePem);
         if (certs.isEmpty()) {
@@ -236,17 +298,31 @@ public final class AdminOperations {
         } else if (!connectionId.matches("[A-Za-z0-9._-]{8,128}")) {
             throw new IllegalArgumentException("connection_id must be 8-128 of A-Z a-z 0-9 . _ -");
         }
-        var registration = new ConnectionPointStore.Registration(name, site, Thumbprints.sha256(certs.getFirst()), connectionId,
-                services.clock().instant(), actor);
+        var registration = new ConnectionPointStore.Registration(
+                name,
+                site,
+                Thumbprints.sha256(certs.getFirst()),
+                connectionId,
+                services.clock().instant(),
+                actor);
         services.connectionPoints().register(registration);
-        services.audit().record(actor, "connection_point.register", name,
-                "site=" + site + " sha256=" + registration.thumbprintSha256());
+        services.audit()
+                .record(
+                        actor,
+                        "connection_point.register",
+                        name,
+                        "site=" + site + " sha256=" + registration.thumbprintSha256());
         return registration;
     }
 
     public Map<String, Object> unregisterConnectionPoint(String name, String actor) {
-        return removed(services.connectionPoints().remove(name),
-                "no connection point named ", "connection_point.unregister", name, actor, "unregistered");
+        return removed(
+                services.connectionPoints().remove(name),
+                "no connection point named ",
+                "connection_point.unregister",
+                name,
+                actor,
+                "unregistered");
     }
 
     public AdminCertificates adminCertificates() {
@@ -257,7 +333,8 @@ public final class AdminOperations {
     }
 
     /** That certificate (PEM) logs its holder in to the console as {@code user}. */
-    public AdminCertificates.AdminCertificate addAdminCertificate(String user, String certificatePem, String actor) throws IOException {
+    public AdminCertificates.AdminCertificate addAdminCertificate(String user, String certificatePem, String actor)
+            throws IOException {
         if (!services.credentials().exists(user)) {
             throw new IllegalArgumentException("user: no administrator named '" + user + "'");
         }
@@ -266,17 +343,28 @@ public final class AdminOperations {
             throw new IllegalArgumentException("certificate: the administrator's PEM certificate is required");
         }
         X509Certificate c = certs.getFirst();
-        var row = new AdminCertificates.AdminCertificate(Thumbprints.sha256(c), user,
-                c.getSubjectX500Principal().getName(), c.getNotAfter().toInstant(), services.clock().instant(), actor);
+        var row = new AdminCertificates.AdminCertificate(
+                Thumbprints.sha256(c),
+                user,
+                c.getSubjectX500Principal().getName(),
+                c.getNotAfter().toInstant(),
+                services.clock().instant(),
+                actor);
         adminCertificates().add(row);
-        services.audit().record(actor, "admin_cert.add", row.subject(), "user=" + user + " sha256=" + row.thumbprintSha256());
+        services.audit()
+                .record(actor, "admin_cert.add", row.subject(), "user=" + user + " sha256=" + row.thumbprintSha256());
         return row;
     }
 
     public Map<String, Object> removeAdminCertificate(String typed, String actor) {
         String thumbprint = AdminCertificates.canonical(typed);
-        return removed(adminCertificates().remove(thumbprint),
-                "no admin certificate with thumbprint ", "admin_cert.remove", thumbprint, actor, "removed");
+        return removed(
+                adminCertificates().remove(thumbprint),
+                "no admin certificate with thumbprint ",
+                "admin_cert.remove",
+                thumbprint,
+                actor,
+                "removed");
     }
 
     /**
@@ -284,22 +372,31 @@ public final class AdminOperations {
      * chain, a token device's or an Entra device's access token) through every channel of its site;
      * {@code roles} must be published. Audited with the kinds that ran, never the credentials.
      */
-    public ConnectionAnalyzer.Report analyze(List<X509Certificate> chain, String token, String entraToken, List<String> roles,
-                                             String actor) {
+    public ConnectionAnalyzer.Report analyze(
+            List<X509Certificate> chain, String token, String entraToken, List<String> roles, String actor) {
         for (String r : roles) {
             if (!r.matches(ROLE_ID)) {
                 throw new IllegalArgumentException("not a role ID: " + r);
             }
         }
         var report = services.analyzer().analyze(new ConnectionAnalyzer.Credentials(chain, token, entraToken), roles);
-        services.audit().record(actor, "analyze", "instance", report.rows().stream()
-                .filter(r -> !r.verdict().equals("skipped")).map(ConnectionAnalyzer.Row::kind).distinct().toList()
-                + " ok=" + report.allPassed());
+        services.audit()
+                .record(
+                        actor,
+                        "analyze",
+                        "instance",
+                        report.rows().stream()
+                                        .filter(r -> !r.verdict().equals("skipped"))
+                                        .map(ConnectionAnalyzer.Row::kind)
+                                        .distinct()
+                                        .toList()
+                                + " ok=" + report.allPassed());
         return report;
     }
 
     /** A removal's end: 404 when there was nothing to remove, else audited and applied; answers {key: item}. */
-    private Map<String, Object> removed(boolean found, String missing, String action, String item, String actor, String key) {
+    private Map<String, Object> removed(
+            boolean found, String missing, String action, String item, String actor, String key) {
         if (!found) {
             throw new ApiError(404, missing + item);
         }
@@ -310,6 +407,8 @@ public final class AdminOperations {
 
     /** A PEM certificate chain as typed or uploaded; blank: none. */
     public static List<X509Certificate> chain(String pem) throws IOException {
-        return pem == null || pem.isBlank() ? List.of() : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
+        return pem == null || pem.isBlank()
+                ? List.of()
+                : PemFiles.readCertificates(pem.getBytes(StandardCharsets.UTF_8));
     }
 }

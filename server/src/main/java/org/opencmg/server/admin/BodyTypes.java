@@ -12,8 +12,8 @@ final class BodyTypes {
 
     static final Set<String> JSON = Set.of("application/json");
     /** Certificate and CRL uploads. */
-    static final Set<String> PEM = Set.of("application/x-pem-file", "application/pkix-cert", "application/pkix-crl",
-            "application/x-x509-ca-cert");
+    static final Set<String> PEM = Set.of(
+            "application/x-pem-file", "application/pkix-cert", "application/pkix-crl", "application/x-x509-ca-cert");
     /** Streamed uploads (content files). */
     static final Set<String> STREAM = Set.of("application/octet-stream");
     /** A plugin's bodies: JSON, or raw bytes it reads itself (a storage key). */
@@ -21,11 +21,16 @@ final class BodyTypes {
     /** A configuration to apply (JSON is YAML too). */
     static final Set<String> YAML = Set.of("application/yaml", "application/json");
     /** Every type some route accepts: a POST or PUT with any other type is refused before routing. */
-    static final Set<String> ANY_ROUTE = Set.of("application/json", "application/octet-stream", "application/x-pem-file",
-            "application/pkix-cert", "application/pkix-crl", "application/x-x509-ca-cert", "application/yaml");
+    static final Set<String> ANY_ROUTE = Set.of(
+            "application/json",
+            "application/octet-stream",
+            "application/x-pem-file",
+            "application/pkix-cert",
+            "application/pkix-crl",
+            "application/x-x509-ca-cert",
+            "application/yaml");
 
-    private BodyTypes() {
-    }
+    private BodyTypes() {}
 
     /** True if {@code contentType} (parameters such as charset ignored) is one of {@code accepted}. */
     static boolean accepts(Set<String> accepted, String contentType) {
@@ -33,7 +38,9 @@ final class BodyTypes {
             return false;
         }
         int semicolon = contentType.indexOf(';');
-        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                .strip()
+                .toLowerCase(Locale.ROOT);
         return accepted.contains(type);
     }
 }

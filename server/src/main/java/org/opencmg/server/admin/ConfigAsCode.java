@@ -1,16 +1,15 @@
 package org.opencmg.server.admin;
 
-import java.time.temporal.ChronoUnit;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.TreeSet;
 import java.security.cert.X509CRL;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,22 +17,23 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.opencmg.api.Jdbc;
 import org.opencmg.api.Role;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.ConfigDocument.ConnectionPoint;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.ClientTrustStore.CtlEntry;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.api.Jdbc;
-import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;
@@ -51,11 +51,14 @@ public final class ConfigAsCode {
 
     public static final String AUDIT_ACTION = "config.apply";
 
-    public enum Action { ADD, CHANGE, REMOVE }
+    public enum Action {
+        ADD,
+        CHANGE,
+        REMOVE
+    }
 
     /** One item the apply adds, changes or removes (or, in {@link Plan#kept}, keeps). */
-    public record Change(String section, Action action, String item, String detail) {
-    }
+    public record Change(String section, Action action, String item, String detail) {}
 
     /**
      * @param changes   what apply changes, in the file's section order
@@ -73,16 +76,27 @@ public final class ConfigAsCode {
         public String summary() {
             var bySection = new LinkedHashMap<String, String>();
             for (String section : ConfigDocument.SECTIONS) {
-                String counts = changes.stream().filter(c -> c.section().equals(section))
-                        .collect(Collectors.groupingBy(Change::action, () -> new EnumMap<>(Action.class), Collectors.counting()))
-                        .entrySet().stream().map(e -> symbol(e.getKey()) + e.getValue()).collect(Collectors.joining(" "));
+                String counts = changes.stream()
+                        .filter(c -> c.section().equals(section))
+                        .collect(Collectors.groupingBy(
+                                Change::action, () -> new EnumMap<>(Action.class), Collectors.counting()))
+                        .entrySet()
+                        .stream()
+                        .map(e -> symbol(e.getKey()) + e.getValue())
+                        .collect(Collectors.joining(" "));
                 if (!counts.isEmpty()) {
                     bySection.put(section, counts);
                 }
             }
-            return count(Action.ADD) + " to add, " + count(Action.CHANGE) + " to change, " + count(Action.REMOVE) + " to remove"
-                    + (bySection.isEmpty() ? "" : " (" + bySection.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                    .collect(Collectors.joining(", ")) + ")");
+            return count(Action.ADD) + " to add, " + count(Action.CHANGE) + " to change, " + count(Action.REMOVE)
+                    + " to remove"
+                    + (bySection.isEmpty()
+                            ? ""
+                            : " ("
+                                    + bySection.entrySet().stream()
+                                            .map(e -> e.getKey() + " " + e.getValue())
+                                            .collect(Collectors.joining(", "))
+                                    + ")");
         }
     }
 
@@ -90,8 +104,8 @@ public final class ConfigAsCode {
      * @param applied       whether the store was changed (false for a dry run and for an empty plan)
      * @param connectionIds the connection IDs made for registrations the apply added, by name (empty unless applied)
      */
-    public record Result(Plan plan, boolean dryRun, boolean prune, boolean applied, Map<String, String> connectionIds) {
-    }
+    public record Result(
+            Plan plan, boolean dryRun, boolean prune, boolean applied, Map<String, String> connectionIds) {}
 
     static String symbol(Action action) {
         return switch (action) {
@@ -113,9 +127,18 @@ public final class ConfigAsCode {
     private final Clock clock;
     private final String instance;
 
-    public ConfigAsCode(Jdbc jdbc, EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
-                        ConnectionPointStore connectionPoints, QuotaStore quotas, AuditTrail audit, LiveState live,
-                        Supplier<List<Role>> roles, Clock clock, String instance) {
+    public ConfigAsCode(
+            Jdbc jdbc,
+            EndpointStore endpoints,
+            ClientTrustStore trust,
+            SettingsStore settings,
+            ConnectionPointStore connectionPoints,
+            QuotaStore quotas,
+            AuditTrail audit,
+            LiveState live,
+            Supplier<List<Role>> roles,
+            Clock clock,
+            String instance) {
         this.jdbc = jdbc;
         this.endpoints = endpoints;
         this.trust = trust;
@@ -137,9 +160,17 @@ public final class ConfigAsCode {
                 changed.put(v.name(), v.value());
             }
         }
-        return new ConfigDocument(Set.copyOf(ConfigDocument.SECTIONS), endpoints.list(), trust.certificates(), trust.ctl(),
-                trust.uploadedCrls(), changed, connectionPoints.list().stream()
-                .map(r -> new ConnectionPoint(r.name(), r.site(), r.thumbprintSha256())).toList(), quotas.list());
+        return new ConfigDocument(
+                Set.copyOf(ConfigDocument.SECTIONS),
+                endpoints.list(),
+                trust.certificates(),
+                trust.ctl(),
+                trust.uploadedCrls(),
+                changed,
+                connectionPoints.list().stream()
+                        .map(r -> new ConnectionPoint(r.name(), r.site(), r.thumbprintSha256()))
+                        .toList(),
+                quotas.list());
     }
 
     /** The export: a commented YAML document, the same bytes for the same state but for its "Exported from" line. */
@@ -167,31 +198,80 @@ public final class ConfigAsCode {
         // Endpoints and quotas, by external path (case-insensitive).
         var storedEndpoints = index(endpoints.list(), PublishedEndpoint::externalPathKey);
         var wanted = index(doc.endpoints(), PublishedEndpoint::externalPathKey);
-        planner.diff(ConfigDocument.ENDPOINTS, storedEndpoints, wanted, p -> p.endpoint().externalPath(), ConfigAsCode::endpointDiff,
-                ConfigAsCode::endpointDetail, 2, 1,
-                (c, p) -> endpoints.publish(c, p), (c, p) -> endpoints.unpublish(c, p.endpoint().externalPath()));
-        // A quota takes the spelling of its endpoint's path; one on a path published nowhere waits for it (as the API keeps one).
+        planner.diff(
+                ConfigDocument.ENDPOINTS,
+                storedEndpoints,
+                wanted,
+                p -> p.endpoint().externalPath(),
+                ConfigAsCode::endpointDiff,
+                ConfigAsCode::endpointDetail,
+                2,
+                1,
+                (c, p) -> endpoints.publish(c, p),
+                (c, p) -> endpoints.unpublish(c, p.endpoint().externalPath()));
+        // A quota takes the spelling of its endpoint's path; one on a path published nowhere waits for it (as the API
+        // keeps one).
         var published = new HashMap<String, String>();
         if (!planner.prunes(ConfigDocument.ENDPOINTS)) {
-            storedEndpoints.values().forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
+            storedEndpoints
+                    .values()
+                    .forEach(
+                            p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
         }
-        wanted.values().forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
-        var wantedQuotas = index(doc.quotas().stream().map(q -> new Quota(published.getOrDefault(q.externalPathKey(), q.externalPath()),
-                q.window(), q.requests(), q.egressBytes(), q.deviceRequests(), q.deviceEgressBytes(), q.warnPercent(), q.updatedAt(),
-                q.updatedBy())).toList(), Quota::externalPathKey);
-        planner.diff(ConfigDocument.QUOTAS, index(quotas.list(), Quota::externalPathKey), wantedQuotas, Quota::externalPath,
-                ConfigAsCode::quotaDiff, q -> AdminOperations.quotaDetail(q) + (published.containsKey(q.externalPathKey()) ? ""
-                        : " (no endpoint is published at this path: the quota applies once one is)"), 3, 0,
-                (c, q) -> quotas.put(c, q), (c, q) -> quotas.remove(c, q.externalPath()));
+        wanted.values()
+                .forEach(p -> published.put(p.externalPathKey(), p.endpoint().externalPath()));
+        var wantedQuotas = index(
+                doc.quotas().stream()
+                        .map(q -> new Quota(
+                                published.getOrDefault(q.externalPathKey(), q.externalPath()),
+                                q.window(),
+                                q.requests(),
+                                q.egressBytes(),
+                                q.deviceRequests(),
+                                q.deviceEgressBytes(),
+                                q.warnPercent(),
+                                q.updatedAt(),
+                                q.updatedBy()))
+                        .toList(),
+                Quota::externalPathKey);
+        planner.diff(
+                ConfigDocument.QUOTAS,
+                index(quotas.list(), Quota::externalPathKey),
+                wantedQuotas,
+                Quota::externalPath,
+                ConfigAsCode::quotaDiff,
+                q -> AdminOperations.quotaDetail(q)
+                        + (published.containsKey(q.externalPathKey())
+                                ? ""
+                                : " (no endpoint is published at this path: the quota applies once one is)"),
+                3,
+                0,
+                (c, q) -> quotas.put(c, q),
+                (c, q) -> quotas.remove(c, q.externalPath()));
 
         // Trust: certificates by SHA-256 (nothing to change in a certificate), the CTL, CRLs by SHA-256.
-        planner.diff(ConfigDocument.TRUSTED_CERTIFICATES, index(trust.certificates(), Thumbprints::sha256),
-                index(doc.trustedCertificates(), Thumbprints::sha256), c -> c.getSubjectX500Principal().getName(),
-                (a, b) -> "", c -> (ClientTrustStore.isSelfSigned(c) ? "root" : "intermediate") + " sha256=" + Thumbprints.sha256(c),
-                6, 5, (c, x) -> trust.add(c, x, now), (c, x) -> trust.remove(c, Thumbprints.sha256(x)));
-        planner.diff(ConfigDocument.CTL, index(trust.ctl(), CtlEntry::thumbprintSha256), index(doc.ctl(), CtlEntry::thumbprintSha256),
-                CtlEntry::thumbprintSha256, (a, b) -> a.subject().equals(b.subject()) ? "" : "subject: " + a.subject() + " -> " + b.subject(),
-                CtlEntry::subject, 7, 4, (c, e) -> trust.addToCtl(c, e), (c, e) -> trust.removeFromCtl(c, e.thumbprintSha256()));
+        planner.diff(
+                ConfigDocument.TRUSTED_CERTIFICATES,
+                index(trust.certificates(), Thumbprints::sha256),
+                index(doc.trustedCertificates(), Thumbprints::sha256),
+                c -> c.getSubjectX500Principal().getName(),
+                (a, b) -> "",
+                c -> (ClientTrustStore.isSelfSigned(c) ? "root" : "intermediate") + " sha256=" + Thumbprints.sha256(c),
+                6,
+                5,
+                (c, x) -> trust.add(c, x, now),
+                (c, x) -> trust.remove(c, Thumbprints.sha256(x)));
+        planner.diff(
+                ConfigDocument.CTL,
+                index(trust.ctl(), CtlEntry::thumbprintSha256),
+                index(doc.ctl(), CtlEntry::thumbprintSha256),
+                CtlEntry::thumbprintSha256,
+                (a, b) -> a.subject().equals(b.subject()) ? "" : "subject: " + a.subject() + " -> " + b.subject(),
+                CtlEntry::subject,
+                7,
+                4,
+                (c, e) -> trust.addToCtl(c, e),
+                (c, e) -> trust.removeFromCtl(c, e.thumbprintSha256()));
         // The store keeps one CRL per issuer and scope: a newer one in the file replaces the stored one
         // (removed first, whether or not --prune is given); an older one would roll revocations back.
         var storedCrls = index(trust.uploadedCrls(), ConfigDocument::sha256);
@@ -200,19 +280,36 @@ public final class ConfigAsCode {
             X509CRL file = doc.crls().get(i);
             for (var it = storedCrls.values().iterator(); it.hasNext(); ) {
                 X509CRL stored = it.next();
-                if (!wantedCrls.containsKey(ConfigDocument.sha256(stored)) && crlScope(stored).equals(crlScope(file))) {
+                if (!wantedCrls.containsKey(ConfigDocument.sha256(stored))
+                        && crlScope(stored).equals(crlScope(file))) {
                     if (stored.getThisUpdate().after(file.getThisUpdate())) {
-                        throw new IllegalArgumentException(ConfigDocument.CRLS + "[" + i + "]: older than the stored CRL of its issuer"
-                                + " and scope (this_update " + stored.getThisUpdate().toInstant() + "); export again to get that one");
+                        throw new IllegalArgumentException(ConfigDocument.CRLS + "[" + i
+                                + "]: older than the stored CRL of its issuer" + " and scope (this_update "
+                                + stored.getThisUpdate().toInstant() + "); export again to get that one");
                     }
-                    planner.step(8, new Change(ConfigDocument.CRLS, Action.REMOVE, crlLabel(stored), crlDetail(stored)
-                            + " (replaced by the newer CRL of its issuer and scope)"), c -> trust.removeCrl(c, ConfigDocument.sha256(stored)));
+                    planner.step(
+                            8,
+                            new Change(
+                                    ConfigDocument.CRLS,
+                                    Action.REMOVE,
+                                    crlLabel(stored),
+                                    crlDetail(stored) + " (replaced by the newer CRL of its issuer and scope)"),
+                            c -> trust.removeCrl(c, ConfigDocument.sha256(stored)));
                     it.remove();
                 }
             }
         }
-        planner.diff(ConfigDocument.CRLS, storedCrls, wantedCrls, ConfigAsCode::crlLabel, (a, b) -> "", ConfigAsCode::crlDetail,
-                9, 8, (c, crl) -> trust.addCrl(c, crl, now), (c, crl) -> trust.removeCrl(c, ConfigDocument.sha256(crl)));
+        planner.diff(
+                ConfigDocument.CRLS,
+                storedCrls,
+                wantedCrls,
+                ConfigAsCode::crlLabel,
+                (a, b) -> "",
+                ConfigAsCode::crlDetail,
+                9,
+                8,
+                (c, crl) -> trust.addCrl(c, crl, now),
+                (c, crl) -> trust.removeCrl(c, ConfigDocument.sha256(crl)));
 
         // Settings: a setting left out of the file is at its default; --prune puts it back there.
         var effective = new TreeMap<String, String>();
@@ -221,46 +318,73 @@ public final class ConfigAsCode {
             if (value.equals(effective.get(name))) {
                 planner.unchanged++;
             } else {
-                planner.step(10, new Change(ConfigDocument.SETTINGS, Action.CHANGE, name, effective.get(name) + " -> " + value),
+                planner.step(
+                        10,
+                        new Change(ConfigDocument.SETTINGS, Action.CHANGE, name, effective.get(name) + " -> " + value),
                         c -> settings.set(c, name, value, actor, now));
             }
         });
         effective.forEach((name, value) -> {
             String byDefault = defaultOf(name);
-            if (doc.sections().contains(ConfigDocument.SETTINGS) && !doc.settings().containsKey(name) && !value.equals(byDefault)) {
-                planner.absent(ConfigDocument.SETTINGS, 10, new Change(ConfigDocument.SETTINGS, Action.REMOVE, name,
-                        value + " -> " + byDefault + " (its default)"), c -> settings.set(c, name, byDefault, actor, now));
+            if (doc.sections().contains(ConfigDocument.SETTINGS)
+                    && !doc.settings().containsKey(name)
+                    && !value.equals(byDefault)) {
+                planner.absent(
+                        ConfigDocument.SETTINGS,
+                        10,
+                        new Change(
+                                ConfigDocument.SETTINGS,
+                                Action.REMOVE,
+                                name,
+                                value + " -> " + byDefault + " (its default)"),
+                        c -> settings.set(c, name, byDefault, actor, now));
             }
         });
 
         // Connection points, by name: an existing registration keeps its connection ID; an added one gets a new ID.
         var storedPoints = index(connectionPoints.list(), Registration::name);
-        planner.diff(ConfigDocument.CONNECTION_POINTS, index(storedPoints.values().stream()
-                        .map(r -> new ConnectionPoint(r.name(), r.site(), r.thumbprintSha256())).toList(), ConnectionPoint::name),
-                index(doc.connectionPoints(), ConnectionPoint::name), ConnectionPoint::name, ConfigAsCode::pointDiff,
+        planner.diff(
+                ConfigDocument.CONNECTION_POINTS,
+                index(
+                        storedPoints.values().stream()
+                                .map(r -> new ConnectionPoint(r.name(), r.site(), r.thumbprintSha256()))
+                                .toList(),
+                        ConnectionPoint::name),
+                index(doc.connectionPoints(), ConnectionPoint::name),
+                ConnectionPoint::name,
+                ConfigAsCode::pointDiff,
                 p -> "site=" + p.site() + " certificate_sha256=" + p.thumbprintSha256()
                         + (storedPoints.containsKey(p.name()) ? "" : " (a new connection ID is made, printed once)"),
-                12, 11, (c, p) -> {
+                12,
+                11,
+                (c, p) -> {
                     var existing = storedPoints.get(p.name());
-                    String id = existing != null ? existing.connectionId() : UUID.randomUUID().toString();
-                    connectionPoints.register(c, new Registration(p.name(), p.site(), p.thumbprintSha256(), id, now, actor));
+                    String id = existing != null
+                            ? existing.connectionId()
+                            : UUID.randomUUID().toString();
+                    connectionPoints.register(
+                            c, new Registration(p.name(), p.site(), p.thumbprintSha256(), id, now, actor));
                     if (existing == null) {
                         ids.put(p.name(), id);
                     }
-                }, (c, p) -> connectionPoints.remove(c, p.name()));
+                },
+                (c, p) -> connectionPoints.remove(c, p.name()));
 
         var plan = planner.plan();
         if (plan.changes().isEmpty()) {
             return new Result(plan, dryRun, prune, false, Map.of());
         }
-        var ordered = planner.steps.stream().sorted(Comparator.comparingInt(Step::phase)).toList();
+        var ordered = planner.steps.stream()
+                .sorted(Comparator.comparingInt(Step::phase))
+                .toList();
         try {
             jdbc.transaction(c -> {
                 for (Step step : ordered) {
                     try {
                         step.write().run(c);
                     } catch (IllegalArgumentException e) { // the store's own refusal (an older CRL): name the item
-                        throw new IllegalArgumentException(step.change().section() + " " + step.change().item() + ": " + e.getMessage(), e);
+                        throw new IllegalArgumentException(
+                                step.change().section() + " " + step.change().item() + ": " + e.getMessage(), e);
                     }
                 }
                 if (dryRun) {
@@ -285,7 +409,9 @@ public final class ConfigAsCode {
 
     /** The summary and as many of the items as the audit log's detail holds. */
     private static String auditDetail(Plan plan, boolean prune) {
-        var out = new StringBuilder(plan.summary()).append(prune ? "; with --prune" : "").append(':');
+        var out = new StringBuilder(plan.summary())
+                .append(prune ? "; with --prune" : "")
+                .append(':');
         int shown = 0;
         for (Change c : plan.changes()) {
             String item = " " + symbol(c.action()) + c.section() + " " + c.item() + ";";
@@ -300,11 +426,17 @@ public final class ConfigAsCode {
     }
 
     private Optional<String> roleKind(String kind) {
-        return roles.get().stream().map(Role::kind).filter(k -> k.equalsIgnoreCase(kind)).findFirst();
+        return roles.get().stream()
+                .map(Role::kind)
+                .filter(k -> k.equalsIgnoreCase(kind))
+                .findFirst();
     }
 
     private String defaultOf(String setting) {
-        return settings.catalog().find(setting).map(SettingsCatalog.Definition::defaultValue).orElse("");
+        return settings.catalog()
+                .find(setting)
+                .map(SettingsCatalog.Definition::defaultValue)
+                .orElse("");
     }
 
     private static <T> Map<String, T> index(List<T> items, Function<T, String> key) {
@@ -328,8 +460,7 @@ public final class ConfigAsCode {
      * CTL entries and certificates removed (4, 5), added (6, 7); CRLs removed (8), added (9); settings (10);
      * connection points removed (11), put (12) — removals first, so that they free what additions take.
      */
-    private record Step(int phase, Change change, Write write) {
-    }
+    private record Step(int phase, Change change, Write write) {}
 
     /** The plan being made: each section's stored items compared with the file's, by key. */
     private static final class Planner {
@@ -362,9 +493,17 @@ public final class ConfigAsCode {
             }
         }
 
-        <T> void diff(String section, Map<String, T> stored, Map<String, T> wanted, Function<T, String> label,
-                      BiFunction<T, T, String> difference, Function<T, String> detail, int putPhase, int removePhase,
-                      ItemWrite<T> put, ItemWrite<T> remove) {
+        <T> void diff(
+                String section,
+                Map<String, T> stored,
+                Map<String, T> wanted,
+                Function<T, String> label,
+                BiFunction<T, T, String> difference,
+                Function<T, String> detail,
+                int putPhase,
+                int removePhase,
+                ItemWrite<T> put,
+                ItemWrite<T> remove) {
             if (!sections.contains(section)) {
                 return;
             }
@@ -372,7 +511,10 @@ public final class ConfigAsCode {
                 T before = stored.get(key);
                 String diff = before == null ? null : difference.apply(before, item);
                 if (before == null) {
-                    step(putPhase, new Change(section, Action.ADD, label.apply(item), detail.apply(item)), c -> put.run(c, item));
+                    step(
+                            putPhase,
+                            new Change(section, Action.ADD, label.apply(item), detail.apply(item)),
+                            c -> put.run(c, item));
                 } else if (diff.isEmpty()) {
                     unchanged++;
                 } else {
@@ -381,7 +523,10 @@ public final class ConfigAsCode {
             });
             stored.forEach((key, item) -> {
                 if (!wanted.containsKey(key)) {
-                    absent(section, removePhase, new Change(section, Action.REMOVE, label.apply(item), detail.apply(item)),
+                    absent(
+                            section,
+                            removePhase,
+                            new Change(section, Action.REMOVE, label.apply(item), detail.apply(item)),
                             c -> remove.run(c, item));
                 }
             });
@@ -389,17 +534,26 @@ public final class ConfigAsCode {
 
         /** The changes in the file's section order. */
         Plan plan() {
-            var changes = steps.stream().map(Step::change)
-                    .sorted(Comparator.comparing((Change c) -> ConfigDocument.SECTIONS.indexOf(c.section()))).toList();
-            return new Plan(changes, unchanged, List.copyOf(kept),
-                    ConfigDocument.SECTIONS.stream().filter(s -> !sections.contains(s)).toList());
+            var changes = steps.stream()
+                    .map(Step::change)
+                    .sorted(Comparator.comparing((Change c) -> ConfigDocument.SECTIONS.indexOf(c.section())))
+                    .toList();
+            return new Plan(
+                    changes,
+                    unchanged,
+                    List.copyOf(kept),
+                    ConfigDocument.SECTIONS.stream()
+                            .filter(s -> !sections.contains(s))
+                            .toList());
         }
     }
 
     private static String endpointDetail(PublishedEndpoint p) {
         var e = p.endpoint();
-        return "site=" + p.site() + " internal_url=" + e.internalUrl() + " methods=" + String.join(",", new TreeSet<>(e.methods()))
-                + " auth=" + String.join(",", new TreeSet<>(e.authMethods())) + " max_request_bytes=" + e.maxRequestBytes()
+        return "site=" + p.site() + " internal_url=" + e.internalUrl() + " methods="
+                + String.join(",", new TreeSet<>(e.methods()))
+                + " auth=" + String.join(",", new TreeSet<>(e.authMethods())) + " max_request_bytes="
+                + e.maxRequestBytes()
                 + (p.roleKind() == null ? "" : " role=" + p.roleKind() + (p.roleId() == null ? "" : ":" + p.roleId()));
     }
 
@@ -410,8 +564,14 @@ public final class ConfigAsCode {
         d.add("internal_url", a.endpoint().internalUrl(), b.endpoint().internalUrl());
         d.add("site", a.site(), b.site());
         d.add("name", a.endpoint().name(), b.endpoint().name());
-        d.add("methods", new TreeSet<>(a.endpoint().methods()), new TreeSet<>(b.endpoint().methods()));
-        d.add("auth", new TreeSet<>(a.endpoint().authMethods()), new TreeSet<>(b.endpoint().authMethods()));
+        d.add(
+                "methods",
+                new TreeSet<>(a.endpoint().methods()),
+                new TreeSet<>(b.endpoint().methods()));
+        d.add(
+                "auth",
+                new TreeSet<>(a.endpoint().authMethods()),
+                new TreeSet<>(b.endpoint().authMethods()));
         d.add("max_request_bytes", a.endpoint().maxRequestBytes(), b.endpoint().maxRequestBytes());
         d.add("role_kind", a.roleKind(), b.roleKind());
         d.add("role_id", a.roleId(), b.roleId());
@@ -448,7 +608,9 @@ public final class ConfigAsCode {
         }
 
         private static String text(Object o) {
-            return o instanceof Set<?> s ? String.join(",", s.stream().map(String::valueOf).toList()) : String.valueOf(o);
+            return o instanceof Set<?> s
+                    ? String.join(",", s.stream().map(String::valueOf).toList())
+                    : String.valueOf(o);
         }
 
         @Override

@@ -1,9 +1,5 @@
 package org.opencmg.server.admin;
 
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.Locale;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,14 +11,18 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -49,9 +49,15 @@ import org.yaml.snakeyaml.LoaderOptions;
  *
  * @param sections the sections the file has: apply --prune removes only within these
  */
-public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpoints, List<X509Certificate> trustedCertificates,
-                             List<CtlEntry> ctl, List<X509CRL> crls, SortedMap<String, String> settings,
-                             List<ConnectionPoint> connectionPoints, List<Quota> quotas) {
+public record ConfigDocument(
+        Set<String> sections,
+        List<PublishedEndpoint> endpoints,
+        List<X509Certificate> trustedCertificates,
+        List<CtlEntry> ctl,
+        List<X509CRL> crls,
+        SortedMap<String, String> settings,
+        List<ConnectionPoint> connectionPoints,
+        List<Quota> quotas) {
 
     public static final int VERSION = 1;
     public static final String ENDPOINTS = "endpoints";
@@ -62,11 +68,11 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
     public static final String CONNECTION_POINTS = "connection_points";
     public static final String QUOTAS = "quotas";
     /** The sections in the order of the file. */
-    public static final List<String> SECTIONS = List.of(ENDPOINTS, TRUSTED_CERTIFICATES, CTL, CRLS, SETTINGS, CONNECTION_POINTS, QUOTAS);
+    public static final List<String> SECTIONS =
+            List.of(ENDPOINTS, TRUSTED_CERTIFICATES, CTL, CRLS, SETTINGS, CONNECTION_POINTS, QUOTAS);
 
     /** A connection point's registration without its connection ID, which is a credential and never in the file. */
-    public record ConnectionPoint(String name, String site, String thumbprintSha256) {
-    }
+    public record ConnectionPoint(String name, String site, String thumbprintSha256) {}
 
     private static final Pattern SHA256 = Pattern.compile("[0-9A-F]{64}");
     private static final Pattern ROLE_ID = Pattern.compile("[0-9A-Za-z_-]{1,64}");
@@ -127,27 +133,33 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         var f = JsonNodeFactory.instance;
         var sectionNodes = new HashMap<String, JsonNode>();
         var endpointNodes = f.arrayNode();
-        endpoints.stream().sorted(Comparator.comparing(PublishedEndpoint::externalPathKey)).forEach(p -> {
-            var n = endpointNodes.addObject()
-                    .put("external_path", p.endpoint().externalPath())
-                    .put("internal_url", p.endpoint().internalUrl())
-                    .put("site", p.site())
-                    .put("name", p.endpoint().name());
-            strings(n.putArray("methods"), p.endpoint().methods());
-            strings(n.putArray("auth"), p.endpoint().authMethods());
-            n.put("max_request_bytes", p.endpoint().maxRequestBytes());
-            if (p.roleKind() != null) {
-                n.put("role_kind", p.roleKind());
-            }
-            if (p.roleId() != null) {
-                n.put("role_id", p.roleId());
-            }
-        });
+        endpoints.stream()
+                .sorted(Comparator.comparing(PublishedEndpoint::externalPathKey))
+                .forEach(p -> {
+                    var n = endpointNodes
+                            .addObject()
+                            .put("external_path", p.endpoint().externalPath())
+                            .put("internal_url", p.endpoint().internalUrl())
+                            .put("site", p.site())
+                            .put("name", p.endpoint().name());
+                    strings(n.putArray("methods"), p.endpoint().methods());
+                    strings(n.putArray("auth"), p.endpoint().authMethods());
+                    n.put("max_request_bytes", p.endpoint().maxRequestBytes());
+                    if (p.roleKind() != null) {
+                        n.put("role_kind", p.roleKind());
+                    }
+                    if (p.roleId() != null) {
+                        n.put("role_id", p.roleId());
+                    }
+                });
         sectionNodes.put(ENDPOINTS, endpointNodes);
         var certificateNodes = f.arrayNode();
-        trustedCertificates.stream().sorted(Comparator.comparing((X509Certificate c) -> ClientTrustStore.isSelfSigned(c) ? 0 : 1)
-                .thenComparing(c -> c.getSubjectX500Principal().getName()).thenComparing(Thumbprints::sha256)).forEach(c ->
-                certificateNodes.addObject()
+        trustedCertificates.stream()
+                .sorted(Comparator.comparing((X509Certificate c) -> ClientTrustStore.isSelfSigned(c) ? 0 : 1)
+                        .thenComparing(c -> c.getSubjectX500Principal().getName())
+                        .thenComparing(Thumbprints::sha256))
+                .forEach(c -> certificateNodes
+                        .addObject()
                         .put("subject", c.getSubjectX500Principal().getName())
                         .put("kind", ClientTrustStore.isSelfSigned(c) ? "root" : "intermediate")
                         .put("not_after", c.getNotAfter().toInstant().toString())
@@ -155,31 +167,44 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                         .put("certificate", lf(PemFiles.toPem(c))));
         sectionNodes.put(TRUSTED_CERTIFICATES, certificateNodes);
         var ctlNodes = f.arrayNode();
-        ctl.stream().sorted(Comparator.comparing(CtlEntry::subject).thenComparing(CtlEntry::thumbprintSha256)).forEach(e ->
-                ctlNodes.addObject().put("subject", e.subject()).put("sha256", e.thumbprintSha256()));
+        ctl.stream()
+                .sorted(Comparator.comparing(CtlEntry::subject).thenComparing(CtlEntry::thumbprintSha256))
+                .forEach(e -> ctlNodes.addObject().put("subject", e.subject()).put("sha256", e.thumbprintSha256()));
         sectionNodes.put(CTL, ctlNodes);
         var crlNodes = f.arrayNode();
-        crls.stream().sorted(Comparator.comparing((X509CRL c) -> c.getIssuerX500Principal().getName())
-                .thenComparing(ClientTrustStore::scope).thenComparing(ConfigDocument::sha256)).forEach(c -> {
-            var n = crlNodes.addObject()
-                    .put("issuer", c.getIssuerX500Principal().getName())
-                    .put("this_update", c.getThisUpdate().toInstant().toString());
-            if (c.getNextUpdate() != null) {
-                n.put("next_update", c.getNextUpdate().toInstant().toString());
-            }
-            n.put("sha256", sha256(c)).put("crl", lf(PemFiles.toPem(c)));
-        });
+        crls.stream()
+                .sorted(Comparator.comparing(
+                                (X509CRL c) -> c.getIssuerX500Principal().getName())
+                        .thenComparing(ClientTrustStore::scope)
+                        .thenComparing(ConfigDocument::sha256))
+                .forEach(c -> {
+                    var n = crlNodes.addObject()
+                            .put("issuer", c.getIssuerX500Principal().getName())
+                            .put("this_update", c.getThisUpdate().toInstant().toString());
+                    if (c.getNextUpdate() != null) {
+                        n.put("next_update", c.getNextUpdate().toInstant().toString());
+                    }
+                    n.put("sha256", sha256(c)).put("crl", lf(PemFiles.toPem(c)));
+                });
         sectionNodes.put(CRLS, crlNodes);
         var settingNodes = f.objectNode();
         settings.forEach(settingNodes::put);
         sectionNodes.put(SETTINGS, settingNodes);
         var pointNodes = f.arrayNode();
-        connectionPoints.stream().sorted(Comparator.comparing(ConnectionPoint::name)).forEach(p ->
-                pointNodes.addObject().put("name", p.name()).put("site", p.site()).put("certificate_sha256", p.thumbprintSha256()));
+        connectionPoints.stream()
+                .sorted(Comparator.comparing(ConnectionPoint::name))
+                .forEach(p -> pointNodes
+                        .addObject()
+                        .put("name", p.name())
+                        .put("site", p.site())
+                        .put("certificate_sha256", p.thumbprintSha256()));
         sectionNodes.put(CONNECTION_POINTS, pointNodes);
         var quotaNodes = f.arrayNode();
         quotas.stream().sorted(Comparator.comparing(Quota::externalPathKey)).forEach(q -> {
-            var n = quotaNodes.addObject().put("external_path", q.externalPath()).put("window", Quota.formatWindow(q.window()));
+            var n = quotaNodes
+                    .addObject()
+                    .put("external_path", q.externalPath())
+                    .put("window", Quota.formatWindow(q.window()));
             putBudget(n, "requests", q.requests());
             putBudget(n, "egress_bytes", q.egressBytes());
             putBudget(n, "device_requests", q.deviceRequests());
@@ -189,7 +214,9 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         sectionNodes.put(QUOTAS, quotaNodes);
         for (String section : SECTIONS) {
             out.append('\n');
-            COMMENTS.get(section).lines().forEach(l -> out.append("# ").append(l).append('\n'));
+            COMMENTS.get(section)
+                    .lines()
+                    .forEach(l -> out.append("# ").append(l).append('\n'));
             try {
                 out.append(lf(YAML.writeValueAsString(f.objectNode().set(section, sectionNodes.get(section)))));
             } catch (JacksonException e) {
@@ -200,7 +227,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
     }
 
     private static void strings(ArrayNode array, Set<String> values) {
-        new TreeSet<>(values).forEach(array::add); // sorted: the order means nothing, and a file must diff only on changes
+        new TreeSet<>(values)
+                .forEach(array::add); // sorted: the order means nothing, and a file must diff only on changes
     }
 
     private static void putBudget(ObjectNode n, String field, Long value) {
@@ -215,8 +243,9 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
 
     static String sha256(X509CRL crl) {
         try {
-            return HexFormat.of().withUpperCase().formatHex(
-                    MessageDigest.getInstance("SHA-256").digest(crl.getEncoded()));
+            return HexFormat.of()
+                    .withUpperCase()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(crl.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot hash a CRL", e);
         }
@@ -231,18 +260,24 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
      * @param catalog  the settings this gateway knows (its own and its plugins')
      * @throws IllegalArgumentException naming the section and index of the first bad entry
      */
-    public static ConfigDocument parse(String text, Function<String, Optional<String>> roleKind, SettingsCatalog catalog,
-                                       String actor, Instant now) {
+    public static ConfigDocument parse(
+            String text,
+            Function<String, Optional<String>> roleKind,
+            SettingsCatalog catalog,
+            String actor,
+            Instant now) {
         JsonNode root;
         try {
             root = YAML.readTree(text);
         } catch (JacksonException e) {
             var at = e.getLocation();
-            throw new IllegalArgumentException("not a YAML document" + (at == null ? "" : " (line " + at.getLineNr() + ", column "
-                    + at.getColumnNr() + ")") + ": " + e.getOriginalMessage());
+            throw new IllegalArgumentException("not a YAML document"
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")") + ": "
+                    + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("a configuration is a YAML mapping of version and sections (" + SECTIONS + ")");
+            throw new IllegalArgumentException(
+                    "a configuration is a YAML mapping of version and sections (" + SECTIONS + ")");
         }
         var sections = new LinkedHashSet<String>();
         for (var field : root.properties()) {
@@ -250,7 +285,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 continue;
             }
             if (!SECTIONS.contains(field.getKey())) {
-                throw new IllegalArgumentException("unknown section '" + field.getKey() + "' (known: version, " + String.join(", ", SECTIONS) + ")");
+                throw new IllegalArgumentException("unknown section '" + field.getKey() + "' (known: version, "
+                        + String.join(", ", SECTIONS) + ")");
             }
             sections.add(field.getKey());
         }
@@ -259,8 +295,15 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                     + (root.has("version") ? root.get("version").toString() : "none") + ")");
         }
         var reader = new Reader(root, roleKind, catalog, actor, now);
-        return new ConfigDocument(Set.copyOf(sections), reader.endpoints(), reader.certificates(), reader.ctl(), reader.crls(),
-                reader.settings(), reader.connectionPoints(), reader.quotas());
+        return new ConfigDocument(
+                Set.copyOf(sections),
+                reader.endpoints(),
+                reader.certificates(),
+                reader.ctl(),
+                reader.crls(),
+                reader.settings(),
+                reader.connectionPoints(),
+                reader.quotas());
     }
 
     /** One section's items, each read with its place ("endpoints[2]") in front of any error. */
@@ -271,7 +314,12 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         private final String actor;
         private final Instant now;
 
-        Reader(JsonNode root, Function<String, Optional<String>> roleKind, SettingsCatalog catalog, String actor, Instant now) {
+        Reader(
+                JsonNode root,
+                Function<String, Optional<String>> roleKind,
+                SettingsCatalog catalog,
+                String actor,
+                Instant now) {
             this.root = root;
             this.roleKind = roleKind;
             this.catalog = catalog;
@@ -285,7 +333,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         }
 
         /** The section's items; {@code key} finds duplicates, {@code fields} are the names an item may have. */
-        private <T> List<T> list(String section, Set<String> fields, Item<T> read, Function<T, String> key, String keyName) {
+        private <T> List<T> list(
+                String section, Set<String> fields, Item<T> read, Function<T, String> key, String keyName) {
             JsonNode node = root.path(section);
             if (node.isMissingNode() || node.isNull()) {
                 return List.of();
@@ -301,14 +350,17 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 T value;
                 try {
                     if (!item.isObject()) {
-                        throw new IllegalArgumentException("an entry is a mapping of " + String.join(", ", new TreeSet<>(fields)));
+                        throw new IllegalArgumentException(
+                                "an entry is a mapping of " + String.join(", ", new TreeSet<>(fields)));
                     }
                     for (var name : (Iterable<String>) item::fieldNames) {
                         if (!fields.contains(name)) {
-                            throw new IllegalArgumentException(name.equals("connection_id")
-                                    ? "connection_id: a connection ID is a credential and is never taken from a file (apply makes "
-                                    + "one for a registration it adds)"
-                                    : "unknown field '" + name + "' (known: " + String.join(", ", new TreeSet<>(fields)) + ")");
+                            throw new IllegalArgumentException(
+                                    name.equals("connection_id")
+                                            ? "connection_id: a connection ID is a credential and is never taken from a file (apply makes "
+                                                    + "one for a registration it adds)"
+                                            : "unknown field '" + name + "' (known: "
+                                                    + String.join(", ", new TreeSet<>(fields)) + ")");
                         }
                     }
                     value = read.read(item);
@@ -317,7 +369,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 }
                 Integer earlier = seen.putIfAbsent(key.apply(value), i);
                 if (earlier != null) {
-                    throw new IllegalArgumentException(where + ": the same " + keyName + " as " + section + "[" + earlier + "]");
+                    throw new IllegalArgumentException(
+                            where + ": the same " + keyName + " as " + section + "[" + earlier + "]");
                 }
                 out.add(value);
             }
@@ -325,63 +378,105 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         }
 
         List<PublishedEndpoint> endpoints() {
-            return list(ENDPOINTS, Set.of("external_path", "internal_url", "site", "name", "methods", "auth", "max_request_bytes",
-                    "role_kind", "role_id"), item -> {
-                Long max = item.hasNonNull("max_request_bytes")
-                        ? AdminOperations.budget(item, "max_request_bytes", true) : null;
-                var p = new EndpointRequest(text(item, "external_path"), text(item, "internal_url"), text(item, "site"),
-                        text(item, "name"), strings(item, "methods"), strings(item, "auth"), max).validate(actor, now);
-                String kind = text(item, "role_kind");
-                String id = text(item, "role_id");
-                if (id != null && (kind == null || !ROLE_ID.matcher(id).matches())) {
-                    throw new IllegalArgumentException("role_id goes with a role_kind, and is 1-64 of A-Z a-z 0-9 _ -");
-                }
-                if (kind == null) {
-                    return p;
-                }
-                String loaded = roleKind.apply(kind).orElseThrow(() -> new IllegalArgumentException(
-                        "role_kind: no role plugin of kind '" + kind + "' is loaded"));
-                return p.withRole(loaded, id);
-            }, PublishedEndpoint::externalPathKey, "external_path (case-insensitive)");
+            return list(
+                    ENDPOINTS,
+                    Set.of(
+                            "external_path",
+                            "internal_url",
+                            "site",
+                            "name",
+                            "methods",
+                            "auth",
+                            "max_request_bytes",
+                            "role_kind",
+                            "role_id"),
+                    item -> {
+                        Long max = item.hasNonNull("max_request_bytes")
+                                ? AdminOperations.budget(item, "max_request_bytes", true)
+                                : null;
+                        var p = new EndpointRequest(
+                                        text(item, "external_path"),
+                                        text(item, "internal_url"),
+                                        text(item, "site"),
+                                        text(item, "name"),
+                                        strings(item, "methods"),
+                                        strings(item, "auth"),
+                                        max)
+                                .validate(actor, now);
+                        String kind = text(item, "role_kind");
+                        String id = text(item, "role_id");
+                        if (id != null && (kind == null || !ROLE_ID.matcher(id).matches())) {
+                            throw new IllegalArgumentException(
+                                    "role_id goes with a role_kind, and is 1-64 of A-Z a-z 0-9 _ -");
+                        }
+                        if (kind == null) {
+                            return p;
+                        }
+                        String loaded = roleKind.apply(kind)
+                                .orElseThrow(() -> new IllegalArgumentException(
+                                        "role_kind: no role plugin of kind '" + kind + "' is loaded"));
+                        return p.withRole(loaded, id);
+                    },
+                    PublishedEndpoint::externalPathKey,
+                    "external_path (case-insensitive)");
         }
 
         List<X509Certificate> certificates() {
-            return list(TRUSTED_CERTIFICATES, Set.of("subject", "kind", "not_after", "sha256", "certificate"), item -> {
-                var certs = PemFiles.readCertificates(required(item, "certificate").getBytes(StandardCharsets.US_ASCII));
-                if (certs.size() != 1) {
-                    throw new IllegalArgumentException("certificate: one PEM certificate per entry (found " + certs.size() + ")");
-                }
-                X509Certificate c = certs.getFirst();
-                if (c.getBasicConstraints() < 0) {
-                    throw new IllegalArgumentException("certificate: not a CA certificate: " + c.getSubjectX500Principal().getName());
-                }
-                checkSha256(item, Thumbprints.sha256(c), "certificate");
-                return c;
-            }, Thumbprints::sha256, "certificate");
+            return list(
+                    TRUSTED_CERTIFICATES,
+                    Set.of("subject", "kind", "not_after", "sha256", "certificate"),
+                    item -> {
+                        var certs = PemFiles.readCertificates(
+                                required(item, "certificate").getBytes(StandardCharsets.US_ASCII));
+                        if (certs.size() != 1) {
+                            throw new IllegalArgumentException(
+                                    "certificate: one PEM certificate per entry (found " + certs.size() + ")");
+                        }
+                        X509Certificate c = certs.getFirst();
+                        if (c.getBasicConstraints() < 0) {
+                            throw new IllegalArgumentException("certificate: not a CA certificate: "
+                                    + c.getSubjectX500Principal().getName());
+                        }
+                        checkSha256(item, Thumbprints.sha256(c), "certificate");
+                        return c;
+                    },
+                    Thumbprints::sha256,
+                    "certificate");
         }
 
         List<CtlEntry> ctl() {
-            return list(CTL, Set.of("subject", "sha256"), item -> {
-                String sha256 = thumbprint(required(item, "sha256"), "sha256");
-                String subject = text(item, "subject");
-                return new CtlEntry(sha256, subject == null ? "" : subject, now);
-            }, CtlEntry::thumbprintSha256, "sha256");
+            return list(
+                    CTL,
+                    Set.of("subject", "sha256"),
+                    item -> {
+                        String sha256 = thumbprint(required(item, "sha256"), "sha256");
+                        String subject = text(item, "subject");
+                        return new CtlEntry(sha256, subject == null ? "" : subject, now);
+                    },
+                    CtlEntry::thumbprintSha256,
+                    "sha256");
         }
 
         List<X509CRL> crls() {
-            var crls = list(CRLS, Set.of("issuer", "this_update", "next_update", "sha256", "crl"), item -> {
-                X509CRL crl = PemFiles.readCrl(required(item, "crl").getBytes(StandardCharsets.US_ASCII));
-                checkSha256(item, sha256(crl), "CRL");
-                return crl;
-            }, ConfigDocument::sha256, "CRL");
+            var crls = list(
+                    CRLS,
+                    Set.of("issuer", "this_update", "next_update", "sha256", "crl"),
+                    item -> {
+                        X509CRL crl = PemFiles.readCrl(required(item, "crl").getBytes(StandardCharsets.US_ASCII));
+                        checkSha256(item, sha256(crl), "CRL");
+                        return crl;
+                    },
+                    ConfigDocument::sha256,
+                    "CRL");
             // The store keeps one CRL per issuer and scope: two in a file would replace each other at every apply.
             var scopes = new HashMap<String, Integer>();
             for (int i = 0; i < crls.size(); i++) {
                 X509CRL c = crls.get(i);
-                Integer earlier = scopes.putIfAbsent(c.getIssuerX500Principal().getName() + "|" + ClientTrustStore.scope(c), i);
+                Integer earlier =
+                        scopes.putIfAbsent(c.getIssuerX500Principal().getName() + "|" + ClientTrustStore.scope(c), i);
                 if (earlier != null) {
-                    throw new IllegalArgumentException(CRLS + "[" + i + "]: a CRL of the same issuer and scope as crls[" + earlier
-                            + "]; keep only the newer");
+                    throw new IllegalArgumentException(CRLS + "[" + i + "]: a CRL of the same issuer and scope as crls["
+                            + earlier + "]; keep only the newer");
                 }
             }
             return crls;
@@ -401,8 +496,9 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
                 if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                     throw new IllegalArgumentException(where + ": a value (text, number, true or false)");
                 }
-                var definition = catalog.find(e.getKey()).orElseThrow(() -> new IllegalArgumentException(
-                        where + ": unknown setting (known: " + catalog.names() + ")"));
+                var definition = catalog.find(e.getKey())
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                where + ": unknown setting (known: " + catalog.names() + ")"));
                 try {
                     out.put(e.getKey(), definition.canonical(e.getValue().asText()));
                 } catch (IllegalArgumentException x) {
@@ -413,28 +509,56 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         }
 
         List<ConnectionPoint> connectionPoints() {
-            return list(CONNECTION_POINTS, Set.of("name", "site", "certificate_sha256"), item -> {
-                String name = required(item, "name");
-                String site = required(item, "site");
-                if (!POINT_NAME.matcher(name).matches() || !SITE.matcher(site).matches()) {
-                    throw new IllegalArgumentException("name (1-128 of A-Z a-z 0-9 . _ -) and site (1-64 of A-Z a-z 0-9 _ -)");
-                }
-                return new ConnectionPoint(name, site, thumbprint(required(item, "certificate_sha256"), "certificate_sha256"));
-            }, ConnectionPoint::name, "name");
+            return list(
+                    CONNECTION_POINTS,
+                    Set.of("name", "site", "certificate_sha256"),
+                    item -> {
+                        String name = required(item, "name");
+                        String site = required(item, "site");
+                        if (!POINT_NAME.matcher(name).matches()
+                                || !SITE.matcher(site).matches()) {
+                            throw new IllegalArgumentException(
+                                    "name (1-128 of A-Z a-z 0-9 . _ -) and site (1-64 of A-Z a-z 0-9 _ -)");
+                        }
+                        return new ConnectionPoint(
+                                name, site, thumbprint(required(item, "certificate_sha256"), "certificate_sha256"));
+                    },
+                    ConnectionPoint::name,
+                    "name");
         }
 
         List<Quota> quotas() {
-            return list(QUOTAS, Set.of("external_path", "window", "requests", "egress_bytes", "device_requests",
-                    "device_egress_bytes", "warn_percent"), item -> {
-                String path = required(item, "external_path");
-                if (!path.startsWith("/")) {
-                    throw new IllegalArgumentException("external_path: an endpoint's external path, starting with /");
-                }
-                return new Quota(path, Quota.parseWindow(required(item, "window")), AdminOperations.budget(item, "requests", false),
-                        AdminOperations.budget(item, "egress_bytes", true), AdminOperations.budget(item, "device_requests", false),
-                        AdminOperations.budget(item, "device_egress_bytes", true),
-                        item.hasNonNull("warn_percent") ? item.path("warn_percent").asInt(-1) : Quota.DEFAULT_WARN_PERCENT, now, actor);
-            }, Quota::externalPathKey, "external_path (case-insensitive)");
+            return list(
+                    QUOTAS,
+                    Set.of(
+                            "external_path",
+                            "window",
+                            "requests",
+                            "egress_bytes",
+                            "device_requests",
+                            "device_egress_bytes",
+                            "warn_percent"),
+                    item -> {
+                        String path = required(item, "external_path");
+                        if (!path.startsWith("/")) {
+                            throw new IllegalArgumentException(
+                                    "external_path: an endpoint's external path, starting with /");
+                        }
+                        return new Quota(
+                                path,
+                                Quota.parseWindow(required(item, "window")),
+                                AdminOperations.budget(item, "requests", false),
+                                AdminOperations.budget(item, "egress_bytes", true),
+                                AdminOperations.budget(item, "device_requests", false),
+                                AdminOperations.budget(item, "device_egress_bytes", true),
+                                item.hasNonNull("warn_percent")
+                                        ? item.path("warn_percent").asInt(-1)
+                                        : Quota.DEFAULT_WARN_PERCENT,
+                                now,
+                                actor);
+                    },
+                    Quota::externalPathKey,
+                    "external_path (case-insensitive)");
         }
 
         private static String text(JsonNode item, String field) {
@@ -485,7 +609,8 @@ public record ConfigDocument(Set<String> sections, List<PublishedEndpoint> endpo
         private static void checkSha256(JsonNode item, String actual, String what) {
             String written = text(item, "sha256");
             if (written != null && !thumbprint(written, "sha256").equals(actual)) {
-                throw new IllegalArgumentException("sha256 is not the " + what + "'s (" + actual + "): was one of them edited?");
+                throw new IllegalArgumentException(
+                        "sha256 is not the " + what + "'s (" + actual + "): was one of them edited?");
             }
         }
     }

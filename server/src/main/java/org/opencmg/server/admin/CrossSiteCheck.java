@@ -14,8 +14,7 @@ import java.util.Optional;
  */
 final class CrossSiteCheck {
 
-    private CrossSiteCheck() {
-    }
+    private CrossSiteCheck() {}
 
     /** Why the request is cross-site (for the log), or empty if it is not. */
     static Optional<String> violation(HttpServletRequest req) {
@@ -32,7 +31,8 @@ final class CrossSiteCheck {
 
     /** True when the request comes from a browser, which must never be offered a Basic prompt. */
     static boolean fromBrowser(HttpServletRequest req) {
-        return req.getHeader("Sec-Fetch-Site") != null || req.getHeader("Sec-Fetch-Mode") != null
+        return req.getHeader("Sec-Fetch-Site") != null
+                || req.getHeader("Sec-Fetch-Mode") != null
                 || req.getHeader("Origin") != null;
     }
 
@@ -43,7 +43,9 @@ final class CrossSiteCheck {
         } catch (URISyntaxException e) {
             return false; // "null" (a sandboxed frame, a redirect) and anything malformed
         }
-        if (uri.getScheme() == null || uri.getHost() == null || uri.getRawPath() != null && !uri.getRawPath().isEmpty()) {
+        if (uri.getScheme() == null
+                || uri.getHost() == null
+                || uri.getRawPath() != null && !uri.getRawPath().isEmpty()) {
             return false;
         }
         int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;

@@ -13,11 +13,18 @@ import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.store.PublishedEndpoint;
 
 /** A publish request as the admin API receives it (JSON, snake_case), checked before it is stored. */
-public record EndpointRequest(String externalPath, String internalUrl, String site, String name,
-                              List<String> methods, List<String> auth, Long maxRequestBytes) {
+public record EndpointRequest(
+        String externalPath,
+        String internalUrl,
+        String site,
+        String name,
+        List<String> methods,
+        List<String> auth,
+        Long maxRequestBytes) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 5L * 1024 * 1024;
-    public static final List<String> DEFAULT_METHODS = List.of("GET", "HEAD", "POST", "PUT", "PROPFIND", "CCM_POST", "BITS_POST");
+    public static final List<String> DEFAULT_METHODS =
+            List.of("GET", "HEAD", "POST", "PUT", "PROPFIND", "CCM_POST", "BITS_POST");
 
     private static final Pattern TOKEN = Pattern.compile("[A-Z0-9!#$%&'*+.^_`|~-]{1,32}");
     private static final Pattern SITE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -49,10 +56,15 @@ public record EndpointRequest(String externalPath, String internalUrl, String si
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("internal_url is not a URL");
         }
-        if (!held && (!("https".equals(internal.getScheme()) || "http".equals(internal.getScheme())) || internal.getHost() == null
-                || internal.getRawQuery() != null || internal.getRawFragment() != null || internal.getRawUserInfo() != null)) {
-            throw new IllegalArgumentException("internal_url must be http(s)://host[:port][/path] without query or user info, or "
-                    + Endpoint.GATEWAY_NOTIFICATIONS);
+        if (!held
+                && (!("https".equals(internal.getScheme()) || "http".equals(internal.getScheme()))
+                        || internal.getHost() == null
+                        || internal.getRawQuery() != null
+                        || internal.getRawFragment() != null
+                        || internal.getRawUserInfo() != null)) {
+            throw new IllegalArgumentException(
+                    "internal_url must be http(s)://host[:port][/path] without query or user info, or "
+                            + Endpoint.GATEWAY_NOTIFICATIONS);
         }
         if (!SITE.matcher(site).matches()) {
             throw new IllegalArgumentException("site must be 1-64 letters, digits, '-' or '_'");
@@ -74,7 +86,8 @@ public record EndpointRequest(String externalPath, String internalUrl, String si
             a.add(low);
         }
         if (held && !m.equals(Set.of("GET"))) {
-            throw new IllegalArgumentException("a notification endpoint (" + Endpoint.GATEWAY_NOTIFICATIONS + ") takes GET only");
+            throw new IllegalArgumentException(
+                    "a notification endpoint (" + Endpoint.GATEWAY_NOTIFICATIONS + ") takes GET only");
         }
         long max = maxRequestBytes == null ? held ? 0 : DEFAULT_MAX_REQUEST_BYTES : maxRequestBytes;
         if (max < 0) {

@@ -1,17 +1,17 @@
 package org.opencmg.server.admin;
 
-import java.util.concurrent.atomic.AtomicLong;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import org.opencmg.api.Jdbc;
 import org.opencmg.api.StoreException;
 import org.slf4j.Logger;
@@ -41,17 +41,16 @@ public final class LoginThrottle {
     public static final int MAX_USER_NAME = 128;
     /** Rows kept at most. */
     static final int MAX_KEYS = 10_000;
+
     private static final Duration FORGET = CAP.multipliedBy(4);
 
     /**
      * The throttle's answer: {@code admitted} (check the password now; {@code delay} is what the
      * next attempt will have to wait if this one fails) or not ({@code delay} is the Retry-After).
      */
-    public record Attempt(boolean admitted, Duration delay) {
-    }
+    public record Attempt(boolean admitted, Duration delay) {}
 
-    private record Failures(int count, Instant last) {
-    }
+    private record Failures(int count, Instant last) {}
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -85,9 +84,13 @@ public final class LoginThrottle {
         try {
             attempt = jdbc.transaction(tx -> {
                 var found = new HashMap<String, Failures>();
-                try (var select = Jdbc.prepare(tx, "select throttle_key, failures, last_failure from login_failures "
-                        + "where throttle_key in (?, ?) for update", u, a);
-                     var rs = select.executeQuery()) {
+                try (var select = Jdbc.prepare(
+                                tx,
+                                "select throttle_key, failures, last_failure from login_failures "
+                                        + "where throttle_key in (?, ?) for update",
+                                u,
+                                a);
+                        var rs = select.executeQuery()) {
                     while (rs.next()) {
                         found.put(rs.getString(1), new Failures(rs.getInt(2), Jdbc.instant(rs, "last_failure")));
                     }
@@ -107,7 +110,8 @@ public final class LoginThrottle {
             if (!duplicateKey(e)) {
                 throw e;
             }
-            // A simultaneous first attempt (here or on another instance) inserted the rows first: it is the one admitted.
+            // A simultaneous first attempt (here or on another instance) inserted the rows first: it is the one
+            // admitted.
             return new Attempt(false, delay(1));
         }
         if (inserted[0]) {
@@ -122,7 +126,8 @@ public final class LoginThrottle {
 
     /** Rows held now (bounded by {@link #MAX_KEYS}), for tests. */
     long size() {
-        return jdbc.query("select count(*) from login_failures", rs -> rs.getLong(1)).getFirst();
+        return jdbc.query("select count(*) from login_failures", rs -> rs.getLong(1))
+                .getFirst();
     }
 
     /** A row older than four caps counts as none. */
@@ -132,7 +137,8 @@ public final class LoginThrottle {
 
     /** Updates or inserts a row; true if it inserted one. */
     private static boolean write(Connection tx, String key, Failures f, boolean exists) throws SQLException {
-        String sql = exists ? "update login_failures set failures = ?, last_failure = ? where throttle_key = ?"
+        String sql = exists
+                ? "update login_failures set failures = ?, last_failure = ? where throttle_key = ?"
                 : "insert into login_failures (failures, last_failure, throttle_key) values (?, ?, ?)";
         try (var ps = Jdbc.prepare(tx, sql, f.count, f.last, key)) {
             ps.executeUpdate();
@@ -155,8 +161,10 @@ public final class LoginThrottle {
             jdbc.update("delete from login_failures where last_failure <= ?", now.minus(FORGET));
             long rows = size();
             if (rows > maxKeys) {
-                jdbc.update("delete from login_failures where throttle_key in (select throttle_key from login_failures "
-                        + "order by last_failure limit ?)", rows - maxKeys);
+                jdbc.update(
+                        "delete from login_failures where throttle_key in (select throttle_key from login_failures "
+                                + "order by last_failure limit ?)",
+                        rows - maxKeys);
             }
         } catch (StoreException e) {
             LOG.debug("login throttle clean-up: {}", e.getMessage()); // the next insert tries again

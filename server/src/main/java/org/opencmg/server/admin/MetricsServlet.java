@@ -31,7 +31,8 @@ public final class MetricsServlet extends HttpServlet {
     private final transient SecretStore secrets;
     private final transient Refusals refusals;
 
-    public MetricsServlet(PrometheusMeterRegistry registry, AdminCredentials credentials, SecretStore secrets, Refusals refusals) {
+    public MetricsServlet(
+            PrometheusMeterRegistry registry, AdminCredentials credentials, SecretStore secrets, Refusals refusals) {
         this.registry = registry;
         this.credentials = credentials;
         this.secrets = secrets;
@@ -94,9 +95,15 @@ public final class MetricsServlet extends HttpServlet {
     /** Logs and counts the refusal; the body is its reason code. */
     private void refuse(HttpServletRequest req, HttpServletResponse resp, int status, String reason, String detail)
             throws IOException {
-        refusals.record(new RequestRefused(status, reason, detail), req.getMethod(), req.getRequestURI(), req.getRemoteAddr(), "");
+        refusals.record(
+                new RequestRefused(status, reason, detail),
+                req.getMethod(),
+                req.getRequestURI(),
+                req.getRemoteAddr(),
+                "");
         if (req.getContentLengthLong() != 0) {
-            resp.setHeader("Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
+            resp.setHeader(
+                    "Connection", "close"); // the body stays unread: say so, or a client may reuse the connection
         }
         resp.setStatus(status);
         resp.setContentType("text/plain; charset=utf-8");
@@ -109,6 +116,8 @@ public final class MetricsServlet extends HttpServlet {
             return false;
         }
         byte[] presented = authorization.substring(7).strip().getBytes(StandardCharsets.US_ASCII);
-        return secrets.current(SCRAPE_TOKEN).map(v -> MessageDigest.isEqual(v.bytes(), presented)).orElse(false);
+        return secrets.current(SCRAPE_TOKEN)
+                .map(v -> MessageDigest.isEqual(v.bytes(), presented))
+                .orElse(false);
     }
 }

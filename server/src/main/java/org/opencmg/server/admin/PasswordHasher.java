@@ -1,12 +1,12 @@
 package org.opencmg.server.admin;
 
-import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
@@ -24,12 +24,12 @@ public final class PasswordHasher {
     private static final Base64.Decoder B64D = Base64.getDecoder();
     /** Evaluations running at once: each holds 19 MiB, so a burst of logins cannot exhaust the heap. */
     static final int MAX_CONCURRENT = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 8);
+
     private static final Semaphore RUNNING = new Semaphore(MAX_CONCURRENT, true);
     private static final AtomicInteger RUNNING_NOW = new AtomicInteger();
     private static final AtomicInteger RUNNING_PEAK = new AtomicInteger();
 
-    private PasswordHasher() {
-    }
+    private PasswordHasher() {}
 
     /** The most evaluations that ever ran at once in this JVM (at most {@link #MAX_CONCURRENT}). */
     static int peakConcurrent() {
@@ -97,7 +97,11 @@ public final class PasswordHasher {
     private static byte[] deriveNow(char[] password, byte[] salt, int m, int t, int p, int length) {
         var params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                .withMemoryAsKB(m).withIterations(t).withParallelism(p).withSalt(salt).build();
+                .withMemoryAsKB(m)
+                .withIterations(t)
+                .withParallelism(p)
+                .withSalt(salt)
+                .build();
         var gen = new Argon2BytesGenerator();
         gen.init(params);
         byte[] out = new byte[length];

@@ -7,8 +7,7 @@ import java.util.Properties;
 /** The version the build wrote into version.properties (resource filtering of the project's version). */
 public final class BuildVersion {
 
-    private BuildVersion() {
-    }
+    private BuildVersion() {}
 
     public static String number() {
         var props = new Properties();

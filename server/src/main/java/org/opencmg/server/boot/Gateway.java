@@ -1,15 +1,6 @@
 package org.opencmg.server.boot;
 
 import io.micrometer.core.instrument.Counter;
-import java.util.Collections;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.opencmg.server.admin.AdminOperations;
-import org.opencmg.server.admin.ConfigAsCode;
-import org.opencmg.server.admin.LoginThrottle;
-import org.opencmg.server.channel.ConnectionAnalyzer;
-import org.opencmg.server.store.AdminCertificates;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -29,76 +20,85 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.opencmg.api.GatewayService;
+import org.opencmg.api.Jdbc;
+import org.opencmg.channel.ChannelProtocol;
+import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.pki.CertificateReloader;
+import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminConsole;
 import org.opencmg.server.admin.AdminCredentials;
+import org.opencmg.server.admin.AdminOperations;
 import org.opencmg.server.admin.AdminServices;
+import org.opencmg.server.admin.ConfigAsCode;
+import org.opencmg.server.admin.LoginThrottle;
 import org.opencmg.server.admin.MetricsServlet;
 import org.opencmg.server.admin.PasswordHasher;
-import org.opencmg.channel.ChannelProtocol;
-import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.channel.AccessLog;
 import org.opencmg.server.channel.ChannelAdmission;
-import org.opencmg.server.channel.ChannelForwarder;
 import org.opencmg.server.channel.ChannelConnectionFactory;
+import org.opencmg.server.channel.ChannelForwarder;
 import org.opencmg.server.channel.ChannelGreeting;
-import org.opencmg.server.channel.ChannelVersionRefusal;
 import org.opencmg.server.channel.ChannelRegistry;
-import org.opencmg.server.membership.Membership;
+import org.opencmg.server.channel.ChannelVersionRefusal;
+import org.opencmg.server.channel.ConnectionAnalyzer;
 import org.opencmg.server.channel.DroppedHeaders;
 import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
-import org.opencmg.pki.KeyMaterial;
-import org.opencmg.server.jetty.TlsPolicy;
-import org.opencmg.server.pipeline.AuthenticationStep;
-import org.opencmg.server.pipeline.AuthorizationStep;
 import org.opencmg.server.jetty.HandshakeFailures;
+import org.opencmg.server.jetty.TlsPolicy;
+import org.opencmg.server.membership.Membership;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
+import org.opencmg.server.pipeline.AuthenticationStep;
+import org.opencmg.server.pipeline.AuthorizationStep;
 import org.opencmg.server.pipeline.ClientPipelineHandler;
 import org.opencmg.server.pipeline.ClientSteps;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.GatewayServices;
+import org.opencmg.server.pipeline.Health;
 import org.opencmg.server.pipeline.MappingStep;
-import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
 import org.opencmg.server.pipeline.ServerNames;
-import org.opencmg.server.pipeline.Health;
 import org.opencmg.server.pipeline.ServiceMetadata;
 import org.opencmg.server.pipeline.ServiceStep;
 import org.opencmg.server.plugin.GatewayPluginContext;
 import org.opencmg.server.plugin.PluginHost;
+import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.PluginSecrets;
 import org.opencmg.server.secrets.SecretStore;
+import org.opencmg.server.state.LiveState;
+import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ChannelStatusStore;
-import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.api.Jdbc;
-import org.opencmg.server.state.LiveState;
+import org.opencmg.server.store.GatewayInstanceStore;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsCatalog;
@@ -106,8 +106,8 @@ import org.opencmg.server.store.SettingsStore;
 import org.opencmg.server.store.StateRevisions;
 import org.opencmg.server.store.TrafficStore;
 import org.slf4j.Logger;
-import org.slf4j.bridge.SLF4JBridgeHandler;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** One gateway instance: store, plugins, pipeline and connectors, wired in that order. */
 public final class Gateway implements AutoCloseable {
@@ -140,6 +140,7 @@ public final class Gateway implements AutoCloseable {
 
     /** How often an instance writes its endpoint-wide quota counts and reads the others' (off the request path). */
     static final Duration QUOTA_SHARING = Duration.ofSeconds(2);
+
     private CertificateReloader certificates;
     private volatile ServerNames serverNames;
     private volatile String clientThumbprint;
@@ -152,6 +153,7 @@ public final class Gateway implements AutoCloseable {
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS = 256;
     /** A device's long poll for notifications is answered 204 after this (the device polls again). */
     static final Duration NOTIFICATION_LONG_POLL = Duration.ofMinutes(5);
+
     private static final int MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS = 32;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private JvmGcMetrics gcMetrics;
@@ -173,7 +175,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Starts an instance; a non-null {@code forwarder} replaces the channels for steps 5-8 (tests). */
-    public static Gateway start(GatewayConfig config, Forwarder forwarder, AdminConsole.Factory console) throws Exception {
+    public static Gateway start(GatewayConfig config, Forwarder forwarder, AdminConsole.Factory console)
+            throws Exception {
         var g = new Gateway(config, Clock.systemUTC());
         try {
             g.boot(forwarder, console);
@@ -200,17 +203,26 @@ public final class Gateway implements AutoCloseable {
         channelStatus = new ChannelStatusStore(jdbc);
         trafficStore = new TrafficStore(jdbc);
         ensureAdminAccount(users, audit);
-        var masterKey = MasterKey.load(System.getenv(config.secrets().masterKeyEnv()), config.secrets().masterKeyFile());
+        var masterKey = MasterKey.load(
+                System.getenv(config.secrets().masterKeyEnv()), config.secrets().masterKeyFile());
         secrets = new SecretStore(jdbc, masterKey, audit, clock);
 
         live = new LiveState(revisions, endpoints, trust, settings, connectionPoints);
         live.onRevision(StateRevisions.SECRETS, secrets::reload); // other instances' rotations
         live.startPolling(500);
 
-        plugins = new PluginHost(config.pluginsDir(),
-                id -> new GatewayPluginContext(id, live, audit, new PluginSecrets(secrets, id), database.dataSource(), clock,
+        plugins = new PluginHost(
+                config.pluginsDir(),
+                id -> new GatewayPluginContext(
+                        id,
+                        live,
+                        audit,
+                        new PluginSecrets(secrets, id),
+                        database.dataSource(),
+                        clock,
                         config.dataDir()),
-                database.dataSource(), settings.catalog());
+                database.dataSource(),
+                settings.catalog());
         plugins.start(config.authOrder());
         live.reloadSettings(); // plugins declared their settings' defaults
         droppedHeaders = new DroppedHeaders(meters);
@@ -218,32 +230,65 @@ public final class Gateway implements AutoCloseable {
 
         refusals = new Refusals(meters);
         bindJvmMetrics();
-        notifications = new NotificationChannels(new NotificationHub(config.instance(), config.notifications().maxChannels(),
-                config.notifications().maxPerDevice(), meters), NOTIFICATION_LONG_POLL, ChannelProtocol.STREAM_IDLE_TIMEOUT);
-        channels = new ChannelRegistry(config.instance(), HEARTBEAT_INTERVAL, config.timeouts().heartbeat(), channelStatus, live, clock,
+        notifications = new NotificationChannels(
+                new NotificationHub(
+                        config.instance(),
+                        config.notifications().maxChannels(),
+                        config.notifications().maxPerDevice(),
+                        meters),
+                NOTIFICATION_LONG_POLL,
+                ChannelProtocol.STREAM_IDLE_TIMEOUT);
+        channels = new ChannelRegistry(
+                config.instance(),
+                HEARTBEAT_INTERVAL,
+                config.timeouts().heartbeat(),
+                channelStatus,
+                live,
+                clock,
                 notifications.hub());
         traffic = new TrafficMeter(config.instance(), trafficStore, clock, meters);
         Gauge.builder("cmg_channels_open", channels, ChannelRegistry::openChannels)
-                .description("Open channels of connection points to this instance").register(meters);
+                .description("Open channels of connection points to this instance")
+                .register(meters);
         if (forwarder == null) { // a test forwarder needs no channels
-            Gauge.builder("cmg_sites_without_channel", this, g -> g.sitesWithoutChannel().count())
-                    .description("Sites with a published endpoint but no channel to this instance (their devices get 503)")
+            Gauge.builder(
+                            "cmg_sites_without_channel",
+                            this,
+                            g -> g.sitesWithoutChannel().count())
+                    .description(
+                            "Sites with a published endpoint but no channel to this instance (their devices get 503)")
                     .register(meters);
         }
-        var channelAdmission = new ChannelAdmission(live::registeredPoints, refusals, clock, config.timeouts().header(),
-                MAX_PENDING_CHANNEL_CONNECTIONS, MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS);
-        var channelProtocol = new ChannelConnectionFactory(ChannelConnectionFactory.newClient(), channels,
-                new ChannelGreeting(config.instance(), HEARTBEAT_INTERVAL, live, channels, channelAdmission, refusals, clock), clock);
-        Forwarder steps5to8 = forwarder != null ? forwarder
-                : new ChannelForwarder(channels, config.timeouts().request(), traffic, new AccessLog(config.instance()));
+        var channelAdmission = new ChannelAdmission(
+                live::registeredPoints,
+                refusals,
+                clock,
+                config.timeouts().header(),
+                MAX_PENDING_CHANNEL_CONNECTIONS,
+                MAX_PENDING_CHANNEL_CONNECTIONS_PER_ADDRESS);
+        var channelProtocol = new ChannelConnectionFactory(
+                ChannelConnectionFactory.newClient(),
+                channels,
+                new ChannelGreeting(
+                        config.instance(), HEARTBEAT_INTERVAL, live, channels, channelAdmission, refusals, clock),
+                clock);
+        Forwarder steps5to8 = forwarder != null
+                ? forwarder
+                : new ChannelForwarder(
+                        channels, config.timeouts().request(), traffic, new AccessLog(config.instance()));
 
-        KeyMaterial clientKeys = KeyMaterial.read(config.client().certificate(), config.client().key());
-        KeyMaterial channelKeys = KeyMaterial.read(config.channel().certificate(), config.channel().key());
-        KeyMaterial adminKeys = KeyMaterial.read(config.admin().certificate(), config.admin().key());
+        KeyMaterial clientKeys =
+                KeyMaterial.read(config.client().certificate(), config.client().key());
+        KeyMaterial channelKeys = KeyMaterial.read(
+                config.channel().certificate(), config.channel().key());
+        KeyMaterial adminKeys =
+                KeyMaterial.read(config.admin().certificate(), config.admin().key());
         serverNames = ServerNames.of(clientKeys.leaf());
         clientThumbprint = Thumbprints.sha256(clientKeys.leaf());
         // Renewed certificates are put in service without a restart (SIGHUP, or their files change).
-        certificates = new CertificateReloader(clock, (connector, outcome) -> certificateReloads(connector, outcome).increment());
+        certificates = new CertificateReloader(
+                clock,
+                (connector, outcome) -> certificateReloads(connector, outcome).increment());
         watchCertificate(GatewayServer.CLIENT, config.client(), clientKeys);
         watchCertificate(GatewayServer.CHANNEL, config.channel(), channelKeys);
         watchCertificate(GatewayServer.ADMIN, config.admin(), adminKeys);
@@ -258,45 +303,101 @@ public final class Gateway implements AutoCloseable {
         quotaSharing = shareQuotaUse(quotaStore, quotaStep);
         var authorization = new AuthorizationStep(siteBound());
         var steps = new ClientSteps(authentication, serviceStep, mappingStep, authorization, quotaStep);
-        var pipeline = new ClientPipelineHandler(() -> serverNames, steps, steps5to8, notifications, refusals, health(forwarder == null),
-                meters);
+        var pipeline = new ClientPipelineHandler(
+                () -> serverNames, steps, steps5to8, notifications, refusals, health(forwarder == null), meters);
         var explainer = new RequestExplainer(steps, channels::peek);
 
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
         var credentials = new AdminCredentials(users, clock, new LoginThrottle(jdbc, clock), meters);
-        var services = new AdminServices(endpoints, trust, settings, audit, live, credentials, connectionPoints,
-                channelStatus, trafficStore, secrets, plugins.roles(), plugins.adminResources(), explainer, this::status, clock,
-                quotaStore, quotaStep,
-                new ConnectionAnalyzer(config.instance(), explainer, channels, live, config.timeouts().request(),
+        var services = new AdminServices(
+                endpoints,
+                trust,
+                settings,
+                audit,
+                live,
+                credentials,
+                connectionPoints,
+                channelStatus,
+                trafficStore,
+                secrets,
+                plugins.roles(),
+                plugins.adminResources(),
+                explainer,
+                this::status,
+                clock,
+                quotaStore,
+                quotaStep,
+                new ConnectionAnalyzer(
+                        config.instance(),
+                        explainer,
+                        channels,
+                        live,
+                        config.timeouts().request(),
                         meters));
         var adminCertificates = new AdminCertificates(jdbc);
-        var configAsCode = new ConfigAsCode(jdbc, endpoints, trust, settings, connectionPoints, quotaStore,
-                audit, live, plugins::roles, clock, config.instance());
+        var configAsCode = new ConfigAsCode(
+                jdbc,
+                endpoints,
+                trust,
+                settings,
+                connectionPoints,
+                quotaStore,
+                audit,
+                live,
+                plugins::roles,
+                clock,
+                config.instance());
         var operations = new AdminOperations(services, adminCertificates);
-        var console = consoleFactory == null ? null : consoleFactory.open(new AdminConsole.Parts(operations, jdbc, refusals,
-                plugins::status, plugins.adminPages(), Collections.unmodifiableMap(connectorCertificates)));
+        var console = consoleFactory == null
+                ? null
+                : consoleFactory.open(new AdminConsole.Parts(
+                        operations,
+                        jdbc,
+                        refusals,
+                        plugins::status,
+                        plugins.adminPages(),
+                        Collections.unmodifiableMap(connectorCertificates)));
         var api = new AdminApiServlet(operations, console, refusals, configAsCode);
         var admin = new ServletContextHandler("/");
         admin.setMaxFormContentSize(2 * 1024 * 1024);
         admin.addServlet(new ServletHolder(api), "/api/*");
         admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics");
-        admin.addServlet(new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics/token");
+        admin.addServlet(
+                new ServletHolder(new MetricsServlet(meters, credentials, secrets, refusals)), "/metrics/token");
         if (console != null) {
             console.mount(admin);
         }
 
-        server = new GatewayServer(config, clientKeys, channelKeys, adminKeys,
-                this::acceptedClientIssuers, live.flag(SettingsCatalog.ENFORCE_TLS12, true),
-                pipeline, new ChannelVersionRefusal(refusals), admin, channelAdmission, channelProtocol, refusals);
+        server = new GatewayServer(
+                config,
+                clientKeys,
+                channelKeys,
+                adminKeys,
+                this::acceptedClientIssuers,
+                live.flag(SettingsCatalog.ENFORCE_TLS12, true),
+                pipeline,
+                new ChannelVersionRefusal(refusals),
+                admin,
+                channelAdmission,
+                channelProtocol,
+                refusals);
         notifications.install(server.jetty());
         new JettyServerThreadPoolMetrics(server.jetty().getThreadPool(), List.of()).bindTo(meters); // jetty_threads_*
         handshakeFailures = new HandshakeFailures(meters, clock);
         server.onClientHandshakes(handshakeFailures);
-        live.onSettingsChange(values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
+        live.onSettingsChange(
+                values -> server.applyTlsPolicy(Boolean.parseBoolean(values.get(SettingsCatalog.ENFORCE_TLS12))));
         server.start();
-        membership = new Membership(config.instance(), channelUrl(), adminUrl(), BuildVersion.number(), new GatewayInstanceStore(jdbc), clock,
-                config.membership().heartbeat(), config.membership().expiry());
+        membership = new Membership(
+                config.instance(),
+                channelUrl(),
+                adminUrl(),
+                BuildVersion.number(),
+                new GatewayInstanceStore(jdbc),
+                clock,
+                config.membership().heartbeat(),
+                config.membership().expiry());
         membership.onChange(channels::instancesChanged);
         membership.start(meters);
         certificates.start(config.tlsWatchInterval());
@@ -321,8 +422,8 @@ public final class Gateway implements AutoCloseable {
                 LOG.warn("quota counts not shared with the other instances this time: {}", e.getMessage());
             }
         };
-        executor.scheduleWithFixedDelay(shareQuotaUse, QUOTA_SHARING.toMillis(), QUOTA_SHARING.toMillis(),
-                TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(
+                shareQuotaUse, QUOTA_SHARING.toMillis(), QUOTA_SHARING.toMillis(), TimeUnit.MILLISECONDS);
         return executor;
     }
 
@@ -331,7 +432,7 @@ public final class Gateway implements AutoCloseable {
         shareQuotaUse.run();
     }
 
-    private Runnable shareQuotaUse = () -> { };
+    private Runnable shareQuotaUse = () -> {};
 
     /**
      * Live while the store answers. Ready unless draining, or unless a site with published endpoints
@@ -360,7 +461,9 @@ public final class Gateway implements AutoCloseable {
                     return Optional.empty();
                 }
                 Set<String> servedElsewhere = sitesServedByOtherInstances();
-                return missing.stream().filter(servedElsewhere::contains).findFirst()
+                return missing.stream()
+                        .filter(servedElsewhere::contains)
+                        .findFirst()
                         .map(site -> "no channel for site " + site + " (other instances have one)");
             }
         };
@@ -371,14 +474,19 @@ public final class Gateway implements AutoCloseable {
         if (membership == null) {
             return Set.of();
         }
-        Set<String> up = membership.members().stream().filter(m -> m.state() == Membership.State.UP)
-                .map(Membership.Member::instance).collect(Collectors.toSet());
+        Set<String> up = membership.members().stream()
+                .filter(m -> m.state() == Membership.State.UP)
+                .map(Membership.Member::instance)
+                .collect(Collectors.toSet());
         Instant fresh = clock.instant().minusSeconds(30);
         try {
             return channelStatus.list().stream()
-                    .filter(c -> "up".equals(c.state()) && !c.instance().equals(config.instance()) && up.contains(c.instance())
+                    .filter(c -> "up".equals(c.state())
+                            && !c.instance().equals(config.instance())
+                            && up.contains(c.instance())
                             && c.updatedAt().isAfter(fresh))
-                    .map(ChannelStatusStore.ChannelStatus::site).collect(Collectors.toSet());
+                    .map(ChannelStatusStore.ChannelStatus::site)
+                    .collect(Collectors.toSet());
         } catch (RuntimeException e) {
             return Set.of(); // the store is not answering: liveness says so
         }
@@ -400,7 +508,10 @@ public final class Gateway implements AutoCloseable {
 
     /** The sites with a published endpoint and no channel to this instance, sorted (their devices would get 503). */
     private Stream<String> sitesWithoutChannel() {
-        return live.mappings().endpoints().stream().map(PublishedEndpoint::site).distinct().sorted()
+        return live.mappings().endpoints().stream()
+                .map(PublishedEndpoint::site)
+                .distinct()
+                .sorted()
                 .filter(site -> channels.openChannels(site) == 0);
     }
 
@@ -414,10 +525,14 @@ public final class Gateway implements AutoCloseable {
         if (kind == null) {
             return HeaderPolicy.of(Set.of(), droppedHeaders);
         }
-        var role = plugins.roles().stream().filter(r -> r.kind().equalsIgnoreCase(kind)).findFirst();
+        var role = plugins.roles().stream()
+                .filter(r -> r.kind().equalsIgnoreCase(kind))
+                .findFirst();
         if (role.isEmpty()) {
             if (warnedRoleKinds.add(kind + " missing")) {
-                LOG.warn("no role plugin of kind '{}' is loaded: its endpoints' sites see the standard request headers only", kind);
+                LOG.warn(
+                        "no role plugin of kind '{}' is loaded: its endpoints' sites see the standard request headers only",
+                        kind);
             }
             return HeaderPolicy.of(Set.of(), droppedHeaders);
         }
@@ -425,7 +540,10 @@ public final class Gateway implements AutoCloseable {
         try {
             declared = role.get().requestHeaders();
         } catch (RuntimeException | LinkageError e) {
-            LOG.warn("role plugin '{}' failed to declare its request headers; the standard ones only: {}", kind, e.toString());
+            LOG.warn(
+                    "role plugin '{}' failed to declare its request headers; the standard ones only: {}",
+                    kind,
+                    e.toString());
             declared = Set.of();
         }
         var ignored = HeaderPolicy.undeclarable(declared);
@@ -461,14 +579,18 @@ public final class Gateway implements AutoCloseable {
         });
         meterCertificateExpiry(connector);
         certificateReloads(connector, CertificateReloader.RELOADED);
-        CertificateReloader.REFUSALS.forEach(reason -> certificateReloads(connector, reason)); // every outcome from the start, at 0
+        CertificateReloader.REFUSALS.forEach(
+                reason -> certificateReloads(connector, reason)); // every outcome from the start, at 0
     }
 
     /** {@code cmg_certificate_reloads_total{connector,outcome}}: reloaded, or the reason it was refused. */
     private Counter certificateReloads(String connector, String outcome) {
         return Counter.builder("cmg_certificate_reloads_total")
-                .description("Renewed connector certificates put in service (outcome reloaded) or refused (outcome: the reason)")
-                .tag("connector", connector).tag("outcome", outcome).register(meters);
+                .description(
+                        "Renewed connector certificates put in service (outcome reloaded) or refused (outcome: the reason)")
+                .tag("connector", connector)
+                .tag("outcome", outcome)
+                .register(meters);
     }
 
     /**
@@ -476,10 +598,20 @@ public final class Gateway implements AutoCloseable {
      * in service (negative once past).
      */
     private void meterCertificateExpiry(String connector) {
-        Gauge.builder("cmg_certificate_expiry_seconds", certificates,
-                        r -> Duration.between(clock.instant(), r.current(connector).getNotAfter().toInstant()).toMillis() / 1000.0)
+        Gauge.builder(
+                        "cmg_certificate_expiry_seconds",
+                        certificates,
+                        r -> Duration.between(
+                                                clock.instant(),
+                                                r.current(connector)
+                                                        .getNotAfter()
+                                                        .toInstant())
+                                        .toMillis()
+                                / 1000.0)
                 .description("Seconds until the connector's certificate expires (notAfter), negative once it has")
-                .tag("connector", connector).strongReference(true).register(meters);
+                .tag("connector", connector)
+                .strongReference(true)
+                .register(meters);
     }
 
     /**
@@ -514,7 +646,10 @@ public final class Gateway implements AutoCloseable {
         }
         users.put(config.adminAccount().user(), PasswordHasher.hash(password.toCharArray()), clock.instant());
         audit.record("system", "admin.create", config.adminAccount().user(), "initial administrator");
-        LOG.info("created administrator '{}'; its initial password is in {}", config.adminAccount().user(), file);
+        LOG.info(
+                "created administrator '{}'; its initial password is in {}",
+                config.adminAccount().user(),
+                file);
     }
 
     private static String randomPassword() {
@@ -554,8 +689,11 @@ public final class Gateway implements AutoCloseable {
     private static String advertised(String bound, int port, boolean loopbackAsLocalhost) {
         boolean wildcard = bound.equals("0.0.0.0") || bound.equals("::") || bound.equals("[::]");
         boolean loopback = bound.equals("127.0.0.1") || bound.equals("::1") || bound.equals("localhost");
-        String host = loopback && loopbackAsLocalhost ? "localhost" : wildcard ? GatewayConfig.hostName()
-                : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+        String host = loopback && loopbackAsLocalhost
+                ? "localhost"
+                : wildcard
+                        ? GatewayConfig.hostName()
+                        : bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
         return "https://" + host + ":" + port;
     }
 
@@ -577,7 +715,9 @@ public final class Gateway implements AutoCloseable {
         m.put("admin_port", server == null ? null : server.adminPort());
         m.put("tls_provider", server == null ? null : server.tlsProvider().toString());
         m.put("healthy", live.fresh(10_000));
-        m.put("auth_methods", plugins.authenticators().stream().map(a -> a.method()).toList());
+        m.put(
+                "auth_methods",
+                plugins.authenticators().stream().map(a -> a.method()).toList());
         m.put("plugins", plugins.status());
         m.put("endpoints", live.mappings().endpoints().size());
         m.put("trusted_roots", live.clientTrust().roots().size());
@@ -598,17 +738,23 @@ public final class Gateway implements AutoCloseable {
         }
         m.put("auth_counters", counters);
         m.put("channels", channels.snapshot());
-        m.put("instances", membership == null ? List.of() : membership.members().stream().map(i -> {
-            var row = new LinkedHashMap<String, Object>();
-            row.put("instance", i.instance());
-            row.put("state", i.state().name().toLowerCase());
-            row.put("channel_url", i.channelUrl());
-            row.put("admin_url", i.adminUrl());
-            row.put("version", i.version());
-            row.put("started_at", i.startedAt().toString());
-            row.put("heartbeat_at", i.heartbeatAt().toString());
-            return row;
-        }).toList());
+        m.put(
+                "instances",
+                membership == null
+                        ? List.of()
+                        : membership.members().stream()
+                                .map(i -> {
+                                    var row = new LinkedHashMap<String, Object>();
+                                    row.put("instance", i.instance());
+                                    row.put("state", i.state().name().toLowerCase());
+                                    row.put("channel_url", i.channelUrl());
+                                    row.put("admin_url", i.adminUrl());
+                                    row.put("version", i.version());
+                                    row.put("started_at", i.startedAt().toString());
+                                    row.put("heartbeat_at", i.heartbeatAt().toString());
+                                    return row;
+                                })
+                                .toList());
         return m;
     }
 
@@ -669,16 +815,23 @@ public final class Gateway implements AutoCloseable {
             Thread.sleep(grace.toMillis());
             server.stopAccepting();
             long t1 = System.nanoTime();
-            LOG.info("connectors closed {} ms after the stop signal; {} device requests in flight on {} connections",
-                    ms(t1 - t0), server.clientRequestsInFlight(), server.clientConnections());
+            LOG.info(
+                    "connectors closed {} ms after the stop signal; {} device requests in flight on {} connections",
+                    ms(t1 - t0),
+                    server.clientRequestsInFlight(),
+                    server.clientConnections());
             long deadline = t1 + config.shutdown().timeout().toNanos();
             if (server.awaitClientsGone(deadline)) {
                 LOG.info("device connections drained {} ms after the stop signal", ms(System.nanoTime() - t0));
             } else {
-                LOG.warn("shutdown.timeout ({} s) over: {} device requests in flight on {} connections are cut",
-                        config.shutdown().timeout().toSeconds(), server.clientRequestsInFlight(), server.clientConnections());
+                LOG.warn(
+                        "shutdown.timeout ({} s) over: {} device requests in flight on {} connections are cut",
+                        config.shutdown().timeout().toSeconds(),
+                        server.clientRequestsInFlight(),
+                        server.clientConnections());
             }
-            int n = channels.drain(Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
+            int n = channels.drain(Duration.ofNanos(
+                    Math.max(deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
             LOG.info("{} channels ended by GOAWAY {} ms after the stop signal", n, ms(System.nanoTime() - t0));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

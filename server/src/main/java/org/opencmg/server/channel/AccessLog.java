@@ -32,7 +32,8 @@ public final class AccessLog {
         Entry(Route route, Request request) {
             this.route = route;
             this.client = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
-                    ? a.getAddress().getHostAddress() : "-";
+                    ? a.getAddress().getHostAddress()
+                    : "-";
         }
 
         /** The connection point the current attempt goes through. */
@@ -45,11 +46,21 @@ public final class AccessLog {
                 return;
             }
             var device = route.device();
-            LOG.info("client={} auth={} device=\"{}\" device_id={} method={} path=\"{}\" status={} in={} out={} ms={} "
+            LOG.info(
+                    "client={} auth={} device=\"{}\" device_id={} method={} path=\"{}\" status={} in={} out={} ms={} "
                             + "connection_point={} instance={}",
-                    client, device.method(), quotable(device.name()), device.id(), route.method(),
-                    quotable(route.path().encoded()), status, bytesIn, bytesOut,
-                    (System.nanoTime() - startNanos) / 1_000_000, connectionPoint, instance);
+                    client,
+                    device.method(),
+                    quotable(device.name()),
+                    device.id(),
+                    route.method(),
+                    quotable(route.path().encoded()),
+                    status,
+                    bytesIn,
+                    bytesOut,
+                    (System.nanoTime() - startNanos) / 1_000_000,
+                    connectionPoint,
+                    instance);
         }
     }
 

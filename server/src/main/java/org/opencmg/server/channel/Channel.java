@@ -1,13 +1,13 @@
 package org.opencmg.server.channel;
 
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.http2.ErrorCode;
-import org.eclipse.jetty.http2.api.Stream;
-import org.eclipse.jetty.http2.frames.ResetFrame;
-import java.time.Instant;
 import org.eclipse.jetty.http2.api.Session;
+import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.frames.GoAwayFrame;
 import org.eclipse.jetty.http2.frames.PingFrame;
+import org.eclipse.jetty.http2.frames.ResetFrame;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
@@ -26,6 +26,7 @@ final class Channel implements Session.Listener {
     volatile Session session;
     /** Set once the welcome checked out. */
     volatile Registration point;
+
     volatile Instant lastHeartbeat;
     volatile long rttMicros = -1;
     private volatile long pingSentNanos;
@@ -118,8 +119,7 @@ final class Channel implements Session.Listener {
     void endNotifications() {
         Stream n = notifications;
         if (n != null && !n.isClosed()) {
-            n.reset(new ResetFrame(n.getId(), ErrorCode.CANCEL_STREAM_ERROR.code),
-                    Callback.NOOP);
+            n.reset(new ResetFrame(n.getId(), ErrorCode.CANCEL_STREAM_ERROR.code), Callback.NOOP);
         }
     }
 

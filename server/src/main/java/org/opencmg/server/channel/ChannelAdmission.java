@@ -47,8 +47,13 @@ public final class ChannelAdmission implements Connection.Listener {
     private final Map<EndPoint, String> pending = new ConcurrentHashMap<>();
     private ServerConnector connector;
 
-    public ChannelAdmission(Supplier<RegisteredPoints> points, Refusals refusals, Clock clock, Duration helloDeadline,
-                            int maxPending, int maxPendingPerAddress) {
+    public ChannelAdmission(
+            Supplier<RegisteredPoints> points,
+            Refusals refusals,
+            Clock clock,
+            Duration helloDeadline,
+            int maxPending,
+            int maxPendingPerAddress) {
         this.points = points;
         this.refusals = refusals;
         this.clock = clock;
@@ -77,16 +82,29 @@ public final class ChannelAdmission implements Connection.Listener {
         String address = address(network);
         long fromAddress = pending.values().stream().filter(address::equals).count();
         if (pending.size() >= maxPending || fromAddress >= maxPendingPerAddress) {
-            refuse(network, Refusal.CHANNEL_TOO_MANY_PENDING, (fromAddress >= maxPendingPerAddress
-                    ? fromAddress + " from this address" : pending.size() + " in all") + " not yet admitted; closed");
+            refuse(
+                    network,
+                    Refusal.CHANNEL_TOO_MANY_PENDING,
+                    (fromAddress >= maxPendingPerAddress
+                                    ? fromAddress + " from this address"
+                                    : pending.size() + " in all")
+                            + " not yet admitted; closed");
             return;
         }
         pending.put(ssl.getSslEndPoint(), address);
-        connector.getScheduler().schedule(() -> {
-            if (pending.remove(ssl.getSslEndPoint()) != null) {
-                refuse(network, Refusal.CHANNEL_HELLO_TIMEOUT, "no hello within " + helloDeadline.toMillis() + " ms; closed");
-            }
-        }, helloDeadline.toMillis(), TimeUnit.MILLISECONDS);
+        connector
+                .getScheduler()
+                .schedule(
+                        () -> {
+                            if (pending.remove(ssl.getSslEndPoint()) != null) {
+                                refuse(
+                                        network,
+                                        Refusal.CHANNEL_HELLO_TIMEOUT,
+                                        "no hello within " + helloDeadline.toMillis() + " ms; closed");
+                            }
+                        },
+                        helloDeadline.toMillis(),
+                        TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -112,7 +130,9 @@ public final class ChannelAdmission implements Connection.Listener {
     }
 
     private static String address(EndPoint ep) {
-        return ep.getRemoteSocketAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
+        return ep.getRemoteSocketAddress() instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress()
+                : "?";
     }
 
     /** Accepts a client certificate only when it is within its dates and registered for a connection point. */
@@ -124,25 +144,38 @@ public final class ChannelAdmission implements Connection.Listener {
             }
             String thumbprint = Thumbprints.sha256(chain[0]);
             if (!points.get().knows(thumbprint)) {
-                refusals.record(new RequestRefused(Refusal.CHANNEL_CERTIFICATE_UNREGISTERED,
-                        "certificate " + thumbprint + " is not registered for a connection point"), "", "", peer, "channel");
+                refusals.record(
+                        new RequestRefused(
+                                Refusal.CHANNEL_CERTIFICATE_UNREGISTERED,
+                                "certificate " + thumbprint + " is not registered for a connection point"),
+                        "",
+                        "",
+                        peer,
+                        "channel");
                 throw new CertificateException("certificate not registered for a connection point");
             }
             try {
                 chain[0].checkValidity(Date.from(clock.instant()));
             } catch (CertificateException e) {
-                refusals.record(new RequestRefused(Refusal.CHANNEL_CERTIFICATE_INVALID, e.getMessage()), "", "", peer, "channel");
+                refusals.record(
+                        new RequestRefused(Refusal.CHANNEL_CERTIFICATE_INVALID, e.getMessage()),
+                        "",
+                        "",
+                        peer,
+                        "channel");
                 throw e;
             }
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
             check(chain, engine == null ? "?" : engine.getPeerHost() + ":" + engine.getPeerPort());
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
             check(chain, socket == null ? "?" : String.valueOf(socket.getRemoteSocketAddress()));
         }
 
@@ -152,12 +185,14 @@ public final class ChannelAdmission implements Connection.Listener {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
             throw new CertificateException("server certificates are not checked here");
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
             throw new CertificateException("server certificates are not checked here");
         }
 

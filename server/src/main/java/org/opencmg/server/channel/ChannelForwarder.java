@@ -1,6 +1,5 @@
 package org.opencmg.server.channel;
 
-import java.util.concurrent.atomic.AtomicReference;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -12,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -24,7 +24,6 @@ import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.Promise;
 import org.opencmg.api.Refusal;
@@ -32,8 +31,8 @@ import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.ForwardedHeaders;
 import org.opencmg.server.pipeline.Forwarder;
 import org.opencmg.server.pipeline.RequestLengthStep;
-import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.pipeline.Route;
+import org.opencmg.server.refusal.RequestRefused;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +58,8 @@ public final class ChannelForwarder implements Forwarder {
     private final TrafficMeter traffic;
     private final AccessLog accessLog;
 
-    public ChannelForwarder(ChannelRegistry registry, Duration requestTimeout, TrafficMeter traffic, AccessLog accessLog) {
+    public ChannelForwarder(
+            ChannelRegistry registry, Duration requestTimeout, TrafficMeter traffic, AccessLog accessLog) {
         this.registry = registry;
         this.requestTimeout = requestTimeout;
         this.traffic = traffic;
@@ -105,19 +105,29 @@ public final class ChannelForwarder implements Forwarder {
         void attempt() {
             Channel channel = registry.next(route.site(), tried).orElse(null);
             if (channel == null) {
-                fail(tried.isEmpty()
-                        ? new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site())
-                        : new RequestRefused(Refusal.CHANNEL_LOST, "every connection point of site " + route.site() + " failed"));
+                fail(
+                        tried.isEmpty()
+                                ? new RequestRefused(
+                                        Refusal.NO_CONNECTION_POINT,
+                                        "no healthy connection point for site " + route.site())
+                                : new RequestRefused(
+                                        Refusal.CHANNEL_LOST,
+                                        "every connection point of site " + route.site() + " failed"));
                 return;
             }
             access.through(channel.name());
             var exchange = new Exchange();
             current = exchange;
-            var timeout = request.getComponents().getScheduler().schedule(() -> {
-                if (exchange.head.completeExceptionally(new TimeoutException())) {
-                    exchange.cancel();
-                }
-            }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            var timeout = request.getComponents()
+                    .getScheduler()
+                    .schedule(
+                            () -> {
+                                if (exchange.head.completeExceptionally(new TimeoutException())) {
+                                    exchange.cancel();
+                                }
+                            },
+                            requestTimeout.toMillis(),
+                            TimeUnit.MILLISECONDS);
             exchange.openBodiless(channel, head);
             exchange.head.whenComplete((answer, failure) -> {
                 timeout.cancel();
@@ -131,13 +141,20 @@ public final class ChannelForwarder implements Forwarder {
 
         private void headFailed(Channel channel, Throwable failure) {
             if (failure instanceof TimeoutException) {
-                fail(new RequestRefused(Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout));
+                fail(new RequestRefused(
+                        Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout));
             } else if (failure instanceof Exchange.DeviceGone gone) {
                 finish(499, 0);
                 callback.failed(gone);
-            } else if (failure instanceof Exchange.ChannelLost lost && retryable(route, lost)
-                    && tried.size() + 1 < MAX_ATTEMPTS && !response.isCommitted()) {
-                LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(), lost.getMessage());
+            } else if (failure instanceof Exchange.ChannelLost lost
+                    && retryable(route, lost)
+                    && tried.size() + 1 < MAX_ATTEMPTS
+                    && !response.isCommitted()) {
+                LOG.info(
+                        "retrying {} {} on another connection point: {}",
+                        route.method(),
+                        route.path().encoded(),
+                        lost.getMessage());
                 tried.add(channel);
                 attempt();
             } else {
@@ -200,7 +217,8 @@ public final class ChannelForwarder implements Forwarder {
         long in = 0;
         int status = 502;
         Exchange exchange = null;
-        // A device that goes away (its connection failed, timed out) ends its stream at once: the site stops working for nobody.
+        // A device that goes away (its connection failed, timed out) ends its stream at once: the site stops working
+        // for nobody.
         var current = new AtomicReference<Exchange>();
         request.addFailureListener(failure -> {
             Exchange e = current.get();
@@ -216,9 +234,14 @@ public final class ChannelForwarder implements Forwarder {
             var head = head(route, request, whole ? first.length : request.getLength());
             Set<Channel> tried = new HashSet<>();
             while (true) {
-                Channel channel = registry.next(route.site(), tried).orElseThrow(() -> tried.isEmpty()
-                        ? new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site())
-                        : new RequestRefused(Refusal.CHANNEL_LOST, "every connection point of site " + route.site() + " failed"));
+                Channel channel = registry.next(route.site(), tried)
+                        .orElseThrow(() -> tried.isEmpty()
+                                ? new RequestRefused(
+                                        Refusal.NO_CONNECTION_POINT,
+                                        "no healthy connection point for site " + route.site())
+                                : new RequestRefused(
+                                        Refusal.CHANNEL_LOST,
+                                        "every connection point of site " + route.site() + " failed"));
                 access.through(channel.name());
                 exchange = new Exchange();
                 current.set(exchange);
@@ -244,9 +267,15 @@ public final class ChannelForwarder implements Forwarder {
                     exchange.done.get();
                     return;
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof Exchange.ChannelLost lost && !response.isCommitted()
-                            && whole && retryable(route, lost) && tried.size() + 1 < MAX_ATTEMPTS) {
-                        LOG.info("retrying {} {} on another connection point: {}", route.method(), route.path().encoded(),
+                    if (e.getCause() instanceof Exchange.ChannelLost lost
+                            && !response.isCommitted()
+                            && whole
+                            && retryable(route, lost)
+                            && tried.size() + 1 < MAX_ATTEMPTS) {
+                        LOG.info(
+                                "retrying {} {} on another connection point: {}",
+                                route.method(),
+                                route.path().encoded(),
                                 lost.getMessage());
                         response.reset();
                         tried.add(channel);
@@ -259,15 +288,18 @@ public final class ChannelForwarder implements Forwarder {
                     status = 502;
                     if (!response.isCommitted()) {
                         response.reset();
-                        throw new RequestRefused(Refusal.CHANNEL_LOST, e.getCause().getMessage());
+                        throw new RequestRefused(
+                                Refusal.CHANNEL_LOST, e.getCause().getMessage());
                     }
-                    throw new IOException("the site's answer broke off: " + e.getCause().getMessage(), e.getCause());
+                    throw new IOException(
+                            "the site's answer broke off: " + e.getCause().getMessage(), e.getCause());
                 }
             }
         } catch (TimeoutException e) {
             exchange.cancel();
             status = 504;
-            throw new RequestRefused(Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout);
+            throw new RequestRefused(
+                    Refusal.SITE_TIMEOUT, "no answer from site " + route.site() + " within " + requestTimeout);
         } catch (RequestRefused r) {
             if (exchange != null) {
                 exchange.cancel();
@@ -297,8 +329,9 @@ public final class ChannelForwarder implements Forwarder {
         var access = accessLog.start(route, request);
         int status = 502;
         try {
-            Channel channel = registry.next(route.site(), Set.of()).orElseThrow(() ->
-                    new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site()));
+            Channel channel = registry.next(route.site(), Set.of())
+                    .orElseThrow(() -> new RequestRefused(
+                            Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + route.site()));
             access.through(channel.name());
             WebSocketUpgrade.open(channel, route, request, response, requestTimeout);
             status = 101;
@@ -306,7 +339,8 @@ public final class ChannelForwarder implements Forwarder {
             status = r.status();
             throw r;
         } catch (ExecutionException e) {
-            throw new RequestRefused(Refusal.CHANNEL_LOST, String.valueOf(e.getCause().getMessage()));
+            throw new RequestRefused(
+                    Refusal.CHANNEL_LOST, String.valueOf(e.getCause().getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
@@ -330,7 +364,8 @@ public final class ChannelForwarder implements Forwarder {
             throws ExecutionException, InterruptedException {
         var opened = new CompletableFuture<Stream>();
         try {
-            channel.session.newStream(new HeadersFrame(head, null, whole && first.length == 0), Promise.from(opened), exchange);
+            channel.session.newStream(
+                    new HeadersFrame(head, null, whole && first.length == 0), Promise.from(opened), exchange);
         } catch (RuntimeException e) {
             opened.completeExceptionally(e);
         }
@@ -338,8 +373,8 @@ public final class ChannelForwarder implements Forwarder {
         try {
             stream = opened.get();
         } catch (ExecutionException e) {
-            throw new ExecutionException(new Exchange.NotProcessed("no stream on the channel of " + channel.name() + ": "
-                    + e.getCause().getMessage()));
+            throw new ExecutionException(new Exchange.NotProcessed("no stream on the channel of " + channel.name()
+                    + ": " + e.getCause().getMessage()));
         }
         exchange.started(stream);
         if (first.length > 0) {
@@ -366,18 +401,23 @@ public final class ChannelForwarder implements Forwarder {
             }
             send(stream, ByteBuffer.allocate(0), true);
         } catch (ExecutionException e) {
-            LOG.debug("the channel stream stopped taking the body after {} bytes: {}", sent, e.getCause().getMessage());
+            LOG.debug(
+                    "the channel stream stopped taking the body after {} bytes: {}",
+                    sent,
+                    e.getCause().getMessage());
         }
         return sent;
     }
 
-    private static void send(Stream stream, ByteBuffer data, boolean last) throws ExecutionException, InterruptedException {
+    private static void send(Stream stream, ByteBuffer data, boolean last)
+            throws ExecutionException, InterruptedException {
         var written = new FutureCallback();
         stream.data(new DataFrame(stream.getId(), data, last), written);
         try {
             written.get();
         } catch (ExecutionException e) {
-            throw new ExecutionException(new Exchange.ChannelLost("sending the body failed: " + e.getCause().getMessage()));
+            throw new ExecutionException(new Exchange.ChannelLost(
+                    "sending the body failed: " + e.getCause().getMessage()));
         }
     }
 
@@ -401,7 +441,8 @@ public final class ChannelForwarder implements Forwarder {
     /** The HTTP/2 request a connection point receives: the canonical request and the headers that may pass. */
     static MetaData.Request head(Route route, Request request, long contentLength) {
         var device = route.device();
-        boolean bearerDevice = device.method().equals("token") || device.method().equals("entra");
+        boolean bearerDevice =
+                device.method().equals("token") || device.method().equals("entra");
         var fields = HttpFields.build();
         route.headers().fromDevice(request.getHeaders(), bearerDevice).forEach(fields::add); // counts what it drops
         fields.put(ForwardedHeaders.DEVICE_ID, ascii(device.id()));
@@ -416,7 +457,10 @@ public final class ChannelForwarder implements Forwarder {
         } else {
             fields.remove(HttpHeader.CONTENT_LENGTH);
         }
-        var uri = HttpURI.build().scheme("https").host(ChannelProtocol.AUTHORITY).path(route.path().encoded());
+        var uri = HttpURI.build()
+                .scheme("https")
+                .host(ChannelProtocol.AUTHORITY)
+                .path(route.path().encoded());
         if (route.query() != null && !route.query().isEmpty()) {
             uri.query(route.query());
         }

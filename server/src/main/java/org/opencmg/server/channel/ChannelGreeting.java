@@ -19,8 +19,8 @@ import org.opencmg.channel.Welcome;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
-import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.state.LiveState;
+import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +42,14 @@ public final class ChannelGreeting {
     private final Refusals refusals;
     private final Clock clock;
 
-    public ChannelGreeting(String instance, Duration heartbeat, LiveState live, ChannelRegistry registry,
-                           ChannelAdmission admission, Refusals refusals, Clock clock) {
+    public ChannelGreeting(
+            String instance,
+            Duration heartbeat,
+            LiveState live,
+            ChannelRegistry registry,
+            ChannelAdmission admission,
+            Refusals refusals,
+            Clock clock) {
         this.instance = instance;
         this.heartbeat = heartbeat;
         this.live = live;
@@ -60,7 +66,8 @@ public final class ChannelGreeting {
                 .whenComplete((answer, failure) -> {
                     try {
                         if (failure != null) {
-                            throw new RequestRefused(Refusal.CHANNEL_HELLO_FAILED, String.valueOf(failure.getMessage()));
+                            throw new RequestRefused(
+                                    Refusal.CHANNEL_HELLO_FAILED, String.valueOf(failure.getMessage()));
                         }
                         welcome(channel, answer);
                     } catch (RequestRefused r) {
@@ -75,7 +82,8 @@ public final class ChannelGreeting {
     private void welcome(Channel channel, ControlStream.Answer answer) {
         if (answer.status() == 409) {
             // Not a fault: the point reached this instance through a second address and keeps its first channel.
-            throw new RequestRefused(Refusal.CHANNEL_DUPLICATE, "the connection point has a channel to this instance already");
+            throw new RequestRefused(
+                    Refusal.CHANNEL_DUPLICATE, "the connection point has a channel to this instance already");
         }
         if (answer.status() != 200) {
             throw new RequestRefused(Refusal.CHANNEL_HELLO_REFUSED, "the connection point answered " + answer.status());
@@ -87,7 +95,8 @@ public final class ChannelGreeting {
             throw new RequestRefused(Refusal.CHANNEL_MESSAGE_MALFORMED, e.getMessage());
         }
         if (welcome.protocol() != ChannelProtocol.VERSION) {
-            throw new RequestRefused(Refusal.CHANNEL_PROTOCOL_UNSUPPORTED, "the connection point chose " + welcome.protocol());
+            throw new RequestRefused(
+                    Refusal.CHANNEL_PROTOCOL_UNSUPPORTED, "the connection point chose " + welcome.protocol());
         }
         X509Certificate certificate = peerCertificate(channel);
         try {
@@ -98,8 +107,11 @@ public final class ChannelGreeting {
         String thumbprint = Thumbprints.sha256(certificate);
         String connectionId = welcome.connectionId() == null ? "" : welcome.connectionId();
         // The connection ID is a credential: a refusal says that one was presented, never which.
-        Registration registration = live.registeredPoints().find(thumbprint, connectionId).orElseThrow(() -> new RequestRefused(
-                Refusal.CONNECTION_POINT_UNREGISTERED, "certificate " + thumbprint + " with the connection ID it presented is not registered"));
+        Registration registration = live.registeredPoints()
+                .find(thumbprint, connectionId)
+                .orElseThrow(() -> new RequestRefused(
+                        Refusal.CONNECTION_POINT_UNREGISTERED,
+                        "certificate " + thumbprint + " with the connection ID it presented is not registered"));
         admission.admit(channel.endPoint);
         registry.open(channel, registration);
     }
@@ -131,7 +143,12 @@ public final class ChannelGreeting {
             return;
         }
         // Told first as a message the point logs, then as the GOAWAY's reason.
-        ControlStream.send(session, "POST", ChannelProtocol.PREFIX + "refused", reason.getBytes(StandardCharsets.UTF_8), 256)
+        ControlStream.send(
+                        session,
+                        "POST",
+                        ChannelProtocol.PREFIX + "refused",
+                        reason.getBytes(StandardCharsets.UTF_8),
+                        256)
                 .whenComplete((a, t) -> channel.close(reason));
     }
 }

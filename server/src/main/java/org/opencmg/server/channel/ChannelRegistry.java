@@ -1,8 +1,5 @@
 package org.opencmg.server.channel;
 
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,21 +8,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.opencmg.channel.ChannelJson;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.GatewayInstances;
 import org.opencmg.channel.MappingTable;
+import org.opencmg.server.notification.NotificationHub;
 import org.opencmg.server.pipeline.MappingSnapshot;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.ChannelStatusStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
-import org.opencmg.server.state.LiveState;
-import org.opencmg.server.notification.NotificationHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +53,8 @@ public final class ChannelRegistry implements AutoCloseable {
     private final Map<String, List<Channel>> bySite = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> roundRobin = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastStatusWrite = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService monitor =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("channel-monitor").factory());
+    private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("channel-monitor").factory());
     private volatile long lastFullPush = System.nanoTime();
     private final NotificationHub notifications;
     /** The live gateway instances, as every connection point hears of them. */
@@ -62,8 +62,14 @@ public final class ChannelRegistry implements AutoCloseable {
     /** This instance is stopping: its channels end by its own GOAWAY, which is no failure. */
     private volatile boolean draining;
 
-    public ChannelRegistry(String instance, Duration heartbeatInterval, Duration heartbeatTimeout, ChannelStatusStore statusStore,
-                           LiveState live, Clock clock, NotificationHub notifications) {
+    public ChannelRegistry(
+            String instance,
+            Duration heartbeatInterval,
+            Duration heartbeatTimeout,
+            ChannelStatusStore statusStore,
+            LiveState live,
+            Clock clock,
+            NotificationHub notifications) {
         this.notifications = notifications;
         this.instance = instance;
         this.heartbeatInterval = heartbeatInterval;
@@ -90,8 +96,13 @@ public final class ChannelRegistry implements AutoCloseable {
                 return;
             }
             open.add(channel);
-            bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>()).add(channel);
-            LOG.info("channel up: connection point {} (site {}) from {}", point.name(), point.site(), channel.remoteAddress);
+            bySite.computeIfAbsent(point.site(), s -> new CopyOnWriteArrayList<>())
+                    .add(channel);
+            LOG.info(
+                    "channel up: connection point {} (site {}) from {}",
+                    point.name(),
+                    point.site(),
+                    channel.remoteAddress);
             writeStatus(channel, "up", true);
             pushInstances(channel, instances);
             NotificationFeed.open(channel, notifications);
@@ -108,7 +119,8 @@ public final class ChannelRegistry implements AutoCloseable {
         if (n == 0) {
             return Optional.empty();
         }
-        int start = Math.floorMod(roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).getAndIncrement(), n);
+        int start = Math.floorMod(
+                roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).getAndIncrement(), n);
         for (int i = 0; i < n; i++) {
             Channel c = channels.get((start + i) % n);
             if (c.usable() && !excluded.contains(c)) {
@@ -130,7 +142,8 @@ public final class ChannelRegistry implements AutoCloseable {
         if (n == 0) {
             return Optional.empty();
         }
-        int start = Math.floorMod(roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).get(), n);
+        int start = Math.floorMod(
+                roundRobin.computeIfAbsent(site, s -> new AtomicInteger()).get(), n);
         for (int i = 0; i < n; i++) {
             Channel c = channels.get((start + i) % n);
             if (c.usable()) {
@@ -173,7 +186,9 @@ public final class ChannelRegistry implements AutoCloseable {
             for (Channel c : List.copyOf(open)) {
                 if (c.lastHeartbeat.isBefore(limit)) {
                     close(c, "no answer to PING for " + heartbeatTimeout.toSeconds() + " s");
-                } else if (registered.find(c.point.thumbprintSha256(), c.point.connectionId()).isEmpty()) {
+                } else if (registered
+                        .find(c.point.thumbprintSha256(), c.point.connectionId())
+                        .isEmpty()) {
                     close(c, "connection_point_unregistered: " + c.point.name() + " was unregistered");
                 } else {
                     c.ping();
@@ -203,15 +218,18 @@ public final class ChannelRegistry implements AutoCloseable {
     private CompletableFuture<Void> push(Channel c, MappingSnapshot snapshot) {
         var endpoints = snapshot.endpoints().stream()
                 .filter(e -> e.site().equals(c.site()) && !e.endpoint().heldByGateway())
-                .map(e -> new MappingTable.Mapping(e.endpoint().externalPath(), e.endpoint().internalUrl(),
+                .map(e -> new MappingTable.Mapping(
+                        e.endpoint().externalPath(),
+                        e.endpoint().internalUrl(),
                         Set.copyOf(e.endpoint().methods())))
                 .toList();
         byte[] table = ChannelJson.write(new MappingTable(c.site(), snapshot.revision(), endpoints));
-        return ControlStream.send(c.session, "PUT", ChannelProtocol.MAPPINGS, table, 256).thenAccept(a -> {
-            if (a.status() != 204) {
-                throw new IllegalStateException("the connection point answered " + a.status());
-            }
-        });
+        return ControlStream.send(c.session, "PUT", ChannelProtocol.MAPPINGS, table, 256)
+                .thenAccept(a -> {
+                    if (a.status() != 204) {
+                        throw new IllegalStateException("the connection point answered " + a.status());
+                    }
+                });
     }
 
     /** The live gateway instances changed: every connection point hears of it. */
@@ -224,11 +242,15 @@ public final class ChannelRegistry implements AutoCloseable {
         if (list.instances().isEmpty()) {
             return;
         }
-        ControlStream.send(c.session, "PUT", ChannelProtocol.INSTANCES, ChannelJson.write(list), 256).whenComplete((a, t) -> {
-            if (t != null || a.status() != 204) {
-                LOG.debug("instance list not delivered to {}: {}", c.name(), t != null ? t.getMessage() : a.status());
-            }
-        });
+        ControlStream.send(c.session, "PUT", ChannelProtocol.INSTANCES, ChannelJson.write(list), 256)
+                .whenComplete((a, t) -> {
+                    if (t != null || a.status() != 204) {
+                        LOG.debug(
+                                "instance list not delivered to {}: {}",
+                                c.name(),
+                                t != null ? t.getMessage() : a.status());
+                    }
+                });
     }
 
     /** State changes are written at once; heartbeats at most every 5 seconds per channel. */
@@ -240,9 +262,16 @@ public final class ChannelRegistry implements AutoCloseable {
         }
         lastStatusWrite.put(c.point.name(), now);
         try {
-            statusStore.put(new ChannelStatusStore.ChannelStatus(instance, c.point.name(), c.site(), state,
-                    "up".equals(state) ? c.since : now, c.lastHeartbeat, c.rttMicros < 0 ? null : c.rttMicros,
-                    c.remoteAddress, now));
+            statusStore.put(new ChannelStatusStore.ChannelStatus(
+                    instance,
+                    c.point.name(),
+                    c.site(),
+                    state,
+                    "up".equals(state) ? c.since : now,
+                    c.lastHeartbeat,
+                    c.rttMicros < 0 ? null : c.rttMicros,
+                    c.remoteAddress,
+                    now));
         } catch (RuntimeException e) {
             LOG.warn("could not record the state of channel {}: {}", c.point.name(), e.getMessage());
         }
@@ -251,9 +280,21 @@ public final class ChannelRegistry implements AutoCloseable {
     public List<Map<String, Object>> snapshot() {
         var out = new ArrayList<Map<String, Object>>();
         for (Channel c : open) {
-            out.add(Map.of("connection_point", c.point.name(), "site", c.site(), "since", c.since.toString(),
-                    "last_heartbeat", c.lastHeartbeat.toString(), "rtt_micros", c.rttMicros,
-                    "remote_address", c.remoteAddress, "pending", c.exchangesInFlight()));
+            out.add(Map.of(
+                    "connection_point",
+                    c.point.name(),
+                    "site",
+                    c.site(),
+                    "since",
+                    c.since.toString(),
+                    "last_heartbeat",
+                    c.lastHeartbeat.toString(),
+                    "rtt_micros",
+                    c.rttMicros,
+                    "remote_address",
+                    c.remoteAddress,
+                    "pending",
+                    c.exchangesInFlight()));
         }
         return out;
     }
@@ -263,7 +304,9 @@ public final class ChannelRegistry implements AutoCloseable {
     }
 
     public int openChannels(String site) {
-        return (int) bySite.getOrDefault(site, List.of()).stream().filter(Channel::usable).count();
+        return (int) bySite.getOrDefault(site, List.of()).stream()
+                .filter(Channel::usable)
+                .count();
     }
 
     /**

@@ -1,10 +1,10 @@
 package org.opencmg.server.channel;
 
+import java.net.InetSocketAddress;
 import org.eclipse.jetty.http2.ErrorCode;
 import org.eclipse.jetty.http2.HTTP2Connection;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
-import java.net.InetSocketAddress;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -30,16 +30,19 @@ public final class ChannelVersionRefusal extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        var refusal = new RequestRefused(Refusal.CHANNEL_PROTOCOL_UNSUPPORTED, "this gateway speaks channel protocol "
-                + ChannelProtocol.VERSION + " only: upgrade the connection point");
+        var refusal = new RequestRefused(
+                Refusal.CHANNEL_PROTOCOL_UNSUPPORTED,
+                "this gateway speaks channel protocol " + ChannelProtocol.VERSION
+                        + " only: upgrade the connection point");
         String remote = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
+                ? a.getAddress().getHostAddress() + ":" + a.getPort()
+                : "?";
         refusals.record(refusal, request.getMethod(), request.getHttpURI().getPath(), remote, "channel");
         response.setStatus(400);
         // One answer per connection: then a GOAWAY, so an old point (or anyone posing as one) gets no second stream.
         var connection = request.getConnectionMetaData().getConnection();
-        Content.Sink.write(response, true, "400 channel_protocol_unsupported: " + refusal.detail() + "\n",
-                new Callback() {
+        Content.Sink.write(
+                response, true, "400 channel_protocol_unsupported: " + refusal.detail() + "\n", new Callback() {
                     @Override
                     public void succeeded() {
                         callback.succeeded();

@@ -1,6 +1,5 @@
 package org.opencmg.server.channel;
 
-import org.eclipse.jetty.http2.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +9,7 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.ErrorCode;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.frames.DataFrame;
@@ -25,8 +25,7 @@ import org.opencmg.channel.ChannelProtocol;
  */
 final class ControlStream implements Stream.Listener {
 
-    record Answer(int status, byte[] body) {
-    }
+    record Answer(int status, byte[] body) {}
 
     private final int maxAnswer;
     private final CompletableFuture<Answer> answer = new CompletableFuture<>();
@@ -40,20 +39,28 @@ final class ControlStream implements Stream.Listener {
     static CompletableFuture<Answer> send(Session session, String method, String path, byte[] json, int maxAnswer) {
         var control = new ControlStream(maxAnswer);
         var fields = HttpFields.build().put(HttpHeader.CONTENT_TYPE, "application/json");
-        var uri = HttpURI.build().scheme("https").host(ChannelProtocol.AUTHORITY).path(path).asImmutable();
+        var uri = HttpURI.build()
+                .scheme("https")
+                .host(ChannelProtocol.AUTHORITY)
+                .path(path)
+                .asImmutable();
         var request = new MetaData.Request(method, uri, HttpVersion.HTTP_2, fields, json.length);
-        session.newStream(new HeadersFrame(request, null, false), new Promise<>() {
-            @Override
-            public void succeeded(Stream stream) {
-                stream.data(new DataFrame(stream.getId(), ByteBuffer.wrap(json), true), Callback.from(() -> { },
-                        control.answer::completeExceptionally));
-            }
+        session.newStream(
+                new HeadersFrame(request, null, false),
+                new Promise<>() {
+                    @Override
+                    public void succeeded(Stream stream) {
+                        stream.data(
+                                new DataFrame(stream.getId(), ByteBuffer.wrap(json), true),
+                                Callback.from(() -> {}, control.answer::completeExceptionally));
+                    }
 
-            @Override
-            public void failed(Throwable x) {
-                control.answer.completeExceptionally(x);
-            }
-        }, control);
+                    @Override
+                    public void failed(Throwable x) {
+                        control.answer.completeExceptionally(x);
+                    }
+                },
+                control);
         return control.answer;
     }
 

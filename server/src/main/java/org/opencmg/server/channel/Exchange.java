@@ -1,18 +1,18 @@
 package org.opencmg.server.channel;
 
-import org.eclipse.jetty.http2.RetryableStreamException;
-import org.eclipse.jetty.util.Promise;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.http2.RetryableStreamException;
 import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.http2.frames.ResetFrame;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 
 /**
  * One device request on its channel stream, as the gateway's HTTP/2 client sees it: the site's
@@ -61,17 +61,20 @@ final class Exchange implements Stream.Listener {
     /** Opens this exchange's stream on a channel, HEADERS only: a stream that cannot be opened fails it as never sent. */
     void openBodiless(Channel channel, MetaData.Request head) {
         try {
-            channel.session.newStream(new HeadersFrame(head, null, true), new Promise<>() {
-                @Override
-                public void succeeded(Stream stream) {
-                    started(stream);
-                }
+            channel.session.newStream(
+                    new HeadersFrame(head, null, true),
+                    new Promise<>() {
+                        @Override
+                        public void succeeded(Stream stream) {
+                            started(stream);
+                        }
 
-                @Override
-                public void failed(Throwable x) {
-                    notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
-                }
-            }, this);
+                        @Override
+                        public void failed(Throwable x) {
+                            notSent("no stream on the channel of " + channel.name() + ": " + x.getMessage());
+                        }
+                    },
+                    this);
         } catch (RuntimeException e) {
             notSent("no stream on the channel of " + channel.name() + ": " + e.getMessage());
         }
@@ -89,7 +92,10 @@ final class Exchange implements Stream.Listener {
     void deliverTo(Response response) {
         device = response;
         if (headEnded) {
-            response.write(true, null, Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
+            response.write(
+                    true,
+                    null,
+                    Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
         } else {
             stream.demand();
         }
@@ -105,7 +111,10 @@ final class Exchange implements Stream.Listener {
             head.complete(r);
         } else if (frame.isEndStream() && device != null) {
             // trailers: the body is over (they are not passed on)
-            device.write(true, null, Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
+            device.write(
+                    true,
+                    null,
+                    Callback.from(() -> done.complete(null), x -> done.completeExceptionally(new DeviceGone(x))));
         }
     }
 
@@ -146,7 +155,8 @@ final class Exchange implements Stream.Listener {
             callback.succeeded();
             return;
         }
-        lost("the connection point reset the stream (" + ErrorCode.toString(frame.getError(), "error " + frame.getError()) + ")");
+        lost("the connection point reset the stream ("
+                + ErrorCode.toString(frame.getError(), "error " + frame.getError()) + ")");
         callback.succeeded();
     }
 

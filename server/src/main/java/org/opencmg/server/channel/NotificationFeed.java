@@ -1,9 +1,9 @@
 package org.opencmg.server.channel;
 
-import java.util.concurrent.TimeoutException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
@@ -41,10 +41,17 @@ final class NotificationFeed implements Stream.Listener {
     }
 
     static void open(Channel channel, NotificationHub hub) {
-        var uri = HttpURI.build().scheme("https").host(ChannelProtocol.AUTHORITY).path(ChannelProtocol.NOTIFICATIONS).asImmutable();
+        var uri = HttpURI.build()
+                .scheme("https")
+                .host(ChannelProtocol.AUTHORITY)
+                .path(ChannelProtocol.NOTIFICATIONS)
+                .asImmutable();
         var request = new MetaData.Request("GET", uri, HttpVersion.HTTP_2, HttpFields.EMPTY, 0);
-        channel.session.newStream(new HeadersFrame(request, null, true), Promise.from(s -> channel.notifications = s,
-                x -> LOG.debug("notification stream of {} not opened: {}", channel.name(), x.toString())),
+        channel.session.newStream(
+                new HeadersFrame(request, null, true),
+                Promise.from(
+                        s -> channel.notifications = s,
+                        x -> LOG.debug("notification stream of {} not opened: {}", channel.name(), x.toString())),
                 new NotificationFeed(channel, hub));
     }
 
@@ -100,10 +107,14 @@ final class NotificationFeed implements Stream.Listener {
             throw new IOException("a notification the gateway would not send: " + problem);
         }
         var report = hub.deliver(channel.site(), n);
-        ControlStream.send(channel.session, "POST", ChannelProtocol.NOTIFICATION_REPORTS, ChannelJson.write(report), 256)
+        ControlStream.send(
+                        channel.session, "POST", ChannelProtocol.NOTIFICATION_REPORTS, ChannelJson.write(report), 256)
                 .whenComplete((a, t) -> {
                     if (t != null || a.status() != 204) {
-                        LOG.debug("notification report to {} not taken: {}", channel.name(), t != null ? t.toString() : a.status());
+                        LOG.debug(
+                                "notification report to {} not taken: {}",
+                                channel.name(),
+                                t != null ? t.toString() : a.status());
                     }
                 });
     }

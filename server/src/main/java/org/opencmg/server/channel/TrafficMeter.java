@@ -23,8 +23,7 @@ public final class TrafficMeter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TrafficMeter.class);
     public static final long WINDOW_SECONDS = 300;
 
-    private record Key(Instant window, String endpoint) {
-    }
+    private record Key(Instant window, String endpoint) {}
 
     /** Changed only inside {@code current.compute}, which also makes flushing race-free. */
     private static final class Counters {
@@ -47,8 +46,8 @@ public final class TrafficMeter implements AutoCloseable {
     private final TrafficStore store;
     private final Clock clock;
     private final Map<Key, Counters> current = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService flusher =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("traffic-flush").factory());
+    private final ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("traffic-flush").factory());
 
     private final MeterRegistry meters;
 
@@ -70,9 +69,12 @@ public final class TrafficMeter implements AutoCloseable {
         }
         add(key, 1, bytesIn, bytesOut, classes);
         String statusClass = status / 100 + "xx";
-        meters.counter("cmg_endpoint_requests", "endpoint", endpoint, "status", statusClass).increment();
-        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "in").increment(bytesIn);
-        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "out").increment(bytesOut);
+        meters.counter("cmg_endpoint_requests", "endpoint", endpoint, "status", statusClass)
+                .increment();
+        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "in")
+                .increment(bytesIn);
+        meters.counter("cmg_endpoint_bytes", "endpoint", endpoint, "direction", "out")
+                .increment(bytesOut);
     }
 
     private void add(Key key, long requests, long in, long out, long[] classes) {
@@ -89,8 +91,11 @@ public final class TrafficMeter implements AutoCloseable {
         for (Key k : new ArrayList<>(current.keySet())) {
             Counters c = current.remove(k);
             if (c != null) {
-                rows.add(new TrafficStore.Row(k.window(), k.endpoint(), new TrafficStore.Counts(c.requests,
-                        c.in, c.out, c.byClass[0], c.byClass[1], c.byClass[2], c.byClass[3])));
+                rows.add(new TrafficStore.Row(
+                        k.window(),
+                        k.endpoint(),
+                        new TrafficStore.Counts(
+                                c.requests, c.in, c.out, c.byClass[0], c.byClass[1], c.byClass[2], c.byClass[3])));
             }
         }
         if (rows.isEmpty()) {
@@ -102,8 +107,9 @@ public final class TrafficMeter implements AutoCloseable {
             LOG.warn("traffic not stored yet, will retry: {}", e.getMessage());
             for (var r : rows) { // put the counts back for the next flush
                 var c = r.counts();
-                add(new Key(r.windowStart(), r.endpoint()), c.requests(), c.bytesIn(), c.bytesOut(),
-                        new long[] {c.s2xx(), c.s3xx(), c.s4xx(), c.s5xx()});
+                add(new Key(r.windowStart(), r.endpoint()), c.requests(), c.bytesIn(), c.bytesOut(), new long[] {
+                    c.s2xx(), c.s3xx(), c.s4xx(), c.s5xx()
+                });
             }
         }
     }

@@ -1,7 +1,5 @@
 package org.opencmg.server.channel;
 
-import org.eclipse.jetty.http2.ErrorCode;
-import org.eclipse.jetty.server.internal.HttpConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,6 +14,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpScheme;
 import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.ErrorCode;
 import org.eclipse.jetty.http2.HTTP2Stream;
 import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.client.transport.internal.ClientHTTP2StreamEndPoint;
@@ -26,13 +25,14 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
 import org.opencmg.api.Refusal;
 import org.opencmg.channel.ChannelProtocol;
 import org.opencmg.channel.Pipe;
-import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.pipeline.Route;
+import org.opencmg.server.refusal.RequestRefused;
 
 /**
  * A device's WebSocket upgrade (HTTP/1.1) carried over the channel as an RFC 8441 extended CONNECT
@@ -45,14 +45,15 @@ final class WebSocketUpgrade {
 
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private WebSocketUpgrade() {
-    }
+    private WebSocketUpgrade() {}
 
     /** A WebSocket opening handshake on an HTTP/1.1 connection (the client connector speaks nothing else). */
     static boolean requested(Request request) {
         HttpFields h = request.getHeaders();
-        return "GET".equals(request.getMethod()) && h.contains(HttpHeader.UPGRADE, "websocket")
-                && h.get(HttpHeader.SEC_WEBSOCKET_KEY) != null && "13".equals(h.get(HttpHeader.SEC_WEBSOCKET_VERSION))
+        return "GET".equals(request.getMethod())
+                && h.contains(HttpHeader.UPGRADE, "websocket")
+                && h.get(HttpHeader.SEC_WEBSOCKET_KEY) != null
+                && "13".equals(h.get(HttpHeader.SEC_WEBSOCKET_VERSION))
                 && request.getConnectionMetaData().getConnection() instanceof HttpConnection;
     }
 
@@ -61,15 +62,20 @@ final class WebSocketUpgrade {
             throws ExecutionException, InterruptedException {
         MetaData.Request plain = ChannelForwarder.head(route, request, 0);
         HttpFields.Mutable fields = HttpFields.build(plain.getHttpFields());
-        for (HttpHeader h : new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_VERSION, HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL,
-                HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {
+        for (HttpHeader h : new HttpHeader[] {
+            HttpHeader.SEC_WEBSOCKET_VERSION, HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS
+        }) {
             String v = request.getHeaders().get(h);
             if (v != null) {
                 fields.put(h, v);
             }
         }
-        var connect = new MetaData.ConnectRequest(HttpScheme.HTTPS, new HostPortHttpField(ChannelProtocol.AUTHORITY),
-                plain.getHttpURI().getPathQuery(), fields, "websocket");
+        var connect = new MetaData.ConnectRequest(
+                HttpScheme.HTTPS,
+                new HostPortHttpField(ChannelProtocol.AUTHORITY),
+                plain.getHttpURI().getPathQuery(),
+                fields,
+                "websocket");
         var tunnel = new TunnelListener();
         var opened = new CompletableFuture<Stream>();
         channel.session.newStream(new HeadersFrame(connect, null, false), Promise.from(opened), tunnel);
@@ -80,20 +86,26 @@ final class WebSocketUpgrade {
             answer = tunnel.head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             tunnel.reset(opened.getNow(null));
-            throw new RequestRefused(Refusal.SITE_TIMEOUT, "no WebSocket answer from site " + route.site() + " within " + timeout);
+            throw new RequestRefused(
+                    Refusal.SITE_TIMEOUT, "no WebSocket answer from site " + route.site() + " within " + timeout);
         }
         String refusal = answer.getHttpFields().get(ChannelProtocol.REFUSAL_HEADER);
         if (refusal != null || answer.getStatus() != 200) {
             tunnel.reset(stream);
             String detail = "the connection point answered " + answer.getStatus();
-            throw refusal != null ? new RequestRefused(answer.getStatus(), refusal, detail)
+            throw refusal != null
+                    ? new RequestRefused(answer.getStatus(), refusal, detail)
                     : new RequestRefused(Refusal.WEBSOCKET_REFUSED_BY_SITE, detail);
         }
         response.setStatus(101);
         response.getHeaders().put(HttpHeader.UPGRADE, "websocket");
         response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
-        response.getHeaders().put(HttpHeader.SEC_WEBSOCKET_ACCEPT, accept(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY)));
-        for (HttpHeader h : new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {
+        response.getHeaders()
+                .put(
+                        HttpHeader.SEC_WEBSOCKET_ACCEPT,
+                        accept(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY)));
+        for (HttpHeader h :
+                new HttpHeader[] {HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, HttpHeader.SEC_WEBSOCKET_EXTENSIONS}) {
             String v = answer.getHttpFields().get(h);
             if (v != null) {
                 response.getHeaders().put(h, v);
@@ -104,7 +116,10 @@ final class WebSocketUpgrade {
         EndPoint device = request.getConnectionMetaData().getConnection().getEndPoint();
         device.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
         streamEndPoint.setIdleTimeout(ChannelProtocol.STREAM_IDLE_TIMEOUT.toMillis());
-        Connection[] pipe = Pipe.between(device, streamEndPoint, request.getComponents().getExecutor(),
+        Connection[] pipe = Pipe.between(
+                device,
+                streamEndPoint,
+                request.getComponents().getExecutor(),
                 request.getComponents().getByteBufferPool());
         streamEndPoint.setConnection(pipe[1]);
         streamEndPoint.onOpen();
@@ -115,7 +130,8 @@ final class WebSocketUpgrade {
 
     static String accept(String key) {
         try {
-            byte[] sha1 = MessageDigest.getInstance("SHA-1").digest((key.strip() + GUID).getBytes(StandardCharsets.US_ASCII));
+            byte[] sha1 =
+                    MessageDigest.getInstance("SHA-1").digest((key.strip() + GUID).getBytes(StandardCharsets.US_ASCII));
             return Base64.getEncoder().encodeToString(sha1);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

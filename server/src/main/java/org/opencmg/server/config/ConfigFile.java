@@ -1,10 +1,7 @@
 package org.opencmg.server.config;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import java.nio.file.Files;
-import java.util.Arrays;
-import java.util.regex.Pattern;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -13,10 +10,13 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -40,8 +40,7 @@ public final class ConfigFile {
         T load(Path file) throws IOException;
     }
 
-    private ConfigFile() {
-    }
+    private ConfigFile() {}
 
     /** {@code loader.load(file)}, its failures turned into {@link Invalid}. */
     public static <T> T load(Path file, Loader<T> loader) throws IOException {
@@ -61,9 +60,12 @@ public final class ConfigFile {
     static String describe(Path file, JsonProcessingException e) {
         // Where the offending token starts (the exception's own location is where the parser had
         // read ahead to, often the next line).
-        JsonLocation at = e.getProcessor() instanceof JsonParser p && p.currentTokenLocation() != null
-                && p.currentTokenLocation().getLineNr() > 0 && !(e instanceof JsonParseException)
-                ? p.currentTokenLocation() : e.getLocation();
+        JsonLocation at = e.getProcessor() instanceof JsonParser p
+                        && p.currentTokenLocation() != null
+                        && p.currentTokenLocation().getLineNr() > 0
+                        && !(e instanceof JsonParseException)
+                ? p.currentTokenLocation()
+                : e.getLocation();
         String where0 = file + (at != null && at.getLineNr() > 0 ? " line " + at.getLineNr() : "") + ": ";
         String where = where0;
         if (e instanceof UnrecognizedPropertyException u) {
@@ -73,8 +75,14 @@ public final class ConfigFile {
                 where = file + " line " + line + ": ";
             }
             Collection<Object> known = u.getKnownPropertyIds();
-            return where + "unknown key " + key + (known == null || known.isEmpty() ? ""
-                    : " (known there: " + known.stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")");
+            return where + "unknown key " + key
+                    + (known == null || known.isEmpty()
+                            ? ""
+                            : " (known there: "
+                                    + known.stream()
+                                            .map(String::valueOf)
+                                            .sorted()
+                                            .collect(Collectors.joining(", ")) + ")");
         }
         if (e instanceof InvalidFormatException f) {
             return where + key(f, null) + " must be " + form(f.getTargetType()) + ", not \"" + f.getValue() + "\"";
@@ -131,9 +139,12 @@ public final class ConfigFile {
     }
 
     private static final Map<Class<?>, String> FORMS = Map.ofEntries(
-            Map.entry(Integer.class, "a whole number"), Map.entry(int.class, "a whole number"),
-            Map.entry(Long.class, "a whole number"), Map.entry(long.class, "a whole number"),
-            Map.entry(Boolean.class, "true or false"), Map.entry(boolean.class, "true or false"),
+            Map.entry(Integer.class, "a whole number"),
+            Map.entry(int.class, "a whole number"),
+            Map.entry(Long.class, "a whole number"),
+            Map.entry(long.class, "a whole number"),
+            Map.entry(Boolean.class, "true or false"),
+            Map.entry(boolean.class, "true or false"),
             Map.entry(String.class, "a single value (text)"));
 
     private static String form(Class<?> type) {
@@ -148,8 +159,10 @@ public final class ConfigFile {
             return "a list ([a, b], or one \"- item\" line each)";
         }
         if (type.isEnum()) {
-            return "one of " + Arrays.stream(type.getEnumConstants()).map(c -> c.toString().toLowerCase())
-                    .collect(Collectors.joining(", "));
+            return "one of "
+                    + Arrays.stream(type.getEnumConstants())
+                            .map(c -> c.toString().toLowerCase())
+                            .collect(Collectors.joining(", "));
         }
         return "a mapping (indented \"key: value\" lines, or {key: value})";
     }

@@ -31,6 +31,7 @@ final class ClientDrain extends Handler.Wrapper {
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Connections that carried a request, each with the time its last one ended (0 while one is in flight). */
     private final Map<Connection, Long> lastEnded = new ConcurrentHashMap<>();
+
     private volatile boolean draining;
 
     ClientDrain(Handler handler) {

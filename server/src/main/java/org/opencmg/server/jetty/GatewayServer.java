@@ -1,12 +1,5 @@
 package org.opencmg.server.jetty;
 
-import org.conscrypt.Conscrypt;
-import org.eclipse.jetty.io.ssl.SslHandshakeListener;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
-import org.opencmg.pki.KeyMaterial;
-import org.opencmg.pki.TlsProvider;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -15,19 +8,26 @@ import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
+import org.conscrypt.Conscrypt;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.UriCompliance;
-import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.TlsProvider;
 import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.refusal.Refusals;
@@ -66,10 +66,19 @@ public final class GatewayServer implements AutoCloseable {
     private final ClientDrain clientDrain;
     private final TlsProvider tlsProvider;
 
-    public GatewayServer(GatewayConfig config, KeyMaterial clientKeys, KeyMaterial channelKeys, KeyMaterial adminKeys,
-                         Supplier<List<X509Certificate>> acceptedClientIssuers, boolean enforceTls12,
-                         Handler clientHandler, Handler channelHandler, Handler adminHandler,
-                         ChannelAdmission channelAdmission, ConnectionFactory channelProtocol, Refusals refusals)
+    public GatewayServer(
+            GatewayConfig config,
+            KeyMaterial clientKeys,
+            KeyMaterial channelKeys,
+            KeyMaterial adminKeys,
+            Supplier<List<X509Certificate>> acceptedClientIssuers,
+            boolean enforceTls12,
+            Handler clientHandler,
+            Handler channelHandler,
+            Handler adminHandler,
+            ChannelAdmission channelAdmission,
+            ConnectionFactory channelProtocol,
+            Refusals refusals)
             throws GeneralSecurityException {
         var threads = new QueuedThreadPool(200, 8);
         threads.setName("cmg");
@@ -115,8 +124,12 @@ public final class GatewayServer implements AutoCloseable {
         server.setStopAtShutdown(false);
     }
 
-    private ServerConnector connector(String name, GatewayConfig.Listener listener, SslContextFactory.Server tls,
-                                      GatewayConfig config, Refusals refusals) {
+    private ServerConnector connector(
+            String name,
+            GatewayConfig.Listener listener,
+            SslContextFactory.Server tls,
+            GatewayConfig config,
+            Refusals refusals) {
         var http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
@@ -140,7 +153,10 @@ public final class GatewayServer implements AutoCloseable {
         var ssl = new SslConnectionFactory(tls, "http/1.1");
         var connector = listener.proxyProtocol()
                 // PROXY header first (load balancers only), then TLS and HTTP/1.1 on the same connection.
-                ? new ServerConnector(server, new LoadBalancerProxy(ssl.getProtocol(), listener.proxyFrom(), refusals), ssl,
+                ? new ServerConnector(
+                        server,
+                        new LoadBalancerProxy(ssl.getProtocol(), listener.proxyFrom(), refusals),
+                        ssl,
                         new StrictHttpConnectionFactory(http))
                 : new ServerConnector(server, ssl, new StrictHttpConnectionFactory(http));
         connector.setName(name);
@@ -162,7 +178,8 @@ public final class GatewayServer implements AutoCloseable {
      * channel version 1 offers only "h2": it gets an HTTP/2 server whose one answer, to its hello,
      * says to upgrade it (the channel handler).
      */
-    private ServerConnector channelConnector(GatewayConfig config, SslContextFactory.Server tls, ConnectionFactory channelProtocol) {
+    private ServerConnector channelConnector(
+            GatewayConfig config, SslContextFactory.Server tls, ConnectionFactory channelProtocol) {
         var http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
@@ -170,7 +187,8 @@ public final class GatewayServer implements AutoCloseable {
         v1.setMaxConcurrentStreams(1);
         var alpn = new ALPNServerConnectionFactory(channelProtocol.getProtocol(), "h2");
         alpn.setDefaultProtocol(channelProtocol.getProtocol());
-        var connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, channelProtocol, v1);
+        var connector = new ServerConnector(
+                server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, channelProtocol, v1);
         connector.setName(CHANNEL);
         connector.setHost(config.channel().host());
         connector.setPort(config.channel().port());
@@ -208,9 +226,15 @@ public final class GatewayServer implements AutoCloseable {
 
     public void start() throws Exception {
         server.start();
-        LOG.info("client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}, TLS provider {}",
-                client.getHost(), client.getLocalPort(), channel.getHost(), channel.getLocalPort(), admin.getHost(),
-                admin.getLocalPort(), tlsProvider);
+        LOG.info(
+                "client connector on {}:{}, channel connector on {}:{}, admin connector on {}:{}, TLS provider {}",
+                client.getHost(),
+                client.getLocalPort(),
+                channel.getHost(),
+                channel.getLocalPort(),
+                admin.getHost(),
+                admin.getLocalPort(),
+                tlsProvider);
     }
 
     /** Applies enforce-tls12 to new connections at once; open connections keep what they agreed. */
@@ -327,8 +351,7 @@ public final class GatewayServer implements AutoCloseable {
         }
 
         @Override
-        public boolean handle(Request request, Response response,
-                              Callback callback) throws Exception {
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String name = request.getConnectionMetaData().getConnector().getName();
             if (CLIENT.equals(name)) {
                 return clientHandler.handle(request, response, callback);

@@ -1,6 +1,5 @@
 package org.opencmg.server.jetty;
 
-import java.util.TreeMap;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
@@ -11,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLSession;
@@ -61,9 +61,12 @@ public final class HandshakeFailures implements SslHandshakeListener {
     }
 
     private Counter counter(Reason r) {
-        return counters.computeIfAbsent(r, x -> Counter.builder("cmg_tls_handshake_failures")
-                .description("TLS handshakes that failed on the client connector, by reason").tag("reason", x.name())
-                .register(meters));
+        return counters.computeIfAbsent(
+                r,
+                x -> Counter.builder("cmg_tls_handshake_failures")
+                        .description("TLS handshakes that failed on the client connector, by reason")
+                        .tag("reason", x.name())
+                        .register(meters));
     }
 
     @Override
@@ -79,9 +82,15 @@ public final class HandshakeFailures implements SslHandshakeListener {
         lastLogged.put(reason, now);
         long skipped = unlogged.computeIfAbsent(reason, r -> new AtomicLong()).getAndSet(0);
         String remote = event.getEndPoint().getRemoteSocketAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
-        LOG.info("refused before HTTP: TLS handshake failed reason={} remote={} subject=\"{}\" detail=\"{}\"{}", reason, remote,
-                subject(event), detail(failure), skipped > 0 ? " (" + skipped + " more of this reason not logged)" : "");
+                ? a.getAddress().getHostAddress() + ":" + a.getPort()
+                : "?";
+        LOG.info(
+                "refused before HTTP: TLS handshake failed reason={} remote={} subject=\"{}\" detail=\"{}\"{}",
+                reason,
+                remote,
+                subject(event),
+                detail(failure),
+                skipped > 0 ? " (" + skipped + " more of this reason not logged)" : "");
     }
 
     /** The client certificate's subject, when the handshake got that far. */
@@ -110,27 +119,48 @@ public final class HandshakeFailures implements SslHandshakeListener {
     static Reason classify(Throwable failure) {
         var text = new StringBuilder();
         for (Throwable t = failure; t != null && text.length() < 2000; t = t.getCause() == t ? null : t.getCause()) {
-            text.append(t.getClass().getSimpleName()).append(' ').append(t.getMessage()).append(' ');
+            text.append(t.getClass().getSimpleName())
+                    .append(' ')
+                    .append(t.getMessage())
+                    .append(' ');
         }
         String m = text.toString().toLowerCase(Locale.ROOT);
-        if (m.contains("protocol") && (m.contains("not enabled") || m.contains("not supported") || m.contains("protocol_version")
-                || m.contains("unsupported_protocol") || m.contains("wrong_version"))) {
+        if (m.contains("protocol")
+                && (m.contains("not enabled")
+                        || m.contains("not supported")
+                        || m.contains("protocol_version")
+                        || m.contains("unsupported_protocol")
+                        || m.contains("wrong_version"))) {
             return Reason.no_common_protocol;
         }
-        if (m.contains("no cipher suites in common") || m.contains("no_shared_cipher") || m.contains("no_cipher")
-                || m.contains("no appropriate cipher") || m.contains("no_supported_groups") || m.contains("no shared")
+        if (m.contains("no cipher suites in common")
+                || m.contains("no_shared_cipher")
+                || m.contains("no_cipher")
+                || m.contains("no appropriate cipher")
+                || m.contains("no_supported_groups")
+                || m.contains("no shared")
                 || m.contains("handshake_failure") && m.contains("cipher")) {
             return Reason.no_common_suite;
         }
         if (m.contains("certificate") || m.contains("pkix") || m.contains("cert_")) {
             return Reason.certificate_rejected;
         }
-        if (m.contains("unrecognized ssl message") || m.contains("plaintext") || m.contains("http_request")
-                || m.contains("wrong_version_number") || m.contains("unexpected_record") || m.contains("record_overflow")
-                || m.contains("decode_error") || m.contains("illegal") || m.contains("insufficient buffer")) {
+        if (m.contains("unrecognized ssl message")
+                || m.contains("plaintext")
+                || m.contains("http_request")
+                || m.contains("wrong_version_number")
+                || m.contains("unexpected_record")
+                || m.contains("record_overflow")
+                || m.contains("decode_error")
+                || m.contains("illegal")
+                || m.contains("insufficient buffer")) {
             return Reason.malformed_hello;
         }
-        if (m.contains("eof") || m.contains("closed") || m.contains("broken pipe") || m.contains("reset") || m.contains("timeout")) {
+        if (m.contains("eof")
+                || m.contains("closed")
+                || m.contains("broken pipe")
+                || m.contains("reset")
+                || m.contains("timeout")) {
             return Reason.closed_during_handshake;
         }
         return Reason.other;

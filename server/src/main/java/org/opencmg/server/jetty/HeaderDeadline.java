@@ -30,10 +30,14 @@ final class HeaderDeadline extends AbstractLifeCycle {
      * before a request line, which Jetty's parser skips without leaving its start state. Those
      * count toward the head's deadline (LEADING_LINES) from the sweep that first saw them.
      */
-    private enum Phase { HANDSHAKE, HEAD, BETWEEN, LEADING_LINES }
-
-    private record Waiting(Phase phase, long sinceNanos, long bytesIn, long messagesIn) {
+    private enum Phase {
+        HANDSHAKE,
+        HEAD,
+        BETWEEN,
+        LEADING_LINES
     }
+
+    private record Waiting(Phase phase, long sinceNanos, long bytesIn, long messagesIn) {}
 
     private static final long SWEEP_MILLIS = 1000;
 
@@ -82,9 +86,15 @@ final class HeaderDeadline extends AbstractLifeCycle {
                 Waiting w = waiting.compute(ep, (k, old) -> next(old, phase, ep, now));
                 if (w.phase() != Phase.BETWEEN && now - w.sinceNanos() > deadlineNanos) {
                     waiting.remove(ep);
-                    refusals.record(new RequestRefused(Refusal.HEADER_TIMEOUT, (w.phase() == Phase.HANDSHAKE
-                            ? "TLS handshake" : "request head") + " unfinished after " + deadlineNanos / 1_000_000 + " ms; closed"),
-                            "", "", remote(ep), "");
+                    refusals.record(
+                            new RequestRefused(
+                                    Refusal.HEADER_TIMEOUT,
+                                    (w.phase() == Phase.HANDSHAKE ? "TLS handshake" : "request head")
+                                            + " unfinished after " + deadlineNanos / 1_000_000 + " ms; closed"),
+                            "",
+                            "",
+                            remote(ep),
+                            "");
                     ep.close();
                 }
             }
@@ -95,22 +105,26 @@ final class HeaderDeadline extends AbstractLifeCycle {
 
     private static Waiting next(Waiting old, Phase phase, EndPoint ep, long now) {
         if (phase == Phase.BETWEEN) {
-            var http = (HttpConnection) ((SslConnection) ep.getConnection()).getSslEndPoint().getConnection();
+            var http = (HttpConnection)
+                    ((SslConnection) ep.getConnection()).getSslEndPoint().getConnection();
             long bytes = http.getBytesIn();
             long messages = http.getMessagesIn();
-            boolean sameGap = old != null && (old.phase() == Phase.BETWEEN || old.phase() == Phase.LEADING_LINES)
+            boolean sameGap = old != null
+                    && (old.phase() == Phase.BETWEEN || old.phase() == Phase.LEADING_LINES)
                     && old.messagesIn() == messages;
             // Counted from the sweep that saw the bytes, as a head is from the sweep that saw it begun.
             if (!sameGap) {
                 // A new connection that sent bytes but no request yet sent only empty lines.
-                return new Waiting(messages == 0 && bytes > 0 ? Phase.LEADING_LINES : Phase.BETWEEN, now, bytes, messages);
+                return new Waiting(
+                        messages == 0 && bytes > 0 ? Phase.LEADING_LINES : Phase.BETWEEN, now, bytes, messages);
             }
             if (old.phase() == Phase.BETWEEN && bytes > old.bytesIn()) {
                 return new Waiting(Phase.LEADING_LINES, now, bytes, messages);
             }
             return old;
         }
-        return old != null && old.phase() == phase ? old
+        return old != null && old.phase() == phase
+                ? old
                 : new Waiting(phase, phase == Phase.HANDSHAKE ? now - ageNanos(ep) : now, 0, 0);
     }
 
@@ -142,6 +156,7 @@ final class HeaderDeadline extends AbstractLifeCycle {
         var connection = ep.getConnection();
         EndPoint device = connection == null ? ep : connection.getEndPoint();
         return device.getRemoteSocketAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
+                ? a.getAddress().getHostAddress() + ":" + a.getPort()
+                : "?";
     }
 }

@@ -38,10 +38,16 @@ final class LoadBalancerProxy extends ProxyConnectionFactory {
         InetAddress source = endPoint.getRemoteSocketAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         if (source == null || !loadBalancers.test(source)) {
             String remote = endPoint.getRemoteSocketAddress() instanceof InetSocketAddress a
-                    ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
-            refusals.record(new RequestRefused(Refusal.PROXY_SOURCE_NOT_ALLOWED,
-                    "the client connector takes PROXY protocol connections from its load balancers (client.proxy-from) only"),
-                    "", "", remote, "");
+                    ? a.getAddress().getHostAddress() + ":" + a.getPort()
+                    : "?";
+            refusals.record(
+                    new RequestRefused(
+                            Refusal.PROXY_SOURCE_NOT_ALLOWED,
+                            "the client connector takes PROXY protocol connections from its load balancers (client.proxy-from) only"),
+                    "",
+                    "",
+                    remote,
+                    "");
             return new Closing(endPoint, connector);
         }
         return super.newConnection(connector, endPoint);

@@ -29,10 +29,14 @@ final class PlainErrorHandler extends ErrorHandler {
     }
 
     @Override
-    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
-                                    Callback callback) {
-        refusals.record(new RequestRefused(code, reason(code).code(), message), request.getMethod(),
-                request.getHttpURI().getPathQuery(), "?", "");
+    protected void generateResponse(
+            Request request, Response response, int code, String message, Throwable cause, Callback callback) {
+        refusals.record(
+                new RequestRefused(code, reason(code).code(), message),
+                request.getMethod(),
+                request.getHttpURI().getPathQuery(),
+                "?",
+                "");
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         Content.Sink.write(response, true, code + " " + reason(code).code() + "\n", callback);
     }

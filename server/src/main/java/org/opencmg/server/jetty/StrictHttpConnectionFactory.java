@@ -22,8 +22,10 @@ final class StrictHttpConnectionFactory extends HttpConnectionFactory {
             @Override
             protected HttpParser newHttpParser(HttpCompliance compliance) {
                 HttpParser jettys = super.newHttpParser(compliance);
-                var strict = new StrictRequestParser((HttpParser.RequestHandler) jettys.getHandler(),
-                        getHttpConfiguration().getRequestHeaderSize(), compliance);
+                var strict = new StrictRequestParser(
+                        (HttpParser.RequestHandler) jettys.getHandler(),
+                        getHttpConfiguration().getRequestHeaderSize(),
+                        compliance);
                 strict.setHeaderCacheSize(jettys.getHeaderCacheSize());
                 strict.setHeaderCacheCaseSensitive(jettys.isHeaderCacheCaseSensitive());
                 return strict;

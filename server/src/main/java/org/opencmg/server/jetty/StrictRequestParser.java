@@ -4,8 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
-import java.util.function.Consumer;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpException;
@@ -27,15 +27,18 @@ import org.opencmg.server.pipeline.BodyLimit;
  */
 public final class StrictRequestParser extends HttpParser implements BodyLimit {
 
-    private static final Set<State> REQUEST_LINE = EnumSet.of(State.START, State.METHOD, State.SPACE1, State.URI,
-            State.SPACE2, State.REQUEST_VERSION);
+    private static final Set<State> REQUEST_LINE =
+            EnumSet.of(State.START, State.METHOD, State.SPACE1, State.URI, State.SPACE2, State.REQUEST_VERSION);
     /** Where the next bytes are (the CRLF ending a chunk's data, then) a chunk size line. */
-    private static final Set<State> CHUNK_SIZE_LINE = EnumSet.of(State.CHUNKED_CONTENT, State.CHUNK_SIZE, State.CHUNK_END);
+    private static final Set<State> CHUNK_SIZE_LINE =
+            EnumSet.of(State.CHUNKED_CONTENT, State.CHUNK_SIZE, State.CHUNK_END);
+
     private static final Pattern REQUEST_LINE_FORM =
             Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \\t]+ HTTP/1\\.[01]\r");
 
     /** The raw bytes of the line being parsed that Jetty took in earlier calls. */
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
     private long bodyBytesLeft = Long.MAX_VALUE;
     private long chunkBytesSeen;
     private Consumer<String> overLimit;
@@ -87,7 +90,9 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
     /** Null when the request line is fine or not complete yet; otherwise what is wrong with it. */
     private String checkRequestLine(ByteBuffer buffer) {
         String requestLine = completeLine(buffer);
-        return requestLine == null || REQUEST_LINE_FORM.matcher(requestLine).matches() ? null : "malformed request line";
+        return requestLine == null || REQUEST_LINE_FORM.matcher(requestLine).matches()
+                ? null
+                : "malformed request line";
     }
 
     /**
@@ -127,8 +132,9 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
         }
         long size = Long.parseLong(hex.substring(0, end), 16);
         chunkBytesSeen += size;
-        return chunkBytesSeen > bodyBytesLeft ? "a chunk of " + size + " bytes would take the body past its limit of "
-                + bodyBytesLeft + " bytes" : null;
+        return chunkBytesSeen > bodyBytesLeft
+                ? "a chunk of " + size + " bytes would take the body past its limit of " + bodyBytesLeft + " bytes"
+                : null;
     }
 
     /**

@@ -18,10 +18,14 @@ public final class TlsPolicy {
     static final String[] LEGACY_PROTOCOLS = {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"};
 
     static final String[] STRONG_SUITES = {
-        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
     };
 
@@ -32,8 +36,7 @@ public final class TlsPolicy {
         "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
     };
 
-    private TlsPolicy() {
-    }
+    private TlsPolicy() {}
 
     /**
      * Recent JDKs disable TLS 1.0/1.1 JVM-wide; the setting must decide instead, so remove only
@@ -71,8 +74,16 @@ public final class TlsPolicy {
 
     public static void apply(SslContextFactory f, boolean enforceTls12) {
         f.setExcludeProtocols("SSL", "SSLv2", "SSLv2Hello", "SSLv3");
-        f.setExcludeCipherSuites("^.*_NULL_.*$", "^.*_anon_.*$", "^.*_RC4_.*$", "^.*_3DES_.*$", "^.*_EXPORT_.*$",
-                "^.*_MD5$", "^TLS_RSA_.*$", "^SSL_.*$", "^.*_DES_.*$");
+        f.setExcludeCipherSuites(
+                "^.*_NULL_.*$",
+                "^.*_anon_.*$",
+                "^.*_RC4_.*$",
+                "^.*_3DES_.*$",
+                "^.*_EXPORT_.*$",
+                "^.*_MD5$",
+                "^TLS_RSA_.*$",
+                "^SSL_.*$",
+                "^.*_DES_.*$");
         if (enforceTls12) {
             f.setIncludeProtocols(MODERN_PROTOCOLS);
             f.setIncludeCipherSuites(STRONG_SUITES);

@@ -27,6 +27,5 @@ public final class Json {
     /** Indented: what people read (the admin API's answers, demo.json, the CLI's --json). */
     public static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
 
-    private Json() {
-    }
+    private Json() {}
 }

@@ -30,13 +30,22 @@ public final class Membership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
     static final Duration FORGET_AFTER = Duration.ofDays(1);
 
-    public enum State { UP, GONE, STOPPED }
+    public enum State {
+        UP,
+        GONE,
+        STOPPED
+    }
 
     /** One instance as this instance sees it. */
     /** @param adminUrl where its admin API answers (cmg analyze reaches every instance by it), or null */
-    public record Member(String instance, String channelUrl, String version, Instant startedAt, Instant heartbeatAt,
-                         State state, String adminUrl) {
-    }
+    public record Member(
+            String instance,
+            String channelUrl,
+            String version,
+            Instant startedAt,
+            Instant heartbeatAt,
+            State state,
+            String adminUrl) {}
 
     private final String instance;
     private final String channelUrl;
@@ -48,20 +57,33 @@ public final class Membership implements AutoCloseable {
     private final Duration expiry;
     private final Instant startedAt;
     private final List<Consumer<GatewayInstances>> listeners = new CopyOnWriteArrayList<>();
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("membership").factory());
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("membership").factory());
     private volatile List<Member> members = List.of();
     private volatile GatewayInstances live = new GatewayInstances(List.of());
     private volatile boolean stopped;
 
-    public Membership(String instance, String channelUrl, String version, GatewayInstanceStore store, Clock clock,
-                      Duration heartbeat, Duration expiry) {
+    public Membership(
+            String instance,
+            String channelUrl,
+            String version,
+            GatewayInstanceStore store,
+            Clock clock,
+            Duration heartbeat,
+            Duration expiry) {
         this(instance, channelUrl, null, version, store, clock, heartbeat, expiry);
     }
 
     /** @param adminUrl where this instance's admin API answers, advertised beside its channel URL (null: not) */
-    public Membership(String instance, String channelUrl, String adminUrl, String version, GatewayInstanceStore store, Clock clock,
-                      Duration heartbeat, Duration expiry) {
+    public Membership(
+            String instance,
+            String channelUrl,
+            String adminUrl,
+            String version,
+            GatewayInstanceStore store,
+            Clock clock,
+            Duration heartbeat,
+            Duration expiry) {
         this.instance = instance;
         this.channelUrl = channelUrl;
         this.adminUrl = adminUrl;
@@ -78,8 +100,10 @@ public final class Membership implements AutoCloseable {
         beat();
         for (State s : State.values()) {
             Gauge.builder("cmg_gateway_instances", this, m -> m.count(s))
-                    .description("Gateway instances sharing this store, by state (gone: no heartbeat within membership.expiry)")
-                    .tag("state", s.name().toLowerCase()).register(meters);
+                    .description(
+                            "Gateway instances sharing this store, by state (gone: no heartbeat within membership.expiry)")
+                    .tag("state", s.name().toLowerCase())
+                    .register(meters);
         }
         timer.scheduleWithFixedDelay(this::tick, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -126,21 +150,33 @@ public final class Membership implements AutoCloseable {
 
     private void refresh(Instant now) {
         var before = members;
-        var after = store.list().stream().map(r -> new Member(r.instance(), r.channelUrl(), r.version(), r.startedAt(),
-                r.heartbeatAt(), state(r, now), r.adminUrl())).toList();
+        var after = store.list().stream()
+                .map(r -> new Member(
+                        r.instance(),
+                        r.channelUrl(),
+                        r.version(),
+                        r.startedAt(),
+                        r.heartbeatAt(),
+                        state(r, now),
+                        r.adminUrl()))
+                .toList();
         members = after;
         for (Member m : after) {
-            var was = before.stream().filter(b -> b.instance().equals(m.instance())).findFirst();
+            var was = before.stream()
+                    .filter(b -> b.instance().equals(m.instance()))
+                    .findFirst();
             if (m.state() == State.GONE && was.map(b -> b.state() != State.GONE).orElse(!before.isEmpty())) {
                 LOG.warn("gateway instance {} is gone: no heartbeat since {}", m.instance(), m.heartbeatAt());
-            } else if (m.state() == State.UP && was.map(b -> b.state() != State.UP).orElse(true)
+            } else if (m.state() == State.UP
+                    && was.map(b -> b.state() != State.UP).orElse(true)
                     && !m.instance().equals(instance)) {
                 LOG.info("gateway instance {} is up (channel {})", m.instance(), m.channelUrl());
             }
         }
         var next = new GatewayInstances(after.stream()
                 .filter(m -> m.state() == State.UP && m.channelUrl() != null)
-                .map(m -> new GatewayInstances.Instance(m.instance(), m.channelUrl())).toList());
+                .map(m -> new GatewayInstances.Instance(m.instance(), m.channelUrl()))
+                .toList());
         if (!Objects.equals(next, live)) {
             live = next;
             listeners.forEach(l -> l.accept(next));

@@ -1,10 +1,9 @@
 package org.opencmg.server.notification;
 
-import java.util.Map;
-import org.opencmg.channel.Notification;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
@@ -16,6 +15,7 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.opencmg.api.Device;
 import org.opencmg.api.Refusal;
+import org.opencmg.channel.Notification;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**
@@ -158,13 +158,19 @@ public final class NotificationChannels {
 
         @Override
         public void onWebSocketText(String message) {
-            session.close(1008, "devices send nothing on a notification channel", org.eclipse.jetty.websocket.api.Callback.NOOP);
+            session.close(
+                    1008,
+                    "devices send nothing on a notification channel",
+                    org.eclipse.jetty.websocket.api.Callback.NOOP);
         }
 
         @Override
         public void onWebSocketBinary(ByteBuffer payload, org.eclipse.jetty.websocket.api.Callback callback) {
             callback.succeed();
-            session.close(1008, "devices send nothing on a notification channel", org.eclipse.jetty.websocket.api.Callback.NOOP);
+            session.close(
+                    1008,
+                    "devices send nothing on a notification channel",
+                    org.eclipse.jetty.websocket.api.Callback.NOOP);
         }
 
         @Override

@@ -58,13 +58,19 @@ public final class NotificationHub {
         this.maxChannels = maxChannels;
         this.maxPerDevice = maxPerDevice;
         Gauge.builder("cmg_notification_channels", held, AtomicInteger::get)
-                .description("Client notification channels (WebSockets and long polls) held by this instance").register(meters);
-        delivered = Counter.builder("cmg_notifications").tag("result", "delivered")
-                .description("Notifications for devices, by what became of them on this instance").register(meters);
-        notHere = Counter.builder("cmg_notifications").tag("result", "not_connected_here")
-                .description("Notifications for devices, by what became of them on this instance").register(meters);
+                .description("Client notification channels (WebSockets and long polls) held by this instance")
+                .register(meters);
+        delivered = Counter.builder("cmg_notifications")
+                .tag("result", "delivered")
+                .description("Notifications for devices, by what became of them on this instance")
+                .register(meters);
+        notHere = Counter.builder("cmg_notifications")
+                .tag("result", "not_connected_here")
+                .description("Notifications for devices, by what became of them on this instance")
+                .register(meters);
         refusedFull = Counter.builder("cmg_notification_channels_refused")
-                .description("Notification channels refused because this instance or the device held as many as allowed")
+                .description(
+                        "Notification channels refused because this instance or the device held as many as allowed")
                 .register(meters);
     }
 

@@ -31,14 +31,14 @@ public final class AuthenticationStep {
             switch (a.authenticate(request)) {
                 case AuthOutcome.Authenticated ok -> devices.add(ok.device());
                 case AuthOutcome.Refused r -> throw new RequestRefused(r.refusal(), a.method() + ": " + r.detail());
-                case AuthOutcome.NotMine ignored -> {
-                }
+                case AuthOutcome.NotMine ignored -> {}
             }
         }
         return devices;
     }
 
     public static RequestRefused noCredentials() {
-        return new RequestRefused(Refusal.NO_CREDENTIALS, "no client certificate or token any authentication method accepts");
+        return new RequestRefused(
+                Refusal.NO_CREDENTIALS, "no client certificate or token any authentication method accepts");
     }
 }

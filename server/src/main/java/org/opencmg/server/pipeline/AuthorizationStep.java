@@ -37,16 +37,21 @@ public final class AuthorizationStep {
         }
         String presented = devices.stream().map(Device::method).toList().toString();
         if (accepted.contains(PKI)) {
-            throw new RequestRefused(Refusal.CLIENT_CERTIFICATE_REQUIRED, "endpoint accepts " + accepted + ", request had " + presented);
+            throw new RequestRefused(
+                    Refusal.CLIENT_CERTIFICATE_REQUIRED, "endpoint accepts " + accepted + ", request had " + presented);
         }
         throw new RequestRefused(Refusal.TOKEN_REQUIRED, "endpoint accepts " + accepted + ", request had " + presented);
     }
 
     private void checkSite(Device device, String endpointSite) {
         var home = device.site();
-        if (home.isPresent() && !home.get().equals(endpointSite) && boundSites.get().contains(endpointSite)) {
-            throw new RequestRefused(Refusal.WRONG_SITE, "a device of site " + home.get() + " on an endpoint of site "
-                    + endpointSite + ", which accepts only its own devices");
+        if (home.isPresent()
+                && !home.get().equals(endpointSite)
+                && boundSites.get().contains(endpointSite)) {
+            throw new RequestRefused(
+                    Refusal.WRONG_SITE,
+                    "a device of site " + home.get() + " on an endpoint of site " + endpointSite
+                            + ", which accepts only its own devices");
         }
     }
 }

@@ -1,15 +1,15 @@
 package org.opencmg.server.pipeline;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -56,8 +56,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
      * @param serverNames the names this gateway answers for (they follow a renewed certificate); requests
      *                    naming another host are refused
      */
-    public ClientPipelineHandler(Supplier<ServerNames> serverNames, ClientSteps steps, Forwarder forwarder, NotificationChannels notifications, Refusals refusals, Health health,
-                                 MeterRegistry meters) {
+    public ClientPipelineHandler(
+            Supplier<ServerNames> serverNames,
+            ClientSteps steps,
+            Forwarder forwarder,
+            NotificationChannels notifications,
+            Refusals refusals,
+            Health health,
+            MeterRegistry meters) {
         super(InvocationType.BLOCKING);
         this.serverNames = serverNames;
         this.steps = steps;
@@ -79,8 +85,11 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         int cls = Math.max(1, Math.min(5, response.getStatus() / 100));
         Timer t = timers[cls];
         if (t == null) {
-            t = Timer.builder("cmg_requests").description("Device requests on the client connector, by status class")
-                    .tag("status", cls + "xx").publishPercentileHistogram().register(meters);
+            t = Timer.builder("cmg_requests")
+                    .description("Device requests on the client connector, by status class")
+                    .tag("status", cls + "xx")
+                    .publishPercentileHistogram()
+                    .register(meters);
             timers[cls] = t;
         }
         t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -97,11 +106,14 @@ public final class ClientPipelineHandler extends Handler.Abstract {
                     return true;
                 }
                 case "/health/ready" -> {
-                    answerHealth(request, response, callback,
+                    answerHealth(
+                            request,
+                            response,
+                            callback,
                             health.live() ? health.notReadyBecause().orElse(null) : "store not answering");
                     return true;
                 }
-                default -> { } // not a probe: the pipeline refuses it like any unmapped path
+                default -> {} // not a probe: the pipeline refuses it like any unmapped path
             }
         }
         var progress = new ClientSteps.Progress();
@@ -109,27 +121,58 @@ public final class ClientPipelineHandler extends Handler.Abstract {
             checkTarget(uri);
             checkHeaderFields(request);
             checkTransferCoding(request);
-            var outcome = steps.run(new JettyClientRequest(request), uri.getPath(), uri.getQuery(), request.getMethod(), true,
+            var outcome = steps.run(
+                    new JettyClientRequest(request),
+                    uri.getPath(),
+                    uri.getQuery(),
+                    request.getMethod(),
+                    true,
                     progress);
             if (outcome instanceof ClientSteps.Served served) {
-                steps.services().serve(served.service(), request, response, callback, served.path(), served.query(),
-                        progress.devices());
+                steps.services()
+                        .serve(
+                                served.service(),
+                                request,
+                                response,
+                                callback,
+                                served.path(),
+                                served.query(),
+                                progress.devices());
                 return true;
             }
             var mapped = (ClientSteps.Mapped) outcome;
             var match = mapped.match();
             if (match.endpoint().endpoint().heldByGateway()) {
-                notifications.hold(request, response, callback, mapped.device(), match.endpoint().site());
+                notifications.hold(
+                        request,
+                        response,
+                        callback,
+                        mapped.device(),
+                        match.endpoint().site());
                 return true;
             }
-            InputStream body = length.limitedBody(request, Content.Source.asInputStream(request),
+            InputStream body = length.limitedBody(
+                    request,
+                    Content.Source.asInputStream(request),
                     match.endpoint().endpoint().maxRequestBytes());
-            forwarder.forward(mapped.route(request.getMethod()), request, body, mapped.admitted().meter(request, response));
+            forwarder.forward(
+                    mapped.route(request.getMethod()),
+                    request,
+                    body,
+                    mapped.admitted().meter(request, response));
             callback.succeeded();
         } catch (RequestRefused r) {
             Device device = progress.device();
-            refuse(request, response, callback, r, device != null ? device
-                    : progress.devices().isEmpty() ? null : progress.devices().getFirst());
+            refuse(
+                    request,
+                    response,
+                    callback,
+                    r,
+                    device != null
+                            ? device
+                            : progress.devices().isEmpty()
+                                    ? null
+                                    : progress.devices().getFirst());
         } catch (IOException e) {
             // The device went away or its body broke off: nothing to answer.
             LOG.debug("client I/O ended: {}", e.toString());
@@ -137,7 +180,12 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         } catch (RuntimeException e) {
             String incident = UUID.randomUUID().toString().substring(0, 8);
             LOG.error("internal error {} on {} {}", incident, request.getMethod(), uri.getPath(), e);
-            refuse(request, response, callback, new RequestRefused(Refusal.INTERNAL_ERROR, "incident " + incident), progress.device());
+            refuse(
+                    request,
+                    response,
+                    callback,
+                    new RequestRefused(Refusal.INTERNAL_ERROR, "incident " + incident),
+                    progress.device());
         }
         return true;
     }
@@ -182,13 +230,19 @@ public final class ClientPipelineHandler extends Handler.Abstract {
     /** Jetty parses chunked framing; any other transfer coding (or a list of them) is refused. */
     private static void checkTransferCoding(Request request) {
         var codings = request.getHeaders().getValuesList(HttpHeader.TRANSFER_ENCODING);
-        if (!codings.isEmpty() && !(codings.size() == 1 && "chunked".equalsIgnoreCase(codings.getFirst().strip()))) {
+        if (!codings.isEmpty()
+                && !(codings.size() == 1
+                        && "chunked".equalsIgnoreCase(codings.getFirst().strip()))) {
             throw new RequestRefused(Refusal.BAD_TRANSFER_ENCODING, String.join(",", codings));
         }
     }
 
     private void refuse(Request request, Response response, Callback callback, RequestRefused r, Device device) {
-        refusals.record(r, request.getMethod(), request.getHttpURI().getPathQuery(), remote(request),
+        refusals.record(
+                r,
+                request.getMethod(),
+                request.getHttpURI().getPathQuery(),
+                remote(request),
                 device == null ? "" : device.method() + ":" + device.name());
         if (response.isCommitted()) {
             callback.failed(r);
@@ -199,7 +253,12 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         r.headers().forEach(response.getHeaders()::put);
         boolean bodyUnread = RequestLengthStep.hasBody(request);
-        if (bodyUnread || r.status() == 400 || r.status() == 413 || r.status() == 414 || r.status() == 431 || r.status() == 421) {
+        if (bodyUnread
+                || r.status() == 400
+                || r.status() == 413
+                || r.status() == 414
+                || r.status() == 431
+                || r.status() == 421) {
             // The framing or size is in doubt, or a body is left unread: the connection ends with this
             // answer, and the device is told so rather than finding out on its next request.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
@@ -214,11 +273,13 @@ public final class ClientPipelineHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         byte[] body = (ok ? "ok\n" : "unavailable: " + problem + "\n").getBytes(StandardCharsets.US_ASCII);
-        response.write(true, "HEAD".equals(request.getMethod()) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
+        response.write(
+                true, "HEAD".equals(request.getMethod()) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
     }
 
     private static String remote(Request request) {
         return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() + ":" + a.getPort() : "?";
+                ? a.getAddress().getHostAddress() + ":" + a.getPort()
+                : "?";
     }
 }

@@ -22,8 +22,12 @@ public final class ClientSteps {
     private final AuthorizationStep authorization;
     private final QuotaStep quotas;
 
-    public ClientSteps(AuthenticationStep authentication, ServiceStep services, MappingStep mapping,
-                       AuthorizationStep authorization, QuotaStep quotas) {
+    public ClientSteps(
+            AuthenticationStep authentication,
+            ServiceStep services,
+            MappingStep mapping,
+            AuthorizationStep authorization,
+            QuotaStep quotas) {
         this.authentication = authentication;
         this.services = services;
         this.mapping = mapping;
@@ -52,20 +56,19 @@ public final class ClientSteps {
     }
 
     /** Where the steps led. */
-    public sealed interface Outcome permits Served, Mapped {
-    }
+    public sealed interface Outcome permits Served, Mapped {}
 
     /** To be answered by a gateway service. */
-    public record Served(GatewayService service, CanonicalPath path, String query) implements Outcome {
-    }
+    public record Served(GatewayService service, CanonicalPath path, String query) implements Outcome {}
 
     /**
      * A published endpoint, for {@code device}, within its budgets.
      *
      * @param admitted the budgets' use to meter, or null when nothing is counted
      */
-    public record Mapped(MappingSnapshot.Match match, CanonicalPath path, String query, Device device,
-                         QuotaStep.Admitted admitted) implements Outcome {
+    public record Mapped(
+            MappingSnapshot.Match match, CanonicalPath path, String query, Device device, QuotaStep.Admitted admitted)
+            implements Outcome {
 
         /** Where a forwarded request goes. */
         public Route route(String method) {
@@ -78,7 +81,8 @@ public final class ClientSteps {
      *
      * @param count true for a device's request (its budgets' use is counted), false to only say what would happen
      */
-    public Outcome run(ClientRequest request, String rawPath, String rawQuery, String method, boolean count, Progress progress) {
+    public Outcome run(
+            ClientRequest request, String rawPath, String rawQuery, String method, boolean count, Progress progress) {
         progress.devices = authentication.authenticate(request);
         CanonicalPath path = normalizer.normalise(rawPath);
         String query = normalizer.checkQuery(rawQuery);

@@ -1,10 +1,10 @@
 package org.opencmg.server.pipeline;
 
-import org.eclipse.jetty.util.Callback;
 import java.io.IOException;
 import java.io.InputStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.opencmg.server.refusal.RequestRefused;
 
 /**

@@ -9,8 +9,7 @@ import org.opencmg.api.GatewayService;
 /** The paths the gateway answers itself, by pattern ({@code *} one segment, final {@code **} any rest). */
 public final class GatewayServices {
 
-    private record Entry(String[] pattern, GatewayService service) {
-    }
+    private record Entry(String[] pattern, GatewayService service) {}
 
     private final List<Entry> entries = new ArrayList<>();
 

@@ -30,14 +30,16 @@ public final class MappingSnapshot {
     }
 
     /** @param policyOf each endpoint's header policy (called here, once per endpoint) */
-    public MappingSnapshot(List<PublishedEndpoint> endpoints, long revision, Function<PublishedEndpoint, HeaderPolicy> policyOf) {
+    public MappingSnapshot(
+            List<PublishedEndpoint> endpoints, long revision, Function<PublishedEndpoint, HeaderPolicy> policyOf) {
         var map = new HashMap<String, PublishedEndpoint>();
         var policyMap = new HashMap<String, HeaderPolicy>();
         int depth = 0;
         for (var e : endpoints) {
             map.put(e.externalPathKey(), e);
             policyMap.put(e.externalPathKey(), policyOf.apply(e));
-            depth = Math.max(depth, (int) e.externalPathKey().chars().filter(c -> c == '/').count());
+            depth = Math.max(depth, (int)
+                    e.externalPathKey().chars().filter(c -> c == '/').count());
         }
         this.byPrefix = Map.copyOf(map);
         this.policies = Map.copyOf(policyMap);
@@ -47,8 +49,7 @@ public final class MappingSnapshot {
     }
 
     /** A match: the endpoint, how many leading segments its prefix took, and which of a device's headers its site sees. */
-    public record Match(PublishedEndpoint endpoint, int prefixSegments, HeaderPolicy headers) {
-    }
+    public record Match(PublishedEndpoint endpoint, int prefixSegments, HeaderPolicy headers) {}
 
     public Optional<Match> match(CanonicalPath path) {
         for (int n = Math.min(deepest, path.segments().size()); n > 0; n--) {

@@ -17,10 +17,11 @@ public final class MappingStep {
     }
 
     public MappingSnapshot.Match match(CanonicalPath path, String method) {
-        var match = mappings.get().match(path)
-                .orElseThrow(() -> new RequestRefused(Refusal.UNMAPPED_PATH, path.encoded()));
+        var match =
+                mappings.get().match(path).orElseThrow(() -> new RequestRefused(Refusal.UNMAPPED_PATH, path.encoded()));
         if (!match.endpoint().endpoint().methods().contains(method)) {
-            throw new RequestRefused(Refusal.METHOD_NOT_ALLOWED,
+            throw new RequestRefused(
+                    Refusal.METHOD_NOT_ALLOWED,
                     method + " on " + match.endpoint().endpoint().externalPath());
         }
         return match;

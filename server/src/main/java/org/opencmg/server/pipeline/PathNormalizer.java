@@ -136,7 +136,9 @@ public final class PathNormalizer {
                 int hi = hex(raw.charAt(i + 1));
                 int lo = hex(raw.charAt(i + 2));
                 if (hi < 0 || lo < 0) {
-                    throw bad(Refusal.BAD_PERCENT_ENCODING, "'%" + printable(raw.charAt(i + 1)) + printable(raw.charAt(i + 2)) + "'");
+                    throw bad(
+                            Refusal.BAD_PERCENT_ENCODING,
+                            "'%" + printable(raw.charAt(i + 1)) + printable(raw.charAt(i + 2)) + "'");
                 }
                 int b = hi * 16 + lo;
                 checkDecodedByte(b);
@@ -149,10 +151,12 @@ public final class PathNormalizer {
         }
         bytes.flip();
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes).toString();
+                    .decode(bytes)
+                    .toString();
         } catch (CharacterCodingException e) {
             throw bad(Refusal.BAD_UTF8, "invalid or overlong UTF-8 in path");
         }
@@ -191,7 +195,9 @@ public final class PathNormalizer {
             case '.' -> throw bad(Refusal.ENCODED_DOT, "%2E");
             case ';' -> throw bad(Refusal.PATH_PARAMETER, "%3B");
             case ':' -> throw bad(Refusal.COLON_IN_PATH, "%3A");
-            case '?', '#' -> throw bad(Refusal.ENCODED_DELIMITER, "%" + Integer.toHexString(b).toUpperCase());
+            case '?', '#' ->
+                throw bad(
+                        Refusal.ENCODED_DELIMITER, "%" + Integer.toHexString(b).toUpperCase());
             default -> {
                 if (b < 0x20 || b == 0x7f) {
                     throw bad(Refusal.CONTROL_CHARACTER, "encoded control character");
@@ -238,7 +244,8 @@ public final class PathNormalizer {
     }
 
     private static void appendEscape(StringBuilder sb, int b) {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+        sb.append('%')
+                .append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
                 .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
     }
 

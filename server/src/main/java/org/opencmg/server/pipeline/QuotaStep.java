@@ -1,8 +1,5 @@
 package org.opencmg.server.pipeline;
 
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.Locale;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
@@ -13,8 +10,11 @@ import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,7 +52,10 @@ public final class QuotaStep {
 
     /** The four budgets, as named in metrics, the API and refusals. */
     public enum Budget {
-        REQUESTS("requests"), EGRESS_BYTES("egress_bytes"), DEVICE_REQUESTS("device_requests"), DEVICE_EGRESS_BYTES("device_egress_bytes");
+        REQUESTS("requests"),
+        EGRESS_BYTES("egress_bytes"),
+        DEVICE_REQUESTS("device_requests"),
+        DEVICE_EGRESS_BYTES("device_egress_bytes");
 
         public final String label;
 
@@ -71,8 +74,14 @@ public final class QuotaStep {
     }
 
     /** An endpoint's use in its current window, as this instance knows it (the others' included). */
-    public record Use(Quota quota, Instant windowStart, Instant windowEnd, long requests, long egressBytes,
-                      long busiestDeviceRequests, long busiestDeviceEgressBytes) {
+    public record Use(
+            Quota quota,
+            Instant windowStart,
+            Instant windowEnd,
+            long requests,
+            long egressBytes,
+            long busiestDeviceRequests,
+            long busiestDeviceEgressBytes) {
 
         /** Use of a budget against its limit (0 without that budget; 1 or more: exhausted). */
         public double ratio(Budget b) {
@@ -149,8 +158,7 @@ public final class QuotaStep {
         }
     }
 
-    private record DeviceKey(String endpoint, String device) {
-    }
+    private record DeviceKey(String endpoint, String device) {}
 
     private final Clock clock;
     private final MeterRegistry meters;
@@ -167,7 +175,10 @@ public final class QuotaStep {
     public QuotaStep(Clock clock, MeterRegistry meters, int maxDevices) {
         this.clock = clock;
         this.meters = meters;
-        this.devices = Caffeine.newBuilder().maximumSize(maxDevices).executor(Runnable::run).build();
+        this.devices = Caffeine.newBuilder()
+                .maximumSize(maxDevices)
+                .executor(Runnable::run)
+                .build();
     }
 
     /**
@@ -200,15 +211,23 @@ public final class QuotaStep {
             String endpoint = use.quota.externalPath();
             for (Budget b : Budget.values()) {
                 if (b.limit(use.quota) != null) {
-                    list.add(Gauge.builder("cmg_quota_use_ratio", this, s -> s.use(endpoint).map(u -> u.ratio(b)).orElse(0.0))
-                            .description("Use of an endpoint's budget in its current window (1: exhausted, refused with 429);"
-                                    + " device budgets: the busiest device on this instance")
-                            .tag("endpoint", endpoint).tag("budget", b.label).register(meters));
+                    list.add(Gauge.builder(
+                                    "cmg_quota_use_ratio",
+                                    this,
+                                    s -> s.use(endpoint).map(u -> u.ratio(b)).orElse(0.0))
+                            .description(
+                                    "Use of an endpoint's budget in its current window (1: exhausted, refused with 429);"
+                                            + " device budgets: the busiest device on this instance")
+                            .tag("endpoint", endpoint)
+                            .tag("budget", b.label)
+                            .register(meters));
                 }
             }
             list.add(Gauge.builder("cmg_quota_warn_ratio", use.quota, q -> q.warnPercent() / 100.0)
-                    .description("The use ratio at which an endpoint's budgets warn").tag("endpoint", endpoint)
-                    .strongReference(true).register(meters));
+                    .description("The use ratio at which an endpoint's budgets warn")
+                    .tag("endpoint", endpoint)
+                    .strongReference(true)
+                    .register(meters));
             gauges.put(use.quota.externalPathKey(), list);
         }
     }
@@ -235,8 +254,7 @@ public final class QuotaStep {
     /** An endpoint without budgets: nothing is counted, the response is not wrapped. */
     private static final Admitted UNBUDGETED = new Admitted() {
         @Override
-        public void countEgress(long bytes) {
-        }
+        public void countEgress(long bytes) {}
 
         @Override
         public Response meter(Request request, Response response) {
@@ -255,8 +273,9 @@ public final class QuotaStep {
         }
         long now = clock.instant().getEpochSecond();
         long start = e.quota.windowStart(now);
-        DeviceUse d = hasDeviceBudget(e.quota) ? devices.get(new DeviceKey(e.quota.externalPathKey(), deviceName(device)),
-                k -> new DeviceUse()) : null;
+        DeviceUse d = hasDeviceBudget(e.quota)
+                ? devices.get(new DeviceKey(e.quota.externalPathKey(), deviceName(device)), k -> new DeviceUse())
+                : null;
         synchronized (e) {
             e.roll(start);
             if (d != null) {
@@ -285,7 +304,9 @@ public final class QuotaStep {
         }
         long now = clock.instant().getEpochSecond();
         long start = e.quota.windowStart(now);
-        DeviceUse d = hasDeviceBudget(e.quota) ? devices.getIfPresent(new DeviceKey(e.quota.externalPathKey(), deviceName(device))) : null;
+        DeviceUse d = hasDeviceBudget(e.quota)
+                ? devices.getIfPresent(new DeviceKey(e.quota.externalPathKey(), deviceName(device)))
+                : null;
         synchronized (e) {
             e.roll(start);
             if (d != null) {
@@ -304,12 +325,21 @@ public final class QuotaStep {
         Quota q = e.quota;
         if (d != null) {
             if (q.deviceRequests() != null && d.requests >= q.deviceRequests()) {
-                throw refused(Refusal.DEVICE_QUOTA_EXCEEDED, "device " + deviceName(device) + ": " + d.requests + " of "
-                        + q.deviceRequests() + " requests", q, start, now);
+                throw refused(
+                        Refusal.DEVICE_QUOTA_EXCEEDED,
+                        "device " + deviceName(device) + ": " + d.requests + " of " + q.deviceRequests() + " requests",
+                        q,
+                        start,
+                        now);
             }
             if (q.deviceEgressBytes() != null && d.egress >= q.deviceEgressBytes()) {
-                throw refused(Refusal.DEVICE_QUOTA_EXCEEDED, "device " + deviceName(device) + ": " + d.egress + " of "
-                        + q.deviceEgressBytes() + " egress bytes", q, start, now);
+                throw refused(
+                        Refusal.DEVICE_QUOTA_EXCEEDED,
+                        "device " + deviceName(device) + ": " + d.egress + " of " + q.deviceEgressBytes()
+                                + " egress bytes",
+                        q,
+                        start,
+                        now);
             }
         }
         long requests = e.requests + e.otherRequests(start);
@@ -324,8 +354,11 @@ public final class QuotaStep {
 
     private static RequestRefused refused(Refusal reason, String used, Quota q, long start, long now) {
         long retryAfter = Math.max(1, start + q.window().toSeconds() - now);
-        return new RequestRefused(reason, used + " in the " + Quota.formatWindow(q.window()) + " window of "
-                + q.externalPath() + ", retry in " + retryAfter + " s", Map.of("Retry-After", Long.toString(retryAfter)));
+        return new RequestRefused(
+                reason,
+                used + " in the " + Quota.formatWindow(q.window()) + " window of " + q.externalPath() + ", retry in "
+                        + retryAfter + " s",
+                Map.of("Retry-After", Long.toString(retryAfter)));
     }
 
     private void egress(EndpointUse e, DeviceUse d, Device device, long n) {
@@ -356,8 +389,14 @@ public final class QuotaStep {
         if (!e.warned[b.ordinal()] && crossed(e.quota, b, used)) {
             e.warned[b.ordinal()] = true;
             warningCounter(e.quota.externalPath(), b).increment();
-            LOG.warn("quota warning: {} used {} of its {} budget of {} in the current {} window (warning at {}%)",
-                    e.quota.externalPath(), used, b.label, b.limit(e.quota), Quota.formatWindow(e.quota.window()), e.quota.warnPercent());
+            LOG.warn(
+                    "quota warning: {} used {} of its {} budget of {} in the current {} window (warning at {}%)",
+                    e.quota.externalPath(),
+                    used,
+                    b.label,
+                    b.limit(e.quota),
+                    Quota.formatWindow(e.quota.window()),
+                    e.quota.warnPercent());
         }
     }
 
@@ -366,17 +405,28 @@ public final class QuotaStep {
         warningCounter(e.quota.externalPath(), b).increment();
         if (!e.deviceWarningLogged) {
             e.deviceWarningLogged = true;
-            LOG.warn("quota warning: device {} used {} of its {} budget of {} on {} in the current {} window (warning at {}%;"
+            LOG.warn(
+                    "quota warning: device {} used {} of its {} budget of {} on {} in the current {} window (warning at {}%;"
                             + " other devices' warnings of this window are counted in cmg_quota_warnings_total only)",
-                    deviceName(device), used, b.label, b.limit(e.quota), e.quota.externalPath(), Quota.formatWindow(e.quota.window()),
+                    deviceName(device),
+                    used,
+                    b.label,
+                    b.limit(e.quota),
+                    e.quota.externalPath(),
+                    Quota.formatWindow(e.quota.window()),
                     e.quota.warnPercent());
         }
     }
 
     private Counter warningCounter(String endpoint, Budget b) {
-        return warnings.computeIfAbsent(endpoint + " " + b.label, k -> Counter.builder("cmg_quota_warnings")
-                .description("Budgets that reached their warning threshold, once per window (device budgets: per device)")
-                .tag("endpoint", endpoint).tag("budget", b.label).register(meters));
+        return warnings.computeIfAbsent(
+                endpoint + " " + b.label,
+                k -> Counter.builder("cmg_quota_warnings")
+                        .description(
+                                "Budgets that reached their warning threshold, once per window (device budgets: per device)")
+                        .tag("endpoint", endpoint)
+                        .tag("budget", b.label)
+                        .register(meters));
     }
 
     private static boolean hasDeviceBudget(Quota q) {
@@ -395,17 +445,24 @@ public final class QuotaStep {
 
     /** Every budgeted endpoint's use in its current window. */
     public List<Use> use() {
-        return byEndpoint.values().stream().map(this::use)
-                .sorted(Comparator.comparing(u -> u.quota().externalPathKey())).toList();
+        return byEndpoint.values().stream()
+                .map(this::use)
+                .sorted(Comparator.comparing(u -> u.quota().externalPathKey()))
+                .toList();
     }
 
     private Use use(EndpointUse e) {
         long start = e.quota.windowStart(clock.instant().getEpochSecond());
         synchronized (e) {
             boolean current = e.windowStart == start;
-            return new Use(e.quota, Instant.ofEpochSecond(start), Instant.ofEpochSecond(start + e.quota.window().toSeconds()),
-                    (current ? e.requests : 0) + e.otherRequests(start), (current ? e.egress : 0) + e.otherEgress(start),
-                    current ? e.busiestRequests : 0, current ? e.busiestEgress : 0);
+            return new Use(
+                    e.quota,
+                    Instant.ofEpochSecond(start),
+                    Instant.ofEpochSecond(start + e.quota.window().toSeconds()),
+                    (current ? e.requests : 0) + e.otherRequests(start),
+                    (current ? e.egress : 0) + e.otherEgress(start),
+                    current ? e.busiestRequests : 0,
+                    current ? e.busiestEgress : 0);
         }
     }
 
@@ -415,8 +472,13 @@ public final class QuotaStep {
         for (var e : byEndpoint.values()) {
             synchronized (e) {
                 if (e.windowStart != Long.MIN_VALUE && (e.requests > 0 || e.egress > 0)) {
-                    out.add(new QuotaStore.Use(e.quota.externalPathKey(), Instant.ofEpochSecond(e.windowStart),
-                            Instant.ofEpochSecond(e.windowStart + e.quota.window().toSeconds()), e.requests, e.egress));
+                    out.add(new QuotaStore.Use(
+                            e.quota.externalPathKey(),
+                            Instant.ofEpochSecond(e.windowStart),
+                            Instant.ofEpochSecond(
+                                    e.windowStart + e.quota.window().toSeconds()),
+                            e.requests,
+                            e.egress));
                 }
             }
         }

@@ -28,10 +28,20 @@ public final class RequestExplainer {
      * @param droppedHeaders  when forwarded: which of the described request's headers the site would not see
      *                        (and the gateway would count), lower case
      */
-    public record Explanation(boolean served, int status, String reason, String detail, List<String> devices,
-                              String device, String service, String endpoint, String internalUrl, String site,
-                              String connectionPoint, List<String> roleHeaders, List<String> droppedHeaders) {
-    }
+    public record Explanation(
+            boolean served,
+            int status,
+            String reason,
+            String detail,
+            List<String> devices,
+            String device,
+            String service,
+            String endpoint,
+            String internalUrl,
+            String site,
+            String connectionPoint,
+            List<String> roleHeaders,
+            List<String> droppedHeaders) {}
 
     private final ClientSteps steps;
     private final Function<String, Optional<String>> connectionPointOf;
@@ -47,8 +57,8 @@ public final class RequestExplainer {
     }
 
     /** @param headers the request's other headers, to say which of them its site would not see */
-    public Explanation explain(String method, String url, List<X509Certificate> certificates, String bearerToken,
-                               HttpFields headers) {
+    public Explanation explain(
+            String method, String url, List<X509Certificate> certificates, String bearerToken, HttpFields headers) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -59,42 +69,96 @@ public final class RequestExplainer {
         String rawQuery = uri.getRawQuery();
         var progress = new ClientSteps.Progress();
         try {
-            var outcome = steps.run(new DescribedRequest(method, rawPath, rawQuery, certificates, bearerToken), rawPath, rawQuery,
-                    method, false, progress);
+            var outcome = steps.run(
+                    new DescribedRequest(method, rawPath, rawQuery, certificates, bearerToken),
+                    rawPath,
+                    rawQuery,
+                    method,
+                    false,
+                    progress);
             List<Device> devices = progress.devices();
             if (outcome instanceof ClientSteps.Served served) {
-                return new Explanation(true, 200, "", "answered by the gateway itself", names(devices),
-                        devices.isEmpty() ? null : name(devices.getFirst()), served.service().getClass().getSimpleName(),
-                        null, null, null, null, null, null);
+                return new Explanation(
+                        true,
+                        200,
+                        "",
+                        "answered by the gateway itself",
+                        names(devices),
+                        devices.isEmpty() ? null : name(devices.getFirst()),
+                        served.service().getClass().getSimpleName(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null);
             }
             var mapped = (ClientSteps.Mapped) outcome;
             var match = mapped.match();
             Device device = mapped.device();
             if (match.endpoint().endpoint().heldByGateway()) {
-                return new Explanation(true, 200, "", "held by the gateway as the device's notification channel (WebSocket or"
-                        + " long poll); the site's notifications reach it through the connection points", names(devices), name(device),
-                        null, match.endpoint().endpoint().externalPath(), null, match.endpoint().site(), null, null, null);
+                return new Explanation(
+                        true,
+                        200,
+                        "",
+                        "held by the gateway as the device's notification channel (WebSocket or"
+                                + " long poll); the site's notifications reach it through the connection points",
+                        names(devices),
+                        name(device),
+                        null,
+                        match.endpoint().endpoint().externalPath(),
+                        null,
+                        match.endpoint().site(),
+                        null,
+                        null,
+                        null);
             }
             var route = mapped.route(method);
             String site = match.endpoint().site();
-            String point = connectionPointOf.apply(site).orElseThrow(() ->
-                    new RequestRefused(Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + site));
-            boolean bearerForSite = device.method().equals("token") || device.method().equals("entra");
+            String point = connectionPointOf
+                    .apply(site)
+                    .orElseThrow(() -> new RequestRefused(
+                            Refusal.NO_CONNECTION_POINT, "no healthy connection point for site " + site));
+            boolean bearerForSite =
+                    device.method().equals("token") || device.method().equals("entra");
             var sent = HttpFields.build(headers);
             if (bearerToken != null && !sent.contains("Authorization")) {
                 sent.add("Authorization", "Bearer " + bearerToken);
             }
-            return new Explanation(true, 200, "", "forwarded", names(devices), name(device), null,
-                    match.endpoint().endpoint().externalPath(), route.internalTarget(), site, point,
-                    List.copyOf(route.headers().roleHeaders()), route.headers().wouldDrop(sent, bearerForSite));
+            return new Explanation(
+                    true,
+                    200,
+                    "",
+                    "forwarded",
+                    names(devices),
+                    name(device),
+                    null,
+                    match.endpoint().endpoint().externalPath(),
+                    route.internalTarget(),
+                    site,
+                    point,
+                    List.copyOf(route.headers().roleHeaders()),
+                    route.headers().wouldDrop(sent, bearerForSite));
         } catch (RequestRefused r) {
             return refused(r, progress.devices());
         }
     }
 
     private static Explanation refused(RequestRefused r, List<Device> devices) {
-        return new Explanation(false, r.status(), r.reason(), r.detail(), names(devices), null, null, null, null, null, null,
-                null, null);
+        return new Explanation(
+                false,
+                r.status(),
+                r.reason(),
+                r.detail(),
+                names(devices),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static List<String> names(List<Device> devices) {
@@ -106,8 +170,9 @@ public final class RequestExplainer {
     }
 
     /** A request as described to the explainer, seen through the plugin API. */
-    private record DescribedRequest(String method, String rawPath, String rawQueryOrNull, List<X509Certificate> peerCertificates,
-                                    String bearer) implements ClientRequest {
+    private record DescribedRequest(
+            String method, String rawPath, String rawQueryOrNull, List<X509Certificate> peerCertificates, String bearer)
+            implements ClientRequest {
         @Override
         public String rawQuery() {
             return rawQueryOrNull == null ? "" : rawQueryOrNull;
@@ -115,7 +180,9 @@ public final class RequestExplainer {
 
         @Override
         public Optional<String> header(String name) {
-            return "authorization".equalsIgnoreCase(name) && bearer != null ? Optional.of("Bearer " + bearer) : Optional.empty();
+            return "authorization".equalsIgnoreCase(name) && bearer != null
+                    ? Optional.of("Bearer " + bearer)
+                    : Optional.empty();
         }
 
         @Override

@@ -10,8 +10,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.RequestRefused;
 
@@ -87,7 +87,8 @@ public final class RequestLengthStep {
     private static final Set<CountingLimit> WAITING = ConcurrentHashMap.newKeySet();
 
     static {
-        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("body-stall-watch").factory())
+        Executors.newSingleThreadScheduledExecutor(
+                        Thread.ofPlatform().daemon().name("body-stall-watch").factory())
                 .scheduleWithFixedDelay(RequestLengthStep::cutStalledBodies, 500, 500, TimeUnit.MILLISECONDS);
     }
 
@@ -191,7 +192,8 @@ public final class RequestLengthStep {
         }
 
         private RequestRefused stalledRefusal() {
-            return new RequestRefused(Refusal.BODY_STALLED, count + " bytes, then none for " + STALL_NANOS / 1_000_000 + " ms");
+            return new RequestRefused(
+                    Refusal.BODY_STALLED, count + " bytes, then none for " + STALL_NANOS / 1_000_000 + " ms");
         }
 
         private void add(long n, long readStart) {
@@ -201,7 +203,8 @@ public final class RequestLengthStep {
                 throw tooLarge("body crossed the limit of " + max + " bytes while streaming");
             }
             if (waitedNanos > RATE_GRACE_NANOS && count * 1_000_000_000L / waitedNanos < MIN_BYTES_PER_SECOND) {
-                throw new RequestRefused(Refusal.BODY_TOO_SLOW,
+                throw new RequestRefused(
+                        Refusal.BODY_TOO_SLOW,
                         count + " bytes in " + waitedNanos / 1_000_000 + " ms, under " + MIN_BYTES_PER_SECOND + " B/s");
             }
         }

@@ -9,11 +9,23 @@ import org.opencmg.server.store.PublishedEndpoint;
  * endpoint's prefix and the validated query, and the endpoint's header policy. Only this is
  * forwarded, never the raw target, and of the device's headers only what the policy lets through.
  */
-public record Route(PublishedEndpoint endpoint, String method, CanonicalPath path, int prefixSegments,
-                    String query, Device device, HeaderPolicy headers) {
+public record Route(
+        PublishedEndpoint endpoint,
+        String method,
+        CanonicalPath path,
+        int prefixSegments,
+        String query,
+        Device device,
+        HeaderPolicy headers) {
 
     /** A route whose site sees the standard headers only. */
-    public Route(PublishedEndpoint endpoint, String method, CanonicalPath path, int prefixSegments, String query, Device device) {
+    public Route(
+            PublishedEndpoint endpoint,
+            String method,
+            CanonicalPath path,
+            int prefixSegments,
+            String query,
+            Device device) {
         this(endpoint, method, path, prefixSegments, query, device, HeaderPolicy.STANDARD_ONLY);
     }
 

@@ -1,7 +1,7 @@
 package org.opencmg.server.pipeline;
 
-import java.util.function.Supplier;
 import java.util.List;
+import java.util.function.Supplier;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.Refusal;
 import org.opencmg.api.ServiceRequest;

@@ -1,16 +1,15 @@
 package org.opencmg.server.pipeline;
 
-import java.util.Locale;
-import java.util.Optional;
-import java.util.Set;
-import org.opencmg.api.BodyStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -18,6 +17,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.opencmg.api.BodyStream;
 import org.opencmg.api.Device;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.ServiceRequest;
@@ -52,8 +52,15 @@ public final class ServiceStep {
     }
 
     /** Answers the request; a refusal comes back as {@link RequestRefused} for the caller to log and count. */
-    public void serve(GatewayService service, Request request, Response response, Callback callback, CanonicalPath path,
-                      String query, List<Device> devices) throws IOException {
+    public void serve(
+            GatewayService service,
+            Request request,
+            Response response,
+            Callback callback,
+            CanonicalPath path,
+            String query,
+            List<Device> devices)
+            throws IOException {
         if (devices.isEmpty() && !service.allowsAnonymous()) {
             throw AuthenticationStep.noCredentials();
         }
@@ -65,16 +72,19 @@ public final class ServiceStep {
         var params = new LinkedHashMap<String, String>();
         Fields fields = Request.extractQueryParameters(request);
         fields.forEach(f -> params.put(f.getName(), f.getValue()));
-        InetSocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a ? a : null;
+        InetSocketAddress remote =
+                request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a ? a : null;
         ServiceResponse answer;
         try {
-            answer = service.handle(new ServiceRequest(request.getMethod(), path.encoded(), query, params, headers, body,
-                    devices, remote));
+            answer = service.handle(new ServiceRequest(
+                    request.getMethod(), path.encoded(), query, params, headers, body, devices, remote));
         } catch (RuntimeException | LinkageError e) {
-            throw new IllegalStateException("gateway service " + service.getClass().getName() + " failed", e);
+            throw new IllegalStateException(
+                    "gateway service " + service.getClass().getName() + " failed", e);
         }
         if (answer == null) {
-            throw new IllegalStateException("gateway service " + service.getClass().getName() + " answered null");
+            throw new IllegalStateException(
+                    "gateway service " + service.getClass().getName() + " answered null");
         }
         if (answer.reason() != null) {
             var kept = new LinkedHashMap<String, String>();
@@ -83,7 +93,8 @@ public final class ServiceStep {
                     kept.put(name, value);
                 }
             });
-            throw new RequestRefused(answer.status(), answer.reason(), answer.headers().getOrDefault("X-Refusal-Detail", ""), kept);
+            throw new RequestRefused(
+                    answer.status(), answer.reason(), answer.headers().getOrDefault("X-Refusal-Detail", ""), kept);
         }
         response.setStatus(answer.status());
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
@@ -131,7 +142,8 @@ public final class ServiceStep {
             response.write(true, ByteBuffer.allocate(0), callback);
             return;
         }
-        try (InputStream in = stream.open(); var out = Content.Sink.asOutputStream(response)) {
+        try (InputStream in = stream.open();
+                var out = Content.Sink.asOutputStream(response)) {
             byte[] buffer = new byte[COPY_BUFFER];
             long left = length;
             while (left > 0) {

@@ -41,7 +41,9 @@ final class AuthenticatorFacade implements Authenticator {
             return outcome;
         } catch (RuntimeException | LinkageError e) {
             LOG.error("auth plugin {} ({}) failed: {}", pluginId, method, e.toString());
-            return AuthOutcome.refused(Refusal.AUTH_PLUGIN_ERROR, "plugin " + pluginId + ": " + e.getClass().getSimpleName());
+            return AuthOutcome.refused(
+                    Refusal.AUTH_PLUGIN_ERROR,
+                    "plugin " + pluginId + ": " + e.getClass().getSimpleName());
         }
     }
 

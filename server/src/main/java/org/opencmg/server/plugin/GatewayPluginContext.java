@@ -28,8 +28,14 @@ public final class GatewayPluginContext implements PluginContext {
     private final ConcurrentMap<Class<?>, Object> sharedObjects = new ConcurrentHashMap<>();
     private volatile boolean stopped;
 
-    public GatewayPluginContext(String pluginId, LiveState state, AuditLog audit, Secrets secrets, DataSource dataSource,
-                                Clock clock, Path dataDir) {
+    public GatewayPluginContext(
+            String pluginId,
+            LiveState state,
+            AuditLog audit,
+            Secrets secrets,
+            DataSource dataSource,
+            Clock clock,
+            Path dataDir) {
         this.pluginId = pluginId;
         this.state = state;
         this.audit = audit;
@@ -101,7 +107,9 @@ public final class GatewayPluginContext implements PluginContext {
 
     @Override
     public Optional<String> siteOfRole(String roleId) {
-        return state.mappings().endpoints().stream().filter(e -> roleId != null && roleId.equals(e.roleId()))
-                .map(PublishedEndpoint::site).findFirst();
+        return state.mappings().endpoints().stream()
+                .filter(e -> roleId != null && roleId.equals(e.roleId()))
+                .map(PublishedEndpoint::site)
+                .findFirst();
     }
 }

@@ -16,10 +16,10 @@ import org.opencmg.api.AdminPage;
 import org.opencmg.api.AdminResource;
 import org.opencmg.api.Authenticator;
 import org.opencmg.api.GatewayService;
-import org.opencmg.api.SettingsProvider;
-import org.opencmg.server.store.SettingsCatalog;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Role;
+import org.opencmg.api.SettingsProvider;
+import org.opencmg.server.store.SettingsCatalog;
 import org.pf4j.DefaultPluginFactory;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.ExtensionFactory;
@@ -41,18 +41,17 @@ public final class PluginHost implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PluginHost.class);
 
-    public record PluginStatus(String id, String version, String state, String error) {
-    }
+    public record PluginStatus(String id, String version, String state, String error) {}
 
     /** An admin console page and the plugin that adds it. */
-    public record ContributedPage(String pluginId, AdminPage page) {
-    }
+    public record ContributedPage(String pluginId, AdminPage page) {}
 
     private final Path pluginsDir;
     private final Function<String, PluginContext> contextFor;
     private final Map<String, String> extensionErrors = new ConcurrentHashMap<>();
     /** One context per plugin, so that its extensions share what the context holds. */
     private final Map<String, PluginContext> contexts = new ConcurrentHashMap<>();
+
     private PluginManager manager;
     private final DataSource dataSource;
     private final SettingsCatalog settings;
@@ -64,8 +63,11 @@ public final class PluginHost implements AutoCloseable {
 
     /** @param dataSource the store, on which each plugin's own migrations run (null: plugins get no tables) */
     /** @param settings where the plugins' declared settings go (the gateway's catalogue) */
-    public PluginHost(Path pluginsDir, Function<String, PluginContext> contextFor, DataSource dataSource,
-                      SettingsCatalog settings) {
+    public PluginHost(
+            Path pluginsDir,
+            Function<String, PluginContext> contextFor,
+            DataSource dataSource,
+            SettingsCatalog settings) {
         this.pluginsDir = pluginsDir;
         this.contextFor = contextFor;
         this.dataSource = dataSource;
@@ -92,7 +94,8 @@ public final class PluginHost implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("plugin loading failed: {}", e.toString());
         }
-        // Each plugin's tables are in place before its Plugin object starts; one whose migrations failed does not start.
+        // Each plugin's tables are in place before its Plugin object starts; one whose migrations failed does not
+        // start.
         for (PluginWrapper p : manager.getPlugins()) {
             if (p.getPluginState() == PluginState.RESOLVED && migrate(p)) {
                 try {
@@ -102,9 +105,15 @@ public final class PluginHost implements AutoCloseable {
                 }
             }
             if (p.getPluginState() == PluginState.STARTED) {
-                LOG.info("plugin {} {} started", p.getPluginId(), p.getDescriptor().getVersion());
+                LOG.info(
+                        "plugin {} {} started",
+                        p.getPluginId(),
+                        p.getDescriptor().getVersion());
             } else {
-                LOG.error("plugin {} is {}: {}", p.getPluginId(), p.getPluginState(),
+                LOG.error(
+                        "plugin {} is {}: {}",
+                        p.getPluginId(),
+                        p.getPluginState(),
                         extensionErrors.getOrDefault(p.getPluginId(), errorOf(p)));
             }
         }
@@ -125,8 +134,11 @@ public final class PluginHost implements AutoCloseable {
         adminResources = List.copyOf(fromPlugins(manager.getExtensions(AdminResource.class)));
         adminPages = fromPlugins(manager.getExtensions(AdminPage.class)).stream()
                 .filter(p -> p.path() != null && p.path().matches("[a-z0-9-]{1,64}"))
-                .map(p -> new ContributedPage(pluginIdOf(p.getClass()), p)).toList();
-        LOG.info("authentication methods in order: {}", authenticators.stream().map(Authenticator::method).toList());
+                .map(p -> new ContributedPage(pluginIdOf(p.getClass()), p))
+                .toList();
+        LOG.info(
+                "authentication methods in order: {}",
+                authenticators.stream().map(Authenticator::method).toList());
     }
 
     /**
@@ -134,10 +146,12 @@ public final class PluginHost implements AutoCloseable {
      * ignored), and only plugins whose tables are in place.
      */
     private <T> List<T> fromPlugins(List<T> extensions) {
-        return extensions.stream().filter(e -> {
-            PluginWrapper w = manager.whichPlugin(e.getClass());
-            return w != null && !extensionErrors.containsKey(w.getPluginId());
-        }).toList();
+        return extensions.stream()
+                .filter(e -> {
+                    PluginWrapper w = manager.whichPlugin(e.getClass());
+                    return w != null && !extensionErrors.containsKey(w.getPluginId());
+                })
+                .toList();
     }
 
     /**
@@ -156,7 +170,8 @@ public final class PluginHost implements AutoCloseable {
                     .table("flyway_history_" + p.getPluginId().replaceAll("[^A-Za-z0-9]", "_"))
                     .baselineOnMigrate(true)
                     .baselineVersion("0")
-                    .load().migrate();
+                    .load()
+                    .migrate();
             return true;
         } catch (RuntimeException e) {
             String msg = "migrations failed: " + e.getMessage();
@@ -194,8 +209,8 @@ public final class PluginHost implements AutoCloseable {
         for (PluginWrapper p : manager.getPlugins()) {
             String error = extensionErrors.get(p.getPluginId());
             String state = error != null ? "FAILED" : p.getPluginState().toString();
-            out.add(new PluginStatus(p.getPluginId(), p.getDescriptor().getVersion(), state,
-                    error != null ? error : errorOf(p)));
+            out.add(new PluginStatus(
+                    p.getPluginId(), p.getDescriptor().getVersion(), state, error != null ? error : errorOf(p)));
         }
         return out;
     }
@@ -249,7 +264,11 @@ public final class PluginHost implements AutoCloseable {
                 return (Plugin) withContext.newInstance(contexts.computeIfAbsent(wrapper.getPluginId(), contextFor));
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
-                LOG.error("plugin {}: {} could not be created: {}", wrapper.getPluginId(), pluginClass.getName(), cause.toString());
+                LOG.error(
+                        "plugin {}: {} could not be created: {}",
+                        wrapper.getPluginId(),
+                        pluginClass.getName(),
+                        cause.toString());
                 return null; // PF4J records the plugin as failed
             }
         }
@@ -262,7 +281,8 @@ public final class PluginHost implements AutoCloseable {
             String pluginId = pluginIdOf(extensionClass);
             try {
                 try {
-                    return extensionClass.getConstructor(PluginContext.class)
+                    return extensionClass
+                            .getConstructor(PluginContext.class)
                             .newInstance(contexts.computeIfAbsent(pluginId, contextFor));
                 } catch (NoSuchMethodException e) {
                     return extensionClass.getConstructor().newInstance();

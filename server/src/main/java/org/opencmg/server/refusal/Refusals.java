@@ -52,20 +52,34 @@ public final class Refusals {
     }
 
     public void record(RequestRefused r, String method, String target, String remote, String device) {
-        counters.computeIfAbsent(r.status() + " " + r.reason(), k -> Counter.builder("cmg_refusals")
-                .description("Requests refused, by reason")
-                .tag("reason", r.reason()).tag("status", Integer.toString(r.status()))
-                .register(registry)).increment();
+        counters.computeIfAbsent(
+                        r.status() + " " + r.reason(),
+                        k -> Counter.builder("cmg_refusals")
+                                .description("Requests refused, by reason")
+                                .tag("reason", r.reason())
+                                .tag("status", Integer.toString(r.status()))
+                                .register(registry))
+                .increment();
         int budget = budgets.computeIfAbsent(r.reason(), k -> new LogBudget()).take(System.currentTimeMillis() / 1000);
         if (budget == 0) {
             return;
         }
         if (budget > 0) {
-            LOG.info("refused reason={}: {} more refusals with this reason were counted but not logged (over {} lines a second)",
-                    r.reason(), budget, LOG_LINES_PER_SECOND);
+            LOG.info(
+                    "refused reason={}: {} more refusals with this reason were counted but not logged (over {} lines a second)",
+                    r.reason(),
+                    budget,
+                    LOG_LINES_PER_SECOND);
         }
-        LOG.info("refused status={} reason={} method={} target=\"{}\" remote={} device=\"{}\" detail=\"{}\"",
-                r.status(), r.reason(), clip(method), clip(target), remote, device, clip(r.detail()));
+        LOG.info(
+                "refused status={} reason={} method={} target=\"{}\" remote={} device=\"{}\" detail=\"{}\"",
+                r.status(),
+                r.reason(),
+                clip(method),
+                clip(target),
+                remote,
+                device,
+                clip(r.detail()));
     }
 
     /** Counts by "status reason", for status pages and tests. */

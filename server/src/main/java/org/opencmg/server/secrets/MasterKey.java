@@ -31,7 +31,8 @@ public final class MasterKey {
         }
         this.key = new SecretKeySpec(raw, "AES");
         try {
-            this.id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(raw), 0, 8);
+            this.id = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(raw), 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -49,9 +50,10 @@ public final class MasterKey {
             return new MasterKey(raw);
         }
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-            throw new IOException("master key file " + file + " is readable by others (" + PosixFilePermissions.toString(perms)
-                    + "); chmod 600 it");
+        if (perms.stream()
+                .anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+            throw new IOException("master key file " + file + " is readable by others ("
+                    + PosixFilePermissions.toString(perms) + "); chmod 600 it");
         }
         return new MasterKey(decode(Files.readString(file).strip(), file.toString()));
     }

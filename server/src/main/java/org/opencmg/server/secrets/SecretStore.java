@@ -1,6 +1,5 @@
 package org.opencmg.server.secrets;
 
-import org.opencmg.api.StoreException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -17,8 +16,9 @@ import java.util.function.Supplier;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import org.opencmg.api.AuditLog;
-import org.opencmg.api.SecretValue;
 import org.opencmg.api.Jdbc;
+import org.opencmg.api.SecretValue;
+import org.opencmg.api.StoreException;
 import org.opencmg.server.store.StateRevisions;
 
 /**
@@ -35,8 +35,8 @@ import org.opencmg.server.store.StateRevisions;
 public final class SecretStore {
 
     /** What may be shown about a secret version. */
-    public record Metadata(String name, int version, Instant createdAt, String createdBy, Instant validUntil,
-                           String masterKeyId) {
+    public record Metadata(
+            String name, int version, Instant createdAt, String createdBy, Instant validUntil, String masterKeyId) {
         public boolean active() {
             return validUntil == null;
         }
@@ -45,8 +45,7 @@ public final class SecretStore {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Every stored version by name, newest first; a name with a row that does not decrypt maps to why, in {@code broken}. */
-    private record Snapshot(Map<String, List<SecretValue>> versions, Map<String, String> broken) {
-    }
+    private record Snapshot(Map<String, List<SecretValue>> versions, Map<String, String> broken) {}
 
     private final Jdbc jdbc;
     private final MasterKey masterKey;
@@ -77,7 +76,8 @@ public final class SecretStore {
         }
         Instant now = clock.instant();
         return s.versions().getOrDefault(name, List.of()).stream()
-                .filter(v -> v.validUntil() == null || v.validUntil().isAfter(now)).toList();
+                .filter(v -> v.validUntil() == null || v.validUntil().isAfter(now))
+                .toList();
     }
 
     /** Reads and decrypts every stored version into the snapshot the readers use. */
@@ -96,9 +96,13 @@ public final class SecretStore {
                     throw new IllegalStateException("secret " + name + " v" + version
                             + " was encrypted under master key " + keyId + ", not this gateway's " + masterKey.id());
                 }
-                versions.computeIfAbsent(name, n -> new ArrayList<>()).add(new SecretValue(name, version,
-                        Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "valid_until"),
-                        decrypt(name, version, rs.getBytes("ciphertext"))));
+                versions.computeIfAbsent(name, n -> new ArrayList<>())
+                        .add(new SecretValue(
+                                name,
+                                version,
+                                Jdbc.instant(rs, "created_at"),
+                                Jdbc.instant(rs, "valid_until"),
+                                decrypt(name, version, rs.getBytes("ciphertext"))));
             } catch (IllegalStateException e) {
                 broken.put(name, e.getMessage());
                 versions.remove(name);
@@ -145,16 +149,19 @@ public final class SecretStore {
         int version = jdbc.transaction(tx -> {
             int next;
             try (var ps = Jdbc.prepare(tx, "select coalesce(max(version), 0) from secrets where name = ?", name);
-                 var rs = ps.executeQuery()) {
+                    var rs = ps.executeQuery()) {
                 rs.next();
                 next = rs.getInt(1) + 1;
             }
-            try (var retire = Jdbc.prepare(tx, "update secrets set valid_until = ? where name = ? and valid_until is null",
-                    now.plus(overlap), name);
-                 var ins = Jdbc.prepare(tx, """
+            try (var retire = Jdbc.prepare(
+                            tx,
+                            "update secrets set valid_until = ? where name = ? and valid_until is null",
+                            now.plus(overlap),
+                            name);
+                    var ins =
+                            Jdbc.prepare(tx, """
                          insert into secrets (name, version, created_at, created_by, valid_until, master_key_id, ciphertext)
-                         values (?, ?, ?, ?, null, ?, ?)""", name, next, now, actor, masterKey.id(),
-                         encrypt(name, next, value))) {
+                         values (?, ?, ?, ?, null, ?, ?)""", name, next, now, actor, masterKey.id(), encrypt(name, next, value))) {
                 retire.executeUpdate();
                 ins.executeUpdate();
             }
@@ -163,15 +170,25 @@ public final class SecretStore {
         });
         deleteExpired();
         reload();
-        audit.record(actor, "secret.rotate", name, "version " + version + (version > 1 ? ", previous valid for " + overlap : ""));
+        audit.record(
+                actor,
+                "secret.rotate",
+                name,
+                "version " + version + (version > 1 ? ", previous valid for " + overlap : ""));
         return new SecretValue(name, version, now, null, value);
     }
 
     public List<Metadata> list() {
         deleteExpired();
-        return jdbc.query("select name, version, created_at, created_by, valid_until, master_key_id from secrets order by name, version desc",
-                rs -> new Metadata(rs.getString("name"), rs.getInt("version"), Jdbc.instant(rs, "created_at"),
-                        rs.getString("created_by"), Jdbc.instant(rs, "valid_until"), rs.getString("master_key_id")));
+        return jdbc.query(
+                "select name, version, created_at, created_by, valid_until, master_key_id from secrets order by name, version desc",
+                rs -> new Metadata(
+                        rs.getString("name"),
+                        rs.getInt("version"),
+                        Jdbc.instant(rs, "created_at"),
+                        rs.getString("created_by"),
+                        Jdbc.instant(rs, "valid_until"),
+                        rs.getString("master_key_id")));
     }
 
     private byte[] encrypt(String name, int version, byte[] plain) {
@@ -182,7 +199,10 @@ public final class SecretStore {
             c.init(Cipher.ENCRYPT_MODE, masterKey.key(), new GCMParameterSpec(128, nonce));
             c.updateAAD(aad(name, version));
             byte[] ct = c.doFinal(plain);
-            return ByteBuffer.allocate(nonce.length + ct.length).put(nonce).put(ct).array();
+            return ByteBuffer.allocate(nonce.length + ct.length)
+                    .put(nonce)
+                    .put(ct)
+                    .array();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("secret encryption failed for " + name, e);
         }
@@ -196,7 +216,8 @@ public final class SecretStore {
             return c.doFinal(stored, 12, stored.length - 12);
         } catch (GeneralSecurityException e) {
             // No cause attached: nothing of the key or the plaintext may travel with the exception.
-            throw new IllegalStateException("secret " + name + " v" + version + " does not decrypt (tampered, or another master key)");
+            throw new IllegalStateException(
+                    "secret " + name + " v" + version + " does not decrypt (tampered, or another master key)");
         }
     }
 

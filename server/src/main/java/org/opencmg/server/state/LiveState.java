@@ -1,11 +1,11 @@
 package org.opencmg.server.state;
 
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,8 +54,12 @@ public final class LiveState implements Settings, AutoCloseable {
     private ScheduledExecutorService poller;
     private volatile long lastRefreshMillis = System.currentTimeMillis();
 
-    public LiveState(StateRevisions revisions, EndpointStore endpoints, ClientTrustStore trust, SettingsStore settings,
-                     ConnectionPointStore points) {
+    public LiveState(
+            StateRevisions revisions,
+            EndpointStore endpoints,
+            ClientTrustStore trust,
+            SettingsStore settings,
+            ConnectionPointStore points) {
         this.revisions = revisions;
         this.endpoints = endpoints;
         this.trust = trust;
@@ -66,14 +70,19 @@ public final class LiveState implements Settings, AutoCloseable {
 
     /** Polls the revisions every {@code periodMillis} so changes from other instances arrive within that. */
     public void startPolling(long periodMillis) {
-        poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("state-poller").factory());
-        poller.scheduleWithFixedDelay(() -> {
-            try {
-                refresh();
-            } catch (RuntimeException e) {
-                LOG.warn("state refresh failed, keeping the last snapshot: {}", e.getMessage());
-            }
-        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        poller = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("state-poller").factory());
+        poller.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        refresh();
+                    } catch (RuntimeException e) {
+                        LOG.warn("state refresh failed, keeping the last snapshot: {}", e.getMessage());
+                    }
+                },
+                periodMillis,
+                periodMillis,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Reloads the settings whatever their revision (after plugins declared their defaults). */
@@ -169,7 +178,9 @@ public final class LiveState implements Settings, AutoCloseable {
      * moves, and once now, so that nothing changed before the registration is missed.
      */
     public synchronized void onRevision(String topic, Runnable reload) {
-        revisionListeners.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(reload);
+        revisionListeners
+                .computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>())
+                .add(reload);
         reload.run();
     }
 

@@ -2,10 +2,10 @@ package org.opencmg.server.store;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import org.opencmg.api.Jdbc;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.opencmg.api.Jdbc;
 
 /**
  * Administrators' client certificates, by SHA-256 thumbprint (table admin_certificates). A
@@ -14,9 +14,8 @@ import java.util.Optional;
  */
 public final class AdminCertificates {
 
-    public record AdminCertificate(String thumbprintSha256, String user, String subject, Instant notAfter,
-                                   Instant addedAt, String addedBy) {
-    }
+    public record AdminCertificate(
+            String thumbprintSha256, String user, String subject, Instant notAfter, Instant addedAt, String addedBy) {}
 
     private final Jdbc jdbc;
 
@@ -28,10 +27,10 @@ public final class AdminCertificates {
         String thumbprint = canonical(c.thumbprintSha256());
         jdbc.transaction(tx -> {
             try (var del = Jdbc.prepare(tx, "delete from admin_certificates where thumbprint_sha256 = ?", thumbprint);
-                 var ins = Jdbc.prepare(tx, """
+                    var ins = Jdbc.prepare(
+                            tx, """
                          insert into admin_certificates (thumbprint_sha256, admin_user, subject, not_after, added_at, added_by)
-                         values (?, ?, ?, ?, ?, ?)""", thumbprint, c.user(), c.subject(), c.notAfter(),
-                         c.addedAt(), c.addedBy())) {
+                         values (?, ?, ?, ?, ?, ?)""", thumbprint, c.user(), c.subject(), c.notAfter(), c.addedAt(), c.addedBy())) {
                 del.executeUpdate();
                 ins.executeUpdate();
             }
@@ -45,13 +44,18 @@ public final class AdminCertificates {
     }
 
     public boolean remove(String thumbprintSha256) {
-        return jdbc.update("delete from admin_certificates where thumbprint_sha256 = ?",
-                canonical(thumbprintSha256)) > 0;
+        return jdbc.update("delete from admin_certificates where thumbprint_sha256 = ?", canonical(thumbprintSha256))
+                > 0;
     }
 
     public Optional<AdminCertificate> find(String thumbprintSha256) {
-        return jdbc.query("select * from admin_certificates where thumbprint_sha256 = ?", AdminCertificates::row,
-                canonical(thumbprintSha256)).stream().findFirst();
+        return jdbc
+                .query(
+                        "select * from admin_certificates where thumbprint_sha256 = ?",
+                        AdminCertificates::row,
+                        canonical(thumbprintSha256))
+                .stream()
+                .findFirst();
     }
 
     public List<AdminCertificate> list() {
@@ -59,7 +63,12 @@ public final class AdminCertificates {
     }
 
     private static AdminCertificate row(ResultSet rs) throws SQLException {
-        return new AdminCertificate(rs.getString("thumbprint_sha256"), rs.getString("admin_user"), rs.getString("subject"),
-                Jdbc.instant(rs, "not_after"), Jdbc.instant(rs, "added_at"), rs.getString("added_by"));
+        return new AdminCertificate(
+                rs.getString("thumbprint_sha256"),
+                rs.getString("admin_user"),
+                rs.getString("subject"),
+                Jdbc.instant(rs, "not_after"),
+                Jdbc.instant(rs, "added_at"),
+                rs.getString("added_by"));
     }
 }

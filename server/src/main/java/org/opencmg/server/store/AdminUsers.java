@@ -1,9 +1,9 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.opencmg.api.Jdbc;
 
 /** Administrator accounts (table admin_users); only password hashes are stored. */
 public final class AdminUsers {
@@ -15,19 +15,25 @@ public final class AdminUsers {
     }
 
     public boolean isEmpty() {
-        return jdbc.query("select count(*) from admin_users", rs -> rs.getLong(1)).getFirst() == 0;
+        return jdbc.query("select count(*) from admin_users", rs -> rs.getLong(1))
+                        .getFirst()
+                == 0;
     }
 
     public Optional<String> passwordHash(String user) {
-        return jdbc.query("select password_hash from admin_users where name = ?", rs -> rs.getString(1), user)
-                .stream().findFirst();
+        return jdbc.query("select password_hash from admin_users where name = ?", rs -> rs.getString(1), user).stream()
+                .findFirst();
     }
 
     public void put(String user, String passwordHash, Instant now) {
         jdbc.transaction(tx -> {
             try (var del = Jdbc.prepare(tx, "delete from admin_users where name = ?", user);
-                 var ins = Jdbc.prepare(tx, "insert into admin_users (name, password_hash, created_at) values (?, ?, ?)",
-                         user, passwordHash, now)) {
+                    var ins = Jdbc.prepare(
+                            tx,
+                            "insert into admin_users (name, password_hash, created_at) values (?, ?, ?)",
+                            user,
+                            passwordHash,
+                            now)) {
                 del.executeUpdate();
                 ins.executeUpdate();
             }

@@ -3,13 +3,13 @@ package org.opencmg.server.store;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Locale;
-import org.opencmg.api.Jdbc;
-import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import org.opencmg.api.AuditLog;
+import org.opencmg.api.Jdbc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +18,7 @@ public final class AuditTrail implements AuditLog {
 
     private static final Logger LOG = LoggerFactory.getLogger("audit");
 
-    public record Entry(long id, Instant at, String actor, String action, String target, String detail) {
-    }
+    public record Entry(long id, Instant at, String actor, String action, String target, String detail) {}
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -38,11 +37,16 @@ public final class AuditTrail implements AuditLog {
     }
 
     /** As {@link #record}, in the caller's transaction: the entry is stored only if the change it describes is. */
-    public void record(Connection c, String actor, String action, String target, String detail)
-            throws SQLException {
+    public void record(Connection c, String actor, String action, String target, String detail) throws SQLException {
         String d = detail == null ? "" : detail;
-        try (var ins = Jdbc.prepare(c, "insert into audit_log (at, actor, action, target, detail) values (?, ?, ?, ?, ?)",
-                clock.instant(), actor, action, target, d)) {
+        try (var ins = Jdbc.prepare(
+                c,
+                "insert into audit_log (at, actor, action, target, detail) values (?, ?, ?, ?, ?)",
+                clock.instant(),
+                actor,
+                action,
+                target,
+                d)) {
             ins.executeUpdate();
         }
         LOG.info("actor={} action={} target=\"{}\" detail=\"{}\"", actor, action, target, d);
@@ -78,7 +82,9 @@ public final class AuditTrail implements AuditLog {
             args.add(t);
         }
         args.add(limit);
-        return jdbc.query("select * from audit_log where " + where + " order by id desc limit ?", AuditTrail::entry,
+        return jdbc.query(
+                "select * from audit_log where " + where + " order by id desc limit ?",
+                AuditTrail::entry,
                 args.toArray());
     }
 
@@ -87,13 +93,25 @@ public final class AuditTrail implements AuditLog {
     }
 
     private static Entry entry(ResultSet rs) throws SQLException {
-        return new Entry(rs.getLong("id"), Jdbc.instant(rs, "at"), rs.getString("actor"), rs.getString("action"),
-                rs.getString("target"), rs.getString("detail"));
+        return new Entry(
+                rs.getLong("id"),
+                Jdbc.instant(rs, "at"),
+                rs.getString("actor"),
+                rs.getString("action"),
+                rs.getString("target"),
+                rs.getString("detail"));
     }
 
     public List<Entry> recent(int limit) {
-        return jdbc.query("select * from audit_log order by id desc limit ?", rs -> new Entry(rs.getLong("id"),
-                Jdbc.instant(rs, "at"), rs.getString("actor"), rs.getString("action"), rs.getString("target"),
-                rs.getString("detail")), limit);
+        return jdbc.query(
+                "select * from audit_log order by id desc limit ?",
+                rs -> new Entry(
+                        rs.getLong("id"),
+                        Jdbc.instant(rs, "at"),
+                        rs.getString("actor"),
+                        rs.getString("action"),
+                        rs.getString("target"),
+                        rs.getString("detail")),
+                limit);
     }
 }

@@ -1,6 +1,5 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.io.ByteArrayInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,20 +17,24 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import org.opencmg.api.ClientTrust;
+import org.opencmg.api.Jdbc;
 import org.opencmg.pki.Thumbprints;
 
 /** Trusted roots and intermediates, the certificate trust list and uploaded CRLs. */
 public final class ClientTrustStore {
 
-    public record TrustedCertificate(String thumbprintSha256, String thumbprintSha1, String kind, String subject,
-                                     String issuer, Instant notAfter, Instant addedAt) {
-    }
+    public record TrustedCertificate(
+            String thumbprintSha256,
+            String thumbprintSha1,
+            String kind,
+            String subject,
+            String issuer,
+            Instant notAfter,
+            Instant addedAt) {}
 
-    public record CtlEntry(String thumbprintSha256, String subject, Instant addedAt) {
-    }
+    public record CtlEntry(String thumbprintSha256, String subject, Instant addedAt) {}
 
-    public record UploadedCrl(String sha256, String issuer, Instant thisUpdate, Instant nextUpdate, Instant addedAt) {
-    }
+    public record UploadedCrl(String sha256, String issuer, Instant thisUpdate, Instant nextUpdate, Instant addedAt) {}
 
     private final Jdbc jdbc;
     private final StateRevisions revisions;
@@ -62,17 +65,32 @@ public final class ClientTrustStore {
     public TrustedCertificate add(Connection tx, X509Certificate c, Instant now) throws SQLException {
         String kind = isSelfSigned(c) ? "root" : "intermediate";
         if (c.getBasicConstraints() < 0) {
-            throw new IllegalArgumentException("not a CA certificate: " + c.getSubjectX500Principal().getName());
+            throw new IllegalArgumentException(
+                    "not a CA certificate: " + c.getSubjectX500Principal().getName());
         }
-        var row = new TrustedCertificate(Thumbprints.sha256(c), Thumbprints.sha1(c), kind,
-                c.getSubjectX500Principal().getName(), c.getIssuerX500Principal().getName(),
-                c.getNotAfter().toInstant(), now);
-        try (var del = Jdbc.prepare(tx, "delete from trusted_certificates where thumbprint_sha256 = ?", row.thumbprintSha256());
-             var ins = Jdbc.prepare(tx, """
+        var row = new TrustedCertificate(
+                Thumbprints.sha256(c),
+                Thumbprints.sha1(c),
+                kind,
+                c.getSubjectX500Principal().getName(),
+                c.getIssuerX500Principal().getName(),
+                c.getNotAfter().toInstant(),
+                now);
+        try (var del = Jdbc.prepare(
+                        tx, "delete from trusted_certificates where thumbprint_sha256 = ?", row.thumbprintSha256());
+                var ins = Jdbc.prepare(
+                        tx,
+                        """
                      insert into trusted_certificates (thumbprint_sha256, thumbprint_sha1, kind, subject, issuer, not_after, der, added_at)
                      values (?, ?, ?, ?, ?, ?, ?, ?)""",
-                     row.thumbprintSha256(), row.thumbprintSha1(), kind, row.subject(), row.issuer(),
-                     row.notAfter(), der(c), now)) {
+                        row.thumbprintSha256(),
+                        row.thumbprintSha1(),
+                        kind,
+                        row.subject(),
+                        row.issuer(),
+                        row.notAfter(),
+                        der(c),
+                        now)) {
             del.executeUpdate();
             ins.executeUpdate();
         }
@@ -89,7 +107,8 @@ public final class ClientTrustStore {
     public boolean remove(Connection tx, String thumbprint) throws SQLException {
         String t = normalise(thumbprint);
         int n;
-        try (var del = Jdbc.prepare(tx, "delete from trusted_certificates where thumbprint_sha256 = ? or thumbprint_sha1 = ?", t, t)) {
+        try (var del = Jdbc.prepare(
+                tx, "delete from trusted_certificates where thumbprint_sha256 = ? or thumbprint_sha1 = ?", t, t)) {
             n = del.executeUpdate();
         }
         if (n > 0) {
@@ -100,17 +119,26 @@ public final class ClientTrustStore {
 
     /** The trusted certificates themselves, roots and intermediates (for an export). */
     public List<X509Certificate> certificates() {
-        return jdbc.query("select der from trusted_certificates order by thumbprint_sha256", rs -> certificate(rs.getBytes(1)));
+        return jdbc.query(
+                "select der from trusted_certificates order by thumbprint_sha256", rs -> certificate(rs.getBytes(1)));
     }
 
     public List<TrustedCertificate> list() {
-        return jdbc.query("select * from trusted_certificates order by kind desc, subject", rs -> new TrustedCertificate(
-                rs.getString("thumbprint_sha256"), rs.getString("thumbprint_sha1"), rs.getString("kind"),
-                rs.getString("subject"), rs.getString("issuer"), Jdbc.instant(rs, "not_after"), Jdbc.instant(rs, "added_at")));
+        return jdbc.query(
+                "select * from trusted_certificates order by kind desc, subject",
+                rs -> new TrustedCertificate(
+                        rs.getString("thumbprint_sha256"),
+                        rs.getString("thumbprint_sha1"),
+                        rs.getString("kind"),
+                        rs.getString("subject"),
+                        rs.getString("issuer"),
+                        Jdbc.instant(rs, "not_after"),
+                        Jdbc.instant(rs, "added_at")));
     }
 
     public CtlEntry addToCtl(X509Certificate root, Instant now) {
-        var entry = new CtlEntry(Thumbprints.sha256(root), root.getSubjectX500Principal().getName(), now);
+        var entry = new CtlEntry(
+                Thumbprints.sha256(root), root.getSubjectX500Principal().getName(), now);
         jdbc.transaction(tx -> {
             addToCtl(tx, entry);
             return null;
@@ -120,9 +148,14 @@ public final class ClientTrustStore {
 
     /** Adds (or replaces) a CTL entry by its thumbprint, in the caller's transaction: the entry holds no certificate. */
     public void addToCtl(Connection tx, CtlEntry entry) throws SQLException {
-        try (var del = Jdbc.prepare(tx, "delete from ctl_entries where thumbprint_sha256 = ?", entry.thumbprintSha256());
-             var ins = Jdbc.prepare(tx, "insert into ctl_entries (thumbprint_sha256, subject, added_at) values (?, ?, ?)",
-                     entry.thumbprintSha256(), entry.subject(), entry.addedAt())) {
+        try (var del = Jdbc.prepare(
+                        tx, "delete from ctl_entries where thumbprint_sha256 = ?", entry.thumbprintSha256());
+                var ins = Jdbc.prepare(
+                        tx,
+                        "insert into ctl_entries (thumbprint_sha256, subject, added_at) values (?, ?, ?)",
+                        entry.thumbprintSha256(),
+                        entry.subject(),
+                        entry.addedAt())) {
             del.executeUpdate();
             ins.executeUpdate();
         }
@@ -147,8 +180,10 @@ public final class ClientTrustStore {
     }
 
     public List<CtlEntry> ctl() {
-        return jdbc.query("select * from ctl_entries order by subject", rs -> new CtlEntry(
-                rs.getString("thumbprint_sha256"), rs.getString("subject"), Jdbc.instant(rs, "added_at")));
+        return jdbc.query(
+                "select * from ctl_entries order by subject",
+                rs -> new CtlEntry(
+                        rs.getString("thumbprint_sha256"), rs.getString("subject"), Jdbc.instant(rs, "added_at")));
     }
 
     /**
@@ -168,14 +203,18 @@ public final class ClientTrustStore {
         } catch (CRLException e) {
             throw new IllegalArgumentException("unreadable CRL", e);
         }
-        var row = new UploadedCrl(sha256(der), crl.getIssuerX500Principal().getName(), crl.getThisUpdate().toInstant(),
-                crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(), now);
+        var row = new UploadedCrl(
+                sha256(der),
+                crl.getIssuerX500Principal().getName(),
+                crl.getThisUpdate().toInstant(),
+                crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant(),
+                now);
         // One CRL per issuer and scope: a complete CRL and its delta, or the partitions of a CA (one per
         // issuing distribution point), are kept side by side; each replaces only an older one of its own scope.
         String scope = scope(crl);
         var sameScope = new ArrayList<String>();
         try (var q = Jdbc.prepare(tx, "select sha256, this_update, der from crls where issuer = ?", row.issuer());
-             var rs = q.executeQuery()) {
+                var rs = q.executeQuery()) {
             while (rs.next()) {
                 if (!scope.equals(scope(crl(rs.getBytes("der"))))) {
                     continue;
@@ -192,8 +231,15 @@ public final class ClientTrustStore {
                 del.executeUpdate();
             }
         }
-        try (var ins = Jdbc.prepare(tx, "insert into crls (sha256, issuer, this_update, next_update, der, added_at) values (?, ?, ?, ?, ?, ?)",
-                row.sha256(), row.issuer(), row.thisUpdate(), row.nextUpdate(), der, now)) {
+        try (var ins = Jdbc.prepare(
+                tx,
+                "insert into crls (sha256, issuer, this_update, next_update, der, added_at) values (?, ?, ?, ?, ?, ?)",
+                row.sha256(),
+                row.issuer(),
+                row.thisUpdate(),
+                row.nextUpdate(),
+                der,
+                now)) {
             ins.executeUpdate();
         }
         revisions.bump(tx, StateRevisions.TRUST);
@@ -204,7 +250,8 @@ public final class ClientTrustStore {
     public static String scope(X509CRL crl) {
         byte[] idp = crl.getExtensionValue("2.5.29.28");
         boolean delta = crl.getExtensionValue("2.5.29.27") != null;
-        return (delta ? "delta|" : "complete|") + (idp == null ? "" : HexFormat.of().formatHex(idp));
+        return (delta ? "delta|" : "complete|")
+                + (idp == null ? "" : HexFormat.of().formatHex(idp));
     }
 
     public boolean removeCrl(String sha256) {
@@ -230,9 +277,14 @@ public final class ClientTrustStore {
     }
 
     public List<UploadedCrl> crls() {
-        return jdbc.query("select * from crls order by issuer", rs -> new UploadedCrl(rs.getString("sha256"),
-                rs.getString("issuer"), Jdbc.instant(rs, "this_update"), Jdbc.instant(rs, "next_update"),
-                Jdbc.instant(rs, "added_at")));
+        return jdbc.query(
+                "select * from crls order by issuer",
+                rs -> new UploadedCrl(
+                        rs.getString("sha256"),
+                        rs.getString("issuer"),
+                        Jdbc.instant(rs, "this_update"),
+                        Jdbc.instant(rs, "next_update"),
+                        Jdbc.instant(rs, "added_at")));
     }
 
     /** Everything above as the immutable snapshot plugins see. */
@@ -267,7 +319,8 @@ public final class ClientTrustStore {
 
     private static X509Certificate certificate(byte[] der) {
         try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+            return (X509Certificate)
+                    CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
         } catch (CertificateException e) {
             throw new IllegalStateException("stored certificate unreadable", e);
         }
@@ -283,7 +336,9 @@ public final class ClientTrustStore {
 
     private static String sha256(byte[] data) {
         try {
-            return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            return HexFormat.of()
+                    .withUpperCase()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,19 +1,23 @@
 package org.opencmg.server.store;
 
-import java.sql.ResultSet;
-import org.opencmg.api.Jdbc;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.opencmg.api.Jdbc;
 
 /** Registered connection points (table connection_points): who may open a channel, for which site. */
 public final class ConnectionPointStore {
 
-    public record Registration(String name, String site, String thumbprintSha256, String connectionId,
-                               Instant registeredAt, String registeredBy) {
-    }
+    public record Registration(
+            String name,
+            String site,
+            String thumbprintSha256,
+            String connectionId,
+            Instant registeredAt,
+            String registeredBy) {}
 
     private final Jdbc jdbc;
     private final StateRevisions revisions;
@@ -29,8 +33,14 @@ public final class ConnectionPointStore {
 
     /** The registration matching a certificate thumbprint and connection ID, if any. */
     public Optional<Registration> find(String thumbprintSha256, String connectionId) {
-        return jdbc.query("select * from connection_points where thumbprint_sha256 = ? and connection_id = ?",
-                ConnectionPointStore::row, thumbprintSha256, connectionId).stream().findFirst();
+        return jdbc
+                .query(
+                        "select * from connection_points where thumbprint_sha256 = ? and connection_id = ?",
+                        ConnectionPointStore::row,
+                        thumbprintSha256,
+                        connectionId)
+                .stream()
+                .findFirst();
     }
 
     /** Registers (or re-registers, by name) a connection point. */
@@ -43,12 +53,23 @@ public final class ConnectionPointStore {
 
     /** As {@link #register(Registration)}, in the caller's transaction. */
     public void register(Connection tx, Registration r) throws SQLException {
-        try (var del = Jdbc.prepare(tx, "delete from connection_points where name = ? or (thumbprint_sha256 = ? and connection_id = ?)",
-                r.name(), r.thumbprintSha256(), r.connectionId());
-             var ins = Jdbc.prepare(tx, """
+        try (var del = Jdbc.prepare(
+                        tx,
+                        "delete from connection_points where name = ? or (thumbprint_sha256 = ? and connection_id = ?)",
+                        r.name(),
+                        r.thumbprintSha256(),
+                        r.connectionId());
+                var ins = Jdbc.prepare(
+                        tx,
+                        """
                      insert into connection_points (name, site, thumbprint_sha256, connection_id, registered_at, registered_by)
-                     values (?, ?, ?, ?, ?, ?)""", r.name(), r.site(), r.thumbprintSha256(), r.connectionId(),
-                     r.registeredAt(), r.registeredBy())) {
+                     values (?, ?, ?, ?, ?, ?)""",
+                        r.name(),
+                        r.site(),
+                        r.thumbprintSha256(),
+                        r.connectionId(),
+                        r.registeredAt(),
+                        r.registeredBy())) {
             del.executeUpdate();
             ins.executeUpdate();
         }
@@ -72,7 +93,12 @@ public final class ConnectionPointStore {
     }
 
     private static Registration row(ResultSet rs) throws SQLException {
-        return new Registration(rs.getString("name"), rs.getString("site"), rs.getString("thumbprint_sha256"),
-                rs.getString("connection_id"), Jdbc.instant(rs, "registered_at"), rs.getString("registered_by"));
+        return new Registration(
+                rs.getString("name"),
+                rs.getString("site"),
+                rs.getString("thumbprint_sha256"),
+                rs.getString("connection_id"),
+                Jdbc.instant(rs, "registered_at"),
+                rs.getString("registered_by"));
     }
 }

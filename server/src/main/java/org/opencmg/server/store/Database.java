@@ -1,11 +1,11 @@
 package org.opencmg.server.store;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -30,7 +30,11 @@ public final class Database implements AutoCloseable {
         hikari.setPoolName("cmg-store");
         var ds = new HikariDataSource(hikari);
         try {
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
         } catch (RuntimeException e) {
             ds.close();
             throw e;
@@ -51,9 +55,11 @@ public final class Database implements AutoCloseable {
         }
         if (config.passwordFile() != null) {
             try {
-                return Files.readString(config.passwordFile(), StandardCharsets.UTF_8).strip();
+                return Files.readString(config.passwordFile(), StandardCharsets.UTF_8)
+                        .strip();
             } catch (IOException e) {
-                throw new IllegalStateException("cannot read database.password-file " + config.passwordFile() + ": " + e.getMessage());
+                throw new IllegalStateException(
+                        "cannot read database.password-file " + config.passwordFile() + ": " + e.getMessage());
             }
         }
         return null;

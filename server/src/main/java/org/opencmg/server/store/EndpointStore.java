@@ -1,6 +1,5 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,6 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.opencmg.api.Endpoint;
+import org.opencmg.api.Jdbc;
 
 /** The published URL mappings (table endpoints). */
 public final class EndpointStore {
@@ -28,8 +28,13 @@ public final class EndpointStore {
     }
 
     public Optional<PublishedEndpoint> find(String externalPath) {
-        return jdbc.query("select * from endpoints where external_path_key = ?", EndpointStore::row,
-                externalPath.toLowerCase(Locale.ROOT)).stream().findFirst();
+        return jdbc
+                .query(
+                        "select * from endpoints where external_path_key = ?",
+                        EndpointStore::row,
+                        externalPath.toLowerCase(Locale.ROOT))
+                .stream()
+                .findFirst();
     }
 
     /** Inserts or replaces the mapping with the same external path (case-insensitive). */
@@ -46,13 +51,24 @@ public final class EndpointStore {
         try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?", p.externalPathKey())) {
             del.executeUpdate();
         }
-        try (var ins = Jdbc.prepare(c, """
+        try (var ins = Jdbc.prepare(
+                c,
+                """
                 insert into endpoints (external_path_key, external_path, name, internal_url, site, methods,
                                        auth_methods, max_request_bytes, role_kind, role_id, published_at, published_by)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                p.externalPathKey(), e.externalPath(), e.name(), e.internalUrl(), p.site(),
-                String.join(",", e.methods()), String.join(",", e.authMethods()), e.maxRequestBytes(),
-                p.roleKind(), p.roleId(), p.publishedAt(), p.publishedBy())) {
+                p.externalPathKey(),
+                e.externalPath(),
+                e.name(),
+                e.internalUrl(),
+                p.site(),
+                String.join(",", e.methods()),
+                String.join(",", e.authMethods()),
+                e.maxRequestBytes(),
+                p.roleKind(),
+                p.roleId(),
+                p.publishedAt(),
+                p.publishedBy())) {
             ins.executeUpdate();
         }
         revisions.bump(c, StateRevisions.ENDPOINTS);
@@ -79,8 +95,8 @@ public final class EndpointStore {
     /** As {@link #unpublish(String)}, in the caller's transaction. */
     public boolean unpublish(Connection c, String externalPath) throws SQLException {
         int n;
-        try (var del = Jdbc.prepare(c, "delete from endpoints where external_path_key = ?",
-                externalPath.toLowerCase(Locale.ROOT))) {
+        try (var del = Jdbc.prepare(
+                c, "delete from endpoints where external_path_key = ?", externalPath.toLowerCase(Locale.ROOT))) {
             n = del.executeUpdate();
         }
         if (n > 0) {
@@ -90,10 +106,20 @@ public final class EndpointStore {
     }
 
     private static PublishedEndpoint row(ResultSet rs) throws SQLException {
-        var endpoint = new Endpoint(rs.getString("name"), rs.getString("external_path"), rs.getString("internal_url"),
-                csv(rs.getString("methods")), rs.getLong("max_request_bytes"), csv(rs.getString("auth_methods")));
-        return new PublishedEndpoint(endpoint, rs.getString("site"), rs.getString("role_kind"), rs.getString("role_id"),
-                Jdbc.instant(rs, "published_at"), rs.getString("published_by"));
+        var endpoint = new Endpoint(
+                rs.getString("name"),
+                rs.getString("external_path"),
+                rs.getString("internal_url"),
+                csv(rs.getString("methods")),
+                rs.getLong("max_request_bytes"),
+                csv(rs.getString("auth_methods")));
+        return new PublishedEndpoint(
+                endpoint,
+                rs.getString("site"),
+                rs.getString("role_kind"),
+                rs.getString("role_id"),
+                Jdbc.instant(rs, "published_at"),
+                rs.getString("published_by"));
     }
 
     private static Set<String> csv(String s) {

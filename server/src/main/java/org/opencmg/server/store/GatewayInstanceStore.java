@@ -1,8 +1,8 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.time.Instant;
 import java.util.List;
+import org.opencmg.api.Jdbc;
 
 /** The gateway instances sharing this store (table gateway_instances); each one writes only its own row. */
 public final class GatewayInstanceStore {
@@ -11,9 +11,14 @@ public final class GatewayInstanceStore {
      * @param channelUrl null when the instance does not advertise one; stoppedAt null unless it stopped cleanly
      * @param adminUrl   where its admin API answers (for cmg analyze), or null
      */
-    public record InstanceRow(String instance, String channelUrl, String version, Instant startedAt, Instant heartbeatAt,
-                              Instant stoppedAt, String adminUrl) {
-    }
+    public record InstanceRow(
+            String instance,
+            String channelUrl,
+            String version,
+            Instant startedAt,
+            Instant heartbeatAt,
+            Instant stoppedAt,
+            String adminUrl) {}
 
     private final Jdbc jdbc;
 
@@ -24,19 +29,33 @@ public final class GatewayInstanceStore {
     /** This instance is alive (a restart under the same name takes over its row). */
     public void beat(InstanceRow row) {
         jdbc.transaction(tx -> {
-            try (var update = Jdbc.prepare(tx, """
+            try (var update = Jdbc.prepare(
+                    tx,
+                    """
                     update gateway_instances set channel_url = ?, version = ?, started_at = ?, heartbeat_at = ?,
                                                  stopped_at = null, admin_url = ?
-                    where instance = ?""", row.channelUrl(), row.version(), row.startedAt(), row.heartbeatAt(),
-                    row.adminUrl(), row.instance())) {
+                    where instance = ?""",
+                    row.channelUrl(),
+                    row.version(),
+                    row.startedAt(),
+                    row.heartbeatAt(),
+                    row.adminUrl(),
+                    row.instance())) {
                 if (update.executeUpdate() > 0) {
                     return null;
                 }
             }
-            try (var insert = Jdbc.prepare(tx, """
+            try (var insert = Jdbc.prepare(
+                    tx,
+                    """
                     insert into gateway_instances (instance, channel_url, version, started_at, heartbeat_at, admin_url)
-                    values (?, ?, ?, ?, ?, ?)""", row.instance(), row.channelUrl(), row.version(), row.startedAt(),
-                    row.heartbeatAt(), row.adminUrl())) {
+                    values (?, ?, ?, ?, ?, ?)""",
+                    row.instance(),
+                    row.channelUrl(),
+                    row.version(),
+                    row.startedAt(),
+                    row.heartbeatAt(),
+                    row.adminUrl())) {
                 insert.executeUpdate();
             }
             return null;
@@ -49,10 +68,16 @@ public final class GatewayInstanceStore {
     }
 
     public List<InstanceRow> list() {
-        return jdbc.query("select * from gateway_instances order by instance", rs -> new InstanceRow(
-                rs.getString("instance"), rs.getString("channel_url"), rs.getString("version"),
-                Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "heartbeat_at"), Jdbc.instant(rs, "stopped_at"),
-                rs.getString("admin_url")));
+        return jdbc.query(
+                "select * from gateway_instances order by instance",
+                rs -> new InstanceRow(
+                        rs.getString("instance"),
+                        rs.getString("channel_url"),
+                        rs.getString("version"),
+                        Jdbc.instant(rs, "started_at"),
+                        Jdbc.instant(rs, "heartbeat_at"),
+                        Jdbc.instant(rs, "stopped_at"),
+                        rs.getString("admin_url")));
     }
 
     /** Forgets instances not heard of since {@code before} (stopped or gone long ago); returns how many. */

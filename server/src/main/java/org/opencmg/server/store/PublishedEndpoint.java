@@ -8,8 +8,8 @@ import org.opencmg.api.Endpoint;
  * An endpoint as published on this gateway: the mapping itself plus the site whose connection
  * points serve it and who published it.
  */
-public record PublishedEndpoint(Endpoint endpoint, String site, String roleKind, String roleId,
-                                Instant publishedAt, String publishedBy) {
+public record PublishedEndpoint(
+        Endpoint endpoint, String site, String roleKind, String roleId, Instant publishedAt, String publishedBy) {
 
     public PublishedEndpoint withRole(String kind, String id) {
         return new PublishedEndpoint(endpoint, site, kind, id, publishedAt, publishedBy);

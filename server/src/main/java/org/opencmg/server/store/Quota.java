@@ -11,20 +11,30 @@ import java.util.regex.Pattern;
  * are aligned on the Unix epoch (a 1d window runs from 00:00 to 24:00 UTC); at {@code warnPercent}
  * of a budget the gateway warns, at the budget it refuses (429) until the window ends.
  */
-public record Quota(String externalPath, Duration window, Long requests, Long egressBytes, Long deviceRequests,
-                    Long deviceEgressBytes, int warnPercent, Instant updatedAt, String updatedBy) {
+public record Quota(
+        String externalPath,
+        Duration window,
+        Long requests,
+        Long egressBytes,
+        Long deviceRequests,
+        Long deviceEgressBytes,
+        int warnPercent,
+        Instant updatedAt,
+        String updatedBy) {
 
     public static final Duration MIN_WINDOW = Duration.ofSeconds(10);
     public static final Duration MAX_WINDOW = Duration.ofDays(31);
     public static final int DEFAULT_WARN_PERCENT = 80;
 
     private static final Pattern WINDOW = Pattern.compile("([0-9]{1,7})([smhd])");
-    private static final Pattern SIZE = Pattern.compile("([0-9]{1,19})\\s*(|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SIZE =
+            Pattern.compile("([0-9]{1,19})\\s*(|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", Pattern.CASE_INSENSITIVE);
 
     /** @throws IllegalArgumentException with a message fit for the administrator */
     public Quota {
         if (window == null || window.compareTo(MIN_WINDOW) < 0 || window.compareTo(MAX_WINDOW) > 0) {
-            throw new IllegalArgumentException("window must be from " + MIN_WINDOW.toSeconds() + "s to " + MAX_WINDOW.toDays() + "d");
+            throw new IllegalArgumentException(
+                    "window must be from " + MIN_WINDOW.toSeconds() + "s to " + MAX_WINDOW.toDays() + "d");
         }
         for (Long b : new Long[] {requests, egressBytes, deviceRequests, deviceEgressBytes}) {
             if (b != null && b < 0) {
@@ -32,7 +42,8 @@ public record Quota(String externalPath, Duration window, Long requests, Long eg
             }
         }
         if (requests == null && egressBytes == null && deviceRequests == null && deviceEgressBytes == null) {
-            throw new IllegalArgumentException("give at least one budget: requests, egress_bytes, device_requests or device_egress_bytes");
+            throw new IllegalArgumentException(
+                    "give at least one budget: requests, egress_bytes, device_requests or device_egress_bytes");
         }
         if (warnPercent < 1 || warnPercent > 100) {
             throw new IllegalArgumentException("warn_percent must be from 1 to 100");
@@ -53,7 +64,8 @@ public record Quota(String externalPath, Duration window, Long requests, Long eg
     public static Duration parseWindow(String text) {
         var m = WINDOW.matcher(text == null ? "" : text.strip().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new IllegalArgumentException("window: a number and s, m, h or d (30s, 15m, 1h, 1d), not '" + text + "'");
+            throw new IllegalArgumentException(
+                    "window: a number and s, m, h or d (30s, 15m, 1h, 1d), not '" + text + "'");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
@@ -80,8 +92,9 @@ public record Quota(String externalPath, Duration window, Long requests, Long eg
     public static long parseBytes(String text) {
         var m = SIZE.matcher(text == null ? "" : text.strip());
         if (!m.matches()) {
-            throw new IllegalArgumentException("a size in bytes, optionally with KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, "
-                    + "TiB (powers of 1024), not '" + text + "'");
+            throw new IllegalArgumentException(
+                    "a size in bytes, optionally with KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, "
+                            + "TiB (powers of 1024), not '" + text + "'");
         }
         long n = Long.parseLong(m.group(1));
         long unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {

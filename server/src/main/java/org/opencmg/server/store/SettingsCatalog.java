@@ -7,10 +7,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.opencmg.api.SettingDefinition;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.opencmg.api.SettingDefinition;
 
 /** Every setting the gateway knows, with its type and default. Unknown names are refused. */
 public final class SettingsCatalog {
@@ -22,7 +22,14 @@ public final class SettingsCatalog {
     public static final String SITE_BOUND = "site-bound";
     public static final String SITE_ROOTS = "site-roots";
 
-    public enum Type { BOOLEAN, STRING, REVOCATION_MODE, CHAIN_DEPTH, SITE_LIST, SITE_ROOTS }
+    public enum Type {
+        BOOLEAN,
+        STRING,
+        REVOCATION_MODE,
+        CHAIN_DEPTH,
+        SITE_LIST,
+        SITE_ROOTS
+    }
 
     private static final Pattern SITE_CODE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern SHA256 = Pattern.compile("[0-9A-Fa-f]{64}");
@@ -32,16 +39,19 @@ public final class SettingsCatalog {
         public String canonical(String value) {
             String v = value == null ? "" : value.strip();
             return switch (type) {
-                case BOOLEAN -> switch (v.toLowerCase(Locale.ROOT)) {
-                    case "true", "on", "yes", "1" -> "true";
-                    case "false", "off", "no", "0" -> "false";
-                    default -> throw new IllegalArgumentException(name + " takes on/off (true/false), not '" + v + "'");
-                };
+                case BOOLEAN ->
+                    switch (v.toLowerCase(Locale.ROOT)) {
+                        case "true", "on", "yes", "1" -> "true";
+                        case "false", "off", "no", "0" -> "false";
+                        default ->
+                            throw new IllegalArgumentException(name + " takes on/off (true/false), not '" + v + "'");
+                    };
                 case STRING -> v;
-                case REVOCATION_MODE -> switch (v.toLowerCase(Locale.ROOT)) {
-                    case "hard", "soft" -> v.toLowerCase(Locale.ROOT);
-                    default -> throw new IllegalArgumentException(name + " takes hard or soft, not '" + v + "'");
-                };
+                case REVOCATION_MODE ->
+                    switch (v.toLowerCase(Locale.ROOT)) {
+                        case "hard", "soft" -> v.toLowerCase(Locale.ROOT);
+                        default -> throw new IllegalArgumentException(name + " takes hard or soft, not '" + v + "'");
+                    };
                 case CHAIN_DEPTH -> {
                     int n;
                     try {
@@ -50,31 +60,56 @@ public final class SettingsCatalog {
                         n = -1;
                     }
                     if (n < 1 || n > 16) {
-                        throw new IllegalArgumentException(name + " takes a number of certificates from 1 to 16, not '" + v + "'");
+                        throw new IllegalArgumentException(
+                                name + " takes a number of certificates from 1 to 16, not '" + v + "'");
                     }
                     yield Integer.toString(n);
                 }
-                case SITE_LIST -> String.join(",", entries(v).stream().peek(site -> {
-                    if (!SITE_CODE.matcher(site).matches()) {
-                        throw new IllegalArgumentException(name + " takes site codes separated by commas, not '" + site + "'");
-                    }
-                }).toList());
-                case SITE_ROOTS -> String.join(",", entries(v).stream().map(pair -> {
-                    int colon = pair.indexOf(':');
-                    String site = colon < 0 ? "" : pair.substring(0, colon).strip();
-                    String thumbprint = colon < 0 ? "" : pair.substring(colon + 1).strip().replace(":", "");
-                    if (!SITE_CODE.matcher(site).matches() || !SHA256.matcher(thumbprint).matches()) {
-                        throw new IllegalArgumentException(name + " takes SITE:SHA256-THUMBPRINT pairs separated by commas"
-                                + " (the thumbprint of a trusted root, as `cmg roots list` shows it), not '" + pair + "'");
-                    }
-                    return site + ":" + thumbprint.toUpperCase(Locale.ROOT);
-                }).toList());
+                case SITE_LIST ->
+                    String.join(
+                            ",",
+                            entries(v).stream()
+                                    .peek(site -> {
+                                        if (!SITE_CODE.matcher(site).matches()) {
+                                            throw new IllegalArgumentException(
+                                                    name + " takes site codes separated by commas, not '" + site + "'");
+                                        }
+                                    })
+                                    .toList());
+                case SITE_ROOTS ->
+                    String.join(
+                            ",",
+                            entries(v).stream()
+                                    .map(pair -> {
+                                        int colon = pair.indexOf(':');
+                                        String site = colon < 0
+                                                ? ""
+                                                : pair.substring(0, colon).strip();
+                                        String thumbprint = colon < 0
+                                                ? ""
+                                                : pair.substring(colon + 1)
+                                                        .strip()
+                                                        .replace(":", "");
+                                        if (!SITE_CODE.matcher(site).matches()
+                                                || !SHA256.matcher(thumbprint).matches()) {
+                                            throw new IllegalArgumentException(
+                                                    name + " takes SITE:SHA256-THUMBPRINT pairs separated by commas"
+                                                            + " (the thumbprint of a trusted root, as `cmg roots list` shows it), not '"
+                                                            + pair + "'");
+                                        }
+                                        return site + ":" + thumbprint.toUpperCase(Locale.ROOT);
+                                    })
+                                    .toList());
             };
         }
     }
 
     private static List<String> entries(String value) {
-        return Arrays.stream(value.split(",")).map(String::strip).filter(e -> !e.isEmpty()).distinct().toList();
+        return Arrays.stream(value.split(","))
+                .map(String::strip)
+                .filter(e -> !e.isEmpty())
+                .distinct()
+                .toList();
     }
 
     /** The site bound to each trusted root by {@link #SITE_ROOTS} (canonical form), by upper-case SHA-256 thumbprint. */
@@ -94,19 +129,37 @@ public final class SettingsCatalog {
 
     /** The gateway's own settings. */
     public static final List<Definition> BUILT_IN = List.of(
-            new Definition(ENFORCE_TLS12, Type.BOOLEAN, "true",
+            new Definition(
+                    ENFORCE_TLS12,
+                    Type.BOOLEAN,
+                    "true",
                     "Client connector accepts only TLS 1.2 and 1.3 with strong (AEAD, forward-secret) suites"),
-            new Definition(VERIFY_REVOCATION, Type.BOOLEAN, "true",
+            new Definition(
+                    VERIFY_REVOCATION,
+                    Type.BOOLEAN,
+                    "true",
                     "Check client certificates against CRLs (fetched from the CDP or uploaded)"),
-            new Definition(REVOCATION_MODE, Type.REVOCATION_MODE, "hard",
+            new Definition(
+                    REVOCATION_MODE,
+                    Type.REVOCATION_MODE,
+                    "hard",
                     "hard: no current CRL refuses (revocation_unknown); soft: a CRL that cannot be obtained lets the"
                             + " certificate pass, counted and logged"),
-            new Definition(MAX_CHAIN_DEPTH, Type.CHAIN_DEPTH, "8",
+            new Definition(
+                    MAX_CHAIN_DEPTH,
+                    Type.CHAIN_DEPTH,
+                    "8",
                     "Most certificates a client chain may have below its trusted root, leaf included (1 to 16)"),
-            new Definition(SITE_BOUND, Type.SITE_LIST, "",
+            new Definition(
+                    SITE_BOUND,
+                    Type.SITE_LIST,
+                    "",
                     "Sites (codes, comma-separated) whose endpoints accept only their own devices: a device of another"
                             + " site is refused 403 wrong_site; devices whose credential names no site pass"),
-            new Definition(SITE_ROOTS, Type.SITE_ROOTS, "",
+            new Definition(
+                    SITE_ROOTS,
+                    Type.SITE_ROOTS,
+                    "",
                     "SITE:SHA256 pairs (comma-separated): a device whose certificate chains to that trusted root belongs"
                             + " to that site"));
 
@@ -118,8 +171,11 @@ public final class SettingsCatalog {
         for (SettingDefinition d : definitions) {
             String name = "plugins." + pluginId + "." + d.name();
             all.removeIf(x -> x.name().equals(name));
-            all.add(new Definition(name, d.bool() ? Type.BOOLEAN : Type.STRING,
-                    d.defaultValue() == null ? "" : d.defaultValue(), d.description()));
+            all.add(new Definition(
+                    name,
+                    d.bool() ? Type.BOOLEAN : Type.STRING,
+                    d.defaultValue() == null ? "" : d.defaultValue(),
+                    d.description()));
         }
     }
 

@@ -1,6 +1,5 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -8,12 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.opencmg.api.Jdbc;
 
 /** Administrator settings (table settings), checked against the {@link SettingsCatalog}. */
 public final class SettingsStore {
 
-    public record Value(String name, String value, boolean isDefault, String description) {
-    }
+    public record Value(String name, String value, boolean isDefault, String description) {}
 
     private final Jdbc jdbc;
     private final StateRevisions revisions;
@@ -41,7 +40,11 @@ public final class SettingsStore {
         var stored = new LinkedHashMap<String, String>();
         jdbc.query("select name, setting_value from settings", rs -> stored.put(rs.getString(1), rs.getString(2)));
         return catalog.all().stream()
-                .map(d -> new Value(d.name(), stored.getOrDefault(d.name(), d.defaultValue()), !stored.containsKey(d.name()), d.description()))
+                .map(d -> new Value(
+                        d.name(),
+                        stored.getOrDefault(d.name(), d.defaultValue()),
+                        !stored.containsKey(d.name()),
+                        d.description()))
                 .toList();
     }
 
@@ -57,11 +60,17 @@ public final class SettingsStore {
     /** As {@link #set(String, String, String, Instant)}, in the caller's transaction; returns the stored form. */
     public String set(Connection tx, String name, String value, String actor, Instant now) throws SQLException {
         String canonical = catalog.find(name)
-                .orElseThrow(() -> new IllegalArgumentException("unknown setting: " + name + " (known: " + catalog.names() + ")"))
+                .orElseThrow(() ->
+                        new IllegalArgumentException("unknown setting: " + name + " (known: " + catalog.names() + ")"))
                 .canonical(value);
         try (var del = Jdbc.prepare(tx, "delete from settings where name = ?", name);
-             var ins = Jdbc.prepare(tx, "insert into settings (name, setting_value, updated_at, updated_by) values (?, ?, ?, ?)",
-                     name, canonical, now, actor)) {
+                var ins = Jdbc.prepare(
+                        tx,
+                        "insert into settings (name, setting_value, updated_at, updated_by) values (?, ?, ?, ?)",
+                        name,
+                        canonical,
+                        now,
+                        actor)) {
             del.executeUpdate();
             ins.executeUpdate();
         }

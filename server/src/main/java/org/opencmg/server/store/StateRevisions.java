@@ -1,10 +1,10 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+import org.opencmg.api.Jdbc;
 
 /**
  * Revision counters of shared state (table state_revisions). A writer bumps its topic in the same

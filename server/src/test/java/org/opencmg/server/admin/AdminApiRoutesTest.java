@@ -30,7 +30,8 @@ class AdminApiRoutesTest {
     void theOpenApiFileAndTheServletServeTheSameRoutes() throws Exception {
         var served = new TreeSet<String>();
         var core = new TreeSet<String>();
-        var m = ROUTE.matcher(Files.readString(ROOT.resolve("server/src/main/java/org/opencmg/server/admin/AdminApiServlet.java")));
+        var m = ROUTE.matcher(
+                Files.readString(ROOT.resolve("server/src/main/java/org/opencmg/server/admin/AdminApiServlet.java")));
         while (m.find()) {
             served.add(m.group(1) + " " + m.group(2));
             core.add(m.group(1));
@@ -40,7 +41,8 @@ class AdminApiRoutesTest {
         var plugins = pluginResources();
         assertThat(plugins).as("the plugins' admin resources are found").contains("tokens", "devices", "content");
 
-        var api = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("docs/admin-api.yaml").toFile());
+        var api = new ObjectMapper(new YAMLFactory())
+                .readTree(ROOT.resolve("docs/admin-api.yaml").toFile());
         assertThat(api.path("openapi").asText()).startsWith("3.");
         var documented = new TreeSet<String>();
         var unknown = new ArrayList<String>();
@@ -63,18 +65,28 @@ class AdminApiRoutesTest {
                 } else {
                     unknown.add(method + " " + path.getKey());
                 }
-                assertThat(operation.getValue().path("responses").isEmpty()).as("%s %s has responses", method, path.getKey()).isFalse();
+                assertThat(operation.getValue().path("responses").isEmpty())
+                        .as("%s %s has responses", method, path.getKey())
+                        .isFalse();
             }
         }
-        assertThat(unknown).as("operations in docs/admin-api.yaml that nothing serves").isEmpty();
-        assertThat(documented).as("routes of AdminApiServlet, as documented in docs/admin-api.yaml").isEqualTo(served);
-        assertThat(documentedPlugins).as("plugin admin resources in docs/admin-api.yaml").isEqualTo(plugins);
+        assertThat(unknown)
+                .as("operations in docs/admin-api.yaml that nothing serves")
+                .isEmpty();
+        assertThat(documented)
+                .as("routes of AdminApiServlet, as documented in docs/admin-api.yaml")
+                .isEqualTo(served);
+        assertThat(documentedPlugins)
+                .as("plugin admin resources in docs/admin-api.yaml")
+                .isEqualTo(plugins);
     }
 
     private static TreeSet<String> pluginResources() throws Exception {
         var names = new TreeSet<String>();
         try (Stream<Path> files = Files.walk(ROOT.resolve("plugins"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/")).toList()) {
+            for (Path f : files.filter(
+                            p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/"))
+                    .toList()) {
                 String source = Files.readString(f);
                 if (source.contains("AdminResource")) {
                     var m = PLUGIN_RESOURCE.matcher(source);
@@ -86,5 +98,4 @@ class AdminApiRoutesTest {
         }
         return names;
     }
-
 }

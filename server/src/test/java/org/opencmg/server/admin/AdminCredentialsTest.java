@@ -15,10 +15,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.AdminUsers;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 
 /** Password checks against a real H2 file: throttled like the console, the same cost for unknown names. */
 class AdminCredentialsTest {
@@ -27,17 +27,23 @@ class AdminCredentialsTest {
 
     @TempDir
     Path dir;
+
     Database database;
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     AdminCredentials credentials;
 
     @BeforeEach
     void open() {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
+        database =
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
         var jdbc = new Jdbc(database.dataSource());
         var users = new AdminUsers(jdbc);
-        users.put("admin", PasswordHasher.hash(PASSWORD.toCharArray()), Clock.systemUTC().instant());
-        credentials = new AdminCredentials(users, Clock.systemUTC(), new LoginThrottle(jdbc, Clock.systemUTC()), meters);
+        users.put(
+                "admin",
+                PasswordHasher.hash(PASSWORD.toCharArray()),
+                Clock.systemUTC().instant());
+        credentials =
+                new AdminCredentials(users, Clock.systemUTC(), new LoginThrottle(jdbc, Clock.systemUTC()), meters);
     }
 
     @AfterEach
@@ -55,7 +61,8 @@ class AdminCredentialsTest {
 
     @Test
     void theRightPasswordIsAccepted() {
-        assertThat(credentials.checkBasic(basic("admin", PASSWORD), "127.0.0.1").user()).isEqualTo("admin");
+        assertThat(credentials.checkBasic(basic("admin", PASSWORD), "127.0.0.1").user())
+                .isEqualTo("admin");
     }
 
     @Test
@@ -63,7 +70,9 @@ class AdminCredentialsTest {
         var known = credentials.signIn("admin", "wrong".toCharArray(), "127.0.0.1");
         assertThat(hashChecks()).isEqualTo(1);
         var unknown = credentials.signIn("nobody", "wrong".toCharArray(), "127.0.0.2");
-        assertThat(hashChecks()).as("the unknown name is hashed against a dummy hash").isEqualTo(2);
+        assertThat(hashChecks())
+                .as("the unknown name is hashed against a dummy hash")
+                .isEqualTo(2);
         assertThat(unknown).isEqualTo(known);
         assertThat(unknown.status()).isEqualTo(401);
         assertThat(unknown.reason()).isEqualTo("bad_credentials");
@@ -81,10 +90,13 @@ class AdminCredentialsTest {
 
     @Test
     void insideTheDelayEvenARememberedRightPasswordIsRefused() {
-        assertThat(credentials.checkBasic(basic("admin", PASSWORD), "127.0.0.1").isAccepted()).isTrue();
+        assertThat(credentials.checkBasic(basic("admin", PASSWORD), "127.0.0.1").isAccepted())
+                .isTrue();
         credentials.checkBasic(basic("admin", "guess"), "127.0.0.2");
         var right = credentials.checkBasic(basic("admin", PASSWORD), "127.0.0.1");
-        assertThat(right.status()).as("a quick answer to the right guess would reveal it").isEqualTo(429);
+        assertThat(right.status())
+                .as("a quick answer to the right guess would reveal it")
+                .isEqualTo(429);
         assertThat(hashChecks()).isEqualTo(2);
     }
 
@@ -94,7 +106,10 @@ class AdminCredentialsTest {
         assertThat(login.status()).isEqualTo(400);
         assertThat(login.reason()).isEqualTo("user_name_too_long");
         assertThat(hashChecks()).isZero();
-        assertThat(credentials.checkBasic(basic("a".repeat(128), "x"), "127.0.0.1").status()).isEqualTo(401);
+        assertThat(credentials
+                        .checkBasic(basic("a".repeat(128), "x"), "127.0.0.1")
+                        .status())
+                .isEqualTo(401);
     }
 
     @Test

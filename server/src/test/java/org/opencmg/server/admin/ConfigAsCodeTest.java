@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.Endpoint;
+import org.opencmg.api.Jdbc;
 import org.opencmg.api.Role;
 import org.opencmg.pki.CertificateBuilder;
 import org.opencmg.pki.CrlBuilder;
@@ -21,14 +22,13 @@ import org.opencmg.pki.IssuedCertificate;
 import org.opencmg.pki.Thumbprints;
 import org.opencmg.server.admin.ConfigAsCode.Action;
 import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.AuditTrail;
 import org.opencmg.server.store.ClientTrustStore;
 import org.opencmg.server.store.ConnectionPointStore;
 import org.opencmg.server.store.ConnectionPointStore.Registration;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.EndpointStore;
-import org.opencmg.api.Jdbc;
-import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.Quota;
 import org.opencmg.server.store.QuotaStore;
 import org.opencmg.server.store.SettingsStore;
@@ -41,10 +41,14 @@ import org.opencmg.server.store.StateRevisions;
 class ConfigAsCodeTest {
 
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
-    private static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Corp Root CA").build();
-    private static final IssuedCertificate ISSUING = CertificateBuilder.intermediateCa("Corp Issuing CA", ROOT).build();
-    private static final IssuedCertificate OTHER_ROOT = CertificateBuilder.rootCa("Partner Root CA").build();
-    private static final IssuedCertificate POINT = CertificateBuilder.leaf("cp1.corp.example", ISSUING).clientAuth().build();
+    private static final IssuedCertificate ROOT =
+            CertificateBuilder.rootCa("Corp Root CA").build();
+    private static final IssuedCertificate ISSUING =
+            CertificateBuilder.intermediateCa("Corp Issuing CA", ROOT).build();
+    private static final IssuedCertificate OTHER_ROOT =
+            CertificateBuilder.rootCa("Partner Root CA").build();
+    private static final IssuedCertificate POINT =
+            CertificateBuilder.leaf("cp1.corp.example", ISSUING).clientAuth().build();
     private static final String ROLE_ID = "72057594037927939";
     private static final String MP = "/CCM_Proxy_MutualAuth/" + ROLE_ID + "/SMS_MP";
     private static final String CONNECTION_ID = "cp1-connection-id-5d8e2b";
@@ -64,6 +68,7 @@ class ConfigAsCodeTest {
 
     @TempDir
     Path dir;
+
     private final List<Store> opened = new java.util.ArrayList<>();
 
     /** One gateway's store, every repository on it, and the service under test. */
@@ -80,7 +85,8 @@ class ConfigAsCodeTest {
         final ConfigAsCode config;
 
         Store(String name) {
-            database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve(name).resolve("cmg"), "cmg", null, null, 4));
+            database = Database.open(new GatewayConfig.Database(
+                    "jdbc:h2:file:" + dir.resolve(name).resolve("cmg"), "cmg", null, null, 4));
             opened.add(this);
             jdbc = new Jdbc(database.dataSource());
             revisions = new StateRevisions(jdbc);
@@ -91,8 +97,18 @@ class ConfigAsCodeTest {
             quotas = new QuotaStore(jdbc, revisions);
             audit = new AuditTrail(jdbc, Clock.fixed(NOW, ZoneOffset.UTC));
             var live = new LiveState(revisions, endpoints, trust, settings, points);
-            config = new ConfigAsCode(jdbc, endpoints, trust, settings, points, quotas, audit, live, () -> List.of(MP_ROLE),
-                    Clock.fixed(NOW, ZoneOffset.UTC), "gw-" + name);
+            config = new ConfigAsCode(
+                    jdbc,
+                    endpoints,
+                    trust,
+                    settings,
+                    points,
+                    quotas,
+                    audit,
+                    live,
+                    () -> List.of(MP_ROLE),
+                    Clock.fixed(NOW, ZoneOffset.UTC),
+                    "gw-" + name);
         }
 
         ConfigAsCode.Result apply(String yaml) {
@@ -101,11 +117,16 @@ class ConfigAsCodeTest {
 
         /** The export without its "Exported from" line, which names the instance and the time. */
         String export() {
-            return config.export("admin").lines().filter(l -> !l.startsWith("# Exported from")).reduce("", (a, b) -> a + b + "\n");
+            return config.export("admin")
+                    .lines()
+                    .filter(l -> !l.startsWith("# Exported from"))
+                    .reduce("", (a, b) -> a + b + "\n");
         }
 
         long configApplies() {
-            return audit.recent(100).stream().filter(e -> e.action().equals(ConfigAsCode.AUDIT_ACTION)).count();
+            return audit.recent(100).stream()
+                    .filter(e -> e.action().equals(ConfigAsCode.AUDIT_ACTION))
+                    .count();
         }
     }
 
@@ -117,17 +138,37 @@ class ConfigAsCodeTest {
     /** What an administrator set: a role's endpoint and a plain one, trust, a setting, a connection point, a quota. */
     private static Store configured(Store s) throws Exception {
         var admin = "admin";
-        s.endpoints.publish(new EndpointRequest(MP, "https://mp.corp.example/SMS_MP", "PS1", null, List.of("GET", "POST", "CCM_POST"),
-                List.of("pki"), null).validate(admin, NOW).withRole("mp", ROLE_ID));
-        s.endpoints.publish(new EndpointRequest("/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS", "https://mp.corp.example/CCM_STS", "PS1",
-                "sts", List.of("POST"), List.of("token", "entra"), 65536L).validate(admin, NOW));
+        s.endpoints.publish(new EndpointRequest(
+                        MP,
+                        "https://mp.corp.example/SMS_MP",
+                        "PS1",
+                        null,
+                        List.of("GET", "POST", "CCM_POST"),
+                        List.of("pki"),
+                        null)
+                .validate(admin, NOW)
+                .withRole("mp", ROLE_ID));
+        s.endpoints.publish(new EndpointRequest(
+                        "/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS",
+                        "https://mp.corp.example/CCM_STS",
+                        "PS1",
+                        "sts",
+                        List.of("POST"),
+                        List.of("token", "entra"),
+                        65536L)
+                .validate(admin, NOW));
         s.trust.add(ROOT.certificate(), NOW);
         s.trust.add(ISSUING.certificate(), NOW);
         s.trust.addToCtl(ROOT.certificate(), NOW);
-        s.trust.addCrl(CrlBuilder.issuedBy(ROOT).thisUpdate(NOW.minus(Duration.ofHours(1))).build(), NOW);
+        s.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .thisUpdate(NOW.minus(Duration.ofHours(1)))
+                        .build(),
+                NOW);
         s.settings.set("revocation-mode", "soft", admin, NOW);
         s.settings.set("enforce-tls12", "true", admin, NOW); // its default: not part of the export
-        s.points.register(new Registration("cp1", "PS1", Thumbprints.sha256(POINT.certificate()), CONNECTION_ID, NOW, admin));
+        s.points.register(
+                new Registration("cp1", "PS1", Thumbprints.sha256(POINT.certificate()), CONNECTION_ID, NOW, admin));
         s.quotas.put(new Quota(MP, Duration.ofHours(1), 100_000L, null, 600L, 1L << 30, 80, NOW, admin));
         return s;
     }
@@ -136,7 +177,9 @@ class ConfigAsCodeTest {
     void anExportAppliedToAnEmptyStoreExportsTheSameAgain() throws Exception {
         var a = configured(new Store("a"));
         String exported = a.config.export("admin");
-        assertThat(exported).startsWith("# OpenCMG gateway configuration").contains("# Exported from gateway instance gw-a at 2026-12-03T10:00:00Z by admin.");
+        assertThat(exported)
+                .startsWith("# OpenCMG gateway configuration")
+                .contains("# Exported from gateway instance gw-a at 2026-12-03T10:00:00Z by admin.");
 
         var b = new Store("b");
         var result = b.apply(exported);
@@ -191,7 +234,8 @@ class ConfigAsCodeTest {
                 """.formatted(Thumbprints.sha256(POINT.certificate())));
         assertThat(yaml).contains("  certificate: |\n    -----BEGIN CERTIFICATE-----\n");
         assertThat(yaml).contains("  crl: |\n    -----BEGIN X509 CRL-----\n");
-        assertThat(yaml.indexOf("subject: CN=Corp Root CA")).as("roots before intermediates")
+        assertThat(yaml.indexOf("subject: CN=Corp Root CA"))
+                .as("roots before intermediates")
                 .isLessThan(yaml.indexOf("subject: CN=Corp Issuing CA"));
     }
 
@@ -209,8 +253,9 @@ class ConfigAsCodeTest {
         assertThat(second.plan().unchanged()).isEqualTo(2 + 2 + 1 + 1 + 1 + 1 + 1);
         assertThat(b.revisions.current()).as("nothing written").isEqualTo(revisions);
         assertThat(b.configApplies()).as("one audit entry, for the first apply").isEqualTo(1);
-        assertThat(b.audit.recent(1).getFirst().detail()).startsWith("8 to add, 1 to change, 0 to remove (endpoints +2, "
-                + "trusted_certificates +2, ctl +1, crls +1, settings ~1, connection_points +1, quotas +1):");
+        assertThat(b.audit.recent(1).getFirst().detail())
+                .startsWith("8 to add, 1 to change, 0 to remove (endpoints +2, "
+                        + "trusted_certificates +2, ctl +1, crls +1, settings ~1, connection_points +1, quotas +1):");
     }
 
     @Test
@@ -224,9 +269,13 @@ class ConfigAsCodeTest {
 
         assertThat(result.dryRun()).isTrue();
         assertThat(result.applied()).isFalse();
-        assertThat(result.connectionIds()).as("no ID is made for a registration that is not").isEmpty();
-        assertThat(result.plan().changes()).extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::action, ConfigAsCode.Change::item)
-                .contains(org.assertj.core.groups.Tuple.tuple("endpoints", Action.ADD, MP),
+        assertThat(result.connectionIds())
+                .as("no ID is made for a registration that is not")
+                .isEmpty();
+        assertThat(result.plan().changes())
+                .extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::action, ConfigAsCode.Change::item)
+                .contains(
+                        org.assertj.core.groups.Tuple.tuple("endpoints", Action.ADD, MP),
                         org.assertj.core.groups.Tuple.tuple("settings", Action.CHANGE, "revocation-mode"),
                         org.assertj.core.groups.Tuple.tuple("connection_points", Action.ADD, "cp1"));
         assertThat(b.export()).isEqualTo(before);
@@ -240,27 +289,42 @@ class ConfigAsCodeTest {
         String before = b.export();
         String good = configured(new Store("a")).config.export("admin");
 
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("internal_url: https://mp.corp.example/CCM_STS",
-                "internal_url: ftp://mp.corp.example/CCM_STS"))).withMessageStartingWith("endpoints[1]: internal_url must be http(s)");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("revocation-mode: soft", "revocation-mode: maybe")))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace(
+                        "internal_url: https://mp.corp.example/CCM_STS",
+                        "internal_url: ftp://mp.corp.example/CCM_STS")))
+                .withMessageStartingWith("endpoints[1]: internal_url must be http(s)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace("revocation-mode: soft", "revocation-mode: maybe")))
                 .withMessage("settings.revocation-mode: revocation-mode takes hard or soft, not 'maybe'");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("  site: PS1\n  certificate_sha256:",
-                "  site: PS1\n  connection_id: stolen-or-typed-0001\n  certificate_sha256:")))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace(
+                        "  site: PS1\n  certificate_sha256:",
+                        "  site: PS1\n  connection_id: stolen-or-typed-0001\n  certificate_sha256:")))
                 .withMessageStartingWith("connection_points[0]: connection_id: a connection ID is a credential");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("  window: 1h", "  window: 1y")))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace("  window: 1h", "  window: 1y")))
                 .withMessageStartingWith("quotas[0]: window:");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("role_kind: mp", "role_kind: dp")))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace("role_kind: mp", "role_kind: dp")))
                 .withMessage("endpoints[0]: role_kind: no role plugin of kind 'dp' is loaded");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good + "\nroutes: []\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good + "\nroutes: []\n"))
                 .withMessageStartingWith("unknown section 'routes'");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply("version: 1\nendpoints: [\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply("version: 1\nendpoints: [\n"))
                 .withMessageStartingWith("not a YAML document (line");
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply("version: 2\n")).withMessageStartingWith("version: this gateway reads version 1");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply("version: 2\n"))
+                .withMessageStartingWith("version: this gateway reads version 1");
         String edited = good.replaceFirst("(certificate: \\|\\n    -----BEGIN CERTIFICATE-----\\n    )M", "$1N");
-        assertThatIllegalArgumentException().as("an edited certificate").isThrownBy(() -> b.apply(edited))
+        assertThatIllegalArgumentException()
+                .as("an edited certificate")
+                .isThrownBy(() -> b.apply(edited))
                 .withMessageStartingWith("trusted_certificates[0]: ");
         // A later entry bad, after good ones: still nothing changed.
-        assertThatIllegalArgumentException().isThrownBy(() -> b.apply(good.replace("  warn_percent: 80", "  warn_percent: 180")))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.apply(good.replace("  warn_percent: 80", "  warn_percent: 180")))
                 .withMessage("quotas[0]: warn_percent must be from 1 to 100");
 
         assertThat(b.export()).isEqualTo(before);
@@ -280,25 +344,39 @@ class ConfigAsCodeTest {
                 """;
 
         var kept = b.apply(partial);
-        assertThat(kept.plan().changes()).extracting(ConfigAsCode.Change::action, ConfigAsCode.Change::item)
+        assertThat(kept.plan().changes())
+                .extracting(ConfigAsCode.Change::action, ConfigAsCode.Change::item)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(Action.ADD, "/CCM_Proxy_MutualAuth/1/CCM_System"));
-        assertThat(kept.plan().kept()).extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::item).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("endpoints", MP),
-                org.assertj.core.groups.Tuple.tuple("endpoints", "/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS"),
-                org.assertj.core.groups.Tuple.tuple("settings", "revocation-mode"));
-        assertThat(kept.plan().untouched()).containsExactly("trusted_certificates", "ctl", "crls", "connection_points", "quotas");
+        assertThat(kept.plan().kept())
+                .extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::item)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("endpoints", MP),
+                        org.assertj.core.groups.Tuple.tuple(
+                                "endpoints", "/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS"),
+                        org.assertj.core.groups.Tuple.tuple("settings", "revocation-mode"));
+        assertThat(kept.plan().untouched())
+                .containsExactly("trusted_certificates", "ctl", "crls", "connection_points", "quotas");
         assertThat(b.endpoints.list()).hasSize(3);
 
         var pruned = b.config.apply(partial, false, true, "admin");
-        assertThat(pruned.plan().changes()).extracting(ConfigAsCode.Change::action, ConfigAsCode.Change::item).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple(Action.REMOVE, MP),
-                org.assertj.core.groups.Tuple.tuple(Action.REMOVE, "/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS"),
-                org.assertj.core.groups.Tuple.tuple(Action.REMOVE, "revocation-mode"));
-        assertThat(b.endpoints.list()).extracting(p -> p.endpoint().externalPath()).containsExactly("/CCM_Proxy_MutualAuth/1/CCM_System");
-        assertThat(b.settings.get("revocation-mode").orElseThrow().value()).as("back to its default").isEqualTo("hard");
+        assertThat(pruned.plan().changes())
+                .extracting(ConfigAsCode.Change::action, ConfigAsCode.Change::item)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple(Action.REMOVE, MP),
+                        org.assertj.core.groups.Tuple.tuple(
+                                Action.REMOVE, "/CCM_Proxy_ServerAuth/" + ROLE_ID + "/CCM_STS"),
+                        org.assertj.core.groups.Tuple.tuple(Action.REMOVE, "revocation-mode"));
+        assertThat(b.endpoints.list())
+                .extracting(p -> p.endpoint().externalPath())
+                .containsExactly("/CCM_Proxy_MutualAuth/1/CCM_System");
+        assertThat(b.settings.get("revocation-mode").orElseThrow().value())
+                .as("back to its default")
+                .isEqualTo("hard");
         assertThat(b.trust.certificates()).as("a section the file leaves out").hasSize(2);
         assertThat(b.points.list()).hasSize(1);
-        assertThat(b.quotas.list()).as("a quota stays when its endpoint goes, as with the API").hasSize(1);
+        assertThat(b.quotas.list())
+                .as("a quota stays when its endpoint goes, as with the API")
+                .hasSize(1);
     }
 
     @Test
@@ -323,17 +401,26 @@ class ConfigAsCodeTest {
     void aNewerCrlInTheFileReplacesTheStoredOneAndAnOlderOneIsRefused() throws Exception {
         var a = configured(new Store("a"));
         String older = a.config.export("admin");
-        a.trust.addCrl(CrlBuilder.issuedBy(ROOT).thisUpdate(NOW).revoke(POINT.certificate()).build(), NOW);
+        a.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .thisUpdate(NOW)
+                        .revoke(POINT.certificate())
+                        .build(),
+                NOW);
         String newer = a.config.export("admin");
         var b = configured(new Store("b"));
 
         var replaced = b.apply(newer);
-        assertThat(replaced.plan().changes()).extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::action)
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("crls", Action.ADD),
+        assertThat(replaced.plan().changes())
+                .extracting(ConfigAsCode.Change::section, ConfigAsCode.Change::action)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("crls", Action.ADD),
                         org.assertj.core.groups.Tuple.tuple("crls", Action.REMOVE));
         assertThat(b.export()).isEqualTo(a.export());
 
-        assertThatIllegalArgumentException().as("revocations are never rolled back").isThrownBy(() -> b.apply(older))
+        assertThatIllegalArgumentException()
+                .as("revocations are never rolled back")
+                .isThrownBy(() -> b.apply(older))
                 .withMessageStartingWith("crls[0]: older than the stored CRL of its issuer and scope");
         assertThat(b.export()).isEqualTo(a.export());
     }
@@ -350,11 +437,16 @@ class ConfigAsCodeTest {
                 - {external_path: /CCM_Proxy_MutualAuth/1/Later, window: 1d, requests: 5}
                 """);
 
-        assertThat(b.quotas.list()).extracting(Quota::externalPath, Quota::egressBytes)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("/CCM_Proxy_MutualAuth/1/CCM_System", 10L << 30),
+        assertThat(b.quotas.list())
+                .extracting(Quota::externalPath, Quota::egressBytes)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("/CCM_Proxy_MutualAuth/1/CCM_System", 10L << 30),
                         org.assertj.core.groups.Tuple.tuple("/CCM_Proxy_MutualAuth/1/Later", null));
-        assertThat(result.plan().changes()).filteredOn(c -> c.item().endsWith("/Later")).singleElement()
-                .satisfies(c -> assertThat(c.detail()).endsWith("(no endpoint is published at this path: the quota applies once one is)"));
+        assertThat(result.plan().changes())
+                .filteredOn(c -> c.item().endsWith("/Later"))
+                .singleElement()
+                .satisfies(c -> assertThat(c.detail())
+                        .endsWith("(no endpoint is published at this path: the quota applies once one is)"));
         assertThat(Set.copyOf(b.config.current().sections())).isEqualTo(Set.copyOf(ConfigDocument.SECTIONS));
     }
 }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import java.time.Instant;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.opencmg.server.store.PublishedEndpoint;
 
 class EndpointRequestTest {
@@ -59,7 +59,8 @@ class EndpointRequestTest {
 
     @Test
     void upperCasesAndStripsMethodTokens() {
-        PublishedEndpoint p = valid(new EndpointRequest(PATH, URL, "PS1", null, List.of("get", " ccm_post ", "GET"), null, null));
+        PublishedEndpoint p =
+                valid(new EndpointRequest(PATH, URL, "PS1", null, List.of("get", " ccm_post ", "GET"), null, null));
 
         assertThat(p.endpoint().methods()).containsExactly("CCM_POST", "GET");
     }
@@ -97,7 +98,10 @@ class EndpointRequestTest {
 
     @Test
     void allowsZeroButNotANegativeSize() {
-        assertThat(valid(new EndpointRequest(PATH, URL, "PS1", null, null, null, 0L)).endpoint().maxRequestBytes()).isZero();
+        assertThat(valid(new EndpointRequest(PATH, URL, "PS1", null, null, null, 0L))
+                        .endpoint()
+                        .maxRequestBytes())
+                .isZero();
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> valid(new EndpointRequest(PATH, URL, "PS1", null, null, null, -1L)))
                 .withMessageContaining("max_request_bytes");
@@ -105,17 +109,30 @@ class EndpointRequestTest {
 
     @Test
     void stripsTheTrailingSlashOfTheExternalPath() {
-        assertThat(valid(request(PATH + "/", URL, "PS1")).endpoint().externalPath()).isEqualTo(PATH);
+        assertThat(valid(request(PATH + "/", URL, "PS1")).endpoint().externalPath())
+                .isEqualTo(PATH);
     }
 
     @Test
     void storesTheCanonicalFormOfTheExternalPath() {
-        assertThat(valid(request("/%53MS_MP/a%20b", URL, "PS1")).endpoint().externalPath()).isEqualTo("/SMS_MP/a%20b");
+        assertThat(valid(request("/%53MS_MP/a%20b", URL, "PS1")).endpoint().externalPath())
+                .isEqualTo("/SMS_MP/a%20b");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/CCM_System/../admin", "/CCM_System%2fadmin", "/CCM_System/./x", "/CCM_System%5cx",
-            "/CCM_System;x", "/CCM_System//x", "CCM_System", "/CCM_System%252f", "/CCM_System/x.", "/a%zz"})
+    @ValueSource(
+            strings = {
+                "/CCM_System/../admin",
+                "/CCM_System%2fadmin",
+                "/CCM_System/./x",
+                "/CCM_System%5cx",
+                "/CCM_System;x",
+                "/CCM_System//x",
+                "CCM_System",
+                "/CCM_System%252f",
+                "/CCM_System/x.",
+                "/a%zz"
+            })
     void refusesANonCanonicalExternalPath(String externalPath) {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> valid(request(externalPath, URL, "PS1")))
@@ -138,23 +155,45 @@ class EndpointRequestTest {
 
     @Test
     void requiresPathUrlAndSite() {
-        assertThatIllegalArgumentException().isThrownBy(() -> valid(request(null, URL, "PS1"))).withMessageContaining("required");
-        assertThatIllegalArgumentException().isThrownBy(() -> valid(request(PATH, null, "PS1"))).withMessageContaining("required");
-        assertThatIllegalArgumentException().isThrownBy(() -> valid(request(PATH, URL, null))).withMessageContaining("required");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> valid(request(null, URL, "PS1")))
+                .withMessageContaining("required");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> valid(request(PATH, null, "PS1")))
+                .withMessageContaining("required");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> valid(request(PATH, URL, null)))
+                .withMessageContaining("required");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://mp.corp.example", "https://mp.corp.example:8443/CCM_System", "https://10.0.0.5/x/y/",
-            "https://[fd00::5]/CCM_System"})
+    @ValueSource(
+            strings = {
+                "http://mp.corp.example",
+                "https://mp.corp.example:8443/CCM_System",
+                "https://10.0.0.5/x/y/",
+                "https://[fd00::5]/CCM_System"
+            })
     void acceptsAnHttpOrHttpsUrlWithHost(String url) {
         assertThat(valid(request(PATH, url, "PS1")).endpoint().internalUrl()).isEqualTo(url);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ftp://mp.corp.example/x", "file:///etc/passwd", "HTTPS-ish://mp/x", "mp.corp.example/x",
-            "/CCM_System", "https:///CCM_System", "https://mp.corp.example/x?a=b", "https://mp.corp.example/x#frag",
-            "https://user:secret@mp.corp.example/x", "https://user@mp.corp.example/x", "https://mp corp/x",
-            "javascript:alert(1)"})
+    @ValueSource(
+            strings = {
+                "ftp://mp.corp.example/x",
+                "file:///etc/passwd",
+                "HTTPS-ish://mp/x",
+                "mp.corp.example/x",
+                "/CCM_System",
+                "https:///CCM_System",
+                "https://mp.corp.example/x?a=b",
+                "https://mp.corp.example/x#frag",
+                "https://user:secret@mp.corp.example/x",
+                "https://user@mp.corp.example/x",
+                "https://mp corp/x",
+                "javascript:alert(1)"
+            })
     void refusesAnInternalUrlThatIsNotPlainHttpOrHttpsToAHost(String url) {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> valid(request(PATH, url, "PS1")))

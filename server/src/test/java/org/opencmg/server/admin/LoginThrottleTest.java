@@ -13,24 +13,27 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** The throttle on a real H2 store; two {@link LoginThrottle}s on one store are two instances sharing it. */
 class LoginThrottleTest {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
     @TempDir
     Path dir;
+
     private Database database;
     private Jdbc jdbc;
     private LoginThrottle throttle;
 
     @BeforeEach
     void open() {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 8));
+        database =
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 8));
         jdbc = new Jdbc(database.dataSource());
         throttle = new LoginThrottle(jdbc, clock);
     }
@@ -44,18 +47,24 @@ class LoginThrottleTest {
     void failuresCountedByOneInstanceDelayAttemptsOnAnother() {
         var other = new LoginThrottle(jdbc, clock);
         assertThat(throttle.attempt("admin", "10.0.0.1").admitted()).isTrue();
-        assertThat(other.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(1)));
+        assertThat(other.attempt("admin", "10.0.0.1"))
+                .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(1)));
         clock.advance(Duration.ofSeconds(1));
-        assertThat(other.attempt("admin", "10.0.0.1").delay()).as("the second failure, wherever it was made").hasSeconds(2);
+        assertThat(other.attempt("admin", "10.0.0.1").delay())
+                .as("the second failure, wherever it was made")
+                .hasSeconds(2);
         other.succeeded("admin", "10.0.0.1");
-        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
+        assertThat(throttle.attempt("admin", "10.0.0.1"))
+                .isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
     }
 
     @Test
     void theFirstAttemptIsAdmitted() {
         var first = throttle.attempt("admin", "10.0.0.1");
         assertThat(first.admitted()).isTrue();
-        assertThat(first.delay()).as("what the next attempt waits if this one fails").hasSeconds(1);
+        assertThat(first.delay())
+                .as("what the next attempt waits if this one fails")
+                .hasSeconds(1);
     }
 
     @Test
@@ -68,7 +77,8 @@ class LoginThrottleTest {
         assertThat(throttle.attempt("admin", "10.0.0.1").delay()).hasSeconds(2);
         clock.advance(Duration.ofSeconds(2));
         assertThat(throttle.attempt("admin", "10.0.0.1").delay()).hasSeconds(4);
-        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(4)));
+        assertThat(throttle.attempt("admin", "10.0.0.1"))
+                .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(4)));
     }
 
     @Test
@@ -87,7 +97,8 @@ class LoginThrottleTest {
         throttle.attempt("admin", "10.0.0.1");
         clock.advance(Duration.ofSeconds(1));
         throttle.attempt("Admin", "10.0.0.2");
-        assertThat(throttle.attempt("admin", "10.0.0.3")).as("the user name is throttled wherever the guess comes from")
+        assertThat(throttle.attempt("admin", "10.0.0.3"))
+                .as("the user name is throttled wherever the guess comes from")
                 .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(2)));
     }
 
@@ -96,7 +107,8 @@ class LoginThrottleTest {
         throttle.attempt("alice", "10.0.0.1");
         clock.advance(Duration.ofSeconds(1));
         throttle.attempt("bob", "10.0.0.1");
-        assertThat(throttle.attempt("carol", "10.0.0.1")).as("one address guessing many names is throttled")
+        assertThat(throttle.attempt("carol", "10.0.0.1"))
+                .as("one address guessing many names is throttled")
                 .isEqualTo(new LoginThrottle.Attempt(false, Duration.ofSeconds(2)));
         assertThat(throttle.attempt("carol", "10.0.0.9").admitted()).isTrue();
     }
@@ -107,7 +119,8 @@ class LoginThrottleTest {
         clock.advance(Duration.ofSeconds(1));
         throttle.attempt("admin", "10.0.0.1");
         throttle.succeeded("admin", "10.0.0.1");
-        assertThat(throttle.attempt("admin", "10.0.0.1")).isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
+        assertThat(throttle.attempt("admin", "10.0.0.1"))
+                .isEqualTo(new LoginThrottle.Attempt(true, Duration.ofSeconds(1)));
     }
 
     @Test
@@ -132,7 +145,9 @@ class LoginThrottleTest {
                 f.get();
             }
         }
-        assertThat(admitted).as("the attempt is reserved before the password is checked").hasValue(1);
+        assertThat(admitted)
+                .as("the attempt is reserved before the password is checked")
+                .hasValue(1);
     }
 
     @Test
@@ -141,7 +156,9 @@ class LoginThrottleTest {
         clock.advance(Duration.ofSeconds(1));
         throttle.attempt("admin", "10.0.0.1");
         clock.advance(LoginThrottle.CAP.multipliedBy(4));
-        assertThat(throttle.attempt("admin", "10.0.0.1").delay()).as("counted from one again").hasSeconds(1);
+        assertThat(throttle.attempt("admin", "10.0.0.1").delay())
+                .as("counted from one again")
+                .hasSeconds(1);
     }
 
     @Test

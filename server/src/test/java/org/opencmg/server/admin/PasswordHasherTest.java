@@ -18,7 +18,8 @@ class PasswordHasherTest {
 
     @Test
     void wrongPasswordFails() {
-        assertThat(PasswordHasher.verify("correct horse battery stapl".toCharArray(), HASH)).isFalse();
+        assertThat(PasswordHasher.verify("correct horse battery stapl".toCharArray(), HASH))
+                .isFalse();
         assertThat(PasswordHasher.verify("".toCharArray(), HASH)).isFalse();
     }
 
@@ -43,7 +44,8 @@ class PasswordHasherTest {
         String hash = PasswordHasher.hash(password);
 
         assertThat(PasswordHasher.verify(password, hash)).isTrue();
-        assertThat(PasswordHasher.verify("passwort \ud83d\udd11".toCharArray(), hash)).isFalse();
+        assertThat(PasswordHasher.verify("passwort \ud83d\udd11".toCharArray(), hash))
+                .isFalse();
     }
 
     @Test
@@ -55,15 +57,25 @@ class PasswordHasherTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "garbage", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA",
-            "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "$argon2id$v=19$m=19456,t=2,p=1$onlysalt"})
+    @ValueSource(
+            strings = {
+                "",
+                "garbage",
+                "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA",
+                "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+                "$argon2id$v=19$m=19456,t=2,p=1$onlysalt"
+            })
     void garbageDoesNotVerify(String stored) {
         assertThat(PasswordHasher.verify(PASSWORD, stored)).isFalse();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"$argon2id$v=19$m=x,t=2,p=1$c2FsdA$aGFzaA", "$argon2id$v=19$m,t=2,p=1$c2FsdA$aGFzaA",
-            "$argon2id$v=19$m=19456,t=2,p=1$!!!$###"})
+    @ValueSource(
+            strings = {
+                "$argon2id$v=19$m=x,t=2,p=1$c2FsdA$aGFzaA",
+                "$argon2id$v=19$m,t=2,p=1$c2FsdA$aGFzaA",
+                "$argon2id$v=19$m=19456,t=2,p=1$!!!$###"
+            })
     void malformedPhcStringDoesNotVerify(String stored) {
         assertThat(PasswordHasher.verify(PASSWORD, stored)).isFalse();
     }

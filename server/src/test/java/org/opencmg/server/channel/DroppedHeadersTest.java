@@ -21,13 +21,19 @@ class DroppedHeadersTest {
     @Test
     void eachDroppedHeaderIsCountedByItsLowerCaseName() {
         var policy = HeaderPolicy.of(Set.of("CCMClientID"), dropped);
-        policy.fromDevice(HttpFields.build().add("X-Foo", "1").add("CCMClientID", "GUID:1").add("Cookie", "a=b"), false);
+        policy.fromDevice(
+                HttpFields.build()
+                        .add("X-Foo", "1")
+                        .add("CCMClientID", "GUID:1")
+                        .add("Cookie", "a=b"),
+                false);
         policy.fromDevice(HttpFields.build().add("x-foo", "value never counted"), false);
 
         assertThat(counted("x-foo")).isEqualTo(2);
         assertThat(counted("cookie")).isEqualTo(1);
         assertThat(counted("ccmclientid")).isZero();
-        assertThat(dropped.counts()).containsExactly(java.util.Map.entry("x-foo", 2L), java.util.Map.entry("cookie", 1L));
+        assertThat(dropped.counts())
+                .containsExactly(java.util.Map.entry("x-foo", 2L), java.util.Map.entry("cookie", 1L));
     }
 
     @Test
@@ -43,7 +49,9 @@ class DroppedHeadersTest {
         assertThat(counted("x-flood-0")).isEqualTo(2);
         assertThat(counted("other")).isEqualTo(150 + 2);
         assertThat(dropped.counts()).hasSize(DroppedHeaders.MAX_NAMES + 1).containsEntry("other", 152L);
-        assertThat(dropped.counts().keySet().iterator().next()).as("largest first").isEqualTo("other");
+        assertThat(dropped.counts().keySet().iterator().next())
+                .as("largest first")
+                .isEqualTo("other");
     }
 
     @Test

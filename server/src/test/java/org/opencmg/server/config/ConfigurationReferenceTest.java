@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigurationReferenceTest {
 
-    private static final Path DOC = Path.of(System.getProperty("user.dir")).getParent().resolve("docs/configuration.md");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE);
+    private static final Path DOC =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("docs/configuration.md");
+    private static final ObjectMapper YAML =
+            new ObjectMapper(new YAMLFactory()).setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE);
     private static final Pattern ROW = Pattern.compile("^\\| `([a-z0-9.-]+)` \\|");
 
     @Test
@@ -41,8 +42,14 @@ class ConfigurationReferenceTest {
     @Test
     void theKeysAreFoundAsJacksonReadsThem() {
         // The walk itself: nested records become dotted keys, lists and values stay leaves.
-        assertThat(keys(GatewayConfig.RawConfig.class)).contains("client.reuse-port", "admin-account.initial-password-file",
-                "timeouts.header", "auth-order", "database.pool-size").doesNotContain("client", "timeouts");
+        assertThat(keys(GatewayConfig.RawConfig.class))
+                .contains(
+                        "client.reuse-port",
+                        "admin-account.initial-password-file",
+                        "timeouts.header",
+                        "auth-order",
+                        "database.pool-size")
+                .doesNotContain("client", "timeouts");
     }
 
     private static TreeSet<String> keys(Class<?> type) {

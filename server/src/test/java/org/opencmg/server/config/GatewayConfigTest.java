@@ -25,6 +25,7 @@ class GatewayConfigTest {
 
     @TempDir
     Path dir;
+
     Path etc;
 
     @BeforeEach
@@ -60,7 +61,9 @@ class GatewayConfigTest {
     void adminListenerUsesTheClientCertificateByDefault() throws IOException {
         GatewayConfig c = load(MINIMAL);
 
-        assertThat(c.admin().certificate()).isEqualTo(c.client().certificate()).isEqualTo(etc.resolve("tls/client.pem"));
+        assertThat(c.admin().certificate())
+                .isEqualTo(c.client().certificate())
+                .isEqualTo(etc.resolve("tls/client.pem"));
         assertThat(c.admin().key()).isEqualTo(c.client().key()).isEqualTo(etc.resolve("tls/client.key"));
     }
 
@@ -68,7 +71,8 @@ class GatewayConfigTest {
     void databaseDefaultsToAnH2FileUnderTheDataDir() throws IOException {
         GatewayConfig c = load(MINIMAL);
 
-        assertThat(c.database().url()).isEqualTo("jdbc:h2:file:" + etc.resolve("data").resolve("cmg"));
+        assertThat(c.database().url())
+                .isEqualTo("jdbc:h2:file:" + etc.resolve("data").resolve("cmg"));
         assertThat(c.database().user()).isEqualTo("cmg");
         assertThat(c.database().passwordEnv()).isNull();
         assertThat(c.database().poolSize()).isEqualTo(8);
@@ -133,8 +137,13 @@ class GatewayConfigTest {
                 """);
 
         assertThat(c.instance()).isEqualTo("cmg-west-1");
-        assertThat(c.database()).isEqualTo(new GatewayConfig.Database("jdbc:postgresql://db.corp.example/cmg", "gateway",
-                "CMG_DB_PASSWORD", etc.resolve("secrets/db-password"), 3));
+        assertThat(c.database())
+                .isEqualTo(new GatewayConfig.Database(
+                        "jdbc:postgresql://db.corp.example/cmg",
+                        "gateway",
+                        "CMG_DB_PASSWORD",
+                        etc.resolve("secrets/db-password"),
+                        3));
         assertThat(c.client().host()).isEqualTo("10.0.0.4");
         assertThat(c.client().port()).isEqualTo(8443);
         assertThat(c.admin().host()).isEqualTo("0.0.0.0");
@@ -182,25 +191,31 @@ class GatewayConfigTest {
     @Test
     void proxyProtocolIsOffByDefaultAndNeedsTheLoadBalancersAddresses() throws IOException {
         assertThat(load(MINIMAL).client().proxyProtocol()).isFalse();
-        GatewayConfig c = load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.5, 10.1.0.0/16, \"fd00::/8\"]\n");
+        GatewayConfig c =
+                load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.5, 10.1.0.0/16, \"fd00::/8\"]\n");
         assertThat(c.client().proxyProtocol()).isTrue();
         assertThat(c.client().proxyFrom()).containsExactly("10.0.0.5", "10.1.0.0/16", "fd00::/8");
         assertThat(c.channel().proxyProtocol()).isFalse();
 
         // Deny by default: no list, no start; a list without the protocol, or a malformed entry, neither.
-        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n"))
                 .withMessageContaining("client.proxy-from");
-        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-from: [10.0.0.5]\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "  proxy-from: [10.0.0.5]\n"))
                 .withMessageContaining("client.proxy-protocol");
-        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.0/99]\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "  proxy-protocol: true\n  proxy-from: [10.0.0.0/99]\n"))
                 .withMessageContaining("10.0.0.0/99");
-        assertThatIllegalArgumentException().isThrownBy(() -> load(MINIMAL + "channel:\n  proxy-protocol: true\n"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> load(MINIMAL + "channel:\n  proxy-protocol: true\n"))
                 .withMessageContaining("client connector");
     }
 
     @Test
     void theShutdownDrainDefaultsToAThreeSecondGraceAndAThirtySecondTimeout() throws IOException {
-        assertThat(load(MINIMAL).shutdown()).isEqualTo(new GatewayConfig.Shutdown(Duration.ofSeconds(3), Duration.ofSeconds(30)));
+        assertThat(load(MINIMAL).shutdown())
+                .isEqualTo(new GatewayConfig.Shutdown(Duration.ofSeconds(3), Duration.ofSeconds(30)));
         assertThat(load(MINIMAL + "shutdown: {grace: 500ms, timeout: 2m}\n").shutdown())
                 .isEqualTo(new GatewayConfig.Shutdown(Duration.ofMillis(500), Duration.ofMinutes(2)));
     }
@@ -228,8 +243,7 @@ class GatewayConfigTest {
 
     @Test
     void refusesACamelCaseKey() {
-        assertThatThrownBy(() -> load(MINIMAL + "dataDir: /tmp\n"))
-                .isInstanceOf(UnrecognizedPropertyException.class);
+        assertThatThrownBy(() -> load(MINIMAL + "dataDir: /tmp\n")).isInstanceOf(UnrecognizedPropertyException.class);
     }
 
     @Test
@@ -255,10 +269,12 @@ class GatewayConfigTest {
 
     @org.junit.jupiter.api.Test
     void theCommentedSamplesInConfigLoad() throws Exception {
-        java.nio.file.Path samples = java.nio.file.Path.of("..", "config").toAbsolutePath().normalize();
+        java.nio.file.Path samples =
+                java.nio.file.Path.of("..", "config").toAbsolutePath().normalize();
         var gateway = GatewayConfig.load(samples.resolve("gateway.yaml"));
         org.assertj.core.api.Assertions.assertThat(gateway.channel().port()).isEqualTo(10124);
-        org.assertj.core.api.Assertions.assertThat(gateway.secrets().masterKeyEnv()).isEqualTo("CMG_MASTER_KEY");
+        org.assertj.core.api.Assertions.assertThat(gateway.secrets().masterKeyEnv())
+                .isEqualTo("CMG_MASTER_KEY");
         var cp = org.opencmg.connectionpoint.ConnectionPointConfig.load(samples.resolve("connection-point.yaml"));
         org.assertj.core.api.Assertions.assertThat(cp.gateways()).hasSize(1);
         org.assertj.core.api.Assertions.assertThat(cp.heartbeatInterval()).isEqualTo(java.time.Duration.ofSeconds(3));

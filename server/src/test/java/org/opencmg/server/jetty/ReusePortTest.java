@@ -1,6 +1,5 @@
 package org.opencmg.server.jetty;
 
-import org.opencmg.pki.KeyMaterial;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,13 +11,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import org.opencmg.server.channel.ChannelAdmission;
-import org.opencmg.server.store.RegisteredPoints;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -28,8 +24,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.pki.DevPki;
+import org.opencmg.pki.KeyMaterial;
+import org.opencmg.server.channel.ChannelAdmission;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.refusal.Refusals;
+import org.opencmg.server.store.RegisteredPoints;
 
 /**
  * {@code client.reuse-port}: two gateway servers on one host bind the same client port with it (the
@@ -84,7 +83,8 @@ class ReusePortTest {
         GatewayServer first = start(config(port, false));
         assertThat(first.clientPort()).isEqualTo(port);
 
-        assertThatThrownBy(() -> start(config(port, false))).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> start(config(port, false)))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("Failed to bind");
     }
 
@@ -117,19 +117,22 @@ class ReusePortTest {
     }
 
     private GatewayServer start(GatewayConfig config) throws Exception {
-        KeyMaterial keys = KeyMaterial.read(config.client().certificate(), config.client().key());
+        KeyMaterial keys =
+                KeyMaterial.read(config.client().certificate(), config.client().key());
         var refusals = new Refusals(new SimpleMeterRegistry());
-        var admission = new ChannelAdmission(() -> RegisteredPoints.NONE, refusals, Clock.systemUTC(), Duration.ofSeconds(10),
-                8, 8);
+        var admission = new ChannelAdmission(
+                () -> RegisteredPoints.NONE, refusals, Clock.systemUTC(), Duration.ofSeconds(10), 8, 8);
         // The channel is not under test here: a protocol that serves nothing stands in for it.
-        var noChannel = new org.eclipse.jetty.server.AbstractConnectionFactory(org.opencmg.channel.ChannelProtocol.ALPN) {
-            @Override
-            public org.eclipse.jetty.io.Connection newConnection(org.eclipse.jetty.server.Connector c, org.eclipse.jetty.io.EndPoint e) {
-                throw new UnsupportedOperationException("no channel in this test");
-            }
-        };
-        var server = new GatewayServer(config, keys, keys, keys, List::of, true, new Ok(), new Ok(), new Ok(),
-                admission, noChannel, refusals);
+        var noChannel =
+                new org.eclipse.jetty.server.AbstractConnectionFactory(org.opencmg.channel.ChannelProtocol.ALPN) {
+                    @Override
+                    public org.eclipse.jetty.io.Connection newConnection(
+                            org.eclipse.jetty.server.Connector c, org.eclipse.jetty.io.EndPoint e) {
+                        throw new UnsupportedOperationException("no channel in this test");
+                    }
+                };
+        var server = new GatewayServer(
+                config, keys, keys, keys, List::of, true, new Ok(), new Ok(), new Ok(), admission, noChannel, refusals);
         try {
             server.start();
         } catch (Exception e) {

@@ -27,8 +27,7 @@ class StrictRequestParserTest {
         }
 
         @Override
-        public void parsedHeader(HttpField field) {
-        }
+        public void parsedHeader(HttpField field) {}
 
         @Override
         public boolean headerComplete() {
@@ -55,8 +54,7 @@ class StrictRequestParserTest {
         }
 
         @Override
-        public void earlyEOF() {
-        }
+        public void earlyEOF() {}
 
         @Override
         public void badMessage(HttpException failure) {
@@ -90,7 +88,9 @@ class StrictRequestParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"GET /a http/1.1", "GET  /a HTTP/1.1", "GET /a  HTTP/1.1", "GET /a HTTP/1.1 ", "GET\t/a HTTP/1.1"})
+    @ValueSource(
+            strings = {"GET /a http/1.1", "GET  /a HTTP/1.1", "GET /a  HTTP/1.1", "GET /a HTTP/1.1 ", "GET\t/a HTTP/1.1"
+            })
     void refusesARequestLineOtherServersCouldReadDifferently(String line) {
         feed(line + "\r\nHost: x\r\n\r\n");
 

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencmg.api.Jdbc;
 import org.opencmg.channel.GatewayInstances;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
 import org.opencmg.server.store.GatewayInstanceStore;
-import org.opencmg.api.Jdbc;
 import org.opencmg.testkit.PluginTestContext.MutableClock;
 
 /** Instances sharing a store (a real H2 file) see each other up, stopped when they leave, gone when silent. */
@@ -31,7 +31,8 @@ class MembershipTest {
 
     @BeforeEach
     void open(@TempDir Path dir) {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
+        database =
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
         store = new GatewayInstanceStore(new Jdbc(database.dataSource()));
     }
 
@@ -57,7 +58,8 @@ class MembershipTest {
         c.beat();
         a.beat();
         assertThat(states(a)).containsExactly("gw-a UP", "gw-b UP", "gw-c UP");
-        assertThat(heard.getLast().instances()).extracting(GatewayInstances.Instance::channelUrl)
+        assertThat(heard.getLast().instances())
+                .extracting(GatewayInstances.Instance::channelUrl)
                 .containsExactly("https://gw-a:10124", "https://gw-b:10124", "https://gw-c:10124");
 
         // b is killed: it writes nothing more. Within the expiry it is still up; after it, gone.
@@ -70,13 +72,17 @@ class MembershipTest {
         c.leave(); // c drains and exits cleanly
         a.beat();
         assertThat(states(a)).containsExactly("gw-a UP", "gw-b GONE", "gw-c STOPPED");
-        assertThat(heard.getLast().instances()).extracting(GatewayInstances.Instance::name).containsExactly("gw-a");
+        assertThat(heard.getLast().instances())
+                .extracting(GatewayInstances.Instance::name)
+                .containsExactly("gw-a");
 
         // b restarts under its name: up again, and listed again.
         b.beat();
         a.beat();
         assertThat(states(a)).containsExactly("gw-a UP", "gw-b UP", "gw-c STOPPED");
-        assertThat(heard.getLast().instances()).extracting(GatewayInstances.Instance::name).containsExactly("gw-a", "gw-b");
+        assertThat(heard.getLast().instances())
+                .extracting(GatewayInstances.Instance::name)
+                .containsExactly("gw-a", "gw-b");
         int changes = heard.size();
         a.beat();
         assertThat(heard).as("no change, no news").hasSize(changes);
@@ -99,13 +105,24 @@ class MembershipTest {
         member("gw-b").beat();
         clock.advance(EXPIRY.plusSeconds(1));
         a.beat();
-        assertThat(meters.get("cmg_gateway_instances").tag("state", "gone").gauge().value()).isEqualTo(1.0);
-        assertThat(meters.get("cmg_gateway_instances").tag("state", "up").gauge().value()).isEqualTo(1.0);
-        assertThat(meters.get("cmg_gateway_instances").tag("state", "stopped").gauge().value()).isZero();
+        assertThat(meters.get("cmg_gateway_instances")
+                        .tag("state", "gone")
+                        .gauge()
+                        .value())
+                .isEqualTo(1.0);
+        assertThat(meters.get("cmg_gateway_instances")
+                        .tag("state", "up")
+                        .gauge()
+                        .value())
+                .isEqualTo(1.0);
+        assertThat(meters.get("cmg_gateway_instances")
+                        .tag("state", "stopped")
+                        .gauge()
+                        .value())
+                .isZero();
     }
 
     private static List<String> states(Membership m) {
         return m.members().stream().map(i -> i.instance() + " " + i.state()).toList();
     }
-
 }

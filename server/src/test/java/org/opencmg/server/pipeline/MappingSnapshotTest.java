@@ -11,10 +11,10 @@ import org.opencmg.server.store.PublishedEndpoint;
 
 class MappingSnapshotTest {
 
-    private static final PublishedEndpoint CCM_SYSTEM = published(
-            "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System", "https://mp.corp.example/CCM_System");
-    private static final PublishedEndpoint CCM_PROXY = published(
-            "/CCM_Proxy_MutualAuth", "https://mp.corp.example/CCM_Proxy_MutualAuth");
+    private static final PublishedEndpoint CCM_SYSTEM =
+            published("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System", "https://mp.corp.example/CCM_System");
+    private static final PublishedEndpoint CCM_PROXY =
+            published("/CCM_Proxy_MutualAuth", "https://mp.corp.example/CCM_Proxy_MutualAuth");
     private static final PublishedEndpoint SMS_MP = published("/SMS_MP", "https://mp.corp.example/SMS_MP");
 
     private final MappingSnapshot snapshot = new MappingSnapshot(List.of(CCM_PROXY, CCM_SYSTEM, SMS_MP), 7);
@@ -25,7 +25,8 @@ class MappingSnapshotTest {
 
     @Test
     void longestPrefixWins() {
-        var match = snapshot.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")).orElseThrow();
+        var match = snapshot.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request"))
+                .orElseThrow();
 
         assertThat(match.endpoint()).isEqualTo(CCM_SYSTEM);
         assertThat(match.prefixSegments()).isEqualTo(3);
@@ -33,7 +34,8 @@ class MappingSnapshotTest {
 
     @Test
     void shorterPrefixMatchesWhatTheLongerOneDoesNot() {
-        var match = snapshot.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming/x")).orElseThrow();
+        var match = snapshot.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_Incoming/x"))
+                .orElseThrow();
 
         assertThat(match.endpoint()).isEqualTo(CCM_PROXY);
         assertThat(match.prefixSegments()).isEqualTo(1);
@@ -49,12 +51,15 @@ class MappingSnapshotTest {
 
     @Test
     void matchesThePrefixWithTrailingSlash() {
-        assertThat(snapshot.match(path("/SMS_MP/"))).map(MappingSnapshot.Match::endpoint).contains(SMS_MP);
+        assertThat(snapshot.match(path("/SMS_MP/")))
+                .map(MappingSnapshot.Match::endpoint)
+                .contains(SMS_MP);
     }
 
     @Test
     void prefixMatchIsCaseInsensitive() {
-        var match = snapshot.match(path("/ccm_proxy_mutualauth/72057594037927939/CCM_SYSTEM/request")).orElseThrow();
+        var match = snapshot.match(path("/ccm_proxy_mutualauth/72057594037927939/CCM_SYSTEM/request"))
+                .orElseThrow();
 
         assertThat(match.endpoint()).isEqualTo(CCM_SYSTEM);
         assertThat(match.prefixSegments()).isEqualTo(3);
@@ -65,13 +70,17 @@ class MappingSnapshotTest {
         var spaced = published("/Site%20Content", "https://mp.corp.example/content");
         var snap = new MappingSnapshot(List.of(spaced), 1);
 
-        assertThat(snap.match(path("/SITE%20content/menu"))).map(MappingSnapshot.Match::endpoint).contains(spaced);
+        assertThat(snap.match(path("/SITE%20content/menu")))
+                .map(MappingSnapshot.Match::endpoint)
+                .contains(spaced);
         assertThat(snap.match(path("/site%20content"))).isPresent();
     }
 
     @Test
     void decodedUnreservedCharactersMatchTheirPlainForm() {
-        assertThat(snapshot.match(path("/%53MS_MP/x"))).map(MappingSnapshot.Match::endpoint).contains(SMS_MP);
+        assertThat(snapshot.match(path("/%53MS_MP/x")))
+                .map(MappingSnapshot.Match::endpoint)
+                .contains(SMS_MP);
     }
 
     @Test
@@ -95,7 +104,8 @@ class MappingSnapshotTest {
 
     @Test
     void emptySnapshotMatchesNothing() {
-        assertThat(MappingSnapshot.EMPTY.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System"))).isEmpty();
+        assertThat(MappingSnapshot.EMPTY.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System")))
+                .isEmpty();
         assertThat(MappingSnapshot.EMPTY.endpoints()).isEmpty();
         assertThat(MappingSnapshot.EMPTY.revision()).isEqualTo(-1);
     }
@@ -120,11 +130,14 @@ class MappingSnapshotTest {
         var resolved = new java.util.ArrayList<String>();
         var snap = new MappingSnapshot(List.of(mp, SMS_MP), 3, e -> {
             resolved.add(e.endpoint().externalPath());
-            return "mp".equals(e.roleKind()) ? HeaderPolicy.of(Set.of("CCMClientID"), HeaderPolicy.Drops.NONE) : HeaderPolicy.STANDARD_ONLY;
+            return "mp".equals(e.roleKind())
+                    ? HeaderPolicy.of(Set.of("CCMClientID"), HeaderPolicy.Drops.NONE)
+                    : HeaderPolicy.STANDARD_ONLY;
         });
         assertThat(resolved).hasSize(2);
 
-        var ccm = snap.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")).orElseThrow();
+        var ccm = snap.match(path("/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request"))
+                .orElseThrow();
         var sms = snap.match(path("/SMS_MP/x")).orElseThrow();
 
         assertThat(ccm.headers().roleHeaders()).containsExactly("ccmclientid");

@@ -128,7 +128,8 @@ class PathNormalizerTest {
                 arguments("null target", null, 400, "not_origin_form"),
                 // length
                 arguments("3000-character path", "/" + "a".repeat(2999), 414, "path_too_long"),
-                arguments("one past the limit", "/" + "a".repeat(PathNormalizer.MAX_PATH_LENGTH), 414, "path_too_long"));
+                arguments(
+                        "one past the limit", "/" + "a".repeat(PathNormalizer.MAX_PATH_LENGTH), 414, "path_too_long"));
     }
 
     @ParameterizedTest(name = "[{index}] {0} → {2} {3}")
@@ -143,11 +144,27 @@ class PathNormalizerTest {
 
     @Test
     void corpusCoversEveryReasonCode() {
-        assertThat(hostilePaths().map(a -> (String) a.get()[3]).distinct()).containsExactlyInAnyOrder(
-                "encoded_slash", "encoded_backslash", "double_encoding", "dot_segment", "encoded_dot", "nul_byte",
-                "control_character", "non_ascii", "backslash", "path_parameter", "colon_in_path",
-                "bad_percent_encoding", "bad_utf8", "empty_segment", "trailing_dot_or_space", "encoded_delimiter",
-                "bad_character", "not_origin_form", "path_too_long");
+        assertThat(hostilePaths().map(a -> (String) a.get()[3]).distinct())
+                .containsExactlyInAnyOrder(
+                        "encoded_slash",
+                        "encoded_backslash",
+                        "double_encoding",
+                        "dot_segment",
+                        "encoded_dot",
+                        "nul_byte",
+                        "control_character",
+                        "non_ascii",
+                        "backslash",
+                        "path_parameter",
+                        "colon_in_path",
+                        "bad_percent_encoding",
+                        "bad_utf8",
+                        "empty_segment",
+                        "trailing_dot_or_space",
+                        "encoded_delimiter",
+                        "bad_character",
+                        "not_origin_form",
+                        "path_too_long");
         assertThat(hostilePaths().count()).isGreaterThanOrEqualTo(40);
     }
 
@@ -170,7 +187,8 @@ class PathNormalizerTest {
             CanonicalPath path = normalise(raw);
 
             assertThat(path.encoded()).isEqualTo(raw);
-            assertThat(path.segments()).containsExactly("CCM_Proxy_MutualAuth", "72057594037927939", "CCM_System", "request");
+            assertThat(path.segments())
+                    .containsExactly("CCM_Proxy_MutualAuth", "72057594037927939", "CCM_System", "request");
             assertThat(path.trailingSlash()).isFalse();
         }
 
@@ -189,11 +207,18 @@ class PathNormalizerTest {
         }
 
         @ParameterizedTest
-        @ValueSource(strings = {"/caf%c3%a9", "/%C3%A9t%C3%A9", "/%F0%9F%98%80", "/CCM_System%EF%BC%8Frequest",
-                "/CCM_System%E2%88%95request"})
+        @ValueSource(
+                strings = {
+                    "/caf%c3%a9",
+                    "/%C3%A9t%C3%A9",
+                    "/%F0%9F%98%80",
+                    "/CCM_System%EF%BC%8Frequest",
+                    "/CCM_System%E2%88%95request"
+                })
         void refusesEvenValidUtf8BecauseLookAlikesCanBestFitToSeparators(String raw) {
             assertThatThrownBy(() -> normalise(raw))
-                    .isInstanceOfSatisfying(RequestRefused.class, r -> assertThat(r.reason()).isEqualTo("non_ascii"));
+                    .isInstanceOfSatisfying(
+                            RequestRefused.class, r -> assertThat(r.reason()).isEqualTo("non_ascii"));
         }
 
         @Test
@@ -237,8 +262,14 @@ class PathNormalizerTest {
         }
 
         @ParameterizedTest
-        @ValueSource(strings = {"/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request", "/a%20b/",
-                "/%41%42c", "/a!$&'()*+,=@b/x~y", "/SMS_MP/.sms_aut"})
+        @ValueSource(
+                strings = {
+                    "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request",
+                    "/a%20b/",
+                    "/%41%42c",
+                    "/a!$&'()*+,=@b/x~y",
+                    "/SMS_MP/.sms_aut"
+                })
         void canonicalFormIsAFixedPoint(String raw) {
             CanonicalPath once = normalise(raw);
             CanonicalPath twice = normalise(once.encoded());
@@ -265,7 +296,9 @@ class PathNormalizerTest {
         }
 
         @ParameterizedTest
-        @CsvSource(delimiter = ' ', value = {"x={a} x=%7Ba%7D", "a|b^c a%7Cb%5Ec", "t=`x` t=%60x%60", "ip=[::1] ip=%5B::1%5D"})
+        @CsvSource(
+                delimiter = ' ',
+                value = {"x={a} x=%7Ba%7D", "a|b^c a%7Cb%5Ec", "t=`x` t=%60x%60", "ip=[::1] ip=%5B::1%5D"})
         void percentEncodesWhatTheQueryGrammarLeavesOutButMeansNothingElse(String query, String canonical) {
             assertThat(normalizer.checkQuery(query)).isEqualTo(canonical);
         }
@@ -277,7 +310,8 @@ class PathNormalizerTest {
                 if (queryRefusalOf(query) == null) {
                     String canonical = normalizer.checkQuery(query);
                     assertThatCode(() -> java.net.URI.create("https://site.example/p?" + canonical))
-                            .as("query byte 0x%02x", (int) c).doesNotThrowAnyException();
+                            .as("query byte 0x%02x", (int) c)
+                            .doesNotThrowAnyException();
                 }
             }
         }
@@ -310,7 +344,10 @@ class PathNormalizerTest {
         @ParameterizedTest
         @ValueSource(strings = {"a=\u0000", "a=\u00e9", "a=b c"})
         void refusesRawNulNonAsciiAndSpaceInQuery(String query) {
-            assertThat(queryRefusalOf(query)).isNotNull().extracting(RequestRefused::status).isEqualTo(400);
+            assertThat(queryRefusalOf(query))
+                    .isNotNull()
+                    .extracting(RequestRefused::status)
+                    .isEqualTo(400);
         }
 
         @ParameterizedTest(name = "[{index}] {1} {2}")

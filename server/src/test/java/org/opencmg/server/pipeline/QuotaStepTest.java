@@ -18,8 +18,10 @@ import org.opencmg.testkit.PluginTestContext.MutableClock;
 /** The counting behind an endpoint's budgets: windows, who is refused with what, egress, warnings, bounded memory. */
 class QuotaStepTest {
 
-    static final PublishedEndpoint MP = Endpoints.published("/CCM_Proxy_MutualAuth/1/CCM_System", "https://mp/CCM_System");
-    static final PublishedEndpoint OTHER = Endpoints.published("/CCM_Proxy_MutualAuth/1/CCM_Incoming", "https://mp/CCM_Incoming");
+    static final PublishedEndpoint MP =
+            Endpoints.published("/CCM_Proxy_MutualAuth/1/CCM_System", "https://mp/CCM_System");
+    static final PublishedEndpoint OTHER =
+            Endpoints.published("/CCM_Proxy_MutualAuth/1/CCM_Incoming", "https://mp/CCM_Incoming");
     static final Device RUNAWAY = new Device("AA11", "pki", "CN=runaway", Map.of());
     static final Device NEIGHBOUR = new Device("BB22", "pki", "CN=neighbour", Map.of());
 
@@ -33,9 +35,24 @@ class QuotaStepTest {
         return c;
     }
 
-    static Quota quota(PublishedEndpoint e, String window, Long requests, Long egress, Long deviceRequests, Long deviceEgress, int warn) {
-        return new Quota(e.endpoint().externalPath(), Quota.parseWindow(window), requests, egress, deviceRequests, deviceEgress, warn,
-                Instant.EPOCH, "test");
+    static Quota quota(
+            PublishedEndpoint e,
+            String window,
+            Long requests,
+            Long egress,
+            Long deviceRequests,
+            Long deviceEgress,
+            int warn) {
+        return new Quota(
+                e.endpoint().externalPath(),
+                Quota.parseWindow(window),
+                requests,
+                egress,
+                deviceRequests,
+                deviceEgress,
+                warn,
+                Instant.EPOCH,
+                "test");
     }
 
     @Test
@@ -48,7 +65,10 @@ class QuotaStepTest {
             assertThat(r.status()).isEqualTo(429);
             assertThat(r.reason()).isEqualTo("device_quota_exceeded");
             assertThat(r.headers()).containsEntry("Retry-After", "40"); // 10:00:20, the window ends at 10:01:00
-            assertThat(r.detail()).contains("pki:AA11").contains("3 of 3 requests").contains("1m window");
+            assertThat(r.detail())
+                    .contains("pki:AA11")
+                    .contains("3 of 3 requests")
+                    .contains("1m window");
         });
         quotas.admit(MP, NEIGHBOUR);
         quotas.admit(OTHER, RUNAWAY); // no budget there: not even counted
@@ -56,7 +76,8 @@ class QuotaStepTest {
 
         clock.advance(Duration.ofSeconds(40)); // the next window
         quotas.admit(MP, RUNAWAY);
-        assertThat(quotas.use(MP.endpoint().externalPath()).orElseThrow().requests()).isEqualTo(1);
+        assertThat(quotas.use(MP.endpoint().externalPath()).orElseThrow().requests())
+                .isEqualTo(1);
     }
 
     @Test
@@ -91,7 +112,9 @@ class QuotaStepTest {
         assertThatThrownBy(() -> quotas.admit(MP, RUNAWAY)).hasMessage("429 device_quota_exceeded");
         var other = quotas.admit(MP, NEIGHBOUR);
         other.countEgress(700);
-        assertThatThrownBy(() -> quotas.admit(MP, NEIGHBOUR)).as("its own budget first").hasMessage("429 device_quota_exceeded");
+        assertThatThrownBy(() -> quotas.admit(MP, NEIGHBOUR))
+                .as("its own budget first")
+                .hasMessage("429 device_quota_exceeded");
         var third = new Device("CC33", "pki", "CN=third", Map.of());
         assertThatThrownBy(() -> quotas.admit(MP, third)).isInstanceOfSatisfying(RequestRefused.class, r -> {
             assertThat(r.reason()).isEqualTo("quota_exceeded");
@@ -109,10 +132,18 @@ class QuotaStepTest {
             quotas.admit(MP, RUNAWAY);
         }
         assertThat(warnings("requests")).isEqualTo(1);
-        assertThat(meters.get("cmg_quota_use_ratio").tag("budget", "requests").gauge().value()).isEqualTo(0.9);
+        assertThat(meters.get("cmg_quota_use_ratio")
+                        .tag("budget", "requests")
+                        .gauge()
+                        .value())
+                .isEqualTo(0.9);
         assertThat(meters.get("cmg_quota_warn_ratio").gauge().value()).isEqualTo(0.5);
         clock.advance(Duration.ofMinutes(1));
-        assertThat(meters.get("cmg_quota_use_ratio").tag("budget", "requests").gauge().value()).isZero();
+        assertThat(meters.get("cmg_quota_use_ratio")
+                        .tag("budget", "requests")
+                        .gauge()
+                        .value())
+                .isZero();
         for (int i = 0; i < 5; i++) {
             quotas.admit(MP, RUNAWAY);
         }
@@ -139,7 +170,8 @@ class QuotaStepTest {
         assertThat(quotas.wouldRefuse(MP, RUNAWAY)).isEmpty();
         assertThat(quotas.wouldRefuse(MP, RUNAWAY)).isEmpty();
         quotas.admit(MP, RUNAWAY);
-        assertThat(quotas.wouldRefuse(MP, RUNAWAY)).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("device_quota_exceeded"));
+        assertThat(quotas.wouldRefuse(MP, RUNAWAY))
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("device_quota_exceeded"));
         assertThat(quotas.wouldRefuse(MP, NEIGHBOUR)).isEmpty();
         assertThat(quotas.wouldRefuse(OTHER, RUNAWAY)).isEmpty();
     }
@@ -182,7 +214,8 @@ class QuotaStepTest {
         assertThatThrownBy(() -> Quota.parseWindow("1y")).hasMessageContaining("s, m, h or d");
         assertThatThrownBy(() -> Quota.parseBytes("lots")).hasMessageContaining("KiB");
         assertThatThrownBy(() -> quota(MP, "5s", 1L, null, null, null, 80)).hasMessageContaining("10s to 31d");
-        assertThatThrownBy(() -> quota(MP, "1h", null, null, null, null, 80)).hasMessageContaining("at least one budget");
+        assertThatThrownBy(() -> quota(MP, "1h", null, null, null, null, 80))
+                .hasMessageContaining("at least one budget");
         assertThatThrownBy(() -> quota(MP, "1h", 1L, null, null, null, 0)).hasMessageContaining("warn_percent");
         assertThatThrownBy(() -> quota(MP, "1h", -1L, null, null, null, 80)).hasMessageContaining("0 or more");
     }

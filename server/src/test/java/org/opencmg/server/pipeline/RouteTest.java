@@ -17,7 +17,8 @@ class RouteTest {
         var normalizer = new PathNormalizer();
         CanonicalPath path = normalizer.normalise(rawPath);
         var match = new MappingSnapshot(List.of(endpoint), 1).match(path).orElseThrow();
-        return new Route(match.endpoint(), "GET", path, match.prefixSegments(), normalizer.checkQuery(rawQuery), DEVICE);
+        return new Route(
+                match.endpoint(), "GET", path, match.prefixSegments(), normalizer.checkQuery(rawQuery), DEVICE);
     }
 
     private static final PublishedEndpoint CCM_SYSTEM = published(PREFIX, "https://mp.corp.example/CCM_System");
@@ -47,7 +48,8 @@ class RouteTest {
 
     @Test
     void keepsTheTrailingSlashOfTheExactPrefix() {
-        assertThat(route(CCM_SYSTEM, PREFIX + "/", null).internalTarget()).isEqualTo("https://mp.corp.example/CCM_System/");
+        assertThat(route(CCM_SYSTEM, PREFIX + "/", null).internalTarget())
+                .isEqualTo("https://mp.corp.example/CCM_System/");
     }
 
     @Test

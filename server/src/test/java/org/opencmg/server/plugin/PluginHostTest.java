@@ -62,17 +62,27 @@ class PluginHostTest {
     }
 
     /** A request as an authenticator sees it. */
-    record TestRequest(String method, String rawPath, String rawQuery, Map<String, String> headers,
-                       List<X509Certificate> peerCertificates, InetSocketAddress remoteAddress, String tlsProtocol)
+    record TestRequest(
+            String method,
+            String rawPath,
+            String rawQuery,
+            Map<String, String> headers,
+            List<X509Certificate> peerCertificates,
+            InetSocketAddress remoteAddress,
+            String tlsProtocol)
             implements ClientRequest {
 
         static TestRequest get(String path, Map<String, String> headers) {
-            return new TestRequest("GET", path, "", headers, List.of(), new InetSocketAddress("192.0.2.7", 50123), "TLSv1.3");
+            return new TestRequest(
+                    "GET", path, "", headers, List.of(), new InetSocketAddress("192.0.2.7", 50123), "TLSv1.3");
         }
 
         @Override
         public Optional<String> header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst();
+            return headers.entrySet().stream()
+                    .filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .map(Map.Entry::getValue)
+                    .findFirst();
         }
     }
 
@@ -87,6 +97,7 @@ class PluginHostTest {
 
     @TempDir
     static Path jars;
+
     static Path alpha;
     static Path beta;
     static Path gamma;
@@ -98,35 +109,87 @@ class PluginHostTest {
 
     @TempDir
     Path dir;
+
     Path pluginsDir;
     final List<String> contextsHandedOut = new CopyOnWriteArrayList<>();
     /** What the plugins wrote to the audit log: "action target". */
     final List<String> audited = new CopyOnWriteArrayList<>();
+
     final List<PluginHost> hosts = new ArrayList<>();
 
     @BeforeAll
     static void buildPluginJars() {
         Path work = jars.resolve("work");
         Path out = jars.resolve("out");
-        alpha = PluginJars.build(work, out, "alpha", "1.2.3", Map.of("test.alpha.AlphaAuthenticator",
-                PluginJars.authenticator("test.alpha.AlphaAuthenticator", "token", "", DEVICE_FROM_CONTEXT)));
-        beta = PluginJars.build(work, out, "beta", "0.1.0", Map.of("test.beta.BetaAuthenticator",
-                PluginJars.authenticator("test.beta.BetaAuthenticator", "pki", "", DEVICE_FROM_CONTEXT)));
-        gamma = PluginJars.build(work, out, "gamma", "2.0.0", Map.of("test.gamma.GammaAuthenticator",
-                PluginJars.authenticator("test.gamma.GammaAuthenticator", "kerberos", "", "return AuthOutcome.NOT_MINE;")));
-        broken = PluginJars.build(work, out, "broken", "0.0.1", Map.of("test.broken.BrokenAuthenticator",
-                PluginJars.authenticator("test.broken.BrokenAuthenticator", "entra",
-                        "if (context != null) { throw new IllegalStateException(\"licence missing\"); }",
-                        "return AuthOutcome.NOT_MINE;")));
-        flaky = PluginJars.build(work, out, "flaky", "1.0.0", Map.of("test.flaky.FlakyAuthenticator",
-                PluginJars.authenticator("test.flaky.FlakyAuthenticator", "entra", "",
-                        "throw new IllegalArgumentException(\"token parser exploded\");")));
-        nullish = PluginJars.build(work, out, "nullish", "1.0.0", Map.of("test.nullish.NullAuthenticator",
-                PluginJars.authenticator("test.nullish.NullAuthenticator", "entra", "", "return null;")));
-        withLife = PluginJars.build(work, out, "life", "1.0.0", "test.life.LifePlugin", Map.of(
-                "test.life.LifeAuthenticator", PluginJars.authenticator("test.life.LifeAuthenticator", "life", "",
-                        "return AuthOutcome.NOT_MINE;"),
-                "test.life.LifePlugin", """
+        alpha = PluginJars.build(
+                work,
+                out,
+                "alpha",
+                "1.2.3",
+                Map.of(
+                        "test.alpha.AlphaAuthenticator",
+                        PluginJars.authenticator("test.alpha.AlphaAuthenticator", "token", "", DEVICE_FROM_CONTEXT)));
+        beta = PluginJars.build(
+                work,
+                out,
+                "beta",
+                "0.1.0",
+                Map.of(
+                        "test.beta.BetaAuthenticator",
+                        PluginJars.authenticator("test.beta.BetaAuthenticator", "pki", "", DEVICE_FROM_CONTEXT)));
+        gamma = PluginJars.build(
+                work,
+                out,
+                "gamma",
+                "2.0.0",
+                Map.of(
+                        "test.gamma.GammaAuthenticator",
+                        PluginJars.authenticator(
+                                "test.gamma.GammaAuthenticator", "kerberos", "", "return AuthOutcome.NOT_MINE;")));
+        broken = PluginJars.build(
+                work,
+                out,
+                "broken",
+                "0.0.1",
+                Map.of(
+                        "test.broken.BrokenAuthenticator",
+                        PluginJars.authenticator(
+                                "test.broken.BrokenAuthenticator",
+                                "entra",
+                                "if (context != null) { throw new IllegalStateException(\"licence missing\"); }",
+                                "return AuthOutcome.NOT_MINE;")));
+        flaky = PluginJars.build(
+                work,
+                out,
+                "flaky",
+                "1.0.0",
+                Map.of(
+                        "test.flaky.FlakyAuthenticator",
+                        PluginJars.authenticator(
+                                "test.flaky.FlakyAuthenticator",
+                                "entra",
+                                "",
+                                "throw new IllegalArgumentException(\"token parser exploded\");")));
+        nullish = PluginJars.build(
+                work,
+                out,
+                "nullish",
+                "1.0.0",
+                Map.of(
+                        "test.nullish.NullAuthenticator",
+                        PluginJars.authenticator("test.nullish.NullAuthenticator", "entra", "", "return null;")));
+        withLife = PluginJars.build(
+                work,
+                out,
+                "life",
+                "1.0.0",
+                "test.life.LifePlugin",
+                Map.of(
+                        "test.life.LifeAuthenticator",
+                        PluginJars.authenticator(
+                                "test.life.LifeAuthenticator", "life", "", "return AuthOutcome.NOT_MINE;"),
+                        "test.life.LifePlugin",
+                        """
                 package test.life;
 
                 import org.opencmg.api.PluginContext;
@@ -180,8 +243,12 @@ import org.pf4j.Plugin;
         contextsHandedOut.add(pluginId);
         Settings settings = name -> "mode".equals(name) ? Optional.of("strict") : Optional.empty();
         AuditLog audit = (actor, action, target, detail) -> audited.add(action + " " + target);
-        return new TestContext(pluginId, settings, new ClientTrust(List.of(), List.of(), Set.of(), List.of(), 0),
-                audit, Clock.systemUTC());
+        return new TestContext(
+                pluginId,
+                settings,
+                new ClientTrust(List.of(), List.of(), Set.of(), List.of(), 0),
+                audit,
+                Clock.systemUTC());
     }
 
     private PluginHost start(List<String> authOrder, Path... pluginJars) throws IOException {
@@ -200,7 +267,10 @@ import org.pf4j.Plugin;
     }
 
     private static Authenticator byMethod(PluginHost host, String method) {
-        return host.authenticators().stream().filter(a -> a.method().equals(method)).findFirst().orElseThrow();
+        return host.authenticators().stream()
+                .filter(a -> a.method().equals(method))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static PluginHost.PluginStatus statusOf(PluginHost host, String id) {
@@ -212,7 +282,8 @@ import org.pf4j.Plugin;
         PluginHost host = start(List.of("pki", "token", "entra"), alpha);
 
         assertThat(methods(host)).containsExactly("token");
-        AuthOutcome outcome = host.authenticators().getFirst()
+        AuthOutcome outcome = host.authenticators()
+                .getFirst()
                 .authenticate(TestRequest.get("/CCM_System/request", Map.of("Authorization", "Bearer x")));
 
         assertThat(outcome).isInstanceOfSatisfying(AuthOutcome.Authenticated.class, a -> {
@@ -225,7 +296,8 @@ import org.pf4j.Plugin;
     void extensionReceivesItsPluginsContext() throws IOException {
         PluginHost host = start(List.of("token"), alpha);
 
-        AuthOutcome outcome = byMethod(host, "token").authenticate(TestRequest.get("/x", Map.of("authorization", "Bearer x")));
+        AuthOutcome outcome =
+                byMethod(host, "token").authenticate(TestRequest.get("/x", Map.of("authorization", "Bearer x")));
 
         assertThat(contextsHandedOut).containsExactly("alpha");
         assertThat(outcome).isInstanceOfSatisfying(AuthOutcome.Authenticated.class, a -> {
@@ -238,7 +310,8 @@ import org.pf4j.Plugin;
     void passesOnAnOutcomeOfNotMine() throws IOException {
         PluginHost host = start(List.of("token"), alpha);
 
-        assertThat(byMethod(host, "token").authenticate(TestRequest.get("/x", Map.of()))).isInstanceOf(AuthOutcome.NotMine.class);
+        assertThat(byMethod(host, "token").authenticate(TestRequest.get("/x", Map.of())))
+                .isInstanceOf(AuthOutcome.NotMine.class);
     }
 
     @Test
@@ -259,9 +332,10 @@ import org.pf4j.Plugin;
     void statusListsIdVersionAndState() throws IOException {
         PluginHost host = start(List.of("pki", "token"), alpha, beta);
 
-        assertThat(host.status()).containsExactlyInAnyOrder(
-                new PluginHost.PluginStatus("alpha", "1.2.3", "STARTED", null),
-                new PluginHost.PluginStatus("beta", "0.1.0", "STARTED", null));
+        assertThat(host.status())
+                .containsExactlyInAnyOrder(
+                        new PluginHost.PluginStatus("alpha", "1.2.3", "STARTED", null),
+                        new PluginHost.PluginStatus("beta", "0.1.0", "STARTED", null));
     }
 
     @Test
@@ -288,7 +362,9 @@ import org.pf4j.Plugin;
         assertThat(outcome).isInstanceOfSatisfying(AuthOutcome.Refused.class, r -> {
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.reason()).isEqualTo("auth_plugin_error");
-            assertThat(r.detail()).contains("flaky").contains("IllegalArgumentException")
+            assertThat(r.detail())
+                    .contains("flaky")
+                    .contains("IllegalArgumentException")
                     .doesNotContain("token parser exploded");
         });
     }
@@ -299,7 +375,8 @@ import org.pf4j.Plugin;
 
         AuthOutcome outcome = byMethod(host, "entra").authenticate(TestRequest.get("/x", Map.of()));
 
-        assertThat(outcome).isEqualTo(new AuthOutcome.Refused(Refusal.AUTH_PLUGIN_ERROR, "plugin nullish: IllegalStateException"));
+        assertThat(outcome)
+                .isEqualTo(new AuthOutcome.Refused(Refusal.AUTH_PLUGIN_ERROR, "plugin nullish: IllegalStateException"));
     }
 
     @Test
@@ -318,7 +395,9 @@ import org.pf4j.Plugin;
         assertThat(methods(host)).containsExactly("life");
         host.close();
         assertThat(audited).containsExactly("started life", "stopped life");
-        assertThat(contextsHandedOut).as("the Plugin object and the extension share one context").containsExactly("life");
+        assertThat(contextsHandedOut)
+                .as("the Plugin object and the extension share one context")
+                .containsExactly("life");
     }
 
     @Test

@@ -29,8 +29,7 @@ import org.pf4j.Extension;
  */
 final class PluginJars {
 
-    private PluginJars() {
-    }
+    private PluginJars() {}
 
     /** Source of an {@link Authenticator} extension taking a PluginContext; bodies may use {@code context}, {@code request}. */
     static String authenticator(String className, String method, String constructorBody, String authenticateBody) {
@@ -65,8 +64,13 @@ final class PluginJars {
                         %s
                     }
                 }
-                """.formatted(className.substring(0, dot), className.substring(dot + 1), className.substring(dot + 1),
-                constructorBody, method, authenticateBody);
+                """.formatted(
+                        className.substring(0, dot),
+                        className.substring(dot + 1),
+                        className.substring(dot + 1),
+                        constructorBody,
+                        method,
+                        authenticateBody);
     }
 
     /** Compiles the sources (class name → source) and writes {@code <pluginsDir>/<id>-<version>.jar}. */
@@ -75,8 +79,13 @@ final class PluginJars {
     }
 
     /** The same, with a PF4J {@code Plugin} class named in the manifest (null: none). */
-    static Path build(Path workDir, Path pluginsDir, String pluginId, String version, String pluginClass,
-                      Map<String, String> sources) {
+    static Path build(
+            Path workDir,
+            Path pluginsDir,
+            String pluginId,
+            String version,
+            String pluginClass,
+            Map<String, String> sources) {
         try {
             Path src = Files.createDirectories(workDir.resolve(pluginId).resolve("src"));
             Path classes = Files.createDirectories(workDir.resolve(pluginId).resolve("classes"));
@@ -102,7 +111,8 @@ final class PluginJars {
         var diagnostics = new DiagnosticCollector<JavaFileObject>();
         try (var fm = javac.getStandardFileManager(diagnostics, null, UTF_8)) {
             var options = List.of("-proc:full", "--release", "21", "-classpath", classpath(), "-d", classes.toString());
-            boolean ok = javac.getTask(null, fm, diagnostics, options, null, fm.getJavaFileObjectsFromPaths(files)).call();
+            boolean ok = javac.getTask(null, fm, diagnostics, options, null, fm.getJavaFileObjectsFromPaths(files))
+                    .call();
             if (!ok) {
                 throw new IllegalStateException("plugin source does not compile: " + diagnostics.getDiagnostics());
             }
@@ -117,10 +127,15 @@ final class PluginJars {
      * hide the real class path behind a manifest-only JAR).
      */
     private static String classpath() {
-        var entries = new LinkedHashSet<String>(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
+        var entries = new LinkedHashSet<String>(
+                List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
         for (Class<?> c : List.of(Authenticator.class, Extension.class)) {
             try {
-                entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+                entries.add(Path.of(c.getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .toURI())
+                        .toString());
             } catch (URISyntaxException e) {
                 throw new IllegalStateException(e);
             }
@@ -128,7 +143,8 @@ final class PluginJars {
         return String.join(File.pathSeparator, entries);
     }
 
-    private static void writeJar(Path classes, Path jar, String pluginId, String version, String pluginClass) throws IOException {
+    private static void writeJar(Path classes, Path jar, String pluginId, String version, String pluginClass)
+            throws IOException {
         var manifest = new Manifest();
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -138,7 +154,7 @@ final class PluginJars {
             main.putValue("Plugin-Class", pluginClass);
         }
         try (var out = new JarOutputStream(Files.newOutputStream(jar), manifest);
-             Stream<Path> walk = Files.walk(classes)) {
+                Stream<Path> walk = Files.walk(classes)) {
             for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace(File.separatorChar, '/')));
                 Files.copy(p, out);

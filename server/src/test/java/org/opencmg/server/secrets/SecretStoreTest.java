@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.api.AuditLog;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.store.Database;
-import org.opencmg.api.Jdbc;
 
 class SecretStoreTest {
 
@@ -49,17 +49,20 @@ class SecretStoreTest {
 
     @TempDir
     Path dir;
+
     Database database;
     Jdbc jdbc;
     TestClock clock = new TestClock();
     List<String> audit = new ArrayList<>();
-    AuditLog auditLog = (actor, action, target, detail) -> audit.add(actor + " " + action + " " + target + " " + detail);
+    AuditLog auditLog =
+            (actor, action, target, detail) -> audit.add(actor + " " + action + " " + target + " " + detail);
     MasterKey key;
     SecretStore store;
 
     @BeforeEach
     void open() throws Exception {
-        database = Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
+        database =
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4));
         jdbc = new Jdbc(database.dataSource());
         key = MasterKey.load(null, dir.resolve("master.key"));
         store = new SecretStore(jdbc, key, auditLog, clock);
@@ -79,7 +82,8 @@ class SecretStoreTest {
             assertThat(v.version()).isEqualTo(1);
             assertThat(v.toString()).doesNotContain("PLANTED").contains("hidden");
         });
-        byte[] stored = jdbc.query("select ciphertext from secrets", rs -> rs.getBytes(1)).getFirst();
+        byte[] stored = jdbc.query("select ciphertext from secrets", rs -> rs.getBytes(1))
+                .getFirst();
         assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("PLANTED");
         assertThat(stored.length).isEqualTo(12 + VALUE.length + 16);
     }
@@ -95,9 +99,13 @@ class SecretStoreTest {
         clock.now = clock.now.plus(Duration.ofHours(8));
         assertThat(store.valid("k")).extracting(v -> new String(v.bytes())).containsExactly("two");
         // Readers leave the expired version out at once; it is deleted on the admin path, not by readers.
-        assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1)).getFirst()).isEqualTo(2);
+        assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1))
+                        .getFirst())
+                .isEqualTo(2);
         store.list();
-        assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1)).getFirst()).isEqualTo(1);
+        assertThat(jdbc.query("select count(*) from secrets", rs -> rs.getLong(1))
+                        .getFirst())
+                .isEqualTo(1);
         assertThat(audit).anyMatch(a -> a.startsWith("admin secret.rotate k version 2"));
     }
 
@@ -113,11 +121,13 @@ class SecretStoreTest {
         store.rotate("a", () -> VALUE.clone(), Duration.ZERO, "admin");
         store.rotate("b", () -> "SECOND-PLANTED-VALUE".getBytes(), Duration.ZERO, "admin");
         // Move b's ciphertext into a's row: the ciphertext is bound to its name and version.
-        jdbc.update("update secrets set ciphertext = (select ciphertext from secrets where name = 'b') where name = 'a'");
+        jdbc.update(
+                "update secrets set ciphertext = (select ciphertext from secrets where name = 'b') where name = 'a'");
         store.reload();
 
         assertThatThrownBy(() -> store.current("a"))
-                .hasMessageContaining("does not decrypt").hasNoCause()
+                .hasMessageContaining("does not decrypt")
+                .hasNoCause()
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("PLANTED"));
     }
 
@@ -125,9 +135,11 @@ class SecretStoreTest {
     void readsComeFromMemoryAndAnotherInstancesRotationArrivesOnReload() {
         store.rotate("k", () -> "one".getBytes(), Duration.ZERO, "admin");
         var otherInstance = new SecretStore(jdbc, key, auditLog, clock);
-        long revision = jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1)).getFirst();
+        long revision = jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1))
+                .getFirst();
         otherInstance.rotate("k", () -> "two".getBytes(), Duration.ofHours(1), "admin");
-        assertThat(jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1)).getFirst())
+        assertThat(jdbc.query("select revision from state_revisions where topic = 'secrets'", rs -> rs.getLong(1))
+                        .getFirst())
                 .isEqualTo(revision + 1);
 
         jdbc.update("delete from secrets"); // the store is gone: readers do not notice until a reload
@@ -148,7 +160,8 @@ class SecretStoreTest {
     @Test
     void theMasterKeyFileIsMadeOwnerOnlyAndABroaderOneIsRefused() throws Exception {
         Path file = dir.resolve("master.key");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         assertThat(MasterKey.load(null, file).id()).isEqualTo(key.id());
 
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
@@ -161,7 +174,8 @@ class SecretStoreTest {
         assertThat(fromEnv.id()).isNotEqualTo(key.id());
         assertThatThrownBy(() -> MasterKey.load(Base64.getEncoder().encodeToString(new byte[16]), dir.resolve("x")))
                 .hasMessageContaining("32 bytes");
-        assertThatThrownBy(() -> MasterKey.load("not base64!", dir.resolve("x"))).hasMessageContaining("not base64");
+        assertThatThrownBy(() -> MasterKey.load("not base64!", dir.resolve("x")))
+                .hasMessageContaining("not base64");
     }
 
     @Test
@@ -169,7 +183,9 @@ class SecretStoreTest {
         store.rotate("k", () -> VALUE.clone(), Duration.ZERO, "admin");
         store.rotate("k", () -> VALUE.clone(), Duration.ofDays(1), "admin");
 
-        assertThat(store.list()).hasSize(2).allSatisfy(m -> assertThat(m.toString()).doesNotContain("PLANTED"));
+        assertThat(store.list())
+                .hasSize(2)
+                .allSatisfy(m -> assertThat(m.toString()).doesNotContain("PLANTED"));
         assertThat(store.list().getFirst().active()).isTrue();
         assertThat(store.list().get(1).validUntil()).isEqualTo(clock.now.plus(Duration.ofDays(1)));
     }

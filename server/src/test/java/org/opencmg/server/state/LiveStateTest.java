@@ -27,10 +27,12 @@ import org.opencmg.server.store.Store;
 class LiveStateTest {
 
     private static final Instant NOW = Instant.parse("2025-02-03T04:05:06Z");
-    private static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Live Root").build();
+    private static final IssuedCertificate ROOT =
+            CertificateBuilder.rootCa("Live Root").build();
 
     @TempDir
     Path dir;
+
     Store store;
     LiveState live;
 
@@ -47,8 +49,13 @@ class LiveStateTest {
     }
 
     private static PublishedEndpoint endpoint(String externalPath) {
-        return new PublishedEndpoint(new Endpoint("x", externalPath, "https://internal.example/x", Set.of("GET"),
-                1024, Set.of("pki")), "PS1", null, null, NOW, "alice");
+        return new PublishedEndpoint(
+                new Endpoint("x", externalPath, "https://internal.example/x", Set.of("GET"), 1024, Set.of("pki")),
+                "PS1",
+                null,
+                null,
+                NOW,
+                "alice");
     }
 
     private boolean maps(LiveState state, String path) {
@@ -85,7 +92,8 @@ class LiveStateTest {
         live.refresh();
 
         assertThat(maps(live, "/SMS_MP")).isTrue();
-        assertThat(live.mappings().revision()).isEqualTo(store.revisions.current().get(StateRevisions.ENDPOINTS));
+        assertThat(live.mappings().revision())
+                .isEqualTo(store.revisions.current().get(StateRevisions.ENDPOINTS));
     }
 
     @Test
@@ -133,8 +141,9 @@ class LiveStateTest {
 
         assertThat(live.get(SettingsCatalog.VERIFY_REVOCATION)).contains("false");
         assertThat(live.flag(SettingsCatalog.VERIFY_REVOCATION, true)).isFalse();
-        assertThat(heard).singleElement().satisfies(values ->
-                assertThat(values).containsEntry(SettingsCatalog.VERIFY_REVOCATION, "false"));
+        assertThat(heard)
+                .singleElement()
+                .satisfies(values -> assertThat(values).containsEntry(SettingsCatalog.VERIFY_REVOCATION, "false"));
     }
 
     @Test
@@ -147,7 +156,8 @@ class LiveStateTest {
 
         live.refresh();
 
-        assertThat(maps(live, "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request")).isTrue();
+        assertThat(maps(live, "/CCM_Proxy_MutualAuth/72057594037927939/CCM_System/request"))
+                .isTrue();
         assertThat(live.get(SettingsCatalog.ENFORCE_TLS12)).contains("false");
         assertThat(live.clientTrust().roots()).hasSize(1);
     }
@@ -162,7 +172,11 @@ class LiveStateTest {
     }
 
     private static LiveState liveState(Store store) {
-        return new LiveState(store.revisions, store.endpoints, store.trust, store.settings,
+        return new LiveState(
+                store.revisions,
+                store.endpoints,
+                store.trust,
+                store.settings,
                 new ConnectionPointStore(store.jdbc, store.revisions));
     }
 }

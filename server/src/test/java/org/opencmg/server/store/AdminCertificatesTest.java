@@ -18,11 +18,14 @@ import org.opencmg.pki.Thumbprints;
 class AdminCertificatesTest {
 
     private static final Instant NOW = Instant.parse("2026-12-02T10:00:00Z");
-    private static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Admin Root CA").build();
-    private static final IssuedCertificate ADMIN = CertificateBuilder.leaf("console-admin", ROOT).clientAuth().build();
+    private static final IssuedCertificate ROOT =
+            CertificateBuilder.rootCa("Admin Root CA").build();
+    private static final IssuedCertificate ADMIN =
+            CertificateBuilder.leaf("console-admin", ROOT).clientAuth().build();
 
     @TempDir
     Path dir;
+
     Store store;
     AdminCertificates certs;
 
@@ -38,8 +41,13 @@ class AdminCertificatesTest {
     }
 
     private void addAdmin(String thumbprint) {
-        certs.add(new AdminCertificates.AdminCertificate(thumbprint, "admin", "CN=console-admin",
-                ADMIN.certificate().getNotAfter().toInstant(), NOW, "setup"));
+        certs.add(new AdminCertificates.AdminCertificate(
+                thumbprint,
+                "admin",
+                "CN=console-admin",
+                ADMIN.certificate().getNotAfter().toInstant(),
+                NOW,
+                "setup"));
     }
 
     /** What the console's sign-in asks: the presented certificate's thumbprint, as Thumbprints makes it. */
@@ -74,8 +82,11 @@ class AdminCertificatesTest {
         String canonical = Thumbprints.sha256(ADMIN.certificate());
         addAdmin(HexFormat.ofDelimiter(":").formatHex(HexFormat.of().parseHex(canonical)));
 
-        assertThat(certs.list()).extracting(AdminCertificates.AdminCertificate::thumbprintSha256).containsExactly(canonical);
-        assertThat(AdminCertificates.canonical(" " + canonical.toLowerCase(Locale.ROOT) + " ")).isEqualTo(canonical);
+        assertThat(certs.list())
+                .extracting(AdminCertificates.AdminCertificate::thumbprintSha256)
+                .containsExactly(canonical);
+        assertThat(AdminCertificates.canonical(" " + canonical.toLowerCase(Locale.ROOT) + " "))
+                .isEqualTo(canonical);
         assertThat(signsIn()).isTrue();
         assertThat(certs.remove(canonical.toLowerCase(Locale.ROOT))).isTrue();
         assertThat(signsIn()).isFalse();

@@ -16,6 +16,7 @@ class AuditTrailTest {
 
     @TempDir
     Path dir;
+
     Store store;
 
     @BeforeEach
@@ -41,36 +42,52 @@ class AuditTrailTest {
 
     @Test
     void noFilterGivesEverythingNewestFirst() {
-        assertThat(audit().search(null, "", null, null, " ", 10)).extracting(AuditTrail.Entry::action)
+        assertThat(audit().search(null, "", null, null, " ", 10))
+                .extracting(AuditTrail.Entry::action)
                 .containsExactly("token.block", "token.new", "endpoint.publish");
     }
 
     @Test
     void actorIsExactAndActionIsAPrefix() {
-        assertThat(audit().search("alice", "token.", null, null, null, 10)).extracting(AuditTrail.Entry::action)
+        assertThat(audit().search("alice", "token.", null, null, null, 10))
+                .extracting(AuditTrail.Entry::action)
                 .containsExactly("token.block");
         assertThat(audit().search("ali", null, null, null, null, 10)).isEmpty();
     }
 
     @Test
     void theTimeRangeIncludesItsStartAndExcludesItsEnd() {
-        assertThat(audit().search(null, null, Instant.parse("2026-01-01T11:00:00Z"), Instant.parse("2026-01-01T12:00:00Z"), null, 10))
-                .extracting(AuditTrail.Entry::actor).containsExactly("bob");
+        assertThat(audit().search(
+                                null,
+                                null,
+                                Instant.parse("2026-01-01T11:00:00Z"),
+                                Instant.parse("2026-01-01T12:00:00Z"),
+                                null,
+                                10))
+                .extracting(AuditTrail.Entry::actor)
+                .containsExactly("bob");
     }
 
     @Test
     void textMatchesTargetOrDetailIgnoringCaseAndLikeWildcardsAreLiteral() {
-        assertThat(audit().search(null, null, null, null, "ps1", 10)).extracting(AuditTrail.Entry::action)
+        assertThat(audit().search(null, null, null, null, "ps1", 10))
+                .extracting(AuditTrail.Entry::action)
                 .containsExactly("endpoint.publish");
         assertThat(audit().search(null, null, null, null, "T-1", 10)).hasSize(2);
-        assertThat(audit().search(null, null, null, null, "100%", 10)).extracting(AuditTrail.Entry::action).containsExactly("token.block");
+        assertThat(audit().search(null, null, null, null, "100%", 10))
+                .extracting(AuditTrail.Entry::action)
+                .containsExactly("token.block");
         assertThat(audit().search(null, null, null, null, "%", 10)).hasSize(1);
-        assertThat(audit().search(null, null, null, null, "bulk_", 10)).hasSize(1).extracting(AuditTrail.Entry::action)
+        assertThat(audit().search(null, null, null, null, "bulk_", 10))
+                .hasSize(1)
+                .extracting(AuditTrail.Entry::action)
                 .containsExactly("token.block");
     }
 
     @Test
     void theLimitKeepsTheNewest() {
-        assertThat(audit().search(null, null, null, null, null, 1)).extracting(AuditTrail.Entry::action).containsExactly("token.block");
+        assertThat(audit().search(null, null, null, null, null, 1))
+                .extracting(AuditTrail.Entry::action)
+                .containsExactly("token.block");
     }
 }

@@ -22,12 +22,16 @@ import org.opencmg.pki.Thumbprints;
 class ClientTrustStoreTest {
 
     private static final Instant NOW = Instant.parse("2025-02-03T04:05:06Z");
-    private static final IssuedCertificate ROOT = CertificateBuilder.rootCa("Corp Root CA").build();
-    private static final IssuedCertificate INTERMEDIATE = CertificateBuilder.intermediateCa("Corp Issuing CA", ROOT).build();
-    private static final IssuedCertificate LEAF = CertificateBuilder.leaf("device1", INTERMEDIATE).clientAuth().build();
+    private static final IssuedCertificate ROOT =
+            CertificateBuilder.rootCa("Corp Root CA").build();
+    private static final IssuedCertificate INTERMEDIATE =
+            CertificateBuilder.intermediateCa("Corp Issuing CA", ROOT).build();
+    private static final IssuedCertificate LEAF =
+            CertificateBuilder.leaf("device1", INTERMEDIATE).clientAuth().build();
 
     @TempDir
     Path dir;
+
     Store store;
 
     @BeforeEach
@@ -71,7 +75,8 @@ class ClientTrustStoreTest {
         store.trust.add(INTERMEDIATE.certificate(), NOW);
         store.trust.add(ROOT.certificate(), NOW);
 
-        assertThat(store.trust.list()).extracting(ClientTrustStore.TrustedCertificate::kind)
+        assertThat(store.trust.list())
+                .extracting(ClientTrustStore.TrustedCertificate::kind)
                 .containsExactly("root", "intermediate");
     }
 
@@ -80,8 +85,10 @@ class ClientTrustStoreTest {
         store.trust.add(ROOT.certificate(), NOW);
         store.trust.add(ROOT.certificate(), NOW.plusSeconds(60));
 
-        assertThat(store.trust.list()).singleElement()
-                .extracting(ClientTrustStore.TrustedCertificate::addedAt).isEqualTo(NOW.plusSeconds(60));
+        assertThat(store.trust.list())
+                .singleElement()
+                .extracting(ClientTrustStore.TrustedCertificate::addedAt)
+                .isEqualTo(NOW.plusSeconds(60));
     }
 
     @Test
@@ -104,16 +111,20 @@ class ClientTrustStoreTest {
         store.trust.add(ROOT.certificate(), NOW);
         store.trust.add(INTERMEDIATE.certificate(), NOW);
 
-        assertThat(store.trust.remove(withColonsLowerCase(Thumbprints.sha256(ROOT.certificate())))).isTrue();
+        assertThat(store.trust.remove(withColonsLowerCase(Thumbprints.sha256(ROOT.certificate()))))
+                .isTrue();
 
-        assertThat(store.trust.list()).extracting(ClientTrustStore.TrustedCertificate::kind).containsExactly("intermediate");
+        assertThat(store.trust.list())
+                .extracting(ClientTrustStore.TrustedCertificate::kind)
+                .containsExactly("intermediate");
     }
 
     @Test
     void removesBySha1ThumbprintWithColonsInLowerCase() {
         store.trust.add(INTERMEDIATE.certificate(), NOW);
 
-        assertThat(store.trust.remove(withColonsLowerCase(Thumbprints.sha1(INTERMEDIATE.certificate())))).isTrue();
+        assertThat(store.trust.remove(withColonsLowerCase(Thumbprints.sha1(INTERMEDIATE.certificate()))))
+                .isTrue();
 
         assertThat(store.trust.list()).isEmpty();
     }
@@ -122,8 +133,11 @@ class ClientTrustStoreTest {
     void removesByThumbprintWithSpaces() {
         store.trust.add(ROOT.certificate(), NOW);
 
-        assertThat(store.trust.remove(" " + HexFormat.ofDelimiter(" ").formatHex(
-                HexFormat.of().parseHex(Thumbprints.sha1(ROOT.certificate()))) + " ")).isTrue();
+        assertThat(store.trust.remove(" "
+                        + HexFormat.ofDelimiter(" ")
+                                .formatHex(HexFormat.of().parseHex(Thumbprints.sha1(ROOT.certificate())))
+                        + " "))
+                .isTrue();
     }
 
     @Test
@@ -131,7 +145,8 @@ class ClientTrustStoreTest {
         store.trust.add(ROOT.certificate(), NOW);
         long before = store.revisions.current().get(StateRevisions.TRUST);
 
-        assertThat(store.trust.remove(Thumbprints.sha256(INTERMEDIATE.certificate()))).isFalse();
+        assertThat(store.trust.remove(Thumbprints.sha256(INTERMEDIATE.certificate())))
+                .isFalse();
 
         assertThat(store.trust.list()).hasSize(1);
         assertThat(store.revisions.current().get(StateRevisions.TRUST)).isEqualTo(before);
@@ -159,7 +174,8 @@ class ClientTrustStoreTest {
         assertThat(entry.subject()).isEqualTo("CN=Corp Root CA");
         assertThat(store.trust.ctl()).containsExactly(entry);
 
-        assertThat(store.trust.removeFromCtl(withColonsLowerCase(entry.thumbprintSha256()))).isTrue();
+        assertThat(store.trust.removeFromCtl(withColonsLowerCase(entry.thumbprintSha256())))
+                .isTrue();
         assertThat(store.trust.ctl()).isEmpty();
         assertThat(store.trust.removeFromCtl(entry.thumbprintSha256())).isFalse();
     }
@@ -174,13 +190,17 @@ class ClientTrustStoreTest {
 
     @Test
     void storesAnUploadedCrl() throws Exception {
-        X509CRL crl = CrlBuilder.issuedBy(ROOT).revoke(INTERMEDIATE.certificate()).build();
+        X509CRL crl =
+                CrlBuilder.issuedBy(ROOT).revoke(INTERMEDIATE.certificate()).build();
 
         var stored = store.trust.addCrl(crl, NOW);
 
         assertThat(stored.issuer()).isEqualTo("CN=Corp Root CA");
-        assertThat(stored.sha256()).isEqualTo(HexFormat.of().withUpperCase().formatHex(
-                java.security.MessageDigest.getInstance("SHA-256").digest(crl.getEncoded())));
+        assertThat(stored.sha256())
+                .isEqualTo(HexFormat.of()
+                        .withUpperCase()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(crl.getEncoded())));
         assertThat(stored.thisUpdate()).isEqualTo(crl.getThisUpdate().toInstant());
         assertThat(stored.nextUpdate()).isEqualTo(crl.getNextUpdate().toInstant());
         assertThat(store.trust.crls()).containsExactly(stored);
@@ -189,9 +209,13 @@ class ClientTrustStoreTest {
     @Test
     void newerCrlReplacesTheOlderOneOfTheSameIssuer() {
         Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        X509CRL older = CrlBuilder.issuedBy(ROOT).thisUpdate(t.minus(Duration.ofHours(2))).build();
-        X509CRL newer = CrlBuilder.issuedBy(ROOT).thisUpdate(t.minus(Duration.ofMinutes(1)))
-                .revoke(INTERMEDIATE.certificate()).build();
+        X509CRL older = CrlBuilder.issuedBy(ROOT)
+                .thisUpdate(t.minus(Duration.ofHours(2)))
+                .build();
+        X509CRL newer = CrlBuilder.issuedBy(ROOT)
+                .thisUpdate(t.minus(Duration.ofMinutes(1)))
+                .revoke(INTERMEDIATE.certificate())
+                .build();
         X509CRL otherIssuer = CrlBuilder.issuedBy(INTERMEDIATE).build();
         store.trust.addCrl(older, NOW);
         var keptOther = store.trust.addCrl(otherIssuer, NOW);
@@ -205,22 +229,47 @@ class ClientTrustStoreTest {
     @Test
     void aDeltaCrlAndPartitionsAreKeptBesideTheCompleteCrlOfTheSameIssuer() {
         Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        var base = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(10).thisUpdate(t.minus(Duration.ofHours(1))).build(), NOW);
-        var delta = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(11).deltaOf(10).thisUpdate(t.minus(Duration.ofMinutes(30))).build(), NOW);
-        var part = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).distributionPoint("http://crl.example/p1.crl")
-                .thisUpdate(t.minus(Duration.ofMinutes(20))).build(), NOW);
+        var base = store.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .number(10)
+                        .thisUpdate(t.minus(Duration.ofHours(1)))
+                        .build(),
+                NOW);
+        var delta = store.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .number(11)
+                        .deltaOf(10)
+                        .thisUpdate(t.minus(Duration.ofMinutes(30)))
+                        .build(),
+                NOW);
+        var part = store.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .distributionPoint("http://crl.example/p1.crl")
+                        .thisUpdate(t.minus(Duration.ofMinutes(20)))
+                        .build(),
+                NOW);
         assertThat(store.trust.crls()).containsExactlyInAnyOrder(base, delta, part);
 
-        var nextDelta = store.trust.addCrl(CrlBuilder.issuedBy(ROOT).number(12).deltaOf(10).thisUpdate(t.minus(Duration.ofMinutes(10))).build(), NOW);
+        var nextDelta = store.trust.addCrl(
+                CrlBuilder.issuedBy(ROOT)
+                        .number(12)
+                        .deltaOf(10)
+                        .thisUpdate(t.minus(Duration.ofMinutes(10)))
+                        .build(),
+                NOW);
         assertThat(store.trust.crls()).containsExactlyInAnyOrder(base, nextDelta, part);
     }
 
     @Test
     void olderCrlDoesNotReplaceANewerOneOfTheSameIssuer() {
         Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        X509CRL newer = CrlBuilder.issuedBy(ROOT).thisUpdate(t.minus(Duration.ofMinutes(1)))
-                .revoke(INTERMEDIATE.certificate()).build();
-        X509CRL older = CrlBuilder.issuedBy(ROOT).thisUpdate(t.minus(Duration.ofHours(2))).build();
+        X509CRL newer = CrlBuilder.issuedBy(ROOT)
+                .thisUpdate(t.minus(Duration.ofMinutes(1)))
+                .revoke(INTERMEDIATE.certificate())
+                .build();
+        X509CRL older = CrlBuilder.issuedBy(ROOT)
+                .thisUpdate(t.minus(Duration.ofHours(2)))
+                .build();
         var kept = store.trust.addCrl(newer, NOW);
 
         try {
@@ -247,7 +296,8 @@ class ClientTrustStoreTest {
         store.trust.add(ROOT.certificate(), NOW);
         store.trust.add(INTERMEDIATE.certificate(), NOW);
         store.trust.addToCtl(ROOT.certificate(), NOW);
-        X509CRL crl = CrlBuilder.issuedBy(INTERMEDIATE).revoke(LEAF.certificate()).build();
+        X509CRL crl =
+                CrlBuilder.issuedBy(INTERMEDIATE).revoke(LEAF.certificate()).build();
         store.trust.addCrl(crl, NOW);
 
         ClientTrust snapshot = store.trust.snapshot(42);

@@ -18,6 +18,7 @@ class EndpointStoreTest {
 
     @TempDir
     Path dir;
+
     Store store;
 
     @BeforeEach
@@ -31,8 +32,19 @@ class EndpointStoreTest {
     }
 
     private static PublishedEndpoint endpoint(String externalPath, String internalUrl, String site) {
-        return new PublishedEndpoint(new Endpoint("ccm_system", externalPath, internalUrl, Set.of("GET", "CCM_POST", "BITS_POST"),
-                1_048_576, Set.of("pki", "token")), site, "mp", "mp01", AT, "alice");
+        return new PublishedEndpoint(
+                new Endpoint(
+                        "ccm_system",
+                        externalPath,
+                        internalUrl,
+                        Set.of("GET", "CCM_POST", "BITS_POST"),
+                        1_048_576,
+                        Set.of("pki", "token")),
+                site,
+                "mp",
+                "mp01",
+                AT,
+                "alice");
     }
 
     @Test

@@ -24,11 +24,17 @@ class QuotaStoreTest {
 
     static final String PATH = "/CCM_Proxy_MutualAuth/1/CCM_System";
     static final Instant NOW = Instant.parse("2026-12-01T10:00:20Z");
-    static final PublishedEndpoint MP = new PublishedEndpoint(new Endpoint("ccm_system", PATH, "https://mp/CCM_System",
-            Set.of("GET"), 1024, Set.of("pki")), "PS1", null, null, NOW, "test");
+    static final PublishedEndpoint MP = new PublishedEndpoint(
+            new Endpoint("ccm_system", PATH, "https://mp/CCM_System", Set.of("GET"), 1024, Set.of("pki")),
+            "PS1",
+            null,
+            null,
+            NOW,
+            "test");
 
     @TempDir
     Path dir;
+
     Store store;
     QuotaStore quotas;
     final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
@@ -94,6 +100,8 @@ class QuotaStoreTest {
         Instant later = NOW.plus(Duration.ofHours(2));
         assertThat(quotas.share("gw-1", java.util.List.of(), later)).isEmpty();
         assertThat(quotas.own("gw-1", NOW)).isEmpty();
-        assertThat(quotas.own("gw-2", NOW)).as("an instance gone for good leaves nothing behind").isEmpty();
+        assertThat(quotas.own("gw-2", NOW))
+                .as("an instance gone for good leaves nothing behind")
+                .isEmpty();
     }
 }

@@ -19,6 +19,7 @@ class SettingsStoreTest {
 
     @TempDir
     Path dir;
+
     Store store;
 
     @BeforeEach
@@ -41,10 +42,21 @@ class SettingsStoreTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"off, false", "OFF, false", "no, false", "0, false", "false, false", "' False ', false",
-            "on, true", "yes, true", "1, true", "TRUE, true"})
+    @CsvSource({
+        "off, false",
+        "OFF, false",
+        "no, false",
+        "0, false",
+        "false, false",
+        "' False ', false",
+        "on, true",
+        "yes, true",
+        "1, true",
+        "TRUE, true"
+    })
     void storesTheCanonicalFormOfABoolean(String given, String stored) {
-        assertThat(store.settings.set(SettingsCatalog.VERIFY_REVOCATION, given, "alice", NOW)).isEqualTo(stored);
+        assertThat(store.settings.set(SettingsCatalog.VERIFY_REVOCATION, given, "alice", NOW))
+                .isEqualTo(stored);
 
         assertThat(store.settings.effective()).containsEntry(SettingsCatalog.VERIFY_REVOCATION, stored);
     }
@@ -57,7 +69,11 @@ class SettingsStoreTest {
         assertThat(value.value()).isEqualTo("false");
         assertThat(value.isDefault()).isFalse();
         assertThat(value.description()).isNotBlank();
-        assertThat(store.settings.get(SettingsCatalog.ENFORCE_TLS12).orElseThrow().isDefault()).isTrue();
+        assertThat(store.settings
+                        .get(SettingsCatalog.ENFORCE_TLS12)
+                        .orElseThrow()
+                        .isDefault())
+                .isTrue();
     }
 
     @ParameterizedTest
@@ -71,10 +87,13 @@ class SettingsStoreTest {
 
     @Test
     void revocationModeIsHardOrSoftAndMaxChainDepthOneToSixteen() {
-        assertThat(store.settings.effective()).containsEntry(SettingsCatalog.REVOCATION_MODE, "hard")
+        assertThat(store.settings.effective())
+                .containsEntry(SettingsCatalog.REVOCATION_MODE, "hard")
                 .containsEntry(SettingsCatalog.MAX_CHAIN_DEPTH, "8");
-        assertThat(store.settings.set(SettingsCatalog.REVOCATION_MODE, " SOFT ", "alice", NOW)).isEqualTo("soft");
-        assertThat(store.settings.set(SettingsCatalog.MAX_CHAIN_DEPTH, "4", "alice", NOW)).isEqualTo("4");
+        assertThat(store.settings.set(SettingsCatalog.REVOCATION_MODE, " SOFT ", "alice", NOW))
+                .isEqualTo("soft");
+        assertThat(store.settings.set(SettingsCatalog.MAX_CHAIN_DEPTH, "4", "alice", NOW))
+                .isEqualTo("4");
         for (String bad : new String[] {"lenient", "", "off"}) {
             assertThatIllegalArgumentException()
                     .isThrownBy(() -> store.settings.set(SettingsCatalog.REVOCATION_MODE, bad, "alice", NOW))
@@ -85,7 +104,8 @@ class SettingsStoreTest {
                     .isThrownBy(() -> store.settings.set(SettingsCatalog.MAX_CHAIN_DEPTH, bad, "alice", NOW))
                     .withMessageContaining("1 to 16");
         }
-        assertThat(store.settings.effective()).containsEntry(SettingsCatalog.REVOCATION_MODE, "soft")
+        assertThat(store.settings.effective())
+                .containsEntry(SettingsCatalog.REVOCATION_MODE, "soft")
                 .containsEntry(SettingsCatalog.MAX_CHAIN_DEPTH, "4");
     }
 
@@ -124,7 +144,11 @@ class SettingsStoreTest {
         store.close();
         store = Store.open(dir);
 
-        assertThat(store.settings.get(SettingsCatalog.VERIFY_REVOCATION).orElseThrow().value()).isEqualTo("false");
+        assertThat(store.settings
+                        .get(SettingsCatalog.VERIFY_REVOCATION)
+                        .orElseThrow()
+                        .value())
+                .isEqualTo("false");
     }
 
     @Test

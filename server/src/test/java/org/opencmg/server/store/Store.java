@@ -1,7 +1,7 @@
 package org.opencmg.server.store;
 
-import org.opencmg.api.Jdbc;
 import java.nio.file.Path;
+import org.opencmg.api.Jdbc;
 import org.opencmg.server.config.GatewayConfig;
 
 /** A real H2 file store in a test folder, with every repository on it. */
@@ -24,7 +24,8 @@ public final class Store implements AutoCloseable {
     }
 
     public static Store open(Path dir) {
-        return new Store(Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4)));
+        return new Store(
+                Database.open(new GatewayConfig.Database("jdbc:h2:file:" + dir.resolve("cmg"), "cmg", null, null, 4)));
     }
 
     @Override

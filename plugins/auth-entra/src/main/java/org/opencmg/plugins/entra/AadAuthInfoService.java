@@ -56,12 +56,14 @@ public final class AadAuthInfoService implements GatewayService {
         }
         ConfigReader.Snapshot snapshot = reader.current();
         if (snapshot.error() != null) {
-            return ServiceResponse.refuse(Refusal.ENTRA_MISCONFIGURED,
+            return ServiceResponse.refuse(
+                    Refusal.ENTRA_MISCONFIGURED,
                     "settings are invalid: " + EntraConfig.printable(snapshot.error(), 300));
         }
         EntraConfig.Tenant tenant = snapshot.config().tenants().get(tid.strip().toLowerCase(Locale.ROOT));
         if (tenant == null) {
-            return ServiceResponse.refuse(Refusal.TENANT_UNKNOWN,
+            return ServiceResponse.refuse(
+                    Refusal.TENANT_UNKNOWN,
                     "AADAuthInfo for tenant " + EntraConfig.printable(tid, 64) + ", which is not onboarded");
         }
         var body = new LinkedHashMap<String, Object>();

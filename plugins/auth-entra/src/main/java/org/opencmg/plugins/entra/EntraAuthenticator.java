@@ -50,7 +50,6 @@ public final class EntraAuthenticator implements Authenticator {
 
     public static final String METHOD = "entra";
 
-
     private static final Pattern V1_ISSUER = Pattern.compile("https://sts\\.windows\\.net/([^/]+)/");
     private static final Pattern V2_ISSUER = Pattern.compile("https://login\\.microsoftonline\\.com/([^/]+)/v2\\.0");
     /** What a device ID, object ID or tenant ID may look like (they are GUIDs) before it goes into a header. */
@@ -99,7 +98,9 @@ public final class EntraAuthenticator implements Authenticator {
         try {
             jwt = JWTParser.parse(token);
             JWTClaimsSet unverified = jwt.getJWTClaimsSet(); // null for an encrypted JWT: not Entra's
-            issuer = unverified == null ? null : Issuer.of(unverified.getIssuer()).orElse(null);
+            issuer = unverified == null
+                    ? null
+                    : Issuer.of(unverified.getIssuer()).orElse(null);
         } catch (ParseException | RuntimeException e) {
             return AuthOutcome.NOT_MINE; // not a JWT, or not one with a readable issuer: another method's
         }
@@ -108,16 +109,21 @@ public final class EntraAuthenticator implements Authenticator {
         }
         ConfigReader.Snapshot snapshot = reader.current();
         if (snapshot.error() != null) {
-            return AuthOutcome.refused(Refusal.ENTRA_MISCONFIGURED,
-                    "settings plugins." + context.pluginId() + ".* are invalid: " + EntraConfig.printable(snapshot.error(), 300));
+            return AuthOutcome.refused(
+                    Refusal.ENTRA_MISCONFIGURED,
+                    "settings plugins." + context.pluginId() + ".* are invalid: "
+                            + EntraConfig.printable(snapshot.error(), 300));
         }
         TenantVerifier verifier = verifiers(snapshot).byTenant().get(issuer.tenantId());
         if (verifier == null) {
-            return AuthOutcome.refused(Refusal.TENANT_NOT_ONBOARDED,
-                    "token issued by tenant " + EntraConfig.printable(issuer.tenantId(), 64) + ", which is not onboarded");
+            return AuthOutcome.refused(
+                    Refusal.TENANT_NOT_ONBOARDED,
+                    "token issued by tenant " + EntraConfig.printable(issuer.tenantId(), 64)
+                            + ", which is not onboarded");
         }
         if (!(jwt instanceof SignedJWT signed)) {
-            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " is not signed");
+            return AuthOutcome.refused(
+                    Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " is not signed");
         }
         JWTClaimsSet claims;
         try {
@@ -125,17 +131,23 @@ public final class EntraAuthenticator implements Authenticator {
         } catch (Rejected r) {
             return AuthOutcome.refused(r.reason, r.getMessage());
         } catch (KeySourceException e) {
-            return AuthOutcome.refused(Refusal.JWKS_UNAVAILABLE,
+            return AuthOutcome.refused(
+                    Refusal.JWKS_UNAVAILABLE,
                     "tenant " + issuer.tenantId() + ": " + EntraConfig.printable(e.getMessage(), 300));
         } catch (BadJOSEException | JOSEException | RuntimeException e) {
-            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "tenant " + issuer.tenantId() + ", key ID "
-                    + EntraConfig.printable(signed.getHeader().getKeyID(), 64) + ": " + EntraConfig.printable(e.getMessage(), 200));
+            return AuthOutcome.refused(
+                    Refusal.INVALID_TOKEN,
+                    "tenant " + issuer.tenantId() + ", key ID "
+                            + EntraConfig.printable(signed.getHeader().getKeyID(), 64) + ": "
+                            + EntraConfig.printable(e.getMessage(), 200));
         }
         return device(claims, issuer);
     }
 
     private static String bearer(String authorization) {
-        if (authorization == null || authorization.length() < 8 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (authorization == null
+                || authorization.length() < 8
+                || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
         }
         String token = authorization.substring(7).strip();
@@ -147,10 +159,13 @@ public final class EntraAuthenticator implements Authenticator {
         String deviceId = string(claims, "deviceid");
         String subject = deviceId != null ? deviceId : oid;
         if (subject == null) {
-            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " names neither deviceid nor oid");
+            return AuthOutcome.refused(
+                    Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " names neither deviceid nor oid");
         }
-        if (!SAFE_ID.matcher(subject).matches() || (oid != null && !SAFE_ID.matcher(oid).matches())) {
-            return AuthOutcome.refused(Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " has a malformed deviceid or oid");
+        if (!SAFE_ID.matcher(subject).matches()
+                || (oid != null && !SAFE_ID.matcher(oid).matches())) {
+            return AuthOutcome.refused(
+                    Refusal.INVALID_TOKEN, "token of tenant " + issuer.tenantId() + " has a malformed deviceid or oid");
         }
         var attributes = new LinkedHashMap<String, String>();
         attributes.put("tid", issuer.tenantId());
@@ -167,8 +182,11 @@ public final class EntraAuthenticator implements Authenticator {
         }
         String id = "entra:" + issuer.tenantId() + ":" + subject.toLowerCase(Locale.ROOT);
         String name = firstOf(claims, "upn", "preferred_username", "unique_name", "name", "appid", "azp");
-        return new AuthOutcome.Authenticated(new Device(id, METHOD,
-                name == null || name.isBlank() ? id : EntraConfig.printable(name.strip(), 128), attributes));
+        return new AuthOutcome.Authenticated(new Device(
+                id,
+                METHOD,
+                name == null || name.isBlank() ? id : EntraConfig.printable(name.strip(), 128),
+                attributes));
     }
 
     private static String firstOf(JWTClaimsSet claims, String... names) {
@@ -187,11 +205,11 @@ public final class EntraAuthenticator implements Authenticator {
 
     // --- verifiers, rebuilt when the settings change ---
 
-    private record TenantVerifier(EntraConfig.Tenant tenant, JwksKeys keys, DefaultJWTProcessor<SecurityContext> processor) {
-    }
+    private record TenantVerifier(
+            EntraConfig.Tenant tenant, JwksKeys keys, DefaultJWTProcessor<SecurityContext> processor) {}
 
-    private record Verifiers(ConfigReader.Snapshot snapshot, Map<String, TenantVerifier> byTenant, Map<String, JwksKeys> keySources) {
-    }
+    private record Verifiers(
+            ConfigReader.Snapshot snapshot, Map<String, TenantVerifier> byTenant, Map<String, JwksKeys> keySources) {}
 
     private Verifiers verifiers(ConfigReader.Snapshot snapshot) {
         Verifiers v = verifiers;
@@ -212,8 +230,11 @@ public final class EntraAuthenticator implements Authenticator {
             var byTenant = new HashMap<String, TenantVerifier>();
             for (EntraConfig.Tenant t : config.tenants().values()) {
                 String key = t.jwksUrl() + " " + trust;
-                JwksKeys keys = keySources.computeIfAbsent(key, k -> previous.containsKey(k) ? previous.get(k)
-                        : new JwksKeys(t.jwksUrl(), config.jwksTls(), clock));
+                JwksKeys keys = keySources.computeIfAbsent(
+                        key,
+                        k -> previous.containsKey(k)
+                                ? previous.get(k)
+                                : new JwksKeys(t.jwksUrl(), config.jwksTls(), clock));
                 var processor = new DefaultJWTProcessor<SecurityContext>();
                 processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, keys));
                 processor.setJWTClaimsSetVerifier(new ClaimsCheck(t, clock, config.clockSkew()));
@@ -237,17 +258,22 @@ public final class EntraAuthenticator implements Authenticator {
     }
 
     /** Runs after the signature checked out: tenant, audience, validity period. */
-    private record ClaimsCheck(EntraConfig.Tenant tenant, Clock clock, Duration skew) implements JWTClaimsSetVerifier<SecurityContext> {
+    private record ClaimsCheck(EntraConfig.Tenant tenant, Clock clock, Duration skew)
+            implements JWTClaimsSetVerifier<SecurityContext> {
         @Override
         public void verify(JWTClaimsSet claims, SecurityContext context) throws BadJWTException {
             String tid = string(claims, "tid");
             if (tid == null || !tid.equalsIgnoreCase(tenant.tenantId())) {
-                throw new Rejected(Refusal.TENANT_NOT_ONBOARDED, "token issued by tenant " + tenant.tenantId() + " names tid "
-                        + EntraConfig.printable(tid, 64));
+                throw new Rejected(
+                        Refusal.TENANT_NOT_ONBOARDED,
+                        "token issued by tenant " + tenant.tenantId() + " names tid " + EntraConfig.printable(tid, 64));
             }
             if (!tenant.acceptsAudience(claims.getAudience())) {
-                throw new Rejected(Refusal.WRONG_AUDIENCE, "tenant " + tenant.tenantId() + ": audience "
-                        + EntraConfig.printable(String.valueOf(claims.getAudience()), 200) + " is not " + tenant.appIdUri());
+                throw new Rejected(
+                        Refusal.WRONG_AUDIENCE,
+                        "tenant " + tenant.tenantId() + ": audience "
+                                + EntraConfig.printable(String.valueOf(claims.getAudience()), 200) + " is not "
+                                + tenant.appIdUri());
             }
             Instant now = clock.instant();
             Date exp = claims.getExpirationTime();
@@ -255,11 +281,14 @@ public final class EntraAuthenticator implements Authenticator {
                 throw new Rejected(Refusal.INVALID_TOKEN, "tenant " + tenant.tenantId() + ": token without exp");
             }
             if (now.isAfter(exp.toInstant().plus(skew))) {
-                throw new Rejected(Refusal.TOKEN_EXPIRED, "tenant " + tenant.tenantId() + ": expired at " + exp.toInstant());
+                throw new Rejected(
+                        Refusal.TOKEN_EXPIRED, "tenant " + tenant.tenantId() + ": expired at " + exp.toInstant());
             }
             Date nbf = claims.getNotBeforeTime();
             if (nbf != null && now.plus(skew).isBefore(nbf.toInstant())) {
-                throw new Rejected(Refusal.TOKEN_NOT_YET_VALID, "tenant " + tenant.tenantId() + ": not valid before " + nbf.toInstant());
+                throw new Rejected(
+                        Refusal.TOKEN_NOT_YET_VALID,
+                        "tenant " + tenant.tenantId() + ": not valid before " + nbf.toInstant());
             }
         }
     }

@@ -1,8 +1,9 @@
 package org.opencmg.plugins.entra;
 
-import java.net.MalformedURLException;
-import java.util.Collections;
+import com.nimbusds.jose.util.JSONArrayUtils;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -13,11 +14,11 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.io.ByteArrayInputStream;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,7 +31,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
-import com.nimbusds.jose.util.JSONArrayUtils;
 
 /**
  * The plugin's settings, parsed and validated. {@link #parse} refuses anything doubtful with an
@@ -45,10 +45,12 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
 
     static final int MAX_SKEW_SECONDS = 600;
 
-    private static final Pattern GUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    private static final Set<String> FIELDS = Set.of("tenant_id", "client_app_id", "app_id_uri", "jwks_url", "server_app_id");
-    private static final Pattern PEM_CERT = Pattern.compile(
-            "-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+?)-----END CERTIFICATE-----");
+    private static final Pattern GUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Set<String> FIELDS =
+            Set.of("tenant_id", "client_app_id", "app_id_uri", "jwks_url", "server_app_id");
+    private static final Pattern PEM_CERT =
+            Pattern.compile("-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+?)-----END CERTIFICATE-----");
 
     /**
      * An onboarded tenant.
@@ -73,7 +75,8 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
 
     static EntraConfig parse(String tenantsJson, String caFile, String skewSeconds) {
         Map<String, Tenant> tenants = parseTenants(tenantsJson);
-        Optional<Path> ca = caFile == null || caFile.isBlank() ? Optional.empty() : Optional.of(Path.of(caFile.strip()));
+        Optional<Path> ca =
+                caFile == null || caFile.isBlank() ? Optional.empty() : Optional.of(Path.of(caFile.strip()));
         SSLSocketFactory tls = ca.isPresent() ? socketFactory(ca.get()) : null;
         return new EntraConfig(tenants, ca, tls, parseSkew(skewSeconds));
     }
@@ -88,8 +91,8 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
         } catch (NumberFormatException e) {
             // refused below
         }
-        throw new IllegalArgumentException(EntraSettings.CLOCK_SKEW_SECONDS + " must be a whole number of seconds from 0 to "
-                + MAX_SKEW_SECONDS + ", not '" + printable(v) + "'");
+        throw new IllegalArgumentException(EntraSettings.CLOCK_SKEW_SECONDS
+                + " must be a whole number of seconds from 0 to " + MAX_SKEW_SECONDS + ", not '" + printable(v) + "'");
     }
 
     private static Map<String, Tenant> parseTenants(String json) {
@@ -108,8 +111,9 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
             }
             for (Object key : o.keySet()) {
                 if (!FIELDS.contains(key)) {
-                    throw new IllegalArgumentException(where + " has an unknown field '" + printable(String.valueOf(key))
-                            + "' (known: tenant_id, client_app_id, app_id_uri, jwks_url, server_app_id)");
+                    throw new IllegalArgumentException(
+                            where + " has an unknown field '" + printable(String.valueOf(key))
+                                    + "' (known: tenant_id, client_app_id, app_id_uri, jwks_url, server_app_id)");
                 }
             }
             String tid = required(o, "tenant_id", where);
@@ -118,8 +122,12 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
             }
             tid = tid.toLowerCase(Locale.ROOT);
             String serverAppId = optional(o, "server_app_id", where);
-            var tenant = new Tenant(tid, required(o, "client_app_id", where), required(o, "app_id_uri", where),
-                    jwksUrl(required(o, "jwks_url", where), where), serverAppId);
+            var tenant = new Tenant(
+                    tid,
+                    required(o, "client_app_id", where),
+                    required(o, "app_id_uri", where),
+                    jwksUrl(required(o, "jwks_url", where), where),
+                    serverAppId);
             if (out.putIfAbsent(tid, tenant) != null) {
                 throw new IllegalArgumentException(where + ": tenant " + tid + " is listed twice");
             }
@@ -147,7 +155,8 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
     }
 
     private static URL jwksUrl(String s, String where) {
-        var bad = new IllegalArgumentException(where + ".jwks_url must be an https URL with a host, not '" + printable(s) + "'");
+        var bad = new IllegalArgumentException(
+                where + ".jwks_url must be an https URL with a host, not '" + printable(s) + "'");
         try {
             URI uri = new URI(s);
             if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getRawUserInfo() != null) {
@@ -184,7 +193,8 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
             ctx.init(null, tmf.getTrustManagers(), null);
             return ctx.getSocketFactory();
         } catch (GeneralSecurityException | IOException e) {
-            throw new IllegalArgumentException("cannot build the JWKS trust from " + EntraSettings.JWKS_CA_FILE + " " + file + ": " + e);
+            throw new IllegalArgumentException(
+                    "cannot build the JWKS trust from " + EntraSettings.JWKS_CA_FILE + " " + file + ": " + e);
         }
     }
 
@@ -204,7 +214,8 @@ record EntraConfig(Map<String, Tenant> tenants, Optional<Path> caFile, SSLSocket
                 certs.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der)));
             }
         } catch (GeneralSecurityException | IllegalArgumentException e) {
-            throw new IllegalArgumentException(EntraSettings.JWKS_CA_FILE + " " + file + " holds a bad certificate: " + e);
+            throw new IllegalArgumentException(
+                    EntraSettings.JWKS_CA_FILE + " " + file + " holds a bad certificate: " + e);
         }
         if (certs.isEmpty()) {
             throw new IllegalArgumentException(EntraSettings.JWKS_CA_FILE + " " + file + " holds no PEM certificate");

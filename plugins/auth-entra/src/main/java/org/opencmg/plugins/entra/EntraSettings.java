@@ -19,13 +19,22 @@ public final class EntraSettings implements SettingsProvider {
     @Override
     public List<SettingDefinition> settings() {
         return List.of(
-                new SettingDefinition(TENANTS, false, DEFAULT_TENANTS,
+                new SettingDefinition(
+                        TENANTS,
+                        false,
+                        DEFAULT_TENANTS,
                         "Onboarded Entra ID tenants, a JSON array of {\"tenant_id\", \"client_app_id\", \"app_id_uri\","
                                 + " \"jwks_url\"} (optional \"server_app_id\": a further accepted audience, for v2 tokens)"),
-                new SettingDefinition(JWKS_CA_FILE, false, "",
+                new SettingDefinition(
+                        JWKS_CA_FILE,
+                        false,
+                        "",
                         "PEM file of CA certificates trusted for fetching the tenants' JWKS over HTTPS,"
                                 + " in addition to the JDK's (empty: the JDK's only)"),
-                new SettingDefinition(CLOCK_SKEW_SECONDS, false, DEFAULT_CLOCK_SKEW_SECONDS,
+                new SettingDefinition(
+                        CLOCK_SKEW_SECONDS,
+                        false,
+                        DEFAULT_CLOCK_SKEW_SECONDS,
                         "Tolerance in seconds (0-600) when checking Entra ID token expiry (exp) and start (nbf)"));
     }
 }

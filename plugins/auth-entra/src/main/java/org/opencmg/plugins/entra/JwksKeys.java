@@ -101,14 +101,21 @@ final class JwksKeys implements JWKSource<SecurityContext> {
             }
             lastAttempt = now;
             try {
-                JWKSet fetched = JWKSet.parse(retriever.retrieveResource(url).getContent()).toPublicJWKSet();
+                JWKSet fetched = JWKSet.parse(retriever.retrieveResource(url).getContent())
+                        .toPublicJWKSet();
                 keys = fetched;
                 fetchedAt = now;
-                LOG.info("auth-entra: fetched JWKS {} ({} keys)", url, fetched.getKeys().size());
+                LOG.info(
+                        "auth-entra: fetched JWKS {} ({} keys)",
+                        url,
+                        fetched.getKeys().size());
                 return fetched;
             } catch (IOException | ParseException | RuntimeException e) {
-                LOG.warn("auth-entra: fetching JWKS {} failed{}: {}", url,
-                        current == null ? "" : " (keeping the keys fetched at " + fetchedAt + ")", e.toString());
+                LOG.warn(
+                        "auth-entra: fetching JWKS {} failed{}: {}",
+                        url,
+                        current == null ? "" : " (keeping the keys fetched at " + fetchedAt + ")",
+                        e.toString());
                 if (current == null) {
                     throw new KeySourceException("the JWKS " + url + " could not be fetched: " + e.getMessage(), e);
                 }

@@ -27,8 +27,16 @@ class AadAuthInfoServiceTest {
 
     static ServiceRequest request(String method, Map<String, String> params) {
         var query = new StringBuilder();
-        params.forEach((k, v) -> query.append(query.isEmpty() ? "" : "&").append(k).append('=').append(v));
-        return new ServiceRequest(method, AadAuthInfoService.PATH, query.toString(), params, Map.of(), new byte[0], List.of(),
+        params.forEach((k, v) ->
+                query.append(query.isEmpty() ? "" : "&").append(k).append('=').append(v));
+        return new ServiceRequest(
+                method,
+                AadAuthInfoService.PATH,
+                query.toString(),
+                params,
+                Map.of(),
+                new byte[0],
+                List.of(),
                 new InetSocketAddress("127.0.0.1", 50000));
     }
 
@@ -45,15 +53,17 @@ class AadAuthInfoServiceTest {
         assertThat(r.reason()).isNull();
         assertThat(r.contentType()).isEqualTo("application/json");
         Map<String, Object> json = JSONObjectUtils.parse(new String(r.body(), StandardCharsets.UTF_8));
-        assertThat(json).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "client_app_id", "9f8e7d6c-5b4a-4321-8765-0123456789ab",
-                "resource", "api://72f988bf-86f1-41af-91ab-2d7cd011db47/ConfigMgrService",
-                "tenant_id", TENANT));
+        assertThat(json)
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "client_app_id", "9f8e7d6c-5b4a-4321-8765-0123456789ab",
+                        "resource", "api://72f988bf-86f1-41af-91ab-2d7cd011db47/ConfigMgrService",
+                        "tenant_id", TENANT));
     }
 
     @Test
     void theTenantIdAndItsParameterNameAreCaseInsensitive() {
-        assertThat(service.handle(get(Map.of("tenantid", TENANT.toUpperCase()))).status()).isEqualTo(200);
+        assertThat(service.handle(get(Map.of("tenantid", TENANT.toUpperCase()))).status())
+                .isEqualTo(200);
     }
 
     @Test
@@ -61,7 +71,8 @@ class AadAuthInfoServiceTest {
         ServiceResponse r = service.handle(get(Map.of("TenantID", "deadbeef-0000-4000-8000-000000000000")));
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.reason()).isEqualTo("tenant_unknown");
-        assertThat(service.handle(get(Map.of("TenantID", "../../etc"))).status()).isEqualTo(404);
+        assertThat(service.handle(get(Map.of("TenantID", "../../etc"))).status())
+                .isEqualTo(404);
     }
 
     @Test

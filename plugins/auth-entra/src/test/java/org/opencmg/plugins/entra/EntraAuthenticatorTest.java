@@ -58,6 +58,7 @@ class EntraAuthenticatorTest {
 
     /** Each test has tenants of its own names on the JWKS server, so fetch counts start at zero. */
     String tenant;
+
     String other;
 
     @BeforeEach
@@ -85,8 +86,7 @@ class EntraAuthenticatorTest {
                 b.append(',');
             }
             b.append("""
-                    {"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s"}"""
-                    .formatted(tid, Tokens.CLIENT_APP_ID, Tokens.APP_ID_URI, jwks.url(tid)));
+                    {"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s"}""".formatted(tid, Tokens.CLIENT_APP_ID, Tokens.APP_ID_URI, jwks.url(tid)));
         }
         return b.append(']').toString();
     }
@@ -117,7 +117,8 @@ class EntraAuthenticatorTest {
         assertThat(d.method()).isEqualTo("entra");
         assertThat(d.id()).isEqualTo("entra:" + tenant + ":aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
         assertThat(d.name()).isEqualTo("desktop-42@contoso.example");
-        assertThat(d.attributes()).containsEntry("tid", tenant)
+        assertThat(d.attributes())
+                .containsEntry("tid", tenant)
                 .containsEntry("oid", "11111111-2222-3333-4444-555555555555")
                 .containsEntry("deviceid", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE")
                 .containsEntry("token_version", "1.0")
@@ -126,8 +127,13 @@ class EntraAuthenticatorTest {
 
     @Test
     void aV2TokenWithoutDeviceIdIsTheObjectItNames() {
-        var claims = v1(tenant, now()).issuer(Tokens.v2Issuer(tenant)).claim("deviceid", null).claim("upn", null)
-                .claim("appid", null).claim("azp", Tokens.CLIENT_APP_ID).build();
+        var claims = v1(tenant, now())
+                .issuer(Tokens.v2Issuer(tenant))
+                .claim("deviceid", null)
+                .claim("upn", null)
+                .claim("appid", null)
+                .claim("azp", Tokens.CLIENT_APP_ID)
+                .build();
         Device d = accepted(present(sign(key1, claims)));
         assertThat(d.id()).isEqualTo("entra:" + tenant + ":11111111-2222-3333-4444-555555555555");
         assertThat(d.name()).isEqualTo(Tokens.CLIENT_APP_ID);
@@ -144,15 +150,23 @@ class EntraAuthenticatorTest {
     @Test
     void tokensOfOtherMethodsAreNotMine() {
         assertThat(auth.authenticate(Tokens.request(null))).isEqualTo(AuthOutcome.NOT_MINE);
-        assertThat(auth.authenticate(Tokens.request("Basic YWRtaW46cGFzc3dvcmQ="))).isEqualTo(AuthOutcome.NOT_MINE);
+        assertThat(auth.authenticate(Tokens.request("Basic YWRtaW46cGFzc3dvcmQ=")))
+                .isEqualTo(AuthOutcome.NOT_MINE);
         assertThat(auth.authenticate(Tokens.request("Bearer "))).isEqualTo(AuthOutcome.NOT_MINE);
         assertThat(present("not-a-jwt")).isEqualTo(AuthOutcome.NOT_MINE);
         assertThat(present("a.b.c")).isEqualTo(AuthOutcome.NOT_MINE);
         // The site's own tokens (the token plugin's), and look-alike issuers.
-        for (String iss : new String[] {"urn:sccm:oauth2:" + tenant, "https://sts.windows.net.example/" + tenant + "/",
-                "https://sts.windows.net/" + tenant, "https://login.microsoftonline.com/" + tenant + "/v2.0/x",
-                "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0", "http://sts.windows.net/" + tenant + "/"}) {
-            assertThat(present(sign(key1, v1(tenant, now()).issuer(iss).build()))).as(iss).isEqualTo(AuthOutcome.NOT_MINE);
+        for (String iss : new String[] {
+            "urn:sccm:oauth2:" + tenant,
+            "https://sts.windows.net.example/" + tenant + "/",
+            "https://sts.windows.net/" + tenant,
+            "https://login.microsoftonline.com/" + tenant + "/v2.0/x",
+            "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0",
+            "http://sts.windows.net/" + tenant + "/"
+        }) {
+            assertThat(present(sign(key1, v1(tenant, now()).issuer(iss).build())))
+                    .as(iss)
+                    .isEqualTo(AuthOutcome.NOT_MINE);
         }
         assertThat(present(sign(key1, v1(tenant, now()).issuer(null).build()))).isEqualTo(AuthOutcome.NOT_MINE);
         assertThat(jwks.fetches(tenant)).isZero();
@@ -160,31 +174,47 @@ class EntraAuthenticatorTest {
 
     @Test
     void theBearerSchemeIsCaseInsensitive() {
-        accepted(auth.authenticate(Tokens.request("bearer " + sign(key1, v1(tenant, now()).build()))));
+        accepted(auth.authenticate(
+                Tokens.request("bearer " + sign(key1, v1(tenant, now()).build()))));
     }
 
     @Test
     void aTokenForAnotherAudienceIsRefused() {
-        assertRefused(present(sign(key1, v1(tenant, now()).audience("https://graph.microsoft.com").build())), 401, "wrong_audience");
-        assertRefused(present(sign(key1, v1(tenant, now()).audience((String) null).build())), 401, "wrong_audience");
+        assertRefused(
+                present(sign(
+                        key1,
+                        v1(tenant, now())
+                                .audience("https://graph.microsoft.com")
+                                .build())),
+                401,
+                "wrong_audience");
+        assertRefused(
+                present(sign(key1, v1(tenant, now()).audience((String) null).build())), 401, "wrong_audience");
     }
 
     @Test
     void theServerAppIdIsAcceptedAsAudienceWhenConfigured() {
         String serverApp = "5e4d3c2b-1a09-4876-9543-210fedcba987";
-        var claims = v1(tenant, now()).issuer(Tokens.v2Issuer(tenant)).audience(serverApp).build();
+        var claims = v1(tenant, now())
+                .issuer(Tokens.v2Issuer(tenant))
+                .audience(serverApp)
+                .build();
         assertRefused(present(sign(key1, claims)), 401, "wrong_audience");
         ctx.set(EntraSettings.TENANTS, """
-                [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s", "server_app_id": "%s"}]"""
-                .formatted(tenant, Tokens.CLIENT_APP_ID, Tokens.APP_ID_URI, jwks.url(tenant), serverApp));
+                [{"tenant_id": "%s", "client_app_id": "%s", "app_id_uri": "%s", "jwks_url": "%s", "server_app_id": "%s"}]""".formatted(
+                        tenant, Tokens.CLIENT_APP_ID, Tokens.APP_ID_URI, jwks.url(tenant), serverApp));
         accepted(present(sign(key1, claims)));
     }
 
     @Test
     void anExpiredTokenIsRefusedBeyondTheSkew() {
-        var expired = v1(tenant, now()).expirationTime(Date.from(now().minus(Duration.ofMinutes(3)))).build();
+        var expired = v1(tenant, now())
+                .expirationTime(Date.from(now().minus(Duration.ofMinutes(3))))
+                .build();
         assertRefused(present(sign(key1, expired)), 401, "token_expired");
-        var justExpired = v1(tenant, now()).expirationTime(Date.from(now().minus(Duration.ofSeconds(100)))).build();
+        var justExpired = v1(tenant, now())
+                .expirationTime(Date.from(now().minus(Duration.ofSeconds(100))))
+                .build();
         accepted(present(sign(key1, justExpired))); // within the default 120 s
         ctx.set(EntraSettings.CLOCK_SKEW_SECONDS, "0");
         assertRefused(present(sign(key1, justExpired)), 401, "token_expired");
@@ -199,9 +229,13 @@ class EntraAuthenticatorTest {
 
     @Test
     void aTokenNotYetValidIsRefusedBeyondTheSkew() {
-        var future = v1(tenant, now()).notBeforeTime(Date.from(now().plus(Duration.ofMinutes(10)))).build();
+        var future = v1(tenant, now())
+                .notBeforeTime(Date.from(now().plus(Duration.ofMinutes(10))))
+                .build();
         assertRefused(present(sign(key1, future)), 401, "token_not_yet_valid");
-        var soon = v1(tenant, now()).notBeforeTime(Date.from(now().plus(Duration.ofSeconds(60)))).build();
+        var soon = v1(tenant, now())
+                .notBeforeTime(Date.from(now().plus(Duration.ofSeconds(60))))
+                .build();
         accepted(present(sign(key1, soon)));
     }
 
@@ -209,7 +243,12 @@ class EntraAuthenticatorTest {
     void aTenantNotOnboardedIsRefusedWithoutFetchingAnything() {
         jwks.publish(STRANGER, key1);
         assertRefused(present(sign(key1, v1(STRANGER, now()).build())), 401, "tenant_not_onboarded");
-        assertRefused(present(sign(key1, v1(STRANGER, now()).issuer(Tokens.v2Issuer(STRANGER)).build())), 401, "tenant_not_onboarded");
+        assertRefused(
+                present(sign(
+                        key1,
+                        v1(STRANGER, now()).issuer(Tokens.v2Issuer(STRANGER)).build())),
+                401,
+                "tenant_not_onboarded");
         assertThat(jwks.fetches(STRANGER)).isZero();
     }
 
@@ -235,8 +274,11 @@ class EntraAuthenticatorTest {
         accepted(present(token));
         String[] parts = token.split("\\.");
         // Payload changed, signature kept.
-        var changed = v1(tenant, now()).claim("deviceid", "00000000-0000-0000-0000-000000000000").build();
-        String forged = parts[0] + "." + Base64URL.encode(changed.toString().getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        var changed = v1(tenant, now())
+                .claim("deviceid", "00000000-0000-0000-0000-000000000000")
+                .build();
+        String forged =
+                parts[0] + "." + Base64URL.encode(changed.toString().getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
         assertRefused(present(forged), 401, "invalid_token");
         // Signature bytes flipped.
         byte[] sig = Base64URL.from(parts[2]).decode();
@@ -249,7 +291,9 @@ class EntraAuthenticatorTest {
     @Test
     void anUnknownKeyIdIsRefused() {
         assertRefused(present(sign(key2, v1(tenant, now()).build())), 401, "invalid_token");
-        var noKid = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), v1(tenant, now()).build());
+        var noKid = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).build(),
+                v1(tenant, now()).build());
         try {
             noKid.sign(new com.nimbusds.jose.crypto.RSASSASigner(key2));
         } catch (JOSEException e) {
@@ -260,25 +304,46 @@ class EntraAuthenticatorTest {
 
     @Test
     void onlyRs256SignaturesAreAccepted() throws Exception {
-        var hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("kid-1").build(), v1(tenant, now()).build());
+        var hs = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("kid-1").build(),
+                v1(tenant, now()).build());
         hs.sign(new MACSigner(new byte[32]));
         assertRefused(present(hs.serialize()), 401, "invalid_token");
         String unsigned = new PlainJWT(v1(tenant, now()).build()).serialize();
         assertRefused(present(unsigned), 401, "invalid_token");
-        var ps = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.PS256).keyID("kid-1").build(), v1(tenant, now()).build());
+        var ps = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.PS256).keyID("kid-1").build(),
+                v1(tenant, now()).build());
         ps.sign(new com.nimbusds.jose.crypto.RSASSASigner(key1));
         assertRefused(present(ps.serialize()), 401, "invalid_token");
     }
 
     @Test
     void aTokenNamingNeitherDeviceNorObjectIsRefused() {
-        assertRefused(present(sign(key1, v1(tenant, now()).claim("deviceid", null).claim("oid", null).build())), 401, "invalid_token");
-        assertRefused(present(sign(key1, v1(tenant, now()).claim("deviceid", "a b\r\nX-Evil: 1").build())), 401, "invalid_token");
+        assertRefused(
+                present(sign(
+                        key1,
+                        v1(tenant, now())
+                                .claim("deviceid", null)
+                                .claim("oid", null)
+                                .build())),
+                401,
+                "invalid_token");
+        assertRefused(
+                present(sign(
+                        key1,
+                        v1(tenant, now()).claim("deviceid", "a b\r\nX-Evil: 1").build())),
+                401,
+                "invalid_token");
     }
 
     @Test
     void theDeviceNameIsPrintableAsciiOnly() {
-        Device d = accepted(present(sign(key1, v1(tenant, now()).claim("upn", "jörg\r\nX-Evil: 1@contoso.example").build())));
+        Device d = accepted(present(sign(
+                key1,
+                v1(tenant, now())
+                        .claim("upn", "jörg\r\nX-Evil: 1@contoso.example")
+                        .build())));
         assertThat(d.name()).isEqualTo("j?rg??X-Evil: 1@contoso.example");
         assertThat(d.name().chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
     }
@@ -377,22 +442,31 @@ class EntraAuthenticatorTest {
     @Test
     void badSettingsRefuseEntraTokensWith503AndLeaveOtherTokensAlone() {
         for (String[] bad : new String[][] {
-                {EntraSettings.TENANTS, "{not json"},
-                {EntraSettings.TENANTS, "{\"tenant_id\": \"x\"}"},
-                {EntraSettings.JWKS_CA_FILE, "/nonexistent/ca.pem"},
-                {EntraSettings.CLOCK_SKEW_SECONDS, "two minutes"}}) {
+            {EntraSettings.TENANTS, "{not json"},
+            {EntraSettings.TENANTS, "{\"tenant_id\": \"x\"}"},
+            {EntraSettings.JWKS_CA_FILE, "/nonexistent/ca.pem"},
+            {EntraSettings.CLOCK_SKEW_SECONDS, "two minutes"}
+        }) {
             var broken = new TestContext();
             broken.set(EntraSettings.TENANTS, tenants(tenant)).set(EntraSettings.JWKS_CA_FILE, jwks.caFile.toString());
             broken.set(bad[0], bad[1]);
             var a = new EntraAuthenticator(broken);
-            assertRefused(a.authenticate(bearer(sign(key1, v1(tenant, broken.clock.instant()).build()))), 503, "entra_misconfigured");
-            assertThat(a.authenticate(bearer(sign(key1, v1(tenant, now()).issuer("urn:sccm:oauth2:abc").build()))))
+            assertRefused(
+                    a.authenticate(
+                            bearer(sign(key1, v1(tenant, broken.clock.instant()).build()))),
+                    503,
+                    "entra_misconfigured");
+            assertThat(a.authenticate(bearer(sign(
+                            key1,
+                            v1(tenant, now()).issuer("urn:sccm:oauth2:abc").build()))))
                     .isEqualTo(AuthOutcome.NOT_MINE);
             assertThat(a.authenticate(Tokens.request(null))).isEqualTo(AuthOutcome.NOT_MINE);
             // Fixed: accepted again.
-            broken.set(EntraSettings.TENANTS, tenants(tenant)).set(EntraSettings.JWKS_CA_FILE, jwks.caFile.toString())
+            broken.set(EntraSettings.TENANTS, tenants(tenant))
+                    .set(EntraSettings.JWKS_CA_FILE, jwks.caFile.toString())
                     .set(EntraSettings.CLOCK_SKEW_SECONDS, null);
-            accepted(a.authenticate(bearer(sign(key1, v1(tenant, broken.clock.instant()).build()))));
+            accepted(a.authenticate(
+                    bearer(sign(key1, v1(tenant, broken.clock.instant()).build()))));
         }
     }
 
@@ -405,37 +479,49 @@ class EntraAuthenticatorTest {
     @Test
     void refusalsNeverCarryTheToken() {
         String[] tokens = {
-                sign(key1, v1(tenant, now()).audience("https://elsewhere").build()),
-                sign(key1, v1(tenant, now()).expirationTime(Date.from(now().minus(Duration.ofHours(1)))).build()),
-                sign(key2, v1(tenant, now()).build()),
-                sign(key1, v1(STRANGER, now()).build()),
+            sign(key1, v1(tenant, now()).audience("https://elsewhere").build()),
+            sign(
+                    key1,
+                    v1(tenant, now())
+                            .expirationTime(Date.from(now().minus(Duration.ofHours(1))))
+                            .build()),
+            sign(key2, v1(tenant, now()).build()),
+            sign(key1, v1(STRANGER, now()).build()),
         };
         for (String t : tokens) {
             var r = (AuthOutcome.Refused) present(t);
             String signature = t.substring(t.lastIndexOf('.') + 1);
             String payload = t.split("\\.")[1];
-            assertThat(r.detail()).doesNotContain(signature).doesNotContain(payload).doesNotContain(t);
+            assertThat(r.detail())
+                    .doesNotContain(signature)
+                    .doesNotContain(payload)
+                    .doesNotContain(t);
         }
     }
 
     @Test
     void refusalDetailsAreSafeForALogLine() throws Exception {
-        var header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("kid\r\nX-Evil: 1")
-                .type(new com.nimbusds.jose.JOSEObjectType("JWT\r\nX-Evil: 2")).build();
+        var header = new JWSHeader.Builder(JWSAlgorithm.RS256)
+                .keyID("kid\r\nX-Evil: 1")
+                .type(new com.nimbusds.jose.JOSEObjectType("JWT\r\nX-Evil: 2"))
+                .build();
         var jwt = new SignedJWT(header, v1(tenant, now()).build());
         jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key1));
         var r = (AuthOutcome.Refused) present(jwt.serialize());
         assertThat(r.reason()).isEqualTo("invalid_token");
         assertThat(r.detail().chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
-        var wrongAudience = (AuthOutcome.Refused) present(sign(key1, v1(tenant, now()).audience("a\r\nb").build()));
+        var wrongAudience = (AuthOutcome.Refused)
+                present(sign(key1, v1(tenant, now()).audience("a\r\nb").build()));
         assertThat(wrongAudience.detail().chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
     }
 
     @Test
     void unsignedClaimsOfAForeignIssuerAreNotLookedAtFurther() {
         // A JWT whose payload is not a JSON object is simply not an Entra token.
-        String header = Base64URL.encode("{\"alg\":\"RS256\"}".getBytes(StandardCharsets.UTF_8)).toString();
-        String payload = Base64URL.encode("[1,2]".getBytes(StandardCharsets.UTF_8)).toString();
+        String header = Base64URL.encode("{\"alg\":\"RS256\"}".getBytes(StandardCharsets.UTF_8))
+                .toString();
+        String payload =
+                Base64URL.encode("[1,2]".getBytes(StandardCharsets.UTF_8)).toString();
         assertThat(present(header + "." + payload + ".c2ln")).isEqualTo(AuthOutcome.NOT_MINE);
         // Nor is a claims set with a non-string issuer.
         var odd = new JWTClaimsSet.Builder().claim("iss", 42).build();

@@ -22,7 +22,9 @@ class EntraConfigTest {
     void declaresItsThreeSettings() {
         assertThat(new EntraSettings().settings())
                 .extracting(SettingDefinition::name, SettingDefinition::bool, SettingDefinition::defaultValue)
-                .containsExactly(tuple("tenants", false, "[]"), tuple("jwks-ca-file", false, ""),
+                .containsExactly(
+                        tuple("tenants", false, "[]"),
+                        tuple("jwks-ca-file", false, ""),
                         tuple("clock-skew-seconds", false, "120"));
     }
 
@@ -31,7 +33,8 @@ class EntraConfigTest {
         EntraConfig c = EntraConfig.parse("[" + GOOD + "]", "", "120");
         assertThat(c.tenants()).containsOnlyKeys(T);
         assertThat(c.tenants().get(T).appIdUri()).isEqualTo("https://ConfigMgrService");
-        assertThat(c.tenants().get(T).jwksUrl().toString()).isEqualTo("https://login.microsoftonline.com/" + T + "/discovery/keys");
+        assertThat(c.tenants().get(T).jwksUrl().toString())
+                .isEqualTo("https://login.microsoftonline.com/" + T + "/discovery/keys");
         assertThat(c.clockSkew()).isEqualTo(Duration.ofMinutes(2));
         assertThat(c.caFile()).isEmpty();
         assertThat(c.jwksTls()).isNull();
@@ -51,7 +54,9 @@ class EntraConfigTest {
         assertBad("[" + GOOD.replace("\"c\"", "42") + "]", "client_app_id must be a non-empty string");
         assertBad("[" + GOOD.replace(T + "\",", "contoso.onmicrosoft.com\",") + "]", "tenant_id must be a GUID");
         assertBad("[" + GOOD.replace("https://login", "http://login") + "]", "jwks_url must be an https URL");
-        assertBad("[" + GOOD.replace("https://login.microsoftonline.com/" + T + "/discovery/keys", "not a url") + "]", "jwks_url");
+        assertBad(
+                "[" + GOOD.replace("https://login.microsoftonline.com/" + T + "/discovery/keys", "not a url") + "]",
+                "jwks_url");
         assertBad("[" + GOOD.replace("\"client_app_id\"", "\"client_appid\"") + "]", "unknown field 'client_appid'");
         assertBad("[" + GOOD + "," + GOOD + "]", "listed twice");
     }
@@ -59,7 +64,8 @@ class EntraConfigTest {
     @Test
     void refusesABadSkew() {
         for (String s : new String[] {"-1", "601", "1.5", "2m"}) {
-            assertThatThrownBy(() -> EntraConfig.parse("[]", null, s)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> EntraConfig.parse("[]", null, s))
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("clock-skew-seconds");
         }
         assertThat(EntraConfig.parse("[]", null, "0").clockSkew()).isZero();
@@ -68,12 +74,16 @@ class EntraConfigTest {
 
     @Test
     void theCaFileMustHoldCertificates(@TempDir Path dir) throws Exception {
-        assertThatThrownBy(() -> EntraConfig.parse("[]", dir.resolve("missing.pem").toString(), null))
+        assertThatThrownBy(
+                        () -> EntraConfig.parse("[]", dir.resolve("missing.pem").toString(), null))
                 .hasMessageContaining("cannot be read");
         Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
-        assertThatThrownBy(() -> EntraConfig.parse("[]", empty.toString(), null)).hasMessageContaining("no PEM certificate");
-        Path garbage = Files.writeString(dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-        assertThatThrownBy(() -> EntraConfig.parse("[]", garbage.toString(), null)).hasMessageContaining("bad certificate");
+        assertThatThrownBy(() -> EntraConfig.parse("[]", empty.toString(), null))
+                .hasMessageContaining("no PEM certificate");
+        Path garbage = Files.writeString(
+                dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        assertThatThrownBy(() -> EntraConfig.parse("[]", garbage.toString(), null))
+                .hasMessageContaining("bad certificate");
         var ca = org.opencmg.pki.CertificateBuilder.rootCa("Extra").build();
         Path good = dir.resolve("ca.pem");
         org.opencmg.pki.PemFiles.writeCertificates(good, java.util.List.of(ca.certificate()));
@@ -83,7 +93,8 @@ class EntraConfigTest {
     }
 
     static void assertBad(String tenants, String message) {
-        assertThatThrownBy(() -> EntraConfig.parse(tenants, null, null)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> EntraConfig.parse(tenants, null, null))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(message);
     }
 }

@@ -36,12 +36,18 @@ final class JwksServer implements AutoCloseable {
 
     JwksServer(Path dir) throws Exception {
         IssuedCertificate ca = CertificateBuilder.rootCa("JWKS Test Root").build();
-        IssuedCertificate cert = CertificateBuilder.leaf("jwks", ca).serverAuth().dnsNames("localhost").ipAddresses("127.0.0.1").build();
+        IssuedCertificate cert = CertificateBuilder.leaf("jwks", ca)
+                .serverAuth()
+                .dnsNames("localhost")
+                .ipAddresses("127.0.0.1")
+                .build();
         caFile = dir.resolve("jwks-ca.pem");
         PemFiles.writeCertificates(caFile, List.of(ca.certificate()));
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
-        ks.setKeyEntry("jwks", cert.privateKey(), "pw".toCharArray(), new X509Certificate[] {cert.certificate(), ca.certificate()});
+        ks.setKeyEntry("jwks", cert.privateKey(), "pw".toCharArray(), new X509Certificate[] {
+            cert.certificate(), ca.certificate()
+        });
         var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "pw".toCharArray());
         SSLContext ctx = SSLContext.getInstance("TLS");
@@ -75,7 +81,8 @@ final class JwksServer implements AutoCloseable {
 
     /** Publishes these keys (their public parts) as the tenant's JWKS, replacing what was there. */
     void publish(String tenant, JWK... keys) {
-        published.put(tenant, java.util.Arrays.stream(keys).map(JWK::toPublicJWK).toList());
+        published.put(
+                tenant, java.util.Arrays.stream(keys).map(JWK::toPublicJWK).toList());
     }
 
     /** How often the tenant's JWKS was requested. */

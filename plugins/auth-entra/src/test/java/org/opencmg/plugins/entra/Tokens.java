@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
-import java.util.Optional;
 import org.opencmg.api.ClientRequest;
 import org.opencmg.testkit.PluginTestContext;
 
@@ -23,8 +22,7 @@ final class Tokens {
     static final String APP_ID_URI = "https://ConfigMgrService";
     static final String CLIENT_APP_ID = "9f8e7d6c-5b4a-4321-8765-0123456789ab";
 
-    private Tokens() {
-    }
+    private Tokens() {}
 
     static RSAKey newKey(String kid) {
         try {
@@ -63,7 +61,12 @@ final class Tokens {
 
     static String sign(RSAKey key, String kid, JWTClaimsSet claims) {
         try {
-            var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(kid).build(), claims);
+            var jwt = new SignedJWT(
+                    new JWSHeader.Builder(JWSAlgorithm.RS256)
+                            .type(JOSEObjectType.JWT)
+                            .keyID(kid)
+                            .build(),
+                    claims);
             jwt.sign(new RSASSASigner(key));
             return jwt.serialize();
         } catch (JOSEException e) {

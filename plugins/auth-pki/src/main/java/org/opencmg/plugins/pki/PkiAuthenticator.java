@@ -65,17 +65,20 @@ public final class PkiAuthenticator implements Authenticator {
         int depth = maxChainDepth();
         Instant now = context.clock().instant();
         // The outcome holds the device's site: a new binding of roots to sites is a new key.
-        String key = mode.code() + depth + ":" + context.settings().get(SITE_ROOTS).orElse("") + ":"
-                + ValidationCache.key(chain, trust.revision(), checkRevocation);
+        String key =
+                mode.code() + depth + ":" + context.settings().get(SITE_ROOTS).orElse("") + ":"
+                        + ValidationCache.key(chain, trust.revision(), checkRevocation);
         AuthOutcome cached = cache.get(key, now);
         if (cached != null) {
             return cached;
         }
-        var result = validator.validate(chain,
+        var result = validator.validate(
+                chain,
                 new TrustMaterial(trust.roots(), trust.intermediates(), trust.ctlThumbprints(), trust.crls()),
                 new ValidationOptions(EkuRequirement.CLIENT, checkRevocation, now, mode, depth));
         AuthOutcome outcome = switch (result) {
-            case ValidationResult.Valid v -> new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor(), siteOf(v.anchor())));
+            case ValidationResult.Valid v ->
+                new AuthOutcome.Authenticated(device(chain.getFirst(), v.anchor(), siteOf(v.anchor())));
             case ValidationResult.Refused r -> AuthOutcome.refused(r.reason().refusal(), r.detail());
         };
         cache.put(key, outcome, now, chain.getFirst().getNotAfter().toInstant());
@@ -94,15 +97,21 @@ public final class PkiAuthenticator implements Authenticator {
 
     private RevocationMode revocationMode() {
         try {
-            return context.settings().get(REVOCATION_MODE).map(RevocationMode::parse).orElse(RevocationMode.HARD);
+            return context.settings()
+                    .get(REVOCATION_MODE)
+                    .map(RevocationMode::parse)
+                    .orElse(RevocationMode.HARD);
         } catch (IllegalArgumentException e) {
-            return RevocationMode.HARD;   // the catalog refuses other values; a hand-edited database gets the strict one
+            return RevocationMode.HARD; // the catalog refuses other values; a hand-edited database gets the strict one
         }
     }
 
     private int maxChainDepth() {
         try {
-            int n = context.settings().get(MAX_CHAIN_DEPTH).map(String::strip).map(Integer::parseInt)
+            int n = context.settings()
+                    .get(MAX_CHAIN_DEPTH)
+                    .map(String::strip)
+                    .map(Integer::parseInt)
                     .orElse(ValidationOptions.DEFAULT_MAX_CHAIN_DEPTH);
             return Math.clamp(n, 1, ValidationOptions.LIMIT_MAX_CHAIN_DEPTH);
         } catch (NumberFormatException e) {
@@ -119,11 +128,13 @@ public final class PkiAuthenticator implements Authenticator {
         if (site != null) {
             attributes.put(Device.SITE, site);
         }
-        return new Device(Thumbprints.sha256(leaf), METHOD, leaf.getSubjectX500Principal().getName(), attributes);
+        return new Device(
+                Thumbprints.sha256(leaf), METHOD, leaf.getSubjectX500Principal().getName(), attributes);
     }
 
     /** The host's setting binding trusted roots to sites: "SITE:SHA256,..." (validated when it is set). */
     static final String SITE_ROOTS = "site-roots";
+
     private volatile Map.Entry<String, Map<String, String>> siteRoots = Map.entry("", Map.of());
 
     /** The site the administrator bound this trusted root to (setting site-roots), or null. */
@@ -138,7 +149,9 @@ public final class PkiAuthenticator implements Authenticator {
             for (String pair : value.split(",")) {
                 int colon = pair.indexOf(':');
                 if (colon > 0) {
-                    bySha256.put(pair.substring(colon + 1).strip().toUpperCase(Locale.ROOT), pair.substring(0, colon).strip());
+                    bySha256.put(
+                            pair.substring(colon + 1).strip().toUpperCase(Locale.ROOT),
+                            pair.substring(0, colon).strip());
                 }
             }
             parsed = Map.entry(value, Map.copyOf(bySha256));

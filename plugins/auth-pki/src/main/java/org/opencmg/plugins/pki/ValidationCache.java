@@ -23,8 +23,7 @@ final class ValidationCache {
     /** Refusals are cheap to redo for a small set of repeat offenders; this many are remembered. */
     static final int MAX_REFUSALS = 1_000;
 
-    private record Entry(AuthOutcome outcome, Instant until) {
-    }
+    private record Entry(AuthOutcome outcome, Instant until) {}
 
     private final Duration ttl;
     private final Cache<String, Entry> accepted;
@@ -38,7 +37,10 @@ final class ValidationCache {
 
     private static Cache<String, Entry> bounded(Duration ttl, int maxEntries) {
         // Caffeine's own clock only frees memory; whether an entry still holds is decided by its until.
-        return Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).build();
+        return Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                .expireAfterWrite(ttl)
+                .build();
     }
 
     static String key(List<X509Certificate> chain, long trustRevision, boolean revocation) {

@@ -24,7 +24,11 @@ class ValidationCacheTest {
         var cache = new ValidationCache(Duration.ofSeconds(60), 10_000);
         cache.put("valid", valid(0), NOW, LEAF_NOT_AFTER);
         for (int i = 0; i < 50_000; i++) {
-            cache.put("random-self-signed-" + i, AuthOutcome.refused(org.opencmg.api.Refusal.UNTRUSTED_ROOT, ""), NOW, LEAF_NOT_AFTER);
+            cache.put(
+                    "random-self-signed-" + i,
+                    AuthOutcome.refused(org.opencmg.api.Refusal.UNTRUSTED_ROOT, ""),
+                    NOW,
+                    LEAF_NOT_AFTER);
         }
         assertThat(cache.get("valid", NOW)).isEqualTo(valid(0));
     }
@@ -45,7 +49,9 @@ class ValidationCacheTest {
             cache.put("device-" + i, valid(i), NOW, LEAF_NOT_AFTER);
         }
         cache.cleanUp();
-        long kept = java.util.stream.IntStream.rangeClosed(0, 1_000).filter(i -> cache.get("device-" + i, NOW) != null).count();
+        long kept = java.util.stream.IntStream.rangeClosed(0, 1_000)
+                .filter(i -> cache.get("device-" + i, NOW) != null)
+                .count();
         assertThat(kept).isEqualTo(1_000);
     }
 

@@ -42,11 +42,9 @@ final class DeviceKeys {
         }
     }
 
-    record Parsed(PublicKey key, byte[] spki, String deviceId, String pem) {
-    }
+    record Parsed(PublicKey key, byte[] spki, String deviceId, String pem) {}
 
-    private DeviceKeys() {
-    }
+    private DeviceKeys() {}
 
     static Parsed parsePem(String pem) throws BadKey {
         if (pem == null || pem.length() > 8192) {
@@ -60,7 +58,9 @@ final class DeviceKeys {
         }
         byte[] der;
         try {
-            der = Base64.getMimeDecoder().decode(s.substring(begin.length(), s.length() - end.length()).strip());
+            der = Base64.getMimeDecoder()
+                    .decode(s.substring(begin.length(), s.length() - end.length())
+                            .strip());
         } catch (IllegalArgumentException e) {
             throw new BadKey("public_key is not valid base64");
         }
@@ -98,8 +98,8 @@ final class DeviceKeys {
     }
 
     static String toPem(byte[] spki) {
-        return "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(spki)
-                + "\n-----END PUBLIC KEY-----\n";
+        return "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(spki) + "\n-----END PUBLIC KEY-----\n";
     }
 
     /**
@@ -132,7 +132,8 @@ final class DeviceKeys {
         try {
             if (key instanceof ECPublicKey ec && JWSAlgorithm.ES256.equals(alg)) {
                 verifier = new ECDSAVerifier(ec);
-            } else if (key instanceof RSAPublicKey rsa && Set.of(JWSAlgorithm.RS256, JWSAlgorithm.PS256).contains(alg)) {
+            } else if (key instanceof RSAPublicKey rsa
+                    && Set.of(JWSAlgorithm.RS256, JWSAlgorithm.PS256).contains(alg)) {
                 verifier = new RSASSAVerifier(rsa);
             } else {
                 return "proof alg " + alg + " does not fit the registered " + key.getAlgorithm() + " key";

@@ -22,8 +22,7 @@ final class RevokedDevices {
     static final Duration REMEMBER_DELETION = Tokens.ACCESS_LIFETIME.plus(Tokens.SKEW);
 
     /** By device ID: tokens issued at or before the instant are refused (Instant.MAX: blocked, all of them). */
-    private record Snapshot(Map<String, Instant> refusedUpTo, long checkedAtNanos) {
-    }
+    private record Snapshot(Map<String, Instant> refusedUpTo, long checkedAtNanos) {}
 
     private final TokenStore store;
     private final Supplier<Instant> now;

@@ -1,6 +1,5 @@
 package org.opencmg.plugins.token;
 
-import java.util.Arrays;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -11,6 +10,7 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -42,12 +42,10 @@ final class SigningKeys {
     private static final Logger LOG = LoggerFactory.getLogger(SigningKeys.class);
 
     /** One version of the key, parsed. */
-    record Key(int version, String kid, RSAPrivateCrtKey privateKey, RSAPublicKey publicKey, RSASSAVerifier verifier) {
-    }
+    record Key(int version, String kid, RSAPrivateCrtKey privateKey, RSAPublicKey publicKey, RSASSAVerifier verifier) {}
 
     /** The parsed valid versions; {@code current} is null while no key exists yet. */
-    private record Snapshot(String versions, Key current, Map<String, Key> byKid, long checkedAtNanos) {
-    }
+    private record Snapshot(String versions, Key current, Map<String, Key> byKid, long checkedAtNanos) {}
 
     private final Secrets secrets;
     private final ReentrantLock lock = new ReentrantLock();
@@ -90,8 +88,11 @@ final class SigningKeys {
         try {
             secrets.rotate(SECRET, SigningKeys::generate, ROLLOVER_OVERLAP, actor);
             Key k = reload().current();
-            LOG.info("token signing key rotated: new kid {} (v{}); previous versions stay valid for {} days", k.kid(),
-                    k.version(), ROLLOVER_OVERLAP.toDays());
+            LOG.info(
+                    "token signing key rotated: new kid {} (v{}); previous versions stay valid for {} days",
+                    k.kid(),
+                    k.version(),
+                    ROLLOVER_OVERLAP.toDays());
             return k;
         } finally {
             lock.unlock();
@@ -101,7 +102,8 @@ final class SigningKeys {
     /** Every valid version, newest first (for the admin API: kid and version only). */
     List<Key> valid() {
         return fresh(RECHECK_MS, true).byKid().values().stream()
-                .sorted((a, b) -> Integer.compare(b.version(), a.version())).toList();
+                .sorted((a, b) -> Integer.compare(b.version(), a.version()))
+                .toList();
     }
 
     /**
@@ -132,7 +134,8 @@ final class SigningKeys {
     /** Reads the valid versions; parses them only if they differ from the cached ones. Under {@link #lock}. */
     private Snapshot reload() {
         List<SecretValue> values = secrets.valid(SECRET);
-        String versions = values.stream().map(v -> v.version() + ":" + v.validUntil()).collect(Collectors.joining(","));
+        String versions =
+                values.stream().map(v -> v.version() + ":" + v.validUntil()).collect(Collectors.joining(","));
         Snapshot old = snapshot;
         Snapshot next;
         if (versions.equals(old.versions())) {
@@ -158,7 +161,8 @@ final class SigningKeys {
         try {
             var kf = KeyFactory.getInstance("RSA");
             var priv = (RSAPrivateCrtKey) kf.generatePrivate(new PKCS8EncodedKeySpec(der));
-            var pub = (RSAPublicKey) kf.generatePublic(new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
+            var pub =
+                    (RSAPublicKey) kf.generatePublic(new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
             return new Key(v.version(), kid(pub), priv, pub, new RSASSAVerifier(pub));
         } catch (GeneralSecurityException | ClassCastException e) {
             // No cause: nothing of the key travels with the exception.
@@ -171,7 +175,8 @@ final class SigningKeys {
     /** base64url (no padding) of the SHA-256 of the public key's SubjectPublicKeyInfo. */
     static String kid(RSAPublicKey key) {
         try {
-            return Base64.getUrlEncoder().withoutPadding()
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
                     .encodeToString(MessageDigest.getInstance("SHA-256").digest(key.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);

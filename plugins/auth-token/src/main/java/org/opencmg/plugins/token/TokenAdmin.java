@@ -1,15 +1,14 @@
 package org.opencmg.plugins.token;
 
-import java.security.interfaces.ECPublicKey;
-import java.time.temporal.ChronoUnit;
-import java.util.Locale;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import java.nio.charset.StandardCharsets;
+import java.security.interfaces.ECPublicKey;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,18 +62,21 @@ public final class TokenAdmin implements AdminResource {
         String sub = call.subPath();
         if (sub.isEmpty() || sub.equals("/")) {
             return switch (call.method()) {
-                case "GET" -> AdminReply.ok(store.bulkTokens().stream().map(this::json).toList());
+                case "GET" ->
+                    AdminReply.ok(store.bulkTokens().stream().map(this::json).toList());
                 case "POST" -> issue(call);
                 default -> AdminReply.error(405, call.method() + " is not allowed on /api/tokens");
             };
         }
         if (sub.equals("/rotate-signing-key")) {
-            return "POST".equals(call.method()) ? rotate(call.actor())
+            return "POST".equals(call.method())
+                    ? rotate(call.actor())
                     : AdminReply.error(405, "POST /api/tokens/rotate-signing-key");
         }
         if (sub.equals("/signing-keys") && "GET".equals(call.method())) {
             return AdminReply.ok(tokens.keys().valid().stream()
-                    .map(k -> Map.of("kid", k.kid(), "version", k.version())).toList());
+                    .map(k -> Map.of("kid", k.kid(), "version", k.version()))
+                    .toList());
         }
         Matcher m = BLOCK.matcher(sub);
         if (m.matches()) {
@@ -95,7 +97,8 @@ public final class TokenAdmin implements AdminResource {
             try {
                 body = JSONObjectUtils.parse(text);
             } catch (ParseException e) {
-                return AdminReply.error(400, "malformed JSON: expected {\"lifetime_minutes\": N, \"max_registrations\": M}");
+                return AdminReply.error(
+                        400, "malformed JSON: expected {\"lifetime_minutes\": N, \"max_registrations\": M}");
             }
             for (String key : body.keySet()) {
                 if (!key.equals("lifetime_minutes") && !key.equals("max_registrations")) {
@@ -111,10 +114,13 @@ public final class TokenAdmin implements AdminResource {
             }
             Object m = body.get("max_registrations");
             if (m != null) {
-                if (!(m instanceof Long || m instanceof Integer) || ((Number) m).longValue() < 1
+                if (!(m instanceof Long || m instanceof Integer)
+                        || ((Number) m).longValue() < 1
                         || ((Number) m).longValue() > MAX_REGISTRATIONS) {
-                    return AdminReply.error(400, "max_registrations must be a whole number from 1 to " + MAX_REGISTRATIONS
-                            + " (leave it out for no limit)");
+                    return AdminReply.error(
+                            400,
+                            "max_registrations must be a whole number from 1 to " + MAX_REGISTRATIONS
+                                    + " (leave it out for no limit)");
                 }
                 maxRegistrations = ((Number) m).intValue();
             }
@@ -124,11 +130,28 @@ public final class TokenAdmin implements AdminResource {
             return AdminReply.error(400, "lifetime_minutes must be 1 to " + max + " (7 days), not " + minutes);
         }
         Tokens.Minted t = tokens.mintBulk(Duration.ofMinutes(minutes));
-        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), call.actor(), false, null, null,
-                maxRegistrations, 0));
-        context.audit().record(call.actor(), "token.new", t.id(), "bulk registration token, " + minutes + " minutes, until "
-                + t.expiresAt() + ", " + (maxRegistrations == null ? "no registration limit" : "at most " + maxRegistrations
-                + " registrations") + ", signing key " + t.kid());
+        store.addBulk(new TokenStore.BulkToken(
+                t.id(),
+                t.issuedAt(),
+                t.notBefore(),
+                t.expiresAt(),
+                call.actor(),
+                false,
+                null,
+                null,
+                maxRegistrations,
+                0));
+        context.audit()
+                .record(
+                        call.actor(),
+                        "token.new",
+                        t.id(),
+                        "bulk registration token, " + minutes + " minutes, until "
+                                + t.expiresAt() + ", "
+                                + (maxRegistrations == null
+                                        ? "no registration limit"
+                                        : "at most " + maxRegistrations + " registrations")
+                                + ", signing key " + t.kid());
         var out = new LinkedHashMap<String, Object>();
         out.put("id", t.id());
         out.put("token", t.token());
@@ -148,9 +171,14 @@ public final class TokenAdmin implements AdminResource {
 
     private AdminReply rotate(String actor) {
         SigningKeys.Key k = tokens.keys().rotate(actor);
-        Instant until = context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(ChronoUnit.SECONDS);
-        context.audit().record(actor, "token.rotate_signing_key", "signing-key",
-                "new kid " + k.kid() + " (v" + k.version() + "); previous keys valid until " + until);
+        Instant until =
+                context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(ChronoUnit.SECONDS);
+        context.audit()
+                .record(
+                        actor,
+                        "token.rotate_signing_key",
+                        "signing-key",
+                        "new kid " + k.kid() + " (v" + k.version() + "); previous keys valid until " + until);
         var out = new LinkedHashMap<String, Object>();
         out.put("kid", k.kid());
         out.put("version", k.version());
@@ -162,8 +190,15 @@ public final class TokenAdmin implements AdminResource {
         Instant now = context.clock().instant();
         var out = new LinkedHashMap<String, Object>();
         out.put("id", t.id());
-        out.put("state", t.blocked() ? "blocked" : now.isAfter(t.expiresAt()) ? "expired"
-                : t.maxRegistrations() != null && t.registrations() >= t.maxRegistrations() ? "used up" : "active");
+        out.put(
+                "state",
+                t.blocked()
+                        ? "blocked"
+                        : now.isAfter(t.expiresAt())
+                                ? "expired"
+                                : t.maxRegistrations() != null && t.registrations() >= t.maxRegistrations()
+                                        ? "used up"
+                                        : "active");
         out.put("issued_at", t.issuedAt().toString());
         out.put("not_before", t.notBefore().toString());
         out.put("expires_at", t.expiresAt().toString());
@@ -216,7 +251,9 @@ public final class TokenAdmin implements AdminResource {
         public AdminReply handle(AdminCall call) {
             String sub = call.subPath();
             if (sub.isEmpty() || sub.equals("/")) {
-                return "GET".equals(call.method()) ? AdminReply.ok(store.devices().stream().map(Devices::json).toList())
+                return "GET".equals(call.method())
+                        ? AdminReply.ok(
+                                store.devices().stream().map(Devices::json).toList())
                         : AdminReply.error(405, call.method() + " is not allowed on /api/devices");
             }
             Matcher m = DEVICE.matcher(sub);
@@ -227,8 +264,10 @@ public final class TokenAdmin implements AdminResource {
             String action = m.group(2);
             if (action == null) {
                 return switch (call.method()) {
-                    case "GET" -> store.device(id).<AdminReply>map(d -> AdminReply.ok(json(d)))
-                            .orElseGet(() -> AdminReply.error(404, "no registered device with ID " + id));
+                    case "GET" ->
+                        store.device(id)
+                                .<AdminReply>map(d -> AdminReply.ok(json(d)))
+                                .orElseGet(() -> AdminReply.error(404, "no registered device with ID " + id));
                     case "DELETE" -> delete(id, call.actor());
                     default -> AdminReply.error(405, call.method() + " /api/devices/<id>: GET or DELETE");
                 };
@@ -245,7 +284,12 @@ public final class TokenAdmin implements AdminResource {
             }
             revoked.reload();
             var device = store.device(id).orElseThrow();
-            context.audit().record(actor, blocked ? "token.device_block" : "token.device_unblock", id, "token device " + device.name());
+            context.audit()
+                    .record(
+                            actor,
+                            blocked ? "token.device_block" : "token.device_unblock",
+                            id,
+                            "token device " + device.name());
             return AdminReply.ok(json(device));
         }
 
@@ -256,7 +300,12 @@ public final class TokenAdmin implements AdminResource {
                 return AdminReply.error(404, "no registered device with ID " + id);
             }
             revoked.reload();
-            context.audit().record(actor, "token.device_delete", id, "token device " + device.get().name());
+            context.audit()
+                    .record(
+                            actor,
+                            "token.device_delete",
+                            id,
+                            "token device " + device.get().name());
             return AdminReply.ok(Map.of("deleted", id));
         }
 

@@ -47,8 +47,10 @@ public final class TokenAuthenticator implements Authenticator {
 
     /** The plugin's one set of revoked devices: a block through the admin API holds on this instance at once. */
     static RevokedDevices revokedDevices(PluginContext context) {
-        return context.shared(RevokedDevices.class,
-                () -> new RevokedDevices(new TokenStore(context.jdbc()), () -> context.clock().instant()));
+        return context.shared(
+                RevokedDevices.class,
+                () -> new RevokedDevices(
+                        new TokenStore(context.jdbc()), () -> context.clock().instant()));
     }
 
     @Override
@@ -86,11 +88,13 @@ public final class TokenAuthenticator implements Authenticator {
                     return AuthOutcome.refused(Refusal.INVALID_TOKEN, "bulk token " + jti + " is not in the store");
                 }
                 if (row.get().blocked()) {
-                    return AuthOutcome.refused(Refusal.TOKEN_BLOCKED, "bulk token " + jti + " blocked by "
-                            + row.get().blockedBy() + " at " + row.get().blockedAt());
+                    return AuthOutcome.refused(
+                            Refusal.TOKEN_BLOCKED,
+                            "bulk token " + jti + " blocked by " + row.get().blockedBy() + " at "
+                                    + row.get().blockedAt());
                 }
-                return new AuthOutcome.Authenticated(new Device("bulk:" + jti, METHOD_BULK, "bulk registration token " + jti,
-                        attributes));
+                return new AuthOutcome.Authenticated(
+                        new Device("bulk:" + jti, METHOD_BULK, "bulk registration token " + jti, attributes));
             }
             case DEVICE -> {
                 String id = claims.getSubject();
@@ -103,10 +107,13 @@ public final class TokenAuthenticator implements Authenticator {
                     return AuthOutcome.refused(Refusal.INVALID_TOKEN, "device " + id + " is not registered");
                 }
                 if (registered.get().blocked()) {
-                    return AuthOutcome.refused(Refusal.DEVICE_BLOCKED, "device " + id + " blocked by "
-                            + registered.get().blockedBy() + " at " + registered.get().blockedAt());
+                    return AuthOutcome.refused(
+                            Refusal.DEVICE_BLOCKED,
+                            "device " + id + " blocked by " + registered.get().blockedBy() + " at "
+                                    + registered.get().blockedAt());
                 }
-                return new AuthOutcome.Authenticated(new Device(id, METHOD_DEVICE, registered.get().name(), attributes));
+                return new AuthOutcome.Authenticated(
+                        new Device(id, METHOD_DEVICE, registered.get().name(), attributes));
             }
             case ACCESS -> {
                 Refusal refusal = revoked(claims.getSubject(), claims);
@@ -115,16 +122,21 @@ public final class TokenAuthenticator implements Authenticator {
                 }
                 String auth = Tokens.claimString(claims, "auth");
                 attributes.put("auth", auth == null ? "token" : auth);
-                return new AuthOutcome.Authenticated(new Device(claims.getSubject(), METHOD_ACCESS,
-                        Tokens.claimString(claims, "name"), attributes));
+                return new AuthOutcome.Authenticated(
+                        new Device(claims.getSubject(), METHOD_ACCESS, Tokens.claimString(claims, "name"), attributes));
             }
         }
         throw new IllegalStateException("unknown kind " + kind);
     }
 
     private Refusal revoked(String deviceId, JWTClaimsSet claims) {
-        return deviceId == null ? null
-                : revoked.refusal(deviceId, claims.getIssueTime() == null ? null : claims.getIssueTime().toInstant());
+        return deviceId == null
+                ? null
+                : revoked.refusal(
+                        deviceId,
+                        claims.getIssueTime() == null
+                                ? null
+                                : claims.getIssueTime().toInstant());
     }
 
     /** The credentials of an {@code Authorization: Bearer} header (scheme case-insensitive), if that is what it is. */

@@ -65,7 +65,8 @@ public final class TokenService implements GatewayService {
     @Override
     public ServiceResponse handle(ServiceRequest request) {
         String[] segments = request.path().substring(1).split("/");
-        String operation = segments.length == 3 ? "token" : segments.length == 4 ? segments[3].toLowerCase(Locale.ROOT) : null;
+        String operation =
+                segments.length == 3 ? "token" : segments.length == 4 ? segments[3].toLowerCase(Locale.ROOT) : null;
         if (operation == null || !List.of("token", "register", "renew").contains(operation)) {
             return ServiceResponse.refuse(Refusal.UNKNOWN_STS_OPERATION, "CCM_STS has register, renew and token");
         }
@@ -82,7 +83,8 @@ public final class TokenService implements GatewayService {
     private ServiceResponse register(ServiceRequest request) {
         Optional<Device> bulk = request.deviceBy(TokenAuthenticator.METHOD_BULK);
         if (bulk.isEmpty()) {
-            return ServiceResponse.refuse(Refusal.BULK_TOKEN_REQUIRED,
+            return ServiceResponse.refuse(
+                    Refusal.BULK_TOKEN_REQUIRED,
                     "registration needs a bulk registration token; request had " + methods(request));
         }
         Map<String, Object> body;
@@ -98,42 +100,57 @@ public final class TokenService implements GatewayService {
             return ServiceResponse.refuse(Refusal.BAD_PUBLIC_KEY, e.getMessage());
         }
         Object rawName = body.get("name");
-        String name = rawName == null ? "device-" + key.deviceId().substring(0, 12) : rawName instanceof String s ? s.strip() : null;
-        if (name == null || name.isEmpty() || name.length() > MAX_NAME || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
-            return ServiceResponse.refuse(Refusal.BAD_DEVICE_NAME, "name must be 1-" + MAX_NAME + " printable characters");
+        String name = rawName == null
+                ? "device-" + key.deviceId().substring(0, 12)
+                : rawName instanceof String s ? s.strip() : null;
+        if (name == null
+                || name.isEmpty()
+                || name.length() > MAX_NAME
+                || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            return ServiceResponse.refuse(
+                    Refusal.BAD_DEVICE_NAME, "name must be 1-" + MAX_NAME + " printable characters");
         }
         Instant now = tokens.clock().instant();
         String bulkId = bulk.get().attributes().get("token_id");
         // Without this a bulk-token holder could register someone else's public key and act as that device.
-        String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(), bulkId, key.deviceId(), now);
+        String why = DeviceKeys.checkProof(
+                body.get("proof") instanceof String s ? s : null, key.key(), bulkId, key.deviceId(), now);
         if (why != null) {
             return ServiceResponse.refuse(Refusal.INVALID_PROOF, "registration of " + key.deviceId() + ": " + why);
         }
-        var registration = store.registerDevice(new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
+        var registration = store.registerDevice(
+                new TokenStore.RegisteredDevice(key.deviceId(), name, key.pem(), now, bulkId, now));
         if (registration.outcome() == TokenStore.Registration.Outcome.LIMIT_REACHED) {
-            return ServiceResponse.refuse(Refusal.REGISTRATION_LIMIT_REACHED, "bulk token " + bulkId
-                    + " has registered as many devices as it may");
+            return ServiceResponse.refuse(
+                    Refusal.REGISTRATION_LIMIT_REACHED,
+                    "bulk token " + bulkId + " has registered as many devices as it may");
         }
         var device = registration.device();
         if (device.blocked()) {
-            return ServiceResponse.refuse(Refusal.DEVICE_BLOCKED, "device " + device.id() + " is blocked; it cannot register again");
+            return ServiceResponse.refuse(
+                    Refusal.DEVICE_BLOCKED, "device " + device.id() + " is blocked; it cannot register again");
         }
         if (registration.created()) {
             LOG.info("device {} ({}) registered with bulk token {}", device.id(), device.name(), bulkId);
         } else {
             store.touchDevice(device.id(), now);
-            LOG.info("device {} ({}) registered again with bulk token {}, proving its key; name and bulk token unchanged",
-                    device.id(), device.name(), bulkId);
+            LOG.info(
+                    "device {} ({}) registered again with bulk token {}, proving its key; name and bulk token unchanged",
+                    device.id(),
+                    device.name(),
+                    bulkId);
         }
         // The device belongs to the site whose role's token service it registered through.
-        String site = tokens.siteOfRole(request.path().substring(1).split("/")[1]).orElse(null);
+        String site =
+                tokens.siteOfRole(request.path().substring(1).split("/")[1]).orElse(null);
         return deviceTokenAnswer(device.id(), tokens.mintDevice(device.id(), device.name(), site));
     }
 
     private ServiceResponse renew(ServiceRequest request) {
         Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE);
         if (device.isEmpty()) {
-            return ServiceResponse.refuse(Refusal.DEVICE_TOKEN_REQUIRED, "renewal needs a device token; request had " + methods(request));
+            return ServiceResponse.refuse(
+                    Refusal.DEVICE_TOKEN_REQUIRED, "renewal needs a device token; request had " + methods(request));
         }
         Map<String, Object> body;
         try {
@@ -156,19 +173,26 @@ public final class TokenService implements GatewayService {
             return ServiceResponse.refuse(Refusal.STORED_KEY_UNREADABLE, "device " + id + ": " + e.getMessage());
         }
         Instant now = tokens.clock().instant();
-        String why = DeviceKeys.checkProof(body.get("proof") instanceof String s ? s : null, key.key(),
-                device.get().attributes().get("token_id"), now);
+        String why = DeviceKeys.checkProof(
+                body.get("proof") instanceof String s ? s : null,
+                key.key(),
+                device.get().attributes().get("token_id"),
+                now);
         if (why != null) {
             return ServiceResponse.refuse(Refusal.INVALID_PROOF, "device " + id + ": " + why);
         }
         store.touchDevice(id, now);
-        return deviceTokenAnswer(id, tokens.mintDevice(id, registered.get().name(), device.get().site().orElse(null)));
+        return deviceTokenAnswer(
+                id,
+                tokens.mintDevice(
+                        id, registered.get().name(), device.get().site().orElse(null)));
     }
 
     private ServiceResponse accessToken(ServiceRequest request) {
         Optional<Device> device = request.deviceBy(TokenAuthenticator.METHOD_DEVICE, ENTRA);
         if (device.isEmpty()) {
-            return ServiceResponse.refuse(Refusal.DEVICE_TOKEN_REQUIRED,
+            return ServiceResponse.refuse(
+                    Refusal.DEVICE_TOKEN_REQUIRED,
                     "an access token needs a device token or an Entra ID token; request had " + methods(request));
         }
         Device d = device.get();
@@ -181,11 +205,14 @@ public final class TokenService implements GatewayService {
                 notAfter = null;
             }
         }
-        Tokens.Minted minted = tokens.mintAccess(d.id(), d.name(), entra ? ENTRA : "token", d.site().orElse(null), notAfter);
+        Tokens.Minted minted = tokens.mintAccess(
+                d.id(), d.name(), entra ? ENTRA : "token", d.site().orElse(null), notAfter);
         var answer = new LinkedHashMap<String, Object>();
         answer.put("access_token", minted.token());
         answer.put("token_type", "Bearer");
-        answer.put("expires_in", minted.expiresAt().getEpochSecond() - minted.issuedAt().getEpochSecond());
+        answer.put(
+                "expires_in",
+                minted.expiresAt().getEpochSecond() - minted.issuedAt().getEpochSecond());
         return ServiceResponse.json(200, JSONObjectUtils.toJSONString(answer));
     }
 

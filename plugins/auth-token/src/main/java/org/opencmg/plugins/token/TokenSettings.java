@@ -11,7 +11,10 @@ public final class TokenSettings implements SettingsProvider {
 
     @Override
     public List<SettingDefinition> settings() {
-        return List.of(new SettingDefinition(Tokens.SITE_ID_SETTING, false, "",
+        return List.of(new SettingDefinition(
+                Tokens.SITE_ID_SETTING,
+                false,
+                "",
                 "Site id in the token issuer (urn:sccm:oauth2:<site id>). Empty: a random GUID made once and kept in "
                         + "the secret store. Changing it makes every token issued before unknown to the gateway."));
     }

@@ -41,6 +41,7 @@ final class Tokens {
     static final String SITE_ID_SETTING = "site-id";
     /** The site whose role's token service registered the device: device and access tokens carry it. */
     static final String SITE_CLAIM = "site";
+
     static final String SITE_ID_SECRET = "site-id";
 
     /** The token kinds, by their {@code Type} claim. */
@@ -80,16 +81,13 @@ final class Tokens {
     /** What a presented token turned out to be. */
     sealed interface Check {
         /** Signed by one of our valid keys, for our audience, inside its validity. */
-        record Valid(Kind kind, JWTClaimsSet claims) implements Check {
-        }
+        record Valid(Kind kind, JWTClaimsSet claims) implements Check {}
 
         /** Not a token of this site: another method (Entra ID) may own it. */
-        record NotOurs() implements Check {
-        }
+        record NotOurs() implements Check {}
 
         /** Ours (or unreadable) and not acceptable: 401 with {@code reason}; {@code detail} for the log only. */
-        record Invalid(Refusal reason, String detail) implements Check {
-        }
+        record Invalid(Refusal reason, String detail) implements Check {}
     }
 
     static final Check NOT_OURS = new Check.NotOurs();
@@ -103,8 +101,13 @@ final class Tokens {
         // One key cache for all of the plugin's extensions: a rotation through the admin API is seen at once.
         this.keys = context.shared(SigningKeys.class, () -> new SigningKeys(context.secrets()));
         // Made when the plugin starts, never by a device's first request: the request path stays off the database.
-        this.generatedSiteId = new String(context.secrets().currentOrCreate(SITE_ID_SECRET,
-                () -> UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII)).bytes(), StandardCharsets.US_ASCII);
+        this.generatedSiteId = new String(
+                context.secrets()
+                        .currentOrCreate(
+                                SITE_ID_SECRET,
+                                () -> UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII))
+                        .bytes(),
+                StandardCharsets.US_ASCII);
     }
 
     SigningKeys keys() {
@@ -130,7 +133,8 @@ final class Tokens {
 
     Minted mintBulk(Duration lifetime) {
         if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(BULK_MAX) > 0) {
-            throw new IllegalArgumentException("a bulk registration token lives 1 to " + BULK_MAX.toMinutes() + " minutes");
+            throw new IllegalArgumentException(
+                    "a bulk registration token lives 1 to " + BULK_MAX.toMinutes() + " minutes");
         }
         return mint(Kind.BULK, null, null, null, null, lifetime, null);
     }
@@ -153,7 +157,8 @@ final class Tokens {
         return mint(Kind.ACCESS, deviceId, name, auth, site, ACCESS_LIFETIME, notAfter);
     }
 
-    private Minted mint(Kind kind, String subject, String name, String auth, String site, Duration lifetime, Instant notAfter) {
+    private Minted mint(
+            Kind kind, String subject, String name, String auth, String site, Duration lifetime, Instant notAfter) {
         Instant now = context.clock().instant().truncatedTo(ChronoUnit.SECONDS);
         Instant exp = now.plus(lifetime);
         if (notAfter != null && notAfter.isBefore(exp)) {
@@ -182,7 +187,11 @@ final class Tokens {
             claims.claim(SITE_CLAIM, site);
         }
         SigningKeys.Key key = keys.current();
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(key.kid()).build(),
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(key.kid())
+                        .build(),
                 claims.build());
         try {
             jwt.sign(new RSASSASigner(key.privateKey()));
@@ -256,7 +265,8 @@ final class Tokens {
         if (claims.getJWTID() == null || claims.getJWTID().isBlank()) {
             return new Check.Invalid(Refusal.INVALID_TOKEN, "no jti");
         }
-        if (kind != Kind.BULK && (claims.getSubject() == null || claims.getSubject().isBlank())) {
+        if (kind != Kind.BULK
+                && (claims.getSubject() == null || claims.getSubject().isBlank())) {
             return new Check.Invalid(Refusal.INVALID_TOKEN, "no sub");
         }
         return new Check.Valid(kind, claims);

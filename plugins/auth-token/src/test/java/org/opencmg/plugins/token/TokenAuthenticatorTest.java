@@ -34,16 +34,20 @@ class TokenAuthenticatorTest {
 
     Tokens.Minted bulk(Duration lifetime) {
         var t = tokens.mintBulk(lifetime);
-        store.addBulk(new TokenStore.BulkToken(t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), "admin", false, null, null, null, 0));
+        store.addBulk(new TokenStore.BulkToken(
+                t.id(), t.issuedAt(), t.notBefore(), t.expiresAt(), "admin", false, null, null, null, 0));
         return t;
     }
 
     String registered(String deviceId) {
         Instant now = ctx.clock.instant();
         String bulkId = java.util.UUID.randomUUID().toString();
-        store.addBulk(new TokenStore.BulkToken(bulkId, now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
-        store.registerDevice(new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, bulkId, now));
-        return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4), null).token();
+        store.addBulk(
+                new TokenStore.BulkToken(bulkId, now, now, now.plusSeconds(60), "alice", false, null, null, null, 0));
+        store.registerDevice(
+                new TokenStore.RegisteredDevice(deviceId, "pc-" + deviceId.substring(0, 4), "-", now, bulkId, now));
+        return tokens.mintDevice(deviceId, "pc-" + deviceId.substring(0, 4), null)
+                .token();
     }
 
     AuthOutcome check(String token) {
@@ -69,8 +73,10 @@ class TokenAuthenticatorTest {
         assertThat(jwt.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
         assertThat(jwt.getHeader().getType()).isEqualTo(JOSEObjectType.JWT);
         var publicKey = tokens.keys().current().publicKey();
-        assertThat(jwt.getHeader().getKeyID()).isEqualTo(
-                Base64.getUrlEncoder().withoutPadding().encodeToString(MessageDigest.getInstance("SHA-256").digest(publicKey.getEncoded())));
+        assertThat(jwt.getHeader().getKeyID())
+                .isEqualTo(Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString(MessageDigest.getInstance("SHA-256").digest(publicKey.getEncoded())));
         var c = jwt.getJWTClaimsSet();
         assertThat(c.getIssuer()).matches("urn:sccm:oauth2:[0-9a-f-]{36}");
         assertThat(c.getAudience()).containsExactly("urn:sccm:service");
@@ -78,7 +84,9 @@ class TokenAuthenticatorTest {
         assertThat(c.getClaim("Type")).isEqualTo("BulkRegistration");
         assertThat(c.getClaim("SCCMTokenCategory")).isEqualTo("SCCMPreAuthToken");
         assertThat(c.getIssueTime()).isEqualTo(c.getNotBeforeTime());
-        assertThat(Duration.between(c.getNotBeforeTime().toInstant(), c.getExpirationTime().toInstant())).hasMinutes(4_320);
+        assertThat(Duration.between(
+                        c.getNotBeforeTime().toInstant(), c.getExpirationTime().toInstant()))
+                .hasMinutes(4_320);
 
         Device d = device(check(t.token()));
         assertThat(d.method()).isEqualTo("token-bulk");
@@ -96,9 +104,12 @@ class TokenAuthenticatorTest {
 
     @Test
     void bulkLifetimesAreOneMinuteToSevenDays() {
-        assertThat(Duration.between(bulk(Duration.ofMinutes(10_080)).notBefore(), bulk(Duration.ofMinutes(10_080)).expiresAt()))
+        assertThat(Duration.between(
+                        bulk(Duration.ofMinutes(10_080)).notBefore(),
+                        bulk(Duration.ofMinutes(10_080)).expiresAt()))
                 .isEqualTo(Duration.ofDays(7));
-        assertThatThrownBy(() -> tokens.mintBulk(Duration.ofMinutes(10_081))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> tokens.mintBulk(Duration.ofMinutes(10_081)))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> tokens.mintBulk(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -109,7 +120,10 @@ class TokenAuthenticatorTest {
         var dc = SignedJWT.parse(deviceToken).getJWTClaimsSet();
         assertThat(dc.getSubject()).isEqualTo(id);
         assertThat(dc.getClaim("Type")).isEqualTo("DeviceToken");
-        assertThat(Duration.between(dc.getNotBeforeTime().toInstant(), dc.getExpirationTime().toInstant())).isEqualTo(Duration.ofDays(90));
+        assertThat(Duration.between(
+                        dc.getNotBeforeTime().toInstant(),
+                        dc.getExpirationTime().toInstant()))
+                .isEqualTo(Duration.ofDays(90));
         Device d = device(check(deviceToken));
         assertThat(d.method()).isEqualTo("token-device");
         assertThat(d.id()).isEqualTo(id);
@@ -119,7 +133,9 @@ class TokenAuthenticatorTest {
         var ac = SignedJWT.parse(access.token()).getJWTClaimsSet();
         assertThat(ac.getClaim("Type")).isEqualTo("AccessToken");
         assertThat(ac.getClaim("auth")).isEqualTo("token");
-        assertThat(Duration.between(ac.getIssueTime().toInstant(), ac.getExpirationTime().toInstant())).isEqualTo(Duration.ofHours(8));
+        assertThat(Duration.between(
+                        ac.getIssueTime().toInstant(), ac.getExpirationTime().toInstant()))
+                .isEqualTo(Duration.ofHours(8));
         Device a = device(check(access.token()));
         assertThat(a.method()).isEqualTo("token");
         assertThat(a.id()).isEqualTo(id);
@@ -153,10 +169,19 @@ class TokenAuthenticatorTest {
     @Test
     void forgedTamperedWrongAudienceAndUnknownKeyTokensAreInvalid() throws Exception {
         var key = tokens.keys().current();
-        var claims = new JWTClaimsSet.Builder().issuer(tokens.issuer()).audience("urn:sccm:service").jwtID(UUID.randomUUID().toString())
-                .issueTime(new Date()).notBeforeTime(Date.from(ctx.clock.instant())).expirationTime(Date.from(ctx.clock.instant().plusSeconds(3600)))
-                .subject("ab".repeat(32)).claim("Type", "AccessToken").build();
-        assertThat(check(sign(claims, key.kid(), key.privateKey()))).as("our key").isInstanceOf(AuthOutcome.Authenticated.class);
+        var claims = new JWTClaimsSet.Builder()
+                .issuer(tokens.issuer())
+                .audience("urn:sccm:service")
+                .jwtID(UUID.randomUUID().toString())
+                .issueTime(new Date())
+                .notBeforeTime(Date.from(ctx.clock.instant()))
+                .expirationTime(Date.from(ctx.clock.instant().plusSeconds(3600)))
+                .subject("ab".repeat(32))
+                .claim("Type", "AccessToken")
+                .build();
+        assertThat(check(sign(claims, key.kid(), key.privateKey())))
+                .as("our key")
+                .isInstanceOf(AuthOutcome.Authenticated.class);
 
         var gen = KeyPairGenerator.getInstance("RSA");
         gen.initialize(2048);
@@ -165,17 +190,25 @@ class TokenAuthenticatorTest {
         refused(check(sign(claims, "not-a-kid", key.privateKey())), "invalid_token");
         refused(check(sign(claims, null, key.privateKey())), "invalid_token");
 
-        var wrongAudience = new JWTClaimsSet.Builder(claims).audience("https://ConfigMgrService").build();
+        var wrongAudience = new JWTClaimsSet.Builder(claims)
+                .audience("https://ConfigMgrService")
+                .build();
         refused(check(sign(wrongAudience, key.kid(), key.privateKey())), "invalid_token");
 
         String good = sign(claims, key.kid(), key.privateKey());
         String[] parts = good.split("\\.");
-        String otherPayload = Base64.getUrlEncoder().withoutPadding().encodeToString(
-                new JWTClaimsSet.Builder(claims).subject("ef".repeat(32)).build().toString().getBytes());
+        String otherPayload = Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(new JWTClaimsSet.Builder(claims)
+                        .subject("ef".repeat(32))
+                        .build()
+                        .toString()
+                        .getBytes());
         refused(check(parts[0] + "." + otherPayload + "." + parts[2]), "invalid_token");
 
         refused(check(new PlainJWT(claims).serialize()), "invalid_token");
-        var hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(key.kid()).build(), claims);
+        var hs = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(key.kid()).build(), claims);
         hs.sign(new MACSigner(new byte[32]));
         refused(check(hs.serialize()), "invalid_token");
         refused(check("not-a-jwt"), "invalid_token");
@@ -186,14 +219,21 @@ class TokenAuthenticatorTest {
     @Test
     void tokensOfOtherIssuersAndOtherSchemesAreNotThisMethods() throws Exception {
         var key = tokens.keys().current();
-        var entraLike = new JWTClaimsSet.Builder().issuer("https://sts.windows.net/" + UUID.randomUUID() + "/")
-                .audience("https://ConfigMgrService").expirationTime(new Date(System.currentTimeMillis() + 60_000)).build();
+        var entraLike = new JWTClaimsSet.Builder()
+                .issuer("https://sts.windows.net/" + UUID.randomUUID() + "/")
+                .audience("https://ConfigMgrService")
+                .expirationTime(new Date(System.currentTimeMillis() + 60_000))
+                .build();
         assertThat(check(sign(entraLike, "x", key.privateKey()))).isEqualTo(AuthOutcome.NOT_MINE);
-        var otherSite = new JWTClaimsSet.Builder(entraLike).issuer("urn:sccm:oauth2:" + UUID.randomUUID()).build();
+        var otherSite = new JWTClaimsSet.Builder(entraLike)
+                .issuer("urn:sccm:oauth2:" + UUID.randomUUID())
+                .build();
         assertThat(check(sign(otherSite, key.kid(), key.privateKey()))).isEqualTo(AuthOutcome.NOT_MINE);
         assertThat(auth.authenticate(TestContext.request(Map.of()))).isEqualTo(AuthOutcome.NOT_MINE);
-        assertThat(auth.authenticate(TestContext.request(Map.of("Authorization", "Basic YTpi")))).isEqualTo(AuthOutcome.NOT_MINE);
-        assertThat(auth.authenticate(TestContext.request(Map.of("Authorization", "Bearer ")))).isEqualTo(AuthOutcome.NOT_MINE);
+        assertThat(auth.authenticate(TestContext.request(Map.of("Authorization", "Basic YTpi"))))
+                .isEqualTo(AuthOutcome.NOT_MINE);
+        assertThat(auth.authenticate(TestContext.request(Map.of("Authorization", "Bearer "))))
+                .isEqualTo(AuthOutcome.NOT_MINE);
         var t = bulk(Duration.ofMinutes(5));
         assertThat(auth.authenticate(TestContext.request(Map.of("authorization", "bearer " + t.token()))))
                 .isInstanceOf(AuthOutcome.Authenticated.class);
@@ -204,9 +244,11 @@ class TokenAuthenticatorTest {
         var t = bulk(Tokens.BULK_DEFAULT);
         assertThat(store.setBlocked(t.id(), true, ctx.clock.instant(), "admin")).isTrue();
         refused(check(t.token()), "token_blocked");
-        assertThat(store.setBlocked(t.id(), false, ctx.clock.instant(), "admin")).isTrue();
+        assertThat(store.setBlocked(t.id(), false, ctx.clock.instant(), "admin"))
+                .isTrue();
         assertThat(check(t.token())).isInstanceOf(AuthOutcome.Authenticated.class);
-        assertThat(store.setBlocked(UUID.randomUUID().toString(), true, ctx.clock.instant(), "admin")).isFalse();
+        assertThat(store.setBlocked(UUID.randomUUID().toString(), true, ctx.clock.instant(), "admin"))
+                .isFalse();
     }
 
     @Test
@@ -236,12 +278,16 @@ class TokenAuthenticatorTest {
         // 90 days later the old device token is still inside the 91-day overlap (and alive with the skew).
         ctx.clock.advance(Duration.ofDays(90).minusMinutes(1));
         ctx.forgetShared();
-        assertThat(new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx)).authenticate(TestContext.bearer(before)))
+        assertThat(new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx))
+                        .authenticate(TestContext.bearer(before)))
                 .isInstanceOf(AuthOutcome.Authenticated.class);
         // Once the overlap is over the old key is gone: its signature no longer verifies.
         ctx.clock.advance(Duration.ofDays(2));
         ctx.forgetShared();
-        refused(new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx)).authenticate(TestContext.bearer(before)), "invalid_token");
+        refused(
+                new TokenAuthenticator(new Tokens(ctx), store, TokenAuthenticator.revokedDevices(ctx))
+                        .authenticate(TestContext.bearer(before)),
+                "invalid_token");
         assertThat(ctx.secrets.valid(SigningKeys.SECRET)).hasSize(1);
     }
 

@@ -23,7 +23,6 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.concurrent.Executor;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -32,6 +31,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.opencmg.api.ContentStore;
 
@@ -45,7 +45,8 @@ import org.opencmg.api.ContentStore;
 final class AzureBlobStore implements ContentStore {
 
     static final int BLOCK = 4 * 1024 * 1024;
-    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){0,7}");
+    private static final Pattern KEY =
+            Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){0,7}");
     private static final String SHA256_METADATA = "sha256";
 
     /** Where the store is: the blob service endpoint, the account, the container. */
@@ -76,8 +77,11 @@ final class AzureBlobStore implements ContentStore {
      * {@code executor}: the plugin owns the threads and ends them when it stops.
      */
     static HttpClient httpClient(Executor executor) {
-        return new JdkHttpClientBuilder().executor(executor).connectionTimeout(Duration.ofSeconds(10))
-                .responseTimeout(Duration.ofSeconds(60)).build();
+        return new JdkHttpClientBuilder()
+                .executor(executor)
+                .connectionTimeout(Duration.ofSeconds(10))
+                .responseTimeout(Duration.ofSeconds(60))
+                .build();
     }
 
     @Override
@@ -110,7 +114,9 @@ final class AzureBlobStore implements ContentStore {
                 sha.update(buffer, 0, n);
                 size += n;
                 // Block IDs: same length for every block of a blob, base64 of a counter.
-                String id = Base64.getEncoder().encodeToString(ByteBuffer.allocate(8).putLong(ids.size()).array());
+                String id = Base64.getEncoder()
+                        .encodeToString(
+                                ByteBuffer.allocate(8).putLong(ids.size()).array());
                 block.stageBlock(id, new ByteArrayInputStream(buffer, 0, n), n);
                 ids.add(id);
                 if (n < BLOCK) {
@@ -118,9 +124,12 @@ final class AzureBlobStore implements ContentStore {
                 }
             }
             String hex = HexFormat.of().formatHex(sha.digest());
-            block.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids)
-                    .setHeaders(new BlobHttpHeaders().setContentType("application/octet-stream"))
-                    .setMetadata(Map.of(SHA256_METADATA, hex)), null, null);
+            block.commitBlockListWithResponse(
+                    new BlockBlobCommitBlockListOptions(ids)
+                            .setHeaders(new BlobHttpHeaders().setContentType("application/octet-stream"))
+                            .setMetadata(Map.of(SHA256_METADATA, hex)),
+                    null,
+                    null);
             return new Stored(key, size, hex);
         } catch (BlobStorageException e) {
             throw failure("put", key, e);
@@ -147,7 +156,10 @@ final class AzureBlobStore implements ContentStore {
             return InputStream.nullInputStream();
         }
         try {
-            return blob(key).openInputStream(new BlobInputStreamOptions().setRange(new BlobRange(offset, length)).setBlockSize(BLOCK));
+            return blob(key)
+                    .openInputStream(new BlobInputStreamOptions()
+                            .setRange(new BlobRange(offset, length))
+                            .setBlockSize(BLOCK));
         } catch (BlobStorageException e) {
             throw failure("get", key, e);
         }
@@ -157,7 +169,8 @@ final class AzureBlobStore implements ContentStore {
     public Optional<BlobInfo> head(String key) throws IOException {
         try {
             var p = blob(key).getProperties();
-            return Optional.of(new BlobInfo(key, p.getBlobSize(), p.getLastModified().toInstant()));
+            return Optional.of(
+                    new BlobInfo(key, p.getBlobSize(), p.getLastModified().toInstant()));
         } catch (BlobStorageException e) {
             if (e.getStatusCode() == 404) {
                 return Optional.empty();
@@ -179,7 +192,8 @@ final class AzureBlobStore implements ContentStore {
     public List<String> list(String prefix) throws IOException {
         try {
             var names = new ArrayList<String>();
-            for (BlobItem item : container.listBlobs(new ListBlobsOptions().setPrefix(prefix == null ? "" : prefix), null)) {
+            for (BlobItem item :
+                    container.listBlobs(new ListBlobsOptions().setPrefix(prefix == null ? "" : prefix), null)) {
                 names.add(item.getName());
             }
             names.sort(null);
@@ -199,10 +213,12 @@ final class AzureBlobStore implements ContentStore {
     @Override
     public Optional<URI> signedUrl(String key, Instant expires) {
         BlobClient blob = blob(key);
-        var values = new BlobServiceSasSignatureValues(expires.atOffset(ZoneOffset.UTC), new BlobSasPermission().setReadPermission(true))
+        var values = new BlobServiceSasSignatureValues(
+                        expires.atOffset(ZoneOffset.UTC), new BlobSasPermission().setReadPermission(true))
                 .setProtocol(location.https() ? SasProtocol.HTTPS_ONLY : SasProtocol.HTTPS_HTTP);
         // Keys hold only [A-Za-z0-9._-/]: the path needs no escaping, and its slashes stay readable.
-        return Optional.of(URI.create(location.endpoint() + "/" + location.container() + "/" + key + "?" + blob.generateSas(values)));
+        return Optional.of(URI.create(
+                location.endpoint() + "/" + location.container() + "/" + key + "?" + blob.generateSas(values)));
     }
 
     /** The storage service's refusal, without the request's headers (the SDK puts the signature in some messages). */

@@ -27,9 +27,14 @@ import org.opencmg.api.Secrets;
 final class AzureKeys {
 
     /** A slot as the admin API shows it; never the key. */
-    record Slot(int slot, boolean present, boolean active, Instant keySetAt, Instant activatedAt, Instant retiredAt,
-                Instant signsUntil) {
-    }
+    record Slot(
+            int slot,
+            boolean present,
+            boolean active,
+            Instant keySetAt,
+            Instant activatedAt,
+            Instant retiredAt,
+            Instant signsUntil) {}
 
     /** The signing key: its slot and value (the base64 text Azure shows). */
     record Active(int slot, int secretVersion, String base64Key) {
@@ -70,8 +75,11 @@ final class AzureKeys {
     /** Reads the slot rows into memory. */
     void reload() {
         Instant[][] read = new Instant[3][];
-        jdbc.query("select slot, activated_at, retired_at, signs_until from content_key_slots", rs -> read[rs.getInt(1)] =
-                new Instant[] {Jdbc.instant(rs, "activated_at"), Jdbc.instant(rs, "retired_at"), Jdbc.instant(rs, "signs_until")});
+        jdbc.query(
+                "select slot, activated_at, retired_at, signs_until from content_key_slots",
+                rs -> read[rs.getInt(1)] = new Instant[] {
+                    Jdbc.instant(rs, "activated_at"), Jdbc.instant(rs, "retired_at"), Jdbc.instant(rs, "signs_until")
+                });
         rows = new Rows(read[1], read[2]);
     }
 
@@ -85,7 +93,8 @@ final class AzureKeys {
         if (slot == null) {
             return Optional.empty();
         }
-        return secrets.current(secretName(slot)).map(v -> new Active(slot, v.version(), Base64.getEncoder().encodeToString(v.bytes())));
+        return secrets.current(secretName(slot))
+                .map(v -> new Active(slot, v.version(), Base64.getEncoder().encodeToString(v.bytes())));
     }
 
     /**
@@ -110,12 +119,16 @@ final class AzureKeys {
         Slot current = slots(now).get(slot - 1);
         if (!force && current.present()) {
             if (current.active()) {
-                throw new Refused(409, "key" + slot + " signs content URLs now: rotate first (cmg content rotate-key), "
-                        + "then regenerate it in Azure after the URLs it signed have expired");
+                throw new Refused(
+                        409,
+                        "key" + slot + " signs content URLs now: rotate first (cmg content rotate-key), "
+                                + "then regenerate it in Azure after the URLs it signed have expired");
             }
             if (current.signsUntil() != null && current.signsUntil().isAfter(now)) {
-                throw new Refused(409, "key" + slot + " signed URLs that are valid until " + current.signsUntil()
-                        + ": regenerate it in Azure only after that (or force)");
+                throw new Refused(
+                        409,
+                        "key" + slot + " signed URLs that are valid until " + current.signsUntil()
+                                + ": regenerate it in Azure only after that (or force)");
             }
         }
         String name = secretName(slot);
@@ -142,7 +155,10 @@ final class AzureKeys {
             }
             int to = 3 - from;
             if (secrets.current(secretName(to)).isEmpty()) {
-                throw new Refused(409, "key" + to + " is not stored: store both keys to rotate (cmg content azure-key --slot " + to + " ...)");
+                throw new Refused(
+                        409,
+                        "key" + to + " is not stored: store both keys to rotate (cmg content azure-key --slot " + to
+                                + " ...)");
             }
             activate(to, from, now, now.plus(urlLifetime).plus(UrlSigner.OVERLAP_MARGIN));
             return active().orElseThrow();
@@ -154,13 +170,16 @@ final class AzureKeys {
     /** Rotates (once, even when called concurrently) if the active slot has signed for longer than {@code maxAge}. */
     Optional<Active> rotateIfOlder(Duration maxAge, Duration urlLifetime, Instant now) {
         Slot active = slots(now).stream().filter(Slot::active).findFirst().orElse(null);
-        if (active == null || active.activatedAt() == null || active.activatedAt().plus(maxAge).isAfter(now)) {
+        if (active == null
+                || active.activatedAt() == null
+                || active.activatedAt().plus(maxAge).isAfter(now)) {
             return Optional.empty();
         }
         rotation.lock();
         try {
             active = slots(now).stream().filter(Slot::active).findFirst().orElse(null);
-            if (active == null || active.activatedAt().plus(maxAge).isAfter(now)
+            if (active == null
+                    || active.activatedAt().plus(maxAge).isAfter(now)
                     || secrets.current(secretName(3 - active.slot())).isEmpty()) {
                 return Optional.empty();
             }
@@ -178,7 +197,8 @@ final class AzureKeys {
             Optional<SecretValue> v = secrets.current(secretName(s));
             Instant[] row = rows.of(s);
             boolean active = row[0] != null && row[1] == null && v.isPresent();
-            out.add(new Slot(s, v.isPresent(), active, v.map(SecretValue::createdAt).orElse(null), row[0], row[1], row[2]));
+            out.add(new Slot(
+                    s, v.isPresent(), active, v.map(SecretValue::createdAt).orElse(null), row[0], row[1], row[2]));
         }
         return out;
     }
@@ -209,10 +229,16 @@ final class AzureKeys {
         reload();
     }
 
-    private static void upsert(Connection c, int slot, Instant activated, Instant retired, Instant until) throws SQLException {
+    private static void upsert(Connection c, int slot, Instant activated, Instant retired, Instant until)
+            throws SQLException {
         try (var del = Jdbc.prepare(c, "delete from content_key_slots where slot = ?", slot);
-             var ins = Jdbc.prepare(c, "insert into content_key_slots (slot, activated_at, retired_at, signs_until) values (?, ?, ?, ?)",
-                     slot, activated, retired, until)) {
+                var ins = Jdbc.prepare(
+                        c,
+                        "insert into content_key_slots (slot, activated_at, retired_at, signs_until) values (?, ?, ?, ?)",
+                        slot,
+                        activated,
+                        retired,
+                        until)) {
             del.executeUpdate();
             ins.executeUpdate();
         }

@@ -1,7 +1,7 @@
 package org.opencmg.plugins.content;
 
-import java.net.URI;
 import com.azure.core.http.HttpClient;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
@@ -33,8 +33,7 @@ final class Content implements AutoCloseable {
     }
 
     /** The Azure store built for one location and key; rebuilt when either changes. */
-    private record AzureStoreFor(String signature, AzureBlobStore store) {
-    }
+    private record AzureStoreFor(String signature, AzureBlobStore store) {}
 
     final PluginContext context;
     final Catalog catalog;
@@ -46,6 +45,7 @@ final class Content implements AutoCloseable {
     private volatile HttpClient azureHttp;
     /** The Azure client's threads, made with it; ended by {@link #close()}. */
     private volatile ExecutorService azureThreads;
+
     private volatile PublishedFiles published = PublishedFiles.EMPTY;
     private long seenRevision = -1;
 
@@ -100,9 +100,13 @@ final class Content implements AutoCloseable {
 
     /** The kind of store the settings name: filesystem or azure-blob. */
     String storeKind() {
-        String kind = context.setting(ContentSettings.STORE).map(String::strip).filter(s -> !s.isEmpty()).orElse(FILESYSTEM);
+        String kind = context.setting(ContentSettings.STORE)
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .orElse(FILESYSTEM);
         if (!kind.equals(FILESYSTEM) && !kind.equals(AZURE_BLOB)) {
-            throw new StoreUnavailable("plugins.role-content." + ContentSettings.STORE + " is '" + kind + "': filesystem or azure-blob");
+            throw new StoreUnavailable(
+                    "plugins.role-content." + ContentSettings.STORE + " is '" + kind + "': filesystem or azure-blob");
         }
         return kind;
     }
@@ -112,19 +116,24 @@ final class Content implements AutoCloseable {
         if (storeKind().equals(AZURE_BLOB)) {
             return azureStore();
         }
-        String root = context.setting(ContentSettings.FS_ROOT).filter(s -> !s.isBlank()).orElse(ContentSettings.DEFAULT_FS_ROOT);
+        String root = context.setting(ContentSettings.FS_ROOT)
+                .filter(s -> !s.isBlank())
+                .orElse(ContentSettings.DEFAULT_FS_ROOT);
         return new FsContentStore(context.dataDir().resolve(root.strip()).normalize()); // absolute stays absolute
     }
 
     private AzureBlobStore azureStore() {
         AzureBlobStore.Location location = azureLocation();
-        AzureKeys.Active key = azureKeys.active().orElseThrow(() -> new StoreUnavailable(
-                "no Azure storage account key is stored (cmg content azure-key --slot 1 --key-file FILE)"));
+        AzureKeys.Active key = azureKeys
+                .active()
+                .orElseThrow(() -> new StoreUnavailable(
+                        "no Azure storage account key is stored (cmg content azure-key --slot 1 --key-file FILE)"));
         String signature = location + "|" + key.slot() + "|" + key.secretVersion();
         AzureStoreFor current = azure;
         if (current == null || !current.signature().equals(signature)) {
             if (azureHttp == null) {
-                azureThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("azure-blob-", 0).factory());
+                azureThreads = Executors.newThreadPerTaskExecutor(
+                        Thread.ofVirtual().name("azure-blob-", 0).factory());
                 azureHttp = AzureBlobStore.httpClient(azureThreads);
             }
             current = new AzureStoreFor(signature, new AzureBlobStore(location, key, azureHttp));
@@ -135,7 +144,9 @@ final class Content implements AutoCloseable {
 
     /** The blob endpoint, account and container from the settings. */
     AzureBlobStore.Location azureLocation() {
-        String endpoint = context.setting(ContentSettings.AZURE_ENDPOINT).map(String::strip).orElse("");
+        String endpoint = context.setting(ContentSettings.AZURE_ENDPOINT)
+                .map(String::strip)
+                .orElse("");
         if (endpoint.isEmpty()) {
             throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT
                     + " is not set (https://ACCOUNT.blob.core.windows.net)");
@@ -146,15 +157,22 @@ final class Content implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " is not a URL");
         }
-        if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
-            throw new StoreUnavailable("plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " must be an http(s) URL");
+        if (uri.getHost() == null
+                || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
+            throw new StoreUnavailable(
+                    "plugins.role-content." + ContentSettings.AZURE_ENDPOINT + " must be an http(s) URL");
         }
-        String account = context.setting(ContentSettings.AZURE_ACCOUNT).map(String::strip).filter(s -> !s.isEmpty())
+        String account = context.setting(ContentSettings.AZURE_ACCOUNT)
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
                 .orElseGet(() -> accountOf(uri));
         if (!account.matches("[a-z0-9]{3,24}")) {
-            throw new StoreUnavailable("storage account name '" + account + "' is not 3 to 24 lower-case letters and digits");
+            throw new StoreUnavailable(
+                    "storage account name '" + account + "' is not 3 to 24 lower-case letters and digits");
         }
-        String container = context.setting(ContentSettings.AZURE_CONTAINER).map(String::strip).filter(s -> !s.isEmpty())
+        String container = context.setting(ContentSettings.AZURE_CONTAINER)
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
                 .orElse(ContentSettings.DEFAULT_AZURE_CONTAINER);
         if (!container.matches("[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")) {
             throw new StoreUnavailable("container name '" + container + "' is not a valid Azure container name");
@@ -182,11 +200,25 @@ final class Content implements AutoCloseable {
         }
         String why = "scheduled (key older than " + maxAge.toDays() + " days)";
         if (storeKind().equals(AZURE_BLOB)) {
-            azureKeys.rotateIfOlder(maxAge, urlLifetime(), now).ifPresent(a -> context.audit().record("plugin:role-content",
-                    "content.rotate-key", AzureKeys.secretName(a.slot()), why + "; key" + a.slot() + " signs now"));
+            azureKeys
+                    .rotateIfOlder(maxAge, urlLifetime(), now)
+                    .ifPresent(a -> context.audit()
+                            .record(
+                                    "plugin:role-content",
+                                    "content.rotate-key",
+                                    AzureKeys.secretName(a.slot()),
+                                    why + "; key" + a.slot() + " signs now"));
         } else {
-            signer.rotateIfOlder(maxAge, now, urlLifetime(), rotated -> context.audit().record("plugin:role-content",
-                    "content.rotate-key", UrlSigner.SECRET, why + "; new kid " + rotated.version()));
+            signer.rotateIfOlder(
+                    maxAge,
+                    now,
+                    urlLifetime(),
+                    rotated -> context.audit()
+                            .record(
+                                    "plugin:role-content",
+                                    "content.rotate-key",
+                                    UrlSigner.SECRET,
+                                    why + "; new kid " + rotated.version()));
         }
     }
 
@@ -209,7 +241,8 @@ final class Content implements AutoCloseable {
     Duration keyRotation() {
         long days = 180;
         try {
-            days = Long.parseLong(context.setting(ContentSettings.KEY_ROTATION).orElse("180").strip());
+            days = Long.parseLong(
+                    context.setting(ContentSettings.KEY_ROTATION).orElse("180").strip());
         } catch (NumberFormatException e) {
             // a bad value: the default
         }
@@ -223,7 +256,8 @@ final class Content implements AutoCloseable {
     private Duration minutes(String setting, long fallback, long max) {
         long m = fallback;
         try {
-            m = Long.parseLong(context.setting(setting).orElse(Long.toString(fallback)).strip());
+            m = Long.parseLong(
+                    context.setting(setting).orElse(Long.toString(fallback)).strip());
         } catch (NumberFormatException e) {
             // a bad value: the default
         }

@@ -1,9 +1,9 @@
 package org.opencmg.plugins.content;
 
 import java.io.FilterInputStream;
-import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +61,9 @@ public final class ContentAdmin implements AdminResource {
         String sub = call.subPath();
         String method = call.method();
         if (sub.isEmpty() || sub.equals("/")) {
-            return "GET".equals(method) ? AdminReply.ok(packages(null)) : AdminReply.error(405, method + " /api/content");
+            return "GET".equals(method)
+                    ? AdminReply.ok(packages(null))
+                    : AdminReply.error(405, method + " /api/content");
         }
         if (sub.equals("/rotate-key")) {
             return "POST".equals(method) ? rotate(call.actor()) : AdminReply.error(405, "POST /api/content/rotate-key");
@@ -71,7 +73,8 @@ public final class ContentAdmin implements AdminResource {
         }
         Matcher slot = AZURE_KEY.matcher(sub);
         if (slot.matches()) {
-            return "PUT".equals(method) ? setAzureKey(Integer.parseInt(slot.group(1)), call)
+            return "PUT".equals(method)
+                    ? setAzureKey(Integer.parseInt(slot.group(1)), call)
                     : AdminReply.error(405, "PUT /api/content/azure-keys/1|2");
         }
         Matcher m = UPLOAD.matcher(sub);
@@ -101,17 +104,21 @@ public final class ContentAdmin implements AdminResource {
     }
 
     private List<Map<String, Object>> packages(String pid) {
-        return content.catalog.versions(pid).stream().map(v -> {
-            var m = new LinkedHashMap<String, Object>();
-            m.put("package_id", v.packageId());
-            m.put("version", v.version());
-            m.put("created_at", v.createdAt().toString());
-            m.put("created_by", v.createdBy());
-            var files = content.catalog.files(v.packageId(), v.version());
-            m.put("size", files.stream().mapToLong(Catalog.FileEntry::size).sum());
-            m.put("files", files.stream().map(ContentAdmin::fileJson).toList());
-            return (Map<String, Object>) m;
-        }).toList();
+        return content.catalog.versions(pid).stream()
+                .map(v -> {
+                    var m = new LinkedHashMap<String, Object>();
+                    m.put("package_id", v.packageId());
+                    m.put("version", v.version());
+                    m.put("created_at", v.createdAt().toString());
+                    m.put("created_by", v.createdBy());
+                    var files = content.catalog.files(v.packageId(), v.version());
+                    m.put(
+                            "size",
+                            files.stream().mapToLong(Catalog.FileEntry::size).sum());
+                    m.put("files", files.stream().map(ContentAdmin::fileJson).toList());
+                    return (Map<String, Object>) m;
+                })
+                .toList();
     }
 
     private static Map<String, Object> fileJson(Catalog.FileEntry f) {
@@ -129,7 +136,8 @@ public final class ContentAdmin implements AdminResource {
             return AdminReply.error(400, "bad package ID '" + pid + "' (letters, digits, _ and -, at most 64)");
         }
         if (!Content.FILE.matcher(name).matches()) {
-            return AdminReply.error(400, "bad file name '" + name + "' (letters, digits, . _ and -, at most 200, not starting with .)");
+            return AdminReply.error(
+                    400, "bad file name '" + name + "' (letters, digits, . _ and -, at most 200, not starting with .)");
         }
         int version;
         String asked = call.query().get("version");
@@ -146,8 +154,10 @@ public final class ContentAdmin implements AdminResource {
             }
         }
         if (content.catalog.file(pid, version, name).isPresent()) {
-            return AdminReply.error(409, pid + " version " + version + " already has a file " + name
-                    + " (files are immutable: upload a new version, or remove this one)");
+            return AdminReply.error(
+                    409,
+                    pid + " version " + version + " already has a file " + name
+                            + " (files are immutable: upload a new version, or remove this one)");
         }
         ContentStore store;
         try {
@@ -162,12 +172,13 @@ public final class ContentAdmin implements AdminResource {
             stored = store.put(key, upload);
         } catch (IOException e) {
             // The administrator's stream broke (400), or the store refused or failed (502).
-            return upload.broke ? AdminReply.error(400, "upload broke off: " + e.getMessage())
+            return upload.broke
+                    ? AdminReply.error(400, "upload broke off: " + e.getMessage())
                     : AdminReply.error(502, "the " + store.kind() + " store failed: " + e.getMessage());
         }
         Instant now = content.context.clock().instant();
-        if (!content.catalog.addFile(new Catalog.FileEntry(pid, version, name, stored.size(), stored.sha256Hex(), key, now,
-                call.actor()))) {
+        if (!content.catalog.addFile(
+                new Catalog.FileEntry(pid, version, name, stored.size(), stored.sha256Hex(), key, now, call.actor()))) {
             try {
                 store.delete(key);
             } catch (IOException e) {
@@ -176,8 +187,13 @@ public final class ContentAdmin implements AdminResource {
             return AdminReply.error(409, pid + " version " + version + " already has a file " + name);
         }
         content.refresh(); // this instance serves it at once; the others on their next poll
-        content.context.audit().record(call.actor(), "content.upload", pid + "/" + version + "/" + name,
-                stored.size() + " bytes sha256 " + stored.sha256Hex() + " (" + store.kind() + ")");
+        content.context
+                .audit()
+                .record(
+                        call.actor(),
+                        "content.upload",
+                        pid + "/" + version + "/" + name,
+                        stored.size() + " bytes sha256 " + stored.sha256Hex() + " (" + store.kind() + ")");
         var m = new LinkedHashMap<String, Object>();
         m.put("package_id", pid);
         m.put("version", version);
@@ -218,7 +234,9 @@ public final class ContentAdmin implements AdminResource {
             }
         }
         String target = pid + (version > 0 ? " version " + version : " (every version)");
-        content.context.audit().record(call.actor(), "content.remove", target, files.size() + " files, " + blobs + " blobs deleted");
+        content.context
+                .audit()
+                .record(call.actor(), "content.remove", target, files.size() + " files, " + blobs + " blobs deleted");
         return AdminReply.ok(Map.of("removed", target, "files", files.size()));
     }
 
@@ -257,20 +275,36 @@ public final class ContentAdmin implements AdminResource {
             } catch (AzureKeys.Refused e) {
                 return AdminReply.error(e.status, e.getMessage());
             }
-            var retired = content.azureKeys.slots(content.context.clock().instant()).get(2 - now.slot());
-            String until = retired.signsUntil() == null ? "" : retired.signsUntil().toString();
-            content.context.audit().record(actor, "content.rotate-key", AzureKeys.secretName(now.slot()),
-                    "key" + now.slot() + " signs now; key" + retired.slot() + " may be regenerated in Azure after " + until);
+            var retired =
+                    content.azureKeys.slots(content.context.clock().instant()).get(2 - now.slot());
+            String until =
+                    retired.signsUntil() == null ? "" : retired.signsUntil().toString();
+            content.context
+                    .audit()
+                    .record(
+                            actor,
+                            "content.rotate-key",
+                            AzureKeys.secretName(now.slot()),
+                            "key" + now.slot() + " signs now; key" + retired.slot()
+                                    + " may be regenerated in Azure after " + until);
             m.put("kid", "key" + now.slot());
             m.put("previous_valid_until", until);
             m.put("regenerate", "key" + retired.slot());
             return AdminReply.ok(m);
         }
         var next = content.signer.rotate(lifetime, actor);
-        String previousUntil = content.signer.valid().stream().filter(v -> v.validUntil() != null)
-                .map(v -> v.validUntil().toString()).findFirst().orElse("");
-        content.context.audit().record(actor, "content.rotate-key", UrlSigner.SECRET,
-                "new kid " + next.version() + "; previous valid until " + previousUntil);
+        String previousUntil = content.signer.valid().stream()
+                .filter(v -> v.validUntil() != null)
+                .map(v -> v.validUntil().toString())
+                .findFirst()
+                .orElse("");
+        content.context
+                .audit()
+                .record(
+                        actor,
+                        "content.rotate-key",
+                        UrlSigner.SECRET,
+                        "new kid " + next.version() + "; previous valid until " + previousUntil);
         m.put("kid", Integer.toString(next.version()));
         m.put("previous_valid_until", previousUntil);
         return AdminReply.ok(m);
@@ -285,26 +319,36 @@ public final class ContentAdmin implements AdminResource {
             return AdminReply.error(503, e.getMessage());
         }
         if (kind.equals(Content.AZURE_BLOB)) {
-            return AdminReply.ok(content.azureKeys.slots(content.context.clock().instant()).stream().map(k -> {
-                var m = new LinkedHashMap<String, Object>();
-                m.put("kid", "key" + k.slot());
-                m.put("stored", k.present());
-                m.put("state", k.active() ? "active" : k.retiredAt() != null ? "retired" : k.present() ? "standby" : "missing");
-                m.put("key_set_at", text(k.keySetAt()));
-                m.put("activated_at", text(k.activatedAt()));
-                m.put("retired_at", text(k.retiredAt()));
-                m.put("valid_until", k.active() ? "active" : text(k.signsUntil()));
-                return m;
-            }).toList());
+            return AdminReply.ok(content.azureKeys.slots(content.context.clock().instant()).stream()
+                    .map(k -> {
+                        var m = new LinkedHashMap<String, Object>();
+                        m.put("kid", "key" + k.slot());
+                        m.put("stored", k.present());
+                        m.put(
+                                "state",
+                                k.active()
+                                        ? "active"
+                                        : k.retiredAt() != null ? "retired" : k.present() ? "standby" : "missing");
+                        m.put("key_set_at", text(k.keySetAt()));
+                        m.put("activated_at", text(k.activatedAt()));
+                        m.put("retired_at", text(k.retiredAt()));
+                        m.put("valid_until", k.active() ? "active" : text(k.signsUntil()));
+                        return m;
+                    })
+                    .toList());
         }
-        return AdminReply.ok(content.signer.valid().stream().map(k -> {
-            var m = new LinkedHashMap<String, Object>();
-            m.put("kid", Integer.toString(k.version()));
-            m.put("state", k.validUntil() == null ? "active" : "retired");
-            m.put("key_set_at", k.createdAt().toString());
-            m.put("valid_until", k.validUntil() == null ? "active" : k.validUntil().toString());
-            return m;
-        }).toList());
+        return AdminReply.ok(content.signer.valid().stream()
+                .map(k -> {
+                    var m = new LinkedHashMap<String, Object>();
+                    m.put("kid", Integer.toString(k.version()));
+                    m.put("state", k.validUntil() == null ? "active" : "retired");
+                    m.put("key_set_at", k.createdAt().toString());
+                    m.put(
+                            "valid_until",
+                            k.validUntil() == null ? "active" : k.validUntil().toString());
+                    return m;
+                })
+                .toList());
     }
 
     private static String text(Instant t) {
@@ -320,8 +364,13 @@ public final class ContentAdmin implements AdminResource {
         } catch (AzureKeys.Refused e) {
             return AdminReply.error(e.status, e.getMessage());
         }
-        content.context.audit().record(call.actor(), "content.azure-key", AzureKeys.secretName(slot),
-                "stored" + (force ? " (forced)" : ""));
+        content.context
+                .audit()
+                .record(
+                        call.actor(),
+                        "content.azure-key",
+                        AzureKeys.secretName(slot),
+                        "stored" + (force ? " (forced)" : ""));
         var state = content.azureKeys.slots(content.context.clock().instant()).get(slot - 1);
         return AdminReply.ok(Map.of("kid", "key" + slot, "state", state.active() ? "active" : "standby"));
     }

@@ -43,29 +43,47 @@ public final class ContentPage implements AdminPage {
             sb.append("<p id=\"no-packages\">No package yet.</p>");
         } else {
             sb.append("<table id=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Version</th>")
-                    .append("<th scope=\"col\">Files</th><th scope=\"col\">Size</th><th scope=\"col\">Created</th></tr></thead><tbody>");
+                    .append(
+                            "<th scope=\"col\">Files</th><th scope=\"col\">Size</th><th scope=\"col\">Created</th></tr></thead><tbody>");
             for (Catalog.VersionEntry v : versions) {
                 List<Catalog.FileEntry> files = catalog.files(v.packageId(), v.version());
-                sb.append("<tr><th scope=\"row\">").append(text(v.packageId())).append("</th><td>").append(v.version())
+                sb.append("<tr><th scope=\"row\">")
+                        .append(text(v.packageId()))
+                        .append("</th><td>")
+                        .append(v.version())
                         .append("</td><td><ul class=\"plain\">");
                 for (Catalog.FileEntry f : files) {
-                    sb.append("<li>").append(text(f.name())).append(" <span class=\"muted\">").append(Html.bytes(f.size()))
+                    sb.append("<li>")
+                            .append(text(f.name()))
+                            .append(" <span class=\"muted\">")
+                            .append(Html.bytes(f.size()))
                             .append("</span></li>");
                 }
-                sb.append("</ul></td><td>").append(Html.bytes(files.stream().mapToLong(Catalog.FileEntry::size).sum()))
-                        .append("</td><td>").append(text(v.createdAt())).append(" by ").append(text(v.createdBy()))
+                sb.append("</ul></td><td>")
+                        .append(Html.bytes(files.stream()
+                                .mapToLong(Catalog.FileEntry::size)
+                                .sum()))
+                        .append("</td><td>")
+                        .append(text(v.createdAt()))
+                        .append(" by ")
+                        .append(text(v.createdBy()))
                         .append("</td></tr>");
             }
             sb.append("</tbody></table>");
         }
-        sb.append("<h2 id=\"upload-h\">Upload a file</h2><p>Streamed to the gateway whatever its size; the gateway computes its SHA-256.</p>")
-                .append("<form id=\"upload\" class=\"stack\" aria-labelledby=\"upload-h\" data-csrf=\"").append(text(r.csrfToken()))
+        sb.append(
+                        "<h2 id=\"upload-h\">Upload a file</h2><p>Streamed to the gateway whatever its size; the gateway computes its SHA-256.</p>")
+                .append("<form id=\"upload\" class=\"stack\" aria-labelledby=\"upload-h\" data-csrf=\"")
+                .append(text(r.csrfToken()))
                 .append("\" data-upload-url=\"/api/content/{package}/files/{name}\">")
-                .append("<label for=\"package\">Package ID</label><input id=\"package\" name=\"package\" required pattern=\"[A-Za-z0-9_-]{1,64}\">")
-                .append("<label for=\"version\">Version (empty: a new one)</label><input id=\"version\" name=\"version\" inputmode=\"numeric\">")
+                .append(
+                        "<label for=\"package\">Package ID</label><input id=\"package\" name=\"package\" required pattern=\"[A-Za-z0-9_-]{1,64}\">")
+                .append(
+                        "<label for=\"version\">Version (empty: a new one)</label><input id=\"version\" name=\"version\" inputmode=\"numeric\">")
                 .append("<label for=\"file\">File</label><input id=\"file\" name=\"file\" type=\"file\" required>")
                 .append("<button type=\"submit\">Upload</button>")
-                .append("<label for=\"progress\">Progress</label><progress id=\"progress\" max=\"100\" value=\"0\">0 %</progress>")
+                .append(
+                        "<label for=\"progress\">Progress</label><progress id=\"progress\" max=\"100\" value=\"0\">0 %</progress>")
                 .append("<output id=\"upload-status\" for=\"file\" aria-live=\"polite\"></output></form>")
                 .append("<script src=\"/assets/upload.js\"></script>");
         return PageReply.ok(sb.toString());

@@ -14,7 +14,9 @@ final class ContentRevision {
     }
 
     long current() {
-        return jdbc.query("select revision from content_revision", rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
+        return jdbc.query("select revision from content_revision", rs -> rs.getLong(1)).stream()
+                .findFirst()
+                .orElse(0L);
     }
 
     /** In the writer's transaction, so that no instance sees the change without the bump. */

@@ -24,27 +24,48 @@ public final class ContentSettings implements SettingsProvider {
     @Override
     public List<SettingDefinition> settings() {
         return List.of(
-                new SettingDefinition(STORE, false, Content.FILESYSTEM,
+                new SettingDefinition(
+                        STORE,
+                        false,
+                        Content.FILESYSTEM,
                         "Where content lives: filesystem (the gateway serves it from fs-root with signed URLs) or azure-blob "
                                 + "(an Azure Storage container; devices download with SAS URLs straight from Azure). "
                                 + "Changing it does not move content: upload the packages again."),
-                new SettingDefinition(AZURE_ENDPOINT, false, "",
+                new SettingDefinition(
+                        AZURE_ENDPOINT,
+                        false,
+                        "",
                         "The storage account's blob endpoint, https://ACCOUNT.blob.core.windows.net (the emulator: "
                                 + "http://127.0.0.1:10000/ACCOUNT). Its two access keys go into the secret store with "
                                 + "cmg content azure-key --slot 1|2."),
-                new SettingDefinition(AZURE_ACCOUNT, false, "",
-                        "The storage account name (default: taken from azure-endpoint)."),
-                new SettingDefinition(AZURE_CONTAINER, false, DEFAULT_AZURE_CONTAINER,
+                new SettingDefinition(
+                        AZURE_ACCOUNT, false, "", "The storage account name (default: taken from azure-endpoint)."),
+                new SettingDefinition(
+                        AZURE_CONTAINER,
+                        false,
+                        DEFAULT_AZURE_CONTAINER,
                         "The blob container that holds the content (created on the first upload)."),
-                new SettingDefinition(FS_ROOT, false, DEFAULT_FS_ROOT,
+                new SettingDefinition(
+                        FS_ROOT,
+                        false,
+                        DEFAULT_FS_ROOT,
                         "Folder of the filesystem content store (a relative path resolves against the gateway's "
                                 + "data-dir). Every gateway instance must see the same folder. Changing it does not move content."),
-                new SettingDefinition(URL_LIFETIME, false, "480",
+                new SettingDefinition(
+                        URL_LIFETIME,
+                        false,
+                        "480",
                         "How long a signed content URL is valid, in minutes (default 480 = 8 hours, at most 1440). "
                                 + "A storage key stays valid after rotation for this long plus 5 minutes."),
-                new SettingDefinition(TOKEN_LIFETIME, false, "1440",
+                new SettingDefinition(
+                        TOKEN_LIFETIME,
+                        false,
+                        "1440",
                         "How long a content access token is valid, in minutes (default 1440 = 24 hours)."),
-                new SettingDefinition(KEY_ROTATION, false, "180",
+                new SettingDefinition(
+                        KEY_ROTATION,
+                        false,
+                        "180",
                         "The storage key is rotated when it is older than this many days (checked whenever a URL is "
                                 + "signed; 0: only on demand, cmg content rotate-key). Audited like an on-demand rotation."));
     }

@@ -46,11 +46,16 @@ public final class ContentTokenService implements GatewayService {
         if (!"GET".equals(request.method())) {
             return ServiceResponse.refuse(Refusal.METHOD_NOT_ALLOWED, request.method() + " on contentaccesstoken");
         }
-        Device device = request.devices().stream().filter(d -> METHODS.contains(d.method())).findFirst().orElse(null);
+        Device device = request.devices().stream()
+                .filter(d -> METHODS.contains(d.method()))
+                .findFirst()
+                .orElse(null);
         if (device == null) {
-            return ServiceResponse.refuse(Refusal.DEVICE_CREDENTIAL_REQUIRED, "content tokens go to devices with a client "
-                    + "certificate, an access token or an Entra ID token; presented: "
-                    + request.devices().stream().map(Device::method).toList());
+            return ServiceResponse.refuse(
+                    Refusal.DEVICE_CREDENTIAL_REQUIRED,
+                    "content tokens go to devices with a client "
+                            + "certificate, an access token or an Entra ID token; presented: "
+                            + request.devices().stream().map(Device::method).toList());
         }
         String pid = request.params().get("pid");
         if (pid == null || !Content.PACKAGE.matcher(pid).matches()) {
@@ -63,7 +68,8 @@ public final class ContentTokenService implements GatewayService {
         var lifetime = content.tokenLifetime();
         String token = content.tokens.issue(pid, now, lifetime);
         LOG.info("content access token for {} issued to {} device {}", pid, device.method(), device.name());
-        String json = "{\"package_id\":\"" + pid + "\",\"expires_at\":\"" + now.plus(lifetime) + "\",\"token\":\"" + token + "\"}\n";
+        String json = "{\"package_id\":\"" + pid + "\",\"expires_at\":\"" + now.plus(lifetime) + "\",\"token\":\""
+                + token + "\"}\n";
         return new ServiceResponse(200, "application/json", json.getBytes(StandardCharsets.UTF_8), Map.of(), null);
     }
 }

@@ -45,11 +45,21 @@ final class ContentTokens {
 
     String issue(String packageId, Instant now, Duration lifetime) {
         SecretValue key = secrets.currentOrCreate(SECRET, UrlSigner::newKey);
-        var claims = new JWTClaimsSet.Builder().issuer(ISSUER).audience(AUDIENCE).claim("pid", packageId)
-                .issueTime(Date.from(now)).notBeforeTime(Date.from(now.minusSeconds(60)))
-                .expirationTime(Date.from(now.plus(lifetime))).jwtID(UUID.randomUUID().toString()).build();
-        var jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT)
-                .keyID(Integer.toString(key.version())).build(), claims);
+        var claims = new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .audience(AUDIENCE)
+                .claim("pid", packageId)
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now.minusSeconds(60)))
+                .expirationTime(Date.from(now.plus(lifetime)))
+                .jwtID(UUID.randomUUID().toString())
+                .build();
+        var jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(Integer.toString(key.version()))
+                        .build(),
+                claims);
         try {
             jwt.sign(new MACSigner(key.bytes()));
         } catch (JOSEException e) {
@@ -73,7 +83,8 @@ final class ContentTokens {
         List<SecretValue> keys = secrets.valid(SECRET);
         boolean verified = false;
         for (SecretValue k : keys) {
-            if (jwt.getHeader().getKeyID() != null && !jwt.getHeader().getKeyID().equals(Integer.toString(k.version()))) {
+            if (jwt.getHeader().getKeyID() != null
+                    && !jwt.getHeader().getKeyID().equals(Integer.toString(k.version()))) {
                 continue;
             }
             try {
@@ -86,15 +97,20 @@ final class ContentTokens {
             }
         }
         if (!verified) {
-            return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "bad signature or unknown key " + jwt.getHeader().getKeyID());
+            return new Check(
+                    null,
+                    Refusal.CONTENT_TOKEN_INVALID,
+                    "bad signature or unknown key " + jwt.getHeader().getKeyID());
         }
         if (claims.getAudience() == null || !claims.getAudience().contains(AUDIENCE)) {
             return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "wrong audience");
         }
-        if (claims.getExpirationTime() == null || !claims.getExpirationTime().toInstant().isAfter(now)) {
+        if (claims.getExpirationTime() == null
+                || !claims.getExpirationTime().toInstant().isAfter(now)) {
             return new Check(null, Refusal.CONTENT_TOKEN_EXPIRED, "expired at " + claims.getExpirationTime());
         }
-        if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().isAfter(now)) {
+        if (claims.getNotBeforeTime() != null
+                && claims.getNotBeforeTime().toInstant().isAfter(now)) {
             return new Check(null, Refusal.CONTENT_TOKEN_INVALID, "not yet valid");
         }
         Object pid = claims.getClaim("pid");

@@ -1,6 +1,5 @@
 package org.opencmg.plugins.content;
 
-import java.util.Map;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -9,6 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.opencmg.api.BodyStream;
 import org.opencmg.api.ContentStore;
 import org.opencmg.api.GatewayService;
@@ -79,11 +79,20 @@ public final class DownloadService implements GatewayService {
         }
         String path = request.path();
         var p = request.params();
-        var failure = content.signer.check(path, p.get("se"), p.get("kid"), p.get("sig"), content.context.clock().instant());
+        var failure = content.signer.check(
+                path,
+                p.get("se"),
+                p.get("kid"),
+                p.get("sig"),
+                content.context.clock().instant());
         if (failure.isPresent()) {
             Refusal reason = failure.get();
-            return ServiceResponse.refuse(reason, path + " kid=" + p.get("kid") + " se="
-                    + p.get("se") + (reason == Refusal.SIGNATURE_EXPIRED ? " (" + Instant.ofEpochSecond(Long.parseLong(p.get("se"))) + ")" : ""));
+            return ServiceResponse.refuse(
+                    reason,
+                    path + " kid=" + p.get("kid") + " se=" + p.get("se")
+                            + (reason == Refusal.SIGNATURE_EXPIRED
+                                    ? " (" + Instant.ofEpochSecond(Long.parseLong(p.get("se"))) + ")"
+                                    : ""));
         }
         String[] parts = path.substring(Content.URL_PREFIX.length()).split("/", -1);
         if (parts.length != 3) {
@@ -107,8 +116,10 @@ public final class DownloadService implements GatewayService {
         }
         var blob = store.head(entry.storeKey()).orElse(null);
         if (blob == null || blob.size() != entry.size()) {
-            return ServiceResponse.refuse(Refusal.CONTENT_MISSING, entry.storeKey() + " is not in the " + store.kind() + " store"
-                    + (blob == null ? "" : " with its recorded size"));
+            return ServiceResponse.refuse(
+                    Refusal.CONTENT_MISSING,
+                    entry.storeKey() + " is not in the " + store.kind() + " store"
+                            + (blob == null ? "" : " with its recorded size"));
         }
         String etag = "\"" + entry.sha256() + "\"";
         long size = entry.size();
@@ -125,7 +136,9 @@ public final class DownloadService implements GatewayService {
         try {
             range = rangeHeader == null ? null : parse(rangeHeader, size);
         } catch (Unsatisfiable u) {
-            return ServiceResponse.refuse(u.reason, u.getMessage() + "; file is " + size + " bytes",
+            return ServiceResponse.refuse(
+                    u.reason,
+                    u.getMessage() + "; file is " + size + " bytes",
                     Map.of("Content-Range", "bytes */" + size));
         }
         long first = range == null ? 0 : range.first();
@@ -134,17 +147,18 @@ public final class DownloadService implements GatewayService {
             headers.put("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + size);
         }
         String key = entry.storeKey();
-        return ServiceResponse.streamed(range == null ? 200 : 206, "application/octet-stream", headers, new BodyStream() {
-            @Override
-            public long length() {
-                return length;
-            }
+        return ServiceResponse.streamed(
+                range == null ? 200 : 206, "application/octet-stream", headers, new BodyStream() {
+                    @Override
+                    public long length() {
+                        return length;
+                    }
 
-            @Override
-            public InputStream open() throws IOException {
-                return store.get(key, first, length);
-            }
-        });
+                    @Override
+                    public InputStream open() throws IOException {
+                        return store.get(key, first, length);
+                    }
+                });
     }
 
     /** One range of a {@code bytes=} Range header (RFC 9110 §14.1.2). */
@@ -155,7 +169,9 @@ public final class DownloadService implements GatewayService {
         }
         String spec = h.substring(6).strip();
         if (spec.contains(",")) {
-            throw new Unsatisfiable(Refusal.MULTIPLE_RANGES_UNSUPPORTED, "Range '" + header + "' asks several ranges; ask one at a time");
+            throw new Unsatisfiable(
+                    Refusal.MULTIPLE_RANGES_UNSUPPORTED,
+                    "Range '" + header + "' asks several ranges; ask one at a time");
         }
         int dash = spec.indexOf('-');
         if (dash < 0) {
@@ -177,7 +193,8 @@ public final class DownloadService implements GatewayService {
                 throw new Unsatisfiable(Refusal.RANGE_MALFORMED, "Range '" + header + "'");
             }
             if (first >= size) {
-                throw new Unsatisfiable(Refusal.RANGE_NOT_SATISFIABLE, "Range '" + header + "' starts at or after the end");
+                throw new Unsatisfiable(
+                        Refusal.RANGE_NOT_SATISFIABLE, "Range '" + header + "' starts at or after the end");
             }
             return new Range(first, Math.min(last, size - 1));
         } catch (NumberFormatException e) {

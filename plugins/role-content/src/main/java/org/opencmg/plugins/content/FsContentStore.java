@@ -30,7 +30,8 @@ import org.opencmg.api.ContentStore;
 final class FsContentStore implements ContentStore {
 
     /** Keys are '/'-separated segments of safe characters: no "..", no absolute paths. */
-    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){0,7}");
+    private static final Pattern KEY =
+            Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){0,7}");
 
     private final Path root;
 
@@ -66,7 +67,8 @@ final class FsContentStore implements ContentStore {
         MessageDigest sha = sha256();
         long size = 0;
         try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (OutputStream out =
+                    Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 byte[] buffer = new byte[64 * 1024];
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
@@ -91,7 +93,8 @@ final class FsContentStore implements ContentStore {
         FileChannel ch = FileChannel.open(file(key), StandardOpenOption.READ);
         try {
             if (offset < 0 || length < 0 || offset + length > ch.size()) {
-                throw new IOException("range " + offset + "+" + length + " outside " + key + " (" + ch.size() + " bytes)");
+                throw new IOException(
+                        "range " + offset + "+" + length + " outside " + key + " (" + ch.size() + " bytes)");
             }
             ch.position(offset);
         } catch (IOException e) {
@@ -105,7 +108,10 @@ final class FsContentStore implements ContentStore {
     public Optional<BlobInfo> head(String key) throws IOException {
         try {
             var a = Files.readAttributes(file(key), BasicFileAttributes.class);
-            return a.isRegularFile() ? Optional.of(new BlobInfo(key, a.size(), a.lastModifiedTime().toInstant())) : Optional.empty();
+            return a.isRegularFile()
+                    ? Optional.of(
+                            new BlobInfo(key, a.size(), a.lastModifiedTime().toInstant()))
+                    : Optional.empty();
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -116,7 +122,9 @@ final class FsContentStore implements ContentStore {
         Path f = file(key);
         boolean deleted = Files.deleteIfExists(f);
         // Tidy empty folders up to the root (best effort: another upload may be filling them).
-        for (Path dir = f.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+        for (Path dir = f.getParent();
+                dir != null && !dir.equals(root) && dir.startsWith(root);
+                dir = dir.getParent()) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
                     break;
@@ -143,7 +151,8 @@ final class FsContentStore implements ContentStore {
                     .filter(p -> !p.getFileName().toString().startsWith("."))
                     .map(p -> root.relativize(p).toString().replace('\\', '/'))
                     .filter(k -> k.startsWith(prefix == null ? "" : prefix))
-                    .sorted().toList();
+                    .sorted()
+                    .toList();
         }
     }
 

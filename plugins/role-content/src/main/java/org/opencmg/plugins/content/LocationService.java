@@ -1,10 +1,10 @@
 package org.opencmg.plugins.content;
 
 import java.nio.charset.StandardCharsets;
-import org.opencmg.api.ContentStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.opencmg.api.ContentStore;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Refusal;
@@ -45,7 +45,8 @@ public final class LocationService implements GatewayService {
         }
         String auth = request.header("Authorization").orElse("");
         if (!auth.regionMatches(true, 0, "Bearer ", 0, 7) || auth.substring(7).isBlank()) {
-            return ServiceResponse.refuse(Refusal.CONTENT_TOKEN_MISSING, "no Authorization: Bearer content access token");
+            return ServiceResponse.refuse(
+                    Refusal.CONTENT_TOKEN_MISSING, "no Authorization: Bearer content access token");
         }
         Instant now = content.context.clock().instant();
         var check = content.tokens.check(auth.substring(7).strip(), now);
@@ -57,11 +58,13 @@ public final class LocationService implements GatewayService {
             return ServiceResponse.refuse(Refusal.BAD_PACKAGE_ID, "pid missing or malformed");
         }
         if (!pid.equals(check.packageId())) {
-            return ServiceResponse.refuse(Refusal.CONTENT_TOKEN_WRONG_PACKAGE, "token for " + check.packageId() + ", asked " + pid);
+            return ServiceResponse.refuse(
+                    Refusal.CONTENT_TOKEN_WRONG_PACKAGE, "token for " + check.packageId() + ", asked " + pid);
         }
         int version;
         try {
-            version = request.params().containsKey("version") ? Integer.parseInt(request.params().get("version"))
+            version = request.params().containsKey("version")
+                    ? Integer.parseInt(request.params().get("version"))
                     : content.published().latestVersion(pid);
         } catch (NumberFormatException e) {
             return ServiceResponse.refuse(Refusal.BAD_VERSION, "version is not a number");
@@ -80,15 +83,29 @@ public final class LocationService implements GatewayService {
             return ServiceResponse.refuse(Refusal.CONTENT_STORE_UNAVAILABLE, e.getMessage());
         }
         var xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-        xml.append("<ContentLocation PackageId=\"").append(pid).append("\" Version=\"").append(version)
-                .append("\" Store=\"").append(store.kind()).append("\" Expires=\"").append(expires).append("\">\n");
+        xml.append("<ContentLocation PackageId=\"")
+                .append(pid)
+                .append("\" Version=\"")
+                .append(version)
+                .append("\" Store=\"")
+                .append(store.kind())
+                .append("\" Expires=\"")
+                .append(expires)
+                .append("\">\n");
         for (var f : files) {
             String url = content.downloadUrl(store, f, base, expires);
-            xml.append("  <File Name=\"").append(f.name()).append("\" Size=\"").append(f.size()).append("\" Sha256=\"")
-                    .append(f.sha256()).append("\" Url=\"").append(url.replace("&", "&amp;")).append("\"/>\n");
+            xml.append("  <File Name=\"")
+                    .append(f.name())
+                    .append("\" Size=\"")
+                    .append(f.size())
+                    .append("\" Sha256=\"")
+                    .append(f.sha256())
+                    .append("\" Url=\"")
+                    .append(url.replace("&", "&amp;"))
+                    .append("\"/>\n");
         }
         xml.append("</ContentLocation>\n");
-        return new ServiceResponse(200, "application/xml; charset=utf-8",
-                xml.toString().getBytes(StandardCharsets.UTF_8), Map.of(), null);
+        return new ServiceResponse(
+                200, "application/xml; charset=utf-8", xml.toString().getBytes(StandardCharsets.UTF_8), Map.of(), null);
     }
 }

@@ -23,10 +23,15 @@ final class PublishedFiles {
         var grouped = new HashMap<String, List<Catalog.FileEntry>>();
         for (var f : files) {
             byKey.put(Content.storeKey(f.packageId(), f.version(), f.name()), f);
-            grouped.computeIfAbsent(f.packageId() + "/" + f.version(), k -> new ArrayList<>()).add(f);
+            grouped.computeIfAbsent(f.packageId() + "/" + f.version(), k -> new ArrayList<>())
+                    .add(f);
             latest.merge(f.packageId(), f.version(), Math::max);
         }
-        grouped.forEach((k, list) -> byVersion.put(k, list.stream().sorted(Comparator.comparing(Catalog.FileEntry::name)).toList()));
+        grouped.forEach((k, list) -> byVersion.put(
+                k,
+                list.stream()
+                        .sorted(Comparator.comparing(Catalog.FileEntry::name))
+                        .toList()));
     }
 
     Optional<Catalog.FileEntry> file(String packageId, int version, String name) {

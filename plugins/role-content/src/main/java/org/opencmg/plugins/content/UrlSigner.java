@@ -1,8 +1,5 @@
 package org.opencmg.plugins.content;
 
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -12,6 +9,9 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.opencmg.api.Refusal;
@@ -31,7 +31,6 @@ final class UrlSigner {
     static final Duration OVERLAP_MARGIN = Duration.ofMinutes(5);
 
     /** Why a signature is not accepted (the 403 reason). */
-
     private final Secrets secrets;
 
     UrlSigner(Secrets secrets) {
@@ -69,7 +68,8 @@ final class UrlSigner {
         try {
             current = secrets.currentOrCreate(SECRET, UrlSigner::newKey);
             if (!current.createdAt().plus(maxAge).isAfter(now)) {
-                rotated.accept(secrets.rotate(SECRET, UrlSigner::newKey, urlLifetime.plus(OVERLAP_MARGIN), "plugin:role-content"));
+                rotated.accept(secrets.rotate(
+                        SECRET, UrlSigner::newKey, urlLifetime.plus(OVERLAP_MARGIN), "plugin:role-content"));
             }
         } finally {
             rotation.unlock();
@@ -104,12 +104,16 @@ final class UrlSigner {
         if (expiry > now.plus(MAX_URL_LIFETIME).plus(OVERLAP_MARGIN).getEpochSecond()) {
             return Optional.of(Refusal.SIGNATURE_INVALID); // never signed that far ahead
         }
-        SecretValue key = secrets.valid(SECRET).stream().filter(v -> v.version() == version).findFirst().orElse(null);
+        SecretValue key = secrets.valid(SECRET).stream()
+                .filter(v -> v.version() == version)
+                .findFirst()
+                .orElse(null);
         if (key == null) {
             return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         String expected = mac(key.bytes(), path, expiry, version);
-        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), sig.getBytes(StandardCharsets.US_ASCII))) {
+        if (!MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.US_ASCII), sig.getBytes(StandardCharsets.US_ASCII))) {
             return Optional.of(Refusal.SIGNATURE_INVALID);
         }
         // Only a genuine signature tells its expiry: an altered one is invalid whatever its se says.

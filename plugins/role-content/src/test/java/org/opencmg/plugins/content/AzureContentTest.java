@@ -45,6 +45,7 @@ class AzureContentTest {
 
     @TempDir
     static Path azuriteDir;
+
     static Azurite azurite;
     static HttpClient http;
     static int containers;
@@ -85,21 +86,29 @@ class AzureContentTest {
     }
 
     void storeBothKeys() {
-        assertThat(call("PUT", "/azure-keys/1", Map.of(), azurite.key1()).status()).isEqualTo(200);
-        assertThat(call("PUT", "/azure-keys/2", Map.of(), azurite.key2()).status()).isEqualTo(200);
+        assertThat(call("PUT", "/azure-keys/1", Map.of(), azurite.key1()).status())
+                .isEqualTo(200);
+        assertThat(call("PUT", "/azure-keys/2", Map.of(), azurite.key2()).status())
+                .isEqualTo(200);
     }
 
     AdminReply upload(String pid, String name, byte[] body) {
-        return admin.handle(new AdminCall("POST", "/" + pid + "/files/" + name, Map.of(), new byte[0], "admin",
-                new ByteArrayInputStream(body)));
+        return admin.handle(new AdminCall(
+                "POST", "/" + pid + "/files/" + name, Map.of(), new byte[0], "admin", new ByteArrayInputStream(body)));
     }
 
     List<URI> locate(String pid) throws Exception {
         var r = admin.handle(new AdminCall("POST", "/" + pid + "/token", Map.of(), new byte[0], "admin"));
         String token = (String) ((Map<?, ?>) r.json()).get("token");
-        ServiceResponse answer = location.handle(new ServiceRequest("GET", "/downloadrestservice.svc/getcontentxmlsecure",
-                "pid=" + pid, Map.of("pid", pid), Map.of("Host", "cmg.example", "Authorization", "Bearer " + token), new byte[0],
-                List.of(), null));
+        ServiceResponse answer = location.handle(new ServiceRequest(
+                "GET",
+                "/downloadrestservice.svc/getcontentxmlsecure",
+                "pid=" + pid,
+                Map.of("pid", pid),
+                Map.of("Host", "cmg.example", "Authorization", "Bearer " + token),
+                new byte[0],
+                List.of(),
+                null));
         assertThat(answer.reason()).as(answer.headers().toString()).isNull();
         String xml = new String(answer.body(), StandardCharsets.UTF_8);
         assertThat(xml).contains("Store=\"azure-blob\"");
@@ -140,7 +149,8 @@ class AzureContentTest {
         assertThat(stored.sha256Hex()).isEqualTo(sha256(data));
         assertThat(store.head("P1/1/big.bin").map(ContentStore.BlobInfo::size)).hasValue((long) data.length);
         try (InputStream in = store.get("P1/1/big.bin", AzureBlobStore.BLOCK - 10, 20)) {
-            assertThat(in.readAllBytes()).isEqualTo(Arrays.copyOfRange(data, AzureBlobStore.BLOCK - 10, AzureBlobStore.BLOCK + 10));
+            assertThat(in.readAllBytes())
+                    .isEqualTo(Arrays.copyOfRange(data, AzureBlobStore.BLOCK - 10, AzureBlobStore.BLOCK + 10));
         }
         store.put("P1/1/empty", InputStream.nullInputStream());
         assertThat(store.head("P1/1/empty").map(ContentStore.BlobInfo::size)).hasValue(0L);
@@ -148,7 +158,8 @@ class AzureContentTest {
         assertThat(store.delete("P1/1/empty")).isTrue();
         assertThat(store.delete("P1/1/empty")).isFalse();
         assertThat(store.head("P1/1/empty")).isEmpty();
-        assertThatThrownBy(() -> store.put("../x", InputStream.nullInputStream())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.put("../x", InputStream.nullInputStream()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -190,8 +201,12 @@ class AzureContentTest {
         assertThat(up.json().toString()).contains("azure-blob").contains(sha256(data));
 
         URI url = locate("PKGA").getFirst();
-        assertThat(url.toString()).startsWith(azurite.endpoint() + "/test-").contains("/PKGA/1/setup.bin?")
-                .contains("sig=").contains("sp=r").contains("se=");
+        assertThat(url.toString())
+                .startsWith(azurite.endpoint() + "/test-")
+                .contains("/PKGA/1/setup.bin?")
+                .contains("sig=")
+                .contains("sp=r")
+                .contains("se=");
         var whole = get(url);
         assertThat(whole.statusCode()).isEqualTo(200);
         assertThat(sha256(whole.body())).isEqualTo(sha256(data));
@@ -200,8 +215,12 @@ class AzureContentTest {
         assertThat(part.body()).isEqualTo(Arrays.copyOfRange(data, 1000, 2000));
 
         // Read-only: the same SAS cannot write.
-        var put = http.send(HttpRequest.newBuilder(url).header("x-ms-blob-type", "BlockBlob")
-                .PUT(HttpRequest.BodyPublishers.ofString("evil")).build(), HttpResponse.BodyHandlers.ofString());
+        var put = http.send(
+                HttpRequest.newBuilder(url)
+                        .header("x-ms-blob-type", "BlockBlob")
+                        .PUT(HttpRequest.BodyPublishers.ofString("evil"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).isEqualTo(403);
 
         // Altered: another blob with the same signature, or a changed signature.
@@ -218,7 +237,8 @@ class AzureContentTest {
 
     @Test
     void rotationMovesSigningToTheOtherKeyAndTheOldUrlsKeepWorking() throws Exception {
-        assertThat(call("PUT", "/azure-keys/1", Map.of(), "not base64!").status()).isEqualTo(400);
+        assertThat(call("PUT", "/azure-keys/1", Map.of(), "not base64!").status())
+                .isEqualTo(400);
         storeBothKeys();
         byte[] data = random(50_000, 4);
         assertThat(upload("PKGR", "r.bin", data).status()).isEqualTo(201);
@@ -226,13 +246,16 @@ class AzureContentTest {
         var firstHalf = get(before, "Range", "bytes=0-24999");
         assertThat(firstHalf.statusCode()).isEqualTo(206);
         String etag = firstHalf.headers().firstValue("ETag").orElseThrow();
-        assertThat(call("PUT", "/azure-keys/1", Map.of(), Azurite.randomKey()).json().toString())
+        assertThat(call("PUT", "/azure-keys/1", Map.of(), Azurite.randomKey())
+                        .json()
+                        .toString())
                 .contains("signs content URLs now"); // the active key is not replaced under the URLs it signed
 
         var rotated = call("POST", "/rotate-key", Map.of(), "");
         assertThat(rotated.status()).isEqualTo(200);
         assertThat(rotated.json().toString()).contains("kid=key2").contains("regenerate=key1");
-        assertThat(ctx.audit).anyMatch(a -> a.contains("content.rotate-key azure-key2") && a.contains("key1 may be regenerated"));
+        assertThat(ctx.audit)
+                .anyMatch(a -> a.contains("content.rotate-key azure-key2") && a.contains("key1 may be regenerated"));
         URI after = locate("PKGR").getFirst();
         assertThat(after).isNotEqualTo(before);
         // The download begun before the rotation finishes with its old URL.
@@ -250,8 +273,13 @@ class AzureContentTest {
         assertThat(early.json().toString()).contains("valid until");
 
         var keys = call("GET", "/keys", Map.of(), "");
-        assertThat(keys.json().toString()).contains("kid=key1").contains("state=retired").contains("kid=key2")
-                .contains("state=active").doesNotContain(azurite.key1()).doesNotContain(azurite.key2());
+        assertThat(keys.json().toString())
+                .contains("kid=key1")
+                .contains("state=retired")
+                .contains("kid=key2")
+                .contains("state=active")
+                .doesNotContain(azurite.key1())
+                .doesNotContain(azurite.key2());
 
         // Azure now forgets key1 (regenerated): only URLs signed with key2 still work.
         azurite.restart(List.of(azurite.key2()));
@@ -283,9 +311,10 @@ class AzureContentTest {
         other.clock.set(Instant.now());
         other.settings.putAll(ctx.settings);
         var otherAdmin = new ContentAdmin(other);
-        otherAdmin.handle(new AdminCall("PUT", "/azure-keys/1", Map.of(), Azurite.randomKey().getBytes(StandardCharsets.US_ASCII), "admin"));
-        var refused = otherAdmin.handle(new AdminCall("POST", "/PKGW/files/w.bin", Map.of(), new byte[0], "admin",
-                new ByteArrayInputStream(new byte[10])));
+        otherAdmin.handle(new AdminCall(
+                "PUT", "/azure-keys/1", Map.of(), Azurite.randomKey().getBytes(StandardCharsets.US_ASCII), "admin"));
+        var refused = otherAdmin.handle(new AdminCall(
+                "POST", "/PKGW/files/w.bin", Map.of(), new byte[0], "admin", new ByteArrayInputStream(new byte[10])));
         assertThat(refused.status()).isEqualTo(502);
         assertThat(refused.json().toString()).contains("403");
     }

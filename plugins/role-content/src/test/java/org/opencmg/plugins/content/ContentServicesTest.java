@@ -70,8 +70,15 @@ class ContentServicesTest {
         if (bearer != null) {
             headers.put("Authorization", "Bearer " + bearer);
         }
-        return location.handle(new ServiceRequest("GET", "/downloadrestservice.svc/getcontentxmlsecure", "pid=" + pid,
-                Map.of("pid", pid), headers, new byte[0], List.of(), null));
+        return location.handle(new ServiceRequest(
+                "GET",
+                "/downloadrestservice.svc/getcontentxmlsecure",
+                "pid=" + pid,
+                Map.of("pid", pid),
+                headers,
+                new byte[0],
+                List.of(),
+                null));
     }
 
     List<URI> urls(ServiceResponse r) {
@@ -93,7 +100,8 @@ class ContentServicesTest {
         for (int i = 0; i < headers.length; i += 2) {
             h.put(headers[i], headers[i + 1]);
         }
-        return download.handle(new ServiceRequest(method, url.getRawPath(), url.getRawQuery(), params, h, new byte[0], List.of(), null));
+        return download.handle(new ServiceRequest(
+                method, url.getRawPath(), url.getRawQuery(), params, h, new byte[0], List.of(), null));
     }
 
     static byte[] body(ServiceResponse r) throws Exception {
@@ -108,10 +116,14 @@ class ContentServicesTest {
     void uploadLocateDownload() throws Exception {
         var up = upload("PKG1", "a.bin", null, data);
         assertThat(up.status()).isEqualTo(201);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         @SuppressWarnings("unchecked")
         var json = (Map<String, Object>) up.json();
-        assertThat(json).containsEntry("version", 1).containsEntry("sha256", sha).containsEntry("size", 200_000L);
+        assertThat(json)
+                .containsEntry("version", 1)
+                .containsEntry("sha256", sha)
+                .containsEntry("size", 200_000L);
         assertThat(upload("PKG1", "b.txt", 1, "hi".getBytes()).status()).isEqualTo(201);
         assertThat(upload("PKG1", "b.txt", 1, "again".getBytes()).status()).isEqualTo(409);
         assertThat(upload("PKG1", ".hidden", 1, "x".getBytes()).status()).isEqualTo(400);
@@ -139,8 +151,16 @@ class ContentServicesTest {
     }
 
     ServiceResponse askToken(String pid, org.opencmg.api.Device... devices) {
-        return new ContentTokenService(ctx).handle(new ServiceRequest("GET", "/downloadrestservice.svc/contentaccesstoken",
-                "pid=" + pid, Map.of("pid", pid), Map.of(), new byte[0], List.of(devices), null));
+        return new ContentTokenService(ctx)
+                .handle(new ServiceRequest(
+                        "GET",
+                        "/downloadrestservice.svc/contentaccesstoken",
+                        "pid=" + pid,
+                        Map.of("pid", pid),
+                        Map.of(),
+                        new byte[0],
+                        List.of(devices),
+                        null));
     }
 
     @Test
@@ -222,7 +242,8 @@ class ContentServicesTest {
         ctx.clock.advance(Duration.ofHours(1));
         URI after = urls(locate("PKG1", token("PKG1"))).getFirst();
         assertThat(after.getRawQuery()).contains("kid=2");
-        assertThat(ctx.audit).anyMatch(a -> a.startsWith("plugin:role-content content.rotate-key") && a.contains("scheduled"));
+        assertThat(ctx.audit)
+                .anyMatch(a -> a.startsWith("plugin:role-content content.rotate-key") && a.contains("scheduled"));
         assertThat(fetch("GET", before).status()).isEqualTo(200); // signed a moment ago with key 1: still good
         assertThat(urls(locate("PKG1", token("PKG1"))).getFirst().getRawQuery()).contains("kid=2"); // rotated once
 
@@ -241,8 +262,12 @@ class ContentServicesTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(fetch("GET", u).reason()).isEqualTo("content_not_found");
         assertThat(urls(locate("PKG1", token("PKG1"))).getFirst().getPath()).isEqualTo("/content/PKG1/1/a.bin");
-        assertThat(admin.handle(new AdminCall("DELETE", "/PKG1", Map.of(), new byte[0], "admin")).status()).isEqualTo(200);
-        assertThat(admin.handle(new AdminCall("DELETE", "/PKG1", Map.of(), new byte[0], "admin")).status()).isEqualTo(404);
+        assertThat(admin.handle(new AdminCall("DELETE", "/PKG1", Map.of(), new byte[0], "admin"))
+                        .status())
+                .isEqualTo(200);
+        assertThat(admin.handle(new AdminCall("DELETE", "/PKG1", Map.of(), new byte[0], "admin"))
+                        .status())
+                .isEqualTo(404);
         assertThat(new FsContentStore(root).list("")).isEmpty();
     }
 
@@ -252,8 +277,11 @@ class ContentServicesTest {
         assertThat(DownloadService.parse("bytes=3-100", 10)).isEqualTo(new DownloadService.Range(3, 9));
         assertThat(DownloadService.parse("bytes=-3", 10)).isEqualTo(new DownloadService.Range(7, 9));
         assertThat(DownloadService.parse("bytes=-30", 10)).isEqualTo(new DownloadService.Range(0, 9));
-        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_UNIT_UNSUPPORTED);
-        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_NOT_SATISFIABLE);
-        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10)).hasFieldOrPropertyWithValue("reason", Refusal.RANGE_MALFORMED);
+        assertThatThrownBy(() -> DownloadService.parse("items=0-1", 10))
+                .hasFieldOrPropertyWithValue("reason", Refusal.RANGE_UNIT_UNSUPPORTED);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=-0", 10))
+                .hasFieldOrPropertyWithValue("reason", Refusal.RANGE_NOT_SATISFIABLE);
+        assertThatThrownBy(() -> DownloadService.parse("bytes=x-1", 10))
+                .hasFieldOrPropertyWithValue("reason", Refusal.RANGE_MALFORMED);
     }
 }

@@ -12,10 +12,12 @@ class ContentTest {
     void theFilesystemStoreLivesUnderTheGatewaysDataDirUnlessAnAbsoluteFolderIsSet() throws Exception {
         var ctx = new TestContext();
         var content = Content.of(ctx);
-        assertThat(((FsContentStore) content.store()).root()).isEqualTo(ctx.dataDir().resolve("content"));
+        assertThat(((FsContentStore) content.store()).root())
+                .isEqualTo(ctx.dataDir().resolve("content"));
 
         ctx.settings.put("plugins.role-content.fs-root", "elsewhere");
-        assertThat(((FsContentStore) content.store()).root()).isEqualTo(ctx.dataDir().resolve("elsewhere"));
+        assertThat(((FsContentStore) content.store()).root())
+                .isEqualTo(ctx.dataDir().resolve("elsewhere"));
 
         Path absolute = Files.createTempDirectory("content-root");
         ctx.settings.put("plugins.role-content.fs-root", absolute.toString());

@@ -26,7 +26,9 @@ class FsContentStoreTest {
         new Random(1).nextBytes(data);
         var stored = store.put("PKG1/1/a.bin", new ByteArrayInputStream(data));
         assertThat(stored.size()).isEqualTo(data.length);
-        assertThat(stored.sha256Hex()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
+        assertThat(stored.sha256Hex())
+                .isEqualTo(HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
         assertThat(store.head("PKG1/1/a.bin")).get().extracting(b -> b.size()).isEqualTo((long) data.length);
         try (InputStream in = store.get("PKG1/1/a.bin", 1000, 70_000)) {
             assertThat(in.readAllBytes()).isEqualTo(java.util.Arrays.copyOfRange(data, 1000, 71_000));
@@ -64,7 +66,8 @@ class FsContentStoreTest {
     void keysCannotLeaveTheRoot() {
         var store = new FsContentStore(root);
         for (String bad : new String[] {"../x", "a/../../x", "/etc/passwd", ".hidden", "a//b", "a/b\\c", ""}) {
-            assertThatThrownBy(() -> store.put(bad, new ByteArrayInputStream(new byte[1]))).as(bad)
+            assertThatThrownBy(() -> store.put(bad, new ByteArrayInputStream(new byte[1])))
+                    .as(bad)
                     .isInstanceOf(IllegalArgumentException.class);
         }
     }

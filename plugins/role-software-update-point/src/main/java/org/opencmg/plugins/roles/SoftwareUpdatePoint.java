@@ -17,8 +17,7 @@ public final class SoftwareUpdatePoint implements Role {
 
     private static final long SOAP = 5L * 1024 * 1024;
 
-    private record Directory(String path, Set<String> methods, long maxBytes) {
-    }
+    private record Directory(String path, Set<String> methods, long maxBytes) {}
 
     private static final List<Directory> DIRECTORIES = List.of(
             new Directory("ClientWebService", Set.of("POST", "GET", "HEAD"), SOAP),
@@ -42,10 +41,20 @@ public final class SoftwareUpdatePoint implements Role {
     public List<Endpoint> endpoints(String roleId, String internalBaseUrl) {
         var out = new ArrayList<Endpoint>();
         for (Directory d : DIRECTORIES) {
-            out.add(new Endpoint(d.path().toLowerCase(), "/CCM_Proxy_MutualAuth/" + roleId + "/" + d.path(),
-                    internalBaseUrl + "/" + d.path(), d.methods(), d.maxBytes(), Set.of("pki")));
-            out.add(new Endpoint(d.path().toLowerCase() + "_tokenauth", "/CCM_Proxy_ServerAuth/" + roleId + "/" + d.path(),
-                    internalBaseUrl + "/" + d.path(), d.methods(), d.maxBytes(), Set.of("token")));
+            out.add(new Endpoint(
+                    d.path().toLowerCase(),
+                    "/CCM_Proxy_MutualAuth/" + roleId + "/" + d.path(),
+                    internalBaseUrl + "/" + d.path(),
+                    d.methods(),
+                    d.maxBytes(),
+                    Set.of("pki")));
+            out.add(new Endpoint(
+                    d.path().toLowerCase() + "_tokenauth",
+                    "/CCM_Proxy_ServerAuth/" + roleId + "/" + d.path(),
+                    internalBaseUrl + "/" + d.path(),
+                    d.methods(),
+                    d.maxBytes(),
+                    Set.of("token")));
         }
         return out;
     }
