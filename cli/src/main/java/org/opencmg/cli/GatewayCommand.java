@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.config.ConfigFile;
 import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.webapp.WebConsole;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,6 +33,7 @@ final class GatewayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        TlsPolicy.letSettingDecideLegacyProtocols(); // this process runs a gateway: its setting decides
         GatewayConfig loaded = ConfigFile.load(config, GatewayConfig::load);
         if (check) {
             var report = GatewayCheck.run(loaded);

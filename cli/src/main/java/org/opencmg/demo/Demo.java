@@ -24,6 +24,7 @@ import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.server.boot.Gateway;
 import org.opencmg.server.config.GatewayConfig;
+import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.json.Json;
 import org.opencmg.webapp.WebConsole;
 import org.slf4j.Logger;
@@ -64,6 +65,7 @@ public final class Demo implements AutoCloseable {
     }
 
     public static Demo start(Path dir, Ports ports, Path pluginsDir) throws Exception {
+        TlsPolicy.letSettingDecideLegacyProtocols(); // this process runs a gateway: its setting decides
         var demo = new Demo(dir.toAbsolutePath());
         try {
             demo.boot(ports, pluginsDir);

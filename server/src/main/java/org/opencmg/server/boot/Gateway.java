@@ -66,7 +66,6 @@ import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.server.jetty.HandshakeFailures;
-import org.opencmg.server.jetty.TlsPolicy;
 import org.opencmg.server.membership.Membership;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
@@ -113,10 +112,6 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 public final class Gateway implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
-
-    static {
-        TlsPolicy.letSettingDecideLegacyProtocols();
-    }
 
     private final GatewayConfig config;
     private final Clock clock;
@@ -323,6 +318,7 @@ public final class Gateway implements AutoCloseable {
                 secrets,
                 plugins.roles(),
                 plugins.adminResources(),
+                plugins.secretRotations(),
                 explainer,
                 this::status,
                 clock,

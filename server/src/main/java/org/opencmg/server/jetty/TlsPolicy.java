@@ -43,7 +43,10 @@ public final class TlsPolicy {
      * those two entries from {@code jdk.tls.disabledAlgorithms}. That lift is for the connectors
      * alone, which name their protocols ({@link #apply}): every outbound client of the JVM (JWKS,
      * CRL over https, the Azure SDK) keeps TLS 1.2+ through {@code jdk.tls.client.protocols}.
-     * Must run before any TLS use: the JDK reads both once.
+     * Must run before any TLS use: the JDK reads both once. The JDK has no per-context way to lift
+     * its ban, so this is the process's to decide: the commands that run a gateway ({@code cmg
+     * gateway}, {@code cmg demo}) call it first; a {@link org.opencmg.server.boot.Gateway} started
+     * in a JVM that did not keeps the JDK's ban (enforce-tls12 off then still refuses TLS 1.0/1.1).
      */
     public static synchronized void letSettingDecideLegacyProtocols() {
         keepClientsOnModernProtocols();
