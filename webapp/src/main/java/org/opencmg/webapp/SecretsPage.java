@@ -3,24 +3,21 @@ package org.opencmg.webapp;
 import static org.opencmg.api.Html.text;
 
 import java.util.Map;
-import org.opencmg.api.AdminCall;
+import java.util.Optional;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.AdminReply;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
+import org.opencmg.api.SecretRotation;
+import org.opencmg.server.plugin.PluginHost;
 
 /**
- * The secret store's metadata (never a value) and "rotate now" for the secrets whose owner knows
- * how to roll them over with an overlap: the rotation is the owner's own admin API call, so it
- * makes the right kind of key and keeps the previous one valid as the owner requires.
+ * The secret store's metadata (never a value) and "rotate now" for the secrets a plugin offers to
+ * rotate ({@link SecretRotation}): the plugin makes the right kind of key and keeps the previous
+ * one valid as its users require.
  */
 final class SecretsPage implements AdminPage {
-
-    /** Secret name → its owner's rotation call (admin resource, sub-path). */
-    static final Map<String, String[]> ROTATIONS = Map.of(
-            "plugin.auth-token.signing-key", new String[] {"tokens", "/rotate-signing-key"},
-            "plugin.role-content.storage-key", new String[] {"content", "/rotate-key"});
 
     private final ConsoleContext ctx;
 
@@ -61,7 +58,7 @@ final class SecretsPage implements AdminPage {
                     .append("</td><td>")
                     .append(s.active() ? "active" : text(Format.time(s.validUntil())))
                     .append("</td><td>");
-            if (s.active() && ROTATIONS.containsKey(s.name())) {
+            if (s.active() && rotation(s.name()).isPresent()) {
                 sb.append(Html.namedButtonForm(
                         r.action() + "/rotate",
                         r.csrfToken(),
@@ -75,19 +72,21 @@ final class SecretsPage implements AdminPage {
         return PageReply.ok(sb.append("</tbody></table>").toString());
     }
 
+    /** The plugin's rotation of that secret, if a plugin offers one. */
+    private Optional<SecretRotation> rotation(String secret) {
+        return ctx.services().secretRotations().stream()
+                .filter(c -> c.secret().equals(secret))
+                .map(PluginHost.ContributedRotation::rotation)
+                .findFirst();
+    }
+
     @Override
     public PageReply submit(PageRequest r) {
-        String[] call = ROTATIONS.get(r.param("name"));
-        if (!"/rotate".equals(r.subPath()) || call == null) {
+        var rotation = rotation(r.param("name"));
+        if (!"/rotate".equals(r.subPath()) || rotation.isEmpty()) {
             return PageReply.refused("That secret cannot be rotated from here.");
         }
-        var owner = ctx.services().pluginResources().stream()
-                .filter(a -> a.name().equals(call[0]))
-                .findFirst();
-        if (owner.isEmpty()) {
-            return PageReply.refused("The plugin that owns " + r.param("name") + " is not loaded.");
-        }
-        AdminReply reply = owner.get().handle(new AdminCall("POST", call[1], Map.of(), new byte[0], r.actor()));
+        AdminReply reply = rotation.get().rotate(r.actor());
         if (reply.status() >= 400) {
             return PageReply.refused(
                     "Rotation refused: " + (reply.json() instanceof Map<?, ?> m ? m.get("error") : reply.status()));

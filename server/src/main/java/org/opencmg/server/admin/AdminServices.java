@@ -9,6 +9,7 @@ import org.opencmg.api.Role;
 import org.opencmg.server.channel.ConnectionAnalyzer;
 import org.opencmg.server.pipeline.QuotaStep;
 import org.opencmg.server.pipeline.RequestExplainer;
+import org.opencmg.server.plugin.PluginHost;
 import org.opencmg.server.secrets.SecretStore;
 import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.AuditTrail;
@@ -34,6 +35,7 @@ public record AdminServices(
         SecretStore secrets,
         List<Role> roles,
         List<AdminResource> pluginResources,
+        List<PluginHost.ContributedRotation> secretRotations,
         RequestExplainer explainer,
         Supplier<Map<String, Object>> status,
         Clock clock,

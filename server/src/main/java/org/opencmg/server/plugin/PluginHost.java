@@ -18,7 +18,9 @@ import org.opencmg.api.Authenticator;
 import org.opencmg.api.GatewayService;
 import org.opencmg.api.PluginContext;
 import org.opencmg.api.Role;
+import org.opencmg.api.SecretRotation;
 import org.opencmg.api.SettingsProvider;
+import org.opencmg.server.secrets.PluginSecrets;
 import org.opencmg.server.store.SettingsCatalog;
 import org.pf4j.DefaultPluginFactory;
 import org.pf4j.DefaultPluginManager;
@@ -43,6 +45,9 @@ public final class PluginHost implements AutoCloseable {
 
     public record PluginStatus(String id, String version, String state, String error) {}
 
+    /** A secret a plugin rotates on request, by its name in the secret store ({@code plugin.<id>.<name>}). */
+    public record ContributedRotation(String secret, SecretRotation rotation) {}
+
     /** An admin console page and the plugin that adds it. */
     public record ContributedPage(String pluginId, AdminPage page) {}
 
@@ -60,6 +65,7 @@ public final class PluginHost implements AutoCloseable {
     private List<GatewayService> services = List.of();
     private List<AdminResource> adminResources = List.of();
     private List<ContributedPage> adminPages = List.of();
+    private List<ContributedRotation> secretRotations = List.of();
 
     /** @param dataSource the store, on which each plugin's own migrations run (null: plugins get no tables) */
     /** @param settings where the plugins' declared settings go (the gateway's catalogue) */
@@ -136,6 +142,9 @@ public final class PluginHost implements AutoCloseable {
                 .filter(p -> p.path() != null && p.path().matches("[a-z0-9-]{1,64}"))
                 .map(p -> new ContributedPage(pluginIdOf(p.getClass()), p))
                 .toList();
+        secretRotations = fromPlugins(manager.getExtensions(SecretRotation.class)).stream()
+                .map(r -> new ContributedRotation(PluginSecrets.scoped(pluginIdOf(r.getClass()), r.secretName()), r))
+                .toList();
         LOG.info(
                 "authentication methods in order: {}",
                 authenticators.stream().map(Authenticator::method).toList());
@@ -191,6 +200,10 @@ public final class PluginHost implements AutoCloseable {
 
     public List<ContributedPage> adminPages() {
         return adminPages;
+    }
+
+    public List<ContributedRotation> secretRotations() {
+        return secretRotations;
     }
 
     public List<Authenticator> authenticators() {

@@ -11,6 +11,11 @@ import org.opencmg.api.Secrets;
 public record PluginSecrets(SecretStore store, String pluginId) implements Secrets {
 
     private String scoped(String name) {
+        return scoped(pluginId, name);
+    }
+
+    /** A plugin's secret's name in the store: {@code plugin.<id>.<name>}. */
+    public static String scoped(String pluginId, String name) {
         if (name == null || !name.matches("[A-Za-z0-9._-]{1,128}")) {
             throw new IllegalArgumentException("secret names are 1-128 of A-Z a-z 0-9 . _ -");
         }

@@ -169,7 +169,7 @@ public final class TokenAdmin implements AdminResource {
         return AdminReply.ok(json(store.bulk(id).orElseThrow()));
     }
 
-    private AdminReply rotate(String actor) {
+    AdminReply rotate(String actor) {
         SigningKeys.Key k = tokens.keys().rotate(actor);
         Instant until =
                 context.clock().instant().plus(SigningKeys.ROLLOVER_OVERLAP).truncatedTo(ChronoUnit.SECONDS);

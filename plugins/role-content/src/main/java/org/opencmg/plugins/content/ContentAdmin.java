@@ -258,7 +258,7 @@ public final class ContentAdmin implements AdminResource {
         return new AdminReply(201, m);
     }
 
-    private AdminReply rotate(String actor) {
+    AdminReply rotate(String actor) {
         var lifetime = content.urlLifetime();
         String kind;
         try {
