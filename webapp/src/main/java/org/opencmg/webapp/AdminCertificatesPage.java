@@ -4,7 +4,6 @@ import static org.opencmg.api.Html.text;
 
 import java.io.IOException;
 import org.opencmg.api.AdminPage;
-import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
 
@@ -32,35 +31,15 @@ final class AdminCertificatesPage implements AdminPage {
         var sb = new StringBuilder(
                         "<p>The admin connector asks browsers for a client certificate. One whose SHA-256 thumbprint is ")
                 .append("registered here signs its holder in as its administrator, without a password.</p>");
-        var list = ctx.operations().adminCertificates().list();
-        if (list.isEmpty()) {
-            sb.append("<p>None registered.</p>");
-        } else {
-            sb.append(
-                            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Administrator</th><th scope=\"col\">Valid until</th>")
-                    .append(
-                            "<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
-            for (var c : list) {
-                sb.append("<tr><th scope=\"row\">")
-                        .append(text(c.subject()))
-                        .append("</th><td>")
-                        .append(text(c.user()))
-                        .append("</td><td>")
-                        .append(text(Format.time(c.notAfter())))
-                        .append("</td><td><code class=\"thumb\">")
-                        .append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>")
-                        .append(Html.namedButtonForm(
-                                r.action() + "/remove",
-                                r.csrfToken(),
-                                "Remove",
-                                "Remove the certificate " + c.subject(),
-                                "thumbprint",
-                                c.thumbprintSha256()))
-                        .append("</td></tr>");
-            }
-            sb.append("</tbody></table>");
-        }
+        var rows = ctx.operations().adminCertificates().list().stream()
+                .map(c -> new CertificateTable.Row(
+                        c.subject(),
+                        c.user(),
+                        c.notAfter(),
+                        c.thumbprintSha256(),
+                        "Remove the certificate " + c.subject()))
+                .toList();
+        sb.append(CertificateTable.render(r, "Administrator", rows, "/remove", "None registered."));
         sb.append("<form method=\"post\" enctype=\"multipart/form-data\" action=\"")
                 .append(text(r.action()))
                 .append("/add\" class=\"stack\"><fieldset><legend>Register a certificate</legend>")

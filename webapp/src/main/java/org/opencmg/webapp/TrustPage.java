@@ -47,35 +47,12 @@ final class TrustPage implements AdminPage {
         sb.append("</dl><p><a href=\"/settings\">Change them on the settings page</a>.</p>");
 
         sb.append("<h2>Trusted roots and intermediates</h2>");
-        var roots = ctx.services().trust().list();
-        if (roots.isEmpty()) {
-            sb.append("<p>None: every client certificate is refused.</p>");
-        } else {
-            sb.append(
-                            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Kind</th><th scope=\"col\">Valid until</th>")
-                    .append(
-                            "<th scope=\"col\">SHA-256</th><th scope=\"col\"><span class=\"sr\">Action</span></th></tr></thead><tbody>");
-            for (var c : roots) {
-                sb.append("<tr><th scope=\"row\">")
-                        .append(text(c.subject()))
-                        .append("</th><td>")
-                        .append(text(c.kind()))
-                        .append("</td><td>")
-                        .append(text(Format.time(c.notAfter())))
-                        .append("</td><td><code class=\"thumb\">")
-                        .append(text(c.thumbprintSha256()))
-                        .append("</code></td><td>")
-                        .append(Html.namedButtonForm(
-                                r.action() + "/remove-root",
-                                r.csrfToken(),
-                                "Remove",
-                                "Remove " + c.subject(),
-                                "thumbprint",
-                                c.thumbprintSha256()))
-                        .append("</td></tr>");
-            }
-            sb.append("</tbody></table>");
-        }
+        var roots = ctx.services().trust().list().stream()
+                .map(c -> new CertificateTable.Row(
+                        c.subject(), c.kind(), c.notAfter(), c.thumbprintSha256(), "Remove " + c.subject()))
+                .toList();
+        sb.append(CertificateTable.render(
+                r, "Kind", roots, "/remove-root", "None: every client certificate is refused."));
         sb.append(upload(r, "add-root", "Add roots or intermediates (PEM)"));
 
         sb.append("<h2>Certificate trust list (CTL)</h2>");
