@@ -8,8 +8,8 @@ import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
 import org.opencmg.api.PageRequest;
+import org.opencmg.server.admin.AdminOperations;
 import org.opencmg.server.admin.EndpointRequest;
-import org.opencmg.server.json.Json;
 import org.opencmg.server.store.PublishedEndpoint;
 import org.opencmg.server.store.Quota;
 
@@ -156,20 +156,17 @@ final class EndpointsPage implements AdminPage {
                 return PageReply.done("Published " + p.endpoint().externalPath() + ".");
             }
             case "/quota" -> {
-                var json = Json.MAPPER
-                        .createObjectNode()
-                        .put("external_path", r.param("external_path"))
-                        .put("window", r.param("window").strip());
-                for (String field :
-                        new String[] {"requests", "egress_bytes", "device_requests", "device_egress_bytes"}) {
-                    if (!r.param(field).isBlank()) {
-                        json.put(field, r.param(field).strip());
-                    }
-                }
-                if (!r.param("warn_percent").isBlank()) {
-                    json.put("warn_percent", parseLong(r.param("warn_percent").strip(), "warn at"));
-                }
-                api.setQuota(json, r.actor());
+                String warn = r.param("warn_percent").strip();
+                api.setQuota(
+                        new AdminOperations.QuotaRequest(
+                                r.param("external_path"),
+                                r.param("window").strip(),
+                                AdminOperations.budget(r.param("requests"), "requests", false),
+                                AdminOperations.budget(r.param("egress_bytes"), "egress_bytes", true),
+                                AdminOperations.budget(r.param("device_requests"), "device_requests", false),
+                                AdminOperations.budget(r.param("device_egress_bytes"), "device_egress_bytes", true),
+                                warn.isEmpty() ? null : (int) parseLong(warn, "warn at")),
+                        r.actor());
                 return PageReply.done("Set the quota of " + r.param("external_path") + ".");
             }
             case "/quota-remove" -> {

@@ -208,32 +208,63 @@ public final class AdminOperations {
      * such budget), warn_percent (default 80)}. Sets or replaces the endpoint's budgets.
      */
     public Quota setQuota(JsonNode json, String actor) {
-        var known = Set.of(
-                "external_path",
-                "window",
-                "requests",
-                "egress_bytes",
-                "device_requests",
-                "device_egress_bytes",
-                "warn_percent");
-        json.fieldNames().forEachRemaining(f -> {
-            if (!known.contains(f)) {
-                throw new IllegalArgumentException("unknown field '" + f + "' (known: " + new TreeSet<>(known) + ")");
-            }
-        });
-        String path = json.path("external_path").asText("");
+        return setQuota(QuotaRequest.of(json), actor);
+    }
+
+    /**
+     * An endpoint's budgets as an administrator gives them: a published endpoint's path, a window
+     * ("1h"), each budget null for none, the warning threshold null for the default (80%).
+     */
+    public record QuotaRequest(
+            String externalPath,
+            String window,
+            Long requests,
+            Long egressBytes,
+            Long deviceRequests,
+            Long deviceEgressBytes,
+            Integer warnPercent) {
+
+        /** From the API's JSON; refuses a field it does not know. */
+        static QuotaRequest of(JsonNode json) {
+            var known = Set.of(
+                    "external_path",
+                    "window",
+                    "requests",
+                    "egress_bytes",
+                    "device_requests",
+                    "device_egress_bytes",
+                    "warn_percent");
+            json.fieldNames().forEachRemaining(f -> {
+                if (!known.contains(f)) {
+                    throw new IllegalArgumentException(
+                            "unknown field '" + f + "' (known: " + new TreeSet<>(known) + ")");
+                }
+            });
+            return new QuotaRequest(
+                    json.path("external_path").asText(""),
+                    json.path("window").asText(""),
+                    budget(json, "requests", false),
+                    budget(json, "egress_bytes", true),
+                    budget(json, "device_requests", false),
+                    budget(json, "device_egress_bytes", true),
+                    json.hasNonNull("warn_percent") ? json.path("warn_percent").asInt(-1) : null);
+        }
+    }
+
+    /** Sets or replaces the endpoint's budgets. */
+    public Quota setQuota(QuotaRequest request, String actor) {
+        String path = request.externalPath() == null ? "" : request.externalPath();
         var endpoint = services.endpoints()
                 .find(path)
                 .orElseThrow(() -> new ApiError(404, "no endpoint is published at '" + path + "' (cmg endpoint list)"));
-        var window = Quota.parseWindow(json.path("window").asText(""));
         var q = new Quota(
                 endpoint.endpoint().externalPath(),
-                window,
-                budget(json, "requests", false),
-                budget(json, "egress_bytes", true),
-                budget(json, "device_requests", false),
-                budget(json, "device_egress_bytes", true),
-                json.hasNonNull("warn_percent") ? json.path("warn_percent").asInt(-1) : Quota.DEFAULT_WARN_PERCENT,
+                Quota.parseWindow(request.window() == null ? "" : request.window()),
+                request.requests(),
+                request.egressBytes(),
+                request.deviceRequests(),
+                request.deviceEgressBytes(),
+                request.warnPercent() == null ? Quota.DEFAULT_WARN_PERCENT : request.warnPercent(),
                 services.clock().instant(),
                 actor);
         services.quotas().put(q);
@@ -251,18 +282,24 @@ public final class AdminOperations {
             return v.asLong();
         }
         if (v.isTextual()) {
-            try {
-                return bytes
-                        ? Quota.parseBytes(v.asText())
-                        : Long.parseLong(v.asText().strip());
-            } catch (NumberFormatException | ArithmeticException e) {
-                throw new IllegalArgumentException(field + ": not a count: '" + v.asText() + "'");
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(field + ": " + e.getMessage());
-            }
+            return budget(v.asText(), field, bytes);
         }
         throw new IllegalArgumentException(
                 field + " must be a whole number" + (bytes ? " of bytes (or a size like 10GiB)" : ""));
+    }
+
+    /** A budget as text ("1000", sizes also "10GiB"); blank is none (null). */
+    public static Long budget(String text, String field, boolean bytes) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        try {
+            return bytes ? Quota.parseBytes(text) : Long.parseLong(text.strip());
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException(field + ": not a count: '" + text + "'");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage());
+        }
     }
 
     public Map<String, Object> removeQuota(String externalPath, String actor) {
