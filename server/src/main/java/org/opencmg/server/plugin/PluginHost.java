@@ -5,6 +5,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -242,10 +243,16 @@ public final class PluginHost implements AutoCloseable {
     @Override
     public void close() {
         if (manager != null) {
-            try {
-                manager.stopPlugins();
-            } catch (RuntimeException e) {
-                LOG.warn("stopping plugins: {}", e.toString());
+            // One by one, the last started first: PF4J's stopPlugins() stops the first and then fails
+            // on its own list (ConcurrentModificationException) when plugins were started one by one.
+            var started = new ArrayList<>(manager.getStartedPlugins());
+            Collections.reverse(started);
+            for (PluginWrapper p : started) {
+                try {
+                    manager.stopPlugin(p.getPluginId());
+                } catch (RuntimeException e) {
+                    LOG.warn("stopping plugin {}: {}", p.getPluginId(), e.toString());
+                }
             }
             contexts.values().forEach(c -> {
                 if (c instanceof GatewayPluginContext g) {

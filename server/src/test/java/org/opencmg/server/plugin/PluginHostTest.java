@@ -390,14 +390,14 @@ import org.pf4j.Plugin;
 
     @Test
     void pluginObjectGetsItsPluginsContextStartsAfterLoadingAndStopsWhenTheHostCloses() throws IOException {
-        var host = start(List.of("life"), withLife);
+        var host = start(List.of("life"), withLife, alpha);
         assertThat(audited).containsExactly("started life");
-        assertThat(methods(host)).containsExactly("life");
+        assertThat(methods(host)).containsExactly("life", "token");
         host.close();
         assertThat(audited).containsExactly("started life", "stopped life");
         assertThat(contextsHandedOut)
                 .as("the Plugin object and the extension share one context")
-                .containsExactly("life");
+                .containsOnlyOnce("life");
     }
 
     @Test
