@@ -44,8 +44,6 @@ class RefusalReasonsDocTest {
     /** Refusing calls with a literal code: new RequestRefused(403, "code", ...), bad("code", ...), refused(401, "code", ...), ... */
     private static final Pattern LITERAL_REFUSAL = Pattern.compile(
             "\\b(?:RequestRefused|refuse|refused|bad|Invalid|Unsatisfiable|ApiError|Refusal|Rejected|Check)\\(\\s*(?:[^,()\"]+,\\s*)*(?:\\d{3}\\s*,\\s*)?\"([a-z0-9]+(?:_[a-z0-9]+)*)\"\\s*,");
-    /** Where a literal code is still allowed (the admin API and console, moving to their own module): it must be the catalogue's. */
-    private static final List<String> LITERALS_ALLOWED = List.of("/org/opencmg/server/admin/", "/org/opencmg/webapp/");
     /** Not refusals of something sent: a renewed certificate's outcomes (cmg_certificate_reloads_total{outcome}). */
     private static final List<String> NOT_REFUSALS = List.of("/org/opencmg/pki/CertificateReloader.java");
     /** A reason with its status, as the docs write it: `403 wrong_site`. */
@@ -131,7 +129,7 @@ class RefusalReasonsDocTest {
                         String where = ROOT.relativize(f).toString();
                         if (Refusal.ofCode(m.group(1)).isEmpty()) {
                             unknown.putIfAbsent(m.group(1), where);
-                        } else if (LITERALS_ALLOWED.stream().noneMatch(path::contains)) {
+                        } else {
                             literal.putIfAbsent(m.group(1), where);
                         }
                     }

@@ -23,6 +23,7 @@ import java.util.TreeSet;
 import org.eclipse.jetty.http.HttpFields;
 import org.opencmg.api.AdminCall;
 import org.opencmg.api.AdminReply;
+import org.opencmg.api.Refusal;
 import org.opencmg.channel.HeaderPolicy;
 import org.opencmg.server.channel.ConnectionAnalyzer;
 import org.opencmg.server.json.Json;
@@ -85,7 +86,7 @@ public final class AdminApiServlet extends HttpServlet {
             refuse(
                     req,
                     resp,
-                    new ApiError(403, "cross_site", "refused: a request sent by a page of another site"),
+                    new ApiError(Refusal.CROSS_SITE, "refused: a request sent by a page of another site"),
                     crossSite.get(),
                     "");
             return;
@@ -95,7 +96,7 @@ public final class AdminApiServlet extends HttpServlet {
                 ? services.credentials().checkBasic(authorization, req.getRemoteAddr())
                 : sessionUser(req)
                         .map(AdminCredentials.Login::accepted)
-                        .orElse(AdminCredentials.Login.refused(401, "login_required", Duration.ZERO));
+                        .orElse(AdminCredentials.Login.refused(Refusal.LOGIN_REQUIRED, Duration.ZERO));
         if (!login.isAccepted()) {
             refuseLogin(req, resp, login);
             return;
@@ -483,8 +484,7 @@ public final class AdminApiServlet extends HttpServlet {
 
     private static ApiError unsupportedType(Set<String> accepted) {
         return new ApiError(
-                415,
-                "unsupported_content_type",
+                Refusal.UNSUPPORTED_CONTENT_TYPE,
                 "Content-Type must be " + String.join(" or ", new TreeSet<>(accepted)));
     }
 

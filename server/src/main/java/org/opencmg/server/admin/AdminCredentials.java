@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.store.AdminUsers;
 
 /**
@@ -41,8 +42,8 @@ public final class AdminCredentials {
             return new Login(user, 200, null, Duration.ZERO);
         }
 
-        static Login refused(int status, String reason, Duration retryAfter) {
-            return new Login(null, status, reason, retryAfter);
+        static Login refused(Refusal refusal, Duration retryAfter) {
+            return new Login(null, refusal.status(), refusal.code(), retryAfter);
         }
 
         public boolean isAccepted() {
@@ -94,18 +95,18 @@ public final class AdminCredentials {
     /** Checks an HTTP Basic header, throttled per user name and per {@code address} as the console is. */
     public Login checkBasic(String authorization, String address) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return Login.refused(401, "login_required", Duration.ZERO);
+            return Login.refused(Refusal.LOGIN_REQUIRED, Duration.ZERO);
         }
         String decoded;
         try {
             decoded = new String(
                     Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return Login.refused(401, "malformed_credentials", Duration.ZERO);
+            return Login.refused(Refusal.MALFORMED_CREDENTIALS, Duration.ZERO);
         }
         int colon = decoded.indexOf(':');
         if (colon <= 0) {
-            return Login.refused(401, "malformed_credentials", Duration.ZERO);
+            return Login.refused(Refusal.MALFORMED_CREDENTIALS, Duration.ZERO);
         }
         return signIn(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray(), address);
     }
@@ -117,20 +118,20 @@ public final class AdminCredentials {
      */
     public Login signIn(String user, char[] password, String address) {
         if (user.length() > LoginThrottle.MAX_USER_NAME) {
-            return Login.refused(400, "user_name_too_long", Duration.ZERO);
+            return Login.refused(Refusal.USER_NAME_TOO_LONG, Duration.ZERO);
         }
         // The throttle comes first, even for remembered credentials: otherwise the one guess answered
         // at once (not 429) while the administrator is active would reveal the password.
         var attempt = throttle.attempt(user, address);
         if (!attempt.admitted()) {
-            return Login.refused(429, "login_throttled", attempt.delay());
+            return Login.refused(Refusal.LOGIN_THROTTLED, attempt.delay());
         }
         String fingerprint = fingerprint(user, password);
         Instant until = verified.getIfPresent(fingerprint);
         Instant now = clock.instant();
         boolean remembered = until != null && now.isBefore(until);
         if (!remembered && !check(user, password)) {
-            return Login.refused(401, "bad_credentials", attempt.delay());
+            return Login.refused(Refusal.BAD_CREDENTIALS, attempt.delay());
         }
         throttle.succeeded(user, address);
         verified.put(fingerprint, now.plusSeconds(REMEMBER_SECONDS));

@@ -1,5 +1,7 @@
 package org.opencmg.server.admin;
 
+import org.opencmg.api.Refusal;
+
 /**
  * An admin operation's refusal with its status; the message is shown to the administrator. One with
  * a reason code is a refusal of the API request itself: logged and counted, the reason sent beside
@@ -11,6 +13,11 @@ public final class ApiError extends RuntimeException {
 
     public ApiError(int status, String message) {
         this(status, null, message);
+    }
+
+    /** A refusal of the API request itself, with its reason from the catalogue. */
+    ApiError(Refusal refusal, String message) {
+        this(refusal.status(), refusal.code(), message);
     }
 
     ApiError(int status, String reason, String message) {

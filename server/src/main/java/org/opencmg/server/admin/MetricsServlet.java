@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
+import org.opencmg.api.Refusal;
 import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.refusal.RequestRefused;
 import org.opencmg.server.secrets.SecretStore;
@@ -80,7 +81,7 @@ public final class MetricsServlet extends HttpServlet {
     private Optional<String> administrator(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         var crossSite = CrossSiteCheck.violation(req);
         if (crossSite.isPresent()) {
-            refuse(req, resp, 403, "cross_site", crossSite.get());
+            refuse(req, resp, Refusal.CROSS_SITE.status(), Refusal.CROSS_SITE.code(), crossSite.get());
             return Optional.empty();
         }
         var login = credentials.checkBasic(req.getHeader("Authorization"), req.getRemoteAddr());
