@@ -2,7 +2,10 @@ package org.opencmg.plugins.content;
 
 import static org.opencmg.api.Html.text;
 
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.opencmg.api.AdminPage;
 import org.opencmg.api.Html;
 import org.opencmg.api.PageReply;
@@ -45,8 +48,12 @@ public final class ContentPage implements AdminPage {
             sb.append("<table id=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Version</th>")
                     .append(
                             "<th scope=\"col\">Files</th><th scope=\"col\">Size</th><th scope=\"col\">Created</th></tr></thead><tbody>");
+            // Every file in one read, by version, not one read per version.
+            Map<String, List<Catalog.FileEntry>> filesOf = catalog.allFiles().stream()
+                    .sorted(Comparator.comparing(Catalog.FileEntry::name))
+                    .collect(Collectors.groupingBy(f -> f.packageId() + "/" + f.version()));
             for (Catalog.VersionEntry v : versions) {
-                List<Catalog.FileEntry> files = catalog.files(v.packageId(), v.version());
+                List<Catalog.FileEntry> files = filesOf.getOrDefault(v.packageId() + "/" + v.version(), List.of());
                 sb.append("<tr><th scope=\"row\">")
                         .append(text(v.packageId()))
                         .append("</th><td>")
