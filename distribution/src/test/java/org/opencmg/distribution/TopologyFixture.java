@@ -34,7 +34,7 @@ final class TopologyFixture implements AutoCloseable {
     /** Trusts the topology's CA and shows no certificate: for the gateways' probes. */
     final HttpClient probe;
 
-    private final int basePort = 20000 + 100 * ThreadLocalRandom.current().nextInt(0, 300);
+    private final int basePort = basePort();
 
     private TopologyFixture(Path dir) throws Exception {
         this.dir = dir;
@@ -62,6 +62,24 @@ final class TopologyFixture implements AutoCloseable {
                 .sslContext(anonymous)
                 .connectTimeout(Duration.ofSeconds(2))
                 .build();
+    }
+
+    /**
+     * A random block of 1,000 ports from 20000 up, below the kernel's ephemeral range: a port in that
+     * range may be any outgoing connection's (PostgreSQL once failed to bind one), and a killed
+     * process must find its port free when it starts again.
+     */
+    static int basePort() {
+        int ephemeralLow = 32768;
+        try {
+            ephemeralLow = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .strip()
+                    .split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            // the usual Linux default
+        }
+        int blocks = Math.max(1, (ephemeralLow - 1000 - 20000) / 100);
+        return 20000 + 100 * ThreadLocalRandom.current().nextInt(0, blocks);
     }
 
     static TopologyFixture up(Path dir) throws Exception {
