@@ -24,6 +24,7 @@
 #   SETTLE_SECONDS [10]      wait after the ramp before measuring
 #   RAMP_CONCURRENCY [32]    handshakes in flight per client process
 #   GW_XMX [1g]              gateway heap; GW_JVM_OPTS: more JVM options for the gateways (e.g. JFR)
+#   TLS_PROVIDER [the gateway's default]  tls.provider of the gateways: jdk, conscrypt or netty
 #   KEEP_TMP [0] / NO_RESULTS [0]
 set -euo pipefail
 
@@ -107,6 +108,7 @@ admin: {host: 127.0.0.1, port: $((ADMIN_BASE + i))}
 plugins-dir: $TMP/cmg-home/plugins
 admin-account: {user: admin, initial-password-file: admin-password}
 timeouts: {idle: ${IDLE_TIMEOUT}s}
+${TLS_PROVIDER:+tls: {provider: $TLS_PROVIDER\}}
 EOF
     # One after the other: the first makes the master key file and the first administrator.
     CMG_XMX="$GW_XMX" CMG_JVM_OPTS="-XX:NativeMemoryTracking=summary ${GW_JVM_OPTS:-}" start_cmg "gateway-$i" gateway --config "$TMP/gateway-$i.yaml"

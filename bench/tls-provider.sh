@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# OpenCMG TLS provider benchmark: the gateway on the JDK's TLS provider and on Conscrypt (BoringSSL),
-# side by side with nginx and HAProxy, in one run, same certificates and load tools: full mutual-TLS
+# OpenCMG TLS provider benchmark: the gateway on each TLS provider (the JDK's, Conscrypt, Netty's
+# BoringSSL engine), side by side with nginx and HAProxy, in one run, same certificates and load tools: full mutual-TLS
 # handshakes (ECDSA P-256 and RSA 2048 server keys, TLS 1.3 and 1.2) and a 1 GiB download (AES-GCM).
 # Hand-run; see bench/README.md.
 #
@@ -21,6 +21,7 @@
 #   ASPROF            []      path of async-profiler's libasyncProfiler.so (Maven Central
 #                             tools.profiler:async-profiler, linux-x64/ in the JAR): also an itimer CPU
 #                             profile with native frames (BoringSSL) per phase, $JFR_DIR/PHASE-GATEWAY.collapsed
+#   PROVIDERS         ["jdk conscrypt netty"]  the gateways' tls.provider values
 #   GW_XMX            [128m]  each gateway's heap limit
 #   KEEP_TMP / NO_RESULTS [0] keep the temp dir / do not append to bench/RESULTS.md
 set -euo pipefail
@@ -40,7 +41,7 @@ JFR_DIR="${JFR_DIR:-/tmp/jfr}"
 PIPELINE_PREFIX=/CCM_Proxy_MutualAuth/1/CCM_System
 PIPELINE_PATH=$PIPELINE_PREFIX/request
 PKG=BENCH001
-PROVIDERS="jdk conscrypt"
+PROVIDERS="${PROVIDERS:-jdk conscrypt netty}"
 
 bench_init cmg-tls
 ensure_tools
@@ -208,8 +209,11 @@ LOADAVG_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 UPTIME_BEFORE="$(uptime)"
 busy="$(busy_others $(ours))"
 [ -z "$busy" ] || log "WARNING: other busy processes on this machine: $busy- the figures will be lower and noisier"
-SERVERS="nginx haproxy gw-jdk gw-conscrypt"
+SERVERS="nginx haproxy$(for p in $PROVIDERS; do printf ' gw-%s' "$p"; done)"
 srv_for() { case $1 in gw-*) echo "$1-$2" ;; *) echo "$1" ;; esac; }   # server key -> process name
+# column helpers: one value per gateway provider, joined
+per_gw() { local fmt=$1 out="" p; for p in $PROVIDERS; do out+="${out:+ / }$(printf "$fmt" "$p")"; done; echo "$out"; }
+gw_cols() { local fmt=$1 out="" p v; for p in $PROVIDERS; do v="$(eval "echo \"$fmt\"")"; out+=" $v |"; done; echo "$out"; }
 hs_table=""
 if [[ " $PHASES " == *" handshake "* ]]; then
   log "warm-up: ${WARMUP_SECONDS} s of handshakes on each gateway (not counted)"
@@ -221,13 +225,18 @@ if [[ " $PHASES " == *" handshake "* ]]; then
   done; done; done
   jfr stop handshake
   hs_table="$(
-    echo "| full mTLS handshakes ($HS_CLIENTS clients) | nginx /s | HAProxy /s | gateway JDK /s | gateway Conscrypt /s | Conscrypt/JDK | Conscrypt/nginx | CPU ms per handshake: nginx / HAProxy / JDK / Conscrypt | CPU Conscrypt/nginx |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
+    echo "| full mTLS handshakes ($HS_CLIENTS clients) | nginx /s | HAProxy /s |$(gw_cols 'gateway $p /s') handshakes/s ÷ nginx ($(per_gw %s)) | CPU ms per handshake: nginx / HAProxy / $(per_gw %s) | CPU ÷ nginx ($(per_gw %s)) |"
+    echo "|---|---:|---:|$(gw_cols '---:')---|---|---|"
     for k in $KEYS; do for pr in $PROTOS; do
-      b="hs-%s-$k-$pr"
-      printf -v n "$b" nginx; printf -v h "$b" haproxy; printf -v j "$b" gw-jdk; printf -v c "$b" gw-conscrypt
+      n="hs-nginx-$k-$pr"; h="hs-haproxy-$k-$pr"
       label="$( [ "$k" = ec ] && echo "ECDSA P-256" || echo "RSA 2048" ), TLS $pr"
-      echo "| $label | ${R[$n.rate]} | ${R[$h.rate]} | ${R[$j.rate]} | ${R[$c.rate]} | $(ratio "${R[$c.rate]}" "${R[$j.rate]}") | $(ratio "${R[$c.rate]}" "${R[$n.rate]}") | ${R[$n.ms]} / ${R[$h.ms]} / ${R[$j.ms]} / ${R[$c.ms]} | $(ratio "${R[$c.ms]}" "${R[$n.ms]}") |"
+      rates="$(gw_cols '${R[hs-gw-$p-$k-$pr.rate]}')"
+      rr=""; ms=""; cr=""
+      for p in $PROVIDERS; do
+        g="hs-gw-$p-$k-$pr"
+        rr+="${rr:+ / }$(ratio "${R[$g.rate]}" "${R[$n.rate]}")"; ms+=" / ${R[$g.ms]}"; cr+="${cr:+ / }$(ratio "${R[$g.ms]}" "${R[$n.ms]}")"
+      done
+      echo "| $label | ${R[$n.rate]} | ${R[$h.rate]} |$rates $rr | ${R[$n.ms]} / ${R[$h.ms]}$ms | $cr |"
     done; done
   )"
 fi
@@ -241,11 +250,17 @@ if [[ " $PHASES " == *" resume "* ]]; then
   done; done
   jfr stop resume
   resume_table="$(
-    echo "| resumed mTLS handshakes ($HS_CLIENTS clients, ECDSA P-256) | nginx /s | HAProxy /s | gateway JDK /s | gateway Conscrypt /s | resumed (nginx / HAProxy / JDK / Conscrypt) | CPU ms per handshake: nginx / HAProxy / JDK / Conscrypt | Conscrypt resumed ÷ full /s |"
-    echo "|---|---:|---:|---:|---:|---|---|---:|"
+    echo "| resumed mTLS handshakes ($HS_CLIENTS clients, ECDSA P-256) | nginx /s | HAProxy /s |$(gw_cols 'gateway $p /s') resumed: nginx / HAProxy / $(per_gw %s) | CPU ms per handshake: nginx / HAProxy / $(per_gw %s) | resumed ÷ full /s: nginx / $(per_gw %s) |"
+    echo "|---|---:|---:|$(gw_cols '---:')---|---|---|"
     for pr in $PROTOS; do
-      n="re-nginx-$pr"; h="re-haproxy-$pr"; j="re-gw-jdk-$pr"; c="re-gw-conscrypt-$pr"
-      echo "| TLS $pr | ${R[$n.rate]} | ${R[$h.rate]} | ${R[$j.rate]} | ${R[$c.rate]} | ${R[$n.resumed]} / ${R[$h.resumed]} / ${R[$j.resumed]} / ${R[$c.resumed]} | ${R[$n.ms]} / ${R[$h.ms]} / ${R[$j.ms]} / ${R[$c.ms]} | $(ratio "${R[$c.rate]}" "${R[hs-gw-conscrypt-ec-$pr.rate]:-0}") |"
+      n="re-nginx-$pr"; h="re-haproxy-$pr"
+      rates="$(gw_cols '${R[re-gw-$p-$pr.rate]}')"
+      res=""; ms=""; rf=""
+      for p in $PROVIDERS; do
+        g="re-gw-$p-$pr"
+        res+=" / ${R[$g.resumed]}"; ms+=" / ${R[$g.ms]}"; rf+=" / $(ratio "${R[$g.rate]}" "${R[hs-gw-$p-ec-$pr.rate]:-0}")"
+      done
+      echo "| TLS $pr | ${R[$n.rate]} | ${R[$h.rate]} |$rates ${R[$n.resumed]} / ${R[$h.resumed]}$res | ${R[$n.ms]} / ${R[$h.ms]}$ms | $(ratio "${R[$n.rate]}" "${R[hs-nginx-ec-$pr.rate]:-0}")$rf |"
     done
   )"
 fi
@@ -283,22 +298,24 @@ if [[ " $PHASES " == *" bulk "* ]]; then
     log "$run: ${R[$run.mibs]} MiB/s, ${R[$run.cpu]} CPU s per GiB"
   }
   median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-  BULK="nginx haproxy gw-jdk-ec gw-conscrypt-ec"
+  BULK="nginx haproxy$(for p in $PROVIDERS; do printf ' gw-%s-ec' "$p"; done)"
   for s in $BULK; do download "warm-$s" "$s"; done
   jfr start bulk
   for i in $(seq 1 "$ROUNDS"); do for s in $BULK; do download "dl$i-$s" "$s"; sleep 1; done; done
   jfr stop bulk
   med() { for i in $(seq 1 "$ROUNDS"); do echo "${R[dl$i-$1.$2]}"; done | median; }
   bulk_table="$(
-    echo "| ${SIZE_MIB} MiB download (curl, one TLS 1.3 connection, median of $ROUNDS) | nginx | HAProxy → plain nginx | gateway JDK | gateway Conscrypt | Conscrypt/JDK | Conscrypt/nginx | JDK/nginx |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| ${SIZE_MIB} MiB download (curl, one TLS 1.3 connection, median of $ROUNDS) | nginx | HAProxy → plain nginx |$(gw_cols 'gateway $p') ÷ nginx ($(per_gw %s)) |"
+    echo "|---|---:|---:|$(gw_cols '---:')---|"
     for f in mibs cpu; do
       label="MiB/s"; [ "$f" = cpu ] && label="server CPU s per GiB"
-      a="$(med nginx $f)"; b="$(med haproxy $f)"; c="$(med gw-jdk-ec $f)"; d="$(med gw-conscrypt-ec $f)"
-      echo "| $label | $a | $b | $c | $d | $(ratio "$d" "$c") | $(ratio "$d" "$a") | $(ratio "$c" "$a") |"
+      a="$(med nginx $f)"; b="$(med haproxy $f)"; vals=""; rs=""
+      for p in $PROVIDERS; do v="$(med "gw-$p-ec" $f)"; vals+=" $v |"; rs+="${rs:+ / }$(ratio "$v" "$a")"; done
+      echo "| $label | $a | $b |$vals $rs |"
     done
   )"
-  BULK_TLS="gateway JDK $(tls_of "${GW_PORT_OF[gw-jdk-ec]}" -CAfile "$PKI/ca.pem"); gateway Conscrypt $(tls_of "${GW_PORT_OF[gw-conscrypt-ec]}" -CAfile "$PKI/ca.pem"); nginx $(tls_of "${NGINX_PORT_OF[ec]}" -CAfile "$PKI/ca.pem")"
+  BULK_TLS="nginx $(tls_of "${NGINX_PORT_OF[ec]}" -CAfile "$PKI/ca.pem")"
+  for p in $PROVIDERS; do BULK_TLS+="; gateway $p $(tls_of "${GW_PORT_OF[gw-$p-ec]}" -CAfile "$PKI/ca.pem")"; done
 fi
 for g in "${GATEWAYS[@]}"; do kill -0 "${GW_PID_OF[$g]}" 2>/dev/null || die "$g died during the run"; done
 gw_errs=$(cat "$TMP"/gw-*.err | grep -cE ' (ERROR|WARN) ' || true)
@@ -308,7 +325,7 @@ $(run_heading)
 
 Load before the runs: \`${UPTIME_BEFORE# }\`; after: \`$(uptime | sed 's/^ //')\`${busy:+; other busy processes: ${busy}}.
 $(versions_line)
-Gateways: -Xmx$GW_XMX, each on its own JVM, \`tls.provider\` jdk or conscrypt$( [ "${JFR:-0}" = 1 ] && echo ", JFR profiling on during the measured runs" || true); WARN/ERROR log lines $gw_errs.
+Gateways: -Xmx$GW_XMX, each on its own JVM, \`tls.provider\` $(per_gw %s)$( [ "${JFR:-0}" = 1 ] && echo ", JFR profiling on during the measured runs" || true); WARN/ERROR log lines $gw_errs.
 
 $hs_table
 
@@ -324,8 +341,8 @@ echo "$section"
 echo
 if [ "${NO_RESULTS:-0}" != 1 ]; then
   append_results "tls-provider.sh — the gateway on the JDK's TLS provider and on Conscrypt, against nginx and HAProxy" "$(cat <<'EOF'
-Four gateways (the JDK's provider and Conscrypt, each with an ECDSA P-256 and an RSA 2048 server key
-from the same CA), nginx and HAProxy (one port per key type, same certificates and keys, client
+One gateway per provider and key (the JDK's provider, Conscrypt and, from 2026-12-03 15:30, Netty's
+BoringSSL engine; each with an ECDSA P-256 and an RSA 2048 server key from the same CA), nginx and HAProxy (one port per key type, same certificates and keys, client
 certificate verified) in one run. Handshakes: `HS_CLIENTS` parallel `openssl s_time -new` clients, each
 connection a full handshake with the client certificate and one request on the pipeline path (the
 gateway validates the chain and the CRL there; it answers 503 no_connection_point), TLS 1.3 or 1.2

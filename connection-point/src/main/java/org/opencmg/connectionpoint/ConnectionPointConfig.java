@@ -170,8 +170,18 @@ public record ConnectionPointConfig(
                         : raw.notifications().senders().stream()
                                 .map(ConnectionPointConfig::sender)
                                 .collect(Collectors.toUnmodifiableSet()),
-                TlsProvider.parse(raw.tls() == null ? null : raw.tls().provider()),
+                tlsProvider(raw.tls() == null ? null : raw.tls().provider()),
                 duration(raw.tls() == null ? null : raw.tls().watchInterval(), Duration.ofSeconds(5)));
+    }
+
+    /** netty is the gateway's client connector's engine: a connection point has no such connector. */
+    private static TlsProvider tlsProvider(String value) {
+        TlsProvider provider = TlsProvider.parse(value);
+        if (provider == TlsProvider.NETTY) {
+            throw new IllegalArgumentException(
+                    "tls.provider netty is for the gateway's client connector; a connection point takes jdk or conscrypt");
+        }
+        return provider;
     }
 
     /** A sender is an IP address, written as one: a name would be resolved once, and could change. */

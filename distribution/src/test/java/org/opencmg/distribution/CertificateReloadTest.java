@@ -37,7 +37,7 @@ class CertificateReloadTest {
     private static final String HEALTH = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
     @ParameterizedTest(name = "tls.provider {0}")
-    @ValueSource(strings = {"jdk", "conscrypt"})
+    @ValueSource(strings = {"jdk", "conscrypt", "netty"})
     void aRenewedCertificateIsTakenFromItsFilesWhileOpenConnectionsGoOn(String provider, @TempDir Path dir)
             throws Exception {
         var pki = new TestPki(Files.createDirectories(dir.resolve("pki")));

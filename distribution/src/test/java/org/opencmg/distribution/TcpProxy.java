@@ -24,7 +24,7 @@ final class TcpProxy implements AutoCloseable {
     private record Pair(Socket downstream, Socket upstream) {}
 
     private final ServerSocket listener;
-    private final int targetPort;
+    private volatile int targetPort;
     private final List<Pair> pairs = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
     private volatile boolean frozen;
@@ -39,6 +39,11 @@ final class TcpProxy implements AutoCloseable {
 
     int port() {
         return listener.getLocalPort();
+    }
+
+    /** New connections go to {@code port} from now on (a load balancer picking another instance). */
+    void retarget(int port) {
+        targetPort = port;
     }
 
     /** The channel URL to give a connection point in place of the gateway's. */

@@ -21,11 +21,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * enforce-tls12: on by default, refuses TLS 1.0/1.1 and weak suites, and changes without a restart;
- * the same on both TLS providers.
+ * the same on every TLS provider.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ParameterizedClass(name = "tls.provider={0}")
-@ValueSource(strings = {"conscrypt", "jdk"})
+@ValueSource(strings = {"conscrypt", "jdk", "netty"})
 class TlsPolicyTest {
 
     @Parameter

@@ -18,19 +18,24 @@ import org.slf4j.LoggerFactory;
  * (the {@code tls.provider} setting of gateway.yaml and connection-point.yaml). {@link #CONSCRYPT}
  * (BoringSSL through JNI) costs half the JDK's CPU per handshake (bench/RESULTS.md), but with it
  * ChannelScaleTest's 10,000 long polls did not all open within a minute (twice; on the JDK's
- * provider they did): {@link #JDK} stays the default until that is understood. Where its native library cannot load (another architecture, a
- * {@code noexec} temp folder) the JDK's provider serves instead; that is logged once per process.
- * Certificates are judged by the trust managers passed in, whichever provider runs the protocol.
+ * provider they did). {@link #NETTY} is BoringSSL through Netty's engine on the gateway's client
+ * connector only, the one place where handshake storms and resumption matter: it is the one
+ * provider that takes session ticket keys from us, so every instance can resume the sessions of
+ * the others; the gateway's other connectors and the connection point run the JDK's provider
+ * with it. Where a native library cannot load (another architecture, a {@code noexec} temp
+ * folder) the JDK's provider serves instead; that is logged once per process. Certificates are
+ * judged by the trust managers passed in, whichever provider runs the protocol.
  */
 public enum TlsProvider {
     JDK,
-    CONSCRYPT;
+    CONSCRYPT,
+    NETTY;
 
     public static final TlsProvider DEFAULT = JDK;
 
     private static final Logger LOG = LoggerFactory.getLogger(TlsProvider.class);
 
-    /** {@code jdk} or {@code conscrypt} (any case); null or blank: the default. */
+    /** {@code jdk}, {@code conscrypt} or {@code netty} (any case); null or blank: the default. */
     public static TlsProvider parse(String value) {
         if (value == null || value.isBlank()) {
             return DEFAULT;
@@ -38,12 +43,13 @@ public enum TlsProvider {
         try {
             return valueOf(value.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("tls.provider must be jdk or conscrypt, not " + value);
+            throw new IllegalArgumentException("tls.provider must be jdk, conscrypt or netty, not " + value);
         }
     }
 
     /**
-     * The JCA provider to ask for TLS, or null for the JDK's default. Conscrypt is registered once,
+     * The JCA provider to ask for TLS, or null for the JDK's default (also for {@link #NETTY}, which
+     * is no JCA provider: it makes the client connector's engines itself). Conscrypt is registered once,
      * last in the JVM's list, so nothing that asks for a default (JWKS, CRL, the Azure SDK) changes.
      */
     public Provider jca() {
@@ -52,7 +58,7 @@ public enum TlsProvider {
 
     /** The provider that actually runs: {@link #JDK} where Conscrypt was asked for but cannot load. */
     public TlsProvider effective() {
-        return jca() == null ? JDK : this;
+        return this == CONSCRYPT && jca() == null ? JDK : this;
     }
 
     /** The registered name of {@link #jca()} (Jetty's {@code SslContextFactory.setProvider}), or null. */

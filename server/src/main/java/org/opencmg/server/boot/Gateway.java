@@ -1,6 +1,7 @@
 package org.opencmg.server.boot;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -32,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -66,6 +68,7 @@ import org.opencmg.server.channel.TrafficMeter;
 import org.opencmg.server.config.GatewayConfig;
 import org.opencmg.server.jetty.GatewayServer;
 import org.opencmg.server.jetty.HandshakeFailures;
+import org.opencmg.server.jetty.NettyClientTls;
 import org.opencmg.server.membership.Membership;
 import org.opencmg.server.notification.NotificationChannels;
 import org.opencmg.server.notification.NotificationHub;
@@ -88,6 +91,7 @@ import org.opencmg.server.refusal.Refusals;
 import org.opencmg.server.secrets.MasterKey;
 import org.opencmg.server.secrets.PluginSecrets;
 import org.opencmg.server.secrets.SecretStore;
+import org.opencmg.server.secrets.SessionTicketKeys;
 import org.opencmg.server.state.LiveState;
 import org.opencmg.server.store.AdminCertificates;
 import org.opencmg.server.store.AdminUsers;
@@ -378,6 +382,16 @@ public final class Gateway implements AutoCloseable {
                 channelAdmission,
                 channelProtocol,
                 refusals);
+        if (server.sharesTicketKeys()) {
+            // Before the first handshake: the store's keys, so sessions resume on every instance.
+            var ticketKeys =
+                    new SessionTicketKeys(secrets, clock, "gateway " + config.instance(), server::useTicketKeys);
+            live.onPoll(ticketKeys::tick);
+            ticketCounter("issued", NettyClientTls.TicketCounts::issued);
+            ticketCounter("resumed", NettyClientTls.TicketCounts::resumed);
+            ticketCounter("renewed", NettyClientTls.TicketCounts::renewed);
+            ticketCounter("failed", NettyClientTls.TicketCounts::failed);
+        }
         notifications.install(server.jetty());
         new JettyServerThreadPoolMetrics(server.jetty().getThreadPool(), List.of()).bindTo(meters); // jetty_threads_*
         handshakeFailures = new HandshakeFailures(meters, clock);
@@ -656,6 +670,16 @@ public final class Gateway implements AutoCloseable {
             sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
         }
         return sb.toString();
+    }
+
+    /** {@code cmg_tls_session_tickets_total{outcome}}: the client connector's tickets (tls.provider netty). */
+    private void ticketCounter(String outcome, ToLongFunction<NettyClientTls.TicketCounts> count) {
+        FunctionCounter.builder("cmg_tls_session_tickets", server, s -> count.applyAsLong(s.ticketCounts()))
+                .description("TLS session tickets of the client connector: issued; opened, so the session resumed "
+                        + "(resumed: with the sealing key, renewed: with an earlier one); failed: not opened, a full "
+                        + "handshake followed")
+                .tag("outcome", outcome)
+                .register(meters);
     }
 
     /**

@@ -311,7 +311,8 @@ public record GatewayConfig(
     record RawMembership(String channelUrl, String heartbeat, String expiry, String adminUrl) {}
 
     /**
-     * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}); watch-interval: how often the
+     * provider: jdk, conscrypt or netty (absent: {@link TlsProvider#DEFAULT}; netty runs the client
+     * connector, the other connectors then run the JDK's provider); watch-interval: how often the
      * connectors' certificate and key files are checked for a change (0: only on SIGHUP).
      */
     record RawTls(String provider, String watchInterval) {}

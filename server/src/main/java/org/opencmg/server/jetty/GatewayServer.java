@@ -2,11 +2,14 @@ package org.opencmg.server.jetty;
 
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
@@ -63,6 +66,9 @@ public final class GatewayServer implements AutoCloseable {
     private final TrustManager adminTrust;
     private final TrustManager channelTrust;
     private final TlsProvider configuredProvider;
+    /** The client connector's engines when they are Netty's (tls.provider netty), else null. */
+    private volatile NettyClientTls clientEngines;
+
     private final ClientDrain clientDrain;
     private final TlsProvider tlsProvider;
 
@@ -86,11 +92,17 @@ public final class GatewayServer implements AutoCloseable {
         server = new Server(threads);
         server.setErrorHandler(new PlainErrorHandler(refusals));
 
-        clientTls = new ResumingSslContextFactory();
         var provider = config.tlsProvider();
+        if (provider == TlsProvider.NETTY && NettyClientTls.available()) {
+            clientEngines = new NettyClientTls(clientKeys, acceptedClientIssuers);
+        } else if (provider == TlsProvider.NETTY) {
+            provider = TlsProvider.JDK; // logged once by NettyClientTls
+        }
         configuredProvider = provider;
         tlsProvider = provider.effective();
+        clientTls = new ResumingSslContextFactory();
         clientTrust = new DeferredClientTrustManager(acceptedClientIssuers);
+        // With netty the JDK's context is still set: Jetty picks the protocols and suites from it.
         clientTls.setSslContext(sslContext(provider, clientKeys, clientTrust));
         clientTls.setWantClientAuth(true);
         TlsPolicy.apply(clientTls, enforceTls12);
@@ -200,10 +212,35 @@ public final class GatewayServer implements AutoCloseable {
     /**
      * The client connector's TLS: devices that reconnect resume their session. The JDK's provider
      * issues TLS 1.3 session tickets and keeps TLS 1.2 session IDs by itself; Conscrypt keeps session
-     * IDs but sends no tickets unless asked, engine by engine. A resumed session carries the client's
-     * certificate chain, which the pipeline validates as for a full handshake.
+     * IDs but sends no tickets unless asked, engine by engine; Netty's engines (tls.provider netty)
+     * seal tickets with the keys all instances share, so a session resumes on any of them. A resumed
+     * session carries the client's certificate chain, which the pipeline validates as for a full
+     * handshake.
      */
-    private static final class ResumingSslContextFactory extends SslContextFactory.Server {
+    private final class ResumingSslContextFactory extends SslContextFactory.Server {
+        @Override
+        public SSLEngine newSSLEngine(String host, int port) {
+            NettyClientTls netty = clientEngines;
+            if (netty == null) {
+                return super.newSSLEngine(host, port);
+            }
+            SSLEngine engine = netty.newEngine(host, port);
+            // The policy's suites as the JDK names them, less those BoringSSL lacks (the CBC-SHA256/384
+            // ones): Netty refuses a list with a suite it does not know.
+            SSLParameters params = customize(engine.getSSLParameters());
+            var supported = Set.of(engine.getSupportedCipherSuites());
+            params.setCipherSuites(Arrays.stream(params.getCipherSuites())
+                    .filter(supported::contains)
+                    .toArray(String[]::new));
+            engine.setSSLParameters(params);
+            return engine;
+        }
+
+        @Override
+        public SSLEngine newSSLEngine() {
+            return clientEngines == null ? super.newSSLEngine() : newSSLEngine(null, -1);
+        }
+
         @Override
         public void customize(SSLEngine engine) {
             super.customize(engine);
@@ -272,6 +309,33 @@ public final class GatewayServer implements AutoCloseable {
         }
         SSLContext context = sslContext(configuredProvider, keys, trust);
         tls.reload(f -> f.setSslContext(context));
+        if (tls == clientTls && clientEngines != null) {
+            synchronized (this) {
+                clientEngines = clientEngines.withKeys(keys);
+            }
+        }
+    }
+
+    /**
+     * The session ticket keys of the client connector, 48 bytes each, the first sealing new tickets
+     * (see {@link NettyClientTls#useTicketKeys}); ignored unless it runs on Netty's engines.
+     */
+    public synchronized void useTicketKeys(List<byte[]> keys) {
+        NettyClientTls netty = clientEngines;
+        if (netty != null) {
+            netty.useTicketKeys(keys);
+        }
+    }
+
+    /** The client connector's session tickets so far, or null where it does not run on Netty's engines. */
+    public NettyClientTls.TicketCounts ticketCounts() {
+        NettyClientTls netty = clientEngines;
+        return netty == null ? null : netty.ticketCounts();
+    }
+
+    /** Whether the client connector seals session tickets with keys we give it ({@link #useTicketKeys}). */
+    public boolean sharesTicketKeys() {
+        return clientEngines != null;
     }
 
     /** Draining: every answer on the client connector closes its connection from now on. */

@@ -133,8 +133,9 @@ final class HeaderDeadline extends AbstractLifeCycle {
         if (!(ep.getConnection() instanceof SslConnection ssl)) {
             return null;
         }
-        // A session's protocol is "NONE" until the handshake has finished.
-        if ("NONE".equals(ssl.getSSLEngine().getSession().getProtocol())) {
+        // Every provider names the cipher suite of a session that has none yet so (its protocol
+        // says "NONE" on the JDK's and Conscrypt, the highest enabled version on Netty's).
+        if ("SSL_NULL_WITH_NULL_NULL".equals(ssl.getSSLEngine().getSession().getCipherSuite())) {
             return Phase.HANDSHAKE;
         }
         if (ssl.getSslEndPoint().getConnection() instanceof HttpConnection http) {
