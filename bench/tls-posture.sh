@@ -6,7 +6,7 @@
 #
 #   bench/tls-posture.sh            # about 3 minutes; prints the findings, appends a summary to bench/RESULTS.md
 #
-# Environment knobs: TLS_PROVIDER [the default, conscrypt] (jdk or conscrypt: run it once for each),
+# Environment knobs: TLS_PROVIDER [the default, netty] (jdk, conscrypt or netty: run it once for each),
 # KEEP_TMP [0], NO_RESULTS [0].
 set -euo pipefail
 

@@ -93,7 +93,7 @@ public record ConnectionPointConfig(
     record RawNotifications(List<String> senders) {}
 
     /**
-     * provider: jdk or conscrypt (absent: {@link TlsProvider#DEFAULT}), for the channels and the internal
+     * provider: jdk (absent) or conscrypt, for the channels and the internal
      * servers; watch-interval: how often the certificate and key files are checked for a change (0: only on SIGHUP).
      */
     record RawTls(String provider, String watchInterval) {}
@@ -176,7 +176,7 @@ public record ConnectionPointConfig(
 
     /** netty is the gateway's client connector's engine: a connection point has no such connector. */
     private static TlsProvider tlsProvider(String value) {
-        TlsProvider provider = TlsProvider.parse(value);
+        TlsProvider provider = TlsProvider.parse(value, TlsProvider.JDK);
         if (provider == TlsProvider.NETTY) {
             throw new IllegalArgumentException(
                     "tls.provider netty is for the gateway's client connector; a connection point takes jdk or conscrypt");

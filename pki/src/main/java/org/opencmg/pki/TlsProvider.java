@@ -15,30 +15,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which implementation of TLS the connectors and the connection point's outbound connections use
- * (the {@code tls.provider} setting of gateway.yaml and connection-point.yaml). {@link #CONSCRYPT}
- * (BoringSSL through JNI) costs half the JDK's CPU per handshake (bench/RESULTS.md), but with it
- * ChannelScaleTest's 10,000 long polls did not all open within a minute (twice; on the JDK's
- * provider they did). {@link #NETTY} is BoringSSL through Netty's engine on the gateway's client
- * connector only, the one place where handshake storms and resumption matter: it is the one
- * provider that takes session ticket keys from us, so every instance can resume the sessions of
- * the others; the gateway's other connectors and the connection point run the JDK's provider
- * with it. Where a native library cannot load (another architecture, a {@code noexec} temp
- * folder) the JDK's provider serves instead; that is logged once per process. Certificates are
- * judged by the trust managers passed in, whichever provider runs the protocol.
+ * (the {@code tls.provider} setting of gateway.yaml and connection-point.yaml), chosen by
+ * measurement (bench/tls-provider.sh, bench/RESULTS.md). {@link #NETTY}, the gateway's default, is
+ * BoringSSL through Netty's engine on the gateway's client connector, where handshake storms and
+ * resumption matter: the fastest of the three there, and the one that takes session ticket keys from
+ * us, so every instance resumes the sessions of the others; the gateway's channel and admin
+ * connectors (a few long-lived connections) run the JDK's provider with it. {@link #CONSCRYPT}
+ * (BoringSSL through JNI, as a JCA provider) runs every connector, or the connection point's
+ * connections; with it on both ends ChannelScaleTest's 10,000 long polls did not all open within a
+ * minute (twice), so the connection point keeps {@link #JDK} by default. Where a native library
+ * cannot load (another architecture, a {@code noexec} temp folder) the JDK's provider serves
+ * instead; that is logged once per process. Certificates are judged by the trust managers passed in,
+ * whichever provider runs the protocol.
  */
 public enum TlsProvider {
     JDK,
     CONSCRYPT,
     NETTY;
 
-    public static final TlsProvider DEFAULT = JDK;
-
     private static final Logger LOG = LoggerFactory.getLogger(TlsProvider.class);
 
-    /** {@code jdk}, {@code conscrypt} or {@code netty} (any case); null or blank: the default. */
-    public static TlsProvider parse(String value) {
+    /** {@code jdk}, {@code conscrypt} or {@code netty} (any case); null or blank: {@code absent}. */
+    public static TlsProvider parse(String value, TlsProvider absent) {
         if (value == null || value.isBlank()) {
-            return DEFAULT;
+            return absent;
         }
         try {
             return valueOf(value.strip().toUpperCase(Locale.ROOT));

@@ -9,11 +9,13 @@ class TlsProviderTest {
 
     @Test
     void theSettingNamesAProviderAndItsAbsenceMeansTheDefault() {
-        assertThat(TlsProvider.parse(null)).isEqualTo(TlsProvider.DEFAULT);
-        assertThat(TlsProvider.parse(" ")).isEqualTo(TlsProvider.DEFAULT);
-        assertThat(TlsProvider.parse("JDK")).isEqualTo(TlsProvider.JDK);
-        assertThat(TlsProvider.parse("conscrypt")).isEqualTo(TlsProvider.CONSCRYPT);
-        assertThatThrownBy(() -> TlsProvider.parse("openssl")).hasMessageContaining("jdk or conscrypt");
+        assertThat(TlsProvider.parse(null, TlsProvider.NETTY)).isEqualTo(TlsProvider.NETTY);
+        assertThat(TlsProvider.parse(" ", TlsProvider.JDK)).isEqualTo(TlsProvider.JDK);
+        assertThat(TlsProvider.parse("JDK", TlsProvider.NETTY)).isEqualTo(TlsProvider.JDK);
+        assertThat(TlsProvider.parse("conscrypt", TlsProvider.JDK)).isEqualTo(TlsProvider.CONSCRYPT);
+        assertThat(TlsProvider.parse("Netty", TlsProvider.JDK)).isEqualTo(TlsProvider.NETTY);
+        assertThatThrownBy(() -> TlsProvider.parse("openssl", TlsProvider.JDK))
+                .hasMessageContaining("jdk, conscrypt or netty");
     }
 
     @Test

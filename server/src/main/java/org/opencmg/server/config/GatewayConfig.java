@@ -244,7 +244,7 @@ public record GatewayConfig(
                             duration(stop.grace(), Duration.ofSeconds(3)),
                             duration(stop.timeout(), Duration.ofSeconds(30))),
                     notifications(notifications),
-                    TlsProvider.parse(tls == null ? null : tls.provider()),
+                    TlsProvider.parse(tls == null ? null : tls.provider(), TlsProvider.NETTY),
                     membership(membership),
                     duration(tls == null ? null : tls.watchInterval(), Duration.ofSeconds(5)));
         }
@@ -311,8 +311,8 @@ public record GatewayConfig(
     record RawMembership(String channelUrl, String heartbeat, String expiry, String adminUrl) {}
 
     /**
-     * provider: jdk, conscrypt or netty (absent: {@link TlsProvider#DEFAULT}; netty runs the client
-     * connector, the other connectors then run the JDK's provider); watch-interval: how often the
+     * provider: netty (absent: the default; the client connector on Netty's BoringSSL engine, the
+     * other connectors on the JDK's provider), conscrypt or jdk (every connector); watch-interval: how often the
      * connectors' certificate and key files are checked for a change (0: only on SIGHUP).
      */
     record RawTls(String provider, String watchInterval) {}
