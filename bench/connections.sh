@@ -25,6 +25,9 @@
 #   RAMP_CONCURRENCY [32]    handshakes in flight per client process
 #   GW_XMX [1g]              gateway heap; GW_JVM_OPTS: more JVM options for the gateways (e.g. JFR)
 #   TLS_PROVIDER [the gateway's default]  tls.provider of the gateways: jdk, conscrypt or netty
+#   ASPROF []                path of async-profiler's libasyncProfiler.so: an itimer CPU profile of each
+#                            gateway over the hold window, $JFR_DIR [/tmp/jfr]/hold-TIER-gwN.collapsed
+#                            (summarise with bench/jfr-split.py)
 #   KEEP_TMP [0] / NO_RESULTS [0]
 set -euo pipefail
 
@@ -246,6 +249,18 @@ nmt_summary() { local p; for p in "${GW_PIDS[@]}"; do "$JCMD" "$p" VM.native_mem
 established_on_port() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
 open_files_limit() { awk '/^Max open files/ {print $4 "/" $5}' "/proc/$1/limits"; }
 
+# hold_profile start|stop RUN: async-profiler (ASPROF) on every gateway JVM over the hold window
+hold_profile() {
+  [ -n "${ASPROF:-}" ] || return 0
+  local p i=0 jcmd; jcmd="$(dirname "$JAVA_BIN")/jcmd"; mkdir -p "${JFR_DIR:=/tmp/jfr}"
+  for p in "${SERVER_PIDS[@]}"; do
+    i=$((i + 1))
+    # jcmd would read "a=b" as its own option: the agent's options go in quotes.
+    "$jcmd" "$p" JVMTI.agent_load "$ASPROF" \
+      "\"$( [ "$1" = start ] && echo "start,event=itimer,interval=2ms" || echo "stop,collapsed,file=$JFR_DIR/hold-$2-gw$i.collapsed")\"" >/dev/null
+  done
+}
+
 # run_clients NAME TOTAL [HOLD_MAX]: CLIENT_PROCS load clients, TOTAL connections in all; waits until all hold.
 CLIENT_PIDS=()
 run_clients() {
@@ -331,9 +346,11 @@ measure() {
   r1=$(proc_ticks "${SERVER_PIDS[@]}")
   log "  $run: settling ${SETTLE_SECONDS} s, then ${HOLD_SECONDS} s of holding"
   sleep "$SETTLE_SECONDS"
+  [ "$kind" = gateway ] && hold_profile start "$run"
   c0=$(proc_ticks "${SERVER_PIDS[@]}"); a0=$(sys_ticks); t0=$(now)
   sleep "$HOLD_SECONDS"
   c1=$(proc_ticks "${SERVER_PIDS[@]}"); a1=$(sys_ticks); t1=$(now)
+  [ "$kind" = gateway ] && hold_profile stop "$run"
   rss1=$(rss_kb "${SERVER_PIDS[@]}")
   R[$run.server_established]=$(( $(established_on_port) - base ))
   R[$run.srvcpu]=$(pct $((c1 - c0)) "$(elapsed "$t0" "$t1")")

@@ -46,6 +46,7 @@ import org.opencmg.pki.CertificateReloader;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.Thumbprints;
+import org.opencmg.pki.TlsProvider;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminConsole;
 import org.opencmg.server.admin.AdminCredentials;
@@ -135,6 +136,7 @@ public final class Gateway implements AutoCloseable {
     private ChannelStatusStore channelStatus;
     private TrafficStore trafficStore;
     private SecretStore secrets;
+    private SessionTicketKeys ticketKeys;
     private ScheduledExecutorService quotaSharing;
 
     /** How often an instance writes its endpoint-wide quota counts and reads the others' (off the request path). */
@@ -309,6 +311,14 @@ public final class Gateway implements AutoCloseable {
         // One throttle for every password check: the console's form and HTTP Basic on /api and /metrics.
         // Its counts and the console's sessions are in the store, shared by every instance on it.
         var credentials = new AdminCredentials(users, clock, new LoginThrottle(jdbc, clock), meters);
+        // tls.provider netty: the client connector's session ticket keys, one for every instance on
+        // the store; the Secrets page can rotate them now.
+        var secretRotations = new ArrayList<>(plugins.secretRotations());
+        if (config.tlsProvider() == TlsProvider.NETTY && NettyClientTls.available()) {
+            ticketKeys = new SessionTicketKeys(
+                    secrets, clock, "gateway " + config.instance(), keys -> server.useTicketKeys(keys));
+            secretRotations.add(new PluginHost.ContributedRotation(SessionTicketKeys.SECRET, ticketKeys));
+        }
         var services = new AdminServices(
                 endpoints,
                 trust,
@@ -322,7 +332,7 @@ public final class Gateway implements AutoCloseable {
                 secrets,
                 plugins.roles(),
                 plugins.adminResources(),
-                plugins.secretRotations(),
+                secretRotations,
                 explainer,
                 this::status,
                 clock,
@@ -382,10 +392,8 @@ public final class Gateway implements AutoCloseable {
                 channelAdmission,
                 channelProtocol,
                 refusals);
-        if (server.sharesTicketKeys()) {
+        if (ticketKeys != null && server.sharesTicketKeys()) {
             // Before the first handshake: the store's keys, so sessions resume on every instance.
-            var ticketKeys =
-                    new SessionTicketKeys(secrets, clock, "gateway " + config.instance(), server::useTicketKeys);
             live.onPoll(ticketKeys::tick);
             ticketCounter("issued", NettyClientTls.TicketCounts::issued);
             ticketCounter("resumed", NettyClientTls.TicketCounts::resumed);

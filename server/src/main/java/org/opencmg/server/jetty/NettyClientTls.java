@@ -70,7 +70,7 @@ public final class NettyClientTls {
     }
 
     /** Whether Netty's BoringSSL loads on this machine; the first call logs the answer, once. */
-    static boolean available() {
+    public static boolean available() {
         return Availability.AVAILABLE;
     }
 
@@ -158,21 +158,20 @@ public final class NettyClientTls {
         static final boolean AVAILABLE = check();
 
         private static boolean check() {
+            String cause;
             try {
                 if (OpenSsl.isAvailable()) {
                     LOG.info("TLS provider of the client connector: Netty, {}", OpenSsl.versionString());
                     return true;
                 }
-                LOG.warn(
-                        "TLS provider: Netty's BoringSSL cannot load here ({}); the client connector uses the JDK's "
-                                + "TLS provider instead",
-                        String.valueOf(OpenSsl.unavailabilityCause()));
+                cause = String.valueOf(OpenSsl.unavailabilityCause());
             } catch (Throwable e) { // NoClassDefFoundError, UnsatisfiedLinkError
-                LOG.warn(
-                        "TLS provider: Netty's BoringSSL cannot load here ({}); the client connector uses the JDK's "
-                                + "TLS provider instead",
-                        e.toString());
+                cause = e.toString();
             }
+            LOG.warn(
+                    "TLS provider: Netty's BoringSSL cannot load here ({}); the client connector uses the JDK's TLS "
+                            + "provider instead",
+                    cause);
             return false;
         }
     }

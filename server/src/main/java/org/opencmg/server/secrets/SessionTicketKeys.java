@@ -4,7 +4,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import org.opencmg.api.AdminReply;
+import org.opencmg.api.SecretRotation;
 import org.opencmg.api.SecretValue;
 import org.opencmg.api.StoreException;
 import org.slf4j.Logger;
@@ -17,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * instance that finds it due; the key before keeps opening tickets for {@link #OVERLAP}, the
  * lifetime of a session, then is deleted. {@link #tick} runs on every state poll.
  */
-public final class SessionTicketKeys {
+public final class SessionTicketKeys implements SecretRotation {
 
     public static final String SECRET = "tls.session-ticket-key";
     public static final Duration ROTATION = Duration.ofHours(12);
@@ -63,6 +66,19 @@ public final class SessionTicketKeys {
             installed = versions;
             LOG.info("TLS session ticket keys in use: versions {} (the first seals new tickets)", versions);
         }
+    }
+
+    @Override
+    public String secretName() {
+        return SECRET;
+    }
+
+    /** "Rotate now" (the console's Secrets page): a new sealing key; the previous one opens tickets for the overlap. */
+    @Override
+    public AdminReply rotate(String actor) {
+        SecretValue next = store.rotate(SECRET, SessionTicketKeys::generate, OVERLAP, actor);
+        tick();
+        return AdminReply.ok(Map.of("secret", SECRET, "version", next.version()));
     }
 
     static byte[] generate() {

@@ -90,4 +90,18 @@ class SessionTicketKeysTest {
                 .hasSize(2)
                 .noneMatch(k -> Arrays.equals(k, first));
     }
+
+    @Test
+    void rotateNowMakesANewSealingKeyAndKeepsThePreviousOneOpening() {
+        a.tick();
+        byte[] before = installedOnA.getLast().getFirst();
+
+        var reply = a.rotate("admin");
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(installedOnA.getLast()).hasSize(2);
+        assertThat(installedOnA.getLast().get(1)).isEqualTo(before);
+        assertThat(installedOnA.getLast().getFirst()).isNotEqualTo(before);
+        assertThat(a.secretName()).isEqualTo("tls.session-ticket-key");
+    }
 }
