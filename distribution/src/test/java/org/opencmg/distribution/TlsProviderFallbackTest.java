@@ -68,7 +68,7 @@ class TlsProviderFallbackTest {
                     .hasSize(1)
                     .allMatch(l -> l.contains(" WARN ") && l.contains("uses the JDK's TLS provider instead"));
             var reply = RawHttps.exchange(
-                    pki.clientContext(pki.device("fallback-device")),
+                    pki.clientContext(null),
                     gw.clientPort(),
                     "GET /CCM_Proxy_MutualAuth/ServiceMetadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
             assertThat(reply.status()).isEqualTo(200);

@@ -115,7 +115,7 @@ public final class HandshakeFailures implements SslHandshakeListener {
         return m.length() > 160 ? m.substring(0, 160) : m;
     }
 
-    /** From the exception text of the JDK's provider and of Conscrypt (BoringSSL), whichever runs. */
+    /** From the exception text of the JDK's provider, Conscrypt and Netty's engine (BoringSSL), whichever runs. */
     static Reason classify(Throwable failure) {
         var text = new StringBuilder();
         for (Throwable t = failure; t != null && text.length() < 2000; t = t.getCause() == t ? null : t.getCause()) {
@@ -146,6 +146,7 @@ public final class HandshakeFailures implements SslHandshakeListener {
             return Reason.certificate_rejected;
         }
         if (m.contains("unrecognized ssl message")
+                || m.contains("not an ssl/tls record") // Netty's engine
                 || m.contains("plaintext")
                 || m.contains("http_request")
                 || m.contains("wrong_version_number")
