@@ -129,8 +129,6 @@ public final class GatewayServer implements AutoCloseable {
         server.addConnector(client);
         server.addConnector(channel);
         server.addConnector(admin);
-        server.addBean(new HeaderDeadline(client, config.timeouts().header(), refusals));
-        server.addBean(new HeaderDeadline(admin, config.timeouts().header(), refusals));
         clientDrain = new ClientDrain(clientHandler);
         server.setHandler(new ConnectorRouter(clientDrain, channelHandler, adminHandler));
         server.setStopAtShutdown(false);
@@ -163,14 +161,15 @@ public final class GatewayServer implements AutoCloseable {
         secure.setStsMaxAge(-1);
         http.addCustomizer(secure);
         var ssl = new SslConnectionFactory(tls, "http/1.1");
+        var strictHttp = new StrictHttpConnectionFactory(http, config.timeouts().header(), refusals);
         var connector = listener.proxyProtocol()
                 // PROXY header first (load balancers only), then TLS and HTTP/1.1 on the same connection.
                 ? new ServerConnector(
                         server,
                         new LoadBalancerProxy(ssl.getProtocol(), listener.proxyFrom(), refusals),
                         ssl,
-                        new StrictHttpConnectionFactory(http))
-                : new ServerConnector(server, ssl, new StrictHttpConnectionFactory(http));
+                        strictHttp)
+                : new ServerConnector(server, ssl, strictHttp);
         connector.setName(name);
         connector.setHost(listener.host());
         connector.setPort(listener.port());

@@ -42,9 +42,21 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
     private long bodyBytesLeft = Long.MAX_VALUE;
     private long chunkBytesSeen;
     private Consumer<String> overLimit;
+    /** Told after each parse that took bytes whether a request head is begun and unfinished. */
+    private HeadProgress headProgress = unfinished -> {};
+
+    /** Whether a request head is under way (its start, or empty lines before one, seen; its end not yet). */
+    @FunctionalInterface
+    interface HeadProgress {
+        void parsed(boolean headUnfinished);
+    }
 
     public StrictRequestParser(RequestHandler handler, int maxHeaderBytes, HttpCompliance compliance) {
         super(handler, maxHeaderBytes, compliance);
+    }
+
+    void onHeadProgress(HeadProgress listener) {
+        this.headProgress = listener;
     }
 
     @Override
@@ -84,6 +96,11 @@ public final class StrictRequestParser extends HttpParser implements BodyLimit {
         int start = buffer.position();
         boolean handled = super.parseNext(buffer);
         keepLineBytes(buffer, start, state);
+        if (!isStart()) {
+            headProgress.parsed(inHeaderState());
+        } else if (buffer.position() > start) {
+            headProgress.parsed(true); // empty lines before a request line: a head's bytes
+        }
         return handled;
     }
 
