@@ -46,7 +46,6 @@ import org.opencmg.pki.CertificateReloader;
 import org.opencmg.pki.KeyMaterial;
 import org.opencmg.pki.PrivateFiles;
 import org.opencmg.pki.Thumbprints;
-import org.opencmg.pki.TlsProvider;
 import org.opencmg.server.admin.AdminApiServlet;
 import org.opencmg.server.admin.AdminConsole;
 import org.opencmg.server.admin.AdminCredentials;
@@ -314,7 +313,7 @@ public final class Gateway implements AutoCloseable {
         // tls.provider netty: the client connector's session ticket keys, one for every instance on
         // the store; the Secrets page can rotate them now.
         var secretRotations = new ArrayList<>(plugins.secretRotations());
-        if (config.tlsProvider() == TlsProvider.NETTY && NettyClientTls.available()) {
+        if (NettyClientTls.runs(config.tlsProvider())) {
             ticketKeys = new SessionTicketKeys(
                     secrets, clock, "gateway " + config.instance(), keys -> server.useTicketKeys(keys));
             secretRotations.add(new PluginHost.ContributedRotation(SessionTicketKeys.SECRET, ticketKeys));
@@ -392,7 +391,7 @@ public final class Gateway implements AutoCloseable {
                 channelAdmission,
                 channelProtocol,
                 refusals);
-        if (ticketKeys != null && server.sharesTicketKeys()) {
+        if (ticketKeys != null) {
             // Before the first handshake: the store's keys, so sessions resume on every instance.
             live.onPoll(ticketKeys::tick);
             ticketCounter("issued", NettyClientTls.TicketCounts::issued);

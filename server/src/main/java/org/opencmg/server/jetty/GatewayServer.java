@@ -2,14 +2,11 @@ package org.opencmg.server.jetty;
 
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
@@ -93,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
         server.setErrorHandler(new PlainErrorHandler(refusals));
 
         var provider = config.tlsProvider();
-        if (provider == TlsProvider.NETTY && NettyClientTls.available()) {
+        if (NettyClientTls.runs(provider)) {
             clientEngines = new NettyClientTls(clientKeys, acceptedClientIssuers);
         } else if (provider == TlsProvider.NETTY) {
             provider = TlsProvider.JDK; // logged once by NettyClientTls
@@ -223,16 +220,7 @@ public final class GatewayServer implements AutoCloseable {
             if (netty == null) {
                 return super.newSSLEngine(host, port);
             }
-            SSLEngine engine = netty.newEngine(host, port);
-            // The policy's suites as the JDK names them, less those BoringSSL lacks (the CBC-SHA256/384
-            // ones): Netty refuses a list with a suite it does not know.
-            SSLParameters params = customize(engine.getSSLParameters());
-            var supported = Set.of(engine.getSupportedCipherSuites());
-            params.setCipherSuites(Arrays.stream(params.getCipherSuites())
-                    .filter(supported::contains)
-                    .toArray(String[]::new));
-            engine.setSSLParameters(params);
-            return engine;
+            return netty.newEngine(host, port, this::customize);
         }
 
         @Override
@@ -330,11 +318,6 @@ public final class GatewayServer implements AutoCloseable {
     public NettyClientTls.TicketCounts ticketCounts() {
         NettyClientTls netty = clientEngines;
         return netty == null ? null : netty.ticketCounts();
-    }
-
-    /** Whether the client connector seals session tickets with keys we give it ({@link #useTicketKeys}). */
-    public boolean sharesTicketKeys() {
-        return clientEngines != null;
     }
 
     /** Draining: every answer on the client connector closes its connection from now on. */

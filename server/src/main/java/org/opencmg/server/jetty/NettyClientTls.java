@@ -13,10 +13,14 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import org.opencmg.pki.KeyMaterial;
+import org.opencmg.pki.TlsProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,9 +73,12 @@ public final class NettyClientTls {
         this.built = build(acceptedIssuers.get());
     }
 
-    /** Whether Netty's BoringSSL loads on this machine; the first call logs the answer, once. */
-    public static boolean available() {
-        return Availability.AVAILABLE;
+    /**
+     * Whether the client connector runs on Netty's engines with {@code configured}: netty asked for
+     * and its BoringSSL loads on this machine (the first call logs the answer, once).
+     */
+    public static boolean runs(TlsProvider configured) {
+        return configured == TlsProvider.NETTY && Availability.AVAILABLE;
     }
 
     /** The same trust, ticket keys and counts with another certificate and key (a renewed certificate). */
@@ -90,8 +97,18 @@ public final class NettyClientTls {
         return ((OpenSslSessionContext) b.context().sessionContext()).stats();
     }
 
-    SSLEngine newEngine(String host, int port) {
-        return current().context().newEngine(PooledByteBufAllocator.DEFAULT, host, port);
+    /**
+     * An engine with {@code policy}'s parameters (Jetty's factory: protocols, suites, client auth),
+     * less the suites BoringSSL lacks (the CBC-SHA256/384 ones): Netty refuses a suite it does not know.
+     */
+    SSLEngine newEngine(String host, int port, UnaryOperator<SSLParameters> policy) {
+        SSLEngine engine = current().context().newEngine(PooledByteBufAllocator.DEFAULT, host, port);
+        SSLParameters params = policy.apply(engine.getSSLParameters());
+        Set<String> known = OpenSsl.availableJavaCipherSuites();
+        params.setCipherSuites(
+                Arrays.stream(params.getCipherSuites()).filter(known::contains).toArray(String[]::new));
+        engine.setSSLParameters(params);
+        return engine;
     }
 
     /**
