@@ -12,6 +12,7 @@ import java.util.List;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencmg.testkit.Postgres;
@@ -42,6 +43,16 @@ class SessionResumptionTest {
                 a.check(a.cli("crl", "add", pki.file("root.crl").toString()));
                 a.check(a.cli("crl", "add", pki.file("issuing.crl").toString()));
                 var device = pki.device("roaming-device");
+                // B reads the roots, mapping and CRLs from the store within a second: wait for it.
+                Awaitility.await("B knows what A was given")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> RawHttps.exchange(
+                                                pki.clientContext(device),
+                                                b.clientPort(),
+                                                "GET " + PATH
+                                                        + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                                        .status()
+                                == 503);
 
                 for (String protocol : List.of("TLSv1.3", "TLSv1.2")) {
                     // One client session cache per protocol: the first handshake is a full one.
