@@ -353,7 +353,8 @@ measure() {
   [ "$kind" = gateway ] && hold_profile stop "$run"
   rss1=$(rss_kb "${SERVER_PIDS[@]}")
   R[$run.server_established]=$(( $(established_on_port) - base ))
-  R[$run.srvcpu]=$(pct $((c1 - c0)) "$(elapsed "$t0" "$t1")")
+  # One decimal: a few percent of a core, rounded to a whole one, made ratios of 3 ÷ 5 jump between runs.
+  R[$run.srvcpu]=$(pct $((c1 - c0)) "$(elapsed "$t0" "$t1")" 1)
   R[$run.allcpu]=$(pct $((a1 - a0)) "$(elapsed "$t0" "$t1")")
   if [ "$kind" = gateway ]; then
     R[$run.nmt]="$(nmt_summary)"
@@ -372,6 +373,8 @@ measure() {
   R[$run.rss0]=$((rss0 / 1024)); R[$run.rss1]=$((rss1 / 1024))
   # The server's own CPU per handshake during the ramp: does not depend on how fast the client was.
   R[$run.ms_per_hs]=$(awk -v t=$((r1 - r0)) -v hz="$CLK_TCK" -v n="${R[$run.established]}" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "n/a" }')
+  # The periodic requests come at held ÷ INTERVAL per second: the holding CPU per request, idle work included.
+  R[$run.ms_per_req]=$(awk -v p="${R[$run.srvcpu]}" -v n="${R[$run.held]}" -v i="$INTERVAL" 'BEGIN { if (n > 0) printf "%.3f", 10 * p * i / n; else print "n/a" }')
   R[$run.kb_per]=$(awk -v a="$rss0" -v b="$rss1" -v n="${R[$run.held]}" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "n/a" }')
   local alive=0 p; for p in "${SERVER_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
   R[$run.alive]="$alive/${#SERVER_PIDS[@]}"
@@ -424,6 +427,7 @@ tier_table() { # tier label procs connections
   r "↳ holding, MB" rss1
   r "**memory per connection, KB (RSS delta ÷ held)**" kb_per
   r "server CPU while holding, % of one core" srvcpu
+  r "↳ per periodic request (held ÷ INTERVAL a second), ms" ms_per_req
   r "machine CPU while holding (all processes), %" allcpu "–"
   r "server processes alive at the end" alive "–"
   r "open files soft/hard of a server process" limits "–"

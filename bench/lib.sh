@@ -316,7 +316,7 @@ child_ticks() { sed 's/.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
 # Busy CPU ticks of the whole machine (user nice system irq softirq steal), to see what else ran.
 sys_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 now() { date +%s.%N; }
-pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", 100 * t / hz / w }'; }
+pct() { awk -v t="$1" -v w="$2" -v hz="$CLK_TCK" -v d="${3:-0}" 'BEGIN { printf "%." d "f", 100 * t / hz / w }'; } # ticks seconds [decimals]
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 
 busy_others() { # pids to leave out: prints "name(NN%) " for every other process at >= 20% over 1 s

@@ -22,7 +22,7 @@
 #                             tools.profiler:async-profiler, linux-x64/ in the JAR): also an itimer CPU
 #                             profile with native frames (BoringSSL) per phase, $JFR_DIR/PHASE-GATEWAY.collapsed
 #   PROVIDERS         ["jdk conscrypt netty"]  the gateways' tls.provider values
-#   GW_XMX            [128m]  each gateway's heap limit
+#   GW_XMX            [128m]  each gateway's heap limit; GW_JVM_OPTS: more JVM options for the gateways
 #   KEEP_TMP / NO_RESULTS [0] keep the temp dir / do not append to bench/RESULTS.md
 set -euo pipefail
 
@@ -80,7 +80,7 @@ plugins-dir: $TMP/cmg-home/plugins
 tls: {provider: $1}
 EOF
   log "starting $g (client 127.0.0.1:$port, admin $admin, -Xmx$GW_XMX)"
-  CMG_XMX="$GW_XMX" CMG_JVM_OPTS="--enable-native-access=ALL-UNNAMED" start_cmg "$g" gateway --config "$TMP/$g/gateway.yaml"
+  CMG_XMX="$GW_XMX" CMG_JVM_OPTS="--enable-native-access=ALL-UNNAMED ${GW_JVM_OPTS:-}" start_cmg "$g" gateway --config "$TMP/$g/gateway.yaml"
   GW_PID_OF[$g]=$LAST_PID; GW_PORT_OF[$g]=$port; GW_ADMIN_OF[$g]=$admin
   ( wait_http "$g" 200 "https://127.0.0.1:$port/health" "$LAST_PID" --cacert "$PKI/ca.pem" ) \
     || { tail -20 "$TMP/$g.err" >&2; exit 1; }
