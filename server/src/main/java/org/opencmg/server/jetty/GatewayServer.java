@@ -3,6 +3,7 @@ package org.opencmg.server.jetty;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
@@ -11,6 +12,7 @@ import javax.net.ssl.TrustManager;
 import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpCompliance;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
@@ -127,7 +129,8 @@ public final class GatewayServer implements AutoCloseable {
         server.addConnector(channel);
         server.addConnector(admin);
         clientDrain = new ClientDrain(clientHandler);
-        server.setHandler(new ConnectorRouter(clientDrain, channelHandler, adminHandler));
+        server.setHandler(
+                new ConnectorRouter(threads.getVirtualThreadsExecutor(), clientDrain, channelHandler, adminHandler));
         server.setStopAtShutdown(false);
     }
 
@@ -159,14 +162,19 @@ public final class GatewayServer implements AutoCloseable {
         http.addCustomizer(secure);
         var ssl = new SslConnectionFactory(tls, "http/1.1");
         var strictHttp = new StrictHttpConnectionFactory(http, config.timeouts().header(), refusals);
+        // Handshakes run on the selector threads (ConnectorRouter): the devices' connector gets one per
+        // core, so a reconnect storm uses every core, as nginx's workers do.
+        int selectors = CLIENT.equals(name) ? Runtime.getRuntime().availableProcessors() : -1;
         var connector = listener.proxyProtocol()
                 // PROXY header first (load balancers only), then TLS and HTTP/1.1 on the same connection.
                 ? new ServerConnector(
                         server,
+                        -1,
+                        selectors,
                         new LoadBalancerProxy(ssl.getProtocol(), listener.proxyFrom(), refusals),
                         ssl,
                         strictHttp)
-                : new ServerConnector(server, ssl, strictHttp);
+                : new ServerConnector(server, -1, selectors, ssl, strictHttp);
         connector.setName(name);
         connector.setHost(listener.host());
         connector.setPort(listener.port());
@@ -384,31 +392,54 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** Dispatches by the name of the connector a request arrived on. */
+    /**
+     * Hands each request to its connector's handler on a virtual thread of its own. The router itself
+     * never blocks, so Jetty runs the TLS handshake, the reads and the HTTP parsing on the selector
+     * thread that saw the socket readable, without a hand-off per TLS flight (bench/RESULTS.md,
+     * tls-provider.sh 2026-12-03 evening: 20–35% more full handshakes per second); the handlers
+     * (plugins, the store, the channel, logging) run where blocking costs one request, not a selector.
+     */
     private static final class ConnectorRouter extends Handler.Sequence {
+        private final Executor handlerThreads;
         private final Handler clientHandler;
         private final Handler channelHandler;
         private final Handler adminHandler;
 
-        ConnectorRouter(Handler clientHandler, Handler channelHandler, Handler adminHandler) {
+        ConnectorRouter(Executor handlerThreads, Handler clientHandler, Handler channelHandler, Handler adminHandler) {
             super(clientHandler, channelHandler, adminHandler);
+            this.handlerThreads = handlerThreads;
             this.clientHandler = clientHandler;
             this.channelHandler = channelHandler;
             this.adminHandler = adminHandler;
         }
 
         @Override
-        public boolean handle(Request request, Response response, Callback callback) throws Exception {
-            String name = request.getConnectionMetaData().getConnector().getName();
-            if (CLIENT.equals(name)) {
-                return clientHandler.handle(request, response, callback);
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Handler handler =
+                    switch (request.getConnectionMetaData().getConnector().getName()) {
+                        case CLIENT -> clientHandler;
+                        case CHANNEL -> channelHandler;
+                        case ADMIN -> adminHandler;
+                        default -> null;
+                    };
+            if (handler == null) {
+                return false;
             }
-            if (CHANNEL.equals(name)) {
-                return channelHandler.handle(request, response, callback);
-            }
-            if (ADMIN.equals(name)) {
-                return adminHandler.handle(request, response, callback);
-            }
-            return false;
+            handlerThreads.execute(() -> {
+                try {
+                    if (!handler.handle(request, response, callback)) {
+                        Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
+                    }
+                } catch (Throwable x) {
+                    callback.failed(x); // Jetty answers 500 through the error handler: no stack trace
+                }
+            });
+            return true;
         }
     }
 }
