@@ -391,13 +391,13 @@ public final class GatewayServer implements AutoCloseable {
         server.stop();
     }
 
-    /** Dispatches by the name of the connector a request arrived on. */
     /**
-     * Hands each request to its connector's handler on a virtual thread of its own. The router itself
-     * never blocks, so Jetty runs the TLS handshake, the reads and the HTTP parsing on the selector
-     * thread that saw the socket readable, without a hand-off per TLS flight (bench/RESULTS.md,
-     * tls-provider.sh 2026-12-03 evening: 20–35% more full handshakes per second); the handlers
-     * (plugins, the store, the channel, logging) run where blocking costs one request, not a selector.
+     * Hands each request to the handler of the connector it arrived on, on a virtual thread of its own.
+     * The router itself never blocks, so Jetty runs the TLS handshake, the reads and the HTTP parsing on
+     * the selector thread that saw the socket readable, without a hand-off per TLS flight
+     * (bench/RESULTS.md, tls-provider.sh 2026-12-03 19:12 against 19:31: a quarter to a half more full
+     * handshakes per second); the handlers (plugins, the store, the channel, logging) run where blocking
+     * costs one request, not a selector.
      */
     private static final class ConnectorRouter extends Handler.Sequence {
         private final Executor handlerThreads;
