@@ -1,7 +1,6 @@
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Provider;
-import java.security.Security;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.MGF1ParameterSpec;
@@ -42,23 +41,25 @@ public final class SignatureSpeed {
         System.out.println("|---|---:|---:|---:|");
         for (Provider p : providers) {
             // Conscrypt names PSS with SHA-256 and MGF1-SHA-256 (salt 32, as TLS 1.3 signs) by its digest.
-            Signature rsaPss = p == null ? Signature.getInstance("RSASSA-PSS") : Signature.getInstance("SHA256withRSA/PSS", p);
-            rsaPss.initSign(rsaKey);
+            Signature rsaPss = signer(p == null ? "RSASSA-PSS" : "SHA256withRSA/PSS", p, rsaKey);
             if (p == null) {
                 rsaPss.setParameter(pss);
             }
-            Signature rsaPkcs1 =
-                    p == null ? Signature.getInstance("SHA256withRSA") : Signature.getInstance("SHA256withRSA", p);
-            rsaPkcs1.initSign(rsaKey);
-            Signature ecdsa =
-                    p == null ? Signature.getInstance("SHA256withECDSA") : Signature.getInstance("SHA256withECDSA", p);
-            ecdsa.initSign(ecKey);
+            Signature rsaPkcs1 = signer("SHA256withRSA", p, rsaKey);
+            Signature ecdsa = signer("SHA256withECDSA", p, ecKey);
             String name = p == null ? "JDK (" + rsaPkcs1.getProvider().getName() + ", " + ecdsa.getProvider().getName() + ")"
                     : p.getName() + " (BoringSSL)";
             System.out.printf(
                     "| %s | %,.0f | %,.0f | %,.0f |%n",
                     name, rate(rsaPss, seconds), rate(rsaPkcs1, seconds), rate(ecdsa, seconds));
         }
+    }
+
+    /** A signature of {@code algorithm} from {@code provider} (null: the JDK's default), ready to sign with {@code key}. */
+    private static Signature signer(String algorithm, Provider provider, PrivateKey key) throws Exception {
+        Signature s = provider == null ? Signature.getInstance(algorithm) : Signature.getInstance(algorithm, provider);
+        s.initSign(key);
+        return s;
     }
 
     /** Signs a 32-byte message for a warm-up, then for {@code seconds}; signatures per second. */
